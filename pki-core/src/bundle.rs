@@ -1,0 +1,497 @@
+//! From a validated spec to the finished bundle: the key plan, issuing every certificate
+//! once, laying out the files, and the zip.
+
+use std::io::{Cursor, Write};
+use std::net::IpAddr;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use zeroize::Zeroize;
+
+use crate::error::Error;
+use crate::issue::{CertificateAuthority, IssuedCert, LeafRole, LeafSubject};
+use crate::keys::PrivateKey;
+use crate::render::{self, MemberPlan, env::files};
+use crate::spec::ClusterSpec;
+use crate::validate::{Problem, validate};
+
+/// The folder holding the CA key. Its name is the warning: this key signs anything, and a
+/// member never needs it.
+pub const CA_KEY_DIR: &str = "CA-PRIVATE-KEY-keep-offline-never-copy-to-members";
+
+/// What a file in the bundle is, as `manifest.json` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Role {
+    /// The CA certificate (at the root and in every member's and client's folder).
+    CaCert,
+    /// The CA private key.
+    CaKey,
+    /// A member's server certificate.
+    ServerCert,
+    /// A member's server key.
+    ServerKey,
+    /// A member's peer certificate.
+    PeerCert,
+    /// A member's peer key.
+    PeerKey,
+    /// A client certificate.
+    ClientCert,
+    /// A client key.
+    ClientKey,
+    /// A member's `ETCD_*` environment file.
+    EtcdEnv,
+    /// A member's systemd drop-in.
+    SystemdDropin,
+    /// A client's etcdctl environment script.
+    EtcdctlEnv,
+    /// The bundle's README.
+    Readme,
+    /// `manifest.json`.
+    Manifest,
+}
+
+impl Role {
+    /// The manifest spelling, e.g. `server-key`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::CaCert => "ca-cert",
+            Role::CaKey => "ca-key",
+            Role::ServerCert => "server-cert",
+            Role::ServerKey => "server-key",
+            Role::PeerCert => "peer-cert",
+            Role::PeerKey => "peer-key",
+            Role::ClientCert => "client-cert",
+            Role::ClientKey => "client-key",
+            Role::EtcdEnv => "etcd-env",
+            Role::SystemdDropin => "systemd-dropin",
+            Role::EtcdctlEnv => "etcdctl-env",
+            Role::Readme => "readme",
+            Role::Manifest => "manifest",
+        }
+    }
+
+    /// Whether the file holds a private key.
+    pub fn is_private_key(self) -> bool {
+        matches!(
+            self,
+            Role::CaKey | Role::ServerKey | Role::PeerKey | Role::ClientKey
+        )
+    }
+}
+
+/// Whom a file belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// The cluster as a whole (README, manifest, CA).
+    Cluster,
+    /// A member, by name.
+    Member(String),
+    /// A client, by name.
+    Client(String),
+}
+
+/// One file of the bundle, finished. Contents are wiped when dropped (they may be a key).
+#[derive(Clone, Debug)]
+pub struct BundleFile {
+    /// Path inside the bundle, `/`-separated, e.g. `members/etcd1/pki/server.key`.
+    pub path: String,
+    /// What it is.
+    pub role: Role,
+    /// Whom it belongs to.
+    pub owner: Owner,
+    /// Unix mode: 0600 for keys, 0755 for scripts, 0644 otherwise.
+    pub mode: u32,
+    /// Where it goes on the member, when that is fixed by the spec.
+    pub install_path: Option<String>,
+    /// For certificates: what it says.
+    pub cert: Option<IssuedCert>,
+    /// The bytes.
+    pub contents: Vec<u8>,
+}
+
+impl Drop for BundleFile {
+    fn drop(&mut self) {
+        self.contents.zeroize();
+    }
+}
+
+impl BundleFile {
+    /// The contents as text (every file of the bundle is text).
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.contents).unwrap_or("")
+    }
+}
+
+/// A finished bundle: every file, and the warnings the spec had.
+#[derive(Debug)]
+pub struct Bundle {
+    /// From the spec; names the zip.
+    pub cluster_name: String,
+    /// When it was generated (also the zip entries' time).
+    pub generated_at: OffsetDateTime,
+    /// Every file, README and manifest included.
+    pub files: Vec<BundleFile>,
+    /// Warnings from validation, generated despite.
+    pub warnings: Vec<Problem>,
+    /// How many keys (and certificates) were made.
+    pub key_count: usize,
+}
+
+/// One key the bundle needs. The page generates these on workers, then calls
+/// [`generate_with_keys`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRequest {
+    /// Stable id, e.g. `ca`, `members/etcd1/server`, `clients/etcdctl`.
+    pub id: String,
+    /// For people: "server key of member etcd1".
+    pub label: String,
+}
+
+/// The keys a spec needs, in the order [`generate_with_keys`] asks for them.
+pub fn key_plan(spec: &ClusterSpec) -> Vec<KeyRequest> {
+    let mut v = vec![KeyRequest {
+        id: "ca".into(),
+        label: "CA key".into(),
+    }];
+    for n in &spec.nodes {
+        for kind in ["server", "peer"] {
+            v.push(KeyRequest {
+                id: format!("members/{}/{kind}", n.name),
+                label: format!("{kind} key of member {}", n.name),
+            });
+        }
+    }
+    for c in &spec.clients {
+        v.push(KeyRequest {
+            id: format!("clients/{}", c.name),
+            label: format!("key of client {}", c.name),
+        });
+    }
+    v
+}
+
+/// RFC 3339 in UTC, seconds precision.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Validates and generates, with fresh keys from the platform CSPRNG and the current time.
+pub fn generate(spec: &ClusterSpec) -> Result<Bundle, Error> {
+    generate_with_keys(spec, OffsetDateTime::now_utc(), |req| {
+        PrivateKey::generate(spec.key_algorithm).map_err(|e| match e {
+            Error::KeyGeneration { reason, .. } => Error::KeyGeneration {
+                key: req.label.clone(),
+                reason,
+            },
+            other => other,
+        })
+    })
+}
+
+/// Validates and generates with keys supplied by `key_for` (called once per
+/// [`key_plan`] entry, in order) at time `now`. Nothing is produced unless everything is.
+pub fn generate_with_keys(
+    spec: &ClusterSpec,
+    now: OffsetDateTime,
+    mut key_for: impl FnMut(&KeyRequest) -> Result<PrivateKey, Error>,
+) -> Result<Bundle, Error> {
+    let report = validate(spec);
+    if report.has_errors() {
+        return Err(Error::Invalid(report));
+    }
+    let mut key = |req: &KeyRequest| -> Result<PrivateKey, Error> {
+        let k = key_for(req)?;
+        if k.algorithm() != spec.key_algorithm {
+            return Err(Error::BadKey {
+                key: req.label.clone(),
+                reason: format!(
+                    "it is {} and the spec asks for {}",
+                    k.algorithm(),
+                    spec.key_algorithm
+                ),
+            });
+        }
+        Ok(k)
+    };
+    let plan = key_plan(spec);
+    let mut reqs = plan.iter();
+    let mut next = || reqs.next().expect("key plan covers every key");
+
+    let days = spec.cert_validity_days;
+    let ca = CertificateAuthority::new(&spec.ca_subject, key(next())?, now, spec.ca_validity_days)?;
+    let members = render::plan_members(spec);
+    let mut files = Vec::new();
+    let cluster_file = |path: &str, role, mode, contents: Vec<u8>| BundleFile {
+        path: path.to_string(),
+        role,
+        owner: Owner::Cluster,
+        mode,
+        install_path: None,
+        cert: None,
+        contents,
+    };
+    let mut ca_file = cluster_file(
+        "ca.crt",
+        Role::CaCert,
+        0o644,
+        ca.cert.pem.clone().into_bytes(),
+    );
+    ca_file.cert = Some(ca.cert.clone());
+    files.push(ca_file);
+    files.push(cluster_file(
+        &format!("{CA_KEY_DIR}/ca.key"),
+        Role::CaKey,
+        0o600,
+        ca.key().to_pem().as_bytes().to_vec(),
+    ));
+
+    for m in &members {
+        let owner = Owner::Member(m.name.clone());
+        let base = format!("members/{}", m.name);
+        let file =
+            |name: &str, role, mode, install: Option<String>, cert, contents: Vec<u8>| BundleFile {
+                path: format!("{base}/{name}"),
+                role,
+                owner: owner.clone(),
+                mode,
+                install_path: install,
+                cert,
+                contents,
+            };
+        let in_cert_dir = |f: &str| Some(render::join(&m.cert_dir, f));
+        files.push(file(
+            &format!("pki/{}", files::CA_CERT),
+            Role::CaCert,
+            0o644,
+            in_cert_dir(files::CA_CERT),
+            Some(ca.cert.clone()),
+            ca.cert.pem.clone().into_bytes(),
+        ));
+        for (role, kind, cert_name, key_name) in [
+            (
+                LeafRole::Server,
+                "server",
+                files::SERVER_CERT,
+                files::SERVER_KEY,
+            ),
+            (LeafRole::Peer, "peer", files::PEER_CERT, files::PEER_KEY),
+        ] {
+            let k = key(next())?;
+            let (ips, dns): (&[IpAddr], &[String]) = match role {
+                LeafRole::Server => (&m.server_ips, &m.server_dns),
+                _ => (&m.peer_ips, &m.dns_names),
+            };
+            let cert = ca.issue(
+                &format!("{base}/pki/{cert_name}"),
+                role,
+                LeafSubject {
+                    common_name: m.name.clone(),
+                    organization: None,
+                },
+                ips,
+                dns,
+                &k,
+                now,
+                days,
+            )?;
+            let (cert_role, key_role) = if role == LeafRole::Server {
+                (Role::ServerCert, Role::ServerKey)
+            } else {
+                (Role::PeerCert, Role::PeerKey)
+            };
+            let _ = kind;
+            files.push(file(
+                &format!("pki/{cert_name}"),
+                cert_role,
+                0o644,
+                in_cert_dir(cert_name),
+                Some(cert.clone()),
+                cert.pem.into_bytes(),
+            ));
+            files.push(file(
+                &format!("pki/{key_name}"),
+                key_role,
+                0o600,
+                in_cert_dir(key_name),
+                None,
+                k.to_pem().as_bytes().to_vec(),
+            ));
+        }
+        files.push(file(
+            "etcd.env",
+            Role::EtcdEnv,
+            0o644,
+            Some(render::dropin::ENV_INSTALL_PATH.into()),
+            None,
+            render::env::render(spec, &members, m).into_bytes(),
+        ));
+        files.push(file(
+            "etcd.service.d/10-etcd-pki.conf",
+            Role::SystemdDropin,
+            0o644,
+            Some(render::dropin::INSTALL_PATH.into()),
+            None,
+            render::dropin::render(spec, m).into_bytes(),
+        ));
+    }
+
+    for c in &spec.clients {
+        let owner = Owner::Client(c.name.clone());
+        let base = format!("clients/{}", c.name);
+        let k = key(next())?;
+        let cert = ca.issue(
+            &format!("{base}/client.crt"),
+            LeafRole::Client,
+            LeafSubject {
+                common_name: c.common_name.clone(),
+                organization: c.organization.clone(),
+            },
+            &[],
+            &[],
+            &k,
+            now,
+            days,
+        )?;
+        let file = |name: &str, role, mode, cert, contents: Vec<u8>| BundleFile {
+            path: format!("{base}/{name}"),
+            role,
+            owner: owner.clone(),
+            mode,
+            install_path: None,
+            cert,
+            contents,
+        };
+        files.push(file(
+            files::CA_CERT,
+            Role::CaCert,
+            0o644,
+            Some(ca.cert.clone()),
+            ca.cert.pem.clone().into_bytes(),
+        ));
+        files.push(file(
+            "client.crt",
+            Role::ClientCert,
+            0o644,
+            Some(cert.clone()),
+            cert.pem.into_bytes(),
+        ));
+        files.push(file(
+            "client.key",
+            Role::ClientKey,
+            0o600,
+            None,
+            k.to_pem().as_bytes().to_vec(),
+        ));
+        files.push(file(
+            "etcdctl-env.sh",
+            Role::EtcdctlEnv,
+            0o755,
+            None,
+            render::etcdctl::render(spec, &members, c).into_bytes(),
+        ));
+    }
+
+    let warnings: Vec<Problem> = report.warnings().cloned().collect();
+    let generated_at = rfc3339(now);
+    let readme = render::readme::render(spec, &members, &ca.cert, &warnings, &generated_at);
+    files.insert(
+        0,
+        cluster_file("README.md", Role::Readme, 0o644, readme.into_bytes()),
+    );
+    let manifest = render::manifest::render(spec, &generated_at, &files);
+    files.insert(
+        1,
+        cluster_file(
+            "manifest.json",
+            Role::Manifest,
+            0o644,
+            manifest.into_bytes(),
+        ),
+    );
+
+    Ok(Bundle {
+        cluster_name: spec.cluster_name.clone(),
+        generated_at: now,
+        files,
+        warnings,
+        key_count: plan.len(),
+    })
+}
+
+/// The member plans the files were rendered from (for callers that show them).
+pub fn members(spec: &ClusterSpec) -> Vec<MemberPlan> {
+    render::plan_members(spec)
+}
+
+impl Bundle {
+    /// The file at `path`, if any.
+    pub fn file(&self, path: &str) -> Option<&BundleFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    /// The download name: `<cluster>-etcd-pki.zip`.
+    pub fn zip_name(&self) -> String {
+        format!("{}-etcd-pki.zip", self.cluster_name)
+    }
+
+    /// The bundle as a zip: modes as in the manifest (keys 0600, scripts 0755, the rest
+    /// 0644; the CA key's folder 0700), every entry dated `generated_at`.
+    pub fn to_zip(&self) -> Result<Vec<u8>, Error> {
+        use zip::write::SimpleFileOptions;
+        let zerr = |e: zip::result::ZipError| Error::Zip(e.to_string());
+        let t = self.generated_at;
+        let when = zip::DateTime::from_date_and_time(
+            t.year().clamp(1980, 2107) as u16,
+            t.month() as u8,
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+        )
+        .unwrap_or_default();
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let mut dirs: Vec<String> = Vec::new();
+        for f in &self.files {
+            // Directory entries first, so unzip gives them sensible modes.
+            let mut prefix = String::new();
+            for part in f
+                .path
+                .split('/')
+                .collect::<Vec<_>>()
+                .split_last()
+                .map(|x| x.1)
+                .unwrap_or(&[])
+            {
+                prefix.push_str(part);
+                prefix.push('/');
+                if !dirs.contains(&prefix) {
+                    let mode = if prefix.starts_with(CA_KEY_DIR) {
+                        0o700
+                    } else {
+                        0o755
+                    };
+                    w.add_directory(
+                        prefix.clone(),
+                        SimpleFileOptions::default()
+                            .unix_permissions(mode)
+                            .last_modified_time(when),
+                    )
+                    .map_err(zerr)?;
+                    dirs.push(prefix.clone());
+                }
+            }
+            let opts = SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated)
+                .unix_permissions(f.mode)
+                .last_modified_time(when);
+            w.start_file(f.path.clone(), opts).map_err(zerr)?;
+            w.write_all(&f.contents)
+                .map_err(|e| Error::Zip(e.to_string()))?;
+        }
+        Ok(w.finish().map_err(zerr)?.into_inner())
+    }
+}

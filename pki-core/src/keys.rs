@@ -1,0 +1,244 @@
+//! Key pairs: generated from the platform CSPRNG only (getrandom: `getrandom(2)` natively,
+//! `crypto.getRandomValues` in a browser), kept as PKCS#8 DER that is zeroized on drop, and
+//! exposed to the certificate code as a signer.
+//!
+//! Every key is a RustCrypto type so the whole crate builds for wasm32 with no C compiler.
+
+use ed25519_dalek::ed25519::pkcs8::KeypairBytes;
+use rsa::pkcs1::EncodeRsaPublicKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use rsa::signature::{SignatureEncoding, Signer};
+use zeroize::Zeroizing;
+
+use crate::error::Error;
+use crate::spec::KeyAlgorithm;
+
+/// A private key and what signing needs of it. Cloning is cheap enough for a bundle; the
+/// secret bytes are wiped when the last copy is dropped.
+pub struct PrivateKey {
+    algorithm: KeyAlgorithm,
+    signer: Signer_,
+    /// The key as PKCS#8 v1 DER, the one form every consumer (openssl 3.0, etcd, Go) reads.
+    pkcs8: Zeroizing<Vec<u8>>,
+    /// The subjectPublicKey bit string contents (SEC1 point, Ed25519 bytes, PKCS#1 RSA).
+    public_key: Vec<u8>,
+}
+
+// The RustCrypto signing keys zeroize themselves on drop.
+enum Signer_ {
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    Ed25519(ed25519_dalek::SigningKey),
+    Rsa(Box<rsa::pkcs1v15::SigningKey<sha2::Sha256>>),
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        write!(f, "PrivateKey({})", self.algorithm)
+    }
+}
+
+/// Fills `buf` from the platform CSPRNG.
+pub(crate) fn random_bytes(buf: &mut [u8]) -> Result<(), Error> {
+    getrandom::fill(buf).map_err(|e| Error::Randomness(e.to_string()))
+}
+
+impl PrivateKey {
+    /// Generates a fresh key. RSA-4096 takes about a second natively and several in a browser.
+    pub fn generate(algorithm: KeyAlgorithm) -> Result<PrivateKey, Error> {
+        let fail = |reason: String| Error::KeyGeneration {
+            key: format!("{algorithm} key"),
+            reason,
+        };
+        let signer = match algorithm {
+            KeyAlgorithm::EcdsaP256 => Signer_::P256(loop {
+                let mut seed = Zeroizing::new([0u8; 32]);
+                random_bytes(seed.as_mut())?;
+                // A seed at or above the group order (odds about 2^-32) is drawn again.
+                if let Ok(k) = p256::ecdsa::SigningKey::from_slice(seed.as_ref()) {
+                    break k;
+                }
+            }),
+            KeyAlgorithm::EcdsaP384 => Signer_::P384(loop {
+                let mut seed = Zeroizing::new([0u8; 48]);
+                random_bytes(seed.as_mut())?;
+                if let Ok(k) = p384::ecdsa::SigningKey::from_slice(seed.as_ref()) {
+                    break k;
+                }
+            }),
+            KeyAlgorithm::Ed25519 => {
+                let mut seed = Zeroizing::new([0u8; 32]);
+                random_bytes(seed.as_mut())?;
+                Signer_::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed))
+            }
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+                let bits = algorithm.rsa_bits().unwrap_or(2048);
+                let key = rsa::PrivateKey::new(&mut getrandom::SysRng, bits)
+                    .map_err(|e| fail(e.to_string()))?;
+                Signer_::Rsa(Box::new(rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(
+                    key,
+                )))
+            }
+        };
+        PrivateKey::from_signer(algorithm, signer).map_err(|e| fail(e))
+    }
+
+    /// Reads a PKCS#8 DER key of the given algorithm (for keys made elsewhere, e.g. by a
+    /// worker of the page).
+    pub fn from_pkcs8_der(algorithm: KeyAlgorithm, der: &[u8]) -> Result<PrivateKey, Error> {
+        let bad = |reason: String| Error::BadKey {
+            key: format!("{algorithm} key"),
+            reason,
+        };
+        let signer = match algorithm {
+            KeyAlgorithm::EcdsaP256 => Signer_::P256(
+                p256::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|e| bad(e.to_string()))?,
+            ),
+            KeyAlgorithm::EcdsaP384 => Signer_::P384(
+                p384::ecdsa::SigningKey::from_pkcs8_der(der).map_err(|e| bad(e.to_string()))?,
+            ),
+            KeyAlgorithm::Ed25519 => Signer_::Ed25519(
+                ed25519_dalek::SigningKey::from_pkcs8_der(der).map_err(|e| bad(e.to_string()))?,
+            ),
+            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+                let key = rsa::PrivateKey::from_pkcs8_der(der).map_err(|e| bad(e.to_string()))?;
+                let bits = rsa::traits::PublicKeyParts::size(&key) * 8;
+                if Some(bits) != algorithm.rsa_bits() {
+                    return Err(bad(format!("it is a {bits}-bit RSA key")));
+                }
+                Signer_::Rsa(Box::new(rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(
+                    key,
+                )))
+            }
+        };
+        PrivateKey::from_signer(algorithm, signer).map_err(bad)
+    }
+
+    fn from_signer(algorithm: KeyAlgorithm, signer: Signer_) -> Result<PrivateKey, String> {
+        let (pkcs8, public_key): (Zeroizing<Vec<u8>>, Vec<u8>) = match &signer {
+            Signer_::P256(k) => (
+                k.to_pkcs8_der().map_err(|e| e.to_string())?.to_bytes(),
+                k.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+            ),
+            Signer_::P384(k) => (
+                k.to_pkcs8_der().map_err(|e| e.to_string())?.to_bytes(),
+                k.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+            ),
+            Signer_::Ed25519(k) => {
+                // PKCS#8 v1 (no public key inside): openssl 3.0 cannot read the v2 form
+                // ed25519-dalek writes by default.
+                let v1 = KeypairBytes {
+                    secret_key: k.to_bytes(),
+                    public_key: None,
+                };
+                (
+                    v1.to_pkcs8_der().map_err(|e| e.to_string())?.to_bytes(),
+                    k.verifying_key().to_bytes().to_vec(),
+                )
+            }
+            Signer_::Rsa(k) => {
+                let private: &rsa::PrivateKey = k.as_ref().as_ref();
+                (
+                    private
+                        .to_pkcs8_der()
+                        .map_err(|e| e.to_string())?
+                        .to_bytes(),
+                    private
+                        .to_public_key()
+                        .to_pkcs1_der()
+                        .map_err(|e| e.to_string())?
+                        .into_vec(),
+                )
+            }
+        };
+        Ok(PrivateKey {
+            algorithm,
+            signer,
+            pkcs8,
+            public_key,
+        })
+    }
+
+    /// The algorithm of this key.
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        self.algorithm
+    }
+
+    /// PKCS#8 v1 DER.
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
+    /// PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), the file etcd and openssl read.
+    pub fn to_pem(&self) -> Zeroizing<String> {
+        Zeroizing::new(pem::encode_config(
+            &pem::Pem::new("PRIVATE KEY", self.pkcs8.to_vec()),
+            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+        ))
+    }
+
+    /// The subjectPublicKey contents, as X.509 carries them.
+    pub(crate) fn public_key_bytes(&self) -> &[u8] {
+        &self.public_key
+    }
+
+    /// Signs `msg` the way an X.509 signature of this algorithm wants it: ECDSA as a DER
+    /// `Ecdsa-Sig-Value`, Ed25519 raw, RSA as PKCS#1 v1.5 with SHA-256.
+    pub(crate) fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, String> {
+        Ok(match &self.signer {
+            Signer_::P256(k) => {
+                let sig: p256::ecdsa::Signature = k.try_sign(msg).map_err(|e| e.to_string())?;
+                sig.to_der().as_bytes().to_vec()
+            }
+            Signer_::P384(k) => {
+                let sig: p384::ecdsa::Signature = k.try_sign(msg).map_err(|e| e.to_string())?;
+                sig.to_der().as_bytes().to_vec()
+            }
+            Signer_::Ed25519(k) => k
+                .try_sign(msg)
+                .map_err(|e| e.to_string())?
+                .to_bytes()
+                .to_vec(),
+            Signer_::Rsa(k) => k.try_sign(msg).map_err(|e| e.to_string())?.to_vec(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_algorithm_round_trips_through_pkcs8() {
+        for alg in [
+            KeyAlgorithm::EcdsaP256,
+            KeyAlgorithm::EcdsaP384,
+            KeyAlgorithm::Ed25519,
+            KeyAlgorithm::Rsa2048,
+        ] {
+            let k = PrivateKey::generate(alg).unwrap();
+            let back = PrivateKey::from_pkcs8_der(alg, k.pkcs8_der()).unwrap();
+            assert_eq!(back.public_key_bytes(), k.public_key_bytes(), "{alg}");
+            assert!(k.to_pem().starts_with("-----BEGIN PRIVATE KEY-----\n"));
+            assert!(!format!("{k:?}").contains("BEGIN"));
+        }
+    }
+
+    #[test]
+    fn two_keys_differ() {
+        let a = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let b = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        assert_ne!(a.pkcs8_der(), b.pkcs8_der());
+    }
+
+    #[test]
+    fn wrong_algorithm_is_a_clear_error() {
+        let k = PrivateKey::generate(KeyAlgorithm::EcdsaP256).unwrap();
+        let err = PrivateKey::from_pkcs8_der(KeyAlgorithm::Ed25519, k.pkcs8_der()).unwrap_err();
+        assert!(
+            err.to_string().contains("ed25519 key cannot be used"),
+            "{err}"
+        );
+    }
+}

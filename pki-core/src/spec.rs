@@ -1,0 +1,437 @@
+//! The cluster spec: plain serde data describing the members, the clients and the options.
+//!
+//! Every field but `nodes` has a default, unknown fields are an error (cfssl's users lost
+//! days to silently dropped keys), and addresses stay strings here so that validation can
+//! quote a bad one back with its field path instead of serde failing on the first.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// The largest spec accepted. A 100-member spec is about 20 KB; anything near this limit is
+/// the wrong file.
+pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
+
+/// An etcd cluster and the clients that talk to it: the one input of etcd-pki.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// Names the bundle, the zip and the CA. Letters, digits, `.`, `_`, `-`.
+    #[serde(default = "defaults::cluster_name")]
+    pub cluster_name: String,
+    /// The members. The first IP of each is the address the other members and clients use.
+    pub nodes: Vec<Node>,
+    /// The client certificates to issue; the CN of each is its etcd user name.
+    #[serde(default = "defaults::clients")]
+    pub clients: Vec<Client>,
+    /// Algorithm of every key in the bundle.
+    #[serde(default)]
+    pub key_algorithm: KeyAlgorithm,
+    /// Lifetime of the CA certificate in days.
+    #[serde(default = "defaults::ca_validity_days")]
+    pub ca_validity_days: u32,
+    /// Lifetime of every member and client certificate in days; at most the CA's.
+    #[serde(default = "defaults::cert_validity_days")]
+    pub cert_validity_days: u32,
+    /// Distinguished name of the CA (the fields of cfssl's `ca-csr.json`).
+    #[serde(default)]
+    pub ca_subject: Subject,
+    /// Where a member's certificates and keys are installed. `{name}` is replaced by the
+    /// member's name (useful when several members share a machine).
+    #[serde(default = "defaults::cert_dir")]
+    pub cert_dir: String,
+    /// etcd's data directory on each member; `{name}` is replaced by the member's name.
+    #[serde(default = "defaults::data_dir")]
+    pub data_dir: String,
+    /// Port of the client URLs.
+    #[serde(default = "defaults::client_port")]
+    pub client_port: u16,
+    /// Port of the peer URLs.
+    #[serde(default = "defaults::peer_port")]
+    pub peer_port: u16,
+    /// `--initial-cluster-token`: keeps two clusters bootstrapped from similar configs apart.
+    #[serde(default = "defaults::initial_cluster_token")]
+    pub initial_cluster_token: String,
+}
+
+/// One etcd member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    /// The member name (`--name`), also its folder in the bundle.
+    #[serde(default)]
+    pub name: String,
+    /// The member's IP addresses, IPv4 or IPv6. The first is its peer and advertised
+    /// address; all go into its certificates and client listeners.
+    #[serde(default)]
+    pub ips: Vec<String>,
+    /// DNS names the member is also reached by; they go into its certificates.
+    #[serde(default)]
+    pub dns_names: Vec<String>,
+}
+
+/// One client certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Client {
+    /// The folder of this client in the bundle, e.g. `kube-apiserver`.
+    #[serde(default)]
+    pub name: String,
+    /// The certificate's CN: with `--client-cert-auth` and `auth enable`, etcd uses it as the
+    /// user name (`root` for an administrator).
+    #[serde(default)]
+    pub common_name: String,
+    /// Optional O of the certificate's subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+}
+
+/// The algorithm of every key in the bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum KeyAlgorithm {
+    /// ECDSA on NIST P-256 with SHA-256: fast everywhere, supported by every etcd.
+    #[default]
+    #[serde(rename = "ecdsa-p256")]
+    EcdsaP256,
+    /// ECDSA on NIST P-384 with SHA-384.
+    #[serde(rename = "ecdsa-p384")]
+    EcdsaP384,
+    /// Ed25519 (needs etcd built with Go 1.13 or later, i.e. 3.4+).
+    #[serde(rename = "ed25519")]
+    Ed25519,
+    /// RSA 2048-bit, PKCS#1 v1.5 with SHA-256.
+    #[serde(rename = "rsa-2048")]
+    Rsa2048,
+    /// RSA 3072-bit.
+    #[serde(rename = "rsa-3072")]
+    Rsa3072,
+    /// RSA 4096-bit: seconds per key in a browser.
+    #[serde(rename = "rsa-4096")]
+    Rsa4096,
+}
+
+impl KeyAlgorithm {
+    /// Every algorithm, in the order a UI should offer them.
+    pub const ALL: [KeyAlgorithm; 6] = [
+        KeyAlgorithm::EcdsaP256,
+        KeyAlgorithm::EcdsaP384,
+        KeyAlgorithm::Ed25519,
+        KeyAlgorithm::Rsa2048,
+        KeyAlgorithm::Rsa3072,
+        KeyAlgorithm::Rsa4096,
+    ];
+
+    /// The spec spelling, e.g. `ecdsa-p256`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyAlgorithm::EcdsaP256 => "ecdsa-p256",
+            KeyAlgorithm::EcdsaP384 => "ecdsa-p384",
+            KeyAlgorithm::Ed25519 => "ed25519",
+            KeyAlgorithm::Rsa2048 => "rsa-2048",
+            KeyAlgorithm::Rsa3072 => "rsa-3072",
+            KeyAlgorithm::Rsa4096 => "rsa-4096",
+        }
+    }
+
+    /// Parses the spec spelling.
+    pub fn from_name(s: &str) -> Option<KeyAlgorithm> {
+        KeyAlgorithm::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// RSA bit size, if RSA.
+    pub fn rsa_bits(self) -> Option<usize> {
+        match self {
+            KeyAlgorithm::Rsa2048 => Some(2048),
+            KeyAlgorithm::Rsa3072 => Some(3072),
+            KeyAlgorithm::Rsa4096 => Some(4096),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for KeyAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A distinguished name, as in cfssl's `ca-csr.json` (`CN`, `O`, `OU`, `C`, `ST`, `L`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subject {
+    /// CN.
+    #[serde(default = "defaults::ca_common_name")]
+    pub common_name: String,
+    /// O.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// OU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organizational_unit: Option<String>,
+    /// C: two capital letters (ISO 3166), e.g. `US`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// ST.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// L.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locality: Option<String>,
+}
+
+impl Default for Subject {
+    fn default() -> Self {
+        Subject {
+            common_name: defaults::ca_common_name(),
+            organization: None,
+            organizational_unit: None,
+            country: None,
+            state: None,
+            locality: None,
+        }
+    }
+}
+
+/// The defaults, one function each so serde, `Default` and the template agree.
+pub mod defaults {
+    use super::Client;
+
+    /// `etcd`.
+    pub fn cluster_name() -> String {
+        "etcd".into()
+    }
+    /// One administrator client, `etcdctl` with CN `root`.
+    pub fn clients() -> Vec<Client> {
+        vec![Client {
+            name: "etcdctl".into(),
+            common_name: "root".into(),
+            organization: None,
+        }]
+    }
+    /// Ten years: a CA is painful to replace.
+    pub fn ca_validity_days() -> u32 {
+        3650
+    }
+    /// 825 days, the longest lifetime browsers and mkcert accept for a leaf; long enough
+    /// that renewal is a planned event, short enough that it is not forgotten.
+    pub fn cert_validity_days() -> u32 {
+        825
+    }
+    /// `etcd CA`.
+    pub fn ca_common_name() -> String {
+        "etcd CA".into()
+    }
+    /// `/etc/etcd/pki`.
+    pub fn cert_dir() -> String {
+        "/etc/etcd/pki".into()
+    }
+    /// `/var/lib/etcd`.
+    pub fn data_dir() -> String {
+        "/var/lib/etcd".into()
+    }
+    /// 2379, etcd's registered client port.
+    pub fn client_port() -> u16 {
+        2379
+    }
+    /// 2380, etcd's registered peer port.
+    pub fn peer_port() -> u16 {
+        2380
+    }
+    /// `etcd-cluster`.
+    pub fn initial_cluster_token() -> String {
+        "etcd-cluster".into()
+    }
+}
+
+impl Default for ClusterSpec {
+    /// A spec with every default and no members (which validation rejects).
+    fn default() -> Self {
+        ClusterSpec {
+            cluster_name: defaults::cluster_name(),
+            nodes: Vec::new(),
+            clients: defaults::clients(),
+            key_algorithm: KeyAlgorithm::default(),
+            ca_validity_days: defaults::ca_validity_days(),
+            cert_validity_days: defaults::cert_validity_days(),
+            ca_subject: Subject::default(),
+            cert_dir: defaults::cert_dir(),
+            data_dir: defaults::data_dir(),
+            client_port: defaults::client_port(),
+            peer_port: defaults::peer_port(),
+            initial_cluster_token: defaults::initial_cluster_token(),
+        }
+    }
+}
+
+impl ClusterSpec {
+    /// Parses a spec from JSON. Syntax errors, wrong types and unknown fields come back as
+    /// [`Error::SpecSyntax`] with line and column; the content is checked by
+    /// [`crate::validate()`].
+    pub fn from_json(json: &str) -> Result<ClusterSpec, Error> {
+        if json.len() > MAX_SPEC_BYTES {
+            return Err(Error::SpecTooLarge { size: json.len() });
+        }
+        serde_json::from_str(json).map_err(|e| Error::SpecSyntax {
+            message: strip_position(&e.to_string()),
+            line: e.line(),
+            column: e.column(),
+        })
+    }
+
+    /// The spec as pretty JSON, the same form [`ClusterSpec::from_json`] reads.
+    pub fn to_json(&self) -> String {
+        // Serialising plain strings, numbers and vectors cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// A complete example: three members, two clients and every default filled in
+    /// (`etcd-pki spec-template`).
+    pub fn template() -> ClusterSpec {
+        let node = |i: u8| Node {
+            name: format!("etcd{i}"),
+            ips: vec![format!("10.0.0.{i}")],
+            dns_names: vec![format!("etcd{i}.example.com")],
+        };
+        ClusterSpec {
+            nodes: vec![node(1), node(2), node(3)],
+            clients: vec![
+                Client {
+                    name: "etcdctl".into(),
+                    common_name: "root".into(),
+                    organization: None,
+                },
+                Client {
+                    name: "kube-apiserver".into(),
+                    common_name: "kube-apiserver".into(),
+                    organization: Some("system:masters".into()),
+                },
+            ],
+            ca_subject: Subject {
+                organization: Some("Example Org".into()),
+                organizational_unit: Some("Platform".into()),
+                country: Some("US".into()),
+                state: Some("California".into()),
+                locality: Some("San Francisco".into()),
+                ..Subject::default()
+            },
+            ..ClusterSpec::default()
+        }
+    }
+
+    /// The one-machine demo: members `etcd1`..`etcd3` on 127.0.0.1..3, paths relative to
+    /// the unpacked bundle so it runs from there without root.
+    pub fn demo() -> ClusterSpec {
+        let node = |i: u8| Node {
+            name: format!("etcd{i}"),
+            ips: vec![format!("127.0.0.{i}")],
+            dns_names: vec![],
+        };
+        ClusterSpec {
+            cluster_name: "demo".into(),
+            nodes: vec![node(1), node(2), node(3)],
+            clients: vec![
+                Client {
+                    name: "etcdctl".into(),
+                    common_name: "root".into(),
+                    organization: None,
+                },
+                Client {
+                    name: "app".into(),
+                    common_name: "app".into(),
+                    organization: None,
+                },
+            ],
+            cert_dir: "members/{name}/pki".into(),
+            data_dir: "data/{name}".into(),
+            initial_cluster_token: "etcd-pki-demo".into(),
+            ..ClusterSpec::default()
+        }
+    }
+
+    /// `cert_dir` for one member, `{name}` replaced.
+    pub fn cert_dir_for(&self, node: &Node) -> String {
+        self.cert_dir.replace("{name}", &node.name)
+    }
+
+    /// `data_dir` for one member, `{name}` replaced.
+    pub fn data_dir_for(&self, node: &Node) -> String {
+        self.data_dir.replace("{name}", &node.name)
+    }
+}
+
+/// serde_json appends " at line L column C"; we report those separately.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_nodes_is_required() {
+        let spec = ClusterSpec::from_json(r#"{"nodes": []}"#).unwrap();
+        assert_eq!(spec, ClusterSpec::default());
+    }
+
+    #[test]
+    fn missing_nodes_is_named() {
+        let err = ClusterSpec::from_json("{}").unwrap_err().to_string();
+        assert!(err.contains("missing field `nodes`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_with_position() {
+        let err =
+            ClusterSpec::from_json("{\n  \"nodes\": [],\n  \"clusterName\": \"x\"\n}").unwrap_err();
+        match err {
+            Error::SpecSyntax { message, line, .. } => {
+                assert!(message.contains("unknown field `clusterName`"), "{message}");
+                assert!(
+                    message.contains("cluster_name"),
+                    "lists accepted: {message}"
+                );
+                assert_eq!(line, 3);
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = ClusterSpec::from_json(r#"{"nodes": [{"name": "a", "ip": "1.2.3.4"}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `ip`"), "{err}");
+    }
+
+    #[test]
+    fn template_round_trips_and_spells_algorithms() {
+        let t = ClusterSpec::template();
+        let json = t.to_json();
+        assert!(json.contains("\"key_algorithm\": \"ecdsa-p256\""), "{json}");
+        assert_eq!(ClusterSpec::from_json(&json).unwrap(), t);
+        for alg in KeyAlgorithm::ALL {
+            let s = serde_json::to_string(&alg).unwrap();
+            assert_eq!(s, format!("\"{}\"", alg.as_str()));
+            assert_eq!(KeyAlgorithm::from_name(alg.as_str()), Some(alg));
+        }
+    }
+
+    #[test]
+    fn bad_algorithm_lists_the_accepted_ones() {
+        let err = ClusterSpec::from_json(r#"{"nodes": [], "key_algorithm": "rsa"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown variant `rsa`"), "{err}");
+        assert!(err.contains("ecdsa-p256"), "{err}");
+    }
+
+    #[test]
+    fn too_large_is_refused_before_parsing() {
+        let big = " ".repeat(MAX_SPEC_BYTES + 1);
+        assert!(matches!(
+            ClusterSpec::from_json(&big),
+            Err(Error::SpecTooLarge { .. })
+        ));
+    }
+}

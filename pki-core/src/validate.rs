@@ -1,0 +1,663 @@
+//! Checks a spec and reports every problem at once: field path, the bad value, and a sentence
+//! that says what to do. Errors stop generation; warnings are shown and generation goes on.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::spec::ClusterSpec;
+
+/// How serious a [`Problem`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Generation is refused until it is fixed.
+    Error,
+    /// Worth knowing; generation goes on.
+    Warning,
+}
+
+/// One thing wrong (or worth a second look) in a spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Where, e.g. `nodes[2].ips[0]`; `nodes` for the list as a whole.
+    pub path: String,
+    /// The offending value as written (empty when the problem is a missing value).
+    pub value: String,
+    /// What is wrong and how to fix it, as a sentence.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{sev}: {}: {}", self.path, self.message)
+    }
+}
+
+/// Everything [`validate`] found, in spec order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    problems: Vec<Problem>,
+}
+
+impl Report {
+    /// Every problem, errors and warnings, in the order of the spec's fields.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+    /// Only the errors.
+    pub fn errors(&self) -> impl Iterator<Item = &Problem> {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+    }
+    /// Only the warnings.
+    pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Warning)
+    }
+    /// True when generation must be refused.
+    pub fn has_errors(&self) -> bool {
+        self.errors().next().is_some()
+    }
+    /// The problems whose path is `path` or lies below it (`nodes[0]` finds
+    /// `nodes[0].ips[1]`), for showing a message next to its field.
+    pub fn at<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Problem> + 'a {
+        self.problems.iter().filter(move |p| {
+            p.path == path
+                || (p.path.starts_with(path)
+                    && matches!(p.path.as_bytes().get(path.len()), Some(b'.') | Some(b'[')))
+        })
+    }
+
+    fn error(&mut self, path: impl Into<String>, value: &str, message: impl Into<String>) {
+        self.push(Severity::Error, path.into(), value, message.into());
+    }
+    fn warning(&mut self, path: impl Into<String>, value: &str, message: impl Into<String>) {
+        self.push(Severity::Warning, path.into(), value, message.into());
+    }
+    fn push(&mut self, severity: Severity, path: String, value: &str, message: String) {
+        self.problems.push(Problem {
+            severity,
+            path,
+            value: value.to_string(),
+            message,
+        });
+    }
+}
+
+/// Longest CN or O the X.520 upper bounds allow.
+const MAX_NAME_ATTR: usize = 64;
+/// A CA lifetime beyond a century is a typo.
+const MAX_CA_DAYS: u32 = 36500;
+/// etcd's own advice: more than 7 members slows every write for little gain.
+const MAX_SENSIBLE_MEMBERS: usize = 7;
+
+/// Checks everything about a spec that can be known before generating.
+pub fn validate(spec: &ClusterSpec) -> Report {
+    let mut r = Report::default();
+    check_identifier(&mut r, "cluster_name", &spec.cluster_name, "cluster name");
+    check_nodes(&mut r, spec);
+    check_clients(&mut r, spec);
+    check_validity(&mut r, spec);
+    check_subject(&mut r, spec);
+    check_path(&mut r, "cert_dir", &spec.cert_dir);
+    check_path(&mut r, "data_dir", &spec.data_dir);
+    check_ports(&mut r, spec);
+    let token = &spec.initial_cluster_token;
+    if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        r.error(
+            "initial_cluster_token",
+            token,
+            format!(
+                "{} is not a usable cluster token; use a word without spaces, e.g. \"{}-1\"",
+                quote(token),
+                spec.cluster_name
+            ),
+        );
+    }
+    r
+}
+
+fn check_nodes(r: &mut Report, spec: &ClusterSpec) {
+    let n = spec.nodes.len();
+    if n == 0 {
+        r.error(
+            "nodes",
+            "",
+            "a cluster needs at least one member: add a member with a name and an IP address",
+        );
+    } else if n % 2 == 0 {
+        r.warning(
+            "nodes",
+            &n.to_string(),
+            format!(
+                "{n} members tolerate no more failures than {}: an even-sized cluster only \
+                 adds a machine that can fail; use {} or {} members",
+                n - 1,
+                n - 1,
+                n + 1
+            ),
+        );
+    } else if n > MAX_SENSIBLE_MEMBERS {
+        r.warning(
+            "nodes",
+            &n.to_string(),
+            format!(
+                "{n} members: every write waits for a majority of {}, and etcd recommends \
+                 at most 7; consider 5 or 7",
+                n / 2 + 1
+            ),
+        );
+    }
+
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut ips: HashMap<IpAddr, (usize, String)> = HashMap::new();
+    for (i, node) in spec.nodes.iter().enumerate() {
+        let base = format!("nodes[{i}]");
+        if check_identifier(r, &format!("{base}.name"), &node.name, "member name") {
+            if let Some(first) = names.insert(node.name.as_str(), i) {
+                r.error(
+                    format!("{base}.name"),
+                    &node.name,
+                    format!(
+                        "the member name {} is already used by nodes[{first}]; every member \
+                         needs its own name",
+                        quote(&node.name)
+                    ),
+                );
+            }
+        }
+        if node.ips.is_empty() {
+            r.error(
+                format!("{base}.ips"),
+                "",
+                format!(
+                    "member {} has no IP address; etcd's listen and peer URLs need one, e.g. \
+                     10.0.0.{}",
+                    quote_or_index(&node.name, i),
+                    i + 1
+                ),
+            );
+        }
+        for (j, ip_text) in node.ips.iter().enumerate() {
+            let path = format!("{base}.ips[{j}]");
+            let Some(ip) = check_ip(r, &path, ip_text, i) else {
+                continue;
+            };
+            if let Some((other, other_path)) = ips.get(&ip) {
+                if *other == i {
+                    r.error(
+                        path,
+                        ip_text,
+                        format!("{ip} is listed twice for this member; remove one"),
+                    );
+                } else {
+                    r.error(
+                        path,
+                        ip_text,
+                        format!(
+                            "{ip} is already the address of nodes[{other}] ({other_path}); \
+                             every member needs its own address"
+                        ),
+                    );
+                }
+            } else {
+                ips.insert(ip, (i, path));
+            }
+        }
+        for (j, dns) in node.dns_names.iter().enumerate() {
+            check_dns_name(r, &format!("{base}.dns_names[{j}]"), dns);
+        }
+    }
+
+    let all_ips: Vec<IpAddr> = ips.keys().copied().collect();
+    if !all_ips.is_empty() && all_ips.iter().all(|ip| ip.is_loopback()) && n > 1 {
+        r.warning(
+            "nodes",
+            "",
+            "every member is on a loopback address, so this is a one-machine cluster: \
+             peer certificates also carry 127.0.0.1, because etcd checks a peer's certificate \
+             against the address it connects from and on one machine that is 127.0.0.1. \
+             Fine for a demo or a test; use real addresses in production",
+        );
+    } else if all_ips.iter().any(|ip| ip.is_loopback())
+        && all_ips.iter().any(|ip| !ip.is_loopback())
+    {
+        r.warning(
+            "nodes",
+            "",
+            "some members have loopback addresses and others do not; a loopback address \
+             cannot be reached from another machine, so give every member its network address",
+        );
+    }
+}
+
+/// Parses one member IP; reports and returns None when it is unusable.
+fn check_ip(r: &mut Report, path: &str, text: &str, node_index: usize) -> Option<IpAddr> {
+    let trimmed = text.trim();
+    let hint = format!(
+        "write it as 10.0.0.{} or 2001:db8::{}",
+        node_index + 1,
+        node_index + 1
+    );
+    let parsed = trimmed
+        .strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .unwrap_or(trimmed)
+        .parse::<IpAddr>();
+    let ip = match parsed {
+        Ok(ip) => ip,
+        Err(_) => {
+            let extra = if trimmed.contains('/') {
+                "; leave out the /prefix length"
+            } else if trimmed.contains("://")
+                || trimmed
+                    .rsplit_once(':')
+                    .is_some_and(|(h, _)| h.parse::<std::net::Ipv4Addr>().is_ok())
+            {
+                "; give the bare address, without scheme or port (the ports are client_port and peer_port)"
+            } else if trimmed.chars().any(|c| c.is_ascii_alphabetic()) && !trimmed.contains(':') {
+                "; a host name belongs in dns_names"
+            } else {
+                ""
+            };
+            r.error(
+                path,
+                text,
+                format!("{} is not an IP address; {hint}{extra}", quote(text)),
+            );
+            return None;
+        }
+    };
+    if trimmed != text || trimmed.starts_with('[') {
+        r.error(
+            path,
+            text,
+            format!("{} has extra characters; write just {ip}", quote(text)),
+        );
+        return None;
+    }
+    if ip.is_unspecified() {
+        r.error(
+            path,
+            text,
+            format!(
+                "{ip} means \"every address\" and cannot be advertised to other members or put \
+                 in a certificate; give the member's real address"
+            ),
+        );
+        return None;
+    }
+    if ip.is_multicast() || ip == IpAddr::from([255, 255, 255, 255]) {
+        r.error(
+            path,
+            text,
+            format!("{ip} is a multicast or broadcast address; give the member's own address"),
+        );
+        return None;
+    }
+    Some(ip)
+}
+
+/// RFC 1123 host names (letters, digits, hyphens; labels of 1 to 63; 253 in all).
+fn check_dns_name(r: &mut Report, path: &str, name: &str) {
+    let fail = |r: &mut Report, why: &str| {
+        r.error(
+            path,
+            name,
+            format!(
+                "{} is not a valid DNS name: {why}; write it like etcd1.example.com",
+                quote(name)
+            ),
+        )
+    };
+    if name.is_empty() {
+        return fail(r, "it is empty");
+    }
+    if name.parse::<IpAddr>().is_ok() {
+        r.error(
+            path,
+            name,
+            format!("{name} is an IP address; move it to ips so it becomes an IP SAN"),
+        );
+        return;
+    }
+    if name.ends_with('.') {
+        return fail(r, "leave out the trailing dot");
+    }
+    if name.starts_with("*.") {
+        return fail(r, "etcd members need their own names, not a wildcard");
+    }
+    if name.len() > 253 {
+        return fail(r, "it is longer than 253 characters");
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return fail(
+                r,
+                "it has an empty label (two dots in a row, or a leading dot)",
+            );
+        }
+        if label.len() > 63 {
+            return fail(r, "a label is longer than 63 characters");
+        }
+        if let Some(c) = label
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+        {
+            let why = if c == '_' {
+                "underscores are not allowed in host names".to_string()
+            } else {
+                format!(
+                    "{} is not allowed (letters, digits and hyphens only)",
+                    quote(&c.to_string())
+                )
+            };
+            return fail(r, &why);
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return fail(r, "a label may not start or end with a hyphen");
+        }
+    }
+}
+
+fn check_clients(r: &mut Report, spec: &ClusterSpec) {
+    if spec.clients.is_empty() {
+        r.warning(
+            "clients",
+            "",
+            "no client certificates: with client-cert-auth on, nothing can talk to the \
+             cluster, not even etcdctl; add one with common_name \"root\"",
+        );
+    }
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut cns: HashMap<&str, usize> = HashMap::new();
+    for (i, c) in spec.clients.iter().enumerate() {
+        let base = format!("clients[{i}]");
+        if check_identifier(r, &format!("{base}.name"), &c.name, "client name") {
+            if let Some(first) = names.insert(c.name.as_str(), i) {
+                r.error(
+                    format!("{base}.name"),
+                    &c.name,
+                    format!(
+                        "the client name {} is already used by clients[{first}]; give each \
+                         client its own name",
+                        quote(&c.name)
+                    ),
+                );
+            }
+        }
+        let cn_path = format!("{base}.common_name");
+        if c.common_name.trim().is_empty() {
+            r.error(
+                cn_path,
+                &c.common_name,
+                "the common name is empty; etcd uses it as the user name, e.g. \"root\" for an \
+                 administrator or the program's name",
+            );
+        } else if c.common_name.trim() != c.common_name {
+            r.error(
+                cn_path,
+                &c.common_name,
+                format!(
+                    "{} starts or ends with a space, and etcd would look for a user with that \
+                     space; remove it",
+                    quote(&c.common_name)
+                ),
+            );
+        } else if c.common_name.chars().count() > MAX_NAME_ATTR {
+            r.error(
+                cn_path,
+                &c.common_name,
+                format!("the common name is longer than {MAX_NAME_ATTR} characters; shorten it"),
+            );
+        } else if c.common_name.chars().any(char::is_control) {
+            r.error(
+                cn_path,
+                &c.common_name,
+                "the common name contains a control character; remove it",
+            );
+        } else if let Some(first) = cns.insert(c.common_name.as_str(), i) {
+            r.error(
+                cn_path,
+                &c.common_name,
+                format!(
+                    "the common name {} is already used by clients[{first}]; two certificates \
+                     for one etcd user cannot be told apart or revoked separately, so give \
+                     each client its own user",
+                    quote(&c.common_name)
+                ),
+            );
+        }
+        if let Some(o) = &c.organization {
+            check_attr(r, &format!("{base}.organization"), o, "organization");
+        }
+    }
+}
+
+fn check_validity(r: &mut Report, spec: &ClusterSpec) {
+    let ca = spec.ca_validity_days;
+    let leaf = spec.cert_validity_days;
+    if ca == 0 || ca > MAX_CA_DAYS {
+        r.error(
+            "ca_validity_days",
+            &ca.to_string(),
+            format!("the CA must be valid for 1 to {MAX_CA_DAYS} days; 3650 (ten years) is usual"),
+        );
+    }
+    if leaf == 0 {
+        r.error(
+            "cert_validity_days",
+            "0",
+            "certificates must be valid for at least one day; 825 is the default",
+        );
+    } else if leaf > ca && ca > 0 {
+        r.error(
+            "cert_validity_days",
+            &leaf.to_string(),
+            format!(
+                "the certificates ({leaf} days) would outlive the CA that signs them ({ca} \
+                 days) and stop verifying when it expires; use at most {ca} days or raise \
+                 ca_validity_days"
+            ),
+        );
+    }
+}
+
+fn check_subject(r: &mut Report, spec: &ClusterSpec) {
+    let s = &spec.ca_subject;
+    if s.common_name.trim().is_empty() {
+        r.error(
+            "ca_subject.common_name",
+            &s.common_name,
+            "the CA needs a common name, e.g. \"etcd CA\"",
+        );
+    } else {
+        check_attr(r, "ca_subject.common_name", &s.common_name, "common name");
+    }
+    for (field, v) in [
+        ("organization", &s.organization),
+        ("organizational_unit", &s.organizational_unit),
+        ("state", &s.state),
+        ("locality", &s.locality),
+    ] {
+        if let Some(v) = v {
+            check_attr(r, &format!("ca_subject.{field}"), v, field);
+        }
+    }
+    if let Some(c) = &s.country {
+        if !(c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase())) {
+            r.error(
+                "ca_subject.country",
+                c,
+                format!(
+                    "{} is not a country code; use the two capital letters of ISO 3166, e.g. US or DE",
+                    quote(c)
+                ),
+            );
+        }
+    }
+}
+
+fn check_attr(r: &mut Report, path: &str, v: &str, what: &str) {
+    if v.chars().count() > MAX_NAME_ATTR {
+        r.error(
+            path,
+            v,
+            format!("the {what} is longer than {MAX_NAME_ATTR} characters; shorten it"),
+        );
+    } else if v.chars().any(char::is_control) {
+        r.error(
+            path,
+            v,
+            format!("the {what} contains a control character; remove it"),
+        );
+    }
+}
+
+/// Paths end up in env files and shell scripts unquoted, so they must be plain.
+fn check_path(r: &mut Report, field: &str, path: &str) {
+    if path.is_empty() {
+        r.error(
+            field,
+            path,
+            "the path is empty; give a directory, e.g. /etc/etcd/pki",
+        );
+        return;
+    }
+    if let Some(c) = path
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || "\"'`$\\;&|<>*?#".contains(*c))
+    {
+        r.error(
+            field,
+            path,
+            format!(
+                "{} contains {}, which env files and shell scripts would misread; use a path \
+                 of letters, digits, / . _ - only",
+                quote(path),
+                quote(&c.to_string())
+            ),
+        );
+        return;
+    }
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start..];
+        if !after.starts_with("{name}") {
+            r.error(
+                field,
+                path,
+                format!(
+                    "{} has a placeholder other than {{name}}; {{name}} (the member's name) is \
+                     the only one",
+                    quote(path)
+                ),
+            );
+            return;
+        }
+        rest = &after["{name}".len()..];
+    }
+    if rest.contains('}') || path.split('/').any(|seg| seg == "..") {
+        r.error(
+            field,
+            path,
+            format!(
+                "{} is not a plain directory path; remove stray braces and `..`",
+                quote(path)
+            ),
+        );
+    }
+}
+
+fn check_ports(r: &mut Report, spec: &ClusterSpec) {
+    for (field, port) in [
+        ("client_port", spec.client_port),
+        ("peer_port", spec.peer_port),
+    ] {
+        if port == 0 {
+            r.error(
+                field,
+                "0",
+                "port 0 cannot be advertised; use 1 to 65535 (etcd uses 2379 and 2380)",
+            );
+        }
+    }
+    if spec.client_port == spec.peer_port && spec.client_port != 0 {
+        r.error(
+            "peer_port",
+            &spec.peer_port.to_string(),
+            format!(
+                "the peer port is the same as the client port ({}); etcd needs two ports, \
+                 usually 2379 for clients and 2380 for peers",
+                spec.client_port
+            ),
+        );
+    }
+}
+
+/// Names that become folders, file names and etcd `--name`. Returns true when usable.
+fn check_identifier(r: &mut Report, path: &str, name: &str, what: &str) -> bool {
+    let bad = |r: &mut Report, why: String| {
+        r.error(path, name, why);
+        false
+    };
+    if name.is_empty() {
+        return bad(
+            r,
+            format!("the {what} is empty; give it a name like \"etcd1\""),
+        );
+    }
+    if name.len() > 63 {
+        return bad(
+            r,
+            format!("the {what} is longer than 63 characters; shorten it"),
+        );
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "._-".contains(*c)))
+    {
+        return bad(
+            r,
+            format!(
+                "the {what} {} contains {}; it becomes a folder and a file name, so use \
+                 letters, digits, '.', '_' and '-' only",
+                quote(name),
+                quote(&c.to_string())
+            ),
+        );
+    }
+    if name.starts_with('.') || name.starts_with('-') {
+        return bad(
+            r,
+            format!(
+                "the {what} {} must start with a letter or digit",
+                quote(name)
+            ),
+        );
+    }
+    true
+}
+
+fn quote(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn quote_or_index(name: &str, i: usize) -> String {
+    if name.is_empty() {
+        format!("nodes[{i}]")
+    } else {
+        quote(name)
+    }
+}
