@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing (scripts/setup.sh), then runs every test —
+# pki-core's unit, property and openssl tests, the real etcd clusters, the wasm build and
+# the real-browser tests — and stops at the first failure.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "setup"
+./scripts/setup.sh
+export PATH="$root/tools/node_modules/.bin:$PATH"
+
+step "pki-core builds for wasm32 with no C compiler"
+CC=/bin/false cargo build --quiet -p pki-core --lib --no-default-features --target wasm32-unknown-unknown
+
+step "the page (trunk build --release)"
+./scripts/build-site.sh
+
+step "cargo test (unit, openssl, real etcd, headless Chromium)"
+cargo test --workspace --exclude app --no-fail-fast -- --test-threads=1
