@@ -1,0 +1,1 @@
+//! Helpers for driving the built page in headless Chromium.
