@@ -2,7 +2,7 @@
 //! and how to check that it worked. Written from the same plans as the files, so the paths
 //! and names in it are the ones in the bundle.
 
-use super::{client_endpoints, dropin, env::files, one_machine, MemberPlan};
+use super::{MemberPlan, client_endpoints, dropin, env::files, one_machine};
 use crate::bundle::CA_KEY_DIR;
 use crate::issue::IssuedCert;
 use crate::spec::ClusterSpec;

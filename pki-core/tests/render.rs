@@ -1,0 +1,222 @@
+//! The deploy files say the same thing the certificates do, in each dialect's own syntax.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use pki_core::{ClusterSpec, Role, generate};
+
+fn env_map(text: &str) -> HashMap<String, String> {
+    let mut m = HashMap::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (k, v) = line.split_once('=').expect("KEY=value");
+        assert!(
+            m.insert(k.to_string(), v.to_string()).is_none(),
+            "{k} twice"
+        );
+        assert!(
+            !v.contains(' ') && !v.contains('"'),
+            "{k} must need no quoting: {v}"
+        );
+    }
+    m
+}
+
+#[test]
+fn env_file_has_every_setting_etcd_needs() {
+    let mut spec = ClusterSpec::template();
+    spec.nodes[1].ips.push("2001:db8::2".into());
+    let b = generate(&spec).unwrap();
+    let env = env_map(b.file("members/etcd2/etcd.env").unwrap().text());
+    let want = [
+        ("ETCD_NAME", "etcd2"),
+        ("ETCD_DATA_DIR", "/var/lib/etcd"),
+        (
+            "ETCD_LISTEN_CLIENT_URLS",
+            "https://10.0.0.2:2379,https://[2001:db8::2]:2379,https://127.0.0.1:2379",
+        ),
+        (
+            "ETCD_ADVERTISE_CLIENT_URLS",
+            "https://10.0.0.2:2379,https://[2001:db8::2]:2379",
+        ),
+        (
+            "ETCD_LISTEN_PEER_URLS",
+            "https://10.0.0.2:2380,https://[2001:db8::2]:2380",
+        ),
+        ("ETCD_INITIAL_ADVERTISE_PEER_URLS", "https://10.0.0.2:2380"),
+        (
+            "ETCD_INITIAL_CLUSTER",
+            "etcd1=https://10.0.0.1:2380,etcd2=https://10.0.0.2:2380,etcd3=https://10.0.0.3:2380",
+        ),
+        ("ETCD_INITIAL_CLUSTER_STATE", "new"),
+        ("ETCD_INITIAL_CLUSTER_TOKEN", "etcd-cluster"),
+        ("ETCD_CLIENT_CERT_AUTH", "true"),
+        ("ETCD_TRUSTED_CA_FILE", "/etc/etcd/pki/ca.crt"),
+        ("ETCD_CERT_FILE", "/etc/etcd/pki/server.crt"),
+        ("ETCD_KEY_FILE", "/etc/etcd/pki/server.key"),
+        ("ETCD_PEER_CLIENT_CERT_AUTH", "true"),
+        ("ETCD_PEER_TRUSTED_CA_FILE", "/etc/etcd/pki/ca.crt"),
+        ("ETCD_PEER_CERT_FILE", "/etc/etcd/pki/peer.crt"),
+        ("ETCD_PEER_KEY_FILE", "/etc/etcd/pki/peer.key"),
+    ];
+    for (k, v) in want {
+        assert_eq!(env.get(k).map(String::as_str), Some(v), "{k}");
+    }
+    assert_eq!(env.len(), want.len(), "no other settings: {env:#?}");
+    // Seed 000's mistake: a peer cert file pointing at the CA.
+    assert_ne!(env["ETCD_PEER_CERT_FILE"], env["ETCD_PEER_TRUSTED_CA_FILE"]);
+}
+
+#[test]
+fn name_placeholder_in_paths() {
+    let mut spec = ClusterSpec::template();
+    spec.cert_dir = "/srv/{name}/pki".into();
+    spec.data_dir = "/srv/{name}/data".into();
+    let b = generate(&spec).unwrap();
+    let env = env_map(b.file("members/etcd3/etcd.env").unwrap().text());
+    assert_eq!(env["ETCD_DATA_DIR"], "/srv/etcd3/data");
+    assert_eq!(env["ETCD_KEY_FILE"], "/srv/etcd3/pki/server.key");
+    let key = b.file("members/etcd3/pki/server.key").unwrap();
+    assert_eq!(
+        key.install_path.as_deref(),
+        Some("/srv/etcd3/pki/server.key")
+    );
+}
+
+#[test]
+fn dropin_loads_env_without_flags() {
+    let b = generate(&ClusterSpec::template()).unwrap();
+    let d = b
+        .file("members/etcd1/etcd.service.d/10-etcd-pki.conf")
+        .unwrap()
+        .text();
+    let lines: Vec<&str> = d.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        lines,
+        [
+            "[Service]",
+            "EnvironmentFile=/etc/etcd/etcd.env",
+            "ExecStart=",
+            "ExecStart=/usr/bin/etcd",
+            "User=etcd"
+        ]
+    );
+}
+
+#[test]
+fn etcdctl_script_lists_every_member() {
+    let b = generate(&ClusterSpec::template()).unwrap();
+    let s = b.file("clients/kube-apiserver/etcdctl-env.sh").unwrap();
+    assert_eq!(s.mode, 0o755);
+    let t = s.text();
+    assert!(t.contains(
+        "export ETCDCTL_ENDPOINTS=https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379\n"
+    ));
+    for k in [
+        "ETCDCTL_API=3",
+        "ETCDCTL_CACERT=",
+        "ETCDCTL_CERT=",
+        "ETCDCTL_KEY=",
+        "ETCDCTL_DIAL_TIMEOUT=",
+    ] {
+        assert!(t.contains(&format!("export {k}")), "{k}");
+    }
+}
+
+#[test]
+fn manifest_lists_every_file_with_role_and_mode() {
+    let b = generate(&ClusterSpec::template()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_str(b.file("manifest.json").unwrap().text()).unwrap();
+    let files = m["files"].as_array().unwrap();
+    assert_eq!(
+        files.len(),
+        b.files.len() - 1,
+        "every file but the manifest itself"
+    );
+    for f in &b.files {
+        if f.role == Role::Manifest {
+            continue;
+        }
+        let e = files.iter().find(|e| e["path"] == f.path.as_str()).unwrap();
+        assert_eq!(e["role"], f.role.as_str());
+        assert_eq!(e["mode"], format!("{:04o}", f.mode));
+    }
+    let roles: Vec<&str> = files.iter().map(|e| e["role"].as_str().unwrap()).collect();
+    for r in [
+        "ca-cert",
+        "ca-key",
+        "server-cert",
+        "server-key",
+        "peer-cert",
+        "peer-key",
+        "client-cert",
+        "client-key",
+        "etcd-env",
+        "systemd-dropin",
+        "etcdctl-env",
+        "readme",
+    ] {
+        assert!(roles.contains(&r), "{r}");
+    }
+    let key = files.iter().find(|e| e["role"] == "ca-key").unwrap();
+    assert!(
+        key["path"]
+            .as_str()
+            .unwrap()
+            .contains("never-copy-to-members/")
+    );
+    let srv = files
+        .iter()
+        .find(|e| e["path"] == "members/etcd1/pki/server.crt")
+        .unwrap();
+    assert_eq!(srv["member"], "etcd1");
+    assert_eq!(srv["install_path"], "/etc/etcd/pki/server.crt");
+    assert!(srv["not_after"].as_str().unwrap().ends_with('Z'));
+}
+
+#[test]
+fn zip_keeps_modes_and_real_times() {
+    let b = generate(&ClusterSpec::template()).unwrap();
+    let bytes = b.to_zip().unwrap();
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let year = b.generated_at.year() as u16;
+    let mut seen = 0;
+    for i in 0..z.len() {
+        let mut e = z.by_index(i).unwrap();
+        let name = e.name().unwrap().to_string();
+        assert_eq!(e.last_modified().unwrap().year(), year, "{}", name);
+        let mode = e.unix_mode().unwrap() & 0o777;
+        if e.is_dir() {
+            let want = if name.starts_with("CA-PRIVATE-KEY") {
+                0o700
+            } else {
+                0o755
+            };
+            assert_eq!(mode, want, "{}", name);
+            continue;
+        }
+        let f = b.file(&name).unwrap();
+        assert_eq!(mode, f.mode, "{}", name);
+        let mut content = Vec::new();
+        e.read_to_end(&mut content).unwrap();
+        assert_eq!(content, f.contents, "{}", name);
+        seen += 1;
+    }
+    assert_eq!(seen, b.files.len());
+    assert_eq!(b.zip_name(), "etcd-etcd-pki.zip");
+}
+
+#[test]
+fn readme_says_where_things_go() {
+    let b = generate(&ClusterSpec::template()).unwrap();
+    let r = b.file("README.md").unwrap().text();
+    assert!(r.contains("install -m 0600 -o etcd -g etcd members/etcd1/pki/*.key /etc/etcd/pki/"));
+    assert!(r.contains("etcdctl endpoint health --cluster"));
+    assert!(r.contains("keep it offline"));
+    let demo = generate(&ClusterSpec::demo()).unwrap();
+    let r = demo.file("README.md").unwrap().text();
+    assert!(r.contains("bash -c 'set -a; . members/etcd3/etcd.env; set +a; exec etcd'"));
+}

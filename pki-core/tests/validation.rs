@@ -1,0 +1,254 @@
+//! Validation as a user meets it: every problem at once, with the field path, the bad value,
+//! and a message that says what to do. Errors stop generation; warnings do not.
+
+use pki_core::{Client, ClusterSpec, Error, Node, Severity, generate, validate};
+
+fn node(name: &str, ips: &[&str]) -> Node {
+    Node {
+        name: name.into(),
+        ips: ips.iter().map(|s| s.to_string()).collect(),
+        dns_names: vec![],
+    }
+}
+
+fn three() -> ClusterSpec {
+    ClusterSpec {
+        nodes: vec![
+            node("etcd1", &["10.0.0.1"]),
+            node("etcd2", &["10.0.0.2"]),
+            node("etcd3", &["10.0.0.3"]),
+        ],
+        ..ClusterSpec::default()
+    }
+}
+
+/// The single problem at `path`, with its severity and message.
+fn at(spec: &ClusterSpec, path: &str) -> (Severity, String, String) {
+    let r = validate(spec);
+    let found: Vec<_> = r.problems().iter().filter(|p| p.path == path).collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one problem at {path}, got {:#?}",
+        r.problems()
+    );
+    (
+        found[0].severity,
+        found[0].value.clone(),
+        found[0].message.clone(),
+    )
+}
+
+#[test]
+fn a_good_spec_has_no_problems() {
+    assert!(validate(&three()).problems().is_empty());
+    assert!(validate(&ClusterSpec::template()).problems().is_empty());
+}
+
+#[test]
+fn malformed_ip_names_field_value_and_fix() {
+    let mut s = three();
+    s.nodes[2].ips = vec!["10.0.0.300".into()];
+    let (sev, value, msg) = at(&s, "nodes[2].ips[0]");
+    assert_eq!(sev, Severity::Error);
+    assert_eq!(value, "10.0.0.300");
+    assert!(msg.contains("\"10.0.0.300\" is not an IP address"), "{msg}");
+    assert!(msg.contains("10.0.0.3 or 2001:db8::3"), "{msg}");
+}
+
+#[test]
+fn ip_with_port_scheme_or_prefix_gets_a_specific_hint() {
+    let mut s = three();
+    s.nodes[0].ips = vec!["10.0.0.1:2379".into()];
+    s.nodes[1].ips = vec!["10.0.0.2/24".into()];
+    s.nodes[2].ips = vec!["etcd3.example.com".into()];
+    assert!(
+        at(&s, "nodes[0].ips[0]")
+            .2
+            .contains("without scheme or port")
+    );
+    assert!(at(&s, "nodes[1].ips[0]").2.contains("/prefix length"));
+    assert!(at(&s, "nodes[2].ips[0]").2.contains("dns_names"));
+}
+
+#[test]
+fn ipv6_is_accepted_and_unspecified_is_not() {
+    let mut s = three();
+    s.nodes[0].ips = vec!["2001:db8::1".into(), "fe80::1".into()];
+    assert!(validate(&s).problems().is_empty());
+    s.nodes[1].ips = vec!["0.0.0.0".into()];
+    assert!(at(&s, "nodes[1].ips[0]").2.contains("every address"));
+}
+
+#[test]
+fn member_without_ip() {
+    let mut s = three();
+    s.nodes[1].ips.clear();
+    let (sev, _, msg) = at(&s, "nodes[1].ips");
+    assert_eq!(sev, Severity::Error);
+    assert!(msg.contains("\"etcd2\" has no IP address"), "{msg}");
+}
+
+#[test]
+fn duplicate_names_and_ips() {
+    let mut s = three();
+    s.nodes[2].name = "etcd1".into();
+    s.nodes[2].ips = vec!["10.0.0.1".into()];
+    assert!(
+        at(&s, "nodes[2].name")
+            .2
+            .contains("already used by nodes[0]")
+    );
+    assert!(
+        at(&s, "nodes[2].ips[0]")
+            .2
+            .contains("already the address of nodes[0]")
+    );
+}
+
+#[test]
+fn dns_names_follow_rfc_1123() {
+    let mut s = three();
+    s.nodes[0].dns_names = vec![
+        "etcd1.example.com".into(),
+        "etcd_1.example.com".into(),
+        "-etcd.example.com".into(),
+        "etcd1.example.com.".into(),
+        "a..b".into(),
+        "x".repeat(64),
+        "10.0.0.9".into(),
+    ];
+    let r = validate(&s);
+    let paths: Vec<&str> = r.errors().map(|p| p.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [1, 2, 3, 4, 5, 6].map(|j| format!("nodes[0].dns_names[{j}]")),
+        "{:#?}",
+        r.problems()
+    );
+    assert!(at(&s, "nodes[0].dns_names[1]").2.contains("underscores"));
+    assert!(at(&s, "nodes[0].dns_names[3]").2.contains("trailing dot"));
+    assert!(at(&s, "nodes[0].dns_names[6]").2.contains("move it to ips"));
+}
+
+#[test]
+fn member_count() {
+    let mut s = three();
+    s.nodes.clear();
+    assert_eq!(at(&s, "nodes").0, Severity::Error);
+    let mut s = three();
+    s.nodes.push(node("etcd4", &["10.0.0.4"]));
+    let (sev, _, msg) = at(&s, "nodes");
+    assert_eq!(sev, Severity::Warning);
+    assert!(
+        msg.contains("4 members tolerate no more failures than 3"),
+        "{msg}"
+    );
+    // Warnings do not stop generation.
+    let b = generate(&s).unwrap();
+    assert_eq!(b.warnings.len(), 1);
+}
+
+#[test]
+fn clients() {
+    let mut s = three();
+    s.clients = vec![
+        Client {
+            name: "a".into(),
+            common_name: "root".into(),
+            organization: None,
+        },
+        Client {
+            name: "a".into(),
+            common_name: "".into(),
+            organization: None,
+        },
+        Client {
+            name: "c".into(),
+            common_name: "root".into(),
+            organization: None,
+        },
+    ];
+    assert!(
+        at(&s, "clients[1].name")
+            .2
+            .contains("already used by clients[0]")
+    );
+    assert!(at(&s, "clients[1].common_name").2.contains("empty"));
+    assert!(
+        at(&s, "clients[2].common_name")
+            .2
+            .contains("already used by clients[0]")
+    );
+    s.clients.clear();
+    assert_eq!(at(&s, "clients").0, Severity::Warning);
+}
+
+#[test]
+fn validity() {
+    let mut s = three();
+    s.cert_validity_days = 4000;
+    let (_, value, msg) = at(&s, "cert_validity_days");
+    assert_eq!(value, "4000");
+    assert!(msg.contains("outlive the CA"), "{msg}");
+    s.cert_validity_days = 0;
+    assert!(at(&s, "cert_validity_days").2.contains("at least one day"));
+    s.cert_validity_days = 10;
+    s.ca_validity_days = 0;
+    assert_eq!(at(&s, "ca_validity_days").0, Severity::Error);
+}
+
+#[test]
+fn paths_ports_token_subject() {
+    let mut s = three();
+    s.cert_dir = "/etc/etcd pki".into();
+    s.data_dir = "/var/lib/{member}".into();
+    s.peer_port = s.client_port;
+    s.initial_cluster_token = "a b".into();
+    s.ca_subject.country = Some("usa".into());
+    assert!(at(&s, "cert_dir").2.contains("env files and shell scripts"));
+    assert!(at(&s, "data_dir").2.contains("{name}"));
+    assert!(at(&s, "peer_port").2.contains("same as the client port"));
+    assert!(at(&s, "initial_cluster_token").0 == Severity::Error);
+    assert!(
+        at(&s, "ca_subject.country")
+            .2
+            .contains("two capital letters")
+    );
+}
+
+#[test]
+fn every_problem_at_once_and_nothing_generated() {
+    let mut s = three();
+    s.cluster_name = "my cluster".into();
+    s.nodes[0].ips = vec!["300.1.1.1".into()];
+    s.nodes[1].name = String::new();
+    s.cert_validity_days = 0;
+    let r = validate(&s);
+    assert_eq!(r.errors().count(), 4, "{:#?}", r.problems());
+    match generate(&s) {
+        Err(Error::Invalid(report)) => assert_eq!(report, r),
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    let text = generate(&s).unwrap_err().to_string();
+    assert!(
+        text.starts_with("the spec has 4 errors and nothing was generated:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("error: nodes[0].ips[0]: \"300.1.1.1\" is not an IP address"),
+        "{text}"
+    );
+}
+
+#[test]
+fn report_at_finds_problems_below_a_path() {
+    let mut s = three();
+    s.nodes[1].ips = vec!["x".into()];
+    s.nodes[1].dns_names = vec!["_".into()];
+    let r = validate(&s);
+    assert_eq!(r.at("nodes[1]").count(), 2);
+    assert_eq!(r.at("nodes[1].ips").count(), 1);
+    assert_eq!(r.at("nodes[10]").count(), 0);
+    assert_eq!(r.at("nodes").count(), 2);
+}
