@@ -81,7 +81,7 @@ impl PrivateKey {
                 )))
             }
         };
-        PrivateKey::from_signer(algorithm, signer).map_err(|e| fail(e))
+        PrivateKey::from_signer(algorithm, signer).map_err(fail)
     }
 
     /// Reads a PKCS#8 DER key of the given algorithm (for keys made elsewhere, e.g. by a

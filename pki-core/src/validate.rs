@@ -136,7 +136,7 @@ fn check_nodes(r: &mut Report, spec: &ClusterSpec) {
             "",
             "a cluster needs at least one member: add a member with a name and an IP address",
         );
-    } else if n % 2 == 0 {
+    } else if n.is_multiple_of(2) {
         r.warning(
             "nodes",
             &n.to_string(),
@@ -164,18 +164,18 @@ fn check_nodes(r: &mut Report, spec: &ClusterSpec) {
     let mut ips: HashMap<IpAddr, (usize, String)> = HashMap::new();
     for (i, node) in spec.nodes.iter().enumerate() {
         let base = format!("nodes[{i}]");
-        if check_identifier(r, &format!("{base}.name"), &node.name, "member name") {
-            if let Some(first) = names.insert(node.name.as_str(), i) {
-                r.error(
-                    format!("{base}.name"),
-                    &node.name,
-                    format!(
-                        "the member name {} is already used by nodes[{first}]; every member \
+        if check_identifier(r, &format!("{base}.name"), &node.name, "member name")
+            && let Some(first) = names.insert(node.name.as_str(), i)
+        {
+            r.error(
+                format!("{base}.name"),
+                &node.name,
+                format!(
+                    "the member name {} is already used by nodes[{first}]; every member \
                          needs its own name",
-                        quote(&node.name)
-                    ),
-                );
-            }
+                    quote(&node.name)
+                ),
+            );
         }
         if node.ips.is_empty() {
             r.error(
@@ -384,18 +384,18 @@ fn check_clients(r: &mut Report, spec: &ClusterSpec) {
     let mut cns: HashMap<&str, usize> = HashMap::new();
     for (i, c) in spec.clients.iter().enumerate() {
         let base = format!("clients[{i}]");
-        if check_identifier(r, &format!("{base}.name"), &c.name, "client name") {
-            if let Some(first) = names.insert(c.name.as_str(), i) {
-                r.error(
-                    format!("{base}.name"),
-                    &c.name,
-                    format!(
-                        "the client name {} is already used by clients[{first}]; give each \
+        if check_identifier(r, &format!("{base}.name"), &c.name, "client name")
+            && let Some(first) = names.insert(c.name.as_str(), i)
+        {
+            r.error(
+                format!("{base}.name"),
+                &c.name,
+                format!(
+                    "the client name {} is already used by clients[{first}]; give each \
                          client its own name",
-                        quote(&c.name)
-                    ),
-                );
-            }
+                    quote(&c.name)
+                ),
+            );
         }
         let cn_path = format!("{base}.common_name");
         if c.common_name.trim().is_empty() {
@@ -495,17 +495,17 @@ fn check_subject(r: &mut Report, spec: &ClusterSpec) {
             check_attr(r, &format!("ca_subject.{field}"), v, field);
         }
     }
-    if let Some(c) = &s.country {
-        if !(c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase())) {
-            r.error(
-                "ca_subject.country",
-                c,
-                format!(
-                    "{} is not a country code; use the two capital letters of ISO 3166, e.g. US or DE",
-                    quote(c)
-                ),
-            );
-        }
+    if let Some(c) = &s.country
+        && !(c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase()))
+    {
+        r.error(
+            "ca_subject.country",
+            c,
+            format!(
+                "{} is not a country code; use the two capital letters of ISO 3166, e.g. US or DE",
+                quote(c)
+            ),
+        );
     }
 }
 

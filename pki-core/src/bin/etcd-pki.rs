@@ -194,13 +194,13 @@ fn check_out(out: &Path, force: bool) -> Result<(), Failure> {
             out.display()
         )));
     }
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.is_dir() {
-            return Err(Failure::BadInput(format!(
-                "the folder {} does not exist; create it first",
-                dir.display()
-            )));
-        }
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        return Err(Failure::BadInput(format!(
+            "the folder {} does not exist; create it first",
+            dir.display()
+        )));
     }
     Ok(())
 }
