@@ -13,6 +13,8 @@ pub fn render(spec: &ClusterSpec, members: &[MemberPlan], c: &Client) -> String 
 # Use it from any directory:   . path/to/{name}/etcdctl-env.sh && etcdctl endpoint health
 # It finds ca.crt, client.crt and client.key beside itself (in bash and zsh); in another
 # shell set ETCD_PKI_CLIENT_DIR to this folder first.
+# etcdctl refuses a flag that repeats one of these variables (e.g. --endpoints): override
+# with the variable instead, ETCDCTL_ENDPOINTS=https://10.0.0.9:2379 etcdctl member list
 if [ -n "${{ETCD_PKI_CLIENT_DIR:-}}" ]; then
   _etcd_pki_dir=$ETCD_PKI_CLIENT_DIR
 elif [ -n "${{BASH_SOURCE:-}}" ]; then
