@@ -49,6 +49,32 @@ pub enum Role {
     Readme,
     /// `manifest.json`.
     Manifest,
+    /// A member's env file in Debian's form (`/etc/default/etcd`).
+    EtcdEnvDebian,
+    /// A member's env file in RHEL's form (`/etc/etcd/etcd.conf`).
+    EtcdEnvRhel,
+    /// A member's YAML file for `etcd --config-file`.
+    EtcdConfigYaml,
+    /// A member's plain command line.
+    EtcdCommandLine,
+    /// A member's Kubernetes static pod manifest (kubeadm layout).
+    StaticPod,
+    /// The JWT signing key of `--auth-token jwt` (same on every member).
+    JwtKey,
+    /// The JWT verification key.
+    JwtPublicKey,
+    /// A configuration snippet for one client program (kube-apiserver flags, Calico env...).
+    ClientConfig,
+    /// `rbac.sh`: users and roles for every client, then `auth enable`.
+    RbacScript,
+    /// A member's `install.sh`.
+    InstallScript,
+    /// A member's `verify.sh`.
+    VerifyScript,
+    /// `check-expiry.sh`.
+    ExpiryScript,
+    /// `demo/run.sh` and `demo/stop.sh` of a one-machine bundle.
+    DemoScript,
 }
 
 impl Role {
@@ -68,6 +94,19 @@ impl Role {
             Role::EtcdctlEnv => "etcdctl-env",
             Role::Readme => "readme",
             Role::Manifest => "manifest",
+            Role::EtcdEnvDebian => "etcd-env-debian",
+            Role::EtcdEnvRhel => "etcd-env-rhel",
+            Role::EtcdConfigYaml => "etcd-config-yaml",
+            Role::EtcdCommandLine => "etcd-command-line",
+            Role::StaticPod => "static-pod",
+            Role::JwtKey => "jwt-key",
+            Role::JwtPublicKey => "jwt-public-key",
+            Role::ClientConfig => "client-config",
+            Role::RbacScript => "rbac-script",
+            Role::InstallScript => "install-script",
+            Role::VerifyScript => "verify-script",
+            Role::ExpiryScript => "expiry-script",
+            Role::DemoScript => "demo-script",
         }
     }
 
@@ -75,7 +114,7 @@ impl Role {
     pub fn is_private_key(self) -> bool {
         matches!(
             self,
-            Role::CaKey | Role::ServerKey | Role::PeerKey | Role::ClientKey
+            Role::CaKey | Role::ServerKey | Role::PeerKey | Role::ClientKey | Role::JwtKey
         )
     }
 }

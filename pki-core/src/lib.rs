@@ -28,6 +28,7 @@ pub mod bundle;
 pub mod error;
 pub mod issue;
 pub mod keys;
+pub mod options;
 pub mod render;
 pub mod spec;
 pub mod validate;

@@ -7,6 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+pub use crate::options::{
+    AuthToken, ClientKind, EtcdVersion, Grant, Layout, Permission, TlsVersion,
+};
 
 /// The largest spec accepted. A 100-member spec is about 20 KB; anything near this limit is
 /// the wrong file.
@@ -52,6 +55,25 @@ pub struct ClusterSpec {
     /// `--initial-cluster-token`: keeps two clusters bootstrapped from similar configs apart.
     #[serde(default = "defaults::initial_cluster_token")]
     pub initial_cluster_token: String,
+    /// The etcd minor version the config files are written for.
+    #[serde(default)]
+    pub etcd_version: EtcdVersion,
+    /// `etcd` (cert_dir, systemd) or `kubeadm` (kubeadm's paths, a static pod).
+    #[serde(default)]
+    pub layout: Layout,
+    /// `--tls-min-version` (etcd 3.6+); unset leaves Go's default (TLS 1.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_min_version: Option<TlsVersion>,
+    /// `--cipher-suites`, Go names; empty leaves Go's secure default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cipher_suites: Vec<String>,
+    /// `--auth-token`: `simple` or `jwt` (a signing key is generated into the bundle).
+    #[serde(default)]
+    pub auth_token: AuthToken,
+    /// `--listen-metrics-urls`, e.g. `http://127.0.0.1:2381`: metrics and `/health` without
+    /// client certificates. Unset: metrics only on the client URLs (certificate needed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics_url: Option<String>,
 }
 
 /// One etcd member.
@@ -84,6 +106,15 @@ pub struct Client {
     /// Optional O of the certificate's subject.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<String>,
+    /// What the client is: decides the configuration snippets written beside it.
+    #[serde(default)]
+    pub kind: ClientKind,
+    /// etcd roles `rbac.sh` grants this client's user, e.g. `["root"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Key prefixes `rbac.sh` gives this client's user, through a role of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
 }
 
 /// The algorithm of every key in the bundle.
@@ -202,11 +233,7 @@ pub mod defaults {
     }
     /// One administrator client, `etcdctl` with CN `root`.
     pub fn clients() -> Vec<Client> {
-        vec![Client {
-            name: "etcdctl".into(),
-            common_name: "root".into(),
-            organization: None,
-        }]
+        vec![super::ClientKind::Etcdctl.preset()]
     }
     /// Ten years: a CA is painful to replace.
     pub fn ca_validity_days() -> u32 {
@@ -259,6 +286,12 @@ impl Default for ClusterSpec {
             client_port: defaults::client_port(),
             peer_port: defaults::peer_port(),
             initial_cluster_token: defaults::initial_cluster_token(),
+            etcd_version: EtcdVersion::default(),
+            layout: Layout::default(),
+            tls_min_version: None,
+            cipher_suites: Vec::new(),
+            auth_token: AuthToken::default(),
+            metrics_url: None,
         }
     }
 }
@@ -295,16 +328,8 @@ impl ClusterSpec {
         ClusterSpec {
             nodes: vec![node(1), node(2), node(3)],
             clients: vec![
-                Client {
-                    name: "etcdctl".into(),
-                    common_name: "root".into(),
-                    organization: None,
-                },
-                Client {
-                    name: "kube-apiserver".into(),
-                    common_name: "kube-apiserver".into(),
-                    organization: Some("system:masters".into()),
-                },
+                ClientKind::Etcdctl.preset(),
+                ClientKind::KubeApiserver.preset(),
             ],
             ca_subject: Subject {
                 organization: Some("Example Org".into()),
@@ -330,15 +355,15 @@ impl ClusterSpec {
             cluster_name: "demo".into(),
             nodes: vec![node(1), node(2), node(3)],
             clients: vec![
-                Client {
-                    name: "etcdctl".into(),
-                    common_name: "root".into(),
-                    organization: None,
-                },
+                ClientKind::Etcdctl.preset(),
                 Client {
                     name: "app".into(),
                     common_name: "app".into(),
-                    organization: None,
+                    grants: vec![Grant {
+                        key_prefix: "/app/".into(),
+                        permission: Permission::Readwrite,
+                    }],
+                    ..Client::default()
                 },
             ],
             cert_dir: "members/{name}/pki".into(),

@@ -113,6 +113,7 @@ pub fn validate(spec: &ClusterSpec) -> Report {
     check_path(&mut r, "cert_dir", &spec.cert_dir);
     check_path(&mut r, "data_dir", &spec.data_dir);
     check_ports(&mut r, spec);
+    check_tls(&mut r, spec);
     let token = &spec.initial_cluster_token;
     if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
         r.error(
@@ -442,6 +443,33 @@ fn check_clients(r: &mut Report, spec: &ClusterSpec) {
         if let Some(o) = &c.organization {
             check_attr(r, &format!("{base}.organization"), o, "organization");
         }
+        for (j, role) in c.roles.iter().enumerate() {
+            if role.is_empty()
+                || !role
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || "_-.:".contains(ch))
+            {
+                r.error(
+                    format!("{base}.roles[{j}]"),
+                    role,
+                    format!(
+                        "{} is not a usable etcd role name; use letters, digits, '_', '-', e.g. \"root\"",
+                        quote(role)
+                    ),
+                );
+            }
+        }
+        for (j, g) in c.grants.iter().enumerate() {
+            let p = &g.key_prefix;
+            if p.is_empty() || p.chars().any(|ch| ch.is_control() || ch == '\'' || ch == '\\') {
+                r.error(
+                    format!("{base}.grants[{j}].key_prefix"),
+                    p,
+                    "the key prefix is empty or has quotes or control characters; write it like /calico/ \
+                     (an empty prefix would grant the whole keyspace: use the role root for that)",
+                );
+            }
+        }
     }
 }
 
@@ -577,6 +605,89 @@ fn check_path(r: &mut Report, field: &str, path: &str) {
                 quote(path)
             ),
         );
+    }
+}
+
+fn check_tls(r: &mut Report, spec: &ClusterSpec) {
+    use crate::options::{CipherKey, CIPHER_SUITES};
+    use crate::spec::TlsVersion;
+    if let Some(v) = spec.tls_min_version {
+        if !spec.etcd_version.has_tls_min_version() {
+            r.error(
+                "tls_min_version",
+                v.as_str(),
+                format!(
+                    "etcd {} has no --tls-min-version (it came in 3.6) and refuses to start with \
+                     it; remove tls_min_version (Go then requires TLS 1.2 or later) or set \
+                     etcd_version to 3.6",
+                    spec.etcd_version.as_str()
+                ),
+            );
+        }
+        if v == TlsVersion::Tls13 && !spec.cipher_suites.is_empty() {
+            r.error(
+                "cipher_suites",
+                &spec.cipher_suites.join(","),
+                "TLS 1.3 cipher suites cannot be chosen, and etcd refuses the combination; \
+                 remove cipher_suites or use tls_min_version TLS1.2",
+            );
+        }
+    }
+    let want = if spec.key_algorithm.rsa_bits().is_some() {
+        CipherKey::Rsa
+    } else {
+        CipherKey::Ecdsa
+    };
+    let mut usable = false;
+    for (i, name) in spec.cipher_suites.iter().enumerate() {
+        let path = format!("cipher_suites[{i}]");
+        match CIPHER_SUITES.iter().find(|(n, _)| n == name) {
+            None => r.error(
+                path,
+                name,
+                format!(
+                    "{} is not a cipher suite etcd accepts; use Go's names, e.g. {}",
+                    quote(name),
+                    CIPHER_SUITES
+                        .iter()
+                        .filter(|(_, k)| *k == want)
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            Some((_, k)) if *k == want => usable = true,
+            Some(_) => {}
+        }
+    }
+    if !spec.cipher_suites.is_empty() && !usable && !r.at("cipher_suites").any(|_| true) {
+        r.error(
+            "cipher_suites",
+            &spec.cipher_suites.join(","),
+            format!(
+                "none of these suites works with {} certificates, so no TLS 1.2 handshake \
+                 could succeed; add an {} suite",
+                spec.key_algorithm,
+                if want == CipherKey::Rsa { "ECDHE_RSA" } else { "ECDHE_ECDSA" }
+            ),
+        );
+    }
+    if let Some(url) = &spec.metrics_url {
+        let ok = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"))
+            .and_then(|rest| rest.parse::<std::net::SocketAddr>().ok())
+            .is_some();
+        if !ok {
+            r.error(
+                "metrics_url",
+                url,
+                format!(
+                    "{} is not a metrics listener; write http://127.0.0.1:2381 (scheme, IP and port)",
+                    quote(url)
+                ),
+            );
+        }
     }
 }
 

@@ -156,17 +156,17 @@ fn clients() {
         Client {
             name: "a".into(),
             common_name: "root".into(),
-            organization: None,
+            ..Client::default()
         },
         Client {
             name: "a".into(),
             common_name: "".into(),
-            organization: None,
+            ..Client::default()
         },
         Client {
             name: "c".into(),
             common_name: "root".into(),
-            organization: None,
+            ..Client::default()
         },
     ];
     assert!(

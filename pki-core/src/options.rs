@@ -1,0 +1,236 @@
+//! The deployment options of a spec: which etcd the files are for, how they are laid out,
+//! TLS and auth settings, and what each client is and may do. Plain serde enums, spelled in
+//! JSON the way operators write them (`"3.5"`, `"kubeadm"`, `"TLS1.3"`).
+
+use serde::{Deserialize, Serialize};
+
+/// The etcd minor version the config files are written for: only settings it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+pub enum EtcdVersion {
+    /// etcd 3.4 (Debian 12's etcd-server).
+    #[serde(rename = "3.4")]
+    V3_4,
+    /// etcd 3.5.
+    #[default]
+    #[serde(rename = "3.5")]
+    V3_5,
+    /// etcd 3.6.
+    #[serde(rename = "3.6")]
+    V3_6,
+}
+
+impl EtcdVersion {
+    /// `3.4`, `3.5`, `3.6`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EtcdVersion::V3_4 => "3.4",
+            EtcdVersion::V3_5 => "3.5",
+            EtcdVersion::V3_6 => "3.6",
+        }
+    }
+    /// Every version, oldest first.
+    pub const ALL: [EtcdVersion; 3] = [EtcdVersion::V3_4, EtcdVersion::V3_5, EtcdVersion::V3_6];
+    /// Whether `--tls-min-version` exists (3.6; 3.4/3.5 use Go's default, TLS 1.2+).
+    pub fn has_tls_min_version(self) -> bool {
+        self >= EtcdVersion::V3_6
+    }
+    /// Whether etcdctl v2 flags (`--ca-file`, `--cert-file`) still work (3.4, 3.5).
+    pub fn has_v2_api(self) -> bool {
+        self <= EtcdVersion::V3_5
+    }
+    /// The image tag kubeadm uses for this minor version.
+    pub fn kubeadm_image(self) -> &'static str {
+        match self {
+            EtcdVersion::V3_4 => "registry.k8s.io/etcd:3.4.13-0",
+            EtcdVersion::V3_5 => "registry.k8s.io/etcd:3.5.16-0",
+            EtcdVersion::V3_6 => "registry.k8s.io/etcd:3.6.4-0",
+        }
+    }
+}
+
+/// Where the files go on a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// `cert_dir` as configured, etcd run by systemd.
+    #[default]
+    Etcd,
+    /// kubeadm's paths and names (`/etc/kubernetes/pki/etcd/{ca,server,peer,
+    /// healthcheck-client}.{crt,key}`), etcd run as a static pod.
+    Kubeadm,
+}
+
+/// Lowest TLS version etcd accepts (`--tls-min-version`, etcd 3.6+).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TlsVersion {
+    /// TLS 1.2.
+    #[serde(rename = "TLS1.2")]
+    Tls12,
+    /// TLS 1.3 (cipher suites then cannot be chosen).
+    #[serde(rename = "TLS1.3")]
+    Tls13,
+}
+
+impl TlsVersion {
+    /// etcd's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsVersion::Tls12 => "TLS1.2",
+            TlsVersion::Tls13 => "TLS1.3",
+        }
+    }
+}
+
+/// How etcd issues auth tokens once `auth enable` is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthToken {
+    /// etcd's default: opaque tokens valid only on the member that issued them.
+    #[default]
+    Simple,
+    /// Signed JWTs (ES256 with a key generated into the bundle, shared by every member): any
+    /// member accepts them, so clients survive a leader change without re-authenticating.
+    Jwt,
+}
+
+/// What a client is: decides the configuration snippets written beside its certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientKind {
+    /// Only the certificate and the etcdctl env script.
+    #[default]
+    Generic,
+    /// An administrator's etcdctl (v3 env, plus v2 flags for 3.4/3.5 scripts).
+    Etcdctl,
+    /// kube-apiserver's `--etcd-*` flags.
+    KubeApiserver,
+    /// flannel's `-etcd-*` flags.
+    Flannel,
+    /// Calico: env for calico-node and a calicoctl config.
+    Calico,
+    /// networking-vpp's `[ml2_vpp]` section.
+    NetworkingVpp,
+    /// Patroni's `etcd3:` section.
+    Patroni,
+    /// CoreDNS's `etcd` plugin.
+    Coredns,
+    /// Apache APISIX's `deployment.etcd`.
+    Apisix,
+    /// Traefik's etcd provider.
+    Traefik,
+}
+
+impl ClientKind {
+    /// Every kind, in the order a UI offers them.
+    pub const ALL: [ClientKind; 10] = [
+        ClientKind::Etcdctl,
+        ClientKind::KubeApiserver,
+        ClientKind::Flannel,
+        ClientKind::Calico,
+        ClientKind::NetworkingVpp,
+        ClientKind::Patroni,
+        ClientKind::Coredns,
+        ClientKind::Apisix,
+        ClientKind::Traefik,
+        ClientKind::Generic,
+    ];
+
+    /// The spec spelling, e.g. `kube-apiserver`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientKind::Generic => "generic",
+            ClientKind::Etcdctl => "etcdctl",
+            ClientKind::KubeApiserver => "kube-apiserver",
+            ClientKind::Flannel => "flannel",
+            ClientKind::Calico => "calico",
+            ClientKind::NetworkingVpp => "networking-vpp",
+            ClientKind::Patroni => "patroni",
+            ClientKind::Coredns => "coredns",
+            ClientKind::Apisix => "apisix",
+            ClientKind::Traefik => "traefik",
+        }
+    }
+
+    /// A client of this kind as a preset: its usual name, CN, and what it may do.
+    pub fn preset(self) -> crate::spec::Client {
+        use crate::spec::Client;
+        let grant = |prefix: &str, permission| Grant {
+            key_prefix: prefix.into(),
+            permission,
+        };
+        let (name, cn, roles, grants): (&str, &str, Vec<String>, Vec<Grant>) = match self {
+            ClientKind::Etcdctl => ("etcdctl", "root", vec!["root".into()], vec![]),
+            // kube-apiserver compacts the keyspace, which only root may do.
+            ClientKind::KubeApiserver => ("kube-apiserver", "kube-apiserver", vec!["root".into()], vec![]),
+            ClientKind::Flannel => ("flannel", "flannel", vec![], vec![grant("/coreos.com/network/", Permission::Readwrite)]),
+            ClientKind::Calico => ("calico", "calico", vec![], vec![grant("/calico/", Permission::Readwrite)]),
+            ClientKind::NetworkingVpp => ("networking-vpp", "networking-vpp", vec![], vec![grant("/networking-vpp/", Permission::Readwrite)]),
+            ClientKind::Patroni => ("patroni", "patroni", vec![], vec![grant("/service/", Permission::Readwrite)]),
+            ClientKind::Coredns => ("coredns", "coredns", vec![], vec![grant("/skydns/", Permission::Read)]),
+            ClientKind::Apisix => ("apisix", "apisix", vec![], vec![grant("/apisix", Permission::Readwrite)]),
+            ClientKind::Traefik => ("traefik", "traefik", vec![], vec![grant("traefik", Permission::Read)]),
+            ClientKind::Generic => ("client", "client", vec![], vec![]),
+        };
+        Client {
+            name: name.into(),
+            common_name: cn.into(),
+            organization: None,
+            kind: self,
+            roles,
+            grants,
+        }
+    }
+}
+
+/// Access to a key prefix, given to one client's etcd user by `rbac.sh`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    /// The prefix, e.g. `/calico/`; every key starting with it.
+    pub key_prefix: String,
+    /// What the client may do there.
+    pub permission: Permission,
+}
+
+/// etcd's permission types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Permission {
+    /// Get and watch.
+    Read,
+    /// Put and delete.
+    Write,
+    /// Both.
+    Readwrite,
+}
+
+impl Permission {
+    /// etcdctl's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::Read => "read",
+            Permission::Write => "write",
+            Permission::Readwrite => "readwrite",
+        }
+    }
+}
+
+/// Go's TLS 1.2 cipher suite names etcd accepts in `--cipher-suites` (crypto/tls, secure
+/// ones only), with the key type each needs.
+pub const CIPHER_SUITES: [(&str, CipherKey); 6] = [
+    ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", CipherKey::Ecdsa),
+    ("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", CipherKey::Ecdsa),
+    ("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305", CipherKey::Ecdsa),
+    ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", CipherKey::Rsa),
+    ("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", CipherKey::Rsa),
+    ("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305", CipherKey::Rsa),
+];
+
+/// The certificate key type a TLS 1.2 cipher suite authenticates with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CipherKey {
+    /// ECDSA (and Ed25519) certificates.
+    Ecdsa,
+    /// RSA certificates.
+    Rsa,
+}
