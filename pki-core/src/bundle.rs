@@ -11,8 +11,9 @@ use zeroize::Zeroize;
 use crate::error::Error;
 use crate::issue::{CertificateAuthority, IssuedCert, LeafRole, LeafSubject};
 use crate::keys::PrivateKey;
+use crate::render::env::Flavor;
 use crate::render::{self, MemberPlan, env::files};
-use crate::spec::ClusterSpec;
+use crate::spec::{AuthToken, ClusterSpec, KeyAlgorithm};
 use crate::validate::{Problem, validate};
 
 /// The folder holding the CA key. Its name is the warning: this key signs anything, and a
@@ -181,30 +182,43 @@ pub struct Bundle {
 /// [`generate_with_keys`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyRequest {
-    /// Stable id, e.g. `ca`, `members/etcd1/server`, `clients/etcdctl`.
+    /// Stable id, e.g. `ca`, `members/etcd1/server`, `clients/etcdctl`, `jwt`.
     pub id: String,
     /// For people: "server key of member etcd1".
     pub label: String,
+    /// The algorithm of this key: the spec's, except the JWT signing key (always P-256,
+    /// for ES256).
+    pub algorithm: KeyAlgorithm,
 }
 
 /// The keys a spec needs, in the order [`generate_with_keys`] asks for them.
 pub fn key_plan(spec: &ClusterSpec) -> Vec<KeyRequest> {
-    let mut v = vec![KeyRequest {
-        id: "ca".into(),
-        label: "CA key".into(),
-    }];
+    let algorithm = spec.key_algorithm;
+    let req = |id: String, label: String| KeyRequest {
+        id,
+        label,
+        algorithm,
+    };
+    let mut v = vec![req("ca".into(), "CA key".into())];
     for n in &spec.nodes {
         for kind in ["server", "peer"] {
-            v.push(KeyRequest {
-                id: format!("members/{}/{kind}", n.name),
-                label: format!("{kind} key of member {}", n.name),
-            });
+            v.push(req(
+                format!("members/{}/{kind}", n.name),
+                format!("{kind} key of member {}", n.name),
+            ));
         }
     }
     for c in &spec.clients {
+        v.push(req(
+            format!("clients/{}", c.name),
+            format!("key of client {}", c.name),
+        ));
+    }
+    if spec.auth_token == AuthToken::Jwt {
         v.push(KeyRequest {
-            id: format!("clients/{}", c.name),
-            label: format!("key of client {}", c.name),
+            id: "jwt".into(),
+            label: "JWT signing key".into(),
+            algorithm: KeyAlgorithm::EcdsaP256,
         });
     }
     v
@@ -221,7 +235,7 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 /// Validates and generates, with fresh keys from the platform CSPRNG and the current time.
 pub fn generate(spec: &ClusterSpec) -> Result<Bundle, Error> {
     generate_with_keys(spec, OffsetDateTime::now_utc(), |req| {
-        PrivateKey::generate(spec.key_algorithm).map_err(|e| match e {
+        PrivateKey::generate(req.algorithm).map_err(|e| match e {
             Error::KeyGeneration { reason, .. } => Error::KeyGeneration {
                 key: req.label.clone(),
                 reason,
@@ -244,14 +258,10 @@ pub fn generate_with_keys(
     }
     let mut key = |req: &KeyRequest| -> Result<PrivateKey, Error> {
         let k = key_for(req)?;
-        if k.algorithm() != spec.key_algorithm {
+        if k.algorithm() != req.algorithm {
             return Err(Error::BadKey {
                 key: req.label.clone(),
-                reason: format!(
-                    "it is {} and the spec asks for {}",
-                    k.algorithm(),
-                    spec.key_algorithm
-                ),
+                reason: format!("it is {} and {} is needed", k.algorithm(), req.algorithm),
             });
         }
         Ok(k)
@@ -263,6 +273,12 @@ pub fn generate_with_keys(
     let days = spec.cert_validity_days;
     let ca = CertificateAuthority::new(&spec.ca_subject, key(next())?, now, spec.ca_validity_days)?;
     let members = render::plan_members(spec);
+    // The JWT key comes last in the plan (so the others keep their places) but every member
+    // needs it: ask for it first.
+    let jwt = match plan.iter().find(|r| r.id == "jwt") {
+        Some(r) => Some(key(r)?),
+        None => None,
+    };
     let mut files = Vec::new();
     let cluster_file = |path: &str, role, mode, contents: Vec<u8>| BundleFile {
         path: path.to_string(),
@@ -360,14 +376,20 @@ pub fn generate_with_keys(
                 k.to_pem().as_bytes().to_vec(),
             ));
         }
-        files.push(file(
-            "etcd.env",
-            Role::EtcdEnv,
-            0o644,
-            Some(render::dropin::ENV_INSTALL_PATH.into()),
-            None,
-            render::env::render(spec, &members, m).into_bytes(),
-        ));
+        for (flavor, name, role) in [
+            (Flavor::Generic, "etcd.env", Role::EtcdEnv),
+            (Flavor::Debian, "debian/etcd", Role::EtcdEnvDebian),
+            (Flavor::Rhel, "rhel/etcd.conf", Role::EtcdEnvRhel),
+        ] {
+            files.push(file(
+                name,
+                role,
+                0o644,
+                flavor.install_path().map(String::from),
+                None,
+                render::env::render(spec, &members, m, flavor).into_bytes(),
+            ));
+        }
         files.push(file(
             "etcd.service.d/10-etcd-pki.conf",
             Role::SystemdDropin,
@@ -376,6 +398,41 @@ pub fn generate_with_keys(
             None,
             render::dropin::render(spec, m).into_bytes(),
         ));
+        files.push(file(
+            "etcd.conf.yml",
+            Role::EtcdConfigYaml,
+            0o644,
+            Some(render::yaml::INSTALL_PATH.into()),
+            None,
+            render::yaml::render(spec, &members, m).into_bytes(),
+        ));
+        files.push(file(
+            "etcd-cmdline.sh",
+            Role::EtcdCommandLine,
+            0o755,
+            None,
+            None,
+            render::cmdline::render(spec, &members, m).into_bytes(),
+        ));
+        if let Some(jwt) = &jwt {
+            let (key_path, pub_path) = render::settings::jwt_key_path(m);
+            files.push(file(
+                "pki/jwt.key",
+                Role::JwtKey,
+                0o600,
+                Some(key_path),
+                None,
+                jwt.to_pem().as_bytes().to_vec(),
+            ));
+            files.push(file(
+                "pki/jwt.pub",
+                Role::JwtPublicKey,
+                0o644,
+                Some(pub_path),
+                None,
+                jwt.public_key_pem().into_bytes(),
+            ));
+        }
     }
 
     for c in &spec.clients {

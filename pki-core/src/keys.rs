@@ -178,6 +178,24 @@ impl PrivateKey {
         ))
     }
 
+    /// The public key as SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`), e.g. the
+    /// JWT verification key etcd reads.
+    pub fn public_key_pem(&self) -> String {
+        use rsa::pkcs8::{EncodePublicKey, LineEnding};
+        let lf = LineEnding::LF;
+        let pem = match &self.signer {
+            Signer_::P256(k) => k.verifying_key().to_public_key_pem(lf),
+            Signer_::P384(k) => k.verifying_key().to_public_key_pem(lf),
+            Signer_::Ed25519(k) => k.verifying_key().to_public_key_pem(lf),
+            Signer_::Rsa(k) => {
+                let private: &rsa::PrivateKey = k.as_ref().as_ref();
+                private.to_public_key().to_public_key_pem(lf)
+            }
+        };
+        // Encoding a key we hold cannot fail.
+        pem.unwrap_or_default()
+    }
+
     /// The subjectPublicKey contents, as X.509 carries them.
     pub(crate) fn public_key_bytes(&self) -> &[u8] {
         &self.public_key

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 /// The etcd minor version the config files are written for: only settings it accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 pub enum EtcdVersion {
     /// etcd 3.4 (Debian 12's etcd-server).
     #[serde(rename = "3.4")]
@@ -161,14 +163,54 @@ impl ClientKind {
         let (name, cn, roles, grants): (&str, &str, Vec<String>, Vec<Grant>) = match self {
             ClientKind::Etcdctl => ("etcdctl", "root", vec!["root".into()], vec![]),
             // kube-apiserver compacts the keyspace, which only root may do.
-            ClientKind::KubeApiserver => ("kube-apiserver", "kube-apiserver", vec!["root".into()], vec![]),
-            ClientKind::Flannel => ("flannel", "flannel", vec![], vec![grant("/coreos.com/network/", Permission::Readwrite)]),
-            ClientKind::Calico => ("calico", "calico", vec![], vec![grant("/calico/", Permission::Readwrite)]),
-            ClientKind::NetworkingVpp => ("networking-vpp", "networking-vpp", vec![], vec![grant("/networking-vpp/", Permission::Readwrite)]),
-            ClientKind::Patroni => ("patroni", "patroni", vec![], vec![grant("/service/", Permission::Readwrite)]),
-            ClientKind::Coredns => ("coredns", "coredns", vec![], vec![grant("/skydns/", Permission::Read)]),
-            ClientKind::Apisix => ("apisix", "apisix", vec![], vec![grant("/apisix", Permission::Readwrite)]),
-            ClientKind::Traefik => ("traefik", "traefik", vec![], vec![grant("traefik", Permission::Read)]),
+            ClientKind::KubeApiserver => (
+                "kube-apiserver",
+                "kube-apiserver",
+                vec!["root".into()],
+                vec![],
+            ),
+            ClientKind::Flannel => (
+                "flannel",
+                "flannel",
+                vec![],
+                vec![grant("/coreos.com/network/", Permission::Readwrite)],
+            ),
+            ClientKind::Calico => (
+                "calico",
+                "calico",
+                vec![],
+                vec![grant("/calico/", Permission::Readwrite)],
+            ),
+            ClientKind::NetworkingVpp => (
+                "networking-vpp",
+                "networking-vpp",
+                vec![],
+                vec![grant("/networking-vpp/", Permission::Readwrite)],
+            ),
+            ClientKind::Patroni => (
+                "patroni",
+                "patroni",
+                vec![],
+                vec![grant("/service/", Permission::Readwrite)],
+            ),
+            ClientKind::Coredns => (
+                "coredns",
+                "coredns",
+                vec![],
+                vec![grant("/skydns/", Permission::Read)],
+            ),
+            ClientKind::Apisix => (
+                "apisix",
+                "apisix",
+                vec![],
+                vec![grant("/apisix", Permission::Readwrite)],
+            ),
+            ClientKind::Traefik => (
+                "traefik",
+                "traefik",
+                vec![],
+                vec![grant("traefik", Permission::Read)],
+            ),
             ClientKind::Generic => ("client", "client", vec![], vec![]),
         };
         Client {

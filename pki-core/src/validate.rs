@@ -461,7 +461,10 @@ fn check_clients(r: &mut Report, spec: &ClusterSpec) {
         }
         for (j, g) in c.grants.iter().enumerate() {
             let p = &g.key_prefix;
-            if p.is_empty() || p.chars().any(|ch| ch.is_control() || ch == '\'' || ch == '\\') {
+            if p.is_empty()
+                || p.chars()
+                    .any(|ch| ch.is_control() || ch == '\'' || ch == '\\')
+            {
                 r.error(
                     format!("{base}.grants[{j}].key_prefix"),
                     p,
@@ -609,7 +612,7 @@ fn check_path(r: &mut Report, field: &str, path: &str) {
 }
 
 fn check_tls(r: &mut Report, spec: &ClusterSpec) {
-    use crate::options::{CipherKey, CIPHER_SUITES};
+    use crate::options::{CIPHER_SUITES, CipherKey};
     use crate::spec::TlsVersion;
     if let Some(v) = spec.tls_min_version {
         if !spec.etcd_version.has_tls_min_version() {
@@ -668,7 +671,11 @@ fn check_tls(r: &mut Report, spec: &ClusterSpec) {
                 "none of these suites works with {} certificates, so no TLS 1.2 handshake \
                  could succeed; add an {} suite",
                 spec.key_algorithm,
-                if want == CipherKey::Rsa { "ECDHE_RSA" } else { "ECDHE_ECDSA" }
+                if want == CipherKey::Rsa {
+                    "ECDHE_RSA"
+                } else {
+                    "ECDHE_ECDSA"
+                }
             ),
         );
     }

@@ -97,7 +97,10 @@ fn dropin_loads_env_without_flags() {
         lines,
         [
             "[Service]",
-            "EnvironmentFile=/etc/etcd/etcd.env",
+            "EnvironmentFile=",
+            "EnvironmentFile=-/etc/default/etcd",
+            "EnvironmentFile=-/etc/etcd/etcd.conf",
+            "EnvironmentFile=-/etc/etcd/etcd.env",
             "ExecStart=",
             "ExecStart=/usr/bin/etcd",
             "User=etcd"

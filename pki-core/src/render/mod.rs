@@ -1,11 +1,14 @@
 //! The text files of the bundle, one module per dialect. Each takes the spec and the
 //! computed [`MemberPlan`]s, so every file agrees on names, URLs and paths.
 
+pub mod cmdline;
 pub mod dropin;
 pub mod env;
 pub mod etcdctl;
 pub mod manifest;
 pub mod readme;
+pub mod settings;
+pub mod yaml;
 
 use std::net::IpAddr;
 

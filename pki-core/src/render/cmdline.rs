@@ -1,0 +1,26 @@
+//! A member's plain command line (as seed 004's tutorials start etcd): a script that runs
+//! etcd in the foreground with every setting as a flag and no `ETCD_*` variable set.
+
+use super::MemberPlan;
+use super::settings::member_settings;
+use crate::spec::ClusterSpec;
+
+/// Renders `members/<name>/etcd-cmdline.sh`.
+pub fn render(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) -> String {
+    let mut out = format!(
+        "#!/bin/sh\n\
+         # etcd {ver}, member {name} of cluster {cluster}: every setting as a flag (etcd-pki).\n\
+         # Runs etcd in the foreground. Do not also load the env file: etcd refuses a setting\n\
+         # given both as a flag and as an ETCD_* variable, so those are cleared here.\n\
+         for v in $(env | sed -n 's/^\\(ETCD_[A-Z0-9_]*\\)=.*/\\1/p'); do unset \"$v\"; done\n\
+         exec \"${{ETCD_BIN:-etcd}}\"",
+        ver = spec.etcd_version.as_str(),
+        name = m.name,
+        cluster = spec.cluster_name,
+    );
+    for s in member_settings(spec, members, m) {
+        out.push_str(&format!(" \\\n  --{}={}", s.flag, s.value.flat()));
+    }
+    out.push('\n');
+    out
+}

@@ -1,0 +1,189 @@
+//! One member's etcd settings as a single ordered list, rendered by every dialect (env file,
+//! YAML config, command line, static pod) so they can never disagree.
+
+use super::{MemberPlan, env::files, initial_cluster, join};
+use crate::spec::{AuthToken, ClusterSpec};
+
+/// Where a setting lives in etcd's YAML config file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    /// A top-level key.
+    Top,
+    /// Under `client-transport-security:`.
+    ClientTls,
+    /// Under `peer-transport-security:`.
+    PeerTls,
+}
+
+/// A setting's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// A string (URL, path, name).
+    Text(String),
+    /// A boolean.
+    Bool(bool),
+    /// A list: comma-joined for flags and env, a YAML list in the config file.
+    List(Vec<String>),
+}
+
+impl Value {
+    /// The flag/env form.
+    pub fn flat(&self) -> String {
+        match self {
+            Value::Text(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            Value::List(v) => v.join(","),
+        }
+    }
+}
+
+/// One etcd setting.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Setting {
+    /// The flag name without dashes, e.g. `peer-cert-file`.
+    pub flag: &'static str,
+    /// Its key in the YAML config (`cert-file` under `peer-transport-security`).
+    pub yaml_key: &'static str,
+    /// Its YAML section.
+    pub section: Section,
+    /// The value.
+    pub value: Value,
+    /// Whether the YAML file keeps the value a comma-joined string (etcd parses the URL
+    /// lists and `initial-cluster` of its config file as strings).
+    pub yaml_as_string: bool,
+}
+
+impl Setting {
+    /// The environment variable, e.g. `ETCD_PEER_CERT_FILE`.
+    pub fn env_name(&self) -> String {
+        format!("ETCD_{}", self.flag.replace('-', "_").to_uppercase())
+    }
+}
+
+/// The path a member's JWT signing key is installed at.
+pub fn jwt_key_path(m: &MemberPlan) -> (String, String) {
+    (join(&m.cert_dir, "jwt.key"), join(&m.cert_dir, "jwt.pub"))
+}
+
+/// Every setting of member `m`, in the order the files list them.
+pub fn member_settings(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) -> Vec<Setting> {
+    let d = &m.cert_dir;
+    let mut v = Vec::new();
+    let mut top = |flag: &'static str, value: Value, yaml_as_string: bool| {
+        v.push(Setting {
+            flag,
+            yaml_key: flag,
+            section: Section::Top,
+            value,
+            yaml_as_string,
+        })
+    };
+    let t = |s: &str| Value::Text(s.to_string());
+    top("name", t(&m.name), false);
+    top("data-dir", t(&m.data_dir), false);
+    top(
+        "listen-client-urls",
+        t(&m.listen_client_urls.join(",")),
+        true,
+    );
+    top(
+        "advertise-client-urls",
+        t(&m.advertise_client_urls.join(",")),
+        true,
+    );
+    top("listen-peer-urls", t(&m.listen_peer_urls.join(",")), true);
+    top(
+        "initial-advertise-peer-urls",
+        t(&m.advertise_peer_url),
+        true,
+    );
+    top("initial-cluster", t(&initial_cluster(members)), true);
+    top("initial-cluster-state", t("new"), false);
+    top(
+        "initial-cluster-token",
+        t(&spec.initial_cluster_token),
+        false,
+    );
+    if let Some(url) = &spec.metrics_url {
+        top("listen-metrics-urls", t(url), true);
+    }
+    if spec.auth_token == AuthToken::Jwt {
+        let (key, public) = jwt_key_path(m);
+        top(
+            "auth-token",
+            t(&format!(
+                "jwt,pub-key={public},priv-key={key},sign-method=ES256,ttl=10m"
+            )),
+            false,
+        );
+    }
+    if !spec.cipher_suites.is_empty() {
+        top(
+            "cipher-suites",
+            Value::List(spec.cipher_suites.clone()),
+            false,
+        );
+    }
+    if let Some(tls) = spec.tls_min_version {
+        top("tls-min-version", t(tls.as_str()), false);
+    }
+    let tls = |flag, yaml_key, section, value| Setting {
+        flag,
+        yaml_key,
+        section,
+        value,
+        yaml_as_string: false,
+    };
+    use Section::{ClientTls, PeerTls};
+    v.extend([
+        tls(
+            "client-cert-auth",
+            "client-cert-auth",
+            ClientTls,
+            Value::Bool(true),
+        ),
+        tls(
+            "trusted-ca-file",
+            "trusted-ca-file",
+            ClientTls,
+            t(&join(d, files::CA_CERT)),
+        ),
+        tls(
+            "cert-file",
+            "cert-file",
+            ClientTls,
+            t(&join(d, files::SERVER_CERT)),
+        ),
+        tls(
+            "key-file",
+            "key-file",
+            ClientTls,
+            t(&join(d, files::SERVER_KEY)),
+        ),
+        tls(
+            "peer-client-cert-auth",
+            "client-cert-auth",
+            PeerTls,
+            Value::Bool(true),
+        ),
+        tls(
+            "peer-trusted-ca-file",
+            "trusted-ca-file",
+            PeerTls,
+            t(&join(d, files::CA_CERT)),
+        ),
+        tls(
+            "peer-cert-file",
+            "cert-file",
+            PeerTls,
+            t(&join(d, files::PEER_CERT)),
+        ),
+        tls(
+            "peer-key-file",
+            "key-file",
+            PeerTls,
+            t(&join(d, files::PEER_KEY)),
+        ),
+    ]);
+    v
+}
