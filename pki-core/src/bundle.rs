@@ -491,6 +491,20 @@ pub fn generate_with_keys(
         ));
     }
 
+    if render::one_machine(spec) {
+        for (name, text) in [
+            ("demo/run.sh", render::demo::run(spec, &members)),
+            ("demo/stop.sh", render::demo::stop(spec)),
+        ] {
+            files.push(cluster_file(
+                name,
+                Role::DemoScript,
+                0o755,
+                text.into_bytes(),
+            ));
+        }
+    }
+
     let warnings: Vec<Problem> = report.warnings().cloned().collect();
     let generated_at = rfc3339(now);
     let readme = render::readme::render(spec, &members, &ca.cert, &warnings, &generated_at);

@@ -13,7 +13,7 @@ pub fn render(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) -> Str
          # Runs etcd in the foreground. Do not also load the env file: etcd refuses a setting\n\
          # given both as a flag and as an ETCD_* variable, so those are cleared here.\n\
          for v in $(env | sed -n 's/^\\(ETCD_[A-Z0-9_]*\\)=.*/\\1/p'); do unset \"$v\"; done\n\
-         exec \"${{ETCD_BIN:-etcd}}\"",
+         exec \"${{EPKI_ETCD:-etcd}}\"",
         ver = spec.etcd_version.as_str(),
         name = m.name,
         cluster = spec.cluster_name,

@@ -146,8 +146,14 @@ fn demo_steps(s: &mut String, spec: &ClusterSpec, members: &[MemberPlan]) {
     s.push_str(
         "## Try it on this machine\n\n\
          Every member is on a loopback address: this bundle runs the whole cluster on one \
-         machine, no root needed. From the unpacked bundle's folder (paths in the env files are \
-         relative to it):\n\n```sh\n",
+         machine, no root needed (etcd and etcdctl on PATH, e.g. Debian's `etcd-server` and \
+         `etcd-client`):\n\n\
+         ```sh\n\
+         bash demo/run.sh     # starts every member, waits for health, puts and gets a key over TLS\n\
+         bash demo/stop.sh    # stops them; --clean also removes data/\n\
+         ```\n\n\
+         By hand, from the unpacked bundle's folder (paths in the env files are relative to \
+         it):\n\n```sh\n",
     );
     for m in members {
         s.push_str(&format!(
