@@ -13,7 +13,7 @@ use crate::issue::{CertificateAuthority, IssuedCert, LeafRole, LeafSubject};
 use crate::keys::PrivateKey;
 use crate::render::env::Flavor;
 use crate::render::{self, MemberPlan, env::files};
-use crate::spec::{AuthToken, ClusterSpec, KeyAlgorithm};
+use crate::spec::{AuthToken, ClientKind, ClusterSpec, KeyAlgorithm, Layout};
 use crate::validate::{Problem, validate};
 
 /// The folder holding the CA key. Its name is the warning: this key signs anything, and a
@@ -200,8 +200,12 @@ pub fn key_plan(spec: &ClusterSpec) -> Vec<KeyRequest> {
         algorithm,
     };
     let mut v = vec![req("ca".into(), "CA key".into())];
+    let kinds: &[&str] = match spec.layout {
+        Layout::Etcd => &["server", "peer"],
+        Layout::Kubeadm => &["server", "peer", "healthcheck-client"],
+    };
     for n in &spec.nodes {
-        for kind in ["server", "peer"] {
+        for kind in kinds {
             v.push(req(
                 format!("members/{}/{kind}", n.name),
                 format!("{kind} key of member {}", n.name),
@@ -376,6 +380,46 @@ pub fn generate_with_keys(
                 k.to_pem().as_bytes().to_vec(),
             ));
         }
+        if spec.layout == Layout::Kubeadm {
+            let k = key(next())?;
+            let cert = ca.issue(
+                &format!("{base}/pki/healthcheck-client.crt"),
+                LeafRole::Client,
+                LeafSubject {
+                    common_name: render::kubeadm::HEALTHCHECK_CN.into(),
+                    organization: None,
+                },
+                &[],
+                &[],
+                &k,
+                now,
+                days,
+            )?;
+            files.push(file(
+                "pki/healthcheck-client.crt",
+                Role::ClientCert,
+                0o644,
+                in_cert_dir("healthcheck-client.crt"),
+                Some(cert.clone()),
+                cert.pem.into_bytes(),
+            ));
+            files.push(file(
+                "pki/healthcheck-client.key",
+                Role::ClientKey,
+                0o600,
+                in_cert_dir("healthcheck-client.key"),
+                None,
+                k.to_pem().as_bytes().to_vec(),
+            ));
+            files.push(file(
+                "kubernetes/etcd.yaml",
+                Role::StaticPod,
+                0o644,
+                Some(render::kubeadm::MANIFEST_PATH.into()),
+                None,
+                render::kubeadm::static_pod(spec, &members, m).into_bytes(),
+            ));
+        }
         for (flavor, name, role) in [
             (Flavor::Generic, "etcd.env", Role::EtcdEnv),
             (Flavor::Debian, "debian/etcd", Role::EtcdEnvDebian),
@@ -452,12 +496,18 @@ pub fn generate_with_keys(
             now,
             days,
         )?;
+        let kubeadm_apiserver =
+            spec.layout == Layout::Kubeadm && c.kind == ClientKind::KubeApiserver;
         let file = |name: &str, role, mode, cert, contents: Vec<u8>| BundleFile {
             path: format!("{base}/{name}"),
             role,
             owner: owner.clone(),
             mode,
-            install_path: None,
+            install_path: match (kubeadm_apiserver, name) {
+                (true, "client.crt") => Some(format!("{}.crt", render::kubeadm::APISERVER_CLIENT)),
+                (true, "client.key") => Some(format!("{}.key", render::kubeadm::APISERVER_CLIENT)),
+                _ => None,
+            },
             cert,
             contents,
         };

@@ -111,6 +111,16 @@ pub fn validate(spec: &ClusterSpec) -> Report {
     check_validity(&mut r, spec);
     check_subject(&mut r, spec);
     check_path(&mut r, "cert_dir", &spec.cert_dir);
+    if spec.layout == crate::spec::Layout::Kubeadm
+        && spec.cert_dir != crate::spec::defaults::cert_dir()
+    {
+        r.warning(
+            "cert_dir",
+            &spec.cert_dir,
+            "the kubeadm layout puts certificates where kubeadm expects them, \
+             /etc/kubernetes/pki/etcd, so cert_dir is not used",
+        );
+    }
     check_path(&mut r, "data_dir", &spec.data_dir);
     check_ports(&mut r, spec);
     check_tls(&mut r, spec);

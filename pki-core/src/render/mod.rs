@@ -6,6 +6,7 @@ pub mod demo;
 pub mod dropin;
 pub mod env;
 pub mod etcdctl;
+pub mod kubeadm;
 pub mod manifest;
 pub mod readme;
 pub mod settings;
@@ -112,7 +113,10 @@ fn plan_member(spec: &ClusterSpec, node: &Node, one_machine: bool) -> MemberPlan
     MemberPlan {
         name: node.name.clone(),
         dns_names: node.dns_names.clone(),
-        cert_dir: spec.cert_dir_for(node),
+        cert_dir: match spec.layout {
+            crate::spec::Layout::Kubeadm => kubeadm::CERT_DIR.to_string(),
+            crate::spec::Layout::Etcd => spec.cert_dir_for(node),
+        },
         data_dir: spec.data_dir_for(node),
         ips,
         listen_client_urls,

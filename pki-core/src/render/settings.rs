@@ -104,7 +104,12 @@ pub fn member_settings(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPla
         t(&spec.initial_cluster_token),
         false,
     );
-    if let Some(url) = &spec.metrics_url {
+    // kubeadm's probes need a plain-HTTP health listener.
+    let metrics = spec.metrics_url.clone().or_else(|| {
+        (spec.layout == crate::spec::Layout::Kubeadm)
+            .then(|| super::kubeadm::METRICS_URL.to_string())
+    });
+    if let Some(url) = &metrics {
         top("listen-metrics-urls", t(url), true);
     }
     if spec.auth_token == AuthToken::Jwt {
