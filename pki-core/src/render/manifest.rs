@@ -12,7 +12,18 @@ struct Manifest<'a> {
     cluster_name: &'a str,
     generated_at: String,
     key_algorithm: &'a str,
+    etcd_version: &'a str,
+    layout: &'a str,
     files: Vec<Entry<'a>>,
+    /// Every distinct certificate, soonest expiry first: what to renew when.
+    expiry: Vec<Expiry<'a>>,
+}
+
+#[derive(Serialize)]
+struct Expiry<'a> {
+    path: &'a str,
+    subject: &'a str,
+    not_after: String,
 }
 
 #[derive(Serialize)]
@@ -32,6 +43,24 @@ struct Entry<'a> {
     sha256_fingerprint: Option<&'a str>,
 }
 
+fn expiry(files: &[BundleFile]) -> Vec<Expiry<'_>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut v: Vec<(&BundleFile, &crate::issue::IssuedCert)> = files
+        .iter()
+        .filter_map(|f| f.cert.as_ref().map(|c| (f, c)))
+        // The CA certificate is copied into every folder: list it once.
+        .filter(|(_, c)| seen.insert(c.sha256_fingerprint.clone()))
+        .collect();
+    v.sort_by_key(|(f, c)| (c.not_after, f.path.clone()));
+    v.into_iter()
+        .map(|(f, c)| Expiry {
+            path: &f.path,
+            subject: &c.info.subject,
+            not_after: crate::bundle::rfc3339(c.not_after),
+        })
+        .collect()
+}
+
 /// Renders the manifest of `files` (which does not include the manifest itself).
 pub fn render(spec: &ClusterSpec, generated_at: &str, files: &[BundleFile]) -> String {
     let m = Manifest {
@@ -40,6 +69,12 @@ pub fn render(spec: &ClusterSpec, generated_at: &str, files: &[BundleFile]) -> S
         cluster_name: &spec.cluster_name,
         generated_at: generated_at.to_string(),
         key_algorithm: spec.key_algorithm.as_str(),
+        etcd_version: spec.etcd_version.as_str(),
+        layout: match spec.layout {
+            crate::spec::Layout::Etcd => "etcd",
+            crate::spec::Layout::Kubeadm => "kubeadm",
+        },
+        expiry: expiry(files),
         files: files
             .iter()
             .map(|f| Entry {
