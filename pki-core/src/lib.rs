@@ -39,5 +39,8 @@ pub use bundle::{
 pub use error::Error;
 pub use issue::CertInfo;
 pub use keys::PrivateKey;
-pub use spec::{Client, ClusterSpec, KeyAlgorithm, Node, Subject};
+pub use spec::{
+    AuthToken, Client, ClientKind, ClusterSpec, EtcdVersion, Grant, KeyAlgorithm, Layout, Node,
+    Permission, Subject, TlsVersion,
+};
 pub use validate::{Problem, Report, Severity, validate};
