@@ -252,3 +252,38 @@ fn report_at_finds_problems_below_a_path() {
     assert_eq!(r.at("nodes[10]").count(), 0);
     assert_eq!(r.at("nodes").count(), 2);
 }
+
+#[test]
+fn tls_options_fit_the_etcd_version_and_keys() {
+    use pki_core::{EtcdVersion, TlsVersion};
+    let mut s = three();
+    s.tls_min_version = Some(TlsVersion::Tls13);
+    let (sev, _, msg) = at(&s, "tls_min_version");
+    assert_eq!(sev, Severity::Error);
+    assert!(msg.contains("etcd 3.5 has no --tls-min-version"), "{msg}");
+    s.etcd_version = EtcdVersion::V3_6;
+    s.cipher_suites = vec!["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".into()];
+    assert!(at(&s, "cipher_suites").2.contains("TLS 1.3 cipher suites cannot be chosen"));
+    s.tls_min_version = Some(TlsVersion::Tls12);
+    assert!(validate(&s).problems().is_empty());
+    s.cipher_suites = vec!["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into()];
+    assert!(at(&s, "cipher_suites").2.contains("none of these suites works with ecdsa-p256"));
+    s.cipher_suites = vec!["TLS_RSA_WITH_RC4_128_SHA".into()];
+    assert!(at(&s, "cipher_suites[0]").2.contains("is not a cipher suite etcd accepts"));
+}
+
+#[test]
+fn metrics_url_and_grants() {
+    let mut s = three();
+    s.metrics_url = Some("127.0.0.1:2381".into());
+    assert!(at(&s, "metrics_url").2.contains("http://127.0.0.1:2381"));
+    s.metrics_url = Some("http://[::1]:2381".into());
+    s.clients[0].grants = vec![pki_core::Grant {
+        key_prefix: String::new(),
+        permission: pki_core::Permission::Read,
+    }];
+    s.clients[0].roles = vec!["bad role".into()];
+    assert!(at(&s, "clients[0].grants[0].key_prefix").2.contains("whole keyspace"));
+    assert!(at(&s, "clients[0].roles[0]").2.contains("not a usable etcd role name"));
+    assert!(validate(&s).at("metrics_url").next().is_none());
+}
