@@ -1,0 +1,443 @@
+//! What the page's inputs hold: the raw text a person typed, kept as typed so a bad value is
+//! visible and named rather than silently turned into zero. `to_spec` turns it into a
+//! `ClusterSpec` plus the problems that only the raw text can show (a port that is not a
+//! number); pki-core's validation does the rest.
+
+use pki_core::{
+    AuthToken, Client, ClientKind, ClusterSpec, EtcdVersion, KeyAlgorithm, Layout, Node, Problem,
+    Severity, Subject, TlsVersion,
+};
+
+/// One member row.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct NodeRow {
+    /// Stable id for the UI (rows move).
+    pub id: u64,
+    /// Name as typed.
+    pub name: String,
+    /// IPs as typed: comma- or space-separated.
+    pub ips: String,
+    /// DNS names as typed: comma- or space-separated.
+    pub dns: String,
+}
+
+/// One client row.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ClientRow {
+    /// Stable id for the UI.
+    pub id: u64,
+    /// Folder name.
+    pub name: String,
+    /// Common name = etcd user.
+    pub cn: String,
+    /// Organization, empty for none.
+    pub org: String,
+    /// What the client is.
+    pub kind: ClientKind,
+    /// Roles and grants are kept from the spec or preset; the page shows them.
+    pub roles: Vec<String>,
+    /// Key prefix grants.
+    pub grants: Vec<pki_core::Grant>,
+}
+
+/// Everything the page edits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Form {
+    /// Member rows.
+    pub nodes: Vec<NodeRow>,
+    /// Client rows.
+    pub clients: Vec<ClientRow>,
+    /// Cluster name.
+    pub cluster_name: String,
+    /// Key algorithm spelling.
+    pub key_algorithm: KeyAlgorithm,
+    /// Raw numbers.
+    pub ca_days: String,
+    /// Raw number.
+    pub cert_days: String,
+    /// CA subject, raw.
+    pub ca_cn: String,
+    /// O.
+    pub ca_o: String,
+    /// OU.
+    pub ca_ou: String,
+    /// C.
+    pub ca_c: String,
+    /// ST.
+    pub ca_st: String,
+    /// L.
+    pub ca_l: String,
+    /// Paths.
+    pub cert_dir: String,
+    /// Data dir.
+    pub data_dir: String,
+    /// Raw port.
+    pub client_port: String,
+    /// Raw port.
+    pub peer_port: String,
+    /// Token.
+    pub token: String,
+    /// etcd version.
+    pub etcd_version: EtcdVersion,
+    /// Layout.
+    pub layout: Layout,
+    /// Auth token kind.
+    pub auth_token: AuthToken,
+    /// Metrics URL, empty for none.
+    pub metrics_url: String,
+    /// TLS minimum, None for etcd's default.
+    pub tls_min_version: Option<TlsVersion>,
+    /// Cipher suites, comma-separated.
+    pub cipher_suites: String,
+    next_id: u64,
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+impl Form {
+    /// The form showing `spec`.
+    pub fn from_spec(spec: &ClusterSpec) -> Form {
+        let mut f = Form {
+            nodes: Vec::new(),
+            clients: Vec::new(),
+            cluster_name: spec.cluster_name.clone(),
+            key_algorithm: spec.key_algorithm,
+            ca_days: spec.ca_validity_days.to_string(),
+            cert_days: spec.cert_validity_days.to_string(),
+            ca_cn: spec.ca_subject.common_name.clone(),
+            ca_o: spec.ca_subject.organization.clone().unwrap_or_default(),
+            ca_ou: spec
+                .ca_subject
+                .organizational_unit
+                .clone()
+                .unwrap_or_default(),
+            ca_c: spec.ca_subject.country.clone().unwrap_or_default(),
+            ca_st: spec.ca_subject.state.clone().unwrap_or_default(),
+            ca_l: spec.ca_subject.locality.clone().unwrap_or_default(),
+            cert_dir: spec.cert_dir.clone(),
+            data_dir: spec.data_dir.clone(),
+            client_port: spec.client_port.to_string(),
+            peer_port: spec.peer_port.to_string(),
+            token: spec.initial_cluster_token.clone(),
+            etcd_version: spec.etcd_version,
+            layout: spec.layout,
+            auth_token: spec.auth_token,
+            metrics_url: spec.metrics_url.clone().unwrap_or_default(),
+            tls_min_version: spec.tls_min_version,
+            cipher_suites: spec.cipher_suites.join(", "),
+            next_id: 1,
+        };
+        for n in &spec.nodes {
+            let id = f.fresh_id();
+            f.nodes.push(NodeRow {
+                id,
+                name: n.name.clone(),
+                ips: n.ips.join(", "),
+                dns: n.dns_names.join(", "),
+            });
+        }
+        for c in &spec.clients {
+            let id = f.fresh_id();
+            f.clients.push(ClientRow {
+                id,
+                name: c.name.clone(),
+                cn: c.common_name.clone(),
+                org: c.organization.clone().unwrap_or_default(),
+                kind: c.kind,
+                roles: c.roles.clone(),
+                grants: c.grants.clone(),
+            });
+        }
+        f
+    }
+
+    fn fresh_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// The spec the form describes, and the problems only the raw text shows (numbers that
+    /// are not numbers). Those problems use the spec's field paths.
+    pub fn to_spec(&self) -> (ClusterSpec, Vec<Problem>) {
+        let mut problems = Vec::new();
+        let mut number = |path: &str, raw: &str, what: &str, max: u64| -> Option<u64> {
+            match raw.trim().parse::<u64>() {
+                Ok(v) if v <= max => Some(v),
+                _ => {
+                    problems.push(Problem {
+                        severity: Severity::Error,
+                        path: path.into(),
+                        value: raw.into(),
+                        message: format!(
+                            "{raw:?} is not a {what}; type a whole number from 1 to {max}"
+                        ),
+                    });
+                    None
+                }
+            }
+        };
+        let defaults = ClusterSpec::default();
+        let ca_days = number("ca_validity_days", &self.ca_days, "number of days", 36500)
+            .map(|v| v as u32)
+            .unwrap_or(defaults.ca_validity_days);
+        let cert_days = number(
+            "cert_validity_days",
+            &self.cert_days,
+            "number of days",
+            36500,
+        )
+        .map(|v| v as u32)
+        .unwrap_or(defaults.cert_validity_days);
+        let client_port = number("client_port", &self.client_port, "port", 65535)
+            .map(|v| v as u16)
+            .unwrap_or(defaults.client_port);
+        let peer_port = number("peer_port", &self.peer_port, "port", 65535)
+            .map(|v| v as u16)
+            .unwrap_or(defaults.peer_port);
+        let spec = ClusterSpec {
+            cluster_name: self.cluster_name.trim().to_string(),
+            nodes: self
+                .nodes
+                .iter()
+                .map(|n| Node {
+                    name: n.name.trim().to_string(),
+                    ips: split_list(&n.ips),
+                    dns_names: split_list(&n.dns),
+                })
+                .collect(),
+            clients: self
+                .clients
+                .iter()
+                .map(|c| Client {
+                    name: c.name.trim().to_string(),
+                    common_name: c.cn.clone(),
+                    organization: opt(&c.org),
+                    kind: c.kind,
+                    roles: c.roles.clone(),
+                    grants: c.grants.clone(),
+                })
+                .collect(),
+            key_algorithm: self.key_algorithm,
+            ca_validity_days: ca_days,
+            cert_validity_days: cert_days,
+            ca_subject: Subject {
+                common_name: self.ca_cn.clone(),
+                organization: opt(&self.ca_o),
+                organizational_unit: opt(&self.ca_ou),
+                country: opt(&self.ca_c),
+                state: opt(&self.ca_st),
+                locality: opt(&self.ca_l),
+            },
+            cert_dir: self.cert_dir.trim().to_string(),
+            data_dir: self.data_dir.trim().to_string(),
+            client_port,
+            peer_port,
+            initial_cluster_token: self.token.trim().to_string(),
+            etcd_version: self.etcd_version,
+            layout: self.layout,
+            tls_min_version: self.tls_min_version,
+            cipher_suites: split_list(&self.cipher_suites),
+            auth_token: self.auth_token,
+            metrics_url: opt(&self.metrics_url),
+        };
+        (spec, problems)
+    }
+
+    /// Index of a member row.
+    pub fn node_index(&self, id: u64) -> Option<usize> {
+        self.nodes.iter().position(|n| n.id == id)
+    }
+
+    /// Index of a client row.
+    pub fn client_index(&self, id: u64) -> Option<usize> {
+        self.clients.iter().position(|c| c.id == id)
+    }
+
+    /// Appends an empty member row named after its position.
+    pub fn add_node(&mut self) {
+        let id = self.fresh_id();
+        let n = self.nodes.len() + 1;
+        self.nodes.push(NodeRow {
+            id,
+            name: format!("etcd{n}"),
+            ..NodeRow::default()
+        });
+    }
+
+    /// Removes a member row.
+    pub fn remove_node(&mut self, id: u64) {
+        self.nodes.retain(|n| n.id != id);
+    }
+
+    /// Moves a member row up (-1) or down (+1).
+    pub fn move_node(&mut self, id: u64, delta: isize) {
+        if let Some(i) = self.node_index(id) {
+            let j = i as isize + delta;
+            if j >= 0 && (j as usize) < self.nodes.len() {
+                self.nodes.swap(i, j as usize);
+            }
+        }
+    }
+
+    /// Adds a client from a preset; a second one of a kind gets a numbered name and CN.
+    pub fn add_client(&mut self, kind: ClientKind) {
+        let p = kind.preset();
+        let mut name = p.name.clone();
+        let mut cn = p.common_name.clone();
+        let mut k = 2;
+        while self.clients.iter().any(|c| c.name == name || c.cn == cn) {
+            name = format!("{}-{k}", p.name);
+            cn = format!("{}-{k}", p.common_name);
+            k += 1;
+        }
+        let id = self.fresh_id();
+        self.clients.push(ClientRow {
+            id,
+            name,
+            cn,
+            org: p.organization.unwrap_or_default(),
+            kind,
+            roles: p.roles,
+            grants: p.grants,
+        });
+    }
+
+    /// Removes a client row.
+    pub fn remove_client(&mut self, id: u64) {
+        self.clients.retain(|c| c.id != id);
+    }
+
+    /// Replaces the member table with the lines of an /etc/hosts-style text:
+    /// `IP name [dns names...]`. Lines that are empty or comments are skipped; a line with
+    /// an IP but no name gets `etcdN`. Returns how many members were read, or a message.
+    pub fn apply_hosts(&mut self, text: &str) -> Result<usize, String> {
+        let mut rows = Vec::new();
+        for (lineno, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            let mut words = line.split_whitespace();
+            let ip = words.next().unwrap_or("");
+            let name = words.next();
+            let dns: Vec<&str> = words.collect();
+            if name.is_none() && ip.parse::<std::net::IpAddr>().is_err() {
+                return Err(format!(
+                    "line {}: \"{line}\" is not in /etc/hosts form; write \"10.0.0.1 etcd1 etcd1.example.com\"",
+                    lineno + 1
+                ));
+            }
+            let name = match name {
+                // "10.0.0.1 etcd1.example.com": the first label names the member.
+                Some(n) if n.contains('.') && dns.is_empty() => (
+                    n.split('.').next().unwrap_or(n).to_string(),
+                    vec![n.to_string()],
+                ),
+                Some(n) => (n.to_string(), dns.iter().map(|s| s.to_string()).collect()),
+                None => (format!("etcd{}", rows.len() + 1), vec![]),
+            };
+            rows.push((ip.to_string(), name.0, name.1));
+        }
+        if rows.is_empty() {
+            return Err(
+                "no lines to read; paste lines like \"10.0.0.1 etcd1 etcd1.example.com\"".into(),
+            );
+        }
+        self.nodes.clear();
+        for (ip, name, dns) in &rows {
+            let id = self.fresh_id();
+            self.nodes.push(NodeRow {
+                id,
+                name: name.clone(),
+                ips: ip.clone(),
+                dns: dns.join(", "),
+            });
+        }
+        Ok(rows.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_the_template() {
+        let t = ClusterSpec::template();
+        let (spec, problems) = Form::from_spec(&t).to_spec();
+        assert!(problems.is_empty());
+        assert_eq!(spec, t);
+    }
+
+    #[test]
+    fn a_port_that_is_not_a_number_is_named_not_zeroed() {
+        let mut f = Form::from_spec(&ClusterSpec::template());
+        f.client_port = "23x9".into();
+        f.cert_days = "".into();
+        let (_, problems) = f.to_spec();
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["cert_validity_days", "client_port"]);
+        assert!(problems[1].message.contains("\"23x9\" is not a port"));
+    }
+
+    #[test]
+    fn ips_split_on_commas_and_spaces_so_paths_match_validation() {
+        let mut f = Form::from_spec(&ClusterSpec::template());
+        f.nodes[1].ips = "10.0.0.2,  10.0.0.300".into();
+        let (spec, _) = f.to_spec();
+        assert_eq!(spec.nodes[1].ips, ["10.0.0.2", "10.0.0.300"]);
+        let r = pki_core::validate(&spec);
+        assert_eq!(r.at("nodes[1].ips").next().unwrap().path, "nodes[1].ips[1]");
+    }
+
+    #[test]
+    fn hosts_lines_fill_the_table() {
+        let mut f = Form::from_spec(&ClusterSpec::template());
+        let n = f
+            .apply_hosts(
+                "# etcd nodes\n10.0.0.11 etcd-a etcd-a.example.com\n\n10.0.0.12 etcd-b.example.com\n10.0.0.13\n",
+            )
+            .unwrap();
+        assert_eq!(n, 3);
+        let (spec, _) = f.to_spec();
+        assert_eq!(spec.nodes[0].name, "etcd-a");
+        assert_eq!(spec.nodes[0].dns_names, ["etcd-a.example.com"]);
+        assert_eq!(spec.nodes[1].name, "etcd-b");
+        assert_eq!(spec.nodes[1].dns_names, ["etcd-b.example.com"]);
+        assert_eq!(spec.nodes[2].name, "etcd3");
+        assert!(
+            f.apply_hosts("hello world\n").is_ok(),
+            "a name-only pair is read; validation judges the IP"
+        );
+        let before = f.clone();
+        assert!(f.apply_hosts("\n# nothing\n").is_err());
+        assert_eq!(f, before, "a failed paste changes nothing");
+    }
+
+    #[test]
+    fn rows_move_and_presets_do_not_collide() {
+        let mut f = Form::from_spec(&ClusterSpec::template());
+        let id = f.nodes[2].id;
+        f.move_node(id, -1);
+        assert_eq!(f.nodes[1].id, id);
+        f.move_node(f.nodes[0].id, -1);
+        f.add_client(ClientKind::Etcdctl);
+        let (spec, _) = f.to_spec();
+        assert!(
+            !pki_core::validate(&spec).has_errors(),
+            "{:?}",
+            pki_core::validate(&spec)
+        );
+        assert_eq!(f.clients.last().unwrap().cn, "root-2");
+    }
+}

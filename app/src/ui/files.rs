@@ -1,0 +1,116 @@
+//! The generated bundle as a tree; a file opens beside it, a certificate with its contents
+//! decoded. Private keys stay hidden until asked for.
+
+use leptos::prelude::*;
+
+use super::{Ctx, GenState};
+use crate::tree::{self, Entry};
+
+/// The file browser.
+#[component]
+pub fn Files() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let selected = RwSignal::new(None::<String>);
+    let show_key = RwSignal::new(false);
+    move || {
+        let GenState::Done(g) = ctx.status.get() else {
+            return ().into_any();
+        };
+        let entries = tree::build(g.bundle.files.iter().map(|f| f.path.as_str()));
+        let g2 = g.clone();
+        let viewer = move || {
+            let path = selected.get()?;
+            let f = g2.bundle.file(&path)?;
+            let is_key = f.role.is_private_key();
+            let info = f.cert.as_ref().map(|c| {
+                let i = c.info.clone();
+                let rows: Vec<(&str, String)> = vec![
+                    ("Subject", i.subject.clone()),
+                    ("Issuer", i.issuer.clone()),
+                    ("IP SANs", i.ip_sans.join(", ")),
+                    ("DNS SANs", i.dns_sans.join(", ")),
+                    ("Key usage", i.key_usages.join(", ")),
+                    ("Extended key usage", i.extended_key_usages.join(", ")),
+                    ("CA", if i.is_ca { "yes".into() } else { "no".into() }),
+                    ("Valid from", i.not_before.clone()),
+                    ("Valid until", i.not_after.clone()),
+                    ("Key", i.key_algorithm.clone()),
+                    ("Serial", i.serial.clone()),
+                    ("SHA-256", c.sha256_fingerprint.clone()),
+                ];
+                view! {
+                    <table id="cert-info" class="cert-info">
+                        {rows.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| view! {
+                            <tr><th>{k}</th><td>{v}</td></tr>
+                        }).collect_view()}
+                    </table>
+                }
+            });
+            let text = f.text().to_string();
+            let mode = format!("{:04o}", f.mode);
+            let role = f.role.as_str();
+            Some(view! {
+                <div class="viewer-head">
+                    <code>{path.clone()}</code>
+                    <span class="meta">{format!("{role} · mode {mode}")}</span>
+                </div>
+                {info}
+                {if is_key {
+                    view! {
+                        <p class="hint">"A private key. It is shown only if you ask, and only here."</p>
+                        <button id="show-key" on:click=move |_| show_key.update(|s| *s = !*s)>
+                            {move || if show_key.get() { "Hide key" } else { "Show key" }}
+                        </button>
+                        {move || show_key.get().then(|| view! { <pre id="file-view">{text.clone()}</pre> })}
+                    }.into_any()
+                } else {
+                    view! { <pre id="file-view">{text}</pre> }.into_any()
+                }}
+            })
+        };
+        view! {
+            <section class="files card">
+                <h2>"Files"</h2>
+                <div class="files-body">
+                    <nav class="tree" data-testid="file-tree">
+                        <ul>{entries.into_iter().map(|e| render(e, selected, show_key)).collect_view()}</ul>
+                    </nav>
+                    <div class="viewer">
+                        {move || viewer().map(|v| v.into_any()).unwrap_or_else(|| view! {
+                            <p class="hint">"Pick a file to read it; certificates show what they say."</p>
+                        }.into_any())}
+                    </div>
+                </div>
+            </section>
+        }
+        .into_any()
+    }
+}
+
+fn render(e: Entry, selected: RwSignal<Option<String>>, show_key: RwSignal<bool>) -> AnyView {
+    match e {
+        Entry::Dir(name, children) => view! {
+            <li class="dir">
+                <details open=true>
+                    <summary>{name}"/"</summary>
+                    <ul>{children.into_iter().map(|c| render(c, selected, show_key)).collect_view()}</ul>
+                </details>
+            </li>
+        }
+        .into_any(),
+        Entry::File(name, path) => {
+            let p = path.clone();
+            let p2 = path.clone();
+            view! {
+                <li class="file">
+                    <a href="#" data-testid="file-entry" data-path=path.clone()
+                        class:selected=move || selected.get().as_deref() == Some(p2.as_str())
+                        on:click=move |ev| { ev.prevent_default(); show_key.set(false); selected.set(Some(p.clone())) }>
+                        {name}
+                    </a>
+                </li>
+            }
+            .into_any()
+        }
+    }
+}

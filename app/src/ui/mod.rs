@@ -1,0 +1,150 @@
+//! The page: signals for the form and the last generation, and one small component per part.
+//! The PKI logic is pki-core's; these only hold state and call it.
+
+mod clients;
+mod files;
+mod generate;
+mod members;
+mod options;
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use pki_core::{ClusterSpec, Problem, Severity};
+
+use crate::browser;
+use crate::form::Form;
+use crate::keygen::Progress;
+
+/// A generation's outcome as the page shows it.
+pub struct Generated {
+    /// Every file of the bundle.
+    pub bundle: pki_core::Bundle,
+    /// The zip to download.
+    pub zip: Vec<u8>,
+    /// "9 keys and certificates in 23 ms".
+    pub summary: String,
+}
+
+/// Where generation stands.
+#[derive(Clone)]
+pub enum GenState {
+    /// Nothing yet.
+    Idle,
+    /// Keys being made.
+    Running(Progress),
+    /// Done.
+    Done(Arc<Generated>),
+    /// Failed, with the reason.
+    Failed(String),
+}
+
+/// The page's shared state, passed to components by context.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    /// What the inputs hold.
+    pub form: RwSignal<Form>,
+    /// Every problem: raw-text ones, then pki-core's validation, in field order.
+    pub problems: Memo<Vec<Problem>>,
+    /// The spec the form describes.
+    pub spec: Memo<ClusterSpec>,
+    /// The last generation.
+    pub status: RwSignal<GenState>,
+}
+
+impl Ctx {
+    /// The problems at `path` or below it.
+    pub fn at(&self, path: &str) -> Vec<Problem> {
+        self.problems.with(|ps| {
+            ps.iter()
+                .filter(|p| {
+                    p.path == path
+                        || (p.path.starts_with(path)
+                            && matches!(p.path.as_bytes().get(path.len()), Some(b'.') | Some(b'[')))
+                })
+                .cloned()
+                .collect()
+        })
+    }
+}
+
+/// Shows the problems at `path` next to its field.
+#[component]
+pub fn FieldErrors(#[prop(into)] path: Signal<String>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    move || {
+        ctx.at(&path.get())
+            .into_iter()
+            .map(|p| {
+                let class = match p.severity {
+                    Severity::Error => "field-error",
+                    Severity::Warning => "field-warning",
+                };
+                view! { <div class=class data-testid="field-error" data-path=p.path.clone()>{p.message.clone()}</div> }
+            })
+            .collect_view()
+    }
+}
+
+fn initial_spec() -> ClusterSpec {
+    browser::load_spec()
+        .and_then(|json| ClusterSpec::from_json(&json).ok())
+        .unwrap_or_else(ClusterSpec::template)
+}
+
+/// The whole page.
+#[component]
+pub fn App() -> impl IntoView {
+    let form = RwSignal::new(Form::from_spec(&initial_spec()));
+    let both = Memo::new(move |_| form.with(Form::to_spec));
+    let spec = Memo::new(move |_| both.with(|(s, _)| s.clone()));
+    let problems = Memo::new(move |_| {
+        both.with(|(s, raw)| {
+            let mut v = raw.clone();
+            let report = pki_core::validate(s);
+            // A field whose raw text was bad is judged by its raw text only.
+            v.extend(
+                report
+                    .problems()
+                    .iter()
+                    .filter(|p| !raw.iter().any(|r| r.path == p.path))
+                    .cloned(),
+            );
+            v
+        })
+    });
+    let ctx = Ctx {
+        form,
+        problems,
+        spec,
+        status: RwSignal::new(GenState::Idle),
+    };
+    provide_context(ctx);
+    // The spec (never a key) survives a reload.
+    Effect::new(move |_| spec.with(|s| browser::save_spec(&s.to_json())));
+    crate::keygen::warm_up();
+
+    view! {
+        <header class="top">
+            <div>
+                <h1>"etcd-pki"</h1>
+                <p class="tagline">"The TLS PKI of an etcd cluster — CA, member and client certificates, configs — made in this browser."</p>
+            </div>
+            <options::SpecFileButtons/>
+        </header>
+        <main>
+            <section class="edit">
+                <members::Members/>
+                <clients::Clients/>
+            </section>
+            <section class="side">
+                <options::Options/>
+            </section>
+        </main>
+        <generate::GeneratePanel/>
+        <files::Files/>
+        <footer>
+            "etcd-pki " {env!("CARGO_PKG_VERSION")} " · keys come from this browser's crypto.getRandomValues and are never stored or sent."
+        </footer>
+    }
+}

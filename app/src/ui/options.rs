@@ -1,0 +1,213 @@
+//! The spec's options, common ones first and the rest folded away; and the spec file
+//! buttons (demo, export, import).
+
+use leptos::prelude::*;
+use pki_core::{AuthToken, ClusterSpec, EtcdVersion, KeyAlgorithm, Layout, TlsVersion};
+
+use super::{Ctx, FieldErrors};
+use crate::browser;
+use crate::form::Form;
+
+/// A labelled text input bound to one raw field of the form.
+#[component]
+fn Text(
+    id: &'static str,
+    label: &'static str,
+    path: &'static str,
+    get: fn(&Form) -> String,
+    set: fn(&mut Form, String),
+    #[prop(optional)] hint: &'static str,
+) -> impl IntoView {
+    let form = expect_context::<Ctx>().form;
+    view! {
+        <label class="field" for=id>
+            <span>{label}</span>
+            <input id=id type="text" spellcheck="false"
+                prop:value=move || form.with(get)
+                on:input=move |ev| { let v = event_target_value(&ev); form.update(|f| set(f, v)) }/>
+            {(!hint.is_empty()).then(|| view! { <small class="hint">{hint}</small> })}
+            <FieldErrors path=path.to_string()/>
+        </label>
+    }
+}
+
+/// A labelled select over a fixed list of (value, text).
+#[component]
+fn Choice(
+    id: &'static str,
+    label: &'static str,
+    path: &'static str,
+    choices: Vec<(&'static str, &'static str)>,
+    get: fn(&Form) -> &'static str,
+    set: fn(&mut Form, &str),
+) -> impl IntoView {
+    let form = expect_context::<Ctx>().form;
+    view! {
+        <label class="field" for=id>
+            <span>{label}</span>
+            <select id=id on:change=move |ev| { let v = event_target_value(&ev); form.update(|f| set(f, &v)) }>
+                {choices.into_iter().map(|(v, t)| view! {
+                    <option value=v selected=move || form.with(get) == v>{t}</option>
+                }).collect_view()}
+            </select>
+            <FieldErrors path=path.to_string()/>
+        </label>
+    }
+}
+
+/// The options card.
+#[component]
+pub fn Options() -> impl IntoView {
+    let algs: Vec<(&'static str, &'static str)> = KeyAlgorithm::ALL
+        .iter()
+        .map(|a| {
+            (
+                a.as_str(),
+                match a {
+                    KeyAlgorithm::EcdsaP256 => "ECDSA P-256 (fast, default)",
+                    KeyAlgorithm::EcdsaP384 => "ECDSA P-384",
+                    KeyAlgorithm::Ed25519 => "Ed25519",
+                    KeyAlgorithm::Rsa2048 => "RSA 2048",
+                    KeyAlgorithm::Rsa3072 => "RSA 3072 (slow)",
+                    KeyAlgorithm::Rsa4096 => "RSA 4096 (seconds per key)",
+                },
+            )
+        })
+        .collect();
+    view! {
+        <div class="card">
+            <h2>"Options"</h2>
+            <Text id="opt-cluster-name" label="Cluster name" path="cluster_name"
+                get=|f| f.cluster_name.clone() set=|f, v| f.cluster_name = v/>
+            <Choice id="opt-key-algorithm" label="Key algorithm" path="key_algorithm" choices=algs
+                get=|f| f.key_algorithm.as_str()
+                set=|f, v| if let Some(a) = KeyAlgorithm::from_name(v) { f.key_algorithm = a }/>
+            <div class="pair">
+                <Text id="opt-cert-days" label="Certificates valid (days)" path="cert_validity_days"
+                    get=|f| f.cert_days.clone() set=|f, v| f.cert_days = v/>
+                <Text id="opt-ca-days" label="CA valid (days)" path="ca_validity_days"
+                    get=|f| f.ca_days.clone() set=|f, v| f.ca_days = v/>
+            </div>
+            <Choice id="opt-etcd-version" label="etcd version" path="etcd_version"
+                choices=vec![("3.4", "3.4"), ("3.5", "3.5"), ("3.6", "3.6")]
+                get=|f| f.etcd_version.as_str()
+                set=|f, v| if let Some(e) = EtcdVersion::ALL.into_iter().find(|e| e.as_str() == v) { f.etcd_version = e }/>
+            <details>
+                <summary>"CA subject"</summary>
+                <Text id="opt-ca-cn" label="Common name (CN)" path="ca_subject.common_name"
+                    get=|f| f.ca_cn.clone() set=|f, v| f.ca_cn = v/>
+                <Text id="opt-ca-o" label="Organization (O)" path="ca_subject.organization"
+                    get=|f| f.ca_o.clone() set=|f, v| f.ca_o = v/>
+                <Text id="opt-ca-ou" label="Unit (OU)" path="ca_subject.organizational_unit"
+                    get=|f| f.ca_ou.clone() set=|f, v| f.ca_ou = v/>
+                <div class="pair">
+                    <Text id="opt-ca-c" label="Country (C)" path="ca_subject.country"
+                        get=|f| f.ca_c.clone() set=|f, v| f.ca_c = v/>
+                    <Text id="opt-ca-st" label="State (ST)" path="ca_subject.state"
+                        get=|f| f.ca_st.clone() set=|f, v| f.ca_st = v/>
+                </div>
+                <Text id="opt-ca-l" label="Locality (L)" path="ca_subject.locality"
+                    get=|f| f.ca_l.clone() set=|f, v| f.ca_l = v/>
+            </details>
+            <details>
+                <summary>"Paths and ports"</summary>
+                <Text id="opt-cert-dir" label="Certificate folder on members" path="cert_dir"
+                    hint="{name} becomes the member's name"
+                    get=|f| f.cert_dir.clone() set=|f, v| f.cert_dir = v/>
+                <Text id="opt-data-dir" label="etcd data folder" path="data_dir"
+                    get=|f| f.data_dir.clone() set=|f, v| f.data_dir = v/>
+                <div class="pair">
+                    <Text id="opt-client-port" label="Client port" path="client_port"
+                        get=|f| f.client_port.clone() set=|f, v| f.client_port = v/>
+                    <Text id="opt-peer-port" label="Peer port" path="peer_port"
+                        get=|f| f.peer_port.clone() set=|f, v| f.peer_port = v/>
+                </div>
+                <Text id="opt-token" label="Initial cluster token" path="initial_cluster_token"
+                    get=|f| f.token.clone() set=|f, v| f.token = v/>
+                <Choice id="opt-layout" label="Layout" path="layout"
+                    choices=vec![("etcd", "etcd (systemd, certificate folder above)"), ("kubeadm", "kubeadm (/etc/kubernetes/pki/etcd, static pod)")]
+                    get=|f| match f.layout { Layout::Etcd => "etcd", Layout::Kubeadm => "kubeadm" }
+                    set=|f, v| f.layout = if v == "kubeadm" { Layout::Kubeadm } else { Layout::Etcd }/>
+            </details>
+            <details>
+                <summary>"TLS and auth"</summary>
+                <Choice id="opt-tls-min" label="Lowest TLS version" path="tls_min_version"
+                    choices=vec![("", "etcd's default (TLS 1.2+)"), ("TLS1.2", "TLS 1.2 (etcd 3.6)"), ("TLS1.3", "TLS 1.3 (etcd 3.6)")]
+                    get=|f| f.tls_min_version.map(|t| t.as_str()).unwrap_or("")
+                    set=|f, v| f.tls_min_version = match v { "TLS1.2" => Some(TlsVersion::Tls12), "TLS1.3" => Some(TlsVersion::Tls13), _ => None }/>
+                <Text id="opt-ciphers" label="Cipher suites" path="cipher_suites"
+                    hint="Go names, comma-separated; empty for Go's secure default"
+                    get=|f| f.cipher_suites.clone() set=|f, v| f.cipher_suites = v/>
+                <Choice id="opt-auth-token" label="Auth tokens" path="auth_token"
+                    choices=vec![("simple", "simple (etcd's default)"), ("jwt", "JWT, signed with a generated key")]
+                    get=|f| match f.auth_token { AuthToken::Simple => "simple", AuthToken::Jwt => "jwt" }
+                    set=|f, v| f.auth_token = if v == "jwt" { AuthToken::Jwt } else { AuthToken::Simple }/>
+                <Text id="opt-metrics-url" label="Metrics listener" path="metrics_url"
+                    hint="e.g. http://127.0.0.1:2381; empty for none"
+                    get=|f| f.metrics_url.clone() set=|f, v| f.metrics_url = v/>
+            </details>
+        </div>
+    }
+}
+
+/// Demo, export and import of the spec file.
+#[component]
+pub fn SpecFileButtons() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let import_error = RwSignal::new(None::<String>);
+    let export = move |_| {
+        let spec = ctx.spec.get_untracked();
+        let _ = browser::download(
+            spec.to_json().as_bytes(),
+            &format!("{}-spec.json", spec.cluster_name),
+            "application/json",
+        );
+    };
+    let import = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|l| l.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        let name = file.name();
+        if file.size() > pki_core::spec::MAX_SPEC_BYTES as f64 {
+            import_error.set(Some(format!(
+                "{name} is {} bytes; a spec is a few kilobytes (at most {} accepted). Nothing was changed.",
+                file.size(),
+                pki_core::spec::MAX_SPEC_BYTES
+            )));
+            return;
+        }
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = browser::read_text(file)
+                .await
+                .and_then(|text| ClusterSpec::from_json(&text).map_err(|e| e.to_string()));
+            match result {
+                Ok(spec) => {
+                    ctx.form.set(Form::from_spec(&spec));
+                    ctx.status.set(super::GenState::Idle);
+                    import_error.set(None);
+                }
+                Err(e) => import_error.set(Some(format!("{name}: {e}. Nothing was changed."))),
+            }
+        });
+    };
+    view! {
+        <div class="spec-buttons">
+            <button id="demo" title="Three members on 127.0.0.1-3 of one machine, with scripts to run them"
+                on:click=move |_| { ctx.form.set(Form::from_spec(&ClusterSpec::demo())); ctx.status.set(super::GenState::Idle); }>
+                "Load demo"
+            </button>
+            <button id="spec-export" on:click=export>"Export spec"</button>
+            <label class="button" for="spec-import">"Import spec…"</label>
+            <input id="spec-import" type="file" accept=".json,application/json" class="visually-hidden" on:change=import/>
+            {move || import_error.get().map(|e| view! { <div id="import-error" class="field-error" role="alert">{e}</div> })}
+        </div>
+    }
+}
