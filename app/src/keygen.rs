@@ -1,14 +1,13 @@
 //! Generating a bundle without freezing the page: keys are made on a small pool of Web
-//! Workers (`keygen-worker`), in parallel, and the cheap part — signing the certificates and
-//! writing the zip — runs on the page's thread at the end. If workers cannot start (a
-//! browser that forbids them, or the page opened from disk), keys are made on the page's
-//! thread one at a time, yielding to the browser between keys so it stays responsive.
+//! Workers (`keygen-worker`), in parallel; then one worker signs the certificates and writes
+//! the zip, and sends back the zip and a listing of the files. The page's thread only keeps
+//! score, so it stays responsive even for RSA-4096.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Object, Reflect, Uint8Array};
-use pki_core::{Bundle, ClusterSpec, Error, KeyRequest, PrivateKey, generate_with_keys};
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use pki_core::{ClusterSpec, KeyRequest, Listing};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker};
@@ -22,25 +21,23 @@ pub struct Progress {
     pub total: usize,
     /// What is being made right now ("server key of member etcd2", ...).
     pub making: Vec<String>,
-    /// Whether workers do the work.
-    pub on_workers: bool,
 }
 
 /// A finished generation.
 pub struct Outcome {
-    /// The bundle.
-    pub bundle: Bundle,
+    /// What the bundle holds.
+    pub listing: Listing,
     /// Its zip.
     pub zip: Vec<u8>,
-    /// performance.now() figures, in milliseconds.
+    /// performance.now() figures, in milliseconds: making the keys.
     pub keygen_ms: f64,
-    /// Signing and laying out the files.
+    /// Signing and laying out the files (in the worker).
     pub assemble_ms: f64,
-    /// Writing the zip.
+    /// Writing the zip (in the worker).
     pub zip_ms: f64,
-    /// From click to done.
+    /// From click to done, as the page saw it.
     pub total_ms: f64,
-    /// How many workers made keys (0: the page's own thread).
+    /// How many workers made keys.
     pub workers: usize,
 }
 
@@ -57,15 +54,16 @@ struct Slot {
 }
 
 struct Job {
-    spec: ClusterSpec,
+    spec_json: String,
     plan: Vec<KeyRequest>,
-    keys: Vec<Option<Vec<u8>>>,
+    keys: Vec<Option<Uint8Array>>,
     next: usize,
     done: usize,
     started: f64,
+    keys_done_at: f64,
+    assembling: bool,
     on_progress: ProgressFn,
     on_done: Option<DoneFn>,
-    on_workers: bool,
 }
 
 #[derive(Default)]
@@ -92,8 +90,7 @@ fn later(f: impl FnOnce() + 'static, ms: i32) {
     }
 }
 
-/// How many workers: one per core, at least 2 (a 2-core laptop still overlaps the
-/// prime searches), at most 4.
+/// One worker per core, at least 2 (prime searches overlap even on 2 cores), at most 4.
 fn pool_size() -> usize {
     let cores = web_sys::window()
         .map(|w| w.navigator().hardware_concurrency())
@@ -105,9 +102,10 @@ fn pool_size() -> usize {
 pub fn warm_up() {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
-        if !s.slots.is_empty() {
+        if s.slots.iter().any(|w| !w.dead) {
             return;
         }
+        s.slots.clear();
         for i in 0..pool_size() {
             let Ok(worker) = Worker::new("./keygen-worker_loader.js") else {
                 break;
@@ -132,69 +130,64 @@ pub fn warm_up() {
 
 /// Generates the bundle of `spec`. `on_progress` is called as keys are made; `on_done` once.
 pub fn generate(
-    spec: ClusterSpec,
+    spec: &ClusterSpec,
     on_progress: impl Fn(Progress) + 'static,
     on_done: impl FnOnce(Result<Outcome, String>) + 'static,
 ) {
     warm_up();
-    let plan = pki_core::key_plan(&spec);
+    let plan = pki_core::key_plan(spec);
     let total = plan.len();
-    let on_workers = STATE.with(|s| s.borrow().slots.iter().any(|w| !w.dead));
     STATE.with(|s| {
         s.borrow_mut().job = Some(Job {
-            spec,
+            spec_json: spec.to_json(),
             keys: vec![None; total],
             plan,
             next: 0,
             done: 0,
             started: now(),
+            keys_done_at: 0.0,
+            assembling: false,
             on_progress: Rc::new(on_progress),
             on_done: Some(Box::new(on_done)),
-            on_workers,
         });
     });
     report_progress();
-    if on_workers {
-        dispatch();
-        // Workers that never come up (blocked, failed to load) hand over to the page.
-        later(
-            || {
-                let stalled = STATE.with(|s| {
-                    let s = s.borrow();
-                    s.job.as_ref().is_some_and(|j| j.done == 0)
-                        && !s.slots.iter().any(|w| w.ready && !w.dead)
-                });
-                if stalled {
-                    fall_back();
-                }
-            },
-            5000,
-        );
-    } else {
-        main_thread_step();
-    }
+    dispatch();
+    // Workers that never come up (blocked by the browser, failed to load) are reported.
+    later(
+        || {
+            let stalled = STATE.with(|s| {
+                let s = s.borrow();
+                s.job.as_ref().is_some_and(|j| j.done == 0)
+                    && !s.slots.iter().any(|w| w.ready && !w.dead)
+            });
+            if stalled {
+                fail("the key workers did not start; this browser may block Web Workers for this page (open it over http(s), or use a current Chromium or Firefox)".into());
+            }
+        },
+        10000,
+    );
 }
 
 fn report_progress() {
     let info = STATE.with(|s| {
         let s = s.borrow();
         let job = s.job.as_ref()?;
-        let mut making: Vec<String> = s
-            .slots
-            .iter()
-            .filter_map(|w| w.busy)
-            .map(|i| job.plan[i].label.clone())
-            .collect();
-        if !job.on_workers && job.next < job.plan.len() {
-            making.push(job.plan[job.next].label.clone());
-        }
+        let making: Vec<String> = if job.assembling {
+            vec!["signing the certificates and writing the zip".into()]
+        } else {
+            s.slots
+                .iter()
+                .filter_map(|w| w.busy)
+                .filter_map(|i| job.plan.get(i).map(|r| r.label.clone()))
+                .collect()
+        };
         Some((
             job.on_progress.clone(),
             Progress {
                 done: job.done,
                 total: job.plan.len(),
                 making,
-                on_workers: job.on_workers,
             },
         ))
     });
@@ -203,26 +196,56 @@ fn report_progress() {
     }
 }
 
+fn post(worker: &Worker, fields: &[(&str, JsValue)]) -> bool {
+    let msg = Object::new();
+    for (k, v) in fields {
+        let _ = Reflect::set(&msg, &JsValue::from_str(k), v);
+    }
+    worker.post_message(&msg).is_ok()
+}
+
 fn dispatch() {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         let State { slots, job } = &mut *s;
         let Some(job) = job.as_mut() else { return };
         for slot in slots.iter_mut() {
-            if job.next >= job.plan.len() {
-                break;
+            if !(slot.ready && !slot.dead && slot.busy.is_none()) {
+                continue;
             }
-            if slot.ready && !slot.dead && slot.busy.is_none() {
-                let msg = Object::new();
-                let _ = Reflect::set(&msg, &"id".into(), &JsValue::from_f64(job.next as f64));
-                let _ = Reflect::set(
-                    &msg,
-                    &"algorithm".into(),
-                    &JsValue::from_str(job.plan[job.next].algorithm.as_str()),
+            if let Some(idx) = (job.next..job.plan.len()).find(|&i| job.keys[i].is_none()) {
+                let ok = post(
+                    &slot.worker,
+                    &[
+                        ("kind", "key".into()),
+                        ("id", JsValue::from_f64(idx as f64)),
+                        ("algorithm", job.plan[idx].algorithm.as_str().into()),
+                    ],
                 );
-                if slot.worker.post_message(&msg).is_ok() {
-                    slot.busy = Some(job.next);
-                    job.next += 1;
+                if ok {
+                    slot.busy = Some(idx);
+                    job.next = idx + 1;
+                }
+            } else if job.done == job.plan.len() && !job.assembling {
+                let ids = Array::new();
+                let keys = Array::new();
+                for (req, key) in job.plan.iter().zip(&job.keys) {
+                    ids.push(&JsValue::from_str(&req.id));
+                    keys.push(key.as_ref().map(|k| k.as_ref()).unwrap_or(&JsValue::NULL));
+                }
+                let ok = post(
+                    &slot.worker,
+                    &[
+                        ("kind", "assemble".into()),
+                        ("spec", JsValue::from_str(&job.spec_json)),
+                        ("ids", ids.into()),
+                        ("keys", keys.into()),
+                    ],
+                );
+                if ok {
+                    slot.busy = Some(usize::MAX);
+                    job.assembling = true;
+                    job.keys_done_at = now();
                 }
             }
         }
@@ -241,117 +264,90 @@ fn on_worker_message(i: usize, data: JsValue) {
         dispatch();
         return;
     }
-    let Some(idx) = get("id").as_f64().map(|f| f as usize) else {
-        return;
-    };
-    let der = get("der").dyn_into::<Uint8Array>().ok().map(|a| a.to_vec());
-    let error = get("error").as_string();
-    let finished = STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        if let Some(slot) = s.slots.get_mut(i) {
+    STATE.with(|s| {
+        if let Some(slot) = s.borrow_mut().slots.get_mut(i) {
             slot.busy = None;
         }
-        let job = s.job.as_mut()?;
-        if idx >= job.keys.len() {
-            return None;
-        }
-        match der {
-            Some(d) => {
-                job.keys[idx] = Some(d);
-                job.done += 1;
-            }
-            None => return Some(Err(error.unwrap_or_else(|| "the worker sent no key".into()))),
-        }
-        Some(Ok(job.done == job.keys.len()))
     });
-    match finished {
-        Some(Err(e)) => fail(format!("a key could not be generated: {e}")),
-        Some(Ok(true)) => {
-            report_progress();
-            later(finish, 0);
+    if let Some(e) = get("error").as_string() {
+        fail(e);
+        return;
+    }
+    match get("kind").as_string().as_deref() {
+        Some("key") => {
+            let Some(idx) = get("id").as_f64().map(|f| f as usize) else {
+                return;
+            };
+            let Ok(der) = get("der").dyn_into::<Uint8Array>() else {
+                fail("a worker sent no key".into());
+                return;
+            };
+            STATE.with(|s| {
+                if let Some(job) = s.borrow_mut().job.as_mut() {
+                    if idx < job.keys.len() && job.keys[idx].is_none() {
+                        job.keys[idx] = Some(der);
+                        job.done += 1;
+                    }
+                }
+            });
+            dispatch();
         }
-        Some(Ok(false)) => dispatch(),
-        None => {}
+        Some("bundle") => {
+            let Some(mut job) = STATE.with(|s| s.borrow_mut().job.take()) else {
+                return;
+            };
+            let end = now();
+            let workers = STATE.with(|s| s.borrow().slots.iter().filter(|w| !w.dead).count());
+            let result = get("listing")
+                .as_string()
+                .ok_or_else(|| "the worker sent no file list".to_string())
+                .and_then(|l| serde_json::from_str::<Listing>(&l).map_err(|e| e.to_string()))
+                .and_then(|listing| {
+                    let zip = get("zip")
+                        .dyn_into::<Uint8Array>()
+                        .map_err(|_| "the worker sent no zip".to_string())?
+                        .to_vec();
+                    Ok(Outcome {
+                        listing,
+                        zip,
+                        keygen_ms: job.keys_done_at - job.started,
+                        assemble_ms: get("assemble_ms").as_f64().unwrap_or(0.0),
+                        zip_ms: get("zip_ms").as_f64().unwrap_or(0.0),
+                        total_ms: end - job.started,
+                        workers,
+                    })
+                });
+            if let Some(f) = job.on_done.take() {
+                f(result);
+            }
+        }
+        _ => {}
     }
 }
 
 fn on_worker_error(i: usize) {
-    let (requeue, any_alive) = STATE.with(|s| {
+    let requeue = STATE.with(|s| {
         let mut s = s.borrow_mut();
-        let mut requeue = None;
-        if let Some(slot) = s.slots.get_mut(i) {
-            slot.dead = true;
-            requeue = slot.busy.take();
-        }
-        (requeue, s.slots.iter().any(|w| !w.dead))
+        let slot = s.slots.get_mut(i)?;
+        slot.dead = true;
+        slot.busy.take()
     });
+    let any_alive = STATE.with(|s| s.borrow().slots.iter().any(|w| !w.dead));
     if let Some(idx) = requeue {
-        // Make that key again elsewhere.
         STATE.with(|s| {
             if let Some(job) = s.borrow_mut().job.as_mut() {
-                job.keys[idx] = None;
-                job.next = job.next.min(idx);
+                if idx == usize::MAX {
+                    job.assembling = false;
+                } else {
+                    job.next = job.next.min(idx);
+                }
             }
         });
     }
     if any_alive {
         dispatch();
     } else {
-        fall_back();
-    }
-}
-
-/// Continues the current job on the page's own thread.
-fn fall_back() {
-    let go = STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        for slot in s.slots.iter_mut() {
-            slot.dead = true;
-            slot.busy = None;
-        }
-        match s.job.as_mut() {
-            Some(job) if job.on_workers => {
-                job.on_workers = false;
-                job.next = job
-                    .keys
-                    .iter()
-                    .position(Option::is_none)
-                    .unwrap_or(job.keys.len());
-                true
-            }
-            _ => false,
-        }
-    });
-    if go {
-        main_thread_step();
-    }
-}
-
-/// Makes one key on the page's thread, then yields to the browser before the next.
-fn main_thread_step() {
-    let next = STATE.with(|s| {
-        let s = s.borrow();
-        let job = s.job.as_ref()?;
-        let idx = job.keys.iter().position(Option::is_none)?;
-        Some((idx, job.plan[idx].algorithm))
-    });
-    let Some((idx, alg)) = next else {
-        later(finish, 0);
-        return;
-    };
-    match PrivateKey::generate(alg) {
-        Ok(k) => {
-            STATE.with(|s| {
-                if let Some(job) = s.borrow_mut().job.as_mut() {
-                    job.keys[idx] = Some(k.pkcs8_der().to_vec());
-                    job.done += 1;
-                    job.next = idx + 1;
-                }
-            });
-            report_progress();
-            later(main_thread_step, 0);
-        }
-        Err(e) => fail(e.to_string()),
+        fail("every key worker stopped with an error; see the browser console".into());
     }
 }
 
@@ -360,53 +356,4 @@ fn fail(msg: String) {
     if let Some(f) = done {
         f(Err(msg));
     }
-}
-
-fn finish() {
-    let Some(mut job) = STATE.with(|s| s.borrow_mut().job.take()) else {
-        return;
-    };
-    let keygen_done = now();
-    let workers = if job.on_workers {
-        STATE.with(|s| s.borrow().slots.iter().filter(|w| !w.dead).count())
-    } else {
-        0
-    };
-    let keys = std::mem::take(&mut job.keys);
-    let plan = job.plan.clone();
-    let result = generate_with_keys(&job.spec, pki_core_now(), |req| {
-        let idx = plan
-            .iter()
-            .position(|p| p.id == req.id)
-            .unwrap_or(usize::MAX);
-        let der = keys
-            .get(idx)
-            .and_then(Option::as_ref)
-            .ok_or_else(|| Error::BadKey {
-                key: req.label.clone(),
-                reason: "it was never made".into(),
-            })?;
-        PrivateKey::from_pkcs8_der(req.algorithm, der)
-    });
-    let assembled = now();
-    let outcome = result.map_err(|e| e.to_string()).and_then(|bundle| {
-        let zip = bundle.to_zip().map_err(|e| e.to_string())?;
-        let end = now();
-        Ok(Outcome {
-            bundle,
-            zip,
-            keygen_ms: keygen_done - job.started,
-            assemble_ms: assembled - keygen_done,
-            zip_ms: end - assembled,
-            total_ms: end - job.started,
-            workers,
-        })
-    });
-    if let Some(f) = job.on_done.take() {
-        f(outcome);
-    }
-}
-
-fn pki_core_now() -> pki_core::OffsetDateTime {
-    pki_core::OffsetDateTime::now_utc()
 }

@@ -37,7 +37,7 @@ pub struct IssuedCert {
 }
 
 /// A certificate's contents in words, as `openssl x509 -text` would show them.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CertInfo {
     /// Subject, e.g. `CN=root, O=ops`.
     pub subject: String,

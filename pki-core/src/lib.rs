@@ -28,6 +28,7 @@ pub mod bundle;
 pub mod error;
 pub mod issue;
 pub mod keys;
+pub mod listing;
 pub mod options;
 pub mod render;
 pub mod spec;
@@ -39,8 +40,11 @@ pub use bundle::{
 pub use error::Error;
 pub use issue::CertInfo;
 pub use keys::PrivateKey;
+pub use listing::{ListedFile, Listing};
 pub use spec::{
     AuthToken, Client, ClientKind, ClusterSpec, EtcdVersion, Grant, KeyAlgorithm, Layout, Node,
     Permission, Subject, TlsVersion,
 };
+/// The time type of [`generate_with_keys`], re-exported so callers need no `time` dependency.
+pub use time::OffsetDateTime;
 pub use validate::{Problem, Report, Severity, validate};

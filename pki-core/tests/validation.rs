@@ -263,13 +263,25 @@ fn tls_options_fit_the_etcd_version_and_keys() {
     assert!(msg.contains("etcd 3.5 has no --tls-min-version"), "{msg}");
     s.etcd_version = EtcdVersion::V3_6;
     s.cipher_suites = vec!["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".into()];
-    assert!(at(&s, "cipher_suites").2.contains("TLS 1.3 cipher suites cannot be chosen"));
+    assert!(
+        at(&s, "cipher_suites")
+            .2
+            .contains("TLS 1.3 cipher suites cannot be chosen")
+    );
     s.tls_min_version = Some(TlsVersion::Tls12);
     assert!(validate(&s).problems().is_empty());
     s.cipher_suites = vec!["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into()];
-    assert!(at(&s, "cipher_suites").2.contains("none of these suites works with ecdsa-p256"));
+    assert!(
+        at(&s, "cipher_suites")
+            .2
+            .contains("none of these suites works with ecdsa-p256")
+    );
     s.cipher_suites = vec!["TLS_RSA_WITH_RC4_128_SHA".into()];
-    assert!(at(&s, "cipher_suites[0]").2.contains("is not a cipher suite etcd accepts"));
+    assert!(
+        at(&s, "cipher_suites[0]")
+            .2
+            .contains("is not a cipher suite etcd accepts")
+    );
 }
 
 #[test]
@@ -283,7 +295,15 @@ fn metrics_url_and_grants() {
         permission: pki_core::Permission::Read,
     }];
     s.clients[0].roles = vec!["bad role".into()];
-    assert!(at(&s, "clients[0].grants[0].key_prefix").2.contains("whole keyspace"));
-    assert!(at(&s, "clients[0].roles[0]").2.contains("not a usable etcd role name"));
+    assert!(
+        at(&s, "clients[0].grants[0].key_prefix")
+            .2
+            .contains("whole keyspace")
+    );
+    assert!(
+        at(&s, "clients[0].roles[0]")
+            .2
+            .contains("not a usable etcd role name")
+    );
     assert!(validate(&s).at("metrics_url").next().is_none());
 }

@@ -1,14 +1,16 @@
-//! The key generation worker: runs in a Web Worker so that RSA keys (seconds each in wasm)
-//! never freeze the page. It receives `{id, algorithm}` and answers `{id, der, ms}` with the
-//! PKCS#8 DER of a fresh key, or `{id, error}`. It says `{ready: true}` once it listens,
-//! because messages that arrive before then would be lost.
+//! The page's worker: makes keys and builds the bundle off the page's thread, so that RSA
+//! (seconds per key in wasm) and certificate signing never freeze the page. Several run in
+//! parallel for the keys; one then assembles.
 //!
-//! The key bytes cross to the page's thread only (postMessage within this browser tab);
-//! the page turns them into certificates and the zip.
+//! Messages in: `{kind: "key", id, algorithm}` → `{kind: "key", id, der, ms}` (PKCS#8 DER of
+//! a fresh key) or `{kind: "key", id, error}`; `{kind: "assemble", spec, ids, keys}` →
+//! `{kind: "bundle", zip, listing, assemble_ms, zip_ms}` or `{kind: "bundle", error}`. It says
+//! `{ready: true}` once it listens: messages that arrive before then would be lost.
+//! Key bytes only ever cross to the page's own thread, within this tab.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    use js_sys::{Object, Reflect, Uint8Array};
+    use js_sys::{Array, Object, Reflect, Uint8Array};
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -20,26 +22,83 @@ fn main() {
         let data = ev.data();
         let get =
             |k: &str| Reflect::get(&data, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-        let id = get("id");
-        let alg = get("algorithm").as_string().unwrap_or_default();
-        let perf = reply_to.performance();
-        let start = perf.as_ref().map(|p| p.now()).unwrap_or(0.0);
+        let now = || reply_to.performance().map(|p| p.now()).unwrap_or(0.0);
         let reply = Object::new();
-        let _ = Reflect::set(&reply, &"id".into(), &id);
-        match pki_core::KeyAlgorithm::from_name(&alg)
-            .ok_or_else(|| format!("unknown key algorithm {alg:?}"))
-            .and_then(|a| pki_core::PrivateKey::generate(a).map_err(|e| e.to_string()))
-        {
-            Ok(key) => {
-                let der = Uint8Array::from(key.pkcs8_der());
-                let _ = Reflect::set(&reply, &"der".into(), &der);
+        let set = |k: &str, v: &JsValue| {
+            let _ = Reflect::set(&reply, &JsValue::from_str(k), v);
+        };
+        let start = now();
+        match get("kind").as_string().as_deref() {
+            Some("key") => {
+                set("kind", &"key".into());
+                set("id", &get("id"));
+                let alg = get("algorithm").as_string().unwrap_or_default();
+                match pki_core::KeyAlgorithm::from_name(&alg)
+                    .ok_or_else(|| format!("unknown key algorithm {alg:?}"))
+                    .and_then(|a| pki_core::PrivateKey::generate(a).map_err(|e| e.to_string()))
+                {
+                    Ok(key) => set("der", &Uint8Array::from(key.pkcs8_der()).into()),
+                    Err(e) => set("error", &JsValue::from_str(&e)),
+                }
+                set("ms", &JsValue::from_f64(now() - start));
             }
-            Err(e) => {
-                let _ = Reflect::set(&reply, &"error".into(), &JsValue::from_str(&e));
+            Some("assemble") => {
+                set("kind", &"bundle".into());
+                let ids: Vec<String> = get("ids")
+                    .dyn_into::<Array>()
+                    .map(|a| a.iter().filter_map(|v| v.as_string()).collect())
+                    .unwrap_or_default();
+                let keys: Vec<Vec<u8>> = get("keys")
+                    .dyn_into::<Array>()
+                    .map(|a| {
+                        a.iter()
+                            .map(|v| {
+                                v.dyn_into::<Uint8Array>()
+                                    .map(|u| u.to_vec())
+                                    .unwrap_or_default()
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let result =
+                    pki_core::ClusterSpec::from_json(&get("spec").as_string().unwrap_or_default())
+                        .and_then(|spec| {
+                            pki_core::generate_with_keys(
+                                &spec,
+                                pki_core::OffsetDateTime::now_utc(),
+                                |req| {
+                                    let der = ids
+                                        .iter()
+                                        .position(|id| *id == req.id)
+                                        .and_then(|i| keys.get(i))
+                                        .ok_or_else(|| pki_core::Error::BadKey {
+                                            key: req.label.clone(),
+                                            reason: "it was never made".into(),
+                                        })?;
+                                    pki_core::PrivateKey::from_pkcs8_der(req.algorithm, der)
+                                },
+                            )
+                        });
+                match result {
+                    Ok(bundle) => {
+                        let assembled = now();
+                        match bundle.to_zip() {
+                            Ok(zip) => {
+                                set("zip_ms", &JsValue::from_f64(now() - assembled));
+                                set("assemble_ms", &JsValue::from_f64(assembled - start));
+                                set("zip", &Uint8Array::from(&zip[..]).into());
+                                let listing =
+                                    serde_json::to_string(&bundle.listing()).unwrap_or_default();
+                                set("listing", &JsValue::from_str(&listing));
+                            }
+                            Err(e) => set("error", &JsValue::from_str(&e.to_string())),
+                        }
+                    }
+                    Err(e) => set("error", &JsValue::from_str(&e.to_string())),
+                }
             }
+            _ => set("error", &"unknown message".into()),
         }
-        let ms = perf.as_ref().map(|p| p.now()).unwrap_or(0.0) - start;
-        let _ = Reflect::set(&reply, &"ms".into(), &JsValue::from_f64(ms));
         let _ = reply_to.post_message(&reply);
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

@@ -16,14 +16,15 @@ pub fn Files() -> impl IntoView {
         let GenState::Done(g) = ctx.status.get() else {
             return ().into_any();
         };
-        let entries = tree::build(g.bundle.files.iter().map(|f| f.path.as_str()));
+        let entries = tree::build(g.listing.files.iter().map(|f| f.path.as_str()));
         let g2 = g.clone();
         let viewer = move || {
             let path = selected.get()?;
-            let f = g2.bundle.file(&path)?;
-            let is_key = f.role.is_private_key();
+            let f = g2.listing.file(&path)?;
+            let is_key = f.private_key;
+            let fingerprint = f.sha256_fingerprint.clone().unwrap_or_default();
             let info = f.cert.as_ref().map(|c| {
-                let i = c.info.clone();
+                let i = c.clone();
                 let rows: Vec<(&str, String)> = vec![
                     ("Subject", i.subject.clone()),
                     ("Issuer", i.issuer.clone()),
@@ -36,7 +37,7 @@ pub fn Files() -> impl IntoView {
                     ("Valid until", i.not_after.clone()),
                     ("Key", i.key_algorithm.clone()),
                     ("Serial", i.serial.clone()),
-                    ("SHA-256", c.sha256_fingerprint.clone()),
+                    ("SHA-256", fingerprint.clone()),
                 ];
                 view! {
                     <table id="cert-info" class="cert-info">
@@ -46,9 +47,9 @@ pub fn Files() -> impl IntoView {
                     </table>
                 }
             });
-            let text = f.text().to_string();
+            let text = f.text.clone();
             let mode = format!("{:04o}", f.mode);
-            let role = f.role.as_str();
+            let role = f.role.clone();
             Some(view! {
                 <div class="viewer-head">
                     <code>{path.clone()}</code>
@@ -73,7 +74,7 @@ pub fn Files() -> impl IntoView {
                 <h2>"Files"</h2>
                 <div class="files-body">
                     <nav class="tree" data-testid="file-tree">
-                        <ul>{entries.into_iter().map(|e| render(e, selected, show_key)).collect_view()}</ul>
+                        <ul>{entries.into_iter().map(|e| render(e, 0, selected, show_key)).collect_view()}</ul>
                     </nav>
                     <div class="viewer">
                         {move || viewer().map(|v| v.into_any()).unwrap_or_else(|| view! {
@@ -87,13 +88,19 @@ pub fn Files() -> impl IntoView {
     }
 }
 
-fn render(e: Entry, selected: RwSignal<Option<String>>, show_key: RwSignal<bool>) -> AnyView {
+fn render(
+    e: Entry,
+    depth: usize,
+    selected: RwSignal<Option<String>>,
+    show_key: RwSignal<bool>,
+) -> AnyView {
     match e {
+        // Top-level folders and each member's and client's folder start open.
         Entry::Dir(name, children) => view! {
             <li class="dir">
-                <details open=true>
-                    <summary>{name}"/"</summary>
-                    <ul>{children.into_iter().map(|c| render(c, selected, show_key)).collect_view()}</ul>
+                <details open=depth <= 1>
+                    <summary>{name.clone()}"/"</summary>
+                    <ul>{children.into_iter().map(|c| render(c, depth + 1, selected, show_key)).collect_view()}</ul>
                 </details>
             </li>
         }

@@ -50,16 +50,15 @@ pub fn GeneratePanel() -> impl IntoView {
             done: 0,
             total: pki_core::key_plan(&spec).len(),
             making: vec![],
-            on_workers: true,
         }));
         browser::set_busy(true);
         keygen::generate(
-            spec,
+            &spec,
             move |p| status.set(GenState::Running(p)),
             move |result| {
                 match result {
                     Ok(o) => {
-                        let keys = o.bundle.key_count;
+                        let keys = o.listing.key_count;
                         browser::record_run(&[
                             ("algorithm", JsValue::from_str(alg.as_str())),
                             ("keys", JsValue::from_f64(keys as f64)),
@@ -69,18 +68,15 @@ pub fn GeneratePanel() -> impl IntoView {
                             ("zip_ms", JsValue::from_f64(o.zip_ms)),
                             ("workers", JsValue::from_f64(o.workers as f64)),
                         ]);
-                        let where_ = match o.workers {
-                            0 => "on this page's thread".to_string(),
-                            n => format!("on {n} workers"),
-                        };
+                        let where_ = format!("on {} workers", o.workers);
                         let summary = format!(
                             "{keys} keys and certificates in {} ({alg}, keys made {where_}); {} files, zip {} KB.",
                             human_ms(o.total_ms),
-                            o.bundle.files.len(),
+                            o.listing.files.len(),
                             o.zip.len().div_ceil(1024)
                         );
                         status.set(GenState::Done(Arc::new(Generated {
-                            bundle: o.bundle,
+                            listing: o.listing,
                             zip: o.zip,
                             summary,
                         })));
@@ -93,7 +89,7 @@ pub fn GeneratePanel() -> impl IntoView {
     };
     let download = move |_| {
         if let GenState::Done(g) = ctx.status.get_untracked() {
-            let _ = browser::download(&g.zip, &g.bundle.zip_name(), "application/zip");
+            let _ = browser::download(&g.zip, &g.listing.zip_name, "application/zip");
         }
     };
     view! {
@@ -106,7 +102,7 @@ pub fn GeneratePanel() -> impl IntoView {
                     prop:disabled=move || !matches!(ctx.status.get(), GenState::Done(_))
                     on:click=download>
                     {move || match ctx.status.get() {
-                        GenState::Done(g) => format!("Download {}", g.bundle.zip_name()),
+                        GenState::Done(g) => format!("Download {}", g.listing.zip_name),
                         _ => "Download zip".to_string(),
                     }}
                 </button>
@@ -119,13 +115,12 @@ pub fn GeneratePanel() -> impl IntoView {
                     view! {
                         <div id="progress" role="status">
                             <progress max=p.total.to_string() value=p.done.to_string()></progress>
-                            <span>{format!("Making keys: {} of {} done — {}{}", p.done, p.total, making,
-                                if p.on_workers { "" } else { " (on this page's thread: workers are unavailable)" })}</span>
+                            <span>{format!("Making keys: {} of {} done — {}", p.done, p.total, making)}</span>
                         </div>
                     }.into_any()
                 }
                 GenState::Done(g) => {
-                    let warnings = g.bundle.warnings.clone();
+                    let warnings = g.listing.warnings.clone();
                     view! {
                         <p id="result-summary" class="ok">{g.summary.clone()}</p>
                         <ul id="warnings">

@@ -19,7 +19,7 @@ use crate::keygen::Progress;
 /// A generation's outcome as the page shows it.
 pub struct Generated {
     /// Every file of the bundle.
-    pub bundle: pki_core::Bundle,
+    pub listing: pki_core::Listing,
     /// The zip to download.
     pub zip: Vec<u8>,
     /// "9 keys and certificates in 23 ms".

@@ -1,0 +1,276 @@
+//! The page as a person uses it, in real headless Chromium: add a member, see a bad IP named
+//! next to its field, fix it, generate, read a certificate, download the zip — which openssl
+//! then checks. Also: importing a bad spec changes nothing, and a reload keeps the spec but
+//! never a key.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use e2e_browser::{Browser, Site, TempDir, site_dir};
+use serde_json::json;
+
+const SECS: Duration = Duration::from_secs(30);
+
+fn openssl(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn rows(b: &mut Browser) -> u64 {
+    b.eval("document.querySelectorAll('[data-testid=member-row]').length")
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn add_member_fix_bad_ip_generate_and_download() {
+    let site = Site::serve(site_dir());
+    let mut b = Browser::start();
+    b.open(&site.url, "#member-add");
+    // A fresh profile starts from the example spec: three members.
+    assert_eq!(rows(&mut b), 3);
+
+    b.click("#member-add");
+    assert_eq!(rows(&mut b), 4);
+    let row = "[data-testid=member-row]:nth-child(4)";
+    b.type_into(&format!("{row} [data-testid=member-name]"), "etcd4");
+    b.type_into(&format!("{row} [data-testid=member-ips]"), "10.0.0.300");
+    // The error appears next to that field, naming it, and Generate says why it is disabled.
+    b.wait_for(
+        "document.querySelector('[data-testid=member-row]:nth-child(4) [data-testid=field-error][data-path=\"nodes[3].ips[0]\"]')",
+        SECS,
+        "the bad IP's error next to the field",
+    );
+    let err = b.text("[data-testid=member-row]:nth-child(4) [data-testid=field-error][data-path^=\"nodes[3].ips\"]").unwrap();
+    assert!(err.contains("\"10.0.0.300\" is not an IP address"), "{err}");
+    assert_eq!(
+        b.eval("document.querySelector('#generate').disabled"),
+        json!(true)
+    );
+    let why = b.text("#generate-why").unwrap();
+    assert!(why.contains("nodes[3].ips[0]"), "{why}");
+    // Four members: the even-count warning is shown for the member list.
+    assert!(
+        b.eval("!!document.querySelector('[data-testid=field-error][data-path=nodes]')")
+            == json!(true)
+    );
+
+    // Fix it; a fifth member makes the count odd again.
+    b.type_into(&format!("{row} [data-testid=member-ips]"), "10.0.0.4");
+    b.wait_for(
+        "!document.querySelector('[data-path^=\"nodes[3]\"]')",
+        SECS,
+        "the error to go away",
+    );
+    b.click("#member-add");
+    b.type_into(
+        "[data-testid=member-row]:nth-child(5) [data-testid=member-ips]",
+        "10.0.0.5, 2001:db8::5",
+    );
+    b.wait_for(
+        "!document.querySelector('#generate').disabled",
+        SECS,
+        "Generate to be enabled",
+    );
+
+    b.click("#generate");
+    b.wait_for(
+        "document.querySelector('#result-summary')",
+        Duration::from_secs(60),
+        "generation to finish",
+    );
+    let summary = b.text("#result-summary").unwrap();
+    assert!(
+        summary.starts_with("13 keys and certificates in "),
+        "{summary}"
+    );
+
+    // The file tree shows the new member's certificate; opening it shows its SANs.
+    b.click("[data-testid=file-entry][data-path=\"members/etcd4/pki/server.crt\"]");
+    b.wait_for(
+        "document.querySelector('#cert-info')",
+        SECS,
+        "the certificate details",
+    );
+    let info = b.text("#cert-info").unwrap();
+    assert!(
+        info.contains("10.0.0.4") && info.contains("serverAuth, clientAuth"),
+        "{info}"
+    );
+    assert!(
+        b.text("#file-view")
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
+    // A key is not shown until asked for.
+    b.click("[data-testid=file-entry][data-path=\"members/etcd4/pki/server.key\"]");
+    b.wait_for(
+        "document.querySelector('#show-key')",
+        SECS,
+        "the show-key button",
+    );
+    assert!(
+        b.text("#file-view").is_none(),
+        "a private key is shown without asking"
+    );
+    b.click("[data-testid=file-entry][data-path=\"members/etcd4/pki/server.crt\"]");
+    b.wait_for(
+        "document.querySelector('#cert-info')",
+        SECS,
+        "the certificate again",
+    );
+
+    let artifacts = e2e_browser::workspace_root().join("tests/artifacts");
+    b.screenshot(&artifacts.join("page-generated.png"));
+
+    // Download, then check the zip as an operator would.
+    b.click("#download");
+    let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
+    let tmp = TempDir::new("page-zip");
+    let st = Command::new("unzip")
+        .arg("-q")
+        .arg(&zip)
+        .arg("-d")
+        .arg(&tmp.0)
+        .status()
+        .unwrap();
+    assert!(st.success(), "unzip");
+    let (ok, out) = openssl(
+        &tmp.0,
+        &[
+            "verify",
+            "-CAfile",
+            "ca.crt",
+            "members/etcd4/pki/server.crt",
+        ],
+    );
+    assert!(ok, "{out}");
+    let (_, san) = openssl(
+        &tmp.0,
+        &[
+            "x509",
+            "-in",
+            "members/etcd5/pki/server.crt",
+            "-noout",
+            "-ext",
+            "subjectAltName",
+        ],
+    );
+    assert!(
+        san.contains("IP Address:10.0.0.5") && san.contains("IP Address:2001:DB8:0:0:0:0:0:5"),
+        "{san}"
+    );
+    let (_, san) = openssl(
+        &tmp.0,
+        &[
+            "x509",
+            "-in",
+            "members/etcd4/pki/server.crt",
+            "-noout",
+            "-ext",
+            "subjectAltName",
+        ],
+    );
+    assert!(san.contains("IP Address:10.0.0.4"), "{san}");
+    let (ok, out) = openssl(
+        &tmp.0,
+        &["pkey", "-in", "members/etcd4/pki/server.key", "-noout"],
+    );
+    assert!(ok, "{out}");
+
+    // The page asked for nothing but its own files.
+    for url in b.requests() {
+        assert!(
+            url.starts_with(&site.url)
+                || url.starts_with("blob:")
+                || url.starts_with("data:")
+                || url == "about:blank",
+            "request to {url}"
+        );
+    }
+}
+
+#[test]
+fn bad_import_changes_nothing_and_reload_keeps_the_spec_not_keys() {
+    let site = Site::serve(site_dir());
+    let mut b = Browser::start();
+    b.open(&site.url, "#member-add");
+    b.type_into(
+        "[data-testid=member-row]:nth-child(1) [data-testid=member-name]",
+        "alpha",
+    );
+    let tmp = TempDir::new("import");
+    let bad = tmp.0.join("bad.json");
+    std::fs::write(&bad, r#"{"nodes": [], "nodez": 1}"#).unwrap();
+    b.set_file("#spec-import", &bad);
+    b.wait_for(
+        "document.querySelector('#import-error')",
+        SECS,
+        "the import error",
+    );
+    let msg = b.text("#import-error").unwrap();
+    assert!(
+        msg.contains("unknown field `nodez`") && msg.contains("Nothing was changed"),
+        "{msg}"
+    );
+    assert_eq!(rows(&mut b), 3, "a bad import changed the member table");
+    assert_eq!(
+        b.eval("document.querySelector('[data-testid=member-name]').value"),
+        json!("alpha")
+    );
+
+    // A good import replaces the spec.
+    let good = tmp.0.join("good.json");
+    std::fs::write(
+        &good,
+        r#"{"cluster_name": "imported", "nodes": [{"name": "solo", "ips": ["10.1.1.1"]}]}"#,
+    )
+    .unwrap();
+    b.set_file("#spec-import", &good);
+    b.wait_for(
+        "document.querySelectorAll('[data-testid=member-row]').length === 1",
+        SECS,
+        "the imported spec",
+    );
+    assert!(b.text("#import-error").is_none());
+
+    // Generate (so keys exist in memory), then reload: the spec is back, no key is stored.
+    b.click("#generate");
+    b.wait_for(
+        "document.querySelector('#result-summary')",
+        Duration::from_secs(60),
+        "generation",
+    );
+    b.open(&site.url, "#member-add");
+    b.wait_for(
+        "document.querySelector('[data-testid=member-name]').value === 'solo'",
+        SECS,
+        "the spec after reload",
+    );
+    assert_eq!(
+        b.eval("document.querySelector('#opt-cluster-name').value"),
+        json!("imported")
+    );
+    let storage = b
+        .eval("JSON.stringify(Object.assign({}, localStorage))")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(storage.contains("imported"), "{storage}");
+    assert!(
+        !storage.contains("PRIVATE KEY") && !storage.contains("CERTIFICATE"),
+        "localStorage holds key material: {storage}"
+    );
+}
