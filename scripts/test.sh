@@ -11,11 +11,15 @@ step "setup"
 ./scripts/setup.sh
 export PATH="$root/tools/node_modules/.bin:$PATH"
 
+step "formatting (cargo fmt --check)"
+cargo fmt --all --check
+
 step "pki-core builds for wasm32 with no C compiler"
 CC=/bin/false cargo build --quiet -p pki-core --lib --no-default-features --target wasm32-unknown-unknown
 
 step "the page (trunk build --release)"
 ./scripts/build-site.sh
 
-step "cargo test (unit, openssl, real etcd, headless Chromium)"
-cargo test --workspace --exclude app --no-fail-fast -- --test-threads=1
+step "cargo test (unit, property, snapshots, openssl, real etcd, headless Chromium)"
+# One test at a time: the etcd clusters and the browser share this machine's ports and cores.
+cargo test --workspace --no-fail-fast -- --test-threads=1

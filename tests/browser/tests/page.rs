@@ -274,3 +274,61 @@ fn bad_import_changes_nothing_and_reload_keeps_the_spec_not_keys() {
         "localStorage holds key material: {storage}"
     );
 }
+
+#[test]
+fn hosts_paste_export_and_demo() {
+    let site = Site::serve(site_dir());
+    let mut b = Browser::start();
+    b.open(&site.url, "#member-add");
+    b.type_into(
+        "#hosts-paste",
+        "# from /etc/hosts\n10.9.0.1 db1 db1.example.net\n10.9.0.2 db2 db2.example.net\n10.9.0.3 db3\n",
+    );
+    b.click("#hosts-apply");
+    b.wait_for("document.querySelectorAll('[data-testid=member-row]').length === 3 && document.querySelector('[data-testid=member-name]').value === 'db1'", SECS, "the pasted members");
+    assert_eq!(b.eval("document.querySelector('[data-testid=member-row]:nth-child(2) [data-testid=member-dns]').value"), json!("db2.example.net"));
+    assert_eq!(b.eval("document.querySelector('[data-testid=member-row]:nth-child(3) [data-testid=member-ips]').value"), json!("10.9.0.3"));
+    // Reorder: db3 moves up.
+    b.click("[data-testid=member-row]:nth-child(3) [data-testid=member-up]");
+    assert_eq!(b.eval("document.querySelector('[data-testid=member-row]:nth-child(2) [data-testid=member-name]').value"), json!("db3"));
+
+    // Export gives the same spec back as JSON.
+    b.click("#spec-export");
+    let exported = b.wait_download("-spec.json", SECS);
+    let spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&exported).unwrap()).unwrap();
+    let names: Vec<&str> = spec["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["db1", "db3", "db2"]);
+
+    // A preset client, then the demo, which generates a bundle with its run script.
+    b.type_into("#client-preset", "calico");
+    b.click("#client-add");
+    b.wait_for(
+        "[...document.querySelectorAll('[data-testid=client-cn]')].some(e => e.value === 'calico')",
+        SECS,
+        "the Calico client",
+    );
+    b.click("#demo");
+    b.wait_for(
+        "document.querySelector('[data-testid=member-ips]').value === '127.0.0.1'",
+        SECS,
+        "the demo spec",
+    );
+    b.click("#generate");
+    b.wait_for(
+        "document.querySelector('#result-summary')",
+        Duration::from_secs(60),
+        "the demo bundle",
+    );
+    assert!(
+        b.eval("!!document.querySelector('[data-testid=file-entry][data-path=\"demo/run.sh\"]')")
+            == json!(true)
+    );
+    let warnings = b.text("#warnings").unwrap();
+    assert!(warnings.contains("one-machine cluster"), "{warnings}");
+}
