@@ -539,6 +539,17 @@ pub fn generate_with_keys(
             None,
             render::etcdctl::render(spec, &members, c).into_bytes(),
         ));
+        for snippet in render::consumers::files(spec, &members, c) {
+            let mut f = file(
+                &snippet.name,
+                Role::ClientConfig,
+                snippet.mode,
+                None,
+                snippet.contents.into_bytes(),
+            );
+            f.install_path = None;
+            files.push(f);
+        }
     }
 
     if render::one_machine(spec) {

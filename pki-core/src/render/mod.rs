@@ -2,6 +2,7 @@
 //! computed [`MemberPlan`]s, so every file agrees on names, URLs and paths.
 
 pub mod cmdline;
+pub mod consumers;
 pub mod demo;
 pub mod dropin;
 pub mod env;
