@@ -552,6 +552,12 @@ pub fn generate_with_keys(
         }
     }
 
+    files.push(cluster_file(
+        "rbac.sh",
+        Role::RbacScript,
+        0o755,
+        render::rbac::render(spec, &members).into_bytes(),
+    ));
     if render::one_machine(spec) {
         for (name, text) in [
             ("demo/run.sh", render::demo::run(spec, &members)),

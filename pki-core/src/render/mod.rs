@@ -9,6 +9,7 @@ pub mod env;
 pub mod etcdctl;
 pub mod kubeadm;
 pub mod manifest;
+pub mod rbac;
 pub mod readme;
 pub mod settings;
 pub mod yaml;

@@ -193,9 +193,9 @@ fn check_steps(s: &mut String, spec: &ClusterSpec) {
          A client without a certificate must be refused: `env -u ETCDCTL_CERT -u ETCDCTL_KEY \
          etcdctl endpoint health` fails.\n\n\
          `{n}` connects as etcd user `{cn}`. Certificates name users only once auth is on: \
-         `etcdctl user add root --no-password` (etcd 3.5+; on 3.4 give a password), `etcdctl \
-         user grant-role root root`, `etcdctl auth enable` — from then on each client's \
-         certificate CN is its user.\n\n",
+         `bash rbac.sh` (from this folder, once the cluster is up) creates `root` and one user \
+         per client CN with its roles and key-prefix grants, then runs `etcdctl auth enable`. It \
+         is safe to run again.\n\n",
         n = admin.name,
         cn = admin.common_name,
     ));
