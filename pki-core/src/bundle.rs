@@ -458,6 +458,24 @@ pub fn generate_with_keys(
             None,
             render::cmdline::render(spec, &members, m).into_bytes(),
         ));
+        if !render::one_machine(spec) {
+            files.push(file(
+                "install.sh",
+                Role::InstallScript,
+                0o755,
+                None,
+                None,
+                render::install::render(spec, m).into_bytes(),
+            ));
+            files.push(file(
+                "verify.sh",
+                Role::VerifyScript,
+                0o755,
+                None,
+                None,
+                render::verify::render(spec, m).into_bytes(),
+            ));
+        }
         if let Some(jwt) = &jwt {
             let (key_path, pub_path) = render::settings::jwt_key_path(m);
             files.push(file(
@@ -552,6 +570,30 @@ pub fn generate_with_keys(
         }
     }
 
+    let mut certs: Vec<(String, String)> = Vec::new();
+    for f in &files {
+        if let Some(c) = &f.cert {
+            if !certs.iter().any(|(_, fp)| *fp == c.sha256_fingerprint) {
+                certs.push((f.path.clone(), c.sha256_fingerprint.clone()));
+            }
+        }
+    }
+    let expiry_list: Vec<(String, String)> = certs
+        .iter()
+        .filter_map(|(p, _)| {
+            files
+                .iter()
+                .find(|f| &f.path == p)
+                .and_then(|f| f.cert.as_ref())
+                .map(|c| (p.clone(), rfc3339(c.not_after)))
+        })
+        .collect();
+    files.push(cluster_file(
+        "check-expiry.sh",
+        Role::ExpiryScript,
+        0o755,
+        render::expiry::render(spec, &expiry_list).into_bytes(),
+    ));
     files.push(cluster_file(
         "rbac.sh",
         Role::RbacScript,

@@ -7,11 +7,14 @@ pub mod demo;
 pub mod dropin;
 pub mod env;
 pub mod etcdctl;
+pub mod expiry;
+pub mod install;
 pub mod kubeadm;
 pub mod manifest;
 pub mod rbac;
 pub mod readme;
 pub mod settings;
+pub mod verify;
 pub mod yaml;
 
 use std::net::IpAddr;
