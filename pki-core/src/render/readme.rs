@@ -96,10 +96,17 @@ pub fn render(
          something passes flags to etcd; the drop-in clears `ExecStart`, so look for a second drop-in.\n\
          - Check a member by hand: `openssl s_client -connect {first} -CAfile ca.crt \
          -cert clients/<client>/client.crt -key clients/<client>/client.key </dev/null`.\n\n\
+         ## Clients\n\n\
+         Each `clients/<name>/` holds the certificate, its key, `ca.crt`, `etcdctl-env.sh`, and \
+         for known programs their settings in their own format (kube-apiserver flags, \
+         flannel flags, Calico env and `calicoctl.cfg`, networking-vpp's `[ml2_vpp]`, \
+         Patroni's `etcd3:`, CoreDNS's `etcd` block, APISIX and Traefik YAML). Those snippets \
+         expect the three files in `/etc/etcd-pki/<name>/`.\n\n\
          ## Renewing\n\n\
-         Member and client certificates expire after {days} days (see `manifest.json`, \
-         `not_after`). Keep the spec (`etcd-pki` can read it again) and the CA key offline; \
-         regenerate before expiry.\n",
+         Member and client certificates expire after {days} days: `bash check-expiry.sh` lists \
+         every certificate soonest first (also `manifest.json`, `expiry`) and fails when one is \
+         within 30 days (`--days N`). Keep the spec (`etcd-pki` can read it again) and the CA \
+         key offline; regenerate before expiry.\n",
         first = endpoints.split(',').next().unwrap_or("").trim_start_matches("https://"),
         days = spec.cert_validity_days,
     ));
@@ -116,28 +123,60 @@ fn install_steps(s: &mut String, spec: &ClusterSpec, members: &[MemberPlan]) {
         .first()
         .map(|m| m.data_dir.as_str())
         .unwrap_or("/var/lib/etcd");
+    if spec.layout == crate::spec::Layout::Kubeadm {
+        s.push_str(&format!(
+            "## Install (kubeadm layout)\n\n\
+             On each control-plane node (here `{first}`), as root: copy `members/{first}/pki/*` to \
+             `{d}/` (keys 0600) and `members/{first}/kubernetes/etcd.yaml` to \
+             `{manifest}`; kubelet starts etcd from it. kube-apiserver's client is \
+             `clients/<kube-apiserver client>/client.crt|key`, installed as \
+             `{apiserver}.crt|key` (see `manifest.json`, `install_path`). The CA key is not \
+             included on purpose: `kubeadm certs renew` for etcd needs it; copy it there only if \
+             you want kubeadm to renew these certificates.\n\n",
+            manifest = super::kubeadm::MANIFEST_PATH,
+            apiserver = super::kubeadm::APISERVER_CLIENT,
+        ));
+        check_steps(s, spec);
+        return;
+    }
     s.push_str(&format!(
         "## Install, member by member\n\n\
-         On each member (here `{first}`; use its own folder on the others), as root, from the \
-         unpacked bundle. The `etcd` user comes with the distribution's etcd package.\n\n\
+         Copy the bundle (without the CA key folder) to each member and run, as root, that \
+         member's script — here `{first}`:\n\n\
+         ```sh\n\
+         bash members/{first}/install.sh\n\
+         ```\n\n\
+         It refuses to run on a machine that has none of the member's addresses (run it on \
+         the member it names, or add `--force`), copies `members/{first}/pki/*` to `{d}` (keys \
+         0600, folder 0700, owner `etcd`), creates `{data}`, writes the env file of this \
+         distribution — Debian/Ubuntu `/etc/default/etcd` from `debian/etcd`, RHEL/Fedora \
+         `/etc/etcd/etcd.conf` from `rhel/etcd.conf`, else `{env}` from `etcd.env` — and the \
+         drop-in `{dropin}`, keeps a backup of any file it replaces, and reloads systemd. \
+         `--dry-run` shows what it would do; running it again changes nothing.\n\n\
+         By hand instead:\n\n\
          ```sh\n\
          install -d -m 0700 -o etcd -g etcd {d} {data}\n\
          install -m 0644 -o etcd -g etcd members/{first}/pki/*.crt {d}/\n\
          install -m 0600 -o etcd -g etcd members/{first}/pki/*.key {d}/\n\
-         install -D -m 0644 members/{first}/etcd.env {env}\n\
+         install -D -m 0644 members/{first}/debian/etcd /etc/default/etcd     # RHEL: rhel/etcd.conf to /etc/etcd/etcd.conf\n\
          install -D -m 0644 members/{first}/etcd.service.d/10-etcd-pki.conf {dropin}\n\
          systemctl daemon-reload\n\
          ```\n\n\
-         Debian and Ubuntu: leave `DAEMON_ARGS` in `/etc/default/etcd` empty (the drop-in \
-         starts etcd without flags, and a flag repeating an `ETCD_*` setting is fatal). If the \
-         member already ran etcd with another configuration, move its old data directory \
-         away: a member only bootstraps into a new cluster with an empty data directory.\n\n\
+         Other ways to start the same member, with the same settings: `etcd --config-file \
+         {yaml}` with `members/{first}/etcd.conf.yml` (etcd then ignores flags and `ETCD_*` \
+         variables), or `members/{first}/etcd-cmdline.sh` (every setting as a flag). Never mix \
+         two of them: etcd refuses a setting given twice. If the member already ran etcd with \
+         another configuration, move its old data directory away: a member only bootstraps \
+         into a new cluster with an empty data directory.\n\n\
          ## Start\n\n\
          Start all members within a minute or so of each other (each waits for the others to \
          form the cluster): `systemctl enable --now etcd` on each. After the first start, \
-         `ETCD_INITIAL_CLUSTER*` are ignored; leave them.\n\n",
+         `ETCD_INITIAL_CLUSTER*` are ignored; leave them. Then, on each member, \
+         `bash members/<name>/verify.sh --client clients/<admin>` checks the installed files \
+         with openssl and asks etcd for the member's health.\n\n",
         env = dropin::ENV_INSTALL_PATH,
         dropin = dropin::INSTALL_PATH,
+        yaml = super::yaml::INSTALL_PATH,
     ));
     check_steps(s, spec);
 }
