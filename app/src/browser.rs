@@ -85,6 +85,13 @@ pub fn record_run(fields: &[(&str, JsValue)]) {
     runs.push(&run);
 }
 
+/// Sets `window.__etcdPki.<name>` (for tests and benchmarks).
+pub fn set_field(name: &str, value: JsValue) {
+    if let Some(state) = bench_state() {
+        let _ = Reflect::set(&state, &JsValue::from_str(name), &value);
+    }
+}
+
 /// Sets `window.__etcdPki.busy`.
 pub fn set_busy(busy: bool) {
     if let Some(state) = bench_state() {

@@ -98,6 +98,14 @@ fn pool_size() -> usize {
     cores.clamp(2, 4)
 }
 
+/// The worker script: the hosted site's loader, or the blob: URL the one-file page made.
+fn worker_url() -> String {
+    web_sys::window()
+        .and_then(|w| Reflect::get(&w, &"__etcdPkiWorkerUrl".into()).ok())
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| "./keygen-worker_loader.js".into())
+}
+
 /// Starts the workers ahead of the first generation, so their wasm is compiled by then.
 pub fn warm_up() {
     STATE.with(|s| {
@@ -107,7 +115,7 @@ pub fn warm_up() {
         }
         s.slots.clear();
         for i in 0..pool_size() {
-            let Ok(worker) = Worker::new("./keygen-worker_loader.js") else {
+            let Ok(worker) = Worker::new(&worker_url()) else {
                 break;
             };
             let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
@@ -256,11 +264,14 @@ fn dispatch() {
 fn on_worker_message(i: usize, data: JsValue) {
     let get = |k: &str| Reflect::get(&data, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
     if get("ready").is_truthy() {
-        STATE.with(|s| {
-            if let Some(slot) = s.borrow_mut().slots.get_mut(i) {
+        let ready = STATE.with(|s| {
+            let mut s = s.borrow_mut();
+            if let Some(slot) = s.slots.get_mut(i) {
                 slot.ready = true;
             }
+            s.slots.iter().filter(|w| w.ready && !w.dead).count()
         });
+        crate::browser::set_field("workersReady", JsValue::from_f64(ready as f64));
         dispatch();
         return;
     }

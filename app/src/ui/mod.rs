@@ -86,6 +86,36 @@ pub fn FieldErrors(#[prop(into)] path: Signal<String>) -> impl IntoView {
     }
 }
 
+/// The build, and whether the page runs offline or from a file.
+#[component]
+fn StatusLine() -> impl IntoView {
+    let online = RwSignal::new(
+        web_sys::window()
+            .map(|w| w.navigator().on_line())
+            .unwrap_or(true),
+    );
+    if let Some(w) = web_sys::window() {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::prelude::*;
+        for (event, value) in [("online", true), ("offline", false)] {
+            let cb = Closure::<dyn Fn()>::new(move || online.set(value));
+            let _ = w.add_event_listener_with_callback(event, cb.as_ref().unchecked_ref());
+            cb.forget();
+        }
+    }
+    let from_file = web_sys::window()
+        .and_then(|w| w.location().protocol().ok())
+        .is_some_and(|p| p == "file:");
+    let build = option_env!("ETCD_PKI_BUILD").unwrap_or(env!("CARGO_PKG_VERSION"));
+    view! {
+        <span id="build-status">
+            {format!("etcd-pki {build}")}
+            {if from_file { " · opened from a file" } else { "" }}
+            {move || if online.get() { " · online" } else { " · offline" }}
+        </span>
+    }
+}
+
 fn initial_spec() -> ClusterSpec {
     browser::load_spec()
         .and_then(|json| ClusterSpec::from_json(&json).ok())
@@ -144,7 +174,8 @@ pub fn App() -> impl IntoView {
         <generate::GeneratePanel/>
         <files::Files/>
         <footer>
-            "etcd-pki " {env!("CARGO_PKG_VERSION")} " · keys come from this browser's crypto.getRandomValues and are never stored or sent."
+            <StatusLine/>
+            " · Keys come from this browser's crypto.getRandomValues and are never stored or sent; the page makes no network request once loaded."
         </footer>
     }
 }

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Turns Trunk's dist/ into the two builds etcd-pki ships.
+
+1. The hosted site (dist/ itself): a Content-Security-Policy that forbids every network
+   connection (connect-src 'none'), so the main wasm is loaded from a script
+   (app_bg.wasm.js, base64) rather than fetched; subresource integrity on every script and
+   the stylesheet; a service worker (sw.js) that keeps the page's own files for offline use
+   and picks up a new version on reload.
+2. dist/etcd-pki.html: one self-contained file (CSS, JS, both wasm modules inlined; the key
+   worker started from a blob: URL) that works opened from disk with networking off. Its
+   SHA-256 is printed and written beside it, for users who carry it to an air-gapped machine.
+
+Only the Python standard library; run by scripts/build-site.sh after `trunk build`.
+"""
+import base64
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+
+dist = Path(sys.argv[1] if len(sys.argv) > 1 else "dist")
+version = sys.argv[2] if len(sys.argv) > 2 else "dev"
+
+
+def read(name: str) -> bytes:
+    return (dist / name).read_bytes()
+
+
+def sri(data: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+def csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+css = read("style.css")
+app_js = read("app.js").decode()
+app_wasm = read("app_bg.wasm")
+worker_js = read("keygen-worker.js").decode()
+worker_wasm = read("keygen-worker_bg.wasm")
+
+# wasm-bindgen's web target ends by exporting its init function as the default export.
+m = re.search(r"export\s*\{[^}]*\b(\w+)\s+as\s+default\b[^}]*\}", app_js)
+if not m:
+    sys.exit("package-site: cannot find the init function in app.js (wasm-bindgen changed?)")
+init_name = m.group(1)
+
+# ---- 1. The hosted site --------------------------------------------------------------------
+wasm_js = ("globalThis.__etcdPkiAppWasm = \"" + base64.b64encode(app_wasm).decode() + "\";\n").encode()
+(dist / "app_bg.wasm.js").write_bytes(wasm_js)
+boot = f"""// Starts etcd-pki: the wasm comes from app_bg.wasm.js (the page may not fetch anything).
+import init from './app.js';
+const b64 = globalThis.__etcdPkiAppWasm;
+delete globalThis.__etcdPkiAppWasm;
+await init({{ module_or_path: Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)) }});
+if ('serviceWorker' in navigator && location.protocol.startsWith('http')) {{
+  navigator.serviceWorker.register('./sw.js').catch((e) => console.warn('offline cache unavailable:', e));
+}}
+""".encode()
+(dist / "boot.js").write_bytes(boot)
+
+assets = ["./", "index.html", "style.css", "app.js", "boot.js", "app_bg.wasm.js",
+          "keygen-worker_loader.js", "keygen-worker.js", "keygen-worker_bg.wasm", "etcd-pki.html"]
+digest = hashlib.sha256(css + app_js.encode() + app_wasm + worker_js.encode() + worker_wasm).hexdigest()[:16]
+sw = f"""// etcd-pki's service worker: keeps the page's own files so it works offline after the first
+// visit. Network first (a reload picks up a new version), the cache when offline. It never
+// sees a key: keys exist only in the page's memory.
+const CACHE = 'etcd-pki-{version}-{digest}';
+const ASSETS = {json.dumps(assets)};
+self.addEventListener('install', (e) => {{
+  e.waitUntil(caches.open(CACHE).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));
+}});
+self.addEventListener('activate', (e) => {{
+  e.waitUntil(caches.keys().then((ks) => Promise.all(ks.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+    .then(() => self.clients.claim()));
+}});
+self.addEventListener('fetch', (e) => {{
+  const url = new URL(e.request.url);
+  if (e.request.method !== 'GET' || url.origin !== self.location.origin) return;
+  e.respondWith(fetch(e.request).then((r) => {{
+    if (r.ok) {{ const copy = r.clone(); caches.open(CACHE).then((c) => c.put(e.request, copy)); }}
+    return r;
+  }}).catch(() => caches.match(e.request, {{ ignoreSearch: true }})));
+}});
+"""
+(dist / "sw.js").write_text(sw)
+
+hosted_csp = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
+              "style-src 'self'; img-src 'self' data: blob:; connect-src 'none'; font-src 'none'; "
+              "object-src 'none'; base-uri 'none'; form-action 'none'; manifest-src 'self'")
+index = f"""<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta http-equiv="Content-Security-Policy" content="{hosted_csp}">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="etcd-pki-build" content="{version}">
+  <title>etcd-pki — TLS for an etcd cluster, made in your browser</title>
+  <link rel="stylesheet" href="./style.css" integrity="{sri(css)}">
+  <link rel="modulepreload" href="./app.js" integrity="{sri(app_js.encode())}">
+  <script src="./app_bg.wasm.js" integrity="{sri(wasm_js)}"></script>
+  <script type="module" src="./boot.js" integrity="{sri(boot)}"></script>
+</head>
+<body><noscript>etcd-pki needs JavaScript and WebAssembly; nothing is sent anywhere.</noscript></body>
+</html>
+"""
+(dist / "index.html").write_text(index)
+
+# ---- 2. The one-file page ------------------------------------------------------------------
+worker_src = (worker_js + "\nwasm_bindgen({ module_or_path: Uint8Array.from(atob(\""
+              + base64.b64encode(worker_wasm).decode() + "\"), (c) => c.charCodeAt(0)) });\n")
+module = (app_js + f"""
+// etcd-pki one-file start: both wasm modules are in this page; the key worker runs from a blob.
+const __epkiBytes = (id) => Uint8Array.from(atob(document.getElementById(id).textContent.trim()), (c) => c.charCodeAt(0));
+window.__etcdPkiWorkerUrl = URL.createObjectURL(new Blob([document.getElementById('etcd-pki-worker').textContent], {{ type: 'text/javascript' }}));
+await {init_name}({{ module_or_path: __epkiBytes('etcd-pki-wasm') }});
+""")
+css_text = css.decode()
+single_csp = (f"default-src 'none'; script-src {csp_hash(module)} 'wasm-unsafe-eval'; worker-src blob:; "
+              f"style-src {csp_hash(css_text)}; img-src data: blob:; connect-src 'none'; font-src 'none'; "
+              "object-src 'none'; base-uri 'none'; form-action 'none'")
+# Data blocks are <script> elements of a non-script type: never executed, so the CSP need not
+# allow them. Base64 and JS here cannot contain "</script".
+assert "</script" not in worker_src and "</script" not in module
+single = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{single_csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="etcd-pki-build" content="{version} (one file)">
+<title>etcd-pki — TLS for an etcd cluster, made in your browser</title>
+<style>{css_text}</style>
+<script type="application/octet-stream" id="etcd-pki-wasm">{base64.b64encode(app_wasm).decode()}</script>
+<script type="text/plain" id="etcd-pki-worker">{worker_src}</script>
+<script type="module">{module}</script>
+</head>
+<body><noscript>etcd-pki needs JavaScript and WebAssembly; nothing is sent anywhere.</noscript></body>
+</html>
+"""
+out = dist / "etcd-pki.html"
+out.write_text(single)
+sha = hashlib.sha256(out.read_bytes()).hexdigest()
+(dist / "etcd-pki.html.sha256").write_text(f"{sha}  etcd-pki.html\n")
+print(f"package-site: hosted site in {dist}/ (CSP connect-src 'none', SRI, offline cache sw.js)")
+print(f"package-site: one-file page {out} ({out.stat().st_size // 1024} KB)")
+print(f"package-site: SHA-256 {sha}  etcd-pki.html")
