@@ -55,6 +55,7 @@ struct Slot {
 
 struct Job {
     spec_json: String,
+    passphrase: String,
     plan: Vec<KeyRequest>,
     keys: Vec<Option<Uint8Array>>,
     next: usize,
@@ -136,9 +137,11 @@ pub fn warm_up() {
     });
 }
 
-/// Generates the bundle of `spec`. `on_progress` is called as keys are made; `on_done` once.
+/// Generates the bundle of `spec`, the CA key encrypted with `passphrase` unless it is
+/// empty. `on_progress` is called as keys are made; `on_done` once.
 pub fn generate(
     spec: &ClusterSpec,
+    passphrase: String,
     on_progress: impl Fn(Progress) + 'static,
     on_done: impl FnOnce(Result<Outcome, String>) + 'static,
 ) {
@@ -148,6 +151,7 @@ pub fn generate(
     STATE.with(|s| {
         s.borrow_mut().job = Some(Job {
             spec_json: spec.to_json(),
+            passphrase,
             keys: vec![None; total],
             plan,
             next: 0,
@@ -246,6 +250,7 @@ fn dispatch() {
                     &[
                         ("kind", "assemble".into()),
                         ("spec", JsValue::from_str(&job.spec_json)),
+                        ("passphrase", JsValue::from_str(&job.passphrase)),
                         ("ids", ids.into()),
                         ("keys", keys.into()),
                     ],

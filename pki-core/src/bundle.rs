@@ -647,6 +647,41 @@ pub fn members(spec: &ClusterSpec) -> Vec<MemberPlan> {
 }
 
 impl Bundle {
+    /// Replaces the CA key with its encrypted form (see [`PrivateKey::to_encrypted_pem`]).
+    /// Member and client keys stay unencrypted: etcd cannot read an encrypted key.
+    pub fn encrypt_ca_key(&mut self, passphrase: &str) -> Result<(), Error> {
+        let Some(f) = self.files.iter_mut().find(|f| f.role == Role::CaKey) else {
+            return Ok(());
+        };
+        let der = pem::parse(f.text())
+            .map_err(|e| Error::BadKey {
+                key: "CA key".into(),
+                reason: e.to_string(),
+            })?
+            .into_contents();
+        let alg = self
+            .files
+            .iter()
+            .find(|f| f.role == Role::CaCert)
+            .and_then(|f| f.cert.as_ref())
+            .and_then(|c| KeyAlgorithm::from_name(&c.info.key_algorithm))
+            .unwrap_or_default();
+        let key = PrivateKey::from_pkcs8_der(alg, &der)?;
+        let encrypted = key.to_encrypted_pem(passphrase)?;
+        if let Some(f) = self.files.iter_mut().find(|f| f.role == Role::CaKey) {
+            f.contents.zeroize();
+            f.contents = encrypted.as_bytes().to_vec();
+        }
+        if let Some(r) = self.files.iter_mut().find(|f| f.role == Role::Readme) {
+            let text = r.text().replace(
+                "| the CA private key |",
+                "| the CA private key, encrypted with your passphrase (PKCS#8, PBKDF2-SHA256 + AES-256-CBC; `openssl pkey -in` it asks for the passphrase) |",
+            );
+            r.contents = text.into_bytes();
+        }
+        Ok(())
+    }
+
     /// The file at `path`, if any.
     pub fn file(&self, path: &str) -> Option<&BundleFile> {
         self.files.iter().find(|f| f.path == path)

@@ -55,6 +55,8 @@ pub enum Error {
     },
     /// Writing the zip archive failed.
     Zip(String),
+    /// The CA key passphrase is unusable (too short).
+    Passphrase(String),
 }
 
 impl fmt::Display for Error {
@@ -104,6 +106,7 @@ impl fmt::Display for Error {
                  please report it with your spec)"
             ),
             Error::Zip(reason) => write!(f, "could not write the zip archive: {reason}"),
+            Error::Passphrase(reason) => write!(f, "{reason}; nothing was generated"),
         }
     }
 }

@@ -79,6 +79,14 @@ fn main() {
                                 },
                             )
                         });
+                // The CA key passphrase, if any: used here and dropped.
+                let passphrase = get("passphrase").as_string().unwrap_or_default();
+                let result = result.and_then(|mut bundle| {
+                    if !passphrase.is_empty() {
+                        bundle.encrypt_ca_key(&passphrase)?;
+                    }
+                    Ok(bundle)
+                });
                 match result {
                     Ok(bundle) => {
                         let assembled = now();

@@ -22,6 +22,17 @@ pub fn GeneratePanel() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
+    // The CA key passphrase lives only in this signal and the worker's message; never saved.
+    let passphrase = RwSignal::new(String::new());
+    let pass_error = move || {
+        let n = passphrase.with(|p| p.chars().count());
+        (n > 0 && n < pki_core::keys::MIN_PASSPHRASE).then(|| {
+            format!(
+                "the passphrase has {n} characters; use at least {} (or none)",
+                pki_core::keys::MIN_PASSPHRASE
+            )
+        })
+    };
     let running = move || matches!(ctx.status.get(), GenState::Running(_));
     let why = move || {
         let e = errors.get();
@@ -40,7 +51,7 @@ pub fn GeneratePanel() -> impl IntoView {
         }
     };
     let start = move |_| {
-        if !errors.get_untracked().is_empty() || running() {
+        if !errors.get_untracked().is_empty() || running() || pass_error().is_some() {
             return;
         }
         let spec = ctx.spec.get_untracked();
@@ -54,6 +65,7 @@ pub fn GeneratePanel() -> impl IntoView {
         browser::set_busy(true);
         keygen::generate(
             &spec,
+            passphrase.get_untracked(),
             move |p| status.set(GenState::Running(p)),
             move |result| {
                 match result {
@@ -96,7 +108,7 @@ pub fn GeneratePanel() -> impl IntoView {
         <section class="generate card">
             <div class="generate-row">
                 <button id="generate" class="primary"
-                    prop:disabled=move || !errors.get().is_empty() || running()
+                    prop:disabled=move || !errors.get().is_empty() || running() || pass_error().is_some()
                     on:click=start>"Generate keys and certificates"</button>
                 <button id="download" class="primary"
                     prop:disabled=move || !matches!(ctx.status.get(), GenState::Done(_))
@@ -108,6 +120,17 @@ pub fn GeneratePanel() -> impl IntoView {
                 </button>
                 <span class="private">"Keys are made here, in this browser; nothing is sent anywhere."</span>
             </div>
+            <details class="passphrase">
+                <summary>"Encrypt the CA key with a passphrase"</summary>
+                <label class="field" for="ca-passphrase">
+                    <span>"CA key passphrase (optional, never stored)"</span>
+                    <input id="ca-passphrase" type="password" autocomplete="new-password"
+                        prop:value=move || passphrase.get()
+                        on:input=move |ev| passphrase.set(event_target_value(&ev))/>
+                    <small class="hint">"The CA key is then encrypted PKCS#8 (PBKDF2-SHA256, AES-256); openssl pkey asks for the passphrase. Member and client keys stay unencrypted, because etcd cannot read encrypted keys."</small>
+                    {move || pass_error().map(|e| view! { <div class="field-error" data-testid="field-error" data-path="ca_passphrase">{e}</div> })}
+                </label>
+            </details>
             <p id="generate-why" class="field-error">{why}</p>
             {move || match ctx.status.get() {
                 GenState::Running(p) => {

@@ -15,14 +15,16 @@ etcd-pki: an etcd cluster's whole TLS PKI and deploy files from one spec.
 Usage:
   etcd-pki spec-template                     print a complete example spec (every default filled in)
   etcd-pki validate --spec cluster.json      check a spec and print every problem
-  etcd-pki generate --spec cluster.json --out bundle.zip [--force]
+  etcd-pki generate --spec cluster.json --out bundle.zip [--force] [--ca-passphrase-file F]
                                              make the CA, member and client certificates and keys,
                                              etcd env files, systemd drop-ins and etcdctl scripts
   etcd-pki demo --out demo.zip [--force]     a 3-member cluster on 127.0.0.1-3 of this machine,
                                              ready to try (see README.md inside)
   etcd-pki --help | --version
 
---spec - reads the spec from standard input. An existing --out file is never overwritten
+--ca-passphrase-file F encrypts the CA key with the passphrase in F (PKCS#8, PBKDF2-SHA256 +
+AES-256-CBC; at least 8 characters). Member and client keys stay plain: etcd cannot read
+encrypted keys. --spec - reads the spec from standard input. An existing --out file is never overwritten
 without --force: it may hold the only copy of a CA key.
 
 Exit status: 0 done, 2 bad input (nothing written), 1 anything else.";
@@ -67,6 +69,7 @@ struct Opts {
     spec: Option<String>,
     out: Option<PathBuf>,
     force: bool,
+    passphrase_file: Option<PathBuf>,
 }
 
 fn parse_opts(args: &[String]) -> Result<Opts, Failure> {
@@ -74,6 +77,7 @@ fn parse_opts(args: &[String]) -> Result<Opts, Failure> {
         spec: None,
         out: None,
         force: false,
+        passphrase_file: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -86,6 +90,9 @@ fn parse_opts(args: &[String]) -> Result<Opts, Failure> {
             "--spec" => o.spec = Some(value("--spec")?),
             "--out" | "-o" => o.out = Some(PathBuf::from(value("--out")?)),
             "--force" => o.force = true,
+            "--ca-passphrase-file" => {
+                o.passphrase_file = Some(PathBuf::from(value("--ca-passphrase-file")?))
+            }
             other => {
                 if let Some(v) = other.strip_prefix("--spec=") {
                     o.spec = Some(v.to_string());
@@ -152,7 +159,8 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 .ok_or_else(|| Failure::Usage("generate needs --out bundle.zip".into()))?;
             check_out(&out, o.force)?;
             let spec = read_spec(o.spec.as_deref())?;
-            make(&spec, &out)
+            let pass = read_passphrase(o.passphrase_file.as_deref())?;
+            make(&spec, &out, pass.as_deref())
         }
         "demo" => {
             let o = parse_opts(rest)?;
@@ -163,7 +171,8 @@ fn run(args: &[String]) -> Result<(), Failure> {
             }
             let out = o.out.unwrap_or_else(|| PathBuf::from("demo.zip"));
             check_out(&out, o.force)?;
-            make(&ClusterSpec::demo(), &out)
+            let pass = read_passphrase(o.passphrase_file.as_deref())?;
+            make(&ClusterSpec::demo(), &out, pass.as_deref())
         }
         other => Err(Failure::Usage(format!("unknown command {other:?}"))),
     }
@@ -205,9 +214,32 @@ fn check_out(out: &Path, force: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn make(spec: &ClusterSpec, out: &Path) -> Result<(), Failure> {
+fn read_passphrase(path: Option<&Path>) -> Result<Option<String>, Failure> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::BadInput(format!(
+            "cannot read the CA passphrase file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let pass = text.trim_end_matches(['\n', '\r']).to_string();
+    if pass.chars().count() < pki_core::keys::MIN_PASSPHRASE {
+        return Err(Failure::BadInput(format!(
+            "the CA passphrase in {} has {} characters; use at least {}",
+            path.display(),
+            pass.chars().count(),
+            pki_core::keys::MIN_PASSPHRASE
+        )));
+    }
+    Ok(Some(pass))
+}
+
+fn make(spec: &ClusterSpec, out: &Path, passphrase: Option<&str>) -> Result<(), Failure> {
     let start = Instant::now();
-    let bundle = generate(spec)?;
+    let mut bundle = generate(spec)?;
+    if let Some(p) = passphrase {
+        bundle.encrypt_ca_key(p)?;
+    }
     let zip = bundle.to_zip()?;
     let elapsed = start.elapsed();
     // Write beside the target and rename, so a failure never leaves half a bundle.

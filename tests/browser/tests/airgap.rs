@@ -211,3 +211,70 @@ fn hosted_page_works_offline_after_the_first_visit() {
         "generation while offline",
     );
 }
+
+#[test]
+fn ca_passphrase_in_the_page() {
+    let site = Site::serve(site_dir());
+    let mut b = Browser::start();
+    b.open(&site.url, "#generate");
+    b.type_into("#ca-passphrase", "short");
+    b.wait_for(
+        "document.querySelector('[data-path=ca_passphrase]')",
+        SECS,
+        "the passphrase error",
+    );
+    assert_eq!(
+        b.eval("document.querySelector('#generate').disabled"),
+        json!(true)
+    );
+    b.type_into("#ca-passphrase", "correct horse battery staple");
+    b.wait_for(
+        "!document.querySelector('#generate').disabled",
+        SECS,
+        "Generate enabled",
+    );
+    b.click("#generate");
+    b.wait_for(
+        "document.querySelector('#result-summary')",
+        SECS,
+        "generation",
+    );
+    b.click("#download");
+    let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
+    let out = TempDir::new("pass-zip");
+    assert!(
+        Command::new("unzip")
+            .arg("-q")
+            .arg(&zip)
+            .arg("-d")
+            .arg(&out.0)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let key = "CA-PRIVATE-KEY-keep-offline-never-copy-to-members/ca.key";
+    let pubkey = openssl_ok(
+        &out.0,
+        &[
+            "pkey",
+            "-in",
+            key,
+            "-passin",
+            "pass:correct horse battery staple",
+            "-pubout",
+        ],
+    );
+    assert_eq!(
+        pubkey,
+        openssl_ok(&out.0, &["x509", "-in", "ca.crt", "-noout", "-pubkey"])
+    );
+    let storage = b
+        .eval("JSON.stringify(Object.assign({}, localStorage))")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        !storage.contains("horse"),
+        "the passphrase was stored: {storage}"
+    );
+}

@@ -258,3 +258,65 @@ fn bad_spec_exits_2_names_the_field_and_writes_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&out_zip).unwrap(), b"precious");
 }
+
+#[test]
+fn ca_key_passphrase_encrypts_only_the_ca_key() {
+    let tmp = TempDir::new("passphrase");
+    let pass = tmp.path().join("pass");
+    std::fs::write(&pass, "correct horse battery staple\n").unwrap();
+    let zip = tmp.path().join("b.zip");
+    must(
+        Command::new(etcd_pki_bin())
+            .args(["demo", "--out"])
+            .arg(&zip)
+            .arg("--ca-passphrase-file")
+            .arg(&pass),
+    );
+    let b = tmp.path().join("b");
+    must(Command::new("unzip").arg("-q").arg(&zip).arg("-d").arg(&b));
+    let key = "CA-PRIVATE-KEY-keep-offline-never-copy-to-members/ca.key";
+    let text = std::fs::read_to_string(b.join(key)).unwrap();
+    assert!(
+        text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
+        "{text}"
+    );
+    // openssl opens it with the passphrase, and it is the CA's key; not without.
+    let passin = format!("file:{}", pass.display());
+    let from_key = openssl(&["pkey", "-in", key, "-passin", &passin, "-pubout"], &b);
+    assert_eq!(
+        from_key,
+        openssl(&["x509", "-in", "ca.crt", "-noout", "-pubkey"], &b)
+    );
+    let wrong = run(Command::new("openssl")
+        .args(["pkey", "-in", key, "-passin", "pass:wrong-guess", "-noout"])
+        .current_dir(&b));
+    assert!(
+        !wrong.status.success(),
+        "a wrong passphrase opened the CA key"
+    );
+    let params = openssl(&["asn1parse", "-in", key], &b);
+    assert!(
+        params.contains("PBKDF2")
+            && params.contains("hmacWithSHA256")
+            && params.contains("aes-256-cbc"),
+        "{params}"
+    );
+    // Member keys stay plain: etcd cannot read encrypted keys.
+    let member = std::fs::read_to_string(b.join("members/etcd1/pki/server.key")).unwrap();
+    assert!(member.starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert!(
+        std::fs::read_to_string(b.join("README.md"))
+            .unwrap()
+            .contains("encrypted with your passphrase")
+    );
+    // A short passphrase is refused, naming the rule, and nothing is written.
+    std::fs::write(&pass, "short\n").unwrap();
+    let out = run(Command::new(etcd_pki_bin())
+        .args(["demo", "--out"])
+        .arg(tmp.path().join("c.zip"))
+        .arg("--ca-passphrase-file")
+        .arg(&pass));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use at least 8"));
+    assert!(!tmp.path().join("c.zip").exists());
+}
