@@ -24,6 +24,15 @@ pub enum Error {
         /// Size of the rejected input in bytes.
         size: usize,
     },
+    /// The spec lists more members or clients than etcd-pki accepts.
+    SpecLimits {
+        /// `nodes` or `clients`.
+        field: &'static str,
+        /// How many the spec lists.
+        count: usize,
+        /// The most accepted.
+        max: usize,
+    },
     /// The spec parsed but validation found at least one error; the report holds every
     /// problem (warnings too). Nothing was generated.
     Invalid(Report),
@@ -76,6 +85,16 @@ impl fmt::Display for Error {
                 "the spec is {size} bytes; a cluster spec is a few kilobytes and at most {} \
                  bytes are accepted: is this the right file?",
                 crate::spec::MAX_SPEC_BYTES
+            ),
+            Error::SpecLimits { field, count, max } => write!(
+                f,
+                "the spec lists {count} {}; etcd-pki accepts at most {max} (etcd itself advises \
+                 3, 5 or 7 members): is this the right file?",
+                if *field == "nodes" {
+                    "members"
+                } else {
+                    "clients"
+                }
             ),
             Error::Invalid(report) => {
                 let n = report.errors().count();

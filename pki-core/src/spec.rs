@@ -11,6 +11,12 @@ pub use crate::options::{
     AuthToken, ClientKind, EtcdVersion, Grant, Layout, Permission, TlsVersion,
 };
 
+/// The most members a spec may list. etcd advises at most 7 voting members; 100 leaves room
+/// for learners and typos while refusing the wrong file.
+pub const MAX_NODES: usize = 100;
+/// The most clients a spec may list.
+pub const MAX_CLIENTS: usize = 1000;
+
 /// The largest spec accepted. A 100-member spec is about 20 KB; anything near this limit is
 /// the wrong file.
 pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
@@ -304,11 +310,20 @@ impl ClusterSpec {
         if json.len() > MAX_SPEC_BYTES {
             return Err(Error::SpecTooLarge { size: json.len() });
         }
-        serde_json::from_str(json).map_err(|e| Error::SpecSyntax {
+        let spec: ClusterSpec = serde_json::from_str(json).map_err(|e| Error::SpecSyntax {
             message: strip_position(&e.to_string()),
             line: e.line(),
             column: e.column(),
-        })
+        })?;
+        for (field, count, max) in [
+            ("nodes", spec.nodes.len(), MAX_NODES),
+            ("clients", spec.clients.len(), MAX_CLIENTS),
+        ] {
+            if count > max {
+                return Err(Error::SpecLimits { field, count, max });
+            }
+        }
+        Ok(spec)
     }
 
     /// The spec as pretty JSON, the same form [`ClusterSpec::from_json`] reads.
@@ -449,6 +464,25 @@ mod tests {
             .to_string();
         assert!(err.contains("unknown variant `rsa`"), "{err}");
         assert!(err.contains("ecdsa-p256"), "{err}");
+    }
+
+    #[test]
+    fn absurd_member_counts_are_refused_with_the_limit() {
+        let nodes: Vec<String> = (0..500)
+            .map(|i| {
+                format!(
+                    r#"{{"name": "m{i}", "ips": ["10.{}.{}.1"]}}"#,
+                    i / 256,
+                    i % 256
+                )
+            })
+            .collect();
+        let json = format!(r#"{{"nodes": [{}]}}"#, nodes.join(","));
+        let err = ClusterSpec::from_json(&json).unwrap_err().to_string();
+        assert!(
+            err.contains("500 members") && err.contains("at most 100"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -57,9 +57,11 @@ enum Failure {
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         match e {
-            Error::SpecSyntax { .. } | Error::SpecTooLarge { .. } | Error::Invalid(_) => {
-                Failure::BadInput(e.to_string())
-            }
+            Error::SpecSyntax { .. }
+            | Error::SpecTooLarge { .. }
+            | Error::SpecLimits { .. }
+            | Error::Invalid(_)
+            | Error::Passphrase(_) => Failure::BadInput(e.to_string()),
             other => Failure::Other(other.to_string()),
         }
     }
