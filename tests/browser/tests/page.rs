@@ -332,3 +332,52 @@ fn hosts_paste_export_and_demo() {
     let warnings = b.text("#warnings").unwrap();
     assert!(warnings.contains("one-machine cluster"), "{warnings}");
 }
+
+#[test]
+fn imports_that_are_not_specs_change_nothing() {
+    let site = Site::serve(site_dir());
+    let mut b = Browser::start();
+    b.open(&site.url, "#member-add");
+    let tmp = TempDir::new("imports");
+    let members: Vec<String> = (0..500)
+        .map(|i| {
+            format!(
+                r#"{{"name": "m{i}", "ips": ["10.{}.{}.1"]}}"#,
+                i / 256,
+                i % 256
+            )
+        })
+        .collect();
+    let cases = [
+        (
+            "not-json.json",
+            "this is not JSON\n".to_string(),
+            "the spec is not valid",
+        ),
+        (
+            "huge.json",
+            format!(
+                "{{\"nodes\": [], \"cluster_name\": \"{}\"}}",
+                "x".repeat(1_100_000)
+            ),
+            "a spec is a few kilobytes",
+        ),
+        (
+            "many.json",
+            format!(r#"{{"nodes": [{}]}}"#, members.join(",")),
+            "500 members",
+        ),
+    ];
+    for (name, body, expect) in cases {
+        let f = tmp.0.join(name);
+        std::fs::write(&f, body).unwrap();
+        b.set_file("#spec-import", &f);
+        b.wait_for(&format!("(document.querySelector('#import-error') || {{}}).innerText && document.querySelector('#import-error').innerText.includes({name:?})"), SECS, name);
+        let msg = b.text("#import-error").unwrap();
+        assert!(
+            msg.contains(expect) && msg.contains("Nothing was changed"),
+            "{name}: {msg}"
+        );
+        assert_eq!(rows(&mut b), 3, "{name} changed the member table");
+    }
+}
