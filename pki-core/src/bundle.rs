@@ -572,10 +572,10 @@ pub fn generate_with_keys(
 
     let mut certs: Vec<(String, String)> = Vec::new();
     for f in &files {
-        if let Some(c) = &f.cert {
-            if !certs.iter().any(|(_, fp)| *fp == c.sha256_fingerprint) {
-                certs.push((f.path.clone(), c.sha256_fingerprint.clone()));
-            }
+        if let Some(c) = &f.cert
+            && !certs.iter().any(|(_, fp)| *fp == c.sha256_fingerprint)
+        {
+            certs.push((f.path.clone(), c.sha256_fingerprint.clone()));
         }
     }
     let expiry_list: Vec<(String, String)> = certs

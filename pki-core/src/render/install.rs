@@ -10,12 +10,7 @@ use crate::spec::ClusterSpec;
 
 /// Renders `members/<name>/install.sh`.
 pub fn render(spec: &ClusterSpec, m: &MemberPlan) -> String {
-    let ips = m
-        .ips
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let ips = m.ip_words();
     let relative = !m.cert_dir.starts_with('/') || !m.data_dir.starts_with('/');
     format!(
         r#"#!/usr/bin/env bash
@@ -48,7 +43,7 @@ if [ -n "{relative}" ]; then
 fi
 
 # Is this member {name}? One of its addresses must be on this machine.
-have=$( {{ ip -o addr show 2>/dev/null | awk '{{print $4}}' | cut -d/ -f1; hostname -I 2>/dev/null | tr ' ' '\n'; }} | sed '/^$/d' | sort -u)
+{host_addresses}
 match=""
 for ip in $member_ips; do
   if printf '%s\n' "$have" | grep -qxF "$ip"; then match=$ip; fi
@@ -122,6 +117,7 @@ echo "install: within a minute of each other: systemctl enable --now etcd; then:
 "#,
         name = m.name,
         cluster = spec.cluster_name,
+        host_addresses = super::HOST_ADDRESSES,
         cert_dir = m.cert_dir,
         data_dir = m.data_dir,
         relative = if relative { "1" } else { "" },

@@ -50,6 +50,20 @@ pub struct MemberPlan {
     pub peer_ips: Vec<IpAddr>,
 }
 
+/// Shell that sets `have` to this machine's addresses, one a line (install.sh, verify.sh).
+pub const HOST_ADDRESSES: &str = "have=$( { ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; hostname -I 2>/dev/null | tr ' ' '\\n'; } | sed '/^$/d' | sort -u)";
+
+impl MemberPlan {
+    /// The member's IPs separated by spaces, for shell scripts.
+    pub fn ip_words(&self) -> String {
+        self.ips
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// `https://10.0.0.1:2379` or `https://[2001:db8::1]:2379`.
 pub fn url(ip: &IpAddr, port: u16) -> String {
     match ip {

@@ -7,12 +7,7 @@ use crate::spec::ClusterSpec;
 
 /// Renders `members/<name>/verify.sh`.
 pub fn render(spec: &ClusterSpec, m: &MemberPlan) -> String {
-    let ips = m
-        .ips
-        .iter()
-        .map(|i| i.to_string())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let ips = m.ip_words();
     let url = m.advertise_client_urls.first().cloned().unwrap_or_default();
     format!(
         r#"#!/usr/bin/env bash
@@ -35,7 +30,7 @@ d="$root{cert_dir}"
 fails=0
 ok() {{ echo "ok    $*"; }}
 bad() {{ echo "FAIL  $*"; fails=$((fails + 1)); }}
-have=$( {{ ip -o addr show 2>/dev/null | awk '{{print $4}}' | cut -d/ -f1; hostname -I 2>/dev/null | tr ' ' '\n'; }} | sed '/^$/d' | sort -u)
+{host_addresses}
 for kind in server peer; do
   crt="$d/$kind.crt"
   key="$d/$kind.key"
@@ -75,6 +70,7 @@ echo "verify: member {name} checks out"
 "#,
         name = m.name,
         cluster = spec.cluster_name,
+        host_addresses = super::HOST_ADDRESSES,
         cert_dir = m.cert_dir,
         ca = files::CA_CERT,
     )
