@@ -89,6 +89,14 @@ pub struct Form {
     pub tls_min_version: Option<TlsVersion>,
     /// Cipher suites, comma-separated.
     pub cipher_suites: String,
+    /// Whether the cluster runs today on plain HTTP (the bundle then holds `migrate/`).
+    pub migrate: bool,
+    /// Raw port of today's http:// client URLs.
+    pub mig_client_port: String,
+    /// Raw port of today's http:// peer URLs.
+    pub mig_peer_port: String,
+    /// Whether clients need certificates at the end of the migration.
+    pub mig_cert_auth: bool,
     next_id: u64,
 }
 
@@ -135,6 +143,18 @@ impl Form {
             metrics_url: spec.metrics_url.clone().unwrap_or_default(),
             tls_min_version: spec.tls_min_version,
             cipher_suites: spec.cipher_suites.join(", "),
+            migrate: spec.migration.is_some(),
+            mig_client_port: spec
+                .migration
+                .as_ref()
+                .map_or(spec.client_port, |m| m.current_client_port)
+                .to_string(),
+            mig_peer_port: spec
+                .migration
+                .as_ref()
+                .map_or(2380, |m| m.current_peer_port)
+                .to_string(),
+            mig_cert_auth: spec.migration.as_ref().is_none_or(|m| m.client_cert_auth),
             next_id: 1,
         };
         for n in &spec.nodes {
@@ -204,6 +224,27 @@ impl Form {
         let peer_port = number("peer_port", &self.peer_port, "port", 65535)
             .map(|v| v as u16)
             .unwrap_or(defaults.peer_port);
+        let migration = if self.migrate {
+            let client = number(
+                "migration.current_client_port",
+                &self.mig_client_port,
+                "port",
+                65535,
+            );
+            let peer = number(
+                "migration.current_peer_port",
+                &self.mig_peer_port,
+                "port",
+                65535,
+            );
+            Some(pki_core::Migration {
+                current_client_port: client.map_or(defaults.client_port, |v| v as u16),
+                current_peer_port: peer.map_or(defaults.peer_port, |v| v as u16),
+                client_cert_auth: self.mig_cert_auth,
+            })
+        } else {
+            None
+        };
         let spec = ClusterSpec {
             cluster_name: self.cluster_name.trim().to_string(),
             nodes: self
@@ -249,6 +290,7 @@ impl Form {
             cipher_suites: split_list(&self.cipher_suites),
             auth_token: self.auth_token,
             metrics_url: opt(&self.metrics_url),
+            migration,
         };
         (spec, problems)
     }

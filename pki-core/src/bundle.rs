@@ -76,6 +76,8 @@ pub enum Role {
     ExpiryScript,
     /// `demo/run.sh` and `demo/stop.sh` of a one-machine bundle.
     DemoScript,
+    /// A file of the plain-HTTP-to-TLS runbook in `migrate/`.
+    MigrationStep,
 }
 
 impl Role {
@@ -108,6 +110,7 @@ impl Role {
             Role::VerifyScript => "verify-script",
             Role::ExpiryScript => "expiry-script",
             Role::DemoScript => "demo-script",
+            Role::MigrationStep => "migration",
         }
     }
 
@@ -600,6 +603,14 @@ pub fn generate_with_keys(
         0o755,
         render::rbac::render(spec, &members).into_bytes(),
     ));
+    for (path, mode, text) in render::migrate::files(spec, &members) {
+        files.push(cluster_file(
+            &path,
+            Role::MigrationStep,
+            mode,
+            text.into_bytes(),
+        ));
+    }
     if render::one_machine(spec) {
         for (name, text) in [
             ("demo/run.sh", render::demo::run(spec, &members)),

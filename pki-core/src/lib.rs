@@ -42,8 +42,8 @@ pub use issue::CertInfo;
 pub use keys::PrivateKey;
 pub use listing::{ListedFile, Listing};
 pub use spec::{
-    AuthToken, Client, ClientKind, ClusterSpec, EtcdVersion, Grant, KeyAlgorithm, Layout, Node,
-    Permission, Subject, TlsVersion,
+    AuthToken, Client, ClientKind, ClusterSpec, EtcdVersion, Grant, KeyAlgorithm, Layout,
+    Migration, Node, Permission, Subject, TlsVersion,
 };
 /// The time type of [`generate_with_keys`], re-exported so callers need no `time` dependency.
 pub use time::OffsetDateTime;

@@ -80,6 +80,27 @@ pub struct ClusterSpec {
     /// client certificates. Unset: metrics only on the client URLs (certificate needed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_url: Option<String>,
+    /// Set when the cluster runs today on plain HTTP: the bundle then also holds `migrate/`,
+    /// a tested runbook that moves it to TLS without downtime.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<Migration>,
+}
+
+/// The cluster as it runs today, on plain HTTP, with the same members (names and first IPs
+/// as in `nodes`); the target is the rest of the spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Migration {
+    /// Port of today's `http://` client URLs.
+    #[serde(default = "defaults::client_port")]
+    pub current_client_port: u16,
+    /// Port of today's `http://` peer URLs. It must differ from `peer_port`: etcd cannot serve
+    /// plain and TLS peers on one port, so members listen on both during the move.
+    #[serde(default = "defaults::peer_port")]
+    pub current_peer_port: u16,
+    /// Whether clients need a certificate at the end (step 5).
+    #[serde(default = "defaults::yes")]
+    pub client_cert_auth: bool,
 }
 
 /// One etcd member.
@@ -270,6 +291,10 @@ pub mod defaults {
     pub fn peer_port() -> u16 {
         2380
     }
+    /// `true`.
+    pub fn yes() -> bool {
+        true
+    }
     /// `etcd-cluster`.
     pub fn initial_cluster_token() -> String {
         "etcd-cluster".into()
@@ -298,6 +323,7 @@ impl Default for ClusterSpec {
             cipher_suites: Vec::new(),
             auth_token: AuthToken::default(),
             metrics_url: None,
+            migration: None,
         }
     }
 }

@@ -124,6 +124,28 @@ pub fn validate(spec: &ClusterSpec) -> Report {
     check_path(&mut r, "data_dir", &spec.data_dir);
     check_ports(&mut r, spec);
     check_tls(&mut r, spec);
+    if let Some(m) = &spec.migration {
+        if m.current_peer_port == spec.peer_port {
+            r.error(
+                "migration.current_peer_port",
+                &m.current_peer_port.to_string(),
+                format!(
+                    "today's peer port is the target peer_port ({}); etcd ignores certificates on \
+                     an http:// listener, so during the move each member listens on both, plain \
+                     and TLS, on two ports: choose another peer_port (e.g. {})",
+                    spec.peer_port,
+                    spec.peer_port.wrapping_add(1)
+                ),
+            );
+        }
+        if !spec.clients.iter().any(|c| c.common_name == "root") {
+            r.error(
+                "clients",
+                "",
+                "the migration scripts act as root: add a client with common_name \"root\"",
+            );
+        }
+    }
     let token = &spec.initial_cluster_token;
     if token.is_empty() || token.chars().any(|c| c.is_whitespace() || c.is_control()) {
         r.error(

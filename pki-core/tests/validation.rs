@@ -307,3 +307,55 @@ fn metrics_url_and_grants() {
     );
     assert!(validate(&s).at("metrics_url").next().is_none());
 }
+
+#[test]
+fn migration_needs_a_second_peer_port_and_a_root_client() {
+    let mut spec = three();
+    let clients = std::mem::take(&mut spec.clients);
+    assert!(
+        clients.iter().any(|c| c.common_name == "root"),
+        "the default has a root client"
+    );
+    spec.clients.push(Client {
+        name: "app".into(),
+        common_name: "app".into(),
+        ..Client::default()
+    });
+    spec.migration = Some(pki_core::Migration {
+        current_client_port: 2379,
+        current_peer_port: 2380,
+        client_cert_auth: true,
+    });
+    let (sev, value, msg) = at(&spec, "migration.current_peer_port");
+    assert_eq!(sev, Severity::Error);
+    assert_eq!(value, "2380");
+    assert!(
+        msg.contains("choose another peer_port (e.g. 2381)"),
+        "{msg}"
+    );
+    let (sev, _, msg) = at(&spec, "clients");
+    assert_eq!(sev, Severity::Error);
+    assert!(msg.contains("common_name \"root\""), "{msg}");
+
+    spec.peer_port = 2381;
+    spec.clients = clients;
+    let r = validate(&spec);
+    assert!(!r.has_errors(), "{:#?}", r.problems());
+    let bundle = generate(&spec).expect("a valid migration spec generates");
+    let paths: Vec<&str> = bundle.files.iter().map(|f| f.path.as_str()).collect();
+    for want in [
+        "migrate/README.md",
+        "migrate/lib.sh",
+        "migrate/1-certs.sh",
+        "migrate/3-peer-urls.sh",
+        "migrate/6-remove-plain.sh",
+        "migrate/etcd2/step2.env",
+        "migrate/etcd3/step6.env",
+    ] {
+        assert!(paths.contains(&want), "{want} missing from {paths:?}");
+    }
+    // Without the migration section, no migrate/ at all.
+    spec.migration = None;
+    let bundle = generate(&spec).unwrap();
+    assert!(!bundle.files.iter().any(|f| f.path.starts_with("migrate/")));
+}

@@ -55,6 +55,25 @@ fn Choice(
     }
 }
 
+/// A labelled checkbox bound to one flag of the form.
+#[component]
+fn Flag(
+    id: &'static str,
+    label: &'static str,
+    get: fn(&Form) -> bool,
+    set: fn(&mut Form, bool),
+) -> impl IntoView {
+    let form = expect_context::<Ctx>().form;
+    view! {
+        <label class="field check" for=id>
+            <input id=id type="checkbox"
+                prop:checked=move || form.with(get)
+                on:change=move |ev| { let v = event_target_checked(&ev); form.update(|f| set(f, v)) }/>
+            <span>{label}</span>
+        </label>
+    }
+}
+
 /// The options card.
 #[component]
 pub fn Options() -> impl IntoView {
@@ -145,6 +164,23 @@ pub fn Options() -> impl IntoView {
                 <Text id="opt-metrics-url" label="Metrics listener" path="metrics_url"
                     hint="e.g. http://127.0.0.1:2381; empty for none"
                     get=|f| f.metrics_url.clone() set=|f, v| f.metrics_url = v/>
+            </details>
+            <details id="migration">
+                <summary>"Migrating a running plain-HTTP cluster"</summary>
+                <p class="hint">"The members above, as they run today on http://. The bundle then holds migrate/: \
+                    a runbook and one script per step that moves them to TLS one member at a time, without downtime. \
+                    Today's peer port must differ from the peer port above: each member listens on both during the move."</p>
+                <Flag id="opt-migrate" label="This cluster runs today on plain HTTP"
+                    get=|f| f.migrate set=|f, v| f.migrate = v/>
+                <FieldErrors path="migration".to_string()/>
+                <div class="pair">
+                    <Text id="opt-mig-client-port" label="Today's client port (http)" path="migration.current_client_port"
+                        get=|f| f.mig_client_port.clone() set=|f, v| f.mig_client_port = v/>
+                    <Text id="opt-mig-peer-port" label="Today's peer port (http)" path="migration.current_peer_port"
+                        get=|f| f.mig_peer_port.clone() set=|f, v| f.mig_peer_port = v/>
+                </div>
+                <Flag id="opt-mig-cert-auth" label="Require client certificates at the end"
+                    get=|f| f.mig_cert_auth set=|f, v| f.mig_cert_auth = v/>
             </details>
         </div>
     }

@@ -11,6 +11,7 @@ pub mod expiry;
 pub mod install;
 pub mod kubeadm;
 pub mod manifest;
+pub mod migrate;
 pub mod rbac;
 pub mod readme;
 pub mod settings;

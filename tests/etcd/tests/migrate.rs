@@ -1,0 +1,416 @@
+//! The plain-HTTP-to-TLS runbook on a live cluster: a 3-member etcd 3.4 cluster on plain HTTP,
+//! each member in its own network namespace, run by a small supervisor that restarts etcd from
+//! its env file (standing in for systemd); a writer putting a key every 50 ms through member 1's
+//! loopback client listener; the generated `migrate/` steps run in order, adapted only by path
+//! prefixes and the restart command. At the end: TLS peer and client URLs, certificates
+//! required, every key readable, and the writer only failed while member 1 itself restarted.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use e2e_etcd::{Proc, TempDir, TestNet, generate_bundle, must, run, wait_until};
+
+const SUBNET: u8 = 80;
+
+fn ip(i: usize) -> String {
+    format!("198.18.{SUBNET}.{i}")
+}
+
+const SUPERVISOR: &str = r#"root=$1
+mkdir -p "$root/run"
+while [ ! -f "$root/run/stop" ]; do
+  ( set -a; . "$root/etc/etcd/etcd.env"; set +a; exec etcd ) >> "$root/run/etcd.log" 2>&1 &
+  echo $! > "$root/run/etcd.pid"
+  echo "$(date +%s.%N) started" >> "$root/run/events"
+  wait $!
+  echo "$(date +%s.%N) exited" >> "$root/run/events"
+  sleep 0.2
+done
+"#;
+
+const WRITER: &str = r#"stop=$1; log=$2
+for i in $(seq 1 6000); do
+  [ -f "$stop" ] && break
+  k=$(printf '/w/%06d' "$i" | base64 -w0); v=$(printf 'v%s' "$i" | base64 -w0)
+  if curl -s -m 2 -X POST http://127.0.0.1:2379/v3/kv/put -d "{\"key\":\"$k\",\"value\":\"$v\"}" 2>/dev/null | grep -q revision; then
+    echo "$(date +%s.%N) ok $i" >> "$log"
+  else
+    echo "$(date +%s.%N) fail $i" >> "$log"
+  fi
+  sleep 0.05
+done
+"#;
+
+struct Members<'a> {
+    net: &'a TestNet,
+    roots: Vec<std::path::PathBuf>,
+}
+
+impl Drop for Members<'_> {
+    fn drop(&mut self) {
+        for r in &self.roots {
+            let _ = std::fs::write(r.join("run/stop"), "");
+            if let Ok(pid) = std::fs::read_to_string(r.join("run/etcd.pid")) {
+                let _ = Command::new("kill").arg("-9").arg(pid.trim()).status();
+            }
+        }
+        let _ = self.net;
+    }
+}
+
+fn step(
+    net: &TestNet,
+    member: usize,
+    bundle: &Path,
+    root: &Path,
+    script: &str,
+    args: &[&str],
+) -> (i32, String) {
+    let o = run(Command::new("ip")
+        .args(["netns", "exec", &net.namespaces[member - 1], "env"])
+        .arg(format!(
+            "EPKI_ENV_FILE={}/etc/etcd/etcd.env",
+            root.display()
+        ))
+        .arg(format!(
+            "EPKI_RESTART=kill $(cat {}/run/etcd.pid)",
+            root.display()
+        ))
+        .arg("bash")
+        .arg(bundle.join("migrate").join(script))
+        .args(args));
+    (
+        o.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+#[test]
+fn plain_http_cluster_moves_to_tls_without_downtime() {
+    let tmp = TempDir::new("migrate");
+    let t = tmp.path();
+    let spec = serde_json::json!({
+        "cluster_name": "mig",
+        "etcd_version": "3.4",
+        "nodes": (1..=3).map(|i| serde_json::json!({"name": format!("etcd{i}"), "ips": [ip(i)]})).collect::<Vec<_>>(),
+        "clients": [{"name": "etcdctl", "common_name": "root"}],
+        "cert_dir": format!("{}/{{name}}/pki", t.display()),
+        "data_dir": format!("{}/{{name}}/data", t.display()),
+        "client_port": 2379,
+        "peer_port": 2381,
+        "migration": {"current_client_port": 2379, "current_peer_port": 2380, "client_cert_auth": true},
+    });
+    let bundle = generate_bundle(&spec.to_string(), t);
+    let net = TestNet::new(SUBNET, 3);
+    let initial_cluster = (1..=3)
+        .map(|i| format!("etcd{i}=http://{}:2380", ip(i)))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut members = Members {
+        net: &net,
+        roots: vec![],
+    };
+    let mut sups = Vec::new();
+    for i in 1..=3 {
+        let root = t.join(format!("root{i}"));
+        std::fs::create_dir_all(root.join("etc/etcd")).unwrap();
+        std::fs::write(
+            root.join("etc/etcd/etcd.env"),
+            format!(
+                "ETCD_NAME=etcd{i}\nETCD_DATA_DIR={}/etcd{i}/data\nETCD_LISTEN_CLIENT_URLS=http://{ip}:2379,http://127.0.0.1:2379\nETCD_ADVERTISE_CLIENT_URLS=http://{ip}:2379\nETCD_LISTEN_PEER_URLS=http://{ip}:2380\nETCD_INITIAL_ADVERTISE_PEER_URLS=http://{ip}:2380\nETCD_INITIAL_CLUSTER={initial_cluster}\nETCD_INITIAL_CLUSTER_STATE=new\nETCD_INITIAL_CLUSTER_TOKEN=mig\n",
+                t.display(),
+                ip = ip(i)
+            ),
+        )
+        .unwrap();
+        let mut cmd = Command::new("ip");
+        cmd.args([
+            "netns",
+            "exec",
+            &net.namespaces[i - 1],
+            "bash",
+            "-c",
+            SUPERVISOR,
+            "supervisor",
+        ])
+        .arg(&root);
+        sups.push(Proc::spawn(
+            &format!("supervisor{i}"),
+            &mut cmd,
+            &t.join(format!("sup{i}.log")),
+        ));
+        members.roots.push(root);
+    }
+    let plain_health = || {
+        run(Command::new("ip").args([
+            "netns",
+            "exec",
+            &net.namespaces[0],
+            "etcdctl",
+            "--endpoints=http://127.0.0.1:2379",
+            "--dial-timeout=2s",
+            "--command-timeout=4s",
+            "endpoint",
+            "health",
+            "--cluster",
+        ]))
+        .status
+        .success()
+    };
+    assert!(
+        wait_until(Duration::from_secs(40), plain_health),
+        "the plain cluster did not start"
+    );
+
+    // A few hundred keys before the move.
+    must(Command::new("ip").args(["netns", "exec", &net.namespaces[0], "bash", "-c",
+        "for i in $(seq 1 300); do k=$(printf '/pre/%03d' $i | base64 -w0); curl -s -m 2 -X POST http://127.0.0.1:2379/v3/kv/put -d \"{\\\"key\\\":\\\"$k\\\",\\\"value\\\":\\\"cHJl\\\"}\" > /dev/null; done"]));
+
+    // The writer, through member 1's loopback listener.
+    let wlog = t.join("writer.log");
+    let stop = t.join("writer.stop");
+    let mut wcmd = Command::new("ip");
+    wcmd.args([
+        "netns",
+        "exec",
+        &net.namespaces[0],
+        "bash",
+        "-c",
+        WRITER,
+        "writer",
+    ])
+    .arg(&stop)
+    .arg(&wlog);
+    let mut writer = Proc::spawn("writer", &mut wcmd, &t.join("writer.out"));
+    std::thread::sleep(Duration::from_secs(2));
+
+    // A step out of order refuses and names the step to run first.
+    let (code, out) = step(
+        &net,
+        1,
+        &bundle,
+        &members.roots[0],
+        "2-listeners.sh",
+        &["etcd1"],
+    );
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("run step 1 first"), "{out}");
+
+    let started = Instant::now();
+    for i in 1..=3 {
+        let (code, out) = step(
+            &net,
+            i,
+            &bundle,
+            &members.roots[i - 1],
+            "1-certs.sh",
+            &[&format!("etcd{i}")],
+        );
+        assert_eq!(code, 0, "step 1 on etcd{i}: {out}");
+    }
+    let (code, out) = step(
+        &net,
+        1,
+        &bundle,
+        &members.roots[0],
+        "4-client-https.sh",
+        &["etcd1"],
+    );
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("run step 3 first"), "{out}");
+    for i in 1..=3 {
+        let (code, out) = step(
+            &net,
+            i,
+            &bundle,
+            &members.roots[i - 1],
+            "2-listeners.sh",
+            &[&format!("etcd{i}")],
+        );
+        assert_eq!(code, 0, "step 2 on etcd{i}: {out}");
+    }
+    let (code, out) = step(&net, 2, &bundle, &members.roots[1], "3-peer-urls.sh", &[]);
+    assert_eq!(code, 0, "step 3: {out}");
+    for i in 1..=3 {
+        let (code, out) = step(
+            &net,
+            i,
+            &bundle,
+            &members.roots[i - 1],
+            "4-client-https.sh",
+            &[&format!("etcd{i}")],
+        );
+        assert_eq!(code, 0, "step 4 on etcd{i}: {out}");
+    }
+    for i in 1..=3 {
+        let (code, out) = step(
+            &net,
+            i,
+            &bundle,
+            &members.roots[i - 1],
+            "5-client-cert-auth.sh",
+            &[&format!("etcd{i}")],
+        );
+        assert_eq!(code, 0, "step 5 on etcd{i}: {out}");
+    }
+    // Consumers have moved: stop the writer, drop the plain listener.
+    std::fs::write(&stop, "").unwrap();
+    assert!(wait_until(Duration::from_secs(10), || matches!(
+        writer.child.try_wait(),
+        Ok(Some(_))
+    )));
+    writer.stop();
+    let (code, out) = step(
+        &net,
+        1,
+        &bundle,
+        &members.roots[0],
+        "6-remove-plain.sh",
+        &["etcd1"],
+    );
+    assert_eq!(code, 3, "step 6 without --consumers-moved: {out}");
+    for i in 1..=3 {
+        let (code, out) = step(
+            &net,
+            i,
+            &bundle,
+            &members.roots[i - 1],
+            "6-remove-plain.sh",
+            &[&format!("etcd{i}"), "--consumers-moved"],
+        );
+        assert_eq!(code, 0, "step 6 on etcd{i}: {out}");
+    }
+    let took = started.elapsed();
+
+    // The end state, as the admin client sees it over TLS.
+    let admin = |script: &str| {
+        run(Command::new("bash")
+            .arg("-c")
+            .arg(format!(". clients/etcdctl/etcdctl-env.sh && {script}"))
+            .current_dir(&bundle))
+    };
+    let list = admin("etcdctl member list");
+    let list = String::from_utf8_lossy(&list.stdout).to_string();
+    for i in 1..=3 {
+        assert!(
+            list.contains(&format!(
+                "etcd{i}, https://{}:2381, https://{}:2379",
+                ip(i),
+                ip(i)
+            )),
+            "{list}"
+        );
+    }
+    assert!(!list.contains("http://"), "{list}");
+    let anon = admin(
+        "ETCDCTL_DIAL_TIMEOUT=2s ETCDCTL_COMMAND_TIMEOUT=3s env -u ETCDCTL_CERT -u ETCDCTL_KEY etcdctl get /pre/001",
+    );
+    assert!(
+        !anon.status.success(),
+        "a client without a certificate got in at the end"
+    );
+    // Keys under a prefix (etcdctl 3.4 has no --count-only).
+    let count = |prefix: &str| {
+        let o = admin(&format!("etcdctl get --prefix --keys-only {prefix}"));
+        assert!(
+            o.status.success(),
+            "get {prefix}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .count()
+    };
+    assert_eq!(count("/pre/"), 300, "keys written before the migration");
+
+    // The writer: every acknowledged key is there; failures only in member 1's restarts.
+    let log = std::fs::read_to_string(&wlog).unwrap();
+    let mut oks = 0;
+    let mut gaps: Vec<f64> = Vec::new();
+    let mut fail_blocks = 0;
+    let mut last_ok: Option<f64> = None;
+    let mut in_fail = false;
+    for line in log.lines() {
+        let mut p = line.split_whitespace();
+        let ts: f64 = p.next().unwrap().parse().unwrap();
+        match p.next() {
+            Some("ok") => {
+                oks += 1;
+                if let Some(l) = last_ok {
+                    gaps.push(ts - l);
+                }
+                last_ok = Some(ts);
+                in_fail = false;
+            }
+            _ => {
+                if !in_fail {
+                    fail_blocks += 1;
+                }
+                in_fail = true;
+            }
+        }
+    }
+    assert!(oks > 100, "the writer barely wrote: {oks}");
+    // Every member's restarts: (member, exited, started again).
+    let mut windows: Vec<(usize, f64, f64)> = Vec::new();
+    for (i, r) in members.roots.iter().enumerate() {
+        let ev = std::fs::read_to_string(r.join("run/events")).unwrap();
+        let mut exit: Option<f64> = None;
+        for l in ev.lines() {
+            let (ts, what) = l.split_once(' ').unwrap();
+            let ts: f64 = ts.parse().unwrap();
+            if what == "exited" {
+                exit = Some(ts);
+            } else if let Some(e) = exit.take() {
+                windows.push((i + 1, e, ts));
+            }
+        }
+    }
+    windows.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap());
+    // A failed write lands in a member's restart: from the moment it stops until a few
+    // seconds after it is back (rejoining, or electing a leader when the leader restarted).
+    let mut blamed = Vec::new();
+    for line in log.lines().filter(|l| l.contains(" fail ")) {
+        let ts: f64 = line.split_whitespace().next().unwrap().parse().unwrap();
+        let w = windows
+            .iter()
+            .find(|&&(_, e, s)| ts >= e - 0.1 && ts <= s + 10.0)
+            .unwrap_or_else(|| panic!("write failed outside every restart ({windows:?}): {line}"));
+        blamed.push(w.0);
+    }
+    assert_eq!(
+        count("/w/"),
+        oks,
+        "every acknowledged write is readable at the end"
+    );
+    let longest = gaps.iter().cloned().fold(0.0, f64::max);
+    assert!(
+        fail_blocks <= windows.len(),
+        "the writer failed in {fail_blocks} separate windows; members restarted only {} times:\n{log}",
+        windows.len()
+    );
+    assert!(longest < 15.0, "longest write gap {longest:.1} s");
+    // Never more than one member down: no two members' exit-to-start windows overlap.
+    for w in windows.windows(2) {
+        assert!(w[1].1 >= w[0].2, "two members were down at once: {w:?}");
+    }
+    let per_member: Vec<(usize, usize)> = (1..=3)
+        .map(|m| (m, blamed.iter().filter(|&&b| b == m).count()))
+        .collect();
+    println!(
+        "migration: 6 steps, {} restarts in {:.0} s; writer: {oks} writes, {} failed in {fail_blocks} windows (failures per restarting member: {per_member:?}), longest gap {longest:.2} s",
+        windows.len(),
+        took.as_secs_f64(),
+        blamed.len()
+    );
+    drop(members);
+    for mut s in sups {
+        s.stop();
+    }
+}
