@@ -381,3 +381,65 @@ fn imports_that_are_not_specs_change_nothing() {
         assert_eq!(rows(&mut b), 3, "{name} changed the member table");
     }
 }
+
+#[test]
+fn migration_section_adds_the_runbook() {
+    let site = Site::serve(site_dir());
+    let mut b = Browser::start();
+    b.open(&site.url, "#member-add");
+    b.click("#migration > summary");
+    b.click("#opt-migrate");
+    // Today's peer port is the target one by default: the page says to pick another.
+    let sel = "[data-testid=field-error][data-path=\"migration.current_peer_port\"]";
+    b.wait_for(
+        &format!("document.querySelector('{}')", sel.replace('\'', "\\'")),
+        SECS,
+        "the peer-port clash named at today's peer port",
+    );
+    let err = b.text(sel).unwrap();
+    assert!(
+        err.contains("choose another peer_port (e.g. 2381)"),
+        "{err}"
+    );
+    assert_eq!(
+        b.eval("document.querySelector('#generate').disabled"),
+        json!(true)
+    );
+    b.type_into("#opt-peer-port", "2381");
+    b.wait_for(
+        "!document.querySelector('#generate').disabled",
+        SECS,
+        "Generate to be enabled",
+    );
+    b.click("#generate");
+    b.wait_for(
+        "document.querySelector('#result-summary')",
+        Duration::from_secs(60),
+        "generation to finish",
+    );
+    for path in [
+        "migrate/README.md",
+        "migrate/2-listeners.sh",
+        "migrate/3-peer-urls.sh",
+        "migrate/etcd1/step2.env",
+    ] {
+        assert_eq!(
+            b.eval(&format!(
+                "!!document.querySelector('[data-testid=file-entry][data-path=\"{path}\"]')"
+            )),
+            json!(true),
+            "{path} is not in the file list"
+        );
+    }
+    b.click("[data-testid=file-entry][data-path=\"migrate/etcd1/step2.env\"]");
+    b.wait_for(
+        "document.querySelector('#file-view')",
+        SECS,
+        "the step file",
+    );
+    let env = b.text("#file-view").unwrap();
+    assert!(
+        env.contains("ETCD_LISTEN_PEER_URLS=http://10.0.0.1:2380,https://10.0.0.1:2381"),
+        "{env}"
+    );
+}
