@@ -354,6 +354,12 @@ fn migration_needs_a_second_peer_port_and_a_root_client() {
     ] {
         assert!(paths.contains(&want), "{want} missing from {paths:?}");
     }
+    let readme = bundle.files.iter().find(|f| f.path == "README.md").unwrap();
+    let readme = String::from_utf8_lossy(&readme.contents);
+    assert!(
+        readme.contains("runs on plain HTTP today: follow `migrate/`"),
+        "{readme}"
+    );
     // Without the migration section, no migrate/ at all.
     spec.migration = None;
     let bundle = generate(&spec).unwrap();

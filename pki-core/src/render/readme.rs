@@ -64,6 +64,11 @@ pub fn render(
             cn = c.common_name
         ));
     }
+    if spec.migration.is_some() {
+        s.push_str(
+            "| `migrate/` | the runbook from plain HTTP to TLS, its step scripts and each member's settings per step | the unpacked bundle on every member |\n",
+        );
+    }
     s.push_str("\n## Members\n\n| member | peer URL | client URLs | certificate names |\n|---|---|---|---|\n");
     for m in members {
         let mut names: Vec<String> = m.server_ips.iter().map(|i| i.to_string()).collect();
@@ -78,6 +83,19 @@ pub fn render(
     }
     s.push('\n');
 
+    if let Some(m) = &spec.migration {
+        s.push_str(&format!(
+            "## This cluster runs on plain HTTP today: follow `migrate/`\n\n\
+             The members now listen on `http://<ip>:{cc}` (clients) and `http://<ip>:{cp}` (peers). \
+             Do not install the files below over them in one go: `migrate/README.md` moves the \
+             running cluster to the TLS settings of this bundle one member at a time, without \
+             downtime, with a script per step (`migrate/1-certs.sh` … `migrate/6-remove-plain.sh`) \
+             that checks the previous step took effect and says what comes next. The member \
+             folders below describe where the cluster ends up.\n\n",
+            cc = m.current_client_port,
+            cp = m.current_peer_port,
+        ));
+    }
     if one_machine(spec) {
         demo_steps(&mut s, spec, members);
     } else {
