@@ -130,9 +130,9 @@ pub fn validate(spec: &ClusterSpec) -> Report {
                 "migration.current_peer_port",
                 &m.current_peer_port.to_string(),
                 format!(
-                    "today's peer port is the target peer_port ({}); etcd ignores certificates on \
-                     an http:// listener, so during the move each member listens on both, plain \
-                     and TLS, on two ports: choose another peer_port (e.g. {})",
+                    "the target peer_port is also {}: etcd ignores certificates on an http:// \
+                     listener, so during the move each member listens on two peer ports, plain \
+                     and TLS: choose another peer_port (e.g. {})",
                     spec.peer_port,
                     spec.peer_port.wrapping_add(1)
                 ),

@@ -172,7 +172,6 @@ pub fn Options() -> impl IntoView {
                     Today's peer port must differ from the peer port above: each member listens on both during the move."</p>
                 <Flag id="opt-migrate" label="This cluster runs today on plain HTTP"
                     get=|f| f.migrate set=|f, v| f.migrate = v/>
-                <FieldErrors path="migration".to_string()/>
                 <div class="pair">
                     <Text id="opt-mig-client-port" label="Today's client port (http)" path="migration.current_client_port"
                         get=|f| f.mig_client_port.clone() set=|f, v| f.mig_client_port = v/>

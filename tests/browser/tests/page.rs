@@ -405,6 +405,7 @@ fn migration_section_adds_the_runbook() {
         b.eval("document.querySelector('#generate').disabled"),
         json!(true)
     );
+    b.screenshot(&e2e_browser::workspace_root().join("tests/artifacts/page-migration.png"));
     b.type_into("#opt-peer-port", "2381");
     b.wait_for(
         "!document.querySelector('#generate').disabled",
