@@ -73,6 +73,18 @@ pub fn run(cmd: &mut Command) -> Output {
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
+/// A finished command's exit code (-1 if killed) and its stdout followed by its stderr.
+pub fn code_and_output(o: &Output) -> (i32, String) {
+    (
+        o.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
 /// Runs a command that must succeed; panics with its output otherwise.
 pub fn must(cmd: &mut Command) -> String {
     let out = run(cmd);

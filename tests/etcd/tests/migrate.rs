@@ -9,7 +9,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use e2e_etcd::{Proc, TempDir, TestNet, generate_bundle, must, run, wait_until, workspace_root};
+use e2e_etcd::{
+    Proc, TempDir, TestNet, code_and_output, generate_bundle, must, run, wait_until, workspace_root,
+};
 
 fn ip(subnet: u8, i: usize) -> String {
     format!("198.18.{subnet}.{i}")
@@ -86,14 +88,7 @@ fn step(
         .arg("bash")
         .arg(bundle.join("migrate").join(script))
         .args(args));
-    (
-        o.status.code().unwrap_or(-1),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-    )
+    code_and_output(&o)
 }
 
 #[test]
@@ -215,89 +210,35 @@ fn migrate(version: &str, subnet: u8) {
     let mut writer = Proc::spawn("writer", &mut wcmd, &t.join("writer.out"));
     std::thread::sleep(Duration::from_secs(2));
 
+    // A step on member i, and a step on every member in turn, which must succeed.
+    let on = |i: usize, script: &str, args: &[&str]| {
+        step(path, &net, i, &bundle, &members.roots[i - 1], script, args)
+    };
+    let every = |script: &str, extra: &[&str]| {
+        for i in 1..=3 {
+            let name = format!("etcd{i}");
+            let args: Vec<&str> = std::iter::once(name.as_str())
+                .chain(extra.iter().copied())
+                .collect();
+            let (code, out) = on(i, script, &args);
+            assert_eq!(code, 0, "{script} on etcd{i}: {out}");
+        }
+    };
     // A step out of order refuses and names the step to run first.
-    let (code, out) = step(
-        path,
-        &net,
-        1,
-        &bundle,
-        &members.roots[0],
-        "2-listeners.sh",
-        &["etcd1"],
-    );
+    let (code, out) = on(1, "2-listeners.sh", &["etcd1"]);
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("run step 1 first"), "{out}");
 
     let started = Instant::now();
-    for i in 1..=3 {
-        let (code, out) = step(
-            path,
-            &net,
-            i,
-            &bundle,
-            &members.roots[i - 1],
-            "1-certs.sh",
-            &[&format!("etcd{i}")],
-        );
-        assert_eq!(code, 0, "step 1 on etcd{i}: {out}");
-    }
-    let (code, out) = step(
-        path,
-        &net,
-        1,
-        &bundle,
-        &members.roots[0],
-        "4-client-https.sh",
-        &["etcd1"],
-    );
+    every("1-certs.sh", &[]);
+    let (code, out) = on(1, "4-client-https.sh", &["etcd1"]);
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("run step 3 first"), "{out}");
-    for i in 1..=3 {
-        let (code, out) = step(
-            path,
-            &net,
-            i,
-            &bundle,
-            &members.roots[i - 1],
-            "2-listeners.sh",
-            &[&format!("etcd{i}")],
-        );
-        assert_eq!(code, 0, "step 2 on etcd{i}: {out}");
-    }
-    let (code, out) = step(
-        path,
-        &net,
-        2,
-        &bundle,
-        &members.roots[1],
-        "3-peer-urls.sh",
-        &[],
-    );
+    every("2-listeners.sh", &[]);
+    let (code, out) = on(2, "3-peer-urls.sh", &[]);
     assert_eq!(code, 0, "step 3: {out}");
-    for i in 1..=3 {
-        let (code, out) = step(
-            path,
-            &net,
-            i,
-            &bundle,
-            &members.roots[i - 1],
-            "4-client-https.sh",
-            &[&format!("etcd{i}")],
-        );
-        assert_eq!(code, 0, "step 4 on etcd{i}: {out}");
-    }
-    for i in 1..=3 {
-        let (code, out) = step(
-            path,
-            &net,
-            i,
-            &bundle,
-            &members.roots[i - 1],
-            "5-client-cert-auth.sh",
-            &[&format!("etcd{i}")],
-        );
-        assert_eq!(code, 0, "step 5 on etcd{i}: {out}");
-    }
+    every("4-client-https.sh", &[]);
+    every("5-client-cert-auth.sh", &[]);
     // Consumers have moved: stop the writer, drop the plain listener.
     std::fs::write(&stop, "").unwrap();
     assert!(wait_until(Duration::from_secs(10), || matches!(
@@ -305,28 +246,9 @@ fn migrate(version: &str, subnet: u8) {
         Ok(Some(_))
     )));
     writer.stop();
-    let (code, out) = step(
-        path,
-        &net,
-        1,
-        &bundle,
-        &members.roots[0],
-        "6-remove-plain.sh",
-        &["etcd1"],
-    );
+    let (code, out) = on(1, "6-remove-plain.sh", &["etcd1"]);
     assert_eq!(code, 3, "step 6 without --consumers-moved: {out}");
-    for i in 1..=3 {
-        let (code, out) = step(
-            path,
-            &net,
-            i,
-            &bundle,
-            &members.roots[i - 1],
-            "6-remove-plain.sh",
-            &[&format!("etcd{i}"), "--consumers-moved"],
-        );
-        assert_eq!(code, 0, "step 6 on etcd{i}: {out}");
-    }
+    every("6-remove-plain.sh", &["--consumers-moved"]);
     let took = started.elapsed();
 
     // The end state, as the admin client sees it over TLS.
