@@ -240,14 +240,19 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 }
 
 /// Validates and generates, with fresh keys from the platform CSPRNG and the current time.
+/// Keys are made on every core first (`parallel.rs`), then signed and laid out in the plan's
+/// order.
 pub fn generate(spec: &ClusterSpec) -> Result<Bundle, Error> {
+    // Bad input costs no key generation.
+    let report = validate(spec);
+    if report.has_errors() {
+        return Err(Error::Invalid(report));
+    }
+    let mut keys = crate::parallel::generate_keys(&key_plan(spec), crate::parallel::cores())?;
     generate_with_keys(spec, OffsetDateTime::now_utc(), |req| {
-        PrivateKey::generate(req.algorithm).map_err(|e| match e {
-            Error::KeyGeneration { reason, .. } => Error::KeyGeneration {
-                key: req.label.clone(),
-                reason,
-            },
-            other => other,
+        keys.remove(&req.id).ok_or_else(|| Error::BadKey {
+            key: req.label.clone(),
+            reason: "it was never made".into(),
         })
     })
 }

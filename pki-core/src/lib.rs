@@ -30,7 +30,9 @@ pub mod issue;
 pub mod keys;
 pub mod listing;
 pub mod options;
+pub mod parallel;
 pub mod render;
+mod rsa_keygen;
 pub mod spec;
 pub mod validate;
 
