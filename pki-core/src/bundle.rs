@@ -134,8 +134,9 @@ pub enum Owner {
     Client(String),
 }
 
-/// One file of the bundle, finished. Contents are wiped when dropped (they may be a key).
-#[derive(Clone, Debug)]
+/// One file of the bundle, finished. Contents are wiped when dropped (they may be a key),
+/// and `Debug` prints only their length, so a log line or a panic message never carries a key.
+#[derive(Clone)]
 pub struct BundleFile {
     /// Path inside the bundle, `/`-separated, e.g. `members/etcd1/pki/server.key`.
     pub path: String,
@@ -151,6 +152,23 @@ pub struct BundleFile {
     pub cert: Option<IssuedCert>,
     /// The bytes.
     pub contents: Vec<u8>,
+}
+
+impl std::fmt::Debug for BundleFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BundleFile")
+            .field("path", &self.path)
+            .field("role", &self.role)
+            .field("owner", &self.owner)
+            .field("mode", &format_args!("{:04o}", self.mode))
+            .field("install_path", &self.install_path)
+            .field("cert", &self.cert.as_ref().map(|c| &c.info))
+            .field(
+                "contents",
+                &format_args!("[{} bytes, not shown]", self.contents.len()),
+            )
+            .finish()
+    }
 }
 
 impl Drop for BundleFile {

@@ -20,7 +20,8 @@ pub struct ListedFile {
     pub mode: u32,
     /// Member or client it belongs to, if any.
     pub owner: Option<String>,
-    /// The text.
+    /// The text; empty for a private key, which the page reads from the zip only when the
+    /// person asks to see it (so a listing kept for display never holds key material).
     pub text: String,
     /// For certificates: what it says.
     pub cert: Option<CertInfo>,
@@ -70,7 +71,11 @@ impl Bundle {
                         Owner::Cluster => None,
                         Owner::Member(n) | Owner::Client(n) => Some(n.clone()),
                     },
-                    text: f.text().to_string(),
+                    text: if f.role.is_private_key() {
+                        String::new()
+                    } else {
+                        f.text().to_string()
+                    },
                     cert: f.cert.as_ref().map(|c| c.info.clone()),
                     sha256_fingerprint: f.cert.as_ref().map(|c| c.sha256_fingerprint.clone()),
                 })
