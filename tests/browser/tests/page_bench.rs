@@ -25,7 +25,7 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-fn bench(alg: &str) -> String {
+fn bench(alg: &str) -> (String, bool) {
     let site = Site::serve(site_dir());
     let mut b = Browser::start();
     b.open(&site.url, "#generate");
@@ -89,14 +89,10 @@ fn bench(alg: &str) -> String {
         .collect();
     let longest = long.iter().cloned().fold(0.0, f64::max);
     let med = median(&mut total);
-    if alg == "ecdsa-p256" {
-        // The first click after load: workers started and warmed up while the page loaded.
-        assert!(
-            first <= 1.5 * med,
-            "the first {alg} generation took {first:.0} ms, over 1.5x the median {med:.0} ms"
-        );
-    }
-    format!(
+    // The first click after load: workers started and warmed up while the page loaded.
+    // Checked once the whole table is printed.
+    let first_click_ok = alg != "ecdsa-p256" || first <= 1.5 * med;
+    let row = format!(
         "| {alg} | {med:.0} ms | {first:.0} ms | {min:.0} ms | {max:.0} ms | {:.0} ms | {:.0} ms | {workers} | {} |",
         median(&mut keygen),
         median(&mut assemble),
@@ -105,7 +101,8 @@ fn bench(alg: &str) -> String {
         } else {
             format!("{} tasks, longest {longest:.0} ms", long.len())
         }
-    )
+    );
+    (row, first_click_ok)
 }
 
 #[test]
@@ -121,9 +118,16 @@ fn standard_bundle_in_chromium() {
         "| algorithm | median | first click | fastest | slowest | keys (median) | sign + zip (median) | workers | main-thread long tasks |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let mut first_click_ok = true;
     for alg in ["ecdsa-p256", "rsa-2048"] {
-        println!("{}", bench(alg));
+        let (row, ok) = bench(alg);
+        println!("{row}");
+        first_click_ok &= ok;
     }
+    assert!(
+        first_click_ok,
+        "the first ecdsa-p256 generation took over 1.5x the median (see the table)"
+    );
 }
 
 /// The largest spec the page takes: 99 members and 1000 clients, P-256 (1,199 keys and
