@@ -39,8 +39,9 @@ impl std::fmt::Debug for PrivateKey {
     }
 }
 
-/// The shortest CA key passphrase accepted.
-pub const MIN_PASSPHRASE: usize = 8;
+/// The shortest CA key passphrase accepted, in characters: the one place for this rule (the
+/// CLI and the page both check against it).
+pub const MIN_PASSPHRASE: usize = 12;
 
 /// Fills `buf` from the platform CSPRNG.
 pub(crate) fn random_bytes(buf: &mut [u8]) -> Result<(), Error> {

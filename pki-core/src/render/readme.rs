@@ -3,10 +3,15 @@
 //! and names in it are the ones in the bundle.
 
 use super::{MemberPlan, client_endpoints, dropin, env::files, one_machine};
-use crate::bundle::CA_KEY_DIR;
 use crate::issue::IssuedCert;
 use crate::spec::ClusterSpec;
 use crate::validate::Problem;
+
+/// What the README says of the CA key while it is plain; [`crate::Bundle::encrypt_ca_key`]
+/// swaps it for [`CA_KEY_ENCRYPTED`].
+pub const CA_KEY_PLAIN: &str = "the CA private key, **unencrypted**";
+/// What the README says of the CA key once it is encrypted.
+pub const CA_KEY_ENCRYPTED: &str = "the CA private key, encrypted with your passphrase (PKCS#8, PBKDF2-SHA256 + AES-256-CBC; `openssl pkey -in` it asks for the passphrase)";
 
 /// Renders README.md.
 pub fn render(
@@ -37,7 +42,7 @@ pub fn render(
         "## What is here\n\n\
          | path | what | goes to |\n|---|---|---|\n\
          | `ca.crt` | the CA certificate (valid until {ca_end}, SHA-256 `{fp}`) | every member and client |\n\
-         | `{CA_KEY_DIR}/ca.key` | the CA private key | **nowhere**: keep it offline; it mints certificates the cluster trusts |\n",
+         | `{cluster}-ca.key` (**not in this zip**: saved as its own file) | {CA_KEY_PLAIN} | **nowhere**: keep it offline; it mints certificates the cluster trusts |\n",
         ca_end = day(&ca.info.not_after),
         fp = ca.sha256_fingerprint,
     ));
