@@ -238,7 +238,7 @@ impl PrivateKey {
     }
 
     /// Signs `msg` the way an X.509 signature of this algorithm wants it: ECDSA as a DER
-    /// `Ecdsa-Sig-Value`, Ed25519 raw, RSA as PKCS#1 v1.5 with SHA-256.
+    /// `Ecdsa-Sig-Value`, Ed25519 raw, RSA as PKCS#1 v1.5 with SHA-256 (blinded).
     pub(crate) fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, String> {
         Ok(match &self.signer {
             Signer_::P256(k) => {
@@ -254,7 +254,15 @@ impl PrivateKey {
                 .map_err(|e| e.to_string())?
                 .to_bytes()
                 .to_vec(),
-            Signer_::Rsa(k) => k.try_sign(msg).map_err(|e| e.to_string())?.to_vec(),
+            // The randomized signer blinds the private-key operation with fresh randomness,
+            // so its timing does not depend on the key (the deterministic `sign` does not
+            // blind: RUSTSEC-2023-0071 is about exactly that timing).
+            Signer_::Rsa(k) => {
+                use rsa::signature::RandomizedSigner;
+                k.try_sign_with_rng(&mut getrandom::SysRng, msg)
+                    .map_err(|e| e.to_string())?
+                    .to_vec()
+            }
         })
     }
 }

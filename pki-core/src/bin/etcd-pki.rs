@@ -184,6 +184,11 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 .out
                 .ok_or_else(|| Failure::Usage("generate needs --out bundle.zip".into()))?;
             let spec = read_spec(o.spec.as_deref())?;
+            // A bad spec is reported before anyone is asked for a passphrase.
+            let report = pki_core::validate(&spec);
+            if report.has_errors() {
+                return Err(Error::Invalid(report).into());
+            }
             let key_out = o
                 .ca_key_out
                 .unwrap_or_else(|| beside(&out, &format!("{}-ca.key", spec.cluster_name)));
