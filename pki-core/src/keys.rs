@@ -254,9 +254,9 @@ impl PrivateKey {
                 .map_err(|e| e.to_string())?
                 .to_bytes()
                 .to_vec(),
-            // The randomized signer blinds the private-key operation with fresh randomness,
-            // so its timing does not depend on the key (the deterministic `sign` does not
-            // blind: RUSTSEC-2023-0071 is about exactly that timing).
+            // The randomized signer blinds the private-key operation with fresh randomness
+            // (the deterministic `sign` does not), which hides the key from timing better;
+            // it is not constant time (RUSTSEC-2023-0071, see audit.toml).
             Signer_::Rsa(k) => {
                 use rsa::signature::RandomizedSigner;
                 k.try_sign_with_rng(&mut getrandom::SysRng, msg)
