@@ -205,7 +205,11 @@ fn zip_keeps_modes_and_real_times() {
 fn readme_says_where_things_go() {
     let b = generate(&ClusterSpec::template()).unwrap();
     let r = b.file("README.md").unwrap().text();
-    assert!(r.contains("install -m 0600 -o etcd -g etcd members/etcd1/pki/*.key /etc/etcd/pki/"));
+    assert!(r.contains("install -m 0640 -o root -g etcd pki/*.key /etc/etcd/pki/"));
+    // Each machine gets its own folder only.
+    assert!(r.contains("scp -r members/etcd1 root@10.0.0.1:etcd-pki-etcd1"));
+    assert!(r.contains("copy `clients/<name>/` to the machine that runs that client"));
+    assert!(r.contains("`etcd-ca.key` (**not in this zip**"));
     assert!(r.contains("etcdctl endpoint health --cluster"));
     assert!(r.contains("keep it offline"));
     let demo = generate(&ClusterSpec::demo()).unwrap();
