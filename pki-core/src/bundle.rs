@@ -605,12 +605,15 @@ pub fn generate_with_keys(
         render::rbac::render(spec, &members).into_bytes(),
     ));
     for (path, mode, text) in render::migrate::files(spec, &members) {
-        files.push(cluster_file(
-            &path,
-            Role::MigrationStep,
-            mode,
-            text.into_bytes(),
-        ));
+        let mut f = cluster_file(&path, Role::MigrationStep, mode, text.into_bytes());
+        // A member's own steps belong to it (they live in its folder).
+        if let Some(name) = path
+            .strip_prefix("members/")
+            .and_then(|rest| rest.split('/').next())
+        {
+            f.owner = Owner::Member(name.to_string());
+        }
+        files.push(f);
     }
     if render::one_machine(spec) {
         for (name, text) in [
