@@ -797,8 +797,13 @@ fn check_path(r: &mut Report, spec: &ClusterSpec, field: &str, path: &str) {
     if rules::is_system_folder(path) {
         return fail(format!(
             "is a system folder: install.sh would give it to the etcd user (chown, chmod \
-             0700); use a folder of its own below it, e.g. {}/etcd",
-            rules::normalize(path).trim_end_matches('/')
+             0700); use a folder of its own below it, e.g. {}/{}",
+            rules::normalize(path).trim_end_matches('/'),
+            if field == "data_dir" {
+                "etcd-data"
+            } else {
+                "etcd-pki"
+            }
         ));
     }
     for (i, node) in spec.nodes.iter().enumerate() {

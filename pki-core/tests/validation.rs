@@ -760,3 +760,72 @@ fn every_new_rule_stops_generation() {
         other => panic!("{:?}", other.map(|_| ())),
     }
 }
+
+#[test]
+fn the_suggested_folder_for_a_system_folder_is_accepted() {
+    for dir in pki_core::rules::SYSTEM_FOLDERS {
+        for field in ["cert_dir", "data_dir"] {
+            let mut s = three();
+            if field == "cert_dir" {
+                s.cert_dir = dir.to_string();
+            } else {
+                s.data_dir = dir.to_string();
+            }
+            let msg = err_at(&s, field);
+            let suggested = msg
+                .split("e.g. ")
+                .nth(1)
+                .and_then(|t| t.split(';').next())
+                .unwrap_or_else(|| panic!("{msg}"))
+                .to_string();
+            if field == "cert_dir" {
+                s.cert_dir = suggested.clone();
+            } else {
+                s.data_dir = suggested.clone();
+            }
+            assert!(
+                validate(&s).at(field).next().is_none(),
+                "{dir}: suggested {suggested} is refused too"
+            );
+        }
+    }
+}
+
+/// The issue's example, through the command line: exit 2, the field and the escaped value,
+/// and no file written.
+#[test]
+fn cli_refuses_a_hostile_spec_with_exit_2_and_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("epki-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("spec.json");
+    std::fs::write(
+        &spec,
+        r#"{"nodes": [{"name": "etcd1", "ips": ["10.0.0.1"]}],
+            "initial_cluster_token": "t$(touch${IFS}/tmp/x)", "cert_dir": "/etc/",
+            "ca_subject": {"common_name": "CA\u202e"}}"#,
+    )
+    .unwrap();
+    let out_zip = dir.join("out.zip");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_etcd-pki"))
+        .args(["generate", "--spec"])
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out_zip)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("initial_cluster_token: \"t$(touch${IFS}/tmp/x)\" is not a usable"),
+        "{err}"
+    );
+    assert!(
+        err.contains("cert_dir: \"/etc/\" is a system folder"),
+        "{err}"
+    );
+    assert!(err.contains("\"CA\\u{202e}\""), "{err}");
+    assert!(!out_zip.exists());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only the spec");
+    let _ = std::fs::remove_dir_all(&dir);
+}
