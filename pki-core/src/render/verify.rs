@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     *) echo "verify: unknown option $1" >&2; exit 2 ;;
   esac
 done
-d="$root{cert_dir}"
+d="$root"{cert_dir}
 fails=0
 ok() {{ echo "ok    $*"; }}
 bad() {{ echo "FAIL  $*"; fails=$((fails + 1)); }}
@@ -77,7 +77,7 @@ echo "verify: member {name} checks out"
         name = m.name,
         cluster = spec.cluster_name,
         host_addresses = super::HOST_ADDRESSES,
-        cert_dir = m.cert_dir,
+        cert_dir = super::quote::sh(&m.cert_dir),
         ca = files::CA_CERT,
     )
 }

@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
     *) echo "verify: unknown option $1" >&2; exit 2 ;;
   esac
 done
-d="$root/etc/etcd/pki"
+d="$root"'/etc/etcd/pki'
 fails=0
 ok() { echo "ok    $*"; }
 bad() { echo "FAIL  $*"; fails=$((fails + 1)); }

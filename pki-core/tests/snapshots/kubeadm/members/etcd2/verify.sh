@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
     *) echo "verify: unknown option $1" >&2; exit 2 ;;
   esac
 done
-d="$root/etc/kubernetes/pki/etcd"
+d="$root"'/etc/kubernetes/pki/etcd'
 fails=0
 ok() { echo "ok    $*"; }
 bad() { echo "FAIL  $*"; fails=$((fails + 1)); }
