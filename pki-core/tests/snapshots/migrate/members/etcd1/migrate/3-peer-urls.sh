@@ -7,7 +7,7 @@ cluster_healthy || refuse "the cluster is not healthy"
 for n in $members; do
   member "$n"
   host=${tls_peer#https://}
-  if ! openssl s_client -connect "$host" -CAfile "$admin/ca.crt" -cert "$admin/client.crt" -key "$admin/client.key" </dev/null 2>/dev/null | grep -q "Verify return code: 0"; then
+  if ! openssl s_client -connect "$host" -CAfile "$cacert" -cert "$ccert" -key "$ckey" </dev/null 2>/dev/null | grep -q "Verify return code: 0"; then
     refuse "$n does not serve TLS peers at $tls_peer yet: run step 2 first (bash migrate/2-listeners.sh $n)"
   fi
 done

@@ -4,8 +4,8 @@
 #   bash migrate/2-listeners.sh <member>
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 2-listeners.sh <member>}
-member "$name"
+this_member "$name"
 [ -f "$root$cert_dir/peer.crt" ] || refuse "$name has no certificates in $cert_dir: run step 1 first (bash migrate/1-certs.sh $name)"
 cluster_healthy || refuse "the cluster is not healthy; wait for it (or roll back the previous member) first"
-restart_with "$here/$name/step2.env" "$name"
+restart_with "$here/step2.env" "$name"
 say "next: this step on the other members, one at a time; then once: bash migrate/3-peer-urls.sh"
