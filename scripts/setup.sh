@@ -74,4 +74,28 @@ if ! "$pkilint/bin/pip" show pkilint 2>/dev/null | grep -qx "Version: $PKILINT_V
   "$pkilint/bin/pip" install --quiet --disable-pip-version-check "pkilint==$PKILINT_VERSION"
 fi
 
+# --- etcd 3.5.x, 3.6, 3.7 servers for the version matrix ------------------------------------
+# crates.io's etcd-bin-vendored-linux-amd64 ships the upstream `bin/etcd` (server only; the v3
+# etcdctl of 3.4/3.5.1 above talks to all of them). One Cargo.lock cannot hold two versions of
+# a crate, so each version gets a throwaway manifest in tools/etcd-fetch-<v>/ that `cargo
+# fetch` resolves; `cargo metadata` says where cargo unpacked it, and bin/etcd is copied to
+# tools/etcd-<v>/etcd. About 25 MB per version, fetched once.
+ETCD_MATRIX_VERSIONS=(3.5.34 3.6.15 3.7.2)
+for v in "${ETCD_MATRIX_VERSIONS[@]}"; do
+  dest="$root/tools/etcd-$v"
+  if "$dest/etcd" --version 2>/dev/null | grep -q "etcd Version: $v\$"; then continue; fi
+  log "cargo fetch etcd-bin-vendored-linux-amd64 =$v into tools/etcd-$v (etcd $v server)"
+  fetch="$root/tools/etcd-fetch-$v"
+  rm -rf "$fetch" "$dest"
+  mkdir -p "$fetch/src" "$dest"
+  printf '[package]\nname = "etcd-fetch"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n[workspace]\n\n[dependencies]\netcd-bin-vendored-linux-amd64 = "=%s"\n' "$v" >"$fetch/Cargo.toml"
+  : >"$fetch/src/lib.rs"
+  cargo fetch --quiet --manifest-path "$fetch/Cargo.toml"
+  crate_dir="$(cargo metadata --quiet --format-version 1 --manifest-path "$fetch/Cargo.toml" |
+    python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"] == "etcd-bin-vendored-linux-amd64").rsplit("/", 1)[0])')"
+  install -m 0755 "$crate_dir/bin/etcd" "$dest/etcd"
+  rm -rf "$fetch"
+  "$dest/etcd" --version | grep -q "etcd Version: $v\$"
+done
+
 log "ready"
