@@ -116,11 +116,10 @@ pub fn is_windows_device(name: &str) -> bool {
             && matches!(stem.as_bytes()[3], b'1'..=b'9'))
 }
 
-/// Whether `name` is one the bundle uses itself (case-insensitive), or the CA key folder.
+/// Whether `name` is one the bundle uses itself (case-insensitive).
 pub fn is_reserved_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     RESERVED_NAMES.contains(&lower.as_str())
-        || lower == crate::bundle::CA_KEY_DIR.to_ascii_lowercase()
 }
 
 /// A name (cluster, member, client): `[A-Za-z0-9][A-Za-z0-9._-]*`.
