@@ -16,7 +16,7 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 # --- Debian packages -----------------------------------------------------------------------
 # etcd-server/etcd-client: the real etcd 3.4 the tests start; openssl: the independent checker;
 # chromium + chromium-driver: the real browser for the page tests; iproute2: network namespaces.
-apt_pkgs=(etcd-server etcd-client openssl chromium chromium-driver iproute2 unzip util-linux ca-certificates)
+apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver iproute2 unzip util-linux ca-certificates)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

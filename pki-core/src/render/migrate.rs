@@ -122,7 +122,7 @@ fn stage_env(
         m.name, spec.cluster_name, st
     );
     for (k, v) in env {
-        let _ = writeln!(s, "{k}={v}");
+        let _ = writeln!(s, "{k}={}", super::quote::sh(&v));
     }
     s
 }
@@ -181,8 +181,8 @@ fn lib(spec: &ClusterSpec, mig: &Migration, members: &[MemberPlan], me: &MemberP
             http(ip, mig.current_peer_port),
             url(ip, spec.client_port),
             url(ip, spec.peer_port),
-            m.cert_dir,
-            m.data_dir
+            super::quote::sh(&m.cert_dir),
+            super::quote::sh(&m.data_dir)
         );
     }
     let names = members

@@ -30,8 +30,8 @@ while [ $# -gt 0 ]; do
     *) echo "verify: unknown option $1" >&2; exit 2 ;;
   esac
 done
-d="$root{cert_dir}"
-member_ips="{ips}"
+d="$root"{cert_dir}
+member_ips={ips_sh}
 fails=0
 ok() {{ echo "ok    $*"; }}
 bad() {{ echo "FAIL  $*"; fails=$((fails + 1)); }}
@@ -78,7 +78,8 @@ echo "verify: member {name} checks out"
         name = m.name,
         cluster = spec.cluster_name,
         host_addresses = super::HOST_ADDRESSES,
-        cert_dir = m.cert_dir,
+        cert_dir = super::quote::sh(&m.cert_dir),
+        ips_sh = super::quote::sh(&ips),
         ca = files::CA_CERT,
     )
 }

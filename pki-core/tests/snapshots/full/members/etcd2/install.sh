@@ -21,9 +21,9 @@ for a in "$@"; do
     *) echo "install: unknown option $a (use --force or --dry-run)" >&2; exit 2 ;;
   esac
 done
-member_ips="10.0.0.2 2001:db8::2"
-cert_dir="/etc/etcd/pki"
-data_dir="/var/lib/etcd"
+member_ips='10.0.0.2 2001:db8::2'
+cert_dir='/etc/etcd/pki'
+data_dir='/var/lib/etcd'
 if [ -n "" ]; then
   echo "install: this bundle's paths are relative ($cert_dir, $data_dir): it is a one-machine demo; use demo/run.sh" >&2
   exit 2

@@ -16,8 +16,8 @@ while [ $# -gt 0 ]; do
     *) echo "verify: unknown option $1" >&2; exit 2 ;;
   esac
 done
-d="$root/etc/kubernetes/pki/etcd"
-member_ips="10.0.0.1"
+d="$root"'/etc/kubernetes/pki/etcd'
+member_ips='10.0.0.1'
 fails=0
 ok() { echo "ok    $*"; }
 bad() { echo "FAIL  $*"; fails=$((fails + 1)); }
