@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::rules::{self, MAX_STRING};
 use crate::spec::ClusterSpec;
 
+mod versions;
+
 /// How serious a [`Problem`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -125,6 +127,7 @@ pub fn validate(spec: &ClusterSpec) -> Report {
     check_path(&mut r, spec, "data_dir", &spec.data_dir);
     check_ports(&mut r, spec);
     check_tls(&mut r, spec);
+    versions::check(&mut r, spec);
     if let Some(m) = &spec.migration {
         if m.current_peer_port == spec.peer_port {
             r.error(
@@ -929,18 +932,6 @@ fn check_tls(r: &mut Report, spec: &ClusterSpec) {
     use crate::options::{CIPHER_SUITES, CipherKey};
     use crate::spec::TlsVersion;
     if let Some(v) = spec.tls_min_version {
-        if !spec.etcd_version.has_tls_min_version() {
-            r.error(
-                "tls_min_version",
-                v.as_str(),
-                format!(
-                    "etcd {} has no --tls-min-version (it came in 3.6) and refuses to start with \
-                     it; remove tls_min_version (Go then requires TLS 1.2 or later) or set \
-                     etcd_version to 3.6",
-                    spec.etcd_version.as_str()
-                ),
-            );
-        }
         if v == TlsVersion::Tls13 && !spec.cipher_suites.is_empty() {
             r.error(
                 "cipher_suites",

@@ -38,8 +38,14 @@ fn specs() -> Vec<(&'static str, ClusterSpec)> {
         current_peer_port: 2380,
         client_cert_auth: true,
     });
+    // etcd 3.7 with etcd's own simple tokens: the other dialect of auth_token.
+    let mut etcd37 = ClusterSpec::template();
+    etcd37.cluster_name = "etcd37".into();
+    etcd37.etcd_version = pki_core::spec::EtcdVersion::V3_7;
+    etcd37.auth_token = pki_core::spec::AuthToken::Simple;
     vec![
         ("template", template),
+        ("etcd37", etcd37),
         ("migrate", migrate),
         ("full", full),
         ("kubeadm", kubeadm),

@@ -259,8 +259,13 @@ fn tls_options_fit_the_etcd_version_and_keys() {
     let mut s = three();
     s.tls_min_version = Some(TlsVersion::Tls13);
     let (sev, _, msg) = at(&s, "tls_min_version");
-    assert_eq!(sev, Severity::Error);
-    assert!(msg.contains("etcd 3.5 has no --tls-min-version"), "{msg}");
+    assert_eq!(sev, Severity::Warning);
+    assert!(
+        msg.contains("etcd_version 3.5 has --tls-min-version only from 3.5.8"),
+        "{msg}"
+    );
+    s.etcd_version = EtcdVersion::V3_4;
+    assert!(at(&s, "tls_min_version").2.contains("only from 3.4.25"));
     s.etcd_version = EtcdVersion::V3_6;
     s.cipher_suites = vec!["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".into()];
     assert!(
@@ -828,4 +833,60 @@ fn cli_refuses_a_hostile_spec_with_exit_2_and_writes_nothing() {
     assert!(!out_zip.exists());
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only the spec");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What etcd itself would refuse, by version (pki-core/src/validate/versions.rs); each message
+/// was checked against the etcd release it names (tests/etcd/tests/matrix.rs).
+#[test]
+fn version_lints_name_the_version_and_the_fix() {
+    use pki_core::{EtcdVersion, TlsVersion};
+    let mut s = three();
+    s.etcd_version = EtcdVersion::V3_4;
+    let (sev, value, msg) = at(&s, "etcd_version");
+    assert_eq!((sev, value.as_str()), (Severity::Warning, "3.4"));
+    assert!(
+        msg.contains("end of life") && msg.contains("3.4.45"),
+        "{msg}"
+    );
+    for v in [EtcdVersion::V3_5, EtcdVersion::V3_6, EtcdVersion::V3_7] {
+        s.etcd_version = v;
+        assert!(validate(&s).problems().is_empty(), "{v:?}");
+    }
+    // HTTP/2 needs an AES-128-GCM suite; etcd exits at listener start without one.
+    s.cipher_suites = vec!["TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384".into()];
+    let (sev, _, msg) = at(&s, "cipher_suites");
+    assert_eq!(sev, Severity::Error);
+    assert!(
+        msg.contains("requires an AES-128-GCM suite")
+            && msg.contains("add TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+        "{msg}"
+    );
+    s.key_algorithm = pki_core::KeyAlgorithm::Rsa2048;
+    s.cipher_suites = vec!["TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305".into()];
+    assert!(
+        at(&s, "cipher_suites")
+            .2
+            .contains("add TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    );
+    s.cipher_suites
+        .push("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into());
+    assert!(validate(&s).problems().is_empty());
+    // TLS version flags: every 3.6/3.7, 3.4 and 3.5 only from a patch release.
+    s.tls_min_version = Some(TlsVersion::Tls12);
+    assert!(validate(&s).problems().is_empty());
+    s.etcd_version = EtcdVersion::V3_5;
+    let (sev, _, msg) = at(&s, "tls_min_version");
+    assert_eq!(sev, Severity::Warning);
+    assert!(msg.contains("3.5.8 or later"), "{msg}");
+}
+
+#[test]
+fn a_version_not_offered_lists_those_that_are() {
+    let json = r#"{"nodes": [{"name": "a", "ips": ["10.0.0.1"]}], "etcd_version": "3.8"}"#;
+    let err = ClusterSpec::from_json(json).unwrap_err().to_string();
+    assert!(
+        err.contains("etcd_version: unknown value \"3.8\"")
+            && err.contains("use one of 3.4, 3.5, 3.6, 3.7"),
+        "{err}"
+    );
 }

@@ -33,7 +33,7 @@ pub fn static_pod(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) ->
             "/health?exclude=NOSPACE&serializable=true",
             "/health?serializable=false",
         ),
-        EtcdVersion::V3_6 => ("/livez", "/readyz"),
+        EtcdVersion::V3_6 | EtcdVersion::V3_7 => ("/livez", "/readyz"),
     };
     let mut command = String::new();
     for s in member_settings(spec, members, m) {

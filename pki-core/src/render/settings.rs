@@ -80,6 +80,11 @@ pub fn member_settings(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPla
     };
     let t = |s: &str| Value::Text(s.to_string());
     top("name", t(&m.name), false);
+    // etcd 3.4 defaults to the capnslog logger and says so at every start ("[WARNING]
+    // Deprecated '--logger=capnslog' flag is set; use '--logger=zap'"); 3.5+ has only zap.
+    if spec.etcd_version == crate::spec::EtcdVersion::V3_4 {
+        top("logger", t("zap"), false);
+    }
     top("data-dir", t(&m.data_dir), false);
     top(
         "listen-client-urls",
