@@ -7,6 +7,8 @@ set -euo pipefail
 TRUNK_VERSION=0.21.14
 # Must equal the wasm-bindgen version in Cargo.lock (app/Cargo.toml pins it with "=").
 WASM_BINDGEN_VERSION=0.2.130
+# The RustSec check of Cargo.lock in scripts/test.sh, run offline against tools/advisory-db.
+CARGO_AUDIT_VERSION=0.22.2
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # `cmd | grep -q` fails under pipefail when grep stops reading early and cmd gets SIGPIPE:
@@ -47,6 +49,12 @@ if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes, once)"
   # Not --locked: its lock file pins a yanked crate.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet
+fi
+
+if ! have_version cargo-audit "$CARGO_AUDIT_VERSION"; then
+  log "cargo install cargo-audit $CARGO_AUDIT_VERSION (about 9 CPU-minutes, 5–35 minutes on 2 cores, once)"
+  # No binary-scanning (the default feature): we audit Cargo.lock only.
+  cargo install cargo-audit --version "$CARGO_AUDIT_VERSION" --locked --no-default-features --quiet
 fi
 
 # --- npm: wasm-opt -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ use crate::spec::ClusterSpec;
 
 /// Renders `members/<name>/verify.sh`.
 pub fn render(spec: &ClusterSpec, m: &MemberPlan) -> String {
-    let ips = super::quote::sh(&m.ip_words());
+    let ips = m.ip_words();
     let url = m.advertise_client_urls.first().cloned().unwrap_or_default();
     format!(
         r#"#!/usr/bin/env bash
@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 d="$root"{cert_dir}
-member_ips={ips}
+member_ips={ips_sh}
 fails=0
 ok() {{ echo "ok    $*"; }}
 bad() {{ echo "FAIL  $*"; fails=$((fails + 1)); }}
@@ -79,6 +79,7 @@ echo "verify: member {name} checks out"
         cluster = spec.cluster_name,
         host_addresses = super::HOST_ADDRESSES,
         cert_dir = super::quote::sh(&m.cert_dir),
+        ips_sh = super::quote::sh(&ips),
         ca = files::CA_CERT,
     )
 }
