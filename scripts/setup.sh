@@ -73,7 +73,10 @@ fi
 ETCD_MATRIX_VERSIONS=(3.5.34 3.6.15 3.7.2)
 for v in "${ETCD_MATRIX_VERSIONS[@]}"; do
   dest="$root/tools/etcd-$v"
-  if "$dest/etcd" --version 2>/dev/null | grep -q "etcd Version: $v\$"; then continue; fi
+  # The output is read whole first: `grep -q` would stop reading early and, with pipefail,
+  # etcd's SIGPIPE would count as a failure.
+  etcd_version_of() { "$1" --version 2>/dev/null || true; }
+  if grep -qx "etcd Version: $v" <<<"$(etcd_version_of "$dest/etcd")"; then continue; fi
   log "cargo fetch etcd-bin-vendored-linux-amd64 =$v into tools/etcd-$v (etcd $v server)"
   fetch="$root/tools/etcd-fetch-$v"
   rm -rf "$fetch" "$dest"
@@ -85,7 +88,7 @@ for v in "${ETCD_MATRIX_VERSIONS[@]}"; do
     python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"] == "etcd-bin-vendored-linux-amd64").rsplit("/", 1)[0])')"
   install -m 0755 "$crate_dir/bin/etcd" "$dest/etcd"
   rm -rf "$fetch"
-  "$dest/etcd" --version | grep -q "etcd Version: $v\$"
+  grep -qx "etcd Version: $v" <<<"$(etcd_version_of "$dest/etcd")" || { log "tools/etcd-$v/etcd is not etcd $v"; exit 1; }
 done
 
 log "ready"

@@ -414,6 +414,21 @@ fn version_lints_name_the_version_and_the_fix() {
     let (sev, _, msg) = at(&s, "tls_min_version");
     assert_eq!(sev, Severity::Warning);
     assert!(msg.contains("3.5.8 or later"), "{msg}");
+    // Allowed peer CNs: a list from 3.5.15, never on 3.4.
+    s.tls_min_version = None;
+    s.peer_cert_allowed_cn = true;
+    let (sev, _, msg) = at(&s, "peer_cert_allowed_cn");
+    assert_eq!(sev, Severity::Warning);
+    assert!(msg.contains("only from 3.5.15"), "{msg}");
+    s.etcd_version = EtcdVersion::V3_4;
+    let (sev, _, msg) = at(&s, "peer_cert_allowed_cn");
+    assert_eq!(sev, Severity::Error);
+    assert!(
+        msg.contains("etcd_version 3.4 accepts one allowed peer CN") && msg.contains("3.5.15"),
+        "{msg}"
+    );
+    s.etcd_version = EtcdVersion::V3_7;
+    assert!(validate(&s).problems().is_empty());
 }
 
 #[test]
