@@ -14,7 +14,7 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 # --- Debian packages -----------------------------------------------------------------------
 # etcd-server/etcd-client: the real etcd 3.4 the tests start; openssl: the independent checker;
 # chromium + chromium-driver: the real browser for the page tests; iproute2: network namespaces.
-apt_pkgs=(etcd-server etcd-client openssl chromium chromium-driver iproute2 unzip util-linux ca-certificates)
+apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver iproute2 unzip util-linux ca-certificates)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -90,5 +90,15 @@ for v in "${ETCD_MATRIX_VERSIONS[@]}"; do
   rm -rf "$fetch"
   grep -qx "etcd Version: $v" <<<"$(etcd_version_of "$dest/etcd")" || { log "tools/etcd-$v/etcd is not etcd $v"; exit 1; }
 done
+
+# --- pkilint: an independent RFC 5280 linter for every certificate (tests/etcd/tests/pkilint.rs)
+PKILINT_VERSION=0.13.3
+pkilint="$root/tools/pkilint"
+if ! "$pkilint/bin/pip" show pkilint 2>/dev/null | grep -qx "Version: $PKILINT_VERSION"; then
+  log "pip install pkilint==$PKILINT_VERSION into tools/pkilint (a venv)"
+  rm -rf "$pkilint"
+  python3 -m venv "$pkilint"
+  "$pkilint/bin/pip" install --quiet --disable-pip-version-check "pkilint==$PKILINT_VERSION"
+fi
 
 log "ready"
