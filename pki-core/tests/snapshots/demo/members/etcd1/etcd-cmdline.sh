@@ -13,6 +13,7 @@ exec "${EPKI_ETCD:-etcd}" \
   --initial-cluster='etcd1=https://127.0.0.1:2380,etcd2=https://127.0.0.2:2380,etcd3=https://127.0.0.3:2380' \
   --initial-cluster-state='new' \
   --initial-cluster-token='etcd-pki-demo' \
+  --auth-token='jwt,pub-key=members/etcd1/pki/jwt.pub,priv-key=members/etcd1/pki/jwt.key,sign-method=ES256,ttl=10m' \
   --client-cert-auth='true' \
   --trusted-ca-file='members/etcd1/pki/ca.crt' \
   --cert-file='members/etcd1/pki/server.crt' \

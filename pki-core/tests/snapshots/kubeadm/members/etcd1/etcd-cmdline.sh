@@ -5,6 +5,8 @@
 for v in $(env | sed -n 's/^\(ETCD_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 exec "${EPKI_ETCD:-etcd}" \
   --name='etcd1' \
+  --logger='zap' \
+  --enable-grpc-gateway='true' \
   --data-dir='/var/lib/etcd' \
   --listen-client-urls='https://10.0.0.1:2379,https://127.0.0.1:2379' \
   --advertise-client-urls='https://10.0.0.1:2379' \
@@ -14,6 +16,7 @@ exec "${EPKI_ETCD:-etcd}" \
   --initial-cluster-state='new' \
   --initial-cluster-token='etcd-cluster' \
   --listen-metrics-urls='http://127.0.0.1:2381' \
+  --auth-token='jwt,pub-key=/etc/kubernetes/pki/etcd/jwt.pub,priv-key=/etc/kubernetes/pki/etcd/jwt.key,sign-method=ES256,ttl=10m' \
   --client-cert-auth='true' \
   --trusted-ca-file='/etc/kubernetes/pki/etcd/ca.crt' \
   --cert-file='/etc/kubernetes/pki/etcd/server.crt' \

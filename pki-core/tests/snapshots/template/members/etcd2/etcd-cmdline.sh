@@ -13,6 +13,7 @@ exec "${EPKI_ETCD:-etcd}" \
   --initial-cluster='etcd1=https://10.0.0.1:2380,etcd2=https://10.0.0.2:2380,etcd3=https://10.0.0.3:2380' \
   --initial-cluster-state='new' \
   --initial-cluster-token='etcd-cluster' \
+  --auth-token='jwt,pub-key=/etc/etcd/pki/jwt.pub,priv-key=/etc/etcd/pki/jwt.key,sign-method=ES256,ttl=10m' \
   --client-cert-auth='true' \
   --trusted-ca-file='/etc/etcd/pki/ca.crt' \
   --cert-file='/etc/etcd/pki/server.crt' \
