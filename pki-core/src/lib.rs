@@ -33,6 +33,7 @@ pub mod options;
 pub mod parallel;
 pub mod render;
 mod rsa_keygen;
+pub mod rules;
 pub mod spec;
 pub mod validate;
 

@@ -11,14 +11,19 @@ fn env_map(text: &str) -> HashMap<String, String> {
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
     {
-        let (k, v) = line.split_once('=').expect("KEY=value");
+        let (k, quoted) = line.split_once('=').expect("KEY=value");
+        // Single-quoted, the one form sh and systemd's EnvironmentFile= read alike.
+        let v = quoted
+            .strip_prefix('\'')
+            .and_then(|v| v.strip_suffix('\''))
+            .unwrap_or_else(|| panic!("{k} must be single-quoted: {quoted}"));
+        assert!(
+            !v.contains(['\'', '\\', '"', '$', '`']),
+            "{k} holds a character sh and systemd read differently: {v}"
+        );
         assert!(
             m.insert(k.to_string(), v.to_string()).is_none(),
             "{k} twice"
-        );
-        assert!(
-            !v.contains(' ') && !v.contains('"'),
-            "{k} must need no quoting: {v}"
         );
     }
     m
@@ -52,6 +57,11 @@ fn env_file_has_every_setting_etcd_needs() {
         ),
         ("ETCD_INITIAL_CLUSTER_STATE", "new"),
         ("ETCD_INITIAL_CLUSTER_TOKEN", "etcd-cluster"),
+        // JWT by default: etcd's simple tokens are not signed (it warns about them).
+        (
+            "ETCD_AUTH_TOKEN",
+            "jwt,pub-key=/etc/etcd/pki/jwt.pub,priv-key=/etc/etcd/pki/jwt.key,sign-method=ES256,ttl=10m",
+        ),
         ("ETCD_CLIENT_CERT_AUTH", "true"),
         ("ETCD_TRUSTED_CA_FILE", "/etc/etcd/pki/ca.crt"),
         ("ETCD_CERT_FILE", "/etc/etcd/pki/server.crt"),
@@ -115,7 +125,7 @@ fn etcdctl_script_lists_every_member() {
     assert_eq!(s.mode, 0o755);
     let t = s.text();
     assert!(t.contains(
-        "export ETCDCTL_ENDPOINTS=https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379\n"
+        "export ETCDCTL_ENDPOINTS='https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379'\n"
     ));
     for k in [
         "ETCDCTL_API=3",
@@ -150,7 +160,6 @@ fn manifest_lists_every_file_with_role_and_mode() {
     let roles: Vec<&str> = files.iter().map(|e| e["role"].as_str().unwrap()).collect();
     for r in [
         "ca-cert",
-        "ca-key",
         "server-cert",
         "server-key",
         "peer-cert",
@@ -164,13 +173,8 @@ fn manifest_lists_every_file_with_role_and_mode() {
     ] {
         assert!(roles.contains(&r), "{r}");
     }
-    let key = files.iter().find(|e| e["role"] == "ca-key").unwrap();
-    assert!(
-        key["path"]
-            .as_str()
-            .unwrap()
-            .contains("never-copy-to-members/")
-    );
+    // The manifest describes the zip, which never holds the CA key.
+    assert!(!roles.contains(&"ca-key"));
     let srv = files
         .iter()
         .find(|e| e["path"] == "members/etcd1/pki/server.crt")
@@ -193,12 +197,7 @@ fn zip_keeps_modes_and_real_times() {
         assert_eq!(e.last_modified().unwrap().year(), year, "{}", name);
         let mode = e.unix_mode().unwrap() & 0o777;
         if e.is_dir() {
-            let want = if name.starts_with("CA-PRIVATE-KEY") {
-                0o700
-            } else {
-                0o755
-            };
-            assert_eq!(mode, want, "{}", name);
+            assert_eq!(mode, 0o755, "{}", name);
             continue;
         }
         let f = b.file(&name).unwrap();
@@ -216,10 +215,55 @@ fn zip_keeps_modes_and_real_times() {
 fn readme_says_where_things_go() {
     let b = generate(&ClusterSpec::template()).unwrap();
     let r = b.file("README.md").unwrap().text();
-    assert!(r.contains("install -m 0600 -o etcd -g etcd members/etcd1/pki/*.key /etc/etcd/pki/"));
+    assert!(r.contains("install -m 0640 -o root -g etcd pki/*.key /etc/etcd/pki/"));
+    // Each machine gets its own folder only.
+    assert!(r.contains("scp -r members/etcd1 root@10.0.0.1:etcd-pki-etcd1"));
+    assert!(r.contains("copy `clients/<name>/` to the machine that runs that client"));
+    assert!(r.contains("`etcd-ca.key` (**not in this zip**"));
     assert!(r.contains("etcdctl endpoint health --cluster"));
     assert!(r.contains("keep it offline"));
     let demo = generate(&ClusterSpec::demo()).unwrap();
     let r = demo.file("README.md").unwrap().text();
     assert!(r.contains("bash -c 'set -a; . members/etcd3/etcd.env; set +a; exec etcd'"));
+}
+
+/// The zip goes to people and machines; the CA key must not be in it, in any form.
+#[test]
+fn the_zip_never_holds_the_ca_key() {
+    let mut b = generate(&ClusterSpec::template()).unwrap();
+    let ca_der = pem::parse(b.ca_key.text()).unwrap().into_contents();
+    let check = |b: &pki_core::Bundle| {
+        let bytes = b.to_zip().unwrap();
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        for i in 0..z.len() {
+            let mut e = z.by_index(i).unwrap();
+            let name = e.name().unwrap().to_string();
+            assert!(!name.ends_with("ca.key"), "{name} is in the zip");
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut e, &mut text).unwrap();
+            for block in pem::parse_many(&text).unwrap_or_default() {
+                assert_ne!(block.contents(), &ca_der[..], "{name} holds the CA key");
+            }
+        }
+    };
+    check(&b);
+    // Too short: refused, key unchanged.
+    let err = b.encrypt_ca_key("eleven char").unwrap_err();
+    assert!(err.to_string().contains("at least 12"), "{err}");
+    assert!(!b.ca_key_encrypted());
+    b.encrypt_ca_key("twelve chars").unwrap();
+    assert!(b.ca_key_encrypted());
+    assert!(
+        b.ca_key
+            .text()
+            .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n")
+    );
+    assert!(
+        b.file("README.md")
+            .unwrap()
+            .text()
+            .contains("encrypted with your passphrase"),
+        "README says the key is encrypted"
+    );
+    check(&b);
 }

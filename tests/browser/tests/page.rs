@@ -93,7 +93,7 @@ fn add_member_fix_bad_ip_generate_and_download() {
     );
     let summary = b.text("#result-summary").unwrap();
     assert!(
-        summary.starts_with("13 keys and certificates in "),
+        summary.starts_with("14 keys and certificates in "), // 13 + the JWT signing key (jwt is the default)
         "{summary}"
     );
 
@@ -420,9 +420,9 @@ fn migration_section_adds_the_runbook() {
     );
     for path in [
         "migrate/README.md",
-        "migrate/2-listeners.sh",
-        "migrate/3-peer-urls.sh",
-        "migrate/etcd1/step2.env",
+        "members/etcd1/migrate/2-listeners.sh",
+        "members/etcd2/migrate/3-peer-urls.sh",
+        "members/etcd1/migrate/step2.env",
     ] {
         assert_eq!(
             b.eval(&format!(
@@ -432,7 +432,7 @@ fn migration_section_adds_the_runbook() {
             "{path} is not in the file list"
         );
     }
-    b.click("[data-testid=file-entry][data-path=\"migrate/etcd1/step2.env\"]");
+    b.click("[data-testid=file-entry][data-path=\"members/etcd1/migrate/step2.env\"]");
     b.wait_for(
         "document.querySelector('#file-view')",
         SECS,
