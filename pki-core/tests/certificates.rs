@@ -246,7 +246,12 @@ fn check_bundle(alg: KeyAlgorithm) {
             assert_eq!(f.mode, 0o644, "{}", f.path);
         }
     }
-    assert_eq!(b.files.iter().filter(|f| f.role == Role::CaKey).count(), 1);
+    // The CA key is never one of the files (they go to members); it stands on its own.
+    assert_eq!(b.files.iter().filter(|f| f.role == Role::CaKey).count(), 0);
+    assert_eq!(b.ca_key.role, Role::CaKey);
+    assert_eq!(b.ca_key.mode, 0o600);
+    assert_eq!(b.ca_key.path, format!("{}-ca.key", b.cluster_name));
+    assert!(b.ca_key.text().starts_with("-----BEGIN PRIVATE KEY-----\n"));
 }
 
 #[test]

@@ -150,7 +150,6 @@ fn manifest_lists_every_file_with_role_and_mode() {
     let roles: Vec<&str> = files.iter().map(|e| e["role"].as_str().unwrap()).collect();
     for r in [
         "ca-cert",
-        "ca-key",
         "server-cert",
         "server-key",
         "peer-cert",
@@ -164,13 +163,8 @@ fn manifest_lists_every_file_with_role_and_mode() {
     ] {
         assert!(roles.contains(&r), "{r}");
     }
-    let key = files.iter().find(|e| e["role"] == "ca-key").unwrap();
-    assert!(
-        key["path"]
-            .as_str()
-            .unwrap()
-            .contains("never-copy-to-members/")
-    );
+    // The manifest describes the zip, which never holds the CA key.
+    assert!(!roles.contains(&"ca-key"));
     let srv = files
         .iter()
         .find(|e| e["path"] == "members/etcd1/pki/server.crt")
@@ -193,12 +187,7 @@ fn zip_keeps_modes_and_real_times() {
         assert_eq!(e.last_modified().unwrap().year(), year, "{}", name);
         let mode = e.unix_mode().unwrap() & 0o777;
         if e.is_dir() {
-            let want = if name.starts_with("CA-PRIVATE-KEY") {
-                0o700
-            } else {
-                0o755
-            };
-            assert_eq!(mode, want, "{}", name);
+            assert_eq!(mode, 0o755, "{}", name);
             continue;
         }
         let f = b.file(&name).unwrap();
@@ -216,10 +205,55 @@ fn zip_keeps_modes_and_real_times() {
 fn readme_says_where_things_go() {
     let b = generate(&ClusterSpec::template()).unwrap();
     let r = b.file("README.md").unwrap().text();
-    assert!(r.contains("install -m 0600 -o etcd -g etcd members/etcd1/pki/*.key /etc/etcd/pki/"));
+    assert!(r.contains("install -m 0640 -o root -g etcd pki/*.key /etc/etcd/pki/"));
+    // Each machine gets its own folder only.
+    assert!(r.contains("scp -r members/etcd1 root@10.0.0.1:etcd-pki-etcd1"));
+    assert!(r.contains("copy `clients/<name>/` to the machine that runs that client"));
+    assert!(r.contains("`etcd-ca.key` (**not in this zip**"));
     assert!(r.contains("etcdctl endpoint health --cluster"));
     assert!(r.contains("keep it offline"));
     let demo = generate(&ClusterSpec::demo()).unwrap();
     let r = demo.file("README.md").unwrap().text();
     assert!(r.contains("bash -c 'set -a; . members/etcd3/etcd.env; set +a; exec etcd'"));
+}
+
+/// The zip goes to people and machines; the CA key must not be in it, in any form.
+#[test]
+fn the_zip_never_holds_the_ca_key() {
+    let mut b = generate(&ClusterSpec::template()).unwrap();
+    let ca_der = pem::parse(b.ca_key.text()).unwrap().into_contents();
+    let check = |b: &pki_core::Bundle| {
+        let bytes = b.to_zip().unwrap();
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        for i in 0..z.len() {
+            let mut e = z.by_index(i).unwrap();
+            let name = e.name().unwrap().to_string();
+            assert!(!name.ends_with("ca.key"), "{name} is in the zip");
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut e, &mut text).unwrap();
+            for block in pem::parse_many(&text).unwrap_or_default() {
+                assert_ne!(block.contents(), &ca_der[..], "{name} holds the CA key");
+            }
+        }
+    };
+    check(&b);
+    // Too short: refused, key unchanged.
+    let err = b.encrypt_ca_key("eleven char").unwrap_err();
+    assert!(err.to_string().contains("at least 12"), "{err}");
+    assert!(!b.ca_key_encrypted());
+    b.encrypt_ca_key("twelve chars").unwrap();
+    assert!(b.ca_key_encrypted());
+    assert!(
+        b.ca_key
+            .text()
+            .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n")
+    );
+    assert!(
+        b.file("README.md")
+            .unwrap()
+            .text()
+            .contains("encrypted with your passphrase"),
+        "README says the key is encrypted"
+    );
+    check(&b);
 }

@@ -345,12 +345,12 @@ fn migration_needs_a_second_peer_port_and_a_root_client() {
     let paths: Vec<&str> = bundle.files.iter().map(|f| f.path.as_str()).collect();
     for want in [
         "migrate/README.md",
-        "migrate/lib.sh",
-        "migrate/1-certs.sh",
-        "migrate/3-peer-urls.sh",
-        "migrate/6-remove-plain.sh",
-        "migrate/etcd2/step2.env",
-        "migrate/etcd3/step6.env",
+        "members/etcd1/migrate/lib.sh",
+        "members/etcd1/migrate/1-certs.sh",
+        "members/etcd2/migrate/3-peer-urls.sh",
+        "members/etcd3/migrate/6-remove-plain.sh",
+        "members/etcd2/migrate/step2.env",
+        "members/etcd3/migrate/step6.env",
     ] {
         assert!(paths.contains(&want), "{want} missing from {paths:?}");
     }
@@ -363,5 +363,5 @@ fn migration_needs_a_second_peer_port_and_a_root_client() {
     // Without the migration section, no migrate/ at all.
     spec.migration = None;
     let bundle = generate(&spec).unwrap();
-    assert!(!bundle.files.iter().any(|f| f.path.starts_with("migrate/")));
+    assert!(!bundle.files.iter().any(|f| f.path.contains("migrate/")));
 }

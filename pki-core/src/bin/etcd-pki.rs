@@ -3,11 +3,13 @@
 //! Reads a spec, validates it, and writes the bundle zip; prints what it made the way a person
 //! would say it. Bad input prints the whole validation report and exits 2 without writing.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use pki_core::{Bundle, ClusterSpec, Error, Role, generate};
+use pki_core::{Bundle, ClusterSpec, Error, generate};
+use zeroize::Zeroizing;
 
 const USAGE: &str = "\
 etcd-pki: an etcd cluster's whole TLS PKI and deploy files from one spec.
@@ -15,17 +17,26 @@ etcd-pki: an etcd cluster's whole TLS PKI and deploy files from one spec.
 Usage:
   etcd-pki spec-template                     print a complete example spec (every default filled in)
   etcd-pki validate --spec cluster.json      check a spec and print every problem
-  etcd-pki generate --spec cluster.json --out bundle.zip [--force] [--ca-passphrase-file F]
+  etcd-pki generate --spec cluster.json --out bundle.zip
+                    (--ca-passphrase-file F | --no-ca-passphrase) [--ca-key-out PATH] [--force]
                                              make the CA, member and client certificates and keys,
                                              etcd env files, systemd drop-ins and etcdctl scripts
   etcd-pki demo --out demo.zip [--force]     a 3-member cluster on 127.0.0.1-3 of this machine,
                                              ready to try (see README.md inside)
   etcd-pki --help | --version
 
---ca-passphrase-file F encrypts the CA key with the passphrase in F (PKCS#8, PBKDF2-SHA256 +
-AES-256-CBC; at least 8 characters). Member and client keys stay plain: etcd cannot read
-encrypted keys. --spec - reads the spec from standard input. An existing --out file is never overwritten
-without --force: it may hold the only copy of a CA key.
+The CA key is never in the zip: it is written on its own to --ca-key-out (default: beside the
+zip, <cluster>-ca.key, mode 0600), encrypted with a passphrase (PKCS#8, PBKDF2-SHA256 +
+AES-256-CBC):
+  --ca-passphrase-file F   the passphrase is the first line of F (at least 12 characters)
+  (neither option)         asked twice on the terminal, when there is one
+  --no-ca-passphrase       write the CA key UNENCRYPTED: anyone who gets the file can mint
+                           certificates your cluster trusts
+Member and client keys stay plain: etcd cannot read encrypted keys. The demo keeps no CA key
+unless you give --ca-key-out (then unencrypted unless --ca-passphrase-file).
+--spec - reads the spec from standard input. An existing --out or CA key file is never
+replaced without --force, even one that appears while generating: it may hold the only copy
+of a CA key.
 
 Exit status: 0 done, 2 bad input (nothing written), 1 anything else.";
 
@@ -72,6 +83,8 @@ struct Opts {
     out: Option<PathBuf>,
     force: bool,
     passphrase_file: Option<PathBuf>,
+    no_passphrase: bool,
+    ca_key_out: Option<PathBuf>,
 }
 
 fn parse_opts(args: &[String]) -> Result<Opts, Failure> {
@@ -80,6 +93,8 @@ fn parse_opts(args: &[String]) -> Result<Opts, Failure> {
         out: None,
         force: false,
         passphrase_file: None,
+        no_passphrase: false,
+        ca_key_out: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -95,16 +110,25 @@ fn parse_opts(args: &[String]) -> Result<Opts, Failure> {
             "--ca-passphrase-file" => {
                 o.passphrase_file = Some(PathBuf::from(value("--ca-passphrase-file")?))
             }
+            "--no-ca-passphrase" => o.no_passphrase = true,
+            "--ca-key-out" => o.ca_key_out = Some(PathBuf::from(value("--ca-key-out")?)),
             other => {
                 if let Some(v) = other.strip_prefix("--spec=") {
                     o.spec = Some(v.to_string());
                 } else if let Some(v) = other.strip_prefix("--out=") {
                     o.out = Some(PathBuf::from(v));
+                } else if let Some(v) = other.strip_prefix("--ca-key-out=") {
+                    o.ca_key_out = Some(PathBuf::from(v));
                 } else {
                     return Err(Failure::Usage(format!("unknown option {other:?}")));
                 }
             }
         }
+    }
+    if o.no_passphrase && o.passphrase_file.is_some() {
+        return Err(Failure::Usage(
+            "--no-ca-passphrase and --ca-passphrase-file contradict each other; choose one".into(),
+        ));
     }
     Ok(o)
 }
@@ -159,10 +183,35 @@ fn run(args: &[String]) -> Result<(), Failure> {
             let out = o
                 .out
                 .ok_or_else(|| Failure::Usage("generate needs --out bundle.zip".into()))?;
-            check_out(&out, o.force)?;
             let spec = read_spec(o.spec.as_deref())?;
-            let pass = read_passphrase(o.passphrase_file.as_deref())?;
-            make(&spec, &out, pass.as_deref())
+            // A bad spec is reported before anyone is asked for a passphrase.
+            let report = pki_core::validate(&spec);
+            if report.has_errors() {
+                return Err(Error::Invalid(report).into());
+            }
+            let key_out = o
+                .ca_key_out
+                .unwrap_or_else(|| beside(&out, &format!("{}-ca.key", spec.cluster_name)));
+            check_out(&out, o.force)?;
+            check_out(&key_out, o.force)?;
+            same_file_check(&out, &key_out)?;
+            let key = if o.no_passphrase {
+                CaKey::Plain(key_out)
+            } else if let Some(f) = &o.passphrase_file {
+                CaKey::Encrypted(key_out, read_passphrase(f)?)
+            } else if std::io::stdin().is_terminal() && o.spec.as_deref() != Some("-") {
+                CaKey::Encrypted(key_out, ask_passphrase()?)
+            } else {
+                return Err(Failure::BadInput(format!(
+                    "the CA key is written to {} encrypted with a passphrase, and there is no \
+                     terminal to ask for one: give --ca-passphrase-file FILE (at least {} \
+                     characters), or --no-ca-passphrase to write it unencrypted (anyone who gets \
+                     the file can then mint certificates your cluster trusts); nothing was written",
+                    key_out.display(),
+                    pki_core::keys::MIN_PASSPHRASE
+                )));
+            };
+            make(&spec, &out, key, o.force)
         }
         "demo" => {
             let o = parse_opts(rest)?;
@@ -173,11 +222,58 @@ fn run(args: &[String]) -> Result<(), Failure> {
             }
             let out = o.out.unwrap_or_else(|| PathBuf::from("demo.zip"));
             check_out(&out, o.force)?;
-            let pass = read_passphrase(o.passphrase_file.as_deref())?;
-            make(&ClusterSpec::demo(), &out, pass.as_deref())
+            // A throwaway cluster: one command, no passphrase; its CA key is kept only when asked.
+            let key = match (o.ca_key_out, &o.passphrase_file) {
+                (None, None) => CaKey::Dropped,
+                (None, Some(_)) => {
+                    return Err(Failure::Usage(
+                        "the demo keeps no CA key; add --ca-key-out PATH to keep it encrypted"
+                            .into(),
+                    ));
+                }
+                (Some(k), None) => {
+                    check_out(&k, o.force)?;
+                    same_file_check(&out, &k)?;
+                    CaKey::Plain(k)
+                }
+                (Some(k), Some(f)) => {
+                    check_out(&k, o.force)?;
+                    same_file_check(&out, &k)?;
+                    CaKey::Encrypted(k, read_passphrase(f)?)
+                }
+            };
+            make(&ClusterSpec::demo(), &out, key, o.force)
         }
         other => Err(Failure::Usage(format!("unknown command {other:?}"))),
     }
+}
+
+/// Where the CA key goes and in which form.
+enum CaKey {
+    /// Not written (the demo).
+    Dropped,
+    /// Written unencrypted, by explicit choice.
+    Plain(PathBuf),
+    /// Written encrypted with this passphrase.
+    Encrypted(PathBuf, Zeroizing<String>),
+}
+
+/// `name` in the folder of `path`.
+fn beside(path: &Path, name: &str) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.join(name),
+        _ => PathBuf::from(name),
+    }
+}
+
+fn same_file_check(out: &Path, key: &Path) -> Result<(), Failure> {
+    if out == key {
+        return Err(Failure::BadInput(format!(
+            "--out and --ca-key-out are both {}; the CA key needs a file of its own",
+            out.display()
+        )));
+    }
+    Ok(())
 }
 
 fn read_spec(path: Option<&str>) -> Result<ClusterSpec, Failure> {
@@ -198,10 +294,11 @@ fn read_spec(path: Option<&str>) -> Result<ClusterSpec, Failure> {
     ClusterSpec::from_json(&text).map_err(|e| Failure::BadInput(format!("{path}: {e}")))
 }
 
+/// The early, friendly check; [`write_new`] is the one that holds even against a race.
 fn check_out(out: &Path, force: bool) -> Result<(), Failure> {
-    if out.exists() && !force {
+    if out.symlink_metadata().is_ok() && !force {
         return Err(Failure::BadInput(format!(
-            "{} already exists and may hold the only copy of a CA key; choose another --out or add --force",
+            "{} already exists and may hold the only copy of a CA key; choose another path or add --force",
             out.display()
         )));
     }
@@ -216,59 +313,139 @@ fn check_out(out: &Path, force: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn read_passphrase(path: Option<&Path>) -> Result<Option<String>, Failure> {
-    let Some(path) = path else { return Ok(None) };
-    let text = std::fs::read_to_string(path).map_err(|e| {
+fn check_passphrase(pass: &str, source: &str) -> Result<(), Failure> {
+    let n = pass.chars().count();
+    if n < pki_core::keys::MIN_PASSPHRASE {
+        return Err(Failure::BadInput(format!(
+            "the CA passphrase {source} has {n} characters; use at least {}; nothing was written",
+            pki_core::keys::MIN_PASSPHRASE
+        )));
+    }
+    Ok(())
+}
+
+fn read_passphrase(path: &Path) -> Result<Zeroizing<String>, Failure> {
+    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
         Failure::BadInput(format!(
             "cannot read the CA passphrase file {}: {e}",
             path.display()
         ))
-    })?;
-    let pass = text.trim_end_matches(['\n', '\r']).to_string();
-    if pass.chars().count() < pki_core::keys::MIN_PASSPHRASE {
-        return Err(Failure::BadInput(format!(
-            "the CA passphrase in {} has {} characters; use at least {}",
-            path.display(),
-            pass.chars().count(),
-            pki_core::keys::MIN_PASSPHRASE
-        )));
-    }
-    Ok(Some(pass))
+    })?);
+    let pass = Zeroizing::new(text.lines().next().unwrap_or("").to_string());
+    check_passphrase(&pass, &format!("in {}", path.display()))?;
+    Ok(pass)
 }
 
-fn make(spec: &ClusterSpec, out: &Path, passphrase: Option<&str>) -> Result<(), Failure> {
+/// Asks twice on the terminal, echo off (`stty -echo`, restored afterwards).
+fn ask_passphrase() -> Result<Zeroizing<String>, Failure> {
+    let stty = |arg: &str| {
+        let _ = std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::process::Stdio::inherit())
+            .status();
+    };
+    let ask = |prompt: &str| -> Result<Zeroizing<String>, Failure> {
+        eprint!("{prompt}");
+        stty("-echo");
+        let mut line = Zeroizing::new(String::new());
+        let read = std::io::stdin().read_line(&mut line);
+        stty("echo");
+        eprintln!();
+        read.map_err(|e| Failure::Other(format!("cannot read the passphrase: {e}")))?;
+        Ok(Zeroizing::new(
+            line.trim_end_matches(['\n', '\r']).to_string(),
+        ))
+    };
+    let first = ask(&format!(
+        "Passphrase for the CA key (at least {} characters): ",
+        pki_core::keys::MIN_PASSPHRASE
+    ))?;
+    check_passphrase(&first, "typed")?;
+    let second = ask("The same passphrase again: ")?;
+    if *first != *second {
+        return Err(Failure::BadInput(
+            "the two passphrases differ; nothing was written".into(),
+        ));
+    }
+    Ok(first)
+}
+
+fn make(spec: &ClusterSpec, out: &Path, ca_key: CaKey, force: bool) -> Result<(), Failure> {
     let start = Instant::now();
     let mut bundle = generate(spec)?;
-    if let Some(p) = passphrase {
+    if let CaKey::Encrypted(_, p) = &ca_key {
         bundle.encrypt_ca_key(p)?;
     }
     let zip = bundle.to_zip()?;
     let elapsed = start.elapsed();
-    // Write beside the target and rename, so a failure never leaves half a bundle.
-    let tmp = out.with_extension(format!("zip.tmp-{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        use std::io::Write;
+    let key_path = match &ca_key {
+        CaKey::Dropped => None,
+        CaKey::Plain(p) | CaKey::Encrypted(p, _) => Some(p.as_path()),
+    };
+    // The CA key first: a zip whose CA key could not be saved is of no use.
+    if let Some(k) = key_path {
+        write_new(k, &bundle.ca_key.contents, force)?;
+    }
+    if let Err(e) = write_new(out, &zip, force) {
+        if let Some(k) = key_path {
+            let _ = std::fs::remove_file(k);
+        }
+        return Err(e);
+    }
+    report(spec, &bundle, out, &ca_key, elapsed.as_millis());
+    Ok(())
+}
+
+/// Writes `bytes` to `path` (mode 0600) so that no reader ever sees half a file and, without
+/// `force`, an existing `path` is never replaced — not even one created while we worked: the
+/// bytes go to a temporary file in the same folder, fsynced, which is then hard-linked to
+/// `path` (link(2) fails if `path` exists, where rename(2) would replace it). With `force`,
+/// rename. The folder is fsynced afterwards so the new name survives a crash.
+fn write_new(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failure> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let fail = |e: std::io::Error| Failure::Other(format!("cannot write {}: {e}", path.display()));
+    let result = (|| -> Result<(), Failure> {
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(&tmp)?;
-        f.write_all(&zip)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, out)
-    };
-    if let Err(e) = write() {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Failure::Other(format!(
-            "cannot write {}: {e}",
-            out.display()
-        )));
-    }
-    report(spec, &bundle, out, elapsed.as_millis());
-    Ok(())
+        let mut f = opts.open(&tmp).map_err(fail)?;
+        f.write_all(bytes).map_err(fail)?;
+        f.sync_all().map_err(fail)?;
+        drop(f);
+        if force {
+            std::fs::rename(&tmp, path).map_err(fail)?;
+        } else {
+            match std::fs::hard_link(&tmp, path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(Failure::BadInput(format!(
+                        "{} appeared while generating; it was left as it is (add --force to replace it); nothing was written",
+                        path.display()
+                    )));
+                }
+                Err(e) => return Err(fail(e)),
+            }
+        }
+        if let Ok(d) = std::fs::File::open(&dir) {
+            d.sync_all().map_err(fail)?;
+        }
+        Ok(())
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result
 }
 
-fn report(spec: &ClusterSpec, bundle: &Bundle, out: &Path, ms: u128) {
+fn report(spec: &ClusterSpec, bundle: &Bundle, out: &Path, ca_key: &CaKey, ms: u128) {
     let ca = bundle.file("ca.crt").and_then(|f| f.cert.as_ref());
     println!(
         "Created the TLS PKI of etcd cluster \"{}\": {} keys and certificates ({}) in {ms} ms.",
@@ -302,20 +479,24 @@ fn report(spec: &ClusterSpec, bundle: &Bundle, out: &Path, ms: u128) {
     for w in &bundle.warnings {
         println!("{w}");
     }
-    let ca_key = bundle
-        .files
-        .iter()
-        .find(|f| f.role == Role::CaKey)
-        .map(|f| f.path.as_str())
-        .unwrap_or("");
     println!(
-        "Wrote {} ({} files). Unpack it and read README.md for the next steps.",
+        "Wrote {} ({} files). Unpack it, read README.md, and copy to each machine only its own folder (members/<name>/, clients/<name>/).",
         out.display(),
         bundle.files.len()
     );
-    println!(
-        "The CA key ({ca_key}) lets anyone mint certificates your cluster trusts: keep it offline and never copy it to a member."
-    );
+    match ca_key {
+        CaKey::Dropped => println!(
+            "The demo's CA key was not saved (nothing more can be signed for this throwaway cluster); add --ca-key-out PATH to keep it."
+        ),
+        CaKey::Plain(p) => println!(
+            "Wrote the CA key to {} UNENCRYPTED (mode 0600): anyone who gets it can mint certificates your cluster trusts; keep it offline and never copy it to a member.",
+            p.display()
+        ),
+        CaKey::Encrypted(p, _) => println!(
+            "Wrote the CA key to {}, encrypted with your passphrase (mode 0600): keep it offline and never copy it to a member.",
+            p.display()
+        ),
+    }
 }
 
 fn day(rfc3339: &str) -> &str {

@@ -9,6 +9,12 @@
 //! with https client URLs and no plain peer listener (4); turn on client-cert-auth (5); and,
 //! once local consumers have moved, drop the plain loopback listener (6). Every step checks
 //! that the previous one took effect and refuses otherwise, saying which step comes first.
+//!
+//! Each member's scripts live in its own folder, `members/<name>/migrate/` (the runbook stays
+//! at `migrate/README.md`), so the member folder copied to the member is all it needs: the
+//! scripts talk to etcd with the member's own server certificate (it carries clientAuth), never
+//! with another machine's key. Step 1 installs like install.sh: `root:etcd`, keys 0640, through
+//! a temp name and `mv -fT`, refusing symbolic links or foreign owners on the way.
 
 use std::fmt::Write as _;
 
@@ -126,12 +132,6 @@ pub fn files(spec: &ClusterSpec, members: &[MemberPlan]) -> Vec<(String, u32, St
     let Some(mig) = &spec.migration else {
         return vec![];
     };
-    let admin = spec
-        .clients
-        .iter()
-        .find(|c| c.common_name == "root")
-        .map(|c| c.name.clone())
-        .unwrap_or_else(|| "etcdctl".into());
     let mut out = Vec::new();
     for m in members {
         for (st, n) in [
@@ -141,19 +141,25 @@ pub fn files(spec: &ClusterSpec, members: &[MemberPlan]) -> Vec<(String, u32, St
             (Stage::Final, 6),
         ] {
             out.push((
-                format!("migrate/{}/step{n}.env", m.name),
+                format!("members/{}/migrate/step{n}.env", m.name),
                 0o644,
                 stage_env(spec, mig, members, m, st),
             ));
         }
     }
-    out.push((
-        "migrate/lib.sh".into(),
-        0o644,
-        lib(spec, mig, members, &admin),
-    ));
-    for (name, body) in steps() {
-        out.push((format!("migrate/{name}"), 0o755, body.to_string()));
+    for m in members {
+        out.push((
+            format!("members/{}/migrate/lib.sh", m.name),
+            0o644,
+            lib(spec, mig, members, m),
+        ));
+        for (name, body) in steps() {
+            out.push((
+                format!("members/{}/migrate/{name}", m.name),
+                0o755,
+                body.to_string(),
+            ));
+        }
     }
     out.push((
         "migrate/README.md".into(),
@@ -163,7 +169,7 @@ pub fn files(spec: &ClusterSpec, members: &[MemberPlan]) -> Vec<(String, u32, St
     out
 }
 
-fn lib(spec: &ClusterSpec, mig: &Migration, members: &[MemberPlan], admin: &str) -> String {
+fn lib(spec: &ClusterSpec, mig: &Migration, members: &[MemberPlan], me: &MemberPlan) -> String {
     let mut table = String::new();
     for m in members {
         let ip = &m.ips[0];
@@ -185,36 +191,72 @@ fn lib(spec: &ClusterSpec, mig: &Migration, members: &[MemberPlan], admin: &str)
         .collect::<Vec<_>>()
         .join(" ");
     format!(
-        r#"# Shared by the migrate/ steps of cluster {cluster} (etcd-pki). Sourced, not run.
+        r#"# Shared by the migrate/ steps of member {me} of cluster {cluster} (etcd-pki). Sourced, not run.
 # Settings: ETCD_PKI_ROOT (prefix for files this member writes), EPKI_ENV_FILE (the member's
 # env file, default /etc/etcd/etcd.env, loaded by the etcd-pki drop-in), EPKI_RESTART (how
-# to restart this member, default: systemctl restart etcd), EPKI_ETCDCTL (etcdctl binary).
+# to restart this member, default: systemctl restart etcd), EPKI_ETCDCTL (etcdctl binary),
+# EPKI_CLIENT_CERT/EPKI_CLIENT_KEY (another identity than this member's server certificate,
+# e.g. root's client certificate when auth is already enabled on the plain cluster).
 set -euo pipefail
+umask 022
 here=$(cd "$(dirname -- "${{BASH_SOURCE[0]}}")" && pwd)
-bundle=$(dirname "$here")
+mdir=$(dirname "$here")
+self="{me}"
 root=${{ETCD_PKI_ROOT:-}}
 root=${{root%/}}
 env_file="$root${{EPKI_ENV_FILE:-/etc/etcd/etcd.env}}"
 members="{names}"
 loopback="http://127.0.0.1:{lport}"
 for v in $(env | sed -n 's/^\(ETCDCTL_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-admin="$bundle/clients/{admin}"
+# This member's own certificate as the client identity: it carries clientAuth.
+cacert="$mdir/pki/ca.crt"
+ccert=${{EPKI_CLIENT_CERT:-$mdir/pki/server.crt}}
+ckey=${{EPKI_CLIENT_KEY:-$mdir/pki/server.key}}
 member() {{
   case "$1" in
 {table}    *) echo "migrate: no member named $1 (members: $members)" >&2; exit 2 ;;
   esac
 }}
+# this_member NAME: these scripts are member {me}'s; another member runs its own folder's.
+this_member() {{
+  if [ "$1" != "$self" ]; then
+    echo "migrate: this is member $self's folder; run members/$1/migrate/ on $1" >&2
+    exit 2
+  fi
+  member "$1"
+}}
 ectl() {{
-  "${{EPKI_ETCDCTL:-etcdctl}}" --cacert="$admin/ca.crt" --cert="$admin/client.crt" --key="$admin/client.key" \
+  "${{EPKI_ETCDCTL:-etcdctl}}" --cacert="$cacert" --cert="$ccert" --key="$ckey" \
     --dial-timeout=3s --command-timeout=8s "$@"
 }}
 say() {{ echo "migrate: $*"; }}
 refuse() {{ echo "migrate: REFUSED: $*" >&2; exit 3; }}
+# safe_dir DIR [UID]: every existing folder from / down to DIR is a real folder (no symbolic
+# link), owned by root (DIR itself may be owned by UID) and not writable by anyone else.
+safe_dir() {{
+  local dir=$1 also=${{2:-}} cur="" part owner perm gid
+  local -a parts
+  IFS=/ read -ra parts <<< "${{dir#/}}"
+  for part in "${{parts[@]}}"; do
+    [ -n "$part" ] || continue
+    cur="$cur/$part"
+    if [ -L "$cur" ]; then refuse "$cur is a symbolic link (to $(readlink "$cur")); replace it with a folder"; fi
+    [ -e "$cur" ] || return 0
+    [ -d "$cur" ] || refuse "$cur is not a folder"
+    read -r owner gid perm <<< "$(stat -c '%u %g %a' "$cur")"
+    if [ "$owner" != 0 ] && {{ [ "$cur" != "$dir" ] || [ -z "$also" ] || [ "$owner" != "$also" ]; }}; then
+      refuse "$cur is owned by $(stat -c %U "$cur"), not root; chown root $cur or choose another path"
+    fi
+    perm=$((8#$perm))
+    if (( perm & 8#0002 )) && ! (( perm & 8#1000 )); then refuse "$cur is writable by anyone"; fi
+    if (( perm & 8#0020 )) && [ "$gid" != 0 ] && [ "$cur" != "$dir" ]; then refuse "$cur is writable by group $(stat -c %G "$cur")"; fi
+  done
+}}
 # Whether something of the right scheme listens at a client URL. curl gives up at once on a
 # closed port or a plain/TLS mismatch, where etcdctl would retry for its whole dial timeout.
 answers() {{
   command -v curl >/dev/null 2>&1 || return 0
-  curl -s -o /dev/null -m 2 --cacert "$admin/ca.crt" --cert "$admin/client.crt" --key "$admin/client.key" "$1/health"
+  curl -s -o /dev/null -m 2 --cacert "$cacert" --cert "$ccert" --key "$ckey" "$1/health"
 }}
 # Every member's current client URL as the cluster advertises it, via any reachable member.
 any_endpoint() {{
@@ -252,9 +294,14 @@ restart_with() {{
     say "$name already runs with $(basename "$stage_file"); nothing to do"
     return 0
   fi
-  mkdir -p "$(dirname "$env_file")"
+  local dir
+  dir=$(dirname "$env_file")
+  safe_dir "$dir"
+  [ -d "$dir" ] || install -d -m 0755 -o root -g root "$dir"
+  if [ -L "$env_file" ]; then refuse "$env_file is a symbolic link; replace it with the file"; fi
   if [ -f "$env_file" ]; then cp -p "$env_file" "$env_file.before-$(basename "$stage_file" .env)"; fi
-  cp "$stage_file" "$env_file"
+  install -m 0644 -o root -g root "$stage_file" "$env_file.etcd-pki-$$"
+  mv -fT "$env_file.etcd-pki-$$" "$env_file"
   say "restarting $name with $(basename "$stage_file")"
   eval "${{EPKI_RESTART:-systemctl restart etcd}}"
   wait_healthy "$name"
@@ -263,6 +310,7 @@ restart_with() {{
 "#,
         cluster = spec.cluster_name,
         lport = mig.current_client_port,
+        me = me.name,
     )
 }
 
@@ -271,21 +319,28 @@ fn steps() -> [(&'static str, &'static str); 6] {
         (
             "1-certs.sh",
             r#"#!/usr/bin/env bash
-# Step 1, on each member: put its certificates in place. Nothing restarts.
-#   bash migrate/1-certs.sh <member>
+# Step 1, on each member: put its certificates in place (root:etcd, folder 0750, keys 0640).
+# Nothing restarts.
+#   bash migrate/1-certs.sh <member>          (in members/<member>/, on that member, as root)
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 1-certs.sh <member>}
-member "$name"
+this_member "$name"
 cluster_healthy || refuse "the cluster is not healthy; fix that before migrating"
-mkdir -p "$root$cert_dir"
-chmod 0700 "$root$cert_dir"
-for f in "$bundle/members/$name/pki/"*; do
+group=root
+etcd_uid=""
+if id -u etcd >/dev/null 2>&1; then group=$(id -gn etcd); etcd_uid=$(id -u etcd); fi
+d="$root$cert_dir"
+safe_dir "$(dirname "$d")"
+safe_dir "$d" "$etcd_uid"
+if [ -d "$d" ]; then chown -h "root:$group" "$d"; chmod 0750 "$d"; else install -d -m 0750 -o root -g "$group" "$d"; fi
+for f in "$mdir/pki/"*; do
   b=$(basename "$f")
-  case "$b" in *.key) mode=0600 ;; *) mode=0644 ;; esac
-  install -m "$mode" "$f" "$root$cert_dir/$b"
+  case "$b" in *.key) mode=0640 ;; *) mode=0644 ;; esac
+  if [ -e "$d/$b" ] && [ ! -L "$d/$b" ] && [ ! -f "$d/$b" ]; then refuse "$d/$b is not a regular file; move it away first"; fi
+  install -o root -g "$group" -m "$mode" "$f" "$d/.$b.etcd-pki-$$"
+  mv -fT "$d/.$b.etcd-pki-$$" "$d/$b"
 done
-if id -u etcd >/dev/null 2>&1; then chown -R etcd:etcd "$root$cert_dir"; fi
-say "certificates of $name are in $cert_dir"
+say "certificates of $name are in $cert_dir (root:$group, keys 0640)"
 say "next: this step on every member, then: bash migrate/2-listeners.sh $name (one member at a time)"
 "#,
         ),
@@ -297,10 +352,10 @@ say "next: this step on every member, then: bash migrate/2-listeners.sh $name (o
 #   bash migrate/2-listeners.sh <member>
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 2-listeners.sh <member>}
-member "$name"
+this_member "$name"
 [ -f "$root$cert_dir/peer.crt" ] || refuse "$name has no certificates in $cert_dir: run step 1 first (bash migrate/1-certs.sh $name)"
 cluster_healthy || refuse "the cluster is not healthy; wait for it (or roll back the previous member) first"
-restart_with "$here/$name/step2.env" "$name"
+restart_with "$here/step2.env" "$name"
 say "next: this step on the other members, one at a time; then once: bash migrate/3-peer-urls.sh"
 "#,
         ),
@@ -315,7 +370,7 @@ cluster_healthy || refuse "the cluster is not healthy"
 for n in $members; do
   member "$n"
   host=${tls_peer#https://}
-  if ! openssl s_client -connect "$host" -CAfile "$admin/ca.crt" -cert "$admin/client.crt" -key "$admin/client.key" </dev/null 2>/dev/null | grep -q "Verify return code: 0"; then
+  if ! openssl s_client -connect "$host" -CAfile "$cacert" -cert "$ccert" -key "$ckey" </dev/null 2>/dev/null | grep -q "Verify return code: 0"; then
     refuse "$n does not serve TLS peers at $tls_peer yet: run step 2 first (bash migrate/2-listeners.sh $n)"
   fi
 done
@@ -343,12 +398,12 @@ say "next: on each member in turn: bash migrate/4-client-https.sh <member>"
 #   bash migrate/4-client-https.sh <member>
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 4-client-https.sh <member>}
-member "$name"
+this_member "$name"
 list=$(member_list)
 if printf '%s\n' "$list" | awk -F', ' '{print $4}' | grep -q '^http://'; then
   refuse "some member still advertises a plain peer URL: run step 3 first (bash migrate/3-peer-urls.sh)"
 fi
-restart_with "$here/$name/step4.env" "$name"
+restart_with "$here/step4.env" "$name"
 say "$name serves clients at $tls_client (and plainly at $loopback for local consumers)"
 say "next: this step on the other members; then on each: bash migrate/5-client-cert-auth.sh <member>"
 "#,
@@ -360,13 +415,13 @@ say "next: this step on the other members; then on each: bash migrate/5-client-c
 #   bash migrate/5-client-cert-auth.sh <member>
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 5-client-cert-auth.sh <member>}
-member "$name"
+this_member "$name"
 list=$(member_list)
 if printf '%s\n' "$list" | awk -F', ' '{print $5}' | grep -q 'http://'; then
   who=$(printf '%s\n' "$list" | awk -F', ' '$5 ~ /http:\/\// {print $3}' | head -1)
   refuse "$who still advertises a plain client URL: run step 4 on it first (bash migrate/4-client-https.sh $who)"
 fi
-restart_with "$here/$name/step5.env" "$name"
+restart_with "$here/step5.env" "$name"
 say "next: this step on the other members; when local consumers use TLS too: bash migrate/6-remove-plain.sh <member> --consumers-moved"
 "#,
         ),
@@ -378,11 +433,11 @@ say "next: this step on the other members; when local consumers use TLS too: bas
 #   bash migrate/6-remove-plain.sh <member> --consumers-moved
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 6-remove-plain.sh <member> --consumers-moved}
-member "$name"
+this_member "$name"
 [ "${2:-}" = "--consumers-moved" ] || refuse "this removes $loopback; say --consumers-moved once nothing uses it"
-cmp -s "$here/$name/step5.env" "$env_file" || cmp -s "$here/$name/step6.env" "$env_file" \
+cmp -s "$here/step5.env" "$env_file" || cmp -s "$here/step6.env" "$env_file" \
   || refuse "$name has not done step 5: run step 5 first (bash migrate/5-client-cert-auth.sh $name)"
-restart_with "$here/$name/step6.env" "$name"
+restart_with "$here/step6.env" "$name"
 say "$name serves only TLS. When every member has done this step, the migration is complete."
 "#,
         ),
@@ -398,8 +453,14 @@ fn readme(spec: &ClusterSpec, mig: &Migration, members: &[MemberPlan]) -> String
 Today: members {members} on `http://<ip>:{cc}` (clients) and `http://<ip>:{cp}` (peers).
 Target: `https://<ip>:{tc}` and `https://<ip>:{tp}`, client certificates {auth}.
 
-Run each step on the member it names, as root, from the unpacked bundle, one member at a
-time; every step first checks that the previous one took effect (cluster health, the peer
+Each member's scripts are in its own folder, `members/<name>/migrate/`: copy
+`members/<name>/` to that member only (it holds that member's keys and no one else's) and run
+the steps there, as root, from inside that folder (`cd members/<name>`), one member at a time.
+The scripts reach etcd with the member's own server certificate (it carries clientAuth); if
+auth is already enabled on the plain cluster, step 3 needs root: set `EPKI_CLIENT_CERT` and
+`EPKI_CLIENT_KEY` to root's client certificate for it. Step 1 installs the certificates as
+`install.sh` does (`root:etcd`, keys 0640) and refuses symbolic links or folders owned by
+others on the way. Every step first checks that the previous one took effect (cluster health, the peer
 and client URLs in `member list`) and refuses otherwise, naming the step to run first. A step
 already done does nothing. The scripts restart etcd with `systemctl restart etcd` (set
 `EPKI_RESTART` to another command) after writing the member's settings to

@@ -3,10 +3,15 @@
 //! and names in it are the ones in the bundle.
 
 use super::{MemberPlan, client_endpoints, dropin, env::files, one_machine};
-use crate::bundle::CA_KEY_DIR;
 use crate::issue::IssuedCert;
 use crate::spec::ClusterSpec;
 use crate::validate::Problem;
+
+/// What the README says of the CA key while it is plain; [`crate::Bundle::encrypt_ca_key`]
+/// swaps it for [`CA_KEY_ENCRYPTED`].
+pub const CA_KEY_PLAIN: &str = "the CA private key, **unencrypted**";
+/// What the README says of the CA key once it is encrypted.
+pub const CA_KEY_ENCRYPTED: &str = "the CA private key, encrypted with your passphrase (PKCS#8, PBKDF2-SHA256 + AES-256-CBC; `openssl pkey -in` it asks for the passphrase)";
 
 /// Renders README.md.
 pub fn render(
@@ -37,7 +42,7 @@ pub fn render(
         "## What is here\n\n\
          | path | what | goes to |\n|---|---|---|\n\
          | `ca.crt` | the CA certificate (valid until {ca_end}, SHA-256 `{fp}`) | every member and client |\n\
-         | `{CA_KEY_DIR}/ca.key` | the CA private key | **nowhere**: keep it offline; it mints certificates the cluster trusts |\n",
+         | `{cluster}-ca.key` (**not in this zip**: saved as its own file) | {CA_KEY_PLAIN} | **nowhere**: keep it offline; it mints certificates the cluster trusts |\n",
         ca_end = day(&ca.info.not_after),
         fp = ca.sha256_fingerprint,
     ));
@@ -45,7 +50,8 @@ pub fn render(
         s.push_str(&format!(
             "| `members/{n}/pki/` | `{ca}`, `{sc}`/`{sk}` (clients), `{pc}`/`{pk}` (peers) | `{d}` on {n} |\n\
              | `members/{n}/etcd.env` | every etcd setting of {n} | `{env}` on {n} |\n\
-             | `members/{n}/etcd.service.d/10-etcd-pki.conf` | systemd drop-in loading it | `{dropin}` on {n} |\n",
+             | `members/{n}/etcd.service.d/10-etcd-pki.conf` | systemd drop-in loading it | `{dropin}` on {n} |\n\
+             | `members/{n}/` (all of it) | {n}'s keys and files, `install.sh`, `verify.sh` | {n} only |\n",
             n = m.name,
             ca = files::CA_CERT,
             sc = files::SERVER_CERT,
@@ -66,7 +72,8 @@ pub fn render(
     }
     if spec.migration.is_some() {
         s.push_str(
-            "| `migrate/` | the runbook from plain HTTP to TLS, its step scripts and each member's settings per step | the unpacked bundle on every member |\n",
+            "| `migrate/README.md` | the runbook from plain HTTP to TLS | whoever runs the migration |\n\
+             | `members/<name>/migrate/` | that member's step scripts and settings per step | inside `members/<name>/`, on that member only |\n",
         );
     }
     s.push_str("\n## Members\n\n| member | peer URL | client URLs | certificate names |\n|---|---|---|---|\n");
@@ -89,7 +96,7 @@ pub fn render(
              The members now listen on `http://<ip>:{cc}` (clients) and `http://<ip>:{cp}` (peers). \
              Do not install the files below over them in one go: `migrate/README.md` moves the \
              running cluster to the TLS settings of this bundle one member at a time, without \
-             downtime, with a script per step (`migrate/1-certs.sh` … `migrate/6-remove-plain.sh`) \
+             downtime, with a script per step (`members/<name>/migrate/1-certs.sh` … `6-remove-plain.sh`) \
              that checks the previous step took effect and says what comes next. The member \
              folders below describe where the cluster ends up.\n\n",
             cc = m.current_client_port,
@@ -159,25 +166,33 @@ fn install_steps(s: &mut String, spec: &ClusterSpec, members: &[MemberPlan]) {
     }
     s.push_str(&format!(
         "## Install, member by member\n\n\
-         Copy the bundle (without the CA key folder) to each member and run, as root, that \
-         member's script — here `{first}`:\n\n\
+         Each member gets **its own folder and nothing else**: `members/<name>/` holds that \
+         member's keys, `ca.crt`, env files, drop-in, config, `install.sh` and `verify.sh`, and \
+         no other machine's key. Copy that folder to that member — here `{first}` — and run its \
+         script there as root:\n\n\
          ```sh\n\
-         bash members/{first}/install.sh\n\
+         scp -r members/{first} root@{scp_host}:etcd-pki-{first}\n\
+         ssh root@{first_ip} 'cd etcd-pki-{first} && bash install.sh'\n\
          ```\n\n\
          It refuses to run on a machine that has none of the member's addresses (run it on \
-         the member it names, or add `--force`), copies `members/{first}/pki/*` to `{d}` (keys \
-         0600, folder 0700, owner `etcd`), creates `{data}`, writes the env file of this \
+         the member it names, or add `--force`), and refuses (exit 3) a symbolic link or a \
+         folder owned by anyone but root on the way to `{d}` or `{data}`. It puts `pki/*` in \
+         `{d}` (folder `root:etcd` 0750, certificates 0644, keys 0640: etcd reads them and can \
+         change none), creates `{data}` (etcd's, 0700), writes the env file of this \
          distribution — Debian/Ubuntu `/etc/default/etcd` from `debian/etcd`, RHEL/Fedora \
          `/etc/etcd/etcd.conf` from `rhel/etcd.conf`, else `{env}` from `etcd.env` — and the \
-         drop-in `{dropin}`, keeps a backup of any file it replaces, and reloads systemd. \
-         `--dry-run` shows what it would do; running it again changes nothing.\n\n\
-         By hand instead:\n\n\
+         drop-in `{dropin}`, each through a temporary file renamed into place (a planted link \
+         is replaced, never followed), moves any file it replaces to \
+         `/var/backups/etcd-pki/<time>/` (root only), and reloads systemd. `--dry-run` shows \
+         what it would do; running it again changes nothing.\n\n\
+         By hand instead, in the member's folder:\n\n\
          ```sh\n\
-         install -d -m 0700 -o etcd -g etcd {d} {data}\n\
-         install -m 0644 -o etcd -g etcd members/{first}/pki/*.crt {d}/\n\
-         install -m 0600 -o etcd -g etcd members/{first}/pki/*.key {d}/\n\
-         install -D -m 0644 members/{first}/debian/etcd /etc/default/etcd     # RHEL: rhel/etcd.conf to /etc/etcd/etcd.conf\n\
-         install -D -m 0644 members/{first}/etcd.service.d/10-etcd-pki.conf {dropin}\n\
+         install -d -m 0750 -o root -g etcd {d}\n\
+         install -d -m 0700 -o etcd -g etcd {data}\n\
+         install -m 0644 -o root -g etcd pki/*.crt {d}/\n\
+         install -m 0640 -o root -g etcd pki/*.key {d}/\n\
+         install -D -m 0644 debian/etcd /etc/default/etcd     # RHEL: rhel/etcd.conf to /etc/etcd/etcd.conf\n\
+         install -D -m 0644 etcd.service.d/10-etcd-pki.conf {dropin}\n\
          systemctl daemon-reload\n\
          ```\n\n\
          Other ways to start the same member, with the same settings: `etcd --config-file \
@@ -189,12 +204,26 @@ fn install_steps(s: &mut String, spec: &ClusterSpec, members: &[MemberPlan]) {
          ## Start\n\n\
          Start all members within a minute or so of each other (each waits for the others to \
          form the cluster): `systemctl enable --now etcd` on each. After the first start, \
-         `ETCD_INITIAL_CLUSTER*` are ignored; leave them. Then, on each member, \
-         `bash members/<name>/verify.sh --client clients/<admin>` checks the installed files \
-         with openssl and asks etcd for the member's health.\n\n",
+         `ETCD_INITIAL_CLUSTER*` are ignored; leave them. Then, on each member, in its folder, \
+         `bash verify.sh --health` checks the installed files with openssl and asks etcd for \
+         the member's health (with the member's own certificate).\n\n\
+         Clients: copy `clients/<name>/` to the machine that runs that client, and only there.\n\n",
         env = dropin::ENV_INSTALL_PATH,
         dropin = dropin::INSTALL_PATH,
         yaml = super::yaml::INSTALL_PATH,
+        first_ip = members
+            .first()
+            .and_then(|m| m.ips.first())
+            .map(|ip| ip.to_string())
+            .unwrap_or_default(),
+        scp_host = members
+            .first()
+            .and_then(|m| m.ips.first())
+            .map(|ip| match ip {
+                std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+                v4 => v4.to_string(),
+            })
+            .unwrap_or_default(),
     ));
     check_steps(s, spec);
 }

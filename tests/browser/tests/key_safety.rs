@@ -149,6 +149,13 @@ fn ca_key_is_a_separate_download_encrypted_with_a_passphrase_typed_twice() {
             .any(|f| f.contains("ca.key") || f.contains("CA-PRIVATE-KEY")),
         "the zip holds a CA key: {listed:?}"
     );
+    // Every key in it sits in the folder of the one machine that uses it.
+    for f in listed.iter().filter(|f| f.ends_with(".key")) {
+        assert!(
+            f.starts_with("members/") || f.starts_with("clients/"),
+            "a key outside a machine's folder: {f}"
+        );
+    }
     let (_, ca_pub) = openssl(&out.0, &["x509", "-in", "ca.crt", "-noout", "-pubkey"]);
     for f in listed.iter().filter(|f| f.ends_with(".key")) {
         let (ok, key_pub) = openssl(&out.0, &["pkey", "-in", f, "-pubout"]);

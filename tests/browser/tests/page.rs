@@ -423,9 +423,9 @@ fn migration_section_adds_the_runbook() {
     );
     for path in [
         "migrate/README.md",
-        "migrate/2-listeners.sh",
-        "migrate/3-peer-urls.sh",
-        "migrate/etcd1/step2.env",
+        "members/etcd1/migrate/2-listeners.sh",
+        "members/etcd2/migrate/3-peer-urls.sh",
+        "members/etcd1/migrate/step2.env",
     ] {
         assert_eq!(
             b.eval(&format!(
@@ -435,7 +435,7 @@ fn migration_section_adds_the_runbook() {
             "{path} is not in the file list"
         );
     }
-    b.click("[data-testid=file-entry][data-path=\"migrate/etcd1/step2.env\"]");
+    b.click("[data-testid=file-entry][data-path=\"members/etcd1/migrate/step2.env\"]");
     b.wait_for(
         "document.querySelector('#file-view')",
         SECS,

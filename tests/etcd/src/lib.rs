@@ -98,18 +98,20 @@ pub fn must(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Writes `spec_json`, runs `etcd-pki generate`, unzips the bundle into `dir/bundle` with
-/// `unzip` (as a user would) and returns that folder.
+/// Writes `spec_json`, runs `etcd-pki generate` (CA key unencrypted, in `dir/ca.key`), unzips
+/// the bundle into `dir/bundle` with `unzip` (as a user would) and returns that folder.
 pub fn generate_bundle(spec_json: &str, dir: &Path) -> PathBuf {
     let spec = dir.join("spec.json");
     std::fs::write(&spec, spec_json).expect("write spec");
     let zip = dir.join("bundle.zip");
     must(
         Command::new(etcd_pki_bin())
-            .args(["generate", "--force", "--spec"])
+            .args(["generate", "--force", "--no-ca-passphrase", "--spec"])
             .arg(&spec)
             .arg("--out")
-            .arg(&zip),
+            .arg(&zip)
+            .arg("--ca-key-out")
+            .arg(dir.join("ca.key")),
     );
     let out = dir.join("bundle");
     must(

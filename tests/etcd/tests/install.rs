@@ -1,9 +1,11 @@
 //! `install.sh`, `verify.sh` and `check-expiry.sh` run for real: install.sh refuses a machine
 //! without the member's address, and on a "machine" with it (a network namespace holding the
 //! address) lays out the files under a scratch root with the right modes and the env file of
-//! the distribution, twice without change; verify.sh passes, then names a swapped key.
+//! the distribution, twice without change; verify.sh passes, then names a swapped key. Then
+//! the etcd user's attacks on a root install.sh: links planted in cert_dir, cert_dir or
+//! data_dir replaced by a link, a parent owned by etcd — nothing outside cert_dir changes.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
 
@@ -118,13 +120,24 @@ fn install_refuses_a_foreign_host_and_lays_out_files_on_the_member() {
     let (code, out) = ns.bash(&deb, &install, &[]);
     assert_eq!(code, 0, "{out}");
     let pki = deb.join("etc/etcd/pki");
-    assert_eq!(mode(&pki), 0o700);
+    let (etcd_uid, etcd_gid) = etcd_ids();
+    // etcd reads its files and can change none of them: root:etcd, keys 0640, folder 0750.
+    assert_eq!(owner(&pki), (0, etcd_gid));
+    assert_eq!(mode(&pki), 0o750);
+    assert_eq!(owner(&deb.join("var/lib/etcd")), (etcd_uid, etcd_gid));
     assert_eq!(mode(&deb.join("var/lib/etcd")), 0o700);
+    assert_eq!(
+        mode(&deb.join("etc/etcd")),
+        0o755,
+        "a parent etcd cannot traverse"
+    );
     for f in ["server.key", "peer.key"] {
-        assert_eq!(mode(&pki.join(f)), 0o600, "{f}");
+        assert_eq!(mode(&pki.join(f)), 0o640, "{f}");
+        assert_eq!(owner(&pki.join(f)), (0, etcd_gid), "{f}");
     }
     for f in ["ca.crt", "server.crt", "peer.crt"] {
         assert_eq!(mode(&pki.join(f)), 0o644, "{f}");
+        assert_eq!(owner(&pki.join(f)), (0, etcd_gid), "{f}");
     }
     assert_eq!(
         std::fs::read(deb.join("etc/default/etcd")).unwrap(),
@@ -186,14 +199,207 @@ fn install_refuses_a_foreign_host_and_lays_out_files_on_the_member() {
         out.contains("FAIL") && out.contains("server.key does not belong to"),
         "{out}"
     );
-    // install.sh puts the right key back, keeping the wrong one aside.
+    // install.sh puts the right key back, moving the wrong one to a root-only backup folder:
+    // no old key is left in cert_dir.
     let (code, out) = ns.bash(&deb, &install, &[]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("kept the previous /etc/etcd/pki/server.key as"),
+        out.contains("moved the previous /etc/etcd/pki/server.key to /var/backups/etcd-pki/"),
         "{out}"
     );
     assert_eq!(ns.bash(&deb, &verify, &[]).0, 0);
+    let mut in_pki: Vec<String> = std::fs::read_dir(&pki)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    in_pki.sort();
+    assert_eq!(
+        in_pki,
+        ["ca.crt", "peer.crt", "peer.key", "server.crt", "server.key"]
+    );
+    let backups = files_under(&deb.join("var/backups/etcd-pki"));
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let stamp_dir = Path::new(&backups[0]).parent().unwrap();
+    assert_eq!(mode(stamp_dir), 0o700);
+    assert_eq!(owner(stamp_dir), (0, 0));
+}
+
+fn etcd_ids() -> (u32, u32) {
+    let id = |flag: &str| -> u32 {
+        let o = run(Command::new("id").args([flag, "etcd"]));
+        assert!(
+            o.status.success(),
+            "no user etcd (Debian's etcd-server creates it)"
+        );
+        String::from_utf8_lossy(&o.stdout).trim().parse().unwrap()
+    };
+    (id("-u"), id("-g"))
+}
+
+fn owner(p: &Path) -> (u32, u32) {
+    let m = std::fs::symlink_metadata(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    (m.uid(), m.gid())
+}
+
+/// Owner, mode and contents of a file, to show that it did not change.
+fn snapshot(p: &Path) -> (u32, u32, u32, Vec<u8>) {
+    let m = std::fs::symlink_metadata(p).unwrap();
+    (m.uid(), m.gid(), m.mode(), std::fs::read(p).unwrap())
+}
+
+/// Runs a shell command as the etcd user, as an attacker who got its rights would.
+fn as_etcd(cmd: &str) {
+    let o = run(Command::new("setpriv").args([
+        "--reuid=etcd",
+        "--regid=etcd",
+        "--clear-groups",
+        "sh",
+        "-c",
+        cmd,
+    ]));
+    assert!(
+        o.status.success(),
+        "as etcd: {cmd}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+#[test]
+fn install_cannot_be_turned_against_the_host() {
+    let tmp = TempDir::new("install-links");
+    let b = generate_bundle(&spec(), tmp.path());
+    let install = b.join("members/etcd1/install.sh");
+    let ns = Ns::new();
+    let host = tmp.path().join("host");
+    std::fs::create_dir_all(host.join("etc")).unwrap();
+    std::fs::write(host.join("etc/os-release"), "ID=debian\n").unwrap();
+    // Stand-ins for /etc/shadow and another root-only file, outside cert_dir.
+    let shadow = host.join("etc/shadow");
+    std::fs::write(&shadow, "root:$6$secret:19000:0:99999:7:::\n").unwrap();
+    std::fs::set_permissions(&shadow, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let passwd = host.join("etc/passwd");
+    std::fs::write(&passwd, "root:x:0:0:root:/root:/bin/bash\n").unwrap();
+    let before = (snapshot(&shadow), snapshot(&passwd));
+    let (code, out) = ns.bash(&host, &install, &[]);
+    assert_eq!(code, 0, "{out}");
+    let pki = host.join("etc/etcd/pki");
+    let (_, etcd_gid) = etcd_ids();
+
+    // 1. An earlier install.sh left cert_dir owned by etcd (0700); whoever runs as etcd plants
+    // links to root's files where install.sh will write, and a dangling one.
+    let o = run(Command::new("chown").arg("etcd:etcd").arg(&pki));
+    assert!(o.status.success());
+    std::fs::set_permissions(&pki, std::fs::Permissions::from_mode(0o700)).unwrap();
+    as_etcd(&format!(
+        "cd '{}' && rm -f server.key peer.crt && ln -s '{}' server.key && ln -s '{}' peer.crt",
+        pki.display(),
+        shadow.display(),
+        passwd.display()
+    ));
+    assert!(
+        std::fs::symlink_metadata(pki.join("server.key"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let (code, out) = ns.bash(&host, &install, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("/etc/etcd/pki/server.key was a symbolic link")
+            && out.contains("replacing the link, not what it points to"),
+        "{out}"
+    );
+    assert_eq!(
+        (snapshot(&shadow), snapshot(&passwd)),
+        before,
+        "a file outside cert_dir changed"
+    );
+    for (f, mode_want) in [("server.key", 0o640), ("peer.crt", 0o644)] {
+        let p = pki.join(f);
+        assert!(
+            std::fs::symlink_metadata(&p).unwrap().file_type().is_file(),
+            "{f}"
+        );
+        assert_eq!(mode(&p), mode_want, "{f}");
+        assert_eq!(owner(&p), (0, etcd_gid), "{f}");
+        let src = if f.ends_with(".key") {
+            "server.key"
+        } else {
+            "peer.crt"
+        };
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            std::fs::read(b.join("members/etcd1/pki").join(src)).unwrap()
+        );
+    }
+    // cert_dir is root's again: etcd can no longer plant anything there.
+    assert_eq!(owner(&pki), (0, etcd_gid));
+    assert_eq!(mode(&pki), 0o750);
+    let o = run(Command::new("setpriv")
+        .args(["--reuid=etcd", "--regid=etcd", "--clear-groups", "ln", "-s"])
+        .arg(&shadow)
+        .arg(pki.join("x.key")));
+    assert!(!o.status.success(), "etcd could write into cert_dir");
+
+    // 2. cert_dir itself replaced by a link (to a folder holding a root file): refused, exit 3,
+    // the link and its target untouched.
+    let elsewhere = host.join("root-only");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::write(elsewhere.join("server.key"), "root's own file").unwrap();
+    std::fs::rename(&pki, host.join("etc/etcd/pki.real")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &pki).unwrap();
+    let target_before = (
+        snapshot(&elsewhere.join("server.key")),
+        mode(&elsewhere),
+        owner(&elsewhere),
+    );
+    let (code, out) = ns.bash(&host, &install, &[]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains("REFUSED") && out.contains("etc/etcd/pki is a symbolic link"),
+        "{out}"
+    );
+    assert_eq!(
+        (
+            snapshot(&elsewhere.join("server.key")),
+            mode(&elsewhere),
+            owner(&elsewhere)
+        ),
+        target_before
+    );
+    assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 1);
+    std::fs::remove_file(&pki).unwrap();
+    std::fs::rename(host.join("etc/etcd/pki.real"), &pki).unwrap();
+
+    // 3. data_dir a link: refused. 4. A parent owned by etcd: refused.
+    let data = host.join("var/lib/etcd");
+    std::fs::rename(&data, host.join("var/lib/etcd.real")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &data).unwrap();
+    let (code, out) = ns.bash(&host, &install, &[]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("var/lib/etcd is a symbolic link"), "{out}");
+    std::fs::remove_file(&data).unwrap();
+    std::fs::rename(host.join("var/lib/etcd.real"), &data).unwrap();
+    assert!(
+        run(Command::new("chown").arg("etcd").arg(host.join("etc/etcd")))
+            .status
+            .success()
+    );
+    let (code, out) = ns.bash(&host, &install, &[]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("etc/etcd is owned by etcd, not root"), "{out}");
+    assert!(
+        run(Command::new("chown").arg("root").arg(host.join("etc/etcd")))
+            .status
+            .success()
+    );
+    assert_eq!(ns.bash(&host, &install, &[]).0, 0);
+    assert_eq!(
+        (snapshot(&shadow), snapshot(&passwd)),
+        before,
+        "a file outside cert_dir changed"
+    );
 }
 
 #[test]

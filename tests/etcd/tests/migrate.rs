@@ -1,8 +1,9 @@
 //! The plain-HTTP-to-TLS runbook on a live cluster: a 3-member etcd 3.4 cluster on plain HTTP,
 //! each member in its own network namespace, run by a small supervisor that restarts etcd from
 //! its env file (standing in for systemd); a writer putting a key every 50 ms through member 1's
-//! loopback client listener; the generated `migrate/` steps run in order, adapted only by path
-//! prefixes and the restart command. At the end: TLS peer and client URLs, certificates
+//! loopback client listener; each member's generated `migrate/` steps run in order from a copy
+//! of that member's folder alone (`members/<name>/`, no other machine's key), adapted only by
+//! path prefixes and the restart command. At the end: TLS peer and client URLs, certificates
 //! required, every key readable, and the writer only failed while member 1 itself restarted.
 
 use std::path::Path;
@@ -86,7 +87,12 @@ fn step(
             r = root.display()
         ))
         .arg("bash")
-        .arg(bundle.join("migrate").join(script))
+        .arg(
+            bundle
+                .join(format!("member{member}"))
+                .join("migrate")
+                .join(script),
+        )
         .args(args));
     code_and_output(&o)
 }
@@ -127,6 +133,24 @@ fn migrate(version: &str, subnet: u8) {
         "migration": {"current_client_port": 2379, "current_peer_port": 2380, "client_cert_auth": true},
     });
     let bundle = generate_bundle(&spec.to_string(), t);
+    // Each member gets a copy of its own folder and nothing else, as the README says.
+    for i in 1..=3 {
+        must(
+            Command::new("cp")
+                .arg("-r")
+                .arg(bundle.join(format!("members/etcd{i}")))
+                .arg(t.join(format!("member{i}"))),
+        );
+        let keys = run(Command::new("grep")
+            .args(["-rl", "PRIVATE KEY", "."])
+            .current_dir(t.join(format!("member{i}"))));
+        let mut keys: Vec<String> = String::from_utf8_lossy(&keys.stdout)
+            .lines()
+            .map(String::from)
+            .collect();
+        keys.sort();
+        assert_eq!(keys, ["./pki/peer.key", "./pki/server.key"], "member{i}");
+    }
     let net = TestNet::new(subnet, 3);
     let initial_cluster = (1..=3)
         .map(|i| format!("etcd{i}=http://{}:2380", ip(subnet, i)))
@@ -212,7 +236,7 @@ fn migrate(version: &str, subnet: u8) {
 
     // A step on member i, and a step on every member in turn, which must succeed.
     let on = |i: usize, script: &str, args: &[&str]| {
-        step(path, &net, i, &bundle, &members.roots[i - 1], script, args)
+        step(path, &net, i, t, &members.roots[i - 1], script, args)
     };
     let every = |script: &str, extra: &[&str]| {
         for i in 1..=3 {
@@ -228,6 +252,10 @@ fn migrate(version: &str, subnet: u8) {
     let (code, out) = on(1, "2-listeners.sh", &["etcd1"]);
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("run step 1 first"), "{out}");
+    // A member's folder runs only that member's steps.
+    let (code, out) = on(1, "1-certs.sh", &["etcd2"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("this is member etcd1's folder"), "{out}");
 
     let started = Instant::now();
     every("1-certs.sh", &[]);

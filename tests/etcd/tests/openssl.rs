@@ -45,10 +45,8 @@ fn check(alg: &str) {
     }
     // Every key loads and belongs to its certificate.
     let pairs = [
-        (
-            "CA-PRIVATE-KEY-keep-offline-never-copy-to-members/ca.key",
-            "ca.crt",
-        ),
+        // The CA key is not in the bundle: generate_bundle saved it beside, as the CLI does.
+        ("../ca.key", "ca.crt"),
         (
             "members/etcd1/pki/server.key",
             "members/etcd1/pki/server.crt",
@@ -154,15 +152,28 @@ fn check(alg: &str) {
         "{alg}: {bc}"
     );
     assert!(bc.contains("Certificate Sign, CRL Sign"), "{alg}: {bc}");
-    // Modes after unzip: scripts executable, the rest 0644, the CA key's folder 0700.
+    // Modes after unzip: scripts executable, the rest 0644; no CA key anywhere in the zip.
     let mode = |p: &str| std::fs::metadata(b.join(p)).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode("clients/etcdctl/etcdctl-env.sh"), 0o755);
     assert_eq!(mode("members/etcd1/etcd.env"), 0o644);
     assert_eq!(mode("ca.crt"), 0o644);
-    assert_eq!(
-        mode("CA-PRIVATE-KEY-keep-offline-never-copy-to-members"),
-        0o700
-    );
+    let keys = run(Command::new("grep")
+        .args(["-rl", "PRIVATE KEY", "."])
+        .current_dir(&b));
+    let ca_key = std::fs::read_to_string(b.join("../ca.key")).unwrap();
+    for f in String::from_utf8_lossy(&keys.stdout).lines() {
+        assert!(
+            !std::fs::read_to_string(b.join(f))
+                .unwrap()
+                .contains(ca_key.trim()),
+            "{alg}: {f} holds the CA key"
+        );
+        assert!(
+            f.starts_with("./members/") || f.starts_with("./clients/"),
+            "{alg}: key outside a machine's folder: {f}"
+        );
+    }
+    assert_eq!(mode("../ca.key"), 0o600);
     // The manifest lists every file with its mode.
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(b.join("manifest.json")).unwrap()).unwrap();
@@ -264,18 +275,35 @@ fn ca_key_passphrase_encrypts_only_the_ca_key() {
     let tmp = TempDir::new("passphrase");
     let pass = tmp.path().join("pass");
     std::fs::write(&pass, "correct horse battery staple\n").unwrap();
+    let spec_file = tmp.path().join("spec.json");
+    std::fs::write(&spec_file, spec("ecdsa-p256")).unwrap();
     let zip = tmp.path().join("b.zip");
-    must(
+    let out = must(
         Command::new(etcd_pki_bin())
-            .args(["demo", "--out"])
+            .args(["generate", "--spec"])
+            .arg(&spec_file)
+            .arg("--out")
             .arg(&zip)
             .arg("--ca-passphrase-file")
             .arg(&pass),
     );
+    // Default place: beside the zip, named after the cluster.
+    let key_path = tmp.path().join("ossl-ca.key");
+    assert!(
+        out.contains(&format!(
+            "Wrote the CA key to {}, encrypted",
+            key_path.display()
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let b = tmp.path().join("b");
     must(Command::new("unzip").arg("-q").arg(&zip).arg("-d").arg(&b));
-    let key = "CA-PRIVATE-KEY-keep-offline-never-copy-to-members/ca.key";
-    let text = std::fs::read_to_string(b.join(key)).unwrap();
+    let key = "../ossl-ca.key";
+    let text = std::fs::read_to_string(&key_path).unwrap();
     assert!(
         text.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"),
         "{text}"
@@ -309,14 +337,137 @@ fn ca_key_passphrase_encrypts_only_the_ca_key() {
             .unwrap()
             .contains("encrypted with your passphrase")
     );
-    // A short passphrase is refused, naming the rule, and nothing is written.
-    std::fs::write(&pass, "short\n").unwrap();
+    // An existing CA key file is never replaced without --force.
+    let again = run(Command::new(etcd_pki_bin())
+        .args(["generate", "--spec"])
+        .arg(&spec_file)
+        .arg("--out")
+        .arg(tmp.path().join("other.zip"))
+        .arg("--ca-passphrase-file")
+        .arg(&pass));
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("ossl-ca.key already exists"));
+    assert_eq!(std::fs::read_to_string(&key_path).unwrap(), text);
+    assert!(!tmp.path().join("other.zip").exists());
+    // A short passphrase (11 characters) is refused, naming the rule, and nothing is written.
+    std::fs::write(&pass, "eleven char\n").unwrap();
     let out = run(Command::new(etcd_pki_bin())
-        .args(["demo", "--out"])
+        .args(["generate", "--spec"])
+        .arg(&spec_file)
+        .arg("--out")
         .arg(tmp.path().join("c.zip"))
+        .arg("--ca-key-out")
+        .arg(tmp.path().join("c.key"))
         .arg("--ca-passphrase-file")
         .arg(&pass));
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("use at least 8"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use at least 12"));
     assert!(!tmp.path().join("c.zip").exists());
+    assert!(!tmp.path().join("c.key").exists());
+}
+
+/// No terminal, no passphrase file, no --no-ca-passphrase: exit 2 naming both ways, nothing
+/// written. With --no-ca-passphrase the key is written plain and the output says so.
+#[test]
+fn an_unencrypted_ca_key_is_an_explicit_choice() {
+    let tmp = TempDir::new("no-passphrase");
+    let spec_file = tmp.path().join("spec.json");
+    std::fs::write(&spec_file, spec("ecdsa-p256")).unwrap();
+    let zip = tmp.path().join("b.zip");
+    let gen_cmd = |extra: &[&str]| {
+        run(Command::new(etcd_pki_bin())
+            .args(["generate", "--spec"])
+            .arg(&spec_file)
+            .arg("--out")
+            .arg(&zip)
+            .args(extra)
+            .stdin(std::process::Stdio::null()))
+    };
+    let out = gen_cmd(&[]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--ca-passphrase-file") && err.contains("--no-ca-passphrase"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "something was written"
+    );
+    let out = gen_cmd(&["--no-ca-passphrase"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("UNENCRYPTED"), "{text}");
+    assert!(
+        std::fs::read_to_string(tmp.path().join("ossl-ca.key"))
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
+    // The demo keeps its one-command path and writes no CA key at all.
+    let demo = tmp.path().join("demo.zip");
+    let out = must(
+        Command::new(etcd_pki_bin())
+            .args(["demo", "--out"])
+            .arg(&demo)
+            .stdin(std::process::Stdio::null()),
+    );
+    assert!(out.contains("CA key was not saved"), "{out}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 4);
+}
+
+/// A file that appears at --out while the bundle is being generated (RSA-4096 takes seconds)
+/// is kept: the CLI links its temp file to the name, which fails on an existing one, instead
+/// of renaming over it. Its CA key, written first, is taken back, and no temp file is left.
+#[test]
+fn a_file_appearing_during_generation_is_kept() {
+    let tmp = TempDir::new("race");
+    let spec_file = tmp.path().join("spec.json");
+    std::fs::write(&spec_file, spec("rsa-4096")).unwrap();
+    let zip = tmp.path().join("b.zip");
+    let key = tmp.path().join("b.key");
+    for target in [&zip, &key] {
+        let child = Command::new(etcd_pki_bin())
+            .args(["generate", "--no-ca-passphrase", "--spec"])
+            .arg(&spec_file)
+            .arg("--out")
+            .arg(&zip)
+            .arg("--ca-key-out")
+            .arg(&key)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(
+            !zip.exists() && !key.exists(),
+            "generation finished too early"
+        );
+        std::fs::write(target, b"precious").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {err}", target.display());
+        assert!(err.contains("appeared while generating"), "{err}");
+        assert_eq!(std::fs::read(target).unwrap(), b"precious");
+        let mut left: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let name = target.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(left, vec![name, "spec.json".into()]);
+        std::fs::remove_file(target).unwrap();
+    }
+    // With --force the same run replaces it.
+    std::fs::write(&zip, b"old").unwrap();
+    must(
+        Command::new(etcd_pki_bin())
+            .args(["generate", "--force", "--no-ca-passphrase", "--spec"])
+            .arg(&spec_file)
+            .arg("--out")
+            .arg(&zip)
+            .arg("--ca-key-out")
+            .arg(&key),
+    );
+    assert_ne!(std::fs::read(&zip).unwrap(), b"old");
 }

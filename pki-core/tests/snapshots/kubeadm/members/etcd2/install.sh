@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs etcd member etcd2 of cluster kube on this machine (etcd-pki). As root:
-#   bash members/etcd2/install.sh [--force] [--dry-run]
-# Copies its certificates and keys to /etc/kubernetes/pki/etcd (keys 0600, folder 0700, owner etcd when
-# that user exists), writes the env file for this distribution and the systemd drop-in, and
-# reloads systemd. Refuses a machine that has none of 10.0.0.2 unless --force.
-# Safe to run again. ETCD_PKI_ROOT=/some/dir installs under that folder instead of /.
+#   bash install.sh [--force] [--dry-run]          (from members/etcd2/, copied to etcd2)
+# Puts its certificates and keys in /etc/kubernetes/pki/etcd (folder root:etcd 0750, certificates 0644, keys
+# 0640), writes the env file for this distribution and the systemd drop-in, and reloads
+# systemd. Refuses a machine that has none of 10.0.0.2 unless --force, and refuses symbolic links
+# or folders owned by others on the way. Safe to run again; replaced files are kept in
+# /var/backups/etcd-pki/. ETCD_PKI_ROOT=/some/dir installs under that folder instead of /.
 set -euo pipefail
+umask 022
 here=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 root=${ETCD_PKI_ROOT:-}
 root=${root%/}
@@ -15,7 +17,7 @@ for a in "$@"; do
   case "$a" in
     --force) force=1 ;;
     --dry-run) dry=1 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "install: unknown option $a (use --force or --dry-run)" >&2; exit 2 ;;
   esac
 done
@@ -26,6 +28,7 @@ if [ -n "" ]; then
   echo "install: this bundle's paths are relative ($cert_dir, $data_dir): it is a one-machine demo; use demo/run.sh" >&2
   exit 2
 fi
+refuse() { echo "install: REFUSED: $*" >&2; exit 3; }
 
 # Is this member etcd2? One of its addresses must be on this machine.
 have=$( { ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; hostname -I 2>/dev/null | tr ' ' '\n'; } | sed '/^$/d' | sort -u)
@@ -36,7 +39,7 @@ done
 if [ -z "$match" ]; then
   if [ -z "$force" ]; then
     echo "install: this machine has none of member etcd2's addresses ($member_ips)." >&2
-    echo "install: its addresses are: $(echo $have)" >&2
+    echo "install: its addresses are: ${have//$'\n'/ }" >&2
     echo "install: run this on etcd2 (another member's folder is members/<name>/), or add --force." >&2
     exit 3
   fi
@@ -44,40 +47,92 @@ if [ -z "$match" ]; then
 fi
 
 run() { if [ -n "$dry" ]; then echo "install: would run: $*"; else "$@"; fi; }
-owner=""
-if id -u etcd >/dev/null 2>&1; then owner=etcd; else echo "install: no user etcd here; files stay owned by $(id -un) (etcd's package creates the user)"; fi
-chowned() { if [ -n "$owner" ]; then run chown "$owner:$owner" "$1"; fi; }
+etcd_uid=""
+group=root
+if id -u etcd >/dev/null 2>&1; then
+  etcd_uid=$(id -u etcd)
+  group=$(id -gn etcd)
+else
+  echo "install: no user etcd here; files are root's (etcd's package creates the user)"
+fi
 
-# place SRC DEST MODE [OWNED]: copy unless identical, keep a backup of a different file.
-place() {
-  local src="$here/$1" dest="$root$2" mode=$3 owned=${4:-}
-  if [ -f "$dest" ] && cmp -s "$src" "$dest"; then
-    run chmod "$mode" "$dest"
-    if [ -n "$owned" ]; then chowned "$dest"; fi
-    echo "install: $2 already in place"
-    return
-  fi
-  if [ -f "$dest" ]; then
-    local backup
-    backup="$dest.etcd-pki-backup-$(date +%Y%m%d%H%M%S)"
-    run cp -p "$dest" "$backup"
-    echo "install: kept the previous $2 as ${backup#"$root"}"
-  fi
-  run install -D -m "$mode" "$src" "$dest"
-  if [ -n "$owned" ]; then chowned "$dest"; fi
-  echo "install: wrote $2 (mode $mode)"
+# safe_dir DIR [UID]: every existing folder from / down to DIR is a real folder (no symbolic
+# link), owned by root (DIR itself may be owned by UID) and not writable by anyone else.
+safe_dir() {
+  local dir=$1 also=${2:-} cur="" part owner perm gid
+  local -a parts
+  IFS=/ read -ra parts <<< "${dir#/}"
+  for part in "${parts[@]}"; do
+    [ -n "$part" ] || continue
+    cur="$cur/$part"
+    if [ -L "$cur" ]; then refuse "$cur is a symbolic link (to $(readlink "$cur")); install.sh does not follow links on the way to ${dir#"$root"}: replace it with a folder"; fi
+    [ -e "$cur" ] || return 0
+    [ -d "$cur" ] || refuse "$cur is not a folder"
+    read -r owner gid perm <<< "$(stat -c '%u %g %a' "$cur")"
+    if [ "$owner" != 0 ] && { [ "$cur" != "$dir" ] || [ -z "$also" ] || [ "$owner" != "$also" ]; }; then
+      refuse "$cur is owned by $(stat -c %U "$cur"), not root: whoever owns it could swap what install.sh writes; chown root $cur or choose another path"
+    fi
+    perm=$((8#$perm))
+    if (( perm & 8#0002 )) && ! (( perm & 8#1000 )); then refuse "$cur is writable by anyone"; fi
+    if (( perm & 8#0020 )) && [ "$gid" != 0 ] && [ "$cur" != "$dir" ]; then refuse "$cur is writable by group $(stat -c %G "$cur")"; fi
+  done
 }
 
-for dir in "$cert_dir" "$data_dir"; do
-  if [ ! -d "$root$dir" ]; then run install -d -m 0700 "$root$dir"; echo "install: created $dir (mode 0700)"; fi
-  run chmod 0700 "$root$dir"
-  chowned "$root$dir"
-done
+stamp=$(date +%Y%m%d-%H%M%S)
+backups="$root/var/backups/etcd-pki/$stamp"
+# put SRC DEST MODE OWNER:GROUP: the file of the bundle at DEST, unless it is already there.
+put() {
+  local src="$here/$1" dest="$root$2" mode=$3 own=$4 tmp
+  local dir also=""
+  dir=$(dirname "$dest")
+  if [ "$dir" = "$root$cert_dir" ]; then also=$etcd_uid; fi
+  safe_dir "$dir" "$also"
+  if [ -L "$dest" ]; then
+    echo "install: $2 was a symbolic link (to $(readlink "$dest")); replacing the link, not what it points to"
+  elif [ -e "$dest" ] && [ ! -f "$dest" ]; then
+    refuse "$2 is not a regular file; move it away first"
+  elif [ -f "$dest" ] && cmp -s "$src" "$dest"; then
+    run chown -h "$own" "$dest"
+    run chmod "$mode" "$dest"
+    echo "install: $2 already in place"
+    return
+  elif [ -f "$dest" ]; then
+    run install -d -m 0700 -o root -g root "$backups"
+    run mv -fT "$dest" "$backups/$(basename "$dest")"
+    echo "install: moved the previous $2 to ${backups#"$root"}/"
+  fi
+  if [ ! -d "$dir" ]; then run install -d -m 0755 -o root -g root "$dir"; fi
+  tmp="$dir/.$(basename "$dest").etcd-pki-$$"
+  run install -o "${own%%:*}" -g "${own##*:}" -m "$mode" "$src" "$tmp"
+  run mv -fT "$tmp" "$dest"
+  echo "install: wrote $2 (mode $mode, $own)"
+}
+
+safe_dir "$root$(dirname "$cert_dir")"
+safe_dir "$root$cert_dir" "$etcd_uid"
+safe_dir "$root$(dirname "$data_dir")"
+safe_dir "$root$data_dir" "$etcd_uid"
+safe_dir "$root/var/backups"
+if [ ! -d "$root$cert_dir" ]; then
+  run install -d -m 0750 -o root -g "$group" "$root$cert_dir"
+  echo "install: created $cert_dir (root:$group 0750)"
+else
+  # Taken back from etcd first, so that nothing in it can change while we look.
+  run chown -h "root:$group" "$root$cert_dir"
+  run chmod 0750 "$root$cert_dir"
+fi
+if [ ! -d "$root$data_dir" ]; then
+  run install -d -m 0700 -o "${etcd_uid:-root}" -g "$group" "$root$data_dir"
+  echo "install: created $data_dir (mode 0700)"
+else
+  run chown -h "${etcd_uid:-root}:$group" "$root$data_dir"
+  run chmod 0700 "$root$data_dir"
+fi
 for f in "$here"/pki/*; do
   name=$(basename "$f")
   case "$name" in
-    *.key) place "pki/$name" "$cert_dir/$name" 0600 owned ;;
-    *) place "pki/$name" "$cert_dir/$name" 0644 owned ;;
+    *.key) put "pki/$name" "$cert_dir/$name" 0640 "root:$group" ;;
+    *) put "pki/$name" "$cert_dir/$name" 0644 "root:$group" ;;
   esac
 done
 
@@ -87,15 +142,15 @@ if [ -f "$root/etc/os-release" ]; then
   id_like=$( . "$root/etc/os-release"; echo "${ID:-} ${ID_LIKE:-}" )
 fi
 case " $id_like " in
-  *" debian "*|*" ubuntu "*) place debian/etcd /etc/default/etcd 0644 ;;
-  *" rhel "*|*" centos "*|*" fedora "*|*" rocky "*|*" almalinux "*) place rhel/etcd.conf /etc/etcd/etcd.conf 0644 ;;
-  *) place etcd.env /etc/etcd/etcd.env 0644 ;;
+  *" debian "*|*" ubuntu "*) put debian/etcd /etc/default/etcd 0644 root:root ;;
+  *" rhel "*|*" centos "*|*" fedora "*|*" rocky "*|*" almalinux "*) put rhel/etcd.conf /etc/etcd/etcd.conf 0644 root:root ;;
+  *) put etcd.env /etc/etcd/etcd.env 0644 root:root ;;
 esac
-place etcd.service.d/10-etcd-pki.conf /etc/systemd/system/etcd.service.d/10-etcd-pki.conf 0644
+put etcd.service.d/10-etcd-pki.conf /etc/systemd/system/etcd.service.d/10-etcd-pki.conf 0644 root:root
 
 if [ -z "$root" ] && [ -z "$dry" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   echo "install: systemd reloaded"
 fi
 echo "install: member etcd2 is in place. Next: run install.sh on every member, then start them"
-echo "install: within a minute of each other: systemctl enable --now etcd; then: bash members/etcd2/verify.sh"
+echo "install: within a minute of each other: systemctl enable --now etcd; then: bash verify.sh --health"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks member etcd1 of cluster etcd as installed (etcd-pki):
-#   bash members/etcd1/verify.sh [--client clients/etcdctl]
-# One line per check, ok or FAIL; exit status 1 if anything failed. With --client (a folder
-# holding ca.crt, client.crt, client.key) it also asks etcd for this member's health.
+#   bash verify.sh [--health] [--client DIR]      (from members/etcd1/ on etcd1, as root)
+# One line per check, ok or FAIL; exit status 1 if anything failed. --health also asks etcd
+# for this member's health with the member's own server certificate; --client DIR (holding
+# ca.crt, client.crt, client.key) with that client's instead.
 # ETCD_PKI_ROOT=/some/dir checks an installation under that folder.
 set -uo pipefail
 root=${ETCD_PKI_ROOT:-}
@@ -11,6 +12,7 @@ client=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --client) client=${2:-}; shift 2 ;;
+    --health) client=own; shift ;;
     *) echo "verify: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -29,8 +31,8 @@ for kind in server peer; do
   else
     bad "$key does not belong to $crt (a key from another bundle?)"
   fi
-  mode=$(stat -c %a "$key")
-  if [ "$mode" = 600 ]; then ok "$kind.key has mode 600"; else bad "$key has mode $mode; want 600 (chmod 600 $key)"; fi
+  mode=$(stat -c '%a %U' "$key")
+  if [ "$mode" = "640 root" ]; then ok "$kind.key has mode 640, owner root"; else bad "$key has mode and owner $mode; want 640 root (run install.sh again)"; fi
   end=$(openssl x509 -in "$crt" -noout -enddate | cut -d= -f2)
   left=$(( ($(date -d "$end" +%s) - $(date +%s)) / 86400 ))
   if [ "$left" -ge 30 ]; then ok "$kind.crt is valid for $left more days ($end)"; else bad "$kind.crt expires in $left days ($end): renew it"; fi
@@ -45,12 +47,14 @@ for kind in server peer; do
   done
 done
 if [ -n "$client" ]; then
+  if [ "$client" = own ]; then cacert="$d/ca.crt"; cert="$d/server.crt"; ckey="$d/server.key"
+  else cacert="$client/ca.crt"; cert="$client/client.crt"; ckey="$client/client.key"; fi
   for v in $(env | sed -n 's/^\(ETCDCTL_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
-  if "${EPKI_ETCDCTL:-etcdctl}" --endpoints=https://10.0.0.1:2379 --cacert="$client/ca.crt" --cert="$client/client.crt" \
-      --key="$client/client.key" --dial-timeout=5s --command-timeout=10s endpoint health >/dev/null 2>&1; then
+  if "${EPKI_ETCDCTL:-etcdctl}" --endpoints=https://10.0.0.1:2379 --cacert="$cacert" --cert="$cert" \
+      --key="$ckey" --dial-timeout=5s --command-timeout=10s endpoint health >/dev/null 2>&1; then
     ok "etcd at https://10.0.0.1:2379 is healthy"
   else
-    bad "etcd at https://10.0.0.1:2379 is not healthy or refuses $client (journalctl -u etcd says why)"
+    bad "etcd at https://10.0.0.1:2379 is not healthy or refuses $cert (journalctl -u etcd says why)"
   fi
 fi
 if [ "$fails" -gt 0 ]; then echo "verify: $fails check(s) failed"; exit 1; fi
