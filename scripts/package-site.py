@@ -112,7 +112,9 @@ self.addEventListener('fetch', (e) => {{
 """
 (dist / "sw.js").write_text(sw)
 
-hosted_csp = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src blob:; "
+# worker-src: blob: for the key worker, 'self' only for the service worker (sw.js); no
+# other worker script is left in dist/.
+hosted_csp = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
               "style-src 'self'; img-src 'self' data: blob:; connect-src 'none'; font-src 'none'; "
               "object-src 'none'; base-uri 'none'; form-action 'none'; manifest-src 'self'")
 index = f"""<!doctype html>

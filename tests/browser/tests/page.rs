@@ -79,13 +79,13 @@ fn add_member_fix_bad_ip_generate_and_download() {
         "[data-testid=member-row]:nth-child(5) [data-testid=member-ips]",
         "10.0.0.5, 2001:db8::5",
     );
+    // Before a real cluster's first generation: the CA key's passphrase, twice.
+    b.protect_ca_key("correct horse battery staple");
     b.wait_for(
         "!document.querySelector('#generate').disabled",
         SECS,
         "Generate to be enabled",
     );
-    // Before a real cluster's first generation: the CA key's passphrase, twice.
-    b.protect_ca_key("correct horse battery staple");
     b.click("#generate");
     b.wait_for(
         "document.querySelector('#result-summary')",
