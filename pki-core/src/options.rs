@@ -16,25 +16,40 @@ pub enum EtcdVersion {
     #[default]
     #[serde(rename = "3.5")]
     V3_5,
-    /// etcd 3.6.
+    /// etcd 3.6 (the current line since 2025: v2 store and proxy flags gone, feature gates).
     #[serde(rename = "3.6")]
     V3_6,
+    /// etcd 3.7 (every `--experimental-*` flag gone; YAML durations are integer nanoseconds).
+    #[serde(rename = "3.7")]
+    V3_7,
 }
 
 impl EtcdVersion {
-    /// `3.4`, `3.5`, `3.6`.
+    /// `3.4`, `3.5`, `3.6`, `3.7`.
     pub fn as_str(self) -> &'static str {
         match self {
             EtcdVersion::V3_4 => "3.4",
             EtcdVersion::V3_5 => "3.5",
             EtcdVersion::V3_6 => "3.6",
+            EtcdVersion::V3_7 => "3.7",
         }
     }
     /// Every version, oldest first.
-    pub const ALL: [EtcdVersion; 3] = [EtcdVersion::V3_4, EtcdVersion::V3_5, EtcdVersion::V3_6];
-    /// Whether `--tls-min-version` exists (3.6; 3.4/3.5 use Go's default, TLS 1.2+).
-    pub fn has_tls_min_version(self) -> bool {
-        self >= EtcdVersion::V3_6
+    pub const ALL: [EtcdVersion; 4] = [
+        EtcdVersion::V3_4,
+        EtcdVersion::V3_5,
+        EtcdVersion::V3_6,
+        EtcdVersion::V3_7,
+    ];
+    /// The first patch release of this line with `--tls-min-version`/`--tls-max-version`
+    /// (etcd-io/etcd#15156, backported to 3.4.25 and 3.5.8), or `None` when every release has
+    /// them. Older releases refuse to start with the flag ("flag provided but not defined").
+    pub fn tls_version_flags_since(self) -> Option<&'static str> {
+        match self {
+            EtcdVersion::V3_4 => Some("3.4.25"),
+            EtcdVersion::V3_5 => Some("3.5.8"),
+            EtcdVersion::V3_6 | EtcdVersion::V3_7 => None,
+        }
     }
     /// Whether etcdctl v2 flags (`--ca-file`, `--cert-file`) still work (3.4, 3.5).
     pub fn has_v2_api(self) -> bool {
@@ -46,6 +61,8 @@ impl EtcdVersion {
             EtcdVersion::V3_4 => "registry.k8s.io/etcd:3.4.13-0",
             EtcdVersion::V3_5 => "registry.k8s.io/etcd:3.5.16-0",
             EtcdVersion::V3_6 => "registry.k8s.io/etcd:3.6.4-0",
+            // No kubeadm release pins a 3.7 image yet; etcd's own release image, same layout.
+            EtcdVersion::V3_7 => "gcr.io/etcd-development/etcd:v3.7.2",
         }
     }
 }
@@ -87,11 +104,13 @@ impl TlsVersion {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthToken {
-    /// etcd's default: opaque tokens valid only on the member that issued them.
-    #[default]
+    /// etcd's own default: opaque tokens valid only on the member that issued them. etcd warns
+    /// at every start that they are "not cryptographically signed".
     Simple,
     /// Signed JWTs (ES256 with a key generated into the bundle, shared by every member): any
     /// member accepts them, so clients survive a leader change without re-authenticating.
+    /// Our default: etcd logs no warning for it, and it costs one extra key.
+    #[default]
     Jwt,
 }
 

@@ -80,6 +80,11 @@ pub struct ClusterSpec {
     /// client certificates. Unset: metrics only on the client URLs (certificate needed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_url: Option<String>,
+    /// `--peer-cert-allowed-cn`: members accept a peer only if its certificate's CN is a
+    /// member name, so a client certificate from the same CA cannot talk to the peer port.
+    /// etcd 3.5.15+ (a list of CNs); not 3.4 (one CN, flag only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub peer_cert_allowed_cn: bool,
     /// Set when the cluster runs today on plain HTTP: the bundle then also holds `migrate/`,
     /// a tested runbook that moves it to TLS without downtime.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -323,6 +328,7 @@ impl Default for ClusterSpec {
             cipher_suites: Vec::new(),
             auth_token: AuthToken::default(),
             metrics_url: None,
+            peer_cert_allowed_cn: false,
             migration: None,
         }
     }
@@ -336,11 +342,19 @@ impl ClusterSpec {
         if json.len() > MAX_SPEC_BYTES {
             return Err(Error::SpecTooLarge { size: json.len() });
         }
-        let spec: ClusterSpec = serde_json::from_str(json).map_err(|e| Error::SpecSyntax {
-            message: strip_position(&e.to_string()),
+        let syntax = |path: String, e: serde_json::Error| Error::SpecSyntax {
+            path: if path == "." { String::new() } else { path },
+            message: friendly(&strip_position(&e.to_string())),
             line: e.line(),
             column: e.column(),
+        };
+        let mut de = serde_json::Deserializer::from_str(json);
+        let spec: ClusterSpec = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            syntax(path, e.into_inner())
         })?;
+        // Anything after the object (a second object, stray text) is an error too.
+        de.end().map_err(|e| syntax(String::new(), e))?;
         for (field, count, max) in [
             ("nodes", spec.nodes.len(), MAX_NODES),
             ("clients", spec.clients.len(), MAX_CLIENTS),
@@ -425,6 +439,53 @@ impl ClusterSpec {
     }
 }
 
+/// serde's wording made plain: `unknown variant `x`, expected one of `a`, `b`` becomes
+/// `unknown value "x"; use one of a, b`, and Rust type names become what to write.
+fn friendly(msg: &str) -> String {
+    if let Some(rest) = msg.strip_prefix("unknown variant `")
+        && let Some((value, expected)) = rest.split_once("`, expected ")
+    {
+        let choices = expected.trim_start_matches("one of ").replace('`', "");
+        return format!("unknown value \"{value}\"; use one of {choices}");
+    }
+    let mut m = msg.to_string();
+    for (rust, plain) in [
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        ("expected a sequence", "expected a list in [ ]"),
+        (
+            "expected struct Node",
+            "expected a member object { \"name\": ..., \"ips\": [...] }",
+        ),
+        (
+            "expected struct Client",
+            "expected a client object { \"name\": ..., \"common_name\": ... }",
+        ),
+        (
+            "expected struct Grant",
+            "expected a grant { \"key_prefix\": ..., \"permission\": ... }",
+        ),
+        (
+            "expected struct Subject",
+            "expected an object { \"common_name\": ... }",
+        ),
+        (
+            "expected struct Migration",
+            "expected an object { \"current_client_port\": ... }",
+        ),
+        (
+            "expected struct ClusterSpec",
+            "expected an object { \"nodes\": [...] }",
+        ),
+    ] {
+        m = m.replace(rust, plain);
+    }
+    m
+}
+
 /// serde_json appends " at line L column C"; we report those separately.
 fn strip_position(msg: &str) -> String {
     match msg.rfind(" at line ") {
@@ -454,7 +515,13 @@ mod tests {
         let err =
             ClusterSpec::from_json("{\n  \"nodes\": [],\n  \"clusterName\": \"x\"\n}").unwrap_err();
         match err {
-            Error::SpecSyntax { message, line, .. } => {
+            Error::SpecSyntax {
+                path,
+                message,
+                line,
+                ..
+            } => {
+                assert_eq!(path, "clusterName");
                 assert!(message.contains("unknown field `clusterName`"), "{message}");
                 assert!(
                     message.contains("cluster_name"),
@@ -488,8 +555,10 @@ mod tests {
         let err = ClusterSpec::from_json(r#"{"nodes": [], "key_algorithm": "rsa"}"#)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("unknown variant `rsa`"), "{err}");
-        assert!(err.contains("ecdsa-p256"), "{err}");
+        assert!(
+            err.contains("key_algorithm: unknown value \"rsa\"; use one of ecdsa-p256, "),
+            "{err}"
+        );
     }
 
     #[test]

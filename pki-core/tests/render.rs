@@ -11,14 +11,19 @@ fn env_map(text: &str) -> HashMap<String, String> {
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
     {
-        let (k, v) = line.split_once('=').expect("KEY=value");
+        let (k, quoted) = line.split_once('=').expect("KEY=value");
+        // Single-quoted, the one form sh and systemd's EnvironmentFile= read alike.
+        let v = quoted
+            .strip_prefix('\'')
+            .and_then(|v| v.strip_suffix('\''))
+            .unwrap_or_else(|| panic!("{k} must be single-quoted: {quoted}"));
+        assert!(
+            !v.contains(['\'', '\\', '"', '$', '`']),
+            "{k} holds a character sh and systemd read differently: {v}"
+        );
         assert!(
             m.insert(k.to_string(), v.to_string()).is_none(),
             "{k} twice"
-        );
-        assert!(
-            !v.contains(' ') && !v.contains('"'),
-            "{k} must need no quoting: {v}"
         );
     }
     m
@@ -52,6 +57,11 @@ fn env_file_has_every_setting_etcd_needs() {
         ),
         ("ETCD_INITIAL_CLUSTER_STATE", "new"),
         ("ETCD_INITIAL_CLUSTER_TOKEN", "etcd-cluster"),
+        // JWT by default: etcd's simple tokens are not signed (it warns about them).
+        (
+            "ETCD_AUTH_TOKEN",
+            "jwt,pub-key=/etc/etcd/pki/jwt.pub,priv-key=/etc/etcd/pki/jwt.key,sign-method=ES256,ttl=10m",
+        ),
         ("ETCD_CLIENT_CERT_AUTH", "true"),
         ("ETCD_TRUSTED_CA_FILE", "/etc/etcd/pki/ca.crt"),
         ("ETCD_CERT_FILE", "/etc/etcd/pki/server.crt"),
@@ -115,7 +125,7 @@ fn etcdctl_script_lists_every_member() {
     assert_eq!(s.mode, 0o755);
     let t = s.text();
     assert!(t.contains(
-        "export ETCDCTL_ENDPOINTS=https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379\n"
+        "export ETCDCTL_ENDPOINTS='https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379'\n"
     ));
     for k in [
         "ETCDCTL_API=3",

@@ -5,7 +5,8 @@
 //! After an intended change: `UPDATE_SNAPSHOTS=1 cargo test -p pki-core --test snapshots`
 //! and review `git diff pki-core/tests/snapshots`.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use ::time::macros::datetime;
 use pki_core::{ClusterSpec, Layout, PrivateKey, generate_with_keys};
@@ -28,8 +29,24 @@ fn specs() -> Vec<(&'static str, ClusterSpec)> {
     kubeadm.cluster_name = "kube".into();
     kubeadm.layout = Layout::Kubeadm;
     kubeadm.etcd_version = pki_core::spec::EtcdVersion::V3_4;
+    // A plain-HTTP cluster moving to TLS: the bundle then holds migrate/.
+    let mut migrate = ClusterSpec::template();
+    migrate.cluster_name = "migrate".into();
+    migrate.peer_port = 2381;
+    migrate.migration = Some(pki_core::spec::Migration {
+        current_client_port: 2379,
+        current_peer_port: 2380,
+        client_cert_auth: true,
+    });
+    // etcd 3.7 with etcd's own simple tokens: the other dialect of auth_token.
+    let mut etcd37 = ClusterSpec::template();
+    etcd37.cluster_name = "etcd37".into();
+    etcd37.etcd_version = pki_core::spec::EtcdVersion::V3_7;
+    etcd37.auth_token = pki_core::spec::AuthToken::Simple;
     vec![
         ("template", template),
+        ("etcd37", etcd37),
+        ("migrate", migrate),
         ("full", full),
         ("kubeadm", kubeadm),
         ("demo", ClusterSpec::demo()),
@@ -114,10 +131,17 @@ fn rendered_files_match_snapshots() {
     for (name, spec) in specs() {
         let bundle = generate_with_keys(&spec, now, |r| PrivateKey::generate(r.algorithm))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let dir = root.join(name);
+        if update {
+            // Start the spec's folder afresh, so a file the bundle no longer has goes too.
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        let mut expected = BTreeSet::new();
         for f in &bundle.files {
             if f.cert.is_some() || f.role.is_private_key() || f.path.ends_with(".pub") {
                 continue;
             }
+            expected.insert(f.path.clone());
             let path = root.join(name).join(&f.path);
             let got = mask(f.text());
             if update {
@@ -144,10 +168,36 @@ fn rendered_files_match_snapshots() {
                 Err(_) => failures.push(format!("{name}/{}: no snapshot yet", f.path)),
             }
         }
+        // A snapshot the bundle no longer renders is stale: it would document a file that
+        // does not exist.
+        for stale in files_under(&dir, &dir) {
+            if !expected.contains(&stale) {
+                failures.push(format!(
+                    "{name}/{stale}: snapshot of a file the bundle no longer has"
+                ));
+            }
+        }
     }
     assert!(
         failures.is_empty(),
         "rendered files changed; if intended, run UPDATE_SNAPSHOTS=1 cargo test -p pki-core --test snapshots and review the diff:\n{}",
         failures.join("\n")
     );
+}
+
+/// Every file below `dir`, as `/`-separated paths relative to `base`.
+fn files_under(dir: &Path, base: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p, base));
+        } else if let Ok(rel) = p.strip_prefix(base) {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    out
 }

@@ -206,7 +206,7 @@ fn paths_ports_token_subject() {
     s.peer_port = s.client_port;
     s.initial_cluster_token = "a b".into();
     s.ca_subject.country = Some("usa".into());
-    assert!(at(&s, "cert_dir").2.contains("env files and shell scripts"));
+    assert!(at(&s, "cert_dir").2.contains("not allowed in a path"));
     assert!(at(&s, "data_dir").2.contains("{name}"));
     assert!(at(&s, "peer_port").2.contains("same as the client port"));
     assert!(at(&s, "initial_cluster_token").0 == Severity::Error);
@@ -259,8 +259,13 @@ fn tls_options_fit_the_etcd_version_and_keys() {
     let mut s = three();
     s.tls_min_version = Some(TlsVersion::Tls13);
     let (sev, _, msg) = at(&s, "tls_min_version");
-    assert_eq!(sev, Severity::Error);
-    assert!(msg.contains("etcd 3.5 has no --tls-min-version"), "{msg}");
+    assert_eq!(sev, Severity::Warning);
+    assert!(
+        msg.contains("etcd_version 3.5 has --tls-min-version only from 3.5.8"),
+        "{msg}"
+    );
+    s.etcd_version = EtcdVersion::V3_4;
+    assert!(at(&s, "tls_min_version").2.contains("only from 3.4.25"));
     s.etcd_version = EtcdVersion::V3_6;
     s.cipher_suites = vec!["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".into()];
     assert!(
@@ -364,4 +369,525 @@ fn migration_needs_a_second_peer_port_and_a_root_client() {
     spec.migration = None;
     let bundle = generate(&spec).unwrap();
     assert!(!bundle.files.iter().any(|f| f.path.contains("migrate/")));
+}
+
+// ---- Issue 10: allowlists, names that are users, limits, parse errors by field ----
+
+/// The message at `path`, which must be an error.
+fn err_at(spec: &ClusterSpec, path: &str) -> String {
+    let (sev, _, msg) = at(spec, path);
+    assert_eq!(sev, Severity::Error, "{path}: {msg}");
+    msg
+}
+
+#[test]
+fn token_is_an_allowlist() {
+    for bad in [
+        "t$(touch${IFS}/tmp/x)",
+        "tok\\",
+        "\"tok",
+        "-tok",
+        "tok en",
+        "tok'en",
+        "",
+        &"t".repeat(65),
+    ] {
+        let mut s = three();
+        s.initial_cluster_token = bad.to_string();
+        let msg = err_at(&s, "initial_cluster_token");
+        assert!(msg.contains("letters, digits, '.', '_' or '-'"), "{msg}");
+        assert!(msg.contains("at most") || msg.contains("1 to 64"), "{msg}");
+    }
+    let mut s = three();
+    s.initial_cluster_token = format!("A{}", "b.c_d-".repeat(10));
+    assert!(validate(&s).problems().is_empty(), "{:?}", validate(&s));
+}
+
+#[test]
+fn paths_are_an_allowlist_with_the_bad_character_shown() {
+    for (bad, says) in [
+        ("/etc/etcd/$(id)", "\"$\""),
+        ("/etc/etcd/p ki", "\" \""),
+        ("/etc/etcd/pki\n", "\"\\n\""),
+        ("/etc/etcd/`id`", "\"`\""),
+        ("/etc/etcd/{host}", "placeholder other than {name}"),
+        ("/etc/etcd/../../root", "`..`"),
+        ("/srv/-rf", "starting with '-'"),
+        ("etc/etcd/pki", "is relative"),
+        ("", "is empty"),
+    ] {
+        let mut s = three();
+        s.cert_dir = bad.to_string();
+        let msg = err_at(&s, "cert_dir");
+        assert!(msg.contains(says), "{bad:?}: {msg}");
+        assert!(msg.contains("write a folder like /etc/etcd/pki"), "{msg}");
+    }
+}
+
+#[test]
+fn system_folders_are_refused_in_any_spelling() {
+    for bad in [
+        "/",
+        "/etc",
+        "/etc/",
+        "//etc//",
+        "/./usr",
+        "/usr/local/",
+        "/var/lib",
+        "/var/log",
+        "/tmp",
+        "/root",
+        "/home",
+        "/opt",
+        "/srv",
+        "/run",
+        "/boot",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib64",
+        "/dev",
+        "/proc",
+        "/sys",
+        "/mnt",
+        "/media",
+        "/etc/kubernetes",
+        "/etc/systemd",
+    ] {
+        let mut s = three();
+        s.data_dir = bad.to_string();
+        let msg = err_at(&s, "data_dir");
+        assert!(msg.contains("is a system folder"), "{bad}: {msg}");
+    }
+    // {name} that turns into a system folder for one member.
+    let mut s = three();
+    s.nodes[1].name = "etc".into();
+    s.cert_dir = "/{name}".into();
+    let msg = err_at(&s, "cert_dir");
+    assert!(
+        msg.contains("becomes the system folder /etc for member nodes[1]"),
+        "{msg}"
+    );
+    // A folder of its own below a system folder is fine.
+    let mut s = three();
+    s.cert_dir = "/etc/etcd/pki-{name}".into();
+    s.data_dir = "/var/lib/etcd/{name}".into();
+    assert!(validate(&s).problems().is_empty(), "{:?}", validate(&s));
+}
+
+#[test]
+fn relative_paths_only_for_the_one_machine_demo() {
+    assert!(
+        validate(&ClusterSpec::demo())
+            .problems()
+            .iter()
+            .all(|p| p.severity == Severity::Warning)
+    );
+    let mut s = three();
+    s.data_dir = "data/{name}".into();
+    assert!(err_at(&s, "data_dir").contains("relative"));
+}
+
+#[test]
+fn subject_fields_refuse_control_and_format_characters_visibly() {
+    for (bad, shown) in [
+        ("Evil\nCorp", "\\n"),
+        ("Evil\u{202e}proC", "\\u{202e}"),
+        ("Zero\u{200b}width", "\\u{200b}"),
+        ("Line\u{2028}sep", "\\u{2028}"),
+        ("bom\u{feff}", "\\u{feff}"),
+    ] {
+        let mut s = three();
+        s.ca_subject.organization = Some(bad.into());
+        let msg = err_at(&s, "ca_subject.organization");
+        assert!(
+            msg.contains(shown) && msg.contains("control or format character"),
+            "{msg}"
+        );
+        assert!(
+            !msg.contains(bad),
+            "the raw value must not be echoed: {msg}"
+        );
+        let mut s = three();
+        s.clients[0].common_name = bad.into();
+        let msg = err_at(&s, "clients[0].common_name");
+        assert!(msg.contains(shown), "{msg}");
+        let mut s = three();
+        s.clients[0].organization = Some(bad.into());
+        assert!(err_at(&s, "clients[0].organization").contains(shown));
+    }
+    // Quotes and shell characters are fine in a subject (they only reach the certificate).
+    let mut s = three();
+    s.ca_subject.organization = Some("O'Reilly & \"Sons\" $(x)".into());
+    assert!(validate(&s).problems().is_empty(), "{:?}", validate(&s));
+}
+
+#[test]
+fn client_cn_has_no_colon_and_no_leading_dash() {
+    let mut s = three();
+    s.clients[0].common_name = "app:secret".into();
+    let msg = err_at(&s, "clients[0].common_name");
+    assert!(
+        msg.contains("contains ':'") && msg.contains("\"app-secret\""),
+        "{msg}"
+    );
+    s.clients[0].common_name = "-app".into();
+    assert!(err_at(&s, "clients[0].common_name").contains("starts with '-'"));
+}
+
+#[test]
+fn a_member_may_not_be_named_like_an_etcd_user() {
+    let mut s = three();
+    s.nodes[0].name = "Root".into();
+    let msg = err_at(&s, "nodes[0].name");
+    assert!(
+        msg.contains("etcd administrator, root") && msg.contains("clientAuth"),
+        "{msg}"
+    );
+    let mut s = three();
+    s.clients.push(Client {
+        name: "app".into(),
+        common_name: "App-User".into(),
+        ..Client::default()
+    });
+    s.nodes[2].name = "app-user".into();
+    let msg = err_at(&s, "nodes[2].name");
+    assert!(msg.contains("the user of clients[1]"), "{msg}");
+}
+
+#[test]
+fn names_are_unique_without_case() {
+    let mut s = three();
+    s.nodes[1].name = "ETCD1".into();
+    assert!(err_at(&s, "nodes[1].name").contains("already used by nodes[0]"));
+    let mut s = three();
+    s.clients = vec![
+        Client {
+            name: "app".into(),
+            common_name: "app".into(),
+            ..Client::default()
+        },
+        Client {
+            name: "APP".into(),
+            common_name: "other".into(),
+            ..Client::default()
+        },
+    ];
+    assert!(err_at(&s, "clients[1].name").contains("already used by clients[0]"));
+    s.clients[1].name = "app2".into();
+    s.clients[1].common_name = "App".into();
+    assert!(err_at(&s, "clients[1].common_name").contains("already used by clients[0]"));
+}
+
+#[test]
+fn names_the_bundle_uses_and_windows_devices_are_refused() {
+    for bad in [
+        "lib.sh",
+        "README.md",
+        "readme.md",
+        "manifest.json",
+        "demo",
+        "migrate",
+        "1-certs.sh",
+        "Step2.env",
+        "rbac.sh",
+        "install.sh",
+        "pki",
+    ] {
+        let mut s = three();
+        s.nodes[0].name = bad.into();
+        assert!(
+            err_at(&s, "nodes[0].name").contains("the bundle uses itself"),
+            "{bad}"
+        );
+        let mut s = three();
+        s.clients[0].name = bad.into();
+        assert!(
+            err_at(&s, "clients[0].name").contains("the bundle uses itself"),
+            "{bad}"
+        );
+    }
+    for bad in ["CON", "prn", "Aux", "nul.txt", "COM1", "lpt9", "com3.tar"] {
+        let mut s = three();
+        s.nodes[0].name = bad.into();
+        assert!(
+            err_at(&s, "nodes[0].name").contains("Windows device name"),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn names_are_an_allowlist() {
+    for bad in [
+        "etcd 1",
+        "etcd/1",
+        "etcd$1",
+        "-etcd",
+        ".etcd",
+        "étcd",
+        "a\u{202e}b",
+    ] {
+        let mut s = three();
+        s.nodes[0].name = bad.into();
+        err_at(&s, "nodes[0].name");
+        let mut s = three();
+        s.cluster_name = bad.into();
+        err_at(&s, "cluster_name");
+    }
+}
+
+#[test]
+fn limits_per_member_and_client_and_per_string() {
+    let mut s = three();
+    s.nodes[0].ips = (1..=17).map(|i| format!("10.1.0.{i}")).collect();
+    let msg = err_at(&s, "nodes[0].ips");
+    assert!(
+        msg.contains("17 given") && msg.contains("at most 16 IP addresses"),
+        "{msg}"
+    );
+    let mut s = three();
+    s.nodes[0].dns_names = (0..65).map(|i| format!("n{i}.example.com")).collect();
+    assert!(err_at(&s, "nodes[0].dns_names").contains("at most 64 DNS names"));
+    let mut s = three();
+    s.clients[0].roles = (0..65).map(|i| format!("r{i}")).collect();
+    assert!(err_at(&s, "clients[0].roles").contains("at most 64 roles"));
+    let mut s = three();
+    s.clients[0].grants = (0..65)
+        .map(|i| pki_core::Grant {
+            key_prefix: format!("/k{i}/"),
+            permission: pki_core::Permission::Read,
+        })
+        .collect();
+    assert!(err_at(&s, "clients[0].grants").contains("at most 64 grants"));
+    let mut s = three();
+    s.ca_subject.locality = Some("x".repeat(254));
+    let msg = err_at(&s, "ca_subject.locality");
+    assert!(
+        msg.contains("254 characters long") && msg.contains("at most 253"),
+        "{msg}"
+    );
+    s.ca_subject.locality = None;
+    s.cert_dir = format!("/srv/{}", "d".repeat(300));
+    assert!(err_at(&s, "cert_dir").contains("at most 253"));
+}
+
+#[test]
+fn roles_and_key_prefixes_are_allowlists() {
+    let mut s = three();
+    s.clients[0].roles = vec!["ro le".into(), "-x".into(), "a$b".into()];
+    for j in 0..3 {
+        assert!(err_at(&s, &format!("clients[0].roles[{j}]")).contains("not a usable etcd role"));
+    }
+    for (bad, says) in [
+        ("/a'b/", "\"'\""),
+        ("/a b/", "\" \""),
+        ("/$(id)/", "\"$\""),
+        ("-x", "starts with '-'"),
+        ("", "whole keyspace"),
+    ] {
+        let mut s = three();
+        s.clients[0].grants = vec![pki_core::Grant {
+            key_prefix: bad.into(),
+            permission: pki_core::Permission::Read,
+        }];
+        let msg = err_at(&s, "clients[0].grants[0].key_prefix");
+        assert!(msg.contains(says), "{bad}: {msg}");
+    }
+}
+
+#[test]
+fn metrics_url_is_scheme_ip_port_only() {
+    for bad in [
+        "http://127.0.0.1:2381/$(id)",
+        "http://127.0.0.1:2381 x",
+        "http://h:1",
+    ] {
+        let mut s = three();
+        s.metrics_url = Some(bad.into());
+        assert!(
+            err_at(&s, "metrics_url").contains("not a metrics listener"),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn parse_errors_name_the_field() {
+    let cases = [
+        (
+            r#"{"nodes": [], "key_algorithm": "rsa-1024"}"#,
+            "key_algorithm: unknown value \"rsa-1024\"; use one of ecdsa-p256, ecdsa-p384, ed25519, rsa-2048",
+        ),
+        (
+            r#"{"nodes": [], "client_port": "2379"}"#,
+            "client_port: invalid type: string \"2379\", expected a whole number from 0 to 65535",
+        ),
+        (
+            r#"{"nodes": [{"name": "a", "ips": ["10.0.0.1"]}, {"name": "b", "ips": [7]}]}"#,
+            "nodes[1].ips[0]: invalid type: integer `7`, expected a string",
+        ),
+        (
+            r#"{"nodes": [{"name": "a", "ip": "10.0.0.1"}]}"#,
+            "nodes[0].ip: unknown field `ip`",
+        ),
+        (
+            r#"{"nodes": [], "clients": [{"name": "a", "grants": [{"key_prefix": "/a/", "permission": "all"}]}]}"#,
+            "clients[0].grants[0].permission: unknown value \"all\"; use one of",
+        ),
+        (
+            r#"{"nodes": {}}"#,
+            "nodes: invalid type: map, expected a list in [ ]",
+        ),
+    ];
+    for (json, want) in cases {
+        let err = ClusterSpec::from_json(json).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(want), "{json}\n  got: {text}\n  want: {want}");
+        assert!(text.contains("(line 1, column "), "{text}");
+        assert!(matches!(err, Error::SpecSyntax { .. }));
+    }
+    // Trailing text after the object is still refused, with its position.
+    let text = ClusterSpec::from_json("{\"nodes\": []} x")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("trailing characters") && text.contains("column 15"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_new_rule_stops_generation() {
+    let mut s = three();
+    s.initial_cluster_token = "t$(touch${IFS}/tmp/x)".into();
+    match generate(&s) {
+        Err(Error::Invalid(r)) => assert!(r.at("initial_cluster_token").next().is_some()),
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}
+
+#[test]
+fn the_suggested_folder_for_a_system_folder_is_accepted() {
+    for dir in pki_core::rules::SYSTEM_FOLDERS {
+        for field in ["cert_dir", "data_dir"] {
+            let mut s = three();
+            if field == "cert_dir" {
+                s.cert_dir = dir.to_string();
+            } else {
+                s.data_dir = dir.to_string();
+            }
+            let msg = err_at(&s, field);
+            let suggested = msg
+                .split("e.g. ")
+                .nth(1)
+                .and_then(|t| t.split(';').next())
+                .unwrap_or_else(|| panic!("{msg}"))
+                .to_string();
+            if field == "cert_dir" {
+                s.cert_dir = suggested.clone();
+            } else {
+                s.data_dir = suggested.clone();
+            }
+            assert!(
+                validate(&s).at(field).next().is_none(),
+                "{dir}: suggested {suggested} is refused too"
+            );
+        }
+    }
+}
+
+/// The issue's example, through the command line: exit 2, the field and the escaped value,
+/// and no file written.
+#[test]
+fn cli_refuses_a_hostile_spec_with_exit_2_and_writes_nothing() {
+    let dir = std::env::temp_dir().join(format!("epki-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("spec.json");
+    std::fs::write(
+        &spec,
+        r#"{"nodes": [{"name": "etcd1", "ips": ["10.0.0.1"]}],
+            "initial_cluster_token": "t$(touch${IFS}/tmp/x)", "cert_dir": "/etc/",
+            "ca_subject": {"common_name": "CA\u202e"}}"#,
+    )
+    .unwrap();
+    let out_zip = dir.join("out.zip");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_etcd-pki"))
+        .args(["generate", "--spec"])
+        .arg(&spec)
+        .arg("--out")
+        .arg(&out_zip)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("initial_cluster_token: \"t$(touch${IFS}/tmp/x)\" is not a usable"),
+        "{err}"
+    );
+    assert!(
+        err.contains("cert_dir: \"/etc/\" is a system folder"),
+        "{err}"
+    );
+    assert!(err.contains("\"CA\\u{202e}\""), "{err}");
+    assert!(!out_zip.exists());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only the spec");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What etcd itself would refuse, by version (pki-core/src/validate/versions.rs); each message
+/// was checked against the etcd release it names (tests/etcd/tests/matrix.rs).
+#[test]
+fn version_lints_name_the_version_and_the_fix() {
+    use pki_core::{EtcdVersion, TlsVersion};
+    let mut s = three();
+    s.etcd_version = EtcdVersion::V3_4;
+    let (sev, value, msg) = at(&s, "etcd_version");
+    assert_eq!((sev, value.as_str()), (Severity::Warning, "3.4"));
+    assert!(
+        msg.contains("end of life") && msg.contains("3.4.45"),
+        "{msg}"
+    );
+    for v in [EtcdVersion::V3_5, EtcdVersion::V3_6, EtcdVersion::V3_7] {
+        s.etcd_version = v;
+        assert!(validate(&s).problems().is_empty(), "{v:?}");
+    }
+    // HTTP/2 needs an AES-128-GCM suite; etcd exits at listener start without one.
+    s.cipher_suites = vec!["TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384".into()];
+    let (sev, _, msg) = at(&s, "cipher_suites");
+    assert_eq!(sev, Severity::Error);
+    assert!(
+        msg.contains("requires an AES-128-GCM suite")
+            && msg.contains("add TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"),
+        "{msg}"
+    );
+    s.key_algorithm = pki_core::KeyAlgorithm::Rsa2048;
+    s.cipher_suites = vec!["TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305".into()];
+    assert!(
+        at(&s, "cipher_suites")
+            .2
+            .contains("add TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+    );
+    s.cipher_suites
+        .push("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into());
+    assert!(validate(&s).problems().is_empty());
+    // TLS version flags: every 3.6/3.7, 3.4 and 3.5 only from a patch release.
+    s.tls_min_version = Some(TlsVersion::Tls12);
+    assert!(validate(&s).problems().is_empty());
+    s.etcd_version = EtcdVersion::V3_5;
+    let (sev, _, msg) = at(&s, "tls_min_version");
+    assert_eq!(sev, Severity::Warning);
+    assert!(msg.contains("3.5.8 or later"), "{msg}");
+}
+
+#[test]
+fn a_version_not_offered_lists_those_that_are() {
+    let json = r#"{"nodes": [{"name": "a", "ips": ["10.0.0.1"]}], "etcd_version": "3.8"}"#;
+    let err = ClusterSpec::from_json(json).unwrap_err().to_string();
+    assert!(
+        err.contains("etcd_version: unknown value \"3.8\"")
+            && err.contains("use one of 3.4, 3.5, 3.6, 3.7"),
+        "{err}"
+    );
 }

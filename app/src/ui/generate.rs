@@ -55,7 +55,11 @@ pub fn GeneratePanel() -> impl IntoView {
     let blocked = move || !errors.get().is_empty() || ctx.ca_key.with(|k| k.blocker().is_some());
     let estimate = Memo::new(move |_| {
         let spec = ctx.spec.get();
-        let keys = pki_core::key_plan(&spec).len();
+        // Keys of the spec's algorithm (the JWT key is P-256 and takes no time to speak of).
+        let keys = pki_core::key_plan(&spec)
+            .iter()
+            .filter(|r| r.algorithm == spec.key_algorithm)
+            .count();
         // Re-read when workers report in (their calibration refines the figure).
         let _ = ctx.status.get();
         estimate::estimate(

@@ -108,7 +108,7 @@ pub fn Options() -> impl IntoView {
                     get=|f| f.ca_days.clone() set=|f, v| f.ca_days = v/>
             </div>
             <Choice id="opt-etcd-version" label="etcd version" path="etcd_version"
-                choices=vec![("3.4", "3.4"), ("3.5", "3.5"), ("3.6", "3.6")]
+                choices=vec![("3.4", "3.4 (end of life)"), ("3.5", "3.5"), ("3.6", "3.6"), ("3.7", "3.7")]
                 get=|f| f.etcd_version.as_str()
                 set=|f, v| if let Some(e) = EtcdVersion::ALL.into_iter().find(|e| e.as_str() == v) { f.etcd_version = e }/>
             <details>
@@ -151,14 +151,14 @@ pub fn Options() -> impl IntoView {
             <details>
                 <summary>"TLS and auth"</summary>
                 <Choice id="opt-tls-min" label="Lowest TLS version" path="tls_min_version"
-                    choices=vec![("", "etcd's default (TLS 1.2+)"), ("TLS1.2", "TLS 1.2 (etcd 3.6)"), ("TLS1.3", "TLS 1.3 (etcd 3.6)")]
+                    choices=vec![("", "etcd's default (TLS 1.2+)"), ("TLS1.2", "TLS 1.2 (etcd 3.4.25+, 3.5.8+)"), ("TLS1.3", "TLS 1.3 (etcd 3.4.25+, 3.5.8+)")]
                     get=|f| f.tls_min_version.map(|t| t.as_str()).unwrap_or("")
                     set=|f, v| f.tls_min_version = match v { "TLS1.2" => Some(TlsVersion::Tls12), "TLS1.3" => Some(TlsVersion::Tls13), _ => None }/>
                 <Text id="opt-ciphers" label="Cipher suites" path="cipher_suites"
                     hint="Go names, comma-separated; empty for Go's secure default"
                     get=|f| f.cipher_suites.clone() set=|f, v| f.cipher_suites = v/>
                 <Choice id="opt-auth-token" label="Auth tokens" path="auth_token"
-                    choices=vec![("simple", "simple (etcd's default)"), ("jwt", "JWT, signed with a generated key")]
+                    choices=vec![("jwt", "JWT, signed with a generated key"), ("simple", "simple (etcd's default; etcd warns that it is unsigned)")]
                     get=|f| match f.auth_token { AuthToken::Simple => "simple", AuthToken::Jwt => "jwt" }
                     set=|f, v| f.auth_token = if v == "jwt" { AuthToken::Jwt } else { AuthToken::Simple }/>
                 <Text id="opt-metrics-url" label="Metrics listener" path="metrics_url"

@@ -11,6 +11,15 @@ use std::time::Instant;
 use pki_core::{Bundle, ClusterSpec, Error, generate};
 use zeroize::Zeroizing;
 
+/// `println!` that ignores a closed stdout (`etcd-pki … | head -1`): the files are written
+/// by then, and a report cut short must not turn into a panic.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 const USAGE: &str = "\
 etcd-pki: an etcd cluster's whole TLS PKI and deploy files from one spec.
 
@@ -135,23 +144,23 @@ fn parse_opts(args: &[String]) -> Result<Opts, Failure> {
 
 fn run(args: &[String]) -> Result<(), Failure> {
     let Some((cmd, rest)) = args.split_first() else {
-        println!("{USAGE}");
+        say!("{USAGE}");
         return Ok(());
     };
     match cmd.as_str() {
         "-h" | "--help" | "help" => {
-            println!("{USAGE}");
+            say!("{USAGE}");
             Ok(())
         }
         "-V" | "--version" => {
-            println!("etcd-pki {}", env!("CARGO_PKG_VERSION"));
+            say!("etcd-pki {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
         "spec-template" => {
             if !rest.is_empty() {
                 return Err(Failure::Usage("spec-template takes no options".into()));
             }
-            println!("{}", ClusterSpec::template().to_json());
+            say!("{}", ClusterSpec::template().to_json());
             Ok(())
         }
         "validate" => {
@@ -167,7 +176,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
                     report.errors().count()
                 )));
             }
-            println!(
+            say!(
                 "The spec is valid: {} member(s), {} client(s){}.",
                 spec.nodes.len(),
                 spec.clients.len(),
@@ -447,12 +456,14 @@ fn write_new(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failure> {
 
 fn report(spec: &ClusterSpec, bundle: &Bundle, out: &Path, ca_key: &CaKey, ms: u128) {
     let ca = bundle.file("ca.crt").and_then(|f| f.cert.as_ref());
-    println!(
+    say!(
         "Created the TLS PKI of etcd cluster \"{}\": {} keys and certificates ({}) in {ms} ms.",
-        spec.cluster_name, bundle.key_count, spec.key_algorithm
+        spec.cluster_name,
+        bundle.key_count,
+        spec.key_algorithm
     );
     if let Some(ca) = ca {
-        println!(
+        say!(
             "  CA       \"{}\", valid until {}",
             spec.ca_subject.common_name,
             day(&ca.info.not_after)
@@ -465,7 +476,7 @@ fn report(spec: &ClusterSpec, bundle: &Bundle, out: &Path, ca_key: &CaKey, ms: u
         if let Some(c) = server {
             let mut names = c.info.ip_sans.clone();
             names.extend(c.info.dns_sans.iter().cloned());
-            println!(
+            say!(
                 "  member   {:<10} server + peer for {}, valid until {}",
                 m.name,
                 names.join(", "),
@@ -474,25 +485,25 @@ fn report(spec: &ClusterSpec, bundle: &Bundle, out: &Path, ca_key: &CaKey, ms: u
         }
     }
     for c in &spec.clients {
-        println!("  client   {:<10} etcd user \"{}\"", c.name, c.common_name);
+        say!("  client   {:<10} etcd user \"{}\"", c.name, c.common_name);
     }
     for w in &bundle.warnings {
-        println!("{w}");
+        say!("{w}");
     }
-    println!(
+    say!(
         "Wrote {} ({} files). Unpack it, read README.md, and copy to each machine only its own folder (members/<name>/, clients/<name>/).",
         out.display(),
         bundle.files.len()
     );
     match ca_key {
-        CaKey::Dropped => println!(
+        CaKey::Dropped => say!(
             "The demo's CA key was not saved (nothing more can be signed for this throwaway cluster); add --ca-key-out PATH to keep it."
         ),
-        CaKey::Plain(p) => println!(
+        CaKey::Plain(p) => say!(
             "Wrote the CA key to {} UNENCRYPTED (mode 0600): anyone who gets it can mint certificates your cluster trusts; keep it offline and never copy it to a member.",
             p.display()
         ),
-        CaKey::Encrypted(p, _) => println!(
+        CaKey::Encrypted(p, _) => say!(
             "Wrote the CA key to {}, encrypted with your passphrase (mode 0600): keep it offline and never copy it to a member.",
             p.display()
         ),

@@ -2,6 +2,7 @@
 //! etcd in the foreground with every setting as a flag and no `ETCD_*` variable set.
 
 use super::MemberPlan;
+use super::quote::{comment, sh};
 use super::settings::member_settings;
 use crate::spec::ClusterSpec;
 
@@ -15,11 +16,11 @@ pub fn render(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) -> Str
          for v in $(env | sed -n 's/^\\(ETCD_[A-Z0-9_]*\\)=.*/\\1/p'); do unset \"$v\"; done\n\
          exec \"${{EPKI_ETCD:-etcd}}\"",
         ver = spec.etcd_version.as_str(),
-        name = m.name,
-        cluster = spec.cluster_name,
+        name = comment(&m.name),
+        cluster = comment(&spec.cluster_name),
     );
     for s in member_settings(spec, members, m) {
-        out.push_str(&format!(" \\\n  --{}={}", s.flag, s.value.flat()));
+        out.push_str(&format!(" \\\n  --{}={}", s.flag, sh(&s.value.flat())));
     }
     out.push('\n');
     out

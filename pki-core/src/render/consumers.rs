@@ -5,6 +5,7 @@
 
 use std::net::IpAddr;
 
+use super::quote::{comment, sh, yaml};
 use super::{MemberPlan, client_endpoints};
 use crate::spec::{Client, ClientKind, ClusterSpec};
 
@@ -51,7 +52,7 @@ pub fn files(spec: &ClusterSpec, members: &[MemberPlan], c: &Client) -> Vec<Cons
              # Copy ca.crt, client.crt and client.key of clients/{name}/ to {dir}/ (key mode 0600,\n\
              # readable by the program's user), or change the paths below.\n",
             name = c.name,
-            cn = c.common_name,
+            cn = comment(&c.common_name),
             cluster = spec.cluster_name,
         )
     };
@@ -111,8 +112,11 @@ pub fn files(spec: &ClusterSpec, members: &[MemberPlan], c: &Client) -> Vec<Cons
                 format!(
                     "{}# /etc/calico/calicoctl.cfg\napiVersion: projectcalico.org/v3\nkind: CalicoAPIConfig\n\
                      metadata:\nspec:\n  datastoreType: etcdv3\n  etcdEndpoints: \"{endpoints}\"\n\
-                     \x20 etcdCACertFile: {ca}\n  etcdCertFile: {cert}\n  etcdKeyFile: {key}\n",
-                    head("calicoctl configuration")
+                     \x20 etcdCACertFile: {}\n  etcdCertFile: {}\n  etcdKeyFile: {}\n",
+                    head("calicoctl configuration"),
+                    yaml(&ca),
+                    yaml(&cert),
+                    yaml(&key)
                 ),
             ),
         ],
@@ -145,12 +149,16 @@ pub fn files(spec: &ClusterSpec, members: &[MemberPlan], c: &Client) -> Vec<Cons
                 "{}# The etcd3: section of patroni.yml.\n\
                  # Patroni talks to etcd through its grpc-gateway (JSON over HTTPS), where etcd does not\n\
                  # map the certificate CN to a user: with auth enabled Patroni must also log in with a\n\
-                 # password user. Create it (as root): etcdctl user add {cn} (give a password),\n\
+                 # password user. Create it (as root): etcdctl user add {cn_sh} (give a password),\n\
                  # then grant it its role, and put the password below.\n\
-                 etcd3:\n  hosts:\n{hosts}  protocol: https\n  cacert: {ca}\n  cert: {cert}\n  key: {key}\n\
+                 etcd3:\n  hosts:\n{hosts}  protocol: https\n  cacert: {yca}\n  cert: {ycert}\n  key: {ykey}\n\
                  \x20 username: {cn}\n  password: CHANGE-ME\n",
                 head("Patroni settings"),
-                cn = c.common_name,
+                cn_sh = comment(&sh(&c.common_name)),
+                cn = yaml(&c.common_name),
+                yca = yaml(&ca),
+                ycert = yaml(&cert),
+                ykey = yaml(&key),
                 hosts = hosts
                     .iter()
                     .map(|h| format!("  - {h}\n"))
@@ -172,8 +180,11 @@ pub fn files(spec: &ClusterSpec, members: &[MemberPlan], c: &Client) -> Vec<Cons
             format!(
                 "{}# Merge into APISIX 3.x conf/config.yaml.\napisix:\n  ssl:\n    ssl_trusted_certificate: {ca}\n\
                  deployment:\n  role: traditional\n  role_traditional:\n    config_provider: etcd\n  etcd:\n    host:\n{hosts}\
-                 \x20   prefix: /apisix\n    tls:\n      cert: {cert}\n      key: {key}\n      verify: true\n",
+                 \x20   prefix: /apisix\n    tls:\n      cert: {ycert}\n      key: {ykey}\n      verify: true\n",
                 head("APISIX configuration"),
+                ca = yaml(&ca),
+                ycert = yaml(&cert),
+                ykey = yaml(&key),
                 hosts = urls
                     .iter()
                     .map(|u| format!("      - \"{u}\"\n"))
@@ -184,8 +195,11 @@ pub fn files(spec: &ClusterSpec, members: &[MemberPlan], c: &Client) -> Vec<Cons
             "traefik-etcd.yml",
             format!(
                 "{}# Traefik v2/v3 static configuration: the etcd provider.\nproviders:\n  etcd:\n    endpoints:\n{hosts}\
-                 \x20   rootKey: traefik\n    tls:\n      ca: {ca}\n      cert: {cert}\n      key: {key}\n",
+                 \x20   rootKey: traefik\n    tls:\n      ca: {}\n      cert: {}\n      key: {}\n",
                 head("Traefik etcd provider"),
+                yaml(&ca),
+                yaml(&cert),
+                yaml(&key),
                 hosts = hosts
                     .iter()
                     .map(|h| format!("      - \"{h}\"\n"))

@@ -23,7 +23,7 @@ pub fn run(spec: &ClusterSpec, members: &[MemberPlan]) -> String {
     let check = match admin(spec) {
         Some(a) => format!(
             r#"# The admin client's settings; etcdctl reads them from the environment.
-. "clients/{a}/etcdctl-env.sh"
+. {env_sh}
 healthy=""
 for _ in $(seq 1 60); do
   if "$etcdctl" endpoint health --cluster >/dev/null 2>&1; then healthy=1; break; fi
@@ -39,7 +39,8 @@ fi
 echo "demo: put and read back through TLS as client {a}: $("$etcdctl" get --print-value-only /etcd-pki/demo)"
 echo "demo: the cluster runs. Use it with:  . clients/{a}/etcdctl-env.sh && etcdctl member list -w table"
 echo "demo: stop it with demo/stop.sh (add --clean to remove data/ too)."
-"#
+"#,
+            env_sh = super::quote::sh(&format!("clients/{a}/etcdctl-env.sh"))
         ),
         None => {
             "echo \"demo: started; the bundle has no client certificate to check it with\"\n".into()
@@ -57,7 +58,7 @@ etcdctl=${{EPKI_ETCDCTL:-etcdctl}}
 for tool in "$etcd_bin" "$etcdctl"; do
   command -v "$tool" >/dev/null || {{ echo "demo: $tool not found; install etcd (Debian: apt-get install etcd-server etcd-client) or set EPKI_ETCD/EPKI_ETCDCTL" >&2; exit 1; }}
 done
-members="{names}"
+members={names_sh}
 mkdir -p demo/run
 for m in $members; do
   if [ -f "demo/run/$m.pid" ] && kill -0 "$(cat "demo/run/$m.pid")" 2>/dev/null; then
@@ -65,12 +66,14 @@ for m in $members; do
     continue
   fi
   # Every setting comes from the member's env file; no flags (a flag repeating one is fatal).
+  # shellcheck source=/dev/null
   ( set -a; . "members/$m/etcd.env"; set +a; exec "$etcd_bin" ) > "demo/run/$m.log" 2>&1 &
   echo $! > "demo/run/$m.pid"
   echo "demo: started $m (pid $!, log demo/run/$m.log)"
 done
 {check}"#,
         cluster = spec.cluster_name,
+        names_sh = super::quote::sh(&names),
     )
 }
 

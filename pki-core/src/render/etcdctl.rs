@@ -7,7 +7,7 @@ use crate::spec::{Client, ClusterSpec};
 
 /// Renders the script for one client.
 pub fn render(spec: &ClusterSpec, members: &[MemberPlan], c: &Client) -> String {
-    let endpoints = super::client_endpoints(members).join(",");
+    let endpoints = super::quote::sh(&super::client_endpoints(members).join(","));
     format!(
         r#"# etcdctl settings for client {name} (etcd user "{cn}") of cluster {cluster}.
 # Use it from any directory:   . path/to/{name}/etcdctl-env.sh && etcdctl endpoint health
@@ -33,7 +33,7 @@ export ETCDCTL_COMMAND_TIMEOUT=10s
 unset _etcd_pki_dir
 "#,
         name = c.name,
-        cn = c.common_name,
+        cn = super::quote::comment(&c.common_name),
         cluster = spec.cluster_name,
     )
 }

@@ -48,9 +48,9 @@ for a in "$@"; do
     *) echo "install: unknown option $a (use --force or --dry-run)" >&2; exit 2 ;;
   esac
 done
-member_ips="{ips}"
-cert_dir="{cert_dir}"
-data_dir="{data_dir}"
+member_ips={ips_sh}
+cert_dir={cert_dir_sh}
+data_dir={data_dir_sh}
 if [ -n "{relative}" ]; then
   echo "install: this bundle's paths are relative ($cert_dir, $data_dir): it is a one-machine demo; use demo/run.sh" >&2
   exit 2
@@ -166,6 +166,7 @@ done
 # The env file this distribution's etcd.service reads.
 id_like=""
 if [ -f "$root/etc/os-release" ]; then
+  # shellcheck source=/dev/null
   id_like=$( . "$root/etc/os-release"; echo "${{ID:-}} ${{ID_LIKE:-}}" )
 fi
 case " $id_like " in
@@ -186,7 +187,9 @@ echo "install: within a minute of each other: systemctl enable --now etcd; then:
         cluster = spec.cluster_name,
         host_addresses = super::HOST_ADDRESSES,
         cert_dir = m.cert_dir,
-        data_dir = m.data_dir,
+        cert_dir_sh = super::quote::sh(&m.cert_dir),
+        data_dir_sh = super::quote::sh(&m.data_dir),
+        ips_sh = super::quote::sh(&ips),
         relative = if relative { "1" } else { "" },
         debian = Flavor::Debian.install_path().unwrap_or_default(),
         rhel = Flavor::Rhel.install_path().unwrap_or_default(),

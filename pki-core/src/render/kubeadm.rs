@@ -3,6 +3,7 @@
 //! kubeadm's own stacked etcd certificates or be used as its external etcd.
 
 use super::MemberPlan;
+use super::quote::yaml;
 use super::settings::member_settings;
 use crate::spec::{ClusterSpec, EtcdVersion};
 
@@ -32,11 +33,14 @@ pub fn static_pod(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) ->
             "/health?exclude=NOSPACE&serializable=true",
             "/health?serializable=false",
         ),
-        EtcdVersion::V3_6 => ("/livez", "/readyz"),
+        EtcdVersion::V3_6 | EtcdVersion::V3_7 => ("/livez", "/readyz"),
     };
     let mut command = String::new();
     for s in member_settings(spec, members, m) {
-        command.push_str(&format!("    - --{}={}\n", s.flag, s.value.flat()));
+        command.push_str(&format!(
+            "    - {}\n",
+            yaml(&format!("--{}={}", s.flag, s.value.flat()))
+        ));
     }
     let probe = |path: &str, failures: u32| {
         format!(
@@ -92,10 +96,10 @@ pub fn static_pod(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) ->
          \x20   name: etcd-data\n",
         name = m.name,
         cluster = spec.cluster_name,
-        adv = m.advertise_client_urls.first().cloned().unwrap_or_default(),
+        adv = yaml(&m.advertise_client_urls.first().cloned().unwrap_or_default()),
         image = spec.etcd_version.kubeadm_image(),
         live = probe(live, 8),
         startup = probe(ready, 24),
-        data = m.data_dir,
+        data = yaml(&m.data_dir),
     )
 }

@@ -122,7 +122,7 @@ fn stage_env(
         m.name, spec.cluster_name, st
     );
     for (k, v) in env {
-        let _ = writeln!(s, "{k}={v}");
+        let _ = writeln!(s, "{k}={}", super::quote::sh(&v));
     }
     s
 }
@@ -181,8 +181,8 @@ fn lib(spec: &ClusterSpec, mig: &Migration, members: &[MemberPlan], me: &MemberP
             http(ip, mig.current_peer_port),
             url(ip, spec.client_port),
             url(ip, spec.peer_port),
-            m.cert_dir,
-            m.data_dir
+            super::quote::sh(&m.cert_dir),
+            super::quote::sh(&m.data_dir)
         );
     }
     let names = members
@@ -192,6 +192,8 @@ fn lib(spec: &ClusterSpec, mig: &Migration, members: &[MemberPlan], me: &MemberP
         .join(" ");
     format!(
         r#"# Shared by the migrate/ steps of member {me} of cluster {cluster} (etcd-pki). Sourced, not run.
+# Its variables are used by the step scripts that source it:
+# shellcheck shell=bash disable=SC2034
 # Settings: ETCD_PKI_ROOT (prefix for files this member writes), EPKI_ENV_FILE (the member's
 # env file, default /etc/etcd/etcd.env, loaded by the etcd-pki drop-in), EPKI_RESTART (how
 # to restart this member, default: systemctl restart etcd), EPKI_ETCDCTL (etcdctl binary),
@@ -322,6 +324,7 @@ fn steps() -> [(&'static str, &'static str); 6] {
 # Step 1, on each member: put its certificates in place (root:etcd, folder 0750, keys 0640).
 # Nothing restarts.
 #   bash migrate/1-certs.sh <member>          (in members/<member>/, on that member, as root)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 1-certs.sh <member>}
 this_member "$name"
@@ -350,6 +353,7 @@ say "next: this step on every member, then: bash migrate/2-listeners.sh $name (o
 # Step 2, on each member in turn: restart with a TLS peer listener beside the plain one and a
 # loopback-only plain client listener for local consumers.
 #   bash migrate/2-listeners.sh <member>
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 2-listeners.sh <member>}
 this_member "$name"
@@ -365,6 +369,7 @@ say "next: this step on the other members, one at a time; then once: bash migrat
 # Step 3, once, on any member: switch every member's advertised peer URL to TLS with
 # `etcdctl member update`, one member at a time.
 #   bash migrate/3-peer-urls.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 cluster_healthy || refuse "the cluster is not healthy"
 for n in $members; do
@@ -396,6 +401,7 @@ say "next: on each member in turn: bash migrate/4-client-https.sh <member>"
 # Step 4, on each member in turn: https client URLs (the loopback plain listener stays for
 # local consumers) and no plain peer listener.
 #   bash migrate/4-client-https.sh <member>
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 4-client-https.sh <member>}
 this_member "$name"
@@ -413,6 +419,7 @@ say "next: this step on the other members; then on each: bash migrate/5-client-c
             r#"#!/usr/bin/env bash
 # Step 5, on each member in turn: require client certificates on the TLS client URLs.
 #   bash migrate/5-client-cert-auth.sh <member>
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 5-client-cert-auth.sh <member>}
 this_member "$name"
@@ -431,6 +438,7 @@ say "next: this step on the other members; when local consumers use TLS too: bas
 # Step 6, on each member in turn, once its local consumers use TLS: drop the loopback plain
 # client listener.
 #   bash migrate/6-remove-plain.sh <member> --consumers-moved
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 6-remove-plain.sh <member> --consumers-moved}
 this_member "$name"

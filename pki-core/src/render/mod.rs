@@ -12,6 +12,7 @@ pub mod install;
 pub mod kubeadm;
 pub mod manifest;
 pub mod migrate;
+pub mod quote;
 pub mod rbac;
 pub mod readme;
 pub mod settings;

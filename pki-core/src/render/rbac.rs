@@ -88,22 +88,24 @@ grant_role root root
     );
     for c in spec.clients.iter().filter(|c| c.common_name != "root") {
         s.push_str(&format!(
-            "\n# client {name}: etcd user {cn}\nuser {cn}\n",
+            "\n# client {name}: etcd user {cn_text}\nuser {cn}\n",
             name = c.name,
+            cn_text = super::quote::comment(&c.common_name),
             cn = shell_word(&c.common_name)
         ));
         for r in &c.roles {
             s.push_str(&format!(
                 "role {r}\ngrant_role {} {r}\n",
-                shell_word(&c.common_name)
+                shell_word(&c.common_name),
+                r = shell_word(r)
             ));
         }
         if !c.grants.is_empty() {
-            s.push_str(&format!("role {}\n", c.name));
+            s.push_str(&format!("role {}\n", shell_word(&c.name)));
             for g in &c.grants {
                 s.push_str(&format!(
                     "grant {} {} {}\n",
-                    c.name,
+                    shell_word(&c.name),
                     g.permission.as_str(),
                     shell_word(&g.key_prefix)
                 ));
@@ -111,7 +113,7 @@ grant_role root root
             s.push_str(&format!(
                 "grant_role {} {}\n",
                 shell_word(&c.common_name),
-                c.name
+                shell_word(&c.name)
             ));
         }
     }
@@ -122,7 +124,7 @@ grant_role root root
     s
 }
 
-/// Single-quotes a word for bash (CNs and prefixes may hold spaces or `:`).
+/// Single-quotes a word for bash (CNs may hold spaces).
 fn shell_word(w: &str) -> String {
-    format!("'{}'", w.replace('\'', "'\\''"))
+    super::quote::sh(w)
 }

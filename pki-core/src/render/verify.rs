@@ -30,7 +30,8 @@ while [ $# -gt 0 ]; do
     *) echo "verify: unknown option $1" >&2; exit 2 ;;
   esac
 done
-d="$root{cert_dir}"
+d="$root"{cert_dir}
+member_ips={ips_sh}
 fails=0
 ok() {{ echo "ok    $*"; }}
 bad() {{ echo "FAIL  $*"; fails=$((fails + 1)); }}
@@ -50,7 +51,7 @@ for kind in server peer; do
   end=$(openssl x509 -in "$crt" -noout -enddate | cut -d= -f2)
   left=$(( ($(date -d "$end" +%s) - $(date +%s)) / 86400 ))
   if [ "$left" -ge 30 ]; then ok "$kind.crt is valid for $left more days ($end)"; else bad "$kind.crt expires in $left days ($end): renew it"; fi
-  for ip in {ips}; do
+  for ip in $member_ips; do
     if printf '%s\n' "$have" | grep -qxF "$ip"; then
       if openssl x509 -in "$crt" -noout -checkip "$ip" 2>/dev/null | grep -q "does match"; then
         ok "$kind.crt names this machine's address $ip"
@@ -77,7 +78,8 @@ echo "verify: member {name} checks out"
         name = m.name,
         cluster = spec.cluster_name,
         host_addresses = super::HOST_ADDRESSES,
-        cert_dir = m.cert_dir,
+        cert_dir = super::quote::sh(&m.cert_dir),
+        ips_sh = super::quote::sh(&ips),
         ca = files::CA_CERT,
     )
 }

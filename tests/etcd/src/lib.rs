@@ -133,6 +133,11 @@ pub fn parse_env_file(path: &Path) -> Vec<(String, String)> {
             let (k, v) = l
                 .split_once('=')
                 .unwrap_or_else(|| panic!("not KEY=value: {l}"));
+            // Values are single-quoted (etcd-pki quotes every value; no `'` inside).
+            let v = v
+                .strip_prefix('\'')
+                .and_then(|v| v.strip_suffix('\''))
+                .unwrap_or(v);
             (k.to_string(), v.to_string())
         })
         .collect()

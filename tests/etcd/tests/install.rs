@@ -213,9 +213,18 @@ fn install_refuses_a_foreign_host_and_lays_out_files_on_the_member() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     in_pki.sort();
+    // The member's own files only (JWT tokens are the default, so its token key pair too).
     assert_eq!(
         in_pki,
-        ["ca.crt", "peer.crt", "peer.key", "server.crt", "server.key"]
+        [
+            "ca.crt",
+            "jwt.key",
+            "jwt.pub",
+            "peer.crt",
+            "peer.key",
+            "server.crt",
+            "server.key"
+        ]
     );
     let backups = files_under(&deb.join("var/backups/etcd-pki"));
     assert_eq!(backups.len(), 1, "{backups:?}");

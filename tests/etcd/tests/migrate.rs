@@ -149,7 +149,12 @@ fn migrate(version: &str, subnet: u8) {
             .map(String::from)
             .collect();
         keys.sort();
-        assert_eq!(keys, ["./pki/peer.key", "./pki/server.key"], "member{i}");
+        // Its own two keys, and the JWT signing key every member shares (JWT is the default).
+        assert_eq!(
+            keys,
+            ["./pki/jwt.key", "./pki/peer.key", "./pki/server.key"],
+            "member{i}"
+        );
     }
     let net = TestNet::new(subnet, 3);
     let initial_cluster = (1..=3)

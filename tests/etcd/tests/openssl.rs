@@ -471,3 +471,47 @@ fn a_file_appearing_during_generation_is_kept() {
     );
     assert_ne!(std::fs::read(&zip).unwrap(), b"old");
 }
+
+/// On a terminal (a pty from util-linux's `script`), the passphrase is asked twice with echo
+/// off; two different answers write nothing.
+#[test]
+fn the_passphrase_is_asked_twice_on_a_terminal() {
+    let tmp = TempDir::new("tty");
+    let spec_file = tmp.path().join("spec.json");
+    std::fs::write(&spec_file, spec("ecdsa-p256")).unwrap();
+    let typed = |first: &str, second: &str, zip: &str| {
+        let cmd = format!(
+            "{} generate --spec {} --out {}",
+            etcd_pki_bin().display(),
+            spec_file.display(),
+            tmp.path().join(zip).display()
+        );
+        // Answers typed after the prompts appear, as a person would.
+        let feed = format!(
+            "sleep 1; printf '%s\\n' '{first}'; sleep 1; printf '%s\\n' '{second}'; sleep 1"
+        );
+        run(Command::new("bash").arg("-c").arg(format!(
+            "({feed}) | timeout 60 script -qec '{cmd}' /dev/null"
+        )))
+    };
+    let o = typed("correct horse battery", "correct horse battery", "a.zip");
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(o.status.success(), "{text}");
+    assert!(text.contains("The same passphrase again"), "{text}");
+    assert!(!text.contains("horse"), "the passphrase was echoed: {text}");
+    let key = tmp.path().join("ossl-ca.key");
+    let opened = run(Command::new("openssl")
+        .arg("pkey")
+        .arg("-in")
+        .arg(&key)
+        .args(["-passin", "pass:correct horse battery", "-noout"]));
+    assert!(
+        opened.status.success(),
+        "the typed passphrase does not open the key"
+    );
+    std::fs::remove_file(&key).unwrap();
+    let o = typed("correct horse battery", "correct horse batterY", "b.zip");
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(text.contains("the two passphrases differ"), "{text}");
+    assert!(!tmp.path().join("b.zip").exists() && !key.exists());
+}

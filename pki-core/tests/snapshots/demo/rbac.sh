@@ -48,11 +48,11 @@ role root
 user root
 grant_role root root
 
-# client app: etcd user 'app'
+# client app: etcd user app
 user 'app'
-role app
-grant app readwrite '/app/'
-grant_role 'app' app
+role 'app'
+grant 'app' readwrite '/app/'
+grant_role 'app' 'app'
 
 # Turning auth on when it is on already changes nothing.
 ectl auth enable >/dev/null

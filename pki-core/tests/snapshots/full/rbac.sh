@@ -48,54 +48,54 @@ role root
 user root
 grant_role root root
 
-# client kube-apiserver: etcd user 'kube-apiserver'
+# client kube-apiserver: etcd user kube-apiserver
 user 'kube-apiserver'
-role root
-grant_role 'kube-apiserver' root
+role 'root'
+grant_role 'kube-apiserver' 'root'
 
-# client flannel: etcd user 'flannel'
+# client flannel: etcd user flannel
 user 'flannel'
-role flannel
-grant flannel readwrite '/coreos.com/network/'
-grant_role 'flannel' flannel
+role 'flannel'
+grant 'flannel' readwrite '/coreos.com/network/'
+grant_role 'flannel' 'flannel'
 
-# client calico: etcd user 'calico'
+# client calico: etcd user calico
 user 'calico'
-role calico
-grant calico readwrite '/calico/'
-grant_role 'calico' calico
+role 'calico'
+grant 'calico' readwrite '/calico/'
+grant_role 'calico' 'calico'
 
-# client networking-vpp: etcd user 'networking-vpp'
+# client networking-vpp: etcd user networking-vpp
 user 'networking-vpp'
-role networking-vpp
-grant networking-vpp readwrite '/networking-vpp/'
-grant_role 'networking-vpp' networking-vpp
+role 'networking-vpp'
+grant 'networking-vpp' readwrite '/networking-vpp/'
+grant_role 'networking-vpp' 'networking-vpp'
 
-# client patroni: etcd user 'patroni'
+# client patroni: etcd user patroni
 user 'patroni'
-role patroni
-grant patroni readwrite '/service/'
-grant_role 'patroni' patroni
+role 'patroni'
+grant 'patroni' readwrite '/service/'
+grant_role 'patroni' 'patroni'
 
-# client coredns: etcd user 'coredns'
+# client coredns: etcd user coredns
 user 'coredns'
-role coredns
-grant coredns read '/skydns/'
-grant_role 'coredns' coredns
+role 'coredns'
+grant 'coredns' read '/skydns/'
+grant_role 'coredns' 'coredns'
 
-# client apisix: etcd user 'apisix'
+# client apisix: etcd user apisix
 user 'apisix'
-role apisix
-grant apisix readwrite '/apisix'
-grant_role 'apisix' apisix
+role 'apisix'
+grant 'apisix' readwrite '/apisix'
+grant_role 'apisix' 'apisix'
 
-# client traefik: etcd user 'traefik'
+# client traefik: etcd user traefik
 user 'traefik'
-role traefik
-grant traefik read 'traefik'
-grant_role 'traefik' traefik
+role 'traefik'
+grant 'traefik' read 'traefik'
+grant_role 'traefik' 'traefik'
 
-# client client: etcd user 'client'
+# client client: etcd user client
 user 'client'
 
 # Turning auth on when it is on already changes nothing.

@@ -48,10 +48,10 @@ role root
 user root
 grant_role root root
 
-# client kube-apiserver: etcd user 'kube-apiserver'
+# client kube-apiserver: etcd user kube-apiserver
 user 'kube-apiserver'
-role root
-grant_role 'kube-apiserver' root
+role 'root'
+grant_role 'kube-apiserver' 'root'
 
 # Turning auth on when it is on already changes nothing.
 ectl auth enable >/dev/null

@@ -9,7 +9,7 @@ etcdctl=${EPKI_ETCDCTL:-etcdctl}
 for tool in "$etcd_bin" "$etcdctl"; do
   command -v "$tool" >/dev/null || { echo "demo: $tool not found; install etcd (Debian: apt-get install etcd-server etcd-client) or set EPKI_ETCD/EPKI_ETCDCTL" >&2; exit 1; }
 done
-members="etcd1 etcd2 etcd3"
+members='etcd1 etcd2 etcd3'
 mkdir -p demo/run
 for m in $members; do
   if [ -f "demo/run/$m.pid" ] && kill -0 "$(cat "demo/run/$m.pid")" 2>/dev/null; then
@@ -17,12 +17,13 @@ for m in $members; do
     continue
   fi
   # Every setting comes from the member's env file; no flags (a flag repeating one is fatal).
+  # shellcheck source=/dev/null
   ( set -a; . "members/$m/etcd.env"; set +a; exec "$etcd_bin" ) > "demo/run/$m.log" 2>&1 &
   echo $! > "demo/run/$m.pid"
   echo "demo: started $m (pid $!, log demo/run/$m.log)"
 done
 # The admin client's settings; etcdctl reads them from the environment.
-. "clients/etcdctl/etcdctl-env.sh"
+. 'clients/etcdctl/etcdctl-env.sh'
 healthy=""
 for _ in $(seq 1 60); do
   if "$etcdctl" endpoint health --cluster >/dev/null 2>&1; then healthy=1; break; fi

@@ -4,20 +4,21 @@
 # given both as a flag and as an ETCD_* variable, so those are cleared here.
 for v in $(env | sed -n 's/^\(ETCD_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 exec "${EPKI_ETCD:-etcd}" \
-  --name=etcd1 \
-  --data-dir=data/etcd1 \
-  --listen-client-urls=https://127.0.0.1:2379 \
-  --advertise-client-urls=https://127.0.0.1:2379 \
-  --listen-peer-urls=https://127.0.0.1:2380 \
-  --initial-advertise-peer-urls=https://127.0.0.1:2380 \
-  --initial-cluster=etcd1=https://127.0.0.1:2380,etcd2=https://127.0.0.2:2380,etcd3=https://127.0.0.3:2380 \
-  --initial-cluster-state=new \
-  --initial-cluster-token=etcd-pki-demo \
-  --client-cert-auth=true \
-  --trusted-ca-file=members/etcd1/pki/ca.crt \
-  --cert-file=members/etcd1/pki/server.crt \
-  --key-file=members/etcd1/pki/server.key \
-  --peer-client-cert-auth=true \
-  --peer-trusted-ca-file=members/etcd1/pki/ca.crt \
-  --peer-cert-file=members/etcd1/pki/peer.crt \
-  --peer-key-file=members/etcd1/pki/peer.key
+  --name='etcd1' \
+  --data-dir='data/etcd1' \
+  --listen-client-urls='https://127.0.0.1:2379' \
+  --advertise-client-urls='https://127.0.0.1:2379' \
+  --listen-peer-urls='https://127.0.0.1:2380' \
+  --initial-advertise-peer-urls='https://127.0.0.1:2380' \
+  --initial-cluster='etcd1=https://127.0.0.1:2380,etcd2=https://127.0.0.2:2380,etcd3=https://127.0.0.3:2380' \
+  --initial-cluster-state='new' \
+  --initial-cluster-token='etcd-pki-demo' \
+  --auth-token='jwt,pub-key=members/etcd1/pki/jwt.pub,priv-key=members/etcd1/pki/jwt.key,sign-method=ES256,ttl=10m' \
+  --client-cert-auth='true' \
+  --trusted-ca-file='members/etcd1/pki/ca.crt' \
+  --cert-file='members/etcd1/pki/server.crt' \
+  --key-file='members/etcd1/pki/server.key' \
+  --peer-client-cert-auth='true' \
+  --peer-trusted-ca-file='members/etcd1/pki/ca.crt' \
+  --peer-cert-file='members/etcd1/pki/peer.crt' \
+  --peer-key-file='members/etcd1/pki/peer.key'

@@ -12,7 +12,7 @@ else
   _etcd_pki_dir=$(cd "$(dirname -- "$0")" && pwd)
 fi
 export ETCDCTL_API=3
-export ETCDCTL_ENDPOINTS=https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379
+export ETCDCTL_ENDPOINTS='https://10.0.0.1:2379,https://10.0.0.2:2379,https://10.0.0.3:2379'
 export ETCDCTL_CACERT="$_etcd_pki_dir/ca.crt"
 export ETCDCTL_CERT="$_etcd_pki_dir/client.crt"
 export ETCDCTL_KEY="$_etcd_pki_dir/client.key"

@@ -21,9 +21,9 @@ for a in "$@"; do
     *) echo "install: unknown option $a (use --force or --dry-run)" >&2; exit 2 ;;
   esac
 done
-member_ips="10.0.0.3"
-cert_dir="/etc/etcd/pki"
-data_dir="/var/lib/etcd"
+member_ips='10.0.0.3'
+cert_dir='/etc/etcd/pki'
+data_dir='/var/lib/etcd'
 if [ -n "" ]; then
   echo "install: this bundle's paths are relative ($cert_dir, $data_dir): it is a one-machine demo; use demo/run.sh" >&2
   exit 2
@@ -139,6 +139,7 @@ done
 # The env file this distribution's etcd.service reads.
 id_like=""
 if [ -f "$root/etc/os-release" ]; then
+  # shellcheck source=/dev/null
   id_like=$( . "$root/etc/os-release"; echo "${ID:-} ${ID_LIKE:-}" )
 fi
 case " $id_like " in
