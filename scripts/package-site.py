@@ -3,9 +3,12 @@
 
 1. The hosted site (dist/ itself): a Content-Security-Policy that forbids every network
    connection (connect-src 'none'), so the main wasm is loaded from a script
-   (app_bg.wasm.js, base64) rather than fetched; subresource integrity on every script and
-   the stylesheet; a service worker (sw.js) that keeps the page's own files for offline use
-   and picks up a new version on reload.
+   (app_bg.wasm.js, base64) rather than fetched; the key worker's source (its JS and wasm)
+   comes the same way (keygen-worker.src.js) and the worker is started from a blob: URL,
+   so it inherits the page's CSP (a worker loaded from a URL gets only its response's
+   headers, and a static server sends none); subresource integrity on every script and the
+   stylesheet; a service worker (sw.js) that keeps the page's own files for offline use and
+   picks up a new version on reload.
 2. dist/etcd-pki.html: one self-contained file (CSS, JS, both wasm modules inlined; the key
    worker started from a blob: URL) that works opened from disk with networking off. Its
    SHA-256 is printed and written beside it, for users who carry it to an air-gapped machine.
@@ -13,6 +16,7 @@
 Only the Python standard library; run by scripts/build-site.sh after `trunk build`.
 """
 import base64
+import gzip
 import hashlib
 import json
 import re
@@ -40,6 +44,12 @@ app_js = read("app.js").decode()
 app_wasm = read("app_bg.wasm")
 worker_js = read("keygen-worker.js").decode()
 worker_wasm = read("keygen-worker_bg.wasm")
+# The favicon, inlined as a data: URL (img-src allows data:): no request, nothing to 404.
+favicon = (Path(__file__).resolve().parent.parent / "public" / "favicon.svg").read_bytes()
+icon_link = f'<link rel="icon" type="image/svg+xml" href="data:image/svg+xml;base64,{base64.b64encode(favicon).decode()}">'
+
+for name, data in (("app_bg.wasm", app_wasm), ("keygen-worker_bg.wasm", worker_wasm)):
+    print(f"package-site: {name} {len(data):,} bytes, gzip -9 {len(gzip.compress(data, 9)):,} bytes")
 
 # wasm-bindgen's web target ends by exporting its init function as the default export.
 m = re.search(r"export\s*\{[^}]*\b(\w+)\s+as\s+default\b[^}]*\}", app_js)
@@ -47,13 +57,28 @@ if not m:
     sys.exit("package-site: cannot find the init function in app.js (wasm-bindgen changed?)")
 init_name = m.group(1)
 
+# The key worker's whole source: wasm-bindgen's no-modules JS, then its start with the wasm
+# inlined (a worker under connect-src 'none' cannot fetch its wasm either).
+worker_src = (worker_js + "\nwasm_bindgen({ module_or_path: Uint8Array.from(atob(\""
+              + base64.b64encode(worker_wasm).decode() + "\"), (c) => c.charCodeAt(0)) });\n")
+
 # ---- 1. The hosted site --------------------------------------------------------------------
 wasm_js = ("globalThis.__etcdPkiAppWasm = \"" + base64.b64encode(app_wasm).decode() + "\";\n").encode()
 (dist / "app_bg.wasm.js").write_bytes(wasm_js)
-boot = f"""// Starts etcd-pki: the wasm comes from app_bg.wasm.js (the page may not fetch anything).
+worker_src_js = ("globalThis.__etcdPkiWorkerSrc = " + json.dumps(worker_src) + ";\n").encode()
+(dist / "keygen-worker.src.js").write_bytes(worker_src_js)
+# Trunk's worker files and the bare wasm are not used by either build: gone, so nothing can
+# start a worker outside the page's policy or load code the page does not check.
+for unused in ("keygen-worker_loader.js", "keygen-worker.js", "keygen-worker_bg.wasm", "app_bg.wasm"):
+    (dist / unused).unlink(missing_ok=True)
+boot = f"""// Starts etcd-pki: the wasm comes from app_bg.wasm.js and the key worker's source from
+// keygen-worker.src.js (the page may not fetch anything). The worker runs from a blob: URL,
+// so the page's Content-Security-Policy applies inside it too.
 import init from './app.js';
 const b64 = globalThis.__etcdPkiAppWasm;
 delete globalThis.__etcdPkiAppWasm;
+window.__etcdPkiWorkerUrl = URL.createObjectURL(new Blob([globalThis.__etcdPkiWorkerSrc], {{ type: 'text/javascript' }}));
+delete globalThis.__etcdPkiWorkerSrc;
 await init({{ module_or_path: Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)) }});
 if ('serviceWorker' in navigator && location.protocol.startsWith('http')) {{
   navigator.serviceWorker.register('./sw.js').catch((e) => console.warn('offline cache unavailable:', e));
@@ -62,7 +87,7 @@ if ('serviceWorker' in navigator && location.protocol.startsWith('http')) {{
 (dist / "boot.js").write_bytes(boot)
 
 assets = ["./", "index.html", "style.css", "app.js", "boot.js", "app_bg.wasm.js",
-          "keygen-worker_loader.js", "keygen-worker.js", "keygen-worker_bg.wasm", "etcd-pki.html"]
+          "keygen-worker.src.js", "etcd-pki.html"]
 digest = hashlib.sha256(css + app_js.encode() + app_wasm + worker_js.encode() + worker_wasm).hexdigest()[:16]
 sw = f"""// etcd-pki's service worker: keeps the page's own files so it works offline after the first
 // visit. Network first (a reload picks up a new version), the cache when offline. It never
@@ -87,6 +112,8 @@ self.addEventListener('fetch', (e) => {{
 """
 (dist / "sw.js").write_text(sw)
 
+# worker-src: blob: for the key worker, 'self' only for the service worker (sw.js); no
+# other worker script is left in dist/.
 hosted_csp = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
               "style-src 'self'; img-src 'self' data: blob:; connect-src 'none'; font-src 'none'; "
               "object-src 'none'; base-uri 'none'; form-action 'none'; manifest-src 'self'")
@@ -98,9 +125,11 @@ index = f"""<!doctype html>
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <meta name="etcd-pki-build" content="{version}">
   <title>etcd-pki — TLS for an etcd cluster, made in your browser</title>
+  {icon_link}
   <link rel="stylesheet" href="./style.css" integrity="{sri(css)}">
   <link rel="modulepreload" href="./app.js" integrity="{sri(app_js.encode())}">
   <script src="./app_bg.wasm.js" integrity="{sri(wasm_js)}"></script>
+  <script src="./keygen-worker.src.js" integrity="{sri(worker_src_js)}"></script>
   <script type="module" src="./boot.js" integrity="{sri(boot)}"></script>
 </head>
 <body><noscript>etcd-pki needs JavaScript and WebAssembly; nothing is sent anywhere.</noscript></body>
@@ -109,8 +138,6 @@ index = f"""<!doctype html>
 (dist / "index.html").write_text(index)
 
 # ---- 2. The one-file page ------------------------------------------------------------------
-worker_src = (worker_js + "\nwasm_bindgen({ module_or_path: Uint8Array.from(atob(\""
-              + base64.b64encode(worker_wasm).decode() + "\"), (c) => c.charCodeAt(0)) });\n")
 module = (app_js + f"""
 // etcd-pki one-file start: both wasm modules are in this page; the key worker runs from a blob.
 const __epkiBytes = (id) => Uint8Array.from(atob(document.getElementById(id).textContent.trim()), (c) => c.charCodeAt(0));
@@ -132,6 +159,7 @@ single = f"""<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="etcd-pki-build" content="{version} (one file)">
 <title>etcd-pki — TLS for an etcd cluster, made in your browser</title>
+{icon_link}
 <style>{css_text}</style>
 <script type="application/octet-stream" id="etcd-pki-wasm">{base64.b64encode(app_wasm).decode()}</script>
 <script type="text/plain" id="etcd-pki-worker">{worker_src}</script>

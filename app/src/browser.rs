@@ -11,11 +11,14 @@ use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, Url};
 pub fn download(bytes: &[u8], name: &str, mime: &str) -> Result<(), String> {
     let window = web_sys::window().ok_or("no window")?;
     let document = window.document().ok_or("no document")?;
-    let parts = Array::of1(&Uint8Array::from(bytes));
+    let copy = Uint8Array::from(bytes);
+    let parts = Array::of1(&copy);
     let opts = BlobPropertyBag::new();
     opts.set_type(mime);
-    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
-        .map_err(|_| "the browser could not hold the file")?;
+    let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &opts);
+    // The Blob holds its own copy (the download needs it); this one may hold a key.
+    crate::protocol::wipe(&copy);
+    let blob = blob.map_err(|_| "the browser could not hold the file")?;
     let url = Url::create_object_url_with_blob(&blob).map_err(|_| "no object URL")?;
     let a: HtmlAnchorElement = document
         .create_element("a")

@@ -1,16 +1,24 @@
 //! Generating a bundle without freezing the page: keys are made on a small pool of Web
 //! Workers (`keygen-worker`), in parallel; then one worker signs the certificates and writes
-//! the zip, and sends back the zip and a listing of the files. The page's thread only keeps
-//! score, so it stays responsive even for RSA-4096.
+//! the zip, and sends back the zip, the CA key and a listing of the files. The page's thread
+//! only keeps score, so it stays responsive even for RSA-4096.
+//!
+//! The messages are [`crate::protocol`]'s. Keys arrive as transferred buffers and stay in JS
+//! buffers only until they are transferred on to the assembling worker; a cancelled run
+//! zeroes them. The workers start from a `blob:` URL made by the page (both builds), so they
+//! run under the page's Content-Security-Policy.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Reflect, Uint8Array};
 use pki_core::{ClusterSpec, KeyRequest, Listing};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker};
+use zeroize::Zeroizing;
+
+use crate::protocol::{self, FromWorker, ToWorker};
 
 /// Where generation stands, for the progress display.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,12 +31,18 @@ pub struct Progress {
     pub making: Vec<String>,
 }
 
-/// A finished generation.
+/// A finished generation. The zip and the CA key are wiped from memory when it is dropped.
 pub struct Outcome {
-    /// What the bundle holds.
+    /// What the bundle holds (no key text).
     pub listing: Listing,
-    /// Its zip.
-    pub zip: Vec<u8>,
+    /// Its zip (every member's and client's keys; not the CA key).
+    pub zip: Zeroizing<Vec<u8>>,
+    /// The CA key file, a separate download.
+    pub ca_key: Zeroizing<Vec<u8>>,
+    /// The CA key's download name.
+    pub ca_key_name: String,
+    /// Whether the CA key is encrypted with the passphrase.
+    pub ca_key_encrypted: bool,
     /// performance.now() figures, in milliseconds: making the keys.
     pub keygen_ms: f64,
     /// Signing and laying out the files (in the worker).
@@ -43,38 +57,82 @@ pub struct Outcome {
 
 type ProgressFn = Rc<dyn Fn(Progress)>;
 type DoneFn = Box<dyn FnOnce(Result<Outcome, String>)>;
+type ReadFn = Box<dyn FnOnce(Result<Zeroizing<Vec<u8>>, String>)>;
+
+/// What one worker is doing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum SlotState {
+    /// Loading its wasm; it says [`FromWorker::Ready`] when it listens.
+    Starting,
+    /// Listening, nothing to do.
+    Idle,
+    /// Making the key at this index of the plan.
+    MakingKey(usize),
+    /// Signing and zipping.
+    Assembling,
+    /// Reading a file out of the zip.
+    Reading,
+    /// Stopped with an error; never used again.
+    Dead,
+}
 
 struct Slot {
     worker: Worker,
-    ready: bool,
-    dead: bool,
-    busy: Option<usize>,
+    state: SlotState,
     _on_message: Closure<dyn Fn(MessageEvent)>,
     _on_error: Closure<dyn Fn(web_sys::Event)>,
 }
 
+/// Where a generation stands.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Phase {
+    /// Keys being made.
+    Keys,
+    /// Every key made; a worker is signing and zipping.
+    Assembling,
+}
+
 struct Job {
     spec_json: String,
-    passphrase: String,
+    passphrase: Option<Zeroizing<String>>,
     plan: Vec<KeyRequest>,
+    /// The keys made so far, as the buffers they arrived in.
     keys: Vec<Option<Uint8Array>>,
-    next: usize,
-    done: usize,
+    phase: Phase,
     started: f64,
     keys_done_at: f64,
-    assembling: bool,
     on_progress: ProgressFn,
     on_done: Option<DoneFn>,
 }
 
+impl Job {
+    fn done(&self) -> usize {
+        self.keys.iter().filter(|k| k.is_some()).count()
+    }
+}
+
+impl Drop for Job {
+    /// A cancelled or failed run leaves no key behind in the page's buffers.
+    fn drop(&mut self) {
+        for k in self.keys.iter().flatten() {
+            protocol::wipe(k);
+        }
+    }
+}
+
 #[derive(Default)]
-struct State {
+struct Pool {
     slots: Vec<Slot>,
     job: Option<Job>,
+    /// A pending file read: its request number and who wants the bytes.
+    read: Option<(u32, ReadFn)>,
+    next_request: u32,
+    /// How long each worker took for its calibration, in milliseconds.
+    calibrations: Vec<f64>,
 }
 
 thread_local! {
-    static STATE: RefCell<State> = RefCell::new(State::default());
+    static POOL: RefCell<Pool> = RefCell::new(Pool::default());
 }
 
 fn now() -> f64 {
@@ -92,44 +150,46 @@ fn later(f: impl FnOnce() + 'static, ms: i32) {
 }
 
 /// One worker per core, at least 2 (prime searches overlap even on 2 cores), at most 4.
-fn pool_size() -> usize {
+pub fn pool_size() -> usize {
     let cores = web_sys::window()
         .map(|w| w.navigator().hardware_concurrency())
         .unwrap_or(2.0) as usize;
     cores.clamp(2, 4)
 }
 
-/// The worker script: the hosted site's loader, or the blob: URL the one-file page made.
-fn worker_url() -> String {
+/// The worker script: the `blob:` URL the page's start script made from the worker's
+/// source (so the worker inherits the page's CSP).
+fn worker_url() -> Option<String> {
     web_sys::window()
         .and_then(|w| Reflect::get(&w, &"__etcdPkiWorkerUrl".into()).ok())
         .and_then(|v| v.as_string())
-        .unwrap_or_else(|| "./keygen-worker_loader.js".into())
 }
 
 /// Starts the workers ahead of the first generation, so their wasm is compiled by then.
 pub fn warm_up() {
-    STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        if s.slots.iter().any(|w| !w.dead) {
+    let Some(url) = worker_url() else {
+        web_sys::console::error_1(&"etcd-pki: no worker source (window.__etcdPkiWorkerUrl)".into());
+        return;
+    };
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.slots.iter().any(|s| s.state != SlotState::Dead) {
             return;
         }
-        s.slots.clear();
+        p.slots.clear();
         for i in 0..pool_size() {
-            let Ok(worker) = Worker::new(&worker_url()) else {
+            let Ok(worker) = Worker::new(&url) else {
                 break;
             };
             let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
-                on_worker_message(i, ev.data())
+                on_message(i, ev.data())
             });
             let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| on_worker_error(i));
             worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            s.slots.push(Slot {
+            p.slots.push(Slot {
                 worker,
-                ready: false,
-                dead: false,
-                busy: None,
+                state: SlotState::Starting,
                 _on_message: on_message,
                 _on_error: on_error,
             });
@@ -137,42 +197,68 @@ pub fn warm_up() {
     });
 }
 
-/// Generates the bundle of `spec`, the CA key encrypted with `passphrase` unless it is
-/// empty. `on_progress` is called as keys are made; `on_done` once.
+/// Sends `msg` with `buffers` transferred.
+fn post(worker: &Worker, msg: &ToWorker, buffers: Vec<Uint8Array>) -> bool {
+    match protocol::envelope(msg, buffers) {
+        Ok(out) => worker
+            .post_message_with_transfer(&out.message, &out.transfer)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// How many workers are listening.
+pub fn workers_ready() -> usize {
+    POOL.with(|p| {
+        p.borrow()
+            .slots
+            .iter()
+            .filter(|s| !matches!(s.state, SlotState::Starting | SlotState::Dead))
+            .count()
+    })
+}
+
+/// The median calibration time of the workers so far (see [`protocol::CALIBRATION_KEYS`]).
+pub fn calibration_ms() -> Option<f64> {
+    POOL.with(|p| {
+        let mut c = p.borrow().calibrations.clone();
+        c.sort_by(f64::total_cmp);
+        c.get(c.len() / 2).copied()
+    })
+}
+
+/// Generates the bundle of `spec`, the CA key encrypted with `passphrase` if given.
+/// `on_progress` is called as keys are made; `on_done` once (never after [`cancel`]).
 pub fn generate(
     spec: &ClusterSpec,
-    passphrase: String,
+    passphrase: Option<Zeroizing<String>>,
     on_progress: impl Fn(Progress) + 'static,
     on_done: impl FnOnce(Result<Outcome, String>) + 'static,
 ) {
     warm_up();
     let plan = pki_core::key_plan(spec);
     let total = plan.len();
-    STATE.with(|s| {
-        s.borrow_mut().job = Some(Job {
+    POOL.with(|p| {
+        p.borrow_mut().job = Some(Job {
             spec_json: spec.to_json(),
             passphrase,
             keys: vec![None; total],
             plan,
-            next: 0,
-            done: 0,
+            phase: Phase::Keys,
             started: now(),
             keys_done_at: 0.0,
-            assembling: false,
             on_progress: Rc::new(on_progress),
             on_done: Some(Box::new(on_done)),
         });
     });
-    report_progress();
     dispatch();
     // Workers that never come up (blocked by the browser, failed to load) are reported.
     later(
         || {
-            let stalled = STATE.with(|s| {
-                let s = s.borrow();
-                s.job.as_ref().is_some_and(|j| j.done == 0)
-                    && !s.slots.iter().any(|w| w.ready && !w.dead)
-            });
+            let stalled = POOL.with(|p| {
+                let p = p.borrow();
+                p.job.as_ref().is_some_and(|j| j.done() == 0)
+            }) && workers_ready() == 0;
             if stalled {
                 fail("the key workers did not start; this browser may block Web Workers for this page (open it over http(s), or use a current Chromium or Firefox)".into());
             }
@@ -181,23 +267,69 @@ pub fn generate(
     );
 }
 
+/// Stops the running generation: every worker is terminated mid-key (a prime search cannot
+/// be interrupted any other way), the keys made so far are zeroed and dropped, and a fresh
+/// pool starts for the next run. `on_done` is never called for the cancelled run.
+pub fn cancel() {
+    let job = POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        for s in p.slots.drain(..) {
+            s.worker.terminate();
+        }
+        p.read = None;
+        p.job.take()
+    });
+    drop(job);
+    warm_up();
+}
+
+/// Reads `path` out of `zip` on a worker (the page itself has no zip reader) and hands its
+/// bytes to `then`. The zip is copied into a buffer that moves to the worker, which zeroes
+/// it after reading.
+pub fn read_file(
+    zip: &[u8],
+    path: &str,
+    then: impl FnOnce(Result<Zeroizing<Vec<u8>>, String>) + 'static,
+) {
+    let sent = POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let request = p.next_request;
+        p.next_request += 1;
+        let slot = p.slots.iter_mut().find(|s| s.state == SlotState::Idle)?;
+        let msg = ToWorker::ReadFile {
+            request,
+            path: path.to_string(),
+        };
+        post(&slot.worker, &msg, vec![protocol::buffer(zip)]).then(|| {
+            slot.state = SlotState::Reading;
+            request
+        })
+    });
+    match sent {
+        Some(request) => POOL.with(|p| p.borrow_mut().read = Some((request, Box::new(then)))),
+        None => then(Err("no key worker is free; try again in a moment".into())),
+    }
+}
+
 fn report_progress() {
-    let info = STATE.with(|s| {
-        let s = s.borrow();
-        let job = s.job.as_ref()?;
-        let making: Vec<String> = if job.assembling {
-            vec!["signing the certificates and writing the zip".into()]
-        } else {
-            s.slots
+    let info = POOL.with(|p| {
+        let p = p.borrow();
+        let job = p.job.as_ref()?;
+        let making: Vec<String> = match job.phase {
+            Phase::Assembling => vec!["signing the certificates and writing the zip".into()],
+            Phase::Keys => p
+                .slots
                 .iter()
-                .filter_map(|w| w.busy)
-                .filter_map(|i| job.plan.get(i).map(|r| r.label.clone()))
-                .collect()
+                .filter_map(|s| match s.state {
+                    SlotState::MakingKey(i) => job.plan.get(i).map(|r| r.label.clone()),
+                    _ => None,
+                })
+                .collect(),
         };
         Some((
             job.on_progress.clone(),
             Progress {
-                done: job.done,
+                done: job.done(),
                 total: job.plan.len(),
                 making,
             },
@@ -208,158 +340,187 @@ fn report_progress() {
     }
 }
 
-fn post(worker: &Worker, fields: &[(&str, JsValue)]) -> bool {
-    let msg = Object::new();
-    for (k, v) in fields {
-        let _ = Reflect::set(&msg, &JsValue::from_str(k), v);
-    }
-    worker.post_message(&msg).is_ok()
-}
-
+/// Gives every idle worker the next key to make, or, once every key is made, hands them all
+/// to one worker to assemble.
 fn dispatch() {
-    STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        let State { slots, job } = &mut *s;
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let Pool { slots, job, .. } = &mut *p;
         let Some(job) = job.as_mut() else { return };
-        for slot in slots.iter_mut() {
-            if !(slot.ready && !slot.dead && slot.busy.is_none()) {
-                continue;
+        let mut in_flight: Vec<usize> = slots
+            .iter()
+            .filter_map(|s| match s.state {
+                SlotState::MakingKey(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        for slot in slots.iter_mut().filter(|s| s.state == SlotState::Idle) {
+            if job.phase != Phase::Keys {
+                break;
             }
-            if let Some(idx) = (job.next..job.plan.len()).find(|&i| job.keys[i].is_none()) {
-                let ok = post(
-                    &slot.worker,
-                    &[
-                        ("kind", "key".into()),
-                        ("id", JsValue::from_f64(idx as f64)),
-                        ("algorithm", job.plan[idx].algorithm.as_str().into()),
-                    ],
-                );
-                if ok {
-                    slot.busy = Some(idx);
-                    job.next = idx + 1;
+            let next =
+                (0..job.plan.len()).find(|&i| job.keys[i].is_none() && !in_flight.contains(&i));
+            if let Some(index) = next {
+                let msg = ToWorker::MakeKey {
+                    index,
+                    algorithm: job.plan[index].algorithm,
+                };
+                if post(&slot.worker, &msg, vec![]) {
+                    slot.state = SlotState::MakingKey(index);
+                    in_flight.push(index);
                 }
-            } else if job.done == job.plan.len() && !job.assembling {
-                let ids = Array::new();
-                let keys = Array::new();
-                for (req, key) in job.plan.iter().zip(&job.keys) {
-                    ids.push(&JsValue::from_str(&req.id));
-                    keys.push(key.as_ref().map(|k| k.as_ref()).unwrap_or(&JsValue::NULL));
-                }
-                let ok = post(
-                    &slot.worker,
-                    &[
-                        ("kind", "assemble".into()),
-                        ("spec", JsValue::from_str(&job.spec_json)),
-                        ("passphrase", JsValue::from_str(&job.passphrase)),
-                        ("ids", ids.into()),
-                        ("keys", keys.into()),
-                    ],
-                );
-                if ok {
-                    slot.busy = Some(usize::MAX);
-                    job.assembling = true;
-                    job.keys_done_at = now();
-                }
+            } else if job.done() == job.plan.len() {
+                start_assembly(slot, job);
             }
         }
     });
     report_progress();
 }
 
-fn on_worker_message(i: usize, data: JsValue) {
-    let get = |k: &str| Reflect::get(&data, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-    if get("ready").is_truthy() {
-        let ready = STATE.with(|s| {
-            let mut s = s.borrow_mut();
-            if let Some(slot) = s.slots.get_mut(i) {
-                slot.ready = true;
-            }
-            s.slots.iter().filter(|w| w.ready && !w.dead).count()
-        });
-        crate::browser::set_field("workersReady", JsValue::from_f64(ready as f64));
-        dispatch();
-        return;
+/// Moves every key (and the passphrase) to `slot`'s worker: the page keeps no copy.
+fn start_assembly(slot: &mut Slot, job: &mut Job) {
+    let mut buffers: Vec<Uint8Array> = job.keys.iter_mut().filter_map(Option::take).collect();
+    if let Some(p) = &job.passphrase {
+        buffers.push(protocol::buffer(p.as_bytes()));
     }
-    STATE.with(|s| {
-        if let Some(slot) = s.borrow_mut().slots.get_mut(i) {
-            slot.busy = None;
-        }
-    });
-    if let Some(e) = get("error").as_string() {
-        fail(e);
-        return;
-    }
-    match get("kind").as_string().as_deref() {
-        Some("key") => {
-            let Some(idx) = get("id").as_f64().map(|f| f as usize) else {
-                return;
-            };
-            let Ok(der) = get("der").dyn_into::<Uint8Array>() else {
-                fail("a worker sent no key".into());
-                return;
-            };
-            STATE.with(|s| {
-                if let Some(job) = s.borrow_mut().job.as_mut() {
-                    if idx < job.keys.len() && job.keys[idx].is_none() {
-                        job.keys[idx] = Some(der);
-                        job.done += 1;
-                    }
-                }
-            });
-            dispatch();
-        }
-        Some("bundle") => {
-            let Some(mut job) = STATE.with(|s| s.borrow_mut().job.take()) else {
-                return;
-            };
-            let end = now();
-            let workers = STATE.with(|s| s.borrow().slots.iter().filter(|w| !w.dead).count());
-            let result = get("listing")
-                .as_string()
-                .ok_or_else(|| "the worker sent no file list".to_string())
-                .and_then(|l| serde_json::from_str::<Listing>(&l).map_err(|e| e.to_string()))
-                .and_then(|listing| {
-                    let zip = get("zip")
-                        .dyn_into::<Uint8Array>()
-                        .map_err(|_| "the worker sent no zip".to_string())?
-                        .to_vec();
-                    Ok(Outcome {
-                        listing,
-                        zip,
-                        keygen_ms: job.keys_done_at - job.started,
-                        assemble_ms: get("assemble_ms").as_f64().unwrap_or(0.0),
-                        zip_ms: get("zip_ms").as_f64().unwrap_or(0.0),
-                        total_ms: end - job.started,
-                        workers,
-                    })
-                });
-            if let Some(f) = job.on_done.take() {
-                f(result);
-            }
-        }
-        _ => {}
+    let msg = ToWorker::Assemble {
+        spec_json: job.spec_json.clone(),
+        key_ids: job.plan.iter().map(|r| r.id.clone()).collect(),
+        encrypt_ca_key: job.passphrase.is_some(),
+    };
+    if post(&slot.worker, &msg, buffers) {
+        slot.state = SlotState::Assembling;
+        job.phase = Phase::Assembling;
+        job.keys_done_at = now();
+        job.passphrase = None;
     }
 }
 
-fn on_worker_error(i: usize) {
-    let requeue = STATE.with(|s| {
-        let mut s = s.borrow_mut();
-        let slot = s.slots.get_mut(i)?;
-        slot.dead = true;
-        slot.busy.take()
+fn set_state(i: usize, state: SlotState) {
+    POOL.with(|p| {
+        if let Some(s) = p.borrow_mut().slots.get_mut(i) {
+            s.state = state;
+        }
     });
-    let any_alive = STATE.with(|s| s.borrow().slots.iter().any(|w| !w.dead));
-    if let Some(idx) = requeue {
-        STATE.with(|s| {
-            if let Some(job) = s.borrow_mut().job.as_mut() {
-                if idx == usize::MAX {
-                    job.assembling = false;
-                } else {
-                    job.next = job.next.min(idx);
+}
+
+fn on_message(i: usize, data: JsValue) {
+    let (msg, buffers) = match protocol::open::<FromWorker>(&data) {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
+    let was = POOL.with(|p| p.borrow().slots.get(i).map(|s| s.state));
+    set_state(i, SlotState::Idle);
+    match msg {
+        FromWorker::Ready { calibration_ms } => {
+            POOL.with(|p| p.borrow_mut().calibrations.push(calibration_ms));
+            crate::browser::set_field("workersReady", JsValue::from_f64(workers_ready() as f64));
+            dispatch();
+        }
+        FromWorker::Key { index, .. } => {
+            let Some(der) = buffers.into_iter().next() else {
+                return fail("a worker sent no key".into());
+            };
+            POOL.with(|p| {
+                if let Some(job) = p.borrow_mut().job.as_mut() {
+                    if let Some(slot @ None) = job.keys.get_mut(index) {
+                        *slot = Some(der);
+                        return;
+                    }
                 }
+                // Not wanted (a stale answer): zeroed, not kept.
+                protocol::wipe(&der);
+            });
+            dispatch();
+        }
+        FromWorker::Bundle {
+            listing,
+            ca_key_name,
+            ca_key_encrypted,
+            assemble_ms,
+            zip_ms,
+        } => {
+            let Some(mut job) = POOL.with(|p| p.borrow_mut().job.take()) else {
+                buffers.iter().for_each(protocol::wipe);
+                return;
+            };
+            let (Some(zip), Some(ca_key)) = (buffers.first(), buffers.get(1)) else {
+                return finish(job, Err("the worker sent no zip".into()));
+            };
+            let outcome = Outcome {
+                listing,
+                zip: protocol::take(zip),
+                ca_key: protocol::take(ca_key),
+                ca_key_name,
+                ca_key_encrypted,
+                keygen_ms: job.keys_done_at - job.started,
+                assemble_ms,
+                zip_ms,
+                total_ms: now() - job.started,
+                workers: POOL.with(|p| {
+                    p.borrow()
+                        .slots
+                        .iter()
+                        .filter(|s| s.state != SlotState::Dead)
+                        .count()
+                }),
+            };
+            if let Some(f) = job.on_done.take() {
+                f(Ok(outcome));
             }
-        });
+        }
+        FromWorker::File { request } => {
+            let bytes = buffers.first().map(protocol::take).unwrap_or_default();
+            if let Some(then) = take_read(request) {
+                then(Ok(bytes));
+            }
+        }
+        FromWorker::Failed { error } => {
+            if was == Some(SlotState::Reading) {
+                let pending = POOL.with(|p| p.borrow_mut().read.take());
+                if let Some((_, then)) = pending {
+                    then(Err(error));
+                }
+            } else {
+                fail(error);
+            }
+        }
     }
+}
+
+fn take_read(request: u32) -> Option<ReadFn> {
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        match p.read.take() {
+            Some((r, then)) if r == request => Some(then),
+            other => {
+                p.read = other;
+                None
+            }
+        }
+    })
+}
+
+fn on_worker_error(i: usize) {
+    let was = POOL.with(|p| p.borrow().slots.get(i).map(|s| s.state));
+    set_state(i, SlotState::Dead);
+    match was {
+        // Its key is made again by another worker.
+        Some(SlotState::MakingKey(_)) | Some(SlotState::Starting) | Some(SlotState::Idle) => {}
+        // Its keys moved to it and are gone with it.
+        Some(SlotState::Assembling) => {
+            return fail("the worker signing the certificates stopped with an error; see the browser console".into());
+        }
+        Some(SlotState::Reading) => {
+            if let Some((_, then)) = POOL.with(|p| p.borrow_mut().read.take()) {
+                then(Err(
+                    "the worker reading the zip stopped with an error".into()
+                ));
+            }
+        }
+        Some(SlotState::Dead) | None => {}
+    }
+    let any_alive = POOL.with(|p| p.borrow().slots.iter().any(|s| s.state != SlotState::Dead));
     if any_alive {
         dispatch();
     } else {
@@ -368,8 +529,13 @@ fn on_worker_error(i: usize) {
 }
 
 fn fail(msg: String) {
-    let done = STATE.with(|s| s.borrow_mut().job.take().and_then(|mut j| j.on_done.take()));
-    if let Some(f) = done {
-        f(Err(msg));
+    if let Some(job) = POOL.with(|p| p.borrow_mut().job.take()) {
+        finish(job, Err(msg));
+    }
+}
+
+fn finish(mut job: Job, result: Result<Outcome, String>) {
+    if let Some(f) = job.on_done.take() {
+        f(result);
     }
 }

@@ -2,9 +2,12 @@
 
 #[cfg(target_arch = "wasm32")]
 mod browser;
+pub mod ca_key;
+pub mod estimate;
 pub mod form;
 #[cfg(target_arch = "wasm32")]
 mod keygen;
+pub mod protocol;
 pub mod tree;
 #[cfg(target_arch = "wasm32")]
 mod ui;

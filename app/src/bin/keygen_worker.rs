@@ -1,16 +1,19 @@
 //! The page's worker: makes keys and builds the bundle off the page's thread, so that RSA
 //! (seconds per key in wasm) and certificate signing never freeze the page. Several run in
-//! parallel for the keys; one then assembles.
+//! parallel for the keys; one then assembles. The messages are `protocol`'s types.
 //!
-//! Messages in: `{kind: "key", id, algorithm}` → `{kind: "key", id, der, ms}` (PKCS#8 DER of
-//! a fresh key) or `{kind: "key", id, error}`; `{kind: "assemble", spec, ids, keys}` →
-//! `{kind: "bundle", zip, listing, assemble_ms, zip_ms}` or `{kind: "bundle", error}`. It says
-//! `{ready: true}` once it listens: messages that arrive before then would be lost.
-//! Key bytes only ever cross to the page's own thread, within this tab.
+//! Every secret it receives is copied into wasm memory that is wiped on drop, and the JS
+//! buffer it came in is zeroed; every secret it sends goes in a new buffer that is
+//! transferred, so no copy stays behind in this worker. It runs from a `blob:` URL made by
+//! the page, so the page's Content-Security-Policy (`connect-src 'none'`) applies here too.
+
+#[cfg(target_arch = "wasm32")]
+#[path = "../protocol.rs"]
+mod protocol;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    use js_sys::{Array, Object, Reflect, Uint8Array};
+    use protocol::{FromWorker, ToWorker};
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -18,103 +21,152 @@ fn main() {
     console_error_panic_hook::set_once();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let reply_to = scope.clone();
+    let now = move || {
+        js_sys::global()
+            .unchecked_into::<web_sys::WorkerGlobalScope>()
+            .performance()
+            .map(|p| p.now())
+            .unwrap_or(0.0)
+    };
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
-        let data = ev.data();
-        let get =
-            |k: &str| Reflect::get(&data, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-        let now = || reply_to.performance().map(|p| p.now()).unwrap_or(0.0);
-        let reply = Object::new();
-        let set = |k: &str, v: &JsValue| {
-            let _ = Reflect::set(&reply, &JsValue::from_str(k), v);
+        let (reply, buffers) = match protocol::open::<ToWorker>(&ev.data()) {
+            Ok((msg, buffers)) => handle(msg, &buffers, now),
+            Err(error) => (FromWorker::Failed { error }, vec![]),
         };
-        let start = now();
-        match get("kind").as_string().as_deref() {
-            Some("key") => {
-                set("kind", &"key".into());
-                set("id", &get("id"));
-                let alg = get("algorithm").as_string().unwrap_or_default();
-                match pki_core::KeyAlgorithm::from_name(&alg)
-                    .ok_or_else(|| format!("unknown key algorithm {alg:?}"))
-                    .and_then(|a| pki_core::PrivateKey::generate(a).map_err(|e| e.to_string()))
-                {
-                    Ok(key) => set("der", &Uint8Array::from(key.pkcs8_der()).into()),
-                    Err(e) => set("error", &JsValue::from_str(&e)),
-                }
-                set("ms", &JsValue::from_f64(now() - start));
-            }
-            Some("assemble") => {
-                set("kind", &"bundle".into());
-                let ids: Vec<String> = get("ids")
-                    .dyn_into::<Array>()
-                    .map(|a| a.iter().filter_map(|v| v.as_string()).collect())
-                    .unwrap_or_default();
-                let keys: Vec<Vec<u8>> = get("keys")
-                    .dyn_into::<Array>()
-                    .map(|a| {
-                        a.iter()
-                            .map(|v| {
-                                v.dyn_into::<Uint8Array>()
-                                    .map(|u| u.to_vec())
-                                    .unwrap_or_default()
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let result =
-                    pki_core::ClusterSpec::from_json(&get("spec").as_string().unwrap_or_default())
-                        .and_then(|spec| {
-                            pki_core::generate_with_keys(
-                                &spec,
-                                pki_core::OffsetDateTime::now_utc(),
-                                |req| {
-                                    let der = ids
-                                        .iter()
-                                        .position(|id| *id == req.id)
-                                        .and_then(|i| keys.get(i))
-                                        .ok_or_else(|| pki_core::Error::BadKey {
-                                            key: req.label.clone(),
-                                            reason: "it was never made".into(),
-                                        })?;
-                                    pki_core::PrivateKey::from_pkcs8_der(req.algorithm, der)
-                                },
-                            )
-                        });
-                // The CA key passphrase, if any: used here and dropped.
-                let passphrase = get("passphrase").as_string().unwrap_or_default();
-                let result = result.and_then(|mut bundle| {
-                    if !passphrase.is_empty() {
-                        bundle.encrypt_ca_key(&passphrase)?;
-                    }
-                    Ok(bundle)
-                });
-                match result {
-                    Ok(bundle) => {
-                        let assembled = now();
-                        match bundle.to_zip() {
-                            Ok(zip) => {
-                                set("zip_ms", &JsValue::from_f64(now() - assembled));
-                                set("assemble_ms", &JsValue::from_f64(assembled - start));
-                                set("zip", &Uint8Array::from(&zip[..]).into());
-                                let listing =
-                                    serde_json::to_string(&bundle.listing()).unwrap_or_default();
-                                set("listing", &JsValue::from_str(&listing));
-                            }
-                            Err(e) => set("error", &JsValue::from_str(&e.to_string())),
-                        }
-                    }
-                    Err(e) => set("error", &JsValue::from_str(&e.to_string())),
-                }
-            }
-            _ => set("error", &"unknown message".into()),
-        }
-        let _ = reply_to.post_message(&reply);
+        send(&reply_to, &reply, buffers);
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     warm_up();
-    let ready = Object::new();
-    let _ = Reflect::set(&ready, &"ready".into(), &JsValue::TRUE);
-    let _ = scope.post_message(&ready);
+    let start = now();
+    for _ in 0..protocol::CALIBRATION_KEYS {
+        let _ = pki_core::PrivateKey::generate(pki_core::KeyAlgorithm::EcdsaP256);
+    }
+    let calibration_ms = now() - start;
+    send(&scope, &FromWorker::Ready { calibration_ms }, vec![]);
+}
+
+#[cfg(target_arch = "wasm32")]
+fn send(
+    scope: &web_sys::DedicatedWorkerGlobalScope,
+    msg: &protocol::FromWorker,
+    buffers: Vec<js_sys::Uint8Array>,
+) {
+    match protocol::envelope(msg, buffers) {
+        Ok(out) => {
+            let _ = scope.post_message_with_transfer(&out.message, &out.transfer);
+        }
+        Err(e) => web_sys::console::error_1(&e.into()),
+    }
+}
+
+/// Answers one message: the reply and the buffers that go with it.
+#[cfg(target_arch = "wasm32")]
+fn handle(
+    msg: protocol::ToWorker,
+    buffers: &[js_sys::Uint8Array],
+    now: impl Fn() -> f64,
+) -> (protocol::FromWorker, Vec<js_sys::Uint8Array>) {
+    use protocol::{FromWorker, ToWorker};
+    let start = now();
+    let failed = |error: String| (FromWorker::Failed { error }, vec![]);
+    match msg {
+        ToWorker::MakeKey { index, algorithm } => match pki_core::PrivateKey::generate(algorithm) {
+            // The key's wasm copy is wiped when `key` drops; the buffer moves to the page.
+            Ok(key) => (
+                FromWorker::Key {
+                    index,
+                    ms: now() - start,
+                },
+                vec![protocol::buffer(key.pkcs8_der())],
+            ),
+            Err(e) => failed(e.to_string()),
+        },
+        ToWorker::Assemble {
+            spec_json,
+            key_ids,
+            encrypt_ca_key,
+        } => match assemble(&spec_json, &key_ids, encrypt_ca_key, buffers, &now) {
+            Ok(done) => done,
+            Err(e) => failed(e),
+        },
+        ToWorker::ReadFile { request, path } => {
+            let zip = buffers.first().map(protocol::take).unwrap_or_default();
+            match read_file(&zip, &path) {
+                Ok(bytes) => (FromWorker::File { request }, vec![protocol::buffer(&bytes)]),
+                Err(e) => failed(e),
+            }
+        }
+    }
+}
+
+/// Signs the certificates with the page's keys, encrypts the CA key if asked, writes the zip.
+#[cfg(target_arch = "wasm32")]
+fn assemble(
+    spec_json: &str,
+    key_ids: &[String],
+    encrypt_ca_key: bool,
+    buffers: &[js_sys::Uint8Array],
+    now: &impl Fn() -> f64,
+) -> Result<(protocol::FromWorker, Vec<js_sys::Uint8Array>), String> {
+    let start = now();
+    // Take every secret out of its JS buffer first, so each is zeroed even if a step fails.
+    let keys: Vec<_> = buffers
+        .iter()
+        .take(key_ids.len())
+        .map(protocol::take)
+        .collect();
+    let passphrase = buffers
+        .get(key_ids.len())
+        .filter(|_| encrypt_ca_key)
+        .map(protocol::take);
+    let spec = pki_core::ClusterSpec::from_json(spec_json).map_err(|e| e.to_string())?;
+    let mut bundle =
+        pki_core::generate_with_keys(&spec, pki_core::OffsetDateTime::now_utc(), |req| {
+            let der = key_ids
+                .iter()
+                .position(|id| *id == req.id)
+                .and_then(|i| keys.get(i))
+                .ok_or_else(|| pki_core::Error::BadKey {
+                    key: req.label.clone(),
+                    reason: "it was never made".into(),
+                })?;
+            pki_core::PrivateKey::from_pkcs8_der(req.algorithm, der)
+        })
+        .map_err(|e| e.to_string())?;
+    if let Some(p) = &passphrase {
+        let p = std::str::from_utf8(p).map_err(|_| "the passphrase is not UTF-8".to_string())?;
+        bundle.encrypt_ca_key(p).map_err(|e| e.to_string())?;
+    }
+    let assembled = now();
+    let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
+    let zip_ms = now() - assembled;
+    let ca_key = &bundle.ca_key;
+    Ok((
+        protocol::FromWorker::Bundle {
+            listing: bundle.listing(),
+            ca_key_name: ca_key.path.clone(),
+            ca_key_encrypted: passphrase.is_some(),
+            assemble_ms: assembled - start,
+            zip_ms,
+        },
+        vec![protocol::buffer(&zip), protocol::buffer(&ca_key.contents)],
+    ))
+}
+
+/// One file of the zip, as bytes wiped on drop.
+#[cfg(target_arch = "wasm32")]
+fn read_file(zip: &[u8], path: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
+    use std::io::Read;
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(zip)).map_err(|e| format!("the zip: {e}"))?;
+    let mut file = archive
+        .by_name(path)
+        .map_err(|e| format!("{path} in the zip: {e}"))?;
+    let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(file.size() as usize));
+    file.read_to_end(&mut bytes)
+        .map_err(|e| format!("{path} in the zip: {e}"))?;
+    Ok(bytes)
 }
 
 /// Runs the whole path (keys, signing, zip) on throwaway P-256 bundles before the worker says

@@ -1,26 +1,49 @@
 //! The generated bundle as a tree; a file opens beside it, a certificate with its contents
-//! decoded. Private keys stay hidden until asked for.
+//! decoded. Private keys stay hidden until asked for: the listing holds no key text, so a
+//! key is read out of the zip (on a worker) when the person clicks "Show key", and its text
+//! is wiped again when hidden, when another file is picked, or on "Forget keys".
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use super::{Ctx, GenState};
+use super::{Ctx, GenState, Generated, ShownKey};
 use crate::tree::{self, Entry};
+
+/// Reads the key at `path` out of `g`'s zip and shows it, unless the person has moved on
+/// (another file, hidden, forgotten) by the time it arrives.
+fn show_key(ctx: Ctx, g: &Arc<Generated>, path: String, error: RwSignal<Option<String>>) {
+    let generation = Arc::downgrade(g);
+    crate::keygen::read_file(&g.outcome.zip, &path.clone(), move |result| {
+        let still_wanted = generation.upgrade().is_some_and(
+            |g| matches!(ctx.status.get_untracked(), GenState::Done(now) if Arc::ptr_eq(&now, &g)),
+        );
+        match result {
+            Ok(bytes) if still_wanted => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                ctx.shown_key.set(Some(ShownKey { path, text }));
+            }
+            Ok(_) => {}
+            Err(e) => error.set(Some(e)),
+        }
+    });
+}
 
 /// The file browser.
 #[component]
 pub fn Files() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let selected = RwSignal::new(None::<String>);
-    let show_key = RwSignal::new(false);
+    let key_error = RwSignal::new(None::<String>);
     move || {
         let GenState::Done(g) = ctx.status.get() else {
             return ().into_any();
         };
-        let entries = tree::build(g.listing.files.iter().map(|f| f.path.as_str()));
+        let entries = tree::build(g.outcome.listing.files.iter().map(|f| f.path.as_str()));
         let g2 = g.clone();
         let viewer = move || {
             let path = selected.get()?;
-            let f = g2.listing.file(&path)?;
+            let f = g2.outcome.listing.file(&path)?;
             let is_key = f.private_key;
             let fingerprint = f.sha256_fingerprint.clone().unwrap_or_default();
             let info = f.cert.as_ref().map(|c| {
@@ -50,6 +73,25 @@ pub fn Files() -> impl IntoView {
             let text = f.text.clone();
             let mode = format!("{:04o}", f.mode);
             let role = f.role.clone();
+            let g3 = g2.clone();
+            let key_path = path.clone();
+            let shown = move || {
+                ctx.shown_key.with(|k| {
+                    k.as_ref()
+                        .filter(|k| k.path == key_path)
+                        .map(|k| k.text.clone())
+                })
+            };
+            let shown2 = shown.clone();
+            let toggle_path = path.clone();
+            let toggle = move |_| {
+                key_error.set(None);
+                if shown2().is_some() {
+                    ctx.hide_key();
+                } else {
+                    show_key(ctx, &g3, toggle_path.clone(), key_error);
+                }
+            };
             Some(view! {
                 <div class="viewer-head">
                     <code>{path.clone()}</code>
@@ -59,10 +101,11 @@ pub fn Files() -> impl IntoView {
                 {if is_key {
                     view! {
                         <p class="hint">"A private key. It is shown only if you ask, and only here."</p>
-                        <button id="show-key" on:click=move |_| show_key.update(|s| *s = !*s)>
-                            {move || if show_key.get() { "Hide key" } else { "Show key" }}
+                        <button id="show-key" on:click=toggle>
+                            {let shown = shown.clone(); move || if shown().is_some() { "Hide key" } else { "Show key" }}
                         </button>
-                        {move || show_key.get().then(|| view! { <pre id="file-view">{text.clone()}</pre> })}
+                        {move || key_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                        {move || shown().map(|t| view! { <pre id="file-view">{t}</pre> })}
                     }.into_any()
                 } else {
                     view! { <pre id="file-view">{text}</pre> }.into_any()
@@ -74,7 +117,7 @@ pub fn Files() -> impl IntoView {
                 <h2>"Files"</h2>
                 <div class="files-body">
                     <nav class="tree" data-testid="file-tree">
-                        <ul>{entries.into_iter().map(|e| render(e, 0, selected, show_key)).collect_view()}</ul>
+                        <ul>{entries.into_iter().map(|e| render(e, 0, selected, ctx)).collect_view()}</ul>
                     </nav>
                     <div class="viewer">
                         {move || viewer().map(|v| v.into_any()).unwrap_or_else(|| view! {
@@ -88,19 +131,14 @@ pub fn Files() -> impl IntoView {
     }
 }
 
-fn render(
-    e: Entry,
-    depth: usize,
-    selected: RwSignal<Option<String>>,
-    show_key: RwSignal<bool>,
-) -> AnyView {
+fn render(e: Entry, depth: usize, selected: RwSignal<Option<String>>, ctx: Ctx) -> AnyView {
     match e {
         // Top-level folders and each member's and client's folder start open.
         Entry::Dir(name, children) => view! {
             <li class="dir">
                 <details open=depth <= 1>
                     <summary>{name.clone()}"/"</summary>
-                    <ul>{children.into_iter().map(|c| render(c, depth + 1, selected, show_key)).collect_view()}</ul>
+                    <ul>{children.into_iter().map(|c| render(c, depth + 1, selected, ctx)).collect_view()}</ul>
                 </details>
             </li>
         }
@@ -112,7 +150,7 @@ fn render(
                 <li class="file">
                     <a href="#" data-testid="file-entry" data-path=path.clone()
                         class:selected=move || selected.get().as_deref() == Some(p2.as_str())
-                        on:click=move |ev| { ev.prevent_default(); show_key.set(false); selected.set(Some(p.clone())) }>
+                        on:click=move |ev| { ev.prevent_default(); ctx.hide_key(); selected.set(Some(p.clone())) }>
                         {name}
                     </a>
                 </li>

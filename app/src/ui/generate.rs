@@ -1,4 +1,5 @@
-//! The Generate button, its reasons when disabled, progress, and the summary.
+//! The Generate button, its reasons when disabled, the time estimate before a long run,
+//! progress with Cancel, and after a run: the zip, the separate CA key, and "Forget keys".
 
 use std::sync::Arc;
 
@@ -6,9 +7,11 @@ use leptos::prelude::*;
 use pki_core::Severity;
 use wasm_bindgen::JsValue;
 
+use super::ca_key::CaKeyProtection;
 use super::{Ctx, GenState, Generated};
 use crate::browser;
-use crate::keygen;
+use crate::estimate;
+use crate::keygen::{self, Outcome};
 
 /// The generate panel.
 #[component]
@@ -22,41 +25,62 @@ pub fn GeneratePanel() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
-    // The CA key passphrase lives only in this signal and the worker's message; never saved.
-    let passphrase = RwSignal::new(String::new());
-    let pass_error = move || {
-        let n = passphrase.with(|p| p.chars().count());
-        (n > 0 && n < pki_core::keys::MIN_PASSPHRASE).then(|| {
-            format!(
-                "the passphrase has {n} characters; use at least {} (or none)",
-                pki_core::keys::MIN_PASSPHRASE
-            )
-        })
-    };
     let running = move || matches!(ctx.status.get(), GenState::Running(_));
     let why = move || {
         let e = errors.get();
-        match e.len() {
+        let mut reasons: Vec<String> = e
+            .iter()
+            .take(3)
+            .map(|p| format!("{} — {}", p.path, p.message))
+            .collect();
+        if e.len() > 3 {
+            reasons.push("…".into());
+        }
+        let mut text = match e.len() {
             0 => String::new(),
             n => format!(
                 "Fix {n} error{} first: {}",
                 if n == 1 { "" } else { "s" },
-                e.iter()
-                    .take(3)
-                    .map(|p| format!("{} — {}", p.path, p.message))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-                    + if n > 3 { "; …" } else { "" }
+                reasons.join("; ")
             ),
+        };
+        if let Some(b) = ctx.ca_key.with(|k| k.blocker()) {
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            text.push_str(&b);
         }
+        text
     };
+    let blocked = move || !errors.get().is_empty() || ctx.ca_key.with(|k| k.blocker().is_some());
+    let estimate = Memo::new(move |_| {
+        let spec = ctx.spec.get();
+        // Keys of the spec's algorithm (the JWT key is P-256 and takes no time to speak of).
+        let keys = pki_core::key_plan(&spec)
+            .iter()
+            .filter(|r| r.algorithm == spec.key_algorithm)
+            .count();
+        // Re-read when workers report in (their calibration refines the figure).
+        let _ = ctx.status.get();
+        estimate::estimate(
+            spec.key_algorithm,
+            keys,
+            keygen::pool_size(),
+            keygen::calibration_ms(),
+        )
+    });
     let start = move |_| {
-        if !errors.get_untracked().is_empty() || running() || pass_error().is_some() {
+        if blocked() || running() {
             return;
         }
+        let Ok(protection) = ctx.ca_key.with_untracked(|k| k.protection()) else {
+            return;
+        };
         let spec = ctx.spec.get_untracked();
         let alg = spec.key_algorithm;
         let status = ctx.status;
+        // The previous bundle goes first: never two sets of keys in memory.
+        ctx.forget_keys();
         status.set(GenState::Running(keygen::Progress {
             done: 0,
             total: pki_core::key_plan(&spec).len(),
@@ -65,72 +89,37 @@ pub fn GeneratePanel() -> impl IntoView {
         browser::set_busy(true);
         keygen::generate(
             &spec,
-            passphrase.get_untracked(),
+            protection,
             move |p| status.set(GenState::Running(p)),
             move |result| {
-                match result {
-                    Ok(o) => {
-                        let keys = o.listing.key_count;
-                        browser::record_run(&[
-                            ("algorithm", JsValue::from_str(alg.as_str())),
-                            ("keys", JsValue::from_f64(keys as f64)),
-                            ("total_ms", JsValue::from_f64(o.total_ms)),
-                            ("keygen_ms", JsValue::from_f64(o.keygen_ms)),
-                            ("assemble_ms", JsValue::from_f64(o.assemble_ms)),
-                            ("zip_ms", JsValue::from_f64(o.zip_ms)),
-                            ("workers", JsValue::from_f64(o.workers as f64)),
-                        ]);
-                        let where_ = format!("on {} workers", o.workers);
-                        let summary = format!(
-                            "{keys} keys and certificates in {} ({alg}, keys made {where_}); {} files, zip {} KB.",
-                            human_ms(o.total_ms),
-                            o.listing.files.len(),
-                            o.zip.len().div_ceil(1024)
-                        );
-                        status.set(GenState::Done(Arc::new(Generated {
-                            listing: o.listing,
-                            zip: o.zip,
-                            summary,
-                        })));
-                    }
-                    Err(e) => status.set(GenState::Failed(e)),
-                }
+                status.set(match result {
+                    Ok(o) => GenState::Done(Arc::new(finished(o, alg))),
+                    Err(e) => GenState::Failed(e),
+                });
                 browser::set_busy(false);
             },
         );
     };
-    let download = move |_| {
-        if let GenState::Done(g) = ctx.status.get_untracked() {
-            let _ = browser::download(&g.zip, &g.listing.zip_name, "application/zip");
-        }
+    let cancel = move |_| {
+        keygen::cancel();
+        ctx.status.set(GenState::Cancelled);
+        browser::set_busy(false);
     };
     view! {
         <section class="generate card">
+            <CaKeyProtection/>
+            {move || estimate.with(|e| e.is_long().then(|| view! {
+                <p id="estimate" class="hint">{format!("This will take {}.", e.describe())}</p>
+            }))}
             <div class="generate-row">
                 <button id="generate" class="primary"
-                    prop:disabled=move || !errors.get().is_empty() || running() || pass_error().is_some()
+                    prop:disabled=move || blocked() || running()
                     on:click=start>"Generate keys and certificates"</button>
-                <button id="download" class="primary"
-                    prop:disabled=move || !matches!(ctx.status.get(), GenState::Done(_))
-                    on:click=download>
-                    {move || match ctx.status.get() {
-                        GenState::Done(g) => format!("Download {}", g.listing.zip_name),
-                        _ => "Download zip".to_string(),
-                    }}
-                </button>
+                {move || running().then(|| view! {
+                    <button id="cancel" on:click=cancel>"Cancel"</button>
+                })}
                 <span class="private">"Keys are made here, in this browser; nothing is sent anywhere."</span>
             </div>
-            <details class="passphrase">
-                <summary>"Encrypt the CA key with a passphrase"</summary>
-                <label class="field" for="ca-passphrase">
-                    <span>"CA key passphrase (optional, never stored)"</span>
-                    <input id="ca-passphrase" type="password" autocomplete="new-password"
-                        prop:value=move || passphrase.get()
-                        on:input=move |ev| passphrase.set(event_target_value(&ev))/>
-                    <small class="hint">"The CA key is then encrypted PKCS#8 (PBKDF2-SHA256, AES-256); openssl pkey asks for the passphrase. Member and client keys stay unencrypted, because etcd cannot read encrypted keys."</small>
-                    {move || pass_error().map(|e| view! { <div class="field-error" data-testid="field-error" data-path="ca_passphrase">{e}</div> })}
-                </label>
-            </details>
             <p id="generate-why" class="field-error">{why}</p>
             {move || match ctx.status.get() {
                 GenState::Running(p) => {
@@ -142,21 +131,76 @@ pub fn GeneratePanel() -> impl IntoView {
                         </div>
                     }.into_any()
                 }
-                GenState::Done(g) => {
-                    let warnings = g.listing.warnings.clone();
-                    view! {
-                        <p id="result-summary" class="ok">{g.summary.clone()}</p>
-                        <ul id="warnings">
-                            {warnings.into_iter().map(|w| view! {
-                                <li class="field-warning">{format!("Warning, {}: {}", w.path, w.message)}</li>
-                            }).collect_view()}
-                        </ul>
-                    }.into_any()
-                }
+                GenState::Done(g) => view! { <Finished g=g/> }.into_any(),
                 GenState::Failed(e) => view! { <p class="field-error" role="alert">{format!("Generation failed: {e}")}</p> }.into_any(),
+                GenState::Cancelled => view! { <p id="cancelled" role="status">"Cancelled: no keys were kept. Ready to generate again."</p> }.into_any(),
                 GenState::Idle => ().into_any(),
             }}
         </section>
+    }
+}
+
+/// Records the run's timings for benchmarks and says what was made.
+fn finished(o: Outcome, alg: pki_core::KeyAlgorithm) -> Generated {
+    let keys = o.listing.key_count;
+    browser::record_run(&[
+        ("algorithm", JsValue::from_str(alg.as_str())),
+        ("keys", JsValue::from_f64(keys as f64)),
+        ("total_ms", JsValue::from_f64(o.total_ms)),
+        ("keygen_ms", JsValue::from_f64(o.keygen_ms)),
+        ("assemble_ms", JsValue::from_f64(o.assemble_ms)),
+        ("zip_ms", JsValue::from_f64(o.zip_ms)),
+        ("workers", JsValue::from_f64(o.workers as f64)),
+    ]);
+    let summary = format!(
+        "{keys} keys and certificates in {} ({alg}, keys made on {} workers); {} files, zip {} KB.",
+        human_ms(o.total_ms),
+        o.workers,
+        o.listing.files.len(),
+        o.zip.len().div_ceil(1024)
+    );
+    Generated {
+        outcome: o,
+        summary,
+    }
+}
+
+/// After a run: the summary, warnings, the two downloads and "Forget keys".
+#[component]
+fn Finished(g: Arc<Generated>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let o = &g.outcome;
+    let zip_label = format!("Download {}", o.listing.zip_name);
+    let ca_label = if o.ca_key_encrypted {
+        "Download the CA key (encrypted)"
+    } else {
+        "Download the CA key (unencrypted)"
+    };
+    let warnings = o.listing.warnings.clone();
+    let zip = g.clone();
+    let ca = g.clone();
+    view! {
+        <p id="result-summary" class="ok">{g.summary.clone()}</p>
+        <ul id="warnings">
+            {warnings.into_iter().map(|w| view! {
+                <li class="field-warning">{format!("Warning, {}: {}", w.path, w.message)}</li>
+            }).collect_view()}
+        </ul>
+        <div class="generate-row">
+            <button id="download" class="primary" on:click=move |_| {
+                let o = &zip.outcome;
+                let _ = browser::download(&o.zip, &o.listing.zip_name, "application/zip");
+            }>{zip_label}</button>
+            <button id="download-ca-key" on:click=move |_| {
+                let o = &ca.outcome;
+                let _ = browser::download(&o.ca_key, &o.ca_key_name, "application/x-pem-file");
+            }>{ca_label}</button>
+            <button id="forget-keys" class="danger" on:click=move |_| ctx.forget_keys()>"Forget keys"</button>
+        </div>
+        <p class="hint">{format!(
+            "The zip holds every member's and client's keys, not the CA key; {} is the CA key alone: keep it offline. \"Forget keys\" drops both from this page.",
+            o.ca_key_name
+        )}</p>
     }
 }
 

@@ -1,6 +1,7 @@
 //! The page: signals for the form and the last generation, and one small component per part.
 //! The PKI logic is pki-core's; these only hold state and call it.
 
+mod ca_key;
 mod clients;
 mod files;
 mod generate;
@@ -11,19 +12,29 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use pki_core::{ClusterSpec, Problem, Severity};
+use zeroize::Zeroize;
 
 use crate::browser;
+use crate::ca_key::CaKeyInput;
 use crate::form::Form;
-use crate::keygen::Progress;
+use crate::keygen::{Outcome, Progress};
 
-/// A generation's outcome as the page shows it.
+/// A generation's outcome as the page shows it. Its zip and CA key are wiped from memory
+/// when the last reference is dropped ("Forget keys", a new generation, a new spec).
 pub struct Generated {
-    /// Every file of the bundle.
-    pub listing: pki_core::Listing,
-    /// The zip to download.
-    pub zip: Vec<u8>,
+    /// The bundle, as the workers sent it.
+    pub outcome: Outcome,
     /// "9 keys and certificates in 23 ms".
     pub summary: String,
+}
+
+/// A key file's text, read from the zip because the person asked to see it.
+#[derive(Clone, PartialEq)]
+pub struct ShownKey {
+    /// Its path in the bundle.
+    pub path: String,
+    /// Its PEM text.
+    pub text: String,
 }
 
 /// Where generation stands.
@@ -37,6 +48,8 @@ pub enum GenState {
     Done(Arc<Generated>),
     /// Failed, with the reason.
     Failed(String),
+    /// Cancelled by the person; nothing kept.
+    Cancelled,
 }
 
 /// The page's shared state, passed to components by context.
@@ -50,9 +63,30 @@ pub struct Ctx {
     pub spec: Memo<ClusterSpec>,
     /// The last generation.
     pub status: RwSignal<GenState>,
+    /// The CA key passphrase fields (never saved).
+    pub ca_key: RwSignal<CaKeyInput>,
+    /// The one key shown, if the person asked to see one.
+    pub shown_key: RwSignal<Option<ShownKey>>,
 }
 
 impl Ctx {
+    /// Drops the last generation (zip, CA key, listing) and any key on show; their bytes are
+    /// wiped as they go.
+    pub fn forget_keys(&self) {
+        self.hide_key();
+        self.status.set(GenState::Idle);
+    }
+
+    /// Stops showing a key, wiping its text.
+    pub fn hide_key(&self) {
+        self.shown_key.update(|k| {
+            if let Some(k) = k.as_mut() {
+                k.text.zeroize();
+            }
+            *k = None;
+        });
+    }
+
     /// The problems at `path` or below it.
     pub fn at(&self, path: &str) -> Vec<Problem> {
         self.problems.with(|ps| {
@@ -94,15 +128,8 @@ fn StatusLine() -> impl IntoView {
             .map(|w| w.navigator().on_line())
             .unwrap_or(true),
     );
-    if let Some(w) = web_sys::window() {
-        use wasm_bindgen::JsCast;
-        use wasm_bindgen::prelude::*;
-        for (event, value) in [("online", true), ("offline", false)] {
-            let cb = Closure::<dyn Fn()>::new(move || online.set(value));
-            let _ = w.add_event_listener_with_callback(event, cb.as_ref().unchecked_ref());
-            cb.forget();
-        }
-    }
+    let _online = window_event_listener(leptos::ev::online, move |_| online.set(true));
+    let _offline = window_event_listener(leptos::ev::offline, move |_| online.set(false));
     let from_file = web_sys::window()
         .and_then(|w| w.location().protocol().ok())
         .is_some_and(|p| p == "file:");
@@ -148,6 +175,8 @@ pub fn App() -> impl IntoView {
         problems,
         spec,
         status: RwSignal::new(GenState::Idle),
+        ca_key: RwSignal::new(CaKeyInput::default()),
+        shown_key: RwSignal::new(None),
     };
     provide_context(ctx);
     // The spec (never a key) survives a reload.

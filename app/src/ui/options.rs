@@ -226,7 +226,9 @@ pub fn SpecFileButtons() -> impl IntoView {
             match result {
                 Ok(spec) => {
                     ctx.form.set(Form::from_spec(&spec));
-                    ctx.status.set(super::GenState::Idle);
+                    ctx.forget_keys();
+                    // A real cluster's CA key: the passphrase is asked for again.
+                    ctx.ca_key.update(|k| k.unencrypted = false);
                     import_error.set(None);
                 }
                 Err(e) => import_error.set(Some(format!("{name}: {e}. Nothing was changed."))),
@@ -236,7 +238,13 @@ pub fn SpecFileButtons() -> impl IntoView {
     view! {
         <div class="spec-buttons">
             <button id="demo" title="Three members on 127.0.0.1-3 of one machine, with scripts to run them"
-                on:click=move |_| { ctx.form.set(Form::from_spec(&ClusterSpec::demo())); ctx.status.set(super::GenState::Idle); }>
+                on:click=move |_| {
+                    ctx.form.set(Form::from_spec(&ClusterSpec::demo()));
+                    ctx.forget_keys();
+                    // One click to a demo: its throwaway CA key is not encrypted, and the
+                    // ticked box in the CA key section says so.
+                    ctx.ca_key.set(crate::ca_key::CaKeyInput { unencrypted: true, ..Default::default() });
+                }>
                 "Load demo"
             </button>
             <button id="spec-export" on:click=export>"Export spec"</button>

@@ -245,12 +245,12 @@ impl Browser {
         b
     }
 
-    fn raw_call(&mut self, method: &str, params: Value, session: bool) -> Value {
+    fn raw_call(&mut self, method: &str, params: Value, session: Option<&str>) -> Value {
         self.next_id += 1;
         let id = self.next_id;
         let mut msg = json!({"id": id, "method": method, "params": params});
-        if session {
-            msg["sessionId"] = json!(self.session);
+        if let Some(session) = session {
+            msg["sessionId"] = json!(session);
         }
         self.ws
             .send(tungstenite::Message::text(msg.to_string()))
@@ -278,12 +278,58 @@ impl Browser {
 
     /// A browser-level command.
     pub fn call(&mut self, method: &str, params: Value) -> Value {
-        self.raw_call(method, params, false)
+        self.raw_call(method, params, None)
     }
 
     /// A command to the page.
     pub fn send(&mut self, method: &str, params: Value) -> Value {
-        self.raw_call(method, params, true)
+        let session = self.session.clone();
+        self.raw_call(method, params, Some(&session))
+    }
+
+    /// Attaches to the page's Web Workers (those running and those started later) and
+    /// returns the DevTools sessions of the ones attached so far.
+    pub fn worker_sessions(&mut self) -> Vec<String> {
+        self.send(
+            "Target.setAutoAttach",
+            json!({"autoAttach": true, "waitForDebuggerOnStart": false, "flatten": true}),
+        );
+        self.eval("1");
+        let detached: Vec<String> = self
+            .events
+            .iter()
+            .filter(|e| e["method"] == "Target.detachedFromTarget")
+            .filter_map(|e| e["params"]["sessionId"].as_str().map(String::from))
+            .collect();
+        self.events
+            .iter()
+            .filter(|e| e["method"] == "Target.attachedToTarget")
+            .filter(|e| e["params"]["targetInfo"]["type"] == "worker")
+            .filter_map(|e| e["params"]["sessionId"].as_str().map(String::from))
+            .filter(|s| !detached.contains(s))
+            .collect()
+    }
+
+    /// Whether the worker of `session` has gone (terminated or crashed).
+    pub fn worker_gone(&mut self, session: &str) -> bool {
+        self.eval("1");
+        self.events.iter().any(|e| {
+            e["method"] == "Target.detachedFromTarget" && e["params"]["sessionId"] == json!(session)
+        })
+    }
+
+    /// Evaluates `js` inside a worker (a session from [`Browser::worker_sessions`]), awaiting
+    /// promises: the test's own hook into the worker, nothing the page ships.
+    pub fn eval_in_worker(&mut self, session: &str, js: &str) -> Value {
+        let r = self.raw_call(
+            "Runtime.evaluate",
+            json!({"expression": js, "returnByValue": true, "awaitPromise": true}),
+            Some(session),
+        );
+        if let Some(ex) = r.get("exceptionDetails") {
+            panic!("worker script failed: {js}\n{ex}");
+        }
+        r["result"]["value"].clone()
     }
 
     /// Evaluates `js` in the page (awaiting promises) and returns its value.
@@ -389,6 +435,28 @@ impl Browser {
             .filter(|e| e["method"] == "Network.requestWillBeSent")
             .filter_map(|e| e["params"]["request"]["url"].as_str().map(String::from))
             .collect()
+    }
+
+    /// Every response the page received: (URL, HTTP status).
+    pub fn responses(&self) -> Vec<(String, u64)> {
+        self.events
+            .iter()
+            .filter(|e| e["method"] == "Network.responseReceived")
+            .map(|e| {
+                let r = &e["params"]["response"];
+                (
+                    r["url"].as_str().unwrap_or("").to_string(),
+                    r["status"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    }
+
+    /// Types `passphrase` into both CA key passphrase fields, as a person must before the
+    /// first generation of a real cluster.
+    pub fn protect_ca_key(&mut self, passphrase: &str) {
+        self.type_into("#ca-passphrase", passphrase);
+        self.type_into("#ca-passphrase-confirm", passphrase);
     }
 
     /// Waits for a finished download ending in `suffix`; returns its path.

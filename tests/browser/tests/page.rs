@@ -79,12 +79,13 @@ fn add_member_fix_bad_ip_generate_and_download() {
         "[data-testid=member-row]:nth-child(5) [data-testid=member-ips]",
         "10.0.0.5, 2001:db8::5",
     );
+    // Before a real cluster's first generation: the CA key's passphrase, twice.
+    b.protect_ca_key("correct horse battery staple");
     b.wait_for(
         "!document.querySelector('#generate').disabled",
         SECS,
         "Generate to be enabled",
     );
-
     b.click("#generate");
     b.wait_for(
         "document.querySelector('#result-summary')",
@@ -247,6 +248,7 @@ fn bad_import_changes_nothing_and_reload_keeps_the_spec_not_keys() {
     assert!(b.text("#import-error").is_none());
 
     // Generate (so keys exist in memory), then reload: the spec is back, no key is stored.
+    b.protect_ca_key("correct horse battery staple");
     b.click("#generate");
     b.wait_for(
         "document.querySelector('#result-summary')",
@@ -407,6 +409,7 @@ fn migration_section_adds_the_runbook() {
     );
     b.screenshot(&e2e_browser::workspace_root().join("tests/artifacts/page-migration.png"));
     b.type_into("#opt-peer-port", "2381");
+    b.protect_ca_key("correct horse battery staple");
     b.wait_for(
         "!document.querySelector('#generate').disabled",
         SECS,

@@ -1,0 +1,191 @@
+//! What the page and its key workers say to each other, as types both sides share: the
+//! page's `main` and the `keygen-worker` bin both include this file, so a message cannot be
+//! built on one side with a field the other does not read.
+//!
+//! On the wire a message is `{ body, buffers }`: `body` is the JSON of [`ToWorker`] or
+//! [`FromWorker`] and carries only public data; every secret (a key's DER, the passphrase, the
+//! zip, the CA key, a key file's text) travels in `buffers`, in the order the variant's doc
+//! names. Buffers are listed in `postMessage`'s transfer list, so they move rather than being
+//! copied, and the receiver zeroes each one once it has copied it into its own memory
+//! ([`take`]).
+
+use pki_core::{KeyAlgorithm, Listing};
+use serde::{Deserialize, Serialize};
+
+/// From the page to a worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ToWorker {
+    /// Make one fresh key. Buffers: none. Answer: [`FromWorker::Key`].
+    MakeKey {
+        /// The key's place in the page's key plan.
+        index: usize,
+        /// Its algorithm.
+        algorithm: KeyAlgorithm,
+    },
+    /// Sign every certificate and write the zip. Buffers: one PKCS#8 DER key per entry of
+    /// `key_ids`, in that order, then the CA key passphrase (UTF-8) when
+    /// `encrypt_ca_key` is set. Answer: [`FromWorker::Bundle`].
+    Assemble {
+        /// The spec, as JSON.
+        spec_json: String,
+        /// The key plan's ids (`ca`, `members/etcd1/server`, ...), naming the key buffers.
+        key_ids: Vec<String>,
+        /// Whether a passphrase buffer follows the keys.
+        encrypt_ca_key: bool,
+    },
+    /// Read one file out of a zip, for the person who asked to see a key. Buffers: the zip.
+    /// Answer: [`FromWorker::File`].
+    ReadFile {
+        /// Matches the answer to the question.
+        request: u32,
+        /// The file's path in the zip.
+        path: String,
+    },
+}
+
+/// From a worker to the page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FromWorker {
+    /// The worker listens (messages sent before this would be lost). Buffers: none.
+    Ready {
+        /// Milliseconds this worker took to make [`CALIBRATION_KEYS`] P-256 keys: how fast
+        /// this machine is, for the time estimate before a long run.
+        calibration_ms: f64,
+    },
+    /// A key. Buffers: its PKCS#8 DER.
+    Key {
+        /// Its place in the key plan.
+        index: usize,
+        /// How long it took, in milliseconds.
+        ms: f64,
+    },
+    /// The finished bundle. Buffers: the zip, then the CA key file.
+    Bundle {
+        /// What the zip holds, without any key's text.
+        listing: Listing,
+        /// The CA key's download name.
+        ca_key_name: String,
+        /// Whether the CA key is encrypted with the passphrase.
+        ca_key_encrypted: bool,
+        /// Signing and laying out the files, in milliseconds.
+        assemble_ms: f64,
+        /// Writing the zip, in milliseconds.
+        zip_ms: f64,
+    },
+    /// A file read out of the zip. Buffers: its bytes.
+    File {
+        /// The request this answers.
+        request: u32,
+    },
+    /// The request failed; nothing else comes for it. Buffers: none.
+    Failed {
+        /// For people.
+        error: String,
+    },
+}
+
+/// The fixed work a worker times when it starts: making this many P-256 keys. Bignum
+/// arithmetic like RSA's prime search, short enough (tens of milliseconds) not to delay the
+/// first generation.
+pub const CALIBRATION_KEYS: usize = 16;
+
+#[cfg(target_arch = "wasm32")]
+pub use wire::*;
+
+#[cfg(target_arch = "wasm32")]
+mod wire {
+    use js_sys::{Array, Object, Reflect, Uint8Array};
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use wasm_bindgen::{JsCast, JsValue};
+    use zeroize::Zeroizing;
+
+    /// A message ready for `postMessage(message, transfer)`.
+    pub struct Outgoing {
+        /// `{ body, buffers }`.
+        pub message: JsValue,
+        /// The buffers' `ArrayBuffer`s: moved to the receiver, detached here.
+        pub transfer: Array,
+    }
+
+    /// Wraps `body` and `buffers` for sending; the buffers will be transferred.
+    pub fn envelope<T: Serialize>(body: &T, buffers: Vec<Uint8Array>) -> Result<Outgoing, String> {
+        let json = serde_json::to_string(body).map_err(|e| e.to_string())?;
+        let list = Array::new();
+        let transfer = Array::new();
+        for b in buffers {
+            transfer.push(&b.buffer());
+            list.push(&b);
+        }
+        let message = Object::new();
+        let _ = Reflect::set(&message, &"body".into(), &JsValue::from_str(&json));
+        let _ = Reflect::set(&message, &"buffers".into(), &list);
+        Ok(Outgoing {
+            message: message.into(),
+            transfer,
+        })
+    }
+
+    /// Reads a message received as `event.data`.
+    pub fn open<T: DeserializeOwned>(data: &JsValue) -> Result<(T, Vec<Uint8Array>), String> {
+        let body = Reflect::get(data, &"body".into())
+            .ok()
+            .and_then(|b| b.as_string())
+            .ok_or("a message without a body")?;
+        let body = serde_json::from_str(&body).map_err(|e| format!("a bad message: {e}"))?;
+        let buffers = Reflect::get(data, &"buffers".into())
+            .ok()
+            .and_then(|b| b.dyn_into::<Array>().ok())
+            .map(|a| a.iter().filter_map(|v| v.dyn_into().ok()).collect())
+            .unwrap_or_default();
+        Ok((body, buffers))
+    }
+
+    /// A secret in a new JS buffer, for sending (and transferring) it.
+    pub fn buffer(bytes: &[u8]) -> Uint8Array {
+        Uint8Array::from(bytes)
+    }
+
+    /// Copies a received secret into this side's memory and zeroes the JS buffer, so the
+    /// only copy left is one that is wiped when dropped.
+    pub fn take(buffer: &Uint8Array) -> Zeroizing<Vec<u8>> {
+        let bytes = Zeroizing::new(buffer.to_vec());
+        wipe(buffer);
+        bytes
+    }
+
+    /// Zeroes a JS buffer (a no-op once it has been transferred away).
+    pub fn wipe(buffer: &Uint8Array) {
+        buffer.fill(0, 0, buffer.length());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_with_a_kind_tag() {
+        let m = ToWorker::MakeKey {
+            index: 3,
+            algorithm: KeyAlgorithm::Rsa4096,
+        };
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"make_key","index":3,"algorithm":"rsa-4096"}"#
+        );
+        assert_eq!(serde_json::from_str::<ToWorker>(&json).unwrap(), m);
+        let r = FromWorker::Failed { error: "no".into() };
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<FromWorker>(&json).unwrap(), r);
+    }
+
+    #[test]
+    fn an_unknown_message_is_an_error_not_a_default() {
+        assert!(serde_json::from_str::<ToWorker>(r#"{"kind":"eval","code":"1"}"#).is_err());
+        assert!(serde_json::from_str::<FromWorker>(r#"{"ready":true}"#).is_err());
+    }
+}

@@ -1,0 +1,59 @@
+//! The CA key section before generating: the passphrase typed twice, each problem beside its
+//! field (and tied to it with `aria-describedby`), or the explicit choice of an unencrypted
+//! key, whose label says what that means. The text lives only in `Ctx::ca_key`.
+
+use leptos::prelude::*;
+
+use super::Ctx;
+use crate::ca_key::MIN;
+
+/// The passphrase fields and the unencrypted choice.
+#[component]
+pub fn CaKeyProtection() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let input = ctx.ca_key;
+    let problems = Memo::new(move |_| input.with(|i| i.problems()));
+    let unencrypted = move || input.with(|i| i.unencrypted);
+    let field = move |id: &'static str,
+                      label: &'static str,
+                      get: fn(&crate::ca_key::CaKeyInput) -> String,
+                      set: fn(&mut crate::ca_key::CaKeyInput, String),
+                      error: fn(&crate::ca_key::CaKeyProblems) -> Option<String>| {
+        let error_id = format!("{id}-error");
+        let described = error_id.clone();
+        view! {
+            <label class="field" for=id>
+                <span>{label}</span>
+                <input id=id type="password" autocomplete="new-password"
+                    prop:disabled=unencrypted
+                    prop:value=move || input.with(get)
+                    aria-invalid=move || problems.with(|p| error(p).is_some()).to_string()
+                    aria-describedby=described
+                    on:input=move |ev| input.update(|i| set(i, event_target_value(&ev)))/>
+                <div id=error_id class="field-error" data-testid="field-error" data-path=id>
+                    {move || problems.with(error)}
+                </div>
+            </label>
+        }
+    };
+    view! {
+        <fieldset class="ca-key">
+            <legend>"The CA key"</legend>
+            <p class="hint">{format!(
+                "The CA key signs every certificate your cluster trusts. It is a separate download, encrypted with a passphrase of at least {MIN} characters (PKCS#8, PBKDF2-SHA256 and AES-256; openssl pkey asks for it). The passphrase is never stored."
+            )}</p>
+            <div class="pair">
+                {field("ca-passphrase", "CA key passphrase", |i| i.passphrase.clone(),
+                    |i, v| i.passphrase = v, |p| p.passphrase.clone())}
+                {field("ca-passphrase-confirm", "The same passphrase again", |i| i.confirm.clone(),
+                    |i, v| i.confirm = v, |p| p.confirm.clone())}
+            </div>
+            <label class="field check" for="ca-unencrypted">
+                <input id="ca-unencrypted" type="checkbox"
+                    prop:checked=unencrypted
+                    on:change=move |ev| input.update(|i| i.unencrypted = event_target_checked(&ev))/>
+                <span>"Download the CA key unencrypted — anyone who gets this file can mint certificates your cluster trusts"</span>
+            </label>
+        </fieldset>
+    }
+}
