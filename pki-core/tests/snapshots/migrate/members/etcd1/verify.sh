@@ -17,6 +17,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 d="$root"'/etc/etcd/pki'
+member_ips='10.0.0.1'
 fails=0
 ok() { echo "ok    $*"; }
 bad() { echo "FAIL  $*"; fails=$((fails + 1)); }
@@ -36,7 +37,7 @@ for kind in server peer; do
   end=$(openssl x509 -in "$crt" -noout -enddate | cut -d= -f2)
   left=$(( ($(date -d "$end" +%s) - $(date +%s)) / 86400 ))
   if [ "$left" -ge 30 ]; then ok "$kind.crt is valid for $left more days ($end)"; else bad "$kind.crt expires in $left days ($end): renew it"; fi
-  for ip in 10.0.0.1; do
+  for ip in $member_ips; do
     if printf '%s\n' "$have" | grep -qxF "$ip"; then
       if openssl x509 -in "$crt" -noout -checkip "$ip" 2>/dev/null | grep -q "does match"; then
         ok "$kind.crt names this machine's address $ip"
