@@ -85,6 +85,8 @@ pub struct Form {
     pub auth_token: AuthToken,
     /// Metrics URL, empty for none.
     pub metrics_url: String,
+    /// `peer_cert_allowed_cn`, carried from an imported spec (no control on the page yet).
+    pub peer_cert_allowed_cn: bool,
     /// TLS minimum, None for etcd's default.
     pub tls_min_version: Option<TlsVersion>,
     /// Cipher suites, comma-separated.
@@ -141,6 +143,7 @@ impl Form {
             layout: spec.layout,
             auth_token: spec.auth_token,
             metrics_url: spec.metrics_url.clone().unwrap_or_default(),
+            peer_cert_allowed_cn: spec.peer_cert_allowed_cn,
             tls_min_version: spec.tls_min_version,
             cipher_suites: spec.cipher_suites.join(", "),
             migrate: spec.migration.is_some(),
@@ -290,6 +293,7 @@ impl Form {
             cipher_suites: split_list(&self.cipher_suites),
             auth_token: self.auth_token,
             metrics_url: opt(&self.metrics_url),
+            peer_cert_allowed_cn: self.peer_cert_allowed_cn,
             migration,
         };
         (spec, problems)

@@ -104,6 +104,10 @@ pub const RESERVED_NAMES: &[&str] = &[
     "readme.md",
     "rhel",
     "run",
+    "step2.env",
+    "step4.env",
+    "step5.env",
+    "step6.env",
     "verify.sh",
 ];
 

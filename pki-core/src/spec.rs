@@ -80,6 +80,11 @@ pub struct ClusterSpec {
     /// client certificates. Unset: metrics only on the client URLs (certificate needed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metrics_url: Option<String>,
+    /// `--peer-cert-allowed-cn`: members accept a peer only if its certificate's CN is a
+    /// member name, so a client certificate from the same CA cannot talk to the peer port.
+    /// etcd 3.5.15+ (a list of CNs); not 3.4 (one CN, flag only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub peer_cert_allowed_cn: bool,
     /// Set when the cluster runs today on plain HTTP: the bundle then also holds `migrate/`,
     /// a tested runbook that moves it to TLS without downtime.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -323,6 +328,7 @@ impl Default for ClusterSpec {
             cipher_suites: Vec::new(),
             auth_token: AuthToken::default(),
             metrics_url: None,
+            peer_cert_allowed_cn: false,
             migration: None,
         }
     }

@@ -589,6 +589,7 @@ fn names_the_bundle_uses_and_windows_devices_are_refused() {
         "demo",
         "migrate",
         "1-certs.sh",
+        "Step2.env",
         "rbac.sh",
         "install.sh",
         "pki",

@@ -84,6 +84,9 @@ pub fn member_settings(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPla
     // Deprecated '--logger=capnslog' flag is set; use '--logger=zap'"); 3.5+ has only zap.
     if spec.etcd_version == crate::spec::EtcdVersion::V3_4 {
         top("logger", t("zap"), false);
+        // 3.4's --config-file starts from a zero value here, not the flag's default (true):
+        // without this, a member started from YAML has no /v3 JSON gateway (404).
+        top("enable-grpc-gateway", Value::Bool(true), false);
     }
     top("data-dir", t(&m.data_dir), false);
     top(
@@ -170,6 +173,18 @@ pub fn member_settings(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPla
             ClientTls,
             t(&join(d, files::SERVER_KEY)),
         ),
+    ]);
+    if spec.peer_cert_allowed_cn {
+        // Every peer certificate has its member's name as CN.
+        let names = members.iter().map(|m| m.name.clone()).collect();
+        v.push(tls(
+            "peer-cert-allowed-cn",
+            "allowed-cn",
+            PeerTls,
+            Value::List(names),
+        ));
+    }
+    v.extend([
         tls(
             "peer-client-cert-auth",
             "client-cert-auth",

@@ -17,6 +17,33 @@ pub(super) fn check(r: &mut Report, spec: &ClusterSpec) {
     end_of_life(r, spec);
     tls_version_flags(r, spec);
     http2_cipher(r, spec);
+    allowed_cn(r, spec);
+}
+
+/// `--peer-cert-allowed-cn` takes one CN up to 3.5.14 (and the YAML file has no key for it
+/// before 3.5.14); a list from 3.5.15 (read in etcd's source at those tags). Each peer certificate carries its
+/// member's name, so a cluster needs the list.
+fn allowed_cn(r: &mut Report, spec: &ClusterSpec) {
+    if !spec.peer_cert_allowed_cn {
+        return;
+    }
+    match spec.etcd_version {
+        EtcdVersion::V3_4 => r.error(
+            "peer_cert_allowed_cn",
+            "true",
+            "etcd_version 3.4 accepts one allowed peer CN, on the command line only, and each \
+             member's peer certificate has its own name as CN: remove peer_cert_allowed_cn or \
+             set etcd_version to 3.5 (3.5.15 or later), 3.6 or 3.7",
+        ),
+        EtcdVersion::V3_5 => r.warning(
+            "peer_cert_allowed_cn",
+            "true",
+            "etcd_version 3.5 accepts a list of allowed peer CNs only from 3.5.15 (3.5.14 reads \
+             one from the YAML file, earlier releases none): make sure every member runs 3.5.15 \
+             or later, or remove peer_cert_allowed_cn",
+        ),
+        EtcdVersion::V3_6 | EtcdVersion::V3_7 => {}
+    }
 }
 
 /// etcd 3.4.45 (2026-06-01) was the last 3.4 release: "end of support (EOL) for v3.4. No
@@ -34,8 +61,8 @@ fn end_of_life(r: &mut Report, spec: &ClusterSpec) {
 }
 
 /// `--tls-min-version`/`--tls-max-version` came with 3.6 and were backported to 3.4.25 and
-/// 3.5.8; an older release stops at "flag provided but not defined" (or, from the YAML file,
-/// ignores the key and runs with Go's default).
+/// 3.5.8. Seen on 3.4.23 (`matrix.rs`): `etcd-cmdline.sh` stops at "flag provided but not
+/// defined: -tls-min-version"; the env file and the YAML file start, the setting ignored.
 fn tls_version_flags(r: &mut Report, spec: &ClusterSpec) {
     let Some(v) = spec.tls_min_version else {
         return;
@@ -45,9 +72,10 @@ fn tls_version_flags(r: &mut Report, spec: &ClusterSpec) {
             "tls_min_version",
             v.as_str(),
             format!(
-                "etcd_version {ver} has --tls-min-version only from {since} (Debian 12 ships \
-                 3.4.23, which refuses to start with it): make sure every member runs {since} \
-                 or later, or remove tls_min_version (Go then accepts TLS 1.2 and 1.3)",
+                "etcd_version {ver} has --tls-min-version only from {since}; an older release \
+                 (Debian 12 ships 3.4.23) refuses the flag and silently ignores the env \
+                 variable and YAML key: make sure every member runs {since} or later, or remove \
+                 tls_min_version",
                 ver = spec.etcd_version.as_str()
             ),
         );

@@ -93,7 +93,7 @@ fn add_member_fix_bad_ip_generate_and_download() {
     );
     let summary = b.text("#result-summary").unwrap();
     assert!(
-        summary.starts_with("13 keys and certificates in "),
+        summary.starts_with("14 keys and certificates in "), // 13 + the JWT signing key (jwt is the default)
         "{summary}"
     );
 

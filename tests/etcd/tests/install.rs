@@ -213,7 +213,7 @@ fn install_refuses_a_foreign_host_and_lays_out_files_on_the_member() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     in_pki.sort();
-    // (jwt.key/jwt.pub: the token signing key every member shares, JWT being the default.)
+    // The member's own files only (JWT tokens are the default, so its token key pair too).
     assert_eq!(
         in_pki,
         [

@@ -17,6 +17,7 @@ for m in $members; do
     continue
   fi
   # Every setting comes from the member's env file; no flags (a flag repeating one is fatal).
+  # shellcheck source=/dev/null
   ( set -a; . "members/$m/etcd.env"; set +a; exec "$etcd_bin" ) > "demo/run/$m.log" 2>&1 &
   echo $! > "demo/run/$m.pid"
   echo "demo: started $m (pid $!, log demo/run/$m.log)"

@@ -6,6 +6,7 @@ for v in $(env | sed -n 's/^\(ETCD_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 exec "${EPKI_ETCD:-etcd}" \
   --name='etcd3' \
   --logger='zap' \
+  --enable-grpc-gateway='true' \
   --data-dir='/var/lib/etcd' \
   --listen-client-urls='https://10.0.0.3:2379,https://127.0.0.1:2379' \
   --advertise-client-urls='https://10.0.0.3:2379' \
