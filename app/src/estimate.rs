@@ -124,7 +124,7 @@ mod tests {
         assert!(e.is_long());
         assert_eq!(
             e.describe(),
-            "about 20 s for 12 RSA-4096 keys on this machine"
+            "about 30 s for 12 RSA-4096 keys on this machine"
         );
         assert!(!estimate(KeyAlgorithm::EcdsaP256, 12, 2, None).is_long());
         assert!(!estimate(KeyAlgorithm::Rsa2048, 9, 2, None).is_long());

@@ -443,7 +443,7 @@ fn migration_section_adds_the_runbook() {
     );
     let env = b.text("#file-view").unwrap();
     assert!(
-        env.contains("ETCD_LISTEN_PEER_URLS=http://10.0.0.1:2380,https://10.0.0.1:2381"),
+        env.contains("ETCD_LISTEN_PEER_URLS='http://10.0.0.1:2380,https://10.0.0.1:2381'"),
         "{env}"
     );
 }

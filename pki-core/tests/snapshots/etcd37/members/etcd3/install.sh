@@ -139,6 +139,7 @@ done
 # The env file this distribution's etcd.service reads.
 id_like=""
 if [ -f "$root/etc/os-release" ]; then
+  # shellcheck source=/dev/null
   id_like=$( . "$root/etc/os-release"; echo "${ID:-} ${ID_LIKE:-}" )
 fi
 case " $id_like " in

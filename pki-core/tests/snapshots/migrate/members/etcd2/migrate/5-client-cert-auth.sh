@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Step 5, on each member in turn: require client certificates on the TLS client URLs.
 #   bash migrate/5-client-cert-auth.sh <member>
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 5-client-cert-auth.sh <member>}
 this_member "$name"

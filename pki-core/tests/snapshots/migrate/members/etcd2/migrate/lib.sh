@@ -1,4 +1,6 @@
 # Shared by the migrate/ steps of member etcd2 of cluster migrate (etcd-pki). Sourced, not run.
+# Its variables are used by the step scripts that source it:
+# shellcheck shell=bash disable=SC2034
 # Settings: ETCD_PKI_ROOT (prefix for files this member writes), EPKI_ENV_FILE (the member's
 # env file, default /etc/etcd/etcd.env, loaded by the etcd-pki drop-in), EPKI_RESTART (how
 # to restart this member, default: systemctl restart etcd), EPKI_ETCDCTL (etcdctl binary),

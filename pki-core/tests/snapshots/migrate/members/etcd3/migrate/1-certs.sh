@@ -2,6 +2,7 @@
 # Step 1, on each member: put its certificates in place (root:etcd, folder 0750, keys 0640).
 # Nothing restarts.
 #   bash migrate/1-certs.sh <member>          (in members/<member>/, on that member, as root)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 1-certs.sh <member>}
 this_member "$name"

@@ -2,6 +2,7 @@
 # Step 2, on each member in turn: restart with a TLS peer listener beside the plain one and a
 # loopback-only plain client listener for local consumers.
 #   bash migrate/2-listeners.sh <member>
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 2-listeners.sh <member>}
 this_member "$name"

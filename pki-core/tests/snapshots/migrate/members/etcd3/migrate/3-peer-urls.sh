@@ -2,6 +2,7 @@
 # Step 3, once, on any member: switch every member's advertised peer URL to TLS with
 # `etcdctl member update`, one member at a time.
 #   bash migrate/3-peer-urls.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 cluster_healthy || refuse "the cluster is not healthy"
 for n in $members; do

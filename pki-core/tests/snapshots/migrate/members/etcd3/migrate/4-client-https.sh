@@ -2,6 +2,7 @@
 # Step 4, on each member in turn: https client URLs (the loopback plain listener stays for
 # local consumers) and no plain peer listener.
 #   bash migrate/4-client-https.sh <member>
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 4-client-https.sh <member>}
 this_member "$name"

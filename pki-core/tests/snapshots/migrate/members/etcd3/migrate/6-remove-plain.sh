@@ -2,6 +2,7 @@
 # Step 6, on each member in turn, once its local consumers use TLS: drop the loopback plain
 # client listener.
 #   bash migrate/6-remove-plain.sh <member> --consumers-moved
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 name=${1:?usage: 6-remove-plain.sh <member> --consumers-moved}
 this_member "$name"
