@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-./scripts/setup.sh
+./scripts/setup.sh --serve
 ./scripts/build-site.sh
 port="${PORT:-8080}"
 echo "Serving dist/ (the hosted build): open http://127.0.0.1:${port}/"

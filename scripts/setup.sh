@@ -51,7 +51,8 @@ if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet
 fi
 
-if ! have_version cargo-audit "$CARGO_AUDIT_VERSION"; then
+# Only the test command audits: `setup.sh --serve` (scripts/serve.sh) skips this install.
+if [ "${1:-}" != "--serve" ] && ! have_version cargo-audit "$CARGO_AUDIT_VERSION"; then
   log "cargo install cargo-audit $CARGO_AUDIT_VERSION (about 9 CPU-minutes, 5–35 minutes on 2 cores, once)"
   # No binary-scanning (the default feature): we audit Cargo.lock only.
   cargo install cargo-audit --version "$CARGO_AUDIT_VERSION" --locked --no-default-features --quiet
