@@ -537,7 +537,9 @@ fn check_bundle(spec: &ClusterSpec, b: &Bundle, canary: &Path) -> Vec<String> {
             continue;
         }
         let mut cmd = Command::new("shellcheck");
-        cmd.args(["-S", "warning", "-s", "bash", "-f", "gcc"]);
+        // No `-s bash`: each script must say its shell itself (shebang or directive), as
+        // shellcheck run by a user on the unpacked bundle needs (SC2148 otherwise).
+        cmd.args(["-S", "warning", "-f", "gcc"]);
         if let Some(e) = exclude {
             cmd.args(["-e", e]);
         }

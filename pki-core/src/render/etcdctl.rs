@@ -10,6 +10,8 @@ pub fn render(spec: &ClusterSpec, members: &[MemberPlan], c: &Client) -> String 
     let endpoints = super::quote::sh(&super::client_endpoints(members).join(","));
     format!(
         r#"# etcdctl settings for client {name} (etcd user "{cn}") of cluster {cluster}.
+# Sourced, not run (no shebang); bash and zsh find the files beside it.
+# shellcheck shell=bash
 # Use it from any directory:   . path/to/{name}/etcdctl-env.sh && etcdctl endpoint health
 # It finds ca.crt, client.crt and client.key beside itself (in bash and zsh); in another
 # shell set ETCD_PKI_CLIENT_DIR to this folder first.

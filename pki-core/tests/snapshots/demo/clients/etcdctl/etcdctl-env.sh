@@ -1,4 +1,6 @@
 # etcdctl settings for client etcdctl (etcd user "root") of cluster demo.
+# Sourced, not run (no shebang); bash and zsh find the files beside it.
+# shellcheck shell=bash
 # Use it from any directory:   . path/to/etcdctl/etcdctl-env.sh && etcdctl endpoint health
 # It finds ca.crt, client.crt and client.key beside itself (in bash and zsh); in another
 # shell set ETCD_PKI_CLIENT_DIR to this folder first.
