@@ -68,6 +68,15 @@ pub enum Error {
     Zip(String),
     /// The CA key passphrase is unusable (too short).
     Passphrase(String),
+    /// A value for a day-two runbook ([`crate::runbook`]) is outside its allowlist.
+    Runbook {
+        /// The runbook's field, e.g. `peer_urls`.
+        field: String,
+        /// The value as given.
+        value: String,
+        /// What is wrong with it and what it should look like.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -136,6 +145,15 @@ impl fmt::Display for Error {
             ),
             Error::Zip(reason) => write!(f, "could not write the zip archive: {reason}"),
             Error::Passphrase(reason) => write!(f, "{reason}; nothing was generated"),
+            Error::Runbook {
+                field,
+                value,
+                reason,
+            } => write!(
+                f,
+                "cannot write the runbook: {field} {} {reason}; nothing was written",
+                crate::rules::shown(value)
+            ),
         }
     }
 }

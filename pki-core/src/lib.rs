@@ -34,6 +34,7 @@ pub mod parallel;
 pub mod render;
 mod rsa_keygen;
 pub mod rules;
+pub mod runbook;
 pub mod spec;
 pub mod validate;
 
