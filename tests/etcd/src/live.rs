@@ -34,6 +34,8 @@ pub struct LiveMember {
     pub proc: Option<Proc>,
     /// How many times it was started.
     pub starts: usize,
+    /// Whether the test stopped it (a member that exits on its own is not stopped).
+    pub stopped: bool,
 }
 
 impl LiveMember {
@@ -134,6 +136,7 @@ impl LiveCluster {
             data_dir,
             proc: Some(proc),
             starts,
+            stopped: false,
         };
         self.members.insert(name.clone(), m);
         self.members.get_mut(&name).expect("just inserted")
@@ -141,9 +144,16 @@ impl LiveCluster {
 
     /// Stops a member's etcd (SIGTERM, as systemctl stop does); its files stay.
     pub fn stop(&mut self, name: &str) {
-        if let Some(p) = self.member_mut(name).proc.as_mut() {
+        let m = self.member_mut(name);
+        m.stopped = true;
+        if let Some(p) = m.proc.as_mut() {
             p.stop();
         }
+    }
+
+    /// How many times members were started again after their first start.
+    pub fn restarts(&self) -> usize {
+        self.members.values().map(|m| m.starts - 1).sum()
     }
 
     /// The member called `name`.
@@ -160,12 +170,11 @@ impl LiveCluster {
             .unwrap_or_else(|| panic!("no member {name}"))
     }
 
-    /// Whether every started member's process is still the one first started (no member
-    /// restarted or died), and the names of those that are not.
-    pub fn not_running(&mut self) -> Vec<String> {
+    /// The members whose etcd exited although the test did not stop them.
+    pub fn died(&mut self) -> Vec<String> {
         self.members
             .values_mut()
-            .filter_map(|m| (m.proc.is_some() && !m.running()).then(|| m.name.clone()))
+            .filter_map(|m| (!m.stopped && !m.running()).then(|| m.name.clone()))
             .collect()
     }
 

@@ -153,7 +153,21 @@ impl WriterReport {
         }
         runs
     }
-    /// `acked=… failed=… longest_gap_ms=…`, for a test's summary line.
+    /// The attempts that ended between `from` and `to` (seconds since the epoch), as if the
+    /// writer had run only then: the figures of one operation.
+    pub fn between(&self, from: f64, to: f64) -> WriterReport {
+        WriterReport {
+            attempts: self
+                .attempts
+                .iter()
+                .filter(|a| a.at >= from && a.at <= to)
+                .cloned()
+                .collect(),
+            started: from,
+            stopped: to,
+        }
+    }
+    /// `longest_gap_ms=… acked=… failed=…`, for a test's summary line.
     pub fn summary(&self) -> String {
         format!(
             "longest_gap_ms={} acked={} failed={}",
