@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod bundle;
+pub mod crl;
 pub mod error;
 pub mod issue;
 pub mod keys;
