@@ -29,6 +29,7 @@ pub mod crl;
 pub mod error;
 pub mod issue;
 pub mod keys;
+pub mod kit;
 pub mod listing;
 pub mod options;
 pub mod parallel;
