@@ -360,7 +360,7 @@ fn bad(field: &str, value: &str, reason: &str) -> Error {
 // --- The CA as rcgen's issuer. TODO(pipeline): once the pipeline branch is merged, use
 // issue::issuer::from_ca_der and its RcgenKey instead of these copies.
 
-struct CrlKey<'a>(&'a PrivateKey);
+pub(crate) struct CrlKey<'a>(pub(crate) &'a PrivateKey);
 
 impl PublicKeyData for CrlKey<'_> {
     fn der_bytes(&self) -> &[u8] {
@@ -436,7 +436,7 @@ fn ca_issuer<'k>(
 
 /// The certificate's subject as rcgen writes it back: attribute by attribute, string types
 /// kept, so the CRL's issuer field is the CA's subject field byte for byte.
-fn subject(x: &X509Certificate<'_>) -> Result<DistinguishedName, Error> {
+pub(crate) fn subject(x: &X509Certificate<'_>) -> Result<DistinguishedName, Error> {
     let no = |why: &str| bad("ca.crt", "", why);
     let mut dn = DistinguishedName::new();
     for rdn in x.subject().iter() {

@@ -34,6 +34,7 @@ pub mod listing;
 pub mod options;
 pub mod parallel;
 pub mod render;
+pub mod rotate;
 mod rsa_keygen;
 pub mod rules;
 pub mod runbook;
