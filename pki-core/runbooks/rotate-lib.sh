@@ -136,16 +136,22 @@ etcd_pid() {
   echo "$found"
 }
 # started_after FILE: whether the running etcd started after FILE last changed, so that it
-# read FILE as it is now (to 1/100 s: /proc's start time against the file's mtime).
+# read FILE as it is now (to 1/100 s: the process's start time against the file's mtime).
 started_after() {
   local pid btime ticks hz start mtime
   pid=$(etcd_pid)
-  [ -n "$pid" ] || return 1
-  btime=$(awk '/^btime/ {print $2}' /proc/stat)
+  if [ -z "$pid" ]; then
+    last_problem="no running etcd reads $CERT_DIR/ca.crt"
+    return 1
+  fi
+  # Boot time to 1/100 s: now minus the uptime (/proc/stat's btime is whole seconds, too
+  # coarse for a restart a moment after the file changed).
+  btime=$(( $(date +%s%N | cut -c1-12) - $(cut -d' ' -f1 /proc/uptime | tr -d .) ))
   ticks=$(awk '{print $22}' "/proc/$pid/stat")
   hz=$(getconf CLK_TCK)
-  start=$((btime * 100 + ticks * 100 / hz))
+  start=$((btime + ticks * 100 / hz))
   mtime=$(stat -c %.2Y "$1" | tr -d .)
+  last_problem="etcd (pid $pid) started before ${1#"$root"} changed"
   [ "$start" -gt "$mtime" ]
 }
 
