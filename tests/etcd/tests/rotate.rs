@@ -156,68 +156,74 @@ struct Restart {
     started: f64,
 }
 
-/// Runs `rotate/<script>` of member `name` from the kit, on its machine, as root; restarts
-/// its etcd when the script asks (through the request file `ETCD_PKI_RESTART` touches).
-fn member_step(
-    cluster: &mut LiveCluster,
-    bundle: &Path,
-    kit_dir: &Path,
-    t: &Path,
-    name: &str,
-    script: &str,
-    args: &[&str],
-    restarts: &mut Vec<Restart>,
-) -> (i32, String) {
-    let req_dir = t.join("restart-requests");
-    std::fs::create_dir_all(&req_dir).unwrap();
-    let req = req_dir.join(name);
-    let restart = format!(
-        "touch '{r}'; for _ in $(seq 1200); do [ -e '{r}' ] || exit 0; sleep 0.1; done; exit 1",
-        r = req.display()
-    );
-    let log = t.join(format!("{name}-{}.log", script.replace('/', "_")));
-    let mut cmd = Command::new("ip");
-    cmd.args(["netns", "exec", &cluster.member(name).netns.clone(), "env"])
-        .arg(format!("ETCD_PKI_RESTART={restart}"))
-        .arg(format!(
-            "ETCD_PKI_BACKUPS={}",
-            t.join("backups").join(name).display()
-        ))
-        .arg("ETCD_PKI_WAIT=120")
-        .arg("bash")
-        .arg(kit_dir.join(format!("members/{name}/rotate/{script}")))
-        .args(args);
-    let mut p = Proc::spawn(&format!("{name} {script}"), &mut cmd, &log);
-    let began = Instant::now();
-    loop {
-        if let Ok(Some(status)) = p.child.try_wait() {
-            let code = status.code().unwrap_or(-1);
-            let mut out = p.log_text();
-            if code != 0 && code != 3 {
-                // What runs on that machine, for the failure message.
-                out.push_str(&must(Command::new("bash").arg("-c").arg(format!(
-                    "ps -eo pid,lstart,stat,comm,args | grep -e {} -e PID | grep -v grep",
-                    t.join("hosts").join(name).display()
-                ))));
+/// A kit being followed on a cluster: where the bundle, the kit and the scratch folder are,
+/// and the restarts done so far.
+struct Rollout<'a> {
+    cluster: &'a mut LiveCluster,
+    bundle: &'a Path,
+    kit_dir: &'a Path,
+    t: &'a Path,
+    restarts: Vec<Restart>,
+}
+
+impl Rollout<'_> {
+    /// Runs `rotate/<script>` of member `name` from the kit, on its machine, as root;
+    /// restarts its etcd when the script asks (through the request file `ETCD_PKI_RESTART`
+    /// touches).
+    fn step(&mut self, name: &str, script: &str, args: &[&str]) -> (i32, String) {
+        let (cluster, bundle, kit_dir, t) = (&mut *self.cluster, self.bundle, self.kit_dir, self.t);
+        let restarts = &mut self.restarts;
+        let req_dir = t.join("restart-requests");
+        std::fs::create_dir_all(&req_dir).unwrap();
+        let req = req_dir.join(name);
+        let restart = format!(
+            "touch '{r}'; for _ in $(seq 1200); do [ -e '{r}' ] || exit 0; sleep 0.1; done; exit 1",
+            r = req.display()
+        );
+        let log = t.join(format!("{name}-{}.log", script.replace('/', "_")));
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &cluster.member(name).netns.clone(), "env"])
+            .arg(format!("ETCD_PKI_RESTART={restart}"))
+            .arg(format!(
+                "ETCD_PKI_BACKUPS={}",
+                t.join("backups").join(name).display()
+            ))
+            .arg("ETCD_PKI_WAIT=120")
+            .arg("bash")
+            .arg(kit_dir.join(format!("members/{name}/rotate/{script}")))
+            .args(args);
+        let mut p = Proc::spawn(&format!("{name} {script}"), &mut cmd, &log);
+        let began = Instant::now();
+        loop {
+            if let Ok(Some(status)) = p.child.try_wait() {
+                let code = status.code().unwrap_or(-1);
+                let mut out = p.log_text();
+                if code != 0 && code != 3 {
+                    // What runs on that machine, for the failure message.
+                    out.push_str(&must(Command::new("bash").arg("-c").arg(format!(
+                        "ps -eo pid,lstart,stat,comm,args | grep -e {} -e PID | grep -v grep",
+                        t.join("hosts").join(name).display()
+                    ))));
+                }
+                return (code, out);
             }
-            return (code, out);
+            if req.exists() {
+                let asked = epoch_now();
+                cluster.stop(name);
+                cluster.start(&bundle.join(format!("members/{name}")), &[]);
+                restarts.push(Restart {
+                    member: name.into(),
+                    asked,
+                    started: epoch_now(),
+                });
+                std::fs::remove_file(&req).unwrap();
+            }
+            if began.elapsed() > Duration::from_secs(400) {
+                p.stop();
+                return (-1, format!("(timed out)\n{}", p.log_text()));
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
-        if req.exists() {
-            let asked = epoch_now();
-            cluster.stop(name);
-            cluster.start(&bundle.join(format!("members/{name}")), &[]);
-            restarts.push(Restart {
-                member: name.into(),
-                asked,
-                started: epoch_now(),
-            });
-            std::fs::remove_file(&req).unwrap();
-        }
-        if began.elapsed() > Duration::from_secs(400) {
-            p.stop();
-            return (-1, format!("(timed out)\n{}", p.log_text()));
-        }
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -339,28 +345,25 @@ fn rotate_ca_in_three_phases_while_writing() {
         "the writer cannot write"
     );
     let from = epoch_now();
-    let mut restarts: Vec<Restart> = Vec::new();
+    let mut roll = Rollout {
+        cluster: &mut cluster,
+        bundle: &bundle,
+        kit_dir: &kit_dir,
+        t,
+        restarts: Vec::new(),
+    };
     macro_rules! step {
         ($name:expr, $script:expr, $args:expr) => {
-            member_step(
-                &mut cluster,
-                &bundle,
-                &kit_dir,
-                t,
-                $name,
-                $script,
-                $args,
-                &mut restarts,
-            )
+            roll.step($name, $script, $args)
         };
     }
     macro_rules! refused {
         ($name:expr, $script:expr, $args:expr, $says:expr) => {{
-            let n = restarts.len();
+            let n = roll.restarts.len();
             let (code, out) = step!($name, $script, $args);
             assert_eq!(code, 3, "{} {} should refuse:\n{out}", $name, $script);
             assert!(out.contains($says), "{} {}: {out}", $name, $script);
-            assert_eq!(restarts.len(), n, "a refused step restarted etcd");
+            assert_eq!(roll.restarts.len(), n, "a refused step restarted etcd");
         }};
     }
     // Out of order, before anything: refused, and each says what to run.
@@ -377,7 +380,7 @@ fn rotate_ca_in_three_phases_while_writing() {
         "run rotate/1-trust-both.sh, then rotate/2-reissue.sh"
     );
     // Another member's machine.
-    let o = cluster.on(
+    let o = roll.cluster.on(
         "etcd2",
         &[],
         &format!(
@@ -400,7 +403,7 @@ fn rotate_ca_in_three_phases_while_writing() {
             code,
             0,
             "1-trust-both.sh on {name}:\n{out}\n{}",
-            cluster.log_tails(20)
+            roll.cluster.log_tails(20)
         );
         assert!(
             out.contains(&format!("phase 1 done on {name}"))
@@ -416,14 +419,14 @@ fn rotate_ca_in_three_phases_while_writing() {
                 &format!("the member at {} does not accept", ip(subnet, 2))
             );
             // Again: done already, no restart.
-            let n = restarts.len();
+            let n = roll.restarts.len();
             let (code, out) = step!("etcd1", "1-trust-both.sh", &[]);
             assert_eq!(code, 0, "{out}");
             assert!(out.contains("phase 1 is done on etcd1 already"), "{out}");
-            assert_eq!(restarts.len(), n);
+            assert_eq!(roll.restarts.len(), n);
         }
     }
-    assert_eq!(restarts.len(), 3);
+    assert_eq!(roll.restarts.len(), 3);
     client_step(&kit_dir, "app", "1", &app);
 
     // Phase 2: without the word that clients trust both, refused; then member by member,
@@ -451,7 +454,7 @@ fn rotate_ca_in_three_phases_while_writing() {
             );
         }
     }
-    assert_eq!(restarts.len(), 3, "phase 2 restarted etcd");
+    assert_eq!(roll.restarts.len(), 3, "phase 2 restarted etcd");
     client_step(&kit_dir, "app", "2", &app);
     client_step(&kit_dir, "app", "3", &app);
 
@@ -465,11 +468,11 @@ fn rotate_ca_in_three_phases_while_writing() {
             code,
             0,
             "3-drop-old.sh on {name}:\n{out}\n{}",
-            cluster.log_tails(20)
+            roll.cluster.log_tails(20)
         );
         assert!(out.contains(&format!("phase 3 done on {name}")), "{out}");
     }
-    assert_eq!(restarts.len(), 6);
+    assert_eq!(roll.restarts.len(), 6);
     // After the end: phase 1 refuses, phase 3 is done already.
     refused!(
         "etcd2",
@@ -501,12 +504,13 @@ fn rotate_ca_in_three_phases_while_writing() {
         let (ok, out) = can_read(&kit_dir.join("clients/etcdctl"), subnet, i, &new_ca);
         assert!(ok, "etcd{i} refuses the new CA's client certificate: {out}");
     }
-    assert!(cluster.died().is_empty(), "{:?}", cluster.died());
+    let died = roll.cluster.died();
+    assert!(died.is_empty(), "{died:?}");
 
     let report = writer.stop();
     let missing = verify_all_acked(&report.acked(), &target);
     assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
-    check_writer(&report.between(from, to), &restarts, "ROTATE", label);
+    check_writer(&report.between(from, to), &roll.restarts, "ROTATE", label);
 }
 
 #[test]
@@ -556,25 +560,22 @@ fn renew_ca_with_the_same_key_in_one_rolling_restart() {
     let writer = Writer::start(target.clone(), WriterOptions::default());
     assert!(writer.wait_for_acks(20, Duration::from_secs(30)));
     let from = epoch_now();
-    let mut restarts = Vec::new();
+    let mut roll = Rollout {
+        cluster: &mut cluster,
+        bundle: &bundle,
+        kit_dir: &kit_dir,
+        t,
+        restarts: Vec::new(),
+    };
     for i in 1..=3 {
         let name = format!("etcd{i}");
-        let (code, out) = member_step(
-            &mut cluster,
-            &bundle,
-            &kit_dir,
-            t,
-            &name,
-            "renew-ca.sh",
-            &[],
-            &mut restarts,
-        );
+        let (code, out) = roll.step(&name, "renew-ca.sh", &[]);
         println!("--- on {name}: bash rotate/renew-ca.sh\n{out}");
         assert_eq!(
             code,
             0,
             "renew-ca.sh on {name}:\n{out}\n{}",
-            cluster.log_tails(20)
+            roll.cluster.log_tails(20)
         );
         assert!(
             out.contains(&format!(
@@ -583,26 +584,17 @@ fn renew_ca_with_the_same_key_in_one_rolling_restart() {
             "{out}"
         );
         if i == 1 {
-            let n = restarts.len();
-            let (code, out) = member_step(
-                &mut cluster,
-                &bundle,
-                &kit_dir,
-                t,
-                &name,
-                "renew-ca.sh",
-                &[],
-                &mut restarts,
-            );
+            let n = roll.restarts.len();
+            let (code, out) = roll.step(&name, "renew-ca.sh", &[]);
             assert_eq!(code, 0, "{out}");
             assert!(out.contains("in use on etcd1 already"), "{out}");
-            assert_eq!(restarts.len(), n);
+            assert_eq!(roll.restarts.len(), n);
         }
     }
     client_step(&kit_dir, "app", "renew", &app);
     assert!(writer.wait_for_acks(20, Duration::from_secs(30)));
     let to = epoch_now();
-    assert_eq!(restarts.len(), 3);
+    assert_eq!(roll.restarts.len(), 3);
     // The members' own certificates did not change; old and renewed CA files both work for
     // clients (same key and name), and the old client certificates are still accepted.
     for i in 1..=3 {
@@ -621,5 +613,5 @@ fn renew_ca_with_the_same_key_in_one_rolling_restart() {
     let report = writer.stop();
     let missing = verify_all_acked(&report.acked(), &target);
     assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
-    check_writer(&report.between(from, to), &restarts, "RENEW-CA", label);
+    check_writer(&report.between(from, to), &roll.restarts, "RENEW-CA", label);
 }
