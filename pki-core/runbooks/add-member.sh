@@ -46,7 +46,12 @@ errors() { grep -v '"level":"warn"' | sed 's/^/  /' >&2; }
 first_peer=${PEER_URLS%%,*}
 
 # member list, one member a line: id, status, name, peer URLs (comma-separated), ...
-members() { ctl member list 2>&1; }
+members() {
+  local out
+  out=$(ctl member list 2>&1) || { printf '%s\n' "$out" | errors; return 1; }
+  # Only member lines: etcdctl also prints warnings about members it could not reach.
+  printf '%s\n' "$out" | grep -E '^[0-9a-f]+, (started|unstarted), ' || true
+}
 # The line of the member with our peer URL, if any.
 ours() { awk -F', ' -v u="$first_peer" '{ n = split($4, p, ","); for (i = 1; i <= n; i++) if (p[i] == u) print }'; }
 
@@ -56,7 +61,7 @@ if ! out=$(ctl endpoint health --cluster 2>&1); then
   printf '%s\n' "$out" | errors
   refuse "the cluster is not healthy: adding a voting member now can cost it its quorum; bring every member back first"
 fi
-list=$(members) || { printf '%s\n' "$list" | errors; fail "etcdctl member list failed"; }
+list=$(members) || fail "etcdctl member list failed"
 line=$(printf '%s\n' "$list" | ours)
 same_name=$(printf '%s\n' "$list" | awk -F', ' -v n="$NAME" '$3 == n')
 if [ -n "$same_name" ] && [ -z "$line" ]; then

@@ -6,7 +6,8 @@
 //!   the runbooks' refusals (unhealthy cluster, quorum) are checked at the end;
 //! - every member and client certificate of a 3-member cluster is renewed with `renew.sh`
 //!   without restarting etcd: `openssl s_client` on every client and peer port shows the new
-//!   serial, the members keep talking, the writer sees no failure.
+//!   serial, the members keep talking, the writer sees no failure; then, one member down,
+//!   `remove-member` refuses to take the cluster below quorum.
 //!
 //! At the end every acknowledged write is read back, and each operation prints
 //! `DAYTWO <op> longest_gap_ms=… acked=… failed=… restarts=…` for the README.
@@ -328,6 +329,7 @@ fn grow_three_to_five_then_remove_one_while_writing() {
     );
     let (code, out) = run_script(&script, &[]);
     assert_eq!(code, 0, "remove-member.sh etcd1:\n{out}");
+    println!("--- bash runbook/remove-etcd1.sh\n{out}");
     assert!(
         out.contains("done: etcd1 is no longer a member")
             && out.contains(&format!("serial {}", serial(&gone.join("server.crt")))),
@@ -415,8 +417,8 @@ fn grow_three_to_five_then_remove_one_while_writing() {
         out.contains("already has a member etcd3 with other peer URLs"),
         "{out}"
     );
-    // With etcd5 down, removing etcd4 is refused (the cluster is not healthy), and with
-    // etcd3 down as well it would leave 1 of 3 healthy: below quorum.
+    // With etcd5 down, removing etcd4 is refused: the cluster is not healthy. (Below quorum:
+    // see the renewal test, whose three members make the textbook case.)
     let remove4 = add_runbook(
         &bundle,
         &Operation::RemoveMember {
@@ -430,17 +432,15 @@ fn grow_three_to_five_then_remove_one_while_writing() {
         },
     );
     cluster.stop("etcd5");
+    // (etcd5 may have been the leader: wait for the next one.)
+    let healthy = wait_for(Duration::from_secs(30), || {
+        admin(&bundle, &eps(&[2, 3, 4]), "etcdctl endpoint health")
+    });
+    assert!(healthy.is_ok(), "{healthy:?}");
     let (code, out) = run_script(&remove4, &[]);
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("the cluster is not healthy: etcd5"), "{out}");
-    cluster.stop("etcd3");
-    let (code, out) = run_script(&remove4, &[]);
-    assert_eq!(code, 3, "{out}");
-    assert!(
-        out.contains("1 of the 3 remaining members are healthy, below their quorum of 2"),
-        "{out}"
-    );
-    let (ok, list) = admin(&bundle, &eps(&[2, 4]), "etcdctl member list");
+    let (ok, list) = admin(&bundle, &eps(&[2, 3, 4]), "etcdctl member list");
     assert!(
         ok && list.contains("etcd4,"),
         "a refused removal removed: {list}"
@@ -684,6 +684,7 @@ fn renew_every_certificate_without_restart() {
         );
         let (code, out) = code_and_output(&o);
         assert_eq!(code, 0, "renew.sh on {name}:\n{out}");
+        println!("--- on {name}: bash renew.sh\n{out}");
         let pki = renewed.join(format!("members/{name}/pki"));
         for (kind, port) in [("server", CLIENT_PORT), ("peer", PEER_PORT)] {
             assert!(
@@ -840,5 +841,39 @@ fn renew_every_certificate_without_restart() {
         out.lines()
             .any(|l| l.contains("server.crt") && l.contains(end) && l.starts_with("399 ")),
         "check-expiry.sh does not show the renewed server.crt ({end}):\n{out}"
+    );
+
+    // The textbook quorum case, on these three members: with etcd3 down, removing the
+    // healthy etcd2 would leave etcd1 alone of two, below their quorum of 2. Refused.
+    cluster.stop("etcd3");
+    let healthy = wait_for(Duration::from_secs(30), || {
+        admin(&renewed, &client_url(subnet, 1), "etcdctl endpoint health")
+    });
+    assert!(healthy.is_ok(), "{healthy:?}");
+    let p2 = renewed.join("members/etcd2/pki");
+    let remove2 = add_runbook(
+        &renewed,
+        &Operation::RemoveMember {
+            name: "etcd2".into(),
+            peer_urls: vec![peer_url(subnet, 2)],
+            endpoints: [1, 3].iter().map(|&i| client_url(subnet, i)).collect(),
+            data_dir: cluster.member("etcd2").data_dir.display().to_string(),
+            cert_dir: cluster.member("etcd2").cert_dir.display().to_string(),
+            revoke: vec![("server.crt".into(), serial(&p2.join("server.crt")))],
+            etcdctl_env: "clients/etcdctl/etcdctl-env.sh".into(),
+        },
+    );
+    let (code, out) = run_script(&remove2, &[]);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains(
+            "without etcd2, 1 of the 2 remaining members are healthy, below their quorum of 2"
+        ) && out.contains("Bring back etcd3 first"),
+        "{out}"
+    );
+    let (ok, list) = admin(&renewed, &client_url(subnet, 1), "etcdctl member list");
+    assert!(
+        ok && list.contains("etcd2,"),
+        "a refused removal removed: {list}"
     );
 }
