@@ -42,7 +42,9 @@ fail() { echo "add-member: FAILED: $*" >&2; exit 1; }
 # etcdctl against the members that exist (the env script also lists the new one, not up yet).
 ctl() { ETCDCTL_ENDPOINTS=$ENDPOINTS etcdctl "$@"; }
 # etcdctl's own error, without its retry log lines.
-errors() { grep -v '"level":"warn"' | sed 's/^/  /' >&2; }
+# etcdctl's output without its retry log lines, indented (errors) or after our name (said).
+errors() { { grep -v '"level":"warn"' || true; } | sed 's/^/  /' >&2; }
+said() { { grep -v '"level":"warn"' || true; } | sed 's/^/add-member: /'; }
 first_peer=${PEER_URLS%%,*}
 
 # member list, one member a line: id, status, name, peer URLs (comma-separated), ...
@@ -91,7 +93,7 @@ else
   delay=2
   for attempt in 1 2 3 4 5 6 7 8; do
     if out=$(ctl member add "$NAME" --peer-urls="$PEER_URLS" 2>&1); then
-      printf '%s\n' "$out" | grep -m1 '^Member ' | sed 's/^/add-member: /'
+      printf '%s\n' "$out" | { grep -m1 '^Member ' || true; } | said
       break
     fi
     # A timed-out add may still have been applied.
@@ -158,7 +160,7 @@ done
 # 5. Every member healthy, the new one included.
 for _ in 1 2 3 4 5 6 7 8 9 10; do
   if out=$(ETCDCTL_ENDPOINTS="$ENDPOINTS,$CLIENT_URL" etcdctl endpoint health --cluster 2>&1); then
-    printf '%s\n' "$out" | sed 's/^/add-member: /'
+    printf '%s\n' "$out" | said
     echo "add-member: done: $NAME added. Clients can use it now: clients/*/etcdctl-env.sh of this bundle lists it."
     exit 0
   fi

@@ -34,7 +34,9 @@ refuse() { echo "remove-member: REFUSED: $*" >&2; exit 3; }
 fail() { echo "remove-member: FAILED: $*" >&2; exit 1; }
 # etcdctl against the members that stay.
 ctl() { ETCDCTL_ENDPOINTS=$ENDPOINTS etcdctl "$@"; }
-errors() { grep -v '"level":"warn"' | sed 's/^/  /' >&2; }
+# etcdctl's output without its retry log lines, indented (errors) or after our name (said).
+errors() { { grep -v '"level":"warn"' || true; } | sed 's/^/  /' >&2; }
+said() { { grep -v '"level":"warn"' || true; } | sed 's/^/remove-member: /'; }
 first_peer=${PEER_URLS%%,*}
 # member list, one member a line: id, status, name, peer URLs, client URLs, is learner.
 members() {
@@ -86,7 +88,7 @@ else
   delay=2
   for attempt in 1 2 3 4 5 6 7 8; do
     if out=$(ctl member remove "$id" 2>&1); then
-      printf '%s\n' "$out" | grep -m1 '^Member ' | sed 's/^/remove-member: /'
+      printf '%s\n' "$out" | { grep -m1 '^Member ' || true; } | said
       break
     fi
     if [ -z "$(members | target)" ]; then echo "remove-member: $NAME is gone from the member list after all"; break; fi
@@ -104,7 +106,7 @@ fi
 # 3. Gone, and the rest healthy (a new leader is elected if it was the leader).
 for _ in $(seq 1 30); do
   if [ -z "$(members | target)" ] && out=$(ctl endpoint health --cluster 2>&1); then
-    printf '%s\n' "$out" | sed 's/^/remove-member: /'
+    printf '%s\n' "$out" | said
     # 4. The removed machine.
     cat <<EOF
 remove-member: done: $NAME is no longer a member. On $NAME ($first_peer), as root:

@@ -14,7 +14,8 @@
 //!
 //! Members run etcd 3.4 (Debian's, as in CI) as the etcd user in network namespaces on
 //! 198.18.90.0/24 and 198.18.91.0/24, from the files of their bundle folders
-//! ([`e2e_etcd::LiveCluster`]).
+//! ([`e2e_etcd::LiveCluster`]). `DAYTWO_ETCD=3.5|3.6|3.7` runs them on the release
+//! scripts/setup.sh put in tools/ instead (etcdctl stays the one on the PATH).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -28,7 +29,22 @@ use e2e_etcd::{
 };
 use pki_core::runbook::{self, Operation};
 
-const ETCD: &str = "/usr/bin/etcd";
+/// The etcd under test and the `etcd_version` of its spec.
+fn etcd() -> (PathBuf, &'static str) {
+    let tools = e2e_etcd::workspace_root().join("tools");
+    let (path, v) = match std::env::var("DAYTWO_ETCD").as_deref() {
+        Ok("3.5") => (tools.join("etcd-3.5.34/etcd"), "3.5"),
+        Ok("3.6") => (tools.join("etcd-3.6.15/etcd"), "3.6"),
+        Ok("3.7") => (tools.join("etcd-3.7.2/etcd"), "3.7"),
+        _ => (PathBuf::from("/usr/bin/etcd"), "3.4"),
+    };
+    assert!(
+        path.exists(),
+        "{} is missing: run ./scripts/setup.sh",
+        path.display()
+    );
+    (path, v)
+}
 const CLIENT_PORT: u16 = 2379;
 const PEER_PORT: u16 = 2380;
 
@@ -47,7 +63,7 @@ fn peer_url(subnet: u8, i: usize) -> String {
 fn spec(t: &Path, subnet: u8, members: usize) -> String {
     serde_json::json!({
         "cluster_name": format!("daytwo{subnet}"),
-        "etcd_version": "3.4",
+        "etcd_version": etcd().1,
         "nodes": (1..=members).map(|i| serde_json::json!({
             "name": format!("etcd{i}"), "ips": [ip(subnet, i)]
         })).collect::<Vec<_>>(),
@@ -174,7 +190,7 @@ fn grow_three_to_five_then_remove_one_while_writing() {
     let bundle = generate_bundle(&spec(t, subnet, 5), t);
     let logs = t.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
-    let mut cluster = LiveCluster::new(subnet, Path::new(ETCD), &logs);
+    let mut cluster = LiveCluster::new(subnet, &etcd().0, &logs);
     let first3 = initial_cluster(subnet, 3);
     for i in 1..=3 {
         cluster.start(
@@ -259,6 +275,7 @@ fn grow_three_to_five_then_remove_one_while_writing() {
             "add-member.sh {name}:\n{out}\n{}",
             cluster.log_tails(20)
         );
+        println!("--- bash runbook/add-{name}.sh --wait 240\n{out}");
         assert!(
             out.contains(&format!("{name} has caught up"))
                 && out.contains(&format!("done: {name} added")),
@@ -544,7 +561,7 @@ fn renew_every_certificate_without_restart() {
     let bundle = generate_bundle(&spec(t, subnet, 3), t);
     let logs = t.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
-    let mut cluster = LiveCluster::new(subnet, Path::new(ETCD), &logs);
+    let mut cluster = LiveCluster::new(subnet, &etcd().0, &logs);
     for i in 1..=3 {
         cluster.start(&bundle.join(format!("members/etcd{i}")), &[]);
     }
