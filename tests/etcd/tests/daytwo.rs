@@ -95,6 +95,7 @@ fn admin(bundle: &Path, endpoints: &str, script: &str) -> (bool, String) {
 }
 
 /// Writes a runbook's files into the unpacked bundle, as `etcd-pki` will put them in the zip.
+// TODO(daytwo): use etcd-pki add-member / remove-member / renew, whose bundles carry these.
 fn add_runbook(bundle: &Path, op: &Operation) -> PathBuf {
     let files = runbook::files(op).expect("runbook");
     for f in &files {
@@ -324,6 +325,7 @@ fn grow_three_to_five_then_remove_one_while_writing() {
         assert!(ok && v.trim() == "v/w/000001", "read through etcd{k}: {v}");
     }
 
+    // TODO(daytwo): use etcd-pki remove-member (a bundle without etcd1, with its runbook).
     // Remove etcd1: the member the writer talks to (and the first leader), as a client sees
     // a member go away.
     let restarts_before = cluster.restarts();
