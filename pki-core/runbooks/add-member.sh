@@ -138,7 +138,8 @@ while :; do
   fi
   if [ -n "$started" ]; then
     leader_index=""
-    for ep in ${ENDPOINTS//,/ }; do
+    # (The new member itself may have become the leader.)
+    for ep in ${ENDPOINTS//,/ } "$CLIENT_URL"; do
       read -r id lead index <<< "$(status "$ep")" || continue
       if [ -n "${id:-}" ] && [ "$id" = "$lead" ]; then leader_index=$index; fi
     done

