@@ -25,6 +25,8 @@
 #![warn(missing_docs)]
 
 pub mod bundle;
+pub mod ca_import;
+mod ca_key;
 pub mod error;
 pub mod issue;
 pub mod keys;
