@@ -12,18 +12,14 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Why the subject check: Go's crypto/x509, which etcd uses, finds a certificate's issuer by
-//! comparing the raw issuer bytes with the raw subject bytes of the CA, so a leaf whose issuer
-//! is the same name written with other string types (UTF8String for PrintableString) does not
-//! verify. rcgen writes the issuer from a `DistinguishedName`, which keeps each attribute's
-//! string type but holds one value per attribute type and one attribute per RDN; [`import_ca`]
-//! proves rcgen writes this CA's subject byte-for-byte and refuses the CA otherwise.
+//! Leaves are signed by [`ImportedCa::sign_leaf`], which copies the CA's subject bytes into
+//! each leaf's issuer field (see `raw_issuer.rs` for why rcgen's own issuer is not used).
 
 use std::fmt;
 
 use rcgen::{
-    CertificateParams, DistinguishedName, DnType, DnValue, IsCa, KeyIdMethod, PublicKeyData,
-    SignatureAlgorithm, SigningKey,
+    CertificateParams, DistinguishedName, DnType, IsCa, KeyIdMethod, PublicKeyData,
+    SignatureAlgorithm,
 };
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
@@ -36,6 +32,7 @@ use crate::ca_key::{
 };
 use crate::error::Error;
 use crate::keys::PrivateKey;
+use crate::raw_issuer::tlv;
 use crate::spec::KeyAlgorithm;
 
 /// An existing CA, read and checked: what the issuing stage signs leaves with.
@@ -59,6 +56,9 @@ pub struct ImportedCa {
     /// CAs made without one (Go before 1.15, so kubeadm clusters from before 2020): leaves
     /// then carry no authorityKeyIdentifier, as Go's own leaves under such a CA do.
     pub ski: Option<Vec<u8>>,
+    /// What is unusual but accepted about this CA, one sentence each (e.g. a basicConstraints
+    /// not marked critical, as easy-rsa writes): for the CLI and the page to show.
+    pub warnings: Vec<String>,
 }
 
 impl fmt::Debug for ImportedCa {
@@ -117,8 +117,7 @@ pub fn import_ca(cert: &[u8], key: &[u8], passphrase: Option<&[u8]>) -> Result<I
         });
     };
 
-    check_is_ca(tbs, &subject)?;
-    check_subject_reproducible(raw.subject, &subject)?;
+    let mut warnings = check_is_ca(tbs, &subject)?;
 
     let private = read_key(key, passphrase)?;
     let cert_public = spki.subject_public_key.raw_bytes();
@@ -136,6 +135,14 @@ pub fn import_ca(cert: &[u8], key: &[u8], passphrase: Option<&[u8]>) -> Result<I
         Ok(found) => found.map(|(_, s)| s.0.as_bytes().to_vec()),
         Err(e) => return Err(damaged_extension("subjectKeyIdentifier", e)),
     };
+    if ski.is_none() {
+        warnings.push(
+            "the CA has no subjectKeyIdentifier (Go before 1.15 wrote none), so the \
+             certificates carry no authorityKeyIdentifier; etcd accepts them, `openssl verify \
+             -x509_strict` does not"
+                .to_string(),
+        );
+    }
     let validity = tbs.validity();
     let time = |t: x509_cert::time::Time| {
         OffsetDateTime::from_unix_timestamp(t.to_unix_duration().as_secs() as i64)
@@ -150,6 +157,7 @@ pub fn import_ca(cert: &[u8], key: &[u8], passphrase: Option<&[u8]>) -> Result<I
         not_before: time(validity.not_before),
         not_after: time(validity.not_after),
         ski,
+        warnings,
     })
 }
 
@@ -206,19 +214,23 @@ impl ImportedCa {
         PrivateKey::from_pkcs8_der(self.algorithm, &self.key_pkcs8_der)
     }
 
-    /// The issuer side of rcgen for this CA: its subject as a `DistinguishedName` that rcgen
-    /// writes back byte-for-byte (proved by [`import_ca`]) and its SKI as the key identifier,
-    /// for `rcgen::Issuer::new(params, key)`. Unlike `Issuer::from_ca_cert_der`, this needs
-    /// neither rcgen's x509-parser feature nor its `crypto` feature for a CA without SKI, and
-    /// refuses names rcgen would silently change (a repeated attribute type).
-    pub(crate) fn issuer_params(&self) -> CertificateParams {
-        let mut params = CertificateParams::default();
-        // Cannot fail: import_ca built the same name from the same bytes.
-        params.distinguished_name = rcgen_name(&self.subject_der).unwrap_or_default();
-        params.key_identifier_method =
-            KeyIdMethod::PreSpecified(self.ski.clone().unwrap_or_default());
-        params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params
+    /// Signs a leaf laid out by rcgen from `params` for `subject_key`: its issuer is this CA's
+    /// subject, byte-for-byte; its authorityKeyIdentifier this CA's SKI (set
+    /// `use_authority_key_identifier_extension` when [`ImportedCa::ski`] is `Some`). Returns
+    /// the certificate's DER.
+    pub(crate) fn sign_leaf(
+        &self,
+        params: &CertificateParams,
+        subject_key: &impl PublicKeyData,
+    ) -> Result<Vec<u8>, String> {
+        let ca_key = self.private_key().map_err(|e| e.to_string())?;
+        crate::raw_issuer::sign_with_raw_issuer(
+            params,
+            subject_key,
+            &self.subject_der,
+            self.ski.as_deref(),
+            &ca_key,
+        )
     }
 }
 
@@ -275,48 +287,20 @@ struct RawTbs<'a> {
     subject: &'a [u8],
 }
 
-/// One DER TLV: (tag byte, whole TLV, contents), or `None` if it does not fit `input`.
-fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
-    let tag = *input.first()?;
-    let first = *input.get(1)?;
-    let (len, header) = if first < 0x80 {
-        (usize::from(first), 2)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let mut len = 0usize;
-        for b in input.get(2..2 + n)? {
-            len = (len << 8) | usize::from(*b);
-        }
-        (len, 2 + n)
-    };
-    let end = header.checked_add(len)?;
-    let whole = input.get(..end)?;
-    Some((tag, whole, &whole[header..], &input[end..]))
-}
-
 impl<'a> RawTbs<'a> {
     fn split(cert: &'a [u8]) -> Option<RawTbs<'a>> {
-        let (_, _, cert_body, _) = tlv(cert)?;
-        let (_, _, tbs, _) = tlv(cert_body)?;
-        let mut rest = tbs;
-        let mut next = || {
-            let (tag, whole, _, after) = tlv(rest)?;
-            rest = after;
-            Some((tag, whole))
-        };
-        let (mut tag, mut item) = next()?;
-        if tag == 0xa0 {
-            (tag, item) = next()?; // version
+        let tbs = tlv(tlv(cert)?.contents)?;
+        // [0] version (absent in v1), serialNumber, signature, issuer, validity, subject.
+        let mut field = tlv(tbs.contents)?;
+        if field.tag == 0xa0 {
+            field = tlv(field.rest)?;
         }
-        let _serial = (tag, item);
-        let _signature = next()?;
-        let _issuer = next()?;
-        let _validity = next()?;
-        let (_, subject) = next()?;
-        Some(RawTbs { subject })
+        for _ in 0..4 {
+            field = tlv(field.rest)?;
+        }
+        Some(RawTbs {
+            subject: field.whole,
+        })
     }
 }
 
@@ -324,7 +308,12 @@ fn damaged_extension(name: &str, e: x509_cert::der::Error) -> Error {
     cert_unreadable(format!("its {name} extension is damaged ({e})"))
 }
 
-fn check_is_ca(tbs: &x509_cert::TbsCertificate, subject: &str) -> Result<(), Error> {
+/// Refuses a certificate that may not sign certificates; returns what a strict verifier would
+/// object to in a CA that etcd (Go) accepts.
+fn check_is_ca(tbs: &x509_cert::TbsCertificate, subject: &str) -> Result<Vec<String>, Error> {
+    let mut warnings = Vec::new();
+    let strict = "etcd accepts the CA, but `openssl verify -x509_strict` rejects every \
+                  certificate under it";
     let not_ca = |reason: &str| Error::NotACa {
         subject: subject.to_string(),
         reason: reason.to_string(),
@@ -333,7 +322,15 @@ fn check_is_ca(tbs: &x509_cert::TbsCertificate, subject: &str) -> Result<(), Err
         .get_extension::<BasicConstraints>()
         .map_err(|e| damaged_extension("basicConstraints", e))?;
     match bc {
-        Some((_, bc)) if bc.ca => {}
+        Some((critical, bc)) if bc.ca => {
+            if !critical {
+                // easy-rsa 3.1 writes `basicConstraints = CA:TRUE`, not critical.
+                warnings.push(format!(
+                    "the CA's basicConstraints is not marked critical (RFC 5280 4.2.1.9 asks \
+                     for it); {strict}"
+                ));
+            }
+        }
         Some(_) => return Err(not_ca("its basicConstraints says CA:FALSE")),
         None if tbs.extensions().is_none() => {
             return Err(not_ca(
@@ -347,14 +344,19 @@ fn check_is_ca(tbs: &x509_cert::TbsCertificate, subject: &str) -> Result<(), Err
     let ku = tbs
         .get_extension::<KeyUsage>()
         .map_err(|e| damaged_extension("keyUsage", e))?;
-    if let Some((_, ku)) = ku
-        && !ku.key_cert_sign()
-    {
-        return Err(not_ca(
-            "its keyUsage does not include keyCertSign, so it may not sign certificates",
-        ));
+    match ku {
+        Some((_, ku)) if !ku.key_cert_sign() => {
+            return Err(not_ca(
+                "its keyUsage does not include keyCertSign, so it may not sign certificates",
+            ));
+        }
+        Some(_) => {}
+        None => warnings.push(format!(
+            "the CA has no keyUsage extension (RFC 5280 4.2.1.3 asks a CA for one with \
+             keyCertSign; `openssl req -x509` leaves it out unless told); {strict}"
+        )),
     }
-    Ok(())
+    Ok(warnings)
 }
 
 fn same_public_key(key: &PrivateKey, cert_public: &[u8]) -> bool {
@@ -428,98 +430,6 @@ fn display_name(name: &x509_cert::name::Name) -> String {
         .join(", ")
 }
 
-/// The subject as an rcgen `DistinguishedName`, or why rcgen cannot hold it exactly.
-fn rcgen_name(subject_der: &[u8]) -> Result<DistinguishedName, String> {
-    use rcgen::string::{BmpString, Ia5String, PrintableString, TeletexString};
-    let name = x509_cert::name::Name::from_der(subject_der).map_err(|e| e.to_string())?;
-    let mut dn = DistinguishedName::new();
-    for rdn in name.iter_rdn() {
-        let mut attrs = rdn.iter();
-        let (Some(attr), None) = (attrs.next(), attrs.next()) else {
-            return Err(
-                "it has an RDN with several attributes (e.g. `OU=a + OU=b`, as Go and \
-                        cfssl write several values of one attribute)"
-                    .into(),
-            );
-        };
-        let arcs: Vec<u64> = attr.oid.arcs().map(u64::from).collect();
-        let ty = DnType::from_oid(&arcs);
-        if dn.get(&ty).is_some() {
-            return Err(format!(
-                "it repeats the attribute {} (rcgen keeps one value per attribute)",
-                attribute_name(&attr.oid)
-            ));
-        }
-        let bytes = attr.value.value();
-        let text = || std::str::from_utf8(bytes).map_err(|e| e.to_string());
-        let bad = |e: rcgen::Error| e.to_string();
-        let value = match attr.value.tag() {
-            Tag::Utf8String => DnValue::Utf8String(text()?.to_string()),
-            Tag::PrintableString => {
-                DnValue::PrintableString(PrintableString::try_from(text()?).map_err(bad)?)
-            }
-            Tag::Ia5String => DnValue::Ia5String(Ia5String::try_from(text()?).map_err(bad)?),
-            Tag::TeletexString => {
-                DnValue::TeletexString(TeletexString::try_from(text()?).map_err(bad)?)
-            }
-            Tag::BmpString => {
-                DnValue::BmpString(BmpString::from_utf16be(bytes.to_vec()).map_err(bad)?)
-            }
-            other => {
-                return Err(format!(
-                    "its {} is a {other}, not a string",
-                    attribute_name(&attr.oid)
-                ));
-            }
-        };
-        dn.push(ty, value);
-    }
-    Ok(dn)
-}
-
-/// A stand-in key for writing a name through rcgen without signing anything: the "signature"
-/// is empty and the certificate is dropped.
-struct NameProbe;
-
-impl PublicKeyData for NameProbe {
-    fn der_bytes(&self) -> &[u8] {
-        &[]
-    }
-    fn algorithm(&self) -> &'static SignatureAlgorithm {
-        &rcgen::PKCS_ED25519
-    }
-}
-
-impl SigningKey for NameProbe {
-    fn sign(&self, _msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        Ok(Vec::new())
-    }
-}
-
-/// Proves rcgen writes this subject byte-for-byte: the same writer writes a certificate's
-/// subject and its issuer, so a probe's subject is what every leaf's issuer will be.
-fn check_subject_reproducible(subject_der: &[u8], subject: &str) -> Result<(), Error> {
-    let refuse = |reason: String| Error::CaSubjectUnsupported {
-        subject: subject.to_string(),
-        reason,
-    };
-    let dn = rcgen_name(subject_der).map_err(refuse)?;
-    let mut params = CertificateParams::default();
-    params.distinguished_name = dn;
-    params.serial_number = Some(rcgen::SerialNumber::from_slice(&[1]));
-    params.key_identifier_method = KeyIdMethod::PreSpecified(vec![1]);
-    let probe = params
-        .self_signed(&NameProbe)
-        .map_err(|e| refuse(e.to_string()))?;
-    let written = RawTbs::split(probe.der()).map(|r| r.subject.to_vec());
-    if written.as_deref() != Some(subject_der) {
-        return Err(refuse(
-            "rcgen would encode it differently (another string type or order)".into(),
-        ));
-    }
-    Ok(())
-}
-
 /// RFC 7093 method 1 over the key, as pki-core's own leaves use for their SKI.
 pub(crate) fn key_id(public_key: &[u8]) -> Vec<u8> {
     Sha256::digest(public_key)[..20].to_vec()
@@ -532,8 +442,7 @@ pub fn capped_validity_days(ca: &ImportedCa, now: OffsetDateTime, wanted: u32) -
     wanted.min(left)
 }
 
-/// Wraps our key for rcgen's signing traits (the same as issue.rs's; one of them goes when
-/// the issue stage takes an [`ImportedCa`]).
+/// A leaf's key for rcgen: only its public half is used.
 struct RcgenKey<'a>(&'a PrivateKey);
 
 impl PublicKeyData for RcgenKey<'_> {
@@ -541,20 +450,20 @@ impl PublicKeyData for RcgenKey<'_> {
         self.0.public_key_bytes()
     }
     fn algorithm(&self) -> &'static SignatureAlgorithm {
-        match self.0.algorithm() {
-            KeyAlgorithm::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
-            KeyAlgorithm::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
-            KeyAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
-            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
-                &rcgen::PKCS_RSA_SHA256
-            }
-        }
+        rcgen_algorithm(self.0.algorithm())
     }
 }
 
-impl SigningKey for RcgenKey<'_> {
-    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        self.0.sign(msg).map_err(|_| rcgen::Error::RemoteKeyError)
+/// The signature rcgen writes for a key: ECDSA with the curve's hash, RSA PKCS#1 v1.5 with
+/// SHA-256 (as issue.rs).
+pub(crate) fn rcgen_algorithm(algorithm: KeyAlgorithm) -> &'static SignatureAlgorithm {
+    match algorithm {
+        KeyAlgorithm::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+        KeyAlgorithm::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+        KeyAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
+        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
+            &rcgen::PKCS_RSA_SHA256
+        }
     }
 }
 
@@ -565,6 +474,12 @@ pub struct TestLeaf {
     pub cert_pem: String,
     /// Its key (PKCS#8).
     pub key_pem: Zeroizing<String>,
+}
+
+impl fmt::Debug for TestLeaf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TestLeaf")
+    }
 }
 
 impl ImportedCa {
@@ -582,10 +497,6 @@ impl ImportedCa {
         use rcgen::{ExtendedKeyUsagePurpose, KeyUsagePurpose, SanType};
         let not_after = now + Duration::days(i64::from(validity_days));
         check_validity(self, now, not_after)?;
-        let fail = |e: rcgen::Error| Error::Certificate {
-            cert: common_name.to_string(),
-            reason: e.to_string(),
-        };
         let leaf_key = PrivateKey::generate(KeyAlgorithm::EcdsaP256)?;
         let mut params = CertificateParams::default();
         params.distinguished_name = DistinguishedName::new();
@@ -608,13 +519,17 @@ impl ImportedCa {
         params.use_authority_key_identifier_extension = self.ski.is_some();
         params.key_identifier_method =
             KeyIdMethod::PreSpecified(key_id(leaf_key.public_key_bytes()));
-        let ca_key = self.private_key()?;
-        let issuer = rcgen::Issuer::new(self.issuer_params(), RcgenKey(&ca_key));
-        let cert = params
-            .signed_by(&RcgenKey(&leaf_key), &issuer)
-            .map_err(fail)?;
+        let der = self
+            .sign_leaf(&params, &RcgenKey(&leaf_key))
+            .map_err(|reason| Error::Certificate {
+                cert: common_name.to_string(),
+                reason,
+            })?;
         Ok(TestLeaf {
-            cert_pem: cert.pem(),
+            cert_pem: pem::encode_config(
+                &pem::Pem::new("CERTIFICATE", der),
+                pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+            ),
             key_pem: leaf_key.to_pem(),
         })
     }

@@ -127,13 +127,6 @@ pub enum Error {
         /// The longest validity, in days, that ends before the CA does.
         max_days: i64,
     },
-    /// The CA's subject cannot be written byte-for-byte as the certificates' issuer.
-    CaSubjectUnsupported {
-        /// The subject.
-        subject: String,
-        /// Why, e.g. "it repeats the attribute OU".
-        reason: String,
-    },
 }
 
 impl fmt::Display for Error {
@@ -251,12 +244,6 @@ impl fmt::Display for Error {
                 "the CA \"{subject}\" expires on {ca_not_after}, before the certificates would \
                  ({leaf_not_after}), and they would stop verifying then: give --cap-validity \
                  to end them with the CA, or set cert_validity_days to at most {max_days}"
-            ),
-            Error::CaSubjectUnsupported { subject, reason } => write!(
-                f,
-                "etcd-pki cannot issue under the CA \"{subject}\": {reason}, so its name \
-                 cannot be copied byte-for-byte into the certificates' issuer field, and etcd \
-                 (Go) matches those bytes exactly"
             ),
         }
     }

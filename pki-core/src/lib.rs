@@ -33,6 +33,7 @@ pub mod keys;
 pub mod listing;
 pub mod options;
 pub mod parallel;
+mod raw_issuer;
 pub mod render;
 mod rsa_keygen;
 pub mod rules;
