@@ -17,14 +17,17 @@
 
 use std::fmt;
 
+use pkcs8::der::asn1::ObjectIdentifier;
 use rcgen::{
     CertificateParams, DistinguishedName, DnType, IsCa, KeyIdMethod, PublicKeyData,
     SignatureAlgorithm,
 };
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
-use x509_cert::der::{Decode, Tag, Tagged, asn1::ObjectIdentifier};
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, SubjectKeyIdentifier};
+use x509_parser::der_parser::asn1_rs::Tag;
+use x509_parser::extensions::ParsedExtension;
+use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 use zeroize::Zeroizing;
 
 use crate::ca_key::{
@@ -32,7 +35,6 @@ use crate::ca_key::{
 };
 use crate::error::Error;
 use crate::keys::PrivateKey;
-use crate::raw_issuer::tlv;
 use crate::spec::KeyAlgorithm;
 
 /// An existing CA, read and checked: what the issuing stage signs leaves with.
@@ -82,45 +84,43 @@ impl fmt::Debug for ImportedCa {
 /// notAfter.
 pub fn import_ca(cert: &[u8], key: &[u8], passphrase: Option<&[u8]>) -> Result<ImportedCa, Error> {
     let cert_der = read_cert(cert)?;
-    let parsed = x509_cert::Certificate::from_der(&cert_der).map_err(|e| Error::CaUnreadable {
+    let (_, parsed) = X509Certificate::from_der(&cert_der).map_err(|e| Error::CaUnreadable {
         file: "CA certificate",
         reason: format!("it is not an X.509 certificate in DER ({e})"),
     })?;
-    let raw = RawTbs::split(&cert_der).ok_or_else(|| Error::CaUnreadable {
-        file: "CA certificate",
-        reason: "its structure is damaged".into(),
-    })?;
-    let tbs = &parsed.tbs_certificate();
-    let subject = display_name(tbs.subject());
+    let subject = display_name(parsed.subject());
 
-    let spki = tbs.subject_public_key_info();
-    let oid = spki.algorithm.oid;
+    let spki = parsed.public_key();
+    let oid = to_oid(&spki.algorithm.algorithm);
     let curve = spki
         .algorithm
         .parameters
         .as_ref()
-        .and_then(|p| p.decode_as::<ObjectIdentifier>().ok());
-    let cert_key_kind = if oid == OID_RSA {
-        "rsa"
-    } else if oid == OID_EC && curve == Some(OID_P256) {
-        "ecdsa-p256"
-    } else if oid == OID_EC && curve == Some(OID_P384) {
-        "ecdsa-p384"
-    } else if oid == OID_ED25519 {
-        "ed25519"
-    } else {
-        return Err(Error::CaUnsupported {
-            what: format!(
-                "the CA certificate \"{subject}\" has an {} key; etcd-pki signs with {SUPPORTED}",
-                unsupported_name(oid, curve)
-            ),
-        });
+        .and_then(|p| p.as_oid().ok())
+        .and_then(|c| to_oid(&c));
+    let cert_key_kind = match (oid, curve) {
+        (Some(o), _) if o == OID_RSA => "rsa",
+        (Some(o), Some(c)) if o == OID_EC && c == OID_P256 => "ecdsa-p256",
+        (Some(o), Some(c)) if o == OID_EC && c == OID_P384 => "ecdsa-p384",
+        (Some(o), _) if o == OID_ED25519 => "ed25519",
+        _ => {
+            let name = match oid {
+                Some(o) => unsupported_name(o, curve),
+                None => format!("the public-key algorithm {}", spki.algorithm.algorithm),
+            };
+            return Err(Error::CaUnsupported {
+                what: format!(
+                    "the CA certificate \"{subject}\" has an {name} key; etcd-pki signs with \
+                     {SUPPORTED}"
+                ),
+            });
+        }
     };
 
-    let mut warnings = check_is_ca(tbs, &subject)?;
+    let mut warnings = check_is_ca(&parsed, &subject)?;
 
     let private = read_key(key, passphrase)?;
-    let cert_public = spki.subject_public_key.raw_bytes();
+    let cert_public: &[u8] = &spki.subject_public_key.data;
     if !same_public_key(&private, cert_public) {
         let key_kind = private.algorithm().as_str();
         let detail = if key_kind.starts_with(cert_key_kind) {
@@ -131,10 +131,12 @@ pub fn import_ca(cert: &[u8], key: &[u8], passphrase: Option<&[u8]>) -> Result<I
         return Err(Error::CaKeyMismatch { subject, detail });
     }
 
-    let ski = match tbs.get_extension::<SubjectKeyIdentifier>() {
-        Ok(found) => found.map(|(_, s)| s.0.as_bytes().to_vec()),
-        Err(e) => return Err(damaged_extension("subjectKeyIdentifier", e)),
-    };
+    let ski = parsed
+        .iter_extensions()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
+            _ => None,
+        });
     if ski.is_none() {
         warnings.push(
             "the CA has no subjectKeyIdentifier (Go before 1.15 wrote none), so the \
@@ -143,19 +145,21 @@ pub fn import_ca(cert: &[u8], key: &[u8], passphrase: Option<&[u8]>) -> Result<I
                 .to_string(),
         );
     }
-    let validity = tbs.validity();
-    let time = |t: x509_cert::time::Time| {
-        OffsetDateTime::from_unix_timestamp(t.to_unix_duration().as_secs() as i64)
-            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    let validity = parsed.validity();
+    let time = |t: &x509_parser::time::ASN1Time| {
+        OffsetDateTime::from_unix_timestamp(t.timestamp()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     };
+    let (not_before, not_after) = (time(&validity.not_before), time(&validity.not_after));
+    let subject_der = parsed.subject().as_raw().to_vec();
+    drop(parsed);
     Ok(ImportedCa {
-        subject_der: raw.subject.to_vec(),
+        subject_der,
         cert_der,
         key_pkcs8_der: Zeroizing::new(private.pkcs8_der().to_vec()),
         algorithm: private.algorithm(),
         subject,
-        not_before: time(validity.not_before),
-        not_after: time(validity.not_after),
+        not_before,
+        not_after,
         ski,
         warnings,
     })
@@ -282,35 +286,18 @@ fn read_cert(input: &[u8]) -> Result<Vec<u8>, Error> {
     }
 }
 
-/// The raw TLVs of a certificate's TBS that must be copied, not re-encoded.
-struct RawTbs<'a> {
-    subject: &'a [u8],
+/// An x509-parser OID as the RustCrypto type the key side compares with.
+fn to_oid(oid: &x509_parser::der_parser::oid::Oid<'_>) -> Option<ObjectIdentifier> {
+    ObjectIdentifier::new(&oid.to_id_string()).ok()
 }
 
-impl<'a> RawTbs<'a> {
-    fn split(cert: &'a [u8]) -> Option<RawTbs<'a>> {
-        let tbs = tlv(tlv(cert)?.contents)?;
-        // [0] version (absent in v1), serialNumber, signature, issuer, validity, subject.
-        let mut field = tlv(tbs.contents)?;
-        if field.tag == 0xa0 {
-            field = tlv(field.rest)?;
-        }
-        for _ in 0..4 {
-            field = tlv(field.rest)?;
-        }
-        Some(RawTbs {
-            subject: field.whole,
-        })
-    }
-}
-
-fn damaged_extension(name: &str, e: x509_cert::der::Error) -> Error {
+fn damaged_extension(name: &str, e: x509_parser::error::X509Error) -> Error {
     cert_unreadable(format!("its {name} extension is damaged ({e})"))
 }
 
 /// Refuses a certificate that may not sign certificates; returns what a strict verifier would
 /// object to in a CA that etcd (Go) accepts.
-fn check_is_ca(tbs: &x509_cert::TbsCertificate, subject: &str) -> Result<Vec<String>, Error> {
+fn check_is_ca(cert: &X509Certificate<'_>, subject: &str) -> Result<Vec<String>, Error> {
     let mut warnings = Vec::new();
     let strict = "etcd accepts the CA, but `openssl verify -x509_strict` rejects every \
                   certificate under it";
@@ -318,12 +305,12 @@ fn check_is_ca(tbs: &x509_cert::TbsCertificate, subject: &str) -> Result<Vec<Str
         subject: subject.to_string(),
         reason: reason.to_string(),
     };
-    let bc = tbs
-        .get_extension::<BasicConstraints>()
+    let bc = cert
+        .basic_constraints()
         .map_err(|e| damaged_extension("basicConstraints", e))?;
     match bc {
-        Some((critical, bc)) if bc.ca => {
-            if !critical {
+        Some(bc) if bc.value.ca => {
+            if !bc.critical {
                 // easy-rsa 3.1 writes `basicConstraints = CA:TRUE`, not critical.
                 warnings.push(format!(
                     "the CA's basicConstraints is not marked critical (RFC 5280 4.2.1.9 asks \
@@ -332,7 +319,7 @@ fn check_is_ca(tbs: &x509_cert::TbsCertificate, subject: &str) -> Result<Vec<Str
             }
         }
         Some(_) => return Err(not_ca("its basicConstraints says CA:FALSE")),
-        None if tbs.extensions().is_none() => {
+        None if cert.extensions().is_empty() => {
             return Err(not_ca(
                 "it has no extensions (an X.509 v1 certificate), so no basicConstraints CA:TRUE",
             ));
@@ -341,11 +328,11 @@ fn check_is_ca(tbs: &x509_cert::TbsCertificate, subject: &str) -> Result<Vec<Str
     }
     // No keyUsage at all means any usage (RFC 5280 4.2.1.3), as `openssl req -x509` writes
     // by default; one without keyCertSign forbids signing certificates.
-    let ku = tbs
-        .get_extension::<KeyUsage>()
+    let ku = cert
+        .key_usage()
         .map_err(|e| damaged_extension("keyUsage", e))?;
     match ku {
-        Some((_, ku)) if !ku.key_cert_sign() => {
+        Some(ku) if !ku.value.key_cert_sign() => {
             return Err(not_ca(
                 "its keyUsage does not include keyCertSign, so it may not sign certificates",
             ));
@@ -378,8 +365,9 @@ fn same_public_key(key: &PrivateKey, cert_public: &[u8]) -> bool {
 }
 
 /// Short names as `openssl x509 -subject` prints them (the rest as dotted OIDs).
-fn attribute_name(oid: &ObjectIdentifier) -> String {
-    match oid.to_string().as_str() {
+fn attribute_name(attr: &AttributeTypeAndValue<'_>) -> String {
+    let oid = attr.attr_type().to_id_string();
+    match oid.as_str() {
         "2.5.4.6" => "C",
         "2.5.4.8" => "ST",
         "2.5.4.7" => "L",
@@ -392,15 +380,16 @@ fn attribute_name(oid: &ObjectIdentifier) -> String {
         "0.9.2342.19200300.100.1.25" => "DC",
         "0.9.2342.19200300.100.1.1" => "UID",
         "1.2.840.113549.1.9.1" => "emailAddress",
-        other => return other.to_string(),
+        _ => return oid,
     }
     .to_string()
 }
 
-fn value_text(value: &x509_cert::attr::AttributeValue) -> String {
-    let bytes = value.value();
+fn value_text(attr: &AttributeTypeAndValue<'_>) -> String {
+    let value = attr.attr_value();
+    let bytes: &[u8] = value.data;
     match value.tag() {
-        Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::TeletexString => {
+        Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::T61String => {
             String::from_utf8_lossy(bytes).into_owned()
         }
         Tag::BmpString => char::decode_utf16(
@@ -418,11 +407,11 @@ fn value_text(value: &x509_cert::attr::AttributeValue) -> String {
 }
 
 /// The subject for people, in certificate order: `C=US, O=Example, CN=etcd-ca`.
-fn display_name(name: &x509_cert::name::Name) -> String {
-    name.iter_rdn()
+fn display_name(name: &X509Name<'_>) -> String {
+    name.iter()
         .map(|rdn| {
             rdn.iter()
-                .map(|a| format!("{}={}", attribute_name(&a.oid), value_text(&a.value)))
+                .map(|a| format!("{}={}", attribute_name(a), value_text(a)))
                 .collect::<Vec<_>>()
                 .join(" + ")
         })

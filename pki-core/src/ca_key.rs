@@ -154,7 +154,11 @@ fn read_der(der: &[u8], passphrase: Option<&[u8]>) -> Result<PrivateKey, Error> 
     if sec1::EcPrivateKey::from_der(der).is_ok() {
         return from_sec1(der);
     }
-    if x509_cert::Certificate::from_der(der).is_ok() {
+    if <x509_parser::certificate::X509Certificate as x509_parser::prelude::FromDer<_>>::from_der(
+        der,
+    )
+    .is_ok()
+    {
         return Err(unreadable(
             "it is a certificate, not a private key: were the CA certificate and key files \
              swapped?",
