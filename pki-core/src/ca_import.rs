@@ -78,7 +78,8 @@ impl fmt::Debug for ImportedCa {
 /// PKCS#8, PKCS#1, SEC1 or legacy encrypted PEM (see `ca_key.rs`), `passphrase` needed only
 /// for an encrypted key. Refuses, with a message saying what to do, a certificate that is not
 /// a CA, a key that is not the certificate's, an algorithm etcd-pki cannot sign with, a
-/// missing or wrong passphrase, and a subject rcgen would not write byte-for-byte.
+/// missing or wrong passphrase. What a strict verifier would object to in a CA that etcd
+/// accepts goes into [`ImportedCa::warnings`].
 ///
 /// Time is not checked here (the function is pure): call [`check_validity`] with the leaves'
 /// notAfter.
@@ -474,7 +475,7 @@ impl fmt::Debug for TestLeaf {
 impl ImportedCa {
     /// Interim, for the tests of issue 12 until the issue stage takes an `ImportedCa`: signs
     /// an ECDSA P-256 server+client leaf for `ip` the way issue.rs signs a member's, with the
-    /// issuer built by [`ImportedCa::issuer_params`]. Checks validity first.
+    /// issuer copied by [`ImportedCa::sign_leaf`]. Checks validity first.
     #[doc(hidden)]
     pub fn sign_test_leaf(
         &self,

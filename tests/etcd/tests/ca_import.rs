@@ -282,6 +282,10 @@ fn der_of(cert: &[u8]) -> Vec<u8> {
 /// Imports `f`, signs a leaf under it, and checks what a strict verifier and Go check.
 fn check_accepted(f: &Fixture, dir: &Path) {
     let ca = import(f).unwrap_or_else(|e| panic!("{}: {e}", f.label));
+    check_accepted_with(f, &ca, dir);
+}
+
+fn check_accepted_with(f: &Fixture, ca: &ImportedCa, dir: &Path) {
     assert_eq!(
         ca.cert_der,
         der_of(&f.cert),
@@ -691,4 +695,41 @@ fn garbage_and_swapped_files_are_refused_clearly() {
         &refusal(import_ca(&two, &f.key, None)),
         &["it holds 2 certificates; give the certificate of the CA"],
     );
+}
+
+/// A CA etcd-pki made itself (its key encrypted with 600,000 PBKDF2 rounds) comes back in: the
+/// way day two reopens a bundle.
+#[test]
+fn a_ca_made_by_etcd_pki_with_a_passphrase_imports_again() {
+    let tmp = TempDir::new("ca-import-own");
+    let d = tmp.path();
+    std::fs::write(d.join("pass.txt"), format!("{PASS} {PASS}\n")).unwrap();
+    std::fs::write(
+        d.join("spec.json"),
+        r#"{"cluster_name": "own", "nodes": [{"name": "etcd1", "ips": ["198.18.0.1"]}]}"#,
+    )
+    .unwrap();
+    must(
+        Command::new(e2e_etcd::etcd_pki_bin())
+            .args(["generate", "--spec", "spec.json", "--out", "own.zip"])
+            .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
+            .current_dir(d),
+    );
+    must(
+        Command::new("unzip")
+            .args(["-q", "own.zip", "ca.crt"])
+            .current_dir(d),
+    );
+    let f = Fixture {
+        label: "etcd-pki-own",
+        cert: read(d, "ca.crt"),
+        key: read(d, "ca.key"),
+        passphrase: None,
+        warning: None,
+    };
+    assert!(matches!(import(&f), Err(Error::CaPassphraseNeeded)));
+    let pass = format!("{PASS} {PASS}");
+    let ca = import_ca(&f.cert, &f.key, Some(pass.as_bytes())).unwrap();
+    assert_eq!(ca.subject, "CN=etcd CA");
+    check_accepted_with(&f, &ca, d);
 }
