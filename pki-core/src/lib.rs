@@ -25,12 +25,15 @@
 #![warn(missing_docs)]
 
 pub mod bundle;
+pub mod ca_import;
+mod ca_key;
 pub mod error;
 pub mod issue;
 pub mod keys;
 pub mod listing;
 pub mod options;
 pub mod parallel;
+mod raw_issuer;
 pub mod render;
 mod rsa_keygen;
 pub mod rules;
