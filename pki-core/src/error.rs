@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::validate::Report;
+use crate::report::Report;
 
 /// Everything that can go wrong between a spec and a finished bundle.
 #[derive(Debug)]

@@ -439,6 +439,99 @@ impl ClusterSpec {
     }
 }
 
+impl ClusterSpec {
+    /// Whether every member sits on a loopback address: the one-machine demo. The one
+    /// definition of "one machine" (validation, planning and every file use it).
+    pub fn is_one_machine(&self) -> bool {
+        let ips: Vec<std::net::IpAddr> = self
+            .nodes
+            .iter()
+            .flat_map(|n| n.ips.iter().filter_map(|s| s.parse().ok()))
+            .collect();
+        !ips.is_empty() && ips.iter().all(std::net::IpAddr::is_loopback)
+    }
+
+    /// The administrator: the client whose certificate's CN is `root`, etcd's superuser. The
+    /// one definition of "admin client" (rbac.sh, the demo, the README, migration checks).
+    pub fn admin_client(&self) -> Option<&Client> {
+        self.clients.iter().find(|c| c.common_name == ADMIN_CN)
+    }
+}
+
+/// The CN of etcd's administrator user once `auth enable` is on.
+pub const ADMIN_CN: &str = "root";
+
+impl ClientKind {
+    /// A client of this kind as a preset: its usual name, CN, and what it may do.
+    pub fn preset(self) -> Client {
+        let grant = |prefix: &str, permission| Grant {
+            key_prefix: prefix.into(),
+            permission,
+        };
+        let (name, cn, roles, grants): (&str, &str, Vec<String>, Vec<Grant>) = match self {
+            ClientKind::Etcdctl => ("etcdctl", "root", vec!["root".into()], vec![]),
+            // kube-apiserver compacts the keyspace, which only root may do.
+            ClientKind::KubeApiserver => (
+                "kube-apiserver",
+                "kube-apiserver",
+                vec!["root".into()],
+                vec![],
+            ),
+            ClientKind::Flannel => (
+                "flannel",
+                "flannel",
+                vec![],
+                vec![grant("/coreos.com/network/", Permission::Readwrite)],
+            ),
+            ClientKind::Calico => (
+                "calico",
+                "calico",
+                vec![],
+                vec![grant("/calico/", Permission::Readwrite)],
+            ),
+            ClientKind::NetworkingVpp => (
+                "networking-vpp",
+                "networking-vpp",
+                vec![],
+                vec![grant("/networking-vpp/", Permission::Readwrite)],
+            ),
+            ClientKind::Patroni => (
+                "patroni",
+                "patroni",
+                vec![],
+                vec![grant("/service/", Permission::Readwrite)],
+            ),
+            ClientKind::Coredns => (
+                "coredns",
+                "coredns",
+                vec![],
+                vec![grant("/skydns/", Permission::Read)],
+            ),
+            ClientKind::Apisix => (
+                "apisix",
+                "apisix",
+                vec![],
+                vec![grant("/apisix", Permission::Readwrite)],
+            ),
+            ClientKind::Traefik => (
+                "traefik",
+                "traefik",
+                vec![],
+                vec![grant("traefik", Permission::Read)],
+            ),
+            ClientKind::Generic => ("client", "client", vec![], vec![]),
+        };
+        Client {
+            name: name.into(),
+            common_name: cn.into(),
+            organization: None,
+            kind: self,
+            roles,
+            grants,
+        }
+    }
+}
+
 /// serde's wording made plain: `unknown variant `x`, expected one of `a`, `b`` becomes
 /// `unknown value "x"; use one of a, b`, and Rust type names become what to write.
 fn friendly(msg: &str) -> String {

@@ -2,101 +2,13 @@
 //! that says what to do. Errors stop generation; warnings are shown and generation goes on.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::net::IpAddr;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::report::{Problem, Report, Severity};
 use crate::rules::{self, MAX_STRING};
 use crate::spec::ClusterSpec;
 
 mod versions;
-
-/// How serious a [`Problem`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Generation is refused until it is fixed.
-    Error,
-    /// Worth knowing; generation goes on.
-    Warning,
-}
-
-/// One thing wrong (or worth a second look) in a spec.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Problem {
-    /// Error or warning.
-    pub severity: Severity,
-    /// Where, e.g. `nodes[2].ips[0]`; `nodes` for the list as a whole.
-    pub path: String,
-    /// The offending value as written (empty when the problem is a missing value).
-    pub value: String,
-    /// What is wrong and how to fix it, as a sentence.
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, "{sev}: {}: {}", self.path, self.message)
-    }
-}
-
-/// Everything [`validate`] found, in spec order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Report {
-    problems: Vec<Problem>,
-}
-
-impl Report {
-    /// Every problem, errors and warnings, in the order of the spec's fields.
-    pub fn problems(&self) -> &[Problem] {
-        &self.problems
-    }
-    /// Only the errors.
-    pub fn errors(&self) -> impl Iterator<Item = &Problem> {
-        self.problems
-            .iter()
-            .filter(|p| p.severity == Severity::Error)
-    }
-    /// Only the warnings.
-    pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
-        self.problems
-            .iter()
-            .filter(|p| p.severity == Severity::Warning)
-    }
-    /// True when generation must be refused.
-    pub fn has_errors(&self) -> bool {
-        self.errors().next().is_some()
-    }
-    /// The problems whose path is `path` or lies below it (`nodes[0]` finds
-    /// `nodes[0].ips[1]`), for showing a message next to its field.
-    pub fn at<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Problem> + 'a {
-        self.problems.iter().filter(move |p| {
-            p.path == path
-                || (p.path.starts_with(path)
-                    && matches!(p.path.as_bytes().get(path.len()), Some(b'.') | Some(b'[')))
-        })
-    }
-
-    fn error(&mut self, path: impl Into<String>, value: &str, message: impl Into<String>) {
-        self.push(Severity::Error, path.into(), value, message.into());
-    }
-    fn warning(&mut self, path: impl Into<String>, value: &str, message: impl Into<String>) {
-        self.push(Severity::Warning, path.into(), value, message.into());
-    }
-    fn push(&mut self, severity: Severity, path: String, value: &str, message: String) {
-        self.problems.push(Problem {
-            severity,
-            path,
-            value: value.to_string(),
-            message,
-        });
-    }
-}
 
 /// Longest CN or O the X.520 upper bounds allow.
 const MAX_NAME_ATTR: usize = 64;
@@ -142,7 +54,7 @@ pub fn validate(spec: &ClusterSpec) -> Report {
                 ),
             );
         }
-        if !spec.clients.iter().any(|c| c.common_name == "root") {
+        if spec.admin_client().is_none() {
             r.error(
                 "clients",
                 "",
@@ -265,7 +177,7 @@ fn check_nodes(r: &mut Report, spec: &ClusterSpec) {
     }
 
     let all_ips: Vec<IpAddr> = ips.keys().copied().collect();
-    if !all_ips.is_empty() && all_ips.iter().all(|ip| ip.is_loopback()) && n > 1 {
+    if spec.is_one_machine() && n > 1 {
         r.warning(
             "nodes",
             "",
@@ -635,7 +547,7 @@ fn check_not_a_user(r: &mut Report, spec: &ClusterSpec, i: usize) -> bool {
     let user = if name.eq_ignore_ascii_case("root") {
         Some("the etcd administrator, root".to_string())
     } else if spec.layout == crate::spec::Layout::Kubeadm
-        && name.eq_ignore_ascii_case(crate::render::kubeadm::HEALTHCHECK_CN)
+        && name.eq_ignore_ascii_case(crate::options::kubeadm::HEALTHCHECK_CN)
     {
         Some("kubeadm's health-check client".to_string())
     } else {
@@ -790,7 +702,7 @@ fn check_path(r: &mut Report, spec: &ClusterSpec, field: &str, path: &str) {
     if path.split('/').any(|seg| seg.starts_with('-')) {
         return fail("has a part starting with '-', which commands would read as an option".into());
     }
-    if !path.starts_with('/') && !crate::render::one_machine(spec) {
+    if !path.starts_with('/') && !spec.is_one_machine() {
         return fail(
             "is relative; members need an absolute path (relative paths are for the \
              one-machine demo, where every member is on a loopback address)"
@@ -918,12 +830,12 @@ fn check_string_lengths(r: &mut Report, spec: &ClusterSpec) {
 /// When a value is too long, that is the one thing said about it.
 fn drop_shadowed(r: &mut Report) {
     let long: Vec<String> = r
-        .problems
+        .problems()
         .iter()
         .filter(|p| p.message.contains(" characters long; every text field"))
         .map(|p| p.path.clone())
         .collect();
-    r.problems.retain(|p| {
+    r.retain(|p| {
         !long.contains(&p.path) || p.message.contains(" characters long; every text field")
     });
 }
@@ -931,15 +843,13 @@ fn drop_shadowed(r: &mut Report) {
 fn check_tls(r: &mut Report, spec: &ClusterSpec) {
     use crate::options::{CIPHER_SUITES, CipherKey};
     use crate::spec::TlsVersion;
-    if let Some(v) = spec.tls_min_version {
-        if v == TlsVersion::Tls13 && !spec.cipher_suites.is_empty() {
-            r.error(
-                "cipher_suites",
-                &spec.cipher_suites.join(","),
-                "TLS 1.3 cipher suites cannot be chosen, and etcd refuses the combination; \
-                 remove cipher_suites or use tls_min_version TLS1.2",
-            );
-        }
+    if spec.tls_min_version == Some(TlsVersion::Tls13) && !spec.cipher_suites.is_empty() {
+        r.error(
+            "cipher_suites",
+            &spec.cipher_suites.join(","),
+            "TLS 1.3 cipher suites cannot be chosen, and etcd refuses the combination; \
+             remove cipher_suites or use tls_min_version TLS1.2",
+        );
     }
     let want = if spec.key_algorithm.rsa_bits().is_some() {
         CipherKey::Rsa
@@ -1087,5 +997,38 @@ fn quote_or_index(name: &str, i: usize) -> String {
         format!("nodes[{i}]")
     } else {
         quote(name)
+    }
+}
+
+/// A spec that passed [`validate`]: the input of [`crate::plan::plan`], with the warnings
+/// validation found. The only way to make one is [`ValidatedSpec::new`], so a plan is never
+/// made from a spec with errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidatedSpec {
+    spec: ClusterSpec,
+    warnings: Vec<Problem>,
+}
+
+impl ValidatedSpec {
+    /// Validates `spec`: [`crate::Error::Invalid`] with the whole report when it has an error.
+    pub fn new(spec: &ClusterSpec) -> Result<ValidatedSpec, crate::error::Error> {
+        let report = validate(spec);
+        if report.has_errors() {
+            return Err(crate::error::Error::Invalid(report));
+        }
+        Ok(ValidatedSpec {
+            spec: spec.clone(),
+            warnings: report.warnings().cloned().collect(),
+        })
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &ClusterSpec {
+        &self.spec
+    }
+
+    /// The warnings: worth knowing, generation goes on.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
     }
 }

@@ -323,8 +323,7 @@ fn check_out(out: &Path, force: bool) -> Result<(), Failure> {
 }
 
 fn check_passphrase(pass: &str, source: &str) -> Result<(), Failure> {
-    let n = pass.chars().count();
-    if n < pki_core::keys::MIN_PASSPHRASE {
+    if let Some(n) = pki_core::keys::passphrase_shortfall(pass) {
         return Err(Failure::BadInput(format!(
             "the CA passphrase {source} has {n} characters; use at least {}; nothing was written",
             pki_core::keys::MIN_PASSPHRASE
