@@ -21,7 +21,7 @@ pub enum Error {
         /// 1-based column of the problem.
         column: usize,
     },
-    /// The spec file is larger than [`crate::spec::MAX_SPEC_BYTES`].
+    /// The spec file is larger than [`crate::rules::MAX_SPEC_BYTES`].
     SpecTooLarge {
         /// Size of the rejected input in bytes.
         size: usize,
@@ -94,7 +94,7 @@ impl fmt::Display for Error {
                 f,
                 "the spec is {size} bytes; a cluster spec is a few kilobytes and at most {} \
                  bytes are accepted: is this the right file?",
-                crate::spec::MAX_SPEC_BYTES
+                crate::rules::MAX_SPEC_BYTES
             ),
             Error::SpecLimits { field, count, max } => write!(
                 f,

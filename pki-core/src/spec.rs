@@ -17,9 +17,7 @@ pub const MAX_NODES: usize = 100;
 /// The most clients a spec may list.
 pub const MAX_CLIENTS: usize = 1000;
 
-/// The largest spec accepted. A 100-member spec is about 20 KB; anything near this limit is
-/// the wrong file.
-pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
+pub use crate::rules::MAX_SPEC_BYTES;
 
 /// An etcd cluster and the clients that talk to it: the one input of etcd-pki.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
