@@ -70,36 +70,7 @@ pub fn validate(spec: &ClusterSpec) -> Report {
 
 fn check_nodes(r: &mut Report, spec: &ClusterSpec) {
     let n = spec.nodes.len();
-    if n == 0 {
-        r.error(
-            "nodes",
-            "",
-            "a cluster needs at least one member: add a member with a name and an IP address",
-        );
-    } else if n.is_multiple_of(2) {
-        r.warning(
-            "nodes",
-            &n.to_string(),
-            format!(
-                "{n} members tolerate no more failures than {}: an even-sized cluster only \
-                 adds a machine that can fail; use {} or {} members",
-                n - 1,
-                n - 1,
-                n + 1
-            ),
-        );
-    } else if n > MAX_SENSIBLE_MEMBERS {
-        r.warning(
-            "nodes",
-            &n.to_string(),
-            format!(
-                "{n} members: every write waits for a majority of {}, and etcd recommends \
-                 at most 7; consider 5 or 7",
-                n / 2 + 1
-            ),
-        );
-    }
-
+    check_member_count(r, n);
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut ips: HashMap<IpAddr, (usize, String)> = HashMap::new();
     for (i, node) in spec.nodes.iter().enumerate() {
@@ -145,32 +116,7 @@ fn check_nodes(r: &mut Report, spec: &ClusterSpec) {
             rules::MAX_DNS_NAMES,
             "DNS names per member",
         );
-        for (j, ip_text) in node.ips.iter().enumerate() {
-            let path = format!("{base}.ips[{j}]");
-            let Some(ip) = check_ip(r, &path, ip_text, i) else {
-                continue;
-            };
-            if let Some((other, other_path)) = ips.get(&ip) {
-                if *other == i {
-                    r.error(
-                        path,
-                        ip_text,
-                        format!("{ip} is listed twice for this member; remove one"),
-                    );
-                } else {
-                    r.error(
-                        path,
-                        ip_text,
-                        format!(
-                            "{ip} is already the address of nodes[{other}] ({other_path}); \
-                             every member needs its own address"
-                        ),
-                    );
-                }
-            } else {
-                ips.insert(ip, (i, path));
-            }
-        }
+        check_member_ips(r, i, &node.ips, &mut ips);
         for (j, dns) in node.dns_names.iter().enumerate() {
             check_dns_name(r, &format!("{base}.dns_names[{j}]"), dns);
         }
@@ -195,6 +141,75 @@ fn check_nodes(r: &mut Report, spec: &ClusterSpec) {
             "some members have loopback addresses and others do not; a loopback address \
              cannot be reached from another machine, so give every member its network address",
         );
+    }
+}
+
+/// The member count etcd advises against: none, an even number, more than seven.
+fn check_member_count(r: &mut Report, n: usize) {
+    if n == 0 {
+        r.error(
+            "nodes",
+            "",
+            "a cluster needs at least one member: add a member with a name and an IP address",
+        );
+    } else if n.is_multiple_of(2) {
+        r.warning(
+            "nodes",
+            &n.to_string(),
+            format!(
+                "{n} members tolerate no more failures than {}: an even-sized cluster only \
+                 adds a machine that can fail; use {} or {} members",
+                n - 1,
+                n - 1,
+                n + 1
+            ),
+        );
+    } else if n > MAX_SENSIBLE_MEMBERS {
+        r.warning(
+            "nodes",
+            &n.to_string(),
+            format!(
+                "{n} members: every write waits for a majority of {}, and etcd recommends \
+                 at most 7; consider 5 or 7",
+                n / 2 + 1
+            ),
+        );
+    }
+}
+
+/// Member `i`'s IPs: each parses and is usable, and none is another member's (`seen` holds
+/// every address so far, with where it was).
+fn check_member_ips(
+    r: &mut Report,
+    i: usize,
+    texts: &[String],
+    seen: &mut HashMap<IpAddr, (usize, String)>,
+) {
+    for (j, ip_text) in texts.iter().enumerate() {
+        let path = format!("nodes[{i}].ips[{j}]");
+        let Some(ip) = check_ip(r, &path, ip_text, i) else {
+            continue;
+        };
+        if let Some((other, other_path)) = seen.get(&ip) {
+            if *other == i {
+                r.error(
+                    path,
+                    ip_text,
+                    format!("{ip} is listed twice for this member; remove one"),
+                );
+            } else {
+                r.error(
+                    path,
+                    ip_text,
+                    format!(
+                        "{ip} is already the address of nodes[{other}] ({other_path}); \
+                         every member needs its own address"
+                    ),
+                );
+            }
+        } else {
+            seen.insert(ip, (i, path));
+        }
     }
 }
 
@@ -357,138 +372,150 @@ fn check_clients(r: &mut Report, spec: &ClusterSpec) {
                 ),
             );
         }
-        let cn_path = format!("{base}.common_name");
-        if c.common_name.trim().is_empty() {
-            r.error(
-                cn_path,
-                &c.common_name,
-                "the common name is empty; etcd uses it as the user name, e.g. \"root\" for an \
-                 administrator or the program's name",
-            );
-        } else if c.common_name.trim() != c.common_name {
-            r.error(
-                cn_path,
-                &c.common_name,
-                format!(
-                    "{} starts or ends with a space, and etcd would look for a user with that \
-                     space; remove it",
-                    quote(&c.common_name)
-                ),
-            );
-        } else if c.common_name.chars().count() > MAX_NAME_ATTR {
-            r.error(
-                cn_path,
-                &c.common_name,
-                format!("the common name is longer than {MAX_NAME_ATTR} characters; shorten it"),
-            );
-        } else if let Some(ch) = c.common_name.chars().find(|ch| rules::is_invisible(*ch)) {
-            r.error(
-                cn_path,
-                &c.common_name,
-                format!(
-                    "the common name {} contains the control or format character {}; remove it",
-                    quote(&c.common_name),
-                    quote(&ch.to_string())
-                ),
-            );
-        } else if c.common_name.contains(':') {
-            r.error(
-                cn_path,
-                &c.common_name,
-                format!(
-                    "the common name {} contains ':', which etcd reads as the end of a user \
-                     name (user:password); use letters, digits, '-', '_' or '.', e.g. \"{}\"",
-                    quote(&c.common_name),
-                    c.common_name.replace(':', "-")
-                ),
-            );
-        } else if c.common_name.starts_with('-') {
-            r.error(
-                cn_path,
-                &c.common_name,
-                format!(
-                    "the common name {} starts with '-', which etcdctl would read as an option; \
-                     start it with a letter or digit",
-                    quote(&c.common_name)
-                ),
-            );
-        } else if let Some(first) = cns.insert(c.common_name.to_lowercase(), i) {
-            r.error(
-                cn_path,
-                &c.common_name,
-                format!(
-                    "the common name {} is already used by clients[{first}] (names are \
-                     compared without case); two certificates for one etcd user cannot be told \
-                     apart or revoked separately, so give each client its own user",
-                    quote(&c.common_name)
-                ),
-            );
-        }
+        check_common_name(r, i, &c.common_name, &mut cns);
         if let Some(o) = &c.organization {
             check_attr(r, &format!("{base}.organization"), o, "organization");
         }
-        limit(
-            r,
-            &format!("{base}.roles"),
-            c.roles.len(),
-            rules::MAX_ROLES,
-            "roles per client",
+        check_roles_and_grants(r, &base, c);
+    }
+}
+
+/// Client `i`'s CN: etcd's user name once auth is on, so no blank, no spaces at the ends,
+/// no `:` or leading `-`, and no CN twice (`cns` holds every CN so far).
+fn check_common_name(r: &mut Report, i: usize, cn: &str, cns: &mut HashMap<String, usize>) {
+    let cn_path = format!("clients[{i}].common_name");
+    if cn.trim().is_empty() {
+        r.error(
+            cn_path,
+            cn,
+            "the common name is empty; etcd uses it as the user name, e.g. \"root\" for an \
+             administrator or the program's name",
         );
-        limit(
-            r,
-            &format!("{base}.grants"),
-            c.grants.len(),
-            rules::MAX_GRANTS,
-            "grants per client",
+    } else if cn.trim() != cn {
+        r.error(
+            cn_path,
+            cn,
+            format!(
+                "{} starts or ends with a space, and etcd would look for a user with that \
+                 space; remove it",
+                quote(cn)
+            ),
         );
-        for (j, role) in c.roles.iter().enumerate() {
-            let ok = role.starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_')
-                && role.chars().all(rules::is_role_char);
-            if !ok {
-                r.error(
-                    format!("{base}.roles[{j}]"),
-                    role,
-                    format!(
-                        "{} is not a usable etcd role name; use letters, digits, '.', '_', '-', \
-                         ':', starting with a letter or digit, e.g. \"root\"",
-                        quote(role)
-                    ),
-                );
-            }
+    } else if cn.chars().count() > MAX_NAME_ATTR {
+        r.error(
+            cn_path,
+            cn,
+            format!("the common name is longer than {MAX_NAME_ATTR} characters; shorten it"),
+        );
+    } else if let Some(ch) = cn.chars().find(|ch| rules::is_invisible(*ch)) {
+        r.error(
+            cn_path,
+            cn,
+            format!(
+                "the common name {} contains the control or format character {}; remove it",
+                quote(cn),
+                quote(&ch.to_string())
+            ),
+        );
+    } else if cn.contains(':') {
+        r.error(
+            cn_path,
+            cn,
+            format!(
+                "the common name {} contains ':', which etcd reads as the end of a user \
+                 name (user:password); use letters, digits, '-', '_' or '.', e.g. \"{}\"",
+                quote(cn),
+                cn.replace(':', "-")
+            ),
+        );
+    } else if cn.starts_with('-') {
+        r.error(
+            cn_path,
+            cn,
+            format!(
+                "the common name {} starts with '-', which etcdctl would read as an option; \
+                 start it with a letter or digit",
+                quote(cn)
+            ),
+        );
+    } else if let Some(first) = cns.insert(cn.to_lowercase(), i) {
+        r.error(
+            cn_path,
+            cn,
+            format!(
+                "the common name {} is already used by clients[{first}] (names are \
+                 compared without case); two certificates for one etcd user cannot be told \
+                 apart or revoked separately, so give each client its own user",
+                quote(cn)
+            ),
+        );
+    }
+}
+
+/// A client's roles and key-prefix grants: names etcd accepts, prefixes that grant what they
+/// say.
+fn check_roles_and_grants(r: &mut Report, base: &str, c: &crate::spec::Client) {
+    limit(
+        r,
+        &format!("{base}.roles"),
+        c.roles.len(),
+        rules::MAX_ROLES,
+        "roles per client",
+    );
+    limit(
+        r,
+        &format!("{base}.grants"),
+        c.grants.len(),
+        rules::MAX_GRANTS,
+        "grants per client",
+    );
+    for (j, role) in c.roles.iter().enumerate() {
+        let ok = role.starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_')
+            && role.chars().all(rules::is_role_char);
+        if !ok {
+            r.error(
+                format!("{base}.roles[{j}]"),
+                role,
+                format!(
+                    "{} is not a usable etcd role name; use letters, digits, '.', '_', '-', \
+                     ':', starting with a letter or digit, e.g. \"root\"",
+                    quote(role)
+                ),
+            );
         }
-        for (j, g) in c.grants.iter().enumerate() {
-            let p = &g.key_prefix;
-            let path = format!("{base}.grants[{j}].key_prefix");
-            if p.is_empty() {
-                r.error(
-                    path,
-                    p,
-                    "the key prefix is empty, which would grant the whole keyspace; write it \
-                     like /calico/, or give the role root for everything",
-                );
-            } else if let Some(ch) = p.chars().find(|ch| !rules::is_key_prefix_char(*ch)) {
-                r.error(
-                    path,
-                    p,
-                    format!(
-                        "the key prefix {} contains {}; use letters, digits and / . _ - : = @ + , \
-                         only, e.g. /calico/",
-                        quote(p),
-                        quote(&ch.to_string())
-                    ),
-                );
-            } else if p.starts_with('-') {
-                r.error(
-                    path,
-                    p,
-                    format!(
-                        "the key prefix {} starts with '-', which etcdctl would read as an \
-                         option; etcd keys usually start with /, e.g. /{}",
-                        quote(p),
-                        p.trim_start_matches('-')
-                    ),
-                );
-            }
+    }
+    for (j, g) in c.grants.iter().enumerate() {
+        let p = &g.key_prefix;
+        let path = format!("{base}.grants[{j}].key_prefix");
+        if p.is_empty() {
+            r.error(
+                path,
+                p,
+                "the key prefix is empty, which would grant the whole keyspace; write it \
+                 like /calico/, or give the role root for everything",
+            );
+        } else if let Some(ch) = p.chars().find(|ch| !rules::is_key_prefix_char(*ch)) {
+            r.error(
+                path,
+                p,
+                format!(
+                    "the key prefix {} contains {}; use letters, digits and / . _ - : = @ + , \
+                     only, e.g. /calico/",
+                    quote(p),
+                    quote(&ch.to_string())
+                ),
+            );
+        } else if p.starts_with('-') {
+            r.error(
+                path,
+                p,
+                format!(
+                    "the key prefix {} starts with '-', which etcdctl would read as an \
+                     option; etcd keys usually start with /, e.g. /{}",
+                    quote(p),
+                    p.trim_start_matches('-')
+                ),
+            );
         }
     }
 }
