@@ -68,6 +68,10 @@ pub enum Error {
     Zip(String),
     /// The CA key passphrase is unusable (too short).
     Passphrase(String),
+    /// A zip given to [`crate::package::open`] is not a bundle this etcd-pki can read back:
+    /// not a zip, no `spec.json`, an unknown format version, a spec that does not validate, or
+    /// a certificate other than the one `spec.json` records.
+    BadBundle(String),
 }
 
 impl fmt::Display for Error {
@@ -136,6 +140,7 @@ impl fmt::Display for Error {
             ),
             Error::Zip(reason) => write!(f, "could not write the zip archive: {reason}"),
             Error::Passphrase(reason) => write!(f, "{reason}; nothing was generated"),
+            Error::BadBundle(reason) => write!(f, "cannot open the bundle: {reason}"),
         }
     }
 }

@@ -41,6 +41,7 @@ use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
 pub use ca::{CaMaterial, new_ca};
+pub(crate) use info::hex_colons as info_hex;
 pub use info::{CertInfo, IssuedCert, rfc3339};
 
 use crate::error::Error;

@@ -12,6 +12,10 @@
 //! ```
 
 pub mod manifest;
+mod open;
+pub mod state;
+
+pub use open::{OpenedBundle, open};
 
 use std::io::{Cursor, Write};
 
@@ -48,22 +52,35 @@ pub struct Bundle {
     readme: readme::Facts,
 }
 
-/// Puts the rendered `files` of `plan` together with `manifest.json` and the CA key file.
+/// Puts the rendered `files` of `plan` together with `spec.json`, `manifest.json` and the CA
+/// key file.
 pub fn assemble(
     plan: &Plan,
     issued: &Issued,
-    mut files: Vec<BundleFile>,
+    files: Vec<BundleFile>,
     ca_key: BundleFile,
 ) -> Bundle {
     let generated_at = rfc3339(issued.issued_at);
-    if let Some(at) = plan
-        .files
-        .iter()
-        .position(|f| f.content == Content::Manifest)
-    {
+    // Back into the plan's order, spec.json in its place; the manifest lists all of them.
+    let mut rendered = files.into_iter();
+    let mut files = Vec::with_capacity(plan.files.len());
+    let mut manifest_at = None;
+    for (i, f) in plan.files.iter().enumerate() {
+        match f.content {
+            Content::Manifest => manifest_at = Some((i, f)),
+            Content::State => {
+                let text = state::render(plan, issued);
+                files.push(BundleFile::new(f, None, text.into_bytes()));
+            }
+            _ => files.extend(rendered.next()),
+        }
+    }
+    if let Some((at, f)) = manifest_at {
         let text = manifest::render(&plan.spec, &generated_at, &files);
-        let file = BundleFile::new(&plan.files[at], None, text.into_bytes());
-        files.insert(at.min(files.len()), file);
+        files.insert(
+            at.min(files.len()),
+            BundleFile::new(f, None, text.into_bytes()),
+        );
     }
     Bundle {
         cluster_name: plan.spec.cluster_name.clone(),

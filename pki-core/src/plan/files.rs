@@ -38,6 +38,9 @@ pub enum Role {
     Readme,
     /// `manifest.json`.
     Manifest,
+    /// `spec.json`: the spec and every certificate issued from it, read back by
+    /// [`crate::package::open`].
+    State,
     /// A member's env file in Debian's form (`/etc/default/etcd`).
     EtcdEnvDebian,
     /// A member's env file in RHEL's form (`/etc/etcd/etcd.conf`).
@@ -88,6 +91,7 @@ impl Role {
             Role::EtcdctlEnv => "etcdctl-env",
             Role::Readme => "readme",
             Role::Manifest => "manifest",
+            Role::State => "state",
             Role::EtcdEnvDebian => "etcd-env-debian",
             Role::EtcdEnvRhel => "etcd-env-rhel",
             Role::EtcdConfigYaml => "etcd-config-yaml",
@@ -192,6 +196,8 @@ pub enum Content {
     Text(Text),
     /// `manifest.json`: written by [`crate::package`], since it describes the rendered files.
     Manifest,
+    /// `spec.json`: written by [`crate::package`], the state a bundle is opened again from.
+    State,
 }
 
 /// Which renderer writes a text file, and for whom (members and clients by their index in the
@@ -389,6 +395,13 @@ pub(super) fn plan_files(plan: &Plan) -> Vec<FilePlan> {
             &cluster,
             None,
             Content::Manifest,
+        ),
+        file(
+            "spec.json".into(),
+            Role::State,
+            &cluster,
+            None,
+            Content::State,
         ),
         file(
             "ca.crt".into(),

@@ -109,7 +109,7 @@ impl BundleFile {
 }
 
 /// Every file the plan lists, filled from `issued`, in the plan's order — all but
-/// `manifest.json`, which [`crate::package::assemble`] writes from these.
+/// `manifest.json` and `spec.json`, which [`crate::package::assemble`] writes.
 pub fn render(plan: &Plan, issued: &Issued) -> Result<Vec<BundleFile>, Error> {
     let missing = |f: &FilePlan, what: &str| Error::Certificate {
         cert: f.path.clone(),
@@ -132,7 +132,7 @@ pub fn render(plan: &Plan, issued: &Issued) -> Result<Vec<BundleFile>, Error> {
                 (None, pem.as_bytes().to_vec())
             }
             Content::CaKey => return Err(missing(f, "CA key (it is saved apart)")),
-            Content::Manifest => continue,
+            Content::Manifest | Content::State => continue,
             Content::Text(t) => (None, text(plan, issued, *t)?.into_bytes()),
         };
         out.push(BundleFile::new(f, cert, contents));
