@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::validate::Report;
+use crate::report::Report;
 
 /// Everything that can go wrong between a spec and a finished bundle.
 #[derive(Debug)]
@@ -21,7 +21,7 @@ pub enum Error {
         /// 1-based column of the problem.
         column: usize,
     },
-    /// The spec file is larger than [`crate::spec::MAX_SPEC_BYTES`].
+    /// The spec file is larger than [`crate::rules::MAX_SPEC_BYTES`].
     SpecTooLarge {
         /// Size of the rejected input in bytes.
         size: usize,
@@ -136,6 +136,10 @@ pub enum Error {
         /// The longest validity, in days, that ends before the CA does.
         max_days: i64,
     },
+    /// A zip given to [`crate::package::open`] is not a bundle this etcd-pki can read back:
+    /// not a zip, no `spec.json`, an unknown format version, a spec that does not validate, or
+    /// a certificate other than the one `spec.json` records.
+    BadBundle(String),
 }
 
 impl fmt::Display for Error {
@@ -162,7 +166,7 @@ impl fmt::Display for Error {
                 f,
                 "the spec is {size} bytes; a cluster spec is a few kilobytes and at most {} \
                  bytes are accepted: is this the right file?",
-                crate::spec::MAX_SPEC_BYTES
+                crate::rules::MAX_SPEC_BYTES
             ),
             Error::SpecLimits { field, count, max } => write!(
                 f,
@@ -263,6 +267,7 @@ impl fmt::Display for Error {
                  ({leaf_not_after}), and they would stop verifying then: give --cap-validity \
                  to end them with the CA, or set cert_validity_days to at most {max_days}"
             ),
+            Error::BadBundle(reason) => write!(f, "cannot open the bundle: {reason}"),
         }
     }
 }
