@@ -19,8 +19,9 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 # --- Debian packages -----------------------------------------------------------------------
 # etcd-server/etcd-client: the real etcd 3.4 the tests start; openssl: the independent checker;
-# chromium + chromium-driver: the real browser for the page tests; iproute2: network namespaces.
-apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver iproute2 unzip util-linux ca-certificates)
+# chromium + chromium-driver: the real browser for the page tests; iproute2: network namespaces;
+# golang-cfssl + easy-rsa: the tools that make the existing CAs the CA-import tests read.
+apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver iproute2 unzip util-linux ca-certificates golang-cfssl easy-rsa)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   has_text "install ok installed" "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" || missing+=("$p")

@@ -42,11 +42,18 @@ fail() { echo "add-member: FAILED: $*" >&2; exit 1; }
 # etcdctl against the members that exist (the env script also lists the new one, not up yet).
 ctl() { ETCDCTL_ENDPOINTS=$ENDPOINTS etcdctl "$@"; }
 # etcdctl's own error, without its retry log lines.
-errors() { grep -v '"level":"warn"' | sed 's/^/  /' >&2; }
+# etcdctl's output without its retry log lines, indented (errors) or after our name (said).
+errors() { { grep -v '"level":"warn"' || true; } | sed 's/^/  /' >&2; }
+said() { { grep -v '"level":"warn"' || true; } | sed 's/^/add-member: /'; }
 first_peer=${PEER_URLS%%,*}
 
 # member list, one member a line: id, status, name, peer URLs (comma-separated), ...
-members() { ctl member list 2>&1; }
+members() {
+  local out
+  out=$(ctl member list 2>&1) || { printf '%s\n' "$out" | errors; return 1; }
+  # Only member lines: etcdctl also prints warnings about members it could not reach.
+  printf '%s\n' "$out" | grep -E '^[0-9a-f]+, (started|unstarted), ' || true
+}
 # The line of the member with our peer URL, if any.
 ours() { awk -F', ' -v u="$first_peer" '{ n = split($4, p, ","); for (i = 1; i <= n; i++) if (p[i] == u) print }'; }
 
@@ -56,7 +63,7 @@ if ! out=$(ctl endpoint health --cluster 2>&1); then
   printf '%s\n' "$out" | errors
   refuse "the cluster is not healthy: adding a voting member now can cost it its quorum; bring every member back first"
 fi
-list=$(members) || { printf '%s\n' "$list" | errors; fail "etcdctl member list failed"; }
+list=$(members) || fail "etcdctl member list failed"
 line=$(printf '%s\n' "$list" | ours)
 same_name=$(printf '%s\n' "$list" | awk -F', ' -v n="$NAME" '$3 == n')
 if [ -n "$same_name" ] && [ -z "$line" ]; then
@@ -86,7 +93,7 @@ else
   delay=2
   for attempt in 1 2 3 4 5 6 7 8; do
     if out=$(ctl member add "$NAME" --peer-urls="$PEER_URLS" 2>&1); then
-      printf '%s\n' "$out" | grep -m1 '^Member ' | sed 's/^/add-member: /'
+      printf '%s\n' "$out" | { grep -m1 '^Member ' || true; } | said
       break
     fi
     # A timed-out add may still have been applied.
@@ -131,7 +138,8 @@ while :; do
   fi
   if [ -n "$started" ]; then
     leader_index=""
-    for ep in ${ENDPOINTS//,/ }; do
+    # (The new member itself may have become the leader.)
+    for ep in ${ENDPOINTS//,/ } "$CLIENT_URL"; do
       read -r id lead index <<< "$(status "$ep")" || continue
       if [ -n "${id:-}" ] && [ "$id" = "$lead" ]; then leader_index=$index; fi
     done
@@ -153,7 +161,7 @@ done
 # 5. Every member healthy, the new one included.
 for _ in 1 2 3 4 5 6 7 8 9 10; do
   if out=$(ETCDCTL_ENDPOINTS="$ENDPOINTS,$CLIENT_URL" etcdctl endpoint health --cluster 2>&1); then
-    printf '%s\n' "$out" | sed 's/^/add-member: /'
+    printf '%s\n' "$out" | said
     echo "add-member: done: $NAME added. Clients can use it now: clients/*/etcdctl-env.sh of this bundle lists it."
     exit 0
   fi

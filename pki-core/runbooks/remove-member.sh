@@ -34,14 +34,21 @@ refuse() { echo "remove-member: REFUSED: $*" >&2; exit 3; }
 fail() { echo "remove-member: FAILED: $*" >&2; exit 1; }
 # etcdctl against the members that stay.
 ctl() { ETCDCTL_ENDPOINTS=$ENDPOINTS etcdctl "$@"; }
-errors() { grep -v '"level":"warn"' | sed 's/^/  /' >&2; }
+# etcdctl's output without its retry log lines, indented (errors) or after our name (said).
+errors() { { grep -v '"level":"warn"' || true; } | sed 's/^/  /' >&2; }
+said() { { grep -v '"level":"warn"' || true; } | sed 's/^/remove-member: /'; }
 first_peer=${PEER_URLS%%,*}
 # member list, one member a line: id, status, name, peer URLs, client URLs, is learner.
-members() { ctl member list 2>&1; }
+members() {
+  local out
+  out=$(ctl member list 2>&1) || { printf '%s\n' "$out" | errors; return 1; }
+  # Only member lines: etcdctl also prints warnings about members it could not reach.
+  printf '%s\n' "$out" | grep -E '^[0-9a-f]+, (started|unstarted), ' || true
+}
 # The line of the member being removed: its name, or its peer URL if it never started.
 target() { awk -F', ' -v n="$NAME" -v u="$first_peer" '{ k = split($4, p, ","); for (i = 1; i <= k; i++) if (p[i] == u) { print; next } } $3 == n'; }
 
-list=$(members) || { printf '%s\n' "$list" | errors; fail "etcdctl member list failed (are the remaining members $ENDPOINTS up?)"; }
+list=$(members) || fail "etcdctl member list failed (are the remaining members $ENDPOINTS up?)"
 line=$(printf '%s\n' "$list" | target)
 if [ -z "$line" ]; then
   echo "remove-member: $NAME is not a member (removed already)"
@@ -51,17 +58,24 @@ else
   voters=$(printf '%s\n' "$list" | awk -F', ' -v id="$id" '$1 != id && $6 != "true"' | wc -l)
   [ "$voters" -gt 0 ] || refuse "$NAME is the last voting member: a cluster cannot remove its last member"
   quorum=$((voters / 2 + 1))
-  healthy=0
-  sick=""
-  while IFS= read -r m; do
-    name=$(printf '%s' "$m" | awk -F', ' '{print $3}')
-    url=$(printf '%s' "$m" | awk -F', ' '{split($5, c, ","); print c[1]}')
-    if [ -n "$url" ] && ETCDCTL_ENDPOINTS=$url ETCDCTL_DIAL_TIMEOUT=3s ETCDCTL_COMMAND_TIMEOUT=5s etcdctl endpoint health >/dev/null 2>&1; then
-      healthy=$((healthy + 1))
-    else
-      sick="$sick ${name:-(unstarted, $(printf '%s' "$m" | awk -F', ' '{print $4}'))}"
-    fi
-  done < <(printf '%s\n' "$list" | awk -F', ' -v id="$id" '$1 != id && $6 != "true"')
+  # Asked three times, 3 s apart, so that a leader election in progress is not taken for a
+  # member down.
+  for round in 1 2 3; do
+    healthy=0
+    sick=""
+    while IFS= read -r m; do
+      name=$(printf '%s' "$m" | awk -F', ' '{print $3}')
+      url=$(printf '%s' "$m" | awk -F', ' '{split($5, c, ","); print c[1]}')
+      if [ -n "$url" ] && ETCDCTL_ENDPOINTS=$url ETCDCTL_DIAL_TIMEOUT=3s ETCDCTL_COMMAND_TIMEOUT=5s etcdctl endpoint health >/dev/null 2>&1; then
+        healthy=$((healthy + 1))
+      else
+        sick="$sick ${name:-(unstarted, $(printf '%s' "$m" | awk -F', ' '{print $4}'))}"
+      fi
+    done < <(printf '%s\n' "$list" | awk -F', ' -v id="$id" '$1 != id && $6 != "true"')
+    if [ -z "$sick" ] || [ "$round" = 3 ]; then break; fi
+    echo "remove-member: not answering:$sick; asking again in 3 s"
+    sleep 3
+  done
   if [ "$healthy" -lt "$quorum" ]; then
     refuse "without $NAME, $healthy of the $voters remaining members are healthy, below their quorum of $quorum: etcd would stop taking writes. Bring back$sick first"
   fi
@@ -74,7 +88,7 @@ else
   delay=2
   for attempt in 1 2 3 4 5 6 7 8; do
     if out=$(ctl member remove "$id" 2>&1); then
-      printf '%s\n' "$out" | grep -m1 '^Member ' | sed 's/^/remove-member: /'
+      printf '%s\n' "$out" | { grep -m1 '^Member ' || true; } | said
       break
     fi
     if [ -z "$(members | target)" ]; then echo "remove-member: $NAME is gone from the member list after all"; break; fi
@@ -92,7 +106,7 @@ fi
 # 3. Gone, and the rest healthy (a new leader is elected if it was the leader).
 for _ in $(seq 1 30); do
   if [ -z "$(members | target)" ] && out=$(ctl endpoint health --cluster 2>&1); then
-    printf '%s\n' "$out" | sed 's/^/remove-member: /'
+    printf '%s\n' "$out" | said
     # 4. The removed machine.
     cat <<EOF
 remove-member: done: $NAME is no longer a member. On $NAME ($first_peer), as root:
