@@ -43,21 +43,18 @@
 //! # Ok::<(), pki_core::Error>(())
 //! ```
 
-use rcgen::string::{BmpString, Ia5String, PrintableString, TeletexString, UniversalString};
 use rcgen::{
-    CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType, DnValue, Issuer,
-    KeyIdMethod, KeyUsagePurpose, PublicKeyData, RevokedCertParams, SerialNumber,
-    SignatureAlgorithm, SigningKey,
+    CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType, Issuer,
+    KeyIdMethod, KeyUsagePurpose, RevokedCertParams, SerialNumber,
 };
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
-use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::Error;
 use crate::keys::PrivateKey;
-use crate::spec::KeyAlgorithm;
+use crate::raw_issuer::{Unsigned, resign};
 
 /// Why a certificate was revoked (RFC 5280 §5.3.1), as the CLI and `spec.json` spell it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -249,8 +246,26 @@ pub fn sign(ca_cert_der: &[u8], ca_key: &PrivateKey, params: &CrlParams) -> Resu
             ));
         }
     }
-    let issuer = ca_issuer(ca_cert_der, ca_key)?;
-    let crl = CertificateRevocationListParams {
+    let ca = ca_facts(ca_cert_der, ca_key)?;
+    if ca
+        .key_usages
+        .is_some_and(|ku| !ku.contains(&KeyUsagePurpose::CrlSign))
+    {
+        return Err(bad(
+            "ca.crt",
+            "",
+            "may not sign CRLs: its key usage lacks cRLSign (kubeadm's CA, for one); openssl \
+             would refuse such a CRL. Rotate to a CA made by etcd-pki (etcd-pki rotate-ca)",
+        ));
+    }
+    // rcgen lays the CRL out under a stand-in issuer; the CA's own subject Name goes in byte
+    // for byte (field 2 of TBSCertList) and the result is signed once (raw_issuer.rs says why).
+    let mut stand_in = CertificateParams::default();
+    stand_in.distinguished_name = DistinguishedName::new();
+    stand_in
+        .distinguished_name
+        .push(DnType::CommonName, "stand-in issuer");
+    let laid_out = CertificateRevocationListParams {
         this_update: params.this_update,
         next_update: params.next_update,
         crl_number: SerialNumber::from_slice(&params.number.to_be_bytes()),
@@ -265,19 +280,82 @@ pub fn sign(ca_cert_der: &[u8], ca_key: &PrivateKey, params: &CrlParams) -> Resu
                 invalidity_date: None,
             })
             .collect(),
-        key_identifier_method: issuer.1,
+        key_identifier_method: KeyIdMethod::PreSpecified(ca.key_id.clone()),
     }
-    .signed_by(&issuer.0)
-    .map_err(|e| match e {
-        rcgen::Error::IssuerNotCrlSigner => bad(
+    .signed_by(&Issuer::new(stand_in, Unsigned(ca_key)))
+    .map_err(|e| bad("crl", "", &format!("could not be laid out: {e}")))?;
+    resign(laid_out.der(), &[(2, &ca.subject_der)], ca_key)
+        .map_err(|e| bad("crl", "", &format!("could not be signed: {e}")))
+}
+
+/// What signing under a CA needs of its certificate.
+pub(crate) struct CaFacts {
+    /// The subject Name, DER, as the certificate holds it.
+    pub subject_der: Vec<u8>,
+    /// Its subject key identifier (RFC 7093's SHA-256 key id when it has none).
+    pub key_id: Vec<u8>,
+    /// Whether it has a subject key identifier of its own.
+    pub has_ski: bool,
+    /// Its key usages, when it lists them.
+    pub key_usages: Option<Vec<KeyUsagePurpose>>,
+    /// Its basic constraints' path length, when set.
+    pub path_len: Option<u32>,
+}
+
+/// Reads `der` as a CA certificate whose key is `key`: refuses a certificate that is not a
+/// CA or a key that is not its own.
+pub(crate) fn ca_facts(der: &[u8], key: &PrivateKey) -> Result<CaFacts, Error> {
+    let (_, x) = X509Certificate::from_der(der).map_err(|e| {
+        bad(
             "ca.crt",
             "",
-            "may not sign CRLs: its key usage lacks cRLSign (kubeadm's CA, for one); openssl \
-             would refuse such a CRL. Rotate to a CA made by etcd-pki (etcd-pki rotate-ca)",
-        ),
-        other => bad("crl", "", &format!("could not be signed: {other}")),
+            &format!("is not a readable X.509 certificate ({e})"),
+        )
     })?;
-    Ok(crl.der().to_vec())
+    if !x.is_ca() {
+        return Err(bad(
+            "ca.crt",
+            "",
+            "is not a CA certificate (its basic constraints lack CA:TRUE)",
+        ));
+    }
+    if x.public_key().subject_public_key.data.as_ref() != key.public_key_bytes() {
+        return Err(bad(
+            "ca key",
+            "",
+            "does not belong to the CA certificate (their public keys differ): is it the key of \
+             another cluster's CA?",
+        ));
+    }
+    let mut ski = None;
+    let mut key_usages = None;
+    let mut path_len = None;
+    for ext in x.extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(id) => ski = Some(id.0.to_vec()),
+            ParsedExtension::BasicConstraints(bc) => path_len = bc.path_len_constraint,
+            ParsedExtension::KeyUsage(ku) => {
+                key_usages = Some(
+                    [
+                        (ku.digital_signature(), KeyUsagePurpose::DigitalSignature),
+                        (ku.key_cert_sign(), KeyUsagePurpose::KeyCertSign),
+                        (ku.crl_sign(), KeyUsagePurpose::CrlSign),
+                    ]
+                    .into_iter()
+                    .filter_map(|(on, u)| on.then_some(u))
+                    .collect(),
+                )
+            }
+            _ => {}
+        }
+    }
+    Ok(CaFacts {
+        subject_der: x.subject().as_raw().to_vec(),
+        has_ski: ski.is_some(),
+        key_id: ski.unwrap_or_else(|| Sha256::digest(key.public_key_bytes())[..20].to_vec()),
+        key_usages,
+        path_len,
+    })
 }
 
 /// A CRL read back.
@@ -355,125 +433,6 @@ fn bad(field: &str, value: &str, reason: &str) -> Error {
         value: value.to_string(),
         reason: reason.to_string(),
     }
-}
-
-// --- The CA as rcgen's issuer. TODO(pipeline): once the pipeline branch is merged, use
-// issue::issuer::from_ca_der and its RcgenKey instead of these copies.
-
-pub(crate) struct CrlKey<'a>(pub(crate) &'a PrivateKey);
-
-impl PublicKeyData for CrlKey<'_> {
-    fn der_bytes(&self) -> &[u8] {
-        self.0.public_key_bytes()
-    }
-    fn algorithm(&self) -> &'static SignatureAlgorithm {
-        match self.0.algorithm() {
-            KeyAlgorithm::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
-            KeyAlgorithm::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
-            KeyAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
-            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
-                &rcgen::PKCS_RSA_SHA256
-            }
-        }
-    }
-}
-
-impl SigningKey for CrlKey<'_> {
-    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        self.0.sign(msg).map_err(|_| rcgen::Error::RemoteKeyError)
-    }
-}
-
-/// rcgen's issuer for the CA certificate `der` and its key, and the AKI to write (the CA's
-/// SKI, or RFC 7093's SHA-256 key id when it has none).
-fn ca_issuer<'k>(
-    der: &[u8],
-    key: &'k PrivateKey,
-) -> Result<(Issuer<'static, CrlKey<'k>>, KeyIdMethod), Error> {
-    let (_, x) = X509Certificate::from_der(der).map_err(|e| {
-        bad(
-            "ca.crt",
-            "",
-            &format!("is not a readable X.509 certificate ({e})"),
-        )
-    })?;
-    if !x.is_ca() {
-        return Err(bad(
-            "ca.crt",
-            "",
-            "is not a CA certificate (its basic constraints lack CA:TRUE)",
-        ));
-    }
-    if x.public_key().subject_public_key.data.as_ref() != key.public_key_bytes() {
-        return Err(bad(
-            "ca key",
-            "",
-            "does not belong to the CA certificate (their public keys differ): is it the key of \
-             another cluster's CA?",
-        ));
-    }
-    let mut params = CertificateParams::default();
-    params.distinguished_name = subject(&x)?;
-    let mut ski = None;
-    for ext in x.extensions() {
-        match ext.parsed_extension() {
-            ParsedExtension::SubjectKeyIdentifier(id) => ski = Some(id.0.to_vec()),
-            ParsedExtension::KeyUsage(ku) => {
-                params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-                if ku.crl_sign() {
-                    params.key_usages.push(KeyUsagePurpose::CrlSign);
-                }
-            }
-            _ => {}
-        }
-    }
-    let ki = KeyIdMethod::PreSpecified(
-        ski.unwrap_or_else(|| Sha256::digest(key.public_key_bytes())[..20].to_vec()),
-    );
-    params.key_identifier_method = ki.clone();
-    Ok((Issuer::new(params, CrlKey(key)), ki))
-}
-
-/// The certificate's subject as rcgen writes it back: attribute by attribute, string types
-/// kept, so the CRL's issuer field is the CA's subject field byte for byte.
-pub(crate) fn subject(x: &X509Certificate<'_>) -> Result<DistinguishedName, Error> {
-    let no = |why: &str| bad("ca.crt", "", why);
-    let mut dn = DistinguishedName::new();
-    for rdn in x.subject().iter() {
-        let mut attrs = rdn.iter();
-        let (Some(attr), None) = (attrs.next(), attrs.next()) else {
-            return Err(no(
-                "has a multi-valued name part in its subject, which etcd-pki cannot copy",
-            ));
-        };
-        let oid: Vec<u64> = attr
-            .attr_type()
-            .iter()
-            .ok_or_else(|| no("has a subject attribute type etcd-pki cannot read"))?
-            .collect();
-        let data = attr.attr_value().data;
-        let text = || std::str::from_utf8(data).map_err(|_| no("has a subject that is not text"));
-        let invalid = |e: rcgen::Error| no(&format!("has a subject rcgen cannot write ({e})"));
-        let value = match attr.attr_value().header.tag() {
-            Tag::PrintableString => {
-                DnValue::PrintableString(PrintableString::try_from(text()?).map_err(invalid)?)
-            }
-            Tag::Utf8String => DnValue::Utf8String(text()?.to_string()),
-            Tag::Ia5String => DnValue::Ia5String(Ia5String::try_from(text()?).map_err(invalid)?),
-            Tag::T61String => {
-                DnValue::TeletexString(TeletexString::try_from(text()?).map_err(invalid)?)
-            }
-            Tag::BmpString => {
-                DnValue::BmpString(BmpString::from_utf16be(data.to_vec()).map_err(invalid)?)
-            }
-            Tag::UniversalString => DnValue::UniversalString(
-                UniversalString::from_utf32be(data.to_vec()).map_err(invalid)?,
-            ),
-            _ => return Err(no("has a subject string type etcd-pki cannot copy")),
-        };
-        dn.push(DnType::from_oid(&oid), value);
-    }
-    Ok(dn)
 }
 
 #[cfg(test)]

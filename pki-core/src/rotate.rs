@@ -9,15 +9,15 @@
 //! it takes one rolling restart (`renew-ca.sh`) and nothing else.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, IsCa, KeyIdMethod, KeyUsagePurpose, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyIdMethod,
+    KeyUsagePurpose, SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
-use x509_parser::extensions::ParsedExtension;
-use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::crl::{CrlKey, subject};
+use crate::crl::ca_facts;
 use crate::error::Error;
 use crate::keys::{PrivateKey, random_bytes};
+use crate::raw_issuer::{Unsigned, resign};
 
 /// notBefore is set this far back, as for every certificate of etcd-pki (clock skew).
 const CLOCK_SKEW: Duration = Duration::minutes(5);
@@ -46,66 +46,44 @@ pub fn renew_ca_same_key(
             reason: "is out of range; use 1 to 36500 days".into(),
         });
     }
-    let (_, x) = X509Certificate::from_der(ca_cert_der).map_err(|e| {
-        bad(
-            "ca.crt",
-            &format!("is not a readable X.509 certificate ({e})"),
-        )
-    })?;
-    if !x.is_ca() {
+    let ca = ca_facts(ca_cert_der, ca_key)?;
+    // Leaves carry the old SKI as their AKI: the renewed certificate must have the same one.
+    if !ca.has_ski {
         return Err(bad(
             "ca.crt",
-            "is not a CA certificate (its basic constraints lack CA:TRUE)",
-        ));
-    }
-    if x.public_key().subject_public_key.data.as_ref() != ca_key.public_key_bytes() {
-        return Err(bad(
-            "ca key",
-            "does not belong to the CA certificate (their public keys differ): is it the key of another cluster's CA?",
+            "has no subject key identifier, so a renewed certificate cannot promise to match \
+             its leaves' authority key identifier; rotate to a new CA instead",
         ));
     }
     let mut params = CertificateParams::default();
-    params.distinguished_name = subject(&x)?;
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-    let mut ski = None;
-    for ext in x.extensions() {
-        match ext.parsed_extension() {
-            ParsedExtension::SubjectKeyIdentifier(id) => ski = Some(id.0.to_vec()),
-            ParsedExtension::BasicConstraints(bc) => {
-                if let Some(n) = bc.path_len_constraint {
-                    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(n.min(255) as u8));
-                }
-            }
-            ParsedExtension::KeyUsage(ku) => {
-                params.key_usages = [
-                    (ku.digital_signature(), KeyUsagePurpose::DigitalSignature),
-                    (ku.key_cert_sign(), KeyUsagePurpose::KeyCertSign),
-                    (ku.crl_sign(), KeyUsagePurpose::CrlSign),
-                ]
-                .into_iter()
-                .filter_map(|(on, u)| on.then_some(u))
-                .collect();
-            }
-            _ => {}
-        }
-    }
-    // Leaves carry the old SKI as their AKI: the renewed certificate must have the same one.
-    let ski = ski.ok_or_else(|| {
-        bad(
-            "ca.crt",
-            "has no subject key identifier, so a renewed certificate cannot promise to match its leaves' authority key identifier; rotate to a new CA instead",
-        )
-    })?;
-    params.key_identifier_method = KeyIdMethod::PreSpecified(ski);
+    // A stand-in name: the old subject goes in byte for byte below.
+    params.distinguished_name = DistinguishedName::new();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "stand-in subject");
+    params.is_ca = IsCa::Ca(match ca.path_len {
+        Some(n) => BasicConstraints::Constrained(n.min(255) as u8),
+        None => BasicConstraints::Unconstrained,
+    });
+    params.key_usages = ca
+        .key_usages
+        .clone()
+        .unwrap_or_else(|| vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign]);
+    params.key_identifier_method = KeyIdMethod::PreSpecified(ca.key_id.clone());
     params.not_before = now - CLOCK_SKEW;
     params.not_after = now + Duration::days(i64::from(validity_days));
     let mut serial = [0u8; 16];
     random_bytes(&mut serial)?;
     serial[0] = (serial[0] & 0x7f) | 0x01;
     params.serial_number = Some(SerialNumber::from_slice(&serial));
-    let cert = params
-        .self_signed(&CrlKey(ca_key))
+    let laid_out = params
+        .self_signed(&Unsigned(ca_key))
         .map_err(|e| bad("ca.crt", &format!("could not be renewed: {e}")))?;
-    Ok(cert.der().to_vec())
+    // TBSCertificate: [0] version, serial, signature, issuer (3), validity, subject (5).
+    resign(
+        laid_out.der(),
+        &[(3, &ca.subject_der), (5, &ca.subject_der)],
+        ca_key,
+    )
+    .map_err(|e| bad("ca.crt", &format!("could not be signed: {e}")))
 }

@@ -257,3 +257,114 @@ fn bad_input_is_refused_with_the_field() {
         .to_string();
     assert!(e.contains("not a DER"), "{e}");
 }
+
+/// A CA made by openssl whose subject rcgen could not write back (two DC attributes, a
+/// multi-valued RDN): the CRL's issuer is its subject byte for byte, so openssl finds the CA
+/// and verifies the CRL; the same-key renewal keeps the name too.
+#[test]
+fn crl_and_renewal_of_an_openssl_ca_with_an_unusual_name() {
+    let tmp = Tmp::new("openssl-ca");
+    let d = &tmp.0;
+    let key = d.join("ca.key").to_string_lossy().into_owned();
+    let crt = d.join("ca.crt").to_string_lossy().into_owned();
+    let (ok, out) = openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &key,
+        "-out",
+        &crt,
+        "-days",
+        "30",
+        "-multivalue-rdn",
+        "-subj",
+        "/DC=com/DC=example/O=Corp+OU=etcd/CN=Corp etcd CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    assert!(ok, "{out}");
+    let der = |args: &[&str]| {
+        let o = Command::new("openssl").args(args).output().unwrap();
+        assert!(o.status.success());
+        o.stdout
+    };
+    let ca_der = der(&["x509", "-in", &crt, "-outform", "DER"]);
+    let ca_key = PrivateKey::from_pkcs8_der_any(&der(&[
+        "pkcs8", "-topk8", "-nocrypt", "-in", &key, "-outform", "DER",
+    ]))
+    .unwrap();
+    let now = OffsetDateTime::now_utc();
+    let crl_der = crl::sign(
+        &ca_der,
+        &ca_key,
+        &CrlParams {
+            this_update: now,
+            next_update: now + crl::days(2),
+            number: 1,
+            revoked: vec![RevokedCert {
+                serial: vec![0x42],
+                revoked_at: now,
+                reason: RevocationReason::CessationOfOperation,
+            }],
+        },
+    )
+    .unwrap();
+    let p = write(d, "crl.der", &crl_der);
+    let (ok, text) = openssl(&[
+        "crl", "-inform", "DER", "-in", &p, "-CAfile", &crt, "-noout",
+    ]);
+    assert!(ok && text.contains("verify OK"), "{text}");
+    let (_, issuer) = openssl(&["crl", "-inform", "DER", "-in", &p, "-noout", "-issuer"]);
+    assert!(
+        issuer.contains("DC = com, DC = example, O = Corp + OU = etcd, CN = Corp etcd CA"),
+        "{issuer}"
+    );
+
+    let renewed = pki_core::rotate::renew_ca_same_key(&ca_der, &ca_key, now, 400).unwrap();
+    let r = write(d, "renewed.der", &renewed);
+    let subject = |f: &str, form: &str| {
+        openssl(&[
+            "x509", "-inform", form, "-in", f, "-noout", "-subject", "-issuer",
+        ])
+        .1
+    };
+    assert_eq!(subject(&r, "DER"), subject(&crt, "PEM"));
+    // A leaf openssl signed under the old certificate verifies under the renewed one alone.
+    let (_, pem_text) = openssl(&["x509", "-inform", "DER", "-in", &r]);
+    let rp = write(d, "renewed.pem", pem_text.as_bytes());
+    let leaf_key = d.join("leaf.key").to_string_lossy().into_owned();
+    let csr = d.join("leaf.csr").to_string_lossy().into_owned();
+    let leaf = d.join("leaf.crt").to_string_lossy().into_owned();
+    let (ok, out) = openssl(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        &leaf_key,
+        "-out",
+        &csr,
+        "-subj",
+        "/CN=leaf",
+    ]);
+    assert!(ok, "{out}");
+    let (ok, out) = openssl(&[
+        "x509", "-req", "-in", &csr, "-CA", &crt, "-CAkey", &key, "-days", "10", "-out", &leaf,
+    ]);
+    assert!(ok, "{out}");
+    let (ok, out) = openssl(&["verify", "-x509_strict", "-CAfile", &rp, &leaf]);
+    assert!(
+        ok,
+        "a leaf of the old CA certificate does not verify under the renewed one: {out}"
+    );
+}
