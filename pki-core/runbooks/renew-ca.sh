@@ -23,12 +23,13 @@ for a in "$@"; do
     *) echo "$prog: unknown option $a (use --force)" >&2; exit 2 ;;
   esac
 done
-# shellcheck source=rotate-lib.sh
+# shellcheck source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
-[ "$(openssl x509 -in "$rot/old-ca.crt" -noout -pubkey)" = "$(openssl x509 -in "$rot/new-ca.crt" -noout -pubkey)" ] &&
-  [ "$(openssl x509 -in "$rot/old-ca.crt" -noout -subject -nameopt RFC2253)" = "$(openssl x509 -in "$rot/new-ca.crt" -noout -subject -nameopt RFC2253)" ] ||
-  refuse "the kit's new CA has another key or subject than the old one: this is a rotation kit, run rotate/1-trust-both.sh instead"
+for what in -pubkey -subject; do
+  [ "$(openssl x509 -in "$rot/old-ca.crt" -noout "$what" -nameopt RFC2253)" = "$(openssl x509 -in "$rot/new-ca.crt" -noout "$what" -nameopt RFC2253)" ] ||
+    refuse "the kit's new CA has another key or subject than the old one: this is a rotation kit, run rotate/1-trust-both.sh instead"
+done
 state=$(trust "$dir/ca.crt")
 case "$state" in
   old) ;;

@@ -24,7 +24,7 @@ for a in "$@"; do
     *) echo "$prog: unknown option $a (use --clients-trust-both, --force)" >&2; exit 2 ;;
   esac
 done
-# shellcheck source=rotate-lib.sh
+# shellcheck source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 state=$(trust "$dir/ca.crt")

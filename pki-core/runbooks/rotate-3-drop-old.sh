@@ -22,7 +22,7 @@ for a in "$@"; do
     *) echo "$prog: unknown option $a (use --clients-reissued, --force)" >&2; exit 2 ;;
   esac
 done
-# shellcheck source=rotate-lib.sh
+# shellcheck source=lib.sh
 . "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 state=$(trust "$dir/ca.crt")
@@ -38,8 +38,10 @@ case "$state" in
   old) refuse "$CERT_DIR/ca.crt holds only the old CA: the rotation has not started here; run rotate/1-trust-both.sh, then rotate/2-reissue.sh on every member first" ;;
   *) refuse "$CERT_DIR/ca.crt holds CA(s) this kit does not know ($(fingerprints "$dir/ca.crt")): is this kit for another cluster?" ;;
 esac
-[ "$(issuer_of "$dir/server.crt")" = new ] && [ "$(issuer_of "$dir/peer.crt")" = new ] ||
-  refuse "$MEMBER's installed certificates are still the old CA's: run rotate/2-reissue.sh on $MEMBER first"
+for kind in server peer; do
+  [ "$(issuer_of "$dir/$kind.crt")" = new ] ||
+    refuse "$MEMBER's installed $kind.crt is still the old CA's: run rotate/2-reissue.sh on $MEMBER first"
+done
 for a in $ADDRESSES; do
   serves_new "$a" || refuse "the member at $a still serves a certificate of the old CA (or cannot be asked): run rotate/2-reissue.sh on it first (every member, before any member's phase 3)"
 done

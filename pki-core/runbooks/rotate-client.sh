@@ -29,7 +29,7 @@ to=${2:-}
 : "${CLIENT:?}" "${KIND:?}" "${ENDPOINTS:?}" "${OLD_CA_SHA256:?}" "${NEW_CA_SHA256:?}"
 refuse() { echo "$prog: REFUSED: $*" >&2; exit 3; }
 say() { echo "$prog: $*"; }
-[ -d "$to" ] && [ ! -L "$to" ] || refuse "$to is not a folder"
+if [ ! -d "$to" ] || [ -L "$to" ]; then refuse "$to is not a folder"; fi
 for f in ca.crt client.crt client.key; do
   if [ -L "$to/$f" ]; then refuse "$to/$f is a symbolic link; replace it with the file"; fi
   [ -f "$to/$f" ] || refuse "$to/$f is missing: is $to where client $CLIENT's files are?"
