@@ -368,3 +368,62 @@ fn crl_and_renewal_of_an_openssl_ca_with_an_unusual_name() {
         "a leaf of the old CA certificate does not verify under the renewed one: {out}"
     );
 }
+
+/// check-expiry.sh lists a CRL by its next update, once however many folders hold it, among
+/// the certificates, soonest first, and flags it within --days.
+#[test]
+fn check_expiry_lists_the_crl_next_update() {
+    let tmp = Tmp::new("expiry");
+    let (b, ca_der, key) = bundle("ecdsa-p256");
+    for f in &b.files {
+        let p = tmp.0.join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &f.contents).unwrap();
+    }
+    let now = OffsetDateTime::now_utc();
+    let der = crl::sign(
+        &ca_der,
+        &key,
+        &CrlParams {
+            this_update: now,
+            next_update: now + crl::days(10) + time_hours(1),
+            number: 4,
+            revoked: vec![RevokedCert {
+                serial: vec![0x12, 0x34],
+                revoked_at: now,
+                reason: RevocationReason::Superseded,
+            }],
+        },
+    )
+    .unwrap();
+    for m in ["members/etcd1/pki/crl.der", "clients/alice/crl.der"] {
+        std::fs::write(tmp.0.join(m), &der).unwrap();
+    }
+    let o = Command::new("bash")
+        .arg(tmp.0.join("check-expiry.sh"))
+        .args(["--days", "30"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let rows: Vec<&str> = out.lines().filter(|l| l.contains("crl.der")).collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(
+        rows[0].starts_with("10 ")
+            && rows[0].contains("CRL next update, 1 revoked")
+            && rows[0].contains("<- within 30 days"),
+        "{out}"
+    );
+    // Soonest first: the CRL row comes before every certificate.
+    assert!(out.lines().nth(1).unwrap().contains("crl.der"), "{out}");
+    let o = Command::new("bash")
+        .arg(tmp.0.join("check-expiry.sh"))
+        .args(["--days", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+}
+
+fn time_hours(n: i64) -> time::Duration {
+    crl::days(1) / 24 * n as i32
+}
