@@ -148,6 +148,175 @@ impl Drop for Site {
     }
 }
 
+/// Debian's nginx serving a copy of `dir` on 127.0.0.1 with the published configuration,
+/// `deploy/nginx/etcd-pki.conf`, included in a `server {}` as README "Publish the page"
+/// says. It runs in the foreground (`daemon off`) with its own prefix, pid file, logs and
+/// temporary folders under /tmp, and is stopped when dropped.
+pub struct Nginx {
+    /// `http://127.0.0.1:PORT/`.
+    pub url: String,
+    /// The port it listens on.
+    pub port: u16,
+    child: Child,
+    /// Its prefix: nginx.conf, error.log, access.log, temporary folders.
+    pub prefix: TempDir,
+}
+
+impl Nginx {
+    /// Starts nginx for `dir` with `deploy/nginx/etcd-pki.conf`.
+    pub fn serve(dir: &Path) -> Nginx {
+        let snippet = workspace_root().join("deploy/nginx/etcd-pki.conf");
+        let mut last = String::new();
+        // A free port is picked by binding to port 0; another process may take it before nginx
+        // does, so try a few.
+        for _ in 0..5 {
+            let prefix = TempDir::new("nginx");
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let p = prefix.0.display().to_string();
+            let conf = format!(
+                "daemon off;\nworker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/error.log info;\n\
+                 events {{ worker_connections 64; }}\n\
+                 http {{\n  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n\
+                 access_log {p}/access.log;\n  client_body_temp_path {p}/client_body;\n\
+                 proxy_temp_path {p}/proxy;\n  fastcgi_temp_path {p}/fastcgi;\n  uwsgi_temp_path {p}/uwsgi;\n\
+                 scgi_temp_path {p}/scgi;\n\
+                 server {{\n    listen 127.0.0.1:{port};\n    server_name localhost;\n    root {root};\n\
+                 include {snippet};\n  }}\n}}\n",
+                root = dir.display(),
+                snippet = snippet.display(),
+            );
+            std::fs::write(prefix.0.join("nginx.conf"), conf).expect("write nginx.conf");
+            let mut child = Command::new("/usr/sbin/nginx")
+                .arg("-p")
+                .arg(&prefix.0)
+                .arg("-c")
+                .arg(prefix.0.join("nginx.conf"))
+                .arg("-e")
+                .arg(prefix.0.join("error.log"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("start /usr/sbin/nginx (./scripts/setup.sh installs Debian's nginx)");
+            let start = Instant::now();
+            loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    let mut err = String::new();
+                    if let Some(mut e) = child.stderr.take() {
+                        let _ = e.read_to_string(&mut err);
+                    }
+                    err.push_str(
+                        &std::fs::read_to_string(prefix.0.join("error.log")).unwrap_or_default(),
+                    );
+                    last = format!("nginx exited ({status}): {err}");
+                    break;
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return Nginx {
+                        url: format!("http://127.0.0.1:{port}/"),
+                        port,
+                        child,
+                        prefix,
+                    };
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "nginx did not listen within 10 s"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            if !last.contains("Address already in use") {
+                break;
+            }
+        }
+        panic!("{last}");
+    }
+
+    /// One GET: (status, headers with lower-case names, body).
+    pub fn get(&self, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        http_get(self.port, path)
+    }
+
+    /// One GET as a browser asks (`Accept-Encoding: gzip`): the response headers.
+    pub fn get_gzip_headers(&self, path: &str) -> Vec<(String, String)> {
+        http_request(self.port, path, "Accept-Encoding: gzip\r\n").1
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM: the master stops its worker too (SIGKILL would leave the worker behind).
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.1 GET to 127.0.0.1:`port`: (status, headers with lower-case names, body).
+/// No compression is asked for, so the body is the file.
+pub fn http_get(port: u16, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    http_request(port, path, "")
+}
+
+fn http_request(port: u16, path: &str, extra: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}Connection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP response");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    if headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+    {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        while let Some(nl) = rest.windows(2).position(|w| w == b"\r\n") {
+            let n =
+                usize::from_str_radix(String::from_utf8_lossy(&rest[..nl]).trim(), 16).unwrap_or(0);
+            if n == 0 || rest.len() < nl + 2 + n {
+                break;
+            }
+            out.extend_from_slice(&rest[nl + 2..nl + 2 + n]);
+            rest = &rest[(nl + 2 + n + 2).min(rest.len())..];
+        }
+        body = out;
+    }
+    (status, headers, body)
+}
+
 /// Which browser a test drives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
