@@ -29,6 +29,7 @@ pub mod error;
 pub mod issue;
 pub mod keys;
 pub mod listing;
+pub mod next_steps;
 pub mod options;
 pub mod parallel;
 pub mod render;

@@ -1041,14 +1041,29 @@ impl Browser {
 
     /// What has the keyboard focus: `#id`, else `[data-testid=…]`, else the tag and its text.
     pub fn focused(&mut self) -> String {
-        self.eval("(() => { const e = document.activeElement; if (!e) return ''; if (e.id) return '#' + e.id; const t = e.getAttribute('data-testid'); if (t) return '[data-testid=' + t + ']'; return e.tagName.toLowerCase() + ' ' + (e.innerText || e.value || '').slice(0, 40); })()")
+        self.eval("(() => { const e = document.activeElement; if (!e || e === document.body) return 'body'; if (e.id) return '#' + e.id; const t = e.getAttribute('data-testid'); if (t) return '[data-testid=' + t + ']'; return e.tagName.toLowerCase() + ' ' + (e.innerText || e.value || '').slice(0, 40); })()")
             .as_str()
             .unwrap_or_default()
             .to_string()
     }
 
+    /// Whether the keyboard focus can be seen: `None` when the focused element (or, for a
+    /// hidden file input, its label) shows an outline of at least 2px; else what is wrong.
+    pub fn focus_ring_missing(&mut self) -> Option<String> {
+        let r = self.eval(
+            "(() => { let e = document.activeElement; if (!e || e === document.body) return 'nothing has the focus';
+              const id = e.id ? '#' + e.id : (e.getAttribute('data-testid') || e.tagName);
+              if (e.type === 'file' && e.id) { const l = document.querySelector('label[for=\"' + e.id + '\"]'); if (l) e = l; }
+              const s = getComputedStyle(e); const r = e.getBoundingClientRect();
+              const ring = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+              return ring && r.width > 2 && r.height > 2 ? '' : id + ': outline ' + s.outlineStyle + ' ' + s.outlineWidth + ', ' + r.width + 'x' + r.height; })()",
+        );
+        r.as_str().filter(|s| !s.is_empty()).map(String::from)
+    }
+
     /// Presses Tab (Shift+Tab when `back`) until the element matching `selector` has the
-    /// focus; panics after `limit` presses, naming where the focus went.
+    /// focus; panics after `limit` presses, naming where the focus went, or as soon as a
+    /// focused element shows no focus ring.
     pub fn tab_to(&mut self, selector: &str, back: bool, limit: usize) {
         let mut seen = Vec::new();
         for _ in 0..limit {
@@ -1059,7 +1074,17 @@ impl Browser {
                 return;
             }
             self.press(if back { "Shift+Tab" } else { "Tab" });
-            seen.push(self.focused());
+            let now = self.focused();
+            if now != "body"
+                && let Some(missing) = self.focus_ring_missing()
+            {
+                panic!(
+                    "{}: the focus is not visible on {missing} (after {})",
+                    self.engine.name(),
+                    seen.join(" → ")
+                );
+            }
+            seen.push(now);
         }
         panic!(
             "{}: {selector} never got the focus in {limit} presses of Tab; the focus went: {}",
