@@ -189,10 +189,7 @@ pub fn layout(spec: &ClusterSpec) -> Diagram {
             h: CLIENT_H,
             lines: vec![
                 fit(&c.name, 24),
-                fit(
-                    &format!("etcd user \"{}\" → :{}", c.common_name, spec.client_port),
-                    30,
-                ),
+                fit(&format!("etcd user \"{}\"", c.common_name), 26),
             ],
         });
     }

@@ -30,7 +30,7 @@ fn message(engine: Engine, url: &str, remove: &str) -> String {
         json!("alert")
     );
     // The app did not start (and did not fail trying: no uncaught exception).
-    std::thread::sleep(Duration::from_millis(700));
+    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
         b.eval("!!document.querySelector('#generate')"),
         json!(false),
