@@ -24,8 +24,9 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 # etcd-server/etcd-client: the real etcd 3.4 the tests start; openssl: the independent checker;
 # chromium + chromium-driver and firefox-esr: the real browsers for the page tests; nginx: the
 # page served with deploy/nginx/etcd-pki.conf (tests only; never started as a service by the
-# tests); iproute2: network namespaces.
-apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver firefox-esr nginx iproute2 unzip util-linux ca-certificates)
+# tests); iproute2: network namespaces; golang-cfssl + easy-rsa: the tools that make the
+# existing CAs the CA-import tests read.
+apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver firefox-esr nginx iproute2 unzip util-linux ca-certificates golang-cfssl easy-rsa)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   has_text "install ok installed" "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" || missing+=("$p")

@@ -41,9 +41,9 @@ impl CaKeyInput {
         if self.unencrypted {
             return CaKeyProblems::default();
         }
-        let n = self.passphrase.chars().count();
-        let passphrase = (n > 0 && n < MIN)
-            .then(|| format!("The passphrase has {n} characters; use at least {MIN}."));
+        let passphrase = pki_core::keys::passphrase_shortfall(&self.passphrase)
+            .filter(|n| *n > 0)
+            .map(|n| format!("The passphrase has {n} characters; use at least {MIN}."));
         let confirm = (!self.confirm.is_empty() && self.confirm != self.passphrase).then(|| {
             "The two passphrases differ; type the same passphrase in both fields.".to_string()
         });

@@ -39,9 +39,16 @@ impl std::fmt::Debug for PrivateKey {
     }
 }
 
-/// The shortest CA key passphrase accepted, in characters: the one place for this rule (the
-/// CLI and the page both check against it).
+/// The shortest CA key passphrase accepted, in characters.
 pub const MIN_PASSPHRASE: usize = 12;
+
+/// The passphrase rule, in one place (the CLI, the page and [`PrivateKey::to_encrypted_pem`]
+/// all ask it): `None` when `passphrase` is long enough, else how many characters it has, for
+/// the caller's message ("has 5 characters; use at least 12").
+pub fn passphrase_shortfall(passphrase: &str) -> Option<usize> {
+    let n = passphrase.chars().count();
+    (n < MIN_PASSPHRASE).then_some(n)
+}
 
 /// Fills `buf` from the platform CSPRNG.
 pub(crate) fn random_bytes(buf: &mut [u8]) -> Result<(), Error> {
@@ -119,6 +126,24 @@ impl PrivateKey {
         PrivateKey::from_signer(algorithm, signer).map_err(bad)
     }
 
+    /// Reads a PKCS#8 DER key of any algorithm etcd-pki makes, finding out which (for a CA
+    /// key that comes with its certificate rather than from a key plan).
+    pub fn from_pkcs8_der_any(der: &[u8]) -> Result<PrivateKey, Error> {
+        let rsa_bits = rsa::PrivateKey::from_pkcs8_der(der)
+            .ok()
+            .map(|k| rsa::traits::PublicKeyParts::size(&k) * 8);
+        KeyAlgorithm::ALL
+            .into_iter()
+            .filter(|a| a.rsa_bits().is_none() || a.rsa_bits() == rsa_bits)
+            .find_map(|a| PrivateKey::from_pkcs8_der(a, der).ok())
+            .ok_or_else(|| Error::BadKey {
+                key: "CA key".into(),
+                reason: "it is not a PKCS#8 key of an algorithm etcd-pki knows (ECDSA P-256 or \
+                         P-384, Ed25519, RSA 2048, 3072 or 4096)"
+                    .into(),
+            })
+    }
+
     fn from_signer(algorithm: KeyAlgorithm, signer: Signer_) -> Result<PrivateKey, String> {
         let (pkcs8, public_key): (Zeroizing<Vec<u8>>, Vec<u8>) = match &signer {
             Signer_::P256(k) => (
@@ -193,10 +218,9 @@ impl PrivateKey {
             key: "encrypted CA key".into(),
             reason,
         };
-        if passphrase.chars().count() < MIN_PASSPHRASE {
+        if let Some(n) = passphrase_shortfall(passphrase) {
             return Err(Error::Passphrase(format!(
-                "the CA key passphrase has {} characters; use at least {MIN_PASSPHRASE}",
-                passphrase.chars().count()
+                "the CA key passphrase has {n} characters; use at least {MIN_PASSPHRASE}"
             )));
         }
         let mut salt = [0u8; 16];
@@ -264,6 +288,54 @@ impl PrivateKey {
                     .to_vec()
             }
         })
+    }
+}
+
+/// The keys of a plan by id (`ca`, `members/etcd1/server`, `clients/etcdctl`, `jwt`): what the
+/// issuing stage signs with. Keys are looked up by id, never by their place in a list, so a new
+/// kind of key is one more entry in the plan and nothing else.
+#[derive(Default)]
+pub struct Keys(std::collections::HashMap<String, PrivateKey>);
+
+impl Keys {
+    /// No keys yet.
+    pub fn new() -> Keys {
+        Keys::default()
+    }
+    /// Adds (or replaces) the key with this id.
+    pub fn insert(&mut self, id: impl Into<String>, key: PrivateKey) {
+        self.0.insert(id.into(), key);
+    }
+    /// The key with this id.
+    pub fn get(&self, id: &str) -> Option<&PrivateKey> {
+        self.0.get(id)
+    }
+    /// Takes the key with this id out.
+    pub fn remove(&mut self, id: &str) -> Option<PrivateKey> {
+        self.0.remove(id)
+    }
+    /// How many keys.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<(String, PrivateKey)> for Keys {
+    fn from_iter<I: IntoIterator<Item = (String, PrivateKey)>>(iter: I) -> Keys {
+        Keys(iter.into_iter().collect())
+    }
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Ids and algorithms only (PrivateKey's Debug never prints key material).
+        let mut ids: Vec<_> = self.0.iter().collect();
+        ids.sort_by_key(|(id, _)| id.as_str());
+        f.debug_map().entries(ids).finish()
     }
 }
 

@@ -21,34 +21,59 @@
 //! # assert!(zip.len() > 1000);
 //! # Ok::<(), pki_core::Error>(())
 //! ```
+//!
+//! # The stages
+//!
+//! [`generate`] is five stages, each a module with plain data in and out, each depending only
+//! on the ones before it:
+//!
+//! | stage | in | out |
+//! |---|---|---|
+//! | [`validate`](mod@validate) | [`ClusterSpec`] | [`validate::ValidatedSpec`] (or every problem) |
+//! | [`plan`] | `ValidatedSpec` | [`plan::Plan`]: keys, certificates, files with role and mode |
+//! | [`issue`] | `Plan`, a CA as [`issue::CaMaterial`], [`keys::Keys`] | [`issue::Issued`] |
+//! | [`render`] | `Plan`, `Issued` | every [`render::BundleFile`] |
+//! | [`package`] | the files | [`Bundle`], its zip |
+//!
+//! A CA enters at `issue` as bytes ([`issue::CaMaterial`]): made by [`issue::new_ca`], or
+//! imported from elsewhere. Each module's documentation has an example of its stage.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod bundle;
+pub mod ca_import;
+mod ca_key;
 pub mod error;
 pub mod issue;
 pub mod keys;
 pub mod listing;
 pub mod next_steps;
 pub mod options;
+pub mod package;
 pub mod parallel;
+pub mod plan;
+mod raw_issuer;
 pub mod render;
+pub mod report;
 mod rsa_keygen;
 pub mod rules;
+pub mod runbook;
 pub mod spec;
 pub mod validate;
 
-pub use bundle::{
-    Bundle, BundleFile, KeyRequest, Owner, Role, generate, generate_with_keys, key_plan,
-};
+pub use bundle::{generate, generate_with_keys, key_plan};
 pub use error::Error;
-pub use issue::CertInfo;
+pub use issue::{CaMaterial, CertInfo};
 pub use keys::PrivateKey;
 pub use listing::{ListedFile, Listing};
+pub use package::Bundle;
+pub use plan::{KeyRequest, Owner, Role};
+pub use render::BundleFile;
+pub use report::{Problem, Report, Severity};
 pub use spec::{
     AuthToken, Client, ClientKind, ClusterSpec, EtcdVersion, Grant, KeyAlgorithm, Layout,
     Migration, Node, Permission, Subject, TlsVersion,
 };
 /// The time type of [`generate_with_keys`], re-exported so callers need no `time` dependency.
 pub use time::OffsetDateTime;
-pub use validate::{Problem, Report, Severity, validate};
+pub use validate::validate;

@@ -3,9 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::{Bundle, Owner};
 use crate::issue::CertInfo;
-use crate::validate::Problem;
+use crate::package::Bundle;
+use crate::plan::Owner;
+use crate::report::Problem;
 
 /// One file as the page lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -171,76 +171,6 @@ impl ClientKind {
             ClientKind::Traefik => "traefik",
         }
     }
-
-    /// A client of this kind as a preset: its usual name, CN, and what it may do.
-    pub fn preset(self) -> crate::spec::Client {
-        use crate::spec::Client;
-        let grant = |prefix: &str, permission| Grant {
-            key_prefix: prefix.into(),
-            permission,
-        };
-        let (name, cn, roles, grants): (&str, &str, Vec<String>, Vec<Grant>) = match self {
-            ClientKind::Etcdctl => ("etcdctl", "root", vec!["root".into()], vec![]),
-            // kube-apiserver compacts the keyspace, which only root may do.
-            ClientKind::KubeApiserver => (
-                "kube-apiserver",
-                "kube-apiserver",
-                vec!["root".into()],
-                vec![],
-            ),
-            ClientKind::Flannel => (
-                "flannel",
-                "flannel",
-                vec![],
-                vec![grant("/coreos.com/network/", Permission::Readwrite)],
-            ),
-            ClientKind::Calico => (
-                "calico",
-                "calico",
-                vec![],
-                vec![grant("/calico/", Permission::Readwrite)],
-            ),
-            ClientKind::NetworkingVpp => (
-                "networking-vpp",
-                "networking-vpp",
-                vec![],
-                vec![grant("/networking-vpp/", Permission::Readwrite)],
-            ),
-            ClientKind::Patroni => (
-                "patroni",
-                "patroni",
-                vec![],
-                vec![grant("/service/", Permission::Readwrite)],
-            ),
-            ClientKind::Coredns => (
-                "coredns",
-                "coredns",
-                vec![],
-                vec![grant("/skydns/", Permission::Read)],
-            ),
-            ClientKind::Apisix => (
-                "apisix",
-                "apisix",
-                vec![],
-                vec![grant("/apisix", Permission::Readwrite)],
-            ),
-            ClientKind::Traefik => (
-                "traefik",
-                "traefik",
-                vec![],
-                vec![grant("traefik", Permission::Read)],
-            ),
-            ClientKind::Generic => ("client", "client", vec![], vec![]),
-        };
-        Client {
-            name: name.into(),
-            common_name: cn.into(),
-            organization: None,
-            kind: self,
-            roles,
-            grants,
-        }
-    }
 }
 
 /// Access to a key prefix, given to one client's etcd user by `rbac.sh`.
@@ -294,4 +224,20 @@ pub enum CipherKey {
     Ecdsa,
     /// RSA certificates.
     Rsa,
+}
+
+/// The facts of the kubeadm layout ([`Layout::Kubeadm`]): kubeadm's own paths and names, so a
+/// cluster made here can replace kubeadm's stacked etcd certificates or serve as its external
+/// etcd.
+pub mod kubeadm {
+    /// kubeadm's etcd certificate folder.
+    pub const CERT_DIR: &str = "/etc/kubernetes/pki/etcd";
+    /// Where kubelet looks for static pods.
+    pub const MANIFEST_PATH: &str = "/etc/kubernetes/manifests/etcd.yaml";
+    /// kubeadm's metrics/health listener, which its probes use.
+    pub const METRICS_URL: &str = "http://127.0.0.1:2381";
+    /// The CN kubeadm gives the health-check client (`etcdctl` in the probe's pod).
+    pub const HEALTHCHECK_CN: &str = "kube-etcd-healthcheck-client";
+    /// Where kube-apiserver's etcd client certificate goes, without `.crt` / `.key`.
+    pub const APISERVER_CLIENT: &str = "/etc/kubernetes/pki/apiserver-etcd-client";
 }

@@ -5,20 +5,16 @@
 //! it counts. In a browser (wasm32, no threads) it runs in turn; the page has its own worker
 //! pool instead.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::bundle::KeyRequest;
 use crate::error::Error;
-use crate::keys::PrivateKey;
+use crate::keys::{Keys, PrivateKey};
+use crate::plan::KeyRequest;
 
 /// Makes a key for every entry of `plan`, on up to `threads` threads, and returns them by the
 /// plan's id. The first failure is returned (after the other threads finish their current key).
-pub fn generate_keys(
-    plan: &[KeyRequest],
-    threads: usize,
-) -> Result<HashMap<String, PrivateKey>, Error> {
+pub fn generate_keys(plan: &[KeyRequest], threads: usize) -> Result<Keys, Error> {
     let one = |req: &KeyRequest| {
         PrivateKey::generate(req.algorithm).map_err(|e| match e {
             // Name the key that failed, not just its algorithm.
@@ -59,7 +55,7 @@ pub fn generate_keys(
         reason: "a key generation thread failed".into(),
     })?;
     made.sort_by_key(|(i, _)| *i);
-    let mut keys = HashMap::with_capacity(plan.len());
+    let mut keys = Keys::new();
     for (i, key) in made {
         keys.insert(plan[i].id.clone(), key?);
     }
@@ -98,9 +94,17 @@ mod tests {
             let keys = generate_keys(&p, threads).unwrap();
             assert_eq!(keys.len(), p.len());
             for r in &p {
-                assert_eq!(keys[&r.id].algorithm(), r.algorithm, "{}", r.id);
+                assert_eq!(
+                    keys.get(&r.id).unwrap().algorithm(),
+                    r.algorithm,
+                    "{}",
+                    r.id
+                );
             }
-            let mut ders: Vec<&[u8]> = keys.values().map(|k| k.pkcs8_der()).collect();
+            let mut ders: Vec<&[u8]> = p
+                .iter()
+                .map(|r| keys.get(&r.id).unwrap().pkcs8_der())
+                .collect();
             ders.sort();
             ders.dedup();
             assert_eq!(ders.len(), p.len(), "two keys are the same");

@@ -4,6 +4,9 @@
 //! so each rule says what *is* allowed rather than listing what is not. The renderers quote
 //! every value anyway ([`crate::render::quote`]); these rules are the first of two walls.
 
+/// The largest spec accepted. A 100-member spec is about 20 KB; anything near this limit is
+/// the wrong file.
+pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
 /// The longest string any spec field may hold (the longest DNS name).
 pub const MAX_STRING: usize = 253;
 /// The longest `initial_cluster_token`.
@@ -102,8 +105,11 @@ pub const RESERVED_NAMES: &[&str] = &[
     "pki",
     "rbac.sh",
     "readme.md",
+    "renew.env",
+    "renew.sh",
     "rhel",
     "run",
+    "runbook",
     "step2.env",
     "step4.env",
     "step5.env",

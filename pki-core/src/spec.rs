@@ -17,9 +17,7 @@ pub const MAX_NODES: usize = 100;
 /// The most clients a spec may list.
 pub const MAX_CLIENTS: usize = 1000;
 
-/// The largest spec accepted. A 100-member spec is about 20 KB; anything near this limit is
-/// the wrong file.
-pub const MAX_SPEC_BYTES: usize = 1024 * 1024;
+pub use crate::rules::MAX_SPEC_BYTES;
 
 /// An etcd cluster and the clients that talk to it: the one input of etcd-pki.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -436,6 +434,99 @@ impl ClusterSpec {
     /// `data_dir` for one member, `{name}` replaced.
     pub fn data_dir_for(&self, node: &Node) -> String {
         self.data_dir.replace("{name}", &node.name)
+    }
+}
+
+impl ClusterSpec {
+    /// Whether every member sits on a loopback address: the one-machine demo. The one
+    /// definition of "one machine" (validation, planning and every file use it).
+    pub fn is_one_machine(&self) -> bool {
+        let ips: Vec<std::net::IpAddr> = self
+            .nodes
+            .iter()
+            .flat_map(|n| n.ips.iter().filter_map(|s| s.parse().ok()))
+            .collect();
+        !ips.is_empty() && ips.iter().all(std::net::IpAddr::is_loopback)
+    }
+
+    /// The administrator: the client whose certificate's CN is `root`, etcd's superuser. The
+    /// one definition of "admin client" (rbac.sh, the demo, the README, migration checks).
+    pub fn admin_client(&self) -> Option<&Client> {
+        self.clients.iter().find(|c| c.common_name == ADMIN_CN)
+    }
+}
+
+/// The CN of etcd's administrator user once `auth enable` is on.
+pub const ADMIN_CN: &str = "root";
+
+impl ClientKind {
+    /// A client of this kind as a preset: its usual name, CN, and what it may do.
+    pub fn preset(self) -> Client {
+        let grant = |prefix: &str, permission| Grant {
+            key_prefix: prefix.into(),
+            permission,
+        };
+        let (name, cn, roles, grants): (&str, &str, Vec<String>, Vec<Grant>) = match self {
+            ClientKind::Etcdctl => ("etcdctl", "root", vec!["root".into()], vec![]),
+            // kube-apiserver compacts the keyspace, which only root may do.
+            ClientKind::KubeApiserver => (
+                "kube-apiserver",
+                "kube-apiserver",
+                vec!["root".into()],
+                vec![],
+            ),
+            ClientKind::Flannel => (
+                "flannel",
+                "flannel",
+                vec![],
+                vec![grant("/coreos.com/network/", Permission::Readwrite)],
+            ),
+            ClientKind::Calico => (
+                "calico",
+                "calico",
+                vec![],
+                vec![grant("/calico/", Permission::Readwrite)],
+            ),
+            ClientKind::NetworkingVpp => (
+                "networking-vpp",
+                "networking-vpp",
+                vec![],
+                vec![grant("/networking-vpp/", Permission::Readwrite)],
+            ),
+            ClientKind::Patroni => (
+                "patroni",
+                "patroni",
+                vec![],
+                vec![grant("/service/", Permission::Readwrite)],
+            ),
+            ClientKind::Coredns => (
+                "coredns",
+                "coredns",
+                vec![],
+                vec![grant("/skydns/", Permission::Read)],
+            ),
+            ClientKind::Apisix => (
+                "apisix",
+                "apisix",
+                vec![],
+                vec![grant("/apisix", Permission::Readwrite)],
+            ),
+            ClientKind::Traefik => (
+                "traefik",
+                "traefik",
+                vec![],
+                vec![grant("traefik", Permission::Read)],
+            ),
+            ClientKind::Generic => ("client", "client", vec![], vec![]),
+        };
+        Client {
+            name: name.into(),
+            common_name: cn.into(),
+            organization: None,
+            kind: self,
+            roles,
+            grants,
+        }
     }
 }
 

@@ -2,101 +2,13 @@
 //! that says what to do. Errors stop generation; warnings are shown and generation goes on.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::net::IpAddr;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::report::{Problem, Report, Severity};
 use crate::rules::{self, MAX_STRING};
 use crate::spec::ClusterSpec;
 
 mod versions;
-
-/// How serious a [`Problem`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Generation is refused until it is fixed.
-    Error,
-    /// Worth knowing; generation goes on.
-    Warning,
-}
-
-/// One thing wrong (or worth a second look) in a spec.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Problem {
-    /// Error or warning.
-    pub severity: Severity,
-    /// Where, e.g. `nodes[2].ips[0]`; `nodes` for the list as a whole.
-    pub path: String,
-    /// The offending value as written (empty when the problem is a missing value).
-    pub value: String,
-    /// What is wrong and how to fix it, as a sentence.
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, "{sev}: {}: {}", self.path, self.message)
-    }
-}
-
-/// Everything [`validate`] found, in spec order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Report {
-    problems: Vec<Problem>,
-}
-
-impl Report {
-    /// Every problem, errors and warnings, in the order of the spec's fields.
-    pub fn problems(&self) -> &[Problem] {
-        &self.problems
-    }
-    /// Only the errors.
-    pub fn errors(&self) -> impl Iterator<Item = &Problem> {
-        self.problems
-            .iter()
-            .filter(|p| p.severity == Severity::Error)
-    }
-    /// Only the warnings.
-    pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
-        self.problems
-            .iter()
-            .filter(|p| p.severity == Severity::Warning)
-    }
-    /// True when generation must be refused.
-    pub fn has_errors(&self) -> bool {
-        self.errors().next().is_some()
-    }
-    /// The problems whose path is `path` or lies below it (`nodes[0]` finds
-    /// `nodes[0].ips[1]`), for showing a message next to its field.
-    pub fn at<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a Problem> + 'a {
-        self.problems.iter().filter(move |p| {
-            p.path == path
-                || (p.path.starts_with(path)
-                    && matches!(p.path.as_bytes().get(path.len()), Some(b'.') | Some(b'[')))
-        })
-    }
-
-    fn error(&mut self, path: impl Into<String>, value: &str, message: impl Into<String>) {
-        self.push(Severity::Error, path.into(), value, message.into());
-    }
-    fn warning(&mut self, path: impl Into<String>, value: &str, message: impl Into<String>) {
-        self.push(Severity::Warning, path.into(), value, message.into());
-    }
-    fn push(&mut self, severity: Severity, path: String, value: &str, message: String) {
-        self.problems.push(Problem {
-            severity,
-            path,
-            value: value.to_string(),
-            message,
-        });
-    }
-}
 
 /// Longest CN or O the X.520 upper bounds allow.
 const MAX_NAME_ATTR: usize = 64;
@@ -142,7 +54,7 @@ pub fn validate(spec: &ClusterSpec) -> Report {
                 ),
             );
         }
-        if !spec.clients.iter().any(|c| c.common_name == "root") {
+        if spec.admin_client().is_none() {
             r.error(
                 "clients",
                 "",
@@ -158,36 +70,7 @@ pub fn validate(spec: &ClusterSpec) -> Report {
 
 fn check_nodes(r: &mut Report, spec: &ClusterSpec) {
     let n = spec.nodes.len();
-    if n == 0 {
-        r.error(
-            "nodes",
-            "",
-            "a cluster needs at least one member: add a member with a name and an IP address",
-        );
-    } else if n.is_multiple_of(2) {
-        r.warning(
-            "nodes",
-            &n.to_string(),
-            format!(
-                "{n} members tolerate no more failures than {}: an even-sized cluster only \
-                 adds a machine that can fail; use {} or {} members",
-                n - 1,
-                n - 1,
-                n + 1
-            ),
-        );
-    } else if n > MAX_SENSIBLE_MEMBERS {
-        r.warning(
-            "nodes",
-            &n.to_string(),
-            format!(
-                "{n} members: every write waits for a majority of {}, and etcd recommends \
-                 at most 7; consider 5 or 7",
-                n / 2 + 1
-            ),
-        );
-    }
-
+    check_member_count(r, n);
     let mut names: HashMap<String, usize> = HashMap::new();
     let mut ips: HashMap<IpAddr, (usize, String)> = HashMap::new();
     for (i, node) in spec.nodes.iter().enumerate() {
@@ -233,39 +116,14 @@ fn check_nodes(r: &mut Report, spec: &ClusterSpec) {
             rules::MAX_DNS_NAMES,
             "DNS names per member",
         );
-        for (j, ip_text) in node.ips.iter().enumerate() {
-            let path = format!("{base}.ips[{j}]");
-            let Some(ip) = check_ip(r, &path, ip_text, i) else {
-                continue;
-            };
-            if let Some((other, other_path)) = ips.get(&ip) {
-                if *other == i {
-                    r.error(
-                        path,
-                        ip_text,
-                        format!("{ip} is listed twice for this member; remove one"),
-                    );
-                } else {
-                    r.error(
-                        path,
-                        ip_text,
-                        format!(
-                            "{ip} is already the address of nodes[{other}] ({other_path}); \
-                             every member needs its own address"
-                        ),
-                    );
-                }
-            } else {
-                ips.insert(ip, (i, path));
-            }
-        }
+        check_member_ips(r, i, &node.ips, &mut ips);
         for (j, dns) in node.dns_names.iter().enumerate() {
             check_dns_name(r, &format!("{base}.dns_names[{j}]"), dns);
         }
     }
 
     let all_ips: Vec<IpAddr> = ips.keys().copied().collect();
-    if !all_ips.is_empty() && all_ips.iter().all(|ip| ip.is_loopback()) && n > 1 {
+    if spec.is_one_machine() && n > 1 {
         r.warning(
             "nodes",
             "",
@@ -283,6 +141,75 @@ fn check_nodes(r: &mut Report, spec: &ClusterSpec) {
             "some members have loopback addresses and others do not; a loopback address \
              cannot be reached from another machine, so give every member its network address",
         );
+    }
+}
+
+/// The member count etcd advises against: none, an even number, more than seven.
+fn check_member_count(r: &mut Report, n: usize) {
+    if n == 0 {
+        r.error(
+            "nodes",
+            "",
+            "a cluster needs at least one member: add a member with a name and an IP address",
+        );
+    } else if n.is_multiple_of(2) {
+        r.warning(
+            "nodes",
+            &n.to_string(),
+            format!(
+                "{n} members tolerate no more failures than {}: an even-sized cluster only \
+                 adds a machine that can fail; use {} or {} members",
+                n - 1,
+                n - 1,
+                n + 1
+            ),
+        );
+    } else if n > MAX_SENSIBLE_MEMBERS {
+        r.warning(
+            "nodes",
+            &n.to_string(),
+            format!(
+                "{n} members: every write waits for a majority of {}, and etcd recommends \
+                 at most 7; consider 5 or 7",
+                n / 2 + 1
+            ),
+        );
+    }
+}
+
+/// Member `i`'s IPs: each parses and is usable, and none is another member's (`seen` holds
+/// every address so far, with where it was).
+fn check_member_ips(
+    r: &mut Report,
+    i: usize,
+    texts: &[String],
+    seen: &mut HashMap<IpAddr, (usize, String)>,
+) {
+    for (j, ip_text) in texts.iter().enumerate() {
+        let path = format!("nodes[{i}].ips[{j}]");
+        let Some(ip) = check_ip(r, &path, ip_text, i) else {
+            continue;
+        };
+        if let Some((other, other_path)) = seen.get(&ip) {
+            if *other == i {
+                r.error(
+                    path,
+                    ip_text,
+                    format!("{ip} is listed twice for this member; remove one"),
+                );
+            } else {
+                r.error(
+                    path,
+                    ip_text,
+                    format!(
+                        "{ip} is already the address of nodes[{other}] ({other_path}); \
+                         every member needs its own address"
+                    ),
+                );
+            }
+        } else {
+            seen.insert(ip, (i, path));
+        }
     }
 }
 
@@ -445,138 +372,150 @@ fn check_clients(r: &mut Report, spec: &ClusterSpec) {
                 ),
             );
         }
-        let cn_path = format!("{base}.common_name");
-        if c.common_name.trim().is_empty() {
-            r.error(
-                cn_path,
-                &c.common_name,
-                "the common name is empty; etcd uses it as the user name, e.g. \"root\" for an \
-                 administrator or the program's name",
-            );
-        } else if c.common_name.trim() != c.common_name {
-            r.error(
-                cn_path,
-                &c.common_name,
-                format!(
-                    "{} starts or ends with a space, and etcd would look for a user with that \
-                     space; remove it",
-                    quote(&c.common_name)
-                ),
-            );
-        } else if c.common_name.chars().count() > MAX_NAME_ATTR {
-            r.error(
-                cn_path,
-                &c.common_name,
-                format!("the common name is longer than {MAX_NAME_ATTR} characters; shorten it"),
-            );
-        } else if let Some(ch) = c.common_name.chars().find(|ch| rules::is_invisible(*ch)) {
-            r.error(
-                cn_path,
-                &c.common_name,
-                format!(
-                    "the common name {} contains the control or format character {}; remove it",
-                    quote(&c.common_name),
-                    quote(&ch.to_string())
-                ),
-            );
-        } else if c.common_name.contains(':') {
-            r.error(
-                cn_path,
-                &c.common_name,
-                format!(
-                    "the common name {} contains ':', which etcd reads as the end of a user \
-                     name (user:password); use letters, digits, '-', '_' or '.', e.g. \"{}\"",
-                    quote(&c.common_name),
-                    c.common_name.replace(':', "-")
-                ),
-            );
-        } else if c.common_name.starts_with('-') {
-            r.error(
-                cn_path,
-                &c.common_name,
-                format!(
-                    "the common name {} starts with '-', which etcdctl would read as an option; \
-                     start it with a letter or digit",
-                    quote(&c.common_name)
-                ),
-            );
-        } else if let Some(first) = cns.insert(c.common_name.to_lowercase(), i) {
-            r.error(
-                cn_path,
-                &c.common_name,
-                format!(
-                    "the common name {} is already used by clients[{first}] (names are \
-                     compared without case); two certificates for one etcd user cannot be told \
-                     apart or revoked separately, so give each client its own user",
-                    quote(&c.common_name)
-                ),
-            );
-        }
+        check_common_name(r, i, &c.common_name, &mut cns);
         if let Some(o) = &c.organization {
             check_attr(r, &format!("{base}.organization"), o, "organization");
         }
-        limit(
-            r,
-            &format!("{base}.roles"),
-            c.roles.len(),
-            rules::MAX_ROLES,
-            "roles per client",
+        check_roles_and_grants(r, &base, c);
+    }
+}
+
+/// Client `i`'s CN: etcd's user name once auth is on, so no blank, no spaces at the ends,
+/// no `:` or leading `-`, and no CN twice (`cns` holds every CN so far).
+fn check_common_name(r: &mut Report, i: usize, cn: &str, cns: &mut HashMap<String, usize>) {
+    let cn_path = format!("clients[{i}].common_name");
+    if cn.trim().is_empty() {
+        r.error(
+            cn_path,
+            cn,
+            "the common name is empty; etcd uses it as the user name, e.g. \"root\" for an \
+             administrator or the program's name",
         );
-        limit(
-            r,
-            &format!("{base}.grants"),
-            c.grants.len(),
-            rules::MAX_GRANTS,
-            "grants per client",
+    } else if cn.trim() != cn {
+        r.error(
+            cn_path,
+            cn,
+            format!(
+                "{} starts or ends with a space, and etcd would look for a user with that \
+                 space; remove it",
+                quote(cn)
+            ),
         );
-        for (j, role) in c.roles.iter().enumerate() {
-            let ok = role.starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_')
-                && role.chars().all(rules::is_role_char);
-            if !ok {
-                r.error(
-                    format!("{base}.roles[{j}]"),
-                    role,
-                    format!(
-                        "{} is not a usable etcd role name; use letters, digits, '.', '_', '-', \
-                         ':', starting with a letter or digit, e.g. \"root\"",
-                        quote(role)
-                    ),
-                );
-            }
+    } else if cn.chars().count() > MAX_NAME_ATTR {
+        r.error(
+            cn_path,
+            cn,
+            format!("the common name is longer than {MAX_NAME_ATTR} characters; shorten it"),
+        );
+    } else if let Some(ch) = cn.chars().find(|ch| rules::is_invisible(*ch)) {
+        r.error(
+            cn_path,
+            cn,
+            format!(
+                "the common name {} contains the control or format character {}; remove it",
+                quote(cn),
+                quote(&ch.to_string())
+            ),
+        );
+    } else if cn.contains(':') {
+        r.error(
+            cn_path,
+            cn,
+            format!(
+                "the common name {} contains ':', which etcd reads as the end of a user \
+                 name (user:password); use letters, digits, '-', '_' or '.', e.g. \"{}\"",
+                quote(cn),
+                cn.replace(':', "-")
+            ),
+        );
+    } else if cn.starts_with('-') {
+        r.error(
+            cn_path,
+            cn,
+            format!(
+                "the common name {} starts with '-', which etcdctl would read as an option; \
+                 start it with a letter or digit",
+                quote(cn)
+            ),
+        );
+    } else if let Some(first) = cns.insert(cn.to_lowercase(), i) {
+        r.error(
+            cn_path,
+            cn,
+            format!(
+                "the common name {} is already used by clients[{first}] (names are \
+                 compared without case); two certificates for one etcd user cannot be told \
+                 apart or revoked separately, so give each client its own user",
+                quote(cn)
+            ),
+        );
+    }
+}
+
+/// A client's roles and key-prefix grants: names etcd accepts, prefixes that grant what they
+/// say.
+fn check_roles_and_grants(r: &mut Report, base: &str, c: &crate::spec::Client) {
+    limit(
+        r,
+        &format!("{base}.roles"),
+        c.roles.len(),
+        rules::MAX_ROLES,
+        "roles per client",
+    );
+    limit(
+        r,
+        &format!("{base}.grants"),
+        c.grants.len(),
+        rules::MAX_GRANTS,
+        "grants per client",
+    );
+    for (j, role) in c.roles.iter().enumerate() {
+        let ok = role.starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_')
+            && role.chars().all(rules::is_role_char);
+        if !ok {
+            r.error(
+                format!("{base}.roles[{j}]"),
+                role,
+                format!(
+                    "{} is not a usable etcd role name; use letters, digits, '.', '_', '-', \
+                     ':', starting with a letter or digit, e.g. \"root\"",
+                    quote(role)
+                ),
+            );
         }
-        for (j, g) in c.grants.iter().enumerate() {
-            let p = &g.key_prefix;
-            let path = format!("{base}.grants[{j}].key_prefix");
-            if p.is_empty() {
-                r.error(
-                    path,
-                    p,
-                    "the key prefix is empty, which would grant the whole keyspace; write it \
-                     like /calico/, or give the role root for everything",
-                );
-            } else if let Some(ch) = p.chars().find(|ch| !rules::is_key_prefix_char(*ch)) {
-                r.error(
-                    path,
-                    p,
-                    format!(
-                        "the key prefix {} contains {}; use letters, digits and / . _ - : = @ + , \
-                         only, e.g. /calico/",
-                        quote(p),
-                        quote(&ch.to_string())
-                    ),
-                );
-            } else if p.starts_with('-') {
-                r.error(
-                    path,
-                    p,
-                    format!(
-                        "the key prefix {} starts with '-', which etcdctl would read as an \
-                         option; etcd keys usually start with /, e.g. /{}",
-                        quote(p),
-                        p.trim_start_matches('-')
-                    ),
-                );
-            }
+    }
+    for (j, g) in c.grants.iter().enumerate() {
+        let p = &g.key_prefix;
+        let path = format!("{base}.grants[{j}].key_prefix");
+        if p.is_empty() {
+            r.error(
+                path,
+                p,
+                "the key prefix is empty, which would grant the whole keyspace; write it \
+                 like /calico/, or give the role root for everything",
+            );
+        } else if let Some(ch) = p.chars().find(|ch| !rules::is_key_prefix_char(*ch)) {
+            r.error(
+                path,
+                p,
+                format!(
+                    "the key prefix {} contains {}; use letters, digits and / . _ - : = @ + , \
+                     only, e.g. /calico/",
+                    quote(p),
+                    quote(&ch.to_string())
+                ),
+            );
+        } else if p.starts_with('-') {
+            r.error(
+                path,
+                p,
+                format!(
+                    "the key prefix {} starts with '-', which etcdctl would read as an \
+                     option; etcd keys usually start with /, e.g. /{}",
+                    quote(p),
+                    p.trim_start_matches('-')
+                ),
+            );
         }
     }
 }
@@ -635,7 +574,7 @@ fn check_not_a_user(r: &mut Report, spec: &ClusterSpec, i: usize) -> bool {
     let user = if name.eq_ignore_ascii_case("root") {
         Some("the etcd administrator, root".to_string())
     } else if spec.layout == crate::spec::Layout::Kubeadm
-        && name.eq_ignore_ascii_case(crate::render::kubeadm::HEALTHCHECK_CN)
+        && name.eq_ignore_ascii_case(crate::options::kubeadm::HEALTHCHECK_CN)
     {
         Some("kubeadm's health-check client".to_string())
     } else {
@@ -790,7 +729,7 @@ fn check_path(r: &mut Report, spec: &ClusterSpec, field: &str, path: &str) {
     if path.split('/').any(|seg| seg.starts_with('-')) {
         return fail("has a part starting with '-', which commands would read as an option".into());
     }
-    if !path.starts_with('/') && !crate::render::one_machine(spec) {
+    if !path.starts_with('/') && !spec.is_one_machine() {
         return fail(
             "is relative; members need an absolute path (relative paths are for the \
              one-machine demo, where every member is on a loopback address)"
@@ -918,12 +857,12 @@ fn check_string_lengths(r: &mut Report, spec: &ClusterSpec) {
 /// When a value is too long, that is the one thing said about it.
 fn drop_shadowed(r: &mut Report) {
     let long: Vec<String> = r
-        .problems
+        .problems()
         .iter()
         .filter(|p| p.message.contains(" characters long; every text field"))
         .map(|p| p.path.clone())
         .collect();
-    r.problems.retain(|p| {
+    r.retain(|p| {
         !long.contains(&p.path) || p.message.contains(" characters long; every text field")
     });
 }
@@ -931,15 +870,13 @@ fn drop_shadowed(r: &mut Report) {
 fn check_tls(r: &mut Report, spec: &ClusterSpec) {
     use crate::options::{CIPHER_SUITES, CipherKey};
     use crate::spec::TlsVersion;
-    if let Some(v) = spec.tls_min_version {
-        if v == TlsVersion::Tls13 && !spec.cipher_suites.is_empty() {
-            r.error(
-                "cipher_suites",
-                &spec.cipher_suites.join(","),
-                "TLS 1.3 cipher suites cannot be chosen, and etcd refuses the combination; \
-                 remove cipher_suites or use tls_min_version TLS1.2",
-            );
-        }
+    if spec.tls_min_version == Some(TlsVersion::Tls13) && !spec.cipher_suites.is_empty() {
+        r.error(
+            "cipher_suites",
+            &spec.cipher_suites.join(","),
+            "TLS 1.3 cipher suites cannot be chosen, and etcd refuses the combination; \
+             remove cipher_suites or use tls_min_version TLS1.2",
+        );
     }
     let want = if spec.key_algorithm.rsa_bits().is_some() {
         CipherKey::Rsa
@@ -1087,5 +1024,38 @@ fn quote_or_index(name: &str, i: usize) -> String {
         format!("nodes[{i}]")
     } else {
         quote(name)
+    }
+}
+
+/// A spec that passed [`validate`]: the input of [`crate::plan::plan`], with the warnings
+/// validation found. The only way to make one is [`ValidatedSpec::new`], so a plan is never
+/// made from a spec with errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidatedSpec {
+    spec: ClusterSpec,
+    warnings: Vec<Problem>,
+}
+
+impl ValidatedSpec {
+    /// Validates `spec`: [`crate::Error::Invalid`] with the whole report when it has an error.
+    pub fn new(spec: &ClusterSpec) -> Result<ValidatedSpec, crate::error::Error> {
+        let report = validate(spec);
+        if report.has_errors() {
+            return Err(crate::error::Error::Invalid(report));
+        }
+        Ok(ValidatedSpec {
+            spec: spec.clone(),
+            warnings: report.warnings().cloned().collect(),
+        })
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &ClusterSpec {
+        &self.spec
+    }
+
+    /// The warnings: worth knowing, generation goes on.
+    pub fn warnings(&self) -> &[Problem] {
+        &self.warnings
     }
 }

@@ -22,7 +22,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pki_core::render::{self, MemberPlan};
+use pki_core::plan::{self, Plan};
+use pki_core::render;
 use pki_core::spec::{AuthToken, EtcdVersion, Layout, Migration};
 use pki_core::{Bundle, ClientKind, ClusterSpec, Grant, Permission, generate, validate};
 use proptest::prelude::*;
@@ -359,8 +360,8 @@ fn argv_records(dir: &Path) -> Vec<Vec<String>> {
 }
 
 /// What `etcd-cmdline.sh` of member `m` must pass to etcd.
-fn intended_argv(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) -> Vec<String> {
-    render::settings::member_settings(spec, members, m)
+fn intended_argv(plan: &Plan, m: &plan::MemberPlan) -> Vec<String> {
+    render::settings::member_settings(plan, m)
         .iter()
         .map(|s| format!("--{}={}", s.flag, s.value.flat()))
         .collect()
@@ -369,8 +370,7 @@ fn intended_argv(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) -> 
 /// Sources every env file with sh and bash; runs every cmdline script with a stand-in etcd;
 /// returns the problems found (empty: all good).
 fn exercise_env_and_cmdline(
-    spec: &ClusterSpec,
-    members: &[MemberPlan],
+    plan: &Plan,
     files: &[(String, String)],
     dir: &Path,
     canary: &Path,
@@ -409,7 +409,7 @@ fn exercise_env_and_cmdline(
         }
         if rel.ends_with("etcd-cmdline.sh") {
             let member = rel.split('/').nth(1).unwrap_or_default();
-            let Some(m) = members.iter().find(|m| m.name == member) else {
+            let Some(m) = plan.members.iter().find(|m| m.name == member) else {
                 continue;
             };
             let argv_out = dir.join(format!("argv-{member}"));
@@ -421,7 +421,7 @@ fn exercise_env_and_cmdline(
                 .env_remove("EPKI_ETCD")
                 .env("ARGV_OUT", &argv_out));
             let got = argv_records(&argv_out);
-            let want = intended_argv(spec, members, m);
+            let want = intended_argv(plan, m);
             if !out.status.success() || got != vec![want.clone()] {
                 bad.push(format!(
                     "{rel}: etcd got {got:?}, want [{want:?}]; stderr {}",
@@ -441,7 +441,7 @@ fn check_bundle(spec: &ClusterSpec, b: &Bundle, canary: &Path) -> Vec<String> {
     let scratch = Scratch::new("b");
     let dir = &scratch.0;
     write_bundle(b, dir);
-    let members = render::plan_members(spec);
+    let plan = &b.plan;
     let files: Vec<(String, String)> = b
         .files
         .iter()
@@ -452,7 +452,7 @@ fn check_bundle(spec: &ClusterSpec, b: &Bundle, canary: &Path) -> Vec<String> {
             )
         })
         .collect();
-    let mut bad = exercise_env_and_cmdline(spec, &members, &files, dir, canary);
+    let mut bad = exercise_env_and_cmdline(plan, &files, dir, canary);
     let bin = dir.join("stand-in-bin");
     let path = format!(
         "{}:{}",
@@ -461,7 +461,7 @@ fn check_bundle(spec: &ClusterSpec, b: &Bundle, canary: &Path) -> Vec<String> {
     );
 
     // Each client's etcdctl-env.sh sets exactly the endpoints.
-    let want_endpoints = render::client_endpoints(&members).join(",");
+    let want_endpoints = plan::client_endpoints(&plan.members).join(",");
     for c in &spec.clients {
         let rel = format!("clients/{}/etcdctl-env.sh", c.name);
         if !dir.join(&rel).exists() {
@@ -719,23 +719,20 @@ fn quoting_holds_without_validation() {
         spec.cert_dir = format!("/srv/pki{payload}");
         spec.data_dir = format!("/srv/data{payload}");
         assert!(validate(&spec).has_errors());
-        let members = render::plan_members(&spec);
+        // The second wall on its own: a plan of a spec validation refuses.
+        let plan = plan::plan_unvalidated(&spec);
         let scratch = Scratch::new("rb");
         let mut files = Vec::new();
-        for m in &members {
-            for (flavor, rel) in [
-                (render::env::Flavor::Generic, "etcd.env"),
-                (render::env::Flavor::Debian, "debian/etcd"),
-                (render::env::Flavor::Rhel, "rhel/etcd.conf"),
-            ] {
+        for m in &plan.members {
+            for flavor in plan::paths::Flavor::ALL {
                 files.push((
-                    format!("members/{}/{rel}", m.name),
-                    render::env::render(&spec, &members, m, flavor),
+                    format!("members/{}/{}", m.name, flavor.bundle_name()),
+                    render::env::render(&plan, m, flavor),
                 ));
             }
             files.push((
                 format!("members/{}/etcd-cmdline.sh", m.name),
-                render::cmdline::render(&spec, &members, m),
+                render::cmdline::render(&plan, m),
             ));
         }
         for (rel, text) in &files {
@@ -743,7 +740,7 @@ fn quoting_holds_without_validation() {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, text).unwrap();
         }
-        let bad = exercise_env_and_cmdline(&spec, &members, &files, &scratch.0, &canary);
+        let bad = exercise_env_and_cmdline(&plan, &files, &scratch.0, &canary);
         assert!(bad.is_empty(), "payload {payload:?}:\n{}", bad.join("\n"));
         // And the env file gives back the exact token.
         let out = run(Command::new("sh")

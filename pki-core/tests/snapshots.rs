@@ -1,6 +1,6 @@
 //! Snapshots of every rendered text file for fixed specs, so a change in what we write is
-//! seen in review. Certificates and keys are random and are checked elsewhere; fingerprints
-//! and dates in README/manifest are masked.
+//! seen in review. Certificates and keys are random and are checked elsewhere; fingerprints,
+//! serial numbers and dates in README/manifest/spec.json are masked.
 //!
 //! After an intended change: `UPDATE_SNAPSHOTS=1 cargo test -p pki-core --test snapshots`
 //! and review `git diff pki-core/tests/snapshots`.
@@ -61,6 +61,10 @@ fn mask(text: &str) -> String {
         // 32 hex pairs joined by colons.
         while let Some(start) = find_fingerprint(&l) {
             l.replace_range(start..start + 95, "<sha256>");
+        }
+        // spec.json: serial numbers are random.
+        if let Some(start) = l.find("\"serial\": \"") {
+            l = format!("{}\"serial\": \"<serial>\",\n", &l[..start]);
         }
         if l.contains("\"not_after\"") || l.contains("valid until") {
             l = mask_dates(&l);

@@ -163,98 +163,106 @@ fn run(args: &[String]) -> Result<(), Failure> {
             say!("{}", ClusterSpec::template().to_json());
             Ok(())
         }
-        "validate" => {
-            let o = parse_opts(rest)?;
-            let spec = read_spec(o.spec.as_deref())?;
-            let report = pki_core::validate(&spec);
-            for p in report.problems() {
-                eprintln!("{p}");
-            }
-            if report.has_errors() {
-                return Err(Failure::BadInput(format!(
-                    "the spec has {} error(s); fix them and run again",
-                    report.errors().count()
-                )));
-            }
-            say!(
-                "The spec is valid: {} member(s), {} client(s){}.",
-                spec.nodes.len(),
-                spec.clients.len(),
-                match report.warnings().count() {
-                    0 => String::new(),
-                    n => format!(", {n} warning(s) above"),
-                }
-            );
-            Ok(())
-        }
-        "generate" => {
-            let o = parse_opts(rest)?;
-            let out = o
-                .out
-                .ok_or_else(|| Failure::Usage("generate needs --out bundle.zip".into()))?;
-            let spec = read_spec(o.spec.as_deref())?;
-            // A bad spec is reported before anyone is asked for a passphrase.
-            let report = pki_core::validate(&spec);
-            if report.has_errors() {
-                return Err(Error::Invalid(report).into());
-            }
-            let key_out = o
-                .ca_key_out
-                .unwrap_or_else(|| beside(&out, &format!("{}-ca.key", spec.cluster_name)));
-            check_out(&out, o.force)?;
-            check_out(&key_out, o.force)?;
-            same_file_check(&out, &key_out)?;
-            let key = if o.no_passphrase {
-                CaKey::Plain(key_out)
-            } else if let Some(f) = &o.passphrase_file {
-                CaKey::Encrypted(key_out, read_passphrase(f)?)
-            } else if std::io::stdin().is_terminal() && o.spec.as_deref() != Some("-") {
-                CaKey::Encrypted(key_out, ask_passphrase()?)
-            } else {
-                return Err(Failure::BadInput(format!(
-                    "the CA key is written to {} encrypted with a passphrase, and there is no \
-                     terminal to ask for one: give --ca-passphrase-file FILE (at least {} \
-                     characters), or --no-ca-passphrase to write it unencrypted (anyone who gets \
-                     the file can then mint certificates your cluster trusts); nothing was written",
-                    key_out.display(),
-                    pki_core::keys::MIN_PASSPHRASE
-                )));
-            };
-            make(&spec, &out, key, o.force)
-        }
-        "demo" => {
-            let o = parse_opts(rest)?;
-            if o.spec.is_some() {
-                return Err(Failure::Usage(
-                    "demo makes its own spec; use generate --spec".into(),
-                ));
-            }
-            let out = o.out.unwrap_or_else(|| PathBuf::from("demo.zip"));
-            check_out(&out, o.force)?;
-            // A throwaway cluster: one command, no passphrase; its CA key is kept only when asked.
-            let key = match (o.ca_key_out, &o.passphrase_file) {
-                (None, None) => CaKey::Dropped,
-                (None, Some(_)) => {
-                    return Err(Failure::Usage(
-                        "the demo keeps no CA key; add --ca-key-out PATH to keep it encrypted"
-                            .into(),
-                    ));
-                }
-                (Some(k), None) => {
-                    check_out(&k, o.force)?;
-                    same_file_check(&out, &k)?;
-                    CaKey::Plain(k)
-                }
-                (Some(k), Some(f)) => {
-                    check_out(&k, o.force)?;
-                    same_file_check(&out, &k)?;
-                    CaKey::Encrypted(k, read_passphrase(f)?)
-                }
-            };
-            make(&ClusterSpec::demo(), &out, key, o.force)
-        }
+        "validate" => validate_command(rest),
+        "generate" => generate_command(rest),
+        "demo" => demo_command(rest),
         other => Err(Failure::Usage(format!("unknown command {other:?}"))),
     }
+}
+
+/// `etcd-pki validate`: every problem of the spec, and whether it can be generated.
+fn validate_command(rest: &[String]) -> Result<(), Failure> {
+    let o = parse_opts(rest)?;
+    let spec = read_spec(o.spec.as_deref())?;
+    let report = pki_core::validate(&spec);
+    for p in report.problems() {
+        eprintln!("{p}");
+    }
+    if report.has_errors() {
+        return Err(Failure::BadInput(format!(
+            "the spec has {} error(s); fix them and run again",
+            report.errors().count()
+        )));
+    }
+    say!(
+        "The spec is valid: {} member(s), {} client(s){}.",
+        spec.nodes.len(),
+        spec.clients.len(),
+        match report.warnings().count() {
+            0 => String::new(),
+            n => format!(", {n} warning(s) above"),
+        }
+    );
+    Ok(())
+}
+
+/// `etcd-pki generate`: the bundle of a spec, the CA key beside it (encrypted unless told).
+fn generate_command(rest: &[String]) -> Result<(), Failure> {
+    let o = parse_opts(rest)?;
+    let out = o
+        .out
+        .ok_or_else(|| Failure::Usage("generate needs --out bundle.zip".into()))?;
+    let spec = read_spec(o.spec.as_deref())?;
+    // A bad spec is reported before anyone is asked for a passphrase.
+    let report = pki_core::validate(&spec);
+    if report.has_errors() {
+        return Err(Error::Invalid(report).into());
+    }
+    let key_out = o
+        .ca_key_out
+        .unwrap_or_else(|| beside(&out, &format!("{}-ca.key", spec.cluster_name)));
+    check_out(&out, o.force)?;
+    check_out(&key_out, o.force)?;
+    same_file_check(&out, &key_out)?;
+    let key = if o.no_passphrase {
+        CaKey::Plain(key_out)
+    } else if let Some(f) = &o.passphrase_file {
+        CaKey::Encrypted(key_out, read_passphrase(f)?)
+    } else if std::io::stdin().is_terminal() && o.spec.as_deref() != Some("-") {
+        CaKey::Encrypted(key_out, ask_passphrase()?)
+    } else {
+        return Err(Failure::BadInput(format!(
+            "the CA key is written to {} encrypted with a passphrase, and there is no \
+             terminal to ask for one: give --ca-passphrase-file FILE (at least {} \
+             characters), or --no-ca-passphrase to write it unencrypted (anyone who gets \
+             the file can then mint certificates your cluster trusts); nothing was written",
+            key_out.display(),
+            pki_core::keys::MIN_PASSPHRASE
+        )));
+    };
+    make(&spec, &out, key, o.force)
+}
+
+/// `etcd-pki demo`: the one-machine demo bundle; its CA key only when asked.
+fn demo_command(rest: &[String]) -> Result<(), Failure> {
+    let o = parse_opts(rest)?;
+    if o.spec.is_some() {
+        return Err(Failure::Usage(
+            "demo makes its own spec; use generate --spec".into(),
+        ));
+    }
+    let out = o.out.unwrap_or_else(|| PathBuf::from("demo.zip"));
+    check_out(&out, o.force)?;
+    // A throwaway cluster: one command, no passphrase; its CA key is kept only when asked.
+    let key = match (o.ca_key_out, &o.passphrase_file) {
+        (None, None) => CaKey::Dropped,
+        (None, Some(_)) => {
+            return Err(Failure::Usage(
+                "the demo keeps no CA key; add --ca-key-out PATH to keep it encrypted".into(),
+            ));
+        }
+        (Some(k), None) => {
+            check_out(&k, o.force)?;
+            same_file_check(&out, &k)?;
+            CaKey::Plain(k)
+        }
+        (Some(k), Some(f)) => {
+            check_out(&k, o.force)?;
+            same_file_check(&out, &k)?;
+            CaKey::Encrypted(k, read_passphrase(f)?)
+        }
+    };
+    make(&ClusterSpec::demo(), &out, key, o.force)
 }
 
 /// Where the CA key goes and in which form.
@@ -323,8 +331,7 @@ fn check_out(out: &Path, force: bool) -> Result<(), Failure> {
 }
 
 fn check_passphrase(pass: &str, source: &str) -> Result<(), Failure> {
-    let n = pass.chars().count();
-    if n < pki_core::keys::MIN_PASSPHRASE {
+    if let Some(n) = pki_core::keys::passphrase_shortfall(pass) {
         return Err(Failure::BadInput(format!(
             "the CA passphrase {source} has {n} characters; use at least {}; nothing was written",
             pki_core::keys::MIN_PASSPHRASE

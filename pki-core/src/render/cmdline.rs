@@ -1,13 +1,13 @@
 //! A member's plain command line (as seed 004's tutorials start etcd): a script that runs
 //! etcd in the foreground with every setting as a flag and no `ETCD_*` variable set.
 
-use super::MemberPlan;
 use super::quote::{comment, sh};
 use super::settings::member_settings;
-use crate::spec::ClusterSpec;
+use crate::plan::{MemberPlan, Plan};
 
 /// Renders `members/<name>/etcd-cmdline.sh`.
-pub fn render(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) -> String {
+pub fn render(plan: &Plan, m: &MemberPlan) -> String {
+    let spec = &plan.spec;
     let mut out = format!(
         "#!/bin/sh\n\
          # etcd {ver}, member {name} of cluster {cluster}: every setting as a flag (etcd-pki).\n\
@@ -19,7 +19,7 @@ pub fn render(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) -> Str
         name = comment(&m.name),
         cluster = comment(&spec.cluster_name),
     );
-    for s in member_settings(spec, members, m) {
+    for s in member_settings(plan, m) {
         out.push_str(&format!(" \\\n  --{}={}", s.flag, sh(&s.value.flat())));
     }
     out.push('\n');

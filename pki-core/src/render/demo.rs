@@ -2,25 +2,18 @@
 //! start the whole cluster from the unpacked folder without root, wait for health, put and
 //! get a key through TLS as the admin client; and stop it again, leaving no process behind.
 
-use super::MemberPlan;
-use crate::spec::ClusterSpec;
-
-fn admin(spec: &ClusterSpec) -> Option<&str> {
-    spec.clients
-        .iter()
-        .find(|c| c.common_name == "root")
-        .or(spec.clients.first())
-        .map(|c| c.name.as_str())
-}
+use crate::plan::Plan;
 
 /// Renders `demo/run.sh`.
-pub fn run(spec: &ClusterSpec, members: &[MemberPlan]) -> String {
-    let names = members
+pub fn run(plan: &Plan) -> String {
+    let spec = &plan.spec;
+    let names = plan
+        .members
         .iter()
         .map(|m| m.name.as_str())
         .collect::<Vec<_>>()
         .join(" ");
-    let check = match admin(spec) {
+    let check = match plan.check_client().map(|c| c.name.as_str()) {
         Some(a) => format!(
             r#"# The admin client's settings; etcdctl reads them from the environment.
 . {env_sh}
@@ -78,7 +71,8 @@ done
 }
 
 /// Renders `demo/stop.sh`.
-pub fn stop(spec: &ClusterSpec) -> String {
+pub fn stop(plan: &Plan) -> String {
+    let spec = &plan.spec;
     format!(
         r#"#!/usr/bin/env bash
 # Stops the members demo/run.sh started for cluster "{cluster}"; --clean also removes data/.

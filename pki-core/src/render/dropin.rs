@@ -6,16 +6,12 @@
 //! variable, so the drop-in replaces `ExecStart` with a bare `etcd` and loads whichever env
 //! file the distribution uses (any `EnvironmentFile=` beats the unit's `Environment=`).
 
-use super::MemberPlan;
-use crate::spec::ClusterSpec;
-
-/// Where the drop-in is installed.
-pub const INSTALL_PATH: &str = "/etc/systemd/system/etcd.service.d/10-etcd-pki.conf";
-/// Where the generic env file is installed when the distribution has no convention.
-pub const ENV_INSTALL_PATH: &str = "/etc/etcd/etcd.env";
+pub use crate::plan::paths::{DROPIN_INSTALL_PATH as INSTALL_PATH, ENV_INSTALL_PATH};
+use crate::plan::{MemberPlan, Plan};
 
 /// Renders `members/<name>/etcd.service.d/10-etcd-pki.conf`.
-pub fn render(spec: &ClusterSpec, m: &MemberPlan) -> String {
+pub fn render(plan: &Plan, m: &MemberPlan) -> String {
+    let spec = &plan.spec;
     format!(
         "# etcd-pki: member {name} of cluster {cluster}.\n\
          # Install as {INSTALL_PATH}, then: systemctl daemon-reload\n\

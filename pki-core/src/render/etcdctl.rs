@@ -2,12 +2,13 @@
 //! with this client's certificate. Paths are relative to the script, so the folder works
 //! wherever it is unpacked.
 
-use super::MemberPlan;
-use crate::spec::{Client, ClusterSpec};
+use crate::plan::{Plan, client_endpoints};
+use crate::spec::Client;
 
 /// Renders the script for one client.
-pub fn render(spec: &ClusterSpec, members: &[MemberPlan], c: &Client) -> String {
-    let endpoints = super::quote::sh(&super::client_endpoints(members).join(","));
+pub fn render(plan: &Plan, c: &Client) -> String {
+    let spec = &plan.spec;
+    let endpoints = super::quote::sh(&client_endpoints(&plan.members).join(","));
     format!(
         r#"# etcdctl settings for client {name} (etcd user "{cn}") of cluster {cluster}.
 # Sourced, not run (no shebang); bash and zsh find the files beside it.

@@ -1,11 +1,12 @@
 //! `check-expiry.sh` at the bundle root: every certificate of the bundle (or of an installed
 //! folder) with its expiry, soonest first, and a non-zero exit when one is close.
 
-use crate::spec::ClusterSpec;
+use crate::plan::Plan;
 
 /// Renders `check-expiry.sh`; `certs` is (bundle path, notAfter) as generated, kept as a
 /// comment for reference.
-pub fn render(spec: &ClusterSpec, certs: &[(String, String)]) -> String {
+pub fn render(plan: &Plan, certs: &[(String, String)]) -> String {
+    let spec = &plan.spec;
     let mut known = String::new();
     for (path, end) in certs {
         known.push_str(&format!("#   {end}  {path}\n"));

@@ -17,11 +17,13 @@
 //! `certificate is valid for 10.0.0.1, not 10.0.0.2`) unless forced, and is safe to run again.
 //! `ETCD_PKI_ROOT` installs under another folder (tests, image builds).
 
-use super::{MemberPlan, dropin, env::Flavor};
-use crate::spec::ClusterSpec;
+use super::dropin;
+use crate::plan::paths::Flavor;
+use crate::plan::{MemberPlan, Plan};
 
 /// Renders `members/<name>/install.sh`.
-pub fn render(spec: &ClusterSpec, m: &MemberPlan) -> String {
+pub fn render(plan: &Plan, m: &MemberPlan) -> String {
+    let spec = &plan.spec;
     let ips = m.ip_words();
     let relative = !m.cert_dir.starts_with('/') || !m.data_dir.starts_with('/');
     format!(
@@ -191,9 +193,9 @@ echo "install: within a minute of each other: systemctl enable --now etcd; then:
         data_dir_sh = super::quote::sh(&m.data_dir),
         ips_sh = super::quote::sh(&ips),
         relative = if relative { "1" } else { "" },
-        debian = Flavor::Debian.install_path().unwrap_or_default(),
-        rhel = Flavor::Rhel.install_path().unwrap_or_default(),
-        generic = Flavor::Generic.install_path().unwrap_or_default(),
+        debian = Flavor::Debian.install_path(),
+        rhel = Flavor::Rhel.install_path(),
+        generic = Flavor::Generic.install_path(),
         dropin_path = dropin::INSTALL_PATH,
     )
 }

@@ -2,24 +2,17 @@
 //! etcd from (`/etc/kubernetes/manifests/etcd.yaml`), so a cluster made here can replace
 //! kubeadm's own stacked etcd certificates or be used as its external etcd.
 
-use super::MemberPlan;
 use super::quote::yaml;
 use super::settings::member_settings;
-use crate::spec::{ClusterSpec, EtcdVersion};
-
-/// kubeadm's etcd certificate folder.
-pub const CERT_DIR: &str = "/etc/kubernetes/pki/etcd";
-/// Where kubelet looks for static pods.
-pub const MANIFEST_PATH: &str = "/etc/kubernetes/manifests/etcd.yaml";
-/// kubeadm's metrics/health listener, which its probes use.
-pub const METRICS_URL: &str = "http://127.0.0.1:2381";
-/// The CN kubeadm gives the health-check client (`etcdctl` in the probe's pod).
-pub const HEALTHCHECK_CN: &str = "kube-etcd-healthcheck-client";
-/// Where kube-apiserver's etcd client certificate goes, without `.crt` / `.key`.
-pub const APISERVER_CLIENT: &str = "/etc/kubernetes/pki/apiserver-etcd-client";
+pub use crate::options::kubeadm::{
+    APISERVER_CLIENT, CERT_DIR, HEALTHCHECK_CN, MANIFEST_PATH, METRICS_URL,
+};
+use crate::plan::{MemberPlan, Plan};
+use crate::spec::EtcdVersion;
 
 /// Renders `members/<name>/kubernetes/etcd.yaml`.
-pub fn static_pod(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) -> String {
+pub fn static_pod(plan: &Plan, m: &MemberPlan) -> String {
+    let spec = &plan.spec;
     let metrics = spec.metrics_url.as_deref().unwrap_or(METRICS_URL);
     let (host, port) = metrics
         .trim_start_matches("http://")
@@ -36,7 +29,7 @@ pub fn static_pod(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) ->
         EtcdVersion::V3_6 | EtcdVersion::V3_7 => ("/livez", "/readyz"),
     };
     let mut command = String::new();
-    for s in member_settings(spec, members, m) {
+    for s in member_settings(plan, m) {
         command.push_str(&format!(
             "    - {}\n",
             yaml(&format!("--{}={}", s.flag, s.value.flat()))

@@ -18,33 +18,17 @@
 
 use std::fmt::Write as _;
 
-use super::{MemberPlan, env::files, join, url};
-use crate::spec::{ClusterSpec, Migration};
-
-/// The stages a member's settings go through; the env file of each is in the bundle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stage {
-    /// After step 2: plain client + loopback, plain + TLS peer listeners.
-    Listeners,
-    /// After step 4: https client URLs (+ plain loopback), TLS peers only.
-    ClientTls,
-    /// After step 5: client-cert-auth on.
-    CertAuth,
-    /// After step 6: no plain listener at all.
-    Final,
-}
+use crate::plan::paths::files;
+use crate::plan::{MemberPlan, MigrationStage as Stage, Plan, join, url};
+use crate::spec::Migration;
 
 fn http(ip: &std::net::IpAddr, port: u16) -> String {
     url(ip, port).replacen("https://", "http://", 1)
 }
 
-fn stage_env(
-    spec: &ClusterSpec,
-    mig: &Migration,
-    members: &[MemberPlan],
-    m: &MemberPlan,
-    st: Stage,
-) -> String {
+/// Renders `members/<name>/migrate/stepN.env`: member `m`'s settings at stage `st`.
+pub fn stage_env(plan: &Plan, mig: &Migration, m: &MemberPlan, st: Stage) -> String {
+    let (spec, members) = (&plan.spec, &plan.members);
     let ip = &m.ips[0];
     let d = &m.cert_dir;
     let loopback = format!("http://127.0.0.1:{}", mig.current_client_port);
@@ -127,49 +111,9 @@ fn stage_env(
     s
 }
 
-/// The files of `migrate/`: (path inside the bundle, mode, contents).
-pub fn files(spec: &ClusterSpec, members: &[MemberPlan]) -> Vec<(String, u32, String)> {
-    let Some(mig) = &spec.migration else {
-        return vec![];
-    };
-    let mut out = Vec::new();
-    for m in members {
-        for (st, n) in [
-            (Stage::Listeners, 2),
-            (Stage::ClientTls, 4),
-            (Stage::CertAuth, 5),
-            (Stage::Final, 6),
-        ] {
-            out.push((
-                format!("members/{}/migrate/step{n}.env", m.name),
-                0o644,
-                stage_env(spec, mig, members, m, st),
-            ));
-        }
-    }
-    for m in members {
-        out.push((
-            format!("members/{}/migrate/lib.sh", m.name),
-            0o644,
-            lib(spec, mig, members, m),
-        ));
-        for (name, body) in steps() {
-            out.push((
-                format!("members/{}/migrate/{name}", m.name),
-                0o755,
-                body.to_string(),
-            ));
-        }
-    }
-    out.push((
-        "migrate/README.md".into(),
-        0o644,
-        readme(spec, mig, members),
-    ));
-    out
-}
-
-fn lib(spec: &ClusterSpec, mig: &Migration, members: &[MemberPlan], me: &MemberPlan) -> String {
+/// Renders `members/<name>/migrate/lib.sh`, which every step of member `me` sources.
+pub fn lib(plan: &Plan, mig: &Migration, me: &MemberPlan) -> String {
+    let (spec, members) = (&plan.spec, &plan.members);
     let mut table = String::new();
     for m in members {
         let ip = &m.ips[0];
@@ -316,6 +260,15 @@ restart_with() {{
     )
 }
 
+/// The step script called `name` (one of [`crate::plan::MIGRATION_STEPS`]); the same for
+/// every member, lib.sh holds what differs.
+pub fn step(name: &str) -> Option<&'static str> {
+    steps()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, body)| body)
+}
+
 fn steps() -> [(&'static str, &'static str); 6] {
     [
         (
@@ -452,7 +405,9 @@ say "$name serves only TLS. When every member has done this step, the migration 
     ]
 }
 
-fn readme(spec: &ClusterSpec, mig: &Migration, members: &[MemberPlan]) -> String {
+/// Renders `migrate/README.md`, the runbook.
+pub fn readme(plan: &Plan, mig: &Migration) -> String {
+    let (spec, members) = (&plan.spec, &plan.members);
     let names = members.iter().map(|m| m.name.as_str()).collect::<Vec<_>>();
     let first = names.first().copied().unwrap_or("etcd1");
     format!(

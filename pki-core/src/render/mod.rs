@@ -1,5 +1,22 @@
-//! The text files of the bundle, one module per dialect. Each takes the spec and the
-//! computed [`MemberPlan`]s, so every file agrees on names, URLs and paths.
+//! Stage 4 of 5: the bundle's files from the plan and the issued certificates. One module per
+//! dialect (env file, YAML, command line, static pod, drop-in, scripts, client snippets, the
+//! README), each taking the plan's plain data; [`render`] fills every file the plan lists.
+//!
+//! ```
+//! use pki_core::{ClusterSpec, OffsetDateTime, PrivateKey, issue, plan, render};
+//! use pki_core::{keys::Keys, validate::ValidatedSpec};
+//!
+//! let plan = plan::plan(&ValidatedSpec::new(&ClusterSpec::template())?);
+//! let keys: Keys = plan.keys.iter()
+//!     .map(|r| Ok((r.id.clone(), PrivateKey::generate(r.algorithm)?)))
+//!     .collect::<Result<_, pki_core::Error>>()?;
+//! let now = OffsetDateTime::now_utc();
+//! let ca = issue::new_ca(&plan.ca, keys.get("ca").unwrap(), now)?;
+//! let files = render::render(&plan, &issue::issue(&plan, &ca, &keys, now)?)?;
+//! let env = files.iter().find(|f| f.path == "members/etcd1/etcd.env").unwrap();
+//! assert!(env.text().contains("ETCD_NAME='etcd1'"));
+//! # Ok::<(), pki_core::Error>(())
+//! ```
 
 pub mod cmdline;
 pub mod consumers;
@@ -10,7 +27,6 @@ pub mod etcdctl;
 pub mod expiry;
 pub mod install;
 pub mod kubeadm;
-pub mod manifest;
 pub mod migrate;
 pub mod quote;
 pub mod rbac;
@@ -19,155 +35,190 @@ pub mod settings;
 pub mod verify;
 pub mod yaml;
 
-use std::net::IpAddr;
+use zeroize::Zeroize;
 
-use crate::spec::{ClusterSpec, Node};
-
-/// Everything about one member that more than one file needs, computed once.
-#[derive(Clone, Debug)]
-pub struct MemberPlan {
-    /// `--name`.
-    pub name: String,
-    /// Parsed IPs, in spec order; the first is the member's address.
-    pub ips: Vec<IpAddr>,
-    /// DNS names from the spec.
-    pub dns_names: Vec<String>,
-    /// `cert_dir` with `{name}` replaced.
-    pub cert_dir: String,
-    /// `data_dir` with `{name}` replaced.
-    pub data_dir: String,
-    /// `--listen-client-urls`.
-    pub listen_client_urls: Vec<String>,
-    /// `--advertise-client-urls`.
-    pub advertise_client_urls: Vec<String>,
-    /// `--listen-peer-urls`.
-    pub listen_peer_urls: Vec<String>,
-    /// `--initial-advertise-peer-urls`.
-    pub advertise_peer_url: String,
-    /// The server certificate's IP SANs.
-    pub server_ips: Vec<IpAddr>,
-    /// The server certificate's DNS SANs.
-    pub server_dns: Vec<String>,
-    /// The peer certificate's IP SANs.
-    pub peer_ips: Vec<IpAddr>,
-}
+use crate::error::Error;
+use crate::issue::{CaMaterial, Issued, IssuedCert, rfc3339};
+use crate::plan::{Content, FilePlan, Owner, Plan, Role, Text};
+use crate::spec::Migration;
 
 /// Shell that sets `have` to this machine's addresses, one a line (install.sh, verify.sh).
 pub const HOST_ADDRESSES: &str = "have=$( { ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; hostname -I 2>/dev/null | tr ' ' '\\n'; } | sed '/^$/d' | sort -u)";
 
-impl MemberPlan {
-    /// The member's IPs separated by spaces, for shell scripts.
-    pub fn ip_words(&self) -> String {
-        self.ips
-            .iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(" ")
+/// One file of the bundle, finished. Contents are wiped when dropped (they may be a key),
+/// and `Debug` prints only their length, so a log line or a panic message never carries a key.
+#[derive(Clone)]
+pub struct BundleFile {
+    /// Path inside the bundle, `/`-separated, e.g. `members/etcd1/pki/server.key`.
+    pub path: String,
+    /// What it is.
+    pub role: Role,
+    /// Whom it belongs to.
+    pub owner: Owner,
+    /// Unix mode, from the role ([`Role::mode`]): 0600 for keys, 0755 for scripts, else 0644.
+    pub mode: u32,
+    /// Where it goes on the member, when that is fixed by the spec.
+    pub install_path: Option<String>,
+    /// For certificates: what it says.
+    pub cert: Option<IssuedCert>,
+    /// The bytes.
+    pub contents: Vec<u8>,
+}
+
+impl std::fmt::Debug for BundleFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BundleFile")
+            .field("path", &self.path)
+            .field("role", &self.role)
+            .field("owner", &self.owner)
+            .field("mode", &format_args!("{:04o}", self.mode))
+            .field("install_path", &self.install_path)
+            .field("cert", &self.cert.as_ref().map(|c| &c.info))
+            .field(
+                "contents",
+                &format_args!("[{} bytes, not shown]", self.contents.len()),
+            )
+            .finish()
     }
 }
 
-/// `https://10.0.0.1:2379` or `https://[2001:db8::1]:2379`.
-pub fn url(ip: &IpAddr, port: u16) -> String {
-    match ip {
-        IpAddr::V4(v4) => format!("https://{v4}:{port}"),
-        IpAddr::V6(v6) => format!("https://[{v6}]:{port}"),
+impl Drop for BundleFile {
+    fn drop(&mut self) {
+        self.contents.zeroize();
     }
 }
 
-/// Whether every member sits on a loopback address (the one-machine demo).
-pub fn one_machine(spec: &ClusterSpec) -> bool {
-    let ips: Vec<IpAddr> = spec
-        .nodes
-        .iter()
-        .flat_map(|n| n.ips.iter().filter_map(|s| s.parse().ok()))
-        .collect();
-    !ips.is_empty() && ips.iter().all(IpAddr::is_loopback)
-}
-
-/// Computes the plan of every member. Call only on a validated spec (IPs parse).
-pub fn plan_members(spec: &ClusterSpec) -> Vec<MemberPlan> {
-    let single = one_machine(spec);
-    spec.nodes
-        .iter()
-        .map(|n| plan_member(spec, n, single))
-        .collect()
-}
-
-fn plan_member(spec: &ClusterSpec, node: &Node, one_machine: bool) -> MemberPlan {
-    let ips: Vec<IpAddr> = node.ips.iter().filter_map(|s| s.parse().ok()).collect();
-    let loopback4: IpAddr = [127, 0, 0, 1].into();
-    let loopback6: IpAddr = std::net::Ipv6Addr::LOCALHOST.into();
-
-    let mut listen_client_urls: Vec<String> =
-        ips.iter().map(|ip| url(ip, spec.client_port)).collect();
-    // A local listener lets etcdctl on the member use https://127.0.0.1:2379. On one machine
-    // every member would claim the same loopback port, so not there.
-    if !one_machine && !ips.contains(&loopback4) {
-        listen_client_urls.push(url(&loopback4, spec.client_port));
-    }
-    let advertise_client_urls = ips.iter().map(|ip| url(ip, spec.client_port)).collect();
-    let listen_peer_urls = ips.iter().map(|ip| url(ip, spec.peer_port)).collect();
-    let advertise_peer_url = ips
-        .first()
-        .map(|ip| url(ip, spec.peer_port))
-        .unwrap_or_default();
-
-    let mut server_ips = ips.clone();
-    for extra in [loopback4, loopback6] {
-        if !server_ips.contains(&extra) {
-            server_ips.push(extra);
+impl BundleFile {
+    /// A file of the plan with these contents.
+    pub fn new(plan: &FilePlan, cert: Option<IssuedCert>, contents: Vec<u8>) -> BundleFile {
+        BundleFile {
+            path: plan.path.clone(),
+            role: plan.role,
+            owner: plan.owner.clone(),
+            mode: plan.mode(),
+            install_path: plan.install_path.clone(),
+            cert,
+            contents,
         }
     }
-    let mut server_dns = node.dns_names.clone();
-    if !server_dns
-        .iter()
-        .any(|d| d.eq_ignore_ascii_case("localhost"))
-    {
-        server_dns.push("localhost".into());
-    }
-    let mut peer_ips = ips.clone();
-    // etcd checks a peer's certificate against the address the connection comes from; on
-    // one machine every member dials from 127.0.0.1.
-    if one_machine && !peer_ips.contains(&loopback4) {
-        peer_ips.push(loopback4);
-    }
-    MemberPlan {
-        name: node.name.clone(),
-        dns_names: node.dns_names.clone(),
-        cert_dir: match spec.layout {
-            crate::spec::Layout::Kubeadm => kubeadm::CERT_DIR.to_string(),
-            crate::spec::Layout::Etcd => spec.cert_dir_for(node),
-        },
-        data_dir: spec.data_dir_for(node),
-        ips,
-        listen_client_urls,
-        advertise_client_urls,
-        listen_peer_urls,
-        advertise_peer_url,
-        server_ips,
-        server_dns,
-        peer_ips,
+
+    /// The contents as text (every file of the bundle is text).
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.contents).unwrap_or("")
     }
 }
 
-/// `--initial-cluster`: `etcd1=https://10.0.0.1:2380,...`.
-pub fn initial_cluster(members: &[MemberPlan]) -> String {
-    members
-        .iter()
-        .map(|m| format!("{}={}", m.name, m.advertise_peer_url))
-        .collect::<Vec<_>>()
-        .join(",")
+/// Every file the plan lists, filled from `issued`, in the plan's order — all but
+/// `manifest.json` and `spec.json`, which [`crate::package::assemble`] writes.
+pub fn render(plan: &Plan, issued: &Issued) -> Result<Vec<BundleFile>, Error> {
+    let missing = |f: &FilePlan, what: &str| Error::Certificate {
+        cert: f.path.clone(),
+        reason: format!("the issued material has no {what}: it was issued for another plan"),
+    };
+    let mut out = Vec::with_capacity(plan.files.len());
+    for f in &plan.files {
+        let (cert, contents) = match &f.content {
+            Content::CaCert => (Some(issued.ca.clone()), issued.ca.pem.clone().into_bytes()),
+            Content::Cert(id) => {
+                let c = issued.cert(id).ok_or_else(|| missing(f, id))?;
+                (Some(c.clone()), c.pem.clone().into_bytes())
+            }
+            Content::Key(id) => {
+                let pem = issued.private_key_pem(id).ok_or_else(|| missing(f, id))?;
+                (None, pem.as_bytes().to_vec())
+            }
+            Content::PublicKey(id) => {
+                let pem = issued.public_key_pem(id).ok_or_else(|| missing(f, id))?;
+                (None, pem.as_bytes().to_vec())
+            }
+            Content::CaKey => return Err(missing(f, "CA key (it is saved apart)")),
+            Content::Manifest | Content::State => continue,
+            Content::Text(t) => (None, text(plan, issued, *t)?.into_bytes()),
+        };
+        out.push(BundleFile::new(f, cert, contents));
+    }
+    Ok(out)
 }
 
-/// Every member's first client URL: what clients are given as endpoints.
-pub fn client_endpoints(members: &[MemberPlan]) -> Vec<String> {
-    members
-        .iter()
-        .filter_map(|m| m.advertise_client_urls.first().cloned())
-        .collect()
+/// The CA key file ([`Plan::ca_key_file`]), PKCS#8 PEM, saved apart from the bundle.
+pub fn ca_key_file(plan: &Plan, ca: &CaMaterial) -> Result<BundleFile, Error> {
+    let pem = ca.key_pem()?;
+    Ok(BundleFile::new(
+        &plan.ca_key_file,
+        None,
+        pem.as_bytes().to_vec(),
+    ))
 }
 
-/// Joins a directory and a file name with exactly one `/`.
-pub fn join(dir: &str, file: &str) -> String {
-    format!("{}/{}", dir.trim_end_matches('/'), file)
+/// What the README states beyond the plan.
+pub fn readme_facts(issued: &Issued, ca_key_encrypted: bool) -> readme::Facts {
+    readme::Facts {
+        generated_at: rfc3339(issued.issued_at),
+        ca_not_after: issued.ca.info.not_after.clone(),
+        ca_fingerprint: issued.ca.sha256_fingerprint.clone(),
+        ca_key_encrypted,
+    }
+}
+
+/// One text file.
+fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
+    let m = |i: usize| &plan.members[i];
+    let c = |i: usize| &plan.spec.clients[i];
+    Ok(match t {
+        Text::Readme => readme::render(plan, &readme_facts(issued, false)),
+        Text::EtcdEnv { member, flavor } => env::render(plan, m(member), flavor),
+        Text::SystemdDropin { member } => dropin::render(plan, m(member)),
+        Text::ConfigYaml { member } => yaml::render(plan, m(member)),
+        Text::CommandLine { member } => cmdline::render(plan, m(member)),
+        Text::StaticPod { member } => kubeadm::static_pod(plan, m(member)),
+        Text::InstallScript { member } => install::render(plan, m(member)),
+        Text::VerifyScript { member } => verify::render(plan, m(member)),
+        Text::EtcdctlEnv { client } => etcdctl::render(plan, c(client)),
+        Text::ClientConfig { client, snippet } => consumers::render(plan, c(client), snippet),
+        Text::ExpiryScript => expiry::render(plan, &expiry_list(plan, issued)),
+        Text::RbacScript => rbac::render(plan),
+        Text::DemoRun => demo::run(plan),
+        Text::DemoStop => demo::stop(plan),
+        Text::MigrationEnv { member, stage } => {
+            migrate::stage_env(plan, migration(plan)?, m(member), stage)
+        }
+        Text::MigrationLib { member } => migrate::lib(plan, migration(plan)?, m(member)),
+        Text::MigrationStep { step, .. } => crate::plan::MIGRATION_STEPS
+            .get(step)
+            .and_then(|name| migrate::step(name))
+            .unwrap_or_default()
+            .to_string(),
+        Text::MigrationReadme => migrate::readme(plan, migration(plan)?),
+    })
+}
+
+fn migration(plan: &Plan) -> Result<&Migration, Error> {
+    plan.spec
+        .migration
+        .as_ref()
+        .ok_or_else(|| Error::Certificate {
+            cert: "migrate/".into(),
+            reason: "the plan lists migration files but its spec has no migration".into(),
+        })
+}
+
+/// Every distinct certificate of the bundle with its notAfter, in bundle order (the CA's copy
+/// in every folder counted once): what `check-expiry.sh` notes as generated.
+fn expiry_list(plan: &Plan, issued: &Issued) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    let mut v = Vec::new();
+    for f in &plan.files {
+        let cert = match &f.content {
+            Content::CaCert => Some(&issued.ca),
+            Content::Cert(id) => issued.cert(id),
+            _ => None,
+        };
+        if let Some(c) = cert
+            && !seen.contains(&&c.sha256_fingerprint)
+        {
+            seen.push(&c.sha256_fingerprint);
+            v.push((f.path.clone(), rfc3339(c.not_after)));
+        }
+    }
+    v
 }

@@ -3,13 +3,14 @@
 //! on, after which each client's certificate CN is its user. Safe to run again: what exists
 //! is left alone, and granting what is granted changes nothing.
 
-use super::{MemberPlan, client_endpoints};
-use crate::spec::ClusterSpec;
+use crate::plan::{Plan, client_endpoints};
+use crate::spec::ADMIN_CN;
 
 /// Renders `rbac.sh`.
-pub fn render(spec: &ClusterSpec, members: &[MemberPlan]) -> String {
-    let endpoints = client_endpoints(members).join(",");
-    let Some(admin) = spec.clients.iter().find(|c| c.common_name == "root") else {
+pub fn render(plan: &Plan) -> String {
+    let spec = &plan.spec;
+    let endpoints = client_endpoints(&plan.members).join(",");
+    let Some(admin) = plan.admin() else {
         return format!(
             "#!/usr/bin/env bash\n# rbac.sh for cluster {}: this bundle has no client with CN root, and only root\n\
              # can create users and turn auth on. Add one (the etcdctl preset) and generate again.\n\
@@ -86,7 +87,7 @@ user root
 grant_role root root
 "#,
     );
-    for c in spec.clients.iter().filter(|c| c.common_name != "root") {
+    for c in spec.clients.iter().filter(|c| c.common_name != ADMIN_CN) {
         s.push_str(&format!(
             "\n# client {name}: etcd user {cn_text}\nuser {cn}\n",
             name = c.name,

@@ -2,25 +2,32 @@
 //! and how to check that it worked. Written from the same plans as the files, so the paths
 //! and names in it are the ones in the bundle.
 
-use super::{MemberPlan, client_endpoints, dropin, env::files, one_machine};
-use crate::issue::IssuedCert;
-use crate::spec::ClusterSpec;
-use crate::validate::Problem;
+use super::dropin;
+use crate::plan::paths::files;
+use crate::plan::{Plan, client_endpoints};
 
-/// What the README says of the CA key while it is plain; [`crate::Bundle::encrypt_ca_key`]
-/// swaps it for [`CA_KEY_ENCRYPTED`].
+/// What the README says of the CA key while it is plain.
 pub const CA_KEY_PLAIN: &str = "the CA private key, **unencrypted**";
 /// What the README says of the CA key once it is encrypted.
 pub const CA_KEY_ENCRYPTED: &str = "the CA private key, encrypted with your passphrase (PKCS#8, PBKDF2-SHA256 + AES-256-CBC; `openssl pkey -in` it asks for the passphrase)";
 
+/// The facts of a bundle the README states beyond its plan, as plain data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facts {
+    /// When the bundle was made, RFC 3339.
+    pub generated_at: String,
+    /// The CA certificate's notAfter, RFC 3339.
+    pub ca_not_after: String,
+    /// The CA certificate's SHA-256 fingerprint.
+    pub ca_fingerprint: String,
+    /// Whether the CA key is saved encrypted with a passphrase.
+    pub ca_key_encrypted: bool,
+}
+
 /// Renders README.md.
-pub fn render(
-    spec: &ClusterSpec,
-    members: &[MemberPlan],
-    ca: &IssuedCert,
-    warnings: &[Problem],
-    generated_at: &str,
-) -> String {
+pub fn render(plan: &Plan, facts: &Facts) -> String {
+    let (spec, members, warnings) = (&plan.spec, &plan.members, &plan.warnings);
+    let generated_at = &facts.generated_at;
     let mut s = String::new();
     let day = |t: &str| t.get(..10).unwrap_or(t).to_string();
     let cluster = &spec.cluster_name;
@@ -42,9 +49,14 @@ pub fn render(
         "## What is here\n\n\
          | path | what | goes to |\n|---|---|---|\n\
          | `ca.crt` | the CA certificate (valid until {ca_end}, SHA-256 `{fp}`) | every member and client |\n\
-         | `{cluster}-ca.key` (**not in this zip**: saved as its own file) | {CA_KEY_PLAIN} | **nowhere**: keep it offline; it mints certificates the cluster trusts |\n",
-        ca_end = day(&ca.info.not_after),
-        fp = ca.sha256_fingerprint,
+         | `{cluster}-ca.key` (**not in this zip**: saved as its own file) | {ca_key} | **nowhere**: keep it offline; it mints certificates the cluster trusts |\n",
+        ca_end = day(&facts.ca_not_after),
+        fp = facts.ca_fingerprint,
+        ca_key = if facts.ca_key_encrypted {
+            CA_KEY_ENCRYPTED
+        } else {
+            CA_KEY_PLAIN
+        },
     ));
     for m in members {
         s.push_str(&format!(
@@ -103,10 +115,10 @@ pub fn render(
             cp = m.current_peer_port,
         ));
     }
-    if one_machine(spec) {
-        demo_steps(&mut s, spec, members);
+    if plan.one_machine {
+        demo_steps(&mut s, plan);
     } else {
-        install_steps(&mut s, spec, members);
+        install_steps(&mut s, plan);
     }
 
     let endpoints = client_endpoints(members).join(",");
@@ -156,7 +168,8 @@ pub fn render(
     s
 }
 
-fn install_steps(s: &mut String, spec: &ClusterSpec, members: &[MemberPlan]) {
+fn install_steps(s: &mut String, plan: &Plan) {
+    let (spec, members) = (&plan.spec, &plan.members);
     let first = members.first().map(|m| m.name.as_str()).unwrap_or("etcd1");
     let d = members
         .first()
@@ -176,10 +189,10 @@ fn install_steps(s: &mut String, spec: &ClusterSpec, members: &[MemberPlan]) {
              `{apiserver}.crt|key` (see `manifest.json`, `install_path`). The CA key is not \
              included on purpose: `kubeadm certs renew` for etcd needs it; copy it there only if \
              you want kubeadm to renew these certificates.\n\n",
-            manifest = super::kubeadm::MANIFEST_PATH,
-            apiserver = super::kubeadm::APISERVER_CLIENT,
+            manifest = crate::options::kubeadm::MANIFEST_PATH,
+            apiserver = crate::options::kubeadm::APISERVER_CLIENT,
         ));
-        check_steps(s, spec);
+        check_steps(s, plan);
         return;
     }
     s.push_str(&format!(
@@ -243,10 +256,10 @@ fn install_steps(s: &mut String, spec: &ClusterSpec, members: &[MemberPlan]) {
             })
             .unwrap_or_default(),
     ));
-    check_steps(s, spec);
+    check_steps(s, plan);
 }
 
-fn demo_steps(s: &mut String, spec: &ClusterSpec, members: &[MemberPlan]) {
+fn demo_steps(s: &mut String, plan: &Plan) {
     s.push_str(
         "## Try it on this machine\n\n\
          Every member is on a loopback address: this bundle runs the whole cluster on one \
@@ -259,7 +272,7 @@ fn demo_steps(s: &mut String, spec: &ClusterSpec, members: &[MemberPlan]) {
          By hand, from the unpacked bundle's folder (paths in the env files are relative to \
          it):\n\n```sh\n",
     );
-    for m in members {
+    for m in &plan.members {
         s.push_str(&format!(
             "bash -c 'set -a; . members/{n}/etcd.env; set +a; exec etcd' > {n}.log 2>&1 & echo $! >> etcd.pids\n",
             n = m.name
@@ -269,16 +282,11 @@ fn demo_steps(s: &mut String, spec: &ClusterSpec, members: &[MemberPlan]) {
         "```\n\nThe data goes under `data/`, each member's log in `<member>.log`. Stop the members \
          with `kill $(cat etcd.pids); rm etcd.pids` (etcd takes a few seconds to stop); remove `data/` to start afresh.\n\n",
     );
-    check_steps(s, spec);
+    check_steps(s, plan);
 }
 
-fn check_steps(s: &mut String, spec: &ClusterSpec) {
-    let admin = spec
-        .clients
-        .iter()
-        .find(|c| c.common_name == "root")
-        .or(spec.clients.first());
-    let Some(admin) = admin else {
+fn check_steps(s: &mut String, plan: &Plan) {
+    let Some(admin) = plan.check_client() else {
         s.push_str(
             "## Check\n\nThis bundle has no client certificate, so nothing can connect yet; \
              add a client (e.g. CN `root`) and regenerate.\n\n",

@@ -1,8 +1,10 @@
 //! One member's etcd settings as a single ordered list, rendered by every dialect (env file,
 //! YAML config, command line, static pod) so they can never disagree.
 
-use super::{MemberPlan, env::files, initial_cluster, join};
-use crate::spec::{AuthToken, ClusterSpec};
+use crate::options::kubeadm;
+use crate::plan::paths::{files, jwt_key_paths};
+use crate::plan::{MemberPlan, Plan, initial_cluster, join};
+use crate::spec::AuthToken;
 
 /// Where a setting lives in etcd's YAML config file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,13 +62,9 @@ impl Setting {
     }
 }
 
-/// The path a member's JWT signing key is installed at.
-pub fn jwt_key_path(m: &MemberPlan) -> (String, String) {
-    (join(&m.cert_dir, "jwt.key"), join(&m.cert_dir, "jwt.pub"))
-}
-
 /// Every setting of member `m`, in the order the files list them.
-pub fn member_settings(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) -> Vec<Setting> {
+pub fn member_settings(plan: &Plan, m: &MemberPlan) -> Vec<Setting> {
+    let (spec, members) = (&plan.spec, &plan.members);
     let d = &m.cert_dir;
     let mut v = Vec::new();
     let mut top = |flag: &'static str, value: Value, yaml_as_string: bool| {
@@ -114,14 +112,13 @@ pub fn member_settings(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPla
     );
     // kubeadm's probes need a plain-HTTP health listener.
     let metrics = spec.metrics_url.clone().or_else(|| {
-        (spec.layout == crate::spec::Layout::Kubeadm)
-            .then(|| super::kubeadm::METRICS_URL.to_string())
+        (spec.layout == crate::spec::Layout::Kubeadm).then(|| kubeadm::METRICS_URL.to_string())
     });
     if let Some(url) = &metrics {
         top("listen-metrics-urls", t(url), true);
     }
     if spec.auth_token == AuthToken::Jwt {
-        let (key, public) = jwt_key_path(m);
+        let (key, public) = jwt_key_paths(m);
         top(
             "auth-token",
             t(&format!(

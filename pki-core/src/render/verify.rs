@@ -4,11 +4,12 @@
 //! own health, dialled with the member's server certificate (it carries clientAuth), so the
 //! member needs no client key of anyone else.
 
-use super::{MemberPlan, env::files};
-use crate::spec::ClusterSpec;
+use crate::plan::paths::files;
+use crate::plan::{MemberPlan, Plan};
 
 /// Renders `members/<name>/verify.sh`.
-pub fn render(spec: &ClusterSpec, m: &MemberPlan) -> String {
+pub fn render(plan: &Plan, m: &MemberPlan) -> String {
+    let spec = &plan.spec;
     let ips = m.ip_words();
     let url = m.advertise_client_urls.first().cloned().unwrap_or_default();
     format!(

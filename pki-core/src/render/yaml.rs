@@ -1,15 +1,13 @@
 //! A member's YAML file for `etcd --config-file`. With it etcd ignores every flag and
 //! `ETCD_*` variable, so the file carries everything.
 
-use super::MemberPlan;
 use super::settings::{Section, Setting, Value, member_settings};
-use crate::spec::ClusterSpec;
-
-/// Where the file is installed (and the flag that loads it).
-pub const INSTALL_PATH: &str = "/etc/etcd/etcd.conf.yml";
+pub use crate::plan::paths::YAML_INSTALL_PATH as INSTALL_PATH;
+use crate::plan::{MemberPlan, Plan};
 
 /// Renders `members/<name>/etcd.conf.yml`.
-pub fn render(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) -> String {
+pub fn render(plan: &Plan, m: &MemberPlan) -> String {
+    let spec = &plan.spec;
     let mut out = format!(
         "# etcd {ver} configuration of member {name}, cluster {cluster} (etcd-pki).\n\
          # Start: etcd --config-file {INSTALL_PATH}   (etcd then ignores all other flags and\n\
@@ -18,7 +16,7 @@ pub fn render(spec: &ClusterSpec, members: &[MemberPlan], m: &MemberPlan) -> Str
         name = m.name,
         cluster = spec.cluster_name,
     );
-    let settings = member_settings(spec, members, m);
+    let settings = member_settings(plan, m);
     for s in settings.iter().filter(|s| s.section == Section::Top) {
         out.push_str(&line("", s));
     }

@@ -2,7 +2,9 @@
 
 use serde::Serialize;
 
-use crate::bundle::{BundleFile, Owner};
+use crate::issue::{IssuedCert, rfc3339};
+use crate::plan::Owner;
+use crate::render::BundleFile;
 use crate::spec::ClusterSpec;
 
 #[derive(Serialize)]
@@ -45,7 +47,7 @@ struct Entry<'a> {
 
 fn expiry(files: &[BundleFile]) -> Vec<Expiry<'_>> {
     let mut seen = std::collections::HashSet::new();
-    let mut v: Vec<(&BundleFile, &crate::issue::IssuedCert)> = files
+    let mut v: Vec<(&BundleFile, &IssuedCert)> = files
         .iter()
         .filter_map(|f| f.cert.as_ref().map(|c| (f, c)))
         // The CA certificate is copied into every folder: list it once.
@@ -56,7 +58,7 @@ fn expiry(files: &[BundleFile]) -> Vec<Expiry<'_>> {
         .map(|(f, c)| Expiry {
             path: &f.path,
             subject: &c.info.subject,
-            not_after: crate::bundle::rfc3339(c.not_after),
+            not_after: rfc3339(c.not_after),
         })
         .collect()
 }
@@ -90,7 +92,7 @@ pub fn render(spec: &ClusterSpec, generated_at: &str, files: &[BundleFile]) -> S
                 },
                 mode: format!("{:04o}", f.mode),
                 install_path: f.install_path.as_deref(),
-                not_after: f.cert.as_ref().map(|c| crate::bundle::rfc3339(c.not_after)),
+                not_after: f.cert.as_ref().map(|c| rfc3339(c.not_after)),
                 sha256_fingerprint: f.cert.as_ref().map(|c| c.sha256_fingerprint.as_str()),
             })
             .collect(),

@@ -1,0 +1,651 @@
+//! The files of a bundle as data: path, role, owner, install path and what fills each. The
+//! mode follows from the role ([`Role::mode`]); the renderers only fill in the contents.
+
+use crate::options::{ClientKind, EtcdVersion, kubeadm};
+use crate::spec::Layout;
+
+use super::Plan;
+use super::members::join;
+use super::paths::{self, Flavor, files};
+
+/// What a file in the bundle is, as `manifest.json` names it. It decides the file's mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Role {
+    /// The CA certificate (at the root and in every member's and client's folder).
+    CaCert,
+    /// The CA private key: `Bundle::ca_key`, never one of the bundle's files nor in the zip.
+    CaKey,
+    /// A member's server certificate.
+    ServerCert,
+    /// A member's server key.
+    ServerKey,
+    /// A member's peer certificate.
+    PeerCert,
+    /// A member's peer key.
+    PeerKey,
+    /// A client certificate.
+    ClientCert,
+    /// A client key.
+    ClientKey,
+    /// A member's `ETCD_*` environment file.
+    EtcdEnv,
+    /// A member's systemd drop-in.
+    SystemdDropin,
+    /// A client's etcdctl environment script.
+    EtcdctlEnv,
+    /// The bundle's README.
+    Readme,
+    /// `manifest.json`.
+    Manifest,
+    /// `spec.json`: the spec and every certificate issued from it, read back by
+    /// [`crate::package::open`].
+    State,
+    /// A member's env file in Debian's form (`/etc/default/etcd`).
+    EtcdEnvDebian,
+    /// A member's env file in RHEL's form (`/etc/etcd/etcd.conf`).
+    EtcdEnvRhel,
+    /// A member's YAML file for `etcd --config-file`.
+    EtcdConfigYaml,
+    /// A member's plain command line.
+    EtcdCommandLine,
+    /// A member's Kubernetes static pod manifest (kubeadm layout).
+    StaticPod,
+    /// The JWT signing key of `--auth-token jwt` (same on every member).
+    JwtKey,
+    /// The JWT verification key.
+    JwtPublicKey,
+    /// A configuration snippet for one client program (kube-apiserver flags, Calico env...).
+    ClientConfig,
+    /// `rbac.sh`: users and roles for every client, then `auth enable`.
+    RbacScript,
+    /// A member's `install.sh`.
+    InstallScript,
+    /// A member's `verify.sh`.
+    VerifyScript,
+    /// `check-expiry.sh`.
+    ExpiryScript,
+    /// `demo/run.sh` and `demo/stop.sh` of a one-machine bundle.
+    DemoScript,
+    /// A step script of the plain-HTTP-to-TLS runbook (`members/<name>/migrate/N-*.sh`).
+    MigrationStep,
+    /// Any other file of that runbook: its README, the shared `lib.sh` (sourced, not run), the
+    /// settings of each stage.
+    MigrationFile,
+}
+
+impl Role {
+    /// The manifest spelling, e.g. `server-key`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::CaCert => "ca-cert",
+            Role::CaKey => "ca-key",
+            Role::ServerCert => "server-cert",
+            Role::ServerKey => "server-key",
+            Role::PeerCert => "peer-cert",
+            Role::PeerKey => "peer-key",
+            Role::ClientCert => "client-cert",
+            Role::ClientKey => "client-key",
+            Role::EtcdEnv => "etcd-env",
+            Role::SystemdDropin => "systemd-dropin",
+            Role::EtcdctlEnv => "etcdctl-env",
+            Role::Readme => "readme",
+            Role::Manifest => "manifest",
+            Role::State => "state",
+            Role::EtcdEnvDebian => "etcd-env-debian",
+            Role::EtcdEnvRhel => "etcd-env-rhel",
+            Role::EtcdConfigYaml => "etcd-config-yaml",
+            Role::EtcdCommandLine => "etcd-command-line",
+            Role::StaticPod => "static-pod",
+            Role::JwtKey => "jwt-key",
+            Role::JwtPublicKey => "jwt-public-key",
+            Role::ClientConfig => "client-config",
+            Role::RbacScript => "rbac-script",
+            Role::InstallScript => "install-script",
+            Role::VerifyScript => "verify-script",
+            Role::ExpiryScript => "expiry-script",
+            Role::DemoScript => "demo-script",
+            Role::MigrationStep | Role::MigrationFile => "migration",
+        }
+    }
+
+    /// Whether the file holds a private key.
+    pub fn is_private_key(self) -> bool {
+        matches!(
+            self,
+            Role::CaKey | Role::ServerKey | Role::PeerKey | Role::ClientKey | Role::JwtKey
+        )
+    }
+
+    /// Whether the file is a script people run (`etcdctl-env.sh` too: it is sourced, and
+    /// 0755 says "this is a program" in a listing).
+    pub fn is_script(self) -> bool {
+        matches!(
+            self,
+            Role::EtcdctlEnv
+                | Role::EtcdCommandLine
+                | Role::RbacScript
+                | Role::InstallScript
+                | Role::VerifyScript
+                | Role::ExpiryScript
+                | Role::DemoScript
+                | Role::MigrationStep
+        )
+    }
+
+    /// The Unix mode a file of this role has in the zip: 0600 for private keys, 0755 for
+    /// scripts, 0644 for the rest. The one place modes are decided.
+    pub fn mode(self) -> u32 {
+        if self.is_private_key() {
+            0o600
+        } else if self.is_script() {
+            0o755
+        } else {
+            0o644
+        }
+    }
+}
+
+/// Whom a file belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// The cluster as a whole (README, manifest, CA).
+    Cluster,
+    /// A member, by name.
+    Member(String),
+    /// A client, by name.
+    Client(String),
+}
+
+/// One file the bundle will hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FilePlan {
+    /// Path inside the bundle, `/`-separated, e.g. `members/etcd1/pki/server.key`.
+    pub path: String,
+    /// What it is; its mode follows from it.
+    pub role: Role,
+    /// Whom it belongs to.
+    pub owner: Owner,
+    /// Where it goes on the member, when the spec fixes that.
+    pub install_path: Option<String>,
+    /// What fills it.
+    pub content: Content,
+}
+
+impl FilePlan {
+    /// Unix mode, from the role.
+    pub fn mode(&self) -> u32 {
+        self.role.mode()
+    }
+}
+
+/// What fills a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Content {
+    /// The CA certificate (PEM).
+    CaCert,
+    /// The CA private key (PEM).
+    CaKey,
+    /// The certificate of this [`super::CertPlan::id`] (PEM).
+    Cert(String),
+    /// The private key of this [`super::KeyRequest::id`] (PKCS#8 PEM).
+    Key(String),
+    /// The public key of this key id (SubjectPublicKeyInfo PEM).
+    PublicKey(String),
+    /// Text from one of the renderers.
+    Text(Text),
+    /// `manifest.json`: written by [`crate::package`], since it describes the rendered files.
+    Manifest,
+    /// `spec.json`: written by [`crate::package`], the state a bundle is opened again from.
+    State,
+}
+
+/// Which renderer writes a text file, and for whom (members and clients by their index in the
+/// spec).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Text {
+    /// `README.md`.
+    Readme,
+    /// A member's env file.
+    EtcdEnv {
+        /// Member index.
+        member: usize,
+        /// Which distribution's form.
+        flavor: Flavor,
+    },
+    /// A member's systemd drop-in.
+    SystemdDropin {
+        /// Member index.
+        member: usize,
+    },
+    /// A member's YAML config.
+    ConfigYaml {
+        /// Member index.
+        member: usize,
+    },
+    /// A member's command line.
+    CommandLine {
+        /// Member index.
+        member: usize,
+    },
+    /// A member's static pod.
+    StaticPod {
+        /// Member index.
+        member: usize,
+    },
+    /// A member's install.sh.
+    InstallScript {
+        /// Member index.
+        member: usize,
+    },
+    /// A member's verify.sh.
+    VerifyScript {
+        /// Member index.
+        member: usize,
+    },
+    /// A client's etcdctl-env.sh.
+    EtcdctlEnv {
+        /// Client index.
+        client: usize,
+    },
+    /// A snippet for the program a client is.
+    ClientConfig {
+        /// Client index.
+        client: usize,
+        /// Which snippet.
+        snippet: Snippet,
+    },
+    /// `check-expiry.sh`.
+    ExpiryScript,
+    /// `rbac.sh`.
+    RbacScript,
+    /// `demo/run.sh`.
+    DemoRun,
+    /// `demo/stop.sh`.
+    DemoStop,
+    /// A member's settings at one stage of the migration.
+    MigrationEnv {
+        /// Member index.
+        member: usize,
+        /// The stage.
+        stage: MigrationStage,
+    },
+    /// A member's `migrate/lib.sh`.
+    MigrationLib {
+        /// Member index.
+        member: usize,
+    },
+    /// One of a member's migration step scripts, by index into [`MIGRATION_STEPS`].
+    MigrationStep {
+        /// Member index.
+        member: usize,
+        /// Index into [`MIGRATION_STEPS`].
+        step: usize,
+    },
+    /// `migrate/README.md`.
+    MigrationReadme,
+}
+
+/// The configuration snippets of client programs, one per file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Snippet {
+    /// etcdctl's v2 flags (etcd 3.4 and 3.5).
+    EtcdctlV2Flags,
+    /// kube-apiserver's `--etcd-*` flags.
+    KubeApiserverFlags,
+    /// flanneld's flags.
+    FlannelFlags,
+    /// calico-node's env.
+    CalicoEnv,
+    /// calicoctl.cfg.
+    Calicoctl,
+    /// networking-vpp's `[ml2_vpp]`.
+    NetworkingVpp,
+    /// Patroni's `etcd3:`.
+    Patroni,
+    /// CoreDNS's etcd plugin block.
+    Coredns,
+    /// APISIX's `deployment.etcd`.
+    Apisix,
+    /// Traefik's etcd provider.
+    Traefik,
+}
+
+/// The snippet files of a client of `kind`, as (file name, snippet).
+pub fn snippets(kind: ClientKind, version: EtcdVersion) -> Vec<(&'static str, Snippet)> {
+    match kind {
+        ClientKind::Generic => vec![],
+        ClientKind::Etcdctl if version.has_v2_api() => {
+            vec![("etcdctl-v2-flags.txt", Snippet::EtcdctlV2Flags)]
+        }
+        ClientKind::Etcdctl => vec![],
+        ClientKind::KubeApiserver => {
+            vec![("kube-apiserver-flags.txt", Snippet::KubeApiserverFlags)]
+        }
+        ClientKind::Flannel => vec![("flannel-flags.txt", Snippet::FlannelFlags)],
+        ClientKind::Calico => vec![
+            ("calico.env", Snippet::CalicoEnv),
+            ("calicoctl.cfg", Snippet::Calicoctl),
+        ],
+        ClientKind::NetworkingVpp => vec![("ml2_conf_vpp.ini", Snippet::NetworkingVpp)],
+        ClientKind::Patroni => vec![("patroni-etcd3.yml", Snippet::Patroni)],
+        ClientKind::Coredns => vec![("Corefile.etcd", Snippet::Coredns)],
+        ClientKind::Apisix => vec![("apisix-config.yaml", Snippet::Apisix)],
+        ClientKind::Traefik => vec![("traefik-etcd.yml", Snippet::Traefik)],
+    }
+}
+
+/// The stages a member's settings go through during a migration; each has an env file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MigrationStage {
+    /// After step 2: plain client + loopback, plain + TLS peer listeners.
+    Listeners,
+    /// After step 4: https client URLs (+ plain loopback), TLS peers only.
+    ClientTls,
+    /// After step 5: client-cert-auth on.
+    CertAuth,
+    /// After step 6: no plain listener at all.
+    Final,
+}
+
+impl MigrationStage {
+    /// Every stage with the step that puts it in place.
+    pub const ALL: [(MigrationStage, u8); 4] = [
+        (MigrationStage::Listeners, 2),
+        (MigrationStage::ClientTls, 4),
+        (MigrationStage::CertAuth, 5),
+        (MigrationStage::Final, 6),
+    ];
+}
+
+/// The step scripts of a migration, in order.
+pub const MIGRATION_STEPS: [&str; 6] = [
+    "1-certs.sh",
+    "2-listeners.sh",
+    "3-peer-urls.sh",
+    "4-client-https.sh",
+    "5-client-cert-auth.sh",
+    "6-remove-plain.sh",
+];
+
+fn file(path: String, role: Role, owner: &Owner, install: Option<String>, c: Content) -> FilePlan {
+    FilePlan {
+        path,
+        role,
+        owner: owner.clone(),
+        install_path: install,
+        content: c,
+    }
+}
+
+/// Every file of the bundle, in bundle order.
+pub(super) fn plan_files(plan: &Plan) -> Vec<FilePlan> {
+    let cluster = Owner::Cluster;
+    let mut v = vec![
+        file(
+            "README.md".into(),
+            Role::Readme,
+            &cluster,
+            None,
+            Content::Text(Text::Readme),
+        ),
+        file(
+            "manifest.json".into(),
+            Role::Manifest,
+            &cluster,
+            None,
+            Content::Manifest,
+        ),
+        file(
+            "spec.json".into(),
+            Role::State,
+            &cluster,
+            None,
+            Content::State,
+        ),
+        file(
+            "ca.crt".into(),
+            Role::CaCert,
+            &cluster,
+            None,
+            Content::CaCert,
+        ),
+    ];
+    for i in 0..plan.members.len() {
+        v.extend(member_files(plan, i));
+    }
+    for i in 0..plan.spec.clients.len() {
+        v.extend(client_files(plan, i));
+    }
+    let text = |path: &str, role, t| file(path.into(), role, &cluster, None, Content::Text(t));
+    v.push(text(
+        "check-expiry.sh",
+        Role::ExpiryScript,
+        Text::ExpiryScript,
+    ));
+    v.push(text("rbac.sh", Role::RbacScript, Text::RbacScript));
+    v.extend(migration_files(plan));
+    if plan.one_machine {
+        v.push(text("demo/run.sh", Role::DemoScript, Text::DemoRun));
+        v.push(text("demo/stop.sh", Role::DemoScript, Text::DemoStop));
+    }
+    v
+}
+
+fn member_files(plan: &Plan, member: usize) -> Vec<FilePlan> {
+    let m = &plan.members[member];
+    let owner = Owner::Member(m.name.clone());
+    let base = format!("members/{}", m.name);
+    let at = |name: &str| format!("{base}/{name}");
+    let pki = |name: &str, role, content| {
+        let install = Some(join(&m.cert_dir, name));
+        file(at(&format!("pki/{name}")), role, &owner, install, content)
+    };
+    let cert = |kind: &str| Content::Cert(format!("{base}/{kind}"));
+    let key = |kind: &str| Content::Key(format!("{base}/{kind}"));
+    let text = |name: &str, role, install: Option<&str>, t| {
+        file(
+            at(name),
+            role,
+            &owner,
+            install.map(String::from),
+            Content::Text(t),
+        )
+    };
+    let mut v = vec![
+        pki(files::CA_CERT, Role::CaCert, Content::CaCert),
+        pki(files::SERVER_CERT, Role::ServerCert, cert("server")),
+        pki(files::SERVER_KEY, Role::ServerKey, key("server")),
+        pki(files::PEER_CERT, Role::PeerCert, cert("peer")),
+        pki(files::PEER_KEY, Role::PeerKey, key("peer")),
+    ];
+    if plan.spec.layout == Layout::Kubeadm {
+        v.extend([
+            pki(
+                files::HEALTHCHECK_CERT,
+                Role::ClientCert,
+                cert("healthcheck-client"),
+            ),
+            pki(
+                files::HEALTHCHECK_KEY,
+                Role::ClientKey,
+                key("healthcheck-client"),
+            ),
+            text(
+                "kubernetes/etcd.yaml",
+                Role::StaticPod,
+                Some(kubeadm::MANIFEST_PATH),
+                Text::StaticPod { member },
+            ),
+        ]);
+    }
+    for (flavor, role) in
+        Flavor::ALL
+            .into_iter()
+            .zip([Role::EtcdEnv, Role::EtcdEnvDebian, Role::EtcdEnvRhel])
+    {
+        let t = Text::EtcdEnv { member, flavor };
+        v.push(text(
+            flavor.bundle_name(),
+            role,
+            Some(flavor.install_path()),
+            t,
+        ));
+    }
+    v.extend([
+        text(
+            "etcd.service.d/10-etcd-pki.conf",
+            Role::SystemdDropin,
+            Some(paths::DROPIN_INSTALL_PATH),
+            Text::SystemdDropin { member },
+        ),
+        text(
+            "etcd.conf.yml",
+            Role::EtcdConfigYaml,
+            Some(paths::YAML_INSTALL_PATH),
+            Text::ConfigYaml { member },
+        ),
+        text(
+            "etcd-cmdline.sh",
+            Role::EtcdCommandLine,
+            None,
+            Text::CommandLine { member },
+        ),
+    ]);
+    if !plan.one_machine {
+        v.push(text(
+            "install.sh",
+            Role::InstallScript,
+            None,
+            Text::InstallScript { member },
+        ));
+        v.push(text(
+            "verify.sh",
+            Role::VerifyScript,
+            None,
+            Text::VerifyScript { member },
+        ));
+    }
+    if plan.keys.iter().any(|k| k.id == super::JWT_KEY) {
+        let (key_path, pub_path) = paths::jwt_key_paths(m);
+        let jwt = || super::JWT_KEY.to_string();
+        v.push(file(
+            at("pki/jwt.key"),
+            Role::JwtKey,
+            &owner,
+            Some(key_path),
+            Content::Key(jwt()),
+        ));
+        let public = Content::PublicKey(jwt());
+        v.push(file(
+            at("pki/jwt.pub"),
+            Role::JwtPublicKey,
+            &owner,
+            Some(pub_path),
+            public,
+        ));
+    }
+    v
+}
+
+fn client_files(plan: &Plan, client: usize) -> Vec<FilePlan> {
+    let c = &plan.spec.clients[client];
+    let owner = Owner::Client(c.name.clone());
+    let base = format!("clients/{}", c.name);
+    let at = |name: &str| format!("{base}/{name}");
+    // kubeadm's kube-apiserver reads its etcd client certificate from a path of its own.
+    let apiserver = plan.spec.layout == Layout::Kubeadm && c.kind == ClientKind::KubeApiserver;
+    let install = |ext: &str| apiserver.then(|| format!("{}.{ext}", kubeadm::APISERVER_CLIENT));
+    let mut v = vec![
+        file(
+            at(files::CA_CERT),
+            Role::CaCert,
+            &owner,
+            None,
+            Content::CaCert,
+        ),
+        file(
+            at("client.crt"),
+            Role::ClientCert,
+            &owner,
+            install("crt"),
+            Content::Cert(base.clone()),
+        ),
+        file(
+            at("client.key"),
+            Role::ClientKey,
+            &owner,
+            install("key"),
+            Content::Key(base.clone()),
+        ),
+        file(
+            at("etcdctl-env.sh"),
+            Role::EtcdctlEnv,
+            &owner,
+            None,
+            Content::Text(Text::EtcdctlEnv { client }),
+        ),
+    ];
+    for (name, snippet) in snippets(c.kind, plan.spec.etcd_version) {
+        let t = Text::ClientConfig { client, snippet };
+        v.push(file(
+            at(name),
+            Role::ClientConfig,
+            &owner,
+            None,
+            Content::Text(t),
+        ));
+    }
+    v
+}
+
+fn migration_files(plan: &Plan) -> Vec<FilePlan> {
+    if plan.spec.migration.is_none() {
+        return vec![];
+    }
+    let mut v = Vec::new();
+    let dir = |m: &super::MemberPlan| format!("members/{}/migrate", m.name);
+    for (member, m) in plan.members.iter().enumerate() {
+        let owner = Owner::Member(m.name.clone());
+        for (stage, n) in MigrationStage::ALL {
+            let t = Content::Text(Text::MigrationEnv { member, stage });
+            v.push(file(
+                format!("{}/step{n}.env", dir(m)),
+                Role::MigrationFile,
+                &owner,
+                None,
+                t,
+            ));
+        }
+    }
+    for (member, m) in plan.members.iter().enumerate() {
+        let owner = Owner::Member(m.name.clone());
+        let lib = Content::Text(Text::MigrationLib { member });
+        v.push(file(
+            format!("{}/lib.sh", dir(m)),
+            Role::MigrationFile,
+            &owner,
+            None,
+            lib,
+        ));
+        for (step, name) in MIGRATION_STEPS.iter().enumerate() {
+            let t = Content::Text(Text::MigrationStep { member, step });
+            v.push(file(
+                format!("{}/{name}", dir(m)),
+                Role::MigrationStep,
+                &owner,
+                None,
+                t,
+            ));
+        }
+    }
+    let readme = Content::Text(Text::MigrationReadme);
+    v.push(file(
+        "migrate/README.md".into(),
+        Role::MigrationFile,
+        &Owner::Cluster,
+        None,
+        readme,
+    ));
+    v
+}
