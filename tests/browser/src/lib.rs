@@ -617,9 +617,19 @@ impl Browser {
                 }
             }
         });
-        let port = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("geckodriver did not say where it listens");
+        // Until the Browser exists (whose Drop stops geckodriver), a failure must stop it here.
+        let fail = |child: &mut Child, why: String| -> ! {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{why}");
+        };
+        let port = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(port) => port,
+            Err(e) => fail(
+                &mut child,
+                format!("geckodriver did not say where it listens: {e}"),
+            ),
+        };
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "firefox",
             "webSocketUrl": true,
@@ -631,16 +641,19 @@ impl Browser {
             },
         }}});
         let r = webdriver_http(port, "POST", "/session", &caps);
-        let session_id = r["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| {
-                panic!("geckodriver could not start Firefox (./scripts/setup.sh installs firefox-esr): {r}")
-            })
-            .to_string();
-        let ws_url = r["value"]["capabilities"]["webSocketUrl"]
-            .as_str()
-            .expect("geckodriver gave no WebDriver BiDi URL")
-            .to_string();
+        let (Some(session_id), Some(ws_url)) = (
+            r["value"]["sessionId"].as_str().map(String::from),
+            r["value"]["capabilities"]["webSocketUrl"]
+                .as_str()
+                .map(String::from),
+        ) else {
+            fail(
+                &mut child,
+                format!(
+                    "geckodriver could not start Firefox with WebDriver BiDi (./scripts/setup.sh installs firefox-esr): {r}"
+                ),
+            )
+        };
         let hostport = ws_url
             .trim_start_matches("ws://")
             .split('/')
