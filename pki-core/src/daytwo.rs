@@ -847,3 +847,136 @@ fn refresh_manifest(bundle: &mut Bundle) {
     );
     bundle.files[at].contents = text.into_bytes();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ClusterSpec;
+
+    fn opened() -> (OpenedBundle, Bundle) {
+        let b = crate::generate(&ClusterSpec::template()).unwrap();
+        (package::open(&b.to_zip().unwrap()).unwrap(), b)
+    }
+
+    fn node(name: &str, ip: &str) -> Node {
+        Node {
+            name: name.into(),
+            ips: vec![ip.into()],
+            dns_names: vec![],
+        }
+    }
+
+    fn run(o: &OpenedBundle, ca: &CaMaterial, c: Change) -> Result<(Bundle, ChangeSummary), Error> {
+        let p = plan_change(Some(o), &o.state.spec, &c, OffsetDateTime::now_utc())?;
+        let mut keys = Keys::new();
+        for r in &p.keys_to_make {
+            keys.insert(r.id.clone(), PrivateKey::generate(r.algorithm)?);
+        }
+        apply_change(Some(o), ca, &p, keys)
+    }
+
+    #[test]
+    fn bad_changes_name_the_field() {
+        let (o, b) = opened();
+        let now = OffsetDateTime::now_utc();
+        let spec = &o.state.spec;
+        let e = plan_change(
+            Some(&o),
+            spec,
+            &Change::AddMembers(vec![node("etcd1", "10.0.0.9")]),
+            now,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("--name") && e.contains("exists already"),
+            "{e}"
+        );
+        let e = plan_change(
+            Some(&o),
+            spec,
+            &Change::AddMembers(vec![node("etcd9", "10.0.0.2")]),
+            now,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("--ip") && e.contains("etcd2"), "{e}");
+        // 3 → 2 keeps quorum; 2 → 1 does not.
+        let (two, _) = run(
+            &o,
+            &unlock_ca(&o, b.ca_key.text().as_bytes(), None).unwrap(),
+            Change::RemoveMember("etcd3".into()),
+        )
+        .unwrap();
+        let two = package::open(&two.to_zip().unwrap()).unwrap();
+        let e = plan_change(
+            Some(&two),
+            &two.state.spec,
+            &Change::RemoveMember("etcd2".into()),
+            now,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("below the quorum"), "{e}");
+        let other = crate::generate(&ClusterSpec::template()).unwrap();
+        let e = unlock_ca(&o, other.ca_key.text().as_bytes(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--ca-key"), "{e}");
+    }
+
+    #[test]
+    fn add_keeps_existing_and_renew_keep_keys_changes_no_key() {
+        let (o, b) = opened();
+        let ca = unlock_ca(&o, b.ca_key.text().as_bytes(), None).unwrap();
+        let (grown, s) = run(&o, &ca, Change::AddMembers(vec![node("etcd4", "10.0.0.4")])).unwrap();
+        assert_eq!(
+            (s.members_added, s.certificates_renewed, s.keys_changed),
+            (1, 0, 0),
+            "{s}"
+        );
+        let env = grown
+            .files
+            .iter()
+            .find(|f| f.role == Role::EtcdEnv && f.owner == plan::Owner::Member("etcd4".into()))
+            .unwrap()
+            .text()
+            .to_string();
+        assert!(
+            env.contains("ETCD_INITIAL_CLUSTER_STATE=existing")
+                || env.contains("ETCD_INITIAL_CLUSTER_STATE='existing'"),
+            "{env}"
+        );
+        for p in ["members/etcd1/pki/server.key", "members/etcd2/pki/peer.crt"] {
+            assert_eq!(
+                grown.file(p).unwrap().contents,
+                b.file(p).unwrap().contents,
+                "{p}"
+            );
+        }
+        let g = package::open(&grown.to_zip().unwrap()).unwrap();
+        let (renewed, s) = run(
+            &g,
+            &ca,
+            Change::Renew {
+                only: vec![],
+                keep_keys: true,
+                within_days: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(s.keys_changed, 0, "{s}");
+        assert!(s.certificates_renewed >= 9, "{s}");
+        assert!(
+            s.to_string()
+                .contains("certificates renewed, 0 keys changed"),
+            "{s}"
+        );
+        let p = "members/etcd1/pki/server.key";
+        assert_eq!(
+            renewed.file(p).unwrap().contents,
+            b.file(p).unwrap().contents
+        );
+        assert!(renewed.file("members/etcd1/renew.sh").is_some());
+    }
+}
