@@ -43,6 +43,7 @@
 pub mod bundle;
 pub mod ca_import;
 mod ca_key;
+pub mod daytwo;
 pub mod error;
 pub mod issue;
 pub mod keys;
