@@ -421,7 +421,12 @@ fn check_expiry_lists_the_crl_next_update() {
         .args(["--days", "5"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }
 
 fn time_hours(n: i64) -> time::Duration {

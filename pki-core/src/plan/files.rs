@@ -75,6 +75,9 @@ pub enum Role {
     /// A day-two runbook script or its data file (`runbook/*.sh`, `members/<name>/renew.sh`),
     /// added by [`crate::daytwo`].
     Runbook,
+    /// A member's certificate revocation list (`pki/crl.der`, DER), added by
+    /// [`crate::revoke`].
+    Crl,
 }
 
 impl Role {
@@ -110,6 +113,7 @@ impl Role {
             Role::DemoScript => "demo-script",
             Role::MigrationStep | Role::MigrationFile => "migration",
             Role::Runbook => "runbook",
+            Role::Crl => "crl",
         }
     }
 
