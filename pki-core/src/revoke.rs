@@ -52,7 +52,8 @@ pub enum Target {
 /// A revocation: what, why, and until when the CRL holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
-    /// What to revoke (at least one).
+    /// What to revoke; none: a new CRL of what is revoked already (the first, empty one that
+    /// turns CRLs on, or one with a later next update).
     pub targets: Vec<Target>,
     /// Why.
     pub reason: RevocationReason,
@@ -81,6 +82,12 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (what, serial) in &self.revoked {
             writeln!(f, "Revoked {what} (serial {serial}).")?;
+        }
+        if self.revoked.is_empty() {
+            writeln!(
+                f,
+                "Nothing newly revoked: a new CRL of what is revoked already."
+            )?;
         }
         writeln!(
             f,
@@ -132,12 +139,6 @@ fn colons(serial: &[u8]) -> String {
 /// The new entries of `req` against `state`: (id, serial bytes), refusing what is unknown,
 /// still in use in a way a revocation would break silently, or revoked already.
 fn resolve(state: &BundleState, req: &Request) -> Result<Vec<(Option<String>, Vec<u8>)>, Error> {
-    if req.targets.is_empty() {
-        return Err(refuse(
-            "revoke",
-            "needs what to revoke: --client NAME, --member NAME, --serial HEX or --unlisted-serial HEX",
-        ));
-    }
     let known = |s: &[u8]| {
         state
             .certificates

@@ -221,7 +221,6 @@ fn bad_requests_are_refused_with_the_field() {
         .serial
         .clone();
     for (t, days, says) in [
-        (vec![], 30, "needs what to revoke"),
         (
             vec![Target::Client("mallory".into())],
             30,

@@ -20,6 +20,9 @@ macro_rules! say {
     }};
 }
 
+#[path = "etcd-pki/revocation.rs"]
+mod revocation;
+
 const USAGE: &str = "\
 etcd-pki: an etcd cluster's whole TLS PKI and deploy files from one spec.
 
@@ -28,6 +31,10 @@ Usage:
   etcd-pki remove-member --from OLD.zip --ca-key K --name N --out NEW.zip
   etcd-pki replace-member --from OLD.zip --ca-key K --name OLD (--ip NEWIP | --new-name N --ip IP) --out NEW.zip
   etcd-pki renew --from OLD.zip --ca-key K [--only NAME]... [--keep-keys] [--within DAYS] --out NEW.zip
+  etcd-pki revoke --from OLD.zip --ca-key K [--client NAME | --serial HEX | --unlisted-serial HEX]...
+                  [--reason key-compromise|superseded|cessation-of-operation|...] [--next-update DAYS] --out NEW.zip
+                                             a CRL in every member folder (none named: a new CRL of
+                                             what is revoked already, e.g. the first, empty one)
   etcd-pki spec-template                     print a complete example spec (every default filled in)
   etcd-pki validate --spec cluster.json      check a spec and print every problem
   etcd-pki generate --spec cluster.json --out bundle.zip
@@ -171,6 +178,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
         "generate" => generate_command(rest),
         "demo" => demo_command(rest),
         "add-member" | "remove-member" | "replace-member" | "renew" => daytwo_command(cmd, rest),
+        "revoke" => revocation::revoke_command(rest),
         other => Err(Failure::Usage(format!("unknown command {other:?}"))),
     }
 }

@@ -1,0 +1,144 @@
+//! `etcd-pki revoke` and `etcd-pki rotate-ca`: open the newest bundle, check the CA key
+//! against it, write a new full bundle (or a rotation kit). On any refusal nothing is written
+//! and the old bundle is only read.
+
+use std::path::{Path, PathBuf};
+
+use pki_core::crl::RevocationReason;
+use pki_core::revoke::{self, Request, Target};
+use pki_core::{Error, daytwo};
+use zeroize::Zeroizing;
+
+use super::{Failure, check_out, read_passphrase, write_new};
+
+/// The options both commands share, and the ones each adds.
+#[derive(Default)]
+struct Args {
+    from: Option<PathBuf>,
+    ca_key: Option<PathBuf>,
+    pass: Option<PathBuf>,
+    out: Option<PathBuf>,
+    force: bool,
+    targets: Vec<Target>,
+    reason: Option<String>,
+    next_update: Option<String>,
+    same_key: bool,
+    new_ca_key_out: Option<PathBuf>,
+    new_pass: Option<PathBuf>,
+    no_new_pass: bool,
+}
+
+fn parse(cmd: &str, rest: &[String]) -> Result<Args, Failure> {
+    let mut a = Args::default();
+    let mut it = rest.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |n: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| Failure::Usage(format!("{n} needs a value")))
+        };
+        match (cmd, arg.as_str()) {
+            (_, "--from") => a.from = Some(PathBuf::from(value("--from")?)),
+            (_, "--ca-key") => a.ca_key = Some(PathBuf::from(value("--ca-key")?)),
+            (_, "--ca-passphrase-file") => {
+                a.pass = Some(PathBuf::from(value("--ca-passphrase-file")?))
+            }
+            (_, "--out" | "-o") => a.out = Some(PathBuf::from(value("--out")?)),
+            (_, "--force") => a.force = true,
+            ("revoke", "--client") => a.targets.push(Target::Client(value("--client")?)),
+            ("revoke", "--member") => a.targets.push(Target::Member(value("--member")?)),
+            ("revoke", "--serial") => a.targets.push(Target::Serial(value("--serial")?)),
+            ("revoke", "--unlisted-serial") => a
+                .targets
+                .push(Target::Unlisted(value("--unlisted-serial")?)),
+            ("revoke", "--reason") => a.reason = Some(value("--reason")?),
+            ("revoke", "--next-update") => a.next_update = Some(value("--next-update")?),
+            ("rotate-ca", "--same-key") => a.same_key = true,
+            ("rotate-ca", "--new-ca-key-out") => {
+                a.new_ca_key_out = Some(PathBuf::from(value("--new-ca-key-out")?))
+            }
+            ("rotate-ca", "--new-ca-passphrase-file") => {
+                a.new_pass = Some(PathBuf::from(value("--new-ca-passphrase-file")?))
+            }
+            ("rotate-ca", "--no-new-ca-passphrase") => a.no_new_pass = true,
+            (_, other) => return Err(Failure::Usage(format!("{cmd}: unknown option {other:?}"))),
+        }
+    }
+    Ok(a)
+}
+
+/// The opened bundle and its CA, or why not; `out` checked.
+fn open(
+    cmd: &str,
+    a: &Args,
+) -> Result<
+    (
+        pki_core::package::OpenedBundle,
+        pki_core::CaMaterial,
+        PathBuf,
+    ),
+    Failure,
+> {
+    let need = |v: &Option<PathBuf>, n: &str| {
+        v.clone()
+            .ok_or_else(|| Failure::Usage(format!("{cmd} needs {n}")))
+    };
+    let from = need(&a.from, "--from OLD.zip (the newest bundle)")?;
+    let ca_key = need(
+        &a.ca_key,
+        "--ca-key K (the CA key saved beside the first bundle)",
+    )?;
+    let out = need(&a.out, "--out NEW.zip")?;
+    if out == from {
+        return Err(Failure::Usage(
+            "--out must differ from --from: the old bundle stays as it is".into(),
+        ));
+    }
+    check_out(&out, a.force)?;
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
+    };
+    let bad = |e: Error| Failure::BadInput(e.to_string());
+    let opened = pki_core::package::open(&read(&from)?).map_err(bad)?;
+    let passphrase = match &a.pass {
+        Some(p) => Some(read_passphrase(p)?),
+        None => None,
+    };
+    let key_bytes = Zeroizing::new(read(&ca_key)?);
+    let ca = daytwo::unlock_ca(
+        &opened,
+        &key_bytes,
+        passphrase.as_ref().map(|p| p.as_bytes()),
+    )
+    .map_err(bad)?;
+    Ok((opened, ca, out))
+}
+
+/// `etcd-pki revoke`.
+pub(super) fn revoke_command(rest: &[String]) -> Result<(), Failure> {
+    let a = parse("revoke", rest)?;
+    let reason = match &a.reason {
+        Some(r) => RevocationReason::parse(r).map_err(|e| Failure::BadInput(e.to_string()))?,
+        None => RevocationReason::Unspecified,
+    };
+    let next_update_days = match &a.next_update {
+        Some(v) => v.parse::<u32>().map_err(|_| {
+            Failure::BadInput(format!(
+                "--next-update {v:?}: give the days until the next CRL, e.g. --next-update 30"
+            ))
+        })?,
+        None => revoke::DEFAULT_NEXT_UPDATE_DAYS,
+    };
+    let (opened, ca, out) = open("revoke", &a)?;
+    let req = Request {
+        targets: a.targets.clone(),
+        reason,
+        next_update_days,
+    };
+    let (bundle, summary) = revoke::revoke(&opened, &ca, &req, pki_core::OffsetDateTime::now_utc())
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
+    write_new(&out, &bundle.to_zip()?, a.force)?;
+    say!("{summary}");
+    say!("Wrote {}.", out.display());
+    Ok(())
+}
