@@ -138,14 +138,17 @@ fn colons(serial: &[u8]) -> String {
 
 /// The new entries of `req` against `state`: (id, serial bytes), refusing what is unknown,
 /// still in use in a way a revocation would break silently, or revoked already.
-fn resolve(state: &BundleState, req: &Request) -> Result<Vec<(Option<String>, Vec<u8>)>, Error> {
+/// A certificate to put on the CRL: its id when the bundle knows it, and its serial.
+type Entry = (Option<String>, Vec<u8>);
+
+fn resolve(state: &BundleState, req: &Request) -> Result<Vec<Entry>, Error> {
     let known = |s: &[u8]| {
         state
             .certificates
             .iter()
             .find(|c| crl::parse_serial(&c.serial).is_ok_and(|x| x == s))
     };
-    let mut out: Vec<(Option<String>, Vec<u8>)> = Vec::new();
+    let mut out: Vec<Entry> = Vec::new();
     for t in &req.targets {
         match t {
             Target::Client(name) => {
