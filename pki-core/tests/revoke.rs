@@ -262,3 +262,95 @@ fn bad_requests_are_refused_with_the_field() {
         .to_string();
     assert!(e.contains("not the key of the bundle's CA"), "{e}");
 }
+
+/// `rotate-ca` on a bundle with a revocation: the kit opens as a bundle; a rotation makes a new
+/// CA, every leaf new under it, the JWT key kept, the CRL re-signed by the new CA with the
+/// next number; a same-key renewal changes only the CA certificate.
+#[test]
+fn rotate_ca_kits_open_and_carry_what_they_must() {
+    let s = setup();
+    let now = OffsetDateTime::now_utc();
+    let (b, _) = revoke::revoke(
+        &s.opened,
+        &s.ca,
+        &req(vec![Target::Client("alice".into())]),
+        now,
+    )
+    .unwrap();
+    let o = reopen(&b);
+    let ca = daytwo::unlock_ca(&o, s.ca_key_pem.as_bytes(), None).unwrap();
+
+    // A rotation.
+    let plan = daytwo::plan_change(None, &o.state.spec, &daytwo::Change::Generate, now).unwrap();
+    let mut keys = Keys::new();
+    for r in &plan.keys_to_make {
+        keys.insert(r.id.clone(), PrivateKey::generate(r.algorithm).unwrap());
+    }
+    let new_key = PrivateKey::generate(o.state.spec.key_algorithm).unwrap();
+    let (kit, summary) = pki_core::rotate::rotate_ca(&o, &ca, Some(&new_key), keys, now).unwrap();
+    assert!(!summary.same_key && summary.crl);
+    let k = reopen(&kit);
+    assert_ne!(text(&k, "ca.crt"), text(&o, "ca.crt"));
+    assert_ne!(
+        text(&k, "members/etcd1/pki/server.crt"),
+        text(&o, "members/etcd1/pki/server.crt")
+    );
+    assert_eq!(
+        text(&k, "members/etcd2/pki/jwt.key"),
+        text(&o, "members/etcd2/pki/jwt.key")
+    );
+    for f in [
+        "ROTATE.md",
+        "members/etcd1/rotate/1-trust-both.sh",
+        "members/etcd3/rotate/both-ca.crt",
+        "clients/alice/rotate/rotate-client.sh",
+        "members/etcd2/install-crl.sh",
+    ] {
+        assert!(k.file(f).is_some(), "{f} missing from the kit");
+    }
+    assert_eq!(
+        text(&k, "members/etcd1/rotate/old-ca.crt"),
+        text(&o, "ca.crt")
+    );
+    let rev = k.state.revocations.as_ref().unwrap();
+    assert_eq!(rev.crl_number, 2);
+    let info = crl::read(&text(&k, "members/etcd1/pki/crl.der")).unwrap();
+    assert_eq!((info.number, info.revoked.len()), (Some(2), 1));
+    assert!(info.issuer.contains("etcd CA"));
+    // The new CA signed it: the kit's key unlocks it and its CRL verifies under the new ca.crt.
+    let dir = std::env::temp_dir().join(format!("pki-rotate-kit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ca.crt"), text(&k, "ca.crt")).unwrap();
+    std::fs::write(dir.join("crl.der"), text(&k, "members/etcd1/pki/crl.der")).unwrap();
+    let v = Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-in"])
+        .arg(dir.join("crl.der"))
+        .arg("-CAfile")
+        .arg(dir.join("ca.crt"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&v.stderr).contains("verify OK")
+            || String::from_utf8_lossy(&v.stdout).contains("verify OK")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Same-key renewal.
+    let (kit, summary) = pki_core::rotate::rotate_ca(&o, &ca, None, Keys::new(), now).unwrap();
+    assert!(summary.same_key);
+    let k = reopen(&kit);
+    assert_ne!(text(&k, "ca.crt"), text(&o, "ca.crt"));
+    assert_eq!(text(&k, "members/etcd1/pki/ca.crt"), text(&k, "ca.crt"));
+    for f in [
+        "members/etcd1/pki/server.crt",
+        "members/etcd1/pki/server.key",
+        "clients/bob/client.crt",
+        "members/etcd2/pki/crl.der",
+    ] {
+        assert_eq!(text(&k, f), text(&o, f), "{f} changed");
+    }
+    assert!(k.file("members/etcd1/rotate/renew-ca.sh").is_some());
+    assert!(k.file("members/etcd1/rotate/1-trust-both.sh").is_none());
+    assert_ne!(k.state.ca.serial, o.state.ca.serial);
+    assert_eq!(k.state.revocations, o.state.revocations);
+}

@@ -35,6 +35,11 @@ Usage:
                   [--reason key-compromise|superseded|cessation-of-operation|...] [--next-update DAYS] --out NEW.zip
                                              a CRL in every member folder (none named: a new CRL of
                                              what is revoked already, e.g. the first, empty one)
+  etcd-pki rotate-ca --from OLD.zip --ca-key K --out KIT.zip [--same-key]
+                     [--new-ca-key-out PATH] [--new-ca-passphrase-file F | --no-new-ca-passphrase]
+                                             a new CA and every certificate under it, with the
+                                             three-phase runbook (ROTATE.md); --same-key: the CA
+                                             certificate renewed, one rolling restart
   etcd-pki spec-template                     print a complete example spec (every default filled in)
   etcd-pki validate --spec cluster.json      check a spec and print every problem
   etcd-pki generate --spec cluster.json --out bundle.zip
@@ -179,6 +184,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
         "demo" => demo_command(rest),
         "add-member" | "remove-member" | "replace-member" | "renew" => daytwo_command(cmd, rest),
         "revoke" => revocation::revoke_command(rest),
+        "rotate-ca" => revocation::rotate_command(rest),
         other => Err(Failure::Usage(format!("unknown command {other:?}"))),
     }
 }

@@ -142,3 +142,90 @@ pub(super) fn revoke_command(rest: &[String]) -> Result<(), Failure> {
     say!("Wrote {}.", out.display());
     Ok(())
 }
+
+/// `etcd-pki rotate-ca`: the kit that moves the cluster to a new CA (three phases), or renews
+/// its CA certificate with the same key (`--same-key`).
+pub(super) fn rotate_command(rest: &[String]) -> Result<(), Failure> {
+    use std::io::IsTerminal;
+    let a = parse("rotate-ca", rest)?;
+    if a.same_key && (a.new_ca_key_out.is_some() || a.new_pass.is_some() || a.no_new_pass) {
+        return Err(Failure::Usage(
+            "--same-key keeps the CA key: --new-ca-key-out and the new passphrase options do not apply"
+                .into(),
+        ));
+    }
+    if a.no_new_pass && a.new_pass.is_some() {
+        return Err(Failure::Usage(
+            "--no-new-ca-passphrase and --new-ca-passphrase-file contradict each other; choose one"
+                .into(),
+        ));
+    }
+    let (opened, ca, out) = open("rotate-ca", &a)?;
+    let now = pki_core::OffsetDateTime::now_utc();
+    let bad = |e: Error| Failure::BadInput(e.to_string());
+    if a.same_key {
+        let (kit, summary) =
+            pki_core::rotate::rotate_ca(&opened, &ca, None, pki_core::keys::Keys::new(), now)
+                .map_err(bad)?;
+        write_new(&out, &kit.to_zip()?, a.force)?;
+        say!("{summary}");
+        say!("Wrote {} (the CA key is unchanged).", out.display());
+        return Ok(());
+    }
+    // A new CA key, written beside the kit like generate's, never over the old one.
+    let cluster = &opened.state.spec.cluster_name;
+    let key_out = a
+        .new_ca_key_out
+        .clone()
+        .unwrap_or_else(|| super::beside(&out, &format!("{cluster}-ca-new.key")));
+    check_out(&key_out, a.force)?;
+    super::same_file_check(&out, &key_out)?;
+    if a.ca_key.as_deref() == Some(key_out.as_path()) {
+        return Err(Failure::Usage(
+            "--new-ca-key-out must differ from --ca-key: keep the old CA key until the rotation is done"
+                .into(),
+        ));
+    }
+    let passphrase = if a.no_new_pass {
+        None
+    } else if let Some(f) = &a.new_pass {
+        Some(read_passphrase(f)?)
+    } else if std::io::stdin().is_terminal() {
+        Some(super::ask_passphrase()?)
+    } else {
+        return Err(Failure::BadInput(format!(
+            "the new CA key is written to {} encrypted with a passphrase, and there is no \
+             terminal to ask for one: give --new-ca-passphrase-file FILE, or \
+             --no-new-ca-passphrase to write it unencrypted; nothing was written",
+            key_out.display()
+        )));
+    };
+    let plan = daytwo::plan_change(None, &opened.state.spec, &daytwo::Change::Generate, now)
+        .map_err(bad)?;
+    let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
+    let new_key = pki_core::PrivateKey::generate(opened.state.spec.key_algorithm)?;
+    let (mut kit, summary) =
+        pki_core::rotate::rotate_ca(&opened, &ca, Some(&new_key), keys, now).map_err(bad)?;
+    if let Some(p) = &passphrase {
+        kit.encrypt_ca_key(p)?;
+    }
+    // The key first: a kit whose CA key could not be saved is of no use.
+    write_new(&key_out, &kit.ca_key.contents, a.force)?;
+    if let Err(e) = write_new(&out, &kit.to_zip()?, a.force) {
+        let _ = std::fs::remove_file(&key_out);
+        return Err(e);
+    }
+    say!("{summary}");
+    say!(
+        "Wrote {} and the new CA key to {}{} (mode 0600): keep it offline, and keep the old one \
+         until step 3 is done on every member.",
+        out.display(),
+        key_out.display(),
+        if passphrase.is_some() {
+            ", encrypted with your passphrase"
+        } else {
+            " UNENCRYPTED"
+        }
+    );
+    Ok(())
+}
