@@ -42,6 +42,9 @@ Usage:
                                              certificate renewed, one rolling restart
   etcd-pki spec-template                     print a complete example spec (every default filled in)
   etcd-pki validate --spec cluster.json      check a spec and print every problem
+  etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]
+                                             check an existing bundle: its CA's lifetime, its CRL,
+                                             serials shared with another CA's bundle
   etcd-pki generate --spec cluster.json --out bundle.zip
                     (--ca-passphrase-file F | --no-ca-passphrase) [--ca-key-out PATH] [--force]
                                              make the CA, member and client certificates and keys,
@@ -179,6 +182,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
             say!("{}", ClusterSpec::template().to_json());
             Ok(())
         }
+        "validate" if rest.iter().any(|a| a == "--from") => revocation::validate_bundle(rest),
         "validate" => validate_command(rest),
         "generate" => generate_command(rest),
         "demo" => demo_command(rest),

@@ -229,3 +229,77 @@ pub(super) fn rotate_command(rest: &[String]) -> Result<(), Failure> {
     );
     Ok(())
 }
+
+/// `etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]`: the day-two checks of an
+/// existing bundle ([`pki_core::validate::check_bundle`]); exit 2 on an error.
+pub(super) fn validate_bundle(rest: &[String]) -> Result<(), Failure> {
+    let (mut from, mut other) = (None, None);
+    let mut it = rest.iter();
+    while let Some(a) = it.next() {
+        let mut value = |n: &str| {
+            it.next()
+                .map(PathBuf::from)
+                .ok_or_else(|| Failure::Usage(format!("{n} needs a value")))
+        };
+        match a.as_str() {
+            "--from" => from = Some(value("--from")?),
+            "--other-ca" => other = Some(value("--other-ca")?),
+            o => {
+                return Err(Failure::Usage(format!(
+                    "validate --from: unknown option {o:?}"
+                )));
+            }
+        }
+    }
+    let open = |p: &Path| -> Result<pki_core::package::OpenedBundle, Failure> {
+        let bytes = std::fs::read(p)
+            .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))?;
+        pki_core::package::open(&bytes)
+            .map_err(|e| Failure::BadInput(format!("{}: {e}", p.display())))
+    };
+    let bundle = open(from.as_deref().unwrap_or(Path::new("")))?;
+    let (ca, leaves) = pki_core::validate::certs_of(&bundle)?;
+    let other_ca_leaves = match &other {
+        Some(p) => pki_core::validate::certs_of(&open(p)?)?.1,
+        None => Vec::new(),
+    };
+    let crl = bundle
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("/pki/crl.der"))
+        .map(|f| pki_core::crl::read(&f.contents))
+        .transpose()?;
+    let report = pki_core::validate::check_bundle(&pki_core::validate::BundleFacts {
+        spec: bundle.spec.spec(),
+        ca,
+        leaves,
+        crl: crl.as_ref(),
+        other_ca_leaves,
+        now: pki_core::OffsetDateTime::now_utc(),
+    });
+    for p in report.problems() {
+        eprintln!("{p}");
+    }
+    if report.has_errors() {
+        return Err(Failure::BadInput(
+            "the bundle has errors (above); fix them before the next operation".into(),
+        ));
+    }
+    say!(
+        "The bundle is sound for day two: {} certificate(s){}, {}.",
+        bundle.state.certificates.len() + 1,
+        match &crl {
+            Some(c) => format!(
+                ", CRL number {} with {} revoked serial(s)",
+                c.number.unwrap_or(0),
+                c.revoked.len()
+            ),
+            None => String::new(),
+        },
+        match report.warnings().count() {
+            0 => "no warning".to_string(),
+            n => format!("{n} warning(s) above"),
+        }
+    );
+    Ok(())
+}
