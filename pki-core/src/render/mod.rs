@@ -160,6 +160,19 @@ pub fn readme_facts(issued: &Issued, ca_key_encrypted: bool) -> readme::Facts {
     }
 }
 
+/// Fills a template (`pki-core/templates/`, checked when pki-core compiles). askama drops the
+/// final newline of a template file (so that `{% include %}` on a line of its own includes a
+/// file cleanly); every file of the bundle ends with one, so it is put back here. Templates
+/// format only strings and numbers, which cannot fail: an error would be a bug, said as one.
+pub(crate) fn fill(t: &impl askama::Template) -> Result<String, Error> {
+    let mut text = t.render().map_err(|e| Error::Certificate {
+        cert: "a rendered file".into(),
+        reason: format!("its template failed: {e}"),
+    })?;
+    text.push('\n');
+    Ok(text)
+}
+
 /// One text file.
 fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
     let m = |i: usize| &plan.members[i];
@@ -167,15 +180,15 @@ fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
     Ok(match t {
         Text::Readme => readme::render(plan, &readme_facts(issued, false)),
         Text::EtcdEnv { member, flavor } => env::render(plan, m(member), flavor),
-        Text::SystemdDropin { member } => dropin::render(plan, m(member)),
+        Text::SystemdDropin { member } => dropin::render(plan, m(member))?,
         Text::ConfigYaml { member } => yaml::render(plan, m(member)),
         Text::CommandLine { member } => cmdline::render(plan, m(member)),
         Text::StaticPod { member } => kubeadm::static_pod(plan, m(member)),
         Text::InstallScript { member } => install::render(plan, m(member)),
         Text::VerifyScript { member } => verify::render(plan, m(member)),
-        Text::EtcdctlEnv { client } => etcdctl::render(plan, c(client)),
+        Text::EtcdctlEnv { client } => etcdctl::render(plan, c(client))?,
         Text::ClientConfig { client, snippet } => consumers::render(plan, c(client), snippet),
-        Text::ExpiryScript => expiry::render(plan, &expiry_list(plan, issued)),
+        Text::ExpiryScript => expiry::render(plan, &expiry_list(plan, issued))?,
         Text::RbacScript => rbac::render(plan),
         Text::DemoRun => demo::run(plan),
         Text::DemoStop => demo::stop(plan),
