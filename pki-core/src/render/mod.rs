@@ -42,9 +42,6 @@ use crate::issue::{CaMaterial, Issued, IssuedCert, rfc3339};
 use crate::plan::{Content, FilePlan, Owner, Plan, Role, Text};
 use crate::spec::Migration;
 
-/// Shell that sets `have` to this machine's addresses, one a line (install.sh, verify.sh).
-pub const HOST_ADDRESSES: &str = "have=$( { ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; hostname -I 2>/dev/null | tr ' ' '\\n'; } | sed '/^$/d' | sort -u)";
-
 /// One file of the bundle, finished. Contents are wiped when dropped (they may be a key),
 /// and `Debug` prints only their length, so a log line or a panic message never carries a key.
 #[derive(Clone)]
@@ -184,14 +181,14 @@ fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
         Text::ConfigYaml { member } => yaml::render(plan, m(member)),
         Text::CommandLine { member } => cmdline::render(plan, m(member)),
         Text::StaticPod { member } => kubeadm::static_pod(plan, m(member)),
-        Text::InstallScript { member } => install::render(plan, m(member)),
-        Text::VerifyScript { member } => verify::render(plan, m(member)),
+        Text::InstallScript { member } => install::render(plan, m(member))?,
+        Text::VerifyScript { member } => verify::render(plan, m(member))?,
         Text::EtcdctlEnv { client } => etcdctl::render(plan, c(client))?,
         Text::ClientConfig { client, snippet } => consumers::render(plan, c(client), snippet),
         Text::ExpiryScript => expiry::render(plan, &expiry_list(plan, issued))?,
         Text::RbacScript => rbac::render(plan),
-        Text::DemoRun => demo::run(plan),
-        Text::DemoStop => demo::stop(plan),
+        Text::DemoRun => demo::run(plan)?,
+        Text::DemoStop => demo::stop(plan)?,
         Text::MigrationEnv { member, stage } => {
             migrate::stage_env(plan, migration(plan)?, m(member), stage)
         }
