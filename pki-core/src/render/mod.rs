@@ -186,7 +186,7 @@ fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
         Text::EtcdctlEnv { client } => etcdctl::render(plan, c(client))?,
         Text::ClientConfig { client, snippet } => consumers::render(plan, c(client), snippet),
         Text::ExpiryScript => expiry::render(plan, &expiry_list(plan, issued))?,
-        Text::RbacScript => rbac::render(plan),
+        Text::RbacScript => rbac::render(plan)?,
         Text::DemoRun => demo::run(plan)?,
         Text::DemoStop => demo::stop(plan)?,
         Text::MigrationEnv { member, stage } => {
