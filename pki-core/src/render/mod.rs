@@ -176,11 +176,11 @@ fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
     let c = |i: usize| &plan.spec.clients[i];
     Ok(match t {
         Text::Readme => readme::render(plan, &readme_facts(issued, false)),
-        Text::EtcdEnv { member, flavor } => env::render(plan, m(member), flavor),
+        Text::EtcdEnv { member, flavor } => env::render(plan, m(member), flavor)?,
         Text::SystemdDropin { member } => dropin::render(plan, m(member))?,
-        Text::ConfigYaml { member } => yaml::render(plan, m(member)),
-        Text::CommandLine { member } => cmdline::render(plan, m(member)),
-        Text::StaticPod { member } => kubeadm::static_pod(plan, m(member)),
+        Text::ConfigYaml { member } => yaml::render(plan, m(member))?,
+        Text::CommandLine { member } => cmdline::render(plan, m(member))?,
+        Text::StaticPod { member } => kubeadm::static_pod(plan, m(member))?,
         Text::InstallScript { member } => install::render(plan, m(member))?,
         Text::VerifyScript { member } => verify::render(plan, m(member))?,
         Text::EtcdctlEnv { client } => etcdctl::render(plan, c(client))?,
