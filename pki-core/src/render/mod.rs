@@ -184,7 +184,7 @@ fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
         Text::InstallScript { member } => install::render(plan, m(member))?,
         Text::VerifyScript { member } => verify::render(plan, m(member))?,
         Text::EtcdctlEnv { client } => etcdctl::render(plan, c(client))?,
-        Text::ClientConfig { client, snippet } => consumers::render(plan, c(client), snippet),
+        Text::ClientConfig { client, snippet } => consumers::render(plan, c(client), snippet)?,
         Text::ExpiryScript => expiry::render(plan, &expiry_list(plan, issued))?,
         Text::RbacScript => rbac::render(plan)?,
         Text::DemoRun => demo::run(plan)?,
