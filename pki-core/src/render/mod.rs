@@ -190,15 +190,15 @@ fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
         Text::DemoRun => demo::run(plan)?,
         Text::DemoStop => demo::stop(plan)?,
         Text::MigrationEnv { member, stage } => {
-            migrate::stage_env(plan, migration(plan)?, m(member), stage)
+            migrate::stage_env(plan, migration(plan)?, m(member), stage)?
         }
-        Text::MigrationLib { member } => migrate::lib(plan, migration(plan)?, m(member)),
+        Text::MigrationLib { member } => migrate::lib(plan, migration(plan)?, m(member))?,
         Text::MigrationStep { step, .. } => crate::plan::MIGRATION_STEPS
             .get(step)
             .and_then(|name| migrate::step(name))
             .unwrap_or_default()
             .to_string(),
-        Text::MigrationReadme => migrate::readme(plan, migration(plan)?),
+        Text::MigrationReadme => migrate::readme(plan, migration(plan)?)?,
     })
 }
 
