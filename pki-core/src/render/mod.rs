@@ -175,7 +175,7 @@ fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
     let m = |i: usize| &plan.members[i];
     let c = |i: usize| &plan.spec.clients[i];
     Ok(match t {
-        Text::Readme => readme::render(plan, &readme_facts(issued, false)),
+        Text::Readme => readme::render(plan, &readme_facts(issued, false))?,
         Text::EtcdEnv { member, flavor } => env::render(plan, m(member), flavor)?,
         Text::SystemdDropin { member } => dropin::render(plan, m(member))?,
         Text::ConfigYaml { member } => yaml::render(plan, m(member))?,
