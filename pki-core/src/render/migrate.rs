@@ -18,9 +18,9 @@
 
 use super::fill;
 use super::quote::sh;
+use super::settings::member_settings;
 use crate::error::Error;
-use crate::plan::paths::files;
-use crate::plan::{MemberPlan, MigrationStage as Stage, Plan, join, url};
+use crate::plan::{MemberPlan, MigrationStage as Stage, Plan, url};
 use crate::spec::Migration;
 
 fn http(ip: &std::net::IpAddr, port: u16) -> String {
@@ -31,12 +31,7 @@ fn http(ip: &std::net::IpAddr, port: u16) -> String {
 pub fn stage_env(plan: &Plan, mig: &Migration, m: &MemberPlan, st: Stage) -> Result<String, Error> {
     let (spec, members) = (&plan.spec, &plan.members);
     let ip = &m.ips[0];
-    let d = &m.cert_dir;
     let loopback = format!("http://127.0.0.1:{}", mig.current_client_port);
-    let mut env: Vec<(&str, String)> = vec![
-        ("ETCD_NAME", m.name.clone()),
-        ("ETCD_DATA_DIR", m.data_dir.clone()),
-    ];
     let (listen_client, adv_client, listen_peer, adv_peer, cluster_scheme_https) = match st {
         Stage::Listeners => (
             format!("{},{loopback}", http(ip, mig.current_client_port)),
@@ -76,40 +71,30 @@ pub fn stage_env(plan: &Plan, mig: &Migration, m: &MemberPlan, st: Stage) -> Res
         })
         .collect::<Vec<_>>()
         .join(",");
-    env.extend([
-        ("ETCD_LISTEN_CLIENT_URLS", listen_client),
-        ("ETCD_ADVERTISE_CLIENT_URLS", adv_client),
-        ("ETCD_LISTEN_PEER_URLS", listen_peer),
-        ("ETCD_INITIAL_ADVERTISE_PEER_URLS", adv_peer),
-        // Ignored once the member has data; kept consistent with the stage anyway.
-        ("ETCD_INITIAL_CLUSTER", initial_cluster),
-        ("ETCD_INITIAL_CLUSTER_STATE", "existing".into()),
-        (
-            "ETCD_INITIAL_CLUSTER_TOKEN",
-            spec.initial_cluster_token.clone(),
-        ),
-        ("ETCD_PEER_CLIENT_CERT_AUTH", "true".into()),
-        ("ETCD_PEER_TRUSTED_CA_FILE", join(d, files::CA_CERT)),
-        ("ETCD_PEER_CERT_FILE", join(d, files::PEER_CERT)),
-        ("ETCD_PEER_KEY_FILE", join(d, files::PEER_KEY)),
-    ]);
-    if st != Stage::Listeners {
-        env.extend([
-            ("ETCD_TRUSTED_CA_FILE", join(d, files::CA_CERT)),
-            ("ETCD_CERT_FILE", join(d, files::SERVER_CERT)),
-            ("ETCD_KEY_FILE", join(d, files::SERVER_KEY)),
-        ]);
-    }
     let cert_auth = matches!(st, Stage::CertAuth | Stage::Final) && mig.client_cert_auth;
-    env.push(("ETCD_CLIENT_CERT_AUTH", cert_auth.to_string()));
+    // The member's settings as the bundle has them (settings.rs), with what differs at this
+    // stage: the URLs, an existing cluster, client TLS from step 4, client-cert-auth from 5.
+    let mut env = Vec::new();
+    for setting in member_settings(plan, m) {
+        let value = match setting.flag {
+            "listen-client-urls" => listen_client.clone(),
+            "advertise-client-urls" => adv_client.clone(),
+            "listen-peer-urls" => listen_peer.clone(),
+            "initial-advertise-peer-urls" => adv_peer.clone(),
+            // Ignored once the member has data; kept consistent with the stage anyway.
+            "initial-cluster" => initial_cluster.clone(),
+            "initial-cluster-state" => "existing".into(),
+            "client-cert-auth" => cert_auth.to_string(),
+            "trusted-ca-file" | "cert-file" | "key-file" if st == Stage::Listeners => continue,
+            _ => setting.value.flat(),
+        };
+        env.push((setting.env_name(), sh(&value)));
+    }
     fill(&StageEnv {
         name: &m.name,
         cluster: &spec.cluster_name,
         stage: format!("{st:?}"),
-        env: env
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), sh(&v)))
-            .collect(),
+        env,
     })
 }
 
