@@ -8,7 +8,10 @@ pub use crate::report::{Problem, Report, Severity};
 use crate::rules::{self, MAX_STRING};
 use crate::spec::ClusterSpec;
 
+mod bundle;
 mod versions;
+
+pub use bundle::{BundleFacts, CA_WARN_DAYS, CertFacts, certs_of, check_bundle};
 
 /// Longest CN or O the X.520 upper bounds allow.
 const MAX_NAME_ATTR: usize = 64;

@@ -1,5 +1,6 @@
 //! `check-expiry.sh` at the bundle root: every certificate of the bundle (or of an installed
-//! folder) with its expiry, soonest first, and a non-zero exit when one is close.
+//! folder) with its expiry, and every CRL with its next update, soonest first, and a non-zero
+//! exit when one is close.
 
 use super::fill;
 use crate::error::Error;

@@ -28,15 +28,29 @@ done
 now=$(date +%s)
 soon=0
 seen=""
-rows=$(find "$dir" -name '*.crt' -type f | sort | while read -r f; do
-  fp=$(openssl x509 -in "$f" -noout -fingerprint -sha256 | cut -d= -f2)
-  case " $seen " in *" $fp "*) continue ;; esac
-  seen="$seen $fp"
-  end=$(openssl x509 -in "$f" -noout -enddate | cut -d= -f2)
-  left=$(( ($(date -d "$end" +%s) - now) / 86400 ))
-  subject=$(openssl x509 -in "$f" -noout -subject -nameopt oneline | sed 's/^subject= *//')
-  printf '%s\t%s\t%s\t%s\n' "$left" "$end" "${f#"$dir"/}" "$subject"
-done | sort -n)
+# A CRL (crl.der, etcd-pki revoke) is listed by its next update: etcd ignores that date, but
+# openssl and other verifiers refuse the CRL after it.
+rows=$( {
+  find "$dir" -name '*.crt' -type f | sort | while read -r f; do
+    fp=$(openssl x509 -in "$f" -noout -fingerprint -sha256 | cut -d= -f2)
+    case " $seen " in *" $fp "*) continue ;; esac
+    seen="$seen $fp"
+    end=$(openssl x509 -in "$f" -noout -enddate | cut -d= -f2)
+    left=$(( ($(date -d "$end" +%s) - now) / 86400 ))
+    subject=$(openssl x509 -in "$f" -noout -subject -nameopt oneline | sed 's/^subject= *//')
+    printf '%s\t%s\t%s\t%s\n' "$left" "$end" "${f#"$dir"/}" "$subject"
+  done
+  find "$dir" -name 'crl.der' -type f | sort | while read -r f; do
+    fp=$(sha256sum < "$f" | cut -d' ' -f1)
+    case " $seen " in *" $fp "*) continue ;; esac
+    seen="$seen $fp"
+    end=$(openssl crl -inform DER -in "$f" -noout -nextupdate 2>/dev/null | cut -d= -f2) || continue
+    [ -n "$end" ] || continue
+    left=$(( ($(date -d "$end" +%s) - now) / 86400 ))
+    n=$(openssl crl -inform DER -in "$f" -noout -text | grep -c 'Serial Number:' || true)
+    printf '%s\t%s\t%s\t%s\n' "$left" "$end" "${f#"$dir"/}" "CRL next update, $n revoked; etcd-pki revoke --next-update DAYS makes the next"
+  done
+} | sort -n)
 printf '%-6s  %-26s  %s\n' "days" "not after" "certificate"
 while IFS=$'\t' read -r left end path subject; do
   [ -z "$left" ] && continue
@@ -45,7 +59,7 @@ while IFS=$'\t' read -r left end path subject; do
   printf '%-6s  %-26s  %s (%s)%s\n' "$left" "$end" "$path" "$subject" "$flag"
 done <<< "$rows"
 if [ "$soon" -gt 0 ]; then
-  echo "check-expiry: $soon certificate(s) expire within $days days: regenerate and redeploy"
+  echo "check-expiry: $soon certificate(s) or CRL(s) expire within $days days: regenerate and redeploy"
   exit 1
 fi
 echo "check-expiry: nothing expires within $days days"
