@@ -442,3 +442,29 @@ fn leaves_copy_the_ca_subject_bytes_and_ski() {
         assert!(ca_ski.is_some() == strict, "{ca}: the fixture's SKI");
     }
 }
+
+/// `check-expiry.sh` names the exact renew command when certificates are within its
+/// threshold: the members and clients they belong to as `--only`, the threshold as `--within`.
+#[test]
+fn check_expiry_prints_the_renew_command() {
+    let tmp = TempDir::new("existing-ca-expiry");
+    let t = tmp.path();
+    let spec = std::fs::read_to_string(spec(t)).unwrap();
+    let b = e2e_etcd::generate_bundle(&spec, t);
+    let o = run(Command::new("bash")
+        .arg(b.join("check-expiry.sh"))
+        .args(["--days", "900"]));
+    let (code, out) = code_and_output(&o);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "  etcd-pki renew --from NEWEST.zip --ca-key 'extca-ca.key' --only etcdctl \
+             --only etcd1 --only etcd2 --only etcd3 --within 900 --out NEW.zip"
+        ),
+        "{out}"
+    );
+    let o = run(Command::new("bash").arg(b.join("check-expiry.sh")));
+    let (code, out) = code_and_output(&o);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("etcd-pki renew"), "{out}");
+}
