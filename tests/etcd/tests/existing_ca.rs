@@ -356,8 +356,11 @@ fn bad_input_is_refused_and_nothing_is_written() {
     }
 }
 
+/// A certificate's subject and issuer (DER bytes), SKI and AKI key id.
+type Names = (Vec<u8>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
+
 /// The CA's subject bytes and SKI, and for each leaf its issuer bytes and AKI key id.
-fn names(cert: &Path) -> (Vec<u8>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>) {
+fn names(cert: &Path) -> Names {
     use x509_parser::extensions::ParsedExtension;
     use x509_parser::prelude::{FromDer, X509Certificate};
     let der = der(cert);
