@@ -11,6 +11,8 @@ use crate::plan::Plan;
 struct CheckExpiry<'a> {
     cluster: &'a str,
     certs: &'a [(String, String)],
+    /// The CA key file's name, shell-quoted, for the renew command it prints.
+    ca_key: String,
 }
 
 /// Renders `check-expiry.sh`; `certs` is (bundle path, notAfter) as generated, kept as a
@@ -19,5 +21,6 @@ pub fn render(plan: &Plan, certs: &[(String, String)]) -> Result<String, Error> 
     fill(&CheckExpiry {
         cluster: &plan.spec.cluster_name,
         certs,
+        ca_key: crate::render::quote::sh(&format!("{}-ca.key", plan.spec.cluster_name)),
     })
 }

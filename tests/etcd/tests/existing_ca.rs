@@ -355,3 +355,119 @@ fn bad_input_is_refused_and_nothing_is_written() {
         );
     }
 }
+
+/// A certificate's subject and issuer (DER bytes), SKI and AKI key id.
+type Names = (Vec<u8>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// The CA's subject bytes and SKI, and for each leaf its issuer bytes and AKI key id.
+fn names(cert: &Path) -> Names {
+    use x509_parser::extensions::ParsedExtension;
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let der = der(cert);
+    let (_, x) = X509Certificate::from_der(&der).unwrap();
+    let (mut ski, mut aki) = (None, None);
+    for e in x.extensions() {
+        match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(id) => ski = Some(id.0.to_vec()),
+            ParsedExtension::AuthorityKeyIdentifier(a) => {
+                aki = a.key_identifier.as_ref().map(|k| k.0.to_vec())
+            }
+            _ => {}
+        }
+    }
+    (
+        x.subject().as_raw().to_vec(),
+        x.issuer().as_raw().to_vec(),
+        ski,
+        aki,
+    )
+}
+
+/// A CA whose subject rcgen could not write back (two DCs, `OU=Ops + OU=etcd` as one RDN, as
+/// cfssl writes two OUs) and that has no SKI (as Go wrote before 1.15): `etcd-pki generate`
+/// issues leaves whose issuer is the CA's subject byte for byte, without an AKI, and that
+/// openssl verifies; the CA with an SKI gets it repeated as every leaf's AKI.
+#[test]
+fn leaves_copy_the_ca_subject_bytes_and_ski() {
+    let tmp = TempDir::new("existing-ca-raw");
+    let t = tmp.path();
+    openssl_ca(t);
+    sh(
+        t,
+        "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out odd.key 2>/dev/null
+         openssl req -x509 -new -key odd.key -multivalue-rdn \
+           -subj '/DC=com/DC=example/OU=Ops+OU=etcd/CN=Corp etcd CA' -days 3650 \
+           -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+           -addext subjectKeyIdentifier=none -addext authorityKeyIdentifier=none -out odd.crt",
+    );
+    let spec = spec(t);
+    for (ca, key, zip, strict) in [
+        ("ca.crt", "ca.key", "plain.zip", true),
+        ("odd.crt", "odd.key", "odd.zip", false),
+    ] {
+        let (code, out) = cli(
+            t,
+            &[
+                "generate",
+                "--spec",
+                spec.to_str().unwrap(),
+                "--ca-cert",
+                ca,
+                "--ca-key",
+                key,
+                "--out",
+                zip,
+            ],
+        );
+        assert_eq!(code, 0, "{ca}: {out}");
+        let b = unzip(t, zip);
+        let (ca_subject, _, ca_ski, _) = names(&t.join(ca));
+        let leaves = sh(
+            &b,
+            "find members clients -name '*.crt' ! -name ca.crt | sort",
+        );
+        for leaf in leaves.lines() {
+            let (_, issuer, _, aki) = names(&b.join(leaf));
+            assert_eq!(
+                issuer, ca_subject,
+                "{ca}: {leaf}'s issuer is not the CA's subject bytes"
+            );
+            assert_eq!(aki, ca_ski, "{ca}: {leaf}'s AKI is not the CA's SKI");
+            let mut cmd = Command::new("openssl");
+            cmd.arg("verify");
+            if strict {
+                cmd.arg("-x509_strict");
+            }
+            let o = run(cmd.arg("-CAfile").arg(t.join(ca)).arg(b.join(leaf)));
+            let (code, text) = code_and_output(&o);
+            assert_eq!(code, 0, "{ca}: {leaf}: {text}");
+        }
+        assert!(ca_ski.is_some() == strict, "{ca}: the fixture's SKI");
+    }
+}
+
+/// `check-expiry.sh` names the exact renew command when certificates are within its
+/// threshold: the members and clients they belong to as `--only`, the threshold as `--within`.
+#[test]
+fn check_expiry_prints_the_renew_command() {
+    let tmp = TempDir::new("existing-ca-expiry");
+    let t = tmp.path();
+    let spec = std::fs::read_to_string(spec(t)).unwrap();
+    let b = e2e_etcd::generate_bundle(&spec, t);
+    let o = run(Command::new("bash")
+        .arg(b.join("check-expiry.sh"))
+        .args(["--days", "900"]));
+    let (code, out) = code_and_output(&o);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "  etcd-pki renew --from NEWEST.zip --ca-key 'extca-ca.key' --only etcdctl \
+             --only etcd1 --only etcd2 --only etcd3 --within 900 --out NEW.zip"
+        ),
+        "{out}"
+    );
+    let o = run(Command::new("bash").arg(b.join("check-expiry.sh")));
+    let (code, out) = code_and_output(&o);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("etcd-pki renew"), "{out}");
+}
