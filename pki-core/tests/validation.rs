@@ -346,7 +346,10 @@ fn migration_needs_a_second_peer_port_but_no_root_client() {
     assert!(!r.has_errors(), "{:#?}", r.problems());
     let bundle = generate(&spec).expect("a migration spec without a root client generates");
     let lib = bundle.file("members/etcd1/migrate/lib.sh").unwrap().text();
-    assert!(lib.contains("ccert=${EPKI_CLIENT_CERT:-$mdir/pki/server.crt}"), "{lib}");
+    assert!(
+        lib.contains("ccert=${EPKI_CLIENT_CERT:-$mdir/pki/server.crt}"),
+        "{lib}"
+    );
     spec.clients = clients;
     let bundle = generate(&spec).expect("a valid migration spec generates");
     let paths: Vec<&str> = bundle.files.iter().map(|f| f.path.as_str()).collect();
