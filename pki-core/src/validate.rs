@@ -1,5 +1,20 @@
-//! Checks a spec and reports every problem at once: field path, the bad value, and a sentence
-//! that says what to do. Errors stop generation; warnings are shown and generation goes on.
+//! Stage 1 of 5: checks a spec and reports every problem at once: field path, the bad value,
+//! and a sentence that says what to do. Errors stop generation; warnings are shown and
+//! generation goes on. A spec without errors becomes a [`ValidatedSpec`], the input of
+//! [`crate::plan`].
+//!
+//! ```
+//! use pki_core::{ClusterSpec, Severity, validate, validate::ValidatedSpec};
+//!
+//! let mut spec = ClusterSpec::template();
+//! spec.nodes[2].ips[0] = "10.0.0.300".into();
+//! let report = validate(&spec);
+//! let p = report.at("nodes[2].ips[0]").next().unwrap();
+//! assert_eq!(p.severity, Severity::Error);
+//! assert!(p.message.contains("not an IP address"));
+//! assert!(ValidatedSpec::new(&spec).is_err());
+//! # Ok::<(), pki_core::Error>(())
+//! ```
 
 use std::collections::HashMap;
 use std::net::IpAddr;
