@@ -29,6 +29,6 @@ cargo clippy --quiet -p app --target wasm32-unknown-unknown --all-targets -- -D 
 step "the page (trunk build --release)"
 ./scripts/build-site.sh
 
-step "cargo test (unit, property, snapshots, openssl, real etcd, headless Chromium)"
+step "cargo test (unit, property, snapshots, openssl, real etcd, headless Chromium and Firefox ESR, nginx)"
 # One test at a time: the etcd clusters and the browser share this machine's ports and cores.
 cargo test --workspace --no-fail-fast -- --test-threads=1

@@ -68,10 +68,96 @@ pub enum Error {
     Zip(String),
     /// The CA key passphrase is unusable (too short).
     Passphrase(String),
+    /// A value for a day-two runbook ([`crate::runbook`]) is outside its allowlist.
+    Runbook {
+        /// The runbook's field, e.g. `peer_urls`.
+        field: String,
+        /// The value as given.
+        value: String,
+        /// What is wrong with it and what it should look like.
+        reason: String,
+    },
+    /// A revocation or its CRL cannot be made ([`crate::crl`]): a bad serial or reason, dates
+    /// in the wrong order, a CA key that is not the CA's, a CA that may not sign CRLs.
+    Revocation {
+        /// What is wrong, e.g. `serial`, `next_update`, `ca.crt`.
+        field: String,
+        /// The value as given (may be empty).
+        value: String,
+        /// What is wrong with it and what to do.
+        reason: String,
+    },
+    /// An existing CA's certificate or key file could not be read at all (neither PEM nor
+    /// DER, the wrong kind of file, damaged).
+    CaUnreadable {
+        /// `CA certificate` or `CA key`.
+        file: &'static str,
+        /// What is wrong, e.g. "it holds a private key, not a certificate".
+        reason: String,
+    },
+    /// The existing CA uses an algorithm, curve, key size or key encryption etcd-pki cannot
+    /// use.
+    CaUnsupported {
+        /// A sentence naming what and what is supported.
+        what: String,
+    },
+    /// The certificate given as the CA may not sign certificates.
+    NotACa {
+        /// Its subject, e.g. `CN=etcd1`.
+        subject: String,
+        /// Why, e.g. "its basicConstraints says CA:FALSE".
+        reason: String,
+    },
+    /// The CA key is encrypted and no passphrase was given (the page asks for one on this).
+    CaPassphraseNeeded,
+    /// The passphrase given does not decrypt the CA key.
+    CaPassphraseWrong,
+    /// The CA key is not the private key of the CA certificate.
+    CaKeyMismatch {
+        /// The certificate's subject.
+        subject: String,
+        /// Empty, or e.g. " (the certificate's key is rsa, the key file holds ecdsa-p256)".
+        detail: String,
+    },
+    /// The CA certificate has expired.
+    CaExpired {
+        /// Its subject.
+        subject: String,
+        /// Its notAfter, e.g. `2026-01-01 12:00 UTC`.
+        not_after: String,
+    },
+    /// The CA certificate is not valid yet (or this machine's clock is wrong).
+    CaNotYetValid {
+        /// Its subject.
+        subject: String,
+        /// Its notBefore.
+        not_before: String,
+        /// The time now, by this machine's clock.
+        now: String,
+    },
+    /// The certificates would still be valid after the CA expires.
+    CaOutlived {
+        /// The CA's subject.
+        subject: String,
+        /// The CA's notAfter.
+        ca_not_after: String,
+        /// The certificates' notAfter.
+        leaf_not_after: String,
+        /// The longest validity, in days, that ends before the CA does.
+        max_days: i64,
+    },
     /// A zip given to [`crate::package::open`] is not a bundle this etcd-pki can read back:
     /// not a zip, no `spec.json`, an unknown format version, a spec that does not validate, or
     /// a certificate other than the one `spec.json` records.
     BadBundle(String),
+    /// A day-two change ([`crate::daytwo`]) that cannot be made: a member name that exists
+    /// already, an address in use, a removal below quorum, a CA key not the bundle's.
+    Change {
+        /// What the person gave, e.g. `--name`, `--ip`, `--ca-key`.
+        field: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -140,7 +226,78 @@ impl fmt::Display for Error {
             ),
             Error::Zip(reason) => write!(f, "could not write the zip archive: {reason}"),
             Error::Passphrase(reason) => write!(f, "{reason}; nothing was generated"),
+            Error::Runbook {
+                field,
+                value,
+                reason,
+            } => write!(
+                f,
+                "cannot write the runbook: {field} {} {reason}; nothing was written",
+                crate::rules::shown(value)
+            ),
+            Error::Revocation {
+                field,
+                value,
+                reason,
+            } => {
+                if value.is_empty() {
+                    write!(f, "{field} {reason}")
+                } else {
+                    write!(f, "{field} {} {reason}", crate::rules::shown(value))
+                }
+            }
+            Error::CaUnreadable { file, reason } => {
+                write!(f, "the {file} cannot be read: {reason}")
+            }
+            Error::CaUnsupported { what } => write!(f, "{what}"),
+            Error::NotACa { subject, reason } => write!(
+                f,
+                "\"{subject}\" is not a CA certificate: {reason}; give the certificate of the \
+                 CA that signs your etcd certificates (often ca.crt), not a member's or a \
+                 client's"
+            ),
+            Error::CaPassphraseNeeded => write!(
+                f,
+                "the CA key is encrypted: give --ca-passphrase-file FILE (a file whose first \
+                 line is the passphrase)"
+            ),
+            Error::CaPassphraseWrong => write!(
+                f,
+                "the passphrase does not decrypt the CA key: check --ca-passphrase-file (its \
+                 first line is the passphrase, without the line break)"
+            ),
+            Error::CaKeyMismatch { subject, detail } => write!(
+                f,
+                "the CA key does not belong to the CA certificate \"{subject}\"{detail}: their \
+                 public keys differ; give the key file made with that certificate"
+            ),
+            Error::CaExpired { subject, not_after } => write!(
+                f,
+                "the CA \"{subject}\" expired on {not_after}: certificates it signs now would \
+                 not verify; renew or replace the CA first"
+            ),
+            Error::CaNotYetValid {
+                subject,
+                not_before,
+                now,
+            } => write!(
+                f,
+                "the CA \"{subject}\" is valid only from {not_before}, but this machine's \
+                 clock says {now}: check the clock"
+            ),
+            Error::CaOutlived {
+                subject,
+                ca_not_after,
+                leaf_not_after,
+                max_days,
+            } => write!(
+                f,
+                "the CA \"{subject}\" expires on {ca_not_after}, before the certificates would \
+                 ({leaf_not_after}), and they would stop verifying then: give --cap-validity \
+                 to end them with the CA, or set cert_validity_days to at most {max_days}"
+            ),
             Error::BadBundle(reason) => write!(f, "cannot open the bundle: {reason}"),
+            Error::Change { field, reason } => write!(f, "{field}: {reason}"),
         }
     }
 }

@@ -41,18 +41,28 @@
 #![warn(missing_docs)]
 
 pub mod bundle;
+pub mod ca_import;
+mod ca_key;
+pub mod crl;
+pub mod daytwo;
 pub mod error;
 pub mod issue;
 pub mod keys;
+pub mod kit;
 pub mod listing;
+pub mod next_steps;
 pub mod options;
 pub mod package;
 pub mod parallel;
 pub mod plan;
+mod raw_issuer;
 pub mod render;
 pub mod report;
+pub mod revoke;
+pub mod rotate;
 mod rsa_keygen;
 pub mod rules;
+pub mod runbook;
 pub mod spec;
 pub mod validate;
 

@@ -14,11 +14,12 @@
 //! # Ok::<(), pki_core::Error>(())
 //! ```
 
+pub mod lints;
 pub mod manifest;
 mod open;
 pub mod state;
 
-pub use open::{OpenedBundle, open};
+pub use open::{OpenedBundle, OpenedFile, open};
 
 use std::io::{Cursor, Write};
 

@@ -1,5 +1,6 @@
 //! `check-expiry.sh` at the bundle root: every certificate of the bundle (or of an installed
-//! folder) with its expiry, soonest first, and a non-zero exit when one is close.
+//! folder) with its expiry, and every CRL with its next update, soonest first, and a non-zero
+//! exit when one is close.
 
 use super::fill;
 use crate::error::Error;
@@ -10,6 +11,8 @@ use crate::plan::Plan;
 struct CheckExpiry<'a> {
     cluster: &'a str,
     certs: &'a [(String, String)],
+    /// The CA key file's name, shell-quoted, for the renew command it prints.
+    ca_key: String,
 }
 
 /// Renders `check-expiry.sh`; `certs` is (bundle path, notAfter) as generated, kept as a
@@ -18,5 +21,6 @@ pub fn render(plan: &Plan, certs: &[(String, String)]) -> Result<String, Error> 
     fill(&CheckExpiry {
         cluster: &plan.spec.cluster_name,
         certs,
+        ca_key: crate::render::quote::sh(&format!("{}-ca.key", plan.spec.cluster_name)),
     })
 }

@@ -42,6 +42,12 @@ use crate::issue::{CaMaterial, Issued, IssuedCert, rfc3339};
 use crate::plan::{Content, FilePlan, Owner, Plan, Role, Text};
 use crate::spec::Migration;
 
+/// The shell line that lists this machine's addresses (the template
+/// `templates/shell/host-addresses.sh`, which install.sh and the migration scripts include).
+/// The static day-two scripts (`runbooks/`) carry the same line; their tests compare with this.
+pub const HOST_ADDRESSES: &str =
+    include_str!("../../templates/shell/host-addresses.sh").trim_ascii_end();
+
 /// One file of the bundle, finished. Contents are wiped when dropped (they may be a key),
 /// and `Debug` prints only their length, so a log line or a panic message never carries a key.
 #[derive(Clone)]

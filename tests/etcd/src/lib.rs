@@ -6,6 +6,12 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+pub mod live;
+pub mod writer;
+
+pub use live::{LiveCluster, LiveMember};
+pub use writer::{ClientTls, Target, Writer, WriterOptions, WriterReport, verify_all_acked};
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -237,6 +243,21 @@ pub struct TestNet {
     pub bridge: String,
     /// The namespaces, one per member, in order.
     pub namespaces: Vec<String>,
+    /// The third octet of 198.18.x.0/24.
+    pub subnet: u8,
+    /// The last octet of each namespace's address, in the order of `namespaces`.
+    pub hosts: Vec<u8>,
+    tag: String,
+}
+
+fn ip_cmd(args: &[&str]) {
+    let out = run(Command::new("ip").args(args));
+    assert!(
+        out.status.success(),
+        "ip {} failed: {} (these tests need root and iproute2, as in CI)",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
 }
 
 impl TestNet {
@@ -248,48 +269,63 @@ impl TestNet {
         let mut net = TestNet {
             bridge: bridge.clone(),
             namespaces: Vec::new(),
+            subnet,
+            hosts: Vec::new(),
+            tag,
         };
-        let ip = |args: &[&str]| {
-            let out = run(Command::new("ip").args(args));
-            assert!(
-                out.status.success(),
-                "ip {} failed: {} (these tests need root and iproute2, as in CI)",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        };
-        ip(&["link", "add", &bridge, "type", "bridge"]);
-        ip(&[
+        ip_cmd(&["link", "add", &bridge, "type", "bridge"]);
+        ip_cmd(&[
             "addr",
             "add",
             &format!("198.18.{subnet}.254/24"),
             "dev",
             &bridge,
         ]);
-        ip(&["link", "set", &bridge, "up"]);
+        ip_cmd(&["link", "set", &bridge, "up"]);
         for i in 1..=members {
-            let ns = format!("epn{tag}m{i}");
-            let host_if = format!("epv{tag}m{i}");
-            ip(&["netns", "add", &ns]);
-            net.namespaces.push(ns.clone());
-            ip(&[
-                "link", "add", &host_if, "type", "veth", "peer", "name", "eth0", "netns", &ns,
-            ]);
-            ip(&["link", "set", &host_if, "master", &bridge]);
-            ip(&["link", "set", &host_if, "up"]);
-            ip(&[
-                "-n",
-                &ns,
-                "addr",
-                "add",
-                &format!("198.18.{subnet}.{i}/24"),
-                "dev",
-                "eth0",
-            ]);
-            ip(&["-n", &ns, "link", "set", "eth0", "up"]);
-            ip(&["-n", &ns, "link", "set", "lo", "up"]);
+            net.add_host(i as u8);
         }
         net
+    }
+
+    /// Adds one more machine: a namespace holding 198.18.`subnet`.`host` on the bridge (a
+    /// member that joins later). Returns the namespace's name.
+    pub fn add_host(&mut self, host: u8) -> String {
+        assert!(
+            (1..254).contains(&host) && !self.hosts.contains(&host),
+            "host .{host} is taken or out of range"
+        );
+        let tag = &self.tag;
+        let ns = format!("epn{tag}m{host}");
+        let host_if = format!("epv{tag}m{host}");
+        ip_cmd(&["netns", "add", &ns]);
+        self.namespaces.push(ns.clone());
+        self.hosts.push(host);
+        ip_cmd(&[
+            "link", "add", &host_if, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+        ]);
+        ip_cmd(&["link", "set", &host_if, "master", &self.bridge]);
+        ip_cmd(&["link", "set", &host_if, "up"]);
+        ip_cmd(&[
+            "-n",
+            &ns,
+            "addr",
+            "add",
+            &format!("198.18.{}.{host}/24", self.subnet),
+            "dev",
+            "eth0",
+        ]);
+        ip_cmd(&["-n", &ns, "link", "set", "eth0", "up"]);
+        ip_cmd(&["-n", &ns, "link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// The namespace holding 198.18.`subnet`.`host`, if there is one.
+    pub fn namespace_of(&self, host: u8) -> Option<&str> {
+        self.hosts
+            .iter()
+            .position(|&h| h == host)
+            .map(|i| self.namespaces[i].as_str())
     }
 }
 

@@ -11,7 +11,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use e2e_etcd::{
-    Proc, TempDir, TestNet, code_and_output, generate_bundle, must, run, wait_until, workspace_root,
+    ClientTls, Proc, Target, TempDir, TestNet, Writer, WriterOptions, code_and_output,
+    generate_bundle, must, run, verify_all_acked, wait_until, workspace_root,
 };
 
 fn ip(subnet: u8, i: usize) -> String {
@@ -34,19 +35,6 @@ while [ ! -f "$root/run/stop" ]; do
   wait $!
   echo "$(date +%s.%N) exited" >> "$root/run/events"
   sleep 0.2
-done
-"#;
-
-const WRITER: &str = r#"stop=$1; log=$2
-for i in $(seq 1 6000); do
-  [ -f "$stop" ] && break
-  k=$(printf '/w/%06d' "$i" | base64 -w0); v=$(printf 'v%s' "$i" | base64 -w0)
-  out=$(curl -sS -m 2 -X POST http://127.0.0.1:2379/v3/kv/put -d "{\"key\":\"$k\",\"value\":\"$v\"}" 2>&1)
-  case "$out" in
-    *revision*) echo "$(date +%s.%N) ok $i" >> "$log" ;;
-    *) echo "$(date +%s.%N) fail $i $(printf '%s' "$out" | tr '\n' ' ' | head -c 300)" >> "$log" ;;
-  esac
-  sleep 0.05
 done
 "#;
 
@@ -222,21 +210,17 @@ fn migrate(version: &str, subnet: u8) {
         "for i in $(seq 1 300); do k=$(printf '/pre/%03d' $i | base64 -w0); curl -s -m 2 -X POST http://127.0.0.1:2379/v3/kv/put -d \"{\\\"key\\\":\\\"$k\\\",\\\"value\\\":\\\"cHJl\\\"}\" > /dev/null; done"]));
 
     // The writer, through member 1's loopback listener.
-    let wlog = t.join("writer.log");
-    let stop = t.join("writer.stop");
-    let mut wcmd = with_path(path, "ip");
-    wcmd.args([
-        "netns",
-        "exec",
-        &net.namespaces[0],
-        "bash",
-        "-c",
-        WRITER,
-        "writer",
-    ])
-    .arg(&stop)
-    .arg(&wlog);
-    let mut writer = Proc::spawn("writer", &mut wcmd, &t.join("writer.out"));
+    let writer = Writer::start(
+        Target {
+            endpoints: vec!["http://127.0.0.1:2379".into()],
+            tls: None,
+            netns: Some(net.namespaces[0].clone()),
+        },
+        WriterOptions {
+            max_puts: 6000,
+            ..WriterOptions::default()
+        },
+    );
     std::thread::sleep(Duration::from_secs(2));
 
     // A step on member i, and a step on every member in turn, which must succeed.
@@ -273,12 +257,7 @@ fn migrate(version: &str, subnet: u8) {
     every("4-client-https.sh", &[]);
     every("5-client-cert-auth.sh", &[]);
     // Consumers have moved: stop the writer, drop the plain listener.
-    std::fs::write(&stop, "").unwrap();
-    assert!(wait_until(Duration::from_secs(10), || matches!(
-        writer.child.try_wait(),
-        Ok(Some(_))
-    )));
-    writer.stop();
+    let report = writer.stop();
     let (code, out) = on(1, "6-remove-plain.sh", &["etcd1"]);
     assert_eq!(code, 3, "step 6 without --consumers-moved: {out}");
     every("6-remove-plain.sh", &["--consumers-moved"]);
@@ -332,34 +311,8 @@ fn migrate(version: &str, subnet: u8) {
     );
 
     // The writer: every acknowledged key is there; failures only in member 1's restarts.
-    let log = std::fs::read_to_string(&wlog).unwrap();
-    let mut oks = 0;
-    let mut acked = Vec::new();
-    let mut gaps: Vec<f64> = Vec::new();
-    let mut fail_blocks = 0;
-    let mut last_ok: Option<f64> = None;
-    let mut in_fail = false;
-    for line in log.lines() {
-        let mut p = line.split_whitespace();
-        let ts: f64 = p.next().unwrap().parse().unwrap();
-        match p.next() {
-            Some("ok") => {
-                oks += 1;
-                acked.push(format!("/w/{:0>6}", p.next().unwrap()));
-                if let Some(l) = last_ok {
-                    gaps.push(ts - l);
-                }
-                last_ok = Some(ts);
-                in_fail = false;
-            }
-            _ => {
-                if !in_fail {
-                    fail_blocks += 1;
-                }
-                in_fail = true;
-            }
-        }
-    }
+    let oks = report.acked_count();
+    let fail_blocks = report.failure_windows().len();
     assert!(oks > 100, "the writer barely wrote: {oks}");
     // Every member's restarts: (member, told to stop, started again).
     let mut windows: Vec<(usize, f64, f64)> = Vec::new();
@@ -388,26 +341,34 @@ fn migrate(version: &str, subnet: u8) {
     // A failed write lands in a member's restart: from the moment it stops until a few
     // seconds after it is back (rejoining, or electing a leader when the leader restarted).
     let mut blamed = Vec::new();
-    for line in log.lines().filter(|l| l.contains(" fail ")) {
-        let ts: f64 = line.split_whitespace().next().unwrap().parse().unwrap();
+    for a in report.failures() {
+        let ts = a.at;
         let w = windows
             .iter()
             .find(|&&(_, e, s)| ts >= e - 0.1 && ts <= s + 10.0)
-            .unwrap_or_else(|| panic!("write failed outside every restart ({windows:?}): {line}"));
+            .unwrap_or_else(|| panic!("write failed outside every restart ({windows:?}): {a:?}"));
         blamed.push(w.0);
     }
-    // Every acknowledged write is there (a write that timed out may have landed too).
-    let stored = keys("/w/");
-    let lost: Vec<&String> = acked.iter().filter(|k| !stored.contains(*k)).collect();
+    // Every acknowledged write is there (a write that timed out may have landed too), read
+    // back over TLS with the admin client.
+    let lost = verify_all_acked(
+        &report.acked(),
+        &Target {
+            endpoints: vec![format!("https://{}:2379", ip(subnet, 2))],
+            tls: Some(ClientTls::from_folder(&bundle.join("clients/etcdctl"))),
+            netns: None,
+        },
+    );
     assert!(
         lost.is_empty(),
         "acknowledged writes missing at the end: {lost:?}"
     );
-    let longest = gaps.iter().cloned().fold(0.0, f64::max);
+    let longest = report.longest_gap().as_secs_f64();
     assert!(
         fail_blocks <= windows.len(),
-        "the writer failed in {fail_blocks} separate windows; members restarted only {} times:\n{log}",
-        windows.len()
+        "the writer failed in {fail_blocks} separate windows; members restarted only {} times: {:?}",
+        windows.len(),
+        report.failures()
     );
     assert!(longest < 15.0, "longest write gap {longest:.1} s");
     // Never more than one member down: no two members' exit-to-start windows overlap.

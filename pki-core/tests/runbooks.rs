@@ -1,0 +1,159 @@
+//! The runbook scripts as a reviewer and a shell see them, without a cluster: each static
+//! script passes `bash -n` and shellcheck at its strictest level (style, no check excluded,
+//! no `-s`: each says its shell itself); each data file is valid shell that sets exactly the
+//! values given; and the scripts refuse bad invocations before touching anything.
+//! The scripts' work on a live cluster is tested in `tests/etcd/tests/daytwo.rs`.
+//!
+//! Needs bash and shellcheck (scripts/setup.sh installs them).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pki_core::runbook::{self, Operation, RunbookFile};
+
+struct Scratch(PathBuf);
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let p = std::env::temp_dir().join(format!("epki-runbook-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Scratch(p)
+    }
+}
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn ops() -> Vec<Operation> {
+    vec![
+        Operation::AddMember {
+            name: "etcd4".into(),
+            peer_urls: vec!["https://10.0.0.4:2380".into()],
+            client_url: "https://10.0.0.4:2379".into(),
+            endpoints: vec![
+                "https://10.0.0.1:2379".into(),
+                "https://[2001:db8::2]:2379".into(),
+            ],
+            initial_cluster:
+                "etcd1=https://10.0.0.1:2380,etcd2=https://[2001:db8::2]:2380,etcd4=https://10.0.0.4:2380"
+                    .into(),
+            etcdctl_env: "clients/etcdctl/etcdctl-env.sh".into(),
+        },
+        Operation::RemoveMember {
+            name: "etcd2".into(),
+            peer_urls: vec!["https://[2001:db8::2]:2380".into()],
+            endpoints: vec!["https://10.0.0.1:2379".into()],
+            data_dir: "/var/lib/etcd".into(),
+            cert_dir: "/etc/etcd/pki".into(),
+            revoke: vec![
+                ("server.crt".into(), "0A1B".into()),
+                ("peer.crt".into(), "FF".into()),
+            ],
+            etcdctl_env: "clients/etcdctl/etcdctl-env.sh".into(),
+        },
+        Operation::Renew {
+            name: "etcd1".into(),
+            ips: vec!["10.0.0.1".parse().unwrap()],
+            cert_dir: "/etc/etcd/pki".into(),
+            client_port: 2379,
+            peer_port: 2380,
+        },
+    ]
+}
+
+fn write_all(dir: &Path, files: &[RunbookFile]) {
+    for f in files {
+        let p = dir.join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &f.contents).unwrap();
+    }
+}
+
+fn output(cmd: &mut Command) -> (i32, String) {
+    let o = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (bash and shellcheck are needed)"));
+    (
+        o.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+#[test]
+fn scripts_and_data_pass_bash_and_shellcheck() {
+    let s = Scratch::new("lint");
+    let mut paths = Vec::new();
+    for op in ops() {
+        let files = runbook::files(&op).unwrap();
+        write_all(&s.0, &files);
+        paths.extend(files.iter().map(|f| s.0.join(&f.path)));
+    }
+    for p in &paths {
+        let (code, out) = output(Command::new("bash").arg("-n").arg(p));
+        assert_eq!(code, 0, "bash -n {}: {out}", p.display());
+    }
+    let (code, out) = output(
+        Command::new("shellcheck")
+            .args(["-S", "style", "-f", "gcc"])
+            .args(&paths),
+    );
+    assert_eq!(code, 0, "shellcheck:\n{out}");
+}
+
+#[test]
+fn data_files_set_exactly_the_values() {
+    let s = Scratch::new("data");
+    let files = runbook::files(&ops()[1]).unwrap();
+    write_all(&s.0, &files);
+    let (code, out) = output(
+        Command::new("bash")
+            .arg("-c")
+            .arg(r#"set -u; . "$1"; printf '%s|' "$NAME" "$PEER_URLS" "$ENDPOINTS" "$DATA_DIR" "$CERT_DIR" "$REVOKE" "$ETCDCTL_ENV""#)
+            .arg("data")
+            .arg(s.0.join("runbook/remove-etcd2.env")),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out,
+        "etcd2|https://[2001:db8::2]:2380|https://10.0.0.1:2379|/var/lib/etcd|/etc/etcd/pki|\
+         server.crt=0A1B peer.crt=FF|clients/etcdctl/etcdctl-env.sh|"
+    );
+}
+
+#[test]
+fn scripts_refuse_bad_invocations_before_doing_anything() {
+    let s = Scratch::new("usage");
+    for op in ops() {
+        write_all(&s.0, &runbook::files(&op).unwrap());
+    }
+    let add = s.0.join("runbook/add-etcd4.sh");
+    let (code, out) = output(Command::new("bash").arg(&add).args(["--wait", "soon"]));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--wait takes a number of seconds"), "{out}");
+    // No admin client in this scratch bundle: named, with the way out.
+    let (code, out) = output(Command::new("bash").arg(&add));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("etcdctl-env.sh is missing") && out.contains("ETCD_PKI_ETCDCTL_ENV"),
+        "{out}"
+    );
+    // A script without its data file (copied alone).
+    let alone = s.0.join("alone.sh");
+    std::fs::copy(s.0.join("runbook/remove-etcd2.sh"), &alone).unwrap();
+    let (code, out) = output(Command::new("bash").arg(&alone));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("alone.env is missing"), "{out}");
+    let (code, out) = output(
+        Command::new("bash")
+            .arg(s.0.join("members/etcd1/renew.sh"))
+            .arg("--now"),
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("unknown option --now"), "{out}");
+}

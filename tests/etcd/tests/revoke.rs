@@ -1,0 +1,536 @@
+//! Revocation on a running cluster, on every etcd release the tests have (3.4.23 from Debian;
+//! 3.5.34, 3.6.15 and 3.7.2 from tools/, see scripts/setup.sh):
+//!
+//! - three members started with `ETCD_CLIENT_CRL_FILE` and `ETCD_PEER_CRL_FILE` (env only: the
+//!   YAML config has no such key) naming an empty DER CRL signed by the cluster's CA;
+//! - a client is revoked: a new CRL is put in place on every member with the bundle's
+//!   `install-crl.sh` (temp file + `mv -fT`, root:etcd 0644) and no restart; the revoked
+//!   client's next connection is refused, over gRPC (etcdctl) and over HTTP (the JSON
+//!   gateway), while another client's writer, running all along, keeps every write;
+//! - on 3.5.34+ the client's HTTP API runs on its own listener (`--listen-client-http-urls`),
+//!   the split that let gRPC skip the CRL before 3.5.32 / 3.6.13: gRPC refuses the revoked
+//!   client too;
+//! - a member is removed, then its server and peer certificates are revoked: before the new
+//!   CRL its peer certificate still reads another member's peer API, after it is refused while
+//!   a remaining member's peer certificate is not;
+//! - `install-crl.sh` refuses a CRL of another CA, an older CRL, a PEM CRL and another
+//!   member's machine, changing nothing.
+//!
+//! Each version prints `REVOKE etcd=… longest_gap_ms=… acked=… failed=… restarts=…`.
+//! Members run in network namespaces on 198.18.110-113.0/24.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use e2e_etcd::live::wait_for;
+use e2e_etcd::{
+    ClientTls, LiveCluster, Target, TempDir, Writer, WriterOptions, code_and_output, etcd_pki_bin,
+    generate_bundle, must, run, verify_all_acked,
+};
+use pki_core::crl;
+
+struct Version {
+    label: &'static str,
+    spec: &'static str,
+    etcd: PathBuf,
+    /// Has `--listen-client-http-urls` (3.5.8+); the versions here all have the CRL fix for it.
+    split_http: bool,
+}
+
+fn version(label: &'static str) -> Version {
+    let tools = e2e_etcd::workspace_root().join("tools");
+    let (spec, etcd, split_http) = match label {
+        "3.4.23" => ("3.4", PathBuf::from("/usr/bin/etcd"), false),
+        "3.5.34" => ("3.5", tools.join("etcd-3.5.34/etcd"), true),
+        "3.6.15" => ("3.6", tools.join("etcd-3.6.15/etcd"), true),
+        "3.7.2" => ("3.7", tools.join("etcd-3.7.2/etcd"), true),
+        _ => unreachable!(),
+    };
+    assert!(
+        etcd.exists(),
+        "{} is missing: run ./scripts/setup.sh",
+        etcd.display()
+    );
+    Version {
+        label,
+        spec,
+        etcd,
+        split_http,
+    }
+}
+
+const HTTP_PORT: u16 = 2382;
+
+fn ip(subnet: u8, i: usize) -> String {
+    format!("198.18.{subnet}.{i}")
+}
+
+/// `etcd-pki ARGS`: exit code and output.
+fn cli(args: &[&str]) -> (i32, String) {
+    let o = run(Command::new(etcd_pki_bin()).args(args));
+    code_and_output(&o)
+}
+
+/// `etcd-pki revoke --from FROM --ca-key KEY EXTRA… --out TO`, unzipped into the folder
+/// named like `TO` without `.zip`; returns that folder and what etcd-pki said.
+fn revoke_cli(t: &Path, from: &str, to: &str, extra: &[&str]) -> (PathBuf, String) {
+    let key = t.join("ca.key");
+    let (from, out) = (t.join(from), t.join(to));
+    let mut args = vec![
+        "revoke",
+        "--from",
+        from.to_str().unwrap(),
+        "--ca-key",
+        key.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let (code, said) = cli(&args);
+    assert_eq!(code, 0, "etcd-pki {}:\n{said}", args.join(" "));
+    let dir = t.join(to.trim_end_matches(".zip"));
+    e2e_etcd::unzip(&out, &dir);
+    (dir, said)
+}
+
+fn serial_of(cert: &Path) -> Vec<u8> {
+    let s = must(
+        Command::new("openssl")
+            .args(["x509", "-noout", "-serial", "-in"])
+            .arg(cert),
+    );
+    crl::parse_serial(s.trim()).unwrap()
+}
+
+/// etcdctl (v3, the one on the PATH) as the client of `folder`, against `endpoint`.
+fn etcdctl(folder: &Path, endpoint: &str, args: &str) -> (bool, String) {
+    let o = run(Command::new("bash").arg("-c").arg(format!(
+        "etcdctl --endpoints={endpoint} --cacert={d}/ca.crt --cert={d}/client.crt --key={d}/client.key \
+         --dial-timeout=3s --command-timeout=5s {args}",
+        d = folder.display()
+    )));
+    let (code, out) = code_and_output(&o);
+    (code == 0, out)
+}
+
+/// A put through the JSON gateway as the client of `folder`.
+fn http_put(folder: &Path, base: &str, key: &str) -> (bool, String) {
+    let c = ClientTls::from_folder(folder);
+    let body = format!(
+        r#"{{"key":"{}","value":"eA=="}}"#,
+        e2e_etcd::writer::base64(key.as_bytes())
+    );
+    let o = run(Command::new("curl")
+        .args(["-sS", "--max-time", "5", "--cacert"])
+        .arg(&c.ca)
+        .arg("--cert")
+        .arg(&c.cert)
+        .arg("--key")
+        .arg(&c.key)
+        .args(["-X", "POST", "-d", &body])
+        .arg(format!("{base}/v3/kv/put")));
+    let (code, out) = code_and_output(&o);
+    (code == 0 && out.contains("\"revision\""), out)
+}
+
+/// `install-crl.sh` of member `i` run on member `on`'s machine: exit code and output.
+fn install_crl(cluster: &LiveCluster, bundle: &Path, on: usize, i: usize) -> (i32, String) {
+    let o = cluster.on(
+        &format!("etcd{on}"),
+        &[],
+        &format!(
+            "bash '{}'",
+            bundle
+                .join(format!("members/etcd{i}/install-crl.sh"))
+                .display()
+        ),
+    );
+    code_and_output(&o)
+}
+
+/// GET /members on member `to`'s peer port from member `from`'s machine with member `who`'s
+/// peer certificate (etcd checks a peer certificate against the caller's address).
+fn peer_get(
+    cluster: &LiveCluster,
+    bundle: &Path,
+    from: usize,
+    who: usize,
+    to: &str,
+) -> (bool, String) {
+    let pki = bundle.join(format!("members/etcd{who}/pki"));
+    let o = cluster.on(
+        &format!("etcd{from}"),
+        &[],
+        &format!(
+            "curl -sS --http1.1 --max-time 5 --cacert '{p}/ca.crt' --cert '{p}/peer.crt' --key '{p}/peer.key' {to}/members",
+            p = pki.display()
+        ),
+    );
+    let (code, out) = code_and_output(&o);
+    (code == 0 && out.contains("\"peerURLs\""), out)
+}
+
+fn revoke(label: &'static str, subnet: u8) {
+    let v = version(label);
+    let tmp = TempDir::new(&format!("revoke-{subnet}"));
+    let t = tmp.path();
+    let spec = serde_json::json!({
+        "cluster_name": format!("revoke{subnet}"),
+        "etcd_version": v.spec,
+        "nodes": (1..=3).map(|i| serde_json::json!({"name": format!("etcd{i}"), "ips": [ip(subnet, i)]})).collect::<Vec<_>>(),
+        "clients": [
+            {"name": "etcdctl", "common_name": "root", "kind": "etcdctl"},
+            {"name": "alice", "common_name": "alice"},
+            {"name": "bob", "common_name": "bob"}
+        ],
+        "cert_dir": format!("{}/hosts/{{name}}/pki", t.display()),
+        "data_dir": format!("{}/hosts/{{name}}/data", t.display()),
+    })
+    .to_string();
+    generate_bundle(&spec, t);
+    let logs = t.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+
+    // The first CRL, empty (etcd-pki revoke naming nothing): CRLs on from the start, with the
+    // settings of the bundle's drop-in (etcd.service.d/20-etcd-pki-crl.conf), as systemd would
+    // pass them.
+    let (bundle, said) = revoke_cli(t, "bundle.zip", "r0.zip", &[]);
+    assert!(said.contains("first CRL"), "{said}");
+    let mut cluster = LiveCluster::new(subnet, &v.etcd, &logs);
+    for i in 1..=3 {
+        let folder = bundle.join(format!("members/etcd{i}"));
+        let dropin =
+            std::fs::read_to_string(folder.join("etcd.service.d/20-etcd-pki-crl.conf")).unwrap();
+        let mut env: Vec<(String, String)> = dropin
+            .lines()
+            .filter_map(|l| l.strip_prefix("Environment=\""))
+            .filter_map(|l| l.trim_end_matches('"').split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(env.len(), 2, "{dropin}");
+        if v.split_http {
+            env.push((
+                "ETCD_LISTEN_CLIENT_HTTP_URLS".into(),
+                format!("https://{}:{HTTP_PORT}", ip(subnet, i)),
+            ));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        cluster.start(&folder, &env);
+    }
+    let grpc = |i: usize| format!("https://{}:2379", ip(subnet, i));
+    let http = |i: usize| {
+        let port = if v.split_http { HTTP_PORT } else { 2379 };
+        format!("https://{}:{port}", ip(subnet, i))
+    };
+    let admin = bundle.join("clients/etcdctl");
+    let all = (1..=3).map(grpc).collect::<Vec<_>>().join(",");
+    let healthy = wait_for(Duration::from_secs(60), || {
+        etcdctl(&admin, &all, "endpoint health --cluster")
+    });
+    assert!(
+        healthy.is_ok(),
+        "{label}: the cluster did not start: {healthy:?}\n{}",
+        cluster.log_tails(15)
+    );
+    for i in 1..=3 {
+        let installed = std::fs::metadata(format!("{}/hosts/etcd{i}/pki/crl.der", t.display()));
+        assert!(installed.is_ok(), "etcd{i}'s CRL is not installed");
+    }
+
+    // Bob writes every 50 ms through members 1 and 2 (member 3 is removed later), each put
+    // its own TLS connection: every one of them reads the CRL.
+    let bob = bundle.join("clients/bob");
+    let alice = bundle.join("clients/alice");
+    let bob_target = Target {
+        endpoints: vec![http(1), http(2)],
+        tls: Some(ClientTls::from_folder(&bob)),
+        netns: None,
+    };
+    let writer = Writer::start(bob_target.clone(), WriterOptions::default());
+    assert!(
+        writer.wait_for_acks(20, Duration::from_secs(30)),
+        "{label}: bob cannot write\n{}",
+        cluster.log_tails(10)
+    );
+    for i in 1..=3 {
+        let (ok, out) = etcdctl(&alice, &grpc(i), "put /alice before");
+        assert!(
+            ok,
+            "{label}: alice cannot write before her revocation: {out}"
+        );
+        let (ok, out) = http_put(&alice, &http(i), "/alice/http");
+        assert!(ok, "{label}: alice cannot write over HTTP before: {out}");
+    }
+
+    // Revoke alice: CRL number 2, installed on every member without a restart.
+    let alice_serial = serial_of(&alice.join("client.crt"));
+    let (r1, said) = revoke_cli(
+        t,
+        "r0.zip",
+        "r1.zip",
+        &[
+            "--client",
+            "alice",
+            "--reason",
+            "key-compromise",
+            "--next-update",
+            "7",
+        ],
+    );
+    println!("--- etcd-pki revoke --client alice\n{said}");
+    assert!(
+        said.contains("Revoked clients/alice") && said.contains("no restart"),
+        "{said}"
+    );
+    let revoked_at = e2e_etcd::writer::epoch_now();
+    for i in 1..=3 {
+        let (code, out) = install_crl(&cluster, &r1, i, i);
+        println!("--- on etcd{i}: bash members/etcd{i}/install-crl.sh\n{out}");
+        assert_eq!(code, 0, "{label}: install-crl.sh on etcd{i}:\n{out}");
+        assert!(
+            out.contains("CRL number 02, 1 revoked serial(s)")
+                && out.contains("the CRL is in force now; etcd was not restarted"),
+            "{label}: {out}"
+        );
+        let installed = PathBuf::from(format!("{}/hosts/etcd{i}/pki/crl.der", t.display()));
+        let meta = must(
+            Command::new("stat")
+                .args(["-c", "%U:%G %a"])
+                .arg(&installed),
+        );
+        assert_eq!(meta.trim(), "root:etcd 644", "{label}: etcd{i}'s crl.der");
+    }
+    // Alice's next connection is refused, on every member, over gRPC and HTTP.
+    for i in 1..=3 {
+        let (ok, out) = etcdctl(&alice, &grpc(i), "put /alice after");
+        assert!(
+            !ok,
+            "{label}: revoked alice still writes over gRPC to etcd{i}: {out}"
+        );
+        let (ok, out) = http_put(&alice, &http(i), "/alice/http2");
+        assert!(
+            !ok,
+            "{label}: revoked alice still writes over HTTP to etcd{i}: {out}"
+        );
+        let (ok, out) = etcdctl(&bob, &grpc(i), "put /bob after");
+        assert!(ok, "{label}: bob is refused by etcd{i} over gRPC: {out}");
+        let log = cluster
+            .member(&format!("etcd{i}"))
+            .proc
+            .as_ref()
+            .unwrap()
+            .log_text();
+        let hex = crl::serial_hex(&alice_serial);
+        assert!(
+            log.contains(&format!("certificate serial {hex} revoked")),
+            "{label}: etcd{i}'s log does not say alice's serial {hex} was revoked"
+        );
+    }
+    assert!(
+        writer.wait_for_acks(20, Duration::from_secs(30)),
+        "{label}: bob stopped writing after the CRL"
+    );
+    assert_eq!(cluster.restarts(), 0);
+    assert!(cluster.died().is_empty(), "{label}: {:?}", cluster.died());
+
+    // A removed member: etcd3 leaves the cluster, then its certificates are revoked.
+    let (ok, list) = etcdctl(&bob, &grpc(1), "member list");
+    assert!(ok, "{list}");
+    let id3 = list
+        .lines()
+        .find(|l| l.contains(", etcd3, "))
+        .and_then(|l| l.split(',').next())
+        .unwrap_or_else(|| panic!("no etcd3 in {list}"))
+        .to_string();
+    // Leadership moves away first, as an operator would, so that bob's writes do not wait
+    // for an election (what is measured here is the CRL, not a leader change).
+    let (ok, status) = etcdctl(&bob, &grpc(3), "endpoint status -w fields");
+    assert!(ok, "{status}");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(&format!("\"{name}\" :")))
+            .and_then(|l| l.split(':').nth(1))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    if field("Leader") == field("MemberID") {
+        let id1 = list
+            .lines()
+            .find(|l| l.contains(", etcd1, "))
+            .and_then(|l| l.split(',').next())
+            .unwrap()
+            .to_string();
+        let (ok, out) = etcdctl(&bob, &grpc(3), &format!("move-leader {id1}"));
+        assert!(ok, "{label}: move-leader: {out}");
+    }
+    let (ok, out) = etcdctl(&bob, &grpc(1), &format!("member remove {id3}"));
+    assert!(ok, "{label}: member remove: {out}");
+    let peer1 = format!("https://{}:2380", ip(subnet, 1));
+    let peer2 = format!("https://{}:2380", ip(subnet, 2));
+    // Still trusted: only the CRL will stop it.
+    let (ok, out) = peer_get(&cluster, &bundle, 3, 3, &peer1);
+    assert!(
+        ok,
+        "{label}: etcd3's peer certificate is refused before its revocation: {out}"
+    );
+    // The bundle without etcd3 (remove-member), then its certificates revoked by serial.
+    let key = t.join("ca.key");
+    let (r1z, r2z) = (t.join("r1.zip"), t.join("r2.zip"));
+    let (code, said) = cli(&[
+        "remove-member",
+        "--from",
+        r1z.to_str().unwrap(),
+        "--ca-key",
+        key.to_str().unwrap(),
+        "--name",
+        "etcd3",
+        "--out",
+        r2z.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{said}");
+    let m3 = bundle.join("members/etcd3/pki");
+    let s3 = crl::serial_hex(&serial_of(&m3.join("server.crt")));
+    let p3 = crl::serial_hex(&serial_of(&m3.join("peer.crt")));
+    let (r3, said) = revoke_cli(
+        t,
+        "r2.zip",
+        "r3.zip",
+        &[
+            "--unlisted-serial",
+            &s3,
+            "--unlisted-serial",
+            &p3,
+            "--reason",
+            "cessation-of-operation",
+        ],
+    );
+    println!("--- etcd-pki revoke --unlisted-serial (etcd3's)\n{said}");
+    assert!(r3.join("members/etcd3").symlink_metadata().is_err());
+    for i in 1..=2 {
+        let (code, out) = install_crl(&cluster, &r3, i, i);
+        assert_eq!(code, 0, "{label}: install-crl.sh on etcd{i}:\n{out}");
+        assert!(out.contains("CRL number 03, 3 revoked serial(s)"), "{out}");
+        assert!(out.contains("etcd was not restarted"), "{out}");
+    }
+    let (ok, out) = peer_get(&cluster, &bundle, 3, 3, &peer1);
+    assert!(
+        !ok,
+        "{label}: revoked etcd3 still reads etcd1's peer API: {out}"
+    );
+    let (ok, out) = peer_get(&cluster, &bundle, 3, 3, &peer2);
+    assert!(
+        !ok,
+        "{label}: revoked etcd3 still reads etcd2's peer API: {out}"
+    );
+    let (ok, out) = peer_get(&cluster, &bundle, 2, 2, &peer1);
+    assert!(
+        ok,
+        "{label}: etcd2's peer certificate is refused by etcd1: {out}"
+    );
+    let (ok, out) = peer_get(&cluster, &bundle, 1, 1, &peer2);
+    assert!(
+        ok,
+        "{label}: etcd1's peer certificate is refused by etcd2: {out}"
+    );
+    let (ok, out) = etcdctl(
+        &admin,
+        &format!("{},{}", grpc(1), grpc(2)),
+        "endpoint health --cluster",
+    );
+    assert!(
+        ok,
+        "{label}: the two remaining members are not healthy: {out}"
+    );
+
+    // Refusals, each leaving the installed CRL as it is.
+    let installed1 = PathBuf::from(format!("{}/hosts/etcd1/pki/crl.der", t.display()));
+    let before = std::fs::read(&installed1).unwrap();
+    let crl_in_bundle = r3.join("members/etcd1/pki/crl.der");
+    let keep = std::fs::read(&crl_in_bundle).unwrap();
+    // An older CRL (number 2, r1's): it would take etcd3's revocation back.
+    std::fs::copy(r1.join("members/etcd1/pki/crl.der"), &crl_in_bundle).unwrap();
+    let (code, out) = install_crl(&cluster, &r3, 1, 1);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("newer than the bundle's"), "{out}");
+    // Another CA's CRL.
+    let other_tmp = TempDir::new(&format!("revoke-other-{subnet}"));
+    generate_bundle(&spec, other_tmp.path());
+    let (other, _) = revoke_cli(other_tmp.path(), "bundle.zip", "o.zip", &[]);
+    std::fs::copy(other.join("members/etcd1/pki/crl.der"), &crl_in_bundle).unwrap();
+    let (code, out) = install_crl(&cluster, &r3, 1, 1);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("not signed by the CA installed"), "{out}");
+    // PEM, which etcd 3.6+ cannot read.
+    let pem = must(
+        Command::new("openssl")
+            .args(["crl", "-inform", "DER", "-in"])
+            .arg(r3.join("members/etcd2/pki/crl.der")),
+    );
+    std::fs::write(&crl_in_bundle, pem).unwrap();
+    let (code, out) = install_crl(&cluster, &r3, 1, 1);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("is not a DER CRL"), "{out}");
+    // Another member's machine.
+    std::fs::write(&crl_in_bundle, &keep).unwrap();
+    let (code, out) = install_crl(&cluster, &r3, 2, 1);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("none of member etcd1's addresses"), "{out}");
+    assert_eq!(std::fs::read(&installed1).unwrap(), before);
+    // The same CRL again: nothing to do.
+    let (code, out) = install_crl(&cluster, &r3, 1, 1);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("already this CRL"), "{out}");
+
+    let report = writer.stop();
+    let missing = verify_all_acked(&report.acked(), &bob_target);
+    assert!(
+        missing.is_empty(),
+        "{label}: acknowledged writes lost: {missing:?}"
+    );
+    for a in report.failures() {
+        println!(
+            "writer failure at {:.3} via {}: {}",
+            a.at, a.endpoint, a.error
+        );
+    }
+    println!(
+        "REVOKE etcd={} {} restarts={} (CRL installed at {revoked_at:.1})",
+        v.label,
+        report.summary(),
+        cluster.restarts()
+    );
+    // Bob is never refused: a put may only time out when this shared machine is overloaded
+    // (curl's 2 s limit), never fail its handshake.
+    let refused: Vec<_> = report
+        .failures()
+        .into_iter()
+        .filter(|a| !a.error.contains("curl: (28)"))
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "{label}: bob's writes failed other than by a timeout: {refused:?}"
+    );
+    assert_eq!(cluster.restarts(), 0);
+}
+
+#[test]
+fn revoke_client_and_removed_member_etcd_3_4() {
+    revoke("3.4.23", 110);
+}
+
+#[test]
+fn revoke_client_and_removed_member_etcd_3_5() {
+    revoke("3.5.34", 111);
+}
+
+#[test]
+fn revoke_client_and_removed_member_etcd_3_6() {
+    revoke("3.6.15", 112);
+}
+
+#[test]
+fn revoke_client_and_removed_member_etcd_3_7() {
+    revoke("3.7.2", 113);
+}
