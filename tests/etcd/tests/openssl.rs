@@ -301,7 +301,7 @@ fn ca_key_passphrase_encrypts_only_the_ca_key() {
         0o600
     );
     let b = tmp.path().join("b");
-    must(Command::new("unzip").arg("-q").arg(&zip).arg("-d").arg(&b));
+    e2e_etcd::unzip(&zip, &b);
     let key = "../ossl-ca.key";
     let text = std::fs::read_to_string(&key_path).unwrap();
     assert!(

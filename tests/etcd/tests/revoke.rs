@@ -90,13 +90,7 @@ fn revoke_cli(t: &Path, from: &str, to: &str, extra: &[&str]) -> (PathBuf, Strin
     let (code, said) = cli(&args);
     assert_eq!(code, 0, "etcd-pki {}:\n{said}", args.join(" "));
     let dir = t.join(to.trim_end_matches(".zip"));
-    must(
-        Command::new("unzip")
-            .arg("-q")
-            .arg(&out)
-            .arg("-d")
-            .arg(&dir),
-    );
+    e2e_etcd::unzip(&out, &dir);
     (dir, said)
 }
 

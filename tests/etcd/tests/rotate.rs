@@ -116,13 +116,7 @@ fn rotate_cli(t: &Path, extra: &[&str]) -> (PathBuf, String) {
     let (code, said) = code_and_output(&o);
     assert_eq!(code, 0, "etcd-pki rotate-ca {extra:?}:\n{said}");
     let dir = t.join("kit");
-    must(
-        Command::new("unzip")
-            .arg("-q")
-            .arg(&out)
-            .arg("-d")
-            .arg(&dir),
-    );
+    e2e_etcd::unzip(&out, &dir);
     (dir, said)
 }
 

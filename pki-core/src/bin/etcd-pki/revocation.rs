@@ -231,7 +231,7 @@ pub(super) fn rotate_command(rest: &[String]) -> Result<(), Failure> {
 }
 
 /// `etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]`: the day-two checks of an
-/// existing bundle ([`pki_core::validate::check_bundle`]); exit 2 on an error.
+/// existing bundle ([`pki_core::package::lints::check_bundle`]); exit 2 on an error.
 pub(super) fn validate_bundle(rest: &[String]) -> Result<(), Failure> {
     let (mut from, mut other) = (None, None);
     let mut it = rest.iter();
@@ -258,9 +258,9 @@ pub(super) fn validate_bundle(rest: &[String]) -> Result<(), Failure> {
             .map_err(|e| Failure::BadInput(format!("{}: {e}", p.display())))
     };
     let bundle = open(from.as_deref().unwrap_or(Path::new("")))?;
-    let (ca, leaves) = pki_core::validate::certs_of(&bundle)?;
+    let (ca, leaves) = pki_core::package::lints::certs_of(&bundle)?;
     let other_ca_leaves = match &other {
-        Some(p) => pki_core::validate::certs_of(&open(p)?)?.1,
+        Some(p) => pki_core::package::lints::certs_of(&open(p)?)?.1,
         None => Vec::new(),
     };
     let crl = bundle
@@ -269,7 +269,7 @@ pub(super) fn validate_bundle(rest: &[String]) -> Result<(), Failure> {
         .find(|f| f.path.ends_with("/pki/crl.der"))
         .map(|f| pki_core::crl::read(&f.contents))
         .transpose()?;
-    let report = pki_core::validate::check_bundle(&pki_core::validate::BundleFacts {
+    let report = pki_core::package::lints::check_bundle(&pki_core::package::lints::BundleFacts {
         spec: bundle.spec.spec(),
         ca,
         leaves,
