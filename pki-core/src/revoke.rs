@@ -31,6 +31,8 @@ use crate::spec::Layout;
 
 /// The drop-in that turns CRLs on, in a member's `etcd.service.d/`.
 pub const CRL_DROPIN: &str = "20-etcd-pki-crl.conf";
+/// The companion of `rbac.sh` that removes revoked clients' etcd users, at the bundle's top.
+pub const RBAC_REVOKE: &str = "rbac-revoke.sh";
 /// The next update of a CRL when none is chosen, in days.
 pub const DEFAULT_NEXT_UPDATE_DAYS: u32 = 30;
 
@@ -76,6 +78,8 @@ pub struct Summary {
     pub members: Vec<String>,
     /// Whether this is the bundle's first CRL (members need one restart to read it).
     pub first: bool,
+    /// The etcd users (CNs) of revoked clients that the bundle's `rbac-revoke.sh` removes.
+    pub users: Vec<String>,
 }
 
 impl fmt::Display for Summary {
@@ -101,6 +105,14 @@ impl fmt::Display for Summary {
             "On each member ({}), as root, from its folder: bash install-crl.sh",
             self.members.join(", ")
         )?;
+        if !self.users.is_empty() {
+            writeln!(
+                f,
+                "Then remove their etcd user(s) ({}), as rbac.sh's root client, from the \
+                 unpacked bundle: bash {RBAC_REVOKE}",
+                self.users.join(", ")
+            )?;
+        }
         if self.first {
             write!(
                 f,
@@ -308,6 +320,7 @@ pub fn revoke(
     let plan = daytwo::plan_change(Some(opened), &opened.state.spec, &Change::Keep, now)?;
     let (mut bundle, _) = daytwo::apply_change(Some(opened), ca, &plan, Keys::new())?;
     attach(&mut bundle, &revocations, &der)?;
+    let users = attach_rbac_revoke(&mut bundle, &opened.state, &revocations)?;
     daytwo::refresh_manifest(&mut bundle);
     let summary = Summary {
         revoked: new
@@ -325,8 +338,52 @@ pub fn revoke(
         next_update: revocations.next_update.clone(),
         members: bundle.plan.members.iter().map(|m| m.name.clone()).collect(),
         first: previous.is_none(),
+        users,
     };
     Ok((bundle, summary))
+}
+
+/// Puts `rbac-revoke.sh` into `bundle` for every client with a revoked certificate (this
+/// revocation's and earlier ones': running it again changes nothing), or takes an earlier
+/// bundle's away when there is none. Returns the users it removes.
+fn attach_rbac_revoke(
+    bundle: &mut Bundle,
+    state: &BundleState,
+    revocations: &Revocations,
+) -> Result<Vec<String>, Error> {
+    let spec = &bundle.plan.spec;
+    let revoked: Vec<&crate::spec::Client> = spec
+        .clients
+        .iter()
+        .filter(|c| {
+            revocations.revoked.iter().any(|r| {
+                state.certificates.iter().any(|cert| {
+                    Some(&cert.id) == r.id.as_ref() && cert.client.as_deref() == Some(&c.name)
+                })
+            })
+        })
+        .collect();
+    let script = crate::render::rbac::render_revoke(&bundle.plan, &revoked)?;
+    let users = revoked
+        .iter()
+        .filter(|c| c.common_name != crate::spec::ADMIN_CN)
+        .map(|c| c.common_name.clone())
+        .collect();
+    bundle.files.retain(|f| f.path != RBAC_REVOKE);
+    if let Some(text) = script {
+        bundle.files.push(BundleFile {
+            path: RBAC_REVOKE.into(),
+            role: Role::Runbook,
+            owner: Owner::Cluster,
+            mode: 0o755,
+            install_path: None,
+            cert: None,
+            contents: text.into_bytes(),
+        });
+        Ok(users)
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
