@@ -144,7 +144,9 @@ etcd_pid() {
   for pid in $(pgrep -x etcd 2>/dev/null || true); do
     all="$all $pid"
     args=$( { tr '\0' '\n' < "/proc/$pid/cmdline"; tr '\0' '\n' < "/proc/$pid/environ"; } 2>/dev/null || true)
-    if printf '%s\n' "$args" | grep -qxE "(--trusted-ca-file=|ETCD_TRUSTED_CA_FILE=)$want"; then found=$pid; fi
+    # grep reads it all: with -q it could exit first, failing printf (SIGPIPE) and so the
+    # pipe under pipefail when the environment is larger than one write.
+    if printf '%s\n' "$args" | grep -xE "(--trusted-ca-file=|ETCD_TRUSTED_CA_FILE=)$want" >/dev/null; then found=$pid; fi
   done
   if [ -z "$found" ] && [ "$(echo "$all" | wc -w)" = 1 ]; then found=${all# }; fi
   echo "$found"

@@ -31,6 +31,10 @@ use crate::spec::Layout;
 
 /// The drop-in that turns CRLs on, in a member's `etcd.service.d/`.
 pub const CRL_DROPIN: &str = "20-etcd-pki-crl.conf";
+/// The first lines of a member's `etcd.conf.yml` once CRLs are on.
+const YAML_NO_CRL: &[u8] = b"# DO NOT START etcd WITH THIS FILE while CRLs are on (etcd-pki revoke): with \
+--config-file\n# etcd ignores every flag and ETCD_* variable, and this YAML has no CRL key, so revoked\n\
+# certificates would be accepted. Use etcd.env and the etcd.service.d/ drop-ins (install.sh).\n";
 /// The companion of `rbac.sh` that removes revoked clients' etcd users, at the bundle's top.
 pub const RBAC_REVOKE: &str = "rbac-revoke.sh";
 /// The next update of a CRL when none is chosen, in days.
@@ -444,6 +448,17 @@ pub(crate) fn attach(
     for f in add {
         bundle.files.retain(|x| x.path != f.path);
         bundle.files.push(f);
+    }
+    // The YAML config cannot carry the CRL: say so at its top, where whoever starts etcd
+    // with it reads (install-crl.sh also refuses a member running with --config-file).
+    for f in bundle
+        .files
+        .iter_mut()
+        .filter(|f| f.role == Role::EtcdConfigYaml && !f.contents.starts_with(YAML_NO_CRL))
+    {
+        let mut text = YAML_NO_CRL.to_vec();
+        text.extend_from_slice(&f.contents);
+        f.contents = text;
     }
     let state_file = bundle
         .files
