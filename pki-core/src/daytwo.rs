@@ -682,7 +682,9 @@ pub fn unlock_ca(
             Error::CaKeyMismatch { .. } => refuse(
                 "--ca-key",
                 "this key is not the key of the bundle's CA (ca.crt): give the CA key saved \
-                 beside the bundle when it was first made (<cluster>-ca.key)",
+                 beside the bundle when it was first made (<cluster>-ca.key), the one rotate-ca \
+                 wrote if this bundle is its kit or came after it (<cluster>-ca-new.key), or \
+                 the imported CA's own key",
             ),
             other => other,
         })?;

@@ -179,6 +179,27 @@ fn rotate_md(s: &RotateSummary, cluster: &str) -> String {
     )
 }
 
+/// The kind of CA change `opened` is the kit of, if it is one: `"rotation"` (its member
+/// folders hold `rotate/1-trust-both.sh`) or `"same-key renewal"` (`rotate/renew-ca.sh`). A
+/// kit is the newest bundle while its steps run on the cluster; another `rotate-ca` from it
+/// before they are done on every member would give members a CA file with neither of the CAs
+/// the next kit expects.
+pub fn pending_change(opened: &crate::package::OpenedBundle) -> Option<&'static str> {
+    let has = |name: &str| {
+        opened
+            .files
+            .iter()
+            .any(|f| f.path.starts_with("members/") && f.path.ends_with(&format!("/rotate/{name}")))
+    };
+    if has("1-trust-both.sh") {
+        Some("rotation")
+    } else if has("renew-ca.sh") {
+        Some("same-key renewal")
+    } else {
+        None
+    }
+}
+
 /// `etcd-pki rotate-ca`: the kit that moves the cluster of `opened` (CA `ca`) to a new CA.
 ///
 /// With `new_key` (a rotation): a new CA made with it, every member and client certificate

@@ -37,6 +37,7 @@ Usage:
                                              what is revoked already, e.g. the first, empty one)
   etcd-pki rotate-ca --from OLD.zip --ca-key K --out KIT.zip [--same-key]
                      [--new-ca-key-out PATH] [--new-ca-passphrase-file F | --no-new-ca-passphrase]
+                     [--previous-rotation-done]  (--from a kit: its steps are done everywhere)
                                              a new CA and every certificate under it, with the
                                              three-phase runbook (ROTATE.md); --same-key: the CA
                                              certificate renewed, one rolling restart
@@ -323,7 +324,10 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
     let pass = passphrase.as_ref().map(|p| p.as_bytes());
     let key_bytes = Zeroizing::new(read(&key_path)?);
     let opened = match &o.from {
-        Some(f) => Some(pki_core::package::open(&read(f)?).map_err(bad)?),
+        Some(f) => Some(
+            pki_core::package::open(&read(f)?)
+                .map_err(|e| Failure::BadInput(format!("--from {}: {e}", f.display())))?,
+        ),
         None => None,
     };
     let mut spec = match (&o.spec, &opened) {
@@ -784,7 +788,8 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
         },
     };
     let bad = |e: Error| Failure::BadInput(e.to_string());
-    let opened = pki_core::package::open(&read(&from)?).map_err(bad)?;
+    let opened = pki_core::package::open(&read(&from)?)
+        .map_err(|e| Failure::BadInput(format!("--from {}: {e}", from.display())))?;
     let passphrase = match &pass {
         Some(p) => Some(read_passphrase(p)?),
         None => None,
