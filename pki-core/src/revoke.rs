@@ -355,17 +355,12 @@ fn attach_rbac_revoke(
     state: &BundleState,
     revocations: &Revocations,
 ) -> Result<Vec<String>, Error> {
+    let names = revoked_clients(state, revocations);
     let spec = &bundle.plan.spec;
     let revoked: Vec<&crate::spec::Client> = spec
         .clients
         .iter()
-        .filter(|c| {
-            revocations.revoked.iter().any(|r| {
-                state.certificates.iter().any(|cert| {
-                    Some(&cert.id) == r.id.as_ref() && cert.client.as_deref() == Some(&c.name)
-                })
-            })
-        })
+        .filter(|c| names.contains(&c.name))
         .collect();
     let script = crate::render::rbac::render_revoke(&bundle.plan, &revoked)?;
     let users = revoked
@@ -471,5 +466,37 @@ pub(crate) fn attach(
     let mut text = serde_json::to_string_pretty(&state).unwrap_or_default();
     text.push('\n');
     state_file.contents = text.into_bytes();
+    // rbac.sh makes no user for a revoked client (rbac-revoke.sh removes the one it made).
+    let skip = revoked_clients(&state, revocations);
+    if !skip.is_empty() {
+        let rbac = crate::render::rbac::render_without(&bundle.plan, &skip)?;
+        for f in bundle
+            .files
+            .iter_mut()
+            .filter(|f| f.role == Role::RbacScript)
+        {
+            f.contents = rbac.clone().into_bytes();
+        }
+    }
     Ok(())
+}
+
+/// The clients of `state` whose current certificate is on `revocations`, compared by serial: a
+/// client renewed after its revocation holds a new certificate and is not revoked.
+pub(crate) fn revoked_clients(state: &BundleState, revocations: &Revocations) -> Vec<String> {
+    let revoked: Vec<Vec<u8>> = revocations
+        .revoked
+        .iter()
+        .filter_map(|r| crl::parse_serial(&r.serial).ok())
+        .collect();
+    let mut names: Vec<String> = Vec::new();
+    for c in &state.certificates {
+        if let Some(name) = &c.client
+            && crl::parse_serial(&c.serial).is_ok_and(|s| revoked.contains(&s))
+            && !names.contains(name)
+        {
+            names.push(name.clone());
+        }
+    }
+    names
 }

@@ -22,13 +22,16 @@ if ! ectl endpoint health >/dev/null 2>&1; then
   exit 1
 fi
 # holders ROLE: the users holding ROLE, one a line (etcdctl user get prints "Roles: a b").
+# Any answer missing stops the script: a role is removed only when etcd said nobody holds it.
 holders() {
-  local u roles
+  local u roles info users
+  users=$(ectl user list) || { echo "rbac-revoke: cannot list etcd's users; nothing more removed, run this again" >&2; exit 1; }
   while IFS= read -r u; do
     [ -n "$u" ] || continue
-    roles=$(ectl user get "$u" 2>/dev/null | sed -n 's/^Roles: *//p') || roles=""
+    info=$(ectl user get "$u") || { echo "rbac-revoke: cannot read user $u; nothing more removed, run this again" >&2; exit 1; }
+    roles=$(printf '%s\n' "$info" | sed -n 's/^Roles: *//p')
     case " $roles " in *" $1 "*) echo "$u" ;; esac
-  done <<< "$(ectl user list)"
+  done <<< "$users"
 }
 # remove_user USER ROLE...: the user, then each of its roles nobody else holds.
 remove_user() {
@@ -59,5 +62,4 @@ remove_user() {
 # client {{ u.name_text }}: etcd user {{ u.cn_text }}
 remove_user {{ u.cn }}{% for r in u.roles %} {{ r }}{% endfor %}
 {%- endfor %}
-# rbac.sh makes a user for every client of the spec, revoked ones too: run this again after it.
 echo "rbac-revoke: done"

@@ -407,6 +407,14 @@ fn revoking_a_client_writes_the_rbac_companion() {
     );
     assert!(script.contains("admin='etcdctl'"), "{script}");
     assert!(!script.contains("remove_user 'bob'"), "{script}");
+    // rbac.sh of the new bundle makes no user for alice any more, bob's as before.
+    let rbac = String::from_utf8(text(&o1, "rbac.sh")).unwrap();
+    assert!(
+        !rbac.contains("user 'alice.app'")
+            && rbac.contains("# client alice: revoked")
+            && rbac.contains("user 'bob'"),
+        "{rbac}"
+    );
     let f = b1
         .files
         .iter()
@@ -437,10 +445,26 @@ fn revoking_a_client_writes_the_rbac_companion() {
         summary.users,
         vec!["alice.app".to_string(), "bob".to_string()]
     );
-    let script = String::from_utf8(text(&reopen(&b2), revoke::RBAC_REVOKE)).unwrap();
+    let o2 = reopen(&b2);
+    let script = String::from_utf8(text(&o2, revoke::RBAC_REVOKE)).unwrap();
     assert!(
         script.contains("remove_user 'alice.app' 'shared' 'alice'\n")
             && script.contains("remove_user 'bob' 'shared'\n"),
         "{script}"
+    );
+    // Alice renewed afterwards (a new certificate, not on the CRL): rbac.sh makes her user
+    // again, and bob stays out.
+    let ca2 = daytwo::unlock_ca(&o2, b.ca_key.text().as_bytes(), None).unwrap();
+    let change = daytwo::Change::Renew {
+        only: vec!["alice".into()],
+        keep_keys: true,
+        within_days: None,
+    };
+    let plan = daytwo::plan_change(Some(&o2), &o2.state.spec, &change, now).unwrap();
+    let (b3, _) = daytwo::apply_change(Some(&o2), &ca2, &plan, Keys::new()).unwrap();
+    let rbac = String::from_utf8(text(&reopen(&b3), "rbac.sh")).unwrap();
+    assert!(
+        rbac.contains("user 'alice.app'") && !rbac.contains("user 'bob'"),
+        "{rbac}"
     );
 }

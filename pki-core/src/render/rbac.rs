@@ -20,8 +20,10 @@ struct Rbac<'a> {
     /// etcd 3.5 added `--no-password` (users that log in only by certificate); 3.4 needs a
     /// password, so the script gives each a random one it never shows.
     no_password: bool,
-    /// Every client but the administrator.
+    /// Every client but the administrator and the revoked ones.
     clients: Vec<ClientUser<'a>>,
+    /// Revoked clients, named in a comment (as comment text).
+    revoked: Vec<String>,
 }
 
 /// A client as rbac.sh names it, every value shell-quoted.
@@ -37,11 +39,17 @@ struct ClientUser<'a> {
 
 /// Renders `rbac.sh`.
 pub fn render(plan: &Plan) -> Result<String, Error> {
+    render_without(plan, &[])
+}
+
+/// Renders `rbac.sh` making no user for the clients named in `revoked` (their certificates
+/// are revoked; `rbac-revoke.sh` removes their users), the administrator kept.
+pub fn render_without(plan: &Plan, revoked: &[String]) -> Result<String, Error> {
     let spec = &plan.spec;
     let clients = spec
         .clients
         .iter()
-        .filter(|c| c.common_name != ADMIN_CN)
+        .filter(|c| c.common_name != ADMIN_CN && !revoked.contains(&c.name))
         .map(|c| ClientUser {
             name: &c.name,
             name_sh: sh(&c.name),
@@ -62,6 +70,12 @@ pub fn render(plan: &Plan) -> Result<String, Error> {
         endpoints: client_endpoints(&plan.members).join(","),
         no_password: spec.etcd_version >= EtcdVersion::V3_5,
         clients,
+        revoked: spec
+            .clients
+            .iter()
+            .filter(|c| c.common_name != ADMIN_CN && revoked.contains(&c.name))
+            .map(|c| comment(&c.name))
+            .collect(),
     })
 }
 
