@@ -101,19 +101,20 @@ fn ClientRow(id: u64) -> impl IntoView {
         .unwrap_or_default()
     };
     view! {
-        <tr data-testid="client-row">
+        <tr data-testid="client-row" class:locked=move || super::daytwo::row_locked(id)>
             <td>
-                <input data-testid="client-name" type="text" spellcheck="false" aria-label="client name"
+                <super::daytwo::RowMark id/>
+                <input data-testid="client-name" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label="client name"
                     prop:value=get(|c| c.name.clone()) on:input=set(|c, v| c.name = v)/>
                 <FieldErrors path=path("name")/>
             </td>
             <td>
-                <input data-testid="client-cn" type="text" spellcheck="false" aria-label="common name"
+                <input data-testid="client-cn" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label="common name"
                     prop:value=get(|c| c.cn.clone()) on:input=set(|c, v| c.cn = v)/>
                 <FieldErrors path=path("common_name")/>
             </td>
             <td>
-                <input data-testid="client-org" type="text" spellcheck="false" aria-label="organization"
+                <input data-testid="client-org" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label="organization"
                     prop:value=get(|c| c.org.clone()) on:input=set(|c, v| c.org = v)/>
                 <FieldErrors path=path("organization")/>
             </td>
@@ -122,7 +123,7 @@ fn ClientRow(id: u64) -> impl IntoView {
                 <div class="grants">{grants}</div>
             </td>
             <td class="buttons">
-                <button data-testid="client-remove" title="Remove" class="danger" on:click=move |_| form.update(|f| f.remove_client(id))>"✕"</button>
+                <button data-testid="client-remove" title="Remove" class="danger" prop:disabled=move || super::daytwo::row_locked(id) on:click=move |_| form.update(|f| f.remove_client(id))>"✕"</button>
             </td>
         </tr>
     }

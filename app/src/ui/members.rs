@@ -82,26 +82,28 @@ fn MemberRow(id: u64) -> impl IntoView {
     let path =
         move |field: &'static str| Signal::derive(move || format!("nodes[{}].{field}", idx()));
     view! {
-        <tr data-testid="member-row">
+        <tr data-testid="member-row" class:locked=move || super::daytwo::row_locked(id)>
             <td>
+                <super::daytwo::RowMark id/>
                 <input data-testid="member-name" type="text" spellcheck="false" aria-label="member name"
+                    prop:disabled=move || super::daytwo::row_locked(id)
                     prop:value=get(|n| n.name.clone()) on:input=set(|n, v| n.name = v)/>
                 <FieldErrors path=path("name")/>
             </td>
             <td>
-                <input data-testid="member-ips" type="text" spellcheck="false" placeholder="10.0.0.1" aria-label="IP addresses"
+                <input data-testid="member-ips" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" placeholder="10.0.0.1" aria-label="IP addresses"
                     prop:value=get(|n| n.ips.clone()) on:input=set(|n, v| n.ips = v)/>
                 <FieldErrors path=path("ips")/>
             </td>
             <td>
-                <input data-testid="member-dns" type="text" spellcheck="false" placeholder="etcd1.example.com" aria-label="DNS names"
+                <input data-testid="member-dns" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" placeholder="etcd1.example.com" aria-label="DNS names"
                     prop:value=get(|n| n.dns.clone()) on:input=set(|n, v| n.dns = v)/>
                 <FieldErrors path=path("dns_names")/>
             </td>
             <td class="buttons">
                 <button data-testid="member-up" title="Move up" on:click=move |_| form.update(|f| f.move_node(id, -1))>"↑"</button>
                 <button data-testid="member-down" title="Move down" on:click=move |_| form.update(|f| f.move_node(id, 1))>"↓"</button>
-                <button data-testid="member-remove" title="Remove" class="danger" on:click=move |_| form.update(|f| f.remove_node(id))>"✕"</button>
+                <button data-testid="member-remove" title="Remove" class="danger" prop:disabled=move || super::daytwo::row_locked(id) on:click=move |_| form.update(|f| f.remove_node(id))>"✕"</button>
             </td>
         </tr>
     }

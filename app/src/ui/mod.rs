@@ -3,6 +3,7 @@
 
 mod ca_key;
 mod clients;
+mod daytwo;
 mod files;
 mod generate;
 mod members;
@@ -179,6 +180,7 @@ pub fn App() -> impl IntoView {
         shown_key: RwSignal::new(None),
     };
     provide_context(ctx);
+    daytwo::provide();
     // The spec (never a key) survives a reload.
     Effect::new(move |_| spec.with(|s| browser::save_spec(&s.to_json())));
     crate::keygen::warm_up();
@@ -191,6 +193,7 @@ pub fn App() -> impl IntoView {
             </div>
             <options::SpecFileButtons/>
         </header>
+        <daytwo::StartFrom/>
         <main>
             <section class="edit">
                 <members::Members/>
