@@ -8,9 +8,16 @@
    so it inherits the page's CSP (a worker loaded from a URL gets only its response's
    headers, and a static server sends none); subresource integrity on every script and the
    stylesheet; a service worker (sw.js) that keeps the page's own files for offline use and
-   picks up a new version on reload.
+   picks up a new version on reload. Scripts and the stylesheet go to assets/ under names
+   that carry a hash of their content (cached for a year: a new build has new names), while
+   index.html, sw.js and etcd-pki.html keep their names and are revalidated on every load;
+   dist/_headers gives static hosts those cache rules and the page's CSP as a header
+   (deploy/nginx/etcd-pki.conf says the same for nginx). A small classic script (check.js)
+   runs before anything else and, in a browser without WebAssembly, Web Workers or
+   crypto.getRandomValues, says which is missing instead of leaving the page blank.
 2. dist/etcd-pki.html: one self-contained file (CSS, JS, both wasm modules inlined; the key
-   worker started from a blob: URL) that works opened from disk with networking off. Its
+   worker started from a blob: URL; the same check inline, allowed by its hash) that works
+   opened from disk with networking off. Its
    SHA-256 is printed and written beside it, for users who carry it to an air-gapped machine.
 
 Only the Python standard library; run by scripts/build-site.sh after `trunk build`.
@@ -62,32 +69,84 @@ init_name = m.group(1)
 worker_src = (worker_js + "\nwasm_bindgen({ module_or_path: Uint8Array.from(atob(\""
               + base64.b64encode(worker_wasm).decode() + "\"), (c) => c.charCodeAt(0)) });\n")
 
+# ---- The support check ---------------------------------------------------------------------
+# A classic script, run before the page's module: a browser without one of these gets a
+# message naming it instead of a blank page (the module then does not start). Only DOM calls
+# and textContent: it runs under the page's CSP (no inline style, no eval).
+check_js = """(function () {
+  var missing = [];
+  if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') missing.push('WebAssembly');
+  if (typeof Worker !== 'function') missing.push('Web Workers');
+  if (!(window.crypto && typeof window.crypto.getRandomValues === 'function')) missing.push('crypto.getRandomValues');
+  if (!missing.length) return;
+  window.__etcdPkiMissing = missing;
+  var names = missing.length === 1 ? missing[0]
+    : missing.slice(0, -1).join(', ') + ' and ' + missing[missing.length - 1];
+  function show() {
+    var box = document.createElement('div');
+    box.id = 'unsupported';
+    box.setAttribute('role', 'alert');
+    var h = document.createElement('h1');
+    h.textContent = 'etcd-pki cannot run in this browser';
+    var p = document.createElement('p');
+    p.textContent = 'This browser has no ' + names + ' (missing: ' + missing.join(', ') + '). ' +
+      'etcd-pki makes its keys with WebAssembly, on Web Workers, from crypto.getRandomValues, and needs all three. ' +
+      'Open this page in a current Firefox, Chromium, Chrome, Edge or Safari with WebAssembly allowed ' +
+      '(some hardened setups turn it off), or use the etcd-pki command line. Nothing was generated or sent.';
+    box.appendChild(h);
+    box.appendChild(p);
+    document.body.appendChild(box);
+  }
+  if (document.body) show(); else document.addEventListener('DOMContentLoaded', show);
+})();
+"""
+assert "</script" not in check_js
+
+
+def hashed(stem: str, ext: str, data: bytes) -> str:
+    """assets/<stem>.<first 16 hex of SHA-256>.<ext>: a new content is a new name."""
+    return f"assets/{stem}.{hashlib.sha256(data).hexdigest()[:16]}.{ext}"
+
+
 # ---- 1. The hosted site --------------------------------------------------------------------
+(dist / "assets").mkdir(exist_ok=True)
+files = {}  # name in dist/ -> bytes
 wasm_js = ("globalThis.__etcdPkiAppWasm = \"" + base64.b64encode(app_wasm).decode() + "\";\n").encode()
-(dist / "app_bg.wasm.js").write_bytes(wasm_js)
 worker_src_js = ("globalThis.__etcdPkiWorkerSrc = " + json.dumps(worker_src) + ";\n").encode()
-(dist / "keygen-worker.src.js").write_bytes(worker_src_js)
-# Trunk's worker files and the bare wasm are not used by either build: gone, so nothing can
-# start a worker outside the page's policy or load code the page does not check.
-for unused in ("keygen-worker_loader.js", "keygen-worker.js", "keygen-worker_bg.wasm", "app_bg.wasm"):
-    (dist / unused).unlink(missing_ok=True)
-boot = f"""// Starts etcd-pki: the wasm comes from app_bg.wasm.js and the key worker's source from
-// keygen-worker.src.js (the page may not fetch anything). The worker runs from a blob: URL,
-// so the page's Content-Security-Policy applies inside it too.
-import init from './app.js';
-const b64 = globalThis.__etcdPkiAppWasm;
-delete globalThis.__etcdPkiAppWasm;
-window.__etcdPkiWorkerUrl = URL.createObjectURL(new Blob([globalThis.__etcdPkiWorkerSrc], {{ type: 'text/javascript' }}));
-delete globalThis.__etcdPkiWorkerSrc;
-await init({{ module_or_path: Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)) }});
-if ('serviceWorker' in navigator && location.protocol.startsWith('http')) {{
-  navigator.serviceWorker.register('./sw.js').catch((e) => console.warn('offline cache unavailable:', e));
+css_name = hashed("style", "css", css)
+app_name = hashed("app", "js", app_js.encode())
+wasm_name = hashed("app_bg.wasm", "js", wasm_js)
+worker_name = hashed("keygen-worker.src", "js", worker_src_js)
+check_name = hashed("check", "js", check_js.encode())
+boot = f"""// Starts etcd-pki: the wasm comes from app_bg.wasm.*.js and the key worker's source from
+// keygen-worker.src.*.js (the page may not fetch anything). The worker runs from a blob: URL,
+// so the page's Content-Security-Policy applies inside it too. check.*.js ran first: when it
+// found something missing it said so, and nothing starts.
+import init from './{app_name.removeprefix("assets/")}';
+if (!globalThis.__etcdPkiMissing) {{
+  const b64 = globalThis.__etcdPkiAppWasm;
+  delete globalThis.__etcdPkiAppWasm;
+  window.__etcdPkiWorkerUrl = URL.createObjectURL(new Blob([globalThis.__etcdPkiWorkerSrc], {{ type: 'text/javascript' }}));
+  delete globalThis.__etcdPkiWorkerSrc;
+  await init({{ module_or_path: Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)) }});
+  if ('serviceWorker' in navigator && location.protocol.startsWith('http')) {{
+    navigator.serviceWorker.register('./sw.js').catch((e) => console.warn('offline cache unavailable:', e));
+  }}
 }}
 """.encode()
-(dist / "boot.js").write_bytes(boot)
+boot_name = hashed("boot", "js", boot)
+for name, data in ((css_name, css), (app_name, app_js.encode()), (wasm_name, wasm_js),
+                   (worker_name, worker_src_js), (check_name, check_js.encode()), (boot_name, boot)):
+    (dist / name).write_bytes(data)
+# Trunk's files (now in assets/ under hashed names), its worker files and the bare wasm are
+# not used by either build: gone, so nothing can start a worker outside the page's policy or
+# load code the page does not check.
+for unused in ("style.css", "app.js", "keygen-worker_loader.js", "keygen-worker.js",
+               "keygen-worker_bg.wasm", "app_bg.wasm"):
+    (dist / unused).unlink(missing_ok=True)
 
-assets = ["./", "index.html", "style.css", "app.js", "boot.js", "app_bg.wasm.js",
-          "keygen-worker.src.js", "etcd-pki.html"]
+assets = ["./", "index.html", css_name, app_name, wasm_name, worker_name, check_name, boot_name,
+          "etcd-pki.html"]
 digest = hashlib.sha256(css + app_js.encode() + app_wasm + worker_js.encode() + worker_wasm).hexdigest()[:16]
 sw = f"""// etcd-pki's service worker: keeps the page's own files so it works offline after the first
 // visit. Network first (a reload picks up a new version), the cache when offline. It never
@@ -126,26 +185,55 @@ index = f"""<!doctype html>
   <meta name="etcd-pki-build" content="{version}">
   <title>etcd-pki — TLS for an etcd cluster, made in your browser</title>
   {icon_link}
-  <link rel="stylesheet" href="./style.css" integrity="{sri(css)}">
-  <link rel="modulepreload" href="./app.js" integrity="{sri(app_js.encode())}">
-  <script src="./app_bg.wasm.js" integrity="{sri(wasm_js)}"></script>
-  <script src="./keygen-worker.src.js" integrity="{sri(worker_src_js)}"></script>
-  <script type="module" src="./boot.js" integrity="{sri(boot)}"></script>
+  <link rel="stylesheet" href="./{css_name}" integrity="{sri(css)}">
+  <script src="./{check_name}" integrity="{sri(check_js.encode())}"></script>
+  <link rel="modulepreload" href="./{app_name}" integrity="{sri(app_js.encode())}">
+  <script src="./{wasm_name}" integrity="{sri(wasm_js)}"></script>
+  <script src="./{worker_name}" integrity="{sri(worker_src_js)}"></script>
+  <script type="module" src="./{boot_name}" integrity="{sri(boot)}"></script>
 </head>
 <body><noscript>etcd-pki needs JavaScript and WebAssembly; nothing is sent anywhere.</noscript></body>
 </html>
 """
 (dist / "index.html").write_text(index)
 
+# Headers for static hosts that read a _headers file (Netlify, Cloudflare Pages), from the
+# same policy string; deploy/nginx/etcd-pki.conf sends the same for nginx (the hosting test
+# compares the two). The policy as a header also covers the key worker (a blob: worker
+# inherits its page's policy) and adds frame-ancestors, which a <meta> tag cannot carry.
+# The service worker gets a policy of its own: it must fetch the page's files.
+page_headers = {
+    "Content-Security-Policy": hosted_csp + "; frame-ancestors 'none'",
+    "Cache-Control": "no-cache",
+}
+headers = {
+    "/*": {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+           "X-Frame-Options": "DENY"},
+    "/": page_headers,
+    "/index.html": page_headers,
+    "/sw.js": {"Content-Security-Policy": "default-src 'none'; connect-src 'self'",
+               "Cache-Control": "no-cache"},
+    "/etcd-pki.html": {"Content-Security-Policy": "frame-ancestors 'none'", "Cache-Control": "no-cache"},
+    "/etcd-pki.html.sha256": {"Cache-Control": "no-cache"},
+    "/assets/*": {"Cache-Control": "public, max-age=31536000, immutable"},
+}
+(dist / "_headers").write_text(
+    "# etcd-pki: response headers for static hosts that read _headers (Netlify, Cloudflare Pages).\n"
+    "# Written by scripts/package-site.py; deploy/nginx/etcd-pki.conf is the same for nginx.\n"
+    + "".join(f"{path}\n" + "".join(f"  {k}: {v}\n" for k, v in hs.items()) for path, hs in headers.items()))
+
 # ---- 2. The one-file page ------------------------------------------------------------------
 module = (app_js + f"""
 // etcd-pki one-file start: both wasm modules are in this page; the key worker runs from a blob.
-const __epkiBytes = (id) => Uint8Array.from(atob(document.getElementById(id).textContent.trim()), (c) => c.charCodeAt(0));
-window.__etcdPkiWorkerUrl = URL.createObjectURL(new Blob([document.getElementById('etcd-pki-worker').textContent], {{ type: 'text/javascript' }}));
-await {init_name}({{ module_or_path: __epkiBytes('etcd-pki-wasm') }});
+// The inline check before this module said what is missing, if anything: then nothing starts.
+if (!globalThis.__etcdPkiMissing) {{
+  const __epkiBytes = (id) => Uint8Array.from(atob(document.getElementById(id).textContent.trim()), (c) => c.charCodeAt(0));
+  window.__etcdPkiWorkerUrl = URL.createObjectURL(new Blob([document.getElementById('etcd-pki-worker').textContent], {{ type: 'text/javascript' }}));
+  await {init_name}({{ module_or_path: __epkiBytes('etcd-pki-wasm') }});
+}}
 """)
 css_text = css.decode()
-single_csp = (f"default-src 'none'; script-src {csp_hash(module)} 'wasm-unsafe-eval'; worker-src blob:; "
+single_csp = (f"default-src 'none'; script-src {csp_hash(check_js)} {csp_hash(module)} 'wasm-unsafe-eval'; worker-src blob:; "
               f"style-src {csp_hash(css_text)}; img-src data: blob:; connect-src 'none'; font-src 'none'; "
               "object-src 'none'; base-uri 'none'; form-action 'none'")
 # Data blocks are <script> elements of a non-script type: never executed, so the CSP need not
@@ -163,6 +251,7 @@ single = f"""<!doctype html>
 <style>{css_text}</style>
 <script type="application/octet-stream" id="etcd-pki-wasm">{base64.b64encode(app_wasm).decode()}</script>
 <script type="text/plain" id="etcd-pki-worker">{worker_src}</script>
+<script>{check_js}</script>
 <script type="module">{module}</script>
 </head>
 <body><noscript>etcd-pki needs JavaScript and WebAssembly; nothing is sent anywhere.</noscript></body>
@@ -172,6 +261,7 @@ out = dist / "etcd-pki.html"
 out.write_text(single)
 sha = hashlib.sha256(out.read_bytes()).hexdigest()
 (dist / "etcd-pki.html.sha256").write_text(f"{sha}  etcd-pki.html\n")
-print(f"package-site: hosted site in {dist}/ (CSP connect-src 'none', SRI, offline cache sw.js)")
+print(f"package-site: hosted site in {dist}/ (CSP connect-src 'none', SRI, offline cache sw.js, "
+      f"hashed assets/, _headers)")
 print(f"package-site: one-file page {out} ({out.stat().st_size // 1024} KB)")
 print(f"package-site: SHA-256 {sha}  etcd-pki.html")

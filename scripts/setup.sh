@@ -9,6 +9,9 @@ TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
 # The RustSec check of Cargo.lock in scripts/test.sh, run offline against tools/advisory-db.
 CARGO_AUDIT_VERSION=0.22.2
+# Starts Firefox ESR for the browser tests (WebDriver BiDi); crates.io, so nothing is
+# downloaded from Mozilla's servers.
+GECKODRIVER_VERSION=0.37.1
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # `cmd | grep -q` fails under pipefail when grep stops reading early and cmd gets SIGPIPE:
@@ -19,9 +22,11 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 
 # --- Debian packages -----------------------------------------------------------------------
 # etcd-server/etcd-client: the real etcd 3.4 the tests start; openssl: the independent checker;
-# chromium + chromium-driver: the real browser for the page tests; iproute2: network namespaces;
-# golang-cfssl + easy-rsa: the tools that make the existing CAs the CA-import tests read.
-apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver iproute2 unzip util-linux ca-certificates golang-cfssl easy-rsa)
+# chromium + chromium-driver and firefox-esr: the real browsers for the page tests; nginx: the
+# page served with deploy/nginx/etcd-pki.conf (tests only; never started as a service by the
+# tests); iproute2: network namespaces; golang-cfssl + easy-rsa: the tools that make the
+# existing CAs the CA-import tests read.
+apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver firefox-esr nginx iproute2 unzip util-linux ca-certificates golang-cfssl easy-rsa)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   has_text "install ok installed" "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" || missing+=("$p")
@@ -59,11 +64,17 @@ if [ "${1:-}" != "--serve" ] && ! have_version cargo-audit "$CARGO_AUDIT_VERSION
   cargo install cargo-audit --version "$CARGO_AUDIT_VERSION" --locked --no-default-features --quiet
 fi
 
-# --- npm: wasm-opt -------------------------------------------------------------------------
-# Debian's binaryen 108 produces a page that stays blank; npm's binaryen works. Installed into
-# tools/node_modules from tools/package-lock.json, put first on PATH by the scripts that build.
-if [ ! -x "$root/tools/node_modules/.bin/wasm-opt" ]; then
-  log "npm ci (binaryen for wasm-opt)"
+if [ "${1:-}" != "--serve" ] && ! have_version geckodriver "geckodriver $GECKODRIVER_VERSION"; then
+  log "cargo install geckodriver $GECKODRIVER_VERSION (about 2.5 minutes on 2 cores, once)"
+  cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked --quiet
+fi
+
+# --- npm: wasm-opt, axe-core ----------------------------------------------------------------
+# Debian's binaryen 108 produces a page that stays blank; npm's binaryen works. axe-core is the
+# accessibility checker the browser tests inject into the page. Installed into
+# tools/node_modules from tools/package-lock.json; the build scripts put .bin first on PATH.
+if [ ! -x "$root/tools/node_modules/.bin/wasm-opt" ] || [ ! -f "$root/tools/node_modules/axe-core/axe.min.js" ]; then
+  log "npm ci (binaryen for wasm-opt, axe-core for the accessibility tests)"
   (cd "$root/tools" && npm ci --no-audit --no-fund --silent)
 fi
 

@@ -24,6 +24,6 @@ CC=/bin/false cargo build --quiet -p pki-core --lib --no-default-features --targ
 step "the page (trunk build --release)"
 ./scripts/build-site.sh
 
-step "cargo test (unit, property, snapshots, openssl, real etcd, headless Chromium)"
+step "cargo test (unit, property, snapshots, openssl, real etcd, headless Chromium and Firefox ESR, nginx)"
 # One test at a time: the etcd clusters and the browser share this machine's ports and cores.
 cargo test --workspace --no-fail-fast -- --test-threads=1

@@ -516,9 +516,8 @@ pub fn check_ca(
     }
 }
 
-/// Day two: applies `inputs.change` to the spec. For a new bundle under an existing CA the
-/// keys are the spec's (without a CA key); for an opened bundle a worker first says which new
-/// keys the change needs. Keys are then made on the pool and moved, with the old zip and the
+/// Day two: applies `inputs.change`. A worker first says which new keys the change needs
+/// (pki-core's `plan_change`). Keys are then made on the pool and moved, with the old zip and the
 /// CA key, to the worker that signs and zips.
 pub fn change(
     spec: &ClusterSpec,
@@ -527,13 +526,6 @@ pub fn change(
     on_done: impl FnOnce(Result<Outcome, String>) + 'static,
 ) {
     warm_up();
-    if !inputs.opened {
-        let plan = pki_core::key_plan(spec)
-            .into_iter()
-            .filter(|r| r.id != "ca")
-            .collect();
-        return start(spec, plan, None, Some(inputs), on_progress, on_done);
-    }
     let spec2 = spec.clone();
     let sent = POOL.with(|p| {
         let mut p = p.borrow_mut();
@@ -541,8 +533,14 @@ pub fn change(
         let msg = ToWorker::PlanChange {
             spec_json: spec.to_json(),
             change: inputs.change.clone(),
+            opened: inputs.opened,
         };
-        post(&slot.worker, &msg, vec![protocol::buffer(&inputs.first)]).then(|| {
+        let buffers = if inputs.opened {
+            vec![protocol::buffer(&inputs.first)]
+        } else {
+            vec![]
+        };
+        post(&slot.worker, &msg, buffers).then(|| {
             slot.state = SlotState::Reading;
         })
     });

@@ -4,6 +4,7 @@
 mod browser;
 pub mod ca_key;
 pub mod daytwo;
+pub mod diagram;
 pub mod estimate;
 pub mod form;
 #[cfg(target_arch = "wasm32")]

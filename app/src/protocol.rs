@@ -43,13 +43,15 @@ pub enum ToWorker {
         /// Whether a passphrase buffer follows the key.
         with_passphrase: bool,
     },
-    /// Which new keys a change to an opened bundle needs (day two). Buffers: the old zip.
+    /// Which new keys a change needs (day two). Buffers: the old zip when `opened`.
     /// Answer: [`FromWorker::ChangePlanned`].
     PlanChange {
         /// The spec as the form holds it now, as JSON.
         spec_json: String,
         /// The change.
         change: ChangeRequest,
+        /// Whether an opened bundle's zip follows.
+        opened: bool,
     },
     /// Apply a change (day two): sign with the existing CA, write the new zip. Buffers: the old
     /// zip when `opened` (else the CA certificate), the CA key, the passphrase when

@@ -140,6 +140,14 @@ pub enum Error {
     /// not a zip, no `spec.json`, an unknown format version, a spec that does not validate, or
     /// a certificate other than the one `spec.json` records.
     BadBundle(String),
+    /// A day-two change ([`crate::daytwo`]) that cannot be made: a member name that exists
+    /// already, an address in use, a removal below quorum, a CA key not the bundle's.
+    Change {
+        /// What the person gave, e.g. `--name`, `--ip`, `--ca-key`.
+        field: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -268,6 +276,7 @@ impl fmt::Display for Error {
                  to end them with the CA, or set cert_validity_days to at most {max_days}"
             ),
             Error::BadBundle(reason) => write!(f, "cannot open the bundle: {reason}"),
+            Error::Change { field, reason } => write!(f, "{field}: {reason}"),
         }
     }
 }

@@ -43,10 +43,12 @@
 pub mod bundle;
 pub mod ca_import;
 mod ca_key;
+pub mod daytwo;
 pub mod error;
 pub mod issue;
 pub mod keys;
 pub mod listing;
+pub mod next_steps;
 pub mod options;
 pub mod package;
 pub mod parallel;

@@ -98,10 +98,25 @@ fn handle(
             request,
             with_passphrase,
         } => daytwo::check_ca(request, with_passphrase, buffers),
-        ToWorker::PlanChange { spec_json, change } => {
-            daytwo::plan_change(&spec_json, &change, buffers)
-        }
-        ToWorker::ApplyChange { .. } => daytwo::apply_change(buffers),
+        ToWorker::PlanChange {
+            spec_json,
+            change,
+            opened,
+        } => daytwo::plan_change(&spec_json, &change, opened, buffers),
+        ToWorker::ApplyChange {
+            spec_json,
+            change,
+            opened,
+            with_passphrase,
+            key_ids,
+        } => daytwo::apply_change(
+            &spec_json,
+            &change,
+            opened,
+            with_passphrase,
+            &key_ids,
+            buffers,
+        ),
         ToWorker::ReadFile { request, path } => {
             let zip = buffers.first().map(protocol::take).unwrap_or_default();
             match read_file(&zip, &path) {

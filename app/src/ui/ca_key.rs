@@ -30,7 +30,7 @@ pub fn CaKeyProtection() -> impl IntoView {
                     aria-invalid=move || problems.with(|p| error(p).is_some()).to_string()
                     aria-describedby=described
                     on:input=move |ev| input.update(|i| set(i, event_target_value(&ev)))/>
-                <div id=error_id class="field-error" data-testid="field-error" data-path=id>
+                <div id=error_id class="field-error" data-testid="field-error" data-path=id aria-live="polite">
                     {move || problems.with(error)}
                 </div>
             </label>

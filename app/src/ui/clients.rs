@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use pki_core::ClientKind;
 
-use super::{Ctx, FieldErrors};
+use super::{Ctx, FieldErrors, focus_soon, invalid};
 
 /// The client list.
 #[component]
@@ -16,17 +16,17 @@ pub fn Clients() -> impl IntoView {
         <div class="card">
             <h2>"Clients"</h2>
             <p class="hint">"Each gets a client certificate. Its CN is the etcd user once auth is enabled (root for an administrator)."</p>
-            <FieldErrors path="clients".to_string()/>
-            <table class="grid clients">
+            <FieldErrors path="clients".to_string() id="clients-errors"/>
+            <table class="grid clients" aria-describedby="clients-errors">
                 <thead>
-                    <tr><th>"Name"</th><th>"CN (etcd user)"</th><th>"O"</th><th>"Kind"</th><th></th></tr>
+                    <tr><th>"Name"</th><th>"CN (etcd user)"</th><th>"O"</th><th>"Kind"</th><th><span class="visually-hidden">"Remove"</span></th></tr>
                 </thead>
                 <tbody>
                     <For each=ids key=|id| *id children=move |id| view! { <ClientRow id/> }/>
                 </tbody>
             </table>
             <div class="row-actions">
-                <select id="client-preset" aria-label="client preset"
+                <select id="client-preset" aria-label="Kind of client to add"
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
                         if let Some(k) = ClientKind::ALL.into_iter().find(|k| k.as_str() == v) {
@@ -34,16 +34,19 @@ pub fn Clients() -> impl IntoView {
                         }
                     }>
                     {ClientKind::ALL.into_iter().map(|k| view! {
-                        <option value=k.as_str() selected=move || preset.get() == k>{label(k)}</option>
+                        <option value=k.as_str() selected=move || preset.get() == k>{label_of(k)}</option>
                     }).collect_view()}
                 </select>
-                <button id="client-add" on:click=move |_| form.update(|f| f.add_client(preset.get_untracked()))>"+ Add client"</button>
+                <button id="client-add" on:click=move |_| {
+                    form.update(|f| f.add_client(preset.get_untracked()));
+                    focus_soon("[data-testid=client-row]:last-child [data-testid=client-name]");
+                }>"+ Add client"</button>
             </div>
         </div>
     }
 }
 
-fn label(k: ClientKind) -> &'static str {
+fn label_of(k: ClientKind) -> &'static str {
     match k {
         ClientKind::Etcdctl => "etcdctl (root)",
         ClientKind::KubeApiserver => "kube-apiserver",
@@ -100,30 +103,55 @@ fn ClientRow(id: u64) -> impl IntoView {
         })
         .unwrap_or_default()
     };
+    let who = move || {
+        let name = form.with(|f| {
+            f.clients
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.name.trim().to_string())
+                .unwrap_or_default()
+        });
+        let n = idx().wrapping_add(1);
+        if name.is_empty() {
+            format!("client {n}")
+        } else {
+            format!("client {n} ({name})")
+        }
+    };
+    let label = move |what: &'static str| move || format!("{what} of {}", who());
+    let errors = move |field: &str| format!("client-{id}-{field}-errors");
+    let bad = move |field: &'static str| move || invalid(ctx, &path(field).get());
     view! {
         <tr data-testid="client-row" class:locked=move || super::daytwo::row_locked(id)>
             <td>
                 <super::daytwo::RowMark id/>
-                <input data-testid="client-name" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label="client name"
+                <input data-testid="client-name" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label=label("Name")
+                    aria-describedby=errors("name") aria-invalid=bad("name")
                     prop:value=get(|c| c.name.clone()) on:input=set(|c, v| c.name = v)/>
-                <FieldErrors path=path("name")/>
+                <FieldErrors path=path("name") id=errors("name")/>
             </td>
             <td>
-                <input data-testid="client-cn" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label="common name"
+                <input data-testid="client-cn" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label=label("Common name (etcd user)")
+                    aria-describedby=errors("cn") aria-invalid=bad("common_name")
                     prop:value=get(|c| c.cn.clone()) on:input=set(|c, v| c.cn = v)/>
-                <FieldErrors path=path("common_name")/>
+                <FieldErrors path=path("common_name") id=errors("cn")/>
             </td>
             <td>
-                <input data-testid="client-org" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label="organization"
+                <input data-testid="client-org" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label=label("Organization")
+                    aria-describedby=errors("org") aria-invalid=bad("organization")
                     prop:value=get(|c| c.org.clone()) on:input=set(|c, v| c.org = v)/>
-                <FieldErrors path=path("organization")/>
+                <FieldErrors path=path("organization") id=errors("org")/>
             </td>
             <td class="kind">
-                {move || form.with(|f| f.clients.iter().find(|c| c.id == id).map(|c| label(c.kind)).unwrap_or(""))}
+                {move || form.with(|f| f.clients.iter().find(|c| c.id == id).map(|c| label_of(c.kind)).unwrap_or(""))}
                 <div class="grants">{grants}</div>
             </td>
             <td class="buttons">
-                <button data-testid="client-remove" title="Remove" class="danger" prop:disabled=move || super::daytwo::row_locked(id) on:click=move |_| form.update(|f| f.remove_client(id))>"✕"</button>
+                <button data-testid="client-remove" prop:disabled=move || super::daytwo::row_locked(id) title="Remove" class="danger" aria-label=move || format!("Remove {}", who())
+                    on:click=move |_| {
+                        form.update(|f| f.remove_client(id));
+                        focus_soon("#client-add");
+                    }>"✕"</button>
             </td>
         </tr>
     }

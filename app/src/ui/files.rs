@@ -40,6 +40,22 @@ pub fn Files() -> impl IntoView {
             return ().into_any();
         };
         let entries = tree::build(g.outcome.listing.files.iter().map(|f| f.path.as_str()));
+        // The tree opens on the member added last (else the first): its folder and those in it.
+        let focus = ctx
+            .last_added
+            .get_untracked()
+            .and_then(|id| {
+                ctx.form.with_untracked(|f| {
+                    f.nodes
+                        .iter()
+                        .find(|n| n.id == id)
+                        .map(|n| n.name.trim().to_string())
+                })
+            })
+            .filter(|name| g.spec.nodes.iter().any(|n| &n.name == name))
+            .or_else(|| g.spec.nodes.first().map(|n| n.name.clone()))
+            .map(|name| format!("members/{name}/"))
+            .unwrap_or_default();
         let g2 = g.clone();
         let viewer = move || {
             let path = selected.get()?;
@@ -116,8 +132,8 @@ pub fn Files() -> impl IntoView {
             <section class="files card">
                 <h2>"Files"</h2>
                 <div class="files-body">
-                    <nav class="tree" data-testid="file-tree">
-                        <ul>{entries.into_iter().map(|e| render(e, 0, selected, ctx)).collect_view()}</ul>
+                    <nav class="tree" data-testid="file-tree" aria-label="Files of the bundle">
+                        <ul>{entries.into_iter().map(|e| render(e, "", &focus, selected, ctx)).collect_view()}</ul>
                     </nav>
                     <div class="viewer">
                         {move || viewer().map(|v| v.into_any()).unwrap_or_else(|| view! {
@@ -131,25 +147,39 @@ pub fn Files() -> impl IntoView {
     }
 }
 
-fn render(e: Entry, depth: usize, selected: RwSignal<Option<String>>, ctx: Ctx) -> AnyView {
+/// One entry of the tree under folder `prefix` (`""` or `members/etcd1/`). Top-level folders
+/// start open, and so does the way to `focus` (`members/<name>/`) and everything in it.
+fn render(
+    e: Entry,
+    prefix: &str,
+    focus: &str,
+    selected: RwSignal<Option<String>>,
+    ctx: Ctx,
+) -> AnyView {
     match e {
-        // Top-level folders and each member's and client's folder start open.
-        Entry::Dir(name, children) => view! {
-            <li class="dir">
-                <details open=depth <= 1>
-                    <summary>{name.clone()}"/"</summary>
-                    <ul>{children.into_iter().map(|c| render(c, depth + 1, selected, ctx)).collect_view()}</ul>
-                </details>
-            </li>
+        Entry::Dir(name, children) => {
+            let path = format!("{prefix}{name}/");
+            let open = prefix.is_empty()
+                || (!focus.is_empty() && (focus.starts_with(&path) || path.starts_with(focus)));
+            view! {
+                <li class="dir">
+                    <details open=open data-dir=path.clone()>
+                        <summary>{name.clone()}"/"</summary>
+                        <ul>{children.into_iter().map(|c| render(c, &path, focus, selected, ctx)).collect_view()}</ul>
+                    </details>
+                </li>
+            }
+            .into_any()
         }
-        .into_any(),
         Entry::File(name, path) => {
             let p = path.clone();
             let p2 = path.clone();
+            let p3 = path.clone();
             view! {
                 <li class="file">
                     <a href="#" data-testid="file-entry" data-path=path.clone()
                         class:selected=move || selected.get().as_deref() == Some(p2.as_str())
+                        aria-current=move || (selected.get().as_deref() == Some(p3.as_str())).then_some("true")
                         on:click=move |ev| { ev.prevent_default(); ctx.hide_key(); selected.set(Some(p.clone())) }>
                         {name}
                     </a>

@@ -86,6 +86,7 @@ pub fn GeneratePanel() -> impl IntoView {
         };
         let spec = ctx.spec.get_untracked();
         let alg = spec.key_algorithm;
+        let generated_from = spec.clone();
         let status = ctx.status;
         // The previous bundle goes first: never two sets of keys in memory.
         ctx.forget_keys();
@@ -101,12 +102,22 @@ pub fn GeneratePanel() -> impl IntoView {
             move |p| status.set(GenState::Running(p)),
             move |result| {
                 status.set(match result {
-                    Ok(o) => GenState::Done(Arc::new(finished(o, alg))),
+                    Ok(o) => GenState::Done(Arc::new(finished(o, alg, generated_from))),
                     Err(e) => GenState::Failed(e),
                 });
                 browser::set_busy(false);
             },
         );
+    };
+    let announce = move || match ctx.status.get() {
+        GenState::Running(_) => "Generating keys and certificates…".to_string(),
+        GenState::Done(g) => format!(
+            "Done: {} Download buttons, the cluster diagram, the next steps and the files follow.",
+            g.summary
+        ),
+        GenState::Failed(e) => format!("Generation failed: {e}"),
+        GenState::Cancelled => "Cancelled: no keys were kept.".to_string(),
+        GenState::Idle => String::new(),
     };
     let cancel = move |_| {
         keygen::cancel();
@@ -120,7 +131,7 @@ pub fn GeneratePanel() -> impl IntoView {
                 <p id="estimate" class="hint">{format!("This will take {}.", e.describe())}</p>
             }))}
             <div class="generate-row">
-                <button id="generate" class="primary"
+                <button id="generate" class="primary" aria-describedby="generate-why"
                     prop:disabled=move || blocked() || running()
                     on:click=start>{super::daytwo::button_label}</button>
                 {move || running().then(|| view! {
@@ -128,13 +139,16 @@ pub fn GeneratePanel() -> impl IntoView {
                 })}
                 <span class="private">"Keys are made here, in this browser; nothing is sent anywhere."</span>
             </div>
-            <p id="generate-why" class="field-error">{why}</p>
+            <p id="generate-why" class="field-error" aria-live="polite">{why}</p>
+            // Said once when a run starts and once when it ends (the progress bar would say
+            // every key).
+            <p id="generate-announce" class="visually-hidden" role="status">{announce}</p>
             {move || match ctx.status.get() {
                 GenState::Running(p) => {
                     let making = if p.making.is_empty() { "starting".to_string() } else { p.making.join(", ") };
                     view! {
-                        <div id="progress" role="status">
-                            <progress max=p.total.to_string() value=p.done.to_string()></progress>
+                        <div id="progress">
+                            <progress aria-label="Keys made" max=p.total.to_string() value=p.done.to_string()></progress>
                             <span>{format!("Making keys: {} of {} done — {}", p.done, p.total, making)}</span>
                         </div>
                     }.into_any()
@@ -149,7 +163,7 @@ pub fn GeneratePanel() -> impl IntoView {
 }
 
 /// Records the run's timings for benchmarks and says what was made.
-fn finished(o: Outcome, alg: pki_core::KeyAlgorithm) -> Generated {
+fn finished(o: Outcome, alg: pki_core::KeyAlgorithm, spec: pki_core::ClusterSpec) -> Generated {
     let keys = o.listing.key_count;
     browser::record_run(&[
         ("algorithm", JsValue::from_str(alg.as_str())),
@@ -170,6 +184,7 @@ fn finished(o: Outcome, alg: pki_core::KeyAlgorithm) -> Generated {
     Generated {
         outcome: o,
         summary,
+        spec,
     }
 }
 

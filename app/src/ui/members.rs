@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::{Ctx, FieldErrors};
+use super::{Ctx, FieldErrors, focus_soon, invalid};
 
 /// The member table.
 #[component]
@@ -26,28 +26,33 @@ pub fn Members() -> impl IntoView {
         <div class="card">
             <h2>"Members"</h2>
             <p class="hint">"One row per etcd member. The first IP is the address peers and clients use; every IP and DNS name goes into the member's certificates."</p>
-            <FieldErrors path="nodes".to_string()/>
-            <table class="grid members">
+            <FieldErrors path="nodes".to_string() id="members-errors"/>
+            <table class="grid members" aria-describedby="members-errors">
                 <thead>
-                    <tr><th>"Name"</th><th>"IP addresses"</th><th>"DNS names"</th><th></th></tr>
+                    <tr><th>"Name"</th><th>"IP addresses"</th><th>"DNS names"</th><th><span class="visually-hidden">"Order, remove"</span></th></tr>
                 </thead>
                 <tbody>
                     <For each=ids key=|id| *id children=move |id| view! { <MemberRow id/> }/>
                 </tbody>
             </table>
             <div class="row-actions">
-                <button id="member-add" on:click=move |_| form.update(|f| f.add_node())>"+ Add member"</button>
+                <button id="member-add" on:click=move |_| {
+                    form.update(|f| f.add_node());
+                    ctx.last_added.set(form.with_untracked(|f| f.nodes.last().map(|n| n.id)));
+                    focus_soon("[data-testid=member-row]:last-child [data-testid=member-name]");
+                }>"+ Add member"</button>
             </div>
             <details class="paste">
                 <summary>"Paste from /etc/hosts"</summary>
                 <textarea id="hosts-paste" rows="4" placeholder="10.0.0.1 etcd1 etcd1.example.com"
+                    aria-label="Lines of /etc/hosts: an address, then the member's name and DNS names"
                     prop:value=move || hosts.get()
                     on:input=move |ev| hosts.set(event_target_value(&ev))></textarea>
                 <button id="hosts-apply" on:click=apply>"Replace members"</button>
-                {move || hosts_msg.get().map(|m| match m {
+                <span aria-live="polite">{move || hosts_msg.get().map(|m| match m {
                     Ok(t) => view! { <span class="ok">{t}</span> }.into_any(),
                     Err(e) => view! { <span class="field-error">{e}</span> }.into_any(),
-                })}
+                })}</span>
             </details>
         </div>
     }
@@ -81,29 +86,57 @@ fn MemberRow(id: u64) -> impl IntoView {
     };
     let path =
         move |field: &'static str| Signal::derive(move || format!("nodes[{}].{field}", idx()));
+    // What a screen reader says for each control: the row's number (and name) and the field.
+    let who = move || {
+        let name = form.with(|f| {
+            f.nodes
+                .iter()
+                .find(|n| n.id == id)
+                .map(|n| n.name.trim().to_string())
+                .unwrap_or_default()
+        });
+        let n = idx().wrapping_add(1);
+        if name.is_empty() {
+            format!("member {n}")
+        } else {
+            format!("member {n} ({name})")
+        }
+    };
+    let label = move |what: &'static str| move || format!("{what} of {}", who());
+    let errors = move |field: &str| format!("member-{id}-{field}-errors");
+    let bad = move |field: &'static str| move || invalid(ctx, &path(field).get());
     view! {
         <tr data-testid="member-row" class:locked=move || super::daytwo::row_locked(id)>
             <td>
                 <super::daytwo::RowMark id/>
-                <input data-testid="member-name" type="text" spellcheck="false" aria-label="member name"
-                    prop:disabled=move || super::daytwo::row_locked(id)
+                <input data-testid="member-name" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label=label("Name")
+                    aria-describedby=errors("name") aria-invalid=bad("name")
                     prop:value=get(|n| n.name.clone()) on:input=set(|n, v| n.name = v)/>
-                <FieldErrors path=path("name")/>
+                <FieldErrors path=path("name") id=errors("name")/>
             </td>
             <td>
-                <input data-testid="member-ips" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" placeholder="10.0.0.1" aria-label="IP addresses"
+                <input data-testid="member-ips" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" placeholder="10.0.0.1" aria-label=label("IP addresses")
+                    aria-describedby=errors("ips") aria-invalid=bad("ips")
                     prop:value=get(|n| n.ips.clone()) on:input=set(|n, v| n.ips = v)/>
-                <FieldErrors path=path("ips")/>
+                <FieldErrors path=path("ips") id=errors("ips")/>
             </td>
             <td>
-                <input data-testid="member-dns" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" placeholder="etcd1.example.com" aria-label="DNS names"
+                <input data-testid="member-dns" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" placeholder="etcd1.example.com" aria-label=label("DNS names")
+                    aria-describedby=errors("dns") aria-invalid=bad("dns_names")
                     prop:value=get(|n| n.dns.clone()) on:input=set(|n, v| n.dns = v)/>
-                <FieldErrors path=path("dns_names")/>
+                <FieldErrors path=path("dns_names") id=errors("dns")/>
             </td>
             <td class="buttons">
-                <button data-testid="member-up" title="Move up" on:click=move |_| form.update(|f| f.move_node(id, -1))>"↑"</button>
-                <button data-testid="member-down" title="Move down" on:click=move |_| form.update(|f| f.move_node(id, 1))>"↓"</button>
-                <button data-testid="member-remove" title="Remove" class="danger" prop:disabled=move || super::daytwo::row_locked(id) on:click=move |_| form.update(|f| f.remove_node(id))>"✕"</button>
+                <button data-testid="member-up" title="Move up" aria-label=move || format!("Move {} up", who())
+                    on:click=move |_| form.update(|f| f.move_node(id, -1))>"↑"</button>
+                <button data-testid="member-down" title="Move down" aria-label=move || format!("Move {} down", who())
+                    on:click=move |_| form.update(|f| f.move_node(id, 1))>"↓"</button>
+                <button data-testid="member-remove" prop:disabled=move || super::daytwo::row_locked(id) title="Remove" class="danger" aria-label=move || format!("Remove {}", who())
+                    on:click=move |_| {
+                        form.update(|f| f.remove_node(id));
+                        // The row (and the focus with it) is gone: back to "Add member".
+                        focus_soon("#member-add");
+                    }>"✕"</button>
             </td>
         </tr>
     }

@@ -8,6 +8,7 @@ mod files;
 mod generate;
 mod members;
 mod options;
+mod results;
 
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ pub struct Generated {
     pub outcome: Outcome,
     /// "9 keys and certificates in 23 ms".
     pub summary: String,
+    /// The spec it was generated from (the table may have changed since).
+    pub spec: ClusterSpec,
 }
 
 /// A key file's text, read from the zip because the person asked to see it.
@@ -68,6 +71,8 @@ pub struct Ctx {
     pub ca_key: RwSignal<CaKeyInput>,
     /// The one key shown, if the person asked to see one.
     pub shown_key: RwSignal<Option<ShownKey>>,
+    /// The member row added last with "Add member" (the file tree opens on it).
+    pub last_added: RwSignal<Option<u64>>,
 }
 
 impl Ctx {
@@ -103,11 +108,17 @@ impl Ctx {
     }
 }
 
-/// Shows the problems at `path` next to its field.
+/// Shows the problems at `path` next to its field, in a live region (a screen reader reads a
+/// new problem out as it appears) whose `id` the field names in `aria-describedby`.
 #[component]
-pub fn FieldErrors(#[prop(into)] path: Signal<String>) -> impl IntoView {
+pub fn FieldErrors(
+    #[prop(into)] path: Signal<String>,
+    /// The region's id, for the field's `aria-describedby`.
+    #[prop(optional, into)]
+    id: Option<String>,
+) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    move || {
+    let messages = move || {
         ctx.at(&path.get())
             .into_iter()
             .map(|p| {
@@ -118,7 +129,38 @@ pub fn FieldErrors(#[prop(into)] path: Signal<String>) -> impl IntoView {
                 view! { <div class=class data-testid="field-error" data-path=p.path.clone()>{p.message.clone()}</div> }
             })
             .collect_view()
+    };
+    view! { <div id=id class="errors" aria-live="polite">{messages}</div> }
+}
+
+/// `"true"` when the field at `path` has an error (for `aria-invalid`).
+pub fn invalid(ctx: Ctx, path: &str) -> &'static str {
+    if ctx.at(path).iter().any(|p| p.severity == Severity::Error) {
+        "true"
+    } else {
+        "false"
     }
+}
+
+/// Moves the keyboard focus to the element matching `selector` once the page has drawn it
+/// (e.g. the name field of a row just added); a text field's text is selected, so typing
+/// replaces the suggested name.
+pub fn focus_soon(selector: &'static str) {
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        let Some(e) = document()
+            .query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        else {
+            return;
+        };
+        let _ = e.focus();
+        if let Some(input) = e.dyn_ref::<web_sys::HtmlInputElement>() {
+            input.select();
+        }
+    });
 }
 
 /// The build, and whether the page runs offline or from a file.
@@ -178,6 +220,7 @@ pub fn App() -> impl IntoView {
         status: RwSignal::new(GenState::Idle),
         ca_key: RwSignal::new(CaKeyInput::default()),
         shown_key: RwSignal::new(None),
+        last_added: RwSignal::new(None),
     };
     provide_context(ctx);
     daytwo::provide();
@@ -195,16 +238,20 @@ pub fn App() -> impl IntoView {
         </header>
         <daytwo::StartFrom/>
         <main>
-            <section class="edit">
-                <members::Members/>
-                <clients::Clients/>
-            </section>
-            <section class="side">
-                <options::Options/>
-            </section>
+            <div class="form-grid">
+                <section class="edit" aria-label="Members and clients">
+                    <members::Members/>
+                    <clients::Clients/>
+                </section>
+                <section class="side" aria-label="Options">
+                    <options::Options/>
+                </section>
+            </div>
+            <generate::GeneratePanel/>
+            <results::ClusterDiagram/>
+            <results::NextStepsPanel/>
+            <files::Files/>
         </main>
-        <generate::GeneratePanel/>
-        <files::Files/>
         <footer>
             <StatusLine/>
             " · Keys come from this browser's crypto.getRandomValues and are never stored or sent; the page makes no network request once loaded."

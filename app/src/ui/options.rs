@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use pki_core::{AuthToken, ClusterSpec, EtcdVersion, KeyAlgorithm, Layout, TlsVersion};
 
-use super::{Ctx, FieldErrors};
+use super::{Ctx, FieldErrors, invalid};
 use crate::browser;
 use crate::form::Form;
 
@@ -18,15 +18,22 @@ fn Text(
     set: fn(&mut Form, String),
     #[prop(optional)] hint: &'static str,
 ) -> impl IntoView {
-    let form = expect_context::<Ctx>().form;
+    let ctx = expect_context::<Ctx>();
+    let form = ctx.form;
+    let described = if hint.is_empty() {
+        format!("{id}-errors")
+    } else {
+        format!("{id}-hint {id}-errors")
+    };
     view! {
         <label class="field" for=id>
             <span>{label}</span>
             <input id=id type="text" spellcheck="false"
+                aria-describedby=described aria-invalid=move || invalid(ctx, path)
                 prop:value=move || form.with(get)
                 on:input=move |ev| { let v = event_target_value(&ev); form.update(|f| set(f, v)) }/>
-            {(!hint.is_empty()).then(|| view! { <small class="hint">{hint}</small> })}
-            <FieldErrors path=path.to_string()/>
+            {(!hint.is_empty()).then(|| view! { <small class="hint" id=format!("{id}-hint")>{hint}</small> })}
+            <FieldErrors path=path.to_string() id=format!("{id}-errors")/>
         </label>
     }
 }
@@ -41,16 +48,18 @@ fn Choice(
     get: fn(&Form) -> &'static str,
     set: fn(&mut Form, &str),
 ) -> impl IntoView {
-    let form = expect_context::<Ctx>().form;
+    let ctx = expect_context::<Ctx>();
+    let form = ctx.form;
     view! {
         <label class="field" for=id>
             <span>{label}</span>
-            <select id=id on:change=move |ev| { let v = event_target_value(&ev); form.update(|f| set(f, &v)) }>
+            <select id=id aria-describedby=format!("{id}-errors") aria-invalid=move || invalid(ctx, path)
+                on:change=move |ev| { let v = event_target_value(&ev); form.update(|f| set(f, &v)) }>
                 {choices.into_iter().map(|(v, t)| view! {
                     <option value=v selected=move || form.with(get) == v>{t}</option>
                 }).collect_view()}
             </select>
-            <FieldErrors path=path.to_string()/>
+            <FieldErrors path=path.to_string() id=format!("{id}-errors")/>
         </label>
     }
 }
@@ -248,9 +257,14 @@ pub fn SpecFileButtons() -> impl IntoView {
                 "Load demo"
             </button>
             <button id="spec-export" on:click=export>"Export spec"</button>
+            // The file input itself takes the focus (its label is what shows): the label is
+            // styled as focused when it is (style.css).
+            <input id="spec-import" type="file" accept=".json,application/json" class="visually-hidden"
+                aria-describedby="import-status" on:change=import/>
             <label class="button" for="spec-import">"Import spec…"</label>
-            <input id="spec-import" type="file" accept=".json,application/json" class="visually-hidden" on:change=import/>
-            {move || import_error.get().map(|e| view! { <div id="import-error" class="field-error" role="alert">{e}</div> })}
+            <div id="import-status" aria-live="polite">
+                {move || import_error.get().map(|e| view! { <div id="import-error" class="field-error" role="alert">{e}</div> })}
+            </div>
         </div>
     }
 }

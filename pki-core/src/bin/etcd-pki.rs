@@ -24,6 +24,10 @@ const USAGE: &str = "\
 etcd-pki: an etcd cluster's whole TLS PKI and deploy files from one spec.
 
 Usage:
+  etcd-pki add-member --from OLD.zip --ca-key K [--ca-passphrase-file P] --name N --ip IP [--dns D] --out NEW.zip
+  etcd-pki remove-member --from OLD.zip --ca-key K --name N --out NEW.zip
+  etcd-pki replace-member --from OLD.zip --ca-key K --name OLD (--ip NEWIP | --new-name N --ip IP) --out NEW.zip
+  etcd-pki renew --from OLD.zip --ca-key K [--only NAME]... [--keep-keys] [--within DAYS] --out NEW.zip
   etcd-pki spec-template                     print a complete example spec (every default filled in)
   etcd-pki validate --spec cluster.json      check a spec and print every problem
   etcd-pki generate --spec cluster.json --out bundle.zip
@@ -166,6 +170,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
         "validate" => validate_command(rest),
         "generate" => generate_command(rest),
         "demo" => demo_command(rest),
+        "add-member" | "remove-member" | "replace-member" | "renew" => daytwo_command(cmd, rest),
         other => Err(Failure::Usage(format!("unknown command {other:?}"))),
     }
 }
@@ -519,4 +524,114 @@ fn report(spec: &ClusterSpec, bundle: &Bundle, out: &Path, ca_key: &CaKey, ms: u
 
 fn day(rfc3339: &str) -> &str {
     rfc3339.get(..10).unwrap_or(rfc3339)
+}
+
+/// `etcd-pki add-member | remove-member | replace-member | renew`: opens the newest bundle,
+/// checks the CA key against it, writes a new full bundle with the operation's runbook. On
+/// any refusal nothing is written and the old bundle is not touched (it is only read).
+fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
+    use pki_core::daytwo::{self, Change};
+    let (mut from, mut ca_key, mut pass, mut out) = (None, None, None, None);
+    let (mut name, mut new_name, mut ips, mut dns) = (None, None, Vec::new(), Vec::new());
+    let (mut only, mut keep_keys, mut within, mut force) = (Vec::new(), false, None, false);
+    let mut it = rest.iter();
+    while let Some(a) = it.next() {
+        let mut value = |n: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| Failure::Usage(format!("{n} needs a value")))
+        };
+        match a.as_str() {
+            "--from" => from = Some(PathBuf::from(value("--from")?)),
+            "--ca-key" => ca_key = Some(PathBuf::from(value("--ca-key")?)),
+            "--ca-passphrase-file" => pass = Some(PathBuf::from(value("--ca-passphrase-file")?)),
+            "--out" | "-o" => out = Some(PathBuf::from(value("--out")?)),
+            "--name" => name = Some(value("--name")?),
+            "--new-name" => new_name = Some(value("--new-name")?),
+            "--ip" => ips.push(value("--ip")?),
+            "--dns" => dns.push(value("--dns")?),
+            "--only" => only.push(value("--only")?),
+            "--keep-keys" => keep_keys = true,
+            "--force" => force = true,
+            "--within" => {
+                let v = value("--within")?;
+                within = Some(v.parse::<u32>().map_err(|_| {
+                    Failure::Usage(format!(
+                        "--within {v:?}: give a number of days, e.g. --within 30"
+                    ))
+                })?)
+            }
+            other => return Err(Failure::Usage(format!("{cmd}: unknown option {other:?}"))),
+        }
+    }
+    let need =
+        |v: Option<PathBuf>, n: &str| v.ok_or_else(|| Failure::Usage(format!("{cmd} needs {n}")));
+    let from = need(from, "--from OLD.zip (the newest bundle)")?;
+    let ca_key = need(
+        ca_key,
+        "--ca-key K (the CA key saved beside the first bundle)",
+    )?;
+    let out = need(out, "--out NEW.zip")?;
+    if out == from {
+        return Err(Failure::Usage(
+            "--out must differ from --from: the old bundle stays as it is".into(),
+        ));
+    }
+    check_out(&out, force)?;
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
+    };
+    let node = |n: String| pki_core::Node {
+        name: n,
+        ips: ips.clone(),
+        dns_names: dns.clone(),
+    };
+    let name_needed = || Failure::Usage(format!("{cmd} needs --name"));
+    let change = match cmd {
+        "add-member" => {
+            if ips.is_empty() {
+                return Err(Failure::Usage("add-member needs --ip".into()));
+            }
+            Change::AddMembers(vec![node(name.clone().ok_or_else(name_needed)?)])
+        }
+        "remove-member" => Change::RemoveMember(name.clone().ok_or_else(name_needed)?),
+        "replace-member" => {
+            let old = name.clone().ok_or_else(name_needed)?;
+            if ips.is_empty() {
+                return Err(Failure::Usage(
+                    "replace-member needs --ip (the new address)".into(),
+                ));
+            }
+            Change::ReplaceMember {
+                new: node(new_name.clone().unwrap_or_else(|| old.clone())),
+                old,
+            }
+        }
+        _ => Change::Renew {
+            only,
+            keep_keys,
+            within_days: within,
+        },
+    };
+    let bad = |e: Error| Failure::BadInput(e.to_string());
+    let opened = pki_core::package::open(&read(&from)?).map_err(bad)?;
+    let passphrase = match &pass {
+        Some(p) => Some(read_passphrase(p)?),
+        None => None,
+    };
+    let key_bytes = Zeroizing::new(read(&ca_key)?);
+    let ca = daytwo::unlock_ca(
+        &opened,
+        &key_bytes,
+        passphrase.as_ref().map(|p| p.as_bytes()),
+    )
+    .map_err(bad)?;
+    let now = pki_core::OffsetDateTime::now_utc();
+    let plan = daytwo::plan_change(Some(&opened), &opened.state.spec, &change, now).map_err(bad)?;
+    let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
+    let (bundle, summary) = daytwo::apply_change(Some(&opened), &ca, &plan, keys).map_err(bad)?;
+    write_new(&out, &bundle.to_zip()?, force)?;
+    say!("{summary}");
+    say!("wrote {}", out.display());
+    Ok(())
 }

@@ -15,7 +15,7 @@ pub mod manifest;
 mod open;
 pub mod state;
 
-pub use open::{OpenedBundle, open};
+pub use open::{OpenedBundle, OpenedFile, open};
 
 use std::io::{Cursor, Write};
 

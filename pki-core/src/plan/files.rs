@@ -72,6 +72,9 @@ pub enum Role {
     /// Any other file of that runbook: its README, the shared `lib.sh` (sourced, not run), the
     /// settings of each stage.
     MigrationFile,
+    /// A day-two runbook script or its data file (`runbook/*.sh`, `members/<name>/renew.sh`),
+    /// added by [`crate::daytwo`].
+    Runbook,
 }
 
 impl Role {
@@ -106,6 +109,7 @@ impl Role {
             Role::ExpiryScript => "expiry-script",
             Role::DemoScript => "demo-script",
             Role::MigrationStep | Role::MigrationFile => "migration",
+            Role::Runbook => "runbook",
         }
     }
 

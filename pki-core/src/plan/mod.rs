@@ -58,6 +58,10 @@ pub struct Plan {
     pub files: Vec<FilePlan>,
     /// The CA key file, saved apart from the bundle.
     pub ca_key_file: FilePlan,
+    /// Members that join a running cluster (day two, [`crate::daytwo`]): name and the
+    /// `--initial-cluster` it starts with (the members at the moment it is added, itself
+    /// included). Their files say `initial-cluster-state: existing`. Empty for a new cluster.
+    pub joining: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -180,6 +184,7 @@ fn build(spec: ClusterSpec, warnings: Vec<Problem>) -> Plan {
             install_path: None,
             content: Content::CaKey,
         },
+        joining: Vec::new(),
         warnings,
         spec,
     };

@@ -103,8 +103,17 @@ pub fn member_settings(plan: &Plan, m: &MemberPlan) -> Vec<Setting> {
         t(&m.advertise_peer_url),
         true,
     );
-    top("initial-cluster", t(&initial_cluster(members)), true);
-    top("initial-cluster-state", t("new"), false);
+    let joining = plan.joining.iter().find(|(n, _)| *n == m.name);
+    match joining {
+        Some((_, grown)) => {
+            top("initial-cluster", t(grown), true);
+            top("initial-cluster-state", t("existing"), false);
+        }
+        None => {
+            top("initial-cluster", t(&initial_cluster(members)), true);
+            top("initial-cluster-state", t("new"), false);
+        }
+    }
     top(
         "initial-cluster-token",
         t(&spec.initial_cluster_token),

@@ -6,10 +6,18 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use e2e_browser::{Browser, Site, TempDir, site_dir};
+use e2e_browser::{Browser, Engine, Site, TempDir, in_both_browsers, site_dir};
 use serde_json::json;
 
 const SECS: Duration = Duration::from_secs(60);
+
+mod common;
+
+in_both_browsers!(
+    one_file_page_works_from_disk_with_the_network_off,
+    hosted_page_asks_only_its_origin_and_nothing_after_load,
+    hosted_page_works_offline_after_the_first_visit,
+);
 
 fn openssl_ok(dir: &Path, args: &[&str]) -> String {
     let o = Command::new("openssl")
@@ -26,16 +34,7 @@ fn openssl_ok(dir: &Path, args: &[&str]) -> String {
     text
 }
 
-fn exceptions(b: &Browser) -> Vec<String> {
-    b.events
-        .iter()
-        .filter(|e| e["method"] == "Runtime.exceptionThrown")
-        .map(|e| e["params"]["exceptionDetails"].to_string())
-        .collect()
-}
-
-#[test]
-fn one_file_page_works_from_disk_with_the_network_off() {
+fn one_file_page_works_from_disk_with_the_network_off(engine: Engine) {
     // Carry the file somewhere else, alone, and check it against its published hash.
     let dist = site_dir();
     let carried = TempDir::new("airgap");
@@ -51,11 +50,8 @@ fn one_file_page_works_from_disk_with_the_network_off() {
         "the one-file page does not match its published SHA-256"
     );
 
-    let mut b = Browser::start();
-    b.send(
-        "Network.emulateNetworkConditions",
-        json!({"offline": true, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
-    );
+    let mut b = Browser::launch(engine);
+    b.set_offline(true);
     b.open(&format!("file://{}", file.display()), "#generate");
     assert_eq!(b.eval("location.protocol"), json!("file:"));
     let status = b.text("#build-status").unwrap();
@@ -106,141 +102,32 @@ fn one_file_page_works_from_disk_with_the_network_off() {
         &out.0,
         &["pkey", "-in", "members/etcd2/pki/peer.key", "-noout"],
     );
-    for url in b.requests() {
+    let requests = b.requests();
+    // The recording works: Chromium reports the file:// load itself, Firefox only the
+    // inline favicon's data: URL (it reports no file:// request).
+    assert!(
+        requests
+            .iter()
+            .any(|u| u.starts_with("file://") || u.starts_with("data:image/svg+xml")),
+        "{}: the page's own load was not recorded: {requests:?}",
+        engine.name()
+    );
+    for url in requests {
         assert!(
             url.starts_with("file://") || url.starts_with("blob:") || url.starts_with("data:"),
             "the one-file page asked for {url}"
         );
     }
-    assert!(exceptions(&b).is_empty(), "{:?}", exceptions(&b));
+    assert!(b.exceptions().is_empty(), "{:?}", b.exceptions());
 }
 
-#[test]
-fn hosted_page_asks_only_its_origin_and_nothing_after_load() {
+fn hosted_page_asks_only_its_origin_and_nothing_after_load(engine: Engine) {
     let site = Site::serve(site_dir());
-    let mut b = Browser::start();
-    b.open(&site.url, "#generate");
-    // Loaded: the page and its workers are up.
-    b.wait_for(
-        "window.__etcdPki && window.__etcdPki.workersReady >= 1",
-        SECS,
-        "the key workers",
-    );
-    std::thread::sleep(Duration::from_millis(500));
-    let at_load = b.requests();
-    let blob = format!("blob:{}", site.url.trim_end_matches('/'));
-    for url in &at_load {
-        assert!(
-            url.starts_with(&site.url) || url.starts_with(&blob),
-            "a request to {url}"
-        );
-    }
-    // A person's flow: edit, generate, open a file, download.
-    b.type_into(
-        "[data-testid=member-row]:nth-child(2) [data-testid=member-ips]",
-        "10.0.0.22",
-    );
-    b.type_into("#opt-key-algorithm", "ed25519");
-    b.protect_ca_key("correct horse battery staple");
-    b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        SECS,
-        "generation",
-    );
-    b.click("[data-testid=file-entry][data-path=\"ca.crt\"]");
-    b.click("#download");
-    b.wait_download("etcd-etcd-pki.zip", SECS);
-    let after: Vec<String> = b
-        .requests()
-        .into_iter()
-        .skip(at_load.len())
-        .filter(|u| !u.starts_with("blob:"))
-        .collect();
-    assert!(after.is_empty(), "requests after load: {after:?}");
-
-    // The CSP forbids connections, even to the page's own origin.
-    let r = b.eval("fetch('./index.html').then(() => 'sent', () => 'blocked')");
-    assert_eq!(r, json!("blocked"), "the page could fetch");
-    let csp = b.eval("document.querySelector('meta[http-equiv=Content-Security-Policy]').content");
-    assert!(
-        csp.as_str().unwrap().contains("connect-src 'none'"),
-        "{csp}"
-    );
-    // Every script and the stylesheet carry subresource integrity.
-    let unsigned = b.eval("[...document.querySelectorAll('script[src], link[rel=stylesheet], link[rel=modulepreload]')].filter(e => !e.integrity).map(e => e.src || e.href)");
-    assert_eq!(unsigned, json!([]), "assets without integrity");
-    // Nothing but the spec in storage; no cookies, no IndexedDB.
-    assert_eq!(b.eval("document.cookie"), json!(""));
-    assert_eq!(
-        b.eval("indexedDB.databases().then(d => d.length)"),
-        json!(0)
-    );
-    let storage = b
-        .eval("JSON.stringify(Object.assign({}, localStorage))")
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(!storage.contains("PRIVATE KEY"), "{storage}");
-    assert!(exceptions(&b).is_empty(), "{:?}", exceptions(&b));
-    // A plain load logs no 404: the favicon is inline, every asset exists.
-    let failed: Vec<_> = b
-        .responses()
-        .into_iter()
-        .filter(|(_, s)| *s >= 400)
-        .collect();
-    assert!(failed.is_empty(), "failed requests: {failed:?}");
-    assert!(
-        b.eval("document.querySelector('link[rel=icon]').href.startsWith('data:image/svg+xml')")
-            == json!(true)
-    );
-    // The key worker starts from a blob: URL (under this CSP), not from a file of the site.
-    assert!(
-        !b.requests()
-            .iter()
-            .any(|u| u.contains("keygen-worker_loader")),
-        "{:?}",
-        b.requests()
-    );
-    assert!(
-        csp.as_str().unwrap().contains("worker-src 'self' blob:;"),
-        "{csp}"
-    );
-    for gone in ["keygen-worker_loader.js", "keygen-worker.js"] {
-        assert!(!site_dir().join(gone).exists(), "{gone} is still in dist/");
-    }
+    common::asks_only_its_origin_and_nothing_after_load(engine, &site.url, &site_dir(), None);
 }
 
-#[test]
-fn hosted_page_works_offline_after_the_first_visit() {
+fn hosted_page_works_offline_after_the_first_visit(engine: Engine) {
     let site = Site::serve(site_dir());
-    let mut b = Browser::start();
-    b.open(&site.url, "#generate");
-    // The service worker has stored the page's files.
-    b.wait_for("window.__swReady || (navigator.serviceWorker.ready.then(() => { window.__swReady = true; }), false)", SECS, "the service worker");
-    b.wait_for(
-        "caches.keys().then(k => window.__cacheCount = k.length) && window.__cacheCount >= 1",
-        SECS,
-        "the offline cache",
-    );
-    // Off the network, a reload still gives a working page.
-    b.send(
-        "Network.emulateNetworkConditions",
-        json!({"offline": true, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
-    );
     let url = site.url.clone();
-    drop(site);
-    b.open(&url, "#generate");
-    b.wait_for(
-        "document.querySelector('#build-status').innerText.includes('offline')",
-        SECS,
-        "the offline status",
-    );
-    b.protect_ca_key("correct horse battery staple");
-    b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        SECS,
-        "generation while offline",
-    );
+    common::works_offline_after_the_first_visit(engine, &url, move || drop(site));
 }

@@ -1,4 +1,4 @@
-//! The page as a person uses it, in real headless Chromium: add a member, see a bad IP named
+//! The page as a person uses it, in real headless Chromium and Firefox ESR: add a member, see a bad IP named
 //! next to its field, fix it, generate, read a certificate, download the zip — which openssl
 //! then checks. Also: importing a bad spec changes nothing, and a reload keeps the spec but
 //! never a key.
@@ -7,10 +7,18 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use e2e_browser::{Browser, Site, TempDir, site_dir};
+use e2e_browser::{Browser, Engine, Site, TempDir, in_both_browsers, site_dir};
 use serde_json::json;
 
 const SECS: Duration = Duration::from_secs(30);
+
+in_both_browsers!(
+    add_member_fix_bad_ip_generate_and_download,
+    bad_import_changes_nothing_and_reload_keeps_the_spec_not_keys,
+    hosts_paste_export_and_demo,
+    imports_that_are_not_specs_change_nothing,
+    migration_section_adds_the_runbook,
+);
 
 fn openssl(dir: &Path, args: &[&str]) -> (bool, String) {
     let out = Command::new("openssl")
@@ -34,10 +42,9 @@ fn rows(b: &mut Browser) -> u64 {
         .unwrap()
 }
 
-#[test]
-fn add_member_fix_bad_ip_generate_and_download() {
+fn add_member_fix_bad_ip_generate_and_download(engine: Engine) {
     let site = Site::serve(site_dir());
-    let mut b = Browser::start();
+    let mut b = Browser::launch(engine);
     b.open(&site.url, "#member-add");
     // A fresh profile starts from the example spec: three members.
     assert_eq!(rows(&mut b), 3);
@@ -203,10 +210,9 @@ fn add_member_fix_bad_ip_generate_and_download() {
     }
 }
 
-#[test]
-fn bad_import_changes_nothing_and_reload_keeps_the_spec_not_keys() {
+fn bad_import_changes_nothing_and_reload_keeps_the_spec_not_keys(engine: Engine) {
     let site = Site::serve(site_dir());
-    let mut b = Browser::start();
+    let mut b = Browser::launch(engine);
     b.open(&site.url, "#member-add");
     b.type_into(
         "[data-testid=member-row]:nth-child(1) [data-testid=member-name]",
@@ -277,10 +283,9 @@ fn bad_import_changes_nothing_and_reload_keeps_the_spec_not_keys() {
     );
 }
 
-#[test]
-fn hosts_paste_export_and_demo() {
+fn hosts_paste_export_and_demo(engine: Engine) {
     let site = Site::serve(site_dir());
-    let mut b = Browser::start();
+    let mut b = Browser::launch(engine);
     b.open(&site.url, "#member-add");
     b.type_into(
         "#hosts-paste",
@@ -335,10 +340,9 @@ fn hosts_paste_export_and_demo() {
     assert!(warnings.contains("one-machine cluster"), "{warnings}");
 }
 
-#[test]
-fn imports_that_are_not_specs_change_nothing() {
+fn imports_that_are_not_specs_change_nothing(engine: Engine) {
     let site = Site::serve(site_dir());
-    let mut b = Browser::start();
+    let mut b = Browser::launch(engine);
     b.open(&site.url, "#member-add");
     let tmp = TempDir::new("imports");
     let members: Vec<String> = (0..500)
@@ -384,10 +388,9 @@ fn imports_that_are_not_specs_change_nothing() {
     }
 }
 
-#[test]
-fn migration_section_adds_the_runbook() {
+fn migration_section_adds_the_runbook(engine: Engine) {
     let site = Site::serve(site_dir());
-    let mut b = Browser::start();
+    let mut b = Browser::launch(engine);
     b.open(&site.url, "#member-add");
     b.click("#migration > summary");
     b.click("#opt-migrate");

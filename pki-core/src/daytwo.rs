@@ -1,0 +1,982 @@
+//! Day two: change the PKI of a running cluster from its newest bundle. Pure (no files, no
+//! clock, no randomness beyond the keys handed in): the CLI and the page both call it.
+//!
+//! 1. [`crate::package::open`] reads the old bundle, [`unlock_ca`] checks the CA key against
+//!    the bundle's `ca.crt`;
+//! 2. [`plan_change`] says what the [`Change`] does — which certificates are kept (copied byte
+//!    for byte), issued or renewed, which keys must be made ([`ChangePlan::keys_to_make`]),
+//!    which members join or leave — and refuses what cannot be done (a name that exists, an
+//!    address in use, a removal below quorum) with the field and the fix;
+//! 3. the caller makes the keys of [`ChangePlan::keys_to_make`] (CSPRNG, on workers or cores);
+//! 4. [`apply_change`] issues what is new, renders every file, adds the runbook of the
+//!    operation ([`crate::runbook`]) and writes `spec.json` again: a new full bundle, which
+//!    the next operation opens.
+//!
+//! ```
+//! use pki_core::{ClusterSpec, Node, OffsetDateTime, PrivateKey, daytwo, generate, keys::Keys, package};
+//!
+//! let bundle = generate(&ClusterSpec::template())?;
+//! let opened = package::open(&bundle.to_zip()?)?;
+//! let ca = daytwo::unlock_ca(&opened, bundle.ca_key.text().as_bytes(), None)?;
+//! let node = Node { name: "etcd4".into(), ips: vec!["10.0.0.4".into()], dns_names: vec![] };
+//! let change = daytwo::Change::AddMembers(vec![node]);
+//! let plan = daytwo::plan_change(Some(&opened), &opened.state.spec, &change, OffsetDateTime::now_utc())?;
+//! let mut keys = Keys::new();
+//! for r in &plan.keys_to_make {
+//!     keys.insert(r.id.clone(), PrivateKey::generate(r.algorithm)?);
+//! }
+//! let (grown, summary) = daytwo::apply_change(Some(&opened), &ca, &plan, keys)?;
+//! assert!(grown.file("runbook/add-etcd4.sh").is_some());
+//! assert_eq!(summary.members_added, 1);
+//! // etcd1's certificate is the one it had.
+//! assert_eq!(
+//!     grown.file("members/etcd1/pki/server.crt").unwrap().contents,
+//!     bundle.file("members/etcd1/pki/server.crt").unwrap().contents,
+//! );
+//! # Ok::<(), pki_core::Error>(())
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use time::OffsetDateTime;
+
+use crate::error::Error;
+use crate::issue::{self, CaMaterial, IssuedCert};
+use crate::keys::{Keys, PrivateKey};
+use crate::package::{self, Bundle, OpenedBundle};
+use crate::plan::{self, CertPlan, Content, KeyRequest, MemberPlan, Plan, Role};
+use crate::render::{self, BundleFile};
+use crate::runbook::{self, Operation};
+use crate::spec::{ClusterSpec, Node};
+use crate::validate::ValidatedSpec;
+
+/// What to do to the cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// A bundle for `spec` under an existing CA: every certificate and key new. With an
+    /// opened bundle, its CA (`generate --from`).
+    Generate,
+    /// Add these members, in this order, one `etcdctl member add` each.
+    AddMembers(Vec<Node>),
+    /// Remove the member with this name.
+    RemoveMember(String),
+    /// Replace member `old` by `new` (the same name on a new address, or a new name).
+    ReplaceMember {
+        /// The member that goes.
+        old: String,
+        /// The member that comes.
+        new: Node,
+    },
+    /// Issue certificates again.
+    Renew {
+        /// Member or client names whose certificates are renewed; empty: all.
+        only: Vec<String>,
+        /// Keep each certificate's key (only the certificate changes).
+        keep_keys: bool,
+        /// Renew only certificates that expire within this many days.
+        within_days: Option<u32>,
+    },
+}
+
+/// What a [`Change`] will do, decided before any key is made.
+#[derive(Clone, Debug)]
+pub struct ChangePlan {
+    /// The change.
+    pub change: Change,
+    /// The spec after the change.
+    pub spec: ClusterSpec,
+    /// The plan of the new bundle.
+    pub plan: Plan,
+    /// When the new certificates are issued.
+    pub now: OffsetDateTime,
+    /// Certificates copied from the old bundle, byte for byte (ids).
+    pub kept: Vec<String>,
+    /// Certificates that did not exist (ids).
+    pub issued: Vec<String>,
+    /// Certificates that existed and are issued again (ids).
+    pub renewed: Vec<String>,
+    /// Keys to make (CSPRNG) before [`apply_change`], by id.
+    pub keys_to_make: Vec<KeyRequest>,
+    /// Keys copied from the old bundle (ids).
+    pub keys_kept: Vec<String>,
+    /// Of [`ChangePlan::keys_to_make`], those replacing a key the old bundle had.
+    pub keys_changed: Vec<String>,
+    /// Members that join, in order.
+    pub members_added: Vec<String>,
+    /// Members that leave.
+    pub members_removed: Vec<String>,
+    /// Certificates of the old bundle to revoke (they belong to a member that leaves, or were
+    /// replaced along with their key): `(path in the old bundle, serial)`.
+    pub revoke: Vec<(String, String)>,
+    /// The runbook steps, in the order to run them.
+    pub operations: Vec<Operation>,
+}
+
+/// What a finished change did, for a person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeSummary {
+    /// Members added.
+    pub members_added: usize,
+    /// Members removed.
+    pub members_removed: usize,
+    /// Certificates new to the cluster.
+    pub certificates_issued: usize,
+    /// Certificates issued again.
+    pub certificates_renewed: usize,
+    /// Certificates copied unchanged.
+    pub certificates_kept: usize,
+    /// Keys that replace a key the old bundle had.
+    pub keys_changed: usize,
+    /// Runbook scripts to run, in order (paths in the bundle).
+    pub steps: Vec<String>,
+    /// Old certificates to revoke: `path serial`.
+    pub revoke: Vec<String>,
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl fmt::Display for ChangeSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        if self.members_added > 0 {
+            parts.push(format!(
+                "{} added",
+                plural(self.members_added, "member", "members")
+            ));
+        }
+        if self.members_removed > 0 {
+            parts.push(format!(
+                "{} removed",
+                plural(self.members_removed, "member", "members")
+            ));
+        }
+        if self.certificates_issued > 0 {
+            parts.push(format!(
+                "{} issued",
+                plural(self.certificates_issued, "certificate", "certificates")
+            ));
+        }
+        parts.push(format!(
+            "{} renewed",
+            plural(self.certificates_renewed, "certificate", "certificates")
+        ));
+        parts.push(format!(
+            "{} changed",
+            plural(self.keys_changed, "key", "keys")
+        ));
+        write!(f, "{}", parts.join(", "))?;
+        if self.certificates_kept > 0 {
+            write!(
+                f,
+                " ({} kept as they were)",
+                plural(self.certificates_kept, "certificate", "certificates")
+            )?;
+        }
+        if !self.steps.is_empty() {
+            write!(f, "\nrun, in this order:")?;
+            for (i, s) in self.steps.iter().enumerate() {
+                write!(f, "\n  {}. {s}", i + 1)?;
+            }
+        }
+        if !self.revoke.is_empty() {
+            write!(f, "\nrevoke these old certificates:")?;
+            for r in &self.revoke {
+                write!(f, "\n  {r}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn refuse(field: &str, reason: impl Into<String>) -> Error {
+    Error::Change {
+        field: field.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// The smallest majority of `n` members.
+pub fn quorum(n: usize) -> usize {
+    n / 2 + 1
+}
+
+/// Checks that `node` can join the members of `spec` (other than `except`): its name is new,
+/// its addresses unused.
+fn check_new_node(spec: &ClusterSpec, node: &Node, except: Option<&str>) -> Result<(), Error> {
+    let others = spec
+        .nodes
+        .iter()
+        .filter(|n| Some(n.name.as_str()) != except);
+    for other in others {
+        if other.name == node.name {
+            return Err(refuse(
+                "--name",
+                format!(
+                    "a member named {:?} exists already; choose another name (or replace-member \
+                     to give it a new address)",
+                    node.name
+                ),
+            ));
+        }
+        for ip in &node.ips {
+            if other.ips.iter().any(|o| same_ip(o, ip)) {
+                return Err(refuse(
+                    "--ip",
+                    format!(
+                        "{ip} is already the address of member {:?}; give the new member an \
+                         address no member uses",
+                        other.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn same_ip(a: &str, b: &str) -> bool {
+    match (a.parse::<std::net::IpAddr>(), b.parse::<std::net::IpAddr>()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn member_exists(spec: &ClusterSpec, name: &str, field: &str) -> Result<usize, Error> {
+    spec.nodes
+        .iter()
+        .position(|n| n.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = spec.nodes.iter().map(|n| n.name.as_str()).collect();
+            refuse(
+                field,
+                format!(
+                    "there is no member named {name:?}; the members are {}",
+                    names.join(", ")
+                ),
+            )
+        })
+}
+
+/// Whether a replacement removes the old member before adding the new one: when the cluster
+/// keeps its quorum without it (3 members or more).
+pub fn removes_first(members: usize) -> bool {
+    members >= 3
+}
+
+/// The spec after `change`, checked for what the change itself could break.
+fn changed_spec(spec: &ClusterSpec, change: &Change) -> Result<ClusterSpec, Error> {
+    let mut s = spec.clone();
+    match change {
+        Change::Generate => {}
+        Change::AddMembers(nodes) => {
+            if nodes.is_empty() {
+                return Err(refuse("--name", "no member to add was given"));
+            }
+            for n in nodes {
+                check_new_node(&s, n, None)?;
+                s.nodes.push(n.clone());
+            }
+        }
+        Change::RemoveMember(name) => {
+            member_exists(&s, name, "--name")?;
+            let n = s.nodes.len();
+            if n - 1 < quorum(n) {
+                return Err(refuse(
+                    "--name",
+                    format!(
+                        "removing {name:?} leaves {} of {n} members, below the quorum of {}: \
+                         the cluster would stop accepting writes. Add a member first \
+                         (add-member), then remove this one",
+                        n - 1,
+                        quorum(n)
+                    ),
+                ));
+            }
+            s.nodes.retain(|x| x.name != *name);
+        }
+        Change::ReplaceMember { old, new } => {
+            let at = member_exists(&s, old, "--name")?;
+            if s.nodes[at] == *new {
+                return Err(refuse(
+                    "--ip",
+                    format!("{old:?} already has these addresses; give it a new --ip"),
+                ));
+            }
+            check_new_node(&s, new, Some(old))?;
+            if new.name == *old && !removes_first(s.nodes.len()) {
+                return Err(refuse(
+                    "--name",
+                    format!(
+                        "a {}-member cluster cannot lose {old:?} before its replacement joins \
+                         (quorum {}), and two members cannot share a name: give the new member \
+                         a new name with --new-name",
+                        s.nodes.len(),
+                        quorum(s.nodes.len())
+                    ),
+                ));
+            }
+            s.nodes[at] = new.clone();
+        }
+        Change::Renew { only, .. } => {
+            for name in only {
+                let known = s.nodes.iter().any(|n| n.name == *name)
+                    || s.clients.iter().any(|c| c.name == *name);
+                if !known {
+                    return Err(refuse(
+                        "--only",
+                        format!("{name:?} is neither a member nor a client of this cluster"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// The same certificate as far as its contents go (subject, SANs, profile, owner).
+fn same_contents(a: &CertPlan, b: &CertPlan) -> bool {
+    a.profile == b.profile
+        && a.owner == b.owner
+        && a.common_name == b.common_name
+        && a.organization == b.organization
+        && a.ips == b.ips
+        && a.dns_names == b.dns_names
+}
+
+fn owner_name(c: &CertPlan) -> Option<&str> {
+    match &c.owner {
+        plan::Owner::Member(n) | plan::Owner::Client(n) => Some(n),
+        plan::Owner::Cluster => None,
+    }
+}
+
+/// Decides what `change` does to the cluster of `opened` (its spec being `spec`, normally
+/// `opened.state.spec`; for [`Change::Generate`], the spec to generate). `opened` is `None`
+/// only for `Generate` under a CA from elsewhere.
+pub fn plan_change(
+    opened: Option<&OpenedBundle>,
+    spec: &ClusterSpec,
+    change: &Change,
+    now: OffsetDateTime,
+) -> Result<ChangePlan, Error> {
+    if opened.is_none() && *change != Change::Generate {
+        return Err(refuse(
+            "--from",
+            "this operation changes an existing bundle: give the newest bundle with --from",
+        ));
+    }
+    let new_spec = changed_spec(spec, change)?;
+    let mut new_plan = plan::plan(&ValidatedSpec::new(&new_spec)?);
+    let old_plan = opened.map(OpenedBundle::plan);
+    let old_records: BTreeMap<&str, &package::state::CertRecord> = opened
+        .map(|o| {
+            o.state
+                .certificates
+                .iter()
+                .map(|r| (r.id.as_str(), r))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut kept = Vec::new();
+    let mut issued = Vec::new();
+    let mut renewed = Vec::new();
+    let mut key_reused: BTreeSet<String> = BTreeSet::new();
+    for c in &new_plan.certs {
+        let old = old_plan
+            .as_ref()
+            .and_then(|p| p.certs.iter().find(|o| o.id == c.id));
+        let record = old_records.get(c.id.as_str());
+        let (Some(old), Some(record)) = (old, record) else {
+            issued.push(c.id.clone());
+            continue;
+        };
+        let unchanged = same_contents(old, c) && *change != Change::Generate;
+        let renew = match change {
+            Change::Renew {
+                only, within_days, ..
+            } => {
+                let chosen =
+                    only.is_empty() || owner_name(c).is_some_and(|n| only.iter().any(|o| o == n));
+                let due = within_days.is_none_or(|d| {
+                    time::OffsetDateTime::parse(
+                        &record.not_after,
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .map_or(true, |t| t - now <= time::Duration::days(i64::from(d)))
+                });
+                chosen && due
+            }
+            _ => false,
+        };
+        if unchanged && !renew {
+            kept.push(c.id.clone());
+            key_reused.insert(c.key.clone());
+        } else {
+            renewed.push(c.id.clone());
+            if unchanged
+                && matches!(
+                    change,
+                    Change::Renew {
+                        keep_keys: true,
+                        ..
+                    }
+                )
+            {
+                key_reused.insert(c.key.clone());
+            }
+        }
+    }
+    // Keys that are no certificate's (the JWT signing key) stay as they were.
+    if *change != Change::Generate
+        && let Some(old) = &old_plan
+    {
+        for k in &new_plan.keys {
+            let is_cert_key = new_plan.certs.iter().any(|c| c.key == k.id);
+            if !is_cert_key
+                && k.id != plan::CA_KEY
+                && old.key(&k.id).is_some_and(|o| o.algorithm == k.algorithm)
+            {
+                key_reused.insert(k.id.clone());
+            }
+        }
+    }
+    let old_key_ids: BTreeSet<&str> = old_plan
+        .as_ref()
+        .map(|p| p.keys.iter().map(|k| k.id.as_str()).collect())
+        .unwrap_or_default();
+    let keys_to_make: Vec<KeyRequest> = new_plan
+        .keys
+        .iter()
+        .filter(|k| k.id != plan::CA_KEY && !key_reused.contains(&k.id))
+        .cloned()
+        .collect();
+    let keys_changed = keys_to_make
+        .iter()
+        .filter(|k| old_key_ids.contains(k.id.as_str()))
+        .map(|k| k.id.clone())
+        .collect();
+
+    let old_members: Vec<MemberPlan> = old_plan
+        .as_ref()
+        .map(|p| p.members.clone())
+        .unwrap_or_default();
+    let (members_added, members_removed) = if *change == Change::Generate {
+        (Vec::new(), Vec::new())
+    } else {
+        let added: Vec<String> = new_plan
+            .members
+            .iter()
+            .filter(|m| {
+                !old_members
+                    .iter()
+                    .any(|o| o.name == m.name && o.ips == m.ips)
+            })
+            .map(|m| m.name.clone())
+            .collect();
+        let removed: Vec<String> = old_members
+            .iter()
+            .filter(|o| {
+                !new_plan
+                    .members
+                    .iter()
+                    .any(|m| o.name == m.name && o.ips == m.ips)
+            })
+            .map(|o| o.name.clone())
+            .collect();
+        (added, removed)
+    };
+
+    // Old certificates that leave with their member, or whose key was replaced.
+    let mut revoke = Vec::new();
+    if let Some(o) = opened {
+        for r in &o.state.certificates {
+            let member_left = r
+                .member
+                .as_ref()
+                .is_some_and(|m| members_removed.contains(m));
+            let replaced = renewed.contains(&r.id) && !member_left;
+            let gone = !new_plan.certs.iter().any(|c| c.id == r.id);
+            if member_left || replaced || gone {
+                let path = r.paths.first().cloned().unwrap_or_else(|| r.id.clone());
+                revoke.push((path, r.serial.replace(':', "")));
+            }
+        }
+    }
+
+    let operations = operations(
+        change,
+        &old_members,
+        &mut new_plan,
+        &members_added,
+        &members_removed,
+        &renewed,
+        opened,
+    )?;
+
+    Ok(ChangePlan {
+        change: change.clone(),
+        spec: new_spec,
+        plan: new_plan,
+        now,
+        kept,
+        issued,
+        renewed,
+        keys_to_make,
+        keys_kept: key_reused.into_iter().collect(),
+        keys_changed,
+        members_added,
+        members_removed,
+        revoke,
+        operations,
+    })
+}
+
+/// The runbook steps and, in `new_plan.joining`, each new member's initial cluster.
+fn operations(
+    change: &Change,
+    old_members: &[MemberPlan],
+    new_plan: &mut Plan,
+    added: &[String],
+    removed: &[String],
+    renewed: &[String],
+    opened: Option<&OpenedBundle>,
+) -> Result<Vec<Operation>, Error> {
+    let mut ops = Vec::new();
+    if *change == Change::Generate {
+        return Ok(ops);
+    }
+    let etcdctl_env = etcdctl_env(new_plan)?;
+    let find_new = |name: &str| new_plan.members.iter().find(|m| m.name == name).cloned();
+    // The cluster as it is while the steps run, one step after another.
+    let mut now_members: Vec<MemberPlan> = old_members.to_vec();
+    let remove_step = |now_members: &mut Vec<MemberPlan>, ops: &mut Vec<Operation>, name: &str| {
+        let Some(at) = now_members.iter().position(|m| m.name == name) else {
+            return;
+        };
+        let m = now_members.remove(at);
+        let revoke: Vec<(String, String)> = opened
+            .map(|o| {
+                o.state
+                    .certificates
+                    .iter()
+                    .filter(|r| r.member.as_deref() == Some(name))
+                    .map(|r| {
+                        let file = r
+                            .paths
+                            .first()
+                            .map_or(r.id.as_str(), |p| p.rsplit('/').next().unwrap_or(p));
+                        (file.to_string(), r.serial.replace(':', ""))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        ops.push(Operation::RemoveMember {
+            name: m.name.clone(),
+            peer_urls: vec![m.advertise_peer_url.clone()],
+            endpoints: plan::client_endpoints(now_members),
+            data_dir: m.data_dir.clone(),
+            cert_dir: m.cert_dir.clone(),
+            revoke,
+            etcdctl_env: etcdctl_env.clone(),
+        });
+    };
+    let mut joining = Vec::new();
+    let mut add_step = |now_members: &mut Vec<MemberPlan>, ops: &mut Vec<Operation>, name: &str| {
+        let Some(m) = find_new(name) else { return };
+        let endpoints = plan::client_endpoints(now_members);
+        now_members.push(m.clone());
+        let grown = plan::initial_cluster(now_members);
+        joining.push((m.name.clone(), grown.clone()));
+        ops.push(Operation::AddMember {
+            name: m.name.clone(),
+            peer_urls: vec![m.advertise_peer_url.clone()],
+            client_url: m.advertise_client_urls.first().cloned().unwrap_or_default(),
+            endpoints,
+            initial_cluster: grown,
+            etcdctl_env: etcdctl_env.clone(),
+        });
+    };
+    let remove_first = removes_first(old_members.len());
+    if remove_first {
+        for r in removed {
+            remove_step(&mut now_members, &mut ops, r);
+        }
+        for a in added {
+            add_step(&mut now_members, &mut ops, a);
+        }
+    } else {
+        for a in added {
+            add_step(&mut now_members, &mut ops, a);
+        }
+        for r in removed {
+            remove_step(&mut now_members, &mut ops, r);
+        }
+    }
+    new_plan.joining = joining;
+    // Members whose certificates are issued again, and stay: swap them in place.
+    for m in &new_plan.members {
+        let prefix = format!("members/{}/", m.name);
+        let touched = renewed.iter().any(|id| id.starts_with(&prefix));
+        if touched && !added.contains(&m.name) {
+            ops.push(Operation::Renew {
+                name: m.name.clone(),
+                ips: m.ips.clone(),
+                cert_dir: m.cert_dir.clone(),
+                client_port: new_plan.spec.client_port,
+                peer_port: new_plan.spec.peer_port,
+            });
+        }
+    }
+    Ok(ops)
+}
+
+/// The administrator client's `etcdctl-env.sh`, which the runbooks use.
+fn etcdctl_env(p: &Plan) -> Result<String, Error> {
+    let client = p.check_client().ok_or_else(|| {
+        refuse(
+            "clients",
+            "the spec has no client the runbook could run etcdctl as; add an administrator client (common_name root)",
+        )
+    })?;
+    p.files
+        .iter()
+        .find(|f| f.role == Role::EtcdctlEnv && f.owner == plan::Owner::Client(client.name.clone()))
+        .map(|f| f.path.clone())
+        .ok_or_else(|| {
+            refuse(
+                "clients",
+                format!(
+                    "client {:?} has no etcdctl-env.sh in the bundle",
+                    client.name
+                ),
+            )
+        })
+}
+
+/// Reads the CA key `ca_key` (any form [`crate::ca_import::import_ca`] reads) for the bundle
+/// `opened`, refusing a key that is not the key of the bundle's `ca.crt`.
+pub fn unlock_ca(
+    opened: &OpenedBundle,
+    ca_key: &[u8],
+    passphrase: Option<&[u8]>,
+) -> Result<CaMaterial, Error> {
+    let ca_path = opened
+        .state
+        .ca
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "ca.crt".into());
+    let cert = opened
+        .file(&ca_path)
+        .ok_or_else(|| Error::BadBundle(format!("{ca_path} is missing from the zip")))?;
+    let ca =
+        crate::ca_import::import_ca(&cert.contents, ca_key, passphrase).map_err(|e| match e {
+            Error::CaKeyMismatch { .. } => refuse(
+                "--ca-key",
+                "this key is not the key of the bundle's CA (ca.crt): give the CA key saved \
+                 beside the bundle when it was first made (<cluster>-ca.key)",
+            ),
+            other => other,
+        })?;
+    Ok(CaMaterial {
+        cert_der: ca.cert_der.clone(),
+        key_pkcs8_der: ca.key_pkcs8_der.clone(),
+    })
+}
+
+/// The old bundle's file that holds `content` (by the old plan's paths).
+fn old_file<'o>(
+    opened: &'o OpenedBundle,
+    old_plan: &Plan,
+    content: &Content,
+) -> Option<&'o crate::package::OpenedFile> {
+    old_plan
+        .files
+        .iter()
+        .find(|f| f.content == *content)
+        .and_then(|f| opened.file(&f.path))
+}
+
+fn read_key(opened: &OpenedBundle, old_plan: &Plan, req: &KeyRequest) -> Result<PrivateKey, Error> {
+    let file = old_file(opened, old_plan, &Content::Key(req.id.clone()))
+        .ok_or_else(|| Error::BadBundle(format!("the bundle has no key file for {}", req.label)))?;
+    let der = pem::parse(file.contents.as_slice())
+        .map_err(|e| Error::BadKey {
+            key: req.label.clone(),
+            reason: format!("{} is not PEM: {e}", file.path),
+        })?
+        .into_contents();
+    let key = PrivateKey::from_pkcs8_der(req.algorithm, &der)?;
+    Ok(key)
+}
+
+/// Makes the new bundle of `plan` under `ca`: kept certificates and keys copied from
+/// `opened` byte for byte, the others issued with `keys` (one for every
+/// [`ChangePlan::keys_to_make`]), every file rendered, the runbook added, `spec.json` new.
+pub fn apply_change(
+    opened: Option<&OpenedBundle>,
+    ca: &CaMaterial,
+    plan: &ChangePlan,
+    mut keys: Keys,
+) -> Result<(Bundle, ChangeSummary), Error> {
+    let new_plan = &plan.plan;
+    let old_plan = opened.map(OpenedBundle::plan);
+    if let Some(o) = opened {
+        let bundle_ca = o
+            .file(o.state.ca.paths.first().map_or("ca.crt", String::as_str))
+            .map(|f| pem::parse(f.contents.as_slice()).map(|p| p.into_contents()));
+        if let Some(Ok(der)) = bundle_ca
+            && der != ca.cert_der
+        {
+            return Err(refuse(
+                "--ca-key",
+                "the CA given is not the CA of the bundle opened",
+            ));
+        }
+    }
+    for req in &plan.keys_to_make {
+        issue::plan_key(new_plan, &keys, &req.id)?;
+    }
+    if let (Some(o), Some(old)) = (opened, &old_plan) {
+        for id in &plan.keys_kept {
+            if let Some(req) = new_plan.key(id) {
+                keys.insert(id.clone(), read_key(o, old, req)?);
+            }
+        }
+    }
+    // Issue only what is new; the kept certificates join afterwards.
+    let mut to_issue = new_plan.clone();
+    to_issue.certs.retain(|c| !plan.kept.contains(&c.id));
+    let mut issued = issue::issue(&to_issue, ca, &keys, plan.now)?;
+    if let (Some(o), Some(old)) = (opened, &old_plan) {
+        for id in &plan.kept {
+            let c = new_plan.certs.iter().find(|c| c.id == *id);
+            let file = old_file(o, old, &Content::Cert(id.clone()));
+            let (Some(c), Some(file)) = (c, file) else {
+                return Err(Error::BadBundle(format!(
+                    "the bundle has no certificate {id}"
+                )));
+            };
+            let der = pem::parse(file.contents.as_slice())
+                .map_err(|e| Error::BadBundle(format!("{} is not PEM: {e}", file.path)))?
+                .into_contents();
+            let alg = issue::plan_key(new_plan, &keys, &c.key)?.algorithm();
+            issued
+                .certs
+                .insert(id.clone(), IssuedCert::from_der(der, alg, &c.path)?);
+        }
+    }
+    let mut files = render::render(new_plan, &issued)?;
+    // Kept certificates and keys: the old files' bytes.
+    if let (Some(o), Some(old)) = (opened, &old_plan) {
+        for f in &mut files {
+            let Some(fp) = new_plan.files.iter().find(|p| p.path == f.path) else {
+                continue;
+            };
+            let keep = match &fp.content {
+                Content::Cert(id) => plan.kept.contains(id),
+                Content::Key(id) => plan.keys_kept.contains(id),
+                _ => false,
+            };
+            if keep && let Some(of) = old_file(o, old, &fp.content) {
+                f.contents = of.contents.to_vec();
+            }
+        }
+    }
+    let ca_key_file = render::ca_key_file(new_plan, ca)?;
+    let mut bundle = package::assemble(new_plan, &issued, files, ca_key_file);
+    let mut steps = Vec::new();
+    for op in &plan.operations {
+        let rb = runbook::files(op)?;
+        steps.push(rb[0].path.clone());
+        for r in rb {
+            bundle.files.retain(|f| f.path != r.path);
+            bundle.files.push(runbook_file(&r));
+        }
+    }
+    refresh_manifest(&mut bundle);
+    let summary = ChangeSummary {
+        members_added: plan.members_added.len(),
+        members_removed: plan.members_removed.len(),
+        certificates_issued: plan.issued.len(),
+        certificates_renewed: plan.renewed.len(),
+        certificates_kept: plan.kept.len(),
+        keys_changed: plan.keys_changed.len(),
+        steps,
+        revoke: plan
+            .revoke
+            .iter()
+            .map(|(p, s)| format!("{p} serial {s}"))
+            .collect(),
+    };
+    Ok((bundle, summary))
+}
+
+fn runbook_file(r: &runbook::RunbookFile) -> BundleFile {
+    BundleFile {
+        path: r.path.clone(),
+        role: Role::Runbook,
+        owner: plan::Owner::Cluster,
+        mode: r.mode,
+        install_path: None,
+        cert: None,
+        contents: r.contents.clone().into_bytes(),
+    }
+}
+
+/// manifest.json lists every file, the runbook's too.
+fn refresh_manifest(bundle: &mut Bundle) {
+    let Some(at) = bundle.files.iter().position(|f| f.role == Role::Manifest) else {
+        return;
+    };
+    let others: Vec<BundleFile> = bundle
+        .files
+        .iter()
+        .filter(|f| f.role != Role::Manifest)
+        .cloned()
+        .collect();
+    let text = package::manifest::render(
+        &bundle.plan.spec,
+        &issue::rfc3339(bundle.generated_at),
+        &others,
+    );
+    bundle.files[at].contents = text.into_bytes();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ClusterSpec;
+
+    fn opened() -> (OpenedBundle, Bundle) {
+        let b = crate::generate(&ClusterSpec::template()).unwrap();
+        (package::open(&b.to_zip().unwrap()).unwrap(), b)
+    }
+
+    fn node(name: &str, ip: &str) -> Node {
+        Node {
+            name: name.into(),
+            ips: vec![ip.into()],
+            dns_names: vec![],
+        }
+    }
+
+    fn run(o: &OpenedBundle, ca: &CaMaterial, c: Change) -> Result<(Bundle, ChangeSummary), Error> {
+        let p = plan_change(Some(o), &o.state.spec, &c, OffsetDateTime::now_utc())?;
+        let mut keys = Keys::new();
+        for r in &p.keys_to_make {
+            keys.insert(r.id.clone(), PrivateKey::generate(r.algorithm)?);
+        }
+        apply_change(Some(o), ca, &p, keys)
+    }
+
+    #[test]
+    fn bad_changes_name_the_field() {
+        let (o, b) = opened();
+        let now = OffsetDateTime::now_utc();
+        let spec = &o.state.spec;
+        let e = plan_change(
+            Some(&o),
+            spec,
+            &Change::AddMembers(vec![node("etcd1", "10.0.0.9")]),
+            now,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("--name") && e.contains("exists already"),
+            "{e}"
+        );
+        let e = plan_change(
+            Some(&o),
+            spec,
+            &Change::AddMembers(vec![node("etcd9", "10.0.0.2")]),
+            now,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("--ip") && e.contains("etcd2"), "{e}");
+        // 3 → 2 keeps quorum; 2 → 1 does not.
+        let (two, _) = run(
+            &o,
+            &unlock_ca(&o, b.ca_key.text().as_bytes(), None).unwrap(),
+            Change::RemoveMember("etcd3".into()),
+        )
+        .unwrap();
+        let two = package::open(&two.to_zip().unwrap()).unwrap();
+        let e = plan_change(
+            Some(&two),
+            &two.state.spec,
+            &Change::RemoveMember("etcd2".into()),
+            now,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("below the quorum"), "{e}");
+        let other = crate::generate(&ClusterSpec::template()).unwrap();
+        let e = unlock_ca(&o, other.ca_key.text().as_bytes(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--ca-key"), "{e}");
+    }
+
+    #[test]
+    fn add_keeps_existing_and_renew_keep_keys_changes_no_key() {
+        let (o, b) = opened();
+        let ca = unlock_ca(&o, b.ca_key.text().as_bytes(), None).unwrap();
+        let (grown, s) = run(&o, &ca, Change::AddMembers(vec![node("etcd4", "10.0.0.4")])).unwrap();
+        assert_eq!(
+            (s.members_added, s.certificates_renewed, s.keys_changed),
+            (1, 0, 0),
+            "{s}"
+        );
+        let env = grown
+            .files
+            .iter()
+            .find(|f| f.role == Role::EtcdEnv && f.owner == plan::Owner::Member("etcd4".into()))
+            .unwrap()
+            .text()
+            .to_string();
+        assert!(
+            env.contains("ETCD_INITIAL_CLUSTER_STATE=existing")
+                || env.contains("ETCD_INITIAL_CLUSTER_STATE='existing'"),
+            "{env}"
+        );
+        for p in ["members/etcd1/pki/server.key", "members/etcd2/pki/peer.crt"] {
+            assert_eq!(
+                grown.file(p).unwrap().contents,
+                b.file(p).unwrap().contents,
+                "{p}"
+            );
+        }
+        let g = package::open(&grown.to_zip().unwrap()).unwrap();
+        let (renewed, s) = run(
+            &g,
+            &ca,
+            Change::Renew {
+                only: vec![],
+                keep_keys: true,
+                within_days: None,
+            },
+        )
+        .unwrap();
+        assert_eq!(s.keys_changed, 0, "{s}");
+        assert!(s.certificates_renewed >= 9, "{s}");
+        assert!(
+            s.to_string()
+                .contains("certificates renewed, 0 keys changed"),
+            "{s}"
+        );
+        let p = "members/etcd1/pki/server.key";
+        assert_eq!(
+            renewed.file(p).unwrap().contents,
+            b.file(p).unwrap().contents
+        );
+        assert!(renewed.file("members/etcd1/renew.sh").is_some());
+    }
+}
