@@ -421,7 +421,7 @@ pub fn StartFrom() -> impl IntoView {
     let d = expect_context::<DayTwo>();
     let ctx = expect_context::<Ctx>();
     let choose = move |s: Source| {
-        move |_| {
+        move |_: leptos::ev::Event| {
             if d.source.get_untracked() != s {
                 ctx.forget_keys();
                 d.forget();
