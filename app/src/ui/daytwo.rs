@@ -247,6 +247,7 @@ pub fn start_instead(ctx: Ctx) -> bool {
         making: vec![],
     }));
     browser::set_busy(true);
+    let made_from = spec.clone();
     keygen::change(
         &spec,
         inputs,
@@ -262,6 +263,7 @@ pub fn start_instead(ctx: Ctx) -> bool {
                     GenState::Done(Arc::new(Generated {
                         outcome: o,
                         summary,
+                        spec: made_from,
                     }))
                 }
                 Err(e) => GenState::Failed(e),
@@ -491,7 +493,8 @@ fn open_zip(d: DayTwo, ctx: Ctx, p: Picked) {
                     zip: bytes.clone(),
                     state,
                 })));
-                keygen::read_file(&bytes, &ca_path, move |r| match r {
+                let path = ca_path.clone();
+                keygen::read_file(&bytes, &path, move |r| match r {
                     Ok(cert) => {
                         d.ca_cert.set(Some(Arc::new(Picked {
                             name: ca_path.clone(),

@@ -101,7 +101,9 @@ fn open_cli_bundle_add_member_download(engine: Engine) {
         "the bundle's members, locked",
     );
     assert_eq!(
-        b.eval("document.querySelector('[data-testid=member-row] [data-testid=member-ips]').disabled"),
+        b.eval(
+            "document.querySelector('[data-testid=member-row] [data-testid=member-ips]').disabled"
+        ),
         serde_json::json!(true)
     );
     let certs_listed = b
@@ -138,7 +140,9 @@ fn open_cli_bundle_add_member_download(engine: Engine) {
     b.type_into(&format!("{row} [data-testid=member-name]"), "etcd4");
     b.type_into(&format!("{row} [data-testid=member-ips]"), "10.0.0.4");
     assert_eq!(
-        b.eval(&format!("!!document.querySelector('{row} [data-testid=row-added]')")),
+        b.eval(&format!(
+            "!!document.querySelector('{row} [data-testid=row-added]')"
+        )),
         serde_json::json!(true)
     );
     b.wait_for(
@@ -164,7 +168,9 @@ fn open_cli_bundle_add_member_download(engine: Engine) {
     unzip(&zip, &new);
 
     // The new member joins an existing cluster.
-    let env = run(Command::new("grep").args(["-rh", "ETCD_INITIAL_CLUSTER_STATE"]).arg(new.join("members/etcd4")));
+    let env = run(Command::new("grep")
+        .args(["-rh", "ETCD_INITIAL_CLUSTER_STATE"])
+        .arg(new.join("members/etcd4")));
     assert!(env.contains("existing"), "{env}");
     // The old members' certificates and keys are the old bundle's, byte for byte.
     for m in ["etcd1", "etcd2", "etcd3"] {
