@@ -115,10 +115,10 @@ impl DayTwo {
         self.ca.set(CaStatus::Checking);
         let me = *self;
         keygen::check_ca(&cert.bytes, &key.bytes, pass.as_deref(), move |r| {
-            if let Err(e) = &r {
-                if e.needs_passphrase {
-                    me.needs_passphrase.set(true);
-                }
+            if let Err(e) = &r
+                && e.needs_passphrase
+            {
+                me.needs_passphrase.set(true);
             }
             me.ca.set(match r {
                 Ok(f) => CaStatus::Ok(f),
