@@ -335,6 +335,22 @@ pub fn cancel() {
     warm_up();
 }
 
+/// Runs `f` once a worker is idle: after the page loads they are busy warming up for a few
+/// seconds (longer on a slow machine). Gives up after about a minute; `f` is then called
+/// anyway and the request it makes says that no worker is free.
+pub fn when_idle(f: impl FnOnce() + 'static) {
+    fn attempt(f: Box<dyn FnOnce()>, left: u32) {
+        let idle = POOL.with(|p| p.borrow().slots.iter().any(|s| s.state == SlotState::Idle));
+        if idle || left == 0 {
+            f();
+        } else {
+            later(move || attempt(f, left - 1), 100);
+        }
+    }
+    warm_up();
+    attempt(Box::new(f), 600);
+}
+
 /// Reads `path` out of `zip` on a worker (the page itself has no zip reader) and hands its
 /// bytes to `then`. The zip is copied into a buffer that moves to the worker, which zeroes
 /// it after reading.
@@ -526,6 +542,16 @@ pub fn change(
     on_done: impl FnOnce(Result<Outcome, String>) + 'static,
 ) {
     warm_up();
+    let spec = spec.clone();
+    when_idle(move || plan_then_start(spec, inputs, on_progress, on_done));
+}
+
+fn plan_then_start(
+    spec: ClusterSpec,
+    inputs: ChangeInputs,
+    on_progress: impl Fn(Progress) + 'static,
+    on_done: impl FnOnce(Result<Outcome, String>) + 'static,
+) {
     let spec2 = spec.clone();
     let sent = POOL.with(|p| {
         let mut p = p.borrow_mut();

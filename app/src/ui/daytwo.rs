@@ -114,16 +114,18 @@ impl DayTwo {
         let pass = (self.needs_passphrase.get_untracked() && !pass.is_empty()).then_some(pass);
         self.ca.set(CaStatus::Checking);
         let me = *self;
-        keygen::check_ca(&cert.bytes, &key.bytes, pass.as_deref(), move |r| {
-            if let Err(e) = &r
-                && e.needs_passphrase
-            {
-                me.needs_passphrase.set(true);
-            }
-            me.ca.set(match r {
-                Ok(f) => CaStatus::Ok(f),
-                Err(e) => CaStatus::Refused(e),
-            });
+        keygen::when_idle(move || {
+            keygen::check_ca(&cert.bytes, &key.bytes, pass.as_deref(), move |r| {
+                if let Err(e) = &r
+                    && e.needs_passphrase
+                {
+                    me.needs_passphrase.set(true);
+                }
+                me.ca.set(match r {
+                    Ok(f) => CaStatus::Ok(f),
+                    Err(e) => CaStatus::Refused(e),
+                });
+            })
         });
     }
 }
@@ -466,48 +468,54 @@ fn open_zip(d: DayTwo, ctx: Ctx, p: Picked) {
     d.opened.set(None);
     d.ca.set(CaStatus::Waiting);
     let z = zip.clone();
-    keygen::read_file(&zip.bytes, "spec.json", move |r| {
-        let state = r
-            .map_err(|_| format!("{} is not a bundle etcd-pki made (it has no spec.json); open the zip etcd-pki generate or the page wrote", z.name))
+    keygen::when_idle(move || {
+        keygen::read_file(&zip.bytes, "spec.json", move |r| {
+            let state = r
+            .map_err(|e| if e.contains("in the zip") || e.contains("the zip:") {
+                format!("{} is not a bundle etcd-pki made (it has no spec.json); open the zip etcd-pki generate or the page wrote", z.name)
+            } else {
+                e
+            })
             .and_then(|json| {
                 serde_json::from_slice::<BundleState>(&json)
                     .map_err(|e| format!("{}'s spec.json cannot be read ({e}); is it from a newer etcd-pki?", z.name))
             });
-        match state {
-            Err(e) => d.zip_error.set(Some(e)),
-            Ok(state) => {
-                let ca_path = daytwo::ca_cert_path(&state);
-                ctx.forget_keys();
-                let form = Form::from_spec(&state.spec);
-                d.locked_rows.set(
-                    form.nodes
-                        .iter()
-                        .map(|n| n.id)
-                        .chain(form.clients.iter().map(|c| c.id))
-                        .collect(),
-                );
-                ctx.form.set(form);
-                let bytes = z.bytes.clone();
-                d.opened.set(Some(Arc::new(Opened {
-                    name: z.name.clone(),
-                    zip: bytes.clone(),
-                    state,
-                })));
-                let path = ca_path.clone();
-                keygen::read_file(&bytes, &path, move |r| match r {
-                    Ok(cert) => {
-                        d.ca_cert.set(Some(Arc::new(Picked {
-                            name: ca_path.clone(),
-                            bytes: cert,
-                        })));
-                        d.check();
-                    }
-                    Err(e) => d
-                        .zip_error
-                        .set(Some(format!("the bundle's CA certificate {ca_path}: {e}"))),
-                });
+            match state {
+                Err(e) => d.zip_error.set(Some(e)),
+                Ok(state) => {
+                    let ca_path = daytwo::ca_cert_path(&state);
+                    ctx.forget_keys();
+                    let form = Form::from_spec(&state.spec);
+                    d.locked_rows.set(
+                        form.nodes
+                            .iter()
+                            .map(|n| n.id)
+                            .chain(form.clients.iter().map(|c| c.id))
+                            .collect(),
+                    );
+                    ctx.form.set(form);
+                    let bytes = z.bytes.clone();
+                    d.opened.set(Some(Arc::new(Opened {
+                        name: z.name.clone(),
+                        zip: bytes.clone(),
+                        state,
+                    })));
+                    let path = ca_path.clone();
+                    keygen::read_file(&bytes, &path, move |r| match r {
+                        Ok(cert) => {
+                            d.ca_cert.set(Some(Arc::new(Picked {
+                                name: ca_path.clone(),
+                                bytes: cert,
+                            })));
+                            d.check();
+                        }
+                        Err(e) => d
+                            .zip_error
+                            .set(Some(format!("the bundle's CA certificate {ca_path}: {e}"))),
+                    });
+                }
             }
-        }
+        })
     });
 }
 

@@ -70,6 +70,30 @@ fn certs(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Waits until `js` is true; on timeout, fails with what the page says (every error and
+/// status text), so a failure names its reason.
+fn wait(b: &mut Browser, js: &str, limit: Duration, what: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let ok = b.eval(&format!(
+            "(() => {{ try {{ return !!({js}); }} catch (e) {{ return false; }} }})()"
+        ));
+        if ok == serde_json::json!(true) {
+            return;
+        }
+        if start.elapsed() > limit {
+            let said = b.eval(
+                "[...document.querySelectorAll('.field-error, [role=status], [role=alert], #generate-why')].map(e => e.id + ': ' + e.textContent.trim()).filter(t => !/: $/.test(t)).join('\\n')",
+            );
+            panic!(
+                "timed out after {limit:?} waiting for {what}; the page says:\n{}",
+                said.as_str().unwrap_or("")
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn open_cli_bundle_add_member_download(engine: Engine) {
     let work = TempDir::new("daytwo-page");
     let dir = &work.0;
@@ -88,14 +112,16 @@ fn open_cli_bundle_add_member_download(engine: Engine) {
     let mut b = Browser::launch(engine);
     b.open(&site.url, "#source-bundle");
     b.click("#source-bundle");
-    b.wait_for(
+    wait(
+        &mut b,
         "document.querySelector('#open-bundle-zip')",
         SECS,
         "the bundle picker",
     );
     b.set_file("#open-bundle-zip", &dir.join("old.zip"));
     // The spec is restored into the form; its three members are locked.
-    b.wait_for(
+    wait(
+        &mut b,
         "document.querySelectorAll('[data-testid=member-row] [data-testid=row-locked]').length == 3",
         SECS,
         "the bundle's members, locked",
@@ -114,21 +140,24 @@ fn open_cli_bundle_add_member_download(engine: Engine) {
 
     // The CA key is encrypted: the page asks for the passphrase; a wrong one is named.
     b.set_file("#existing-ca-key", &dir.join("ca.key"));
-    b.wait_for(
+    wait(
+        &mut b,
         "document.querySelector('#existing-ca-passphrase')",
         SECS,
         "the passphrase field",
     );
     b.type_into("#existing-ca-passphrase", "not the passphrase");
     b.click("#existing-ca-unlock");
-    b.wait_for(
+    wait(
+        &mut b,
         "/does not decrypt/.test(document.querySelector('#existing-ca-passphrase-error').textContent)",
         Duration::from_secs(60),
         "the wrong passphrase named beside its field",
     );
     b.type_into("#existing-ca-passphrase", PASSPHRASE);
     b.click("#existing-ca-unlock");
-    b.wait_for(
+    wait(
+        &mut b,
         "document.querySelector('#existing-ca-subject')",
         Duration::from_secs(60),
         "the CA unlocked",
@@ -145,13 +174,15 @@ fn open_cli_bundle_add_member_download(engine: Engine) {
         )),
         serde_json::json!(true)
     );
-    b.wait_for(
+    wait(
+        &mut b,
         "!document.querySelector('#generate').disabled",
         SECS,
         "Generate to be enabled",
     );
     b.click("#generate");
-    b.wait_for(
+    wait(
+        &mut b,
         "document.querySelector('#result-summary')",
         Duration::from_secs(120),
         "the change to finish",
@@ -183,9 +214,11 @@ fn open_cli_bundle_add_member_download(engine: Engine) {
             );
         }
     }
-    // The add-member runbook is in the zip.
-    let listing = run(Command::new("unzip").arg("-l").arg(&zip));
-    assert!(listing.contains("add-member"), "{listing}");
+    // The add-member runbook is in the zip, and the summary names it.
+    let runbook = new.join("runbook/add-etcd4.sh");
+    let script = std::fs::read_to_string(&runbook).expect("runbook/add-etcd4.sh in the zip");
+    assert!(script.contains("member add"), "{script}");
+    assert!(summary.contains("runbook/add-etcd4.sh"), "{summary}");
     // Every certificate verifies against the same CA, strictly.
     assert_eq!(
         std::fs::read(old.join("ca.crt")).unwrap(),
