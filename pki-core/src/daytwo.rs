@@ -502,7 +502,7 @@ pub fn plan_change(
             let gone = !new_plan.certs.iter().any(|c| c.id == r.id);
             if member_left || replaced || gone {
                 let path = r.paths.first().cloned().unwrap_or_else(|| r.id.clone());
-                revoke.push((path, r.serial.replace(':', "")));
+                revoke.push((path, r.serial.replace(':', "").to_uppercase()));
             }
         }
     }
@@ -569,7 +569,7 @@ fn operations(
                             .paths
                             .first()
                             .map_or(r.id.as_str(), |p| p.rsplit('/').next().unwrap_or(p));
-                        (file.to_string(), r.serial.replace(':', ""))
+                        (file.to_string(), r.serial.replace(':', "").to_uppercase())
                     })
                     .collect()
             })

@@ -77,6 +77,16 @@ pub enum Error {
         /// What is wrong with it and what it should look like.
         reason: String,
     },
+    /// A revocation or its CRL cannot be made ([`crate::crl`]): a bad serial or reason, dates
+    /// in the wrong order, a CA key that is not the CA's, a CA that may not sign CRLs.
+    Revocation {
+        /// What is wrong, e.g. `serial`, `next_update`, `ca.crt`.
+        field: String,
+        /// The value as given (may be empty).
+        value: String,
+        /// What is wrong with it and what to do.
+        reason: String,
+    },
     /// An existing CA's certificate or key file could not be read at all (neither PEM nor
     /// DER, the wrong kind of file, damaged).
     CaUnreadable {
@@ -225,6 +235,17 @@ impl fmt::Display for Error {
                 "cannot write the runbook: {field} {} {reason}; nothing was written",
                 crate::rules::shown(value)
             ),
+            Error::Revocation {
+                field,
+                value,
+                reason,
+            } => {
+                if value.is_empty() {
+                    write!(f, "{field} {reason}")
+                } else {
+                    write!(f, "{field} {} {reason}", crate::rules::shown(value))
+                }
+            }
             Error::CaUnreadable { file, reason } => {
                 write!(f, "the {file} cannot be read: {reason}")
             }

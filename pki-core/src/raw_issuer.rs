@@ -16,7 +16,7 @@ use crate::keys::PrivateKey;
 
 /// A CA key for rcgen that signs nothing: rcgen lays out the certificate, the real signature
 /// comes after the issuer is replaced.
-struct Unsigned<'a>(&'a PrivateKey);
+pub(crate) struct Unsigned<'a>(pub(crate) &'a PrivateKey);
 
 impl PublicKeyData for Unsigned<'_> {
     fn der_bytes(&self) -> &[u8] {
@@ -55,24 +55,43 @@ pub(crate) fn sign_with_raw_issuer(
         .signed_by(subject_key, &issuer)
         .map_err(|e| e.to_string())?;
 
-    let cert = tlv(laid_out.der()).ok_or("rcgen wrote a damaged certificate")?;
-    let tbs = tlv(cert.contents).ok_or("no TBSCertificate")?;
+    let der = laid_out.der();
+    let tbs = tlv(der)
+        .and_then(|c| tlv(c.contents))
+        .ok_or("rcgen wrote a damaged certificate")?;
+    // TBSCertificate: [0] version, serialNumber, signature, issuer, validity, ...
+    let issuer_index = if tlv(tbs.contents).map(|f| f.tag) == Some(0xa0) {
+        3
+    } else {
+        2
+    };
+    resign(der, &[(issuer_index, issuer_name_der)], ca_key)
+}
+
+/// Takes a certificate or CRL laid out by rcgen (any signature), puts `fields` into its
+/// to-be-signed part — each (index of the field in the TBS SEQUENCE, its new DER, e.g. a CA's
+/// raw subject Name) — and signs the result once with `ca_key`. In a TBSCertificate the
+/// issuer is field 3 and the subject field 5 ([0] version first); in a TBSCertList the issuer
+/// is field 2 (version, signature, issuer).
+pub(crate) fn resign(
+    laid_out: &[u8],
+    fields: &[(usize, &[u8])],
+    ca_key: &PrivateKey,
+) -> Result<Vec<u8>, String> {
+    let outer = tlv(laid_out).ok_or("rcgen wrote a damaged certificate")?;
+    let tbs = tlv(outer.contents).ok_or("no to-be-signed part")?;
     let signature_algorithm = tlv(tbs.rest).ok_or("no signatureAlgorithm")?.whole;
 
-    // TBSCertificate: [0] version, serialNumber, signature, issuer, validity, ...
-    let mut new_tbs = Vec::with_capacity(tbs.contents.len() + issuer_name_der.len());
+    let extra: usize = fields.iter().map(|(_, d)| d.len()).sum();
+    let mut new_tbs = Vec::with_capacity(tbs.contents.len() + extra);
     let mut rest = tbs.contents;
     let mut index = 0;
     while !rest.is_empty() {
-        let field = tlv(rest).ok_or("damaged TBSCertificate")?;
-        if index == 0 && field.tag != 0xa0 {
-            index = 1; // no version field (v1): serialNumber first
+        let field = tlv(rest).ok_or("damaged to-be-signed part")?;
+        match fields.iter().find(|(i, _)| *i == index) {
+            Some((_, replacement)) => new_tbs.extend_from_slice(replacement),
+            None => new_tbs.extend_from_slice(field.whole),
         }
-        new_tbs.extend_from_slice(if index == 3 {
-            issuer_name_der
-        } else {
-            field.whole
-        });
         index += 1;
         rest = field.rest;
     }

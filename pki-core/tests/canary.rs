@@ -727,12 +727,12 @@ fn quoting_holds_without_validation() {
             for flavor in plan::paths::Flavor::ALL {
                 files.push((
                     format!("members/{}/{}", m.name, flavor.bundle_name()),
-                    render::env::render(&plan, m, flavor),
+                    render::env::render(&plan, m, flavor).unwrap(),
                 ));
             }
             files.push((
                 format!("members/{}/etcd-cmdline.sh", m.name),
-                render::cmdline::render(&plan, m),
+                render::cmdline::render(&plan, m).unwrap(),
             ));
         }
         for (rel, text) in &files {

@@ -34,6 +34,10 @@ Usage:
                     (--ca-passphrase-file F | --no-ca-passphrase) [--ca-key-out PATH] [--force]
                                              make the CA, member and client certificates and keys,
                                              etcd env files, systemd drop-ins and etcdctl scripts
+  etcd-pki generate --spec S --ca-cert C --ca-key K [--ca-passphrase-file P] [--cap-validity] --out Z
+  etcd-pki generate --from OLD.zip --ca-key K [--ca-passphrase-file P] --out Z
+                                             the same under an existing CA (no CA key written);
+                                             --from restores the spec and CA of a bundle
   etcd-pki demo --out demo.zip [--force]     a 3-member cluster on 127.0.0.1-3 of this machine,
                                              ready to try (see README.md inside)
   etcd-pki --help | --version
@@ -98,6 +102,10 @@ struct Opts {
     passphrase_file: Option<PathBuf>,
     no_passphrase: bool,
     ca_key_out: Option<PathBuf>,
+    ca_cert: Option<PathBuf>,
+    ca_key: Option<PathBuf>,
+    from: Option<PathBuf>,
+    cap_validity: bool,
 }
 
 fn parse_opts(args: &[String]) -> Result<Opts, Failure> {
@@ -108,6 +116,10 @@ fn parse_opts(args: &[String]) -> Result<Opts, Failure> {
         passphrase_file: None,
         no_passphrase: false,
         ca_key_out: None,
+        ca_cert: None,
+        ca_key: None,
+        from: None,
+        cap_validity: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -125,6 +137,10 @@ fn parse_opts(args: &[String]) -> Result<Opts, Failure> {
             }
             "--no-ca-passphrase" => o.no_passphrase = true,
             "--ca-key-out" => o.ca_key_out = Some(PathBuf::from(value("--ca-key-out")?)),
+            "--ca-cert" => o.ca_cert = Some(PathBuf::from(value("--ca-cert")?)),
+            "--ca-key" => o.ca_key = Some(PathBuf::from(value("--ca-key")?)),
+            "--from" => o.from = Some(PathBuf::from(value("--from")?)),
+            "--cap-validity" => o.cap_validity = true,
             other => {
                 if let Some(v) = other.strip_prefix("--spec=") {
                     o.spec = Some(v.to_string());
@@ -204,6 +220,9 @@ fn validate_command(rest: &[String]) -> Result<(), Failure> {
 /// `etcd-pki generate`: the bundle of a spec, the CA key beside it (encrypted unless told).
 fn generate_command(rest: &[String]) -> Result<(), Failure> {
     let o = parse_opts(rest)?;
+    if o.ca_cert.is_some() || o.ca_key.is_some() || o.from.is_some() {
+        return generate_under_existing_ca(o);
+    }
     let out = o
         .out
         .ok_or_else(|| Failure::Usage("generate needs --out bundle.zip".into()))?;
@@ -236,6 +255,139 @@ fn generate_command(rest: &[String]) -> Result<(), Failure> {
         )));
     };
     make(&spec, &out, key, o.force)
+}
+
+/// `etcd-pki generate --ca-cert C --ca-key K` (a CA from elsewhere: openssl, easy-rsa, cfssl,
+/// kubeadm) or `generate --from OLD.zip --ca-key K` (the spec and CA of a bundle): every
+/// certificate issued anew under that CA. No CA key is written: the one given stays the only
+/// copy. Any refusal writes nothing.
+fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
+    use pki_core::daytwo::{self, Change};
+    let out = o
+        .out
+        .clone()
+        .ok_or_else(|| Failure::Usage("generate needs --out bundle.zip".into()))?;
+    let key_path = o.ca_key.clone().ok_or_else(|| {
+        Failure::Usage(
+            "generate under an existing CA needs --ca-key K (the CA's private key)".into(),
+        )
+    })?;
+    if o.ca_key_out.is_some() || o.no_passphrase {
+        return Err(Failure::Usage(
+            "--ca-key-out and --no-ca-passphrase are for a new CA; with --ca-key no CA key is written".into(),
+        ));
+    }
+    if o.from.is_some() && o.ca_cert.is_some() {
+        return Err(Failure::Usage(
+            "--from restores the bundle's own CA certificate; leave out --ca-cert".into(),
+        ));
+    }
+    if o.from.as_deref() == Some(out.as_path()) {
+        return Err(Failure::Usage(
+            "--out must differ from --from: the old bundle stays as it is".into(),
+        ));
+    }
+    check_out(&out, o.force)?;
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
+    };
+    let bad = |e: Error| Failure::BadInput(e.to_string());
+    // The CA key's own passphrase: whatever its owner chose (easy-rsa allows 4 characters).
+    let passphrase = match &o.passphrase_file {
+        Some(p) => {
+            let text = Zeroizing::new(String::from_utf8_lossy(&read(p)?).into_owned());
+            Some(Zeroizing::new(
+                text.lines().next().unwrap_or("").to_string(),
+            ))
+        }
+        None => None,
+    };
+    let pass = passphrase.as_ref().map(|p| p.as_bytes());
+    let key_bytes = Zeroizing::new(read(&key_path)?);
+    let opened = match &o.from {
+        Some(f) => Some(pki_core::package::open(&read(f)?).map_err(bad)?),
+        None => None,
+    };
+    let mut spec = match (&o.spec, &opened) {
+        (Some(_), _) => read_spec(o.spec.as_deref())?,
+        (None, Some(b)) => b.state.spec.clone(),
+        (None, None) => return Err(Failure::Usage("generate needs --spec cluster.json".into())),
+    };
+    let report = pki_core::validate(&spec);
+    if report.has_errors() {
+        return Err(Error::Invalid(report).into());
+    }
+    let cert_bytes = match (&o.ca_cert, &opened) {
+        (Some(c), _) => read(c)?,
+        (None, Some(b)) => {
+            let path = b.state.ca.paths.first().map_or("ca.crt", String::as_str);
+            b.file(path)
+                .ok_or_else(|| Failure::BadInput(format!("{path} is missing from the bundle")))?
+                .contents
+                .to_vec()
+        }
+        (None, None) => {
+            return Err(Failure::Usage(
+                "generate --ca-key needs --ca-cert C (the CA's certificate) or --from OLD.zip"
+                    .into(),
+            ));
+        }
+    };
+    let imported =
+        pki_core::ca_import::import_ca(&cert_bytes, &key_bytes, pass).map_err(|e| {
+            match (e, o.from.is_some()) {
+            (Error::CaKeyMismatch { .. }, true) => Failure::BadInput(
+                "--ca-key: this key is not the key of the bundle's CA (ca.crt): give the CA key \
+                 saved beside the bundle when it was first made; nothing was written"
+                    .into(),
+            ),
+            (e, _) => bad(e),
+        }
+        })?;
+    let now = pki_core::OffsetDateTime::now_utc();
+    let leaf_end = now + time::Duration::days(i64::from(spec.cert_validity_days));
+    match pki_core::ca_import::check_validity(&imported, now, leaf_end) {
+        Ok(()) => {}
+        Err(Error::CaOutlived { .. }) if o.cap_validity => {
+            let days =
+                pki_core::ca_import::capped_validity_days(&imported, now, spec.cert_validity_days);
+            if days == 0 {
+                return Err(Failure::BadInput(format!(
+                    "the CA {} expires within a day; make or renew the CA first; nothing was written",
+                    imported.subject
+                )));
+            }
+            say!(
+                "warning: the CA {} ends before {} days; the certificates are valid for {days} days (--cap-validity)",
+                imported.subject,
+                spec.cert_validity_days
+            );
+            spec.cert_validity_days = days;
+        }
+        Err(e) => return Err(bad(e)),
+    }
+    for w in &imported.warnings {
+        say!("warning: {w}");
+    }
+    let ca = pki_core::CaMaterial {
+        cert_der: imported.cert_der.clone(),
+        key_pkcs8_der: imported.key_pkcs8_der.clone(),
+    };
+    let plan = daytwo::plan_change(opened.as_ref(), &spec, &Change::Generate, now).map_err(bad)?;
+    let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
+    let (bundle, summary) = daytwo::apply_change(opened.as_ref(), &ca, &plan, keys).map_err(bad)?;
+    write_new(&out, &bundle.to_zip()?, o.force)?;
+    for w in &bundle.warnings {
+        say!("{w}");
+    }
+    say!("{summary}");
+    say!(
+        "Issued under the existing CA {}; no CA key was written (keep {} where it is, offline).",
+        imported.subject,
+        key_path.display()
+    );
+    say!("wrote {}", out.display());
+    Ok(())
 }
 
 /// `etcd-pki demo`: the one-machine demo bundle; its CA key only when asked.

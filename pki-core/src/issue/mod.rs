@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 
 use rcgen::string::PrintableString;
 use rcgen::{
-    CertificateParams, DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose, IsCa, Issuer,
+    CertificateParams, DistinguishedName, DnType, DnValue, ExtendedKeyUsagePurpose, IsCa,
     KeyIdMethod, KeyUsagePurpose, PublicKeyData, SanType, SerialNumber, SignatureAlgorithm,
     SigningKey,
 };
@@ -109,7 +109,7 @@ pub fn issue(
     let key = |id: &str| plan_key(plan, keys, id);
     let mut certs = BTreeMap::new();
     for c in &plan.certs {
-        certs.insert(c.id.clone(), leaf(c, key(&c.key)?, &issuer, now)?);
+        certs.insert(c.id.clone(), leaf(c, key(&c.key)?, &issuer, &ca_key, now)?);
     }
     let mut private_keys = BTreeMap::new();
     let mut public_keys = BTreeMap::new();
@@ -157,7 +157,8 @@ pub fn plan_key<'k>(plan: &Plan, keys: &'k Keys, id: &str) -> Result<&'k Private
 fn leaf(
     c: &CertPlan,
     key: &PrivateKey,
-    issuer: &Issuer<'_, RcgenKey<'_>>,
+    issuer: &issuer::CaIssuer,
+    ca_key: &PrivateKey,
     now: OffsetDateTime,
 ) -> Result<IssuedCert, Error> {
     let fail = |reason: String| Error::Certificate {
@@ -206,12 +207,20 @@ fn leaf(
     params.not_before = now - CLOCK_SKEW;
     params.not_after = now + Duration::days(i64::from(c.validity_days));
     params.serial_number = Some(random_serial()?);
-    params.use_authority_key_identifier_extension = true;
+    // The CA's SKI as the AKI; a CA without one gets leaves without one (as Go's own).
+    params.use_authority_key_identifier_extension = issuer.ski.is_some();
     params.key_identifier_method = KeyIdMethod::PreSpecified(key_id(key));
-    let cert = params
-        .signed_by(&RcgenKey(key), issuer)
-        .map_err(|e| fail(e.to_string()))?;
-    IssuedCert::from_der(cert.der().to_vec(), key.algorithm(), &c.path)
+    // The issuer field is the CA's subject bytes as they are (repeated DCs, multi-valued
+    // RDNs, any string type), so Go's byte comparison finds the CA.
+    let der = crate::raw_issuer::sign_with_raw_issuer(
+        &params,
+        &RcgenKey(key),
+        &issuer.subject_der,
+        issuer.ski.as_deref(),
+        ca_key,
+    )
+    .map_err(fail)?;
+    IssuedCert::from_der(der, key.algorithm(), &c.path)
 }
 
 /// Wraps our key for rcgen's signing traits.

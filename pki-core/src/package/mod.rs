@@ -111,10 +111,15 @@ impl Bundle {
             .into_contents();
         let key = PrivateKey::from_pkcs8_der_any(&der)?;
         let encrypted = key.to_encrypted_pem(passphrase)?;
+        let facts = readme::Facts {
+            ca_key_encrypted: true,
+            ..self.readme.clone()
+        };
+        // Everything that can fail first: nothing changes unless everything does.
+        let text = readme::render(&self.plan, &facts)?;
         self.ca_key.contents.zeroize();
         self.ca_key.contents = encrypted.as_bytes().to_vec();
-        self.readme.ca_key_encrypted = true;
-        let text = readme::render(&self.plan, &self.readme);
+        self.readme = facts;
         if let Some(r) = self.files.iter_mut().find(|f| f.role == Role::Readme) {
             r.contents = text.into_bytes();
         }

@@ -1,27 +1,31 @@
 //! A member's plain command line (as seed 004's tutorials start etcd): a script that runs
 //! etcd in the foreground with every setting as a flag and no `ETCD_*` variable set.
 
+use super::fill;
 use super::quote::{comment, sh};
 use super::settings::member_settings;
+use crate::error::Error;
 use crate::plan::{MemberPlan, Plan};
 
+#[derive(askama::Template)]
+#[template(path = "member/etcd-cmdline.sh", escape = "none")]
+struct CommandLine<'a> {
+    ver: &'a str,
+    name: String,
+    cluster: String,
+    /// (flag, quoted value).
+    flags: Vec<(&'static str, String)>,
+}
+
 /// Renders `members/<name>/etcd-cmdline.sh`.
-pub fn render(plan: &Plan, m: &MemberPlan) -> String {
-    let spec = &plan.spec;
-    let mut out = format!(
-        "#!/bin/sh\n\
-         # etcd {ver}, member {name} of cluster {cluster}: every setting as a flag (etcd-pki).\n\
-         # Runs etcd in the foreground. Do not also load the env file: etcd refuses a setting\n\
-         # given both as a flag and as an ETCD_* variable, so those are cleared here.\n\
-         for v in $(env | sed -n 's/^\\(ETCD_[A-Z0-9_]*\\)=.*/\\1/p'); do unset \"$v\"; done\n\
-         exec \"${{EPKI_ETCD:-etcd}}\"",
-        ver = spec.etcd_version.as_str(),
-        name = comment(&m.name),
-        cluster = comment(&spec.cluster_name),
-    );
-    for s in member_settings(plan, m) {
-        out.push_str(&format!(" \\\n  --{}={}", s.flag, sh(&s.value.flat())));
-    }
-    out.push('\n');
-    out
+pub fn render(plan: &Plan, m: &MemberPlan) -> Result<String, Error> {
+    fill(&CommandLine {
+        ver: plan.spec.etcd_version.as_str(),
+        name: comment(&m.name),
+        cluster: comment(&plan.spec.cluster_name),
+        flags: member_settings(plan, m)
+            .into_iter()
+            .map(|s| (s.flag, sh(&s.value.flat())))
+            .collect(),
+    })
 }

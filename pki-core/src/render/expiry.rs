@@ -1,57 +1,26 @@
 //! `check-expiry.sh` at the bundle root: every certificate of the bundle (or of an installed
-//! folder) with its expiry, soonest first, and a non-zero exit when one is close.
+//! folder) with its expiry, and every CRL with its next update, soonest first, and a non-zero
+//! exit when one is close.
 
+use super::fill;
+use crate::error::Error;
 use crate::plan::Plan;
+
+#[derive(askama::Template)]
+#[template(path = "check-expiry.sh", escape = "none")]
+struct CheckExpiry<'a> {
+    cluster: &'a str,
+    certs: &'a [(String, String)],
+    /// The CA key file's name, shell-quoted, for the renew command it prints.
+    ca_key: String,
+}
 
 /// Renders `check-expiry.sh`; `certs` is (bundle path, notAfter) as generated, kept as a
 /// comment for reference.
-pub fn render(plan: &Plan, certs: &[(String, String)]) -> String {
-    let spec = &plan.spec;
-    let mut known = String::new();
-    for (path, end) in certs {
-        known.push_str(&format!("#   {end}  {path}\n"));
-    }
-    format!(
-        r#"#!/usr/bin/env bash
-# Lists every certificate of etcd cluster {cluster}'s bundle with days left, soonest first
-# (etcd-pki). Exit status 1 when one expires within --days N (default 30).
-#   bash check-expiry.sh [--days N] [FOLDER]      FOLDER: this bundle (default) or e.g. /etc/etcd/pki
-# At generation the certificates expired:
-{known}set -euo pipefail
-days=30
-dir=$(cd "$(dirname -- "${{BASH_SOURCE[0]}}")" && pwd)
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --days) days=${{2:?--days needs a number}}; shift 2 ;;
-    -*) echo "check-expiry: unknown option $1" >&2; exit 2 ;;
-    *) dir=$1; shift ;;
-  esac
-done
-now=$(date +%s)
-soon=0
-seen=""
-rows=$(find "$dir" -name '*.crt' -type f | sort | while read -r f; do
-  fp=$(openssl x509 -in "$f" -noout -fingerprint -sha256 | cut -d= -f2)
-  case " $seen " in *" $fp "*) continue ;; esac
-  seen="$seen $fp"
-  end=$(openssl x509 -in "$f" -noout -enddate | cut -d= -f2)
-  left=$(( ($(date -d "$end" +%s) - now) / 86400 ))
-  subject=$(openssl x509 -in "$f" -noout -subject -nameopt oneline | sed 's/^subject= *//')
-  printf '%s\t%s\t%s\t%s\n' "$left" "$end" "${{f#"$dir"/}}" "$subject"
-done | sort -n)
-printf '%-6s  %-26s  %s\n' "days" "not after" "certificate"
-while IFS=$'\t' read -r left end path subject; do
-  [ -z "$left" ] && continue
-  flag=""
-  if [ "$left" -lt "$days" ]; then flag="  <- within $days days"; soon=$((soon + 1)); fi
-  printf '%-6s  %-26s  %s (%s)%s\n' "$left" "$end" "$path" "$subject" "$flag"
-done <<< "$rows"
-if [ "$soon" -gt 0 ]; then
-  echo "check-expiry: $soon certificate(s) expire within $days days: regenerate and redeploy"
-  exit 1
-fi
-echo "check-expiry: nothing expires within $days days"
-"#,
-        cluster = spec.cluster_name,
-    )
+pub fn render(plan: &Plan, certs: &[(String, String)]) -> Result<String, Error> {
+    fill(&CheckExpiry {
+        cluster: &plan.spec.cluster_name,
+        certs,
+        ca_key: crate::render::quote::sh(&format!("{}-ca.key", plan.spec.cluster_name)),
+    })
 }

@@ -18,184 +18,48 @@
 //! `ETCD_PKI_ROOT` installs under another folder (tests, image builds).
 
 use super::dropin;
+use super::fill;
+use super::quote::sh;
+use crate::error::Error;
 use crate::plan::paths::Flavor;
 use crate::plan::{MemberPlan, Plan};
 
+#[derive(askama::Template)]
+#[template(path = "member/install.sh", escape = "none")]
+struct Install<'a> {
+    name: &'a str,
+    cluster: &'a str,
+    cert_dir: &'a str,
+    /// The member's IPs, space-separated (for a comment).
+    ips: String,
+    /// The same, one shell word.
+    ips_sh: String,
+    cert_dir_sh: String,
+    data_dir_sh: String,
+    /// `1` when a path is relative (the one-machine demo), else empty.
+    relative: &'a str,
+    debian: &'a str,
+    rhel: &'a str,
+    generic: &'a str,
+    dropin_path: &'a str,
+}
+
 /// Renders `members/<name>/install.sh`.
-pub fn render(plan: &Plan, m: &MemberPlan) -> String {
-    let spec = &plan.spec;
+pub fn render(plan: &Plan, m: &MemberPlan) -> Result<String, Error> {
     let ips = m.ip_words();
     let relative = !m.cert_dir.starts_with('/') || !m.data_dir.starts_with('/');
-    format!(
-        r#"#!/usr/bin/env bash
-# Installs etcd member {name} of cluster {cluster} on this machine (etcd-pki). As root:
-#   bash install.sh [--force] [--dry-run]          (from members/{name}/, copied to {name})
-# Puts its certificates and keys in {cert_dir} (folder root:etcd 0750, certificates 0644, keys
-# 0640), writes the env file for this distribution and the systemd drop-in, and reloads
-# systemd. Refuses a machine that has none of {ips} unless --force, and refuses symbolic links
-# or folders owned by others on the way. Safe to run again; replaced files are kept in
-# /var/backups/etcd-pki/. ETCD_PKI_ROOT=/some/dir installs under that folder instead of /.
-set -euo pipefail
-umask 022
-here=$(cd "$(dirname -- "${{BASH_SOURCE[0]}}")" && pwd)
-root=${{ETCD_PKI_ROOT:-}}
-root=${{root%/}}
-force=""
-dry=""
-for a in "$@"; do
-  case "$a" in
-    --force) force=1 ;;
-    --dry-run) dry=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
-    *) echo "install: unknown option $a (use --force or --dry-run)" >&2; exit 2 ;;
-  esac
-done
-member_ips={ips_sh}
-cert_dir={cert_dir_sh}
-data_dir={data_dir_sh}
-if [ -n "{relative}" ]; then
-  echo "install: this bundle's paths are relative ($cert_dir, $data_dir): it is a one-machine demo; use demo/run.sh" >&2
-  exit 2
-fi
-refuse() {{ echo "install: REFUSED: $*" >&2; exit 3; }}
-
-# Is this member {name}? One of its addresses must be on this machine.
-{host_addresses}
-match=""
-for ip in $member_ips; do
-  if printf '%s\n' "$have" | grep -qxF "$ip"; then match=$ip; fi
-done
-if [ -z "$match" ]; then
-  if [ -z "$force" ]; then
-    echo "install: this machine has none of member {name}'s addresses ($member_ips)." >&2
-    echo "install: its addresses are: ${{have//$'\n'/ }}" >&2
-    echo "install: run this on {name} (another member's folder is members/<name>/), or add --force." >&2
-    exit 3
-  fi
-  echo "install: --force: installing {name} although none of $member_ips is on this machine"
-fi
-
-run() {{ if [ -n "$dry" ]; then echo "install: would run: $*"; else "$@"; fi; }}
-etcd_uid=""
-group=root
-if id -u etcd >/dev/null 2>&1; then
-  etcd_uid=$(id -u etcd)
-  group=$(id -gn etcd)
-else
-  echo "install: no user etcd here; files are root's (etcd's package creates the user)"
-fi
-
-# safe_dir DIR [UID]: every existing folder from / down to DIR is a real folder (no symbolic
-# link), owned by root (DIR itself may be owned by UID) and not writable by anyone else.
-safe_dir() {{
-  local dir=$1 also=${{2:-}} cur="" part owner perm gid
-  local -a parts
-  IFS=/ read -ra parts <<< "${{dir#/}}"
-  for part in "${{parts[@]}}"; do
-    [ -n "$part" ] || continue
-    cur="$cur/$part"
-    if [ -L "$cur" ]; then refuse "$cur is a symbolic link (to $(readlink "$cur")); install.sh does not follow links on the way to ${{dir#"$root"}}: replace it with a folder"; fi
-    [ -e "$cur" ] || return 0
-    [ -d "$cur" ] || refuse "$cur is not a folder"
-    read -r owner gid perm <<< "$(stat -c '%u %g %a' "$cur")"
-    if [ "$owner" != 0 ] && {{ [ "$cur" != "$dir" ] || [ -z "$also" ] || [ "$owner" != "$also" ]; }}; then
-      refuse "$cur is owned by $(stat -c %U "$cur"), not root: whoever owns it could swap what install.sh writes; chown root $cur or choose another path"
-    fi
-    perm=$((8#$perm))
-    if (( perm & 8#0002 )) && ! (( perm & 8#1000 )); then refuse "$cur is writable by anyone"; fi
-    if (( perm & 8#0020 )) && [ "$gid" != 0 ] && [ "$cur" != "$dir" ]; then refuse "$cur is writable by group $(stat -c %G "$cur")"; fi
-  done
-}}
-
-stamp=$(date +%Y%m%d-%H%M%S)
-backups="$root/var/backups/etcd-pki/$stamp"
-# put SRC DEST MODE OWNER:GROUP: the file of the bundle at DEST, unless it is already there.
-put() {{
-  local src="$here/$1" dest="$root$2" mode=$3 own=$4 tmp
-  local dir also=""
-  dir=$(dirname "$dest")
-  if [ "$dir" = "$root$cert_dir" ]; then also=$etcd_uid; fi
-  safe_dir "$dir" "$also"
-  if [ -L "$dest" ]; then
-    echo "install: $2 was a symbolic link (to $(readlink "$dest")); replacing the link, not what it points to"
-  elif [ -e "$dest" ] && [ ! -f "$dest" ]; then
-    refuse "$2 is not a regular file; move it away first"
-  elif [ -f "$dest" ] && cmp -s "$src" "$dest"; then
-    run chown -h "$own" "$dest"
-    run chmod "$mode" "$dest"
-    echo "install: $2 already in place"
-    return
-  elif [ -f "$dest" ]; then
-    run install -d -m 0700 -o root -g root "$backups"
-    run mv -fT "$dest" "$backups/$(basename "$dest")"
-    echo "install: moved the previous $2 to ${{backups#"$root"}}/"
-  fi
-  if [ ! -d "$dir" ]; then run install -d -m 0755 -o root -g root "$dir"; fi
-  tmp="$dir/.$(basename "$dest").etcd-pki-$$"
-  run install -o "${{own%%:*}}" -g "${{own##*:}}" -m "$mode" "$src" "$tmp"
-  run mv -fT "$tmp" "$dest"
-  echo "install: wrote $2 (mode $mode, $own)"
-}}
-
-safe_dir "$root$(dirname "$cert_dir")"
-safe_dir "$root$cert_dir" "$etcd_uid"
-safe_dir "$root$(dirname "$data_dir")"
-safe_dir "$root$data_dir" "$etcd_uid"
-safe_dir "$root/var/backups"
-if [ ! -d "$root$cert_dir" ]; then
-  run install -d -m 0750 -o root -g "$group" "$root$cert_dir"
-  echo "install: created $cert_dir (root:$group 0750)"
-else
-  # Taken back from etcd first, so that nothing in it can change while we look.
-  run chown -h "root:$group" "$root$cert_dir"
-  run chmod 0750 "$root$cert_dir"
-fi
-if [ ! -d "$root$data_dir" ]; then
-  run install -d -m 0700 -o "${{etcd_uid:-root}}" -g "$group" "$root$data_dir"
-  echo "install: created $data_dir (mode 0700)"
-else
-  run chown -h "${{etcd_uid:-root}}:$group" "$root$data_dir"
-  run chmod 0700 "$root$data_dir"
-fi
-for f in "$here"/pki/*; do
-  name=$(basename "$f")
-  case "$name" in
-    *.key) put "pki/$name" "$cert_dir/$name" 0640 "root:$group" ;;
-    *) put "pki/$name" "$cert_dir/$name" 0644 "root:$group" ;;
-  esac
-done
-
-# The env file this distribution's etcd.service reads.
-id_like=""
-if [ -f "$root/etc/os-release" ]; then
-  # shellcheck source=/dev/null
-  id_like=$( . "$root/etc/os-release"; echo "${{ID:-}} ${{ID_LIKE:-}}" )
-fi
-case " $id_like " in
-  *" debian "*|*" ubuntu "*) put debian/etcd {debian} 0644 root:root ;;
-  *" rhel "*|*" centos "*|*" fedora "*|*" rocky "*|*" almalinux "*) put rhel/etcd.conf {rhel} 0644 root:root ;;
-  *) put etcd.env {generic} 0644 root:root ;;
-esac
-put etcd.service.d/10-etcd-pki.conf {dropin_path} 0644 root:root
-
-if [ -z "$root" ] && [ -z "$dry" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-  systemctl daemon-reload
-  echo "install: systemd reloaded"
-fi
-echo "install: member {name} is in place. Next: run install.sh on every member, then start them"
-echo "install: within a minute of each other: systemctl enable --now etcd; then: bash verify.sh --health"
-"#,
-        name = m.name,
-        cluster = spec.cluster_name,
-        host_addresses = super::HOST_ADDRESSES,
-        cert_dir = m.cert_dir,
-        cert_dir_sh = super::quote::sh(&m.cert_dir),
-        data_dir_sh = super::quote::sh(&m.data_dir),
-        ips_sh = super::quote::sh(&ips),
-        relative = if relative { "1" } else { "" },
-        debian = Flavor::Debian.install_path(),
-        rhel = Flavor::Rhel.install_path(),
-        generic = Flavor::Generic.install_path(),
-        dropin_path = dropin::INSTALL_PATH,
-    )
+    fill(&Install {
+        name: &m.name,
+        cluster: &plan.spec.cluster_name,
+        cert_dir: &m.cert_dir,
+        ips_sh: sh(&ips),
+        ips,
+        cert_dir_sh: sh(&m.cert_dir),
+        data_dir_sh: sh(&m.data_dir),
+        relative: if relative { "1" } else { "" },
+        debian: Flavor::Debian.install_path(),
+        rhel: Flavor::Rhel.install_path(),
+        generic: Flavor::Generic.install_path(),
+        dropin_path: dropin::INSTALL_PATH,
+    })
 }

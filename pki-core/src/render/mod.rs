@@ -42,8 +42,11 @@ use crate::issue::{CaMaterial, Issued, IssuedCert, rfc3339};
 use crate::plan::{Content, FilePlan, Owner, Plan, Role, Text};
 use crate::spec::Migration;
 
-/// Shell that sets `have` to this machine's addresses, one a line (install.sh, verify.sh).
-pub const HOST_ADDRESSES: &str = "have=$( { ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; hostname -I 2>/dev/null | tr ' ' '\\n'; } | sed '/^$/d' | sort -u)";
+/// The shell line that lists this machine's addresses (the template
+/// `templates/shell/host-addresses.sh`, which install.sh and the migration scripts include).
+/// The static day-two scripts (`runbooks/`) carry the same line; their tests compare with this.
+pub const HOST_ADDRESSES: &str =
+    include_str!("../../templates/shell/host-addresses.sh").trim_ascii_end();
 
 /// One file of the bundle, finished. Contents are wiped when dropped (they may be a key),
 /// and `Debug` prints only their length, so a log line or a panic message never carries a key.
@@ -160,35 +163,48 @@ pub fn readme_facts(issued: &Issued, ca_key_encrypted: bool) -> readme::Facts {
     }
 }
 
+/// Fills a template (`pki-core/templates/`, checked when pki-core compiles). askama drops the
+/// final newline of a template file (so that `{% include %}` on a line of its own includes a
+/// file cleanly); every file of the bundle ends with one, so it is put back here. Templates
+/// format only strings and numbers, which cannot fail: an error would be a bug, said as one.
+pub(crate) fn fill(t: &impl askama::Template) -> Result<String, Error> {
+    let mut text = t.render().map_err(|e| Error::Certificate {
+        cert: "a rendered file".into(),
+        reason: format!("its template failed: {e}"),
+    })?;
+    text.push('\n');
+    Ok(text)
+}
+
 /// One text file.
 fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
     let m = |i: usize| &plan.members[i];
     let c = |i: usize| &plan.spec.clients[i];
     Ok(match t {
-        Text::Readme => readme::render(plan, &readme_facts(issued, false)),
-        Text::EtcdEnv { member, flavor } => env::render(plan, m(member), flavor),
-        Text::SystemdDropin { member } => dropin::render(plan, m(member)),
-        Text::ConfigYaml { member } => yaml::render(plan, m(member)),
-        Text::CommandLine { member } => cmdline::render(plan, m(member)),
-        Text::StaticPod { member } => kubeadm::static_pod(plan, m(member)),
-        Text::InstallScript { member } => install::render(plan, m(member)),
-        Text::VerifyScript { member } => verify::render(plan, m(member)),
-        Text::EtcdctlEnv { client } => etcdctl::render(plan, c(client)),
-        Text::ClientConfig { client, snippet } => consumers::render(plan, c(client), snippet),
-        Text::ExpiryScript => expiry::render(plan, &expiry_list(plan, issued)),
-        Text::RbacScript => rbac::render(plan),
-        Text::DemoRun => demo::run(plan),
-        Text::DemoStop => demo::stop(plan),
+        Text::Readme => readme::render(plan, &readme_facts(issued, false))?,
+        Text::EtcdEnv { member, flavor } => env::render(plan, m(member), flavor)?,
+        Text::SystemdDropin { member } => dropin::render(plan, m(member))?,
+        Text::ConfigYaml { member } => yaml::render(plan, m(member))?,
+        Text::CommandLine { member } => cmdline::render(plan, m(member))?,
+        Text::StaticPod { member } => kubeadm::static_pod(plan, m(member))?,
+        Text::InstallScript { member } => install::render(plan, m(member))?,
+        Text::VerifyScript { member } => verify::render(plan, m(member))?,
+        Text::EtcdctlEnv { client } => etcdctl::render(plan, c(client))?,
+        Text::ClientConfig { client, snippet } => consumers::render(plan, c(client), snippet)?,
+        Text::ExpiryScript => expiry::render(plan, &expiry_list(plan, issued))?,
+        Text::RbacScript => rbac::render(plan)?,
+        Text::DemoRun => demo::run(plan)?,
+        Text::DemoStop => demo::stop(plan)?,
         Text::MigrationEnv { member, stage } => {
-            migrate::stage_env(plan, migration(plan)?, m(member), stage)
+            migrate::stage_env(plan, migration(plan)?, m(member), stage)?
         }
-        Text::MigrationLib { member } => migrate::lib(plan, migration(plan)?, m(member)),
+        Text::MigrationLib { member } => migrate::lib(plan, migration(plan)?, m(member))?,
         Text::MigrationStep { step, .. } => crate::plan::MIGRATION_STEPS
             .get(step)
             .and_then(|name| migrate::step(name))
             .unwrap_or_default()
             .to_string(),
-        Text::MigrationReadme => migrate::readme(plan, migration(plan)?),
+        Text::MigrationReadme => migrate::readme(plan, migration(plan)?)?,
     })
 }
 

@@ -1,57 +1,64 @@
 //! A member's YAML file for `etcd --config-file`. With it etcd ignores every flag and
 //! `ETCD_*` variable, so the file carries everything.
 
+use super::fill;
+use super::quote::yaml;
 use super::settings::{Section, Setting, Value, member_settings};
+use crate::error::Error;
 pub use crate::plan::paths::YAML_INSTALL_PATH as INSTALL_PATH;
 use crate::plan::{MemberPlan, Plan};
 
+#[derive(askama::Template)]
+#[template(path = "member/etcd.conf.yml", escape = "none")]
+struct ConfigFile<'a> {
+    ver: &'a str,
+    name: &'a str,
+    cluster: &'a str,
+    install_path: &'a str,
+    top: Vec<Entry>,
+    client: Vec<Entry>,
+    peer: Vec<Entry>,
+}
+
+/// One key of the YAML file: a scalar, or a list of items. Values are quoted already.
+struct Entry {
+    key: &'static str,
+    scalar: Option<String>,
+    items: Vec<String>,
+}
+
 /// Renders `members/<name>/etcd.conf.yml`.
-pub fn render(plan: &Plan, m: &MemberPlan) -> String {
-    let spec = &plan.spec;
-    let mut out = format!(
-        "# etcd {ver} configuration of member {name}, cluster {cluster} (etcd-pki).\n\
-         # Start: etcd --config-file {INSTALL_PATH}   (etcd then ignores all other flags and\n\
-         # ETCD_* variables, so do not combine it with the env file).\n",
-        ver = spec.etcd_version.as_str(),
-        name = m.name,
-        cluster = spec.cluster_name,
-    );
+pub fn render(plan: &Plan, m: &MemberPlan) -> Result<String, Error> {
     let settings = member_settings(plan, m);
-    for s in settings.iter().filter(|s| s.section == Section::Top) {
-        out.push_str(&line("", s));
-    }
-    for (section, head) in [
-        (Section::ClientTls, "client-transport-security"),
-        (Section::PeerTls, "peer-transport-security"),
-    ] {
-        out.push_str(head);
-        out.push_str(":\n");
-        for s in settings.iter().filter(|s| s.section == section) {
-            out.push_str(&line("  ", s));
-        }
-    }
-    out
+    let section = |want: Section| -> Vec<Entry> {
+        settings
+            .iter()
+            .filter(|s| s.section == want)
+            .map(entry)
+            .collect()
+    };
+    fill(&ConfigFile {
+        ver: plan.spec.etcd_version.as_str(),
+        name: &m.name,
+        cluster: &plan.spec.cluster_name,
+        install_path: INSTALL_PATH,
+        top: section(Section::Top),
+        client: section(Section::ClientTls),
+        peer: section(Section::PeerTls),
+    })
 }
 
-fn line(indent: &str, s: &Setting) -> String {
-    let key = s.yaml_key;
-    match &s.value {
-        Value::Bool(b) => format!("{indent}{key}: {b}\n"),
-        Value::Text(t) => format!("{indent}{key}: {}\n", quote(t)),
-        Value::List(items) if s.yaml_as_string => {
-            format!("{indent}{key}: {}\n", quote(&items.join(",")))
-        }
-        Value::List(items) => {
-            let mut out = format!("{indent}{key}:\n");
-            for i in items {
-                out.push_str(&format!("{indent}  - {}\n", quote(i)));
-            }
-            out
-        }
+fn entry(s: &Setting) -> Entry {
+    let (scalar, items) = match &s.value {
+        Value::Bool(b) => (Some(b.to_string()), vec![]),
+        Value::Text(t) => (Some(yaml(t)), vec![]),
+        // etcd parses the URL lists and initial-cluster of its config file as strings.
+        Value::List(items) if s.yaml_as_string => (Some(yaml(&items.join(","))), vec![]),
+        Value::List(items) => (None, items.iter().map(|i| yaml(i)).collect()),
+    };
+    Entry {
+        key: s.yaml_key,
+        scalar,
+        items,
     }
-}
-
-/// Single-quoted YAML scalar (our values never hold a quote; validation sees to it).
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }

@@ -94,8 +94,8 @@ fn admin(bundle: &Path, endpoints: &str, script: &str) -> (bool, String) {
     (o.status.success(), code_and_output(&o).1)
 }
 
-/// Writes a runbook's files into the unpacked bundle, as `etcd-pki` will put them in the zip.
-// TODO(daytwo): use etcd-pki add-member / remove-member / renew, whose bundles carry these.
+/// Writes a runbook's files into an unpacked bundle by hand: only for the runbooks' own
+/// refusals of a change `etcd-pki` itself refuses before writing a bundle (a name taken).
 fn add_runbook(bundle: &Path, op: &Operation) -> PathBuf {
     let files = runbook::files(op).expect("runbook");
     for f in &files {
@@ -106,6 +106,33 @@ fn add_runbook(bundle: &Path, op: &Operation) -> PathBuf {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(f.mode)).unwrap();
     }
     bundle.join(&files[0].path)
+}
+
+/// `etcd-pki <cmd> --from <dir>/<from>.zip --ca-key <dir>/ca.key <args> --out <dir>/<to>.zip`,
+/// as an operator runs it; the new bundle unpacked into `<dir>/<to>/`, which is returned.
+fn cli(dir: &Path, cmd: &str, from: &str, args: &[&str], to: &str) -> PathBuf {
+    let zip = dir.join(format!("{to}.zip"));
+    let out = must(
+        Command::new(e2e_etcd::etcd_pki_bin())
+            .arg(cmd)
+            .arg("--from")
+            .arg(dir.join(format!("{from}.zip")))
+            .arg("--ca-key")
+            .arg(dir.join("ca.key"))
+            .args(args)
+            .arg("--out")
+            .arg(&zip),
+    );
+    println!("--- etcd-pki {cmd} {}\n{out}", args.join(" "));
+    let unpacked = dir.join(to);
+    must(
+        Command::new("unzip")
+            .arg("-q")
+            .arg(&zip)
+            .arg("-d")
+            .arg(&unpacked),
+    );
+    unpacked
 }
 
 /// The serial of a certificate file, as openssl prints it.
@@ -185,19 +212,14 @@ fn grow_three_to_five_then_remove_one_while_writing() {
     let subnet = 90;
     let tmp = TempDir::new("daytwo-grow");
     let t = tmp.path();
-    // TODO(daytwo): use etcd-pki add-member: today one 5-member bundle is generated and only
-    // its first three members are bootstrapped (their initial cluster overridden); then
-    // etcd4 and etcd5 join with the grown initial cluster and state "existing" overridden.
-    let bundle = generate_bundle(&spec(t, subnet, 5), t);
+    // A 3-member bundle; each later bundle is made by etcd-pki from the one before.
+    let mut bundle = generate_bundle(&spec(t, subnet, 3), t);
+    let mut newest = "bundle".to_string();
     let logs = t.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     let mut cluster = LiveCluster::new(subnet, &etcd().0, &logs);
-    let first3 = initial_cluster(subnet, 3);
     for i in 1..=3 {
-        cluster.start(
-            &bundle.join(format!("members/etcd{i}")),
-            &[("ETCD_INITIAL_CLUSTER", &first3)],
-        );
+        cluster.start(&bundle.join(format!("members/etcd{i}")), &[]);
     }
     let eps = |n: &[usize]| {
         n.iter()
@@ -233,21 +255,30 @@ fn grow_three_to_five_then_remove_one_while_writing() {
     );
     let mut windows: Vec<(String, f64, f64, usize)> = Vec::new();
 
-    // 3 → 5, one member at a time, each with its runbook.
+    // 3 → 5, one member at a time: `etcd-pki add-member` opens the newest bundle and writes
+    // the next, whose runbook/add-<name>.sh is run.
     for k in 4..=5usize {
         let name = format!("etcd{k}");
         let restarts_before = cluster.restarts();
         let from = epoch_now();
-        let script = add_runbook(
-            &bundle,
-            &Operation::AddMember {
-                name: name.clone(),
-                peer_urls: vec![peer_url(subnet, k)],
-                client_url: client_url(subnet, k),
-                endpoints: (1..k).map(|i| client_url(subnet, i)).collect(),
-                initial_cluster: initial_cluster(subnet, k),
-                etcdctl_env: "clients/etcdctl/etcdctl-env.sh".into(),
-            },
+        let next = format!("add-{name}");
+        bundle = cli(
+            t,
+            "add-member",
+            &newest,
+            &["--name", &name, "--ip", &ip(subnet, k)],
+            &next,
+        );
+        newest = next;
+        let script = bundle.join(format!("runbook/add-{name}.sh"));
+        let env = std::fs::read_to_string(bundle.join(format!("members/{name}/etcd.env"))).unwrap();
+        assert!(
+            env.contains("ETCD_INITIAL_CLUSTER_STATE='existing'")
+                && env.contains(&format!(
+                    "ETCD_INITIAL_CLUSTER='{}'",
+                    initial_cluster(subnet, k)
+                )),
+            "{name}'s etcd.env:\n{env}"
         );
         let mut run = spawn_script(&script, &["--wait", "240"], &t.join(format!("add-{k}.log")));
         let asked = wait_until(Duration::from_secs(150), || {
@@ -259,16 +290,8 @@ fn grow_three_to_five_then_remove_one_while_writing() {
             "add-member.sh for {name} did not get to the new machine's steps:\n{}",
             run.log_text()
         );
-        // The new machine: its folder, started as its env file says (the override stands
-        // in for the grown bundle's env file; see the TODO above).
-        let grown = initial_cluster(subnet, k);
-        cluster.start(
-            &bundle.join(format!("members/{name}")),
-            &[
-                ("ETCD_INITIAL_CLUSTER", &grown),
-                ("ETCD_INITIAL_CLUSTER_STATE", "existing"),
-            ],
-        );
+        // The new machine: its folder of the new bundle, started as its env file says.
+        cluster.start(&bundle.join(format!("members/{name}")), &[]);
         let (code, out) = finish(&mut run, Duration::from_secs(300));
         assert_eq!(
             code,
@@ -325,27 +348,21 @@ fn grow_three_to_five_then_remove_one_while_writing() {
         assert!(ok && v.trim() == "v/w/000001", "read through etcd{k}: {v}");
     }
 
-    // TODO(daytwo): use etcd-pki remove-member (a bundle without etcd1, with its runbook).
-    // Remove etcd1: the member the writer talks to (and the first leader), as a client sees
-    // a member go away.
+    // Remove etcd1 with `etcd-pki remove-member`: the member the writer talks to (and the
+    // first leader), as a client sees a member go away.
     let restarts_before = cluster.restarts();
     let from = epoch_now();
     let gone = bundle.join("members/etcd1/pki");
-    let script = add_runbook(
-        &bundle,
-        &Operation::RemoveMember {
-            name: "etcd1".into(),
-            peer_urls: vec![peer_url(subnet, 1)],
-            endpoints: (2..=5).map(|i| client_url(subnet, i)).collect(),
-            data_dir: cluster.member("etcd1").data_dir.display().to_string(),
-            cert_dir: cluster.member("etcd1").cert_dir.display().to_string(),
-            revoke: vec![
-                ("server.crt".into(), serial(&gone.join("server.crt"))),
-                ("peer.crt".into(), serial(&gone.join("peer.crt"))),
-            ],
-            etcdctl_env: "clients/etcdctl/etcdctl-env.sh".into(),
-        },
+    bundle = cli(
+        t,
+        "remove-member",
+        &newest,
+        &["--name", "etcd1"],
+        "remove-etcd1",
     );
+    newest = "remove-etcd1".into();
+    assert!(!bundle.join("members/etcd1").exists());
+    let script = bundle.join("runbook/remove-etcd1.sh");
     let (code, out) = run_script(&script, &[]);
     assert_eq!(code, 0, "remove-member.sh etcd1:\n{out}");
     println!("--- bash runbook/remove-etcd1.sh\n{out}");
@@ -449,18 +466,14 @@ fn grow_three_to_five_then_remove_one_while_writing() {
     );
     // With etcd5 down, removing etcd4 is refused: the cluster is not healthy. (Below quorum:
     // see the renewal test, whose three members make the textbook case.)
-    let remove4 = add_runbook(
-        &bundle,
-        &Operation::RemoveMember {
-            name: "etcd4".into(),
-            peer_urls: vec![peer_url(subnet, 4)],
-            endpoints: [2, 3, 5].iter().map(|&i| client_url(subnet, i)).collect(),
-            data_dir: cluster.member("etcd4").data_dir.display().to_string(),
-            cert_dir: cluster.member("etcd4").cert_dir.display().to_string(),
-            revoke: vec![("server.crt".into(), "01".into())],
-            etcdctl_env: "clients/etcdctl/etcdctl-env.sh".into(),
-        },
-    );
+    let remove4 = cli(
+        t,
+        "remove-member",
+        &newest,
+        &["--name", "etcd4"],
+        "remove-etcd4",
+    )
+    .join("runbook/remove-etcd4.sh");
     cluster.stop("etcd5");
     // (etcd5 may have been the leader: wait for the next one.)
     let healthy = wait_for(Duration::from_secs(30), || {
@@ -480,90 +493,6 @@ fn grow_three_to_five_then_remove_one_while_writing() {
 /// Runs a runbook to its end (each script bounds its own waits).
 fn run_script(script: &Path, args: &[&str]) -> (i32, String) {
     code_and_output(&run(Command::new("bash").arg(script).args(args)))
-}
-
-/// A new key and certificate like `old` (subject, SANs, key usages), signed by the CA with
-/// openssl, valid for 400 days (the bundle's are valid for 825): what `etcd-pki renew` will
-/// make.
-// TODO(daytwo): use etcd-pki renew
-fn reissue(old: &Path, ca_crt: &Path, ca_key: &Path, out_crt: &Path, out_key: &Path) {
-    let text = |args: &[&str]| -> String {
-        must(
-            Command::new("openssl")
-                .arg("x509")
-                .arg("-in")
-                .arg(old)
-                .args(args),
-        )
-    };
-    let subject = text(&["-noout", "-subject", "-nameopt", "compat"]);
-    let subject = subject.trim().trim_start_matches("subject=").trim();
-    let ext_value = |name: &str| -> Option<String> {
-        let t = text(&["-noout", "-ext", name]);
-        t.lines().nth(1).map(|l| l.trim().to_string())
-    };
-    let mut ext = String::from(
-        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
-         subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n",
-    );
-    let eku = ext_value("extendedKeyUsage").unwrap_or_default();
-    let mut usages = Vec::new();
-    if eku.contains("Server Authentication") {
-        usages.push("serverAuth");
-    }
-    if eku.contains("Client Authentication") {
-        usages.push("clientAuth");
-    }
-    ext.push_str(&format!("extendedKeyUsage={}\n", usages.join(",")));
-    if let Some(san) = ext_value("subjectAltName") {
-        ext.push_str(&format!(
-            "subjectAltName={}\n",
-            san.replace("IP Address:", "IP:")
-        ));
-    }
-    let dir = out_crt.parent().unwrap();
-    let extfile = dir.join(".reissue.ext");
-    let csr = dir.join(".reissue.csr");
-    std::fs::write(&extfile, ext).unwrap();
-    must(
-        Command::new("openssl")
-            .args([
-                "genpkey",
-                "-algorithm",
-                "EC",
-                "-pkeyopt",
-                "ec_paramgen_curve:P-256",
-                "-out",
-            ])
-            .arg(out_key),
-    );
-    must(
-        Command::new("openssl")
-            .args(["req", "-new", "-key"])
-            .arg(out_key)
-            .arg("-subj")
-            .arg(format!("/{}", subject.replace(", ", "/")))
-            .arg("-out")
-            .arg(&csr),
-    );
-    let serial = must(Command::new("openssl").args(["rand", "-hex", "16"]));
-    must(
-        Command::new("openssl")
-            .args(["x509", "-req", "-sha256", "-days", "400", "-in"])
-            .arg(&csr)
-            .arg("-CA")
-            .arg(ca_crt)
-            .arg("-CAkey")
-            .arg(ca_key)
-            .arg("-set_serial")
-            .arg(format!("0x{}", serial.trim()))
-            .arg("-extfile")
-            .arg(&extfile)
-            .arg("-out")
-            .arg(out_crt),
-    );
-    let _ = std::fs::remove_file(extfile);
-    let _ = std::fs::remove_file(csr);
 }
 
 #[test]
@@ -624,61 +553,38 @@ fn renew_every_certificate_without_restart() {
         })
         .collect();
 
-    // The renewed bundle: new keys and certificates for every member and the client, each
-    // member folder with its renew.sh.
-    // TODO(daytwo): use etcd-pki renew
-    let renewed = t.join("renewed");
-    must(Command::new("cp").arg("-a").arg(&bundle).arg(&renewed));
+    // The renewed bundle: `etcd-pki renew` gives every member and the client a new key and
+    // certificate, each member folder with its renew.sh.
+    let renewed = cli(t, "renew", "bundle", &[], "renewed");
     let ca_crt = bundle.join("ca.crt");
-    let ca_key = t.join("ca.key");
-    for i in 1..=3 {
-        let pki = renewed.join(format!("members/etcd{i}/pki"));
-        for kind in ["server", "peer"] {
-            reissue(
-                &bundle.join(format!("members/etcd{i}/pki/{kind}.crt")),
-                &ca_crt,
-                &ca_key,
-                &pki.join(format!("{kind}.crt")),
-                &pki.join(format!("{kind}.key")),
-            );
-        }
-        add_runbook(
-            &renewed,
-            &Operation::Renew {
-                name: format!("etcd{i}"),
-                ips: vec![ip(subnet, i).parse().unwrap()],
-                cert_dir: cluster
-                    .member(&format!("etcd{i}"))
-                    .cert_dir
-                    .display()
-                    .to_string(),
-                client_port: CLIENT_PORT,
-                peer_port: PEER_PORT,
-            },
+    assert_eq!(
+        std::fs::read(&ca_crt).unwrap(),
+        std::fs::read(renewed.join("ca.crt")).unwrap()
+    );
+    let new_client = renewed.join("clients/etcdctl");
+    for f in [
+        "members/etcd1/pki/server.crt",
+        "members/etcd1/pki/peer.crt",
+        "clients/etcdctl/client.crt",
+    ] {
+        assert_ne!(
+            serial(&bundle.join(f)),
+            serial(&renewed.join(f)),
+            "{f} not renewed"
         );
     }
-    let new_client = renewed.join("clients/etcdctl");
-    reissue(
-        &bundle.join("clients/etcdctl/client.crt"),
-        &ca_crt,
-        &ca_key,
-        &new_client.join("client.crt"),
-        &new_client.join("client.key"),
-    );
 
     // A bundle of another CA is refused, nothing touched.
     let other_tmp = TempDir::new("daytwo-other");
-    let other = generate_bundle(&spec(t, subnet, 3), other_tmp.path());
-    let other_script = add_runbook(
-        &other,
-        &Operation::Renew {
-            name: "etcd1".into(),
-            ips: vec![ip(subnet, 1).parse().unwrap()],
-            cert_dir: cluster.member("etcd1").cert_dir.display().to_string(),
-            client_port: CLIENT_PORT,
-            peer_port: PEER_PORT,
-        },
-    );
+    generate_bundle(&spec(t, subnet, 3), other_tmp.path());
+    let other_script = cli(
+        other_tmp.path(),
+        "renew",
+        "bundle",
+        &["--only", "etcd1"],
+        "renewed",
+    )
+    .join("members/etcd1/renew.sh");
     let installed = cluster.member("etcd1").cert_dir.join("server.crt");
     let before = std::fs::read(&installed).unwrap();
     let o = cluster.on("etcd1", &[], &format!("bash '{}'", other_script.display()));
@@ -869,7 +775,7 @@ fn renew_every_certificate_without_restart() {
     let end = end.trim().trim_start_matches("notAfter=");
     assert!(
         out.lines()
-            .any(|l| l.contains("server.crt") && l.contains(end) && l.starts_with("399 ")),
+            .any(|l| l.contains("server.crt") && l.contains(end)),
         "check-expiry.sh does not show the renewed server.crt ({end}):\n{out}"
     );
 
@@ -880,19 +786,14 @@ fn renew_every_certificate_without_restart() {
         admin(&renewed, &client_url(subnet, 1), "etcdctl endpoint health")
     });
     assert!(healthy.is_ok(), "{healthy:?}");
-    let p2 = renewed.join("members/etcd2/pki");
-    let remove2 = add_runbook(
-        &renewed,
-        &Operation::RemoveMember {
-            name: "etcd2".into(),
-            peer_urls: vec![peer_url(subnet, 2)],
-            endpoints: [1, 3].iter().map(|&i| client_url(subnet, i)).collect(),
-            data_dir: cluster.member("etcd2").data_dir.display().to_string(),
-            cert_dir: cluster.member("etcd2").cert_dir.display().to_string(),
-            revoke: vec![("server.crt".into(), serial(&p2.join("server.crt")))],
-            etcdctl_env: "clients/etcdctl/etcdctl-env.sh".into(),
-        },
-    );
+    let remove2 = cli(
+        t,
+        "remove-member",
+        "renewed",
+        &["--name", "etcd2"],
+        "remove-etcd2",
+    )
+    .join("runbook/remove-etcd2.sh");
     let (code, out) = run_script(&remove2, &[]);
     assert_eq!(code, 3, "{out}");
     assert!(

@@ -25,24 +25,50 @@ done
 now=$(date +%s)
 soon=0
 seen=""
-rows=$(find "$dir" -name '*.crt' -type f | sort | while read -r f; do
-  fp=$(openssl x509 -in "$f" -noout -fingerprint -sha256 | cut -d= -f2)
-  case " $seen " in *" $fp "*) continue ;; esac
-  seen="$seen $fp"
-  end=$(openssl x509 -in "$f" -noout -enddate | cut -d= -f2)
-  left=$(( ($(date -d "$end" +%s) - now) / 86400 ))
-  subject=$(openssl x509 -in "$f" -noout -subject -nameopt oneline | sed 's/^subject= *//')
-  printf '%s\t%s\t%s\t%s\n' "$left" "$end" "${f#"$dir"/}" "$subject"
-done | sort -n)
+names=""
+# A CRL (crl.der, etcd-pki revoke) is listed by its next update: etcd ignores that date, but
+# openssl and other verifiers refuse the CRL after it.
+rows=$( {
+  find "$dir" -name '*.crt' -type f | sort | while read -r f; do
+    fp=$(openssl x509 -in "$f" -noout -fingerprint -sha256 | cut -d= -f2)
+    case " $seen " in *" $fp "*) continue ;; esac
+    seen="$seen $fp"
+    end=$(openssl x509 -in "$f" -noout -enddate | cut -d= -f2)
+    left=$(( ($(date -d "$end" +%s) - now) / 86400 ))
+    subject=$(openssl x509 -in "$f" -noout -subject -nameopt oneline | sed 's/^subject= *//')
+    printf '%s\t%s\t%s\t%s\n' "$left" "$end" "${f#"$dir"/}" "$subject"
+  done
+  find "$dir" -name 'crl.der' -type f | sort | while read -r f; do
+    fp=$(sha256sum < "$f" | cut -d' ' -f1)
+    case " $seen " in *" $fp "*) continue ;; esac
+    seen="$seen $fp"
+    end=$(openssl crl -inform DER -in "$f" -noout -nextupdate 2>/dev/null | cut -d= -f2) || continue
+    [ -n "$end" ] || continue
+    left=$(( ($(date -d "$end" +%s) - now) / 86400 ))
+    n=$(openssl crl -inform DER -in "$f" -noout -text | grep -c 'Serial Number:' || true)
+    printf '%s\t%s\t%s\t%s\n' "$left" "$end" "${f#"$dir"/}" "CRL next update, $n revoked; etcd-pki revoke --next-update DAYS makes the next"
+  done
+} | sort -n)
 printf '%-6s  %-26s  %s\n' "days" "not after" "certificate"
 while IFS=$'\t' read -r left end path subject; do
   [ -z "$left" ] && continue
   flag=""
-  if [ "$left" -lt "$days" ]; then flag="  <- within $days days"; soon=$((soon + 1)); fi
+  if [ "$left" -lt "$days" ]; then
+    flag="  <- within $days days"; soon=$((soon + 1))
+    # The member or client it belongs to, from a bundle's path (members/<name>/, clients/<name>/).
+    who=$(printf '%s\n' "$path" | sed -n 's#^\(.*/\)\{0,1\}\(members\|clients\)/\([^/]*\)/.*#\3#p')
+    if [ -n "$who" ]; then
+      case " $names " in *" $who "*) ;; *) names="$names $who" ;; esac
+    fi
+  fi
   printf '%-6s  %-26s  %s (%s)%s\n' "$left" "$end" "$path" "$subject" "$flag"
 done <<< "$rows"
 if [ "$soon" -gt 0 ]; then
-  echo "check-expiry: $soon certificate(s) expire within $days days: regenerate and redeploy"
+  echo "check-expiry: $soon certificate(s) or CRL(s) expire within $days days. Renew them where the CA key is,"
+  echo "from the newest bundle of this cluster (NEWEST.zip), then run each member's renew.sh:"
+  only=""
+  for n in $names; do only="$only --only $(printf '%q' "$n")"; done
+  echo "  etcd-pki renew --from NEWEST.zip --ca-key 'etcd-ca.key'$only --within $days --out NEW.zip"
   exit 1
 fi
 echo "check-expiry: nothing expires within $days days"

@@ -1,0 +1,433 @@
+//! The runbooks of revocation and CA rotation: static scripts (`pki-core/runbooks/`, included
+//! as they are) and, beside each, a data file of `KEY='value'` lines the script sources —
+//! the pattern of [`crate::runbook`]: no spec string is ever pasted into a script, every value
+//! is checked against an allowlist before it is written and quoted by
+//! [`crate::render::quote::sh`].
+//!
+//! | operation | script (from `runbooks/`) | where in the bundle |
+//! |---|---|---|
+//! | deploy a CRL | `install-crl.sh` | `members/<name>/install-crl.sh` + `crl.env`, as root on the member |
+//! | rotate the CA, phase 1 | `rotate-1-trust-both.sh` | `members/<name>/rotate/1-trust-both.sh` |
+//! | rotate the CA, phase 2 | `rotate-2-reissue.sh` | `members/<name>/rotate/2-reissue.sh` |
+//! | rotate the CA, phase 3 | `rotate-3-drop-old.sh` | `members/<name>/rotate/3-drop-old.sh` |
+//! | renew the CA, same key | `renew-ca.sh` | `members/<name>/rotate/renew-ca.sh` |
+//! | a client through a rotation | `rotate-client.sh` | `clients/<name>/rotate/rotate-client.sh` |
+//!
+//! The rotation scripts share `rotate-lib.sh` (`members/<name>/rotate/lib.sh`) and one data
+//! file, `members/<name>/rotate/rotate.env`.
+
+use std::net::IpAddr;
+
+use crate::error::Error;
+use crate::render::quote;
+use crate::runbook::RunbookFile;
+
+/// `runbooks/install-crl.sh`: a new CRL into cert_dir by rename, checked first (DER, signed by
+/// the installed CA, not older than the installed one); says whether the running etcd reads it.
+pub const INSTALL_CRL_SH: &str = include_str!("../runbooks/install-crl.sh");
+
+/// `runbooks/rotate-lib.sh`, as `rotate/lib.sh`: what the member's rotation scripts share
+/// (machine and path checks, which CAs a file holds, the running etcd, health gates, the
+/// restart and the wait).
+pub const ROTATE_LIB_SH: &str = include_str!("../runbooks/rotate-lib.sh");
+/// `runbooks/rotate-1-trust-both.sh`: phase 1, the trusted CA file becomes old + new; restart.
+pub const ROTATE_1_SH: &str = include_str!("../runbooks/rotate-1-trust-both.sh");
+/// `runbooks/rotate-2-reissue.sh`: phase 2, the new CA's certificates swapped in; no restart.
+pub const ROTATE_2_SH: &str = include_str!("../runbooks/rotate-2-reissue.sh");
+/// `runbooks/rotate-3-drop-old.sh`: phase 3, the trusted CA file becomes the new CA; restart.
+pub const ROTATE_3_SH: &str = include_str!("../runbooks/rotate-3-drop-old.sh");
+/// `runbooks/renew-ca.sh`: same-key CA renewal, the renewed CA certificate; restart.
+pub const RENEW_CA_SH: &str = include_str!("../runbooks/renew-ca.sh");
+/// `runbooks/rotate-client.sh`: a client's files through the phases (or a renewal).
+pub const ROTATE_CLIENT_SH: &str = include_str!("../runbooks/rotate-client.sh");
+
+/// The file name of the CRL in a member's `pki/` folder and in its cert_dir. One file serves
+/// both `--client-crl-file` and `--peer-crl-file`: one CA, one list.
+pub const CRL_FILE: &str = "crl.der";
+
+/// A runbook of this module and the plain data it needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KitOp {
+    /// Deploy a member's CRL (`members/<name>/pki/crl.der`) without a restart.
+    InstallCrl {
+        /// The member's name.
+        name: String,
+        /// Its addresses (one must be on the machine the script runs on).
+        ips: Vec<IpAddr>,
+        /// Its cert_dir on the machine.
+        cert_dir: String,
+    },
+    /// A member's part of a CA rotation (three phases) or of a same-key CA renewal: its
+    /// scripts, the old and new CA certificates and its data. The member's new certificates
+    /// are the kit's `members/<name>/pki/` (a rotation) or unchanged (a renewal).
+    RotateMember {
+        /// The member's name.
+        name: String,
+        /// Its addresses (the first is the one its ports are asked on).
+        ips: Vec<IpAddr>,
+        /// Its cert_dir on the machine.
+        cert_dir: String,
+        /// etcd's client port.
+        client_port: u16,
+        /// etcd's peer port.
+        peer_port: u16,
+        /// Every member of the cluster: name and first address, this one included.
+        members: Vec<(String, IpAddr)>,
+        /// The CA certificate the cluster trusts now, PEM.
+        old_ca_pem: String,
+        /// The CA certificate it moves to, PEM.
+        new_ca_pem: String,
+        /// A same-key renewal (`renew-ca.sh`) rather than a rotation (three phases).
+        same_key: bool,
+    },
+    /// A client's part: `rotate-client.sh`, its data, and the CA file holding both CAs. Its
+    /// new certificate and CA are the kit's `clients/<name>/` files.
+    RotateClient {
+        /// The client's name (its folder).
+        name: String,
+        /// Its kind, as the spec says (`etcdctl`, `kube-apiserver`, …): which restart applies.
+        kind: String,
+        /// The members' client URLs, to check the files once replaced.
+        endpoints: Vec<String>,
+        /// The CA certificate the cluster trusts now, PEM.
+        old_ca_pem: String,
+        /// The CA certificate it moves to, PEM.
+        new_ca_pem: String,
+        /// A same-key renewal rather than a rotation.
+        same_key: bool,
+    },
+}
+
+/// The files `op` adds to a bundle: the static script and its data file.
+pub fn files(op: &KitOp) -> Result<Vec<RunbookFile>, Error> {
+    match op {
+        KitOp::InstallCrl {
+            name,
+            ips,
+            cert_dir,
+        } => {
+            check_name("name", name)?;
+            check_absolute("cert_dir", cert_dir)?;
+            if ips.is_empty() {
+                return Err(bad("ips", "", "lists no address"));
+            }
+            let ips = ips.iter().map(IpAddr::to_string).collect::<Vec<_>>();
+            let dir = format!("members/{name}");
+            Ok(vec![
+                script(&format!("{dir}/install-crl.sh"), INSTALL_CRL_SH),
+                data(
+                    &format!("{dir}/crl.env"),
+                    "install-crl.sh",
+                    &[
+                        ("MEMBER", name.clone()),
+                        ("IPS", ips.join(" ")),
+                        ("CERT_DIR", cert_dir.clone()),
+                    ],
+                ),
+            ])
+        }
+        KitOp::RotateMember {
+            name,
+            ips,
+            cert_dir,
+            client_port,
+            peer_port,
+            members,
+            old_ca_pem,
+            new_ca_pem,
+            same_key,
+        } => {
+            check_name("name", name)?;
+            check_absolute("cert_dir", cert_dir)?;
+            let first = ips
+                .first()
+                .ok_or_else(|| bad("ips", "", "lists no address"))?;
+            if *client_port == 0 || *peer_port == 0 || client_port == peer_port {
+                return Err(bad(
+                    "client_port",
+                    &client_port.to_string(),
+                    "must be a port other than 0 and other than the peer port",
+                ));
+            }
+            if !members.iter().any(|(m, _)| m == name) {
+                return Err(bad("members", name, "does not list this member"));
+            }
+            for (m, _) in members {
+                check_name("members", m)?;
+            }
+            let (old_der, new_der) = (
+                one_cert("old_ca_pem", old_ca_pem)?,
+                one_cert("new_ca_pem", new_ca_pem)?,
+            );
+            if old_der == new_der {
+                return Err(bad("new_ca_pem", "", "is the old CA certificate itself"));
+            }
+            let dir = format!("members/{name}/rotate");
+            let words = |v: Vec<String>| v.join(" ");
+            let mut out = vec![
+                script(&format!("{dir}/lib.sh"), ROTATE_LIB_SH),
+                cert_file(&format!("{dir}/old-ca.crt"), old_ca_pem),
+                cert_file(&format!("{dir}/new-ca.crt"), new_ca_pem),
+                // renew-ca.sh does not use it; lib.sh checks every kit has it.
+                cert_file(
+                    &format!("{dir}/both-ca.crt"),
+                    &format!("{}{}", pem_text(old_ca_pem), pem_text(new_ca_pem)),
+                ),
+                data(
+                    &format!("{dir}/rotate.env"),
+                    "the rotate/ scripts",
+                    &[
+                        ("MEMBER", name.clone()),
+                        ("IPS", words(ips.iter().map(IpAddr::to_string).collect())),
+                        ("ADDRESS", first.to_string()),
+                        ("CERT_DIR", cert_dir.clone()),
+                        ("CLIENT_PORT", client_port.to_string()),
+                        ("PEER_PORT", peer_port.to_string()),
+                        (
+                            "MEMBERS",
+                            words(members.iter().map(|(m, _)| m.clone()).collect()),
+                        ),
+                        (
+                            "ADDRESSES",
+                            words(members.iter().map(|(_, a)| a.to_string()).collect()),
+                        ),
+                        ("OLD_CA_SHA256", openssl_fingerprint(&old_der)),
+                        ("NEW_CA_SHA256", openssl_fingerprint(&new_der)),
+                    ],
+                ),
+            ];
+            if *same_key {
+                out.push(script(&format!("{dir}/renew-ca.sh"), RENEW_CA_SH));
+            } else {
+                out.push(script(&format!("{dir}/1-trust-both.sh"), ROTATE_1_SH));
+                out.push(script(&format!("{dir}/2-reissue.sh"), ROTATE_2_SH));
+                out.push(script(&format!("{dir}/3-drop-old.sh"), ROTATE_3_SH));
+            }
+            Ok(out)
+        }
+        KitOp::RotateClient {
+            name,
+            kind,
+            endpoints,
+            old_ca_pem,
+            new_ca_pem,
+            same_key,
+        } => {
+            check_name("name", name)?;
+            check_name("kind", kind)?;
+            check_urls("endpoints", endpoints)?;
+            let (old_der, new_der) = (
+                one_cert("old_ca_pem", old_ca_pem)?,
+                one_cert("new_ca_pem", new_ca_pem)?,
+            );
+            let dir = format!("clients/{name}/rotate");
+            let mut out = vec![
+                script(&format!("{dir}/rotate-client.sh"), ROTATE_CLIENT_SH),
+                data(
+                    &format!("{dir}/rotate.env"),
+                    "rotate-client.sh",
+                    &[
+                        ("CLIENT", name.clone()),
+                        ("KIND", kind.clone()),
+                        ("ENDPOINTS", endpoints.join(",")),
+                        ("OLD_CA_SHA256", openssl_fingerprint(&old_der)),
+                        ("NEW_CA_SHA256", openssl_fingerprint(&new_der)),
+                    ],
+                ),
+            ];
+            if !*same_key {
+                out.push(cert_file(
+                    &format!("{dir}/both-ca.crt"),
+                    &format!("{}{}", pem_text(old_ca_pem), pem_text(new_ca_pem)),
+                ));
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// The DER of the one certificate in `text` (PEM).
+fn one_cert(field: &str, text: &str) -> Result<Vec<u8>, Error> {
+    let all = pem::parse_many(text).map_err(|e| bad(field, "", &format!("is not PEM ({e})")))?;
+    match all.as_slice() {
+        [one] if one.tag() == "CERTIFICATE" => Ok(one.contents().to_vec()),
+        _ => Err(bad(field, "", "must hold exactly one certificate")),
+    }
+}
+
+/// PEM text ending in one newline, so that two can be joined into one file.
+fn pem_text(text: &str) -> String {
+    format!("{}\n", text.trim_end())
+}
+
+/// The SHA-256 fingerprint as `openssl x509 -noout -fingerprint -sha256` prints it
+/// (`AB:CD:…`), which the scripts compare against.
+pub fn openssl_fingerprint(der: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn cert_file(path: &str, text: &str) -> RunbookFile {
+    RunbookFile {
+        path: path.to_string(),
+        mode: 0o644,
+        contents: pem_text(text),
+    }
+}
+
+/// `https://<IP>:<port>` or `https://[<IPv6>]:<port>`.
+fn check_urls(field: &str, urls: &[String]) -> Result<(), Error> {
+    if urls.is_empty() {
+        return Err(bad(field, "", "lists no URL"));
+    }
+    for u in urls {
+        let ok = u.strip_prefix("https://").is_some_and(|rest| {
+            rest.rsplit_once(':').is_some_and(|(host, port)| {
+                let host = host
+                    .strip_prefix('[')
+                    .and_then(|h| h.strip_suffix(']'))
+                    .unwrap_or(host);
+                host.parse::<IpAddr>().is_ok() && port.parse::<u16>().is_ok_and(|p| p > 0)
+            })
+        });
+        if !ok {
+            return Err(bad(
+                field,
+                u,
+                "is not a URL like https://10.0.0.1:2379 or https://[2001:db8::1]:2379",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `ETCD_CLIENT_CRL_FILE` and `ETCD_PEER_CRL_FILE` for a member whose cert_dir is `cert_dir`:
+/// the lines its env file gains once CRLs are on (never the YAML config: it has no such key).
+pub fn crl_env(cert_dir: &str) -> [(&'static str, String); 2] {
+    let path = format!("{}/{CRL_FILE}", cert_dir.trim_end_matches('/'));
+    [
+        ("ETCD_CLIENT_CRL_FILE", path.clone()),
+        ("ETCD_PEER_CRL_FILE", path),
+    ]
+}
+
+fn script(path: &str, text: &str) -> RunbookFile {
+    RunbookFile {
+        path: path.to_string(),
+        mode: 0o755,
+        contents: text.to_string(),
+    }
+}
+
+/// `KEY='value'` lines, sourced by the script: quoted as the bundle's env files are.
+// TODO(daytwo): share runbook.rs's data_file once both branches are merged.
+fn data(path: &str, script: &str, vars: &[(&str, String)]) -> RunbookFile {
+    let mut s = format!(
+        "# Parameters of {script}, written by etcd-pki. The script sources this file.\n\
+         # shellcheck shell=bash disable=SC2034\n"
+    );
+    for (k, v) in vars {
+        s.push_str(&format!("{k}={}\n", quote::sh(v)));
+    }
+    RunbookFile {
+        path: path.to_string(),
+        mode: 0o644,
+        contents: s,
+    }
+}
+
+fn bad(field: &str, value: &str, reason: &str) -> Error {
+    Error::Runbook {
+        field: field.to_string(),
+        value: value.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn check_name(field: &str, v: &str) -> Result<(), Error> {
+    let ok = !v.is_empty()
+        && v.len() <= crate::rules::MAX_STRING
+        && v.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && v.chars().all(crate::rules::is_name_char);
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(
+            field,
+            v,
+            "is not a name: use letters, digits, `.`, `_` and `-`, starting with a letter or digit",
+        ))
+    }
+}
+
+fn check_absolute(field: &str, v: &str) -> Result<(), Error> {
+    let ok = !v.is_empty()
+        && v.len() <= crate::rules::MAX_STRING
+        && v.starts_with('/')
+        && v.chars().all(crate::rules::is_path_char)
+        && !v.contains('{')
+        && !v.split('/').any(|p| p == ".." || p.starts_with('-'))
+        && !crate::rules::is_system_folder(v);
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(
+            field,
+            v,
+            "is not an absolute path of letters, digits, `.`, `_`, `-` and `/`, nor a system folder such as /etc",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn install_crl_is_the_static_script_and_quoted_data() {
+        let f = files(&KitOp::InstallCrl {
+            name: "etcd1".into(),
+            ips: vec!["10.0.0.1".parse().unwrap(), "2001:db8::1".parse().unwrap()],
+            cert_dir: "/etc/etcd/pki".into(),
+        })
+        .unwrap();
+        assert_eq!(f[0].path, "members/etcd1/install-crl.sh");
+        assert_eq!(f[0].contents, INSTALL_CRL_SH);
+        assert_eq!(f[1].path, "members/etcd1/crl.env");
+        assert!(f[1].contents.contains("\nIPS='10.0.0.1 2001:db8::1'\n"));
+        assert!(f[1].contents.contains("\nCERT_DIR='/etc/etcd/pki'\n"));
+        assert!(INSTALL_CRL_SH.contains(crate::render::HOST_ADDRESSES));
+    }
+
+    #[test]
+    fn values_outside_the_allowlists_are_refused() {
+        for (name, dir, field) in [
+            ("etcd1;reboot", "/etc/etcd/pki", "name"),
+            ("etcd1", "/etc/../etc", "cert_dir"),
+            ("etcd1", "/etc", "cert_dir"),
+            ("etcd1", "/x/$(reboot)", "cert_dir"),
+        ] {
+            let e = files(&KitOp::InstallCrl {
+                name: name.into(),
+                ips: vec!["10.0.0.1".parse().unwrap()],
+                cert_dir: dir.into(),
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains(field), "{e}");
+        }
+    }
+
+    #[test]
+    fn crl_env_names_one_file_for_both_sides() {
+        let [(a, p), (b, q)] = crl_env("/etc/etcd/pki/");
+        assert_eq!((a, b), ("ETCD_CLIENT_CRL_FILE", "ETCD_PEER_CRL_FILE"));
+        assert_eq!(p, "/etc/etcd/pki/crl.der");
+        assert_eq!(p, q);
+    }
+}
