@@ -21,6 +21,11 @@ cargo audit --db "$root/tools/advisory-db" --no-fetch --stale --deny warnings
 step "pki-core builds for wasm32 with no C compiler"
 CC=/bin/false cargo build --quiet -p pki-core --lib --no-default-features --target wasm32-unknown-unknown
 
+step "clippy, warnings as errors (native: every crate and test; wasm32: pki-core and the page)"
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+CC=/bin/false cargo clippy --quiet -p pki-core --lib --no-default-features --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --quiet -p app --target wasm32-unknown-unknown --all-targets -- -D warnings
+
 step "the page (trunk build --release)"
 ./scripts/build-site.sh
 

@@ -608,11 +608,11 @@ fn on_message(i: usize, data: JsValue) {
                 return fail("a worker sent no key".into());
             };
             POOL.with(|p| {
-                if let Some(job) = p.borrow_mut().job.as_mut() {
-                    if let Some(slot @ None) = job.keys.get_mut(index) {
-                        *slot = Some(der);
-                        return;
-                    }
+                if let Some(job) = p.borrow_mut().job.as_mut()
+                    && let Some(slot @ None) = job.keys.get_mut(index)
+                {
+                    *slot = Some(der);
+                    return;
                 }
                 // Not wanted (a stale answer): zeroed, not kept.
                 protocol::wipe(&der);

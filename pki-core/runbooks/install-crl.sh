@@ -144,5 +144,5 @@ done
 if [ -n "$using" ]; then
   echo "install-crl: etcd (pid${using}) reads $crl_path at every new connection: the CRL is in force now; etcd was not restarted"
 else
-  echo "install-crl: no running etcd reads $crl_path yet. Turning CRLs on takes one restart: set ETCD_CLIENT_CRL_FILE and ETCD_PEER_CRL_FILE to $crl_path in etcd's env file (or the --client-crl-file/--peer-crl-file flags; not the YAML config, which has no such key), then 'systemctl restart etcd', one member at a time. Later CRLs need no restart."
+  echo "install-crl: no running etcd reads $crl_path yet. Turning CRLs on takes one restart, once: install etcd.service.d/20-etcd-pki-crl.conf of this folder into /etc/systemd/system/etcd.service.d/ (it sets ETCD_CLIENT_CRL_FILE and ETCD_PEER_CRL_FILE to $crl_path; without systemd, the --client-crl-file/--peer-crl-file flags; not the YAML config, which has no such key), systemctl daemon-reload, systemctl restart etcd, one member at a time, each healthy before the next. Later CRLs need no restart."
 fi

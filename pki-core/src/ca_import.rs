@@ -440,20 +440,7 @@ impl PublicKeyData for RcgenKey<'_> {
         self.0.public_key_bytes()
     }
     fn algorithm(&self) -> &'static SignatureAlgorithm {
-        rcgen_algorithm(self.0.algorithm())
-    }
-}
-
-/// The signature rcgen writes for a key: ECDSA with the curve's hash, RSA PKCS#1 v1.5 with
-/// SHA-256 (as issue.rs).
-pub(crate) fn rcgen_algorithm(algorithm: KeyAlgorithm) -> &'static SignatureAlgorithm {
-    match algorithm {
-        KeyAlgorithm::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
-        KeyAlgorithm::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
-        KeyAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
-        KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
-            &rcgen::PKCS_RSA_SHA256
-        }
+        crate::raw_issuer::rcgen_algorithm(self.0.algorithm())
     }
 }
 

@@ -68,6 +68,9 @@ pub enum Change {
         /// The member that comes.
         new: Node,
     },
+    /// Keep every certificate and key as it is: a new bundle of the same PKI, to which an
+    /// operation adds files ([`crate::revoke`] adds the CRL).
+    Keep,
     /// Issue certificates again.
     Renew {
         /// Member or client names whose certificates are renewed; empty: all.
@@ -270,7 +273,7 @@ pub fn removes_first(members: usize) -> bool {
 fn changed_spec(spec: &ClusterSpec, change: &Change) -> Result<ClusterSpec, Error> {
     let mut s = spec.clone();
     match change {
-        Change::Generate => {}
+        Change::Generate | Change::Keep => {}
         Change::AddMembers(nodes) => {
             if nodes.is_empty() {
                 return Err(refuse("--name", "no member to add was given"));
@@ -799,6 +802,22 @@ pub fn apply_change(
             bundle.files.push(runbook_file(&r));
         }
     }
+    // Revocations stay: the last CRL goes into every member's folder, new members' too.
+    if let Some(o) = opened
+        && let Some(rev) = &o.state.revocations
+    {
+        let crl = o
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(&format!("/pki/{}", crate::kit::CRL_FILE)))
+            .ok_or_else(|| {
+                Error::BadBundle(format!(
+                    "spec.json lists revocations but no member folder holds pki/{}",
+                    crate::kit::CRL_FILE
+                ))
+            })?;
+        crate::revoke::attach(&mut bundle, rev, &crl.contents)?;
+    }
     refresh_manifest(&mut bundle);
     let summary = ChangeSummary {
         members_added: plan.members_added.len(),
@@ -817,7 +836,7 @@ pub fn apply_change(
     Ok((bundle, summary))
 }
 
-fn runbook_file(r: &runbook::RunbookFile) -> BundleFile {
+pub(crate) fn runbook_file(r: &runbook::RunbookFile) -> BundleFile {
     BundleFile {
         path: r.path.clone(),
         role: Role::Runbook,
@@ -830,7 +849,7 @@ fn runbook_file(r: &runbook::RunbookFile) -> BundleFile {
 }
 
 /// manifest.json lists every file, the runbook's too.
-fn refresh_manifest(bundle: &mut Bundle) {
+pub(crate) fn refresh_manifest(bundle: &mut Bundle) {
     let Some(at) = bundle.files.iter().position(|f| f.role == Role::Manifest) else {
         return;
     };

@@ -14,6 +14,21 @@ use rcgen::{CertificateParams, DistinguishedName, DnType, Issuer, KeyIdMethod, P
 
 use crate::keys::PrivateKey;
 
+/// The signature rcgen writes for a key: ECDSA with the curve's hash, RSA PKCS#1 v1.5 with
+/// SHA-256 (every signature of pki-core: issue, import, CRLs).
+pub(crate) fn rcgen_algorithm(
+    algorithm: crate::spec::KeyAlgorithm,
+) -> &'static rcgen::SignatureAlgorithm {
+    match algorithm {
+        crate::spec::KeyAlgorithm::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+        crate::spec::KeyAlgorithm::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+        crate::spec::KeyAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
+        crate::spec::KeyAlgorithm::Rsa2048
+        | crate::spec::KeyAlgorithm::Rsa3072
+        | crate::spec::KeyAlgorithm::Rsa4096 => &rcgen::PKCS_RSA_SHA256,
+    }
+}
+
 /// A CA key for rcgen that signs nothing: rcgen lays out the certificate, the real signature
 /// comes after the issuer is replaced.
 pub(crate) struct Unsigned<'a>(pub(crate) &'a PrivateKey);
@@ -23,7 +38,7 @@ impl PublicKeyData for Unsigned<'_> {
         self.0.public_key_bytes()
     }
     fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
-        crate::ca_import::rcgen_algorithm(self.0.algorithm())
+        rcgen_algorithm(self.0.algorithm())
     }
 }
 

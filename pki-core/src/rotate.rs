@@ -87,3 +87,289 @@ pub fn renew_ca_same_key(
     )
     .map_err(|e| bad("ca.crt", &format!("could not be signed: {e}")))
 }
+
+/// What `rotate-ca` did, for a person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RotateSummary {
+    /// A same-key renewal (else a rotation to a new key).
+    pub same_key: bool,
+    /// The new CA certificate's subject and notAfter (RFC 3339).
+    pub new_ca: (String, String),
+    /// The old one's notAfter.
+    pub old_ca_not_after: String,
+    /// Members, in order.
+    pub members: Vec<String>,
+    /// Clients, in order.
+    pub clients: Vec<String>,
+    /// Whether the kit carries a CRL (install it after phase 1).
+    pub crl: bool,
+}
+
+impl std::fmt::Display for RotateSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let day = |s: &str| s.get(..10).unwrap_or(s).to_string();
+        let m = self.members.join(", ");
+        if self.same_key {
+            writeln!(
+                f,
+                "Renewed the CA certificate \"{}\" with the same key: valid until {} (was {}); every \
+                 certificate stays as it is.",
+                self.new_ca.0,
+                day(&self.new_ca.1),
+                day(&self.old_ca_not_after)
+            )?;
+            writeln!(
+                f,
+                "One rolling restart: on each member ({m}) in turn, as root, from its folder: bash \
+                 rotate/renew-ca.sh (it waits until the member is back and caught up)."
+            )?;
+            write!(
+                f,
+                "Clients ({}): their CA file any time before {}: bash rotate/rotate-client.sh renew DIR.",
+                self.clients.join(", "),
+                day(&self.old_ca_not_after)
+            )
+        } else {
+            writeln!(
+                f,
+                "Made a new CA \"{}\" (valid until {}) and every member and client certificate \
+                 under it. Follow ROTATE.md of the kit, one member at a time:",
+                self.new_ca.0,
+                day(&self.new_ca.1)
+            )?;
+            writeln!(
+                f,
+                "  1. each member ({m}): bash rotate/1-trust-both.sh   (one restart each)"
+            )?;
+            writeln!(f, "     each client: bash rotate/rotate-client.sh 1 DIR")?;
+            if self.crl {
+                writeln!(
+                    f,
+                    "     each member: bash install-crl.sh   (the revocations so far, signed by the new CA)"
+                )?;
+            }
+            writeln!(
+                f,
+                "  2. each member: bash rotate/2-reissue.sh --clients-trust-both   (no restart)"
+            )?;
+            writeln!(
+                f,
+                "     each client: bash rotate/rotate-client.sh 2 DIR, then 3 DIR"
+            )?;
+            write!(
+                f,
+                "  3. each member: bash rotate/3-drop-old.sh --clients-reissued   (one restart each)"
+            )
+        }
+    }
+}
+
+/// The kit's `ROTATE.md`: the steps in order, for this cluster.
+fn rotate_md(s: &RotateSummary, cluster: &str) -> String {
+    format!(
+        "# CA rotation kit of etcd cluster {cluster}\n\n\
+         Made by `etcd-pki rotate-ca`. This is the cluster's newest bundle: the next day-two \
+         operation starts from it.\n\n```text\n{s}\n```\n\n\
+         Every step checks that the previous one took effect (which CAs the trusted CA file \
+         holds, what each member's ports accept and serve) and otherwise refuses, exit 3, \
+         naming the step to run; a step already done does nothing. Each member step waits \
+         until the member is back: every member healthy and started, its raft index within 50 \
+         of the leader's. `ETCD_PKI_RESTART` replaces `systemctl restart etcd` where etcd runs \
+         otherwise. Keep the old bundle and CA key until step 3 is done everywhere.\n"
+    )
+}
+
+/// `etcd-pki rotate-ca`: the kit that moves the cluster of `opened` (CA `ca`) to a new CA.
+///
+/// With `new_key` (a rotation): a new CA made with it, every member and client certificate
+/// and key new under it, the JWT signing key kept (a new one would invalidate tokens while
+/// members disagree), the revocations so far carried over in a CRL signed by the new CA, and
+/// the three-phase scripts in every folder. With `None` (same-key renewal): the CA certificate
+/// renewed with the same key ([`renew_ca_same_key`]) in every folder, everything else kept,
+/// and `renew-ca.sh`. `keys` holds one key per key of the plan but the CA's (a rotation only;
+/// empty for a renewal).
+pub fn rotate_ca(
+    opened: &crate::package::OpenedBundle,
+    ca: &crate::issue::CaMaterial,
+    new_key: Option<&PrivateKey>,
+    keys: crate::keys::Keys,
+    now: OffsetDateTime,
+) -> Result<(crate::package::Bundle, RotateSummary), Error> {
+    use crate::daytwo::{self, Change};
+    use crate::kit::{self, KitOp};
+    use crate::plan::Role;
+
+    let spec = &opened.state.spec;
+    let old_pem = pem_of(&ca.cert_der);
+    let old_cert = ca.cert()?;
+    let (mut bundle, new_cert) = match new_key {
+        Some(key) => {
+            let plan = daytwo::plan_change(None, spec, &Change::Generate, now)?;
+            let new_ca = crate::issue::new_ca(&plan.plan.ca, key, now)?;
+            let (mut b, _) = daytwo::apply_change(None, &new_ca, &plan, keys)?;
+            // The JWT signing key stays: tokens of any member must verify on every member
+            // throughout the rotation.
+            for f in &mut b.files {
+                if matches!(f.role, Role::JwtKey | Role::JwtPublicKey)
+                    && let Some(old) = opened.file(&f.path)
+                {
+                    f.contents = old.contents.to_vec();
+                }
+            }
+            // Revocations so far, re-signed by the new CA (etcd matches serials only), with
+            // the next number so install-crl.sh takes it over the installed one.
+            if let Some(rev) = &opened.state.revocations {
+                let serials: Vec<String> = rev.revoked.iter().map(|r| r.serial.clone()).collect();
+                if let Some(c) = b
+                    .files
+                    .iter()
+                    .filter_map(|f| f.cert.as_ref())
+                    .find(|c| serials.contains(&c.info.serial))
+                {
+                    return Err(bad(
+                        "rotate-ca",
+                        &format!(
+                            "a new certificate drew serial {}, which is on the CRL; run rotate-ca again",
+                            c.info.serial
+                        ),
+                    ));
+                }
+                let mut next = rev.clone();
+                next.crl_number += 1;
+                next.this_update = crate::issue::rfc3339(now);
+                let days = parse(&rev.next_update)
+                    .zip(parse(&rev.this_update))
+                    .map_or(30, |(n, t)| (n - t).whole_days().max(1));
+                let next_update = now + Duration::days(days);
+                next.next_update = crate::issue::rfc3339(next_update);
+                let der = crate::crl::sign(
+                    &new_ca.cert_der,
+                    &new_ca.key()?,
+                    &crate::crl::CrlParams {
+                        this_update: now,
+                        next_update,
+                        number: next.crl_number,
+                        revoked: next
+                            .revoked
+                            .iter()
+                            .map(|r| {
+                                Ok(crate::crl::RevokedCert {
+                                    serial: crate::crl::parse_serial(&r.serial)?,
+                                    revoked_at: parse(&r.revoked_at).unwrap_or(now),
+                                    reason: r.reason,
+                                })
+                            })
+                            .collect::<Result<_, Error>>()?,
+                    },
+                )?;
+                crate::revoke::attach(&mut b, &next, &der)?;
+            }
+            let cert = new_ca.cert()?;
+            (b, cert)
+        }
+        None => {
+            let renewed = renew_ca_same_key(&ca.cert_der, &ca.key()?, now, spec.ca_validity_days)?;
+            let plan = daytwo::plan_change(Some(opened), spec, &Change::Keep, now)?;
+            let (mut b, _) =
+                daytwo::apply_change(Some(opened), ca, &plan, crate::keys::Keys::new())?;
+            let cert =
+                crate::issue::IssuedCert::from_der(renewed, ca.key()?.algorithm(), "ca.crt")?;
+            for f in &mut b.files {
+                if f.role == Role::CaCert {
+                    f.contents = cert.pem.clone().into_bytes();
+                    f.cert = Some(cert.clone());
+                }
+            }
+            set_state_ca(&mut b, &cert)?;
+            (b, cert)
+        }
+    };
+    let new_pem = new_cert.pem.clone();
+    let same_key = new_key.is_none();
+    let members: Vec<(String, std::net::IpAddr)> = bundle
+        .plan
+        .members
+        .iter()
+        .filter_map(|m| m.ips.first().map(|ip| (m.name.clone(), *ip)))
+        .collect();
+    let mut add = Vec::new();
+    for m in &bundle.plan.members {
+        add.extend(kit::files(&KitOp::RotateMember {
+            name: m.name.clone(),
+            ips: m.ips.clone(),
+            cert_dir: m.cert_dir.clone(),
+            client_port: spec.client_port,
+            peer_port: spec.peer_port,
+            members: members.clone(),
+            old_ca_pem: old_pem.clone(),
+            new_ca_pem: new_pem.clone(),
+            same_key,
+        })?);
+    }
+    let endpoints = crate::plan::client_endpoints(&bundle.plan.members);
+    for c in &spec.clients {
+        add.extend(kit::files(&KitOp::RotateClient {
+            name: c.name.clone(),
+            kind: c.kind.as_str().to_string(),
+            endpoints: endpoints.clone(),
+            old_ca_pem: old_pem.clone(),
+            new_ca_pem: new_pem.clone(),
+            same_key,
+        })?);
+    }
+    let summary = RotateSummary {
+        same_key,
+        new_ca: (
+            new_cert.info.subject.clone(),
+            new_cert.info.not_after.clone(),
+        ),
+        old_ca_not_after: old_cert.info.not_after.clone(),
+        members: members.iter().map(|(n, _)| n.clone()).collect(),
+        clients: spec.clients.iter().map(|c| c.name.clone()).collect(),
+        crl: opened.state.revocations.is_some(),
+    };
+    add.push(crate::runbook::RunbookFile {
+        path: "ROTATE.md".into(),
+        mode: 0o644,
+        contents: rotate_md(&summary, &spec.cluster_name),
+    });
+    for r in add {
+        bundle.files.retain(|f| f.path != r.path);
+        bundle.files.push(daytwo::runbook_file(&r));
+    }
+    daytwo::refresh_manifest(&mut bundle);
+    Ok((bundle, summary))
+}
+
+fn parse(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+fn pem_of(der: &[u8]) -> String {
+    pem::encode_config(
+        &pem::Pem::new("CERTIFICATE", der.to_vec()),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
+}
+
+/// `spec.json`'s CA record made to say what `cert` says.
+fn set_state_ca(
+    b: &mut crate::package::Bundle,
+    cert: &crate::issue::IssuedCert,
+) -> Result<(), Error> {
+    let f = b
+        .files
+        .iter_mut()
+        .find(|f| f.role == crate::plan::Role::State)
+        .ok_or_else(|| Error::BadBundle("the new bundle has no spec.json".into()))?;
+    let mut state: crate::package::state::BundleState = serde_json::from_slice(&f.contents)
+        .map_err(|e| Error::BadBundle(format!("spec.json: {e}")))?;
+    state.ca.serial = cert.info.serial.clone();
+    state.ca.not_before = cert.info.not_before.clone();
+    state.ca.not_after = cert.info.not_after.clone();
+    state.ca.sha256_fingerprint = cert.sha256_fingerprint.clone();
+    let mut text = serde_json::to_string_pretty(&state).unwrap_or_default();
+    text.push('\n');
+    f.contents = text.into_bytes();
+    Ok(())
+}

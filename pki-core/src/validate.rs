@@ -1,5 +1,20 @@
-//! Checks a spec and reports every problem at once: field path, the bad value, and a sentence
-//! that says what to do. Errors stop generation; warnings are shown and generation goes on.
+//! Stage 1 of 5: checks a spec and reports every problem at once: field path, the bad value,
+//! and a sentence that says what to do. Errors stop generation; warnings are shown and
+//! generation goes on. A spec without errors becomes a [`ValidatedSpec`], the input of
+//! [`crate::plan`].
+//!
+//! ```
+//! use pki_core::{ClusterSpec, Severity, validate, validate::ValidatedSpec};
+//!
+//! let mut spec = ClusterSpec::template();
+//! spec.nodes[2].ips[0] = "10.0.0.300".into();
+//! let report = validate(&spec);
+//! let p = report.at("nodes[2].ips[0]").next().unwrap();
+//! assert_eq!(p.severity, Severity::Error);
+//! assert!(p.message.contains("not an IP address"));
+//! assert!(ValidatedSpec::new(&spec).is_err());
+//! # Ok::<(), pki_core::Error>(())
+//! ```
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -8,10 +23,7 @@ pub use crate::report::{Problem, Report, Severity};
 use crate::rules::{self, MAX_STRING};
 use crate::spec::ClusterSpec;
 
-mod bundle;
 mod versions;
-
-pub use bundle::{BundleFacts, CA_WARN_DAYS, CertFacts, certs_of, check_bundle};
 
 /// Longest CN or O the X.520 upper bounds allow.
 const MAX_NAME_ATTR: usize = 64;

@@ -1,7 +1,7 @@
 //! Day-two lints of a real bundle, opened from its zip: a fresh bundle has none; a CA ending
 //! within a year says how to renew it; two bundles of two CAs with a shared serial are named.
 
-use pki_core::validate::{BundleFacts, certs_of, check_bundle};
+use pki_core::package::lints::{BundleFacts, certs_of, check_bundle};
 use pki_core::{ClusterSpec, OffsetDateTime, generate, package};
 
 fn opened(json: &str) -> package::OpenedBundle {

@@ -20,6 +20,9 @@ macro_rules! say {
     }};
 }
 
+#[path = "etcd-pki/revocation.rs"]
+mod revocation;
+
 const USAGE: &str = "\
 etcd-pki: an etcd cluster's whole TLS PKI and deploy files from one spec.
 
@@ -28,8 +31,20 @@ Usage:
   etcd-pki remove-member --from OLD.zip --ca-key K --name N --out NEW.zip
   etcd-pki replace-member --from OLD.zip --ca-key K --name OLD (--ip NEWIP | --new-name N --ip IP) --out NEW.zip
   etcd-pki renew --from OLD.zip --ca-key K [--only NAME]... [--keep-keys] [--within DAYS] --out NEW.zip
+  etcd-pki revoke --from OLD.zip --ca-key K [--client NAME | --serial HEX | --unlisted-serial HEX]...
+                  [--reason key-compromise|superseded|cessation-of-operation|...] [--next-update DAYS] --out NEW.zip
+                                             a CRL in every member folder (none named: a new CRL of
+                                             what is revoked already, e.g. the first, empty one)
+  etcd-pki rotate-ca --from OLD.zip --ca-key K --out KIT.zip [--same-key]
+                     [--new-ca-key-out PATH] [--new-ca-passphrase-file F | --no-new-ca-passphrase]
+                                             a new CA and every certificate under it, with the
+                                             three-phase runbook (ROTATE.md); --same-key: the CA
+                                             certificate renewed, one rolling restart
   etcd-pki spec-template                     print a complete example spec (every default filled in)
   etcd-pki validate --spec cluster.json      check a spec and print every problem
+  etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]
+                                             check an existing bundle: its CA's lifetime, its CRL,
+                                             serials shared with another CA's bundle
   etcd-pki generate --spec cluster.json --out bundle.zip
                     (--ca-passphrase-file F | --no-ca-passphrase) [--ca-key-out PATH] [--force]
                                              make the CA, member and client certificates and keys,
@@ -183,10 +198,13 @@ fn run(args: &[String]) -> Result<(), Failure> {
             say!("{}", ClusterSpec::template().to_json());
             Ok(())
         }
+        "validate" if rest.iter().any(|a| a == "--from") => revocation::validate_bundle(rest),
         "validate" => validate_command(rest),
         "generate" => generate_command(rest),
         "demo" => demo_command(rest),
         "add-member" | "remove-member" | "replace-member" | "renew" => daytwo_command(cmd, rest),
+        "revoke" => revocation::revoke_command(rest),
+        "rotate-ca" => revocation::rotate_command(rest),
         other => Err(Failure::Usage(format!("unknown command {other:?}"))),
     }
 }

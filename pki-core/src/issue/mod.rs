@@ -47,7 +47,7 @@ pub use info::{CertInfo, IssuedCert, rfc3339};
 use crate::error::Error;
 use crate::keys::{Keys, PrivateKey, random_bytes};
 use crate::plan::{CertPlan, Content, Plan, Profile};
-use crate::spec::{KeyAlgorithm, Subject};
+use crate::spec::Subject;
 
 /// How far back notBefore is set, so a member whose clock is a little behind the machine
 /// that generated the bundle still accepts the certificates.
@@ -231,14 +231,7 @@ impl PublicKeyData for RcgenKey<'_> {
         self.0.public_key_bytes()
     }
     fn algorithm(&self) -> &'static SignatureAlgorithm {
-        match self.0.algorithm() {
-            KeyAlgorithm::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
-            KeyAlgorithm::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
-            KeyAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
-            KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072 | KeyAlgorithm::Rsa4096 => {
-                &rcgen::PKCS_RSA_SHA256
-            }
-        }
+        crate::raw_issuer::rcgen_algorithm(self.0.algorithm())
     }
 }
 

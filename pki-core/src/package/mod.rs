@@ -1,16 +1,20 @@
-//! Stage 5 of 5: the finished bundle — its files, `manifest.json`, the CA key beside them —
-//! and the zip with every file's mode. [`Bundle`] is what the CLI writes and the page offers
-//! for download.
+//! Stage 5 of 5: the finished bundle — its files, `spec.json`, `manifest.json`, the CA key
+//! beside them — and the zip with every file's mode; and the way back, [`open`]. [`Bundle`]
+//! is what the CLI writes and the page offers for download.
 //!
 //! ```
 //! use pki_core::{ClusterSpec, generate, package};
 //!
 //! let bundle = generate(&ClusterSpec::template())?;
 //! let zip = package::zip(&bundle)?;
-//! assert!(zip.starts_with(b"PK"));
+//! // And back: the files, and from spec.json the spec and every certificate.
+//! let opened = package::open(&zip)?;
+//! assert_eq!(opened.spec.spec(), &ClusterSpec::template());
+//! assert!(opened.file("members/etcd1/pki/server.crt").is_some());
 //! # Ok::<(), pki_core::Error>(())
 //! ```
 
+pub mod lints;
 pub mod manifest;
 mod open;
 pub mod state;

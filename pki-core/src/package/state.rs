@@ -31,6 +31,40 @@ pub struct BundleState {
     pub ca: CertRecord,
     /// Every leaf certificate, in the plan's order.
     pub certificates: Vec<CertRecord>,
+    /// The certificates revoked so far and the last CRL (`etcd-pki revoke`); absent until the
+    /// first revocation. Each CRL lists every entry, so a later one takes none back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocations: Option<Revocations>,
+}
+
+/// The revocation state of a bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revocations {
+    /// The number of the last CRL (the next one is one more).
+    pub crl_number: u64,
+    /// The last CRL's thisUpdate, RFC 3339.
+    pub this_update: String,
+    /// The last CRL's nextUpdate, RFC 3339.
+    pub next_update: String,
+    /// Every revoked certificate, oldest first.
+    pub revoked: Vec<RevokedRecord>,
+}
+
+/// One revoked certificate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokedRecord {
+    /// Serial number, lowercase hex with colons (as [`CertRecord::serial`]).
+    pub serial: String,
+    /// The certificate's id when this bundle knew it (`clients/alice`); none for a serial of an
+    /// earlier bundle's certificate (a removed member's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// When it was revoked, RFC 3339.
+    pub revoked_at: String,
+    /// Why.
+    pub reason: crate::crl::RevocationReason,
 }
 
 /// One certificate of the bundle.
@@ -125,6 +159,7 @@ pub fn state(plan: &Plan, issued: &Issued) -> BundleState {
         spec: plan.spec.clone(),
         ca,
         certificates,
+        revocations: None,
     }
 }
 

@@ -5,7 +5,7 @@ use crate::options::{ClientKind, EtcdVersion, kubeadm};
 use crate::spec::Layout;
 
 use super::Plan;
-use super::members::join;
+use super::members::{MemberPlan, join};
 use super::paths::{self, Flavor, files};
 
 /// What a file in the bundle is, as `manifest.json` names it. It decides the file's mode.
@@ -75,6 +75,9 @@ pub enum Role {
     /// A day-two runbook script or its data file (`runbook/*.sh`, `members/<name>/renew.sh`),
     /// added by [`crate::daytwo`].
     Runbook,
+    /// A member's certificate revocation list (`pki/crl.der`, DER), added by
+    /// [`crate::revoke`].
+    Crl,
 }
 
 impl Role {
@@ -110,6 +113,7 @@ impl Role {
             Role::DemoScript => "demo-script",
             Role::MigrationStep | Role::MigrationFile => "migration",
             Role::Runbook => "runbook",
+            Role::Crl => "crl",
         }
     }
 
@@ -437,119 +441,135 @@ pub(super) fn plan_files(plan: &Plan) -> Vec<FilePlan> {
 }
 
 fn member_files(plan: &Plan, member: usize) -> Vec<FilePlan> {
-    let m = &plan.members[member];
-    let owner = Owner::Member(m.name.clone());
-    let base = format!("members/{}", m.name);
-    let at = |name: &str| format!("{base}/{name}");
-    let pki = |name: &str, role, content| {
-        let install = Some(join(&m.cert_dir, name));
-        file(at(&format!("pki/{name}")), role, &owner, install, content)
-    };
-    let cert = |kind: &str| Content::Cert(format!("{base}/{kind}"));
-    let key = |kind: &str| Content::Key(format!("{base}/{kind}"));
-    let text = |name: &str, role, install: Option<&str>, t| {
-        file(
-            at(name),
-            role,
-            &owner,
-            install.map(String::from),
-            Content::Text(t),
-        )
-    };
-    let mut v = vec![
-        pki(files::CA_CERT, Role::CaCert, Content::CaCert),
-        pki(files::SERVER_CERT, Role::ServerCert, cert("server")),
-        pki(files::SERVER_KEY, Role::ServerKey, key("server")),
-        pki(files::PEER_CERT, Role::PeerCert, cert("peer")),
-        pki(files::PEER_KEY, Role::PeerKey, key("peer")),
-    ];
-    if plan.spec.layout == Layout::Kubeadm {
-        v.extend([
-            pki(
-                files::HEALTHCHECK_CERT,
-                Role::ClientCert,
-                cert("healthcheck-client"),
-            ),
-            pki(
-                files::HEALTHCHECK_KEY,
-                Role::ClientKey,
-                key("healthcheck-client"),
-            ),
-            text(
-                "kubernetes/etcd.yaml",
-                Role::StaticPod,
-                Some(kubeadm::MANIFEST_PATH),
-                Text::StaticPod { member },
-            ),
-        ]);
-    }
-    for (flavor, role) in
-        Flavor::ALL
-            .into_iter()
-            .zip([Role::EtcdEnv, Role::EtcdEnvDebian, Role::EtcdEnvRhel])
-    {
-        let t = Text::EtcdEnv { member, flavor };
-        v.push(text(
-            flavor.bundle_name(),
-            role,
-            Some(flavor.install_path()),
-            t,
-        ));
-    }
-    v.extend([
-        text(
-            "etcd.service.d/10-etcd-pki.conf",
-            Role::SystemdDropin,
-            Some(paths::DROPIN_INSTALL_PATH),
-            Text::SystemdDropin { member },
-        ),
-        text(
-            "etcd.conf.yml",
-            Role::EtcdConfigYaml,
-            Some(paths::YAML_INSTALL_PATH),
-            Text::ConfigYaml { member },
-        ),
-        text(
-            "etcd-cmdline.sh",
-            Role::EtcdCommandLine,
-            None,
-            Text::CommandLine { member },
-        ),
-    ]);
-    if !plan.one_machine {
-        v.push(text(
-            "install.sh",
-            Role::InstallScript,
-            None,
-            Text::InstallScript { member },
-        ));
-        v.push(text(
-            "verify.sh",
-            Role::VerifyScript,
-            None,
-            Text::VerifyScript { member },
-        ));
-    }
+    let f = MemberFiles::new(plan, member);
+    let mut v = f.certificates();
+    v.extend(f.configs());
     if plan.keys.iter().any(|k| k.id == super::JWT_KEY) {
-        let (key_path, pub_path) = paths::jwt_key_paths(m);
-        let jwt = || super::JWT_KEY.to_string();
-        v.push(file(
-            at("pki/jwt.key"),
-            Role::JwtKey,
-            &owner,
-            Some(key_path),
-            Content::Key(jwt()),
-        ));
-        let public = Content::PublicKey(jwt());
-        v.push(file(
-            at("pki/jwt.pub"),
-            Role::JwtPublicKey,
-            &owner,
-            Some(pub_path),
-            public,
-        ));
+        v.extend(f.jwt());
     }
     v
+}
+
+/// The files in one member's folder, `members/<name>/`.
+struct MemberFiles<'a> {
+    plan: &'a Plan,
+    member: usize,
+    m: &'a MemberPlan,
+    owner: Owner,
+    base: String,
+}
+
+impl<'a> MemberFiles<'a> {
+    fn new(plan: &'a Plan, member: usize) -> MemberFiles<'a> {
+        let m = &plan.members[member];
+        MemberFiles {
+            plan,
+            member,
+            m,
+            owner: Owner::Member(m.name.clone()),
+            base: format!("members/{}", m.name),
+        }
+    }
+
+    /// `pki/<name>`, installed in cert_dir.
+    fn pki(&self, name: &str, role: Role, content: Content) -> FilePlan {
+        let install = Some(join(&self.m.cert_dir, name));
+        let path = format!("{}/pki/{name}", self.base);
+        file(path, role, &self.owner, install, content)
+    }
+
+    fn text(&self, name: &str, role: Role, install: Option<&str>, t: Text) -> FilePlan {
+        let path = format!("{}/{name}", self.base);
+        let install = install.map(String::from);
+        file(path, role, &self.owner, install, Content::Text(t))
+    }
+
+    /// The CA certificate, the server and peer pairs, kubeadm's health-check pair.
+    fn certificates(&self) -> Vec<FilePlan> {
+        let cert = |kind: &str| Content::Cert(format!("{}/{kind}", self.base));
+        let key = |kind: &str| Content::Key(format!("{}/{kind}", self.base));
+        let mut v = vec![
+            self.pki(files::CA_CERT, Role::CaCert, Content::CaCert),
+            self.pki(files::SERVER_CERT, Role::ServerCert, cert("server")),
+            self.pki(files::SERVER_KEY, Role::ServerKey, key("server")),
+            self.pki(files::PEER_CERT, Role::PeerCert, cert("peer")),
+            self.pki(files::PEER_KEY, Role::PeerKey, key("peer")),
+        ];
+        if self.plan.spec.layout == Layout::Kubeadm {
+            let kind = "healthcheck-client";
+            v.push(self.pki(files::HEALTHCHECK_CERT, Role::ClientCert, cert(kind)));
+            v.push(self.pki(files::HEALTHCHECK_KEY, Role::ClientKey, key(kind)));
+        }
+        v
+    }
+
+    /// Every way to start the member, and its install and verify scripts.
+    fn configs(&self) -> Vec<FilePlan> {
+        let member = self.member;
+        let mut v = Vec::new();
+        if self.plan.spec.layout == Layout::Kubeadm {
+            let t = Text::StaticPod { member };
+            let install = Some(kubeadm::MANIFEST_PATH);
+            v.push(self.text("kubernetes/etcd.yaml", Role::StaticPod, install, t));
+        }
+        let roles = [Role::EtcdEnv, Role::EtcdEnvDebian, Role::EtcdEnvRhel];
+        for (flavor, role) in Flavor::ALL.into_iter().zip(roles) {
+            let t = Text::EtcdEnv { member, flavor };
+            v.push(self.text(flavor.bundle_name(), role, Some(flavor.install_path()), t));
+        }
+        v.extend([
+            self.text(
+                "etcd.service.d/10-etcd-pki.conf",
+                Role::SystemdDropin,
+                Some(paths::DROPIN_INSTALL_PATH),
+                Text::SystemdDropin { member },
+            ),
+            self.text(
+                "etcd.conf.yml",
+                Role::EtcdConfigYaml,
+                Some(paths::YAML_INSTALL_PATH),
+                Text::ConfigYaml { member },
+            ),
+            self.text(
+                "etcd-cmdline.sh",
+                Role::EtcdCommandLine,
+                None,
+                Text::CommandLine { member },
+            ),
+        ]);
+        if !self.plan.one_machine {
+            let (install, verify) = (
+                Text::InstallScript { member },
+                Text::VerifyScript { member },
+            );
+            v.push(self.text("install.sh", Role::InstallScript, None, install));
+            v.push(self.text("verify.sh", Role::VerifyScript, None, verify));
+        }
+        v
+    }
+
+    /// The JWT signing and verification keys (the same on every member).
+    fn jwt(&self) -> Vec<FilePlan> {
+        let (key_path, pub_path) = paths::jwt_key_paths(self.m);
+        let id = || super::JWT_KEY.to_string();
+        let at = |name: &str| format!("{}/pki/{name}", self.base);
+        vec![
+            file(
+                at(files::JWT_KEY),
+                Role::JwtKey,
+                &self.owner,
+                Some(key_path),
+                Content::Key(id()),
+            ),
+            file(
+                at(files::JWT_PUB),
+                Role::JwtPublicKey,
+                &self.owner,
+                Some(pub_path),
+                Content::PublicKey(id()),
+            ),
+        ]
+    }
 }
 
 fn client_files(plan: &Plan, client: usize) -> Vec<FilePlan> {

@@ -1,4 +1,4 @@
-//! A member's plain command line (as seed 004's tutorials start etcd): a script that runs
+//! A member's plain command line (the way etcd's own tutorials start it): a script that runs
 //! etcd in the foreground with every setting as a flag and no `ETCD_*` variable set.
 
 use super::fill;

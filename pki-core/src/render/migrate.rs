@@ -1,5 +1,5 @@
 //! `migrate/`: a runbook and scripts that move a running plain-HTTP cluster to TLS without
-//! downtime, one member at a time (seed 003's procedure, redone for etcd 3.4/3.5).
+//! downtime, one member at a time (tested on etcd 3.4 and 3.5, `tests/etcd/tests/migrate.rs`).
 //!
 //! etcd 3 ignores certificate files on an `http://` listener, so a member cannot serve plain
 //! and TLS peers on one URL. The order that works: put the certificates in place (1); restart

@@ -65,7 +65,6 @@ impl Setting {
 /// Every setting of member `m`, in the order the files list them.
 pub fn member_settings(plan: &Plan, m: &MemberPlan) -> Vec<Setting> {
     let (spec, members) = (&plan.spec, &plan.members);
-    let d = &m.cert_dir;
     let mut v = Vec::new();
     let mut top = |flag: &'static str, value: Value, yaml_as_string: bool| {
         v.push(Setting {
@@ -146,6 +145,15 @@ pub fn member_settings(plan: &Plan, m: &MemberPlan) -> Vec<Setting> {
     if let Some(tls) = spec.tls_min_version {
         top("tls-min-version", t(tls.as_str()), false);
     }
+    v.extend(tls_settings(plan, m));
+    v
+}
+
+/// The client and peer TLS settings of member `m`, client side first.
+fn tls_settings(plan: &Plan, m: &MemberPlan) -> Vec<Setting> {
+    let (spec, members, d) = (&plan.spec, &plan.members, &m.cert_dir);
+    let t = |s: &str| Value::Text(s.to_string());
+    let mut v = Vec::new();
     let tls = |flag, yaml_key, section, value| Setting {
         flag,
         yaml_key,

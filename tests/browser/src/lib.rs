@@ -10,7 +10,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -36,27 +36,8 @@ pub fn site_dir() -> PathBuf {
     dir
 }
 
-/// A directory under /tmp removed when dropped.
-pub struct TempDir(pub PathBuf);
-impl TempDir {
-    /// A new empty directory.
-    pub fn new(label: &str) -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "etcd-pki-{label}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-}
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+/// Temporary folders and unzip, shared with the etcd tests.
+pub use e2e_etcd::{TempDir, unzip};
 
 /// A static file server on 127.0.0.1 for one directory, stopped when dropped.
 pub struct Site {

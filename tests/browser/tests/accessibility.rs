@@ -227,16 +227,7 @@ fn keyboard_alone(engine: Engine) {
     b.press("Space");
     let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
     let dir = TempDir::new("keyboard-zip");
-    assert!(
-        Command::new("unzip")
-            .arg("-q")
-            .arg(&zip)
-            .arg("-d")
-            .arg(&dir.0)
-            .status()
-            .unwrap()
-            .success()
-    );
+    e2e_browser::unzip(&zip, &dir.0);
     let out = Command::new("openssl")
         .args([
             "x509",

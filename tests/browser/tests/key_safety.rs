@@ -35,15 +35,7 @@ fn openssl(dir: &Path, args: &[&str]) -> (bool, String) {
 
 fn unzip(zip: &Path) -> TempDir {
     let out = TempDir::new("unzipped");
-    let ok = Command::new("unzip")
-        .arg("-q")
-        .arg(zip)
-        .arg("-d")
-        .arg(&out.0)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "unzip {}", zip.display());
+    e2e_browser::unzip(zip, &out.0);
     out
 }
 

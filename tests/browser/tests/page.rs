@@ -147,14 +147,7 @@ fn add_member_fix_bad_ip_generate_and_download(engine: Engine) {
     b.click("#download");
     let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
     let tmp = TempDir::new("page-zip");
-    let st = Command::new("unzip")
-        .arg("-q")
-        .arg(&zip)
-        .arg("-d")
-        .arg(&tmp.0)
-        .status()
-        .unwrap();
-    assert!(st.success(), "unzip");
+    e2e_browser::unzip(&zip, &tmp.0);
     let (ok, out) = openssl(
         &tmp.0,
         &[

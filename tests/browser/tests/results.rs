@@ -165,16 +165,7 @@ fn diagram_next_steps_and_certificates(engine: Engine) {
     b.click("#download");
     let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
     let tmp = TempDir::new("results-zip");
-    assert!(
-        Command::new("unzip")
-            .arg("-q")
-            .arg(&zip)
-            .arg("-d")
-            .arg(&tmp.0)
-            .status()
-            .unwrap()
-            .success()
-    );
+    e2e_browser::unzip(&zip, &tmp.0);
     let readme = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
     for line in etcd1
         .lines()

@@ -44,8 +44,9 @@ pub fn etcd_pki_bin() -> PathBuf {
     bin
 }
 
-/// A directory under /tmp removed when dropped.
-pub struct TempDir(PathBuf);
+/// A directory under /tmp removed when dropped: the one temporary-folder helper of the
+/// etcd and browser tests.
+pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     /// A new empty directory named after `label`.
@@ -120,14 +121,14 @@ pub fn generate_bundle(spec_json: &str, dir: &Path) -> PathBuf {
             .arg(dir.join("ca.key")),
     );
     let out = dir.join("bundle");
-    must(
-        Command::new("unzip")
-            .arg("-q")
-            .arg(&zip)
-            .arg("-d")
-            .arg(&out),
-    );
+    unzip(&zip, &out);
     out
+}
+
+/// Unpacks `zip` into `into` with `unzip`, as an operator would; panics with unzip's output
+/// if it fails.
+pub fn unzip(zip: &Path, into: &Path) {
+    must(Command::new("unzip").arg("-q").arg(zip).arg("-d").arg(into));
 }
 
 /// `KEY=value` lines of an env file, comments and blank lines skipped.

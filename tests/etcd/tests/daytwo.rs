@@ -125,13 +125,7 @@ fn cli(dir: &Path, cmd: &str, from: &str, args: &[&str], to: &str) -> PathBuf {
     );
     println!("--- etcd-pki {cmd} {}\n{out}", args.join(" "));
     let unpacked = dir.join(to);
-    must(
-        Command::new("unzip")
-            .arg("-q")
-            .arg(&zip)
-            .arg("-d")
-            .arg(&unpacked),
-    );
+    e2e_etcd::unzip(&zip, &unpacked);
     unpacked
 }
 

@@ -16,13 +16,7 @@ fn unpack_demo(tmp: &Path) -> std::path::PathBuf {
             .arg(&zip),
     );
     let dir = tmp.join("demo");
-    must(
-        Command::new("unzip")
-            .arg("-q")
-            .arg(&zip)
-            .arg("-d")
-            .arg(&dir),
-    );
+    e2e_etcd::unzip(&zip, &dir);
     dir
 }
 

@@ -64,13 +64,7 @@ fn listing(dir: &Path) -> Vec<String> {
 
 fn unzip(dir: &Path, zip: &str) -> PathBuf {
     let out = dir.join(zip.trim_end_matches(".zip"));
-    must(
-        Command::new("unzip")
-            .arg("-q")
-            .arg(dir.join(zip))
-            .arg("-d")
-            .arg(&out),
-    );
+    e2e_etcd::unzip(&dir.join(zip), &out);
     out
 }
 

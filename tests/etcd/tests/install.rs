@@ -435,8 +435,11 @@ fn check_expiry_lists_every_certificate() {
     let o = run(Command::new("bash")
         .arg(b.join("check-expiry.sh"))
         .args(["--days", "1000"]));
-    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(
-        String::from_utf8_lossy(&o.stdout).contains("7 certificate(s) expire within 1000 days")
+        out.contains("7 certificate(s) or CRL(s) expire within 1000 days")
+            && out.contains("etcd-pki renew --from NEWEST.zip"),
+        "{out}"
     );
 }

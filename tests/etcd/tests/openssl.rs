@@ -301,7 +301,7 @@ fn ca_key_passphrase_encrypts_only_the_ca_key() {
         0o600
     );
     let b = tmp.path().join("b");
-    must(Command::new("unzip").arg("-q").arg(&zip).arg("-d").arg(&b));
+    e2e_etcd::unzip(&zip, &b);
     let key = "../ossl-ca.key";
     let text = std::fs::read_to_string(&key_path).unwrap();
     assert!(
@@ -416,6 +416,21 @@ fn an_unencrypted_ca_key_is_an_explicit_choice() {
     assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 4);
 }
 
+/// Waits (at most 30 s) until the CLI is making keys: past its early checks of --out, it
+/// starts one key thread per core (two or more on every machine this runs on). A fixed sleep
+/// raced a loaded machine where the process had not reached those checks yet.
+fn wait_until_generating(pid: u32) {
+    let tasks = format!("/proc/{pid}/task");
+    for _ in 0..3000 {
+        let n = std::fs::read_dir(&tasks).map(|d| d.count()).unwrap_or(0);
+        if n >= 2 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    panic!("etcd-pki (pid {pid}) never started its key threads");
+}
+
 /// A file that appears at --out while the bundle is being generated (RSA-4096 takes seconds)
 /// is kept: the CLI links its temp file to the name, which fails on an existing one, instead
 /// of renaming over it. Its CA key, written first, is taken back, and no temp file is left.
@@ -438,7 +453,7 @@ fn a_file_appearing_during_generation_is_kept() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(300));
+        wait_until_generating(child.id());
         assert!(
             !zip.exists() && !key.exists(),
             "generation finished too early"

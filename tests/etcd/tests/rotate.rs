@@ -28,10 +28,8 @@ use e2e_etcd::live::wait_for;
 use e2e_etcd::writer::epoch_now;
 use e2e_etcd::{
     ClientTls, LiveCluster, Proc, Target, TempDir, Writer, WriterOptions, WriterReport,
-    code_and_output, generate_bundle, must, run, verify_all_acked,
+    code_and_output, etcd_pki_bin, generate_bundle, must, run, verify_all_acked,
 };
-use pki_core::kit::{self, KitOp};
-use pki_core::{KeyAlgorithm, OffsetDateTime, PrivateKey};
 
 fn etcd() -> (PathBuf, &'static str, &'static str) {
     let tools = e2e_etcd::workspace_root().join("tools");
@@ -102,51 +100,24 @@ fn start(subnet: u8, t: &Path, bundle: &Path) -> LiveCluster {
     cluster
 }
 
-/// Writes a kit operation's files into the unpacked kit, as `etcd-pki rotate-ca` will.
-fn add_files(kit_dir: &Path, op: &KitOp) {
-    for f in kit::files(op).expect("kit files") {
-        let p = kit_dir.join(&f.path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, &f.contents).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(f.mode)).unwrap();
-    }
-}
-
-/// The rotation files of every member and client, `old`/`new` the CA certificates (PEM).
-fn add_kit(kit_dir: &Path, t: &Path, subnet: u8, old: &str, new: &str, same_key: bool) {
-    let members: Vec<(String, std::net::IpAddr)> = (1..=3)
-        .map(|i| (format!("etcd{i}"), ip(subnet, i).parse().unwrap()))
-        .collect();
-    for (name, addr) in &members {
-        add_files(
-            kit_dir,
-            &KitOp::RotateMember {
-                name: name.clone(),
-                ips: vec![*addr],
-                cert_dir: format!("{}/hosts/{name}/pki", t.display()),
-                client_port: 2379,
-                peer_port: 2380,
-                members: members.clone(),
-                old_ca_pem: old.to_string(),
-                new_ca_pem: new.to_string(),
-                same_key,
-            },
-        );
-    }
-    for client in ["etcdctl", "app"] {
-        add_files(
-            kit_dir,
-            &KitOp::RotateClient {
-                name: client.into(),
-                kind: "etcdctl".into(),
-                endpoints: (1..=3).map(|i| client_url(subnet, i)).collect(),
-                old_ca_pem: old.to_string(),
-                new_ca_pem: new.to_string(),
-                same_key,
-            },
-        );
-    }
+/// `etcd-pki rotate-ca --from bundle.zip --ca-key ca.key --out kit.zip EXTRA…` in `t`,
+/// unzipped into `t/kit`; what it said.
+fn rotate_cli(t: &Path, extra: &[&str]) -> (PathBuf, String) {
+    let (from, key, out) = (t.join("bundle.zip"), t.join("ca.key"), t.join("kit.zip"));
+    let o = run(Command::new(etcd_pki_bin())
+        .arg("rotate-ca")
+        .arg("--from")
+        .arg(&from)
+        .arg("--ca-key")
+        .arg(&key)
+        .arg("--out")
+        .arg(&out)
+        .args(extra));
+    let (code, said) = code_and_output(&o);
+    assert_eq!(code, 0, "etcd-pki rotate-ca {extra:?}:\n{said}");
+    let dir = t.join("kit");
+    e2e_etcd::unzip(&out, &dir);
+    (dir, said)
 }
 
 /// One restart done for a script: member, asked at, back at (seconds since the epoch).
@@ -240,16 +211,6 @@ fn client_step(kit_dir: &Path, name: &str, step: &str, dir: &Path) -> String {
     out
 }
 
-fn pem_of_der(der: &[u8], t: &Path) -> String {
-    let p = t.join("tmp.der");
-    std::fs::write(&p, der).unwrap();
-    must(
-        Command::new("openssl")
-            .args(["x509", "-inform", "DER", "-in"])
-            .arg(&p),
-    )
-}
-
 /// Whether `folder`'s client files (ca.crt, client.crt, client.key) can read from member `i`.
 fn can_read(folder: &Path, subnet: u8, i: usize, ca: &Path) -> (bool, String) {
     let o = run(Command::new("curl")
@@ -300,14 +261,6 @@ fn check_writer(report: &WriterReport, restarts: &[Restart], tag: &str, label: &
     line
 }
 
-fn ca_key(t: &Path) -> PrivateKey {
-    let o = run(Command::new("openssl")
-        .args(["pkcs8", "-topk8", "-nocrypt", "-outform", "DER", "-in"])
-        .arg(t.join("ca.key")));
-    assert!(o.status.success());
-    PrivateKey::from_pkcs8_der(KeyAlgorithm::EcdsaP256, &o.stdout).unwrap()
-}
-
 #[test]
 fn rotate_ca_in_three_phases_while_writing() {
     let subnet = 114;
@@ -316,14 +269,19 @@ fn rotate_ca_in_three_phases_while_writing() {
     let t = tmp.path();
     let spec = spec(t, subnet);
     let bundle = generate_bundle(&spec, t);
-    // TODO(rotate): use etcd-pki rotate-ca --from bundle.zip --ca-key ca.key --out kit.zip.
-    // Until then the kit is a second bundle of the same spec (a new CA, every member and
-    // client certificate issued by it, the same paths) with the rotation files added.
-    let kit_tmp = TempDir::new("rotate-ca-kit");
-    let kit_dir = generate_bundle(&spec, kit_tmp.path());
-    let old_pem = std::fs::read_to_string(bundle.join("ca.crt")).unwrap();
+    // The kit: etcd-pki rotate-ca on the bundle, unzipped as a person would.
+    let (kit_dir, said) = rotate_cli(t, &["--no-new-ca-passphrase"]);
+    println!("--- etcd-pki rotate-ca\n{said}");
+    assert!(
+        said.contains("1-trust-both.sh") && said.contains("UNENCRYPTED"),
+        "{said}"
+    );
+    assert!(t.join(format!("rotate{subnet}-ca-new.key")).exists());
     let new_pem = std::fs::read_to_string(kit_dir.join("ca.crt")).unwrap();
-    add_kit(&kit_dir, t, subnet, &old_pem, &new_pem, false);
+    assert_ne!(
+        new_pem,
+        std::fs::read_to_string(bundle.join("ca.crt")).unwrap()
+    );
 
     let mut cluster = start(subnet, t, &bundle);
     // The writer's client: its installed files, which it follows through the kit's steps.
@@ -521,28 +479,18 @@ fn renew_ca_with_the_same_key_in_one_rolling_restart() {
     let t = tmp.path();
     let bundle = generate_bundle(&spec(t, subnet), t);
     let old_pem = std::fs::read_to_string(bundle.join("ca.crt")).unwrap();
-    // TODO(rotate): use etcd-pki rotate-ca --same-key --from bundle.zip --ca-key ca.key.
-    let old_der = run(Command::new("openssl")
-        .args(["x509", "-outform", "DER", "-in"])
-        .arg(bundle.join("ca.crt")))
-    .stdout;
-    let renewed =
-        pki_core::rotate::renew_ca_same_key(&old_der, &ca_key(t), OffsetDateTime::now_utc(), 7300)
-            .expect("renewed CA");
-    let new_pem = pem_of_der(&renewed, t);
-    let kit_dir = t.join("kit");
-    must(Command::new("cp").arg("-a").arg(&bundle).arg(&kit_dir));
-    std::fs::write(kit_dir.join("ca.crt"), &new_pem).unwrap();
-    for f in [
-        "members/etcd1/pki",
-        "members/etcd2/pki",
-        "members/etcd3/pki",
-        "clients/app",
-        "clients/etcdctl",
-    ] {
-        std::fs::write(kit_dir.join(f).join("ca.crt"), &new_pem).unwrap();
-    }
-    add_kit(&kit_dir, t, subnet, &old_pem, &new_pem, true);
+    let (kit_dir, said) = rotate_cli(t, &["--same-key"]);
+    println!("--- etcd-pki rotate-ca --same-key\n{said}");
+    assert!(
+        said.contains("renew-ca.sh") && said.contains("CA key is unchanged"),
+        "{said}"
+    );
+    let new_pem = std::fs::read_to_string(kit_dir.join("ca.crt")).unwrap();
+    assert_ne!(new_pem, old_pem);
+    assert_eq!(
+        std::fs::read(kit_dir.join("members/etcd1/pki/server.crt")).unwrap(),
+        std::fs::read(bundle.join("members/etcd1/pki/server.crt")).unwrap()
+    );
 
     let mut cluster = start(subnet, t, &bundle);
     let app = t.join("app");

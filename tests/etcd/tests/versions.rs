@@ -79,8 +79,7 @@ fn start(e: &Etcd, bundle: &Path, logs: &Path, how: How) -> Vec<Proc> {
                     let exec = dropin
                         .lines()
                         .filter_map(|l| l.strip_prefix("ExecStart="))
-                        .filter(|c| !c.is_empty())
-                        .last()
+                        .rfind(|c| !c.is_empty())
                         .unwrap()
                         .to_string();
                     assert_eq!(exec, "/usr/bin/etcd", "the drop-in runs etcd with no flags");

@@ -144,6 +144,13 @@ pub fn works_offline_after_the_first_visit(engine: Engine, url: &str, stop: impl
         SECS,
         "the offline status",
     );
+    // The server is gone and the network off: what loaded came from the service worker.
+    assert_eq!(
+        b.eval("navigator.serviceWorker.controller !== null"),
+        json!(true),
+        "{}: the offline page is not served by the service worker",
+        engine.name()
+    );
     b.protect_ca_key("correct horse battery staple");
     b.click("#generate");
     b.wait_for(
@@ -151,4 +158,25 @@ pub fn works_offline_after_the_first_visit(engine: Engine, url: &str, stop: impl
         SECS,
         "generation while offline",
     );
+    // And what it made offline is a sound bundle, downloaded as online.
+    b.click("#download");
+    let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
+    let out = e2e_browser::TempDir::new("offline-zip");
+    e2e_browser::unzip(&zip, &out.0);
+    let verify = std::process::Command::new("openssl")
+        .args(["verify", "-CAfile", "ca.crt"])
+        .args(["members/etcd1/pki/server.crt", "clients/etcdctl/client.crt"])
+        .current_dir(&out.0)
+        .output()
+        .expect("openssl");
+    let text = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        verify.status.success()
+            && text.contains("server.crt: OK")
+            && text.contains("client.crt: OK"),
+        "{}: openssl verify: {text}{}",
+        engine.name(),
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(b.exceptions().is_empty(), "{:?}", b.exceptions());
 }

@@ -1,4 +1,5 @@
-//! Checks of a bundle that exists (day two), beyond its spec: its CA's lifetime against its
+//! Lints of a bundle that exists (day two), beyond its spec (here, after the package stage,
+//! because they read an opened bundle; validation checks the spec alone): its CA's lifetime against its
 //! leaves and the calendar, its CRL, and serial numbers shared with another CA's leaves.
 //! Plain data in ([`CertFacts`], [`crate::crl::CrlInfo`]), a [`Report`] out, so the page and
 //! `etcd-pki validate --from` show the same problems.
@@ -17,9 +18,9 @@
 use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::Report;
 use crate::crl::CrlInfo;
 use crate::options::EtcdVersion;
+use crate::report::Report;
 use crate::spec::ClusterSpec;
 
 /// A CA within this many days of its end is flagged.

@@ -1,0 +1,305 @@
+//! `etcd-pki revoke` and `etcd-pki rotate-ca`: open the newest bundle, check the CA key
+//! against it, write a new full bundle (or a rotation kit). On any refusal nothing is written
+//! and the old bundle is only read.
+
+use std::path::{Path, PathBuf};
+
+use pki_core::crl::RevocationReason;
+use pki_core::revoke::{self, Request, Target};
+use pki_core::{Error, daytwo};
+use zeroize::Zeroizing;
+
+use super::{Failure, check_out, read_passphrase, write_new};
+
+/// The options both commands share, and the ones each adds.
+#[derive(Default)]
+struct Args {
+    from: Option<PathBuf>,
+    ca_key: Option<PathBuf>,
+    pass: Option<PathBuf>,
+    out: Option<PathBuf>,
+    force: bool,
+    targets: Vec<Target>,
+    reason: Option<String>,
+    next_update: Option<String>,
+    same_key: bool,
+    new_ca_key_out: Option<PathBuf>,
+    new_pass: Option<PathBuf>,
+    no_new_pass: bool,
+}
+
+fn parse(cmd: &str, rest: &[String]) -> Result<Args, Failure> {
+    let mut a = Args::default();
+    let mut it = rest.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |n: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| Failure::Usage(format!("{n} needs a value")))
+        };
+        match (cmd, arg.as_str()) {
+            (_, "--from") => a.from = Some(PathBuf::from(value("--from")?)),
+            (_, "--ca-key") => a.ca_key = Some(PathBuf::from(value("--ca-key")?)),
+            (_, "--ca-passphrase-file") => {
+                a.pass = Some(PathBuf::from(value("--ca-passphrase-file")?))
+            }
+            (_, "--out" | "-o") => a.out = Some(PathBuf::from(value("--out")?)),
+            (_, "--force") => a.force = true,
+            ("revoke", "--client") => a.targets.push(Target::Client(value("--client")?)),
+            ("revoke", "--member") => a.targets.push(Target::Member(value("--member")?)),
+            ("revoke", "--serial") => a.targets.push(Target::Serial(value("--serial")?)),
+            ("revoke", "--unlisted-serial") => a
+                .targets
+                .push(Target::Unlisted(value("--unlisted-serial")?)),
+            ("revoke", "--reason") => a.reason = Some(value("--reason")?),
+            ("revoke", "--next-update") => a.next_update = Some(value("--next-update")?),
+            ("rotate-ca", "--same-key") => a.same_key = true,
+            ("rotate-ca", "--new-ca-key-out") => {
+                a.new_ca_key_out = Some(PathBuf::from(value("--new-ca-key-out")?))
+            }
+            ("rotate-ca", "--new-ca-passphrase-file") => {
+                a.new_pass = Some(PathBuf::from(value("--new-ca-passphrase-file")?))
+            }
+            ("rotate-ca", "--no-new-ca-passphrase") => a.no_new_pass = true,
+            (_, other) => return Err(Failure::Usage(format!("{cmd}: unknown option {other:?}"))),
+        }
+    }
+    Ok(a)
+}
+
+/// The opened bundle and its CA, or why not; `out` checked.
+fn open(
+    cmd: &str,
+    a: &Args,
+) -> Result<
+    (
+        pki_core::package::OpenedBundle,
+        pki_core::CaMaterial,
+        PathBuf,
+    ),
+    Failure,
+> {
+    let need = |v: &Option<PathBuf>, n: &str| {
+        v.clone()
+            .ok_or_else(|| Failure::Usage(format!("{cmd} needs {n}")))
+    };
+    let from = need(&a.from, "--from OLD.zip (the newest bundle)")?;
+    let ca_key = need(
+        &a.ca_key,
+        "--ca-key K (the CA key saved beside the first bundle)",
+    )?;
+    let out = need(&a.out, "--out NEW.zip")?;
+    if out == from {
+        return Err(Failure::Usage(
+            "--out must differ from --from: the old bundle stays as it is".into(),
+        ));
+    }
+    check_out(&out, a.force)?;
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
+    };
+    let bad = |e: Error| Failure::BadInput(e.to_string());
+    let opened = pki_core::package::open(&read(&from)?).map_err(bad)?;
+    let passphrase = match &a.pass {
+        Some(p) => Some(read_passphrase(p)?),
+        None => None,
+    };
+    let key_bytes = Zeroizing::new(read(&ca_key)?);
+    let ca = daytwo::unlock_ca(
+        &opened,
+        &key_bytes,
+        passphrase.as_ref().map(|p| p.as_bytes()),
+    )
+    .map_err(bad)?;
+    Ok((opened, ca, out))
+}
+
+/// `etcd-pki revoke`.
+pub(super) fn revoke_command(rest: &[String]) -> Result<(), Failure> {
+    let a = parse("revoke", rest)?;
+    let reason = match &a.reason {
+        Some(r) => RevocationReason::parse(r).map_err(|e| Failure::BadInput(e.to_string()))?,
+        None => RevocationReason::Unspecified,
+    };
+    let next_update_days = match &a.next_update {
+        Some(v) => v.parse::<u32>().map_err(|_| {
+            Failure::BadInput(format!(
+                "--next-update {v:?}: give the days until the next CRL, e.g. --next-update 30"
+            ))
+        })?,
+        None => revoke::DEFAULT_NEXT_UPDATE_DAYS,
+    };
+    let (opened, ca, out) = open("revoke", &a)?;
+    let req = Request {
+        targets: a.targets.clone(),
+        reason,
+        next_update_days,
+    };
+    let (bundle, summary) = revoke::revoke(&opened, &ca, &req, pki_core::OffsetDateTime::now_utc())
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
+    write_new(&out, &bundle.to_zip()?, a.force)?;
+    say!("{summary}");
+    say!("Wrote {}.", out.display());
+    Ok(())
+}
+
+/// `etcd-pki rotate-ca`: the kit that moves the cluster to a new CA (three phases), or renews
+/// its CA certificate with the same key (`--same-key`).
+pub(super) fn rotate_command(rest: &[String]) -> Result<(), Failure> {
+    use std::io::IsTerminal;
+    let a = parse("rotate-ca", rest)?;
+    if a.same_key && (a.new_ca_key_out.is_some() || a.new_pass.is_some() || a.no_new_pass) {
+        return Err(Failure::Usage(
+            "--same-key keeps the CA key: --new-ca-key-out and the new passphrase options do not apply"
+                .into(),
+        ));
+    }
+    if a.no_new_pass && a.new_pass.is_some() {
+        return Err(Failure::Usage(
+            "--no-new-ca-passphrase and --new-ca-passphrase-file contradict each other; choose one"
+                .into(),
+        ));
+    }
+    let (opened, ca, out) = open("rotate-ca", &a)?;
+    let now = pki_core::OffsetDateTime::now_utc();
+    let bad = |e: Error| Failure::BadInput(e.to_string());
+    if a.same_key {
+        let (kit, summary) =
+            pki_core::rotate::rotate_ca(&opened, &ca, None, pki_core::keys::Keys::new(), now)
+                .map_err(bad)?;
+        write_new(&out, &kit.to_zip()?, a.force)?;
+        say!("{summary}");
+        say!("Wrote {} (the CA key is unchanged).", out.display());
+        return Ok(());
+    }
+    // A new CA key, written beside the kit like generate's, never over the old one.
+    let cluster = &opened.state.spec.cluster_name;
+    let key_out = a
+        .new_ca_key_out
+        .clone()
+        .unwrap_or_else(|| super::beside(&out, &format!("{cluster}-ca-new.key")));
+    check_out(&key_out, a.force)?;
+    super::same_file_check(&out, &key_out)?;
+    if a.ca_key.as_deref() == Some(key_out.as_path()) {
+        return Err(Failure::Usage(
+            "--new-ca-key-out must differ from --ca-key: keep the old CA key until the rotation is done"
+                .into(),
+        ));
+    }
+    let passphrase = if a.no_new_pass {
+        None
+    } else if let Some(f) = &a.new_pass {
+        Some(read_passphrase(f)?)
+    } else if std::io::stdin().is_terminal() {
+        Some(super::ask_passphrase()?)
+    } else {
+        return Err(Failure::BadInput(format!(
+            "the new CA key is written to {} encrypted with a passphrase, and there is no \
+             terminal to ask for one: give --new-ca-passphrase-file FILE, or \
+             --no-new-ca-passphrase to write it unencrypted; nothing was written",
+            key_out.display()
+        )));
+    };
+    let plan = daytwo::plan_change(None, &opened.state.spec, &daytwo::Change::Generate, now)
+        .map_err(bad)?;
+    let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
+    let new_key = pki_core::PrivateKey::generate(opened.state.spec.key_algorithm)?;
+    let (mut kit, summary) =
+        pki_core::rotate::rotate_ca(&opened, &ca, Some(&new_key), keys, now).map_err(bad)?;
+    if let Some(p) = &passphrase {
+        kit.encrypt_ca_key(p)?;
+    }
+    // The key first: a kit whose CA key could not be saved is of no use.
+    write_new(&key_out, &kit.ca_key.contents, a.force)?;
+    if let Err(e) = write_new(&out, &kit.to_zip()?, a.force) {
+        let _ = std::fs::remove_file(&key_out);
+        return Err(e);
+    }
+    say!("{summary}");
+    say!(
+        "Wrote {} and the new CA key to {}{} (mode 0600): keep it offline, and keep the old one \
+         until step 3 is done on every member.",
+        out.display(),
+        key_out.display(),
+        if passphrase.is_some() {
+            ", encrypted with your passphrase"
+        } else {
+            " UNENCRYPTED"
+        }
+    );
+    Ok(())
+}
+
+/// `etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]`: the day-two checks of an
+/// existing bundle ([`pki_core::package::lints::check_bundle`]); exit 2 on an error.
+pub(super) fn validate_bundle(rest: &[String]) -> Result<(), Failure> {
+    let (mut from, mut other) = (None, None);
+    let mut it = rest.iter();
+    while let Some(a) = it.next() {
+        let mut value = |n: &str| {
+            it.next()
+                .map(PathBuf::from)
+                .ok_or_else(|| Failure::Usage(format!("{n} needs a value")))
+        };
+        match a.as_str() {
+            "--from" => from = Some(value("--from")?),
+            "--other-ca" => other = Some(value("--other-ca")?),
+            o => {
+                return Err(Failure::Usage(format!(
+                    "validate --from: unknown option {o:?}"
+                )));
+            }
+        }
+    }
+    let open = |p: &Path| -> Result<pki_core::package::OpenedBundle, Failure> {
+        let bytes = std::fs::read(p)
+            .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))?;
+        pki_core::package::open(&bytes)
+            .map_err(|e| Failure::BadInput(format!("{}: {e}", p.display())))
+    };
+    let bundle = open(from.as_deref().unwrap_or(Path::new("")))?;
+    let (ca, leaves) = pki_core::package::lints::certs_of(&bundle)?;
+    let other_ca_leaves = match &other {
+        Some(p) => pki_core::package::lints::certs_of(&open(p)?)?.1,
+        None => Vec::new(),
+    };
+    let crl = bundle
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("/pki/crl.der"))
+        .map(|f| pki_core::crl::read(&f.contents))
+        .transpose()?;
+    let report = pki_core::package::lints::check_bundle(&pki_core::package::lints::BundleFacts {
+        spec: bundle.spec.spec(),
+        ca,
+        leaves,
+        crl: crl.as_ref(),
+        other_ca_leaves,
+        now: pki_core::OffsetDateTime::now_utc(),
+    });
+    for p in report.problems() {
+        eprintln!("{p}");
+    }
+    if report.has_errors() {
+        return Err(Failure::BadInput(
+            "the bundle has errors (above); fix them before the next operation".into(),
+        ));
+    }
+    say!(
+        "The bundle is sound for day two: {} certificate(s){}, {}.",
+        bundle.state.certificates.len() + 1,
+        match &crl {
+            Some(c) => format!(
+                ", CRL number {} with {} revoked serial(s)",
+                c.number.unwrap_or(0),
+                c.revoked.len()
+            ),
+            None => String::new(),
+        },
+        match report.warnings().count() {
+            0 => "no warning".to_string(),
+            n => format!("{n} warning(s) above"),
+        }
+    );
+    Ok(())
+}

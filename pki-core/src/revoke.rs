@@ -1,0 +1,403 @@
+//! `etcd-pki revoke`: stop trusting a client, a removed member or any certificate now, not at
+//! its expiry. Pure, like [`crate::daytwo`]: an opened bundle and its CA in, a new full bundle
+//! out, which holds:
+//!
+//! - every certificate and key of the old bundle, byte for byte;
+//! - a DER CRL signed by the CA ([`crate::crl`]) in every member's folder, `pki/crl.der`,
+//!   listing every certificate revoked so far (`spec.json` keeps the list, so the next CRL
+//!   takes none back), with the next update the person chose;
+//! - per member `install-crl.sh` (+ `crl.env`): the CRL renamed into cert_dir under a running
+//!   etcd, no restart ([`crate::kit`]);
+//! - per member `etcd.service.d/20-etcd-pki-crl.conf`: the systemd drop-in that turns CRLs on
+//!   (`ETCD_CLIENT_CRL_FILE`, `ETCD_PEER_CRL_FILE`; etcd's YAML config has no such key). A file
+//!   of its own, so that `install.sh` of a later bundle, which writes `10-etcd-pki.conf`, never
+//!   turns CRLs off. Turning them on takes one restart per member, once.
+
+use std::fmt;
+
+use time::{Duration, OffsetDateTime};
+
+use crate::crl::{self, CrlParams, RevocationReason, RevokedCert};
+use crate::daytwo::{self, Change};
+use crate::error::Error;
+use crate::issue::{CaMaterial, rfc3339};
+use crate::keys::Keys;
+use crate::kit::{self, CRL_FILE, KitOp};
+use crate::package::state::{BundleState, Revocations, RevokedRecord};
+use crate::package::{Bundle, OpenedBundle};
+use crate::plan::{Owner, Role};
+use crate::render::BundleFile;
+use crate::spec::Layout;
+
+/// The drop-in that turns CRLs on, in a member's `etcd.service.d/`.
+pub const CRL_DROPIN: &str = "20-etcd-pki-crl.conf";
+/// The next update of a CRL when none is chosen, in days.
+pub const DEFAULT_NEXT_UPDATE_DAYS: u32 = 30;
+
+/// What to revoke.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Every certificate of this client of the bundle.
+    Client(String),
+    /// The certificates of a member that has left: given by name, refused while it is still a
+    /// member (its serials are what `remove-member` printed; use [`Target::Unlisted`]).
+    Member(String),
+    /// A certificate of the bundle, by serial.
+    Serial(String),
+    /// A serial no certificate of this bundle has: one of an earlier bundle (a removed
+    /// member's, a renewed certificate's old key), as `remove-member` or `renew` printed it.
+    Unlisted(String),
+}
+
+/// A revocation: what, why, and until when the CRL holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// What to revoke; none: a new CRL of what is revoked already (the first, empty one that
+    /// turns CRLs on, or one with a later next update).
+    pub targets: Vec<Target>,
+    /// Why.
+    pub reason: RevocationReason,
+    /// Days from now to the CRL's next update (1 to 3650).
+    pub next_update_days: u32,
+}
+
+/// What a revocation did, for a person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// Newly revoked: (what, serial).
+    pub revoked: Vec<(String, String)>,
+    /// Serials on the CRL in all.
+    pub total: usize,
+    /// The CRL's number.
+    pub crl_number: u64,
+    /// Its next update, RFC 3339.
+    pub next_update: String,
+    /// Members whose folder holds `install-crl.sh`.
+    pub members: Vec<String>,
+    /// Whether this is the bundle's first CRL (members need one restart to read it).
+    pub first: bool,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (what, serial) in &self.revoked {
+            writeln!(f, "Revoked {what} (serial {serial}).")?;
+        }
+        if self.revoked.is_empty() {
+            writeln!(
+                f,
+                "Nothing newly revoked: a new CRL of what is revoked already."
+            )?;
+        }
+        writeln!(
+            f,
+            "CRL number {}: {} revoked serial(s), next update {} (make the next one before then).",
+            self.crl_number,
+            self.total,
+            &self.next_update[..10.min(self.next_update.len())]
+        )?;
+        writeln!(
+            f,
+            "On each member ({}), as root, from its folder: bash install-crl.sh",
+            self.members.join(", ")
+        )?;
+        if self.first {
+            write!(
+                f,
+                "This is the cluster's first CRL: etcd reads a CRL only if started with one. On \
+                 each member in turn, after install-crl.sh: copy etcd.service.d/{CRL_DROPIN} to \
+                 /etc/systemd/system/etcd.service.d/, systemctl daemon-reload, systemctl restart \
+                 etcd, and wait until it is healthy. Later CRLs need no restart."
+            )
+        } else {
+            write!(
+                f,
+                "The members read the new CRL at their next connection: no restart."
+            )
+        }
+    }
+}
+
+fn refuse(field: &str, reason: impl Into<String>) -> Error {
+    Error::Revocation {
+        field: field.to_string(),
+        value: String::new(),
+        reason: reason.into(),
+    }
+}
+
+/// Lowercase hex with colons, as `spec.json` writes serials.
+fn colons(serial: &[u8]) -> String {
+    crl::serial_hex(serial)
+        .as_bytes()
+        .chunks(2)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+/// The new entries of `req` against `state`: (id, serial bytes), refusing what is unknown,
+/// still in use in a way a revocation would break silently, or revoked already.
+/// A certificate to put on the CRL: its id when the bundle knows it, and its serial.
+type Entry = (Option<String>, Vec<u8>);
+
+fn resolve(state: &BundleState, req: &Request) -> Result<Vec<Entry>, Error> {
+    let known = |s: &[u8]| {
+        state
+            .certificates
+            .iter()
+            .find(|c| crl::parse_serial(&c.serial).is_ok_and(|x| x == s))
+    };
+    let mut out: Vec<Entry> = Vec::new();
+    for t in &req.targets {
+        match t {
+            Target::Client(name) => {
+                let certs: Vec<_> = state
+                    .certificates
+                    .iter()
+                    .filter(|c| c.client.as_deref() == Some(name.as_str()))
+                    .collect();
+                if certs.is_empty() {
+                    let names: Vec<&str> =
+                        state.spec.clients.iter().map(|c| c.name.as_str()).collect();
+                    return Err(refuse(
+                        "--client",
+                        format!(
+                            "{name:?} is not a client of this bundle (its clients: {})",
+                            names.join(", ")
+                        ),
+                    ));
+                }
+                for c in certs {
+                    out.push((Some(c.id.clone()), crl::parse_serial(&c.serial)?));
+                }
+            }
+            Target::Member(name) => {
+                if state.spec.nodes.iter().any(|n| n.name == *name) {
+                    return Err(refuse(
+                        "--member",
+                        format!(
+                            "{name:?} is still a member of this bundle, and revoking its \
+                             certificates would cut it off at once: remove it first \
+                             (etcd-pki remove-member), then revoke the serials it prints with \
+                             --unlisted-serial; for a leaked key, renew it (etcd-pki renew --only \
+                             {name}) and revoke the old serial"
+                        ),
+                    ));
+                }
+                return Err(refuse(
+                    "--member",
+                    format!(
+                        "{name:?} is not a member of this bundle: a removed member's certificates \
+                         are revoked by serial, --unlisted-serial HEX, as remove-member printed them"
+                    ),
+                ));
+            }
+            Target::Serial(hex) => {
+                let s = crl::parse_serial(hex)?;
+                let c = known(&s).ok_or_else(|| {
+                    refuse(
+                        "--serial",
+                        format!(
+                            "{hex:?} is no certificate of this bundle; for an earlier bundle's \
+                             certificate (a removed member's, a renewed key's), say so with \
+                             --unlisted-serial {hex}"
+                        ),
+                    )
+                })?;
+                out.push((Some(c.id.clone()), s));
+            }
+            Target::Unlisted(hex) => {
+                let s = crl::parse_serial(hex)?;
+                if let Some(c) = known(&s) {
+                    return Err(refuse(
+                        "--unlisted-serial",
+                        format!("{hex:?} is {}'s serial in this bundle: use --serial", c.id),
+                    ));
+                }
+                out.push((None, s));
+            }
+        }
+    }
+    let already: Vec<Vec<u8>> = state
+        .revocations
+        .iter()
+        .flat_map(|r| r.revoked.iter())
+        .filter_map(|r| crl::parse_serial(&r.serial).ok())
+        .collect();
+    let mut seen = Vec::new();
+    out.retain(|(_, s)| {
+        let keep = !seen.contains(s);
+        seen.push(s.clone());
+        keep
+    });
+    if let Some((id, s)) = out.iter().find(|(_, s)| already.contains(s)) {
+        return Err(refuse(
+            "revoke",
+            format!(
+                "{} (serial {}) is revoked already; nothing to do",
+                id.as_deref().unwrap_or("this certificate"),
+                colons(s)
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// Revokes what `req` names: a new bundle of `opened` (every certificate and key kept) with
+/// the CRL, its runbook and drop-in in every member's folder, and `spec.json` listing every
+/// revocation. `ca` must be the bundle's CA ([`daytwo::unlock_ca`]).
+pub fn revoke(
+    opened: &OpenedBundle,
+    ca: &CaMaterial,
+    req: &Request,
+    now: OffsetDateTime,
+) -> Result<(Bundle, Summary), Error> {
+    if req.next_update_days == 0 || req.next_update_days > 3650 {
+        return Err(Error::Revocation {
+            field: "--next-update".into(),
+            value: req.next_update_days.to_string(),
+            reason: "is out of range: give the days until the next CRL, 1 to 3650 (e.g. 30)".into(),
+        });
+    }
+    if opened.state.spec.layout == Layout::Kubeadm {
+        return Err(refuse(
+            "layout",
+            "kubeadm runs etcd as a static pod: the CRL flags go into its manifest, which \
+             etcd-pki revoke does not write yet",
+        ));
+    }
+    let new = resolve(&opened.state, req)?;
+    let previous = opened.state.revocations.as_ref();
+    let mut revoked: Vec<RevokedRecord> = previous.map(|p| p.revoked.clone()).unwrap_or_default();
+    let at = rfc3339(now);
+    for (id, s) in &new {
+        revoked.push(RevokedRecord {
+            serial: colons(s),
+            id: id.clone(),
+            revoked_at: at.clone(),
+            reason: req.reason,
+        });
+    }
+    let number = previous.map_or(1, |p| p.crl_number + 1);
+    let next = now + Duration::days(i64::from(req.next_update_days));
+    let params = CrlParams {
+        this_update: now,
+        next_update: next,
+        number,
+        revoked: revoked
+            .iter()
+            .map(|r| {
+                Ok(RevokedCert {
+                    serial: crl::parse_serial(&r.serial)?,
+                    // Entries keep their own date; spec.json's is RFC 3339 as written above.
+                    revoked_at: parse_rfc3339(&r.revoked_at).unwrap_or(now),
+                    reason: r.reason,
+                })
+            })
+            .collect::<Result<_, Error>>()?,
+    };
+    let der = crl::sign(&ca.cert_der, &ca.key()?, &params)?;
+    let revocations = Revocations {
+        crl_number: number,
+        this_update: at,
+        next_update: rfc3339(next),
+        revoked,
+    };
+    // Every certificate and key as it was; then the CRL and its files.
+    let plan = daytwo::plan_change(Some(opened), &opened.state.spec, &Change::Keep, now)?;
+    let (mut bundle, _) = daytwo::apply_change(Some(opened), ca, &plan, Keys::new())?;
+    attach(&mut bundle, &revocations, &der)?;
+    daytwo::refresh_manifest(&mut bundle);
+    let summary = Summary {
+        revoked: new
+            .iter()
+            .map(|(id, s)| {
+                (
+                    id.clone()
+                        .unwrap_or_else(|| "a certificate of an earlier bundle".into()),
+                    colons(s),
+                )
+            })
+            .collect(),
+        total: revocations.revoked.len(),
+        crl_number: number,
+        next_update: revocations.next_update.clone(),
+        members: bundle.plan.members.iter().map(|m| m.name.clone()).collect(),
+        first: previous.is_none(),
+    };
+    Ok((bundle, summary))
+}
+
+fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// Puts the CRL `der` and its files into every member's folder of `bundle` and `revocations`
+/// into its `spec.json` (replacing what was there). The caller refreshes the manifest.
+pub(crate) fn attach(
+    bundle: &mut Bundle,
+    revocations: &Revocations,
+    der: &[u8],
+) -> Result<(), Error> {
+    let members = bundle.plan.members.clone();
+    let mut add = Vec::new();
+    for m in &members {
+        let owner = Owner::Member(m.name.clone());
+        let dir = format!("members/{}", m.name);
+        add.push(BundleFile {
+            path: format!("{dir}/pki/{CRL_FILE}"),
+            role: Role::Crl,
+            owner: owner.clone(),
+            mode: 0o644,
+            install_path: Some(format!("{}/{CRL_FILE}", m.cert_dir.trim_end_matches('/'))),
+            cert: None,
+            contents: der.to_vec(),
+        });
+        for f in kit::files(&KitOp::InstallCrl {
+            name: m.name.clone(),
+            ips: m.ips.clone(),
+            cert_dir: m.cert_dir.clone(),
+        })? {
+            let mut b = daytwo::runbook_file(&f);
+            b.owner = owner.clone();
+            add.push(b);
+        }
+        let mut dropin = String::from(
+            "# Turns certificate revocation lists on for etcd (etcd-pki revoke). A drop-in of its\n\
+             # own, after 10-etcd-pki.conf: install.sh of a later bundle leaves it in place.\n\
+             # etcd reads the CRL file at every new connection; this setting only at start.\n\
+             [Service]\n",
+        );
+        // cert_dir passed the spec's path allowlist ([A-Za-z0-9._/-], no `%`): safe inside
+        // systemd's double quotes, with no specifier to expand.
+        for (k, v) in kit::crl_env(&m.cert_dir) {
+            dropin.push_str(&format!("Environment=\"{k}={v}\"\n"));
+        }
+        add.push(BundleFile {
+            path: format!("{dir}/etcd.service.d/{CRL_DROPIN}"),
+            role: Role::SystemdDropin,
+            owner,
+            mode: 0o644,
+            install_path: Some(format!("/etc/systemd/system/etcd.service.d/{CRL_DROPIN}")),
+            cert: None,
+            contents: dropin.into_bytes(),
+        });
+    }
+    for f in add {
+        bundle.files.retain(|x| x.path != f.path);
+        bundle.files.push(f);
+    }
+    let state_file = bundle
+        .files
+        .iter_mut()
+        .find(|f| f.role == Role::State)
+        .ok_or_else(|| Error::BadBundle("the new bundle has no spec.json".into()))?;
+    let mut state: BundleState = serde_json::from_slice(&state_file.contents)
+        .map_err(|e| Error::BadBundle(format!("spec.json: {e}")))?;
+    state.revocations = Some(revocations.clone());
+    let mut text = serde_json::to_string_pretty(&state).unwrap_or_default();
+    text.push('\n');
+    state_file.contents = text.into_bytes();
+    Ok(())
+}

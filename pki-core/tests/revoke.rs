@@ -1,0 +1,356 @@
+//! `revoke` on an opened bundle: a new full bundle with every certificate and key unchanged,
+//! a CRL in every member's folder that openssl reads and that refuses exactly the revoked
+//! certificate, `spec.json` keeping every revocation for the next CRL, day-two operations
+//! carrying them on, and every bad request refused with its field.
+
+use std::process::Command;
+
+use pki_core::crl::{self, RevocationReason};
+use pki_core::package::{self, OpenedBundle};
+use pki_core::revoke::{self, Request, Target};
+use pki_core::{ClusterSpec, OffsetDateTime, PrivateKey, daytwo, generate, keys::Keys};
+
+fn spec() -> ClusterSpec {
+    ClusterSpec::from_json(
+        r#"{"cluster_name": "rv", "nodes": [
+              {"name": "etcd1", "ips": ["10.0.0.1"]}, {"name": "etcd2", "ips": ["10.0.0.2"]},
+              {"name": "etcd3", "ips": ["10.0.0.3"]}],
+            "clients": [{"name": "etcdctl", "common_name": "root"},
+                        {"name": "alice", "common_name": "alice"}, {"name": "bob", "common_name": "bob"}]}"#,
+    )
+    .unwrap()
+}
+
+struct Setup {
+    opened: OpenedBundle,
+    ca: pki_core::CaMaterial,
+    ca_key_pem: String,
+}
+
+fn setup() -> Setup {
+    let b = generate(&spec()).unwrap();
+    let opened = package::open(&b.to_zip().unwrap()).unwrap();
+    let ca = daytwo::unlock_ca(&opened, b.ca_key.text().as_bytes(), None).unwrap();
+    Setup {
+        opened,
+        ca,
+        ca_key_pem: b.ca_key.text().to_string(),
+    }
+}
+
+fn req(targets: Vec<Target>) -> Request {
+    Request {
+        targets,
+        reason: RevocationReason::KeyCompromise,
+        next_update_days: 30,
+    }
+}
+
+fn reopen(b: &pki_core::package::Bundle) -> OpenedBundle {
+    package::open(&b.to_zip().unwrap()).expect("the new bundle opens")
+}
+
+fn text(o: &OpenedBundle, path: &str) -> Vec<u8> {
+    o.file(path)
+        .unwrap_or_else(|| panic!("{path} missing"))
+        .contents
+        .to_vec()
+}
+
+#[test]
+fn revoking_a_client_keeps_everything_and_adds_the_crl() {
+    let s = setup();
+    let now = OffsetDateTime::now_utc();
+    let (b, summary) = revoke::revoke(
+        &s.opened,
+        &s.ca,
+        &req(vec![Target::Client("alice".into())]),
+        now,
+    )
+    .unwrap();
+    assert_eq!(summary.revoked.len(), 1);
+    assert!(summary.first);
+    let shown = summary.to_string();
+    assert!(
+        shown.contains("Revoked clients/alice") && shown.contains("install-crl.sh"),
+        "{shown}"
+    );
+    let o = reopen(&b);
+    // Every file of the old bundle is there; certificates and keys byte for byte.
+    for f in &s.opened.files {
+        if f.path.ends_with(".crt") || f.path.ends_with(".key") {
+            assert_eq!(text(&o, &f.path), f.contents.to_vec(), "{} changed", f.path);
+        }
+    }
+    let rev = o
+        .state
+        .revocations
+        .as_ref()
+        .expect("spec.json keeps the revocations");
+    assert_eq!(rev.crl_number, 1);
+    assert_eq!(rev.revoked.len(), 1);
+    assert_eq!(rev.revoked[0].id.as_deref(), Some("clients/alice"));
+    for m in ["etcd1", "etcd2", "etcd3"] {
+        for f in [
+            "pki/crl.der",
+            "install-crl.sh",
+            "crl.env",
+            "etcd.service.d/20-etcd-pki-crl.conf",
+        ] {
+            assert!(
+                o.file(&format!("members/{m}/{f}")).is_some(),
+                "members/{m}/{f} missing"
+            );
+        }
+    }
+    let dropin = String::from_utf8(text(
+        &o,
+        "members/etcd2/etcd.service.d/20-etcd-pki-crl.conf",
+    ))
+    .unwrap();
+    assert!(
+        dropin.contains("Environment=\"ETCD_CLIENT_CRL_FILE=/etc/etcd/pki/crl.der\"")
+            && dropin.contains("Environment=\"ETCD_PEER_CRL_FILE=/etc/etcd/pki/crl.der\""),
+        "{dropin}"
+    );
+    let manifest = String::from_utf8(text(&o, "manifest.json")).unwrap();
+    assert!(
+        manifest.contains("members/etcd1/pki/crl.der") && manifest.contains("\"crl\""),
+        "{manifest}"
+    );
+
+    // openssl: the CRL is the CA's; alice is refused, bob is not.
+    let dir = std::env::temp_dir().join(format!("pki-revoke-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let put = |name: &str, data: Vec<u8>| {
+        let p = dir.join(name);
+        std::fs::write(&p, data).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let ca = put("ca.crt", text(&o, "ca.crt"));
+    let crl_der = put("crl.der", text(&o, "members/etcd1/pki/crl.der"));
+    let pem_crl = Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-in", &crl_der])
+        .output()
+        .unwrap()
+        .stdout;
+    let crl_pem = put("crl.pem", pem_crl);
+    let verify = |leaf: &str| {
+        let p = put("leaf.crt", text(&o, leaf));
+        Command::new("openssl")
+            .args([
+                "verify",
+                "-crl_check",
+                "-CAfile",
+                &ca,
+                "-CRLfile",
+                &crl_pem,
+                &p,
+            ])
+            .output()
+            .unwrap()
+    };
+    let a = verify("clients/alice/client.crt");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&a.stdout),
+        String::from_utf8_lossy(&a.stderr)
+    );
+    assert!(
+        !a.status.success() && said.contains("certificate revoked"),
+        "{said}"
+    );
+    assert!(verify("clients/bob/client.crt").status.success());
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // The next revocation lists both, numbered 2; alice again is refused.
+    let ca2 = daytwo::unlock_ca(&o, s.ca_key_pem.as_bytes(), None).unwrap();
+    let (b2, s2) = revoke::revoke(
+        &o,
+        &ca2,
+        &req(vec![Target::Unlisted("0a:0b:0c".into())]),
+        now,
+    )
+    .unwrap();
+    assert!(!s2.first);
+    let o2 = reopen(&b2);
+    let r2 = o2.state.revocations.as_ref().unwrap();
+    assert_eq!((r2.crl_number, r2.revoked.len()), (2, 2));
+    let info = crl::read(&text(&o2, "members/etcd3/pki/crl.der")).unwrap();
+    assert_eq!(info.number, Some(2));
+    assert_eq!(info.revoked.len(), 2);
+    assert!(info.revoked.iter().any(|e| e.serial == "0a0b0c"));
+    let e = revoke::revoke(&o2, &ca2, &req(vec![Target::Client("alice".into())]), now)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("revoked already"), "{e}");
+
+    // A day-two operation afterwards keeps the revocations, and the new member gets the CRL.
+    let node = pki_core::Node {
+        name: "etcd4".into(),
+        ips: vec!["10.0.0.4".into()],
+        dns_names: vec![],
+    };
+    let change = daytwo::Change::AddMembers(vec![node]);
+    let plan = daytwo::plan_change(Some(&o2), &o2.state.spec, &change, now).unwrap();
+    let mut keys = Keys::new();
+    for r in &plan.keys_to_make {
+        keys.insert(r.id.clone(), PrivateKey::generate(r.algorithm).unwrap());
+    }
+    let (grown, _) = daytwo::apply_change(Some(&o2), &ca2, &plan, keys).unwrap();
+    let g = reopen(&grown);
+    assert_eq!(g.state.revocations, o2.state.revocations);
+    assert_eq!(
+        text(&g, "members/etcd4/pki/crl.der"),
+        text(&o2, "members/etcd1/pki/crl.der")
+    );
+    assert!(g.file("members/etcd4/install-crl.sh").is_some());
+}
+
+#[test]
+fn bad_requests_are_refused_with_the_field() {
+    let s = setup();
+    let now = OffsetDateTime::now_utc();
+    let alice = s
+        .opened
+        .state
+        .certificates
+        .iter()
+        .find(|c| c.id == "clients/alice")
+        .unwrap()
+        .serial
+        .clone();
+    for (t, days, says) in [
+        (
+            vec![Target::Client("mallory".into())],
+            30,
+            "not a client of this bundle",
+        ),
+        (vec![Target::Member("etcd2".into())], 30, "still a member"),
+        (
+            vec![Target::Member("etcd9".into())],
+            30,
+            "--unlisted-serial",
+        ),
+        (
+            vec![Target::Serial("0102".into())],
+            30,
+            "no certificate of this bundle",
+        ),
+        (vec![Target::Unlisted(alice.clone())], 30, "use --serial"),
+        (
+            vec![Target::Serial("xyz".into())],
+            30,
+            "not a serial number",
+        ),
+        (vec![Target::Serial(alice)], 0, "--next-update"),
+    ] {
+        let r = Request {
+            targets: t,
+            reason: RevocationReason::Superseded,
+            next_update_days: days,
+        };
+        let e = revoke::revoke(&s.opened, &s.ca, &r, now)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(says), "{says}: {e}");
+    }
+    // Another cluster's CA key: refused before anything is made.
+    let other = generate(&spec()).unwrap();
+    let e = daytwo::unlock_ca(&s.opened, other.ca_key.text().as_bytes(), None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("not the key of the bundle's CA"), "{e}");
+}
+
+/// `rotate-ca` on a bundle with a revocation: the kit opens as a bundle; a rotation makes a new
+/// CA, every leaf new under it, the JWT key kept, the CRL re-signed by the new CA with the
+/// next number; a same-key renewal changes only the CA certificate.
+#[test]
+fn rotate_ca_kits_open_and_carry_what_they_must() {
+    let s = setup();
+    let now = OffsetDateTime::now_utc();
+    let (b, _) = revoke::revoke(
+        &s.opened,
+        &s.ca,
+        &req(vec![Target::Client("alice".into())]),
+        now,
+    )
+    .unwrap();
+    let o = reopen(&b);
+    let ca = daytwo::unlock_ca(&o, s.ca_key_pem.as_bytes(), None).unwrap();
+
+    // A rotation.
+    let plan = daytwo::plan_change(None, &o.state.spec, &daytwo::Change::Generate, now).unwrap();
+    let mut keys = Keys::new();
+    for r in &plan.keys_to_make {
+        keys.insert(r.id.clone(), PrivateKey::generate(r.algorithm).unwrap());
+    }
+    let new_key = PrivateKey::generate(o.state.spec.key_algorithm).unwrap();
+    let (kit, summary) = pki_core::rotate::rotate_ca(&o, &ca, Some(&new_key), keys, now).unwrap();
+    assert!(!summary.same_key && summary.crl);
+    let k = reopen(&kit);
+    assert_ne!(text(&k, "ca.crt"), text(&o, "ca.crt"));
+    assert_ne!(
+        text(&k, "members/etcd1/pki/server.crt"),
+        text(&o, "members/etcd1/pki/server.crt")
+    );
+    assert_eq!(
+        text(&k, "members/etcd2/pki/jwt.key"),
+        text(&o, "members/etcd2/pki/jwt.key")
+    );
+    for f in [
+        "ROTATE.md",
+        "members/etcd1/rotate/1-trust-both.sh",
+        "members/etcd3/rotate/both-ca.crt",
+        "clients/alice/rotate/rotate-client.sh",
+        "members/etcd2/install-crl.sh",
+    ] {
+        assert!(k.file(f).is_some(), "{f} missing from the kit");
+    }
+    assert_eq!(
+        text(&k, "members/etcd1/rotate/old-ca.crt"),
+        text(&o, "ca.crt")
+    );
+    let rev = k.state.revocations.as_ref().unwrap();
+    assert_eq!(rev.crl_number, 2);
+    let info = crl::read(&text(&k, "members/etcd1/pki/crl.der")).unwrap();
+    assert_eq!((info.number, info.revoked.len()), (Some(2), 1));
+    assert!(info.issuer.contains("etcd CA"));
+    // The new CA signed it: the kit's key unlocks it and its CRL verifies under the new ca.crt.
+    let dir = std::env::temp_dir().join(format!("pki-rotate-kit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ca.crt"), text(&k, "ca.crt")).unwrap();
+    std::fs::write(dir.join("crl.der"), text(&k, "members/etcd1/pki/crl.der")).unwrap();
+    let v = Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-in"])
+        .arg(dir.join("crl.der"))
+        .arg("-CAfile")
+        .arg(dir.join("ca.crt"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&v.stderr).contains("verify OK")
+            || String::from_utf8_lossy(&v.stdout).contains("verify OK")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Same-key renewal.
+    let (kit, summary) = pki_core::rotate::rotate_ca(&o, &ca, None, Keys::new(), now).unwrap();
+    assert!(summary.same_key);
+    let k = reopen(&kit);
+    assert_ne!(text(&k, "ca.crt"), text(&o, "ca.crt"));
+    assert_eq!(text(&k, "members/etcd1/pki/ca.crt"), text(&k, "ca.crt"));
+    for f in [
+        "members/etcd1/pki/server.crt",
+        "members/etcd1/pki/server.key",
+        "clients/bob/client.crt",
+        "members/etcd2/pki/crl.der",
+    ] {
+        assert_eq!(text(&k, f), text(&o, f), "{f} changed");
+    }
+    assert!(k.file("members/etcd1/rotate/renew-ca.sh").is_some());
+    assert!(k.file("members/etcd1/rotate/1-trust-both.sh").is_none());
+    assert_ne!(k.state.ca.serial, o.state.ca.serial);
+    assert_eq!(k.state.revocations, o.state.revocations);
+}

@@ -1,0 +1,249 @@
+//! `etcd-pki revoke`, `rotate-ca` and `validate --from` as a person runs them, without a
+//! cluster: what they print, the new bundles they write, and every refusal — exit 2, the field
+//! named, nothing written, the old bundle untouched.
+
+use std::path::Path;
+use std::process::Command;
+
+use e2e_etcd::{TempDir, code_and_output, etcd_pki_bin, generate_bundle, run};
+
+fn spec() -> String {
+    serde_json::json!({
+        "cluster_name": "cli",
+        "nodes": (1..=3).map(|i| serde_json::json!({"name": format!("etcd{i}"), "ips": [format!("10.0.0.{i}")]})).collect::<Vec<_>>(),
+        "clients": [{"name": "etcdctl", "common_name": "root"}, {"name": "alice", "common_name": "alice"}]
+    })
+    .to_string()
+}
+
+fn cli(dir: &Path, args: &[&str]) -> (i32, String) {
+    code_and_output(&run(Command::new(etcd_pki_bin())
+        .args(args)
+        .current_dir(dir)))
+}
+
+#[test]
+fn revoke_rotate_and_validate_from_the_command_line() {
+    let tmp = TempDir::new("revoke-cli");
+    let t = tmp.path();
+    generate_bundle(&spec(), t);
+    let before = std::fs::read(t.join("bundle.zip")).unwrap();
+
+    let (code, out) = cli(
+        t,
+        &[
+            "revoke",
+            "--from",
+            "bundle.zip",
+            "--ca-key",
+            "ca.key",
+            "--client",
+            "alice",
+            "--reason",
+            "key-compromise",
+            "--out",
+            "r1.zip",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Revoked clients/alice")
+            && out.contains("CRL number 1: 1 revoked serial(s)")
+            && out.contains("first CRL"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(t.join("bundle.zip")).unwrap(),
+        before,
+        "the old bundle changed"
+    );
+
+    // Refusals: nothing written.
+    let other = TempDir::new("revoke-cli-other");
+    generate_bundle(&spec(), other.path());
+    let other_key = other.path().join("ca.key");
+    for (args, says) in [
+        (
+            vec!["--client", "mallory"],
+            "\"mallory\" is not a client of this bundle",
+        ),
+        (vec!["--member", "etcd2"], "still a member"),
+        (vec!["--serial", "0102"], "--unlisted-serial"),
+        (vec!["--client", "alice"], "revoked already"),
+        (vec!["--reason", "stolen"], "key-compromise"),
+        (vec!["--next-update", "soon"], "--next-update"),
+        (
+            vec!["--ca-key", other_key.to_str().unwrap()],
+            "not the key of the bundle's CA",
+        ),
+    ] {
+        let mut a = vec![
+            "revoke", "--from", "r1.zip", "--ca-key", "ca.key", "--out", "x.zip",
+        ];
+        a.extend(args);
+        let (code, out) = cli(t, &a);
+        assert_eq!(code, 2, "{a:?}: {out}");
+        assert!(out.contains(says), "{a:?}: {out}");
+        assert!(!t.join("x.zip").exists(), "{a:?} wrote x.zip");
+    }
+    let (code, out) = cli(
+        t,
+        &[
+            "revoke",
+            "--from",
+            "r1.zip",
+            "--ca-key",
+            "ca.key",
+            "--out",
+            "bundle.zip",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("already exists"), "{out}");
+
+    // validate --from: a fresh bundle is sound; its CRL is counted.
+    let (code, out) = cli(t, &["validate", "--from", "r1.zip"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("CRL number 1 with 1 revoked serial(s)"),
+        "{out}"
+    );
+
+    // rotate-ca: a kit and a new CA key beside it; same-key: the CA key unchanged.
+    let pass = t.join("pass.txt");
+    std::fs::write(&pass, "a rotation passphrase\n").unwrap();
+    let (code, out) = cli(
+        t,
+        &[
+            "rotate-ca",
+            "--from",
+            "r1.zip",
+            "--ca-key",
+            "ca.key",
+            "--out",
+            "kit.zip",
+            "--new-ca-passphrase-file",
+            pass.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("cli-ca-new.key, encrypted with your passphrase"),
+        "{out}"
+    );
+    let key = std::fs::read_to_string(t.join("cli-ca-new.key")).unwrap();
+    assert!(key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    // The kit is the newest bundle: the new key opens it for the next operation.
+    let (code, out) = cli(
+        t,
+        &[
+            "revoke",
+            "--from",
+            "kit.zip",
+            "--ca-key",
+            "cli-ca-new.key",
+            "--ca-passphrase-file",
+            pass.to_str().unwrap(),
+            "--out",
+            "k1.zip",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("CRL number 3"), "{out}");
+    // The old key does not open the kit.
+    let (code, out) = cli(
+        t,
+        &[
+            "rotate-ca",
+            "--from",
+            "kit.zip",
+            "--ca-key",
+            "ca.key",
+            "--same-key",
+            "--out",
+            "y.zip",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("not the key of the bundle's CA"), "{out}");
+    let (code, out) = cli(
+        t,
+        &[
+            "rotate-ca",
+            "--from",
+            "r1.zip",
+            "--ca-key",
+            "ca.key",
+            "--same-key",
+            "--out",
+            "renew.zip",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("CA key is unchanged") && out.contains("renew-ca.sh"),
+        "{out}"
+    );
+    let (code, out) = cli(
+        t,
+        &[
+            "rotate-ca",
+            "--from",
+            "r1.zip",
+            "--ca-key",
+            "ca.key",
+            "--same-key",
+            "--no-new-ca-passphrase",
+            "--out",
+            "z.zip",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--same-key keeps the CA key"), "{out}");
+    // Without a passphrase source and no terminal: refused, nothing written.
+    let (code, out) = cli(
+        t,
+        &[
+            "rotate-ca",
+            "--from",
+            "r1.zip",
+            "--ca-key",
+            "ca.key",
+            "--new-ca-key-out",
+            "w.key",
+            "--out",
+            "w.zip",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("--new-ca-passphrase-file")
+            && !t.join("w.zip").exists()
+            && !t.join("w.key").exists(),
+        "{out}"
+    );
+    // The default new key path is never written over.
+    let (code, out) = cli(
+        t,
+        &[
+            "rotate-ca",
+            "--from",
+            "r1.zip",
+            "--ca-key",
+            "ca.key",
+            "--no-new-ca-passphrase",
+            "--out",
+            "v.zip",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("cli-ca-new.key already exists"), "{out}");
+
+    // Two CAs' bundles side by side: no shared serial, so no warning about one.
+    let (code, out) = cli(
+        t,
+        &["validate", "--from", "kit.zip", "--other-ca", "r1.zip"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("refuses both"), "{out}");
+}
