@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker};
 use zeroize::Zeroizing;
 
-use crate::protocol::{self, FromWorker, ToWorker};
+use crate::protocol::{self, CaFacts, CaField, ChangeCounts, ChangeRequest, FromWorker, ToWorker};
 
 /// Where generation stands, for the progress display.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,11 +53,42 @@ pub struct Outcome {
     pub total_ms: f64,
     /// How many workers made keys.
     pub workers: usize,
+    /// For a day-two change: what it changed (`ca_key` is then empty).
+    pub change: Option<ChangeCounts>,
+}
+
+/// A day-two run's inputs, held until the assembling worker takes them: the old zip (or,
+/// for a new bundle under an existing CA, the CA certificate), the CA key and its passphrase.
+/// Zeroed if the run is cancelled or fails before they move.
+pub struct ChangeInputs {
+    /// The change.
+    pub change: ChangeRequest,
+    /// Whether `first` is an opened bundle's zip (else the CA certificate).
+    pub opened: bool,
+    /// The old zip or the CA certificate.
+    pub first: Zeroizing<Vec<u8>>,
+    /// The CA key file as given.
+    pub ca_key: Zeroizing<Vec<u8>>,
+    /// Its passphrase, if it has one.
+    pub passphrase: Option<Zeroizing<String>>,
+}
+
+/// Why an existing CA was refused, and beside which field to say so.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaRefusal {
+    /// The field at fault.
+    pub field: CaField,
+    /// The key is encrypted and the passphrase is missing or wrong.
+    pub needs_passphrase: bool,
+    /// For people.
+    pub error: String,
 }
 
 type ProgressFn = Rc<dyn Fn(Progress)>;
 type DoneFn = Box<dyn FnOnce(Result<Outcome, String>)>;
 type ReadFn = Box<dyn FnOnce(Result<Zeroizing<Vec<u8>>, String>)>;
+type CaFn = Box<dyn FnOnce(Result<CaFacts, CaRefusal>)>;
+type PlannedFn = Box<dyn FnOnce(Result<Vec<KeyRequest>, String>)>;
 
 /// What one worker is doing.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -103,6 +134,8 @@ struct Job {
     keys_done_at: f64,
     on_progress: ProgressFn,
     on_done: Option<DoneFn>,
+    /// Set for a day-two change: what the assembling worker gets instead of a CA key.
+    change: Option<ChangeInputs>,
 }
 
 impl Job {
@@ -126,6 +159,10 @@ struct Pool {
     job: Option<Job>,
     /// A pending file read: its request number and who wants the bytes.
     read: Option<(u32, ReadFn)>,
+    /// A pending CA check (day two).
+    ca_check: Option<(u32, CaFn)>,
+    /// A pending change plan (day two).
+    planned: Option<PlannedFn>,
     next_request: u32,
     /// How long each worker took for its calibration, in milliseconds.
     calibrations: Vec<f64>,
@@ -237,6 +274,18 @@ pub fn generate(
 ) {
     warm_up();
     let plan = pki_core::key_plan(spec);
+    start(spec, plan, passphrase, None, on_progress, on_done);
+}
+
+/// Starts a run: `plan`'s keys on the workers, then the assembly (or the change).
+fn start(
+    spec: &ClusterSpec,
+    plan: Vec<KeyRequest>,
+    passphrase: Option<Zeroizing<String>>,
+    change: Option<ChangeInputs>,
+    on_progress: impl Fn(Progress) + 'static,
+    on_done: impl FnOnce(Result<Outcome, String>) + 'static,
+) {
     let total = plan.len();
     POOL.with(|p| {
         p.borrow_mut().job = Some(Job {
@@ -249,6 +298,7 @@ pub fn generate(
             keys_done_at: 0.0,
             on_progress: Rc::new(on_progress),
             on_done: Some(Box::new(on_done)),
+            change,
         });
     });
     dispatch();
@@ -277,10 +327,28 @@ pub fn cancel() {
             s.worker.terminate();
         }
         p.read = None;
+        p.ca_check = None;
+        p.planned = None;
         p.job.take()
     });
     drop(job);
     warm_up();
+}
+
+/// Runs `f` once a worker is idle: after the page loads they are busy warming up for a few
+/// seconds (longer on a slow machine). Gives up after about a minute; `f` is then called
+/// anyway and the request it makes says that no worker is free.
+pub fn when_idle(f: impl FnOnce() + 'static) {
+    fn attempt(f: Box<dyn FnOnce()>, left: u32) {
+        let idle = POOL.with(|p| p.borrow().slots.iter().any(|s| s.state == SlotState::Idle));
+        if idle || left == 0 {
+            f();
+        } else {
+            later(move || attempt(f, left - 1), 100);
+        }
+    }
+    warm_up();
+    attempt(Box::new(f), 600);
 }
 
 /// Reads `path` out of `zip` on a worker (the page itself has no zip reader) and hands its
@@ -369,6 +437,8 @@ fn dispatch() {
                     slot.state = SlotState::MakingKey(index);
                     in_flight.push(index);
                 }
+            } else if job.done() == job.plan.len() && job.change.is_some() {
+                start_change(slot, job);
             } else if job.done() == job.plan.len() {
                 start_assembly(slot, job);
             }
@@ -394,6 +464,122 @@ fn start_assembly(slot: &mut Slot, job: &mut Job) {
         job.keys_done_at = now();
         job.passphrase = None;
     }
+}
+
+/// Moves the old zip (or CA certificate), the CA key, its passphrase and every new key to
+/// `slot`'s worker: the page's copies of the key material are dropped (wiped) here.
+fn start_change(slot: &mut Slot, job: &mut Job) {
+    let Some(inputs) = job.change.take() else {
+        return;
+    };
+    let mut buffers = vec![
+        protocol::buffer(&inputs.first),
+        protocol::buffer(&inputs.ca_key),
+    ];
+    if let Some(p) = &inputs.passphrase {
+        buffers.push(protocol::buffer(p.as_bytes()));
+    }
+    buffers.extend(job.keys.iter_mut().filter_map(Option::take));
+    let msg = ToWorker::ApplyChange {
+        spec_json: job.spec_json.clone(),
+        change: inputs.change.clone(),
+        opened: inputs.opened,
+        with_passphrase: inputs.passphrase.is_some(),
+        key_ids: job.plan.iter().map(|r| r.id.clone()).collect(),
+    };
+    if post(&slot.worker, &msg, buffers) {
+        slot.state = SlotState::Assembling;
+        job.phase = Phase::Assembling;
+        job.keys_done_at = now();
+    } else {
+        job.change = Some(inputs);
+    }
+}
+
+/// Day two: reads and checks an existing CA on a worker (certificate, key and passphrase are
+/// copied into buffers that move there and are zeroed after reading).
+pub fn check_ca(
+    cert: &[u8],
+    key: &[u8],
+    passphrase: Option<&str>,
+    then: impl FnOnce(Result<CaFacts, CaRefusal>) + 'static,
+) {
+    let sent = POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let request = p.next_request;
+        p.next_request += 1;
+        let slot = p.slots.iter_mut().find(|s| s.state == SlotState::Idle)?;
+        let mut buffers = vec![protocol::buffer(cert), protocol::buffer(key)];
+        if let Some(pass) = passphrase {
+            buffers.push(protocol::buffer(pass.as_bytes()));
+        }
+        let msg = ToWorker::CheckCa {
+            request,
+            with_passphrase: passphrase.is_some(),
+        };
+        post(&slot.worker, &msg, buffers).then(|| {
+            slot.state = SlotState::Reading;
+            request
+        })
+    });
+    match sent {
+        Some(request) => POOL.with(|p| p.borrow_mut().ca_check = Some((request, Box::new(then)))),
+        None => then(Err(CaRefusal {
+            field: CaField::Cert,
+            needs_passphrase: false,
+            error: "no key worker is free yet; pick the file again in a moment".into(),
+        })),
+    }
+}
+
+/// Day two: applies `inputs.change`. A worker first says which new keys the change needs
+/// (pki-core's `plan_change`). Keys are then made on the pool and moved, with the old zip and the
+/// CA key, to the worker that signs and zips.
+pub fn change(
+    spec: &ClusterSpec,
+    inputs: ChangeInputs,
+    on_progress: impl Fn(Progress) + 'static,
+    on_done: impl FnOnce(Result<Outcome, String>) + 'static,
+) {
+    warm_up();
+    let spec = spec.clone();
+    when_idle(move || plan_then_start(spec, inputs, on_progress, on_done));
+}
+
+fn plan_then_start(
+    spec: ClusterSpec,
+    inputs: ChangeInputs,
+    on_progress: impl Fn(Progress) + 'static,
+    on_done: impl FnOnce(Result<Outcome, String>) + 'static,
+) {
+    let spec2 = spec.clone();
+    let sent = POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let slot = p.slots.iter_mut().find(|s| s.state == SlotState::Idle)?;
+        let msg = ToWorker::PlanChange {
+            spec_json: spec.to_json(),
+            change: inputs.change.clone(),
+            opened: inputs.opened,
+        };
+        let buffers = if inputs.opened {
+            vec![protocol::buffer(&inputs.first)]
+        } else {
+            vec![]
+        };
+        post(&slot.worker, &msg, buffers).then(|| {
+            slot.state = SlotState::Reading;
+        })
+    });
+    if sent.is_none() {
+        return on_done(Err(
+            "no key worker is free yet; try again in a moment".into()
+        ));
+    }
+    let planned: PlannedFn = Box::new(move |plan| match plan {
+        Ok(plan) => start(&spec2, plan, None, Some(inputs), on_progress, on_done),
+        Err(e) => on_done(Err(e)),
+    });
+    POOL.with(|p| p.borrow_mut().planned = Some(planned));
 }
 
 fn set_state(i: usize, state: SlotState) {
@@ -439,18 +625,24 @@ fn on_message(i: usize, data: JsValue) {
             ca_key_encrypted,
             assemble_ms,
             zip_ms,
+            change,
         } => {
             let Some(mut job) = POOL.with(|p| p.borrow_mut().job.take()) else {
                 buffers.iter().for_each(protocol::wipe);
                 return;
             };
-            let (Some(zip), Some(ca_key)) = (buffers.first(), buffers.get(1)) else {
+            let (Some(zip), Some(ca_key)) = (buffers.first(), buffers.get(1).or(buffers.first()))
+            else {
                 return finish(job, Err("the worker sent no zip".into()));
             };
             let outcome = Outcome {
                 listing,
                 zip: protocol::take(zip),
-                ca_key: protocol::take(ca_key),
+                ca_key: if change.is_some() {
+                    Zeroizing::new(Vec::new())
+                } else {
+                    protocol::take(ca_key)
+                },
                 ca_key_name,
                 ca_key_encrypted,
                 keygen_ms: job.keys_done_at - job.started,
@@ -464,9 +656,41 @@ fn on_message(i: usize, data: JsValue) {
                         .filter(|s| s.state != SlotState::Dead)
                         .count()
                 }),
+                change,
             };
             if let Some(f) = job.on_done.take() {
                 f(Ok(outcome));
+            }
+        }
+        FromWorker::CaChecked { request, ca } => {
+            if let Some(then) = take_ca_check(request) {
+                then(Ok(ca));
+            }
+        }
+        FromWorker::CaRefused {
+            request,
+            field,
+            needs_passphrase,
+            error,
+        } => {
+            if let Some(then) = take_ca_check(request) {
+                then(Err(CaRefusal {
+                    field,
+                    needs_passphrase,
+                    error,
+                }));
+            }
+        }
+        FromWorker::ChangePlanned { keys } => {
+            if let Some(then) = POOL.with(|p| p.borrow_mut().planned.take()) {
+                then(Ok(keys
+                    .into_iter()
+                    .map(|k| KeyRequest {
+                        id: k.id,
+                        label: k.label,
+                        algorithm: k.algorithm,
+                    })
+                    .collect()));
             }
         }
         FromWorker::File { request } => {
@@ -477,8 +701,19 @@ fn on_message(i: usize, data: JsValue) {
         }
         FromWorker::Failed { error } => {
             if was == Some(SlotState::Reading) {
-                let pending = POOL.with(|p| p.borrow_mut().read.take());
-                if let Some((_, then)) = pending {
+                let (read, ca, planned) = POOL.with(|p| {
+                    let mut p = p.borrow_mut();
+                    (p.read.take(), p.ca_check.take(), p.planned.take())
+                });
+                if let Some((_, then)) = read {
+                    then(Err(error));
+                } else if let Some((_, then)) = ca {
+                    then(Err(CaRefusal {
+                        field: CaField::Cert,
+                        needs_passphrase: false,
+                        error,
+                    }));
+                } else if let Some(then) = planned {
                     then(Err(error));
                 }
             } else {
@@ -486,6 +721,19 @@ fn on_message(i: usize, data: JsValue) {
             }
         }
     }
+}
+
+fn take_ca_check(request: u32) -> Option<CaFn> {
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        match p.ca_check.take() {
+            Some((r, then)) if r == request => Some(then),
+            other => {
+                p.ca_check = other;
+                None
+            }
+        }
+    })
 }
 
 fn take_read(request: u32) -> Option<ReadFn> {

@@ -3,6 +3,7 @@
 #[cfg(target_arch = "wasm32")]
 mod browser;
 pub mod ca_key;
+pub mod daytwo;
 pub mod diagram;
 pub mod estimate;
 pub mod form;

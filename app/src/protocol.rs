@@ -9,7 +9,7 @@
 //! copied, and the receiver zeroes each one once it has copied it into its own memory
 //! ([`take`]).
 
-use pki_core::{KeyAlgorithm, Listing};
+use pki_core::{KeyAlgorithm, Listing, Node};
 use serde::{Deserialize, Serialize};
 
 /// From the page to a worker.
@@ -33,6 +33,41 @@ pub enum ToWorker {
         key_ids: Vec<String>,
         /// Whether a passphrase buffer follows the keys.
         encrypt_ca_key: bool,
+    },
+    /// Read and check an existing CA (day two). Buffers: the CA certificate (PEM or DER), its
+    /// key, then the passphrase (UTF-8) when `with_passphrase` is set. Answer:
+    /// [`FromWorker::CaChecked`] or [`FromWorker::CaRefused`].
+    CheckCa {
+        /// Matches the answer to the question.
+        request: u32,
+        /// Whether a passphrase buffer follows the key.
+        with_passphrase: bool,
+    },
+    /// Which new keys a change needs (day two). Buffers: the old zip when `opened`.
+    /// Answer: [`FromWorker::ChangePlanned`].
+    PlanChange {
+        /// The spec as the form holds it now, as JSON.
+        spec_json: String,
+        /// The change.
+        change: ChangeRequest,
+        /// Whether an opened bundle's zip follows.
+        opened: bool,
+    },
+    /// Apply a change (day two): sign with the existing CA, write the new zip. Buffers: the old
+    /// zip when `opened` (else the CA certificate), the CA key, the passphrase when
+    /// `with_passphrase`, then one PKCS#8 DER key per entry of `key_ids`. Answer:
+    /// [`FromWorker::Bundle`] with `change` set.
+    ApplyChange {
+        /// The spec as the form holds it now, as JSON.
+        spec_json: String,
+        /// The change.
+        change: ChangeRequest,
+        /// Whether the first buffer is an opened bundle's zip (else the CA certificate).
+        opened: bool,
+        /// Whether a passphrase buffer follows the CA key.
+        with_passphrase: bool,
+        /// The ids of the new keys, naming the key buffers.
+        key_ids: Vec<String>,
     },
     /// Read one file out of a zip, for the person who asked to see a key. Buffers: the zip.
     /// Answer: [`FromWorker::File`].
@@ -73,6 +108,33 @@ pub enum FromWorker {
         assemble_ms: f64,
         /// Writing the zip, in milliseconds.
         zip_ms: f64,
+        /// For a day-two change: what it changed. The CA key buffer is then empty (the person
+        /// has the CA key already).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        change: Option<ChangeCounts>,
+    },
+    /// The CA read and checked. Buffers: none.
+    CaChecked {
+        /// The request this answers.
+        request: u32,
+        /// The CA for people: its subject, validity and warnings.
+        ca: CaFacts,
+    },
+    /// The CA was refused. Buffers: none.
+    CaRefused {
+        /// The request this answers.
+        request: u32,
+        /// The file or field at fault, for the page to show the error beside it.
+        field: CaField,
+        /// The key is encrypted and no passphrase was given: the page shows the field.
+        needs_passphrase: bool,
+        /// For people: what is wrong and what to do.
+        error: String,
+    },
+    /// The new keys a change needs. Buffers: none.
+    ChangePlanned {
+        /// One per key to make, in order.
+        keys: Vec<KeyToMake>,
     },
     /// A file read out of the zip. Buffers: its bytes.
     File {
@@ -84,6 +146,83 @@ pub enum FromWorker {
         /// For people.
         error: String,
     },
+}
+
+/// A day-two change, as the page asks for it (the worker turns it into pki-core's).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum ChangeRequest {
+    /// A new bundle for the spec, signed by an existing CA.
+    Generate,
+    /// New members joining an opened bundle's cluster.
+    AddMembers {
+        /// The new members.
+        nodes: Vec<Node>,
+    },
+    /// New certificates for an opened bundle's members and clients.
+    Renew {
+        /// Only these members and clients (empty: all).
+        only: Vec<String>,
+        /// Keep the keys (new certificates for the same keys).
+        keep_keys: bool,
+    },
+}
+
+/// What a change did, counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeCounts {
+    /// Members added.
+    pub members_added: usize,
+    /// Members removed.
+    pub members_removed: usize,
+    /// Certificates issued for new members or clients.
+    pub certificates_issued: usize,
+    /// Certificates renewed.
+    pub certificates_renewed: usize,
+    /// Keys replaced by new ones.
+    pub keys_changed: usize,
+    /// The runbooks in the new bundle (paths).
+    pub runbooks: Vec<String>,
+}
+
+/// An existing CA as people need to see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaFacts {
+    /// e.g. `C=US, O=Example, CN=etcd-ca`.
+    pub subject: String,
+    /// Its key's algorithm.
+    pub algorithm: KeyAlgorithm,
+    /// notBefore, RFC 3339.
+    pub not_before: String,
+    /// notAfter, RFC 3339.
+    pub not_after: String,
+    /// Whole days until it expires.
+    pub days_left: i64,
+    /// What is unusual but accepted, one sentence each.
+    pub warnings: Vec<String>,
+}
+
+/// Which input an existing CA's error is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaField {
+    /// The CA certificate file.
+    Cert,
+    /// The CA key file.
+    Key,
+    /// The passphrase.
+    Passphrase,
+}
+
+/// One key a change needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyToMake {
+    /// Its id in the plan (`members/etcd4/server`).
+    pub id: String,
+    /// For people.
+    pub label: String,
+    /// Its algorithm.
+    pub algorithm: KeyAlgorithm,
 }
 
 /// The fixed work a worker times when it starts: making this many P-256 keys. Bignum

@@ -158,82 +158,9 @@ fn colons(serial: &[u8]) -> String {
 type Entry = (Option<String>, Vec<u8>);
 
 fn resolve(state: &BundleState, req: &Request) -> Result<Vec<Entry>, Error> {
-    let known = |s: &[u8]| {
-        state
-            .certificates
-            .iter()
-            .find(|c| crl::parse_serial(&c.serial).is_ok_and(|x| x == s))
-    };
     let mut out: Vec<Entry> = Vec::new();
     for t in &req.targets {
-        match t {
-            Target::Client(name) => {
-                let certs: Vec<_> = state
-                    .certificates
-                    .iter()
-                    .filter(|c| c.client.as_deref() == Some(name.as_str()))
-                    .collect();
-                if certs.is_empty() {
-                    let names: Vec<&str> =
-                        state.spec.clients.iter().map(|c| c.name.as_str()).collect();
-                    return Err(refuse(
-                        "--client",
-                        format!(
-                            "{name:?} is not a client of this bundle (its clients: {})",
-                            names.join(", ")
-                        ),
-                    ));
-                }
-                for c in certs {
-                    out.push((Some(c.id.clone()), crl::parse_serial(&c.serial)?));
-                }
-            }
-            Target::Member(name) => {
-                if state.spec.nodes.iter().any(|n| n.name == *name) {
-                    return Err(refuse(
-                        "--member",
-                        format!(
-                            "{name:?} is still a member of this bundle, and revoking its \
-                             certificates would cut it off at once: remove it first \
-                             (etcd-pki remove-member), then revoke the serials it prints with \
-                             --unlisted-serial; for a leaked key, renew it (etcd-pki renew --only \
-                             {name}) and revoke the old serial"
-                        ),
-                    ));
-                }
-                return Err(refuse(
-                    "--member",
-                    format!(
-                        "{name:?} is not a member of this bundle: a removed member's certificates \
-                         are revoked by serial, --unlisted-serial HEX, as remove-member printed them"
-                    ),
-                ));
-            }
-            Target::Serial(hex) => {
-                let s = crl::parse_serial(hex)?;
-                let c = known(&s).ok_or_else(|| {
-                    refuse(
-                        "--serial",
-                        format!(
-                            "{hex:?} is no certificate of this bundle; for an earlier bundle's \
-                             certificate (a removed member's, a renewed key's), say so with \
-                             --unlisted-serial {hex}"
-                        ),
-                    )
-                })?;
-                out.push((Some(c.id.clone()), s));
-            }
-            Target::Unlisted(hex) => {
-                let s = crl::parse_serial(hex)?;
-                if let Some(c) = known(&s) {
-                    return Err(refuse(
-                        "--unlisted-serial",
-                        format!("{hex:?} is {}'s serial in this bundle: use --serial", c.id),
-                    ));
-                }
-                out.push((None, s));
-            }
-        }
+        out.extend(resolve_target(state, t)?);
     }
     let already: Vec<Vec<u8>> = state
         .revocations
@@ -256,6 +183,85 @@ fn resolve(state: &BundleState, req: &Request) -> Result<Vec<Entry>, Error> {
                 colons(s)
             ),
         ));
+    }
+    Ok(out)
+}
+
+/// The serials one `--client`, `--member`, `--serial` or `--unlisted-serial` names.
+fn resolve_target(state: &BundleState, t: &Target) -> Result<Vec<Entry>, Error> {
+    let known = |s: &[u8]| {
+        state
+            .certificates
+            .iter()
+            .find(|c| crl::parse_serial(&c.serial).is_ok_and(|x| x == s))
+    };
+    let mut out: Vec<Entry> = Vec::new();
+    match t {
+        Target::Client(name) => {
+            let certs: Vec<_> = state
+                .certificates
+                .iter()
+                .filter(|c| c.client.as_deref() == Some(name.as_str()))
+                .collect();
+            if certs.is_empty() {
+                let names: Vec<&str> = state.spec.clients.iter().map(|c| c.name.as_str()).collect();
+                return Err(refuse(
+                    "--client",
+                    format!(
+                        "{name:?} is not a client of this bundle (its clients: {})",
+                        names.join(", ")
+                    ),
+                ));
+            }
+            for c in certs {
+                out.push((Some(c.id.clone()), crl::parse_serial(&c.serial)?));
+            }
+        }
+        Target::Member(name) => {
+            if state.spec.nodes.iter().any(|n| n.name == *name) {
+                return Err(refuse(
+                    "--member",
+                    format!(
+                        "{name:?} is still a member of this bundle, and revoking its \
+                             certificates would cut it off at once: remove it first \
+                             (etcd-pki remove-member), then revoke the serials it prints with \
+                             --unlisted-serial; for a leaked key, renew it (etcd-pki renew --only \
+                             {name}) and revoke the old serial"
+                    ),
+                ));
+            }
+            return Err(refuse(
+                "--member",
+                format!(
+                    "{name:?} is not a member of this bundle: a removed member's certificates \
+                         are revoked by serial, --unlisted-serial HEX, as remove-member printed them"
+                ),
+            ));
+        }
+        Target::Serial(hex) => {
+            let s = crl::parse_serial(hex)?;
+            let c = known(&s).ok_or_else(|| {
+                refuse(
+                    "--serial",
+                    format!(
+                        "{hex:?} is no certificate of this bundle; for an earlier bundle's \
+                             certificate (a removed member's, a renewed key's), say so with \
+                             --unlisted-serial {hex}"
+                    ),
+                )
+            })?;
+            out.push((Some(c.id.clone()), s));
+        }
+        Target::Unlisted(hex) => {
+            let s = crl::parse_serial(hex)?;
+            if let Some(c) = known(&s) {
+                return Err(refuse(
+                    "--unlisted-serial",
+                    format!("{hex:?} is {}'s serial in this bundle: use --serial", c.id),
+                ));
+            }
+            out.push((None, s));
+        }
     }
     Ok(out)
 }

@@ -12,6 +12,10 @@
 mod protocol;
 
 #[cfg(target_arch = "wasm32")]
+#[path = "../worker_daytwo.rs"]
+mod daytwo;
+
+#[cfg(target_arch = "wasm32")]
 fn main() {
     use protocol::{FromWorker, ToWorker};
     use wasm_bindgen::JsCast;
@@ -90,6 +94,29 @@ fn handle(
             Ok(done) => done,
             Err(e) => failed(e),
         },
+        ToWorker::CheckCa {
+            request,
+            with_passphrase,
+        } => daytwo::check_ca(request, with_passphrase, buffers),
+        ToWorker::PlanChange {
+            spec_json,
+            change,
+            opened,
+        } => daytwo::plan_change(&spec_json, &change, opened, buffers),
+        ToWorker::ApplyChange {
+            spec_json,
+            change,
+            opened,
+            with_passphrase,
+            key_ids,
+        } => daytwo::apply_change(
+            &spec_json,
+            &change,
+            opened,
+            with_passphrase,
+            &key_ids,
+            buffers,
+        ),
         ToWorker::ReadFile { request, path } => {
             let zip = buffers.first().map(protocol::take).unwrap_or_default();
             match read_file(&zip, &path) {
@@ -149,6 +176,7 @@ fn assemble(
             ca_key_encrypted: passphrase.is_some(),
             assemble_ms: assembled - start,
             zip_ms,
+            change: None,
         },
         vec![protocol::buffer(&zip), protocol::buffer(&ca_key.contents)],
     ))

@@ -122,21 +122,22 @@ fn ClientRow(id: u64) -> impl IntoView {
     let errors = move |field: &str| format!("client-{id}-{field}-errors");
     let bad = move |field: &'static str| move || invalid(ctx, &path(field).get());
     view! {
-        <tr data-testid="client-row">
+        <tr data-testid="client-row" class:locked=move || super::daytwo::row_locked(id)>
             <td>
-                <input data-testid="client-name" type="text" spellcheck="false" aria-label=label("Name")
+                <super::daytwo::RowMark id/>
+                <input data-testid="client-name" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label=label("Name")
                     aria-describedby=errors("name") aria-invalid=bad("name")
                     prop:value=get(|c| c.name.clone()) on:input=set(|c, v| c.name = v)/>
                 <FieldErrors path=path("name") id=errors("name")/>
             </td>
             <td>
-                <input data-testid="client-cn" type="text" spellcheck="false" aria-label=label("Common name (etcd user)")
+                <input data-testid="client-cn" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label=label("Common name (etcd user)")
                     aria-describedby=errors("cn") aria-invalid=bad("common_name")
                     prop:value=get(|c| c.cn.clone()) on:input=set(|c, v| c.cn = v)/>
                 <FieldErrors path=path("common_name") id=errors("cn")/>
             </td>
             <td>
-                <input data-testid="client-org" type="text" spellcheck="false" aria-label=label("Organization")
+                <input data-testid="client-org" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label=label("Organization")
                     aria-describedby=errors("org") aria-invalid=bad("organization")
                     prop:value=get(|c| c.org.clone()) on:input=set(|c, v| c.org = v)/>
                 <FieldErrors path=path("organization") id=errors("org")/>
@@ -146,7 +147,7 @@ fn ClientRow(id: u64) -> impl IntoView {
                 <div class="grants">{grants}</div>
             </td>
             <td class="buttons">
-                <button data-testid="client-remove" title="Remove" class="danger" aria-label=move || format!("Remove {}", who())
+                <button data-testid="client-remove" prop:disabled=move || super::daytwo::row_locked(id) title="Remove" class="danger" aria-label=move || format!("Remove {}", who())
                     on:click=move |_| {
                         form.update(|f| f.remove_client(id));
                         focus_soon("#client-add");

@@ -44,7 +44,11 @@ pub fn GeneratePanel() -> impl IntoView {
                 reasons.join("; ")
             ),
         };
-        if let Some(b) = ctx.ca_key.with(|k| k.blocker()) {
+        let new_ca_blocker = ctx
+            .ca_key
+            .with(|k| k.blocker())
+            .filter(|_| super::daytwo::new_ca());
+        if let Some(b) = new_ca_blocker.or_else(|| super::daytwo::blocker(&ctx)) {
             if !text.is_empty() {
                 text.push(' ');
             }
@@ -52,7 +56,11 @@ pub fn GeneratePanel() -> impl IntoView {
         }
         text
     };
-    let blocked = move || !errors.get().is_empty() || ctx.ca_key.with(|k| k.blocker().is_some());
+    let blocked = move || {
+        !errors.get().is_empty()
+            || (super::daytwo::new_ca() && ctx.ca_key.with(|k| k.blocker().is_some()))
+            || super::daytwo::blocker(&ctx).is_some()
+    };
     let estimate = Memo::new(move |_| {
         let spec = ctx.spec.get();
         // Keys of the spec's algorithm (the JWT key is P-256 and takes no time to speak of).
@@ -70,7 +78,7 @@ pub fn GeneratePanel() -> impl IntoView {
         )
     });
     let start = move |_| {
-        if blocked() || running() {
+        if blocked() || running() || super::daytwo::start_instead(ctx) {
             return;
         }
         let Ok(protection) = ctx.ca_key.with_untracked(|k| k.protection()) else {
@@ -118,14 +126,14 @@ pub fn GeneratePanel() -> impl IntoView {
     };
     view! {
         <section class="generate card">
-            <CaKeyProtection/>
+            {move || super::daytwo::new_ca().then(|| view! { <CaKeyProtection/> })}
             {move || estimate.with(|e| e.is_long().then(|| view! {
                 <p id="estimate" class="hint">{format!("This will take {}.", e.describe())}</p>
             }))}
             <div class="generate-row">
                 <button id="generate" class="primary" aria-describedby="generate-why"
                     prop:disabled=move || blocked() || running()
-                    on:click=start>"Generate keys and certificates"</button>
+                    on:click=start>{super::daytwo::button_label}</button>
                 {move || running().then(|| view! {
                     <button id="cancel" on:click=cancel>"Cancel"</button>
                 })}
@@ -206,10 +214,12 @@ fn Finished(g: Arc<Generated>) -> impl IntoView {
                 let o = &zip.outcome;
                 let _ = browser::download(&o.zip, &o.listing.zip_name, "application/zip");
             }>{zip_label}</button>
-            <button id="download-ca-key" on:click=move |_| {
-                let o = &ca.outcome;
-                let _ = browser::download(&o.ca_key, &o.ca_key_name, "application/x-pem-file");
-            }>{ca_label}</button>
+            {(!o.ca_key.is_empty()).then(|| view! {
+                <button id="download-ca-key" on:click=move |_| {
+                    let o = &ca.outcome;
+                    let _ = browser::download(&o.ca_key, &o.ca_key_name, "application/x-pem-file");
+                }>{ca_label}</button>
+            })}
             <button id="forget-keys" class="danger" on:click=move |_| ctx.forget_keys()>"Forget keys"</button>
         </div>
         <p class="hint">{format!(

@@ -106,21 +106,22 @@ fn MemberRow(id: u64) -> impl IntoView {
     let errors = move |field: &str| format!("member-{id}-{field}-errors");
     let bad = move |field: &'static str| move || invalid(ctx, &path(field).get());
     view! {
-        <tr data-testid="member-row">
+        <tr data-testid="member-row" class:locked=move || super::daytwo::row_locked(id)>
             <td>
-                <input data-testid="member-name" type="text" spellcheck="false" aria-label=label("Name")
+                <super::daytwo::RowMark id/>
+                <input data-testid="member-name" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label=label("Name")
                     aria-describedby=errors("name") aria-invalid=bad("name")
                     prop:value=get(|n| n.name.clone()) on:input=set(|n, v| n.name = v)/>
                 <FieldErrors path=path("name") id=errors("name")/>
             </td>
             <td>
-                <input data-testid="member-ips" type="text" spellcheck="false" placeholder="10.0.0.1" aria-label=label("IP addresses")
+                <input data-testid="member-ips" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" placeholder="10.0.0.1" aria-label=label("IP addresses")
                     aria-describedby=errors("ips") aria-invalid=bad("ips")
                     prop:value=get(|n| n.ips.clone()) on:input=set(|n, v| n.ips = v)/>
                 <FieldErrors path=path("ips") id=errors("ips")/>
             </td>
             <td>
-                <input data-testid="member-dns" type="text" spellcheck="false" placeholder="etcd1.example.com" aria-label=label("DNS names")
+                <input data-testid="member-dns" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" placeholder="etcd1.example.com" aria-label=label("DNS names")
                     aria-describedby=errors("dns") aria-invalid=bad("dns_names")
                     prop:value=get(|n| n.dns.clone()) on:input=set(|n, v| n.dns = v)/>
                 <FieldErrors path=path("dns_names") id=errors("dns")/>
@@ -130,7 +131,7 @@ fn MemberRow(id: u64) -> impl IntoView {
                     on:click=move |_| form.update(|f| f.move_node(id, -1))>"↑"</button>
                 <button data-testid="member-down" title="Move down" aria-label=move || format!("Move {} down", who())
                     on:click=move |_| form.update(|f| f.move_node(id, 1))>"↓"</button>
-                <button data-testid="member-remove" title="Remove" class="danger" aria-label=move || format!("Remove {}", who())
+                <button data-testid="member-remove" prop:disabled=move || super::daytwo::row_locked(id) title="Remove" class="danger" aria-label=move || format!("Remove {}", who())
                     on:click=move |_| {
                         form.update(|f| f.remove_node(id));
                         // The row (and the focus with it) is gone: back to "Add member".

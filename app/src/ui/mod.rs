@@ -3,6 +3,7 @@
 
 mod ca_key;
 mod clients;
+mod daytwo;
 mod files;
 mod generate;
 mod members;
@@ -222,6 +223,7 @@ pub fn App() -> impl IntoView {
         last_added: RwSignal::new(None),
     };
     provide_context(ctx);
+    daytwo::provide();
     // The spec (never a key) survives a reload.
     Effect::new(move |_| spec.with(|s| browser::save_spec(&s.to_json())));
     crate::keygen::warm_up();
@@ -234,6 +236,7 @@ pub fn App() -> impl IntoView {
             </div>
             <options::SpecFileButtons/>
         </header>
+        <daytwo::StartFrom/>
         <main>
             <div class="form-grid">
                 <section class="edit" aria-label="Members and clients">

@@ -1,0 +1,332 @@
+//! Day two on the page, as plain data with native tests: what an opened bundle holds (read
+//! from its `spec.json`), which rows of the form are locked because their certificates exist,
+//! which change the form asks for, and the sentence saying what a change did. `ui/daytwo.rs`
+//! shows these; pki-core plans and applies the change.
+
+use pki_core::package::state::{BundleState, CertRecord};
+use pki_core::{ClusterSpec, OffsetDateTime};
+use time::format_description::well_known::Rfc3339;
+
+use crate::protocol::{ChangeCounts, ChangeRequest};
+
+/// Where the next bundle's CA comes from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Source {
+    /// A new CA, made here (the first bundle).
+    #[default]
+    NewCa,
+    /// An existing CA's certificate and key.
+    ExistingCa,
+    /// An opened bundle and its CA key.
+    Bundle,
+}
+
+/// One certificate of an opened bundle, as the page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertRow {
+    /// `members/etcd1/server`, `clients/etcdctl`.
+    pub id: String,
+    /// The member or client it belongs to (empty for the CA).
+    pub owner: String,
+    /// `server`, `peer`, `client`, `ca`.
+    pub role: String,
+    /// notAfter, as `2029-03-01`.
+    pub expires: String,
+    /// Whole days left (negative once expired); `None` if the date does not parse.
+    pub days_left: Option<i64>,
+}
+
+fn row(c: &CertRecord, now: OffsetDateTime) -> CertRow {
+    let end = OffsetDateTime::parse(&c.not_after, &Rfc3339).ok();
+    CertRow {
+        id: c.id.clone(),
+        owner: c
+            .member
+            .clone()
+            .or_else(|| c.client.clone())
+            .unwrap_or_default(),
+        role: c.role.clone(),
+        expires: c.not_after.get(..10).unwrap_or(&c.not_after).to_string(),
+        days_left: end.map(|e| (e - now).whole_days()),
+    }
+}
+
+/// The CA's certificate, then every leaf, in the bundle's order.
+pub fn cert_rows(state: &BundleState, now: OffsetDateTime) -> Vec<CertRow> {
+    std::iter::once(&state.ca)
+        .chain(&state.certificates)
+        .map(|c| row(c, now))
+        .collect()
+}
+
+/// The path of the CA certificate in the bundle (`ca.crt` unless the layout says otherwise).
+pub fn ca_cert_path(state: &BundleState) -> String {
+    state
+        .ca
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "ca.crt".into())
+}
+
+/// Whether member `name` already has certificates in the opened bundle.
+pub fn member_locked(state: &BundleState, name: &str) -> bool {
+    state.spec.nodes.iter().any(|n| n.name == name)
+}
+
+/// Whether client `name` already has a certificate in the opened bundle.
+pub fn client_locked(state: &BundleState, name: &str) -> bool {
+    state.spec.clients.iter().any(|c| c.name == name)
+}
+
+/// What the person chose to renew.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Renew {
+    /// Nothing.
+    #[default]
+    None,
+    /// Every member's and client's certificates.
+    All,
+    /// These members and clients only.
+    Only(Vec<String>),
+}
+
+impl Renew {
+    /// Whether `name`'s certificates are to be renewed.
+    pub fn covers(&self, name: &str) -> bool {
+        match self {
+            Renew::None => false,
+            Renew::All => true,
+            Renew::Only(names) => names.iter().any(|n| n == name),
+        }
+    }
+
+    /// Turns renewal of `name` on or off.
+    pub fn toggle(&mut self, name: &str, all: &[String]) {
+        let mut names: Vec<String> = match self {
+            Renew::None => vec![],
+            Renew::All => all.to_vec(),
+            Renew::Only(n) => n.clone(),
+        };
+        if let Some(i) = names.iter().position(|n| n == name) {
+            names.remove(i);
+        } else {
+            names.push(name.to_string());
+        }
+        *self = if names.is_empty() {
+            Renew::None
+        } else if all.iter().all(|a| names.contains(a)) {
+            Renew::All
+        } else {
+            Renew::Only(names)
+        };
+    }
+}
+
+/// The change the form asks of an opened bundle, or why it cannot be made in one step.
+/// `Ok(None)`: nothing to do yet.
+pub fn pending_change(
+    state: &BundleState,
+    spec: &ClusterSpec,
+    renew: &Renew,
+) -> Result<Option<ChangeRequest>, String> {
+    let old = &state.spec;
+    for n in &old.nodes {
+        match spec.nodes.iter().find(|m| m.name == n.name) {
+            None => {
+                return Err(format!(
+                    "member {} is missing from the list: removing a member is its own operation (etcd-pki remove-member); put it back to continue",
+                    n.name
+                ));
+            }
+            Some(m) if m != n => {
+                return Err(format!(
+                    "member {}'s addresses changed: its certificates exist and are kept as they are; replacing a member is its own operation (etcd-pki replace-member)",
+                    n.name
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(c) = spec.clients.iter().find(|c| !client_locked(state, &c.name)) {
+        return Err(format!(
+            "client {} is new: adding clients to an opened bundle is not supported yet; remove the row",
+            c.name
+        ));
+    }
+    if let Some(c) = old
+        .clients
+        .iter()
+        .find(|c| !spec.clients.iter().any(|d| d.name == c.name))
+    {
+        return Err(format!(
+            "client {} is missing from the list: its certificate exists; put it back to continue",
+            c.name
+        ));
+    }
+    let added: Vec<_> = spec
+        .nodes
+        .iter()
+        .filter(|n| !member_locked(state, &n.name))
+        .cloned()
+        .collect();
+    match (added.is_empty(), renew) {
+        (true, Renew::None) => Ok(None),
+        (false, Renew::None) => Ok(Some(ChangeRequest::AddMembers { nodes: added })),
+        (true, Renew::All) => Ok(Some(ChangeRequest::Renew {
+            only: vec![],
+            keep_keys: false,
+        })),
+        (true, Renew::Only(names)) => Ok(Some(ChangeRequest::Renew {
+            only: names.clone(),
+            keep_keys: false,
+        })),
+        (false, _) => Err(
+            "one change at a time: add the new members first, open the new bundle, then renew"
+                .into(),
+        ),
+    }
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// "2 members added, 9 certificates renewed, 0 keys changed."
+pub fn summary_sentence(c: &ChangeCounts) -> String {
+    let mut parts = vec![];
+    if c.members_added > 0 || c.members_removed == 0 {
+        parts.push(format!(
+            "{} added",
+            count(c.members_added, "member", "members")
+        ));
+    }
+    if c.members_removed > 0 {
+        parts.push(format!(
+            "{} removed",
+            count(c.members_removed, "member", "members")
+        ));
+    }
+    if c.certificates_issued > 0 {
+        parts.push(format!(
+            "{} issued",
+            count(c.certificates_issued, "certificate", "certificates")
+        ));
+    }
+    parts.push(format!(
+        "{} renewed",
+        count(c.certificates_renewed, "certificate", "certificates")
+    ));
+    parts.push(format!("{} changed", count(c.keys_changed, "key", "keys")));
+    let mut s = parts.join(", ");
+    s.push('.');
+    if !c.runbooks.is_empty() {
+        s.push_str(&format!(
+            " The zip holds the runbook: {}.",
+            c.runbooks.join(", ")
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pki_core::Node;
+
+    fn state() -> BundleState {
+        let bundle = pki_core::generate(&ClusterSpec::template()).unwrap();
+        let json = &bundle.file("spec.json").unwrap().contents;
+        serde_json::from_slice(json).unwrap()
+    }
+
+    #[test]
+    fn an_opened_bundle_lists_its_certificates_with_expiry() {
+        let s = state();
+        let rows = cert_rows(&s, OffsetDateTime::now_utc());
+        assert_eq!(rows[0].role, "ca");
+        assert_eq!(rows.len(), s.certificates.len() + 1);
+        let days = rows[1].days_left.unwrap();
+        assert!((820..=826).contains(&days), "{days}");
+        assert_eq!(ca_cert_path(&s), s.ca.paths[0]);
+    }
+
+    #[test]
+    fn a_new_row_is_an_addition_and_existing_rows_are_locked() {
+        let s = state();
+        let mut spec = s.spec.clone();
+        assert_eq!(pending_change(&s, &spec, &Renew::None), Ok(None));
+        assert!(member_locked(&s, &spec.nodes[0].name));
+        spec.nodes.push(Node {
+            name: "etcd9".into(),
+            ips: vec!["10.0.0.9".into()],
+            dns_names: vec![],
+        });
+        assert!(!member_locked(&s, "etcd9"));
+        match pending_change(&s, &spec, &Renew::None) {
+            Ok(Some(ChangeRequest::AddMembers { nodes })) => assert_eq!(nodes[0].name, "etcd9"),
+            other => panic!("{other:?}"),
+        }
+        // Adding and renewing at once is refused with the order to do them in.
+        let e = pending_change(&s, &spec, &Renew::All).unwrap_err();
+        assert!(e.contains("one change at a time"), "{e}");
+    }
+
+    #[test]
+    fn a_changed_or_missing_existing_member_is_named() {
+        let s = state();
+        let mut spec = s.spec.clone();
+        spec.nodes[1].ips = vec!["10.9.9.9".into()];
+        let e = pending_change(&s, &spec, &Renew::None).unwrap_err();
+        assert!(
+            e.contains(&s.spec.nodes[1].name) && e.contains("replace-member"),
+            "{e}"
+        );
+        spec.nodes.remove(1);
+        let e = pending_change(&s, &spec, &Renew::None).unwrap_err();
+        assert!(e.contains("remove-member"), "{e}");
+    }
+
+    #[test]
+    fn renew_toggles_per_row_and_becomes_all() {
+        let all = vec!["etcd1".to_string(), "etcd2".to_string()];
+        let mut r = Renew::None;
+        r.toggle("etcd1", &all);
+        assert_eq!(r, Renew::Only(vec!["etcd1".into()]));
+        r.toggle("etcd2", &all);
+        assert_eq!(r, Renew::All);
+        r.toggle("etcd1", &all);
+        assert!(r.covers("etcd2") && !r.covers("etcd1"));
+        let s = state();
+        assert_eq!(
+            pending_change(&s, &s.spec, &Renew::All),
+            Ok(Some(ChangeRequest::Renew {
+                only: vec![],
+                keep_keys: false
+            }))
+        );
+    }
+
+    #[test]
+    fn the_summary_says_what_changed() {
+        let c = ChangeCounts {
+            members_added: 2,
+            certificates_renewed: 9,
+            runbooks: vec!["runbook/add-member.sh".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            summary_sentence(&c),
+            "2 members added, 9 certificates renewed, 0 keys changed. The zip holds the runbook: runbook/add-member.sh."
+        );
+        let one = ChangeCounts {
+            certificates_renewed: 1,
+            keys_changed: 1,
+            ..Default::default()
+        };
+        assert_eq!(
+            summary_sentence(&one),
+            "0 members added, 1 certificate renewed, 1 key changed."
+        );
+    }
+}

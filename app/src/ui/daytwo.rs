@@ -1,0 +1,611 @@
+//! Day two on the page: "Use an existing CA" (its certificate and key, the passphrase when
+//! the key is encrypted) and "Open a bundle" (its zip, then the CA key). The files' bytes live
+//! in these signals only (wiped when dropped) and move to a key worker for every check and
+//! for the change itself; the PKI logic is pki-core's, called there.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use pki_core::OffsetDateTime;
+use pki_core::package::state::BundleState;
+use zeroize::Zeroizing;
+
+use super::{Ctx, GenState, Generated};
+use crate::browser;
+use crate::daytwo::{self, Renew, Source};
+use crate::form::Form;
+use crate::keygen::{self, CaRefusal, ChangeInputs};
+use crate::protocol::{CaFacts, CaField, ChangeRequest};
+
+/// A file the person picked or dropped: its name and bytes (wiped on drop).
+pub struct Picked {
+    /// Its file name.
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Zeroizing<Vec<u8>>,
+}
+
+/// An opened bundle: its zip and its `spec.json`.
+pub struct Opened {
+    /// The zip's file name.
+    pub name: String,
+    /// The zip (it holds every member's key).
+    pub zip: Zeroizing<Vec<u8>>,
+    /// Its `spec.json`.
+    pub state: BundleState,
+}
+
+/// Where the CA check stands.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum CaStatus {
+    /// Not every file is there yet.
+    #[default]
+    Waiting,
+    /// A worker is reading it.
+    Checking,
+    /// Read and accepted.
+    Ok(CaFacts),
+    /// Refused.
+    Refused(CaRefusal),
+}
+
+/// The day-two signals, provided beside [`Ctx`].
+#[derive(Clone, Copy)]
+pub struct DayTwo {
+    /// Where the CA comes from.
+    pub source: RwSignal<Source>,
+    /// The existing CA's certificate (picked, or read out of the opened bundle).
+    pub ca_cert: RwSignal<Option<Arc<Picked>>>,
+    /// The existing CA's key.
+    pub ca_key: RwSignal<Option<Arc<Picked>>>,
+    /// Its passphrase as typed (never stored).
+    pub passphrase: RwSignal<String>,
+    /// The key is encrypted: show the passphrase field.
+    pub needs_passphrase: RwSignal<bool>,
+    /// The CA check.
+    pub ca: RwSignal<CaStatus>,
+    /// The opened bundle.
+    pub opened: RwSignal<Option<Arc<Opened>>>,
+    /// Why the zip could not be opened.
+    pub zip_error: RwSignal<Option<String>>,
+    /// What to renew.
+    pub renew: RwSignal<Renew>,
+    /// The form rows (member and client row ids) restored from the opened bundle: locked.
+    pub locked_rows: RwSignal<Vec<u64>>,
+}
+
+impl DayTwo {
+    fn new() -> DayTwo {
+        DayTwo {
+            source: RwSignal::new(Source::NewCa),
+            ca_cert: RwSignal::new(None),
+            ca_key: RwSignal::new(None),
+            passphrase: RwSignal::new(String::new()),
+            needs_passphrase: RwSignal::new(false),
+            ca: RwSignal::new(CaStatus::Waiting),
+            opened: RwSignal::new(None),
+            zip_error: RwSignal::new(None),
+            renew: RwSignal::new(Renew::None),
+            locked_rows: RwSignal::new(vec![]),
+        }
+    }
+
+    /// Drops every file and the passphrase (their bytes are wiped as they go).
+    fn forget(&self) {
+        self.ca_cert.set(None);
+        self.ca_key.set(None);
+        self.passphrase.set(String::new());
+        self.needs_passphrase.set(false);
+        self.ca.set(CaStatus::Waiting);
+        self.opened.set(None);
+        self.zip_error.set(None);
+        self.renew.set(Renew::None);
+        self.locked_rows.set(vec![]);
+    }
+
+    /// Sends the CA certificate and key (and the passphrase, once asked for) to a worker.
+    fn check(&self) {
+        let (Some(cert), Some(key)) = (self.ca_cert.get_untracked(), self.ca_key.get_untracked())
+        else {
+            self.ca.set(CaStatus::Waiting);
+            return;
+        };
+        let pass = self.passphrase.get_untracked();
+        let pass = (self.needs_passphrase.get_untracked() && !pass.is_empty()).then_some(pass);
+        self.ca.set(CaStatus::Checking);
+        let me = *self;
+        keygen::when_idle(move || {
+            keygen::check_ca(&cert.bytes, &key.bytes, pass.as_deref(), move |r| {
+                if let Err(e) = &r
+                    && e.needs_passphrase
+                {
+                    me.needs_passphrase.set(true);
+                }
+                me.ca.set(match r {
+                    Ok(f) => CaStatus::Ok(f),
+                    Err(e) => CaStatus::Refused(e),
+                });
+            })
+        });
+    }
+}
+
+/// The day-two signals, if the page has them.
+pub fn day_two() -> Option<DayTwo> {
+    use_context::<DayTwo>()
+}
+
+/// Provides the day-two signals (called once by `App`).
+pub fn provide() {
+    provide_context(DayTwo::new());
+}
+
+/// Whether the form row `id` (member or client) came from the opened bundle: its
+/// certificates exist, so it is locked.
+pub fn row_locked(id: u64) -> bool {
+    day_two().is_some_and(|d| d.locked_rows.with(|r| r.contains(&id)))
+}
+
+/// Whether the form row `id` is an addition to the opened bundle.
+pub fn row_added(id: u64) -> bool {
+    day_two().is_some_and(|d| d.opened.with(Option::is_some) && !row_locked(id))
+}
+
+/// Whether the new-CA passphrase section applies (no existing CA chosen).
+pub fn new_ca() -> bool {
+    day_two().is_none_or(|d| d.source.get() == Source::NewCa)
+}
+
+/// Why the generate button cannot make a day-two bundle yet, if it cannot.
+pub fn blocker(ctx: &Ctx) -> Option<String> {
+    let d = day_two()?;
+    let source = d.source.get();
+    if source == Source::NewCa {
+        return None;
+    }
+    if source == Source::Bundle && d.opened.with(Option::is_none) {
+        return Some("Open a bundle first (its zip).".into());
+    }
+    match d.ca.get() {
+        CaStatus::Ok(_) => {}
+        CaStatus::Checking => return Some("Reading the CA…".into()),
+        _ => {
+            return Some(
+                "Give the CA's certificate and key first (see \"Where the CA comes from\").".into(),
+            );
+        }
+    }
+    if source == Source::Bundle {
+        let spec = ctx.spec.get();
+        let renew = d.renew.get();
+        return d.opened.with(|o| {
+            let o = o.as_ref()?;
+            match daytwo::pending_change(&o.state, &spec, &renew) {
+                Ok(None) => {
+                    Some("Nothing to change yet: add a member row, or choose Renew.".into())
+                }
+                Ok(Some(_)) => None,
+                Err(e) => Some(format!("{}{}.", e[..1].to_uppercase(), &e[1..])),
+            }
+        });
+    }
+    None
+}
+
+/// The generate button's label.
+pub fn button_label() -> &'static str {
+    match day_two().map(|d| d.source.get()) {
+        Some(Source::ExistingCa) => "Generate with the existing CA",
+        Some(Source::Bundle) => "Make the new bundle",
+        _ => "Generate keys and certificates",
+    }
+}
+
+/// Starts the day-two run instead of a new CA's, if an existing CA is chosen: `true` if it
+/// did.
+pub fn start_instead(ctx: Ctx) -> bool {
+    let Some(d) = day_two() else { return false };
+    let source = d.source.get_untracked();
+    if source == Source::NewCa {
+        return false;
+    }
+    let spec = ctx.spec.get_untracked();
+    let change = match source {
+        Source::Bundle => d.opened.with_untracked(|o| {
+            o.as_ref()
+                .and_then(|o| {
+                    daytwo::pending_change(&o.state, &spec, &d.renew.get_untracked()).ok()
+                })
+                .flatten()
+        }),
+        _ => Some(ChangeRequest::Generate),
+    };
+    let (Some(change), Some(key)) = (change, d.ca_key.get_untracked()) else {
+        return true;
+    };
+    let first = match source {
+        Source::Bundle => d
+            .opened
+            .with_untracked(|o| o.as_ref().map(|o| o.zip.clone())),
+        _ => d
+            .ca_cert
+            .with_untracked(|c| c.as_ref().map(|c| c.bytes.clone())),
+    };
+    let Some(first) = first else { return true };
+    let pass = d.passphrase.get_untracked();
+    let inputs = ChangeInputs {
+        change,
+        opened: source == Source::Bundle,
+        first,
+        ca_key: key.bytes.clone(),
+        passphrase: (d.needs_passphrase.get_untracked() && !pass.is_empty())
+            .then(|| Zeroizing::new(pass)),
+    };
+    let status = ctx.status;
+    ctx.forget_keys();
+    status.set(GenState::Running(keygen::Progress {
+        done: 0,
+        total: 0,
+        making: vec![],
+    }));
+    browser::set_busy(true);
+    let made_from = spec.clone();
+    keygen::change(
+        &spec,
+        inputs,
+        move |p| status.set(GenState::Running(p)),
+        move |result| {
+            status.set(match result {
+                Ok(o) => {
+                    let summary = o
+                        .change
+                        .as_ref()
+                        .map(daytwo::summary_sentence)
+                        .unwrap_or_default();
+                    GenState::Done(Arc::new(Generated {
+                        outcome: o,
+                        summary,
+                        spec: made_from,
+                    }))
+                }
+                Err(e) => GenState::Failed(e),
+            });
+            browser::set_busy(false);
+        },
+    );
+    true
+}
+
+/// Reads a picked or dropped file's bytes.
+async fn read_bytes(file: web_sys::File) -> Result<Picked, String> {
+    let name = file.name();
+    let buf = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| format!("{name} could not be read"))?;
+    let view = js_sys::Uint8Array::new(&buf);
+    let bytes = Zeroizing::new(view.to_vec());
+    crate::protocol::wipe(&view);
+    Ok(Picked { name, bytes })
+}
+
+/// A file input that also takes a dropped file; `on_file` gets its bytes.
+#[component]
+fn FileDrop(
+    id: &'static str,
+    label: &'static str,
+    accept: &'static str,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(into)] picked: Signal<Option<String>>,
+    on_file: Callback<Picked>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let described = error_id.clone();
+    let take = move |file: Option<web_sys::File>| {
+        if let Some(f) = file {
+            leptos::task::spawn_local(async move {
+                match read_bytes(f).await {
+                    Ok(p) => on_file.run(p),
+                    Err(e) => web_sys::console::error_1(&e.into()),
+                }
+            });
+        }
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        take(input.files().and_then(|l| l.get(0)));
+        input.set_value("");
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        take(
+            ev.data_transfer()
+                .and_then(|d| d.files())
+                .and_then(|l| l.get(0)),
+        );
+    };
+    view! {
+        <div class="drop" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
+            <label class="field" for=id>
+                <span>{label}</span>
+                <input id=id type="file" accept=accept
+                    aria-invalid=move || error.with(Option::is_some).to_string()
+                    aria-describedby=described
+                    on:change=on_change/>
+            </label>
+            <small class="hint">{move || picked.get().map_or_else(
+                || "Pick the file, or drop it here.".to_string(),
+                |n| format!("Read: {n}"))}</small>
+            <div id=error_id class="field-error" aria-live="polite" data-testid="field-error" data-path=id>
+                {move || error.get()}
+            </div>
+        </div>
+    }
+}
+
+/// The CA's key (and, for "Use an existing CA", its certificate), the passphrase when
+/// needed, and what the CA is.
+#[component]
+fn CaFiles(with_cert: bool) -> impl IntoView {
+    let d = expect_context::<DayTwo>();
+    let ctx = expect_context::<Ctx>();
+    let err = move |field: CaField| {
+        Signal::derive(move || match d.ca.get() {
+            CaStatus::Refused(r) if r.field == field => Some(r.error),
+            _ => None,
+        })
+    };
+    let name = move |s: RwSignal<Option<Arc<Picked>>>| {
+        Signal::derive(move || s.with(|p| p.as_ref().map(|p| p.name.clone())))
+    };
+    let cert_cb = Callback::new(move |p: Picked| {
+        d.ca_cert.set(Some(Arc::new(p)));
+        d.check();
+    });
+    let key_cb = Callback::new(move |p: Picked| {
+        d.ca_key.set(Some(Arc::new(p)));
+        d.needs_passphrase.set(false);
+        d.passphrase.set(String::new());
+        d.check();
+    });
+    let pass_err = err(CaField::Passphrase);
+    view! {
+        {with_cert.then(|| view! {
+            <FileDrop id="existing-ca-cert" label="CA certificate (ca.crt, PEM or DER)"
+                accept=".crt,.pem,.cer,.der" error=err(CaField::Cert) picked=name(d.ca_cert)
+                on_file=cert_cb/>
+        })}
+        <FileDrop id="existing-ca-key" label="CA key (ca.key: PKCS#8, PKCS#1, SEC1, encrypted or not)"
+            accept=".key,.pem" error=err(CaField::Key) picked=name(d.ca_key) on_file=key_cb/>
+        {move || d.needs_passphrase.get().then(|| view! {
+            <label class="field" for="existing-ca-passphrase">
+                <span>"The CA key's passphrase"</span>
+                <input id="existing-ca-passphrase" type="password" autocomplete="current-password"
+                    prop:value=move || d.passphrase.get()
+                    aria-invalid=move || pass_err.with(Option::is_some).to_string()
+                    aria-describedby="existing-ca-passphrase-error"
+                    on:input=move |ev| d.passphrase.set(event_target_value(&ev))
+                    on:change=move |_| d.check()/>
+            </label>
+            <button id="existing-ca-unlock" on:click=move |_| d.check()>"Unlock the key"</button>
+            <div id="existing-ca-passphrase-error" class="field-error" aria-live="polite"
+                data-testid="field-error" data-path="existing-ca-passphrase">{move || pass_err.get()}</div>
+        })}
+        <div id="existing-ca-status" role="status" aria-live="polite">
+            {move || match d.ca.get() {
+                CaStatus::Checking => view! { <p class="hint">"Reading the CA…"</p> }.into_any(),
+                CaStatus::Ok(f) => {
+                    let cert_days: i64 = ctx.form.with(|f| f.cert_days.trim().parse().unwrap_or(0));
+                    let cap = (f.days_left < cert_days).then_some(f.days_left);
+                    view! {
+                        <p class="ok" id="existing-ca-subject">{format!(
+                            "CA: {} ({}), valid until {} — {} days left.",
+                            f.subject, f.algorithm.as_str(), &f.not_after[..10.min(f.not_after.len())], f.days_left
+                        )}</p>
+                        <ul id="existing-ca-warnings">
+                            {f.warnings.iter().map(|w| view! { <li class="field-warning">{format!("Warning: {w}")}</li> }).collect_view()}
+                        </ul>
+                        {cap.map(|days| view! {
+                            <p class="field-warning">{format!(
+                                "The CA expires in {days} days, before certificates valid for {cert_days} days would; a certificate must not outlive its CA."
+                            )}
+                            <button id="existing-ca-cap" on:click=move |_| ctx.form.update(|f| f.cert_days = days.to_string())>
+                                {format!("Cap the certificates at {days} days")}</button></p>
+                        })}
+                    }.into_any()
+                }
+                _ => ().into_any(),
+            }}
+        </div>
+    }
+}
+
+/// "Where the CA comes from": new, an existing CA, or an opened bundle.
+#[component]
+pub fn StartFrom() -> impl IntoView {
+    let d = expect_context::<DayTwo>();
+    let ctx = expect_context::<Ctx>();
+    let choose = move |s: Source| {
+        move |_: leptos::ev::Event| {
+            if d.source.get_untracked() != s {
+                ctx.forget_keys();
+                d.forget();
+                d.source.set(s);
+            }
+        }
+    };
+    let radio = move |id: &'static str, s: Source, label: &'static str| {
+        view! {
+            <label class="field check" for=id>
+                <input id=id type="radio" name="ca-source" prop:checked=move || d.source.get() == s
+                    on:change=choose(s)/>
+                <span>{label}</span>
+            </label>
+        }
+    };
+    view! {
+        <section class="card daytwo" aria-labelledby="daytwo-title">
+            <h2 id="daytwo-title">"Where the CA comes from"</h2>
+            <fieldset>
+                <legend class="hint">"A new cluster gets a new CA; a cluster that has one keeps it."</legend>
+                {radio("source-new", Source::NewCa, "Make a new CA")}
+                {radio("source-existing", Source::ExistingCa, "Use an existing CA (kubeadm, cfssl, easy-rsa, openssl, or etcd-pki's own)")}
+                {radio("source-bundle", Source::Bundle, "Open a bundle etcd-pki made (add members, renew)")}
+            </fieldset>
+            {move || match d.source.get() {
+                Source::NewCa => ().into_any(),
+                Source::ExistingCa => view! { <CaFiles with_cert=true/> }.into_any(),
+                Source::Bundle => view! { <OpenBundle/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Reads `spec.json` and the CA certificate out of the picked zip (on a worker), restores the
+/// spec into the form.
+fn open_zip(d: DayTwo, ctx: Ctx, p: Picked) {
+    let zip = Arc::new(p);
+    d.zip_error.set(None);
+    d.opened.set(None);
+    d.ca.set(CaStatus::Waiting);
+    let z = zip.clone();
+    keygen::when_idle(move || {
+        keygen::read_file(&zip.bytes, "spec.json", move |r| {
+            let state = r
+            .map_err(|e| if e.contains("in the zip") || e.contains("the zip:") {
+                format!("{} is not a bundle etcd-pki made (it has no spec.json); open the zip etcd-pki generate or the page wrote", z.name)
+            } else {
+                e
+            })
+            .and_then(|json| {
+                serde_json::from_slice::<BundleState>(&json)
+                    .map_err(|e| format!("{}'s spec.json cannot be read ({e}); is it from a newer etcd-pki?", z.name))
+            });
+            match state {
+                Err(e) => d.zip_error.set(Some(e)),
+                Ok(state) => {
+                    let ca_path = daytwo::ca_cert_path(&state);
+                    ctx.forget_keys();
+                    let form = Form::from_spec(&state.spec);
+                    d.locked_rows.set(
+                        form.nodes
+                            .iter()
+                            .map(|n| n.id)
+                            .chain(form.clients.iter().map(|c| c.id))
+                            .collect(),
+                    );
+                    ctx.form.set(form);
+                    let bytes = z.bytes.clone();
+                    d.opened.set(Some(Arc::new(Opened {
+                        name: z.name.clone(),
+                        zip: bytes.clone(),
+                        state,
+                    })));
+                    let path = ca_path.clone();
+                    keygen::read_file(&bytes, &path, move |r| match r {
+                        Ok(cert) => {
+                            d.ca_cert.set(Some(Arc::new(Picked {
+                                name: ca_path.clone(),
+                                bytes: cert,
+                            })));
+                            d.check();
+                        }
+                        Err(e) => d
+                            .zip_error
+                            .set(Some(format!("the bundle's CA certificate {ca_path}: {e}"))),
+                    });
+                }
+            }
+        })
+    });
+}
+
+/// "Open a bundle": the zip, then its CA key; what the bundle holds and the Renew choices.
+#[component]
+fn OpenBundle() -> impl IntoView {
+    let d = expect_context::<DayTwo>();
+    let ctx = expect_context::<Ctx>();
+    let on_zip = Callback::new(move |p: Picked| open_zip(d, ctx, p));
+    let zip_name = Signal::derive(move || d.opened.with(|o| o.as_ref().map(|o| o.name.clone())));
+    view! {
+        <FileDrop id="open-bundle-zip" label="The bundle (its .zip)" accept=".zip,application/zip"
+            error=d.zip_error picked=zip_name on_file=on_zip/>
+        {move || d.opened.with(Option::is_some).then(|| view! {
+            <CaFiles with_cert=false/>
+            <BundleCerts/>
+        })}
+    }
+}
+
+/// The opened bundle's certificates, their expiry, and Renew (all, or per member or client).
+#[component]
+fn BundleCerts() -> impl IntoView {
+    let d = expect_context::<DayTwo>();
+    let owners = move || {
+        d.opened.with(|o| {
+            o.as_ref().map_or(vec![], |o| {
+                let s = &o.state.spec;
+                s.nodes
+                    .iter()
+                    .map(|n| n.name.clone())
+                    .chain(s.clients.iter().map(|c| c.name.clone()))
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    let rows = move || {
+        d.opened.with(|o| {
+            o.as_ref().map_or(vec![], |o| {
+                daytwo::cert_rows(&o.state, OffsetDateTime::now_utc())
+            })
+        })
+    };
+    view! {
+        <h3>"What the bundle holds"</h3>
+        <p class="hint">"Existing members and clients are locked: their certificates exist and stay as they are. New member rows are additions; Renew replaces certificates (and keys)."</p>
+        <button id="renew-all" aria-pressed=move || (d.renew.get() == Renew::All).to_string()
+            on:click=move |_| d.renew.update(|r| *r = if *r == Renew::All { Renew::None } else { Renew::All })>
+            "Renew all certificates"</button>
+        <table class="grid certs" id="bundle-certs">
+            <thead><tr><th>"Certificate"</th><th>"Expires"</th><th>"Days left"</th><th>"Next bundle"</th></tr></thead>
+            <tbody>
+                {move || rows().into_iter().map(|r| {
+                    let owner = r.owner.clone();
+                    let renewable = !owner.is_empty();
+                    let o2 = owner.clone();
+                    let marked = move || d.renew.with(|x| x.covers(&o2));
+                    let o3 = owner.clone();
+                    let label = format!("Renew {}", r.id);
+                    view! {
+                        <tr data-testid="bundle-cert" data-id=r.id.clone()>
+                            <td>{r.id.clone()}</td>
+                            <td>{r.expires.clone()}</td>
+                            <td>{r.days_left.map_or("?".into(), |n| n.to_string())}</td>
+                            <td>{renewable.then(|| view! {
+                                <label class="check">
+                                    <input type="checkbox" aria-label=label prop:checked=marked.clone()
+                                        on:change=move |_| { let all = owners(); d.renew.update(|x| x.toggle(&o3, &all)) }/>
+                                    {move || if marked() { " renew" } else { " kept" }}
+                                </label>
+                            })}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// The mark in a member's or client's row of an opened bundle: locked (its certificates
+/// exist) or new.
+#[component]
+pub fn RowMark(id: u64) -> impl IntoView {
+    move || {
+        if row_locked(id) {
+            view! { <span class="locked" data-testid="row-locked" title="Its certificates exist in the opened bundle; they are kept">"🔒 exists"</span> }.into_any()
+        } else if row_added(id) {
+            view! { <span class="added" data-testid="row-added" title="Added to the opened bundle">"＋ new"</span> }.into_any()
+        } else {
+            ().into_any()
+        }
+    }
+}

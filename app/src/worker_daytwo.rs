@@ -1,0 +1,237 @@
+//! The key worker's day-two answers: reading an existing CA (certificate, key, passphrase)
+//! and planning and applying a change (pki-core's `daytwo`) to an opened bundle or under a
+//! CA from elsewhere. Included by `keygen-worker`; every secret buffer is taken (copied into memory
+//! wiped on drop, the JS buffer zeroed) before anything else happens.
+
+use js_sys::Uint8Array;
+use pki_core::daytwo::{self, Change, ChangePlan};
+use pki_core::keys::Keys;
+use pki_core::package::OpenedBundle;
+use pki_core::{CaMaterial, Error, OffsetDateTime, ca_import};
+
+use crate::protocol::{self, CaFacts, CaField, ChangeCounts, ChangeRequest, FromWorker, KeyToMake};
+
+type Reply = (FromWorker, Vec<Uint8Array>);
+
+/// Which field an existing CA's error belongs beside, and the page's wording for the two
+/// passphrase errors (pki-core's name the CLI's `--ca-passphrase-file`).
+pub fn ca_error(e: &Error) -> (CaField, bool, String) {
+    match e {
+        Error::CaPassphraseNeeded => (
+            CaField::Passphrase,
+            true,
+            "The CA key is encrypted: type its passphrase.".into(),
+        ),
+        Error::CaPassphraseWrong => (
+            CaField::Passphrase,
+            true,
+            "This passphrase does not decrypt the CA key: check it and type it again.".into(),
+        ),
+        Error::CaKeyMismatch { .. } => (CaField::Key, false, e.to_string()),
+        Error::CaUnreadable { file, .. } if file.contains("key") => {
+            (CaField::Key, false, e.to_string())
+        }
+        _ => (CaField::Cert, false, e.to_string()),
+    }
+}
+
+/// Reads and checks the CA in `buffers` (certificate, key, passphrase when asked): its facts,
+/// or the error beside the field at fault. An expired or not-yet-valid CA is refused here.
+pub fn check_ca(request: u32, with_passphrase: bool, buffers: &[Uint8Array]) -> Reply {
+    let secrets: Vec<_> = buffers.iter().map(protocol::take).collect();
+    let refused = |e: &Error| {
+        let (field, needs_passphrase, error) = ca_error(e);
+        (
+            FromWorker::CaRefused {
+                request,
+                field,
+                needs_passphrase,
+                error,
+            },
+            vec![],
+        )
+    };
+    let (Some(cert), Some(key)) = (secrets.first(), secrets.get(1)) else {
+        return (
+            FromWorker::Failed {
+                error: "the CA certificate or key did not reach the worker".into(),
+            },
+            vec![],
+        );
+    };
+    let passphrase = secrets.get(2).filter(|_| with_passphrase);
+    let ca = match ca_import::import_ca(cert, key, passphrase.map(|p| p.as_slice())) {
+        Ok(ca) => ca,
+        Err(e) => return refused(&e),
+    };
+    let now = OffsetDateTime::now_utc();
+    if let Err(e) = ca_import::check_validity(&ca, now, now) {
+        return refused(&e);
+    }
+    (
+        FromWorker::CaChecked {
+            request,
+            ca: CaFacts {
+                subject: ca.subject.clone(),
+                algorithm: ca.algorithm,
+                not_before: pki_core::bundle::rfc3339(ca.not_before),
+                not_after: pki_core::bundle::rfc3339(ca.not_after),
+                days_left: ca.days_left(now),
+                warnings: ca.warnings.clone(),
+            },
+        },
+        vec![],
+    )
+}
+
+/// pki-core's change for the page's request.
+fn core_change(c: &ChangeRequest) -> Change {
+    match c {
+        ChangeRequest::Generate => Change::Generate,
+        ChangeRequest::AddMembers { nodes } => Change::AddMembers(nodes.clone()),
+        ChangeRequest::Renew { only, keep_keys } => Change::Renew {
+            only: only.clone(),
+            keep_keys: *keep_keys,
+            within_days: None,
+        },
+    }
+}
+
+/// Plans `change`: on the opened bundle `zip` (its own spec; the form only adds rows), or
+/// for `Generate` under a CA from elsewhere, the form's spec.
+fn plan(
+    spec_json: &str,
+    change: &ChangeRequest,
+    zip: Option<&[u8]>,
+) -> Result<(Option<OpenedBundle>, ChangePlan), String> {
+    let opened = zip
+        .map(pki_core::package::open)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let form_spec = pki_core::ClusterSpec::from_json(spec_json).map_err(|e| e.to_string())?;
+    let spec = match (&opened, change) {
+        (Some(o), ChangeRequest::AddMembers { .. } | ChangeRequest::Renew { .. }) => {
+            o.state.spec.clone()
+        }
+        _ => form_spec,
+    };
+    let plan = daytwo::plan_change(
+        opened.as_ref(),
+        &spec,
+        &core_change(change),
+        OffsetDateTime::now_utc(),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((opened, plan))
+}
+
+/// The new keys `change` needs. Buffers: the old zip when `opened`.
+pub fn plan_change(
+    spec_json: &str,
+    change: &ChangeRequest,
+    opened: bool,
+    buffers: &[Uint8Array],
+) -> Reply {
+    let zip = buffers.first().filter(|_| opened).map(protocol::take);
+    buffers.iter().for_each(protocol::wipe);
+    match plan(spec_json, change, zip.as_ref().map(|z| z.as_slice())) {
+        Ok((_, p)) => (
+            FromWorker::ChangePlanned {
+                keys: p
+                    .keys_to_make
+                    .iter()
+                    .map(|k| KeyToMake {
+                        id: k.id.clone(),
+                        label: k.label.clone(),
+                        algorithm: k.algorithm,
+                    })
+                    .collect(),
+            },
+            vec![],
+        ),
+        Err(error) => (FromWorker::Failed { error }, vec![]),
+    }
+}
+
+/// Signs and zips the change: the old zip (or the CA certificate), the CA key, the
+/// passphrase, then the new keys, as [`protocol::ToWorker::ApplyChange`] lists them.
+pub fn apply_change(
+    spec_json: &str,
+    change: &ChangeRequest,
+    opened: bool,
+    with_passphrase: bool,
+    key_ids: &[String],
+    buffers: &[Uint8Array],
+) -> Reply {
+    let secrets: Vec<_> = buffers.iter().map(protocol::take).collect();
+    match apply(
+        spec_json,
+        change,
+        opened,
+        with_passphrase,
+        key_ids,
+        &secrets,
+    ) {
+        Ok(done) => done,
+        Err(error) => (FromWorker::Failed { error }, vec![]),
+    }
+}
+
+fn apply(
+    spec_json: &str,
+    change: &ChangeRequest,
+    opened: bool,
+    with_passphrase: bool,
+    key_ids: &[String],
+    secrets: &[zeroize::Zeroizing<Vec<u8>>],
+) -> Result<Reply, String> {
+    let (Some(first), Some(ca_key)) = (secrets.first(), secrets.get(1)) else {
+        return Err("the bundle or the CA key did not reach the worker".into());
+    };
+    let passphrase = secrets.get(2).filter(|_| with_passphrase);
+    let keys_from = if with_passphrase { 3 } else { 2 };
+    let (old, plan) = plan(spec_json, change, opened.then_some(first.as_slice()))?;
+    let pass = passphrase.map(|p| p.as_slice());
+    let ca = match &old {
+        Some(o) => daytwo::unlock_ca(o, ca_key, pass).map_err(|e| ca_error(&e).2)?,
+        None => {
+            let ca = ca_import::import_ca(first, ca_key, pass).map_err(|e| ca_error(&e).2)?;
+            CaMaterial {
+                cert_der: ca.cert_der.clone(),
+                key_pkcs8_der: ca.key_pkcs8_der.clone(),
+            }
+        }
+    };
+    let mut keys = Keys::new();
+    for req in &plan.keys_to_make {
+        let der = key_ids
+            .iter()
+            .position(|id| *id == req.id)
+            .and_then(|i| secrets.get(keys_from + i))
+            .ok_or_else(|| format!("the {} was never made", req.label))?;
+        let key =
+            pki_core::PrivateKey::from_pkcs8_der(req.algorithm, der).map_err(|e| e.to_string())?;
+        keys.insert(req.id.clone(), key);
+    }
+    let (bundle, summary) =
+        daytwo::apply_change(old.as_ref(), &ca, &plan, keys).map_err(|e| e.to_string())?;
+    let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
+    Ok((
+        FromWorker::Bundle {
+            listing: bundle.listing(),
+            ca_key_name: String::new(),
+            ca_key_encrypted: false,
+            assemble_ms: 0.0,
+            zip_ms: 0.0,
+            change: Some(ChangeCounts {
+                members_added: summary.members_added,
+                members_removed: summary.members_removed,
+                certificates_issued: summary.certificates_issued,
+                certificates_renewed: summary.certificates_renewed,
+                keys_changed: summary.keys_changed,
+                runbooks: summary.steps.clone(),
+            }),
+        },
+        vec![protocol::buffer(&zip)],
+    ))
+}
