@@ -3,6 +3,8 @@
 //! `ClusterSpec` plus the problems that only the raw text can show (a port that is not a
 //! number); pki-core's validation does the rest.
 
+use reactive_stores::Store;
+
 use pki_core::{
     AuthToken, Client, ClientKind, ClusterSpec, EtcdVersion, KeyAlgorithm, Layout, Node, Problem,
     Severity, Subject, TlsVersion,
@@ -40,8 +42,10 @@ pub struct ClientRow {
     pub grants: Vec<pki_core::Grant>,
 }
 
-/// Everything the page edits.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Everything the page edits. A store, so each option's input binds to its own field
+/// (`bind:value`). Rows stay plain and find themselves by id: keyed store rows read a key
+/// that is already gone when the whole form is replaced (demo, import), and panic.
+#[derive(Clone, Debug, PartialEq, Eq, Store)]
 pub struct Form {
     /// Member rows.
     pub nodes: Vec<NodeRow>,

@@ -18,6 +18,8 @@ use zeroize::Zeroize;
 
 use crate::browser;
 use crate::ca_key::CaKeyInput;
+use reactive_stores::Store;
+
 use crate::form::Form;
 use crate::keygen::{Outcome, Progress};
 
@@ -60,7 +62,7 @@ pub enum GenState {
 #[derive(Clone, Copy)]
 pub struct Ctx {
     /// What the inputs hold.
-    pub form: RwSignal<Form>,
+    pub form: Store<Form>,
     /// Every problem: raw-text ones, then pki-core's validation, in field order.
     pub problems: Memo<Vec<Problem>>,
     /// The spec the form describes.
@@ -195,7 +197,7 @@ fn initial_spec() -> ClusterSpec {
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
-    let form = RwSignal::new(Form::from_spec(&initial_spec()));
+    let form = Store::new(Form::from_spec(&initial_spec()));
     let both = Memo::new(move |_| form.with(Form::to_spec));
     let spec = Memo::new(move |_| both.with(|(s, _)| s.clone()));
     let problems = Memo::new(move |_| {

@@ -6,20 +6,20 @@ use pki_core::{AuthToken, ClusterSpec, EtcdVersion, KeyAlgorithm, Layout, TlsVer
 
 use super::{Ctx, FieldErrors, invalid};
 use crate::browser;
-use crate::form::Form;
+use reactive_stores::Field;
 
-/// A labelled text input bound to one raw field of the form.
+use crate::form::{Form, FormStoreFields};
+
+/// A labelled text input bound to one raw field of the form (a store field).
 #[component]
 fn Text(
     id: &'static str,
     label: &'static str,
     path: &'static str,
-    get: fn(&Form) -> String,
-    set: fn(&mut Form, String),
+    #[prop(into)] value: Field<String>,
     #[prop(optional)] hint: &'static str,
 ) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let form = ctx.form;
     let described = if hint.is_empty() {
         format!("{id}-errors")
     } else {
@@ -30,8 +30,7 @@ fn Text(
             <span>{label}</span>
             <input id=id type="text" spellcheck="false"
                 aria-describedby=described aria-invalid=move || invalid(ctx, path)
-                prop:value=move || form.with(get)
-                on:input=move |ev| { let v = event_target_value(&ev); form.update(|f| set(f, v)) }/>
+                bind:value=value/>
             {(!hint.is_empty()).then(|| view! { <small class="hint" id=format!("{id}-hint")>{hint}</small> })}
             <FieldErrors path=path.to_string() id=format!("{id}-errors")/>
         </label>
@@ -86,6 +85,7 @@ fn Flag(
 /// The options card.
 #[component]
 pub fn Options() -> impl IntoView {
+    let form = expect_context::<Ctx>().form;
     let algs: Vec<(&'static str, &'static str)> = KeyAlgorithm::ALL
         .iter()
         .map(|a| {
@@ -106,15 +106,15 @@ pub fn Options() -> impl IntoView {
         <div class="card">
             <h2>"Options"</h2>
             <Text id="opt-cluster-name" label="Cluster name" path="cluster_name"
-                get=|f| f.cluster_name.clone() set=|f, v| f.cluster_name = v/>
+                value=form.cluster_name()/>
             <Choice id="opt-key-algorithm" label="Key algorithm" path="key_algorithm" choices=algs
                 get=|f| f.key_algorithm.as_str()
                 set=|f, v| if let Some(a) = KeyAlgorithm::from_name(v) { f.key_algorithm = a }/>
             <div class="pair">
                 <Text id="opt-cert-days" label="Certificates valid (days)" path="cert_validity_days"
-                    get=|f| f.cert_days.clone() set=|f, v| f.cert_days = v/>
+                    value=form.cert_days()/>
                 <Text id="opt-ca-days" label="CA valid (days)" path="ca_validity_days"
-                    get=|f| f.ca_days.clone() set=|f, v| f.ca_days = v/>
+                    value=form.ca_days()/>
             </div>
             <Choice id="opt-etcd-version" label="etcd version" path="etcd_version"
                 choices=vec![("3.4", "3.4 (end of life)"), ("3.5", "3.5"), ("3.6", "3.6"), ("3.7", "3.7")]
@@ -123,35 +123,35 @@ pub fn Options() -> impl IntoView {
             <details>
                 <summary>"CA subject"</summary>
                 <Text id="opt-ca-cn" label="Common name (CN)" path="ca_subject.common_name"
-                    get=|f| f.ca_cn.clone() set=|f, v| f.ca_cn = v/>
+                    value=form.ca_cn()/>
                 <Text id="opt-ca-o" label="Organization (O)" path="ca_subject.organization"
-                    get=|f| f.ca_o.clone() set=|f, v| f.ca_o = v/>
+                    value=form.ca_o()/>
                 <Text id="opt-ca-ou" label="Unit (OU)" path="ca_subject.organizational_unit"
-                    get=|f| f.ca_ou.clone() set=|f, v| f.ca_ou = v/>
+                    value=form.ca_ou()/>
                 <div class="pair">
                     <Text id="opt-ca-c" label="Country (C)" path="ca_subject.country"
-                        get=|f| f.ca_c.clone() set=|f, v| f.ca_c = v/>
+                        value=form.ca_c()/>
                     <Text id="opt-ca-st" label="State (ST)" path="ca_subject.state"
-                        get=|f| f.ca_st.clone() set=|f, v| f.ca_st = v/>
+                        value=form.ca_st()/>
                 </div>
                 <Text id="opt-ca-l" label="Locality (L)" path="ca_subject.locality"
-                    get=|f| f.ca_l.clone() set=|f, v| f.ca_l = v/>
+                    value=form.ca_l()/>
             </details>
             <details>
                 <summary>"Paths and ports"</summary>
                 <Text id="opt-cert-dir" label="Certificate folder on members" path="cert_dir"
                     hint="{name} becomes the member's name"
-                    get=|f| f.cert_dir.clone() set=|f, v| f.cert_dir = v/>
+                    value=form.cert_dir()/>
                 <Text id="opt-data-dir" label="etcd data folder" path="data_dir"
-                    get=|f| f.data_dir.clone() set=|f, v| f.data_dir = v/>
+                    value=form.data_dir()/>
                 <div class="pair">
                     <Text id="opt-client-port" label="Client port" path="client_port"
-                        get=|f| f.client_port.clone() set=|f, v| f.client_port = v/>
+                        value=form.client_port()/>
                     <Text id="opt-peer-port" label="Peer port" path="peer_port"
-                        get=|f| f.peer_port.clone() set=|f, v| f.peer_port = v/>
+                        value=form.peer_port()/>
                 </div>
                 <Text id="opt-token" label="Initial cluster token" path="initial_cluster_token"
-                    get=|f| f.token.clone() set=|f, v| f.token = v/>
+                    value=form.token()/>
                 <Choice id="opt-layout" label="Layout" path="layout"
                     choices=vec![("etcd", "etcd (systemd, certificate folder above)"), ("kubeadm", "kubeadm (/etc/kubernetes/pki/etcd, static pod)")]
                     get=|f| match f.layout { Layout::Etcd => "etcd", Layout::Kubeadm => "kubeadm" }
@@ -165,14 +165,14 @@ pub fn Options() -> impl IntoView {
                     set=|f, v| f.tls_min_version = match v { "TLS1.2" => Some(TlsVersion::Tls12), "TLS1.3" => Some(TlsVersion::Tls13), _ => None }/>
                 <Text id="opt-ciphers" label="Cipher suites" path="cipher_suites"
                     hint="Go names, comma-separated; empty for Go's secure default"
-                    get=|f| f.cipher_suites.clone() set=|f, v| f.cipher_suites = v/>
+                    value=form.cipher_suites()/>
                 <Choice id="opt-auth-token" label="Auth tokens" path="auth_token"
                     choices=vec![("jwt", "JWT, signed with a generated key"), ("simple", "simple (etcd's default; etcd warns that it is unsigned)")]
                     get=|f| match f.auth_token { AuthToken::Simple => "simple", AuthToken::Jwt => "jwt" }
                     set=|f, v| f.auth_token = if v == "jwt" { AuthToken::Jwt } else { AuthToken::Simple }/>
                 <Text id="opt-metrics-url" label="Metrics listener" path="metrics_url"
                     hint="e.g. http://127.0.0.1:2381; empty for none"
-                    get=|f| f.metrics_url.clone() set=|f, v| f.metrics_url = v/>
+                    value=form.metrics_url()/>
             </details>
             <details id="migration">
                 <summary>"Migrating a running plain-HTTP cluster"</summary>
@@ -183,9 +183,9 @@ pub fn Options() -> impl IntoView {
                     get=|f| f.migrate set=|f, v| f.migrate = v/>
                 <div class="pair">
                     <Text id="opt-mig-client-port" label="Today's client port (http)" path="migration.current_client_port"
-                        get=|f| f.mig_client_port.clone() set=|f, v| f.mig_client_port = v/>
+                        value=form.mig_client_port()/>
                     <Text id="opt-mig-peer-port" label="Today's peer port (http)" path="migration.current_peer_port"
-                        get=|f| f.mig_peer_port.clone() set=|f, v| f.mig_peer_port = v/>
+                        value=form.mig_peer_port()/>
                 </div>
                 <Flag id="opt-mig-cert-auth" label="Require client certificates at the end"
                     get=|f| f.mig_cert_auth set=|f, v| f.mig_cert_auth = v/>
