@@ -59,6 +59,19 @@ type ProgressFn = Rc<dyn Fn(Progress)>;
 type DoneFn = Box<dyn FnOnce(Result<Outcome, String>)>;
 type ReadFn = Box<dyn FnOnce(Result<Zeroizing<Vec<u8>>, String>)>;
 
+/// One piece of a generation's key work, for one worker.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Task {
+    /// A whole key (P-256, P-384, Ed25519), by its index in the plan.
+    Key(usize),
+    /// One of the two primes (0 or 1) of an RSA key. An RSA key is two independent prime
+    /// searches, each of very uneven length: handing out primes rather than keys keeps every
+    /// worker busy until the last key.
+    Prime(usize, u8),
+    /// An RSA key made of its two primes.
+    Join(usize),
+}
+
 /// What one worker is doing.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum SlotState {
@@ -66,8 +79,8 @@ enum SlotState {
     Starting,
     /// Listening, nothing to do.
     Idle,
-    /// Making the key at this index of the plan.
-    MakingKey(usize),
+    /// Working on a task of the generation numbered `job`.
+    Working { job: u32, task: Task },
     /// Signing and zipping.
     Assembling,
     /// Reading a file out of the zip.
@@ -93,11 +106,15 @@ enum Phase {
 }
 
 struct Job {
+    /// Tells this run's answers from a finished run's (a raced prime search ends late).
+    id: u32,
     spec_json: String,
     passphrase: Option<Zeroizing<String>>,
     plan: Vec<KeyRequest>,
     /// The keys made so far, as the buffers they arrived in.
     keys: Vec<Option<Uint8Array>>,
+    /// The primes of RSA keys found so far, until they are joined into their key.
+    primes: Vec<[Option<Uint8Array>; 2]>,
     phase: Phase,
     started: f64,
     keys_done_at: f64,
@@ -117,6 +134,9 @@ impl Drop for Job {
         for k in self.keys.iter().flatten() {
             protocol::wipe(k);
         }
+        for p in self.primes.iter().flatten().flatten() {
+            protocol::wipe(p);
+        }
     }
 }
 
@@ -127,6 +147,7 @@ struct Pool {
     /// A pending file read: its request number and who wants the bytes.
     read: Option<(u32, ReadFn)>,
     next_request: u32,
+    next_job: u32,
     /// How long each worker took for its calibration, in milliseconds.
     calibrations: Vec<f64>,
 }
@@ -239,10 +260,14 @@ pub fn generate(
     let plan = pki_core::key_plan(spec);
     let total = plan.len();
     POOL.with(|p| {
-        p.borrow_mut().job = Some(Job {
+        let mut p = p.borrow_mut();
+        p.next_job += 1;
+        p.job = Some(Job {
+            id: p.next_job,
             spec_json: spec.to_json(),
             passphrase,
             keys: vec![None; total],
+            primes: (0..total).map(|_| [None, None]).collect(),
             plan,
             phase: Phase::Keys,
             started: now(),
@@ -321,7 +346,13 @@ fn report_progress() {
                 .slots
                 .iter()
                 .filter_map(|s| match s.state {
-                    SlotState::MakingKey(i) => job.plan.get(i).map(|r| r.label.clone()),
+                    SlotState::Working { job: id, task } if id == job.id => match task {
+                        Task::Key(i) | Task::Join(i) => job.plan.get(i).map(|r| r.label.clone()),
+                        Task::Prime(i, h) => job
+                            .plan
+                            .get(i)
+                            .map(|r| format!("{} (prime {} of 2)", r.label, h + 1)),
+                    },
                     _ => None,
                 })
                 .collect(),
@@ -340,37 +371,93 @@ fn report_progress() {
     }
 }
 
-/// Gives every idle worker the next key to make, or, once every key is made, hands them all
-/// to one worker to assemble.
+/// The tasks of the current job that workers are on.
+fn in_flight(slots: &[Slot], job: &Job) -> Vec<Task> {
+    slots
+        .iter()
+        .filter_map(|s| match s.state {
+            SlotState::Working { job: id, task } if id == job.id => Some(task),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The next task for an idle worker: joining two primes found, else the next prime or key
+/// nobody is on, else racing a prime search one other worker is on (its length varies
+/// several-fold, so two searches end sooner; the first prime found is kept, the other
+/// dropped). `None` when there is nothing to do.
+fn next_task(job: &Job, busy: &[Task]) -> Option<Task> {
+    let open = |i: usize| job.keys[i].is_none() && !busy.contains(&Task::Join(i));
+    let n = job.plan.len();
+    if let Some(i) = (0..n).find(|&i| open(i) && job.primes[i].iter().all(Option::is_some)) {
+        return Some(Task::Join(i));
+    }
+    for i in (0..n).filter(|&i| open(i)) {
+        if job.plan[i].algorithm.rsa_bits().is_some() {
+            let half = (0..2u8).find(|&h| {
+                job.primes[i][h as usize].is_none() && !busy.contains(&Task::Prime(i, h))
+            });
+            if let Some(h) = half {
+                return Some(Task::Prime(i, h));
+            }
+        } else if !busy.contains(&Task::Key(i)) {
+            return Some(Task::Key(i));
+        }
+    }
+    busy.iter().copied().find(|t| {
+        matches!(t, Task::Prime(i, _) if open(*i)) && busy.iter().filter(|b| *b == t).count() < 2
+    })
+}
+
+/// Gives every idle worker a task, or, once every key is made, hands them all to one worker
+/// to assemble.
 fn dispatch() {
     POOL.with(|p| {
         let mut p = p.borrow_mut();
         let Pool { slots, job, .. } = &mut *p;
         let Some(job) = job.as_mut() else { return };
-        let mut in_flight: Vec<usize> = slots
-            .iter()
-            .filter_map(|s| match s.state {
-                SlotState::MakingKey(i) => Some(i),
-                _ => None,
-            })
-            .collect();
-        for slot in slots.iter_mut().filter(|s| s.state == SlotState::Idle) {
-            if job.phase != Phase::Keys {
-                break;
+        for i in 0..slots.len() {
+            if slots[i].state != SlotState::Idle || job.phase != Phase::Keys {
+                continue;
             }
-            let next =
-                (0..job.plan.len()).find(|&i| job.keys[i].is_none() && !in_flight.contains(&i));
-            if let Some(index) = next {
-                let msg = ToWorker::MakeKey {
-                    index,
-                    algorithm: job.plan[index].algorithm,
-                };
-                if post(&slot.worker, &msg, vec![]) {
-                    slot.state = SlotState::MakingKey(index);
-                    in_flight.push(index);
-                }
-            } else if job.done() == job.plan.len() {
-                start_assembly(slot, job);
+            if job.done() == job.plan.len() {
+                start_assembly(&mut slots[i], job);
+                continue;
+            }
+            let busy = in_flight(slots, job);
+            let Some(task) = next_task(job, &busy) else {
+                continue;
+            };
+            let (msg, buffers) = match task {
+                Task::Key(index) => (
+                    ToWorker::MakeKey {
+                        index,
+                        algorithm: job.plan[index].algorithm,
+                    },
+                    vec![],
+                ),
+                Task::Prime(index, half) => (
+                    ToWorker::MakePrime {
+                        index,
+                        half,
+                        algorithm: job.plan[index].algorithm,
+                    },
+                    vec![],
+                ),
+                // The primes move to the worker: the page keeps no copy.
+                Task::Join(index) => (
+                    ToWorker::JoinPrimes {
+                        index,
+                        algorithm: job.plan[index].algorithm,
+                    },
+                    job.primes[index]
+                        .iter_mut()
+                        .filter_map(Option::take)
+                        .collect(),
+                ),
+            };
+            if post(&slots[i].worker, &msg, buffers) {
+                slots[i].state = SlotState::Working { job: job.id, task };
             }
         }
     });
@@ -423,6 +510,7 @@ fn on_message(i: usize, data: JsValue) {
             };
             POOL.with(|p| {
                 if let Some(job) = p.borrow_mut().job.as_mut()
+                    && was_for(was, job)
                     && let Some(slot @ None) = job.keys.get_mut(index)
                 {
                     *slot = Some(der);
@@ -430,6 +518,27 @@ fn on_message(i: usize, data: JsValue) {
                 }
                 // Not wanted (a stale answer): zeroed, not kept.
                 protocol::wipe(&der);
+            });
+            dispatch();
+        }
+        FromWorker::Prime { index, half } => {
+            let Some(prime) = buffers.into_iter().next() else {
+                return fail("a worker sent no prime".into());
+            };
+            POOL.with(|p| {
+                let mut p = p.borrow_mut();
+                let Pool { slots, job, .. } = &mut *p;
+                if let Some(job) = job.as_mut()
+                    && was_for(was, job)
+                    && job.keys.get(index).is_some_and(Option::is_none)
+                    && !in_flight(slots, job).contains(&Task::Join(index))
+                    && let Some(slot @ None) = job.primes[index].get_mut(half as usize)
+                {
+                    *slot = Some(prime);
+                    return;
+                }
+                // The loser of a race, or a finished run's: zeroed, not kept.
+                protocol::wipe(&prime);
             });
             dispatch();
         }
@@ -488,6 +597,11 @@ fn on_message(i: usize, data: JsValue) {
     }
 }
 
+/// Whether a worker that was in state `was` worked for `job` (not for an earlier run).
+fn was_for(was: Option<SlotState>, job: &Job) -> bool {
+    matches!(was, Some(SlotState::Working { job: id, .. }) if id == job.id)
+}
+
 fn take_read(request: u32) -> Option<ReadFn> {
     POOL.with(|p| {
         let mut p = p.borrow_mut();
@@ -505,8 +619,8 @@ fn on_worker_error(i: usize) {
     let was = POOL.with(|p| p.borrow().slots.get(i).map(|s| s.state));
     set_state(i, SlotState::Dead);
     match was {
-        // Its key is made again by another worker.
-        Some(SlotState::MakingKey(_)) | Some(SlotState::Starting) | Some(SlotState::Idle) => {}
+        // Its key or prime is made again by another worker.
+        Some(SlotState::Working { .. }) | Some(SlotState::Starting) | Some(SlotState::Idle) => {}
         // Its keys moved to it and are gone with it.
         Some(SlotState::Assembling) => {
             return fail("the worker signing the certificates stopped with an error; see the browser console".into());

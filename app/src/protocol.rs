@@ -23,6 +23,24 @@ pub enum ToWorker {
         /// Its algorithm.
         algorithm: KeyAlgorithm,
     },
+    /// Search one of the two primes of an RSA key (a key's two searches can run on two
+    /// workers at once). Buffers: none. Answer: [`FromWorker::Prime`].
+    MakePrime {
+        /// The key's place in the page's key plan.
+        index: usize,
+        /// Which of its two primes (0 or 1).
+        half: u8,
+        /// The key's algorithm (RSA).
+        algorithm: KeyAlgorithm,
+    },
+    /// Make the RSA key of two primes. Buffers: the two primes (big-endian). Answer:
+    /// [`FromWorker::Key`].
+    JoinPrimes {
+        /// The key's place in the page's key plan.
+        index: usize,
+        /// Its algorithm (RSA).
+        algorithm: KeyAlgorithm,
+    },
     /// Sign every certificate and write the zip. Buffers: one PKCS#8 DER key per entry of
     /// `key_ids`, in that order, then the CA key passphrase (UTF-8) when
     /// `encrypt_ca_key` is set. Answer: [`FromWorker::Bundle`].
@@ -60,6 +78,13 @@ pub enum FromWorker {
         index: usize,
         /// How long it took, in milliseconds.
         ms: f64,
+    },
+    /// One prime of an RSA key. Buffers: the prime, big-endian.
+    Prime {
+        /// The key's place in the key plan.
+        index: usize,
+        /// Which of its two primes.
+        half: u8,
     },
     /// The finished bundle. Buffers: the zip, then the CA key file.
     Bundle {

@@ -82,6 +82,34 @@ fn handle(
             ),
             Err(e) => failed(e.to_string()),
         },
+        ToWorker::MakePrime {
+            index,
+            half,
+            algorithm,
+        } => match pki_core::PrivateKey::rsa_prime(algorithm) {
+            // The wasm copy is wiped when `prime` drops; the buffer moves to the page.
+            Ok(prime) => (
+                FromWorker::Prime { index, half },
+                vec![protocol::buffer(&prime)],
+            ),
+            Err(e) => failed(e.to_string()),
+        },
+        ToWorker::JoinPrimes { index, algorithm } => {
+            let primes: Vec<_> = buffers.iter().take(2).map(protocol::take).collect();
+            let [p, q] = primes.as_slice() else {
+                return failed("two primes were expected".into());
+            };
+            match pki_core::PrivateKey::from_rsa_primes(algorithm, p, q) {
+                Ok(key) => (
+                    FromWorker::Key {
+                        index,
+                        ms: now() - start,
+                    },
+                    vec![protocol::buffer(key.pkcs8_der())],
+                ),
+                Err(e) => failed(e.to_string()),
+            }
+        }
         ToWorker::Assemble {
             spec_json,
             key_ids,
