@@ -60,10 +60,12 @@ type DoneFn = Box<dyn FnOnce(Result<Outcome, String>)>;
 type ReadFn = Box<dyn FnOnce(Result<Zeroizing<Vec<u8>>, String>)>;
 
 /// One piece of a generation's key work, for one worker.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 enum Task {
-    /// A whole key (P-256, P-384, Ed25519), by its index in the plan.
-    Key(usize),
+    /// Whole keys (P-256, P-384, Ed25519), by their indices in the plan: a batch, since such
+    /// a key takes less time than a message's round trip (1,200 keys one message each kept
+    /// the page busy for seconds).
+    Keys(Vec<usize>),
     /// One of the two primes (0 or 1) of an RSA key. An RSA key is two independent prime
     /// searches, each of very uneven length: handing out primes rather than keys keeps every
     /// worker busy until the last key.
@@ -73,7 +75,7 @@ enum Task {
 }
 
 /// What one worker is doing.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 enum SlotState {
     /// Loading its wasm; it says [`FromWorker::Ready`] when it listens.
     Starting,
@@ -208,12 +210,39 @@ pub fn warm_up() {
             let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| on_worker_error(i));
             worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            send_module(&worker);
             p.slots.push(Slot {
                 worker,
                 state: SlotState::Starting,
                 _on_message: on_message,
                 _on_error: on_error,
             });
+        }
+    });
+}
+
+/// Sends `worker` the compiled worker wasm, which it waits for before it starts: the page's
+/// start script compiles it once while the page loads (`window.__etcdPkiWorkerModule`, a
+/// promise of a `WebAssembly.Module`), so no worker compiles its own and all share its code.
+fn send_module(worker: &Worker) {
+    let Some(module) = web_sys::window()
+        .and_then(|w| Reflect::get(&w, &"__etcdPkiWorkerModule".into()).ok())
+        .filter(|m| !m.is_undefined())
+    else {
+        web_sys::console::error_1(
+            &"etcd-pki: no worker wasm (window.__etcdPkiWorkerModule)".into(),
+        );
+        return;
+    };
+    let worker = worker.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&module)).await {
+            Ok(m) => {
+                let _ = worker.post_message(&m);
+            }
+            Err(e) => {
+                web_sys::console::error_2(&"etcd-pki: the worker wasm did not compile:".into(), &e)
+            }
         }
     });
 }
@@ -345,12 +374,19 @@ fn report_progress() {
             Phase::Keys => p
                 .slots
                 .iter()
-                .filter_map(|s| match s.state {
-                    SlotState::Working { job: id, task } if id == job.id => match task {
-                        Task::Key(i) | Task::Join(i) => job.plan.get(i).map(|r| r.label.clone()),
+                .filter_map(|s| match &s.state {
+                    SlotState::Working { job: id, task } if *id == job.id => match task {
+                        Task::Keys(v) => v.first().and_then(|&i| job.plan.get(i)).map(|r| {
+                            if v.len() > 1 {
+                                format!("{} and {} more", r.label, v.len() - 1)
+                            } else {
+                                r.label.clone()
+                            }
+                        }),
+                        Task::Join(i) => job.plan.get(*i).map(|r| r.label.clone()),
                         Task::Prime(i, h) => job
                             .plan
-                            .get(i)
+                            .get(*i)
                             .map(|r| format!("{} (prime {} of 2)", r.label, h + 1)),
                     },
                     _ => None,
@@ -375,8 +411,8 @@ fn report_progress() {
 fn in_flight(slots: &[Slot], job: &Job) -> Vec<Task> {
     slots
         .iter()
-        .filter_map(|s| match s.state {
-            SlotState::Working { job: id, task } if id == job.id => Some(task),
+        .filter_map(|s| match &s.state {
+            SlotState::Working { job: id, task } if *id == job.id => Some(task.clone()),
             _ => None,
         })
         .collect()
@@ -386,12 +422,17 @@ fn in_flight(slots: &[Slot], job: &Job) -> Vec<Task> {
 /// nobody is on, else racing a prime search one other worker is on (its length varies
 /// several-fold, so two searches end sooner; the first prime found is kept, the other
 /// dropped). `None` when there is nothing to do.
-fn next_task(job: &Job, busy: &[Task]) -> Option<Task> {
+fn next_task(job: &Job, busy: &[Task], workers: usize) -> Option<Task> {
     let open = |i: usize| job.keys[i].is_none() && !busy.contains(&Task::Join(i));
     let n = job.plan.len();
     if let Some(i) = (0..n).find(|&i| open(i) && job.primes[i].iter().all(Option::is_some)) {
         return Some(Task::Join(i));
     }
+    let batched = |i: usize| {
+        busy.iter()
+            .any(|t| matches!(t, Task::Keys(v) if v.contains(&i)))
+    };
+    let mut whole = vec![];
     for i in (0..n).filter(|&i| open(i)) {
         if job.plan[i].algorithm.rsa_bits().is_some() {
             let half = (0..2u8).find(|&h| {
@@ -400,13 +441,27 @@ fn next_task(job: &Job, busy: &[Task]) -> Option<Task> {
             if let Some(h) = half {
                 return Some(Task::Prime(i, h));
             }
-        } else if !busy.contains(&Task::Key(i)) {
-            return Some(Task::Key(i));
+        } else if !batched(i) {
+            whole.push(i);
         }
     }
-    busy.iter().copied().find(|t| {
-        matches!(t, Task::Prime(i, _) if open(*i)) && busy.iter().filter(|b| *b == t).count() < 2
-    })
+    if let Some(&first) = whole.first() {
+        // A batch of keys of one algorithm: about a quarter of each worker's share of what is
+        // left (so no worker waits long for the last batch), 1 to 64 keys.
+        let algorithm = job.plan[first].algorithm;
+        let size = (whole.len() / (4 * workers.max(1))).clamp(1, 64);
+        let batch: Vec<usize> = whole
+            .into_iter()
+            .filter(|&i| job.plan[i].algorithm == algorithm)
+            .take(size)
+            .collect();
+        return Some(Task::Keys(batch));
+    }
+    busy.iter()
+        .find(|t| {
+            matches!(t, Task::Prime(i, _) if open(*i)) && busy.iter().filter(|b| b == t).count() < 2
+        })
+        .cloned()
 }
 
 /// Gives every idle worker a task, or, once every key is made, hands them all to one worker
@@ -425,14 +480,15 @@ fn dispatch() {
                 continue;
             }
             let busy = in_flight(slots, job);
-            let Some(task) = next_task(job, &busy) else {
+            let workers = slots.iter().filter(|s| s.state != SlotState::Dead).count();
+            let Some(task) = next_task(job, &busy, workers) else {
                 continue;
             };
-            let (msg, buffers) = match task {
-                Task::Key(index) => (
-                    ToWorker::MakeKey {
-                        index,
-                        algorithm: job.plan[index].algorithm,
+            let (msg, buffers) = match task.clone() {
+                Task::Keys(indices) => (
+                    ToWorker::MakeKeys {
+                        algorithm: job.plan[indices[0]].algorithm,
+                        indices,
                     },
                     vec![],
                 ),
@@ -496,7 +552,7 @@ fn on_message(i: usize, data: JsValue) {
         Ok(m) => m,
         Err(e) => return fail(e),
     };
-    let was = POOL.with(|p| p.borrow().slots.get(i).map(|s| s.state));
+    let was = POOL.with(|p| p.borrow().slots.get(i).map(|s| s.state.clone()));
     set_state(i, SlotState::Idle);
     match msg {
         FromWorker::Ready { calibration_ms } => {
@@ -504,20 +560,24 @@ fn on_message(i: usize, data: JsValue) {
             crate::browser::set_field("workersReady", JsValue::from_f64(workers_ready() as f64));
             dispatch();
         }
-        FromWorker::Key { index, .. } => {
-            let Some(der) = buffers.into_iter().next() else {
-                return fail("a worker sent no key".into());
-            };
+        FromWorker::Keys { indices, .. } => {
+            if buffers.len() != indices.len() {
+                buffers.iter().for_each(protocol::wipe);
+                return fail("a worker sent fewer keys than asked for".into());
+            }
             POOL.with(|p| {
-                if let Some(job) = p.borrow_mut().job.as_mut()
-                    && was_for(was, job)
-                    && let Some(slot @ None) = job.keys.get_mut(index)
-                {
-                    *slot = Some(der);
-                    return;
+                let mut p = p.borrow_mut();
+                let mut job = p.job.as_mut().filter(|job| was_for(&was, job));
+                for (index, der) in indices.into_iter().zip(buffers) {
+                    if let Some(job) = job.as_deref_mut()
+                        && let Some(slot @ None) = job.keys.get_mut(index)
+                    {
+                        *slot = Some(der);
+                    } else {
+                        // Not wanted (a stale answer): zeroed, not kept.
+                        protocol::wipe(&der);
+                    }
                 }
-                // Not wanted (a stale answer): zeroed, not kept.
-                protocol::wipe(&der);
             });
             dispatch();
         }
@@ -529,7 +589,7 @@ fn on_message(i: usize, data: JsValue) {
                 let mut p = p.borrow_mut();
                 let Pool { slots, job, .. } = &mut *p;
                 if let Some(job) = job.as_mut()
-                    && was_for(was, job)
+                    && was_for(&was, job)
                     && job.keys.get(index).is_some_and(Option::is_none)
                     && !in_flight(slots, job).contains(&Task::Join(index))
                     && let Some(slot @ None) = job.primes[index].get_mut(half as usize)
@@ -598,8 +658,8 @@ fn on_message(i: usize, data: JsValue) {
 }
 
 /// Whether a worker that was in state `was` worked for `job` (not for an earlier run).
-fn was_for(was: Option<SlotState>, job: &Job) -> bool {
-    matches!(was, Some(SlotState::Working { job: id, .. }) if id == job.id)
+fn was_for(was: &Option<SlotState>, job: &Job) -> bool {
+    matches!(was, Some(SlotState::Working { job: id, .. }) if *id == job.id)
 }
 
 fn take_read(request: u32) -> Option<ReadFn> {
@@ -616,7 +676,7 @@ fn take_read(request: u32) -> Option<ReadFn> {
 }
 
 fn on_worker_error(i: usize) {
-    let was = POOL.with(|p| p.borrow().slots.get(i).map(|s| s.state));
+    let was = POOL.with(|p| p.borrow().slots.get(i).map(|s| s.state.clone()));
     set_state(i, SlotState::Dead);
     match was {
         // Its key or prime is made again by another worker.

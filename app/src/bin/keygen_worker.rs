@@ -71,17 +71,26 @@ fn handle(
     let start = now();
     let failed = |error: String| (FromWorker::Failed { error }, vec![]);
     match msg {
-        ToWorker::MakeKey { index, algorithm } => match pki_core::PrivateKey::generate(algorithm) {
-            // The key's wasm copy is wiped when `key` drops; the buffer moves to the page.
-            Ok(key) => (
-                FromWorker::Key {
-                    index,
+        ToWorker::MakeKeys { indices, algorithm } => {
+            // Each key's wasm copy is wiped when it drops; the buffers move to the page.
+            let mut keys = Vec::with_capacity(indices.len());
+            for _ in &indices {
+                match pki_core::PrivateKey::generate(algorithm) {
+                    Ok(k) => keys.push(protocol::buffer(k.pkcs8_der())),
+                    Err(e) => {
+                        keys.iter().for_each(protocol::wipe);
+                        return failed(e.to_string());
+                    }
+                }
+            }
+            (
+                FromWorker::Keys {
+                    indices,
                     ms: now() - start,
                 },
-                vec![protocol::buffer(key.pkcs8_der())],
-            ),
-            Err(e) => failed(e.to_string()),
-        },
+                keys,
+            )
+        }
         ToWorker::MakePrime {
             index,
             half,
@@ -101,8 +110,8 @@ fn handle(
             };
             match pki_core::PrivateKey::from_rsa_primes(algorithm, p, q) {
                 Ok(key) => (
-                    FromWorker::Key {
-                        index,
+                    FromWorker::Keys {
+                        indices: vec![index],
                         ms: now() - start,
                     },
                     vec![protocol::buffer(key.pkcs8_der())],
