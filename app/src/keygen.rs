@@ -108,7 +108,7 @@ enum Phase {
 }
 
 struct Job {
-    /// Tells this run's answers from a finished run's (a raced prime search ends late).
+    /// Tells this run's answers from an earlier run's.
     id: u32,
     spec_json: String,
     passphrase: Option<Zeroizing<String>>,
@@ -418,10 +418,10 @@ fn in_flight(slots: &[Slot], job: &Job) -> Vec<Task> {
         .collect()
 }
 
-/// The next task for an idle worker: joining two primes found, else the next prime or key
-/// nobody is on, else racing a prime search one other worker is on (its length varies
-/// several-fold, so two searches end sooner; the first prime found is kept, the other
-/// dropped). `None` when there is nothing to do.
+/// The next task for an idle worker: joining two primes found, else the next prime or batch
+/// of keys nobody is on. `None` when there is nothing to do. (Racing a second worker on the
+/// last prime search was tried: the loser cannot be stopped short of terminating it, and it
+/// kept a worker busy into the next run.)
 fn next_task(job: &Job, busy: &[Task], workers: usize) -> Option<Task> {
     let open = |i: usize| job.keys[i].is_none() && !busy.contains(&Task::Join(i));
     let n = job.plan.len();
@@ -457,11 +457,7 @@ fn next_task(job: &Job, busy: &[Task], workers: usize) -> Option<Task> {
             .collect();
         return Some(Task::Keys(batch));
     }
-    busy.iter()
-        .find(|t| {
-            matches!(t, Task::Prime(i, _) if open(*i)) && busy.iter().filter(|b| b == t).count() < 2
-        })
-        .cloned()
+    None
 }
 
 /// Gives every idle worker a task, or, once every key is made, hands them all to one worker
@@ -597,7 +593,7 @@ fn on_message(i: usize, data: JsValue) {
                     *slot = Some(prime);
                     return;
                 }
-                // The loser of a race, or a finished run's: zeroed, not kept.
+                // Not wanted (a stale answer): zeroed, not kept.
                 protocol::wipe(&prime);
             });
             dispatch();

@@ -445,7 +445,7 @@ fn migration_section_adds_the_runbook(engine: Engine) {
     );
 }
 
-/// RSA keys are made of two primes searched on two workers at once (and the last one raced):
+/// RSA keys are made of two primes searched on two workers at once, then joined:
 /// every key of an RSA-2048 bundle passes `openssl pkey -check` (which tests that p and q are
 /// prime and that the key is whole) and matches its certificate, which the CA signed.
 fn rsa_keys_from_primes_found_on_two_workers_check_out(engine: Engine) {
