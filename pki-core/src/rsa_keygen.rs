@@ -207,7 +207,7 @@ mod tests {
             .iter()
             .map(|x| x.to_be_bytes().into_vec())
             .collect();
-        assert!(primes.contains(&p.to_vec()) && primes.contains(&q.to_vec()));
+        assert!(primes.contains(&*p) && primes.contains(&*q));
         // Too short or too small (second bit clear): refused, never a key.
         assert!(from_primes(2048, &p[1..], &q).is_err());
         let mut low = p.to_vec();
