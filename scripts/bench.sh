@@ -7,12 +7,32 @@
 #   openssl             (scripts/bench/openssl-bundle.sh)
 # Prints the medians of RUNS runs (default 15) per tool and algorithm, and the ratios to
 # etcd-pki, with the date, the machine and its load. Runs are interleaved so a load change
-# hits every tool alike. Usage: [RUNS=15] [ALGS="ecdsa-p256 rsa-2048"] ./scripts/bench.sh
+# hits every tool alike.
+# `page` (or `all`, after the above) builds the page (./scripts/build-site.sh) and runs the
+# page benchmark in headless Chromium and Firefox ESR (tests/browser/tests/page_bench.rs):
+# the standard bundle in P-256 and RSA-2048 (first click, median of 15), and 99 members +
+# 1000 clients in P-256, with how long the page's thread was blocked.
+# Usage: [RUNS=15] [ALGS="ecdsa-p256 rsa-2048"] ./scripts/bench.sh [cli|page|all]  (default cli)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 RUNS="${RUNS:-15}"
 ALGS="${ALGS:-ecdsa-p256 rsa-2048}"
+what="${1:-cli}"
+case "$what" in
+  cli | page | all) ;;
+  *) echo "usage: $0 [cli|page|all]" >&2; exit 2 ;;
+esac
+
+page_bench() {
+  ./scripts/build-site.sh >/dev/null
+  echo "page benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  cargo test --quiet -p e2e-browser --test page_bench -- --ignored --nocapture --test-threads=1
+}
+if [ "$what" = page ]; then
+  page_bench
+  exit 0
+fi
 
 if ! command -v cfssl >/dev/null || ! command -v cfssljson >/dev/null; then
   echo "bench: apt-get install golang-cfssl (for the comparison only)" >&2
@@ -39,7 +59,7 @@ run() { # tool algorithm -> one run, its wall time in ms on stdout
   local t0 t1
   t0=$(date +%s%N)
   case "$1" in
-    etcd-pki) "$cli" generate --spec "$work/$2.json" --out "$work/b.zip" --force >/dev/null ;;
+    etcd-pki) "$cli" generate --spec "$work/$2.json" --out "$work/b.zip" --force --no-ca-passphrase >/dev/null ;;
     cfssl) scripts/bench/cfssl-bundle.sh "$2" "$out" ;;
     openssl) scripts/bench/openssl-bundle.sh "$2" "$out" >/dev/null ;;
   esac
@@ -50,7 +70,7 @@ median() { sort -n | awk '{a[NR]=$1} END {m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] 
 
 tools=(etcd-pki cfssl openssl)
 echo "etcd-pki bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "standard bundle (3 members, 2 clients: 9 keys), whole process, median of $RUNS runs"
+echo "standard bundle (3 members, 2 clients: 9 keys and certificates; etcd-pki also makes its P-256 JWT key and writes a zip with configs and scripts), CA key unencrypted, whole process, median of $RUNS runs"
 echo
 echo "| algorithm | etcd-pki | cfssl | openssl script | cfssl / etcd-pki | openssl / etcd-pki |"
 echo "| --- | --- | --- | --- | --- | --- |"
@@ -69,3 +89,7 @@ for alg in $ALGS; do
 done
 echo
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$what" = all ]; then
+  echo
+  page_bench
+fi

@@ -64,10 +64,16 @@ if not m:
     sys.exit("package-site: cannot find the init function in app.js (wasm-bindgen changed?)")
 init_name = m.group(1)
 
-# The key worker's whole source: wasm-bindgen's no-modules JS, then its start with the wasm
-# inlined (a worker under connect-src 'none' cannot fetch its wasm either).
-worker_src = (worker_js + "\nwasm_bindgen({ module_or_path: Uint8Array.from(atob(\""
-              + base64.b64encode(worker_wasm).decode() + "\"), (c) => c.charCodeAt(0)) });\n")
+# The key worker's source: wasm-bindgen's no-modules JS, then its start. Its wasm is not in it:
+# the page compiles that once, while it loads (window.__etcdPkiWorkerModule, a promise of a
+# WebAssembly.Module), and sends the compiled module to every worker it starts (keygen.rs).
+# One compilation instead of one per worker, done before the first click, and the workers
+# share the module's code (a worker under connect-src 'none' could not fetch it anyway).
+worker_src = (worker_js + "\nself.onmessage = (e) => { self.onmessage = null; "
+              "wasm_bindgen({ module_or_path: e.data }); };\n")
+worker_wasm_b64 = base64.b64encode(worker_wasm).decode()
+# Base64 to bytes in the page (faster than Uint8Array.from with a callback per byte).
+B64_BYTES = "(b) => { const s = atob(b); const a = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i); return a; }"
 
 # ---- The support check ---------------------------------------------------------------------
 # A classic script, run before the page's module: a browser without one of these gets a
@@ -112,7 +118,8 @@ def hashed(stem: str, ext: str, data: bytes) -> str:
 (dist / "assets").mkdir(exist_ok=True)
 files = {}  # name in dist/ -> bytes
 wasm_js = ("globalThis.__etcdPkiAppWasm = \"" + base64.b64encode(app_wasm).decode() + "\";\n").encode()
-worker_src_js = ("globalThis.__etcdPkiWorkerSrc = " + json.dumps(worker_src) + ";\n").encode()
+worker_src_js = ("globalThis.__etcdPkiWorkerSrc = " + json.dumps(worker_src) + ";\n"
+                 + "globalThis.__etcdPkiWorkerWasm = \"" + worker_wasm_b64 + "\";\n").encode()
 css_name = hashed("style", "css", css)
 app_name = hashed("app", "js", app_js.encode())
 wasm_name = hashed("app_bg.wasm", "js", wasm_js)
@@ -124,11 +131,14 @@ boot = f"""// Starts etcd-pki: the wasm comes from app_bg.wasm.*.js and the key 
 // found something missing it said so, and nothing starts.
 import init from './{app_name.removeprefix("assets/")}';
 if (!globalThis.__etcdPkiMissing) {{
+  const bytes = {B64_BYTES};
   const b64 = globalThis.__etcdPkiAppWasm;
   delete globalThis.__etcdPkiAppWasm;
   window.__etcdPkiWorkerUrl = URL.createObjectURL(new Blob([globalThis.__etcdPkiWorkerSrc], {{ type: 'text/javascript' }}));
   delete globalThis.__etcdPkiWorkerSrc;
-  await init({{ module_or_path: Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)) }});
+  window.__etcdPkiWorkerModule = WebAssembly.compile(bytes(globalThis.__etcdPkiWorkerWasm));
+  delete globalThis.__etcdPkiWorkerWasm;
+  await init({{ module_or_path: bytes(b64) }});
   if ('serviceWorker' in navigator && location.protocol.startsWith('http')) {{
     navigator.serviceWorker.register('./sw.js').catch((e) => console.warn('offline cache unavailable:', e));
   }}
@@ -227,8 +237,10 @@ module = (app_js + f"""
 // etcd-pki one-file start: both wasm modules are in this page; the key worker runs from a blob.
 // The inline check before this module said what is missing, if anything: then nothing starts.
 if (!globalThis.__etcdPkiMissing) {{
-  const __epkiBytes = (id) => Uint8Array.from(atob(document.getElementById(id).textContent.trim()), (c) => c.charCodeAt(0));
+  const __epkiB64 = {B64_BYTES};
+  const __epkiBytes = (id) => __epkiB64(document.getElementById(id).textContent.trim());
   window.__etcdPkiWorkerUrl = URL.createObjectURL(new Blob([document.getElementById('etcd-pki-worker').textContent], {{ type: 'text/javascript' }}));
+  window.__etcdPkiWorkerModule = WebAssembly.compile(__epkiBytes('etcd-pki-worker-wasm'));
   await {init_name}({{ module_or_path: __epkiBytes('etcd-pki-wasm') }});
 }}
 """)
@@ -251,6 +263,7 @@ single = f"""<!doctype html>
 <style>{css_text}</style>
 <script type="application/octet-stream" id="etcd-pki-wasm">{base64.b64encode(app_wasm).decode()}</script>
 <script type="text/plain" id="etcd-pki-worker">{worker_src}</script>
+<script type="application/octet-stream" id="etcd-pki-worker-wasm">{worker_wasm_b64}</script>
 <script>{check_js}</script>
 <script type="module">{module}</script>
 </head>

@@ -90,15 +90,30 @@ type ReadFn = Box<dyn FnOnce(Result<Zeroizing<Vec<u8>>, String>)>;
 type CaFn = Box<dyn FnOnce(Result<CaFacts, CaRefusal>)>;
 type PlannedFn = Box<dyn FnOnce(Result<Vec<KeyRequest>, String>)>;
 
+/// One piece of a generation's key work, for one worker.
+#[derive(Clone, Debug, PartialEq)]
+enum Task {
+    /// Whole keys (P-256, P-384, Ed25519), by their indices in the plan: a batch, since such
+    /// a key takes less time than a message's round trip (1,200 keys one message each kept
+    /// the page busy for seconds).
+    Keys(Vec<usize>),
+    /// One of the two primes (0 or 1) of an RSA key. An RSA key is two independent prime
+    /// searches, each of very uneven length: handing out primes rather than keys keeps every
+    /// worker busy until the last key.
+    Prime(usize, u8),
+    /// An RSA key made of its two primes.
+    Join(usize),
+}
+
 /// What one worker is doing.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 enum SlotState {
     /// Loading its wasm; it says [`FromWorker::Ready`] when it listens.
     Starting,
     /// Listening, nothing to do.
     Idle,
-    /// Making the key at this index of the plan.
-    MakingKey(usize),
+    /// Working on a task of the generation numbered `job`.
+    Working { job: u32, task: Task },
     /// Signing and zipping.
     Assembling,
     /// Reading a file out of the zip.
@@ -124,11 +139,15 @@ enum Phase {
 }
 
 struct Job {
+    /// Tells this run's answers from an earlier run's.
+    id: u32,
     spec_json: String,
     passphrase: Option<Zeroizing<String>>,
     plan: Vec<KeyRequest>,
     /// The keys made so far, as the buffers they arrived in.
     keys: Vec<Option<Uint8Array>>,
+    /// The primes of RSA keys found so far, until they are joined into their key.
+    primes: Vec<[Option<Uint8Array>; 2]>,
     phase: Phase,
     started: f64,
     keys_done_at: f64,
@@ -150,6 +169,9 @@ impl Drop for Job {
         for k in self.keys.iter().flatten() {
             protocol::wipe(k);
         }
+        for p in self.primes.iter().flatten().flatten() {
+            protocol::wipe(p);
+        }
     }
 }
 
@@ -164,6 +186,7 @@ struct Pool {
     /// A pending change plan (day two).
     planned: Option<PlannedFn>,
     next_request: u32,
+    next_job: u32,
     /// How long each worker took for its calibration, in milliseconds.
     calibrations: Vec<f64>,
 }
@@ -224,12 +247,39 @@ pub fn warm_up() {
             let on_error = Closure::<dyn Fn(web_sys::Event)>::new(move |_| on_worker_error(i));
             worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            send_module(&worker);
             p.slots.push(Slot {
                 worker,
                 state: SlotState::Starting,
                 _on_message: on_message,
                 _on_error: on_error,
             });
+        }
+    });
+}
+
+/// Sends `worker` the compiled worker wasm, which it waits for before it starts: the page's
+/// start script compiles it once while the page loads (`window.__etcdPkiWorkerModule`, a
+/// promise of a `WebAssembly.Module`), so no worker compiles its own and all share its code.
+fn send_module(worker: &Worker) {
+    let Some(module) = web_sys::window()
+        .and_then(|w| Reflect::get(&w, &"__etcdPkiWorkerModule".into()).ok())
+        .filter(|m| !m.is_undefined())
+    else {
+        web_sys::console::error_1(
+            &"etcd-pki: no worker wasm (window.__etcdPkiWorkerModule)".into(),
+        );
+        return;
+    };
+    let worker = worker.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        match wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&module)).await {
+            Ok(m) => {
+                let _ = worker.post_message(&m);
+            }
+            Err(e) => {
+                web_sys::console::error_2(&"etcd-pki: the worker wasm did not compile:".into(), &e)
+            }
         }
     });
 }
@@ -288,10 +338,14 @@ fn start(
 ) {
     let total = plan.len();
     POOL.with(|p| {
-        p.borrow_mut().job = Some(Job {
+        let mut p = p.borrow_mut();
+        p.next_job += 1;
+        p.job = Some(Job {
+            id: p.next_job,
             spec_json: spec.to_json(),
             passphrase,
             keys: vec![None; total],
+            primes: (0..total).map(|_| [None, None]).collect(),
             plan,
             phase: Phase::Keys,
             started: now(),
@@ -388,8 +442,21 @@ fn report_progress() {
             Phase::Keys => p
                 .slots
                 .iter()
-                .filter_map(|s| match s.state {
-                    SlotState::MakingKey(i) => job.plan.get(i).map(|r| r.label.clone()),
+                .filter_map(|s| match &s.state {
+                    SlotState::Working { job: id, task } if *id == job.id => match task {
+                        Task::Keys(v) => v.first().and_then(|&i| job.plan.get(i)).map(|r| {
+                            if v.len() > 1 {
+                                format!("{} and {} more", r.label, v.len() - 1)
+                            } else {
+                                r.label.clone()
+                            }
+                        }),
+                        Task::Join(i) => job.plan.get(*i).map(|r| r.label.clone()),
+                        Task::Prime(i, h) => job
+                            .plan
+                            .get(*i)
+                            .map(|r| format!("{} (prime {} of 2)", r.label, h + 1)),
+                    },
                     _ => None,
                 })
                 .collect(),
@@ -408,39 +475,113 @@ fn report_progress() {
     }
 }
 
-/// Gives every idle worker the next key to make, or, once every key is made, hands them all
-/// to one worker to assemble.
+/// The tasks of the current job that workers are on.
+fn in_flight(slots: &[Slot], job: &Job) -> Vec<Task> {
+    slots
+        .iter()
+        .filter_map(|s| match &s.state {
+            SlotState::Working { job: id, task } if *id == job.id => Some(task.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The next task for an idle worker: joining two primes found, else the next prime or batch
+/// of keys nobody is on. `None` when there is nothing to do. (Racing a second worker on the
+/// last prime search was tried: the loser cannot be stopped short of terminating it, and it
+/// kept a worker busy into the next run.)
+fn next_task(job: &Job, busy: &[Task], workers: usize) -> Option<Task> {
+    let open = |i: usize| job.keys[i].is_none() && !busy.contains(&Task::Join(i));
+    let n = job.plan.len();
+    if let Some(i) = (0..n).find(|&i| open(i) && job.primes[i].iter().all(Option::is_some)) {
+        return Some(Task::Join(i));
+    }
+    let batched = |i: usize| {
+        busy.iter()
+            .any(|t| matches!(t, Task::Keys(v) if v.contains(&i)))
+    };
+    let mut whole = vec![];
+    for i in (0..n).filter(|&i| open(i)) {
+        if job.plan[i].algorithm.rsa_bits().is_some() {
+            let half = (0..2u8).find(|&h| {
+                job.primes[i][h as usize].is_none() && !busy.contains(&Task::Prime(i, h))
+            });
+            if let Some(h) = half {
+                return Some(Task::Prime(i, h));
+            }
+        } else if !batched(i) {
+            whole.push(i);
+        }
+    }
+    if let Some(&first) = whole.first() {
+        // A batch of keys of one algorithm: about a quarter of each worker's share of what is
+        // left (so no worker waits long for the last batch), 1 to 64 keys.
+        let algorithm = job.plan[first].algorithm;
+        let size = (whole.len() / (4 * workers.max(1))).clamp(1, 64);
+        let batch: Vec<usize> = whole
+            .into_iter()
+            .filter(|&i| job.plan[i].algorithm == algorithm)
+            .take(size)
+            .collect();
+        return Some(Task::Keys(batch));
+    }
+    None
+}
+
+/// Gives every idle worker a task, or, once every key is made, hands them all to one worker
+/// to assemble.
 fn dispatch() {
     POOL.with(|p| {
         let mut p = p.borrow_mut();
         let Pool { slots, job, .. } = &mut *p;
         let Some(job) = job.as_mut() else { return };
-        let mut in_flight: Vec<usize> = slots
-            .iter()
-            .filter_map(|s| match s.state {
-                SlotState::MakingKey(i) => Some(i),
-                _ => None,
-            })
-            .collect();
-        for slot in slots.iter_mut().filter(|s| s.state == SlotState::Idle) {
-            if job.phase != Phase::Keys {
-                break;
+        for i in 0..slots.len() {
+            if slots[i].state != SlotState::Idle || job.phase != Phase::Keys {
+                continue;
             }
-            let next =
-                (0..job.plan.len()).find(|&i| job.keys[i].is_none() && !in_flight.contains(&i));
-            if let Some(index) = next {
-                let msg = ToWorker::MakeKey {
-                    index,
-                    algorithm: job.plan[index].algorithm,
-                };
-                if post(&slot.worker, &msg, vec![]) {
-                    slot.state = SlotState::MakingKey(index);
-                    in_flight.push(index);
+            if job.done() == job.plan.len() {
+                if job.change.is_some() {
+                    start_change(&mut slots[i], job);
+                } else {
+                    start_assembly(&mut slots[i], job);
                 }
-            } else if job.done() == job.plan.len() && job.change.is_some() {
-                start_change(slot, job);
-            } else if job.done() == job.plan.len() {
-                start_assembly(slot, job);
+                continue;
+            }
+            let busy = in_flight(slots, job);
+            let workers = slots.iter().filter(|s| s.state != SlotState::Dead).count();
+            let Some(task) = next_task(job, &busy, workers) else {
+                continue;
+            };
+            let (msg, buffers) = match task.clone() {
+                Task::Keys(indices) => (
+                    ToWorker::MakeKeys {
+                        algorithm: job.plan[indices[0]].algorithm,
+                        indices,
+                    },
+                    vec![],
+                ),
+                Task::Prime(index, half) => (
+                    ToWorker::MakePrime {
+                        index,
+                        half,
+                        algorithm: job.plan[index].algorithm,
+                    },
+                    vec![],
+                ),
+                // The primes move to the worker: the page keeps no copy.
+                Task::Join(index) => (
+                    ToWorker::JoinPrimes {
+                        index,
+                        algorithm: job.plan[index].algorithm,
+                    },
+                    job.primes[index]
+                        .iter_mut()
+                        .filter_map(Option::take)
+                        .collect(),
+                ),
+            };
+            if post(&slots[i].worker, &msg, buffers) {
+                slots[i].state = SlotState::Working { job: job.id, task };
             }
         }
     });
@@ -595,7 +736,7 @@ fn on_message(i: usize, data: JsValue) {
         Ok(m) => m,
         Err(e) => return fail(e),
     };
-    let was = POOL.with(|p| p.borrow().slots.get(i).map(|s| s.state));
+    let was = POOL.with(|p| p.borrow().slots.get(i).map(|s| s.state.clone()));
     set_state(i, SlotState::Idle);
     match msg {
         FromWorker::Ready { calibration_ms } => {
@@ -603,19 +744,45 @@ fn on_message(i: usize, data: JsValue) {
             crate::browser::set_field("workersReady", JsValue::from_f64(workers_ready() as f64));
             dispatch();
         }
-        FromWorker::Key { index, .. } => {
-            let Some(der) = buffers.into_iter().next() else {
-                return fail("a worker sent no key".into());
+        FromWorker::Keys { indices, .. } => {
+            if buffers.len() != indices.len() {
+                buffers.iter().for_each(protocol::wipe);
+                return fail("a worker sent fewer keys than asked for".into());
+            }
+            POOL.with(|p| {
+                let mut p = p.borrow_mut();
+                let mut job = p.job.as_mut().filter(|job| was_for(&was, job));
+                for (index, der) in indices.into_iter().zip(buffers) {
+                    if let Some(job) = job.as_deref_mut()
+                        && let Some(slot @ None) = job.keys.get_mut(index)
+                    {
+                        *slot = Some(der);
+                    } else {
+                        // Not wanted (a stale answer): zeroed, not kept.
+                        protocol::wipe(&der);
+                    }
+                }
+            });
+            dispatch();
+        }
+        FromWorker::Prime { index, half } => {
+            let Some(prime) = buffers.into_iter().next() else {
+                return fail("a worker sent no prime".into());
             };
             POOL.with(|p| {
-                if let Some(job) = p.borrow_mut().job.as_mut()
-                    && let Some(slot @ None) = job.keys.get_mut(index)
+                let mut p = p.borrow_mut();
+                let Pool { slots, job, .. } = &mut *p;
+                if let Some(job) = job.as_mut()
+                    && was_for(&was, job)
+                    && job.keys.get(index).is_some_and(Option::is_none)
+                    && !in_flight(slots, job).contains(&Task::Join(index))
+                    && let Some(slot @ None) = job.primes[index].get_mut(half as usize)
                 {
-                    *slot = Some(der);
+                    *slot = Some(prime);
                     return;
                 }
                 // Not wanted (a stale answer): zeroed, not kept.
-                protocol::wipe(&der);
+                protocol::wipe(&prime);
             });
             dispatch();
         }
@@ -736,6 +903,11 @@ fn take_ca_check(request: u32) -> Option<CaFn> {
     })
 }
 
+/// Whether a worker that was in state `was` worked for `job` (not for an earlier run).
+fn was_for(was: &Option<SlotState>, job: &Job) -> bool {
+    matches!(was, Some(SlotState::Working { job: id, .. }) if *id == job.id)
+}
+
 fn take_read(request: u32) -> Option<ReadFn> {
     POOL.with(|p| {
         let mut p = p.borrow_mut();
@@ -750,11 +922,11 @@ fn take_read(request: u32) -> Option<ReadFn> {
 }
 
 fn on_worker_error(i: usize) {
-    let was = POOL.with(|p| p.borrow().slots.get(i).map(|s| s.state));
+    let was = POOL.with(|p| p.borrow().slots.get(i).map(|s| s.state.clone()));
     set_state(i, SlotState::Dead);
     match was {
-        // Its key is made again by another worker.
-        Some(SlotState::MakingKey(_)) | Some(SlotState::Starting) | Some(SlotState::Idle) => {}
+        // Its key or prime is made again by another worker.
+        Some(SlotState::Working { .. }) | Some(SlotState::Starting) | Some(SlotState::Idle) => {}
         // Its keys moved to it and are gone with it.
         Some(SlotState::Assembling) => {
             return fail("the worker signing the certificates stopped with an error; see the browser console".into());

@@ -16,11 +16,30 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToWorker {
-    /// Make one fresh key. Buffers: none. Answer: [`FromWorker::Key`].
-    MakeKey {
+    /// Make fresh keys, one per index (a batch: a P-256 key takes well under a millisecond,
+    /// less than a message's round trip). Buffers: none. Answer: [`FromWorker::Keys`].
+    MakeKeys {
+        /// The keys' places in the page's key plan.
+        indices: Vec<usize>,
+        /// Their algorithm.
+        algorithm: KeyAlgorithm,
+    },
+    /// Search one of the two primes of an RSA key (a key's two searches can run on two
+    /// workers at once). Buffers: none. Answer: [`FromWorker::Prime`].
+    MakePrime {
         /// The key's place in the page's key plan.
         index: usize,
-        /// Its algorithm.
+        /// Which of its two primes (0 or 1).
+        half: u8,
+        /// The key's algorithm (RSA).
+        algorithm: KeyAlgorithm,
+    },
+    /// Make the RSA key of two primes. Buffers: the two primes (big-endian). Answer:
+    /// [`FromWorker::Keys`].
+    JoinPrimes {
+        /// The key's place in the page's key plan.
+        index: usize,
+        /// Its algorithm (RSA).
         algorithm: KeyAlgorithm,
     },
     /// Sign every certificate and write the zip. Buffers: one PKCS#8 DER key per entry of
@@ -89,12 +108,19 @@ pub enum FromWorker {
         /// this machine is, for the time estimate before a long run.
         calibration_ms: f64,
     },
-    /// A key. Buffers: its PKCS#8 DER.
-    Key {
-        /// Its place in the key plan.
-        index: usize,
+    /// Keys. Buffers: their PKCS#8 DER, in the order of `indices`.
+    Keys {
+        /// Their places in the key plan.
+        indices: Vec<usize>,
         /// How long it took, in milliseconds.
         ms: f64,
+    },
+    /// One prime of an RSA key. Buffers: the prime, big-endian.
+    Prime {
+        /// The key's place in the key plan.
+        index: usize,
+        /// Which of its two primes.
+        half: u8,
     },
     /// The finished bundle. Buffers: the zip, then the CA key file.
     Bundle {
@@ -307,14 +333,14 @@ mod tests {
 
     #[test]
     fn messages_round_trip_with_a_kind_tag() {
-        let m = ToWorker::MakeKey {
-            index: 3,
+        let m = ToWorker::MakeKeys {
+            indices: vec![3, 4],
             algorithm: KeyAlgorithm::Rsa4096,
         };
         let json = serde_json::to_string(&m).unwrap();
         assert_eq!(
             json,
-            r#"{"kind":"make_key","index":3,"algorithm":"rsa-4096"}"#
+            r#"{"kind":"make_keys","indices":[3,4],"algorithm":"rsa-4096"}"#
         );
         assert_eq!(serde_json::from_str::<ToWorker>(&json).unwrap(), m);
         let r = FromWorker::Failed { error: "no".into() };

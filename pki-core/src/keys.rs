@@ -95,6 +95,41 @@ impl PrivateKey {
         PrivateKey::from_signer(algorithm, signer).map_err(fail)
     }
 
+    /// One of the two primes of a new RSA key of `algorithm`, big-endian, wiped on drop. The
+    /// page's workers search a key's two primes side by side (an RSA key is two independent
+    /// prime searches), and [`PrivateKey::from_rsa_primes`] makes the key of them.
+    pub fn rsa_prime(algorithm: KeyAlgorithm) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let fail = |reason: String| Error::KeyGeneration {
+            key: format!("{algorithm} key"),
+            reason,
+        };
+        let bits = algorithm
+            .rsa_bits()
+            .ok_or_else(|| fail("it is not an RSA algorithm".into()))?;
+        crate::rsa_keygen::prime_bytes(bits).map_err(fail)
+    }
+
+    /// The RSA key of two primes from [`PrivateKey::rsa_prime`] (FIPS 186-5's |p − q| check
+    /// included: the rare pair too close gets a fresh second prime here).
+    pub fn from_rsa_primes(
+        algorithm: KeyAlgorithm,
+        p: &[u8],
+        q: &[u8],
+    ) -> Result<PrivateKey, Error> {
+        let bad = |reason: String| Error::BadKey {
+            key: format!("{algorithm} key"),
+            reason,
+        };
+        let bits = algorithm
+            .rsa_bits()
+            .ok_or_else(|| bad("it is not an RSA algorithm".into()))?;
+        let key = crate::rsa_keygen::from_primes(bits, p, q).map_err(bad)?;
+        let signer = Signer_::Rsa(Box::new(rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(
+            key,
+        )));
+        PrivateKey::from_signer(algorithm, signer).map_err(bad)
+    }
+
     /// Reads a PKCS#8 DER key of the given algorithm (for keys made elsewhere, e.g. by a
     /// worker of the page).
     pub fn from_pkcs8_der(algorithm: KeyAlgorithm, der: &[u8]) -> Result<PrivateKey, Error> {

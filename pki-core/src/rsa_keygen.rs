@@ -23,6 +23,7 @@ use crypto_bigint::{BitOps, BoxedUint, Limb, NonZero, RandomBits, U1024, U1536, 
 use crypto_primes::Flavor;
 use crypto_primes::fips::{FipsOptions, is_prime};
 use crypto_primes::hazmat::SmallFactorsSieve;
+use zeroize::{Zeroize, Zeroizing};
 
 /// The public exponent, F4.
 const E: u32 = 65537;
@@ -100,30 +101,71 @@ fn prime<const LIMBS: usize>(rng: &mut SysRng, rounds: usize) -> Result<BoxedUin
     }
 }
 
-/// A fresh RSA key of `nlen` bits (2048, 3072 or 4096).
-pub(crate) fn generate(nlen: usize) -> Result<rsa::PrivateKey, String> {
-    let mut rng = SysRng { failed: None };
+/// One prime for an `nlen`-bit (2048, 3072 or 4096) modulus.
+fn half(nlen: usize, rng: &mut SysRng) -> Result<BoxedUint, String> {
     let rounds = mr_rounds(nlen);
-    let half = |rng: &mut SysRng| match nlen {
+    match nlen {
         2048 => prime::<{ U1024::LIMBS }>(rng, rounds),
         3072 => prime::<{ U1536::LIMBS }>(rng, rounds),
         4096 => prime::<{ U2048::LIMBS }>(rng, rounds),
         _ => Err(format!("{nlen}-bit RSA is not offered")),
-    };
+    }
+}
+
+/// The key of `p` and `q`; when they are too close (step 5.4: |p − q| ≤ 2^(nlen/2 − 100),
+/// odds about 2^-98) `q` is drawn again.
+fn combine(
+    nlen: usize,
+    p: BoxedUint,
+    mut q: BoxedUint,
+    rng: &mut SysRng,
+) -> Result<rsa::PrivateKey, String> {
     loop {
-        let p = half(&mut rng)?;
-        let q = half(&mut rng)?;
-        // Step 5.4: |p − q| > 2^(nlen/2 − 100); fails with odds about 2^-98.
         let diff = if p > q {
             p.wrapping_sub(&q)
         } else {
             q.wrapping_sub(&p)
         };
-        if (diff.bit_width() as usize) <= nlen / 2 - 100 {
-            continue;
+        if (diff.bit_width() as usize) > nlen / 2 - 100 {
+            return rsa::PrivateKey::from_p_q(p, q, BoxedUint::from(E)).map_err(|e| e.to_string());
         }
-        return rsa::PrivateKey::from_p_q(p, q, BoxedUint::from(E)).map_err(|e| e.to_string());
+        q = half(nlen, rng)?;
     }
+}
+
+/// A fresh RSA key of `nlen` bits (2048, 3072 or 4096).
+pub(crate) fn generate(nlen: usize) -> Result<rsa::PrivateKey, String> {
+    let mut rng = SysRng { failed: None };
+    let p = half(nlen, &mut rng)?;
+    let q = half(nlen, &mut rng)?;
+    combine(nlen, p, q, &mut rng)
+}
+
+/// One prime for an `nlen`-bit key, big-endian, wiped on drop: the page's workers search a
+/// key's two primes side by side and [`from_primes`] makes the key.
+pub(crate) fn prime_bytes(nlen: usize) -> Result<Zeroizing<Vec<u8>>, String> {
+    let mut rng = SysRng { failed: None };
+    let mut p = half(nlen, &mut rng)?;
+    let bytes = Zeroizing::new(p.to_be_bytes().into_vec());
+    p.zeroize();
+    Ok(bytes)
+}
+
+/// The key of two primes from [`prime_bytes`]. Each must have the shape `prime` gives (full
+/// width, top two bits set, `≢ 1 mod e`) and the key is validated by `rsa`; primality itself
+/// is the searching worker's (as it is for a whole key a worker sends as PKCS#8).
+pub(crate) fn from_primes(nlen: usize, p: &[u8], q: &[u8]) -> Result<rsa::PrivateKey, String> {
+    let width = (nlen / 2) as u32;
+    let read = |b: &[u8]| -> Result<BoxedUint, String> {
+        let x = BoxedUint::from_be_slice(b, width)
+            .map_err(|_| format!("a prime for {nlen}-bit RSA must be {width} bits"))?;
+        if x.bit_width() != width || !x.bit_vartime(width - 2) || x.rem_limb(E_LIMB) == Limb::ONE {
+            return Err(format!("not a prime of the form {nlen}-bit RSA needs"));
+        }
+        Ok(x)
+    };
+    let mut rng = SysRng { failed: None };
+    combine(nlen, read(p)?, read(q)?, &mut rng)
 }
 
 #[cfg(test)]
@@ -150,6 +192,28 @@ mod tests {
         }
         assert_ne!(primes[0], primes[1]);
         key.validate().unwrap();
+    }
+
+    #[test]
+    fn a_key_from_primes_searched_apart_is_whole_and_bad_primes_are_refused() {
+        let p = prime_bytes(2048).unwrap();
+        let q = prime_bytes(2048).unwrap();
+        assert_eq!((p.len(), q.len()), (128, 128));
+        let key = from_primes(2048, &p, &q).unwrap();
+        assert_eq!(key.size() * 8, 2048);
+        key.validate().unwrap();
+        let primes: Vec<Vec<u8>> = key
+            .primes()
+            .iter()
+            .map(|x| x.to_be_bytes().into_vec())
+            .collect();
+        assert!(primes.contains(&*p) && primes.contains(&*q));
+        // Too short or too small (second bit clear): refused, never a key.
+        assert!(from_primes(2048, &p[1..], &q).is_err());
+        let mut low = p.to_vec();
+        low[0] = 0x80;
+        assert!(from_primes(2048, &low, &q).is_err());
+        assert!(from_primes(3072, &p, &q).is_err());
     }
 
     #[test]

@@ -75,17 +75,54 @@ fn handle(
     let start = now();
     let failed = |error: String| (FromWorker::Failed { error }, vec![]);
     match msg {
-        ToWorker::MakeKey { index, algorithm } => match pki_core::PrivateKey::generate(algorithm) {
-            // The key's wasm copy is wiped when `key` drops; the buffer moves to the page.
-            Ok(key) => (
-                FromWorker::Key {
-                    index,
+        ToWorker::MakeKeys { indices, algorithm } => {
+            // Each key's wasm copy is wiped when it drops; the buffers move to the page.
+            let mut keys = Vec::with_capacity(indices.len());
+            for _ in &indices {
+                match pki_core::PrivateKey::generate(algorithm) {
+                    Ok(k) => keys.push(protocol::buffer(k.pkcs8_der())),
+                    Err(e) => {
+                        keys.iter().for_each(protocol::wipe);
+                        return failed(e.to_string());
+                    }
+                }
+            }
+            (
+                FromWorker::Keys {
+                    indices,
                     ms: now() - start,
                 },
-                vec![protocol::buffer(key.pkcs8_der())],
+                keys,
+            )
+        }
+        ToWorker::MakePrime {
+            index,
+            half,
+            algorithm,
+        } => match pki_core::PrivateKey::rsa_prime(algorithm) {
+            // The wasm copy is wiped when `prime` drops; the buffer moves to the page.
+            Ok(prime) => (
+                FromWorker::Prime { index, half },
+                vec![protocol::buffer(&prime)],
             ),
             Err(e) => failed(e.to_string()),
         },
+        ToWorker::JoinPrimes { index, algorithm } => {
+            let primes: Vec<_> = buffers.iter().take(2).map(protocol::take).collect();
+            let [p, q] = primes.as_slice() else {
+                return failed("two primes were expected".into());
+            };
+            match pki_core::PrivateKey::from_rsa_primes(algorithm, p, q) {
+                Ok(key) => (
+                    FromWorker::Keys {
+                        indices: vec![index],
+                        ms: now() - start,
+                    },
+                    vec![protocol::buffer(key.pkcs8_der())],
+                ),
+                Err(e) => failed(e.to_string()),
+            }
+        }
         ToWorker::Assemble {
             spec_json,
             key_ids,
@@ -197,15 +234,41 @@ fn read_file(zip: &[u8], path: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, Stri
     Ok(bytes)
 }
 
-/// Runs the whole path (keys, signing, zip) on throwaway P-256 bundles before the worker says
-/// it is ready, while the page loads. V8 first runs wasm from its baseline compiler and
-/// optimises a function once it is hot; without this the first click paid for that (a P-256
-/// bundle took 80 ms instead of the 23 ms median). The keys are dropped (and zeroized) here.
+/// Runs the whole path of a generation on throwaway P-256 bundles before the worker says it
+/// is ready, while the page loads: each key made and read back from PKCS#8 as the page's keys
+/// are, the certificates signed, the zip written, the listing made and serialised (what
+/// `assemble` does). V8 first runs wasm from its baseline compiler and optimises a function
+/// once it is hot; without this the first click paid for that (a P-256 bundle took 80 ms
+/// instead of the 23 ms median). The keys are dropped (and zeroized) here.
 #[cfg(target_arch = "wasm32")]
 fn warm_up() {
+    use pki_core::PrivateKey;
     let spec = pki_core::ClusterSpec::template();
     for _ in 0..3 {
-        let _ = pki_core::generate(&spec).and_then(|b| b.to_zip());
+        let keys: Vec<(String, zeroize::Zeroizing<Vec<u8>>)> = pki_core::key_plan(&spec)
+            .iter()
+            .filter_map(|r| {
+                let k = PrivateKey::generate(r.algorithm).ok()?;
+                Some((
+                    r.id.clone(),
+                    zeroize::Zeroizing::new(k.pkcs8_der().to_vec()),
+                ))
+            })
+            .collect();
+        let bundle =
+            pki_core::generate_with_keys(&spec, pki_core::OffsetDateTime::now_utc(), |req| {
+                let (_, der) = keys.iter().find(|(id, _)| *id == req.id).ok_or_else(|| {
+                    pki_core::Error::BadKey {
+                        key: req.label.clone(),
+                        reason: "it was never made".into(),
+                    }
+                })?;
+                PrivateKey::from_pkcs8_der(req.algorithm, der)
+            });
+        if let Ok(b) = bundle {
+            let _ = b.to_zip();
+            let _ = serde_json::to_string(&b.listing());
+        }
     }
 }
 

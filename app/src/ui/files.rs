@@ -40,6 +40,7 @@ pub fn Files() -> impl IntoView {
             return ().into_any();
         };
         let entries = tree::build(g.outcome.listing.files.iter().map(|f| f.path.as_str()));
+        let lazy = g.outcome.listing.files.len() > LAZY_FILES;
         // The tree opens on the member added last (else the first): its folder and those in it.
         let focus = ctx
             .last_added
@@ -133,7 +134,7 @@ pub fn Files() -> impl IntoView {
                 <h2>"Files"</h2>
                 <div class="files-body">
                     <nav class="tree" data-testid="file-tree" aria-label="Files of the bundle">
-                        <ul>{entries.into_iter().map(|e| render(e, "", &focus, selected, ctx)).collect_view()}</ul>
+                        <ul>{entries.into_iter().map(|e| render(e, "", &focus, selected, ctx, lazy)).collect_view()}</ul>
                     </nav>
                     <div class="viewer">
                         {move || viewer().map(|v| v.into_any()).unwrap_or_else(|| view! {
@@ -147,6 +148,11 @@ pub fn Files() -> impl IntoView {
     }
 }
 
+/// Above this many files, a folder that starts closed gets its contents when it is first
+/// opened: 99 members and 1,000 clients make ~7,000 files, whose entries all at once kept the
+/// page's thread busy for over a second.
+const LAZY_FILES: usize = 1000;
+
 /// One entry of the tree under folder `prefix` (`""` or `members/etcd1/`). Top-level folders
 /// start open, and so does the way to `focus` (`members/<name>/`) and everything in it.
 fn render(
@@ -155,17 +161,40 @@ fn render(
     focus: &str,
     selected: RwSignal<Option<String>>,
     ctx: Ctx,
+    lazy: bool,
 ) -> AnyView {
     match e {
         Entry::Dir(name, children) => {
             let path = format!("{prefix}{name}/");
             let open = prefix.is_empty()
                 || (!focus.is_empty() && (focus.starts_with(&path) || path.starts_with(focus)));
+            if lazy && !open {
+                let shown = RwSignal::new(false);
+                let (path2, focus2) = (path.clone(), focus.to_string());
+                let on_toggle = move |ev: leptos::ev::Event| {
+                    if event_target::<web_sys::Element>(&ev).has_attribute("open") {
+                        shown.set(true);
+                    }
+                };
+                return view! {
+                    <li class="dir">
+                        <details data-dir=path.clone() on:toggle=on_toggle>
+                            <summary>{name.clone()}"/"</summary>
+                            <ul>{move || shown.get().then(|| children
+                                .clone()
+                                .into_iter()
+                                .map(|c| render(c, &path2, &focus2, selected, ctx, lazy))
+                                .collect_view())}</ul>
+                        </details>
+                    </li>
+                }
+                .into_any();
+            }
             view! {
                 <li class="dir">
                     <details open=open data-dir=path.clone()>
                         <summary>{name.clone()}"/"</summary>
-                        <ul>{children.into_iter().map(|c| render(c, &path, focus, selected, ctx)).collect_view()}</ul>
+                        <ul>{children.into_iter().map(|c| render(c, &path, focus, selected, ctx, lazy)).collect_view()}</ul>
                     </details>
                 </li>
             }

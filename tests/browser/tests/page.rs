@@ -18,6 +18,7 @@ in_both_browsers!(
     hosts_paste_export_and_demo,
     imports_that_are_not_specs_change_nothing,
     migration_section_adds_the_runbook,
+    rsa_keys_from_primes_found_on_two_workers_check_out,
 );
 
 fn openssl(dir: &Path, args: &[&str]) -> (bool, String) {
@@ -442,4 +443,65 @@ fn migration_section_adds_the_runbook(engine: Engine) {
         env.contains("ETCD_LISTEN_PEER_URLS='http://10.0.0.1:2380,https://10.0.0.1:2381'"),
         "{env}"
     );
+}
+
+/// RSA keys are made of two primes searched on two workers at once, then joined:
+/// every key of an RSA-2048 bundle passes `openssl pkey -check` (which tests that p and q are
+/// prime and that the key is whole) and matches its certificate, which the CA signed.
+fn rsa_keys_from_primes_found_on_two_workers_check_out(engine: Engine) {
+    let site = Site::serve(site_dir());
+    let mut b = Browser::launch(engine);
+    b.open(&site.url, "#generate");
+    b.type_into("#opt-key-algorithm", "rsa-2048");
+    b.click("#ca-unencrypted");
+    b.click("#generate");
+    b.wait_for(
+        "document.querySelector('#result-summary')",
+        Duration::from_secs(120),
+        "generation",
+    );
+    assert_eq!(
+        b.eval("window.__etcdPki.runs[0].keys"),
+        json!(10),
+        "the standard bundle's 9 keys and the JWT signing key"
+    );
+    b.click("#download");
+    let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
+    let tmp = TempDir::new("page-rsa-zip");
+    e2e_browser::unzip(&zip, &tmp.0);
+    let mut keys = vec![];
+    let mut dirs = vec![tmp.0.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "key") && p.with_extension("crt").exists()
+            {
+                // (jwt.key, etcd's token signing key, has no certificate.)
+                keys.push(p);
+            }
+        }
+    }
+    // 3 members' server and peer keys, 2 clients' keys (the CA key is its own download).
+    assert_eq!(keys.len(), 8, "{keys:?}");
+    let mut moduli = std::collections::HashSet::new();
+    for key in &keys {
+        let key_s = key.display().to_string();
+        let (ok, out) = openssl(
+            &tmp.0,
+            &["pkey", "-in", &key_s, "-check", "-noout", "-text"],
+        );
+        assert!(
+            ok && out.contains("Private-Key: (2048 bit"),
+            "{key_s}: {out}"
+        );
+        let (_, pubkey) = openssl(&tmp.0, &["pkey", "-in", &key_s, "-pubout"]);
+        let cert = key.with_extension("crt").display().to_string();
+        let (ok, out) = openssl(&tmp.0, &["verify", "-CAfile", "ca.crt", &cert]);
+        assert!(ok, "{cert}: {out}");
+        let (_, cert_pub) = openssl(&tmp.0, &["x509", "-in", &cert, "-noout", "-pubkey"]);
+        assert_eq!(pubkey, cert_pub, "{cert} is not for {key_s}");
+        assert!(moduli.insert(pubkey), "{key_s}: a key made twice");
+    }
 }
