@@ -592,3 +592,233 @@ fn page_added_member_grows_live_cluster() {
     assert!(cluster.died().is_empty(), "{:?}", cluster.died());
     eprintln!("etcd4 (added in the page) serves reads over TLS; {served}; 0 restarts");
 }
+
+/// Opens `zip` in the page (a fresh load) and unlocks its CA key with the passphrase.
+fn open_and_unlock(b: &mut Browser, url: &str, zip: &Path, key: &Path) {
+    b.open(url, "#source-bundle");
+    b.click("#source-bundle");
+    wait(
+        b,
+        "document.querySelector('#open-bundle-zip')",
+        SECS,
+        "the bundle picker",
+    );
+    b.set_file("#open-bundle-zip", zip);
+    wait(
+        b,
+        "document.querySelectorAll('[data-testid=bundle-cert]').length > 0",
+        Duration::from_secs(60),
+        "the bundle's certificates",
+    );
+    b.set_file("#existing-ca-key", key);
+    wait(
+        b,
+        "document.querySelector('#existing-ca-passphrase')",
+        SECS,
+        "the passphrase field",
+    );
+    b.type_into("#existing-ca-passphrase", PASSPHRASE);
+    b.click("#existing-ca-unlock");
+    wait(
+        b,
+        "document.querySelector('#existing-ca-subject')",
+        Duration::from_secs(60),
+        "the CA unlocked",
+    );
+}
+
+/// Clicks `button`, waits for the new bundle, downloads and unpacks it into `into`; the
+/// page's summary.
+fn make_and_download(b: &mut Browser, button: &str, into: &Path) -> String {
+    b.click(button);
+    wait(
+        b,
+        "document.querySelector('#result-summary')",
+        Duration::from_secs(120),
+        "the new bundle",
+    );
+    let summary = b.text("#result-summary").unwrap();
+    b.click("#download");
+    let zip = b.wait_download(".zip", SECS);
+    unzip(&zip, into);
+    std::fs::copy(&zip, into.with_extension("zip")).unwrap();
+    summary
+}
+
+fn openssl_serial(cert: &Path) -> String {
+    run(Command::new("openssl")
+        .args(["x509", "-noout", "-serial", "-in"])
+        .arg(cert))
+    .trim()
+    .trim_start_matches("serial=")
+    .to_lowercase()
+}
+
+/// Issue #13 in the page, on a bundle the CLI made with a CA that ends within a year:
+/// the expiry timeline (every certificate, today, the renew threshold, what applies) and
+/// pki-core's lint beside the CA's row; "Revoke" a client (reason, next update) makes a DER
+/// CRL openssl reads, signed by the CA, listing that client's serial, so openssl refuses the
+/// client's certificate; the page opens that bundle again and shows the CRL's next update
+/// on the timeline and the client as revoked; "Renew the CA (same key)" makes a new CA
+/// certificate with the same subject and key, under which the old leaves still verify.
+fn revoke_timeline_lints_renew_ca(engine: Engine) {
+    let work = TempDir::new("daytwo-revoke");
+    let dir = &work.0;
+    let cli = etcd_pki();
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&run(Command::new(&cli).arg("spec-template"))).unwrap();
+    spec["ca_validity_days"] = serde_json::json!(300);
+    spec["cert_validity_days"] = serde_json::json!(200);
+    std::fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
+    std::fs::write(dir.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
+    run(Command::new(&cli)
+        .args(["generate", "--spec", "spec.json", "--out", "old.zip"])
+        .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
+        .current_dir(dir));
+    let old = dir.join("old");
+    unzip(&dir.join("old.zip"), &old);
+
+    let site = Site::serve(site_dir());
+    let mut b = Browser::launch(engine);
+    open_and_unlock(&mut b, &site.url, &dir.join("old.zip"), &dir.join("ca.key"));
+
+    // The timeline: one bar per certificate, today and the threshold drawn, each bar labelled.
+    let certs = b
+        .eval("document.querySelectorAll('[data-testid=bundle-cert]').length")
+        .as_u64()
+        .unwrap();
+    let bars = b
+        .eval("document.querySelectorAll('#timeline [data-testid=timeline-bar]').length")
+        .as_u64()
+        .unwrap();
+    assert_eq!(bars, certs, "one bar per certificate");
+    assert_eq!(
+        b.eval("!!document.querySelector('#timeline [data-testid=timeline-today]') && !!document.querySelector('#timeline [data-testid=timeline-threshold]')"),
+        serde_json::json!(true)
+    );
+    let ca_bar = b
+        .eval("document.querySelector('#timeline [data-testid=timeline-bar][data-id=ca]').getAttribute('aria-label')")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        ca_bar.contains("days left") && ca_bar.contains("renew the CA (same key) or rotate it"),
+        "{ca_bar}"
+    );
+    // pki-core's lint (the CA ends within a year) beside the CA's row.
+    let lint = b
+        .eval("(document.querySelector('[data-testid=bundle-cert][data-id=ca] [data-testid=bundle-lint]') || {}).textContent || ''")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(lint.starts_with("Warning") && lint.contains("CA"), "{lint}");
+    eprintln!("{}: beside the CA: {lint}", engine.name());
+    let violations = b.accessibility_violations();
+    assert!(violations.is_empty(), "{violations:#?}");
+
+    // Revoke kube-apiserver: key compromise, next update in 7 days.
+    b.click("#revoke-client-kube-apiserver");
+    b.type_into("#revoke-reason", "key-compromise");
+    b.type_into("#revoke-next-update", "7");
+    let revoked_dir = dir.join("revoked");
+    let summary = make_and_download(&mut b, "#revoke-go", &revoked_dir);
+    eprintln!("{}: the page says: {summary}", engine.name());
+    assert!(summary.contains("kube-apiserver"), "{summary}");
+    let victim = old.join("clients/kube-apiserver/client.crt");
+    let serial = openssl_serial(&victim);
+    let crl = revoked_dir.join("members/etcd1/pki/crl.der");
+    let text = run(Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
+        .arg(&crl));
+    assert!(
+        text.to_lowercase().contains(&serial),
+        "{serial} not on the CRL:\n{text}"
+    );
+    assert!(text.contains("Key Compromise"), "{text}");
+    run(Command::new("openssl")
+        .args([
+            "crl", "-inform", "DER", "-outform", "PEM", "-out", "crl.pem", "-in",
+        ])
+        .arg(&crl)
+        .current_dir(dir));
+    let refused = Command::new("openssl")
+        .args(["verify", "-crl_check", "-CAfile"])
+        .arg(old.join("ca.crt"))
+        .arg("-CRLfile")
+        .arg(dir.join("crl.pem"))
+        .arg(&victim)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stdout).to_string()
+        + &String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && said.contains("revoked"),
+        "{said}"
+    );
+    let other = Command::new("openssl")
+        .args(["verify", "-crl_check", "-CAfile"])
+        .arg(old.join("ca.crt"))
+        .arg("-CRLfile")
+        .arg(dir.join("crl.pem"))
+        .arg(old.join("clients/etcdctl/client.crt"))
+        .output()
+        .unwrap();
+    assert!(other.status.success(), "etcdctl's certificate is refused");
+
+    // The page opens the revoked bundle: the CRL's next update is on the timeline, due
+    // (7 days, within the threshold), and the client is marked revoked.
+    // (A fresh browser: its download folder then holds only the next zip.)
+    drop(b);
+    let mut b = Browser::launch(engine);
+    open_and_unlock(
+        &mut b,
+        &site.url,
+        &revoked_dir.with_extension("zip"),
+        &dir.join("ca.key"),
+    );
+    let crl_bar = b
+        .eval("(document.querySelector('#timeline [data-testid=timeline-bar][data-id=\"CRL next update\"]') || {getAttribute: () => ''}).getAttribute('aria-label')")
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        crl_bar.contains("later next update"),
+        "the CRL's bar: {crl_bar:?}"
+    );
+    assert_eq!(
+        b.eval("document.querySelector('[data-testid=bundle-cert][data-id=\"clients/kube-apiserver\"]').dataset.revoked"),
+        serde_json::json!("true")
+    );
+
+    // Renew the CA with the same key.
+    let renewed = dir.join("renewed");
+    let summary = make_and_download(&mut b, "#renew-ca-go", &renewed);
+    eprintln!("{}: the page says: {summary}", engine.name());
+    let field = |cert: &Path, what: &str| {
+        run(Command::new("openssl")
+            .args(["x509", "-noout", what, "-in"])
+            .arg(cert))
+    };
+    let (old_ca, new_ca) = (old.join("ca.crt"), renewed.join("ca.crt"));
+    assert_eq!(field(&old_ca, "-subject"), field(&new_ca, "-subject"));
+    assert_eq!(field(&old_ca, "-pubkey"), field(&new_ca, "-pubkey"));
+    // A new certificate (serial) for the same CA, valid for the spec's CA lifetime from now.
+    assert_ne!(field(&old_ca, "-serial"), field(&new_ca, "-serial"));
+    assert!(summary.contains("with the same key"), "{summary}");
+    for c in certs_of_members(&old) {
+        run(Command::new("openssl")
+            .args(["verify", "-x509_strict", "-CAfile"])
+            .arg(&new_ca)
+            .arg(&c));
+    }
+}
+
+/// The members' and clients' certificates of an unpacked bundle.
+fn certs_of_members(dir: &Path) -> Vec<PathBuf> {
+    certs(dir)
+        .into_iter()
+        .filter(|c| !c.ends_with("ca.crt"))
+        .collect()
+}
+
+in_both_browsers!(revoke_timeline_lints_renew_ca);
