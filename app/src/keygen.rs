@@ -666,7 +666,8 @@ fn on_message(i: usize, data: JsValue) {
             let outcome = Outcome {
                 listing,
                 zip: protocol::take(zip),
-                ca_key: if change.is_some() {
+                // A day-two change sends no CA key, except a rotation's new one.
+                ca_key: if change.is_some() && buffers.len() < 2 {
                     Zeroizing::new(Vec::new())
                 } else {
                     protocol::take(ca_key)

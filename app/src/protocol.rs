@@ -192,6 +192,10 @@ pub enum ChangeRequest {
     /// Renew the CA certificate with the same key (pki-core's `rotate::rotate_ca` without a
     /// new key, as `etcd-pki rotate-ca --same-key` calls it).
     RenewCaSameKey,
+    /// Rotate to a new CA (pki-core's `rotate::rotate_ca` with a new key, as `etcd-pki
+    /// rotate-ca` calls it): the three-phase kit, every leaf new under the new CA, and the new
+    /// CA key (encrypted with the old key's passphrase when it had one).
+    RotateCa,
 }
 
 /// What a change did, counted.

@@ -87,6 +87,9 @@ pub fn check_ca(request: u32, with_passphrase: bool, buffers: &[Uint8Array]) -> 
     )
 }
 
+/// The id of a rotation's new CA key among the keys the page makes.
+const NEW_CA_KEY: &str = "rotate/new-ca";
+
 /// A certificate within this many days of its end is due (check-expiry.sh's default).
 const RENEW_WITHIN_DAYS: i64 = 30;
 
@@ -210,6 +213,8 @@ fn core_change(c: &ChangeRequest) -> Change {
             keep_keys: *keep_keys,
             within_days: None,
         },
+        // A rotation is planned as a new bundle of the same spec (as rotate_ca plans it).
+        ChangeRequest::RotateCa => Change::Generate,
         // Neither makes a key: planned as a renewal of nothing (only the plan's key list is
         // read), applied by revoke.rs and rotate.rs themselves.
         ChangeRequest::Revoke { .. } | ChangeRequest::RenewCaSameKey => Change::Renew {
@@ -236,13 +241,20 @@ fn plan(
         (Some(o), c) if *c != ChangeRequest::Generate => o.state.spec.clone(),
         _ => form_spec,
     };
-    let plan = daytwo::plan_change(
-        opened.as_ref(),
-        &spec,
-        &core_change(change),
-        OffsetDateTime::now_utc(),
-    )
-    .map_err(|e| e.to_string())?;
+    let base = match change {
+        ChangeRequest::RotateCa => None,
+        _ => opened.as_ref(),
+    };
+    let mut plan =
+        daytwo::plan_change(base, &spec, &core_change(change), OffsetDateTime::now_utc())
+            .map_err(|e| e.to_string())?;
+    if *change == ChangeRequest::RotateCa {
+        plan.keys_to_make.push(pki_core::KeyRequest {
+            id: NEW_CA_KEY.into(),
+            label: "the new CA key".into(),
+            algorithm: spec.key_algorithm,
+        });
+    }
     Ok((opened, plan))
 }
 
@@ -327,6 +339,7 @@ fn apply(
     {
         return revoke_or_renew_ca(o, &ca, change);
     }
+    let rotating = old.as_ref().filter(|_| *change == ChangeRequest::RotateCa);
     let mut keys = Keys::new();
     for req in &plan.keys_to_make {
         let der = key_ids
@@ -337,6 +350,37 @@ fn apply(
         let key =
             pki_core::PrivateKey::from_pkcs8_der(req.algorithm, der).map_err(|e| e.to_string())?;
         keys.insert(req.id.clone(), key);
+    }
+    if let Some(o) = rotating {
+        let new_key = keys
+            .remove(NEW_CA_KEY)
+            .ok_or("the new CA key was never made")?;
+        let (mut kit, summary) =
+            pki_core::rotate::rotate_ca(o, &ca, Some(&new_key), keys, OffsetDateTime::now_utc())
+                .map_err(|e| e.to_string())?;
+        if let Some(p) = pass {
+            let p =
+                std::str::from_utf8(p).map_err(|_| "the passphrase is not UTF-8".to_string())?;
+            kit.encrypt_ca_key(p).map_err(|e| e.to_string())?;
+        }
+        let zip = zeroize::Zeroizing::new(kit.to_zip().map_err(|e| e.to_string())?);
+        return Ok((
+            FromWorker::Bundle {
+                listing: kit.listing(),
+                ca_key_name: kit.ca_key.path.clone(),
+                ca_key_encrypted: pass.is_some(),
+                assemble_ms: 0.0,
+                zip_ms: 0.0,
+                change: Some(ChangeCounts {
+                    note: Some(summary.to_string().trim().to_string()),
+                    ..Default::default()
+                }),
+            },
+            vec![
+                protocol::buffer(&zip),
+                protocol::buffer(&kit.ca_key.contents),
+            ],
+        ));
     }
     let (bundle, summary) =
         daytwo::apply_change(old.as_ref(), &ca, &plan, keys).map_err(|e| e.to_string())?;

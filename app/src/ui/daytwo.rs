@@ -837,20 +837,26 @@ fn Revoke() -> impl IntoView {
     }
 }
 
-/// "Renew the CA (same key)": pki-core's `rotate::rotate_ca` without a new key: the CA
-/// certificate renewed, every other file kept, `renew-ca.sh` in every member's folder.
+/// "Rotate CA": pki-core's `rotate::rotate_ca`, without a new key (the CA certificate renewed,
+/// every other file kept, `renew-ca.sh`) or with one the page's workers make (the kit).
 #[component]
 fn RenewCa() -> impl IntoView {
     let d = expect_context::<DayTwo>();
     let ctx = expect_context::<Ctx>();
     view! {
         <h3>"Rotate CA"</h3>
-        <p class="hint">"Same key: the CA certificate's validity extended, same subject and key, every certificate still valid; one rolling restart (renew-ca.sh). A rotation to a new CA key is etcd-pki rotate-ca on the command line."</p>
+        <p class="hint">"Same key: the CA certificate's validity extended, same subject and key, every certificate still valid; one rolling restart (renew-ca.sh)."</p>
         <button id="renew-ca-go" on:click=move |_| {
             if matches!(d.ca.get_untracked(), CaStatus::Ok(_)) {
                 run_change(ctx, d, ChangeRequest::RenewCaSameKey);
             }
         }>"Renew the CA (same key) and make the kit"</button>
+        <p class="hint">"New key: a new CA, every member and client certificate and key new under it, and the three-phase kit (trust both CAs, re-issue, drop the old CA), each phase a rolling restart with health gates. The new CA key is downloaded apart from the kit, encrypted with the old key's passphrase when it had one."</p>
+        <button id="rotate-ca-go" on:click=move |_| {
+            if matches!(d.ca.get_untracked(), CaStatus::Ok(_)) {
+                run_change(ctx, d, ChangeRequest::RotateCa);
+            }
+        }>"Rotate to a new CA and make the kit"</button>
     }
 }
 

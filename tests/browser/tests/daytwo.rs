@@ -813,12 +813,98 @@ fn revoke_timeline_lints_renew_ca(engine: Engine) {
     }
 }
 
-/// The members' and clients' certificates of an unpacked bundle.
+/// The members' and clients' certificates of an unpacked bundle (not `ca.crt`, nor a kit's
+/// `old-ca.crt`, `new-ca.crt`, `both-ca.crt`).
 fn certs_of_members(dir: &Path) -> Vec<PathBuf> {
     certs(dir)
         .into_iter()
-        .filter(|c| !c.ends_with("ca.crt"))
+        .filter(|c| !c.to_string_lossy().ends_with("ca.crt"))
         .collect()
 }
 
 in_both_browsers!(revoke_timeline_lints_renew_ca);
+
+/// "Rotate to a new CA" in the page on a bundle the CLI made (CA key encrypted): the kit's
+/// CA is a new key, its every leaf verifies under it strictly with new keys, each member's
+/// folder has the three phases' scripts and the kit has ROTATE.md; the new CA key is
+/// downloaded apart, encrypted with the old key's passphrase, and is the new CA's key.
+fn rotate_ca_new_key(engine: Engine) {
+    let work = TempDir::new("daytwo-rotate");
+    let dir = &work.0;
+    let cli = etcd_pki();
+    let spec = run(Command::new(&cli).arg("spec-template"));
+    std::fs::write(dir.join("spec.json"), spec).unwrap();
+    std::fs::write(dir.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
+    run(Command::new(&cli)
+        .args(["generate", "--spec", "spec.json", "--out", "old.zip"])
+        .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
+        .current_dir(dir));
+    let old = dir.join("old");
+    unzip(&dir.join("old.zip"), &old);
+
+    let site = Site::serve(site_dir());
+    let mut b = Browser::launch(engine);
+    open_and_unlock(&mut b, &site.url, &dir.join("old.zip"), &dir.join("ca.key"));
+    let kit = dir.join("kit");
+    let summary = make_and_download(&mut b, "#rotate-ca-go", &kit);
+    eprintln!("{}: the page says: {summary}", engine.name());
+    assert!(
+        summary.contains("ROTATE.md") || summary.contains("rotate"),
+        "{summary}"
+    );
+    b.click("#download-ca-key");
+    let key = b.wait_download(".key", SECS);
+    let key_text = std::fs::read_to_string(&key).unwrap();
+    assert!(
+        key_text.contains("ENCRYPTED PRIVATE KEY"),
+        "the new CA key is not encrypted"
+    );
+
+    let new_ca = kit.join("ca.crt");
+    let pubkey = |args: &[&str], f: &Path| run(Command::new("openssl").args(args).arg(f));
+    let new_pub = pubkey(&["x509", "-noout", "-pubkey", "-in"], &new_ca);
+    assert_ne!(
+        new_pub,
+        pubkey(&["x509", "-noout", "-pubkey", "-in"], &old.join("ca.crt"))
+    );
+    let key_pub = run(Command::new("openssl")
+        .args([
+            "pkey",
+            "-pubout",
+            "-passin",
+            &format!("pass:{PASSPHRASE}"),
+            "-in",
+        ])
+        .arg(&key));
+    assert_eq!(key_pub, new_pub, "the downloaded key is not the new CA's");
+    let leaves = certs_of_members(&kit);
+    assert!(leaves.len() >= 7, "{leaves:?}");
+    for c in leaves
+        .iter()
+        .filter(|c| !c.to_string_lossy().contains("/rotate/"))
+    {
+        run(Command::new("openssl")
+            .args(["verify", "-x509_strict", "-CAfile"])
+            .arg(&new_ca)
+            .arg(c));
+    }
+    assert_ne!(
+        std::fs::read(old.join("members/etcd1/pki/server.key")).unwrap(),
+        std::fs::read(kit.join("members/etcd1/pki/server.key")).unwrap(),
+        "etcd1's key was kept"
+    );
+    assert!(kit.join("ROTATE.md").exists(), "no ROTATE.md in the kit");
+    let scripts: Vec<String> = std::fs::read_dir(kit.join("members/etcd1/rotate"))
+        .expect("members/etcd1/rotate")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for phase in ["trust-both", "reissue", "drop-old"] {
+        assert!(
+            scripts.iter().any(|s| s.contains(phase)),
+            "no {phase} script: {scripts:?}"
+        );
+    }
+}
+
+in_both_browsers!(rotate_ca_new_key);
