@@ -8,7 +8,8 @@
 # etcd's YAML config has no such key) reads the file again at every new connection, so a
 # renamed-in file is in force for the next connection. It refuses: a machine without the
 # member's addresses (unless --force), links or foreign-owned folders on the way to cert_dir (as
-# install.sh does), a CRL that is not DER (etcd 3.6+ reads DER only, and an unreadable CRL file
+# install.sh does), a member whose etcd runs with --config-file (it would ignore the CRL), a
+# CRL that is not DER (etcd 3.6+ reads DER only, and an unreadable CRL file
 # makes etcd refuse EVERY connection), one not signed by the installed CA, and one older than
 # the installed CRL (it would take revocations back; --force installs it anyway).
 # ETCD_PKI_ROOT=/some/dir works on an installation under that folder (tests, image builds);
@@ -20,7 +21,7 @@ force=""
 for a in "$@"; do
   case "$a" in
     --force) force=1 ;;
-    -h|--help) sed -n '3,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,16p' "$0"; exit 0 ;;
     *) echo "install-crl: unknown option $a (use --force)" >&2; exit 2 ;;
   esac
 done
@@ -37,13 +38,27 @@ refuse() { echo "install-crl: REFUSED: $*" >&2; exit 3; }
 [ "$(id -u)" = 0 ] || refuse "run install-crl.sh as root: it writes $CERT_DIR as install.sh does"
 
 # Is this member $MEMBER? One of its addresses must be on this machine.
-have=$( { ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; hostname -I 2>/dev/null | tr ' ' '\n'; } | sed '/^$/d' | sort -u)
+# This machine's addresses, one a line, of the network namespace this runs in: IPv4 from the
+# kernel's local table (/proc/net/fib_trie, "/32 host LOCAL"), IPv6 from /proc/net/if_inet6
+# (written as `ip` writes them), both read whole from a file; then what `ip` and `hostname -I`
+# add. Each source that fails or is missing adds nothing instead of ending the script under
+# `set -e`: `hostname` is not installed everywhere, and a netlink dump (which both commands
+# make) fails with "Dump was interrupted" when an address or interface changes meanwhile.
+have=$( { awk '/\/32 host LOCAL/ { print prev } { prev = $2 }' /proc/net/fib_trie 2>/dev/null || true
+  awk '{ for (i = 0; i < 8; i++) { g = substr($1, 4 * i + 1, 4); sub(/^0+/, "", g); a[i] = (g == "" ? "0" : g) }
+    b = -1; l = 1; for (i = 0; i < 8; i++) { j = i; while (j < 8 && a[j] == "0") j++; if (j - i > l) { b = i; l = j - i } }
+    s = ""; for (i = 0; i < 8; i++) { if (i == b) { s = s "::"; i += l - 1 } else s = s (s == "" || s ~ /:$/ ? "" : ":") a[i] }
+    print s }' /proc/net/if_inet6 2>/dev/null || true
+  ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1 || true
+  hostname -I 2>/dev/null | tr ' ' '\n' || true; } | sed '/^$/d' | sort -u)
+# on_this_machine IP: whether IP is one of them (a shell pattern, no pipe into grep -q).
+on_this_machine() { case $'\n'"$have"$'\n' in *$'\n'"$1"$'\n'*) return 0 ;; esac; return 1; }
 match=""
 for ip in $IPS; do
-  if printf '%s\n' "$have" | grep -qxF "$ip"; then match=$ip; fi
+  if on_this_machine "$ip"; then match=$ip; fi
 done
 if [ -z "$match" ]; then
-  [ -n "$force" ] || refuse "this machine has none of member $MEMBER's addresses ($IPS); run this on $MEMBER (another member's folder is members/<name>/), or add --force"
+  [ -n "$force" ] || refuse "this machine has none of member $MEMBER's addresses ($IPS; it has ${have//$'\n'/ }); run this on $MEMBER (another member's folder is members/<name>/), or add --force"
   echo "install-crl: --force: installing $MEMBER's CRL although none of $IPS is on this machine"
 fi
 
@@ -86,7 +101,28 @@ for f in crl.der ca.crt; do
 done
 [ -f "$dir/ca.crt" ] || refuse "$CERT_DIR/ca.crt is missing: this member was never installed; run install.sh first"
 
+# The etcd processes of this machine (of this network namespace: on a test machine or a host
+# of containers, another namespace's etcd is another machine's), one pid a line.
+my_net=$(readlink /proc/self/ns/net 2>/dev/null || true)
+etcd_pids() {
+  local pid
+  for pid in $(pgrep -x etcd 2>/dev/null || true); do
+    [ "$(readlink "/proc/$pid/ns/net" 2>/dev/null || true)" = "$my_net" ] && echo "$pid"
+  done
+  return 0
+}
+# settings PID: its command line and environment, one a line.
+settings() { tr '\0' '\n' < "/proc/$1/cmdline" 2>/dev/null || true; echo; tr '\0' '\n' < "/proc/$1/environ" 2>/dev/null || true; }
+
 # Everything is checked before anything is replaced.
+# etcd started with --config-file ignores every flag and ETCD_* variable, and its YAML has no
+# CRL key: the CRL would silently not apply (etcd's own source, 3.4 to 3.7: configFromFile).
+for pid in $(etcd_pids); do
+  if settings "$pid" | grep -E '^(--?config-file(=|$)|ETCD_CONFIG_FILE=.)' >/dev/null; then
+    [ -n "$force" ] || refuse "etcd (pid $pid) runs with a YAML config (--config-file or ETCD_CONFIG_FILE): etcd then ignores every flag and ETCD_* variable, and the YAML has no CRL key, so no CRL would apply. Start etcd from this folder's env file and etcd.service.d/ drop-ins (install.sh's way) instead of etcd.conf.yml, then run this again"
+    echo "install-crl: --force: installing the CRL although etcd (pid $pid) runs with --config-file and will not read it" >&2
+  fi
+done
 [ -f "$new" ] || refuse "$new is missing from the bundle: make one with etcd-pki revoke"
 openssl crl -inform DER -in "$new" -noout 2>/dev/null ||
   refuse "$new is not a DER CRL; etcd 3.6 and later read DER only, and a CRL etcd cannot read makes it refuse every connection"
@@ -134,10 +170,9 @@ fi
 # new list is in force for its next connection. Otherwise it takes one restart, once.
 crl_path="$CERT_DIR/crl.der"
 using=""
-for pid in $(pgrep -x etcd 2>/dev/null || true); do
-  args=$(tr '\0' '\n' < "/proc/$pid/cmdline" 2>/dev/null || true)
-  envs=$(tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null || true)
-  if printf '%s\n%s\n' "$args" "$envs" | grep -qxE "(--client-crl-file=|ETCD_CLIENT_CRL_FILE=)$crl_path"; then
+# (grep reads everything: grep -q could exit first and fail the pipe under pipefail.)
+for pid in $(etcd_pids); do
+  if settings "$pid" | grep -xE "(--client-crl-file=|ETCD_CLIENT_CRL_FILE=)$crl_path" >/dev/null; then
     using="$using $pid"
   fi
 done

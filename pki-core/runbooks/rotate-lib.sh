@@ -45,13 +45,27 @@ for f in old-ca.crt new-ca.crt both-ca.crt; do
 done
 
 # --- Which machine: one of the member's addresses must be here (--force skips this).
-have=$( { ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1; hostname -I 2>/dev/null | tr ' ' '\n'; } | sed '/^$/d' | sort -u)
+# This machine's addresses, one a line, of the network namespace this runs in: IPv4 from the
+# kernel's local table (/proc/net/fib_trie, "/32 host LOCAL"), IPv6 from /proc/net/if_inet6
+# (written as `ip` writes them), both read whole from a file; then what `ip` and `hostname -I`
+# add. Each source that fails or is missing adds nothing instead of ending the script under
+# `set -e`: `hostname` is not installed everywhere, and a netlink dump (which both commands
+# make) fails with "Dump was interrupted" when an address or interface changes meanwhile.
+have=$( { awk '/\/32 host LOCAL/ { print prev } { prev = $2 }' /proc/net/fib_trie 2>/dev/null || true
+  awk '{ for (i = 0; i < 8; i++) { g = substr($1, 4 * i + 1, 4); sub(/^0+/, "", g); a[i] = (g == "" ? "0" : g) }
+    b = -1; l = 1; for (i = 0; i < 8; i++) { j = i; while (j < 8 && a[j] == "0") j++; if (j - i > l) { b = i; l = j - i } }
+    s = ""; for (i = 0; i < 8; i++) { if (i == b) { s = s "::"; i += l - 1 } else s = s (s == "" || s ~ /:$/ ? "" : ":") a[i] }
+    print s }' /proc/net/if_inet6 2>/dev/null || true
+  ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1 || true
+  hostname -I 2>/dev/null | tr ' ' '\n' || true; } | sed '/^$/d' | sort -u)
+# on_this_machine IP: whether IP is one of them (a shell pattern, no pipe into grep -q).
+on_this_machine() { case $'\n'"$have"$'\n' in *$'\n'"$1"$'\n'*) return 0 ;; esac; return 1; }
 match=""
 for ip in $IPS; do
-  if printf '%s\n' "$have" | grep -qxF "$ip"; then match=$ip; fi
+  if on_this_machine "$ip"; then match=$ip; fi
 done
 if [ -z "$match" ]; then
-  [ -n "${force:-}" ] || refuse "this machine has none of member $MEMBER's addresses ($IPS); run this on $MEMBER (another member's folder is members/<name>/), or add --force"
+  [ -n "${force:-}" ] || refuse "this machine has none of member $MEMBER's addresses ($IPS; it has ${have//$'\n'/ }); run this on $MEMBER (another member's folder is members/<name>/), or add --force"
   say "--force: acting as $MEMBER although none of $IPS is on this machine"
 fi
 
@@ -130,7 +144,9 @@ etcd_pid() {
   for pid in $(pgrep -x etcd 2>/dev/null || true); do
     all="$all $pid"
     args=$( { tr '\0' '\n' < "/proc/$pid/cmdline"; tr '\0' '\n' < "/proc/$pid/environ"; } 2>/dev/null || true)
-    if printf '%s\n' "$args" | grep -qxE "(--trusted-ca-file=|ETCD_TRUSTED_CA_FILE=)$want"; then found=$pid; fi
+    # grep reads it all: with -q it could exit first, failing printf (SIGPIPE) and so the
+    # pipe under pipefail when the environment is larger than one write.
+    if printf '%s\n' "$args" | grep -xE "(--trusted-ca-file=|ETCD_TRUSTED_CA_FILE=)$want" >/dev/null; then found=$pid; fi
   done
   if [ -z "$found" ] && [ "$(echo "$all" | wc -w)" = 1 ]; then found=${all# }; fi
   echo "$found"

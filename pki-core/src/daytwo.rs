@@ -384,68 +384,12 @@ pub fn plan_change(
         })
         .unwrap_or_default();
 
-    let mut kept = Vec::new();
-    let mut issued = Vec::new();
-    let mut renewed = Vec::new();
-    let mut key_reused: BTreeSet<String> = BTreeSet::new();
-    for c in &new_plan.certs {
-        let old = old_plan
-            .as_ref()
-            .and_then(|p| p.certs.iter().find(|o| o.id == c.id));
-        let record = old_records.get(c.id.as_str());
-        let (Some(old), Some(record)) = (old, record) else {
-            issued.push(c.id.clone());
-            continue;
-        };
-        let unchanged = same_contents(old, c) && *change != Change::Generate;
-        let renew = match change {
-            Change::Renew {
-                only, within_days, ..
-            } => {
-                let chosen =
-                    only.is_empty() || owner_name(c).is_some_and(|n| only.iter().any(|o| o == n));
-                let due = within_days.is_none_or(|d| {
-                    time::OffsetDateTime::parse(
-                        &record.not_after,
-                        &time::format_description::well_known::Rfc3339,
-                    )
-                    .map_or(true, |t| t - now <= time::Duration::days(i64::from(d)))
-                });
-                chosen && due
-            }
-            _ => false,
-        };
-        if unchanged && !renew {
-            kept.push(c.id.clone());
-            key_reused.insert(c.key.clone());
-        } else {
-            renewed.push(c.id.clone());
-            if unchanged
-                && matches!(
-                    change,
-                    Change::Renew {
-                        keep_keys: true,
-                        ..
-                    }
-                )
-            {
-                key_reused.insert(c.key.clone());
-            }
-        }
-    }
-    // Keys that are no certificate's (the JWT signing key) stay as they were.
+    let sorted = sort_certificates(&new_plan, old_plan.as_ref(), &old_records, change, now);
+    let mut key_reused = sorted.key_reused;
     if *change != Change::Generate
         && let Some(old) = &old_plan
     {
-        for k in &new_plan.keys {
-            let is_cert_key = new_plan.certs.iter().any(|c| c.key == k.id);
-            if !is_cert_key
-                && k.id != plan::CA_KEY
-                && old.key(&k.id).is_some_and(|o| o.algorithm == k.algorithm)
-            {
-                key_reused.insert(k.id.clone());
-            }
-        }
+        key_reused.extend(other_keys_kept(&new_plan, old));
     }
     let old_key_ids: BTreeSet<&str> = old_plan
         .as_ref()
@@ -470,45 +414,12 @@ pub fn plan_change(
     let (members_added, members_removed) = if *change == Change::Generate {
         (Vec::new(), Vec::new())
     } else {
-        let added: Vec<String> = new_plan
-            .members
-            .iter()
-            .filter(|m| {
-                !old_members
-                    .iter()
-                    .any(|o| o.name == m.name && o.ips == m.ips)
-            })
-            .map(|m| m.name.clone())
-            .collect();
-        let removed: Vec<String> = old_members
-            .iter()
-            .filter(|o| {
-                !new_plan
-                    .members
-                    .iter()
-                    .any(|m| o.name == m.name && o.ips == m.ips)
-            })
-            .map(|o| o.name.clone())
-            .collect();
-        (added, removed)
+        member_diff(&old_members, &new_plan.members)
     };
-
-    // Old certificates that leave with their member, or whose key was replaced.
-    let mut revoke = Vec::new();
-    if let Some(o) = opened {
-        for r in &o.state.certificates {
-            let member_left = r
-                .member
-                .as_ref()
-                .is_some_and(|m| members_removed.contains(m));
-            let replaced = renewed.contains(&r.id) && !member_left;
-            let gone = !new_plan.certs.iter().any(|c| c.id == r.id);
-            if member_left || replaced || gone {
-                let path = r.paths.first().cloned().unwrap_or_else(|| r.id.clone());
-                revoke.push((path, r.serial.replace(':', "").to_uppercase()));
-            }
-        }
-    }
+    let revoke = opened.map_or_else(Vec::new, |o| {
+        certificates_to_revoke(o, &new_plan, &sorted.renewed, &members_removed)
+    });
+    let (kept, issued, renewed) = (sorted.kept, sorted.issued, sorted.renewed);
 
     let operations = operations(
         change,
@@ -536,6 +447,138 @@ pub fn plan_change(
         revoke,
         operations,
     })
+}
+
+/// The new plan's certificates sorted against the opened bundle's: kept as they are, issued
+/// for the first time, or renewed; and the keys that stay (a kept certificate's, or a renewed
+/// one's under `--keep-keys`).
+struct SortedCertificates {
+    kept: Vec<String>,
+    issued: Vec<String>,
+    renewed: Vec<String>,
+    key_reused: BTreeSet<String>,
+}
+
+fn sort_certificates(
+    new_plan: &Plan,
+    old_plan: Option<&Plan>,
+    old_records: &BTreeMap<&str, &package::state::CertRecord>,
+    change: &Change,
+    now: OffsetDateTime,
+) -> SortedCertificates {
+    let mut out = SortedCertificates {
+        kept: Vec::new(),
+        issued: Vec::new(),
+        renewed: Vec::new(),
+        key_reused: BTreeSet::new(),
+    };
+    for c in &new_plan.certs {
+        let old = old_plan.and_then(|p| p.certs.iter().find(|o| o.id == c.id));
+        let record = old_records.get(c.id.as_str());
+        let (Some(old), Some(record)) = (old, record) else {
+            out.issued.push(c.id.clone());
+            continue;
+        };
+        let unchanged = same_contents(old, c) && *change != Change::Generate;
+        if unchanged && !renew_chosen(change, c, record, now) {
+            out.kept.push(c.id.clone());
+            out.key_reused.insert(c.key.clone());
+        } else {
+            out.renewed.push(c.id.clone());
+            if unchanged
+                && matches!(
+                    change,
+                    Change::Renew {
+                        keep_keys: true,
+                        ..
+                    }
+                )
+            {
+                out.key_reused.insert(c.key.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Whether `renew` picks this certificate: named by `--only` (or no `--only`), and due
+/// within `--within` days (or no `--within`; an unreadable date counts as due).
+fn renew_chosen(
+    change: &Change,
+    c: &CertPlan,
+    record: &package::state::CertRecord,
+    now: OffsetDateTime,
+) -> bool {
+    let Change::Renew {
+        only, within_days, ..
+    } = change
+    else {
+        return false;
+    };
+    let chosen = only.is_empty() || owner_name(c).is_some_and(|n| only.iter().any(|o| o == n));
+    let due = within_days.is_none_or(|d| {
+        time::OffsetDateTime::parse(
+            &record.not_after,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map_or(true, |t| t - now <= time::Duration::days(i64::from(d)))
+    });
+    chosen && due
+}
+
+/// Keys that are no certificate's (the JWT signing key) stay as they were, when the old
+/// bundle had them with the same algorithm.
+fn other_keys_kept(new_plan: &Plan, old: &Plan) -> Vec<String> {
+    new_plan
+        .keys
+        .iter()
+        .filter(|k| {
+            !new_plan.certs.iter().any(|c| c.key == k.id)
+                && k.id != plan::CA_KEY
+                && old.key(&k.id).is_some_and(|o| o.algorithm == k.algorithm)
+        })
+        .map(|k| k.id.clone())
+        .collect()
+}
+
+/// Members added and removed; a member that keeps its name but moves address is both.
+fn member_diff(old: &[MemberPlan], new: &[MemberPlan]) -> (Vec<String>, Vec<String>) {
+    let same = |a: &MemberPlan, b: &MemberPlan| a.name == b.name && a.ips == b.ips;
+    let added = new
+        .iter()
+        .filter(|m| !old.iter().any(|o| same(o, m)))
+        .map(|m| m.name.clone())
+        .collect();
+    let removed = old
+        .iter()
+        .filter(|o| !new.iter().any(|m| same(o, m)))
+        .map(|o| o.name.clone())
+        .collect();
+    (added, removed)
+}
+
+/// Old certificates that leave with their member, were replaced, or are no longer planned:
+/// (the path the bundle had them at, the serial in upper-case hex without colons).
+fn certificates_to_revoke(
+    opened: &OpenedBundle,
+    new_plan: &Plan,
+    renewed: &[String],
+    members_removed: &[String],
+) -> Vec<(String, String)> {
+    let mut revoke = Vec::new();
+    for r in &opened.state.certificates {
+        let member_left = r
+            .member
+            .as_ref()
+            .is_some_and(|m| members_removed.contains(m));
+        let replaced = renewed.contains(&r.id) && !member_left;
+        let gone = !new_plan.certs.iter().any(|c| c.id == r.id);
+        if member_left || replaced || gone {
+            let path = r.paths.first().cloned().unwrap_or_else(|| r.id.clone());
+            revoke.push((path, r.serial.replace(':', "").to_uppercase()));
+        }
+    }
+    revoke
 }
 
 /// The runbook steps and, in `new_plan.joining`, each new member's initial cluster.
@@ -682,7 +725,9 @@ pub fn unlock_ca(
             Error::CaKeyMismatch { .. } => refuse(
                 "--ca-key",
                 "this key is not the key of the bundle's CA (ca.crt): give the CA key saved \
-                 beside the bundle when it was first made (<cluster>-ca.key)",
+                 beside the bundle when it was first made (<cluster>-ca.key), the one rotate-ca \
+                 wrote if this bundle is its kit or came after it (<cluster>-ca-new.key), or \
+                 the imported CA's own key",
             ),
             other => other,
         })?;
@@ -730,17 +775,7 @@ pub fn apply_change(
     let new_plan = &plan.plan;
     let old_plan = opened.map(OpenedBundle::plan);
     if let Some(o) = opened {
-        let bundle_ca = o
-            .file(o.state.ca.paths.first().map_or("ca.crt", String::as_str))
-            .map(|f| pem::parse(f.contents.as_slice()).map(|p| p.into_contents()));
-        if let Some(Ok(der)) = bundle_ca
-            && der != ca.cert_der
-        {
-            return Err(refuse(
-                "--ca-key",
-                "the CA given is not the CA of the bundle opened",
-            ));
-        }
+        check_same_ca(o, ca)?;
     }
     for req in &plan.keys_to_make {
         issue::plan_key(new_plan, &keys, &req.id)?;
@@ -756,67 +791,19 @@ pub fn apply_change(
     let mut to_issue = new_plan.clone();
     to_issue.certs.retain(|c| !plan.kept.contains(&c.id));
     let mut issued = issue::issue(&to_issue, ca, &keys, plan.now)?;
-    if let (Some(o), Some(old)) = (opened, &old_plan) {
-        for id in &plan.kept {
-            let c = new_plan.certs.iter().find(|c| c.id == *id);
-            let file = old_file(o, old, &Content::Cert(id.clone()));
-            let (Some(c), Some(file)) = (c, file) else {
-                return Err(Error::BadBundle(format!(
-                    "the bundle has no certificate {id}"
-                )));
-            };
-            let der = pem::parse(file.contents.as_slice())
-                .map_err(|e| Error::BadBundle(format!("{} is not PEM: {e}", file.path)))?
-                .into_contents();
-            let alg = issue::plan_key(new_plan, &keys, &c.key)?.algorithm();
-            issued
-                .certs
-                .insert(id.clone(), IssuedCert::from_der(der, alg, &c.path)?);
-        }
-    }
-    let mut files = render::render(new_plan, &issued)?;
-    // Kept certificates and keys: the old files' bytes.
-    if let (Some(o), Some(old)) = (opened, &old_plan) {
-        for f in &mut files {
-            let Some(fp) = new_plan.files.iter().find(|p| p.path == f.path) else {
-                continue;
-            };
-            let keep = match &fp.content {
-                Content::Cert(id) => plan.kept.contains(id),
-                Content::Key(id) => plan.keys_kept.contains(id),
-                _ => false,
-            };
-            if keep && let Some(of) = old_file(o, old, &fp.content) {
-                f.contents = of.contents.to_vec();
-            }
-        }
-    }
+    let files = if let (Some(o), Some(old)) = (opened, &old_plan) {
+        add_kept_certificates(&mut issued, o, old, plan, &keys)?;
+        let mut files = render::render(new_plan, &issued)?;
+        keep_old_bytes(&mut files, o, old, plan);
+        files
+    } else {
+        render::render(new_plan, &issued)?
+    };
     let ca_key_file = render::ca_key_file(new_plan, ca)?;
     let mut bundle = package::assemble(new_plan, &issued, files, ca_key_file);
-    let mut steps = Vec::new();
-    for op in &plan.operations {
-        let rb = runbook::files(op)?;
-        steps.push(rb[0].path.clone());
-        for r in rb {
-            bundle.files.retain(|f| f.path != r.path);
-            bundle.files.push(runbook_file(&r));
-        }
-    }
-    // Revocations stay: the last CRL goes into every member's folder, new members' too.
-    if let Some(o) = opened
-        && let Some(rev) = &o.state.revocations
-    {
-        let crl = o
-            .files
-            .iter()
-            .find(|f| f.path.ends_with(&format!("/pki/{}", crate::kit::CRL_FILE)))
-            .ok_or_else(|| {
-                Error::BadBundle(format!(
-                    "spec.json lists revocations but no member folder holds pki/{}",
-                    crate::kit::CRL_FILE
-                ))
-            })?;
-        crate::revoke::attach(&mut bundle, rev, &crl.contents)?;
+    let steps = add_runbooks(&mut bundle, &plan.operations)?;
+    if let Some(o) = opened {
+        carry_revocations(&mut bundle, o)?;
     }
     refresh_manifest(&mut bundle);
     let summary = ChangeSummary {
@@ -834,6 +821,99 @@ pub fn apply_change(
             .collect(),
     };
     Ok((bundle, summary))
+}
+
+/// Refuses a CA that is not the opened bundle's (its certificate bytes differ).
+fn check_same_ca(o: &OpenedBundle, ca: &CaMaterial) -> Result<(), Error> {
+    let bundle_ca = o
+        .file(o.state.ca.paths.first().map_or("ca.crt", String::as_str))
+        .map(|f| pem::parse(f.contents.as_slice()).map(|p| p.into_contents()));
+    if let Some(Ok(der)) = bundle_ca
+        && der != ca.cert_der
+    {
+        return Err(refuse(
+            "--ca-key",
+            "the CA given is not the CA of the bundle opened",
+        ));
+    }
+    Ok(())
+}
+
+/// The kept certificates join the issued ones, read from the opened bundle as they are.
+fn add_kept_certificates(
+    issued: &mut issue::Issued,
+    o: &OpenedBundle,
+    old: &Plan,
+    plan: &ChangePlan,
+    keys: &Keys,
+) -> Result<(), Error> {
+    let new_plan = &plan.plan;
+    for id in &plan.kept {
+        let c = new_plan.certs.iter().find(|c| c.id == *id);
+        let file = old_file(o, old, &Content::Cert(id.clone()));
+        let (Some(c), Some(file)) = (c, file) else {
+            return Err(Error::BadBundle(format!(
+                "the bundle has no certificate {id}"
+            )));
+        };
+        let der = pem::parse(file.contents.as_slice())
+            .map_err(|e| Error::BadBundle(format!("{} is not PEM: {e}", file.path)))?
+            .into_contents();
+        let alg = issue::plan_key(new_plan, keys, &c.key)?.algorithm();
+        issued
+            .certs
+            .insert(id.clone(), IssuedCert::from_der(der, alg, &c.path)?);
+    }
+    Ok(())
+}
+
+/// Kept certificates and keys keep the old files' bytes (a re-encoded PEM would differ).
+fn keep_old_bytes(files: &mut [BundleFile], o: &OpenedBundle, old: &Plan, plan: &ChangePlan) {
+    for f in files {
+        let Some(fp) = plan.plan.files.iter().find(|p| p.path == f.path) else {
+            continue;
+        };
+        let keep = match &fp.content {
+            Content::Cert(id) => plan.kept.contains(id),
+            Content::Key(id) => plan.keys_kept.contains(id),
+            _ => false,
+        };
+        if keep && let Some(of) = old_file(o, old, &fp.content) {
+            f.contents = of.contents.to_vec();
+        }
+    }
+}
+
+/// Writes each operation's runbook into the bundle; returns the scripts to run, in order.
+fn add_runbooks(bundle: &mut Bundle, operations: &[Operation]) -> Result<Vec<String>, Error> {
+    let mut steps = Vec::new();
+    for op in operations {
+        let rb = runbook::files(op)?;
+        steps.push(rb[0].path.clone());
+        for r in rb {
+            bundle.files.retain(|f| f.path != r.path);
+            bundle.files.push(runbook_file(&r));
+        }
+    }
+    Ok(steps)
+}
+
+/// Revocations stay: the last CRL goes into every member's folder, new members' too.
+fn carry_revocations(bundle: &mut Bundle, o: &OpenedBundle) -> Result<(), Error> {
+    let Some(rev) = &o.state.revocations else {
+        return Ok(());
+    };
+    let crl = o
+        .files
+        .iter()
+        .find(|f| f.path.ends_with(&format!("/pki/{}", crate::kit::CRL_FILE)))
+        .ok_or_else(|| {
+            Error::BadBundle(format!(
+                "spec.json lists revocations but no member folder holds pki/{}",
+                crate::kit::CRL_FILE
+            ))
+        })?;
+    crate::revoke::attach(bundle, rev, &crl.contents)
 }
 
 pub(crate) fn runbook_file(r: &runbook::RunbookFile) -> BundleFile {

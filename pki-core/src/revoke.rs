@@ -31,6 +31,12 @@ use crate::spec::Layout;
 
 /// The drop-in that turns CRLs on, in a member's `etcd.service.d/`.
 pub const CRL_DROPIN: &str = "20-etcd-pki-crl.conf";
+/// The first lines of a member's `etcd.conf.yml` once CRLs are on.
+const YAML_NO_CRL: &[u8] = b"# DO NOT START etcd WITH THIS FILE while CRLs are on (etcd-pki revoke): with \
+--config-file\n# etcd ignores every flag and ETCD_* variable, and this YAML has no CRL key, so revoked\n\
+# certificates would be accepted. Use etcd.env and the etcd.service.d/ drop-ins (install.sh).\n";
+/// The companion of `rbac.sh` that removes revoked clients' etcd users, at the bundle's top.
+pub const RBAC_REVOKE: &str = "rbac-revoke.sh";
 /// The next update of a CRL when none is chosen, in days.
 pub const DEFAULT_NEXT_UPDATE_DAYS: u32 = 30;
 
@@ -76,6 +82,8 @@ pub struct Summary {
     pub members: Vec<String>,
     /// Whether this is the bundle's first CRL (members need one restart to read it).
     pub first: bool,
+    /// The etcd users (CNs) of revoked clients that the bundle's `rbac-revoke.sh` removes.
+    pub users: Vec<String>,
 }
 
 impl fmt::Display for Summary {
@@ -101,6 +109,14 @@ impl fmt::Display for Summary {
             "On each member ({}), as root, from its folder: bash install-crl.sh",
             self.members.join(", ")
         )?;
+        if !self.users.is_empty() {
+            writeln!(
+                f,
+                "Then remove their etcd user(s) ({}), as rbac.sh's root client, from the \
+                 unpacked bundle: bash {RBAC_REVOKE}",
+                self.users.join(", ")
+            )?;
+        }
         if self.first {
             write!(
                 f,
@@ -142,82 +158,9 @@ fn colons(serial: &[u8]) -> String {
 type Entry = (Option<String>, Vec<u8>);
 
 fn resolve(state: &BundleState, req: &Request) -> Result<Vec<Entry>, Error> {
-    let known = |s: &[u8]| {
-        state
-            .certificates
-            .iter()
-            .find(|c| crl::parse_serial(&c.serial).is_ok_and(|x| x == s))
-    };
     let mut out: Vec<Entry> = Vec::new();
     for t in &req.targets {
-        match t {
-            Target::Client(name) => {
-                let certs: Vec<_> = state
-                    .certificates
-                    .iter()
-                    .filter(|c| c.client.as_deref() == Some(name.as_str()))
-                    .collect();
-                if certs.is_empty() {
-                    let names: Vec<&str> =
-                        state.spec.clients.iter().map(|c| c.name.as_str()).collect();
-                    return Err(refuse(
-                        "--client",
-                        format!(
-                            "{name:?} is not a client of this bundle (its clients: {})",
-                            names.join(", ")
-                        ),
-                    ));
-                }
-                for c in certs {
-                    out.push((Some(c.id.clone()), crl::parse_serial(&c.serial)?));
-                }
-            }
-            Target::Member(name) => {
-                if state.spec.nodes.iter().any(|n| n.name == *name) {
-                    return Err(refuse(
-                        "--member",
-                        format!(
-                            "{name:?} is still a member of this bundle, and revoking its \
-                             certificates would cut it off at once: remove it first \
-                             (etcd-pki remove-member), then revoke the serials it prints with \
-                             --unlisted-serial; for a leaked key, renew it (etcd-pki renew --only \
-                             {name}) and revoke the old serial"
-                        ),
-                    ));
-                }
-                return Err(refuse(
-                    "--member",
-                    format!(
-                        "{name:?} is not a member of this bundle: a removed member's certificates \
-                         are revoked by serial, --unlisted-serial HEX, as remove-member printed them"
-                    ),
-                ));
-            }
-            Target::Serial(hex) => {
-                let s = crl::parse_serial(hex)?;
-                let c = known(&s).ok_or_else(|| {
-                    refuse(
-                        "--serial",
-                        format!(
-                            "{hex:?} is no certificate of this bundle; for an earlier bundle's \
-                             certificate (a removed member's, a renewed key's), say so with \
-                             --unlisted-serial {hex}"
-                        ),
-                    )
-                })?;
-                out.push((Some(c.id.clone()), s));
-            }
-            Target::Unlisted(hex) => {
-                let s = crl::parse_serial(hex)?;
-                if let Some(c) = known(&s) {
-                    return Err(refuse(
-                        "--unlisted-serial",
-                        format!("{hex:?} is {}'s serial in this bundle: use --serial", c.id),
-                    ));
-                }
-                out.push((None, s));
-            }
-        }
+        out.extend(resolve_target(state, t)?);
     }
     let already: Vec<Vec<u8>> = state
         .revocations
@@ -240,6 +183,85 @@ fn resolve(state: &BundleState, req: &Request) -> Result<Vec<Entry>, Error> {
                 colons(s)
             ),
         ));
+    }
+    Ok(out)
+}
+
+/// The serials one `--client`, `--member`, `--serial` or `--unlisted-serial` names.
+fn resolve_target(state: &BundleState, t: &Target) -> Result<Vec<Entry>, Error> {
+    let known = |s: &[u8]| {
+        state
+            .certificates
+            .iter()
+            .find(|c| crl::parse_serial(&c.serial).is_ok_and(|x| x == s))
+    };
+    let mut out: Vec<Entry> = Vec::new();
+    match t {
+        Target::Client(name) => {
+            let certs: Vec<_> = state
+                .certificates
+                .iter()
+                .filter(|c| c.client.as_deref() == Some(name.as_str()))
+                .collect();
+            if certs.is_empty() {
+                let names: Vec<&str> = state.spec.clients.iter().map(|c| c.name.as_str()).collect();
+                return Err(refuse(
+                    "--client",
+                    format!(
+                        "{name:?} is not a client of this bundle (its clients: {})",
+                        names.join(", ")
+                    ),
+                ));
+            }
+            for c in certs {
+                out.push((Some(c.id.clone()), crl::parse_serial(&c.serial)?));
+            }
+        }
+        Target::Member(name) => {
+            if state.spec.nodes.iter().any(|n| n.name == *name) {
+                return Err(refuse(
+                    "--member",
+                    format!(
+                        "{name:?} is still a member of this bundle, and revoking its \
+                             certificates would cut it off at once: remove it first \
+                             (etcd-pki remove-member), then revoke the serials it prints with \
+                             --unlisted-serial; for a leaked key, renew it (etcd-pki renew --only \
+                             {name}) and revoke the old serial"
+                    ),
+                ));
+            }
+            return Err(refuse(
+                "--member",
+                format!(
+                    "{name:?} is not a member of this bundle: a removed member's certificates \
+                         are revoked by serial, --unlisted-serial HEX, as remove-member printed them"
+                ),
+            ));
+        }
+        Target::Serial(hex) => {
+            let s = crl::parse_serial(hex)?;
+            let c = known(&s).ok_or_else(|| {
+                refuse(
+                    "--serial",
+                    format!(
+                        "{hex:?} is no certificate of this bundle; for an earlier bundle's \
+                             certificate (a removed member's, a renewed key's), say so with \
+                             --unlisted-serial {hex}"
+                    ),
+                )
+            })?;
+            out.push((Some(c.id.clone()), s));
+        }
+        Target::Unlisted(hex) => {
+            let s = crl::parse_serial(hex)?;
+            if let Some(c) = known(&s) {
+                return Err(refuse(
+                    "--unlisted-serial",
+                    format!("{hex:?} is {}'s serial in this bundle: use --serial", c.id),
+                ));
+            }
+            out.push((None, s));
+        }
     }
     Ok(out)
 }
@@ -308,6 +330,7 @@ pub fn revoke(
     let plan = daytwo::plan_change(Some(opened), &opened.state.spec, &Change::Keep, now)?;
     let (mut bundle, _) = daytwo::apply_change(Some(opened), ca, &plan, Keys::new())?;
     attach(&mut bundle, &revocations, &der)?;
+    let users = attach_rbac_revoke(&mut bundle, &opened.state, &revocations)?;
     daytwo::refresh_manifest(&mut bundle);
     let summary = Summary {
         revoked: new
@@ -325,8 +348,47 @@ pub fn revoke(
         next_update: revocations.next_update.clone(),
         members: bundle.plan.members.iter().map(|m| m.name.clone()).collect(),
         first: previous.is_none(),
+        users,
     };
     Ok((bundle, summary))
+}
+
+/// Puts `rbac-revoke.sh` into `bundle` for every client with a revoked certificate (this
+/// revocation's and earlier ones': running it again changes nothing), or takes an earlier
+/// bundle's away when there is none. Returns the users it removes.
+fn attach_rbac_revoke(
+    bundle: &mut Bundle,
+    state: &BundleState,
+    revocations: &Revocations,
+) -> Result<Vec<String>, Error> {
+    let names = revoked_clients(state, revocations);
+    let spec = &bundle.plan.spec;
+    let revoked: Vec<&crate::spec::Client> = spec
+        .clients
+        .iter()
+        .filter(|c| names.contains(&c.name))
+        .collect();
+    let script = crate::render::rbac::render_revoke(&bundle.plan, &revoked)?;
+    let users = revoked
+        .iter()
+        .filter(|c| c.common_name != crate::spec::ADMIN_CN)
+        .map(|c| c.common_name.clone())
+        .collect();
+    bundle.files.retain(|f| f.path != RBAC_REVOKE);
+    if let Some(text) = script {
+        bundle.files.push(BundleFile {
+            path: RBAC_REVOKE.into(),
+            role: Role::Runbook,
+            owner: Owner::Cluster,
+            mode: 0o755,
+            install_path: None,
+            cert: None,
+            contents: text.into_bytes(),
+        });
+        Ok(users)
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
@@ -388,6 +450,17 @@ pub(crate) fn attach(
         bundle.files.retain(|x| x.path != f.path);
         bundle.files.push(f);
     }
+    // The YAML config cannot carry the CRL: say so at its top, where whoever starts etcd
+    // with it reads (install-crl.sh also refuses a member running with --config-file).
+    for f in bundle
+        .files
+        .iter_mut()
+        .filter(|f| f.role == Role::EtcdConfigYaml && !f.contents.starts_with(YAML_NO_CRL))
+    {
+        let mut text = YAML_NO_CRL.to_vec();
+        text.extend_from_slice(&f.contents);
+        f.contents = text;
+    }
     let state_file = bundle
         .files
         .iter_mut()
@@ -399,5 +472,37 @@ pub(crate) fn attach(
     let mut text = serde_json::to_string_pretty(&state).unwrap_or_default();
     text.push('\n');
     state_file.contents = text.into_bytes();
+    // rbac.sh makes no user for a revoked client (rbac-revoke.sh removes the one it made).
+    let skip = revoked_clients(&state, revocations);
+    if !skip.is_empty() {
+        let rbac = crate::render::rbac::render_without(&bundle.plan, &skip)?;
+        for f in bundle
+            .files
+            .iter_mut()
+            .filter(|f| f.role == Role::RbacScript)
+        {
+            f.contents = rbac.clone().into_bytes();
+        }
+    }
     Ok(())
+}
+
+/// The clients of `state` whose current certificate is on `revocations`, compared by serial: a
+/// client renewed after its revocation holds a new certificate and is not revoked.
+pub(crate) fn revoked_clients(state: &BundleState, revocations: &Revocations) -> Vec<String> {
+    let revoked: Vec<Vec<u8>> = revocations
+        .revoked
+        .iter()
+        .filter_map(|r| crl::parse_serial(&r.serial).ok())
+        .collect();
+    let mut names: Vec<String> = Vec::new();
+    for c in &state.certificates {
+        if let Some(name) = &c.client
+            && crl::parse_serial(&c.serial).is_ok_and(|s| revoked.contains(&s))
+            && !names.contains(name)
+        {
+            names.push(name.clone());
+        }
+    }
+    names
 }

@@ -179,6 +179,27 @@ fn rotate_md(s: &RotateSummary, cluster: &str) -> String {
     )
 }
 
+/// The kind of CA change `opened` is the kit of, if it is one: `"rotation"` (its member
+/// folders hold `rotate/1-trust-both.sh`) or `"same-key renewal"` (`rotate/renew-ca.sh`). A
+/// kit is the newest bundle while its steps run on the cluster; another `rotate-ca` from it
+/// before they are done on every member would give members a CA file with neither of the CAs
+/// the next kit expects.
+pub fn pending_change(opened: &crate::package::OpenedBundle) -> Option<&'static str> {
+    let has = |name: &str| {
+        opened
+            .files
+            .iter()
+            .any(|f| f.path.starts_with("members/") && f.path.ends_with(&format!("/rotate/{name}")))
+    };
+    if has("1-trust-both.sh") {
+        Some("rotation")
+    } else if has("renew-ca.sh") {
+        Some("same-key renewal")
+    } else {
+        None
+    }
+}
+
 /// `etcd-pki rotate-ca`: the kit that moves the cluster of `opened` (CA `ca`) to a new CA.
 ///
 /// With `new_key` (a rotation): a new CA made with it, every member and client certificate
@@ -195,96 +216,12 @@ pub fn rotate_ca(
     keys: crate::keys::Keys,
     now: OffsetDateTime,
 ) -> Result<(crate::package::Bundle, RotateSummary), Error> {
-    use crate::daytwo::{self, Change};
-    use crate::kit::{self, KitOp};
-    use crate::plan::Role;
-
     let spec = &opened.state.spec;
-    let old_pem = pem_of(&ca.cert_der);
     let old_cert = ca.cert()?;
     let (mut bundle, new_cert) = match new_key {
-        Some(key) => {
-            let plan = daytwo::plan_change(None, spec, &Change::Generate, now)?;
-            let new_ca = crate::issue::new_ca(&plan.plan.ca, key, now)?;
-            let (mut b, _) = daytwo::apply_change(None, &new_ca, &plan, keys)?;
-            // The JWT signing key stays: tokens of any member must verify on every member
-            // throughout the rotation.
-            for f in &mut b.files {
-                if matches!(f.role, Role::JwtKey | Role::JwtPublicKey)
-                    && let Some(old) = opened.file(&f.path)
-                {
-                    f.contents = old.contents.to_vec();
-                }
-            }
-            // Revocations so far, re-signed by the new CA (etcd matches serials only), with
-            // the next number so install-crl.sh takes it over the installed one.
-            if let Some(rev) = &opened.state.revocations {
-                let serials: Vec<String> = rev.revoked.iter().map(|r| r.serial.clone()).collect();
-                if let Some(c) = b
-                    .files
-                    .iter()
-                    .filter_map(|f| f.cert.as_ref())
-                    .find(|c| serials.contains(&c.info.serial))
-                {
-                    return Err(bad(
-                        "rotate-ca",
-                        &format!(
-                            "a new certificate drew serial {}, which is on the CRL; run rotate-ca again",
-                            c.info.serial
-                        ),
-                    ));
-                }
-                let mut next = rev.clone();
-                next.crl_number += 1;
-                next.this_update = crate::issue::rfc3339(now);
-                let days = parse(&rev.next_update)
-                    .zip(parse(&rev.this_update))
-                    .map_or(30, |(n, t)| (n - t).whole_days().max(1));
-                let next_update = now + Duration::days(days);
-                next.next_update = crate::issue::rfc3339(next_update);
-                let der = crate::crl::sign(
-                    &new_ca.cert_der,
-                    &new_ca.key()?,
-                    &crate::crl::CrlParams {
-                        this_update: now,
-                        next_update,
-                        number: next.crl_number,
-                        revoked: next
-                            .revoked
-                            .iter()
-                            .map(|r| {
-                                Ok(crate::crl::RevokedCert {
-                                    serial: crate::crl::parse_serial(&r.serial)?,
-                                    revoked_at: parse(&r.revoked_at).unwrap_or(now),
-                                    reason: r.reason,
-                                })
-                            })
-                            .collect::<Result<_, Error>>()?,
-                    },
-                )?;
-                crate::revoke::attach(&mut b, &next, &der)?;
-            }
-            let cert = new_ca.cert()?;
-            (b, cert)
-        }
-        None => {
-            let renewed = renew_ca_same_key(&ca.cert_der, &ca.key()?, now, spec.ca_validity_days)?;
-            let plan = daytwo::plan_change(Some(opened), spec, &Change::Keep, now)?;
-            let (mut b, _) =
-                daytwo::apply_change(Some(opened), ca, &plan, crate::keys::Keys::new())?;
-            let cert =
-                crate::issue::IssuedCert::from_der(renewed, ca.key()?.algorithm(), "ca.crt")?;
-            for f in &mut b.files {
-                if f.role == Role::CaCert {
-                    f.contents = cert.pem.clone().into_bytes();
-                    f.cert = Some(cert.clone());
-                }
-            }
-            set_state_ca(&mut b, &cert)?;
-            (b, cert)
-        }
+        Some(key) => new_ca_bundle(opened, key, keys, now)?,
+        None => same_key_bundle(opened, ca, now)?,
     };
-    let new_pem = new_cert.pem.clone();
     let same_key = new_key.is_none();
     let members: Vec<(String, std::net::IpAddr)> = bundle
         .plan
@@ -292,31 +229,13 @@ pub fn rotate_ca(
         .iter()
         .filter_map(|m| m.ips.first().map(|ip| (m.name.clone(), *ip)))
         .collect();
-    let mut add = Vec::new();
-    for m in &bundle.plan.members {
-        add.extend(kit::files(&KitOp::RotateMember {
-            name: m.name.clone(),
-            ips: m.ips.clone(),
-            cert_dir: m.cert_dir.clone(),
-            client_port: spec.client_port,
-            peer_port: spec.peer_port,
-            members: members.clone(),
-            old_ca_pem: old_pem.clone(),
-            new_ca_pem: new_pem.clone(),
-            same_key,
-        })?);
-    }
-    let endpoints = crate::plan::client_endpoints(&bundle.plan.members);
-    for c in &spec.clients {
-        add.extend(kit::files(&KitOp::RotateClient {
-            name: c.name.clone(),
-            kind: c.kind.as_str().to_string(),
-            endpoints: endpoints.clone(),
-            old_ca_pem: old_pem.clone(),
-            new_ca_pem: new_pem.clone(),
-            same_key,
-        })?);
-    }
+    let mut add = kit_files(
+        &bundle,
+        spec,
+        &members,
+        (&pem_of(&ca.cert_der), &new_cert.pem),
+        same_key,
+    )?;
     let summary = RotateSummary {
         same_key,
         new_ca: (
@@ -335,10 +254,156 @@ pub fn rotate_ca(
     });
     for r in add {
         bundle.files.retain(|f| f.path != r.path);
-        bundle.files.push(daytwo::runbook_file(&r));
+        bundle.files.push(crate::daytwo::runbook_file(&r));
     }
-    daytwo::refresh_manifest(&mut bundle);
+    crate::daytwo::refresh_manifest(&mut bundle);
     Ok((bundle, summary))
+}
+
+/// A rotation: a new CA from `key` and every leaf under it, as a full new bundle.
+fn new_ca_bundle(
+    opened: &crate::package::OpenedBundle,
+    key: &PrivateKey,
+    keys: crate::keys::Keys,
+    now: OffsetDateTime,
+) -> Result<(crate::package::Bundle, crate::issue::IssuedCert), Error> {
+    use crate::daytwo::{self, Change};
+    use crate::plan::Role;
+
+    let plan = daytwo::plan_change(None, &opened.state.spec, &Change::Generate, now)?;
+    let new_ca = crate::issue::new_ca(&plan.plan.ca, key, now)?;
+    let (mut b, _) = daytwo::apply_change(None, &new_ca, &plan, keys)?;
+    // The JWT signing key stays: tokens of any member must verify on every member
+    // throughout the rotation.
+    for f in &mut b.files {
+        if matches!(f.role, Role::JwtKey | Role::JwtPublicKey)
+            && let Some(old) = opened.file(&f.path)
+        {
+            f.contents = old.contents.to_vec();
+        }
+    }
+    if let Some(rev) = &opened.state.revocations {
+        resign_revocations(&mut b, rev, &new_ca, now)?;
+    }
+    let cert = new_ca.cert()?;
+    Ok((b, cert))
+}
+
+/// Revocations so far, re-signed by the new CA (etcd matches serials only), with the next
+/// number so install-crl.sh takes it over the installed one.
+fn resign_revocations(
+    b: &mut crate::package::Bundle,
+    rev: &crate::package::state::Revocations,
+    new_ca: &crate::issue::CaMaterial,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    let serials: Vec<String> = rev.revoked.iter().map(|r| r.serial.clone()).collect();
+    if let Some(c) = b
+        .files
+        .iter()
+        .filter_map(|f| f.cert.as_ref())
+        .find(|c| serials.contains(&c.info.serial))
+    {
+        return Err(bad(
+            "rotate-ca",
+            &format!(
+                "a new certificate drew serial {}, which is on the CRL; run rotate-ca again",
+                c.info.serial
+            ),
+        ));
+    }
+    let mut next = rev.clone();
+    next.crl_number += 1;
+    next.this_update = crate::issue::rfc3339(now);
+    let days = parse(&rev.next_update)
+        .zip(parse(&rev.this_update))
+        .map_or(30, |(n, t)| (n - t).whole_days().max(1));
+    let next_update = now + Duration::days(days);
+    next.next_update = crate::issue::rfc3339(next_update);
+    let revoked = next
+        .revoked
+        .iter()
+        .map(|r| {
+            Ok(crate::crl::RevokedCert {
+                serial: crate::crl::parse_serial(&r.serial)?,
+                revoked_at: parse(&r.revoked_at).unwrap_or(now),
+                reason: r.reason,
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    let der = crate::crl::sign(
+        &new_ca.cert_der,
+        &new_ca.key()?,
+        &crate::crl::CrlParams {
+            this_update: now,
+            next_update,
+            number: next.crl_number,
+            revoked,
+        },
+    )?;
+    crate::revoke::attach(b, &next, &der)
+}
+
+/// A same-key renewal: the renewed CA certificate in every folder and spec.json, everything
+/// else byte for byte.
+fn same_key_bundle(
+    opened: &crate::package::OpenedBundle,
+    ca: &crate::issue::CaMaterial,
+    now: OffsetDateTime,
+) -> Result<(crate::package::Bundle, crate::issue::IssuedCert), Error> {
+    use crate::daytwo::{self, Change};
+
+    let spec = &opened.state.spec;
+    let renewed = renew_ca_same_key(&ca.cert_der, &ca.key()?, now, spec.ca_validity_days)?;
+    let plan = daytwo::plan_change(Some(opened), spec, &Change::Keep, now)?;
+    let (mut b, _) = daytwo::apply_change(Some(opened), ca, &plan, crate::keys::Keys::new())?;
+    let cert = crate::issue::IssuedCert::from_der(renewed, ca.key()?.algorithm(), "ca.crt")?;
+    for f in &mut b.files {
+        if f.role == crate::plan::Role::CaCert {
+            f.contents = cert.pem.clone().into_bytes();
+            f.cert = Some(cert.clone());
+        }
+    }
+    set_state_ca(&mut b, &cert)?;
+    Ok((b, cert))
+}
+
+/// The kit's scripts: one set per member and per client. `cas` is (old, new) CA PEM.
+fn kit_files(
+    bundle: &crate::package::Bundle,
+    spec: &crate::spec::ClusterSpec,
+    members: &[(String, std::net::IpAddr)],
+    cas: (&str, &str),
+    same_key: bool,
+) -> Result<Vec<crate::runbook::RunbookFile>, Error> {
+    use crate::kit::{self, KitOp};
+    let (old_pem, new_pem) = (cas.0.to_string(), cas.1.to_string());
+    let mut add = Vec::new();
+    for m in &bundle.plan.members {
+        add.extend(kit::files(&KitOp::RotateMember {
+            name: m.name.clone(),
+            ips: m.ips.clone(),
+            cert_dir: m.cert_dir.clone(),
+            client_port: spec.client_port,
+            peer_port: spec.peer_port,
+            members: members.to_vec(),
+            old_ca_pem: old_pem.clone(),
+            new_ca_pem: new_pem.clone(),
+            same_key,
+        })?);
+    }
+    let endpoints = crate::plan::client_endpoints(&bundle.plan.members);
+    for c in &spec.clients {
+        add.extend(kit::files(&KitOp::RotateClient {
+            name: c.name.clone(),
+            kind: c.kind.as_str().to_string(),
+            endpoints: endpoints.clone(),
+            old_ca_pem: old_pem.clone(),
+            new_ca_pem: new_pem.clone(),
+            same_key,
+        })?);
+    }
+    Ok(add)
 }
 
 fn parse(s: &str) -> Option<OffsetDateTime> {

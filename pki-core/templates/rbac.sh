@@ -70,6 +70,10 @@ grant {{ c.name_sh }} {{ permission }} {{ prefix }}
 grant_role {{ c.cn }} {{ c.name_sh }}
 {%- endif %}
 {%- endfor %}
+{%- for r in revoked %}
+
+# client {{ r }}: revoked (etcd-pki revoke), so no user; rbac-revoke.sh removes the one made before
+{%- endfor %}
 
 # Turning auth on when it is on already changes nothing.
 ectl auth enable >/dev/null

@@ -249,3 +249,56 @@ fn scripts_refuse_bad_invocations_before_doing_anything() {
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("ca.crt is missing"), "{out}");
 }
+
+/// install-crl.sh refuses a member whose etcd runs with --config-file (etcd then ignores the
+/// CRL flags and variables, and its YAML has no CRL key), before writing anything. The etcd is
+/// a stand-in: a copy of bash named `etcd` with `--config-file` among its arguments. As root
+/// only (the script refuses anyone else first).
+#[test]
+fn install_crl_refuses_an_etcd_started_with_config_file() {
+    if !output(Command::new("id").arg("-u")).1.starts_with('0') {
+        eprintln!("skipped: install-crl.sh runs as root only");
+        return;
+    }
+    let s = Scratch::new("yaml");
+    let cert_dir = "/etc/etcd/pki";
+    let files = kit::files(&KitOp::InstallCrl {
+        name: "etcd1".into(),
+        ips: vec!["127.0.0.1".parse().unwrap()],
+        cert_dir: cert_dir.into(),
+    })
+    .unwrap();
+    let bundle = s.0.join("bundle");
+    write_all(&bundle, &files);
+    let root = s.0.join("root");
+    let installed = root.join(cert_dir.trim_start_matches('/'));
+    std::fs::create_dir_all(&installed).unwrap();
+    std::fs::write(installed.join("ca.crt"), ca_pem("yaml", &s.0)).unwrap();
+    let bin = s.0.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy("/bin/bash", bin.join("etcd")).unwrap();
+    let mut fake = Command::new(bin.join("etcd"))
+        .args([
+            "-c",
+            "sleep 20; :",
+            "--config-file",
+            "/etc/etcd/etcd.conf.yml",
+        ])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (code, out) = output(
+        Command::new("bash")
+            .arg(bundle.join("members/etcd1/install-crl.sh"))
+            .env("ETCD_PKI_ROOT", &root),
+    );
+    let _ = fake.kill();
+    let _ = fake.wait();
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains(&format!("etcd (pid {}) runs with a YAML config", fake.id()))
+            && out.contains("env file"),
+        "{out}"
+    );
+    assert!(!installed.join("crl.der").exists(), "a CRL was written");
+}

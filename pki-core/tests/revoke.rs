@@ -354,3 +354,117 @@ fn rotate_ca_kits_open_and_carry_what_they_must() {
     assert_ne!(k.state.ca.serial, o.state.ca.serial);
     assert_eq!(k.state.revocations, o.state.revocations);
 }
+
+/// The `rbac.sh` companion: `rbac-revoke.sh` removes every revoked client's etcd user (its CN)
+/// and the roles rbac.sh made for it, names quoted, root's user and role never; a revocation
+/// naming no client, or only root's, writes none; a later revocation keeps the earlier users.
+#[test]
+fn revoking_a_client_writes_the_rbac_companion() {
+    let spec = ClusterSpec::from_json(
+        r#"{"cluster_name": "rv", "nodes": [{"name": "etcd1", "ips": ["10.0.0.1"]}],
+            "clients": [{"name": "etcdctl", "common_name": "root"},
+              {"name": "alice", "common_name": "alice.app", "roles": ["shared", "root"],
+               "grants": [{"key_prefix": "/alice/", "permission": "readwrite"}]},
+              {"name": "bob", "common_name": "bob", "roles": ["shared"]}]}"#,
+    )
+    .unwrap();
+    let b = generate(&spec).unwrap();
+    let opened = package::open(&b.to_zip().unwrap()).unwrap();
+    let ca = daytwo::unlock_ca(&opened, b.ca_key.text().as_bytes(), None).unwrap();
+    let now = OffsetDateTime::now_utc();
+    // No client named: no companion.
+    let (none, summary) = revoke::revoke(&opened, &ca, &req(vec![]), now).unwrap();
+    assert!(none.files.iter().all(|f| f.path != revoke::RBAC_REVOKE));
+    assert!(summary.users.is_empty());
+    // Root's own certificate: its user stays (rbac.sh's root cannot remove itself).
+    let (rooted, summary) = revoke::revoke(
+        &opened,
+        &ca,
+        &req(vec![Target::Client("etcdctl".into())]),
+        now,
+    )
+    .unwrap();
+    assert!(rooted.files.iter().all(|f| f.path != revoke::RBAC_REVOKE));
+    assert!(summary.users.is_empty());
+
+    let (b1, summary) = revoke::revoke(
+        &opened,
+        &ca,
+        &req(vec![Target::Client("alice".into())]),
+        now,
+    )
+    .unwrap();
+    assert_eq!(summary.users, vec!["alice.app".to_string()]);
+    assert!(
+        summary.to_string().contains("bash rbac-revoke.sh"),
+        "{summary}"
+    );
+    let o1 = reopen(&b1);
+    let script = String::from_utf8(text(&o1, revoke::RBAC_REVOKE)).unwrap();
+    assert!(
+        script.contains("remove_user 'alice.app' 'shared' 'alice'\n"),
+        "{script}"
+    );
+    assert!(script.contains("admin='etcdctl'"), "{script}");
+    assert!(!script.contains("remove_user 'bob'"), "{script}");
+    // rbac.sh of the new bundle makes no user for alice any more, bob's as before.
+    let rbac = String::from_utf8(text(&o1, "rbac.sh")).unwrap();
+    assert!(
+        !rbac.contains("user 'alice.app'")
+            && rbac.contains("# client alice: revoked")
+            && rbac.contains("user 'bob'"),
+        "{rbac}"
+    );
+    let f = b1
+        .files
+        .iter()
+        .find(|f| f.path == revoke::RBAC_REVOKE)
+        .unwrap();
+    assert_eq!(f.mode, 0o755);
+    let sc = Command::new("shellcheck")
+        .args(["-s", "bash", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(script.as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("shellcheck runs");
+    assert!(
+        sc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sc.stdout)
+    );
+    // Revoking bob next: the companion removes both.
+    let ca1 = daytwo::unlock_ca(&o1, b.ca_key.text().as_bytes(), None).unwrap();
+    let (b2, summary) =
+        revoke::revoke(&o1, &ca1, &req(vec![Target::Client("bob".into())]), now).unwrap();
+    assert_eq!(
+        summary.users,
+        vec!["alice.app".to_string(), "bob".to_string()]
+    );
+    let o2 = reopen(&b2);
+    let script = String::from_utf8(text(&o2, revoke::RBAC_REVOKE)).unwrap();
+    assert!(
+        script.contains("remove_user 'alice.app' 'shared' 'alice'\n")
+            && script.contains("remove_user 'bob' 'shared'\n"),
+        "{script}"
+    );
+    // Alice renewed afterwards (a new certificate, not on the CRL): rbac.sh makes her user
+    // again, and bob stays out.
+    let ca2 = daytwo::unlock_ca(&o2, b.ca_key.text().as_bytes(), None).unwrap();
+    let change = daytwo::Change::Renew {
+        only: vec!["alice".into()],
+        keep_keys: true,
+        within_days: None,
+    };
+    let plan = daytwo::plan_change(Some(&o2), &o2.state.spec, &change, now).unwrap();
+    let (b3, _) = daytwo::apply_change(Some(&o2), &ca2, &plan, Keys::new()).unwrap();
+    let rbac = String::from_utf8(text(&reopen(&b3), "rbac.sh")).unwrap();
+    assert!(
+        rbac.contains("user 'alice.app'") && !rbac.contains("user 'bob'"),
+        "{rbac}"
+    );
+}

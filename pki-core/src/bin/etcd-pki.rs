@@ -37,6 +37,7 @@ Usage:
                                              what is revoked already, e.g. the first, empty one)
   etcd-pki rotate-ca --from OLD.zip --ca-key K --out KIT.zip [--same-key]
                      [--new-ca-key-out PATH] [--new-ca-passphrase-file F | --no-new-ca-passphrase]
+                     [--previous-rotation-done]  (--from a kit: its steps are done everywhere)
                                              a new CA and every certificate under it, with the
                                              three-phase runbook (ROTATE.md); --same-key: the CA
                                              certificate renewed, one rolling restart
@@ -281,6 +282,81 @@ fn generate_command(rest: &[String]) -> Result<(), Failure> {
 /// copy. Any refusal writes nothing.
 fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
     use pki_core::daytwo::{self, Change};
+    let (out, key_path) = existing_ca_paths(&o)?;
+    check_out(&out, o.force)?;
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
+    };
+    let bad = |e: Error| Failure::BadInput(e.to_string());
+    // The CA key's own passphrase: whatever its owner chose (easy-rsa allows 4 characters).
+    let passphrase = match &o.passphrase_file {
+        Some(p) => {
+            let text = Zeroizing::new(String::from_utf8_lossy(&read(p)?).into_owned());
+            Some(Zeroizing::new(
+                text.lines().next().unwrap_or("").to_string(),
+            ))
+        }
+        None => None,
+    };
+    let pass = passphrase.as_ref().map(|p| p.as_bytes());
+    let key_bytes = Zeroizing::new(read(&key_path)?);
+    let opened = match &o.from {
+        Some(f) => Some(
+            pki_core::package::open(&read(f)?)
+                .map_err(|e| Failure::BadInput(format!("--from {}: {e}", f.display())))?,
+        ),
+        None => None,
+    };
+    let mut spec = match (&o.spec, &opened) {
+        (Some(_), _) => read_spec(o.spec.as_deref())?,
+        (None, Some(b)) => b.state.spec.clone(),
+        (None, None) => return Err(Failure::Usage("generate needs --spec cluster.json".into())),
+    };
+    let report = pki_core::validate(&spec);
+    if report.has_errors() {
+        return Err(Error::Invalid(report).into());
+    }
+    let cert_bytes = existing_ca_cert(&o, opened.as_ref())?;
+    let imported =
+        pki_core::ca_import::import_ca(&cert_bytes, &key_bytes, pass).map_err(|e| {
+            match (e, o.from.is_some()) {
+            (Error::CaKeyMismatch { .. }, true) => Failure::BadInput(
+                "--ca-key: this key is not the key of the bundle's CA (ca.crt): give the CA key \
+                 saved beside the bundle when it was first made; nothing was written"
+                    .into(),
+            ),
+            (e, _) => bad(e),
+        }
+        })?;
+    let now = pki_core::OffsetDateTime::now_utc();
+    fit_validity_to_ca(&imported, &mut spec, now, o.cap_validity)?;
+    for w in &imported.warnings {
+        say!("warning: {w}");
+    }
+    let ca = pki_core::CaMaterial {
+        cert_der: imported.cert_der.clone(),
+        key_pkcs8_der: imported.key_pkcs8_der.clone(),
+    };
+    let plan = daytwo::plan_change(opened.as_ref(), &spec, &Change::Generate, now).map_err(bad)?;
+    let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
+    let (bundle, summary) = daytwo::apply_change(opened.as_ref(), &ca, &plan, keys).map_err(bad)?;
+    write_new(&out, &bundle.to_zip()?, o.force)?;
+    for w in &bundle.warnings {
+        say!("{w}");
+    }
+    say!("{summary}");
+    say!(
+        "Issued under the existing CA {}; no CA key was written (keep {} where it is, offline).",
+        imported.subject,
+        key_path.display()
+    );
+    say!("wrote {}", out.display());
+    Ok(())
+}
+
+/// --out and --ca-key of `generate` under an existing CA, with the flags that cannot go
+/// with them refused.
+fn existing_ca_paths(o: &Opts) -> Result<(PathBuf, PathBuf), Failure> {
     let out = o
         .out
         .clone()
@@ -305,70 +381,43 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
             "--out must differ from --from: the old bundle stays as it is".into(),
         ));
     }
-    check_out(&out, o.force)?;
-    let read = |p: &Path| {
-        std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
-    };
-    let bad = |e: Error| Failure::BadInput(e.to_string());
-    // The CA key's own passphrase: whatever its owner chose (easy-rsa allows 4 characters).
-    let passphrase = match &o.passphrase_file {
-        Some(p) => {
-            let text = Zeroizing::new(String::from_utf8_lossy(&read(p)?).into_owned());
-            Some(Zeroizing::new(
-                text.lines().next().unwrap_or("").to_string(),
-            ))
-        }
-        None => None,
-    };
-    let pass = passphrase.as_ref().map(|p| p.as_bytes());
-    let key_bytes = Zeroizing::new(read(&key_path)?);
-    let opened = match &o.from {
-        Some(f) => Some(pki_core::package::open(&read(f)?).map_err(bad)?),
-        None => None,
-    };
-    let mut spec = match (&o.spec, &opened) {
-        (Some(_), _) => read_spec(o.spec.as_deref())?,
-        (None, Some(b)) => b.state.spec.clone(),
-        (None, None) => return Err(Failure::Usage("generate needs --spec cluster.json".into())),
-    };
-    let report = pki_core::validate(&spec);
-    if report.has_errors() {
-        return Err(Error::Invalid(report).into());
-    }
-    let cert_bytes = match (&o.ca_cert, &opened) {
-        (Some(c), _) => read(c)?,
+    Ok((out, key_path))
+}
+
+/// The CA certificate: --ca-cert, or the opened bundle's own.
+fn existing_ca_cert(
+    o: &Opts,
+    opened: Option<&pki_core::package::OpenedBundle>,
+) -> Result<Vec<u8>, Failure> {
+    match (&o.ca_cert, opened) {
+        (Some(c), _) => std::fs::read(c)
+            .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", c.display()))),
         (None, Some(b)) => {
             let path = b.state.ca.paths.first().map_or("ca.crt", String::as_str);
-            b.file(path)
+            Ok(b.file(path)
                 .ok_or_else(|| Failure::BadInput(format!("{path} is missing from the bundle")))?
                 .contents
-                .to_vec()
+                .to_vec())
         }
-        (None, None) => {
-            return Err(Failure::Usage(
-                "generate --ca-key needs --ca-cert C (the CA's certificate) or --from OLD.zip"
-                    .into(),
-            ));
-        }
-    };
-    let imported =
-        pki_core::ca_import::import_ca(&cert_bytes, &key_bytes, pass).map_err(|e| {
-            match (e, o.from.is_some()) {
-            (Error::CaKeyMismatch { .. }, true) => Failure::BadInput(
-                "--ca-key: this key is not the key of the bundle's CA (ca.crt): give the CA key \
-                 saved beside the bundle when it was first made; nothing was written"
-                    .into(),
-            ),
-            (e, _) => bad(e),
-        }
-        })?;
-    let now = pki_core::OffsetDateTime::now_utc();
+        (None, None) => Err(Failure::Usage(
+            "generate --ca-key needs --ca-cert C (the CA's certificate) or --from OLD.zip".into(),
+        )),
+    }
+}
+
+/// Refuses a CA that ends before the leaves would, or with --cap-validity shortens them.
+fn fit_validity_to_ca(
+    imported: &pki_core::ca_import::ImportedCa,
+    spec: &mut ClusterSpec,
+    now: pki_core::OffsetDateTime,
+    cap: bool,
+) -> Result<(), Failure> {
     let leaf_end = now + time::Duration::days(i64::from(spec.cert_validity_days));
-    match pki_core::ca_import::check_validity(&imported, now, leaf_end) {
+    match pki_core::ca_import::check_validity(imported, now, leaf_end) {
         Ok(()) => {}
-        Err(Error::CaOutlived { .. }) if o.cap_validity => {
+        Err(Error::CaOutlived { .. }) if cap => {
             let days =
-                pki_core::ca_import::capped_validity_days(&imported, now, spec.cert_validity_days);
+                pki_core::ca_import::capped_validity_days(imported, now, spec.cert_validity_days);
             if days == 0 {
                 return Err(Failure::BadInput(format!(
                     "the CA {} expires within a day; make or renew the CA first; nothing was written",
@@ -382,29 +431,8 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
             );
             spec.cert_validity_days = days;
         }
-        Err(e) => return Err(bad(e)),
+        Err(e) => return Err(Failure::BadInput(e.to_string())),
     }
-    for w in &imported.warnings {
-        say!("warning: {w}");
-    }
-    let ca = pki_core::CaMaterial {
-        cert_der: imported.cert_der.clone(),
-        key_pkcs8_der: imported.key_pkcs8_der.clone(),
-    };
-    let plan = daytwo::plan_change(opened.as_ref(), &spec, &Change::Generate, now).map_err(bad)?;
-    let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
-    let (bundle, summary) = daytwo::apply_change(opened.as_ref(), &ca, &plan, keys).map_err(bad)?;
-    write_new(&out, &bundle.to_zip()?, o.force)?;
-    for w in &bundle.warnings {
-        say!("{w}");
-    }
-    say!("{summary}");
-    say!(
-        "Issued under the existing CA {}; no CA key was written (keep {} where it is, offline).",
-        imported.subject,
-        key_path.display()
-    );
-    say!("wrote {}", out.display());
     Ok(())
 }
 
@@ -699,33 +727,47 @@ fn day(rfc3339: &str) -> &str {
 /// `etcd-pki add-member | remove-member | replace-member | renew`: opens the newest bundle,
 /// checks the CA key against it, writes a new full bundle with the operation's runbook. On
 /// any refusal nothing is written and the old bundle is not touched (it is only read).
-fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
-    use pki_core::daytwo::{self, Change};
-    let (mut from, mut ca_key, mut pass, mut out) = (None, None, None, None);
-    let (mut name, mut new_name, mut ips, mut dns) = (None, None, Vec::new(), Vec::new());
-    let (mut only, mut keep_keys, mut within, mut force) = (Vec::new(), false, None, false);
+/// The options of add-member, remove-member, replace-member and renew, as given.
+#[derive(Default)]
+struct DayTwoArgs {
+    from: Option<PathBuf>,
+    ca_key: Option<PathBuf>,
+    pass: Option<PathBuf>,
+    out: Option<PathBuf>,
+    name: Option<String>,
+    new_name: Option<String>,
+    ips: Vec<String>,
+    dns: Vec<String>,
+    only: Vec<String>,
+    keep_keys: bool,
+    within: Option<u32>,
+    force: bool,
+}
+
+fn parse_daytwo_args(cmd: &str, rest: &[String]) -> Result<DayTwoArgs, Failure> {
+    let mut a = DayTwoArgs::default();
     let mut it = rest.iter();
-    while let Some(a) = it.next() {
+    while let Some(arg) = it.next() {
         let mut value = |n: &str| {
             it.next()
                 .cloned()
                 .ok_or_else(|| Failure::Usage(format!("{n} needs a value")))
         };
-        match a.as_str() {
-            "--from" => from = Some(PathBuf::from(value("--from")?)),
-            "--ca-key" => ca_key = Some(PathBuf::from(value("--ca-key")?)),
-            "--ca-passphrase-file" => pass = Some(PathBuf::from(value("--ca-passphrase-file")?)),
-            "--out" | "-o" => out = Some(PathBuf::from(value("--out")?)),
-            "--name" => name = Some(value("--name")?),
-            "--new-name" => new_name = Some(value("--new-name")?),
-            "--ip" => ips.push(value("--ip")?),
-            "--dns" => dns.push(value("--dns")?),
-            "--only" => only.push(value("--only")?),
-            "--keep-keys" => keep_keys = true,
-            "--force" => force = true,
+        match arg.as_str() {
+            "--from" => a.from = Some(PathBuf::from(value("--from")?)),
+            "--ca-key" => a.ca_key = Some(PathBuf::from(value("--ca-key")?)),
+            "--ca-passphrase-file" => a.pass = Some(PathBuf::from(value("--ca-passphrase-file")?)),
+            "--out" | "-o" => a.out = Some(PathBuf::from(value("--out")?)),
+            "--name" => a.name = Some(value("--name")?),
+            "--new-name" => a.new_name = Some(value("--new-name")?),
+            "--ip" => a.ips.push(value("--ip")?),
+            "--dns" => a.dns.push(value("--dns")?),
+            "--only" => a.only.push(value("--only")?),
+            "--keep-keys" => a.keep_keys = true,
+            "--force" => a.force = true,
             "--within" => {
                 let v = value("--within")?;
-                within = Some(v.parse::<u32>().map_err(|_| {
+                a.within = Some(v.parse::<u32>().map_err(|_| {
                     Failure::Usage(format!(
                         "--within {v:?}: give a number of days, e.g. --within 30"
                     ))
@@ -734,57 +776,75 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
             other => return Err(Failure::Usage(format!("{cmd}: unknown option {other:?}"))),
         }
     }
-    let need =
-        |v: Option<PathBuf>, n: &str| v.ok_or_else(|| Failure::Usage(format!("{cmd} needs {n}")));
-    let from = need(from, "--from OLD.zip (the newest bundle)")?;
-    let ca_key = need(
-        ca_key,
-        "--ca-key K (the CA key saved beside the first bundle)",
-    )?;
-    let out = need(out, "--out NEW.zip")?;
-    if out == from {
-        return Err(Failure::Usage(
-            "--out must differ from --from: the old bundle stays as it is".into(),
-        ));
-    }
-    check_out(&out, force)?;
-    let read = |p: &Path| {
-        std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
-    };
+    Ok(a)
+}
+
+/// The change `cmd` asks for, with the options it cannot do without.
+fn daytwo_change(cmd: &str, a: &DayTwoArgs) -> Result<pki_core::daytwo::Change, Failure> {
+    use pki_core::daytwo::Change;
     let node = |n: String| pki_core::Node {
         name: n,
-        ips: ips.clone(),
-        dns_names: dns.clone(),
+        ips: a.ips.clone(),
+        dns_names: a.dns.clone(),
     };
-    let name_needed = || Failure::Usage(format!("{cmd} needs --name"));
-    let change = match cmd {
+    let name = || {
+        a.name
+            .clone()
+            .ok_or_else(|| Failure::Usage(format!("{cmd} needs --name")))
+    };
+    Ok(match cmd {
         "add-member" => {
-            if ips.is_empty() {
+            if a.ips.is_empty() {
                 return Err(Failure::Usage("add-member needs --ip".into()));
             }
-            Change::AddMembers(vec![node(name.clone().ok_or_else(name_needed)?)])
+            Change::AddMembers(vec![node(name()?)])
         }
-        "remove-member" => Change::RemoveMember(name.clone().ok_or_else(name_needed)?),
+        "remove-member" => Change::RemoveMember(name()?),
         "replace-member" => {
-            let old = name.clone().ok_or_else(name_needed)?;
-            if ips.is_empty() {
+            let old = name()?;
+            if a.ips.is_empty() {
                 return Err(Failure::Usage(
                     "replace-member needs --ip (the new address)".into(),
                 ));
             }
             Change::ReplaceMember {
-                new: node(new_name.clone().unwrap_or_else(|| old.clone())),
+                new: node(a.new_name.clone().unwrap_or_else(|| old.clone())),
                 old,
             }
         }
         _ => Change::Renew {
-            only,
-            keep_keys,
-            within_days: within,
+            only: a.only.clone(),
+            keep_keys: a.keep_keys,
+            within_days: a.within,
         },
+    })
+}
+
+fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
+    use pki_core::daytwo;
+    let args = parse_daytwo_args(cmd, rest)?;
+    let need =
+        |v: Option<PathBuf>, n: &str| v.ok_or_else(|| Failure::Usage(format!("{cmd} needs {n}")));
+    let from = need(args.from.clone(), "--from OLD.zip (the newest bundle)")?;
+    let ca_key = need(
+        args.ca_key.clone(),
+        "--ca-key K (the CA key saved beside the first bundle)",
+    )?;
+    let out = need(args.out.clone(), "--out NEW.zip")?;
+    if out == from {
+        return Err(Failure::Usage(
+            "--out must differ from --from: the old bundle stays as it is".into(),
+        ));
+    }
+    let (pass, force) = (args.pass.clone(), args.force);
+    check_out(&out, force)?;
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
     };
+    let change = daytwo_change(cmd, &args)?;
     let bad = |e: Error| Failure::BadInput(e.to_string());
-    let opened = pki_core::package::open(&read(&from)?).map_err(bad)?;
+    let opened = pki_core::package::open(&read(&from)?)
+        .map_err(|e| Failure::BadInput(format!("--from {}: {e}", from.display())))?;
     let passphrase = match &pass {
         Some(p) => Some(read_passphrase(p)?),
         None => None,

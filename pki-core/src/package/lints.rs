@@ -25,6 +25,8 @@ use crate::spec::ClusterSpec;
 
 /// A CA within this many days of its end is flagged.
 pub const CA_WARN_DAYS: i64 = 365;
+/// A CRL within this many days of its next update is flagged.
+pub const CRL_WARN_DAYS: i64 = 7;
 
 /// What the checks need of one certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,6 +139,21 @@ fn ca_lifetime(r: &mut Report, f: &BundleFacts<'_>) {
                 day(first.not_after)
             ),
         );
+    } else if end - f.now < Duration::days(i64::from(f.spec.cert_validity_days)) {
+        r.warning(
+            "ca",
+            &day(end),
+            format!(
+                "the CA expires on {}, sooner than a certificate issued today would \
+                 (cert_validity_days is {}): add-member, replace-member and renew refuse to \
+                 issue one that outlives its CA. Renew the CA with the same key first (etcd-pki \
+                 rotate-ca --same-key: one rolling restart, every certificate kept), or lower \
+                 cert_validity_days below {}",
+                day(end),
+                f.spec.cert_validity_days,
+                (end - f.now).whole_days().max(1)
+            ),
+        );
     } else if end - f.now < Duration::days(CA_WARN_DAYS) {
         r.warning(
             "ca",
@@ -166,6 +183,31 @@ fn crl(r: &mut Report, f: &BundleFacts<'_>) {
             ),
         );
     }
+    if let Some(next) = crl.next_update
+        && next > f.now
+        && next - f.now < Duration::days(CRL_WARN_DAYS)
+    {
+        r.warning(
+            "crl.next_update",
+            &day(next),
+            format!(
+                "the CRL's next update is {}, within {CRL_WARN_DAYS} days: issue the next one \
+                 before (etcd-pki revoke --next-update DAYS) and install it on every member \
+                 (install-crl.sh, no restart)",
+                day(next)
+            ),
+        );
+    }
+    r.warning(
+        "members.etcd.conf.yml",
+        "--config-file",
+        "CRLs are on, and etcd reads a CRL file only from --client-crl-file/--peer-crl-file or \
+         ETCD_CLIENT_CRL_FILE/ETCD_PEER_CRL_FILE: a member started with --config-file \
+         (members/<name>/etcd.conf.yml) ignores every flag and ETCD_* variable, and its YAML has \
+         no CRL key, so the CRL would silently not apply there. Start every member from its env \
+         file and etcd.service.d/ drop-ins (install.sh's way); install-crl.sh refuses a member \
+         running with --config-file",
+    );
     if matches!(f.spec.etcd_version, EtcdVersion::V3_5 | EtcdVersion::V3_6) {
         r.warning(
             "etcd_version",
@@ -256,6 +298,18 @@ mod tests {
         f.leaves.clear();
         f.ca.not_after = now + Duration::days(200);
         let r = check_bundle(&f);
+        // 200 days: sooner than a new certificate (825 days) would end.
+        let p = &r.problems()[0];
+        assert!(
+            p.message.contains("cert_validity_days is 825") && p.message.contains("below 200"),
+            "{r:?}"
+        );
+        let mut short = spec.clone();
+        short.cert_validity_days = 90;
+        let mut f = facts(&short, now);
+        f.leaves.clear();
+        f.ca.not_after = now + Duration::days(200);
+        let r = check_bundle(&f);
         assert!(r.problems()[0].message.contains("within a year"), "{r:?}");
         f.ca.not_after = now - Duration::days(1);
         assert!(check_bundle(&f).has_errors());
@@ -276,8 +330,30 @@ mod tests {
         let mut f = facts(&spec, now);
         f.crl = Some(&crl);
         let r = check_bundle(&f);
-        assert_eq!(r.problems().len(), 1, "{r:?}");
+        assert_eq!(r.problems().len(), 2, "{r:?}");
         assert_eq!(r.problems()[0].path, "crl.next_update");
+        assert!(r.problems()[0].message.contains("has passed"), "{r:?}");
+        // With CRLs on, the YAML config is named: etcd ignores the CRL settings with it.
+        let yaml = r
+            .at("members.etcd.conf.yml")
+            .next()
+            .expect("config-file lint");
+        assert!(
+            yaml.message.contains("--config-file") && yaml.message.contains("env"),
+            "{yaml}"
+        );
+        // A next update within a week: warned, with the command.
+        let soon = CrlInfo {
+            next_update: Some(now + Duration::days(3)),
+            ..crl.clone()
+        };
+        f.crl = Some(&soon);
+        let r = check_bundle(&f);
+        let p = r.at("crl.next_update").next().expect("soon");
+        assert!(
+            p.message.contains("within 7 days") && p.message.contains("--next-update"),
+            "{p}"
+        );
         let mut spec35 = spec.clone();
         spec35.etcd_version = EtcdVersion::V3_5;
         let mut f = facts(&spec35, now);

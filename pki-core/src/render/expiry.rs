@@ -11,8 +11,10 @@ use crate::plan::Plan;
 struct CheckExpiry<'a> {
     cluster: &'a str,
     certs: &'a [(String, String)],
-    /// The CA key file's name, shell-quoted, for the renew command it prints.
+    /// The CA key file's default name (`<cluster>-ca.key`), shell-quoted, for the renew hint.
     ca_key: String,
+    /// Its name after `rotate-ca` (`<cluster>-ca-new.key`), shell-quoted.
+    ca_key_new: String,
 }
 
 /// Renders `check-expiry.sh`; `certs` is (bundle path, notAfter) as generated, kept as a
@@ -22,5 +24,6 @@ pub fn render(plan: &Plan, certs: &[(String, String)]) -> Result<String, Error> 
         cluster: &plan.spec.cluster_name,
         certs,
         ca_key: crate::render::quote::sh(&format!("{}-ca.key", plan.spec.cluster_name)),
+        ca_key_new: crate::render::quote::sh(&format!("{}-ca-new.key", plan.spec.cluster_name)),
     })
 }

@@ -34,7 +34,7 @@ refuse() { echo "install: REFUSED: $*" >&2; exit 3; }
 {% include "shell/host-addresses.sh" %}
 match=""
 for ip in $member_ips; do
-  if printf '%s\n' "$have" | grep -qxF "$ip"; then match=$ip; fi
+  if on_this_machine "$ip"; then match=$ip; fi
 done
 if [ -z "$match" ]; then
   if [ -z "$force" ]; then

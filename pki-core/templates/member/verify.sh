@@ -38,7 +38,7 @@ for kind in server peer; do
   left=$(( ($(date -d "$end" +%s) - $(date +%s)) / 86400 ))
   if [ "$left" -ge 30 ]; then ok "$kind.crt is valid for $left more days ($end)"; else bad "$kind.crt expires in $left days ($end): renew it"; fi
   for ip in $member_ips; do
-    if printf '%s\n' "$have" | grep -qxF "$ip"; then
+    if on_this_machine "$ip"; then
       if openssl x509 -in "$crt" -noout -checkip "$ip" 2>/dev/null | grep -q "does match"; then
         ok "$kind.crt names this machine's address $ip"
       else

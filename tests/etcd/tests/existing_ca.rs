@@ -455,9 +455,16 @@ fn check_expiry_prints_the_renew_command() {
     assert_eq!(code, 1, "{out}");
     assert!(
         out.contains(
-            "  etcd-pki renew --from NEWEST.zip --ca-key 'extca-ca.key' --only etcdctl \
+            "  etcd-pki renew --from NEWEST.zip --ca-key CA_KEY --only etcdctl \
              --only etcd1 --only etcd2 --only etcd3 --within 900 --out NEW.zip"
         ),
+        "{out}"
+    );
+    // Which file CA_KEY is: the default names, or the imported CA's own key.
+    assert!(
+        out.contains("extca-ca.key if etcd-pki generate made the CA")
+            && out.contains("extca-ca-new.key after")
+            && out.contains("the key of the CA you imported"),
         "{out}"
     );
     let o = run(Command::new("bash").arg(b.join("check-expiry.sh")));

@@ -13,6 +13,8 @@
 //! - a member is removed, then its server and peer certificates are revoked: before the new
 //!   CRL its peer certificate still reads another member's peer API, after it is refused while
 //!   a remaining member's peer certificate is not;
+//! - the revocation's `rbac-revoke.sh` (rbac.sh's companion) removes alice's etcd user and the
+//!   role only she held, keeps the role bob shares, and says so when run again;
 //! - `install-crl.sh` refuses a CRL of another CA, an older CRL, a PEM CRL and another
 //!   member's machine, changing nothing.
 //!
@@ -114,6 +116,13 @@ fn etcdctl(folder: &Path, endpoint: &str, args: &str) -> (bool, String) {
     (code == 0, out)
 }
 
+/// `bash SCRIPT` from the unpacked bundle `folder` (rbac.sh, rbac-revoke.sh): success, output.
+fn rbac(folder: &Path, script: &str) -> (bool, String) {
+    let o = run(Command::new("bash").arg(folder.join(script)));
+    let (code, out) = code_and_output(&o);
+    (code == 0, out)
+}
+
 /// A put through the JSON gateway as the client of `folder`.
 fn http_put(folder: &Path, base: &str, key: &str) -> (bool, String) {
     let c = ClientTls::from_folder(folder);
@@ -181,8 +190,11 @@ fn revoke(label: &'static str, subnet: u8) {
         "nodes": (1..=3).map(|i| serde_json::json!({"name": format!("etcd{i}"), "ips": [ip(subnet, i)]})).collect::<Vec<_>>(),
         "clients": [
             {"name": "etcdctl", "common_name": "root", "kind": "etcdctl"},
-            {"name": "alice", "common_name": "alice"},
-            {"name": "bob", "common_name": "bob"}
+            {"name": "alice", "common_name": "alice", "roles": ["shared"],
+             "grants": [{"key_prefix": "/alice", "permission": "readwrite"}]},
+            {"name": "bob", "common_name": "bob", "roles": ["shared"],
+             "grants": [{"key_prefix": "/w/", "permission": "readwrite"},
+                        {"key_prefix": "/bob", "permission": "readwrite"}]}
         ],
         "cert_dir": format!("{}/hosts/{{name}}/pki", t.display()),
         "data_dir": format!("{}/hosts/{{name}}/data", t.display()),
@@ -237,6 +249,13 @@ fn revoke(label: &'static str, subnet: u8) {
         let installed = std::fs::metadata(format!("{}/hosts/etcd{i}/pki/crl.der", t.display()));
         assert!(installed.is_ok(), "etcd{i}'s CRL is not installed");
     }
+    // The users and roles of rbac.sh (root, alice and bob, roles shared, alice and bob), then
+    // auth off again: bob's writer goes through the JSON gateway, which etcd does not give the
+    // caller's certificate CN, so with auth on it would write as nobody. The users stay.
+    let (ok, out) = rbac(&bundle, "rbac.sh");
+    assert!(ok, "{label}: rbac.sh: {out}");
+    let (ok, out) = etcdctl(&admin, &all, "auth disable");
+    assert!(ok, "{label}: auth disable: {out}");
 
     // Bob writes every 50 ms through members 1 and 2 (member 3 is removed later), each put
     // its own TLS connection: every one of them reads the CRL.
@@ -331,11 +350,50 @@ fn revoke(label: &'static str, subnet: u8) {
         writer.wait_for_acks(20, Duration::from_secs(30)),
         "{label}: bob stopped writing after the CRL"
     );
+    // The rbac.sh companion of the revocation: alice's etcd user goes, and her own role; the
+    // role bob holds too stays, bob's user stays and bob keeps writing.
+    let (ok, out) = rbac(&r1, "rbac-revoke.sh");
+    println!("--- bash rbac-revoke.sh\n{out}");
+    assert!(ok, "{label}: rbac-revoke.sh: {out}");
+    assert!(
+        out.contains("removed user alice")
+            && out.contains("removed role alice (no other user held it)")
+            && out.contains("role shared kept: user(s) bob hold it too"),
+        "{label}: {out}"
+    );
+    let (ok, users) = etcdctl(&admin, &grpc(1), "user list");
+    assert!(ok, "{users}");
+    let users: Vec<&str> = users.lines().map(str::trim).collect();
+    assert!(
+        !users.contains(&"alice") && users.contains(&"bob") && users.contains(&"root"),
+        "{label}: users after rbac-revoke.sh: {users:?}"
+    );
+    let (ok, roles) = etcdctl(&admin, &grpc(1), "role list");
+    assert!(ok, "{roles}");
+    let roles: Vec<&str> = roles.lines().map(str::trim).collect();
+    assert!(
+        !roles.contains(&"alice") && roles.contains(&"shared") && roles.contains(&"bob"),
+        "{label}: roles after rbac-revoke.sh: {roles:?}"
+    );
+    // Again: nothing left to do, and it says so.
+    let (ok, out) = rbac(&r1, "rbac-revoke.sh");
+    assert!(ok, "{label}: rbac-revoke.sh again: {out}");
+    assert!(
+        out.contains("user alice does not exist (removed already)")
+            && out.contains("role alice does not exist (removed already)"),
+        "{label}: {out}"
+    );
+    let (ok, out) = etcdctl(&bob, &grpc(1), "put /bob after-rbac x");
+    assert!(ok, "{label}: bob cannot write after rbac-revoke.sh: {out}");
+    assert!(
+        writer.wait_for_acks(10, Duration::from_secs(30)),
+        "{label}: bob stopped writing after rbac-revoke.sh"
+    );
     assert_eq!(cluster.restarts(), 0);
     assert!(cluster.died().is_empty(), "{label}: {:?}", cluster.died());
 
     // A removed member: etcd3 leaves the cluster, then its certificates are revoked.
-    let (ok, list) = etcdctl(&bob, &grpc(1), "member list");
+    let (ok, list) = etcdctl(&admin, &grpc(1), "member list");
     assert!(ok, "{list}");
     let id3 = list
         .lines()
@@ -345,7 +403,7 @@ fn revoke(label: &'static str, subnet: u8) {
         .to_string();
     // Leadership moves away first, as an operator would, so that bob's writes do not wait
     // for an election (what is measured here is the CRL, not a leader change).
-    let (ok, status) = etcdctl(&bob, &grpc(3), "endpoint status -w fields");
+    let (ok, status) = etcdctl(&admin, &grpc(3), "endpoint status -w fields");
     assert!(ok, "{status}");
     let field = |name: &str| {
         status
@@ -362,10 +420,10 @@ fn revoke(label: &'static str, subnet: u8) {
             .and_then(|l| l.split(',').next())
             .unwrap()
             .to_string();
-        let (ok, out) = etcdctl(&bob, &grpc(3), &format!("move-leader {id1}"));
+        let (ok, out) = etcdctl(&admin, &grpc(3), &format!("move-leader {id1}"));
         assert!(ok, "{label}: move-leader: {out}");
     }
-    let (ok, out) = etcdctl(&bob, &grpc(1), &format!("member remove {id3}"));
+    let (ok, out) = etcdctl(&admin, &grpc(1), &format!("member remove {id3}"));
     assert!(ok, "{label}: member remove: {out}");
     let peer1 = format!("https://{}:2380", ip(subnet, 1));
     let peer2 = format!("https://{}:2380", ip(subnet, 2));

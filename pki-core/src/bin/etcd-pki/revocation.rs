@@ -26,6 +26,7 @@ struct Args {
     new_ca_key_out: Option<PathBuf>,
     new_pass: Option<PathBuf>,
     no_new_pass: bool,
+    previous_done: bool,
 }
 
 fn parse(cmd: &str, rest: &[String]) -> Result<Args, Failure> {
@@ -61,6 +62,7 @@ fn parse(cmd: &str, rest: &[String]) -> Result<Args, Failure> {
                 a.new_pass = Some(PathBuf::from(value("--new-ca-passphrase-file")?))
             }
             ("rotate-ca", "--no-new-ca-passphrase") => a.no_new_pass = true,
+            ("rotate-ca", "--previous-rotation-done") => a.previous_done = true,
             (_, other) => return Err(Failure::Usage(format!("{cmd}: unknown option {other:?}"))),
         }
     }
@@ -99,7 +101,8 @@ fn open(
         std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
     };
     let bad = |e: Error| Failure::BadInput(e.to_string());
-    let opened = pki_core::package::open(&read(&from)?).map_err(bad)?;
+    let opened = pki_core::package::open(&read(&from)?)
+        .map_err(|e| Failure::BadInput(format!("--from {}: {e}", from.display())))?;
     let passphrase = match &a.pass {
         Some(p) => Some(read_passphrase(p)?),
         None => None,
@@ -161,6 +164,22 @@ pub(super) fn rotate_command(rest: &[String]) -> Result<(), Failure> {
         ));
     }
     let (opened, ca, out) = open("rotate-ca", &a)?;
+    if let Some(kind) = pki_core::rotate::pending_change(&opened)
+        && !a.previous_done
+    {
+        let last = if kind == "rotation" {
+            "rotate/3-drop-old.sh --clients-reissued"
+        } else {
+            "rotate/renew-ca.sh"
+        };
+        return Err(Failure::BadInput(format!(
+            "--from {} is the kit of a CA {kind} (rotate-ca): a new one before that {kind} is \
+             done on every member would leave members with a CA file holding neither CA the \
+             new kit expects. Finish it first ({last} on every member, ROTATE.md of the kit), \
+             then run this again with --previous-rotation-done; nothing was written",
+            a.from.as_deref().unwrap_or(Path::new("")).display()
+        )));
+    }
     let now = pki_core::OffsetDateTime::now_utc();
     let bad = |e: Error| Failure::BadInput(e.to_string());
     if a.same_key {

@@ -68,7 +68,12 @@ if [ "$soon" -gt 0 ]; then
   echo "from the newest bundle of this cluster (NEWEST.zip), then run each member's renew.sh:"
   only=""
   for n in $names; do only="$only --only $(printf '%q' "$n")"; done
-  echo "  etcd-pki renew --from NEWEST.zip --ca-key 'etcd-ca.key'$only --within $days --out NEW.zip"
+  echo "  etcd-pki renew --from NEWEST.zip --ca-key CA_KEY$only --within $days --out NEW.zip"
+  # The bundle does not know where its CA key is kept (never in the bundle; a path of the
+  # machine that made it), nor whether it was imported: say which file it is.
+  echo "where CA_KEY is this cluster's CA key file: "'etcd-ca.key'" if etcd-pki generate made the CA"
+  echo "(beside the first bundle unless --ca-key-out named another), "'etcd-ca-new.key'" after"
+  echo "etcd-pki rotate-ca, or the key of the CA you imported (generate --ca-key)."
   exit 1
 fi
 echo "check-expiry: nothing expires within $days days"

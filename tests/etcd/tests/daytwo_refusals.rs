@@ -1,0 +1,336 @@
+//! Every bad input of the day-two commands (issues #12 and #13, "Bad input"), as a person
+//! types them, without a cluster: each exits 2 with a message naming the field or step and the
+//! fix, writes nothing (no `--out`, no key file, no other file in the folder) and leaves the
+//! old bundle as it was, byte for byte and untouched (same modification time).
+//!
+//! The kit's scripts run out of order are refused on a live cluster in `rotate.rs` (each phase
+//! before the previous one took effect) and `daytwo.rs` (renew.sh of another CA, another
+//! member's machine, remove-member.sh below quorum); this file covers the commands.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::SystemTime;
+
+use e2e_etcd::{TempDir, code_and_output, etcd_pki_bin, generate_bundle, run};
+
+fn spec(cluster: &str, members: usize) -> String {
+    serde_json::json!({
+        "cluster_name": cluster,
+        "nodes": (1..=members).map(|i| serde_json::json!({"name": format!("etcd{i}"), "ips": [format!("10.0.0.{i}")]})).collect::<Vec<_>>(),
+        "clients": [{"name": "etcdctl", "common_name": "root"}, {"name": "alice", "common_name": "alice"}]
+    })
+    .to_string()
+}
+
+/// Every file of `dir` (not below): name -> (contents, modification time).
+fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, SystemTime)> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| {
+            let m = e.metadata().unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                (std::fs::read(e.path()).unwrap(), m.modified().unwrap()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_bad_day_two_input_exits_2_and_writes_nothing() {
+    let tmp = TempDir::new("daytwo-refusals");
+    let t = tmp.path();
+    generate_bundle(&spec("refuse", 3), t);
+    let two = t.join("two");
+    std::fs::create_dir_all(&two).unwrap();
+    generate_bundle(&spec("pair", 2), &two);
+    std::fs::copy(two.join("bundle.zip"), t.join("two.zip")).unwrap();
+    std::fs::copy(two.join("ca.key"), t.join("two-ca.key")).unwrap();
+    let other = TempDir::new("daytwo-refusals-other");
+    generate_bundle(&spec("refuse", 3), other.path());
+    std::fs::copy(other.path().join("ca.key"), t.join("other-ca.key")).unwrap();
+    std::fs::write(t.join("garbage.zip"), b"PK\x03\x04 not really a zip").unwrap();
+    std::fs::write(t.join("notes.txt"), b"not a key\n").unwrap();
+    // A zip that is not an etcd-pki bundle: a README alone.
+    let plain = t.join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::write(plain.join("README.md"), b"hello\n").unwrap();
+    let o = run(Command::new("python3")
+        .args([
+            "-c",
+            "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1],'w'); z.write(sys.argv[2],'README.md'); z.close()",
+        ])
+        .arg(t.join("plain.zip"))
+        .arg(plain.join("README.md")));
+    assert!(o.status.success(), "{:?}", o);
+    // A rotation kit whose steps have not run yet, and its new CA key.
+    let o = run(Command::new(etcd_pki_bin())
+        .args([
+            "rotate-ca",
+            "--from",
+            "bundle.zip",
+            "--ca-key",
+            "ca.key",
+            "--no-new-ca-passphrase",
+            "--new-ca-key-out",
+            "new-ca.key",
+            "--out",
+            "kit.zip",
+        ])
+        .current_dir(t));
+    let (code, out) = code_and_output(&o);
+    assert_eq!(code, 0, "{out}");
+
+    let am = |extra: &[&str]| {
+        let mut v = vec!["add-member", "--from", "bundle.zip", "--ca-key", "ca.key"];
+        v.extend_from_slice(extra);
+        v.extend_from_slice(&["--out", "new.zip"]);
+        v.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let with = |cmd: &str, from: &str, key: &str, extra: &[&str]| {
+        let mut v = vec![cmd, "--from", from, "--ca-key", key];
+        v.extend_from_slice(extra);
+        v.extend_from_slice(&["--out", "new.zip"]);
+        v.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let cases: Vec<(&str, Vec<String>, Vec<&str>)> = vec![
+        (
+            "not a zip",
+            with(
+                "add-member",
+                "garbage.zip",
+                "ca.key",
+                &["--name", "etcd4", "--ip", "10.0.0.4"],
+            ),
+            vec![
+                "--from garbage.zip",
+                "not a zip archive",
+                "etcd-pki generate",
+            ],
+        ),
+        (
+            "a zip that is not an etcd-pki bundle",
+            with("renew", "plain.zip", "ca.key", &[]),
+            vec!["--from plain.zip", "no spec.json", "not an etcd-pki bundle"],
+        ),
+        (
+            "validate --from a file that is not a bundle",
+            vec!["validate".into(), "--from".into(), "garbage.zip".into()],
+            vec!["garbage.zip", "not a zip archive"],
+        ),
+        (
+            "another cluster's CA key (add-member)",
+            with(
+                "add-member",
+                "bundle.zip",
+                "other-ca.key",
+                &["--name", "etcd4", "--ip", "10.0.0.4"],
+            ),
+            vec!["--ca-key", "not the key of the bundle's CA"],
+        ),
+        (
+            "another cluster's CA key (renew)",
+            with("renew", "bundle.zip", "other-ca.key", &[]),
+            vec!["--ca-key", "not the key of the bundle's CA"],
+        ),
+        (
+            "another cluster's CA key (revoke)",
+            with(
+                "revoke",
+                "bundle.zip",
+                "other-ca.key",
+                &["--client", "alice"],
+            ),
+            vec!["--ca-key", "not the key of the bundle's CA"],
+        ),
+        (
+            "the old CA key for the kit (rotate-ca)",
+            with("rotate-ca", "kit.zip", "ca.key", &["--same-key"]),
+            vec!["--ca-key", "<cluster>-ca-new.key"],
+        ),
+        (
+            "a file that is no key",
+            with(
+                "remove-member",
+                "bundle.zip",
+                "notes.txt",
+                &["--name", "etcd3"],
+            ),
+            vec!["CA key cannot be read", "PEM"],
+        ),
+        (
+            "a member name that exists",
+            am(&["--name", "etcd2", "--ip", "10.0.0.9"]),
+            vec!["--name", "\"etcd2\" exists already"],
+        ),
+        (
+            "an IP a member has",
+            am(&["--name", "etcd9", "--ip", "10.0.0.2"]),
+            vec![
+                "--ip",
+                "10.0.0.2 is already the address of member \"etcd2\"",
+            ],
+        ),
+        (
+            "not an IP address",
+            am(&["--name", "etcd9", "--ip", "10.0.0.300"]),
+            vec!["\"10.0.0.300\" is not an IP address"],
+        ),
+        (
+            "removing an unknown member",
+            with(
+                "remove-member",
+                "bundle.zip",
+                "ca.key",
+                &["--name", "etcd7"],
+            ),
+            vec!["--name", "no member named \"etcd7\"", "etcd1, etcd2, etcd3"],
+        ),
+        (
+            "a removal below quorum",
+            with(
+                "remove-member",
+                "two.zip",
+                "two-ca.key",
+                &["--name", "etcd2"],
+            ),
+            vec!["--name", "below the quorum of 2", "add-member"],
+        ),
+        (
+            "replacing an unknown member",
+            with(
+                "replace-member",
+                "bundle.zip",
+                "ca.key",
+                &["--name", "etcd7", "--ip", "10.0.0.7"],
+            ),
+            vec!["--name", "no member named \"etcd7\""],
+        ),
+        (
+            "replacing a member by itself",
+            with(
+                "replace-member",
+                "bundle.zip",
+                "ca.key",
+                &["--name", "etcd1", "--ip", "10.0.0.1"],
+            ),
+            vec!["--ip", "already has these addresses"],
+        ),
+        (
+            "replacing onto another member's address",
+            with(
+                "replace-member",
+                "bundle.zip",
+                "ca.key",
+                &["--name", "etcd1", "--ip", "10.0.0.3"],
+            ),
+            vec!["--ip", "already the address of member \"etcd3\""],
+        ),
+        (
+            "renewing an unknown name",
+            with("renew", "bundle.zip", "ca.key", &["--only", "etcd7"]),
+            vec!["--only", "\"etcd7\" is neither a member nor a client"],
+        ),
+        (
+            "revoking an unknown client",
+            with("revoke", "bundle.zip", "ca.key", &["--client", "mallory"]),
+            vec!["--client", "\"mallory\" is not a client", "etcdctl, alice"],
+        ),
+        (
+            "revoking an unknown serial",
+            with("revoke", "bundle.zip", "ca.key", &["--serial", "0a0b0c"]),
+            vec![
+                "--serial",
+                "no certificate of this bundle",
+                "--unlisted-serial",
+            ],
+        ),
+        (
+            "revoking a serial that is not hex",
+            with(
+                "revoke",
+                "bundle.zip",
+                "ca.key",
+                &["--unlisted-serial", "xyz"],
+            ),
+            vec!["xyz"],
+        ),
+        (
+            "a rotation while the kit's is half done",
+            with(
+                "rotate-ca",
+                "kit.zip",
+                "new-ca.key",
+                &["--no-new-ca-passphrase", "--new-ca-key-out", "newer-ca.key"],
+            ),
+            vec![
+                "kit of a CA rotation",
+                "3-drop-old.sh",
+                "--previous-rotation-done",
+            ],
+        ),
+        (
+            "a same-key renewal while the kit's rotation is half done",
+            with("rotate-ca", "kit.zip", "new-ca.key", &["--same-key"]),
+            vec!["kit of a CA rotation", "--previous-rotation-done"],
+        ),
+        (
+            "--out is the bundle itself",
+            vec![
+                "renew".into(),
+                "--from".into(),
+                "bundle.zip".into(),
+                "--ca-key".into(),
+                "ca.key".into(),
+                "--out".into(),
+                "bundle.zip".into(),
+            ],
+            vec!["--out must differ from --from"],
+        ),
+        (
+            "--out exists",
+            vec![
+                "renew".into(),
+                "--from".into(),
+                "bundle.zip".into(),
+                "--ca-key".into(),
+                "ca.key".into(),
+                "--out".into(),
+                "kit.zip".into(),
+            ],
+            vec!["kit.zip", "already exists"],
+        ),
+    ];
+    let before = snapshot(t);
+    let mut failed = Vec::new();
+    for (what, args, says) in &cases {
+        let o = run(Command::new(etcd_pki_bin()).args(args).current_dir(t));
+        let (code, out) = code_and_output(&o);
+        println!("--- {what}: etcd-pki {}\n{out}", args.join(" "));
+        if code != 2 {
+            failed.push(format!("{what}: exit {code}, not 2:\n{out}"));
+        }
+        for s in says {
+            if !out.contains(s) {
+                failed.push(format!("{what}: does not say {s:?}:\n{out}"));
+            }
+        }
+        if out.contains("panicked") {
+            failed.push(format!("{what}: panicked:\n{out}"));
+        }
+        let after = snapshot(t);
+        if after != before {
+            let changed: Vec<&String> = after
+                .keys()
+                .chain(before.keys())
+                .filter(|k| after.get(*k) != before.get(*k))
+                .collect();
+            failed.push(format!("{what}: the folder changed: {changed:?}"));
+            break;
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
