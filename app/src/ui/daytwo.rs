@@ -73,6 +73,8 @@ pub struct DayTwo {
     pub renew: RwSignal<Renew>,
     /// The form rows (member and client row ids) restored from the opened bundle: locked.
     pub locked_rows: RwSignal<Vec<u64>>,
+    /// The last change asked for (its refusal is shown beside the control that asked).
+    pub last: RwSignal<Option<ChangeRequest>>,
 }
 
 impl DayTwo {
@@ -88,6 +90,7 @@ impl DayTwo {
             zip_error: RwSignal::new(None),
             renew: RwSignal::new(Renew::None),
             locked_rows: RwSignal::new(vec![]),
+            last: RwSignal::new(None),
         }
     }
 
@@ -228,6 +231,7 @@ pub fn start_instead(ctx: Ctx) -> bool {
 /// Runs `change` on a worker: the opened bundle's zip (or the existing CA's certificate), the
 /// CA key and passphrase move there; the result shows like a generated bundle's.
 fn run_change(ctx: Ctx, d: DayTwo, change: ChangeRequest) {
+    d.last.set(Some(change.clone()));
     let source = d.source.get_untracked();
     let spec = ctx.spec.get_untracked();
     let Some(key) = d.ca_key.get_untracked() else {
@@ -745,6 +749,16 @@ fn Revoke() -> impl IntoView {
     let reason = RwSignal::new("key-compromise".to_string());
     let days = RwSignal::new("30".to_string());
     let error = RwSignal::new(None::<String>);
+    // pki-core's refusal of the last revocation, beside the fieldset too.
+    let refused = move || {
+        let mine = d
+            .last
+            .with(|l| matches!(l, Some(ChangeRequest::Revoke { .. })));
+        match ctx.status.get() {
+            GenState::Failed(e) if mine => Some(e),
+            _ => None,
+        }
+    };
     let split = |s: String| {
         s.split([',', ' ', '\n'])
             .map(str::trim)
@@ -832,7 +846,7 @@ fn Revoke() -> impl IntoView {
                     on:input=move |ev| days.set(event_target_value(&ev))/>
             </label>
             <button id="revoke-go" on:click=go>"Revoke and make the new bundle"</button>
-            <div id="revoke-error" class="field-error" aria-live="polite" data-testid="field-error" data-path="revoke">{move || error.get()}</div>
+            <div id="revoke-error" class="field-error" aria-live="polite" data-testid="field-error" data-path="revoke">{move || error.get().or_else(refused)}</div>
         </fieldset>
     }
 }

@@ -659,7 +659,8 @@ fn openssl_serial(cert: &Path) -> String {
 /// pki-core's lint beside the CA's row; "Revoke" a client (reason, next update) makes a DER
 /// CRL openssl reads, signed by the CA, listing that client's serial, so openssl refuses the
 /// client's certificate; the page opens that bundle again and shows the CRL's next update
-/// on the timeline and the client as revoked; "Renew the CA (same key)" makes a new CA
+/// on the timeline and the client as revoked, and refuses to revoke it again (beside Revoke);
+/// "Renew the CA (same key)" makes a new CA
 /// certificate with the same subject and key, under which the old leaves still verify.
 fn revoke_timeline_lints_renew_ca(engine: Engine) {
     let work = TempDir::new("daytwo-revoke");
@@ -788,6 +789,21 @@ fn revoke_timeline_lints_renew_ca(engine: Engine) {
     assert_eq!(
         b.eval("document.querySelector('[data-testid=bundle-cert][data-id=\"clients/kube-apiserver\"]').dataset.revoked"),
         serde_json::json!("true")
+    );
+
+    // Revoking it again is refused by pki-core, and the reason shows beside Revoke.
+    b.click("#revoke-client-kube-apiserver");
+    b.click("#revoke-go");
+    wait(
+        &mut b,
+        "/revoked already/.test(document.querySelector('#revoke-error').textContent)",
+        Duration::from_secs(60),
+        "the refusal beside Revoke",
+    );
+    eprintln!(
+        "{}: beside Revoke: {}",
+        engine.name(),
+        b.text("#revoke-error").unwrap()
     );
 
     // Renew the CA with the same key.
