@@ -1,11 +1,9 @@
-//! Day two on the page, as plain data with native tests: what an opened bundle holds (read
-//! from its `spec.json`), which rows of the form are locked because their certificates exist,
+//! Day two on the page, as plain data with native tests: which rows of the form are locked
+//! because their certificates exist in the opened bundle (its spec, as the worker read it),
 //! which change the form asks for, and the sentence saying what a change did. `ui/daytwo.rs`
-//! shows these; pki-core plans and applies the change.
+//! shows these; pki-core reads the bundle and plans and applies the change, on a worker.
 
-use pki_core::package::state::{BundleState, CertRecord};
-use pki_core::{ClusterSpec, OffsetDateTime};
-use time::format_description::well_known::Rfc3339;
+use pki_core::ClusterSpec;
 
 use crate::protocol::{ChangeCounts, ChangeRequest};
 
@@ -21,62 +19,14 @@ pub enum Source {
     Bundle,
 }
 
-/// One certificate of an opened bundle, as the page lists it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CertRow {
-    /// `members/etcd1/server`, `clients/etcdctl`.
-    pub id: String,
-    /// The member or client it belongs to (empty for the CA).
-    pub owner: String,
-    /// `server`, `peer`, `client`, `ca`.
-    pub role: String,
-    /// notAfter, as `2029-03-01`.
-    pub expires: String,
-    /// Whole days left (negative once expired); `None` if the date does not parse.
-    pub days_left: Option<i64>,
-}
-
-fn row(c: &CertRecord, now: OffsetDateTime) -> CertRow {
-    let end = OffsetDateTime::parse(&c.not_after, &Rfc3339).ok();
-    CertRow {
-        id: c.id.clone(),
-        owner: c
-            .member
-            .clone()
-            .or_else(|| c.client.clone())
-            .unwrap_or_default(),
-        role: c.role.clone(),
-        expires: c.not_after.get(..10).unwrap_or(&c.not_after).to_string(),
-        days_left: end.map(|e| (e - now).whole_days()),
-    }
-}
-
-/// The CA's certificate, then every leaf, in the bundle's order.
-pub fn cert_rows(state: &BundleState, now: OffsetDateTime) -> Vec<CertRow> {
-    std::iter::once(&state.ca)
-        .chain(&state.certificates)
-        .map(|c| row(c, now))
-        .collect()
-}
-
-/// The path of the CA certificate in the bundle (`ca.crt` unless the layout says otherwise).
-pub fn ca_cert_path(state: &BundleState) -> String {
-    state
-        .ca
-        .paths
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "ca.crt".into())
-}
-
 /// Whether member `name` already has certificates in the opened bundle.
-pub fn member_locked(state: &BundleState, name: &str) -> bool {
-    state.spec.nodes.iter().any(|n| n.name == name)
+pub fn member_locked(old: &ClusterSpec, name: &str) -> bool {
+    old.nodes.iter().any(|n| n.name == name)
 }
 
 /// Whether client `name` already has a certificate in the opened bundle.
-pub fn client_locked(state: &BundleState, name: &str) -> bool {
-    state.spec.clients.iter().any(|c| c.name == name)
+pub fn client_locked(old: &ClusterSpec, name: &str) -> bool {
+    old.clients.iter().any(|c| c.name == name)
 }
 
 /// What the person chose to renew.
@@ -126,11 +76,10 @@ impl Renew {
 /// The change the form asks of an opened bundle, or why it cannot be made in one step.
 /// `Ok(None)`: nothing to do yet.
 pub fn pending_change(
-    state: &BundleState,
+    old: &ClusterSpec,
     spec: &ClusterSpec,
     renew: &Renew,
 ) -> Result<Option<ChangeRequest>, String> {
-    let old = &state.spec;
     for n in &old.nodes {
         match spec.nodes.iter().find(|m| m.name == n.name) {
             None => {
@@ -148,7 +97,7 @@ pub fn pending_change(
             Some(_) => {}
         }
     }
-    if let Some(c) = spec.clients.iter().find(|c| !client_locked(state, &c.name)) {
+    if let Some(c) = spec.clients.iter().find(|c| !client_locked(old, &c.name)) {
         return Err(format!(
             "client {} is new: adding clients to an opened bundle is not supported yet; remove the row",
             c.name
@@ -167,7 +116,7 @@ pub fn pending_change(
     let added: Vec<_> = spec
         .nodes
         .iter()
-        .filter(|n| !member_locked(state, &n.name))
+        .filter(|n| !member_locked(old, &n.name))
         .cloned()
         .collect();
     match (added.is_empty(), renew) {
@@ -194,6 +143,9 @@ fn count(n: usize, one: &str, many: &str) -> String {
 
 /// "2 members added, 9 certificates renewed, 0 keys changed."
 pub fn summary_sentence(c: &ChangeCounts) -> String {
+    if let Some(note) = &c.note {
+        return note.clone();
+    }
     let mut parts = vec![];
     if c.members_added > 0 || c.members_removed == 0 {
         parts.push(format!(
@@ -234,27 +186,14 @@ mod tests {
     use super::*;
     use pki_core::Node;
 
-    fn state() -> BundleState {
-        let bundle = pki_core::generate(&ClusterSpec::template()).unwrap();
-        let json = &bundle.file("spec.json").unwrap().contents;
-        serde_json::from_slice(json).unwrap()
-    }
-
-    #[test]
-    fn an_opened_bundle_lists_its_certificates_with_expiry() {
-        let s = state();
-        let rows = cert_rows(&s, OffsetDateTime::now_utc());
-        assert_eq!(rows[0].role, "ca");
-        assert_eq!(rows.len(), s.certificates.len() + 1);
-        let days = rows[1].days_left.unwrap();
-        assert!((820..=826).contains(&days), "{days}");
-        assert_eq!(ca_cert_path(&s), s.ca.paths[0]);
+    fn state() -> ClusterSpec {
+        ClusterSpec::template()
     }
 
     #[test]
     fn a_new_row_is_an_addition_and_existing_rows_are_locked() {
         let s = state();
-        let mut spec = s.spec.clone();
+        let mut spec = s.clone();
         assert_eq!(pending_change(&s, &spec, &Renew::None), Ok(None));
         assert!(member_locked(&s, &spec.nodes[0].name));
         spec.nodes.push(Node {
@@ -275,11 +214,11 @@ mod tests {
     #[test]
     fn a_changed_or_missing_existing_member_is_named() {
         let s = state();
-        let mut spec = s.spec.clone();
+        let mut spec = s.clone();
         spec.nodes[1].ips = vec!["10.9.9.9".into()];
         let e = pending_change(&s, &spec, &Renew::None).unwrap_err();
         assert!(
-            e.contains(&s.spec.nodes[1].name) && e.contains("replace-member"),
+            e.contains(&s.nodes[1].name) && e.contains("replace-member"),
             "{e}"
         );
         spec.nodes.remove(1);
@@ -299,7 +238,7 @@ mod tests {
         assert!(r.covers("etcd2") && !r.covers("etcd1"));
         let s = state();
         assert_eq!(
-            pending_change(&s, &s.spec, &Renew::All),
+            pending_change(&s, &s, &Renew::All),
             Ok(Some(ChangeRequest::Renew {
                 only: vec![],
                 keep_keys: false

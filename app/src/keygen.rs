@@ -18,7 +18,9 @@ use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker};
 use zeroize::Zeroizing;
 
-use crate::protocol::{self, CaFacts, CaField, ChangeCounts, ChangeRequest, FromWorker, ToWorker};
+use crate::protocol::{
+    self, CaFacts, CaField, ChangeCounts, ChangeRequest, FromWorker, OpenedFacts, ToWorker,
+};
 
 /// Where generation stands, for the progress display.
 #[derive(Clone, Debug, PartialEq)]
@@ -413,15 +415,41 @@ pub fn read_file(
     path: &str,
     then: impl FnOnce(Result<Zeroizing<Vec<u8>>, String>) + 'static,
 ) {
+    let path = path.to_string();
+    ask_about_zip(
+        zip,
+        move |request| ToWorker::ReadFile { request, path },
+        then,
+    );
+}
+
+/// Day two: has a worker open the bundle `zip` (pki-core reads it, its certificates and CRL,
+/// and lints it) and hands what it found to `then`.
+pub fn open_bundle(zip: &[u8], then: impl FnOnce(Result<OpenedFacts, String>) + 'static) {
+    ask_about_zip(
+        zip,
+        |request| ToWorker::OpenBundle { request },
+        move |r| {
+            then(r.and_then(|json| {
+                serde_json::from_slice(&json).map_err(|e| format!("the worker's answer: {e}"))
+            }))
+        },
+    );
+}
+
+/// Sends `zip` to an idle worker with the question `msg` makes; its one-buffer answer goes to
+/// `then`.
+fn ask_about_zip(
+    zip: &[u8],
+    msg: impl FnOnce(u32) -> ToWorker,
+    then: impl FnOnce(Result<Zeroizing<Vec<u8>>, String>) + 'static,
+) {
     let sent = POOL.with(|p| {
         let mut p = p.borrow_mut();
         let request = p.next_request;
         p.next_request += 1;
         let slot = p.slots.iter_mut().find(|s| s.state == SlotState::Idle)?;
-        let msg = ToWorker::ReadFile {
-            request,
-            path: path.to_string(),
-        };
+        let msg = msg(request);
         post(&slot.worker, &msg, vec![protocol::buffer(zip)]).then(|| {
             slot.state = SlotState::Reading;
             request
@@ -805,7 +833,8 @@ fn on_message(i: usize, data: JsValue) {
             let outcome = Outcome {
                 listing,
                 zip: protocol::take(zip),
-                ca_key: if change.is_some() {
+                // A day-two change sends no CA key, except a rotation's new one.
+                ca_key: if change.is_some() && buffers.len() < 2 {
                     Zeroizing::new(Vec::new())
                 } else {
                     protocol::take(ca_key)

@@ -88,6 +88,13 @@ pub enum ToWorker {
         /// The ids of the new keys, naming the key buffers.
         key_ids: Vec<String>,
     },
+    /// Open a bundle (day two): pki-core reads the zip, its `spec.json`, every certificate and
+    /// the CRL, and lints it. Buffers: the zip. Answer: [`FromWorker::File`] whose buffer is the
+    /// JSON of [`OpenedFacts`] (the page parses only that, never `spec.json` itself).
+    OpenBundle {
+        /// Matches the answer to the question.
+        request: u32,
+    },
     /// Read one file out of a zip, for the person who asked to see a key. Buffers: the zip.
     /// Answer: [`FromWorker::File`].
     ReadFile {
@@ -192,6 +199,29 @@ pub enum ChangeRequest {
         /// Keep the keys (new certificates for the same keys).
         keep_keys: bool,
     },
+    /// Revoke certificates of an opened bundle: a new CRL (pki-core's `revoke::revoke`, as
+    /// `etcd-pki revoke` calls it).
+    Revoke {
+        /// Clients of the bundle, by name.
+        clients: Vec<String>,
+        /// Members that have left, by name.
+        members: Vec<String>,
+        /// Serials (hex) of this bundle's certificates.
+        serials: Vec<String>,
+        /// Serials (hex) of an earlier bundle's certificates.
+        unlisted: Vec<String>,
+        /// `keyCompromise`, `superseded`, … (`etcd-pki revoke --reason`).
+        reason: String,
+        /// Days until the CRL's next update.
+        next_update_days: u32,
+    },
+    /// Renew the CA certificate with the same key (pki-core's `rotate::rotate_ca` without a
+    /// new key, as `etcd-pki rotate-ca --same-key` calls it).
+    RenewCaSameKey,
+    /// Rotate to a new CA (pki-core's `rotate::rotate_ca` with a new key, as `etcd-pki
+    /// rotate-ca` calls it): the three-phase kit, every leaf new under the new CA, and the new
+    /// CA key (encrypted with the old key's passphrase when it had one).
+    RotateCa,
 }
 
 /// What a change did, counted.
@@ -209,6 +239,74 @@ pub struct ChangeCounts {
     pub keys_changed: usize,
     /// The runbooks in the new bundle (paths).
     pub runbooks: Vec<String>,
+    /// pki-core's own account of a revocation or a CA renewal, when the change was one.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// An opened bundle as the page needs it, made by the worker from pki-core's reading.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenedFacts {
+    /// The bundle's spec, as JSON (the form is restored from it).
+    pub spec_json: String,
+    /// The CA certificate's path in the zip.
+    pub ca_path: String,
+    /// The CA and every leaf, in the bundle's order.
+    pub certs: Vec<CertLine>,
+    /// The CRL's next update, if the bundle carries a CRL.
+    pub crl: Option<CrlLine>,
+    /// A certificate within this many days of its end is due for renewal (check-expiry.sh's
+    /// default).
+    pub renew_within_days: i64,
+    /// Today, `YYYY-MM-DD`.
+    pub today: String,
+    /// pki-core's day-two lints of the bundle (`etcd-pki validate --from`).
+    pub lints: Vec<Lint>,
+}
+
+/// One certificate of an opened bundle.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertLine {
+    /// `ca`, `members/etcd1/server`, `clients/etcdctl`.
+    pub id: String,
+    /// The member or client it belongs to (empty for the CA).
+    pub owner: String,
+    /// `ca`, `server`, `peer`, `client`.
+    pub role: String,
+    /// Serial, lowercase hex.
+    pub serial: String,
+    /// notAfter, `YYYY-MM-DD`.
+    pub expires: String,
+    /// Whole days left (negative once expired).
+    pub days_left: i64,
+    /// Whether the bundle's CRL lists its serial.
+    pub revoked: bool,
+    /// What applies now, for people: "none", "renew", "renew now: expired", ….
+    pub action: String,
+}
+
+/// An opened bundle's CRL.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrlLine {
+    /// nextUpdate, `YYYY-MM-DD`.
+    pub next_update: String,
+    /// Whole days until it.
+    pub days_left: i64,
+    /// Serials it lists.
+    pub revoked: usize,
+    /// What applies now.
+    pub action: String,
+}
+
+/// One lint of an opened bundle.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lint {
+    /// `ca`, `crl.next_update`, a certificate's id.
+    pub path: String,
+    /// An error (else a warning).
+    pub error: bool,
+    /// What is wrong and what to run.
+    pub message: String,
 }
 
 /// An existing CA as people need to see it.

@@ -9,7 +9,10 @@ use pki_core::keys::Keys;
 use pki_core::package::OpenedBundle;
 use pki_core::{CaMaterial, Error, OffsetDateTime, ca_import};
 
-use crate::protocol::{self, CaFacts, CaField, ChangeCounts, ChangeRequest, FromWorker, KeyToMake};
+use crate::protocol::{
+    self, CaFacts, CaField, CertLine, ChangeCounts, ChangeRequest, CrlLine, FromWorker, KeyToMake,
+    Lint, OpenedFacts,
+};
 
 type Reply = (FromWorker, Vec<Uint8Array>);
 
@@ -84,6 +87,122 @@ pub fn check_ca(request: u32, with_passphrase: bool, buffers: &[Uint8Array]) -> 
     )
 }
 
+/// The id of a rotation's new CA key among the keys the page makes.
+const NEW_CA_KEY: &str = "rotate/new-ca";
+
+/// A certificate within this many days of its end is due (check-expiry.sh's default).
+const RENEW_WITHIN_DAYS: i64 = 30;
+
+fn ymd(t: OffsetDateTime) -> String {
+    pki_core::bundle::rfc3339(t)
+        .get(..10)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// What applies to a certificate `days` from its end.
+fn action(id: &str, days: i64, revoked: bool) -> String {
+    match (id, days) {
+        _ if revoked => "none: revoked (it leaves at the next renewal)".into(),
+        ("ca", d) if d <= 0 => "rotate the CA now: it has expired".into(),
+        ("ca", d) if d <= pki_core::package::lints::CA_WARN_DAYS => {
+            "renew the CA (same key) or rotate it".into()
+        }
+        (_, d) if d <= 0 => "renew now: expired".into(),
+        (_, d) if d <= RENEW_WITHIN_DAYS => "renew".into(),
+        _ => "none".into(),
+    }
+}
+
+/// Opens a bundle's zip with pki-core (`package::open`, `lints::certs_of`, `crl::read`,
+/// `lints::check_bundle`, as `etcd-pki validate --from` does) and returns, as JSON, the
+/// [`OpenedFacts`] the page shows.
+pub fn open_bundle(zip: &[u8]) -> Result<String, String> {
+    let opened = pki_core::package::open(zip).map_err(|e| e.to_string())?;
+    let now = OffsetDateTime::now_utc();
+    let (ca, leaves) = pki_core::package::lints::certs_of(&opened).map_err(|e| e.to_string())?;
+    let crl = opened
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("/pki/crl.der"))
+        .map(|f| pki_core::crl::read(&f.contents))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let report = pki_core::package::lints::check_bundle(&pki_core::package::lints::BundleFacts {
+        spec: opened.spec.spec(),
+        ca: ca.clone(),
+        leaves: leaves.clone(),
+        crl: crl.as_ref(),
+        other_ca_leaves: vec![],
+        now,
+    });
+    let revoked = |serial: &str| {
+        crl.as_ref()
+            .is_some_and(|c| c.revoked.iter().any(|r| r.serial == serial))
+    };
+    let records = std::iter::once(&opened.state.ca).chain(&opened.state.certificates);
+    let certs = std::iter::once(&ca)
+        .chain(&leaves)
+        .zip(records)
+        .map(|(f, r)| {
+            let days = (f.not_after - now).whole_days();
+            let gone = revoked(&f.serial);
+            CertLine {
+                id: f.id.clone(),
+                owner: r
+                    .member
+                    .clone()
+                    .or_else(|| r.client.clone())
+                    .unwrap_or_default(),
+                role: r.role.clone(),
+                serial: f.serial.clone(),
+                expires: ymd(f.not_after),
+                days_left: days,
+                revoked: gone,
+                action: action(&f.id, days, gone),
+            }
+        })
+        .collect();
+    let crl = crl.as_ref().and_then(|c| {
+        let next = c.next_update?;
+        let days = (next - now).whole_days();
+        Some(CrlLine {
+            next_update: ymd(next),
+            days_left: days,
+            revoked: c.revoked.len(),
+            action: if days <= RENEW_WITHIN_DAYS {
+                "revoke with nothing named: a new CRL with a later next update".into()
+            } else {
+                "none".into()
+            },
+        })
+    });
+    let facts = OpenedFacts {
+        spec_json: opened.state.spec.to_json(),
+        ca_path: opened
+            .state
+            .ca
+            .paths
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "ca.crt".into()),
+        certs,
+        crl,
+        renew_within_days: RENEW_WITHIN_DAYS,
+        today: ymd(now),
+        lints: report
+            .problems()
+            .iter()
+            .map(|p| Lint {
+                path: p.path.clone(),
+                error: p.severity == pki_core::report::Severity::Error,
+                message: p.message.clone(),
+            })
+            .collect(),
+    };
+    serde_json::to_string(&facts).map_err(|e| e.to_string())
+}
+
 /// pki-core's change for the page's request.
 fn core_change(c: &ChangeRequest) -> Change {
     match c {
@@ -92,6 +211,15 @@ fn core_change(c: &ChangeRequest) -> Change {
         ChangeRequest::Renew { only, keep_keys } => Change::Renew {
             only: only.clone(),
             keep_keys: *keep_keys,
+            within_days: None,
+        },
+        // A rotation is planned as a new bundle of the same spec (as rotate_ca plans it).
+        ChangeRequest::RotateCa => Change::Generate,
+        // Neither makes a key: planned as a renewal of nothing (only the plan's key list is
+        // read), applied by revoke.rs and rotate.rs themselves.
+        ChangeRequest::Revoke { .. } | ChangeRequest::RenewCaSameKey => Change::Renew {
+            only: vec![],
+            keep_keys: true,
             within_days: None,
         },
     }
@@ -110,18 +238,23 @@ fn plan(
         .map_err(|e| e.to_string())?;
     let form_spec = pki_core::ClusterSpec::from_json(spec_json).map_err(|e| e.to_string())?;
     let spec = match (&opened, change) {
-        (Some(o), ChangeRequest::AddMembers { .. } | ChangeRequest::Renew { .. }) => {
-            o.state.spec.clone()
-        }
+        (Some(o), c) if *c != ChangeRequest::Generate => o.state.spec.clone(),
         _ => form_spec,
     };
-    let plan = daytwo::plan_change(
-        opened.as_ref(),
-        &spec,
-        &core_change(change),
-        OffsetDateTime::now_utc(),
-    )
-    .map_err(|e| e.to_string())?;
+    let base = match change {
+        ChangeRequest::RotateCa => None,
+        _ => opened.as_ref(),
+    };
+    let mut plan =
+        daytwo::plan_change(base, &spec, &core_change(change), OffsetDateTime::now_utc())
+            .map_err(|e| e.to_string())?;
+    if *change == ChangeRequest::RotateCa {
+        plan.keys_to_make.push(pki_core::KeyRequest {
+            id: NEW_CA_KEY.into(),
+            label: "the new CA key".into(),
+            algorithm: spec.key_algorithm,
+        });
+    }
     Ok((opened, plan))
 }
 
@@ -202,6 +335,11 @@ fn apply(
             }
         }
     };
+    if let (Some(o), ChangeRequest::Revoke { .. } | ChangeRequest::RenewCaSameKey) = (&old, change)
+    {
+        return revoke_or_renew_ca(o, &ca, change);
+    }
+    let rotating = old.as_ref().filter(|_| *change == ChangeRequest::RotateCa);
     let mut keys = Keys::new();
     for req in &plan.keys_to_make {
         let der = key_ids
@@ -212,6 +350,37 @@ fn apply(
         let key =
             pki_core::PrivateKey::from_pkcs8_der(req.algorithm, der).map_err(|e| e.to_string())?;
         keys.insert(req.id.clone(), key);
+    }
+    if let Some(o) = rotating {
+        let new_key = keys
+            .remove(NEW_CA_KEY)
+            .ok_or("the new CA key was never made")?;
+        let (mut kit, summary) =
+            pki_core::rotate::rotate_ca(o, &ca, Some(&new_key), keys, OffsetDateTime::now_utc())
+                .map_err(|e| e.to_string())?;
+        if let Some(p) = pass {
+            let p =
+                std::str::from_utf8(p).map_err(|_| "the passphrase is not UTF-8".to_string())?;
+            kit.encrypt_ca_key(p).map_err(|e| e.to_string())?;
+        }
+        let zip = zeroize::Zeroizing::new(kit.to_zip().map_err(|e| e.to_string())?);
+        return Ok((
+            FromWorker::Bundle {
+                listing: kit.listing(),
+                ca_key_name: kit.ca_key.path.clone(),
+                ca_key_encrypted: pass.is_some(),
+                assemble_ms: 0.0,
+                zip_ms: 0.0,
+                change: Some(ChangeCounts {
+                    note: Some(summary.to_string().trim().to_string()),
+                    ..Default::default()
+                }),
+            },
+            vec![
+                protocol::buffer(&zip),
+                protocol::buffer(&kit.ca_key.contents),
+            ],
+        ));
     }
     let (bundle, summary) =
         daytwo::apply_change(old.as_ref(), &ca, &plan, keys).map_err(|e| e.to_string())?;
@@ -230,6 +399,64 @@ fn apply(
                 certificates_renewed: summary.certificates_renewed,
                 keys_changed: summary.keys_changed,
                 runbooks: summary.steps.clone(),
+                note: None,
+            }),
+        },
+        vec![protocol::buffer(&zip)],
+    ))
+}
+
+/// A revocation (`revoke::revoke`) or a same-key CA renewal (`rotate::rotate_ca` without a new
+/// key) of the opened bundle `o`: the new zip and pki-core's account of it.
+fn revoke_or_renew_ca(
+    o: &OpenedBundle,
+    ca: &CaMaterial,
+    change: &ChangeRequest,
+) -> Result<Reply, String> {
+    let now = OffsetDateTime::now_utc();
+    let (bundle, note) = match change {
+        ChangeRequest::Revoke {
+            clients,
+            members,
+            serials,
+            unlisted,
+            reason,
+            next_update_days,
+        } => {
+            use pki_core::revoke::{self, Target};
+            let targets = clients
+                .iter()
+                .map(|c| Target::Client(c.clone()))
+                .chain(members.iter().map(|m| Target::Member(m.clone())))
+                .chain(serials.iter().map(|s| Target::Serial(s.clone())))
+                .chain(unlisted.iter().map(|s| Target::Unlisted(s.clone())))
+                .collect();
+            let req = revoke::Request {
+                targets,
+                reason: pki_core::crl::RevocationReason::parse(reason)
+                    .map_err(|e| e.to_string())?,
+                next_update_days: *next_update_days,
+            };
+            let (b, s) = revoke::revoke(o, ca, &req, now).map_err(|e| e.to_string())?;
+            (b, s.to_string())
+        }
+        _ => {
+            let (b, s) = pki_core::rotate::rotate_ca(o, ca, None, Keys::new(), now)
+                .map_err(|e| e.to_string())?;
+            (b, s.to_string())
+        }
+    };
+    let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
+    Ok((
+        FromWorker::Bundle {
+            listing: bundle.listing(),
+            ca_key_name: String::new(),
+            ca_key_encrypted: false,
+            assemble_ms: 0.0,
+            zip_ms: 0.0,
+            change: Some(ChangeCounts {
+                note: Some(note.trim().to_string()),
+                ..Default::default()
             }),
         },
         vec![protocol::buffer(&zip)],

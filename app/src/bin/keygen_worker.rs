@@ -154,6 +154,16 @@ fn handle(
             &key_ids,
             buffers,
         ),
+        ToWorker::OpenBundle { request } => {
+            let zip = buffers.first().map(protocol::take).unwrap_or_default();
+            match daytwo::open_bundle(&zip) {
+                Ok(json) => (
+                    FromWorker::File { request },
+                    vec![protocol::buffer(json.as_bytes())],
+                ),
+                Err(e) => failed(e),
+            }
+        }
         ToWorker::ReadFile { request, path } => {
             let zip = buffers.first().map(protocol::take).unwrap_or_default();
             match read_file(&zip, &path) {

@@ -6,8 +6,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use pki_core::OffsetDateTime;
-use pki_core::package::state::BundleState;
+use pki_core::ClusterSpec;
 use zeroize::Zeroizing;
 
 use super::{Ctx, GenState, Generated};
@@ -15,7 +14,7 @@ use crate::browser;
 use crate::daytwo::{self, Renew, Source};
 use crate::form::Form;
 use crate::keygen::{self, CaRefusal, ChangeInputs};
-use crate::protocol::{CaFacts, CaField, ChangeRequest};
+use crate::protocol::{CaFacts, CaField, ChangeRequest, OpenedFacts};
 
 /// A file the person picked or dropped: its name and bytes (wiped on drop).
 pub struct Picked {
@@ -25,14 +24,16 @@ pub struct Picked {
     pub bytes: Zeroizing<Vec<u8>>,
 }
 
-/// An opened bundle: its zip and its `spec.json`.
+/// An opened bundle: its zip, its spec and what pki-core found in it (on a worker).
 pub struct Opened {
     /// The zip's file name.
     pub name: String,
     /// The zip (it holds every member's key).
     pub zip: Zeroizing<Vec<u8>>,
-    /// Its `spec.json`.
-    pub state: BundleState,
+    /// The spec in its `spec.json`.
+    pub spec: ClusterSpec,
+    /// Its certificates, CRL and lints.
+    pub facts: OpenedFacts,
 }
 
 /// Where the CA check stands.
@@ -72,6 +73,8 @@ pub struct DayTwo {
     pub renew: RwSignal<Renew>,
     /// The form rows (member and client row ids) restored from the opened bundle: locked.
     pub locked_rows: RwSignal<Vec<u64>>,
+    /// The last change asked for (its refusal is shown beside the control that asked).
+    pub last: RwSignal<Option<ChangeRequest>>,
 }
 
 impl DayTwo {
@@ -87,6 +90,7 @@ impl DayTwo {
             zip_error: RwSignal::new(None),
             renew: RwSignal::new(Renew::None),
             locked_rows: RwSignal::new(vec![]),
+            last: RwSignal::new(None),
         }
     }
 
@@ -180,7 +184,7 @@ pub fn blocker(ctx: &Ctx) -> Option<String> {
         let renew = d.renew.get();
         return d.opened.with(|o| {
             let o = o.as_ref()?;
-            match daytwo::pending_change(&o.state, &spec, &renew) {
+            match daytwo::pending_change(&o.spec, &spec, &renew) {
                 Ok(None) => {
                     Some("Nothing to change yet: add a member row, or choose Renew.".into())
                 }
@@ -213,15 +217,25 @@ pub fn start_instead(ctx: Ctx) -> bool {
     let change = match source {
         Source::Bundle => d.opened.with_untracked(|o| {
             o.as_ref()
-                .and_then(|o| {
-                    daytwo::pending_change(&o.state, &spec, &d.renew.get_untracked()).ok()
-                })
+                .and_then(|o| daytwo::pending_change(&o.spec, &spec, &d.renew.get_untracked()).ok())
                 .flatten()
         }),
         _ => Some(ChangeRequest::Generate),
     };
-    let (Some(change), Some(key)) = (change, d.ca_key.get_untracked()) else {
-        return true;
+    if let Some(change) = change {
+        run_change(ctx, d, change);
+    }
+    true
+}
+
+/// Runs `change` on a worker: the opened bundle's zip (or the existing CA's certificate), the
+/// CA key and passphrase move there; the result shows like a generated bundle's.
+fn run_change(ctx: Ctx, d: DayTwo, change: ChangeRequest) {
+    d.last.set(Some(change.clone()));
+    let source = d.source.get_untracked();
+    let spec = ctx.spec.get_untracked();
+    let Some(key) = d.ca_key.get_untracked() else {
+        return;
     };
     let first = match source {
         Source::Bundle => d
@@ -231,7 +245,7 @@ pub fn start_instead(ctx: Ctx) -> bool {
             .ca_cert
             .with_untracked(|c| c.as_ref().map(|c| c.bytes.clone())),
     };
-    let Some(first) = first else { return true };
+    let Some(first) = first else { return };
     let pass = d.passphrase.get_untracked();
     let inputs = ChangeInputs {
         change,
@@ -273,7 +287,6 @@ pub fn start_instead(ctx: Ctx) -> bool {
             browser::set_busy(false);
         },
     );
-    true
 }
 
 /// Reads a picked or dropped file's bytes.
@@ -460,8 +473,8 @@ pub fn StartFrom() -> impl IntoView {
     }
 }
 
-/// Reads `spec.json` and the CA certificate out of the picked zip (on a worker), restores the
-/// spec into the form.
+/// Has a worker open the picked zip (pki-core reads it, its certificates and CRL, and lints
+/// it), restores its spec into the form, then reads its CA certificate.
 fn open_zip(d: DayTwo, ctx: Ctx, p: Picked) {
     let zip = Arc::new(p);
     d.zip_error.set(None);
@@ -469,23 +482,18 @@ fn open_zip(d: DayTwo, ctx: Ctx, p: Picked) {
     d.ca.set(CaStatus::Waiting);
     let z = zip.clone();
     keygen::when_idle(move || {
-        keygen::read_file(&zip.bytes, "spec.json", move |r| {
-            let state = r
-            .map_err(|e| if e.contains("in the zip") || e.contains("the zip:") {
-                format!("{} is not a bundle etcd-pki made (it has no spec.json); open the zip etcd-pki generate or the page wrote", z.name)
-            } else {
-                e
-            })
-            .and_then(|json| {
-                serde_json::from_slice::<BundleState>(&json)
-                    .map_err(|e| format!("{}'s spec.json cannot be read ({e}); is it from a newer etcd-pki?", z.name))
+        keygen::open_bundle(&zip.bytes, move |r| {
+            let opened = r.and_then(|facts| {
+                ClusterSpec::from_json(&facts.spec_json)
+                    .map(|spec| (spec, facts))
+                    .map_err(|e| e.to_string())
             });
-            match state {
-                Err(e) => d.zip_error.set(Some(e)),
-                Ok(state) => {
-                    let ca_path = daytwo::ca_cert_path(&state);
+            match opened {
+                Err(e) => d.zip_error.set(Some(format!("{}: {e}", z.name))),
+                Ok((spec, facts)) => {
+                    let ca_path = facts.ca_path.clone();
                     ctx.forget_keys();
-                    let form = Form::from_spec(&state.spec);
+                    let form = Form::from_spec(&spec);
                     d.locked_rows.set(
                         form.nodes
                             .iter()
@@ -498,7 +506,8 @@ fn open_zip(d: DayTwo, ctx: Ctx, p: Picked) {
                     d.opened.set(Some(Arc::new(Opened {
                         name: z.name.clone(),
                         zip: bytes.clone(),
-                        state,
+                        spec,
+                        facts,
                     })));
                     let path = ca_path.clone();
                     keygen::read_file(&bytes, &path, move |r| match r {
@@ -532,18 +541,22 @@ fn OpenBundle() -> impl IntoView {
         {move || d.opened.with(Option::is_some).then(|| view! {
             <CaFiles with_cert=false/>
             <BundleCerts/>
+            <Timeline/>
+            <Revoke/>
+            <RenewCa/>
         })}
     }
 }
 
-/// The opened bundle's certificates, their expiry, and Renew (all, or per member or client).
+/// The opened bundle's certificates, their expiry, what applies, pki-core's lints beside the
+/// certificate (or CRL) they are about, and Renew (all, or per member or client).
 #[component]
 fn BundleCerts() -> impl IntoView {
     let d = expect_context::<DayTwo>();
     let owners = move || {
         d.opened.with(|o| {
             o.as_ref().map_or(vec![], |o| {
-                let s = &o.state.spec;
+                let s = &o.spec;
                 s.nodes
                     .iter()
                     .map(|n| n.name.clone())
@@ -552,34 +565,60 @@ fn BundleCerts() -> impl IntoView {
             })
         })
     };
-    let rows = move || {
-        d.opened.with(|o| {
-            o.as_ref().map_or(vec![], |o| {
-                daytwo::cert_rows(&o.state, OffsetDateTime::now_utc())
+    let facts = move || {
+        d.opened
+            .with(|o| o.as_ref().map(|o| o.facts.clone()).unwrap_or_default())
+    };
+    let lints_at = move |path: &str| {
+        facts()
+            .lints
+            .into_iter()
+            .filter(|l| l.path == path)
+            .map(|l| view! {
+                <p class=if l.error { "field-error" } else { "field-warning" } data-testid="bundle-lint" data-path=l.path.clone()>
+                    {format!("{}: {}", if l.error { "Error" } else { "Warning" }, l.message)}</p>
             })
-        })
+            .collect_view()
+    };
+    let other_lints = move || {
+        let f = facts();
+        let known = |p: &str| {
+            p == "crl.next_update" || p.starts_with("crl") || f.certs.iter().any(|c| c.id == p)
+        };
+        f.lints
+            .iter()
+            .filter(|l| !known(&l.path))
+            .map(|l| view! {
+                <li class=if l.error { "field-error" } else { "field-warning" } data-testid="bundle-lint" data-path=l.path.clone()>
+                    {format!("{}: {}", l.path, l.message)}</li>
+            })
+            .collect_view()
     };
     view! {
         <h3>"What the bundle holds"</h3>
         <p class="hint">"Existing members and clients are locked: their certificates exist and stay as they are. New member rows are additions; Renew replaces certificates (and keys)."</p>
+        <ul id="bundle-lints">{other_lints}</ul>
         <button id="renew-all" aria-pressed=move || (d.renew.get() == Renew::All).to_string()
             on:click=move |_| d.renew.update(|r| *r = if *r == Renew::All { Renew::None } else { Renew::All })>
             "Renew all certificates"</button>
         <table class="grid certs" id="bundle-certs">
-            <thead><tr><th>"Certificate"</th><th>"Expires"</th><th>"Days left"</th><th>"Next bundle"</th></tr></thead>
+            <thead><tr><th>"Certificate"</th><th>"Serial"</th><th>"Expires"</th><th>"Days left"</th><th>"What applies"</th><th>"Next bundle"</th></tr></thead>
             <tbody>
-                {move || rows().into_iter().map(|r| {
+                {move || facts().certs.into_iter().map(|r| {
                     let owner = r.owner.clone();
                     let renewable = !owner.is_empty();
                     let o2 = owner.clone();
                     let marked = move || d.renew.with(|x| x.covers(&o2));
                     let o3 = owner.clone();
                     let label = format!("Renew {}", r.id);
+                    let id = r.id.clone();
                     view! {
-                        <tr data-testid="bundle-cert" data-id=r.id.clone()>
+                        <tr data-testid="bundle-cert" data-id=r.id.clone() data-revoked=r.revoked.to_string()>
                             <td>{r.id.clone()}</td>
+                            <td><code>{r.serial.clone()}</code></td>
                             <td>{r.expires.clone()}</td>
-                            <td>{r.days_left.map_or("?".into(), |n| n.to_string())}</td>
+                            <td>{r.days_left}</td>
+                            <td data-testid="cert-action">{r.action.clone()}{lints_at(&id)}</td>
                             <td>{renewable.then(|| view! {
                                 <label class="check">
                                     <input type="checkbox" aria-label=label prop:checked=marked.clone()
@@ -590,8 +629,248 @@ fn BundleCerts() -> impl IntoView {
                         </tr>
                     }
                 }).collect_view()}
+                {move || facts().crl.map(|c| view! {
+                    <tr data-testid="bundle-crl">
+                        <td>"CRL (next update)"</td>
+                        <td>{format!("{} revoked", c.revoked)}</td>
+                        <td>{c.next_update.clone()}</td>
+                        <td>{c.days_left}</td>
+                        <td data-testid="cert-action">{c.action.clone()}{lints_at("crl.next_update")}</td>
+                        <td></td>
+                    </tr>
+                })}
             </tbody>
         </table>
+    }
+}
+
+/// Days from `today` (`YYYY-MM-DD`) to `day`, by the calendar (for drawing only; the
+/// worker computed the days left).
+fn day_number(ymd: &str) -> Option<i64> {
+    let mut it = ymd.get(..10)?.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (it.next()??, it.next()??, it.next()??);
+    // Days since 1970-01-01 (civil calendar, Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Every certificate of the opened bundle and the CRL's next update on one time axis, with
+/// today and the renew threshold; each bar's label says its date and what applies.
+#[component]
+fn Timeline() -> impl IntoView {
+    let d = expect_context::<DayTwo>();
+    move || {
+        let f = d.opened.with(|o| o.as_ref().map(|o| o.facts.clone()))?;
+        let today = day_number(&f.today)?;
+        let mut bars: Vec<(String, String, i64, String)> = f
+            .certs
+            .iter()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    c.expires.clone(),
+                    c.days_left,
+                    c.action.clone(),
+                )
+            })
+            .collect();
+        if let Some(c) = &f.crl {
+            bars.push((
+                "CRL next update".into(),
+                c.next_update.clone(),
+                c.days_left,
+                c.action.clone(),
+            ));
+        }
+        let end = bars
+            .iter()
+            .filter_map(|b| day_number(&b.1))
+            .max()
+            .unwrap_or(today)
+            .max(today + f.renew_within_days)
+            + 30;
+        let start = today - 30;
+        let (label_w, plot_w, row_h) = (190.0, 560.0, 18.0);
+        let x =
+            move |day: i64| label_w + plot_w * (day - start) as f64 / (end - start).max(1) as f64;
+        let height = row_h * (bars.len() as f64 + 2.0);
+        let threshold = today + f.renew_within_days;
+        let rows = bars
+            .into_iter()
+            .enumerate()
+            .map(|(i, (id, date, days, action))| {
+                let y = row_h * (i as f64 + 1.0);
+                let stop = day_number(&date).unwrap_or(today);
+                let due = days <= f.renew_within_days;
+                let label = format!("{id}: until {date}, {days} days left; {action}");
+                view! {
+                    <g data-testid="timeline-bar" data-id=id.clone() role="listitem" aria-label=label.clone()>
+                        <title>{label.clone()}</title>
+                        <text x="4" y=y + 12.0 font-size="11">{id.clone()}</text>
+                        <rect x=x(start.max(stop.min(today))) y=y + 3.0
+                            width=(x(stop) - x(start.max(stop.min(today)))).abs().max(2.0) height=row_h - 6.0
+                            class=if due { "bar due" } else { "bar" }/>
+                    </g>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <h3 id="timeline-title">"Expiry at a glance"</h3>
+            <p class="hint" id="timeline-legend">{format!(
+                "Today is {}; a certificate within {} days of its end is due for renewal (the dashed line). Each bar ends at its certificate's notAfter.",
+                f.today, f.renew_within_days
+            )}</p>
+            <svg id="timeline" role="list" aria-labelledby="timeline-title" aria-describedby="timeline-legend"
+                width="100%" viewBox=format!("0 0 {} {height}", label_w + plot_w + 10.0)>
+                <line data-testid="timeline-today" x1=x(today) x2=x(today) y1="0" y2=height class="today"
+                    stroke="currentColor"/>
+                <line data-testid="timeline-threshold" x1=x(threshold) x2=x(threshold) y1="0" y2=height
+                    stroke="currentColor" stroke-dasharray="4 3"/>
+                {rows}
+            </svg>
+        })
+    }
+}
+
+/// "Revoke": clients of the opened bundle, or serials pasted; a reason and the CRL's next
+/// update; pki-core's `revoke::revoke` makes the new bundle.
+#[component]
+fn Revoke() -> impl IntoView {
+    let d = expect_context::<DayTwo>();
+    let ctx = expect_context::<Ctx>();
+    let picked = RwSignal::new(Vec::<String>::new());
+    let serials = RwSignal::new(String::new());
+    let unlisted = RwSignal::new(String::new());
+    let reason = RwSignal::new("key-compromise".to_string());
+    let days = RwSignal::new("30".to_string());
+    let error = RwSignal::new(None::<String>);
+    // pki-core's refusal of the last revocation, beside the fieldset too.
+    let refused = move || {
+        let mine = d
+            .last
+            .with(|l| matches!(l, Some(ChangeRequest::Revoke { .. })));
+        match ctx.status.get() {
+            GenState::Failed(e) if mine => Some(e),
+            _ => None,
+        }
+    };
+    let split = |s: String| {
+        s.split([',', ' ', '\n'])
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let go = move |_| {
+        if !matches!(d.ca.get_untracked(), CaStatus::Ok(_)) {
+            error.set(Some(
+                "Give the CA key first (above): a CRL is signed by the CA.".into(),
+            ));
+            return;
+        }
+        let Ok(n) = days.get_untracked().trim().parse::<u32>() else {
+            error.set(Some(
+                "Next update: give a whole number of days, 1 to 3650 (e.g. 30).".into(),
+            ));
+            return;
+        };
+        error.set(None);
+        run_change(
+            ctx,
+            d,
+            ChangeRequest::Revoke {
+                clients: picked.get_untracked(),
+                members: vec![],
+                serials: split(serials.get_untracked()),
+                unlisted: split(unlisted.get_untracked()),
+                reason: reason.get_untracked(),
+                next_update_days: n,
+            },
+        );
+    };
+    let clients = move || {
+        d.opened.with(|o| {
+            o.as_ref().map_or(vec![], |o| {
+                o.spec
+                    .clients
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    view! {
+        <h3>"Revoke"</h3>
+        <fieldset id="revoke">
+            <legend class="hint">"Revoked certificates go on a CRL signed by the CA, in every member's folder with install-crl.sh (no restart, except the first time)."</legend>
+            {move || clients().into_iter().map(|c| {
+                let id = format!("revoke-client-{c}");
+                let c2 = c.clone();
+                view! {
+                    <label class="field check" for=id.clone()>
+                        <input id=id.clone() type="checkbox" on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            picked.update(|p| { p.retain(|x| x != &c2); if on { p.push(c2.clone()); } });
+                        }/>
+                        <span>{format!("client {c}")}</span>
+                    </label>
+                }
+            }).collect_view()}
+            <label class="field" for="revoke-serials">
+                <span>"Serials of this bundle's certificates (hex; a member's, a client's)"</span>
+                <input id="revoke-serials" type="text" prop:value=move || serials.get()
+                    on:input=move |ev| serials.set(event_target_value(&ev))/>
+            </label>
+            <label class="field" for="revoke-unlisted">
+                <span>"Serials of an earlier bundle's certificates (a removed member's, a renewed key's)"</span>
+                <input id="revoke-unlisted" type="text" prop:value=move || unlisted.get()
+                    on:input=move |ev| unlisted.set(event_target_value(&ev))/>
+            </label>
+            <label class="field" for="revoke-reason">
+                <span>"Reason"</span>
+                <select id="revoke-reason" on:change=move |ev| reason.set(event_target_value(&ev))>
+                    {pki_core::crl::RevocationReason::ALL.map(|r| view! {
+                        <option value=r.as_str() selected=r.as_str() == "key-compromise">{r.as_str()}</option>
+                    }).to_vec()}
+                </select>
+            </label>
+            <label class="field" for="revoke-next-update">
+                <span>"Days until the CRL's next update"</span>
+                <input id="revoke-next-update" type="number" min="1" max="3650" prop:value=move || days.get()
+                    aria-describedby="revoke-error"
+                    on:input=move |ev| days.set(event_target_value(&ev))/>
+            </label>
+            <button id="revoke-go" on:click=go>"Revoke and make the new bundle"</button>
+            <div id="revoke-error" class="field-error" aria-live="polite" data-testid="field-error" data-path="revoke">{move || error.get().or_else(refused)}</div>
+        </fieldset>
+    }
+}
+
+/// "Rotate CA": pki-core's `rotate::rotate_ca`, without a new key (the CA certificate renewed,
+/// every other file kept, `renew-ca.sh`) or with one the page's workers make (the kit).
+#[component]
+fn RenewCa() -> impl IntoView {
+    let d = expect_context::<DayTwo>();
+    let ctx = expect_context::<Ctx>();
+    view! {
+        <h3>"Rotate CA"</h3>
+        <p class="hint">"Same key: the CA certificate's validity extended, same subject and key, every certificate still valid; one rolling restart (renew-ca.sh)."</p>
+        <button id="renew-ca-go" on:click=move |_| {
+            if matches!(d.ca.get_untracked(), CaStatus::Ok(_)) {
+                run_change(ctx, d, ChangeRequest::RenewCaSameKey);
+            }
+        }>"Renew the CA (same key) and make the kit"</button>
+        <p class="hint">"New key: a new CA, every member and client certificate and key new under it, and the three-phase kit (trust both CAs, re-issue, drop the old CA), each phase a rolling restart with health gates. The new CA key is downloaded apart from the kit, encrypted with the old key's passphrase when it had one."</p>
+        <button id="rotate-ca-go" on:click=move |_| {
+            if matches!(d.ca.get_untracked(), CaStatus::Ok(_)) {
+                run_change(ctx, d, ChangeRequest::RotateCa);
+            }
+        }>"Rotate to a new CA and make the kit"</button>
     }
 }
 

@@ -2,13 +2,17 @@
 //! encrypted CA key) is opened in the page, its CA key unlocked with the passphrase the page
 //! asks for, a member added, and the downloaded bundle checked as an operator would: the new
 //! member joins an existing cluster, the old members' certificates are byte-identical, the
-//! add-member runbook is in the zip, and every certificate verifies against the same CA.
+//! add-member runbook is in the zip, and every certificate verifies against the same CA. Also:
+//! "Use an existing CA" with an openssl CA (encrypted key), and a bundle the page grew run on
+//! a live cluster (198.18.126.0/24).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use e2e_browser::{Browser, Engine, Site, TempDir, in_both_browsers, site_dir, workspace_root};
+use e2e_etcd::live::wait_for;
+use e2e_etcd::{LiveCluster, Proc, wait_until};
 
 const SECS: Duration = Duration::from_secs(30);
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -238,3 +242,685 @@ fn open_cli_bundle_add_member_download(engine: Engine) {
             .arg(c));
     }
 }
+
+/// The leaf DER of a PEM certificate file.
+fn der_of(path: &Path) -> Vec<u8> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let b64: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN CERTIFICATE"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .collect();
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// "Use an existing CA": a CA made by openssl (PrintableString names, so a leaf whose issuer
+/// were re-encoded as UTF8String would differ; its key encrypted PKCS#8 with a passphrase) is
+/// given to the page, which asks for the passphrase; every leaf of the downloaded bundle
+/// verifies against that CA with `openssl verify -x509_strict`, and its issuer field is the
+/// CA certificate's subject field byte for byte.
+fn existing_openssl_ca_generate_download(engine: Engine) {
+    let work = TempDir::new("daytwo-existing-ca");
+    let dir = &work.0;
+    std::fs::write(
+        dir.join("ca.cnf"),
+        "[req]\nprompt = no\nstring_mask = nombstr\ndistinguished_name = dn\n\
+         [dn]\nC = DE\nO = Example Ops\nOU = Platform\nCN = Example etcd CA\n",
+    )
+    .unwrap();
+    run(Command::new("openssl")
+        .args(["req", "-x509", "-config", "ca.cnf", "-newkey", "ec"])
+        .args(["-pkeyopt", "ec_paramgen_curve:P-256", "-days", "3650"])
+        .args(["-keyout", "ca.key", "-out", "ca.crt"])
+        .args(["-passout", &format!("pass:{PASSPHRASE}")])
+        .args(["-addext", "basicConstraints=critical,CA:TRUE"])
+        .args(["-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        .current_dir(dir));
+    let key = std::fs::read_to_string(dir.join("ca.key")).unwrap();
+    assert!(key.contains("ENCRYPTED PRIVATE KEY"), "{key}");
+    let parsed = run(Command::new("openssl")
+        .args(["asn1parse", "-in", "ca.crt"])
+        .current_dir(dir));
+    assert!(parsed.contains("PRINTABLESTRING"), "{parsed}");
+
+    let site = Site::serve(site_dir());
+    let mut b = Browser::launch(engine);
+    b.open(&site.url, "#source-existing");
+    b.click("#source-existing");
+    wait(
+        &mut b,
+        "document.querySelector('#existing-ca-cert')",
+        SECS,
+        "the CA certificate picker",
+    );
+    b.set_file("#existing-ca-cert", &dir.join("ca.crt"));
+    b.set_file("#existing-ca-key", &dir.join("ca.key"));
+    wait(
+        &mut b,
+        "document.querySelector('#existing-ca-passphrase')",
+        Duration::from_secs(60),
+        "the passphrase field",
+    );
+    b.type_into("#existing-ca-passphrase", PASSPHRASE);
+    b.click("#existing-ca-unlock");
+    wait(
+        &mut b,
+        "document.querySelector('#existing-ca-subject')",
+        Duration::from_secs(60),
+        "the CA read",
+    );
+    let facts = b.text("#existing-ca-subject").unwrap();
+    assert!(facts.contains("Example etcd CA"), "{facts}");
+    eprintln!("{}: the page says: {facts}", engine.name());
+    wait(
+        &mut b,
+        "!document.querySelector('#generate').disabled",
+        SECS,
+        "Generate to be enabled",
+    );
+    b.click("#generate");
+    wait(
+        &mut b,
+        "document.querySelector('#download')",
+        Duration::from_secs(120),
+        "the bundle",
+    );
+    b.click("#download");
+    let zip = b.wait_download(".zip", SECS);
+    let out = dir.join("bundle");
+    unzip(&zip, &out);
+
+    // The bundle's CA certificate is the one given, byte for byte; no CA key in the zip.
+    assert_eq!(der_of(&dir.join("ca.crt")), der_of(&out.join("ca.crt")));
+    assert!(!out.join("ca.key").exists(), "the CA key is in the zip");
+    let ca_der = der_of(&dir.join("ca.crt"));
+    let (_, ca) = x509_parser::parse_x509_certificate(&ca_der).unwrap();
+    let leaves: Vec<_> = certs(&out)
+        .into_iter()
+        .filter(|c| !c.ends_with("ca.crt"))
+        .collect();
+    assert!(leaves.len() >= 7, "{leaves:?}");
+    for leaf in &leaves {
+        run(Command::new("openssl")
+            .args(["verify", "-x509_strict", "-CAfile"])
+            .arg(dir.join("ca.crt"))
+            .arg(leaf));
+        let der = der_of(leaf);
+        let (_, l) = x509_parser::parse_x509_certificate(&der).unwrap();
+        assert_eq!(
+            l.issuer().as_raw(),
+            ca.subject().as_raw(),
+            "{}: issuer is not the CA's subject, byte for byte",
+            leaf.display()
+        );
+    }
+    eprintln!(
+        "{}: {} leaves verify against the openssl CA (-x509_strict), issuer bytes = CA subject bytes",
+        engine.name(),
+        leaves.len()
+    );
+}
+
+in_both_browsers!(existing_openssl_ca_generate_download);
+
+/// The live test's network: 198.18.126.0/24 (no other test uses it).
+const LIVE_SUBNET: u8 = 126;
+
+/// Runs `script` in bash in `bundle` with its admin client sourced and `ETCDCTL_ENDPOINTS`.
+fn admin(bundle: &Path, endpoints: &str, script: &str) -> (bool, String) {
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            ". clients/etcdctl/etcdctl-env.sh && export ETCDCTL_ENDPOINTS={endpoints} \
+             ETCDCTL_DIAL_TIMEOUT=3s ETCDCTL_COMMAND_TIMEOUT=6s && {script}"
+        ))
+        .current_dir(bundle)
+        .output()
+        .expect("bash");
+    (
+        o.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+    )
+}
+
+fn live_url(i: usize) -> String {
+    format!("https://198.18.{LIVE_SUBNET}.{i}:2379")
+}
+
+/// The serial a certificate file holds, and the one `host:2379` serves (a new handshake).
+fn serials(bundle: &Path, cert: &Path, host: &str) -> (String, String) {
+    let file = run(Command::new("openssl")
+        .args(["x509", "-noout", "-serial", "-in"])
+        .arg(cert));
+    let served = run(Command::new("bash")
+        .arg("-c")
+        .arg(
+            "timeout 10 openssl s_client -connect \"$1\" -CAfile ca.crt \
+             -cert clients/etcdctl/client.crt -key clients/etcdctl/client.key </dev/null \
+             2>/dev/null | openssl x509 -noout -serial",
+        )
+        .arg("served")
+        .arg(format!("{host}:2379"))
+        .current_dir(bundle));
+    (file.trim().to_string(), served.trim().to_string())
+}
+
+/// Issue #12's day two, end to end: a 3-member cluster runs from a bundle the CLI made; the
+/// page opens that bundle, unlocks its CA key, adds etcd4; the downloaded bundle's
+/// `runbook/add-etcd4.sh` grows the running cluster to 4, and etcd4 serves a read over TLS
+/// with the certificate the page made.
+#[test]
+fn page_added_member_grows_live_cluster() {
+    let work = TempDir::new("daytwo-page-live");
+    let t = work.0.clone();
+    let cli = etcd_pki();
+    let spec = serde_json::json!({
+        "cluster_name": "pagelive",
+        "etcd_version": "3.4",
+        "nodes": (1..=3).map(|i| serde_json::json!({
+            "name": format!("etcd{i}"), "ips": [format!("198.18.{LIVE_SUBNET}.{i}")]
+        })).collect::<Vec<_>>(),
+        "clients": [{"name": "etcdctl", "common_name": "root", "kind": "etcdctl"}],
+        "cert_dir": format!("{}/hosts/{{name}}/pki", t.display()),
+        "data_dir": format!("{}/hosts/{{name}}/data", t.display()),
+    });
+    std::fs::write(t.join("spec.json"), spec.to_string()).unwrap();
+    std::fs::write(t.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
+    run(Command::new(&cli)
+        .args(["generate", "--spec", "spec.json", "--out", "old.zip"])
+        .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
+        .current_dir(&t));
+    let old = t.join("old");
+    unzip(&t.join("old.zip"), &old);
+
+    let logs = t.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let mut cluster = LiveCluster::new(LIVE_SUBNET, Path::new("/usr/bin/etcd"), &logs);
+    for i in 1..=3 {
+        cluster.start(&old.join(format!("members/etcd{i}")), &[]);
+    }
+    let three = (1..=3).map(live_url).collect::<Vec<_>>().join(",");
+    let healthy = wait_for(Duration::from_secs(60), || {
+        admin(&old, &three, "etcdctl endpoint health --cluster")
+    });
+    assert!(
+        healthy.is_ok(),
+        "the 3-member cluster did not start: {healthy:?}\n{}",
+        cluster.log_tails(15)
+    );
+    let (ok, out) = admin(&old, &three, "etcdctl put /page/before grown");
+    assert!(ok, "{out}");
+
+    // The page: open the CLI's bundle, unlock its CA key, add etcd4, download.
+    let site = Site::serve(site_dir());
+    let mut b = Browser::launch(Engine::Chromium);
+    b.open(&site.url, "#source-bundle");
+    b.click("#source-bundle");
+    wait(
+        &mut b,
+        "document.querySelector('#open-bundle-zip')",
+        SECS,
+        "the bundle picker",
+    );
+    b.set_file("#open-bundle-zip", &t.join("old.zip"));
+    wait(
+        &mut b,
+        "document.querySelectorAll('[data-testid=member-row] [data-testid=row-locked]').length == 3",
+        SECS,
+        "the bundle's members, locked",
+    );
+    b.set_file("#existing-ca-key", &t.join("ca.key"));
+    wait(
+        &mut b,
+        "document.querySelector('#existing-ca-passphrase')",
+        SECS,
+        "the passphrase field",
+    );
+    b.type_into("#existing-ca-passphrase", PASSPHRASE);
+    b.click("#existing-ca-unlock");
+    wait(
+        &mut b,
+        "document.querySelector('#existing-ca-subject')",
+        Duration::from_secs(60),
+        "the CA unlocked",
+    );
+    b.click("#member-add");
+    let row = "[data-testid=member-row]:nth-child(4)";
+    b.type_into(&format!("{row} [data-testid=member-name]"), "etcd4");
+    b.type_into(
+        &format!("{row} [data-testid=member-ips]"),
+        &format!("198.18.{LIVE_SUBNET}.4"),
+    );
+    wait(
+        &mut b,
+        "!document.querySelector('#generate').disabled",
+        SECS,
+        "Generate to be enabled",
+    );
+    b.click("#generate");
+    wait(
+        &mut b,
+        "document.querySelector('#result-summary')",
+        Duration::from_secs(120),
+        "the change to finish",
+    );
+    let summary = b.text("#result-summary").unwrap();
+    eprintln!("the page says: {summary}");
+    b.click("#download");
+    let zip = b.wait_download(".zip", SECS);
+    let new = t.join("new");
+    unzip(&zip, &new);
+    drop(b);
+
+    // The downloaded runbook, run as an operator would; etcd4 started from its folder when
+    // the runbook says so.
+    let script = new.join("runbook/add-etcd4.sh");
+    assert!(script.exists(), "no runbook/add-etcd4.sh in the page's zip");
+    let mut cmd = Command::new("bash");
+    cmd.arg(&script).args(["--wait", "240"]);
+    let mut runbook = Proc::spawn("runbook", &mut cmd, &t.join("add-etcd4.log"));
+    let asked = wait_until(Duration::from_secs(150), || {
+        runbook.log_text().contains("On the new machine")
+            || matches!(runbook.child.try_wait(), Ok(Some(_)))
+    });
+    assert!(
+        asked && runbook.log_text().contains("On the new machine"),
+        "add-etcd4.sh did not get to the new machine's steps:\n{}",
+        runbook.log_text()
+    );
+    cluster.start(&new.join("members/etcd4"), &[]);
+    let done = wait_until(Duration::from_secs(300), || {
+        matches!(runbook.child.try_wait(), Ok(Some(_)))
+    });
+    if !done {
+        runbook.stop();
+    }
+    let code = runbook
+        .child
+        .wait()
+        .ok()
+        .and_then(|s| s.code())
+        .unwrap_or(-1);
+    let out = runbook.log_text();
+    assert!(
+        done && code == 0,
+        "add-etcd4.sh exited {code}:\n{out}\n{}",
+        cluster.log_tails(20)
+    );
+    println!("--- bash runbook/add-etcd4.sh --wait 240 (from the page's zip)\n{out}");
+    assert!(
+        out.contains("etcd4 has caught up") && out.contains("done: etcd4 added"),
+        "{out}"
+    );
+
+    // Four started members; etcd4 serves a read over TLS, with the certificate the page made.
+    let four = (1..=4).map(live_url).collect::<Vec<_>>().join(",");
+    let (ok, list) = admin(&new, &four, "etcdctl member list");
+    assert!(ok, "{list}");
+    for i in 1..=4 {
+        assert!(
+            list.contains(&format!(
+                "started, etcd{i}, https://198.18.{LIVE_SUBNET}.{i}:2380"
+            )),
+            "{list}"
+        );
+    }
+    let (ok, read) = admin(
+        &new,
+        &live_url(4),
+        "etcdctl get --consistency=s --print-value-only /page/before",
+    );
+    assert!(ok && read.trim() == "grown", "etcd4's read: {read}");
+    let (file, served) = serials(
+        &new,
+        &new.join("members/etcd4/pki/server.crt"),
+        &format!("198.18.{LIVE_SUBNET}.4"),
+    );
+    assert_eq!(
+        file, served,
+        "etcd4 serves another certificate than the page's"
+    );
+    assert_eq!(cluster.restarts(), 0, "a member was restarted");
+    assert!(cluster.died().is_empty(), "{:?}", cluster.died());
+    eprintln!("etcd4 (added in the page) serves reads over TLS; {served}; 0 restarts");
+}
+
+/// Opens `zip` in the page (a fresh load) and unlocks its CA key with the passphrase.
+fn open_and_unlock(b: &mut Browser, url: &str, zip: &Path, key: &Path) {
+    b.open(url, "#source-bundle");
+    b.click("#source-bundle");
+    wait(
+        b,
+        "document.querySelector('#open-bundle-zip')",
+        SECS,
+        "the bundle picker",
+    );
+    b.set_file("#open-bundle-zip", zip);
+    wait(
+        b,
+        "document.querySelectorAll('[data-testid=bundle-cert]').length > 0",
+        Duration::from_secs(60),
+        "the bundle's certificates",
+    );
+    b.set_file("#existing-ca-key", key);
+    wait(
+        b,
+        "document.querySelector('#existing-ca-passphrase')",
+        SECS,
+        "the passphrase field",
+    );
+    b.type_into("#existing-ca-passphrase", PASSPHRASE);
+    b.click("#existing-ca-unlock");
+    wait(
+        b,
+        "document.querySelector('#existing-ca-subject')",
+        Duration::from_secs(60),
+        "the CA unlocked",
+    );
+}
+
+/// Clicks `button`, waits for the new bundle, downloads and unpacks it into `into`; the
+/// page's summary.
+fn make_and_download(b: &mut Browser, button: &str, into: &Path) -> String {
+    b.click(button);
+    wait(
+        b,
+        "document.querySelector('#result-summary')",
+        Duration::from_secs(120),
+        "the new bundle",
+    );
+    let summary = b.text("#result-summary").unwrap();
+    b.click("#download");
+    let zip = b.wait_download(".zip", SECS);
+    unzip(&zip, into);
+    std::fs::copy(&zip, into.with_extension("zip")).unwrap();
+    summary
+}
+
+fn openssl_serial(cert: &Path) -> String {
+    run(Command::new("openssl")
+        .args(["x509", "-noout", "-serial", "-in"])
+        .arg(cert))
+    .trim()
+    .trim_start_matches("serial=")
+    .to_lowercase()
+}
+
+/// Issue #13 in the page, on a bundle the CLI made with a CA that ends within a year:
+/// the expiry timeline (every certificate, today, the renew threshold, what applies) and
+/// pki-core's lint beside the CA's row; "Revoke" a client (reason, next update) makes a DER
+/// CRL openssl reads, signed by the CA, listing that client's serial, so openssl refuses the
+/// client's certificate; the page opens that bundle again and shows the CRL's next update
+/// on the timeline and the client as revoked, and refuses to revoke it again (beside Revoke);
+/// "Renew the CA (same key)" makes a new CA
+/// certificate with the same subject and key, under which the old leaves still verify.
+fn revoke_timeline_lints_renew_ca(engine: Engine) {
+    let work = TempDir::new("daytwo-revoke");
+    let dir = &work.0;
+    let cli = etcd_pki();
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&run(Command::new(&cli).arg("spec-template"))).unwrap();
+    spec["ca_validity_days"] = serde_json::json!(300);
+    spec["cert_validity_days"] = serde_json::json!(200);
+    std::fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
+    std::fs::write(dir.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
+    run(Command::new(&cli)
+        .args(["generate", "--spec", "spec.json", "--out", "old.zip"])
+        .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
+        .current_dir(dir));
+    let old = dir.join("old");
+    unzip(&dir.join("old.zip"), &old);
+
+    let site = Site::serve(site_dir());
+    let mut b = Browser::launch(engine);
+    open_and_unlock(&mut b, &site.url, &dir.join("old.zip"), &dir.join("ca.key"));
+
+    // The timeline: one bar per certificate, today and the threshold drawn, each bar labelled.
+    let certs = b
+        .eval("document.querySelectorAll('[data-testid=bundle-cert]').length")
+        .as_u64()
+        .unwrap();
+    let bars = b
+        .eval("document.querySelectorAll('#timeline [data-testid=timeline-bar]').length")
+        .as_u64()
+        .unwrap();
+    assert_eq!(bars, certs, "one bar per certificate");
+    assert_eq!(
+        b.eval("!!document.querySelector('#timeline [data-testid=timeline-today]') && !!document.querySelector('#timeline [data-testid=timeline-threshold]')"),
+        serde_json::json!(true)
+    );
+    let ca_bar = b
+        .eval("document.querySelector('#timeline [data-testid=timeline-bar][data-id=ca]').getAttribute('aria-label')")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        ca_bar.contains("days left") && ca_bar.contains("renew the CA (same key) or rotate it"),
+        "{ca_bar}"
+    );
+    // pki-core's lint (the CA ends within a year) beside the CA's row.
+    let lint = b
+        .eval("(document.querySelector('[data-testid=bundle-cert][data-id=ca] [data-testid=bundle-lint]') || {}).textContent || ''")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(lint.starts_with("Warning") && lint.contains("CA"), "{lint}");
+    eprintln!("{}: beside the CA: {lint}", engine.name());
+    let violations = b.accessibility_violations();
+    assert!(violations.is_empty(), "{violations:#?}");
+
+    // Revoke kube-apiserver: key compromise, next update in 7 days.
+    b.click("#revoke-client-kube-apiserver");
+    b.type_into("#revoke-reason", "key-compromise");
+    b.type_into("#revoke-next-update", "7");
+    let revoked_dir = dir.join("revoked");
+    let summary = make_and_download(&mut b, "#revoke-go", &revoked_dir);
+    eprintln!("{}: the page says: {summary}", engine.name());
+    assert!(summary.contains("kube-apiserver"), "{summary}");
+    let victim = old.join("clients/kube-apiserver/client.crt");
+    let serial = openssl_serial(&victim);
+    let crl = revoked_dir.join("members/etcd1/pki/crl.der");
+    let text = run(Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
+        .arg(&crl));
+    assert!(
+        text.to_lowercase().contains(&serial),
+        "{serial} not on the CRL:\n{text}"
+    );
+    assert!(text.contains("Key Compromise"), "{text}");
+    run(Command::new("openssl")
+        .args([
+            "crl", "-inform", "DER", "-outform", "PEM", "-out", "crl.pem", "-in",
+        ])
+        .arg(&crl)
+        .current_dir(dir));
+    let refused = Command::new("openssl")
+        .args(["verify", "-crl_check", "-CAfile"])
+        .arg(old.join("ca.crt"))
+        .arg("-CRLfile")
+        .arg(dir.join("crl.pem"))
+        .arg(&victim)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stdout).to_string()
+        + &String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && said.contains("revoked"),
+        "{said}"
+    );
+    let other = Command::new("openssl")
+        .args(["verify", "-crl_check", "-CAfile"])
+        .arg(old.join("ca.crt"))
+        .arg("-CRLfile")
+        .arg(dir.join("crl.pem"))
+        .arg(old.join("clients/etcdctl/client.crt"))
+        .output()
+        .unwrap();
+    assert!(other.status.success(), "etcdctl's certificate is refused");
+
+    // The page opens the revoked bundle: the CRL's next update is on the timeline, due
+    // (7 days, within the threshold), and the client is marked revoked.
+    // (A fresh browser: its download folder then holds only the next zip.)
+    drop(b);
+    let mut b = Browser::launch(engine);
+    open_and_unlock(
+        &mut b,
+        &site.url,
+        &revoked_dir.with_extension("zip"),
+        &dir.join("ca.key"),
+    );
+    let crl_bar = b
+        .eval("(document.querySelector('#timeline [data-testid=timeline-bar][data-id=\"CRL next update\"]') || {getAttribute: () => ''}).getAttribute('aria-label')")
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        crl_bar.contains("later next update"),
+        "the CRL's bar: {crl_bar:?}"
+    );
+    assert_eq!(
+        b.eval("document.querySelector('[data-testid=bundle-cert][data-id=\"clients/kube-apiserver\"]').dataset.revoked"),
+        serde_json::json!("true")
+    );
+
+    // Revoking it again is refused by pki-core, and the reason shows beside Revoke.
+    b.click("#revoke-client-kube-apiserver");
+    b.click("#revoke-go");
+    wait(
+        &mut b,
+        "/revoked already/.test(document.querySelector('#revoke-error').textContent)",
+        Duration::from_secs(60),
+        "the refusal beside Revoke",
+    );
+    eprintln!(
+        "{}: beside Revoke: {}",
+        engine.name(),
+        b.text("#revoke-error").unwrap()
+    );
+
+    // Renew the CA with the same key.
+    let renewed = dir.join("renewed");
+    let summary = make_and_download(&mut b, "#renew-ca-go", &renewed);
+    eprintln!("{}: the page says: {summary}", engine.name());
+    let field = |cert: &Path, what: &str| {
+        run(Command::new("openssl")
+            .args(["x509", "-noout", what, "-in"])
+            .arg(cert))
+    };
+    let (old_ca, new_ca) = (old.join("ca.crt"), renewed.join("ca.crt"));
+    assert_eq!(field(&old_ca, "-subject"), field(&new_ca, "-subject"));
+    assert_eq!(field(&old_ca, "-pubkey"), field(&new_ca, "-pubkey"));
+    // A new certificate (serial) for the same CA, valid for the spec's CA lifetime from now.
+    assert_ne!(field(&old_ca, "-serial"), field(&new_ca, "-serial"));
+    assert!(summary.contains("with the same key"), "{summary}");
+    for c in certs_of_members(&old) {
+        run(Command::new("openssl")
+            .args(["verify", "-x509_strict", "-CAfile"])
+            .arg(&new_ca)
+            .arg(&c));
+    }
+}
+
+/// The members' and clients' certificates of an unpacked bundle (not `ca.crt`, nor a kit's
+/// `old-ca.crt`, `new-ca.crt`, `both-ca.crt`).
+fn certs_of_members(dir: &Path) -> Vec<PathBuf> {
+    certs(dir)
+        .into_iter()
+        .filter(|c| !c.to_string_lossy().ends_with("ca.crt"))
+        .collect()
+}
+
+in_both_browsers!(revoke_timeline_lints_renew_ca);
+
+/// "Rotate to a new CA" in the page on a bundle the CLI made (CA key encrypted): the kit's
+/// CA is a new key, its every leaf verifies under it strictly with new keys, each member's
+/// folder has the three phases' scripts and the kit has ROTATE.md; the new CA key is
+/// downloaded apart, encrypted with the old key's passphrase, and is the new CA's key.
+fn rotate_ca_new_key(engine: Engine) {
+    let work = TempDir::new("daytwo-rotate");
+    let dir = &work.0;
+    let cli = etcd_pki();
+    let spec = run(Command::new(&cli).arg("spec-template"));
+    std::fs::write(dir.join("spec.json"), spec).unwrap();
+    std::fs::write(dir.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
+    run(Command::new(&cli)
+        .args(["generate", "--spec", "spec.json", "--out", "old.zip"])
+        .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
+        .current_dir(dir));
+    let old = dir.join("old");
+    unzip(&dir.join("old.zip"), &old);
+
+    let site = Site::serve(site_dir());
+    let mut b = Browser::launch(engine);
+    open_and_unlock(&mut b, &site.url, &dir.join("old.zip"), &dir.join("ca.key"));
+    let kit = dir.join("kit");
+    let summary = make_and_download(&mut b, "#rotate-ca-go", &kit);
+    eprintln!("{}: the page says: {summary}", engine.name());
+    assert!(
+        summary.contains("ROTATE.md") || summary.contains("rotate"),
+        "{summary}"
+    );
+    b.click("#download-ca-key");
+    let key = b.wait_download(".key", SECS);
+    let key_text = std::fs::read_to_string(&key).unwrap();
+    assert!(
+        key_text.contains("ENCRYPTED PRIVATE KEY"),
+        "the new CA key is not encrypted"
+    );
+
+    let new_ca = kit.join("ca.crt");
+    let pubkey = |args: &[&str], f: &Path| run(Command::new("openssl").args(args).arg(f));
+    let new_pub = pubkey(&["x509", "-noout", "-pubkey", "-in"], &new_ca);
+    assert_ne!(
+        new_pub,
+        pubkey(&["x509", "-noout", "-pubkey", "-in"], &old.join("ca.crt"))
+    );
+    let key_pub = run(Command::new("openssl")
+        .args([
+            "pkey",
+            "-pubout",
+            "-passin",
+            &format!("pass:{PASSPHRASE}"),
+            "-in",
+        ])
+        .arg(&key));
+    assert_eq!(key_pub, new_pub, "the downloaded key is not the new CA's");
+    let leaves = certs_of_members(&kit);
+    assert!(leaves.len() >= 7, "{leaves:?}");
+    for c in leaves
+        .iter()
+        .filter(|c| !c.to_string_lossy().contains("/rotate/"))
+    {
+        run(Command::new("openssl")
+            .args(["verify", "-x509_strict", "-CAfile"])
+            .arg(&new_ca)
+            .arg(c));
+    }
+    assert_ne!(
+        std::fs::read(old.join("members/etcd1/pki/server.key")).unwrap(),
+        std::fs::read(kit.join("members/etcd1/pki/server.key")).unwrap(),
+        "etcd1's key was kept"
+    );
+    assert!(kit.join("ROTATE.md").exists(), "no ROTATE.md in the kit");
+    let scripts: Vec<String> = std::fs::read_dir(kit.join("members/etcd1/rotate"))
+        .expect("members/etcd1/rotate")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    for phase in ["trust-both", "reissue", "drop-old"] {
+        assert!(
+            scripts.iter().any(|s| s.contains(phase)),
+            "no {phase} script: {scripts:?}"
+        );
+    }
+}
+
+in_both_browsers!(rotate_ca_new_key);
