@@ -2,8 +2,9 @@
 //! operation (each put its own TLS handshake, with the bundle's client certificate):
 //!
 //! - a 3-member cluster grows to 5, one member at a time, with the bundle's `add-member`
-//!   runbook; then one member (the one the writer talks to) is removed with `remove-member`;
-//!   the runbooks' refusals (unhealthy cluster, quorum) are checked at the end;
+//!   runbook; then one member (the one the writer talks to) is removed with `remove-member`,
+//!   and another replaced by a new machine with `replace-member` (remove, then add); the
+//!   runbooks' refusals (unhealthy cluster, quorum) are checked at the end;
 //! - every member and client certificate of a 3-member cluster is renewed with `renew.sh`
 //!   without restarting etcd: `openssl s_client` on every client and peer port shows the new
 //!   serial, the members keep talking, the writer sees no failure; then, one member down,
@@ -202,7 +203,7 @@ fn finish(p: &mut Proc, limit: Duration) -> (i32, String) {
 }
 
 #[test]
-fn grow_three_to_five_then_remove_one_while_writing() {
+fn grow_three_to_five_then_remove_and_replace_while_writing() {
     let subnet = 90;
     let tmp = TempDir::new("daytwo-grow");
     let t = tmp.path();
@@ -385,6 +386,85 @@ fn grow_three_to_five_then_remove_one_while_writing() {
         ok && !list.contains("etcd1,") && list.lines().count() == 4,
         "{list}"
     );
+    // Replace etcd2 by etcd6 on a new machine with `etcd-pki replace-member`: four members,
+    // so the runbooks remove the old one first (three stay, quorum two), then add the new.
+    let restarts_before = cluster.restarts();
+    let from = epoch_now();
+    let gone2 = bundle.join("members/etcd2/pki");
+    bundle = cli(
+        t,
+        "replace-member",
+        &newest,
+        &[
+            "--name",
+            "etcd2",
+            "--new-name",
+            "etcd6",
+            "--ip",
+            &ip(subnet, 6),
+        ],
+        "replace-etcd2",
+    );
+    newest = "replace-etcd2".into();
+    assert!(!bundle.join("members/etcd2").exists() && bundle.join("members/etcd6").exists());
+    let (code, out) = run_script(&bundle.join("runbook/remove-etcd2.sh"), &[]);
+    assert_eq!(code, 0, "replace: remove-etcd2.sh:\n{out}");
+    assert!(
+        out.contains("done: etcd2 is no longer a member")
+            && out.contains(&format!("serial {}", serial(&gone2.join("server.crt")))),
+        "{out}"
+    );
+    wait_until(Duration::from_secs(20), || {
+        !cluster.member_mut("etcd2").running()
+    });
+    cluster.stop("etcd2");
+    let mut run = spawn_script(
+        &bundle.join("runbook/add-etcd6.sh"),
+        &["--wait", "240"],
+        &t.join("replace-add-6.log"),
+    );
+    let asked = wait_until(Duration::from_secs(150), || {
+        run.log_text().contains("On the new machine") || matches!(run.child.try_wait(), Ok(Some(_)))
+    });
+    assert!(
+        asked && run.log_text().contains("On the new machine"),
+        "replace: add-etcd6.sh did not get to the new machine's steps:\n{}",
+        run.log_text()
+    );
+    cluster.start(&bundle.join("members/etcd6"), &[]);
+    let (code, out) = finish(&mut run, Duration::from_secs(300));
+    assert_eq!(
+        code,
+        0,
+        "replace: add-etcd6.sh:\n{out}\n{}",
+        cluster.log_tails(20)
+    );
+    println!("--- replace-member: bash runbook/remove-etcd2.sh; bash runbook/add-etcd6.sh\n{out}");
+    assert!(out.contains("done: etcd6 added"), "{out}");
+    assert!(
+        writer.wait_for_acks(20, Duration::from_secs(30)),
+        "no writes after the replacement"
+    );
+    windows.push((
+        "replace-member(etcd2->etcd6)".into(),
+        from,
+        epoch_now(),
+        cluster.restarts() - restarts_before,
+    ));
+    let (ok, list) = admin(&bundle, &eps(&[3, 4, 5, 6]), "etcdctl member list");
+    assert!(
+        ok && !list.contains("etcd2,")
+            && list.contains(&format!("started, etcd6, {}", peer_url(subnet, 6)))
+            && list.lines().count() == 4,
+        "{list}"
+    );
+    let (ok, v) = admin(
+        &bundle,
+        &client_url(subnet, 6),
+        "etcdctl get --print-value-only --consistency=s /w/000001",
+    );
+    assert!(ok && v.trim() == "v/w/000001", "read through etcd6: {v}");
+
     let died = cluster.died();
     assert!(died.is_empty(), "members exited on their own: {died:?}");
 
@@ -409,7 +489,11 @@ fn grow_three_to_five_then_remove_one_while_writing() {
             r.longest_gap()
         );
     }
-    daytwo_line("grow-3-to-5-and-remove", &report, cluster.restarts());
+    daytwo_line(
+        "grow-3-to-5-remove-and-replace",
+        &report,
+        cluster.restarts(),
+    );
     for a in report.failures() {
         println!(
             "writer failure at {:.3} via {}: {}",
@@ -419,10 +503,12 @@ fn grow_three_to_five_then_remove_one_while_writing() {
     // An error answer only while a member was being removed from under the writer. Outside
     // that, a put may only have timed out (curl's 2 s: this 2-core machine is shared with
     // other tests), and rarely.
-    let remove = windows.last().unwrap();
     let mut timeouts = 0;
     for a in report.failures() {
-        if a.at >= remove.1 && a.at <= remove.2 {
+        let leaving = windows.iter().any(|(op, from, to, _)| {
+            (op.starts_with("remove") || op.starts_with("replace")) && a.at >= *from && a.at <= *to
+        });
+        if leaving {
             continue;
         }
         assert!(
@@ -443,7 +529,7 @@ fn grow_three_to_five_then_remove_one_while_writing() {
             name: "etcd3".into(),
             peer_urls: vec![peer_url(subnet, 9)],
             client_url: client_url(subnet, 9),
-            endpoints: (2..=5).map(|i| client_url(subnet, i)).collect(),
+            endpoints: [3, 4, 5, 6].map(|i| client_url(subnet, i)).to_vec(),
             initial_cluster: format!(
                 "{},etcd3={}",
                 initial_cluster(subnet, 2),
@@ -471,13 +557,13 @@ fn grow_three_to_five_then_remove_one_while_writing() {
     cluster.stop("etcd5");
     // (etcd5 may have been the leader: wait for the next one.)
     let healthy = wait_for(Duration::from_secs(30), || {
-        admin(&bundle, &eps(&[2, 3, 4]), "etcdctl endpoint health")
+        admin(&bundle, &eps(&[3, 4, 6]), "etcdctl endpoint health")
     });
     assert!(healthy.is_ok(), "{healthy:?}");
     let (code, out) = run_script(&remove4, &[]);
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("the cluster is not healthy: etcd5"), "{out}");
-    let (ok, list) = admin(&bundle, &eps(&[2, 3, 4]), "etcdctl member list");
+    let (ok, list) = admin(&bundle, &eps(&[3, 4, 6]), "etcdctl member list");
     assert!(
         ok && list.contains("etcd4,"),
         "a refused removal removed: {list}"
