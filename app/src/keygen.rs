@@ -73,6 +73,8 @@ pub struct ChangeInputs {
     pub ca_key: Zeroizing<Vec<u8>>,
     /// Its passphrase, if it has one.
     pub passphrase: Option<Zeroizing<String>>,
+    /// A rotation's passphrase for the new CA key (`None`: unencrypted, as the person chose).
+    pub new_passphrase: Option<Zeroizing<String>>,
 }
 
 /// Why an existing CA was refused, and beside which field to say so.
@@ -649,12 +651,16 @@ fn start_change(slot: &mut Slot, job: &mut Job) {
         buffers.push(protocol::buffer(p.as_bytes()));
     }
     buffers.extend(job.keys.iter_mut().filter_map(Option::take));
+    if let Some(p) = &inputs.new_passphrase {
+        buffers.push(protocol::buffer(p.as_bytes()));
+    }
     let msg = ToWorker::ApplyChange {
         spec_json: job.spec_json.clone(),
         change: inputs.change.clone(),
         opened: inputs.opened,
         with_passphrase: inputs.passphrase.is_some(),
         key_ids: job.plan.iter().map(|r| r.id.clone()).collect(),
+        with_new_passphrase: inputs.new_passphrase.is_some(),
     };
     if post(&slot.worker, &msg, buffers) {
         slot.state = SlotState::Assembling;

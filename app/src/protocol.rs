@@ -87,6 +87,9 @@ pub enum ToWorker {
         with_passphrase: bool,
         /// The ids of the new keys, naming the key buffers.
         key_ids: Vec<String>,
+        /// Whether the last buffer is the passphrase for a rotation's new CA key (typed twice
+        /// in the page; never the old key's: a rotation may be because that key leaked).
+        with_new_passphrase: bool,
     },
     /// Open a bundle (day two): pki-core reads the zip, its `spec.json`, every certificate and
     /// the CRL, and lints it. Buffers: the zip. Answer: [`FromWorker::File`] whose buffer is the

@@ -287,16 +287,23 @@ pub fn plan_change(
 }
 
 /// Signs and zips the change: the old zip (or the CA certificate), the CA key, the
-/// passphrase, then the new keys, as [`protocol::ToWorker::ApplyChange`] lists them.
+/// passphrase, then the new keys, then a rotation's new passphrase, as
+/// [`protocol::ToWorker::ApplyChange`] lists them. `flags`: (opened, with_passphrase,
+/// with_new_passphrase).
 pub fn apply_change(
     spec_json: &str,
     change: &ChangeRequest,
-    opened: bool,
-    with_passphrase: bool,
+    flags: (bool, bool, bool),
     key_ids: &[String],
     buffers: &[Uint8Array],
 ) -> Reply {
-    let secrets: Vec<_> = buffers.iter().map(protocol::take).collect();
+    let (opened, with_passphrase, with_new_passphrase) = flags;
+    let mut secrets: Vec<_> = buffers.iter().map(protocol::take).collect();
+    let new_passphrase = if with_new_passphrase {
+        secrets.pop()
+    } else {
+        None
+    };
     match apply(
         spec_json,
         change,
@@ -304,6 +311,7 @@ pub fn apply_change(
         with_passphrase,
         key_ids,
         &secrets,
+        new_passphrase.as_ref().map(|p| p.as_slice()),
     ) {
         Ok(done) => done,
         Err(error) => (FromWorker::Failed { error }, vec![]),
@@ -317,6 +325,7 @@ fn apply(
     with_passphrase: bool,
     key_ids: &[String],
     secrets: &[zeroize::Zeroizing<Vec<u8>>],
+    new_passphrase: Option<&[u8]>,
 ) -> Result<Reply, String> {
     let (Some(first), Some(ca_key)) = (secrets.first(), secrets.get(1)) else {
         return Err("the bundle or the CA key did not reach the worker".into());
@@ -358,7 +367,10 @@ fn apply(
         let (mut kit, summary) =
             pki_core::rotate::rotate_ca(o, &ca, Some(&new_key), keys, OffsetDateTime::now_utc())
                 .map_err(|e| e.to_string())?;
-        if let Some(p) = pass {
+        // The new CA key gets the passphrase typed for it, never the old key's (a rotation
+        // may be because that key, and perhaps its passphrase, leaked); none only when the
+        // person chose an unencrypted key.
+        if let Some(p) = new_passphrase {
             let p =
                 std::str::from_utf8(p).map_err(|_| "the passphrase is not UTF-8".to_string())?;
             kit.encrypt_ca_key(p).map_err(|e| e.to_string())?;
@@ -368,7 +380,7 @@ fn apply(
             FromWorker::Bundle {
                 listing: kit.listing(),
                 ca_key_name: kit.ca_key.path.clone(),
-                ca_key_encrypted: pass.is_some(),
+                ca_key_encrypted: new_passphrase.is_some(),
                 assemble_ms: 0.0,
                 zip_ms: 0.0,
                 change: Some(ChangeCounts {

@@ -146,11 +146,11 @@ fn handle(
             opened,
             with_passphrase,
             key_ids,
+            with_new_passphrase,
         } => daytwo::apply_change(
             &spec_json,
             &change,
-            opened,
-            with_passphrase,
+            (opened, with_passphrase, with_new_passphrase),
             &key_ids,
             buffers,
         ),

@@ -231,6 +231,16 @@ pub fn start_instead(ctx: Ctx) -> bool {
 /// Runs `change` on a worker: the opened bundle's zip (or the existing CA's certificate), the
 /// CA key and passphrase move there; the result shows like a generated bundle's.
 fn run_change(ctx: Ctx, d: DayTwo, change: ChangeRequest) {
+    run_change_with(ctx, d, change, None);
+}
+
+/// [`run_change`] with a rotation's passphrase for the new CA key.
+fn run_change_with(
+    ctx: Ctx,
+    d: DayTwo,
+    change: ChangeRequest,
+    new_passphrase: Option<Zeroizing<String>>,
+) {
     d.last.set(Some(change.clone()));
     let source = d.source.get_untracked();
     let spec = ctx.spec.get_untracked();
@@ -254,6 +264,7 @@ fn run_change(ctx: Ctx, d: DayTwo, change: ChangeRequest) {
         ca_key: key.bytes.clone(),
         passphrase: (d.needs_passphrase.get_untracked() && !pass.is_empty())
             .then(|| Zeroizing::new(pass)),
+        new_passphrase,
     };
     let status = ctx.status;
     ctx.forget_keys();
@@ -857,6 +868,7 @@ fn Revoke() -> impl IntoView {
 fn RenewCa() -> impl IntoView {
     let d = expect_context::<DayTwo>();
     let ctx = expect_context::<Ctx>();
+    let rotate_why = RwSignal::new(String::new());
     view! {
         <h3>"Rotate CA"</h3>
         <p class="hint">"Same key: the CA certificate's validity extended, same subject and key, every certificate still valid; one rolling restart (renew-ca.sh)."</p>
@@ -865,12 +877,21 @@ fn RenewCa() -> impl IntoView {
                 run_change(ctx, d, ChangeRequest::RenewCaSameKey);
             }
         }>"Renew the CA (same key) and make the kit"</button>
-        <p class="hint">"New key: a new CA, every member and client certificate and key new under it, and the three-phase kit (trust both CAs, re-issue, drop the old CA), each phase a rolling restart with health gates. The new CA key is downloaded apart from the kit, encrypted with the old key's passphrase when it had one."</p>
-        <button id="rotate-ca-go" on:click=move |_| {
-            if matches!(d.ca.get_untracked(), CaStatus::Ok(_)) {
-                run_change(ctx, d, ChangeRequest::RotateCa);
+        <p class="hint">"New key: a new CA, every member and client certificate and key new under it, and the three-phase kit (trust both CAs, re-issue, drop the old CA), each phase a rolling restart with health gates. The new CA key is downloaded apart from the kit, encrypted with a new passphrase typed below (not the old key's: a rotation may be because that key leaked)."</p>
+        <super::ca_key::CaKeyProtection/>
+        <button id="rotate-ca-go" aria-describedby="rotate-ca-why" on:click=move |_| {
+            if !matches!(d.ca.get_untracked(), CaStatus::Ok(_)) {
+                return;
+            }
+            match ctx.ca_key.with_untracked(|i| i.protection()) {
+                Err(why) => rotate_why.set(why),
+                Ok(p) => {
+                    rotate_why.set(String::new());
+                    run_change_with(ctx, d, ChangeRequest::RotateCa, p);
+                }
             }
         }>"Rotate to a new CA and make the kit"</button>
+        <p id="rotate-ca-why" class="field-error" aria-live="polite">{move || rotate_why.get()}</p>
     }
 }
 

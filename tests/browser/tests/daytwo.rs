@@ -862,6 +862,17 @@ fn rotate_ca_new_key(engine: Engine) {
     let mut b = Browser::launch(engine);
     open_and_unlock(&mut b, &site.url, &dir.join("old.zip"), &dir.join("ca.key"));
     let kit = dir.join("kit");
+    // The new CA key needs its own passphrase: without one, rotation does not start and says
+    // why beside the button.
+    b.click("#rotate-ca-go");
+    b.wait_for(
+        "document.querySelector('#rotate-ca-why').textContent.includes('passphrase')",
+        SECS,
+        "the rotation asking for a new passphrase",
+    );
+    const NEW_PASSPHRASE: &str = "a new passphrase for the new CA";
+    b.type_into("#ca-passphrase", NEW_PASSPHRASE);
+    b.type_into("#ca-passphrase-confirm", NEW_PASSPHRASE);
     let summary = make_and_download(&mut b, "#rotate-ca-go", &kit);
     eprintln!("{}: the page says: {summary}", engine.name());
     assert!(
@@ -888,11 +899,26 @@ fn rotate_ca_new_key(engine: Engine) {
             "pkey",
             "-pubout",
             "-passin",
-            &format!("pass:{PASSPHRASE}"),
+            &format!("pass:{NEW_PASSPHRASE}"),
             "-in",
         ])
         .arg(&key));
     assert_eq!(key_pub, new_pub, "the downloaded key is not the new CA's");
+    let old_pass = Command::new("openssl")
+        .args([
+            "pkey",
+            "-noout",
+            "-passin",
+            &format!("pass:{PASSPHRASE}"),
+            "-in",
+        ])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        !old_pass.status.success(),
+        "the new CA key opens with the old key's passphrase"
+    );
     let leaves = certs_of_members(&kit);
     assert!(leaves.len() >= 7, "{leaves:?}");
     for c in leaves
