@@ -401,7 +401,16 @@ mod tests {
         assert_eq!(f[1].path, "members/etcd1/crl.env");
         assert!(f[1].contents.contains("\nIPS='10.0.0.1 2001:db8::1'\n"));
         assert!(f[1].contents.contains("\nCERT_DIR='/etc/etcd/pki'\n"));
-        assert!(INSTALL_CRL_SH.contains(crate::render::HOST_ADDRESSES));
+        // The static scripts carry the shared host-address prelude pasted: kept equal here.
+        for (name, script) in [
+            ("install-crl.sh", INSTALL_CRL_SH),
+            ("rotate-lib.sh", ROTATE_LIB_SH),
+        ] {
+            assert!(
+                script.contains(crate::render::HOST_ADDRESSES),
+                "{name} lost the shared host-address prelude (templates/shell/host-addresses.sh)"
+            );
+        }
     }
 
     #[test]
