@@ -727,6 +727,23 @@ fn day(rfc3339: &str) -> &str {
 /// `etcd-pki add-member | remove-member | replace-member | renew`: opens the newest bundle,
 /// checks the CA key against it, writes a new full bundle with the operation's runbook. On
 /// any refusal nothing is written and the old bundle is not touched (it is only read).
+/// add-member's refusal of the new member, its problems named by the options that gave them
+/// (`--name`, `--ip`, `--dns`) rather than by their place in the grown spec (`nodes[3].ips[0]`).
+fn added_member_refused(report: &pki_core::Report, index: usize) -> Failure {
+    let at = format!("nodes[{index}]");
+    let option = |path: &str| match path.strip_prefix(&at) {
+        Some(".name") => "--name".to_string(),
+        Some(rest) if rest.starts_with(".ips") => "--ip".to_string(),
+        Some(rest) if rest.starts_with(".dns_names") => "--dns".to_string(),
+        _ => path.to_string(),
+    };
+    let mut text = String::from("the new member cannot be added; nothing was written:");
+    for p in report.errors() {
+        text.push_str(&format!("\n  error: {}: {}", option(&p.path), p.message));
+    }
+    Failure::BadInput(text)
+}
+
 /// The options of add-member, remove-member, replace-member and renew, as given.
 #[derive(Default)]
 struct DayTwoArgs {
@@ -857,7 +874,13 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     )
     .map_err(bad)?;
     let now = pki_core::OffsetDateTime::now_utc();
-    let plan = daytwo::plan_change(Some(&opened), &opened.state.spec, &change, now).map_err(bad)?;
+    let new_index = opened.state.spec.nodes.len();
+    let plan = daytwo::plan_change(Some(&opened), &opened.state.spec, &change, now).map_err(
+        |e| match (e, cmd) {
+            (Error::Invalid(report), "add-member") => added_member_refused(&report, new_index),
+            (e, _) => bad(e),
+        },
+    )?;
     let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
     let (bundle, summary) = daytwo::apply_change(Some(&opened), &ca, &plan, keys).map_err(bad)?;
     write_new(&out, &bundle.to_zip()?, force)?;

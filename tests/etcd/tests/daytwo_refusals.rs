@@ -177,7 +177,12 @@ fn every_bad_day_two_input_exits_2_and_writes_nothing() {
         (
             "not an IP address",
             am(&["--name", "etcd9", "--ip", "10.0.0.300"]),
-            vec!["\"10.0.0.300\" is not an IP address"],
+            vec!["--ip: \"10.0.0.300\" is not an IP address"],
+        ),
+        (
+            "a member name outside the allowlist",
+            am(&["--name", "etcd;9", "--ip", "10.0.0.9"]),
+            vec!["--name: the member name \"etcd;9\" contains \";\""],
         ),
         (
             "removing an unknown member",
