@@ -839,6 +839,12 @@ fn renew_every_certificate_without_restart() {
             a.at, a.endpoint, a.error
         );
     }
+    for a in report.retried() {
+        println!(
+            "writer retried a handshake at {:.3} via {}: {}",
+            a.at, a.endpoint, a.retried
+        );
+    }
     assert_eq!(cluster.restarts(), 0);
     assert_eq!(report.failed_count(), 0, "the writer saw failures");
 
