@@ -53,6 +53,8 @@ pub struct Outcome {
     pub zip_ms: f64,
     /// From click to done, as the page saw it.
     pub total_ms: f64,
+    /// The page's thread reading the worker's last message (the listing).
+    pub parse_ms: f64,
     /// How many workers made keys.
     pub workers: usize,
     /// For a day-two change: what it changed (`ca_key` is then empty).
@@ -199,14 +201,16 @@ thread_local! {
     static POOL: RefCell<Pool> = RefCell::new(Pool::default());
 }
 
-fn now() -> f64 {
+/// performance.now(), in milliseconds.
+pub fn now() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map(|p| p.now())
         .unwrap_or(0.0)
 }
 
-fn later(f: impl FnOnce() + 'static, ms: i32) {
+/// Runs `f` in a task `ms` milliseconds from now.
+pub fn later(f: impl FnOnce() + 'static, ms: i32) {
     if let Some(w) = web_sys::window() {
         let cb = Closure::once_into_js(f);
         let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms);
@@ -766,6 +770,7 @@ fn set_state(i: usize, state: SlotState) {
 }
 
 fn on_message(i: usize, data: JsValue) {
+    let t0 = now();
     let (msg, buffers) = match protocol::open::<FromWorker>(&data) {
         Ok(m) => m,
         Err(e) => return fail(e),
@@ -821,7 +826,8 @@ fn on_message(i: usize, data: JsValue) {
             dispatch();
         }
         FromWorker::Bundle {
-            listing,
+            mut listing,
+            text_lengths,
             ca_key_name,
             ca_key_encrypted,
             assemble_ms,
@@ -832,25 +838,26 @@ fn on_message(i: usize, data: JsValue) {
                 buffers.iter().for_each(protocol::wipe);
                 return;
             };
-            let (Some(zip), Some(ca_key)) = (buffers.first(), buffers.get(1).or(buffers.first()))
-            else {
+            let [zip, ca_key, texts] = buffers.as_slice() else {
+                buffers.iter().for_each(protocol::wipe);
                 return finish(job, Err("the worker sent no zip".into()));
             };
+            if let Err(e) = protocol::join_texts(&mut listing, &texts.to_vec(), &text_lengths) {
+                buffers.iter().for_each(protocol::wipe);
+                return finish(job, Err(e));
+            }
             let outcome = Outcome {
                 listing,
                 zip: protocol::take(zip),
-                // A day-two change sends no CA key, except a rotation's new one.
-                ca_key: if change.is_some() && buffers.len() < 2 {
-                    Zeroizing::new(Vec::new())
-                } else {
-                    protocol::take(ca_key)
-                },
+                // Empty for a day-two change, except a rotation's new CA key.
+                ca_key: protocol::take(ca_key),
                 ca_key_name,
                 ca_key_encrypted,
                 keygen_ms: job.keys_done_at - job.started,
                 assemble_ms,
                 zip_ms,
                 total_ms: now() - job.started,
+                parse_ms: now() - t0,
                 workers: POOL.with(|p| {
                     p.borrow()
                         .slots

@@ -216,16 +216,23 @@ fn assemble(
     let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
     let zip_ms = now() - assembled;
     let ca_key = &bundle.ca_key;
+    let mut listing = bundle.listing();
+    let (texts, text_lengths) = protocol::split_texts(&mut listing);
     Ok((
         protocol::FromWorker::Bundle {
-            listing: bundle.listing(),
+            listing,
+            text_lengths,
             ca_key_name: ca_key.path.clone(),
             ca_key_encrypted: passphrase.is_some(),
             assemble_ms: assembled - start,
             zip_ms,
             change: None,
         },
-        vec![protocol::buffer(&zip), protocol::buffer(&ca_key.contents)],
+        vec![
+            protocol::buffer(&zip),
+            protocol::buffer(&ca_key.contents),
+            protocol::buffer(&texts),
+        ],
     ))
 }
 

@@ -165,15 +165,26 @@ pub fn GeneratePanel() -> impl IntoView {
 /// Records the run's timings for benchmarks and says what was made.
 fn finished(o: Outcome, alg: pki_core::KeyAlgorithm, spec: pki_core::ClusterSpec) -> Generated {
     let keys = o.listing.key_count;
-    browser::record_run(&[
+    let run = browser::record_run(&[
         ("algorithm", JsValue::from_str(alg.as_str())),
         ("keys", JsValue::from_f64(keys as f64)),
         ("total_ms", JsValue::from_f64(o.total_ms)),
         ("keygen_ms", JsValue::from_f64(o.keygen_ms)),
         ("assemble_ms", JsValue::from_f64(o.assemble_ms)),
         ("zip_ms", JsValue::from_f64(o.zip_ms)),
+        ("parse_ms", JsValue::from_f64(o.parse_ms)),
+        ("ended_at", JsValue::from_f64(keygen::now())),
         ("workers", JsValue::from_f64(o.workers as f64)),
     ]);
+    // How long the page's thread then spends showing it: until the first task after the
+    // render (Leptos runs its effects in microtasks, before any timer).
+    if let Some(run) = run {
+        let t0 = keygen::now();
+        keygen::later(
+            move || browser::add_to_run(&run, "render_ms", keygen::now() - t0),
+            0,
+        );
+    }
     let summary = format!(
         "{keys} keys and certificates in {} ({alg}, keys made on {} workers); {} files, zip {} KB.",
         human_ms(o.total_ms),
