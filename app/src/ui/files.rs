@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::chunked::chunked;
 use super::{Ctx, GenState, Generated, ShownKey};
 use crate::tree::{self, Entry};
 
@@ -133,7 +134,7 @@ pub fn Files() -> impl IntoView {
             <section class="files card">
                 <h2>"Files"</h2>
                 <div class="files-body">
-                    <nav class="tree" data-testid="file-tree" aria-label="Files of the bundle">
+                    <nav class="tree" class:long=lazy data-testid="file-tree" aria-label="Files of the bundle">
                         <ul>{entries.into_iter().map(|e| render(e, "", &focus, selected, ctx, lazy)).collect_view()}</ul>
                     </nav>
                     <div class="viewer">
@@ -190,11 +191,26 @@ fn render(
                 }
                 .into_any();
             }
+            // A large bundle's open folders (`clients/` with a thousand folders in it) are
+            // shown a chunk per task, like the next steps.
+            let (path2, focus2) = (path.clone(), focus.to_string());
+            let entries = if lazy {
+                chunked(children, 100, move |c| {
+                    render(c, &path2, &focus2, selected, ctx, lazy)
+                })
+                .into_any()
+            } else {
+                children
+                    .into_iter()
+                    .map(|c| render(c, &path2, &focus2, selected, ctx, lazy))
+                    .collect_view()
+                    .into_any()
+            };
             view! {
                 <li class="dir">
                     <details open=open data-dir=path.clone()>
                         <summary>{name.clone()}"/"</summary>
-                        <ul>{children.into_iter().map(|c| render(c, &path, focus, selected, ctx, lazy)).collect_view()}</ul>
+                        <ul>{entries}</ul>
                     </details>
                 </li>
             }

@@ -75,6 +75,9 @@ fn step_view(s: Step) -> impl IntoView {
 /// same for every client but the names, and a thousand of them are 20,000 elements.
 const CLIENTS_AT_FIRST: usize = 24;
 
+/// Lists longer than this are drawn only where they are on screen (CSS `.long`).
+const LONG: usize = 60;
+
 /// What to do with the bundle: per member, then the cluster, then the clients.
 #[component]
 pub fn NextStepsPanel() -> impl IntoView {
@@ -89,11 +92,12 @@ pub fn NextStepsPanel() -> impl IntoView {
             cluster,
             clients,
         } = next_steps(&g.spec);
+        let long_members = members.len() > LONG;
         Some(view! {
             <section class="card next-steps" id="next-steps" aria-labelledby="next-steps-heading">
                 <h2 id="next-steps-heading">"Next steps"</h2>
                 <p class="hint">{summary}" The same steps are in the bundle's README.md."</p>
-                <div class="steps-grid">
+                <div class="steps-grid" class:long=long_members>
                     {chunked(members, 10, |m| view! {
                         <div class="member-steps" data-testid="member-steps" data-name=m.name.clone()>
                             <h3>{format!("{} · {}", m.name, m.host)}</h3>
@@ -106,10 +110,11 @@ pub fn NextStepsPanel() -> impl IntoView {
                 <ol data-testid="cluster-steps">{cluster.into_iter().map(step_view).collect_view()}</ol>
                 {(!clients.is_empty()).then(|| {
                     let count = clients.len();
+                    let long_clients = count > LONG;
                     let all = RwSignal::new(count <= CLIENTS_AT_FIRST);
                     view! {
                         <h3>"Clients"</h3>
-                        <div class="steps-grid">
+                        <div class="steps-grid" class:long=move || all.get() && long_clients>
                             {move || {
                                 let shown = if all.get() { count } else { CLIENTS_AT_FIRST };
                                 chunked(clients[..shown].to_vec(), 20, |c| view! {
