@@ -70,10 +70,10 @@ impl Plan {
         self.spec.admin_client()
     }
 
-    /// The client the README and the demo check the cluster with: the administrator, else the
-    /// first client (any client can ask for health).
+    /// The client the README and the demo check the cluster with
+    /// ([`ClusterSpec::check_client`]: the administrator, else the first client).
     pub fn check_client(&self) -> Option<&Client> {
-        self.admin().or(self.spec.clients.first())
+        self.spec.check_client()
     }
 
     /// The key request with this id.
