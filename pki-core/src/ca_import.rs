@@ -12,8 +12,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Leaves are signed by [`ImportedCa::sign_leaf`], which copies the CA's subject bytes into
-//! each leaf's issuer field (see `raw_issuer.rs` for why rcgen's own issuer is not used).
+//! The imported CA enters the issue stage as a [`crate::issue::CaMaterial`] (its `cert_der`
+//! and `key_pkcs8_der`); that stage copies the CA's subject bytes into each leaf's issuer
+//! field (see `raw_issuer.rs` for why rcgen's own issuer is not used).
 
 use std::fmt;
 
@@ -490,9 +491,9 @@ impl fmt::Debug for TestLeaf {
 }
 
 impl ImportedCa {
-    /// Interim, for the tests of issue 12 until the issue stage takes an `ImportedCa`: signs
-    /// an ECDSA P-256 server+client leaf for `ip` the way issue.rs signs a member's, with the
-    /// issuer copied by [`ImportedCa::sign_leaf`]. Checks validity first.
+    /// For the CA-import tests (`tests/etcd/tests/ca_import.rs`), without a whole bundle: signs
+    /// an ECDSA P-256 server+client leaf for `ip` as the issue stage signs a member's, with
+    /// the issuer copied by [`ImportedCa::sign_leaf`]. Checks validity first.
     #[doc(hidden)]
     pub fn sign_test_leaf(
         &self,

@@ -48,7 +48,8 @@ pub struct Plan {
     pub one_machine: bool,
     /// The members.
     pub members: Vec<MemberPlan>,
-    /// The CA to make (or, later, to use).
+    /// The CA to make, when one is made (a new bundle, a rotation); a CA imported or read
+    /// back from a bundle enters the issue stage as a [`crate::issue::CaMaterial`] instead.
     pub ca: CaPlan,
     /// Every key, CA's first.
     pub keys: Vec<KeyRequest>,
