@@ -48,8 +48,8 @@ pub enum Error {
         /// The underlying reason.
         reason: String,
     },
-    /// A key handed to [`crate::bundle::generate_with_keys`] could not be read or does not
-    /// fit the request (wrong algorithm, not PKCS#8).
+    /// A key could not be read or does not fit its request (wrong algorithm, not PKCS#8): one
+    /// handed to [`crate::bundle::generate_with_keys`], or a key read back (a bundle's CA key).
     BadKey {
         /// Which key, e.g. "ca".
         key: String,
@@ -68,7 +68,8 @@ pub enum Error {
     Zip(String),
     /// The CA key passphrase is unusable (too short).
     Passphrase(String),
-    /// A value for a day-two runbook ([`crate::runbook`]) is outside its allowlist.
+    /// A value for a day-two runbook ([`crate::runbook`], [`crate::kit`]) is outside its
+    /// allowlist.
     Runbook {
         /// The runbook's field, e.g. `peer_urls`.
         field: String,
