@@ -12,8 +12,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Leaves are signed by [`ImportedCa::sign_leaf`], which copies the CA's subject bytes into
-//! each leaf's issuer field (see `raw_issuer.rs` for why rcgen's own issuer is not used).
+//! The imported CA enters the issue stage as a [`crate::issue::CaMaterial`] (its `cert_der`
+//! and `key_pkcs8_der`); that stage copies the CA's subject bytes into each leaf's issuer
+//! field (see `raw_issuer.rs` for why rcgen's own issuer is not used).
 
 use std::fmt;
 
@@ -27,7 +28,7 @@ use time::{Duration, OffsetDateTime};
 use x509_parser::der_parser::asn1_rs::Tag;
 use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::{FromDer, X509Certificate};
-use x509_parser::x509::{AttributeTypeAndValue, X509Name};
+use x509_parser::x509::{AttributeTypeAndValue, SubjectPublicKeyInfo, X509Name};
 use zeroize::Zeroizing;
 
 use crate::ca_key::{
@@ -92,52 +93,19 @@ pub fn import_ca(cert: &[u8], key: &[u8], passphrase: Option<&[u8]>) -> Result<I
     let subject = display_name(parsed.subject());
 
     let spki = parsed.public_key();
-    let oid = to_oid(&spki.algorithm.algorithm);
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.as_oid().ok())
-        .and_then(|c| to_oid(&c));
-    let cert_key_kind = match (oid, curve) {
-        (Some(o), _) if o == OID_RSA => "rsa",
-        (Some(o), Some(c)) if o == OID_EC && c == OID_P256 => "ecdsa-p256",
-        (Some(o), Some(c)) if o == OID_EC && c == OID_P384 => "ecdsa-p384",
-        (Some(o), _) if o == OID_ED25519 => "ed25519",
-        _ => {
-            let name = match oid {
-                Some(o) => unsupported_name(o, curve),
-                None => format!("the public-key algorithm {}", spki.algorithm.algorithm),
-            };
-            return Err(Error::CaUnsupported {
-                what: format!(
-                    "the CA certificate \"{subject}\" has an {name} key; etcd-pki signs with \
-                     {SUPPORTED}"
-                ),
-            });
-        }
-    };
+    let cert_key_kind = key_kind(spki, &subject)?;
 
     let mut warnings = check_is_ca(&parsed, &subject)?;
 
     let private = read_key(key, passphrase)?;
-    let cert_public: &[u8] = &spki.subject_public_key.data;
-    if !same_public_key(&private, cert_public) {
-        let key_kind = private.algorithm().as_str();
-        let detail = if key_kind.starts_with(cert_key_kind) {
-            String::new()
-        } else {
-            format!(" (the certificate's key is {cert_key_kind}, the key file holds {key_kind})")
-        };
-        return Err(Error::CaKeyMismatch { subject, detail });
-    }
+    check_key_matches(
+        &private,
+        &spki.subject_public_key.data,
+        cert_key_kind,
+        &subject,
+    )?;
 
-    let ski = parsed
-        .iter_extensions()
-        .find_map(|e| match e.parsed_extension() {
-            ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
-            _ => None,
-        });
+    let ski = subject_key_id(&parsed);
     if ski.is_none() {
         warnings.push(
             "the CA has no subjectKeyIdentifier (Go before 1.15 wrote none), so the \
@@ -164,6 +132,69 @@ pub fn import_ca(cert: &[u8], key: &[u8], passphrase: Option<&[u8]>) -> Result<I
         ski,
         warnings,
     })
+}
+
+/// The kind of the CA certificate's public key, as [`crate::spec::KeyAlgorithm`] names it
+/// (`ecdsa-p256`; `rsa` for any size); refused when etcd-pki cannot sign with it.
+fn key_kind(spki: &SubjectPublicKeyInfo<'_>, subject: &str) -> Result<&'static str, Error> {
+    let oid = to_oid(&spki.algorithm.algorithm);
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.as_oid().ok())
+        .and_then(|c| to_oid(&c));
+    match (oid, curve) {
+        (Some(o), _) if o == OID_RSA => Ok("rsa"),
+        (Some(o), Some(c)) if o == OID_EC && c == OID_P256 => Ok("ecdsa-p256"),
+        (Some(o), Some(c)) if o == OID_EC && c == OID_P384 => Ok("ecdsa-p384"),
+        (Some(o), _) if o == OID_ED25519 => Ok("ed25519"),
+        _ => {
+            let name = match oid {
+                Some(o) => unsupported_name(o, curve),
+                None => format!("the public-key algorithm {}", spki.algorithm.algorithm),
+            };
+            Err(Error::CaUnsupported {
+                what: format!(
+                    "the CA certificate \"{subject}\" has an {name} key; etcd-pki signs with \
+                     {SUPPORTED}"
+                ),
+            })
+        }
+    }
+}
+
+/// Refuses a key that is not the certificate's; the message names both algorithms when they
+/// differ (`cert_key_kind` from [`key_kind`]).
+fn check_key_matches(
+    private: &PrivateKey,
+    cert_public: &[u8],
+    cert_key_kind: &str,
+    subject: &str,
+) -> Result<(), Error> {
+    if same_public_key(private, cert_public) {
+        return Ok(());
+    }
+    let key_kind = private.algorithm().as_str();
+    let detail = if key_kind.starts_with(cert_key_kind) {
+        String::new()
+    } else {
+        format!(" (the certificate's key is {cert_key_kind}, the key file holds {key_kind})")
+    };
+    Err(Error::CaKeyMismatch {
+        subject: subject.to_string(),
+        detail,
+    })
+}
+
+/// The CA's subjectKeyIdentifier, which the leaves' authorityKeyIdentifier repeats.
+fn subject_key_id(parsed: &X509Certificate<'_>) -> Option<Vec<u8>> {
+    parsed
+        .iter_extensions()
+        .find_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
+            _ => None,
+        })
 }
 
 /// Refuses a CA that cannot sign leaves ending at `leaf_not_after` at time `now`: expired, not
@@ -460,9 +491,9 @@ impl fmt::Debug for TestLeaf {
 }
 
 impl ImportedCa {
-    /// Interim, for the tests of issue 12 until the issue stage takes an `ImportedCa`: signs
-    /// an ECDSA P-256 server+client leaf for `ip` the way issue.rs signs a member's, with the
-    /// issuer copied by [`ImportedCa::sign_leaf`]. Checks validity first.
+    /// For the CA-import tests (`tests/etcd/tests/ca_import.rs`), without a whole bundle: signs
+    /// an ECDSA P-256 server+client leaf for `ip` as the issue stage signs a member's, with
+    /// the issuer copied by [`ImportedCa::sign_leaf`]. Checks validity first.
     #[doc(hidden)]
     pub fn sign_test_leaf(
         &self,

@@ -374,38 +374,20 @@ pub fn plan_change(
     let new_spec = changed_spec(spec, change)?;
     let mut new_plan = plan::plan(&ValidatedSpec::new(&new_spec)?);
     let old_plan = opened.map(OpenedBundle::plan);
-    let old_records: BTreeMap<&str, &package::state::CertRecord> = opened
-        .map(|o| {
-            o.state
-                .certificates
-                .iter()
-                .map(|r| (r.id.as_str(), r))
-                .collect()
-        })
-        .unwrap_or_default();
-
-    let sorted = sort_certificates(&new_plan, old_plan.as_ref(), &old_records, change, now);
+    let sorted = sort_certificates(
+        &new_plan,
+        old_plan.as_ref(),
+        &records_by_id(opened),
+        change,
+        now,
+    );
     let mut key_reused = sorted.key_reused;
     if *change != Change::Generate
         && let Some(old) = &old_plan
     {
         key_reused.extend(other_keys_kept(&new_plan, old));
     }
-    let old_key_ids: BTreeSet<&str> = old_plan
-        .as_ref()
-        .map(|p| p.keys.iter().map(|k| k.id.as_str()).collect())
-        .unwrap_or_default();
-    let keys_to_make: Vec<KeyRequest> = new_plan
-        .keys
-        .iter()
-        .filter(|k| k.id != plan::CA_KEY && !key_reused.contains(&k.id))
-        .cloned()
-        .collect();
-    let keys_changed = keys_to_make
-        .iter()
-        .filter(|k| old_key_ids.contains(k.id.as_str()))
-        .map(|k| k.id.clone())
-        .collect();
+    let (keys_to_make, keys_changed) = keys_to_make(&new_plan, old_plan.as_ref(), &key_reused);
 
     let old_members: Vec<MemberPlan> = old_plan
         .as_ref()
@@ -447,6 +429,43 @@ pub fn plan_change(
         revoke,
         operations,
     })
+}
+
+/// The certificate records of the opened bundle (none without one), by certificate id.
+fn records_by_id(opened: Option<&OpenedBundle>) -> BTreeMap<&str, &package::state::CertRecord> {
+    opened
+        .map(|o| {
+            o.state
+                .certificates
+                .iter()
+                .map(|r| (r.id.as_str(), r))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The keys of `new_plan` to make (all but the CA key and those reused), and which of them
+/// replace a key of `old_plan`.
+fn keys_to_make(
+    new_plan: &Plan,
+    old_plan: Option<&Plan>,
+    key_reused: &BTreeSet<String>,
+) -> (Vec<KeyRequest>, Vec<String>) {
+    let old_key_ids: BTreeSet<&str> = old_plan
+        .map(|p| p.keys.iter().map(|k| k.id.as_str()).collect())
+        .unwrap_or_default();
+    let to_make: Vec<KeyRequest> = new_plan
+        .keys
+        .iter()
+        .filter(|k| k.id != plan::CA_KEY && !key_reused.contains(&k.id))
+        .cloned()
+        .collect();
+    let changed = to_make
+        .iter()
+        .filter(|k| old_key_ids.contains(k.id.as_str()))
+        .map(|k| k.id.clone())
+        .collect();
+    (to_make, changed)
 }
 
 /// The new plan's certificates sorted against the opened bundle's: kept as they are, issued
@@ -591,79 +610,110 @@ fn operations(
     renewed: &[String],
     opened: Option<&OpenedBundle>,
 ) -> Result<Vec<Operation>, Error> {
-    let mut ops = Vec::new();
     if *change == Change::Generate {
-        return Ok(ops);
+        return Ok(Vec::new());
     }
-    let etcdctl_env = etcdctl_env(new_plan)?;
-    let find_new = |name: &str| new_plan.members.iter().find(|m| m.name == name).cloned();
-    // The cluster as it is while the steps run, one step after another.
-    let mut now_members: Vec<MemberPlan> = old_members.to_vec();
-    let remove_step = |now_members: &mut Vec<MemberPlan>, ops: &mut Vec<Operation>, name: &str| {
-        let Some(at) = now_members.iter().position(|m| m.name == name) else {
+    let mut steps = MembershipSteps {
+        etcdctl_env: etcdctl_env(new_plan)?,
+        new_members: &new_plan.members,
+        opened,
+        now_members: old_members.to_vec(),
+        ops: Vec::new(),
+        joining: Vec::new(),
+    };
+    if removes_first(old_members.len()) {
+        removed.iter().for_each(|r| steps.remove(r));
+        added.iter().for_each(|a| steps.add(a));
+    } else {
+        added.iter().for_each(|a| steps.add(a));
+        removed.iter().for_each(|r| steps.remove(r));
+    }
+    let (mut ops, joining) = (steps.ops, steps.joining);
+    new_plan.joining = joining;
+    ops.extend(renew_operations(new_plan, renewed, added));
+    Ok(ops)
+}
+
+/// The adds and removes of a change, one after another, each against the cluster as the
+/// steps before it left it (its endpoints, its initial cluster).
+struct MembershipSteps<'a> {
+    /// The administrator's `etcdctl-env.sh`, which every runbook sources.
+    etcdctl_env: String,
+    /// The members of the new plan, where an added member is found.
+    new_members: &'a [MemberPlan],
+    /// The bundle changed, whose records hold a removed member's certificates.
+    opened: Option<&'a OpenedBundle>,
+    /// The cluster as it is while the steps run.
+    now_members: Vec<MemberPlan>,
+    /// The steps so far.
+    ops: Vec<Operation>,
+    /// Each added member and the `--initial-cluster` it starts with.
+    joining: Vec<(String, String)>,
+}
+
+impl MembershipSteps<'_> {
+    /// Removes member `name` (a no-op if the cluster has no such member now).
+    fn remove(&mut self, name: &str) {
+        let Some(at) = self.now_members.iter().position(|m| m.name == name) else {
             return;
         };
-        let m = now_members.remove(at);
-        let revoke: Vec<(String, String)> = opened
-            .map(|o| {
-                o.state
-                    .certificates
-                    .iter()
-                    .filter(|r| r.member.as_deref() == Some(name))
-                    .map(|r| {
-                        let file = r
-                            .paths
-                            .first()
-                            .map_or(r.id.as_str(), |p| p.rsplit('/').next().unwrap_or(p));
-                        (file.to_string(), r.serial.replace(':', "").to_uppercase())
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        ops.push(Operation::RemoveMember {
+        let m = self.now_members.remove(at);
+        self.ops.push(Operation::RemoveMember {
             name: m.name.clone(),
             peer_urls: vec![m.advertise_peer_url.clone()],
-            endpoints: plan::client_endpoints(now_members),
+            endpoints: plan::client_endpoints(&self.now_members),
             data_dir: m.data_dir.clone(),
             cert_dir: m.cert_dir.clone(),
-            revoke,
-            etcdctl_env: etcdctl_env.clone(),
+            revoke: self
+                .opened
+                .map(|o| member_serials(o, name))
+                .unwrap_or_default(),
+            etcdctl_env: self.etcdctl_env.clone(),
         });
-    };
-    let mut joining = Vec::new();
-    let mut add_step = |now_members: &mut Vec<MemberPlan>, ops: &mut Vec<Operation>, name: &str| {
-        let Some(m) = find_new(name) else { return };
-        let endpoints = plan::client_endpoints(now_members);
-        now_members.push(m.clone());
-        let grown = plan::initial_cluster(now_members);
-        joining.push((m.name.clone(), grown.clone()));
-        ops.push(Operation::AddMember {
+    }
+
+    /// Adds member `name` of the new plan (a no-op if the new plan has none): asked of the
+    /// members there now, it starts with the cluster grown by itself.
+    fn add(&mut self, name: &str) {
+        let Some(m) = self.new_members.iter().find(|m| m.name == name).cloned() else {
+            return;
+        };
+        let endpoints = plan::client_endpoints(&self.now_members);
+        self.now_members.push(m.clone());
+        let grown = plan::initial_cluster(&self.now_members);
+        self.joining.push((m.name.clone(), grown.clone()));
+        self.ops.push(Operation::AddMember {
             name: m.name.clone(),
             peer_urls: vec![m.advertise_peer_url.clone()],
             client_url: m.advertise_client_urls.first().cloned().unwrap_or_default(),
             endpoints,
             initial_cluster: grown,
-            etcdctl_env: etcdctl_env.clone(),
+            etcdctl_env: self.etcdctl_env.clone(),
         });
-    };
-    let remove_first = removes_first(old_members.len());
-    if remove_first {
-        for r in removed {
-            remove_step(&mut now_members, &mut ops, r);
-        }
-        for a in added {
-            add_step(&mut now_members, &mut ops, a);
-        }
-    } else {
-        for a in added {
-            add_step(&mut now_members, &mut ops, a);
-        }
-        for r in removed {
-            remove_step(&mut now_members, &mut ops, r);
-        }
     }
-    new_plan.joining = joining;
-    // Members whose certificates are issued again, and stay: swap them in place.
+}
+
+/// The certificates of member `name` in `opened`, as the remove runbook revokes them: (file
+/// name, serial in upper-case hex without colons).
+fn member_serials(opened: &OpenedBundle, name: &str) -> Vec<(String, String)> {
+    opened
+        .state
+        .certificates
+        .iter()
+        .filter(|r| r.member.as_deref() == Some(name))
+        .map(|r| {
+            let file = r
+                .paths
+                .first()
+                .map_or(r.id.as_str(), |p| p.rsplit('/').next().unwrap_or(p));
+            (file.to_string(), r.serial.replace(':', "").to_uppercase())
+        })
+        .collect()
+}
+
+/// Members whose certificates are issued again, and stay: swap them in place.
+fn renew_operations(new_plan: &Plan, renewed: &[String], added: &[String]) -> Vec<Operation> {
+    let mut ops = Vec::new();
     for m in &new_plan.members {
         let prefix = format!("members/{}/", m.name);
         let touched = renewed.iter().any(|id| id.starts_with(&prefix));
@@ -677,7 +727,7 @@ fn operations(
             });
         }
     }
-    Ok(ops)
+    ops
 }
 
 /// The administrator client's `etcdctl-env.sh`, which the runbooks use.

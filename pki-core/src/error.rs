@@ -48,8 +48,8 @@ pub enum Error {
         /// The underlying reason.
         reason: String,
     },
-    /// A key handed to [`crate::bundle::generate_with_keys`] could not be read or does not
-    /// fit the request (wrong algorithm, not PKCS#8).
+    /// A key could not be read or does not fit its request (wrong algorithm, not PKCS#8): one
+    /// handed to [`crate::bundle::generate_with_keys`], or a key read back (a bundle's CA key).
     BadKey {
         /// Which key, e.g. "ca".
         key: String,
@@ -68,7 +68,8 @@ pub enum Error {
     Zip(String),
     /// The CA key passphrase is unusable (too short).
     Passphrase(String),
-    /// A value for a day-two runbook ([`crate::runbook`]) is outside its allowlist.
+    /// A value for a day-two runbook ([`crate::runbook`], [`crate::kit`]) is outside its
+    /// allowlist.
     Runbook {
         /// The runbook's field, e.g. `peer_urls`.
         field: String,
@@ -161,6 +162,7 @@ pub enum Error {
 }
 
 impl fmt::Display for Error {
+    // Long, but a straight list: one message per variant, the logic in the helpers below.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::SpecSyntax {
@@ -168,18 +170,12 @@ impl fmt::Display for Error {
                 message,
                 line,
                 column,
-            } => {
-                let at = if path.is_empty() {
-                    String::new()
-                } else {
-                    format!("{path}: ")
-                };
-                write!(
-                    f,
-                    "the spec is not valid: {at}{message} (line {line}, column {column}); \
-                     `etcd-pki spec-template` prints a complete example"
-                )
-            }
+            } => write!(
+                f,
+                "the spec is not valid: {}{message} (line {line}, column {column}); \
+                 `etcd-pki spec-template` prints a complete example",
+                path_prefix(path)
+            ),
             Error::SpecTooLarge { size } => write!(
                 f,
                 "the spec is {size} bytes; a cluster spec is a few kilobytes and at most {} \
@@ -190,24 +186,9 @@ impl fmt::Display for Error {
                 f,
                 "the spec lists {count} {}; etcd-pki accepts at most {max} (etcd itself advises \
                  3, 5 or 7 members): is this the right file?",
-                if *field == "nodes" {
-                    "members"
-                } else {
-                    "clients"
-                }
+                listed_things(field)
             ),
-            Error::Invalid(report) => {
-                let n = report.errors().count();
-                write!(
-                    f,
-                    "the spec has {n} error{} and nothing was generated:",
-                    if n == 1 { "" } else { "s" }
-                )?;
-                for p in report.problems() {
-                    write!(f, "\n  {p}")?;
-                }
-                Ok(())
-            }
+            Error::Invalid(report) => write_invalid(f, report),
             Error::Randomness(reason) => write!(
                 f,
                 "the system's secure random number generator is not available ({reason}); \
@@ -239,13 +220,7 @@ impl fmt::Display for Error {
                 field,
                 value,
                 reason,
-            } => {
-                if value.is_empty() {
-                    write!(f, "{field} {reason}")
-                } else {
-                    write!(f, "{field} {} {reason}", crate::rules::shown(value))
-                }
-            }
+            } => write_field_value(f, field, value, reason),
             Error::CaUnreadable { file, reason } => {
                 write!(f, "the {file} cannot be read: {reason}")
             }
@@ -303,3 +278,49 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// `path: ` before a syntax error's message, or nothing when serde names no path (the root).
+fn path_prefix(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}: ")
+    }
+}
+
+/// What the spec field of [`Error::SpecLimits`] lists, in the words of the message.
+fn listed_things(field: &str) -> &'static str {
+    if field == "nodes" {
+        "members"
+    } else {
+        "clients"
+    }
+}
+
+/// [`Error::Invalid`]: the count of errors, then every problem (warnings too) on its own line.
+fn write_invalid(f: &mut fmt::Formatter<'_>, report: &Report) -> fmt::Result {
+    let n = report.errors().count();
+    write!(
+        f,
+        "the spec has {n} error{} and nothing was generated:",
+        if n == 1 { "" } else { "s" }
+    )?;
+    for p in report.problems() {
+        write!(f, "\n  {p}")?;
+    }
+    Ok(())
+}
+
+/// [`Error::Revocation`]: the field, its value when there is one (shown safely), the reason.
+fn write_field_value(
+    f: &mut fmt::Formatter<'_>,
+    field: &str,
+    value: &str,
+    reason: &str,
+) -> fmt::Result {
+    if value.is_empty() {
+        write!(f, "{field} {reason}")
+    } else {
+        write!(f, "{field} {} {reason}", crate::rules::shown(value))
+    }
+}

@@ -19,8 +19,7 @@
 use std::net::IpAddr;
 
 use crate::error::Error;
-use crate::render::quote;
-use crate::runbook::RunbookFile;
+use crate::runbook::{self, RunbookFile, bad, check_name};
 
 /// `runbooks/install-crl.sh`: a new CRL into cert_dir by rename, checked first (DER, signed by
 /// the installed CA, not older than the installed one); says whether the running etcd reads it.
@@ -106,27 +105,7 @@ pub fn files(op: &KitOp) -> Result<Vec<RunbookFile>, Error> {
             name,
             ips,
             cert_dir,
-        } => {
-            check_name("name", name)?;
-            check_absolute("cert_dir", cert_dir)?;
-            if ips.is_empty() {
-                return Err(bad("ips", "", "lists no address"));
-            }
-            let ips = ips.iter().map(IpAddr::to_string).collect::<Vec<_>>();
-            let dir = format!("members/{name}");
-            Ok(vec![
-                script(&format!("{dir}/install-crl.sh"), INSTALL_CRL_SH),
-                data(
-                    &format!("{dir}/crl.env"),
-                    "install-crl.sh",
-                    &[
-                        ("MEMBER", name.clone()),
-                        ("IPS", ips.join(" ")),
-                        ("CERT_DIR", cert_dir.clone()),
-                    ],
-                ),
-            ])
-        }
+        } => install_crl_files(name, ips, cert_dir),
         KitOp::RotateMember {
             name,
             ips,
@@ -138,73 +117,33 @@ pub fn files(op: &KitOp) -> Result<Vec<RunbookFile>, Error> {
             new_ca_pem,
             same_key,
         } => {
-            check_name("name", name)?;
-            check_absolute("cert_dir", cert_dir)?;
-            let first = ips
-                .first()
-                .ok_or_else(|| bad("ips", "", "lists no address"))?;
-            if *client_port == 0 || *peer_port == 0 || client_port == peer_port {
-                return Err(bad(
-                    "client_port",
-                    &client_port.to_string(),
-                    "must be a port other than 0 and other than the peer port",
-                ));
-            }
-            if !members.iter().any(|(m, _)| m == name) {
-                return Err(bad("members", name, "does not list this member"));
-            }
-            for (m, _) in members {
-                check_name("members", m)?;
-            }
-            let (old_der, new_der) = (
-                one_cert("old_ca_pem", old_ca_pem)?,
-                one_cert("new_ca_pem", new_ca_pem)?,
-            );
-            if old_der == new_der {
+            let address = check_rotate_member(name, ips, cert_dir, *client_port, *peer_port)?;
+            check_members(name, members)?;
+            let cas = CaPair::read(old_ca_pem, new_ca_pem)?;
+            if cas.old_der == cas.new_der {
                 return Err(bad("new_ca_pem", "", "is the old CA certificate itself"));
             }
-            let dir = format!("members/{name}/rotate");
             let words = |v: Vec<String>| v.join(" ");
-            let mut out = vec![
-                script(&format!("{dir}/lib.sh"), ROTATE_LIB_SH),
-                cert_file(&format!("{dir}/old-ca.crt"), old_ca_pem),
-                cert_file(&format!("{dir}/new-ca.crt"), new_ca_pem),
-                // renew-ca.sh does not use it; lib.sh checks every kit has it.
-                cert_file(
-                    &format!("{dir}/both-ca.crt"),
-                    &format!("{}{}", pem_text(old_ca_pem), pem_text(new_ca_pem)),
+            let [old_sha, new_sha] = cas.fingerprints();
+            let env = [
+                ("MEMBER", name.clone()),
+                ("IPS", words(ips.iter().map(IpAddr::to_string).collect())),
+                ("ADDRESS", address.to_string()),
+                ("CERT_DIR", cert_dir.clone()),
+                ("CLIENT_PORT", client_port.to_string()),
+                ("PEER_PORT", peer_port.to_string()),
+                (
+                    "MEMBERS",
+                    words(members.iter().map(|(m, _)| m.clone()).collect()),
                 ),
-                data(
-                    &format!("{dir}/rotate.env"),
-                    "the rotate/ scripts",
-                    &[
-                        ("MEMBER", name.clone()),
-                        ("IPS", words(ips.iter().map(IpAddr::to_string).collect())),
-                        ("ADDRESS", first.to_string()),
-                        ("CERT_DIR", cert_dir.clone()),
-                        ("CLIENT_PORT", client_port.to_string()),
-                        ("PEER_PORT", peer_port.to_string()),
-                        (
-                            "MEMBERS",
-                            words(members.iter().map(|(m, _)| m.clone()).collect()),
-                        ),
-                        (
-                            "ADDRESSES",
-                            words(members.iter().map(|(_, a)| a.to_string()).collect()),
-                        ),
-                        ("OLD_CA_SHA256", openssl_fingerprint(&old_der)),
-                        ("NEW_CA_SHA256", openssl_fingerprint(&new_der)),
-                    ],
+                (
+                    "ADDRESSES",
+                    words(members.iter().map(|(_, a)| a.to_string()).collect()),
                 ),
+                old_sha,
+                new_sha,
             ];
-            if *same_key {
-                out.push(script(&format!("{dir}/renew-ca.sh"), RENEW_CA_SH));
-            } else {
-                out.push(script(&format!("{dir}/1-trust-both.sh"), ROTATE_1_SH));
-                out.push(script(&format!("{dir}/2-reissue.sh"), ROTATE_2_SH));
-                out.push(script(&format!("{dir}/3-drop-old.sh"), ROTATE_3_SH));
-            }
-            Ok(out)
+            Ok(rotate_member_files(name, &env, &cas, *same_key))
         }
         KitOp::RotateClient {
             name,
@@ -217,34 +156,166 @@ pub fn files(op: &KitOp) -> Result<Vec<RunbookFile>, Error> {
             check_name("name", name)?;
             check_name("kind", kind)?;
             check_urls("endpoints", endpoints)?;
-            let (old_der, new_der) = (
-                one_cert("old_ca_pem", old_ca_pem)?,
-                one_cert("new_ca_pem", new_ca_pem)?,
-            );
-            let dir = format!("clients/{name}/rotate");
-            let mut out = vec![
-                script(&format!("{dir}/rotate-client.sh"), ROTATE_CLIENT_SH),
-                data(
-                    &format!("{dir}/rotate.env"),
-                    "rotate-client.sh",
-                    &[
-                        ("CLIENT", name.clone()),
-                        ("KIND", kind.clone()),
-                        ("ENDPOINTS", endpoints.join(",")),
-                        ("OLD_CA_SHA256", openssl_fingerprint(&old_der)),
-                        ("NEW_CA_SHA256", openssl_fingerprint(&new_der)),
-                    ],
-                ),
-            ];
-            if !*same_key {
-                out.push(cert_file(
-                    &format!("{dir}/both-ca.crt"),
-                    &format!("{}{}", pem_text(old_ca_pem), pem_text(new_ca_pem)),
-                ));
-            }
-            Ok(out)
+            let cas = CaPair::read(old_ca_pem, new_ca_pem)?;
+            Ok(rotate_client_files(name, kind, endpoints, &cas, *same_key))
         }
     }
+}
+
+/// [`KitOp::InstallCrl`]: `install-crl.sh` and `crl.env` in the member's folder.
+fn install_crl_files(
+    name: &str,
+    ips: &[IpAddr],
+    cert_dir: &str,
+) -> Result<Vec<RunbookFile>, Error> {
+    check_name("name", name)?;
+    check_absolute("cert_dir", cert_dir)?;
+    if ips.is_empty() {
+        return Err(bad("ips", "", "lists no address"));
+    }
+    let ips = ips.iter().map(IpAddr::to_string).collect::<Vec<_>>();
+    let dir = format!("members/{name}");
+    Ok(vec![
+        script(&format!("{dir}/install-crl.sh"), INSTALL_CRL_SH),
+        data(
+            &format!("{dir}/crl.env"),
+            "install-crl.sh",
+            &[
+                ("MEMBER", name.to_string()),
+                ("IPS", ips.join(" ")),
+                ("CERT_DIR", cert_dir.to_string()),
+            ],
+        ),
+    ])
+}
+
+/// The member's own data of a [`KitOp::RotateMember`], checked; its first address, the one
+/// its ports are asked on.
+fn check_rotate_member(
+    name: &str,
+    ips: &[IpAddr],
+    cert_dir: &str,
+    client_port: u16,
+    peer_port: u16,
+) -> Result<IpAddr, Error> {
+    check_name("name", name)?;
+    check_absolute("cert_dir", cert_dir)?;
+    let first = ips
+        .first()
+        .ok_or_else(|| bad("ips", "", "lists no address"))?;
+    if client_port == 0 || peer_port == 0 || client_port == peer_port {
+        return Err(bad(
+            "client_port",
+            &client_port.to_string(),
+            "must be a port other than 0 and other than the peer port",
+        ));
+    }
+    Ok(*first)
+}
+
+/// The cluster's members of a [`KitOp::RotateMember`]: names only, `name` among them.
+fn check_members(name: &str, members: &[(String, IpAddr)]) -> Result<(), Error> {
+    if !members.iter().any(|(m, _)| m == name) {
+        return Err(bad("members", name, "does not list this member"));
+    }
+    for (m, _) in members {
+        check_name("members", m)?;
+    }
+    Ok(())
+}
+
+/// The CA certificate the cluster trusts now and the one it moves to, each checked to be one
+/// certificate.
+struct CaPair<'a> {
+    old_pem: &'a str,
+    new_pem: &'a str,
+    old_der: Vec<u8>,
+    new_der: Vec<u8>,
+}
+
+impl<'a> CaPair<'a> {
+    fn read(old_pem: &'a str, new_pem: &'a str) -> Result<Self, Error> {
+        Ok(CaPair {
+            old_pem,
+            new_pem,
+            old_der: one_cert("old_ca_pem", old_pem)?,
+            new_der: one_cert("new_ca_pem", new_pem)?,
+        })
+    }
+
+    /// `OLD_CA_SHA256` and `NEW_CA_SHA256`, which the scripts tell the CA files apart by.
+    fn fingerprints(&self) -> [(&'static str, String); 2] {
+        [
+            ("OLD_CA_SHA256", openssl_fingerprint(&self.old_der)),
+            ("NEW_CA_SHA256", openssl_fingerprint(&self.new_der)),
+        ]
+    }
+
+    /// `both-ca.crt`: old then new, the CA file trusted while both are in use.
+    fn both_file(&self, dir: &str) -> RunbookFile {
+        cert_file(
+            &format!("{dir}/both-ca.crt"),
+            &format!("{}{}", pem_text(self.old_pem), pem_text(self.new_pem)),
+        )
+    }
+}
+
+/// [`KitOp::RotateMember`]'s files under `members/<name>/rotate/`: the shared library, the CA
+/// files, the data `env`, then the scripts of a renewal or of the three phases.
+fn rotate_member_files(
+    name: &str,
+    env: &[(&str, String)],
+    cas: &CaPair,
+    same_key: bool,
+) -> Vec<RunbookFile> {
+    let dir = format!("members/{name}/rotate");
+    let mut out = vec![
+        script(&format!("{dir}/lib.sh"), ROTATE_LIB_SH),
+        cert_file(&format!("{dir}/old-ca.crt"), cas.old_pem),
+        cert_file(&format!("{dir}/new-ca.crt"), cas.new_pem),
+        // renew-ca.sh does not use it; lib.sh checks every kit has it.
+        cas.both_file(&dir),
+        data(&format!("{dir}/rotate.env"), "the rotate/ scripts", env),
+    ];
+    if same_key {
+        out.push(script(&format!("{dir}/renew-ca.sh"), RENEW_CA_SH));
+    } else {
+        out.push(script(&format!("{dir}/1-trust-both.sh"), ROTATE_1_SH));
+        out.push(script(&format!("{dir}/2-reissue.sh"), ROTATE_2_SH));
+        out.push(script(&format!("{dir}/3-drop-old.sh"), ROTATE_3_SH));
+    }
+    out
+}
+
+/// [`KitOp::RotateClient`]'s files under `clients/<name>/rotate/`: `rotate-client.sh`, its
+/// data, and (a rotation only) the CA file holding both CAs.
+fn rotate_client_files(
+    name: &str,
+    kind: &str,
+    endpoints: &[String],
+    cas: &CaPair,
+    same_key: bool,
+) -> Vec<RunbookFile> {
+    let dir = format!("clients/{name}/rotate");
+    let [old_sha, new_sha] = cas.fingerprints();
+    let mut out = vec![
+        script(&format!("{dir}/rotate-client.sh"), ROTATE_CLIENT_SH),
+        data(
+            &format!("{dir}/rotate.env"),
+            "rotate-client.sh",
+            &[
+                ("CLIENT", name.to_string()),
+                ("KIND", kind.to_string()),
+                ("ENDPOINTS", endpoints.join(",")),
+                old_sha,
+                new_sha,
+            ],
+        ),
+    ];
+    if !same_key {
+        out.push(cas.both_file(&dir));
+    }
+    out
 }
 
 /// The DER of the one certificate in `text` (PEM).
@@ -324,44 +395,12 @@ fn script(path: &str, text: &str) -> RunbookFile {
     }
 }
 
-/// `KEY='value'` lines, sourced by the script: quoted as the bundle's env files are.
-// TODO(daytwo): share runbook.rs's data_file once both branches are merged.
+/// `KEY='value'` lines, sourced by the script: [`crate::runbook`]'s data file.
 fn data(path: &str, script: &str, vars: &[(&str, String)]) -> RunbookFile {
-    let mut s = format!(
-        "# Parameters of {script}, written by etcd-pki. The script sources this file.\n\
-         # shellcheck shell=bash disable=SC2034\n"
-    );
-    for (k, v) in vars {
-        s.push_str(&format!("{k}={}\n", quote::sh(v)));
-    }
     RunbookFile {
         path: path.to_string(),
         mode: 0o644,
-        contents: s,
-    }
-}
-
-fn bad(field: &str, value: &str, reason: &str) -> Error {
-    Error::Runbook {
-        field: field.to_string(),
-        value: value.to_string(),
-        reason: reason.to_string(),
-    }
-}
-
-fn check_name(field: &str, v: &str) -> Result<(), Error> {
-    let ok = !v.is_empty()
-        && v.len() <= crate::rules::MAX_STRING
-        && v.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && v.chars().all(crate::rules::is_name_char);
-    if ok {
-        Ok(())
-    } else {
-        Err(bad(
-            field,
-            v,
-            "is not a name: use letters, digits, `.`, `_` and `-`, starting with a letter or digit",
-        ))
+        contents: runbook::data_file(script, vars),
     }
 }
 

@@ -86,7 +86,7 @@ pub(crate) fn sign_with_raw_issuer(
 /// Takes a certificate or CRL laid out by rcgen (any signature), puts `fields` into its
 /// to-be-signed part — each (index of the field in the TBS SEQUENCE, its new DER, e.g. a CA's
 /// raw subject Name) — and signs the result once with `ca_key`. In a TBSCertificate the
-/// issuer is field 3 and the subject field 5 ([0] version first); in a TBSCertList the issuer
+/// issuer is field 3 and the subject field 5 (`[0]` version first); in a TBSCertList the issuer
 /// is field 2 (version, signature, issuer).
 pub(crate) fn resign(
     laid_out: &[u8],

@@ -1,6 +1,6 @@
-//! A new CA for a running cluster: a same-key renewal of the CA certificate (`etcd-pki
-//! rotate-ca --same-key`). The three-phase rotation to a new key is run by the scripts of
-//! [`crate::kit`].
+//! A new CA for a running cluster, as a kit (`etcd-pki rotate-ca`, [`rotate_ca`]): a rotation
+//! to a new CA key — the new CA and every leaf under it, deployed in three phases by the
+//! scripts of [`crate::kit`] — or a same-key renewal of the CA certificate (`--same-key`).
 //!
 //! A renewed CA certificate keeps the old one's subject (byte for byte, string types kept),
 //! key and subject key identifier, so every certificate the old one issued — issuer field =

@@ -137,21 +137,7 @@ pub fn files(op: &Operation) -> Result<Vec<RunbookFile>, Error> {
             check_absolute("data_dir", data_dir)?;
             check_absolute("cert_dir", cert_dir)?;
             check_relative("etcdctl_env", etcdctl_env)?;
-            if revoke.is_empty() {
-                return Err(bad("revoke", "", "lists no certificate"));
-            }
-            for (file, serial) in revoke {
-                check_name("revoke", file)?;
-                if serial.is_empty() || !serial.chars().all(|c| c.is_ascii_hexdigit()) {
-                    return Err(bad("revoke", serial, "is not a serial number in hex"));
-                }
-            }
             let base = format!("runbook/remove-{name}");
-            let revoke = revoke
-                .iter()
-                .map(|(f, s)| format!("{f}={s}"))
-                .collect::<Vec<_>>()
-                .join(" ");
             let data = data_file(
                 &format!("{base}.sh"),
                 &[
@@ -160,7 +146,7 @@ pub fn files(op: &Operation) -> Result<Vec<RunbookFile>, Error> {
                     ("ENDPOINTS", endpoints.join(",")),
                     ("DATA_DIR", data_dir.clone()),
                     ("CERT_DIR", cert_dir.clone()),
-                    ("REVOKE", revoke),
+                    ("REVOKE", revoke_list(revoke)?),
                     ("ETCDCTL_ENV", etcdctl_env.clone()),
                 ],
             );
@@ -172,27 +158,55 @@ pub fn files(op: &Operation) -> Result<Vec<RunbookFile>, Error> {
             cert_dir,
             client_port,
             peer_port,
-        } => {
-            check_name("name", name)?;
-            check_absolute("cert_dir", cert_dir)?;
-            let first = ips
-                .first()
-                .ok_or_else(|| bad("ips", "", "lists no address"))?;
-            let ips = ips.iter().map(IpAddr::to_string).collect::<Vec<_>>();
-            let base = format!("members/{name}/renew");
-            let data = data_file(
-                &format!("{base}.sh"),
-                &[
-                    ("MEMBER", name.clone()),
-                    ("IPS", ips.join(" ")),
-                    ("ADDRESS", first.to_string()),
-                    ("CERT_DIR", cert_dir.clone()),
-                    ("PAIRS", format!("server:{client_port} peer:{peer_port}")),
-                ],
-            );
-            Ok(pair(&base, RENEW_SH, data))
+        } => renew_files(name, ips, cert_dir, *client_port, *peer_port),
+    }
+}
+
+/// [`Operation::RemoveMember`]'s certificates as `REVOKE` holds them, `file=SERIAL` separated
+/// by spaces; refused when empty or when a file is no name or a serial no hex.
+fn revoke_list(revoke: &[(String, String)]) -> Result<String, Error> {
+    if revoke.is_empty() {
+        return Err(bad("revoke", "", "lists no certificate"));
+    }
+    for (file, serial) in revoke {
+        check_name("revoke", file)?;
+        if serial.is_empty() || !serial.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(bad("revoke", serial, "is not a serial number in hex"));
         }
     }
+    Ok(revoke
+        .iter()
+        .map(|(f, s)| format!("{f}={s}"))
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+/// [`Operation::Renew`]: `members/<name>/renew.sh` and `renew.env`.
+fn renew_files(
+    name: &str,
+    ips: &[IpAddr],
+    cert_dir: &str,
+    client_port: u16,
+    peer_port: u16,
+) -> Result<Vec<RunbookFile>, Error> {
+    check_name("name", name)?;
+    check_absolute("cert_dir", cert_dir)?;
+    let first = ips
+        .first()
+        .ok_or_else(|| bad("ips", "", "lists no address"))?;
+    let ips = ips.iter().map(IpAddr::to_string).collect::<Vec<_>>();
+    let base = format!("members/{name}/renew");
+    let data = data_file(
+        &format!("{base}.sh"),
+        &[
+            ("MEMBER", name.to_string()),
+            ("IPS", ips.join(" ")),
+            ("ADDRESS", first.to_string()),
+            ("CERT_DIR", cert_dir.to_string()),
+            ("PAIRS", format!("server:{client_port} peer:{peer_port}")),
+        ],
+    );
+    Ok(pair(&base, RENEW_SH, data))
 }
 
 fn pair(base: &str, script: &str, data: String) -> Vec<RunbookFile> {
@@ -212,7 +226,7 @@ fn pair(base: &str, script: &str, data: String) -> Vec<RunbookFile> {
 
 /// `KEY='value'` lines, sourced by the script (`. file`): shell and quoting as in the env
 /// files of the bundle.
-fn data_file(script: &str, vars: &[(&str, String)]) -> String {
+pub(crate) fn data_file(script: &str, vars: &[(&str, String)]) -> String {
     let mut s = format!(
         "# Parameters of {script}, written by etcd-pki. The script sources this file.\n\
          # shellcheck shell=bash disable=SC2034\n"
@@ -223,7 +237,8 @@ fn data_file(script: &str, vars: &[(&str, String)]) -> String {
     s
 }
 
-fn bad(field: &str, value: &str, reason: &str) -> Error {
+/// The error of a runbook value: the field, the value given, what is wrong with it.
+pub(crate) fn bad(field: &str, value: &str, reason: &str) -> Error {
     Error::Runbook {
         field: field.to_string(),
         value: value.to_string(),
@@ -231,7 +246,8 @@ fn bad(field: &str, value: &str, reason: &str) -> Error {
     }
 }
 
-fn check_name(field: &str, v: &str) -> Result<(), Error> {
+/// `v` is a name: [`crate::rules`]' name characters, starting with a letter or digit.
+pub(crate) fn check_name(field: &str, v: &str) -> Result<(), Error> {
     let ok = !v.is_empty()
         && v.len() <= crate::rules::MAX_STRING
         && v.starts_with(|c: char| c.is_ascii_alphanumeric())

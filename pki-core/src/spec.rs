@@ -454,6 +454,12 @@ impl ClusterSpec {
     pub fn admin_client(&self) -> Option<&Client> {
         self.clients.iter().find(|c| c.common_name == ADMIN_CN)
     }
+
+    /// The client the README, the demo and the next steps check the cluster with: the
+    /// administrator, else the first client (any client can ask for health).
+    pub fn check_client(&self) -> Option<&Client> {
+        self.admin_client().or(self.clients.first())
+    }
 }
 
 /// The CN of etcd's administrator user once `auth enable` is on.

@@ -82,19 +82,40 @@ fn put(value: &mut String, payload: &str, place: Place) {
     };
 }
 
+/// `put` into an optional field, which becomes `x` first if unset.
+fn put_opt(o: &mut Option<String>, payload: &str, place: Place) {
+    let mut v = o.take().unwrap_or_else(|| "x".into());
+    put(&mut v, payload, place);
+    *o = Some(v);
+}
+
 /// Every string field of `spec`, as setters; the list is checked against
 /// `validate::string_fields` so a new field cannot be forgotten here.
 fn set_field(spec: &mut ClusterSpec, field: usize, payload: &str, place: Place) -> String {
     let n = spec.nodes.len();
     let c = spec.clients.len();
-    let mut k = field % (17 + 3 * n + 5 * c);
-    macro_rules! opt {
-        ($o:expr) => {{
-            let mut v = $o.take().unwrap_or_else(|| "x".into());
-            put(&mut v, payload, place);
-            $o = Some(v);
-        }};
+    let k = field % (SPEC_FIELDS + NODE_FIELDS * n + CLIENT_FIELDS * c);
+    if k < SPEC_FIELDS {
+        return set_spec_field(spec, k, payload, place);
     }
+    let k = k - SPEC_FIELDS;
+    if k < NODE_FIELDS * n {
+        let i = k / NODE_FIELDS;
+        return set_node_field(spec, i, k % NODE_FIELDS, payload, place);
+    }
+    let k = k - NODE_FIELDS * n;
+    let i = k / CLIENT_FIELDS;
+    set_client_field(spec, i, k % CLIENT_FIELDS, payload, place)
+}
+
+/// How many setters [`set_spec_field`], [`set_node_field`] (per member) and
+/// [`set_client_field`] (per client) have.
+const SPEC_FIELDS: usize = 17;
+const NODE_FIELDS: usize = 3;
+const CLIENT_FIELDS: usize = 5;
+
+/// The spec's own fields (`k` < 12), then [`set_extra_field`].
+fn set_spec_field(spec: &mut ClusterSpec, k: usize, payload: &str, place: Place) -> String {
     match k {
         0 => {
             put(&mut spec.cluster_name, payload, place);
@@ -117,23 +138,23 @@ fn set_field(spec: &mut ClusterSpec, field: usize, payload: &str, place: Place) 
             "ca_subject.common_name".into()
         }
         5 => {
-            opt!(spec.ca_subject.organization);
+            put_opt(&mut spec.ca_subject.organization, payload, place);
             "ca_subject.organization".into()
         }
         6 => {
-            opt!(spec.ca_subject.organizational_unit);
+            put_opt(&mut spec.ca_subject.organizational_unit, payload, place);
             "ca_subject.organizational_unit".into()
         }
         7 => {
-            opt!(spec.ca_subject.country);
+            put_opt(&mut spec.ca_subject.country, payload, place);
             "ca_subject.country".into()
         }
         8 => {
-            opt!(spec.ca_subject.state);
+            put_opt(&mut spec.ca_subject.state, payload, place);
             "ca_subject.state".into()
         }
         9 => {
-            opt!(spec.ca_subject.locality);
+            put_opt(&mut spec.ca_subject.locality, payload, place);
             "ca_subject.locality".into()
         }
         10 => {
@@ -147,102 +168,114 @@ fn set_field(spec: &mut ClusterSpec, field: usize, payload: &str, place: Place) 
             "cipher_suites[0]".into()
         }
         11 => {
-            opt!(spec.metrics_url);
+            put_opt(&mut spec.metrics_url, payload, place);
             "metrics_url".into()
         }
-        12..=16 => {
-            // Extra member fields of member 0 / the first client, placed differently.
-            let i = 0;
-            match k {
-                12 => {
-                    spec.nodes[i].dns_names.push(format!("x{payload}"));
-                    format!("nodes[{i}].dns_names[+]")
-                }
-                13 => {
-                    put(&mut spec.nodes[i].ips[0], payload, place);
-                    format!("nodes[{i}].ips[0]")
-                }
-                14 => {
-                    spec.clients[0].roles.push(payload.to_string());
-                    "clients[0].roles[+]".into()
-                }
-                15 => {
-                    spec.clients[0].grants.push(Grant {
-                        key_prefix: format!("/k/{payload}"),
-                        permission: Permission::Readwrite,
-                    });
-                    "clients[0].grants[+].key_prefix".into()
-                }
-                _ => {
-                    opt!(spec.clients[0].organization);
-                    "clients[0].organization".into()
-                }
-            }
+        _ => set_extra_field(spec, k, payload, place),
+    }
+}
+
+/// `k` in 12..17: extra fields of member 0 and the first client, placed differently.
+fn set_extra_field(spec: &mut ClusterSpec, k: usize, payload: &str, place: Place) -> String {
+    match k {
+        12 => {
+            spec.nodes[0].dns_names.push(format!("x{payload}"));
+            "nodes[0].dns_names[+]".into()
+        }
+        13 => {
+            put(&mut spec.nodes[0].ips[0], payload, place);
+            "nodes[0].ips[0]".into()
+        }
+        14 => {
+            spec.clients[0].roles.push(payload.to_string());
+            "clients[0].roles[+]".into()
+        }
+        15 => {
+            spec.clients[0].grants.push(Grant {
+                key_prefix: format!("/k/{payload}"),
+                permission: Permission::Readwrite,
+            });
+            "clients[0].grants[+].key_prefix".into()
         }
         _ => {
-            k -= 17;
-            if k < 3 * n {
-                let i = k / 3;
-                let node = &mut spec.nodes[i];
-                match k % 3 {
-                    0 => {
-                        put(&mut node.name, payload, place);
-                        format!("nodes[{i}].name")
-                    }
-                    1 => {
-                        let mut d = node
-                            .dns_names
-                            .first()
-                            .cloned()
-                            .unwrap_or_else(|| "m.example.com".into());
-                        put(&mut d, payload, place);
-                        node.dns_names = vec![d];
-                        format!("nodes[{i}].dns_names[0]")
-                    }
-                    _ => {
-                        let last = node.ips.len() - 1;
-                        put(&mut node.ips[last], payload, place);
-                        format!("nodes[{i}].ips[{last}]")
-                    }
-                }
-            } else {
-                k -= 3 * n;
-                let i = k / 5;
-                let cl = &mut spec.clients[i];
-                match k % 5 {
-                    0 => {
-                        put(&mut cl.name, payload, place);
-                        format!("clients[{i}].name")
-                    }
-                    1 => {
-                        put(&mut cl.common_name, payload, place);
-                        format!("clients[{i}].common_name")
-                    }
-                    2 => {
-                        opt!(cl.organization);
-                        format!("clients[{i}].organization")
-                    }
-                    3 => {
-                        let mut r = cl.roles.first().cloned().unwrap_or_else(|| "r".into());
-                        put(&mut r, payload, place);
-                        cl.roles = vec![r];
-                        format!("clients[{i}].roles[0]")
-                    }
-                    _ => {
-                        let mut p = cl
-                            .grants
-                            .first()
-                            .map(|g| g.key_prefix.clone())
-                            .unwrap_or_else(|| "/p/".into());
-                        put(&mut p, payload, place);
-                        cl.grants = vec![Grant {
-                            key_prefix: p,
-                            permission: Permission::Read,
-                        }];
-                        format!("clients[{i}].grants[0].key_prefix")
-                    }
-                }
-            }
+            put_opt(&mut spec.clients[0].organization, payload, place);
+            "clients[0].organization".into()
+        }
+    }
+}
+
+/// Field `f` (< 3) of member `i`: its name, first DNS name, last IP.
+fn set_node_field(
+    spec: &mut ClusterSpec,
+    i: usize,
+    f: usize,
+    payload: &str,
+    place: Place,
+) -> String {
+    let node = &mut spec.nodes[i];
+    match f {
+        0 => {
+            put(&mut node.name, payload, place);
+            format!("nodes[{i}].name")
+        }
+        1 => {
+            let mut d = node
+                .dns_names
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "m.example.com".into());
+            put(&mut d, payload, place);
+            node.dns_names = vec![d];
+            format!("nodes[{i}].dns_names[0]")
+        }
+        _ => {
+            let last = node.ips.len() - 1;
+            put(&mut node.ips[last], payload, place);
+            format!("nodes[{i}].ips[{last}]")
+        }
+    }
+}
+
+/// Field `f` (< 5) of client `i`: name, CN, organization, first role, first grant's prefix.
+fn set_client_field(
+    spec: &mut ClusterSpec,
+    i: usize,
+    f: usize,
+    payload: &str,
+    place: Place,
+) -> String {
+    let cl = &mut spec.clients[i];
+    match f {
+        0 => {
+            put(&mut cl.name, payload, place);
+            format!("clients[{i}].name")
+        }
+        1 => {
+            put(&mut cl.common_name, payload, place);
+            format!("clients[{i}].common_name")
+        }
+        2 => {
+            put_opt(&mut cl.organization, payload, place);
+            format!("clients[{i}].organization")
+        }
+        3 => {
+            let mut r = cl.roles.first().cloned().unwrap_or_else(|| "r".into());
+            put(&mut r, payload, place);
+            cl.roles = vec![r];
+            format!("clients[{i}].roles[0]")
+        }
+        _ => {
+            let mut p = cl
+                .grants
+                .first()
+                .map(|g| g.key_prefix.clone())
+                .unwrap_or_else(|| "/p/".into());
+            put(&mut p, payload, place);
+            cl.grants = vec![Grant {
+                key_prefix: p,
+                permission: Permission::Read,
+            }];
+            format!("clients[{i}].grants[0].key_prefix")
         }
     }
 }
@@ -602,7 +635,7 @@ fn setters_cover_every_string_field() {
     let n = s.nodes.len();
     let c = s.clients.len();
     let mut touched = std::collections::BTreeSet::new();
-    for f in 0..(17 + 3 * n + 5 * c) {
+    for f in 0..(SPEC_FIELDS + NODE_FIELDS * n + CLIENT_FIELDS * c) {
         let mut t = s.clone();
         let path = set_field(&mut t, f, "@", Place::Append);
         touched.insert(path);

@@ -119,14 +119,37 @@ fn text<'a>(b: &'a Bundle, path: &str) -> &'a str {
         .text()
 }
 
+const DAY: i64 = 86_400;
+
+/// Every certificate of a bundle made with `alg`, its serials unique, what the page shows of
+/// one, and the files' modes.
 fn check_bundle(alg: KeyAlgorithm) {
     let spec = spec(alg);
     let before = OffsetDateTime::now_utc().unix_timestamp();
     let b = generate(&spec).unwrap_or_else(|e| panic!("{alg}: {e}"));
-    let rsa = alg.rsa_bits().is_some();
-    let day = 86_400;
 
-    let ca = parse(text(&b, "ca.crt"));
+    let ca = check_ca(&b, alg, before);
+    let leaf = Leaf {
+        alg,
+        ca_ski: ca.ski.clone().expect("CA has an SKI"),
+        before,
+    };
+    let mut serials = vec![ca.serial.clone()];
+    serials.extend(check_members(&b, &spec, &leaf));
+    serials.extend(check_clients(&b, &spec, &leaf));
+    let n = serials.len();
+    serials.sort();
+    serials.dedup();
+    assert_eq!(serials.len(), n, "{alg}: serials are unique");
+
+    check_page_info(&b, alg);
+    check_modes(&b);
+}
+
+/// The CA: CA:TRUE critical with pathlen 0, may sign certificates and CRLs, self-signed, a
+/// 20-byte SKI, ten years.
+fn check_ca(b: &Bundle, alg: KeyAlgorithm, before: i64) -> Parsed {
+    let ca = parse(text(b, "ca.crt"));
     assert_eq!(
         ca.ca,
         Some((true, true, Some(0))),
@@ -135,16 +158,27 @@ fn check_bundle(alg: KeyAlgorithm) {
     assert!(ca.ku_cert_sign && ca.ku_crl_sign, "{alg}: CA key usage");
     assert_eq!(ca.cn, "etcd CA");
     assert_eq!(ca.issuer_cn, "etcd CA", "self-signed");
-    let ca_ski = ca.ski.clone().expect("CA has an SKI");
-    assert_eq!(ca_ski.len(), 20);
-    assert!((ca.not_after - before - 3650 * day).abs() < 60);
+    let ski = ca.ski.as_ref().expect("CA has an SKI");
+    assert_eq!(ski.len(), 20);
+    assert!((ca.not_after - before - 3650 * DAY).abs() < 60);
+    ca
+}
 
-    let mut serials = vec![ca.serial.clone()];
-    let check_leaf = |p: &Parsed, what: &str| {
+/// What every leaf must be, under the CA with SKI `ca_ski`, made after `before`.
+struct Leaf {
+    alg: KeyAlgorithm,
+    ca_ski: Vec<u8>,
+    before: i64,
+}
+
+impl Leaf {
+    fn check(&self, p: &Parsed, what: &str) {
+        let (alg, before) = (self.alg, self.before);
         assert_eq!(p.ca.map(|c| c.1), Some(false), "{alg} {what}: CA:FALSE");
         assert!(p.ku_sign, "{alg} {what}: digitalSignature");
         assert_eq!(
-            p.ku_encipher, rsa,
+            p.ku_encipher,
+            alg.rsa_bits().is_some(),
             "{alg} {what}: keyEncipherment only for RSA"
         );
         assert!(
@@ -157,7 +191,7 @@ fn check_bundle(alg: KeyAlgorithm) {
         );
         assert_eq!(
             p.aki.as_ref(),
-            Some(&ca_ski),
+            Some(&self.ca_ski),
             "{alg} {what}: AKI = CA's SKI"
         );
         assert_eq!(p.issuer_cn, "etcd CA");
@@ -170,15 +204,21 @@ fn check_bundle(alg: KeyAlgorithm) {
             "{alg} {what}: notBefore backdated for skew"
         );
         assert!(
-            (p.not_after - before - 825 * day).abs() < 60,
+            (p.not_after - before - 825 * DAY).abs() < 60,
             "{alg} {what}: 825 days"
         );
-    };
+    }
+}
 
+/// Each member's server certificate (both EKUs, its addresses plus loopback and `localhost`)
+/// and peer certificate (both EKUs, its own addresses only); their serials.
+fn check_members(b: &Bundle, spec: &ClusterSpec, leaf: &Leaf) -> Vec<Vec<u8>> {
+    let alg = leaf.alg;
+    let mut serials = Vec::new();
     for (i, node) in spec.nodes.iter().enumerate() {
         let ips: Vec<IpAddr> = node.ips.iter().map(|s| s.parse().unwrap()).collect();
-        let server = parse(text(&b, &format!("members/{}/pki/server.crt", node.name)));
-        check_leaf(&server, "server");
+        let server = parse(text(b, &format!("members/{}/pki/server.crt", node.name)));
+        leaf.check(&server, "server");
         assert!(server.eku_server && server.eku_client, "{alg}: server EKUs");
         let mut want_ips = ips.clone();
         want_ips.push("127.0.0.1".parse().unwrap());
@@ -189,8 +229,8 @@ fn check_bundle(alg: KeyAlgorithm) {
         assert_eq!(server.dns, want_dns);
         assert_eq!(server.cn, node.name);
 
-        let peer = parse(text(&b, &format!("members/{}/pki/peer.crt", node.name)));
-        check_leaf(&peer, "peer");
+        let peer = parse(text(b, &format!("members/{}/pki/peer.crt", node.name)));
+        leaf.check(&peer, "peer");
         assert!(
             peer.eku_server && peer.eku_client,
             "{alg}: peer EKUs both ways"
@@ -203,9 +243,16 @@ fn check_bundle(alg: KeyAlgorithm) {
         serials.push(server.serial);
         serials.push(peer.serial);
     }
+    serials
+}
+
+/// Each client's certificate: clientAuth only, no SANs, its CN and O; their serials.
+fn check_clients(b: &Bundle, spec: &ClusterSpec, leaf: &Leaf) -> Vec<Vec<u8>> {
+    let alg = leaf.alg;
+    let mut serials = Vec::new();
     for c in &spec.clients {
-        let p = parse(text(&b, &format!("clients/{}/client.crt", c.name)));
-        check_leaf(&p, "client");
+        let p = parse(text(b, &format!("clients/{}/client.crt", c.name)));
+        leaf.check(&p, "client");
         assert!(
             p.eku_client && !p.eku_server,
             "{alg}: client EKU is clientAuth only"
@@ -215,12 +262,11 @@ fn check_bundle(alg: KeyAlgorithm) {
         assert_eq!(p.o, c.organization);
         serials.push(p.serial);
     }
-    let n = serials.len();
-    serials.sort();
-    serials.dedup();
-    assert_eq!(serials.len(), n, "{alg}: serials are unique");
+    serials
+}
 
-    // What the page shows matches the certificate.
+/// What the page shows matches the certificate.
+fn check_page_info(b: &Bundle, alg: KeyAlgorithm) {
     let f = b.file("members/etcd3/pki/server.crt").unwrap();
     let info = &f.cert.as_ref().unwrap().info;
     assert_eq!(
@@ -230,8 +276,11 @@ fn check_bundle(alg: KeyAlgorithm) {
     assert_eq!(info.extended_key_usages, vec!["serverAuth", "clientAuth"]);
     assert_eq!(info.subject, "CN=etcd3");
     assert_eq!(info.key_algorithm, alg.as_str());
+}
 
-    // Keys are PKCS#8 PEM, 0600; everything else 0644 or 0755 for scripts.
+/// Keys are PKCS#8 PEM, 0600; everything else 0644 or 0755 for scripts. The CA key is never
+/// one of the files (they go to members); it stands on its own.
+fn check_modes(b: &Bundle) {
     for f in &b.files {
         if f.role.is_private_key() {
             assert_eq!(f.mode, 0o600, "{}", f.path);
@@ -246,7 +295,6 @@ fn check_bundle(alg: KeyAlgorithm) {
             assert_eq!(f.mode, 0o644, "{}", f.path);
         }
     }
-    // The CA key is never one of the files (they go to members); it stands on its own.
     assert_eq!(b.files.iter().filter(|f| f.role == Role::CaKey).count(), 0);
     assert_eq!(b.ca_key.role, Role::CaKey);
     assert_eq!(b.ca_key.mode, 0o600);

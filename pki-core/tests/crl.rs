@@ -91,9 +91,17 @@ fn check(alg: &str) {
     .unwrap();
     let crl_path = write(&tmp.0, "crl.der", &der);
     let ca = write(&tmp.0, "ca.crt", &b.file("ca.crt").unwrap().contents);
-    let (ok, text) = openssl(&["crl", "-inform", "DER", "-in", &crl_path, "-noout", "-text"]);
+    check_openssl_reads(&crl_path, &ca, &alice);
+    check_verify_refuses_alice(&tmp.0, &b, &crl_path, &ca);
+    check_read_back(&der, &alice, now);
+}
+
+/// openssl reads the CRL at `crl_path` (v2, the CA's issuer, number 7, an AKI that is the
+/// CA's SKI, alice's serial as a key compromise, a next update) and verifies it under `ca`.
+fn check_openssl_reads(crl_path: &str, ca: &str, alice: &[u8]) {
+    let (ok, text) = openssl(&["crl", "-inform", "DER", "-in", crl_path, "-noout", "-text"]);
     assert!(ok, "openssl cannot read the CRL: {text}");
-    let alice_hex = crl::serial_hex(&alice).to_uppercase();
+    let alice_hex = crl::serial_hex(alice).to_uppercase();
     for want in [
         "Version 2 (0x1)",
         "Issuer: C=DE, O=ops, CN=CRL test CA",
@@ -110,32 +118,35 @@ fn check(alg: &str) {
         );
     }
     // The CRL's AKI is the CA's SKI, and the issuer field is the CA's subject byte for byte.
-    let (_, ski) = openssl(&["x509", "-in", &ca, "-noout", "-ext", "subjectKeyIdentifier"]);
+    let (_, ski) = openssl(&["x509", "-in", ca, "-noout", "-ext", "subjectKeyIdentifier"]);
     let ski = ski.lines().nth(1).unwrap().trim().to_string();
     assert!(
         text.contains(&ski),
         "AKI is not the CA's SKI {ski}:\n{text}"
     );
-    let (ok, hash_crl) = openssl(&["crl", "-inform", "DER", "-in", &crl_path, "-noout", "-hash"]);
+    let (ok, hash_crl) = openssl(&["crl", "-inform", "DER", "-in", crl_path, "-noout", "-hash"]);
     assert!(ok);
-    let (_, hash_ca) = openssl(&["x509", "-in", &ca, "-noout", "-subject_hash"]);
+    let (_, hash_ca) = openssl(&["x509", "-in", ca, "-noout", "-subject_hash"]);
     assert_eq!(hash_crl, hash_ca);
     // Signed by the CA.
     let (ok, text) = openssl(&[
-        "crl", "-inform", "DER", "-in", &crl_path, "-CAfile", &ca, "-noout",
+        "crl", "-inform", "DER", "-in", crl_path, "-CAfile", ca, "-noout",
     ]);
     assert!(ok && text.contains("verify OK"), "{text}");
+}
 
-    // verify -crl_check: alice refused, bob accepted.
-    let (_, pem_crl) = openssl(&["crl", "-inform", "DER", "-in", &crl_path]);
-    let crl_pem = write(&tmp.0, "crl.pem", pem_crl.as_bytes());
+/// `openssl verify -crl_check` with the CRL: alice refused, bob accepted; without it alice
+/// verifies, so the refusal is the CRL's doing.
+fn check_verify_refuses_alice(dir: &Path, b: &Bundle, crl_path: &str, ca: &str) {
+    let (_, pem_crl) = openssl(&["crl", "-inform", "DER", "-in", crl_path]);
+    let crl_pem = write(dir, "crl.pem", pem_crl.as_bytes());
     let alice_crt = write(
-        &tmp.0,
+        dir,
         "alice.crt",
         &b.file("clients/alice/client.crt").unwrap().contents,
     );
     let bob_crt = write(
-        &tmp.0,
+        dir,
         "bob.crt",
         &b.file("clients/bob/client.crt").unwrap().contents,
     );
@@ -145,7 +156,7 @@ fn check(alg: &str) {
             "-x509_strict",
             "-crl_check",
             "-CAfile",
-            &ca,
+            ca,
             "-CRLfile",
             &crl_pem,
             leaf,
@@ -159,14 +170,16 @@ fn check(alg: &str) {
     let (ok, text) = verify(&bob_crt);
     assert!(ok && text.contains(": OK"), "bob was refused: {text}");
     // Without the CRL alice verifies: the refusal above is the CRL's doing.
-    let (ok, _) = openssl(&["verify", "-CAfile", &ca, &alice_crt]);
+    let (ok, _) = openssl(&["verify", "-CAfile", ca, &alice_crt]);
     assert!(ok);
+}
 
-    // Read back by our own parser.
-    let info = crl::read(&der).unwrap();
+/// Read back by our own parser: number 7, alice's serial alone, as a key compromise.
+fn check_read_back(der: &[u8], alice: &[u8], now: OffsetDateTime) {
+    let info = crl::read(der).unwrap();
     assert_eq!(info.number, Some(7));
     assert_eq!(info.revoked.len(), 1);
-    assert_eq!(info.revoked[0].serial, crl::serial_hex(&alice));
+    assert_eq!(info.revoked[0].serial, crl::serial_hex(alice));
     assert_eq!(info.revoked[0].reason_code, Some(1));
     assert!(info.next_update.unwrap() > now + crl::days(29));
 }
@@ -265,45 +278,11 @@ fn bad_input_is_refused_with_the_field() {
 fn crl_and_renewal_of_an_openssl_ca_with_an_unusual_name() {
     let tmp = Tmp::new("openssl-ca");
     let d = &tmp.0;
-    let key = d.join("ca.key").to_string_lossy().into_owned();
-    let crt = d.join("ca.crt").to_string_lossy().into_owned();
-    let (ok, out) = openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        &key,
-        "-out",
-        &crt,
-        "-days",
-        "30",
-        "-multivalue-rdn",
-        "-subj",
-        "/DC=com/DC=example/O=Corp+OU=etcd/CN=Corp etcd CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    assert!(ok, "{out}");
-    let der = |args: &[&str]| {
-        let o = Command::new("openssl").args(args).output().unwrap();
-        assert!(o.status.success());
-        o.stdout
-    };
-    let ca_der = der(&["x509", "-in", &crt, "-outform", "DER"]);
-    let ca_key = PrivateKey::from_pkcs8_der_any(&der(&[
-        "pkcs8", "-topk8", "-nocrypt", "-in", &key, "-outform", "DER",
-    ]))
-    .unwrap();
+    let ca = OpensslCa::new(d);
     let now = OffsetDateTime::now_utc();
     let crl_der = crl::sign(
-        &ca_der,
-        &ca_key,
+        &ca.der,
+        &ca.key,
         &CrlParams {
             this_update: now,
             next_update: now + crl::days(2),
@@ -318,7 +297,7 @@ fn crl_and_renewal_of_an_openssl_ca_with_an_unusual_name() {
     .unwrap();
     let p = write(d, "crl.der", &crl_der);
     let (ok, text) = openssl(&[
-        "crl", "-inform", "DER", "-in", &p, "-CAfile", &crt, "-noout",
+        "crl", "-inform", "DER", "-in", &p, "-CAfile", &ca.crt, "-noout",
     ]);
     assert!(ok && text.contains("verify OK"), "{text}");
     let (_, issuer) = openssl(&["crl", "-inform", "DER", "-in", &p, "-noout", "-issuer"]);
@@ -327,7 +306,7 @@ fn crl_and_renewal_of_an_openssl_ca_with_an_unusual_name() {
         "{issuer}"
     );
 
-    let renewed = pki_core::rotate::renew_ca_same_key(&ca_der, &ca_key, now, 400).unwrap();
+    let renewed = pki_core::rotate::renew_ca_same_key(&ca.der, &ca.key, now, 400).unwrap();
     let r = write(d, "renewed.der", &renewed);
     let subject = |f: &str, form: &str| {
         openssl(&[
@@ -335,38 +314,110 @@ fn crl_and_renewal_of_an_openssl_ca_with_an_unusual_name() {
         ])
         .1
     };
-    assert_eq!(subject(&r, "DER"), subject(&crt, "PEM"));
+    assert_eq!(subject(&r, "DER"), subject(&ca.crt, "PEM"));
     // A leaf openssl signed under the old certificate verifies under the renewed one alone.
     let (_, pem_text) = openssl(&["x509", "-inform", "DER", "-in", &r]);
     let rp = write(d, "renewed.pem", pem_text.as_bytes());
-    let leaf_key = d.join("leaf.key").to_string_lossy().into_owned();
-    let csr = d.join("leaf.csr").to_string_lossy().into_owned();
-    let leaf = d.join("leaf.crt").to_string_lossy().into_owned();
-    let (ok, out) = openssl(&[
-        "req",
-        "-new",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        &leaf_key,
-        "-out",
-        &csr,
-        "-subj",
-        "/CN=leaf",
-    ]);
-    assert!(ok, "{out}");
-    let (ok, out) = openssl(&[
-        "x509", "-req", "-in", &csr, "-CA", &crt, "-CAkey", &key, "-days", "10", "-out", &leaf,
-    ]);
-    assert!(ok, "{out}");
+    let leaf = ca.openssl_leaf(d);
     let (ok, out) = openssl(&["verify", "-x509_strict", "-CAfile", &rp, &leaf]);
     assert!(
         ok,
         "a leaf of the old CA certificate does not verify under the renewed one: {out}"
     );
+}
+
+/// A CA made by `openssl req -x509` in `d`, with a name rcgen cannot write: two DCs and a
+/// multi-valued RDN. Its files and, read back, its DER and key.
+struct OpensslCa {
+    key_path: String,
+    crt: String,
+    der: Vec<u8>,
+    key: PrivateKey,
+}
+
+impl OpensslCa {
+    fn new(d: &Path) -> OpensslCa {
+        let key_path = d.join("ca.key").to_string_lossy().into_owned();
+        let crt = d.join("ca.crt").to_string_lossy().into_owned();
+        let (ok, out) = openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key_path,
+            "-out",
+            &crt,
+            "-days",
+            "30",
+            "-multivalue-rdn",
+            "-subj",
+            "/DC=com/DC=example/O=Corp+OU=etcd/CN=Corp etcd CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+        assert!(ok, "{out}");
+        let der = |args: &[&str]| {
+            let o = Command::new("openssl").args(args).output().unwrap();
+            assert!(o.status.success());
+            o.stdout
+        };
+        let ca_der = der(&["x509", "-in", &crt, "-outform", "DER"]);
+        let key = PrivateKey::from_pkcs8_der_any(&der(&[
+            "pkcs8", "-topk8", "-nocrypt", "-in", &key_path, "-outform", "DER",
+        ]))
+        .unwrap();
+        OpensslCa {
+            key_path,
+            crt,
+            der: ca_der,
+            key,
+        }
+    }
+
+    /// A leaf (`CN=leaf`, P-256) that openssl signs with this CA; its path.
+    fn openssl_leaf(&self, d: &Path) -> String {
+        let leaf_key = d.join("leaf.key").to_string_lossy().into_owned();
+        let csr = d.join("leaf.csr").to_string_lossy().into_owned();
+        let leaf = d.join("leaf.crt").to_string_lossy().into_owned();
+        let (ok, out) = openssl(&[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &leaf_key,
+            "-out",
+            &csr,
+            "-subj",
+            "/CN=leaf",
+        ]);
+        assert!(ok, "{out}");
+        let (ok, out) = openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &self.crt,
+            "-CAkey",
+            &self.key_path,
+            "-days",
+            "10",
+            "-out",
+            &leaf,
+        ]);
+        assert!(ok, "{out}");
+        leaf
+    }
 }
 
 /// check-expiry.sh lists a CRL by its next update, once however many folders hold it, among

@@ -1,7 +1,10 @@
 //! `etcd-pki`: the same engine as the page, on the command line.
 //!
-//! Reads a spec, validates it, and writes the bundle zip; prints what it made the way a person
-//! would say it. Bad input prints the whole validation report and exits 2 without writing.
+//! `generate` reads a spec, validates it, and writes the bundle zip; the day-two commands
+//! (`add-member`, `remove-member`, `replace-member`, `renew`, `revoke`, `rotate-ca`) open the
+//! newest bundle and write a new one. Each prints what it made the way a person would say it.
+//! Bad input prints the whole validation report (or the option and the fix) and exits 2
+//! without writing.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

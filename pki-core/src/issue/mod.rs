@@ -1,11 +1,12 @@
 //! Stage 3 of 5: the certificates of a plan, signed by a CA given as data ([`CaMaterial`]).
 //! Certificate policy lives here once: the CA, a member's server and peer certificates, and
-//! client certificates, each with its key usages. rcgen is named in this module only, so an
-//! rcgen API change stays here.
+//! client certificates, each with its key usages. rcgen lays the certificates out (it is also
+//! used by the CRL, CA-import and CA-rotation code).
 //!
-//! Every leaf is signed through an rcgen `Issuer` built from the CA certificate's DER, so a CA
-//! made a moment ago ([`new_ca`]) and one imported or read back from a bundle take the same
-//! path, and a leaf's issuer field is the CA's subject field byte for byte.
+//! Every leaf is signed the same way (`raw_issuer.rs`: laid out by rcgen, its issuer field
+//! replaced by the CA certificate's subject bytes, then signed with the CA key), so a CA made a
+//! moment ago ([`new_ca`]) and one imported or read back from a bundle take the same path, and
+//! a leaf's issuer field is the CA's subject field byte for byte.
 //!
 //! ```
 //! use pki_core::{ClusterSpec, OffsetDateTime, issue, keys::Keys, plan, PrivateKey};

@@ -1,5 +1,5 @@
 //! Stage 5 of 5: the finished bundle — its files, `spec.json`, `manifest.json`, the CA key
-//! beside them — and the zip with every file's mode; and the way back, [`open`]. [`Bundle`]
+//! beside them — and the zip with every file's mode; and the way back, [`open()`]. [`Bundle`]
 //! is what the CLI writes and the page offers for download.
 //!
 //! ```
@@ -147,7 +147,7 @@ impl Bundle {
         format!("{}-etcd-pki.zip", self.cluster_name)
     }
 
-    /// The bundle as a zip ([`zip`]).
+    /// The bundle as a zip ([`zip()`]).
     pub fn to_zip(&self) -> Result<Vec<u8>, Error> {
         zip(self)
     }

@@ -48,7 +48,8 @@ pub struct Plan {
     pub one_machine: bool,
     /// The members.
     pub members: Vec<MemberPlan>,
-    /// The CA to make (or, later, to use).
+    /// The CA to make, when one is made (a new bundle, a rotation); a CA imported or read
+    /// back from a bundle enters the issue stage as a [`crate::issue::CaMaterial`] instead.
     pub ca: CaPlan,
     /// Every key, CA's first.
     pub keys: Vec<KeyRequest>,
@@ -70,10 +71,10 @@ impl Plan {
         self.spec.admin_client()
     }
 
-    /// The client the README and the demo check the cluster with: the administrator, else the
-    /// first client (any client can ask for health).
+    /// The client the README and the demo check the cluster with
+    /// ([`ClusterSpec::check_client`]: the administrator, else the first client).
     pub fn check_client(&self) -> Option<&Client> {
-        self.admin().or(self.spec.clients.first())
+        self.spec.check_client()
     }
 
     /// The key request with this id.

@@ -64,95 +64,112 @@ impl Setting {
 
 /// Every setting of member `m`, in the order the files list them.
 pub fn member_settings(plan: &Plan, m: &MemberPlan) -> Vec<Setting> {
-    let (spec, members) = (&plan.spec, &plan.members);
-    let mut v = Vec::new();
-    let mut top = |flag: &'static str, value: Value, yaml_as_string: bool| {
-        v.push(Setting {
-            flag,
-            yaml_key: flag,
-            section: Section::Top,
-            value,
-            yaml_as_string,
-        })
-    };
-    let t = |s: &str| Value::Text(s.to_string());
-    top("name", t(&m.name), false);
+    let mut v = membership_settings(plan, m);
+    v.extend(option_settings(plan, m));
+    v.extend(tls_settings(plan, m));
+    v
+}
+
+/// A top-level setting; `yaml_as_string` as [`Setting::yaml_as_string`].
+fn top(flag: &'static str, value: Value, yaml_as_string: bool) -> Setting {
+    Setting {
+        flag,
+        yaml_key: flag,
+        section: Section::Top,
+        value,
+        yaml_as_string,
+    }
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+
+/// Who member `m` is and which cluster it forms or joins: name, data dir, URLs, initial
+/// cluster (new, or the grown one of a member that joins).
+fn membership_settings(plan: &Plan, m: &MemberPlan) -> Vec<Setting> {
+    let (spec, t) = (&plan.spec, text);
+    let mut v = vec![top("name", t(&m.name), false)];
     // etcd 3.4 defaults to the capnslog logger and says so at every start ("[WARNING]
     // Deprecated '--logger=capnslog' flag is set; use '--logger=zap'"); 3.5+ has only zap.
     if spec.etcd_version == crate::spec::EtcdVersion::V3_4 {
-        top("logger", t("zap"), false);
+        v.push(top("logger", t("zap"), false));
         // 3.4's --config-file starts from a zero value here, not the flag's default (true):
         // without this, a member started from YAML has no /v3 JSON gateway (404).
-        top("enable-grpc-gateway", Value::Bool(true), false);
+        v.push(top("enable-grpc-gateway", Value::Bool(true), false));
     }
-    top("data-dir", t(&m.data_dir), false);
-    top(
-        "listen-client-urls",
-        t(&m.listen_client_urls.join(",")),
-        true,
-    );
-    top(
-        "advertise-client-urls",
-        t(&m.advertise_client_urls.join(",")),
-        true,
-    );
-    top("listen-peer-urls", t(&m.listen_peer_urls.join(",")), true);
-    top(
-        "initial-advertise-peer-urls",
-        t(&m.advertise_peer_url),
-        true,
-    );
-    let joining = plan.joining.iter().find(|(n, _)| *n == m.name);
-    match joining {
-        Some((_, grown)) => {
-            top("initial-cluster", t(grown), true);
-            top("initial-cluster-state", t("existing"), false);
-        }
-        None => {
-            top("initial-cluster", t(&initial_cluster(members)), true);
-            top("initial-cluster-state", t("new"), false);
-        }
-    }
-    top(
-        "initial-cluster-token",
-        t(&spec.initial_cluster_token),
-        false,
-    );
+    let (cluster, state) = match plan.joining.iter().find(|(n, _)| *n == m.name) {
+        Some((_, grown)) => (grown.clone(), "existing"),
+        None => (initial_cluster(&plan.members), "new"),
+    };
+    v.extend([
+        top("data-dir", t(&m.data_dir), false),
+        top(
+            "listen-client-urls",
+            t(&m.listen_client_urls.join(",")),
+            true,
+        ),
+        top(
+            "advertise-client-urls",
+            t(&m.advertise_client_urls.join(",")),
+            true,
+        ),
+        top("listen-peer-urls", t(&m.listen_peer_urls.join(",")), true),
+        top(
+            "initial-advertise-peer-urls",
+            t(&m.advertise_peer_url),
+            true,
+        ),
+        top("initial-cluster", t(&cluster), true),
+        top("initial-cluster-state", t(state), false),
+        top(
+            "initial-cluster-token",
+            t(&spec.initial_cluster_token),
+            false,
+        ),
+    ]);
+    v
+}
+
+/// What the spec's options add: the metrics listener, JWT auth tokens, cipher suites and the
+/// lowest TLS version.
+fn option_settings(plan: &Plan, m: &MemberPlan) -> Vec<Setting> {
+    let (spec, t) = (&plan.spec, text);
+    let mut v = Vec::new();
     // kubeadm's probes need a plain-HTTP health listener.
     let metrics = spec.metrics_url.clone().or_else(|| {
         (spec.layout == crate::spec::Layout::Kubeadm).then(|| kubeadm::METRICS_URL.to_string())
     });
     if let Some(url) = &metrics {
-        top("listen-metrics-urls", t(url), true);
+        v.push(top("listen-metrics-urls", t(url), true));
     }
     if spec.auth_token == AuthToken::Jwt {
         let (key, public) = jwt_key_paths(m);
-        top(
+        v.push(top(
             "auth-token",
             t(&format!(
                 "jwt,pub-key={public},priv-key={key},sign-method=ES256,ttl=10m"
             )),
             false,
-        );
+        ));
     }
     if !spec.cipher_suites.is_empty() {
-        top(
+        v.push(top(
             "cipher-suites",
             Value::List(spec.cipher_suites.clone()),
             false,
-        );
+        ));
     }
     if let Some(tls) = spec.tls_min_version {
-        top("tls-min-version", t(tls.as_str()), false);
+        v.push(top("tls-min-version", t(tls.as_str()), false));
     }
-    v.extend(tls_settings(plan, m));
     v
 }
 
 /// The client and peer TLS settings of member `m`, client side first.
 fn tls_settings(plan: &Plan, m: &MemberPlan) -> Vec<Setting> {
     let (spec, members, d) = (&plan.spec, &plan.members, &m.cert_dir);
-    let t = |s: &str| Value::Text(s.to_string());
+    let t = text;
     let mut v = Vec::new();
     let tls = |flag, yaml_key, section, value| Setting {
         flag,

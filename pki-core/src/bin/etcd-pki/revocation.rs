@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use pki_core::crl::RevocationReason;
+use pki_core::package::OpenedBundle;
 use pki_core::revoke::{self, Request, Target};
-use pki_core::{Error, daytwo};
+use pki_core::{CaMaterial, Error, daytwo};
 use zeroize::Zeroizing;
 
 use super::{Failure, check_out, read_passphrase, write_new};
@@ -149,8 +150,20 @@ pub(super) fn revoke_command(rest: &[String]) -> Result<(), Failure> {
 /// `etcd-pki rotate-ca`: the kit that moves the cluster to a new CA (three phases), or renews
 /// its CA certificate with the same key (`--same-key`).
 pub(super) fn rotate_command(rest: &[String]) -> Result<(), Failure> {
-    use std::io::IsTerminal;
     let a = parse("rotate-ca", rest)?;
+    check_rotate_options(&a)?;
+    let (opened, ca, out) = open("rotate-ca", &a)?;
+    refuse_unfinished_change(&opened, &a)?;
+    let now = pki_core::OffsetDateTime::now_utc();
+    if a.same_key {
+        renew_ca(&opened, &ca, &out, a.force, now)
+    } else {
+        rotate_to_new_key(&a, &opened, &ca, &out, now)
+    }
+}
+
+/// Refuses options of rotate-ca that contradict each other.
+fn check_rotate_options(a: &Args) -> Result<(), Failure> {
     if a.same_key && (a.new_ca_key_out.is_some() || a.new_pass.is_some() || a.no_new_pass) {
         return Err(Failure::Usage(
             "--same-key keeps the CA key: --new-ca-key-out and the new passphrase options do not apply"
@@ -163,74 +176,73 @@ pub(super) fn rotate_command(rest: &[String]) -> Result<(), Failure> {
                 .into(),
         ));
     }
-    let (opened, ca, out) = open("rotate-ca", &a)?;
-    if let Some(kind) = pki_core::rotate::pending_change(&opened)
-        && !a.previous_done
-    {
-        let last = if kind == "rotation" {
-            "rotate/3-drop-old.sh --clients-reissued"
-        } else {
-            "rotate/renew-ca.sh"
-        };
-        return Err(Failure::BadInput(format!(
-            "--from {} is the kit of a CA {kind} (rotate-ca): a new one before that {kind} is \
-             done on every member would leave members with a CA file holding neither CA the \
-             new kit expects. Finish it first ({last} on every member, ROTATE.md of the kit), \
-             then run this again with --previous-rotation-done; nothing was written",
-            a.from.as_deref().unwrap_or(Path::new("")).display()
-        )));
-    }
-    let now = pki_core::OffsetDateTime::now_utc();
-    let bad = |e: Error| Failure::BadInput(e.to_string());
-    if a.same_key {
-        let (kit, summary) =
-            pki_core::rotate::rotate_ca(&opened, &ca, None, pki_core::keys::Keys::new(), now)
-                .map_err(bad)?;
-        write_new(&out, &kit.to_zip()?, a.force)?;
-        say!("{summary}");
-        say!("Wrote {} (the CA key is unchanged).", out.display());
+    Ok(())
+}
+
+/// Refuses a new kit over the kit of a rotation or renewal not yet done on every member
+/// (unless `--previous-rotation-done` says it is).
+fn refuse_unfinished_change(opened: &OpenedBundle, a: &Args) -> Result<(), Failure> {
+    let Some(kind) = pki_core::rotate::pending_change(opened) else {
+        return Ok(());
+    };
+    if a.previous_done {
         return Ok(());
     }
-    // A new CA key, written beside the kit like generate's, never over the old one.
-    let cluster = &opened.state.spec.cluster_name;
-    let key_out = a
-        .new_ca_key_out
-        .clone()
-        .unwrap_or_else(|| super::beside(&out, &format!("{cluster}-ca-new.key")));
-    check_out(&key_out, a.force)?;
-    super::same_file_check(&out, &key_out)?;
-    if a.ca_key.as_deref() == Some(key_out.as_path()) {
-        return Err(Failure::Usage(
-            "--new-ca-key-out must differ from --ca-key: keep the old CA key until the rotation is done"
-                .into(),
-        ));
-    }
-    let passphrase = if a.no_new_pass {
-        None
-    } else if let Some(f) = &a.new_pass {
-        Some(read_passphrase(f)?)
-    } else if std::io::stdin().is_terminal() {
-        Some(super::ask_passphrase()?)
+    let last = if kind == "rotation" {
+        "rotate/3-drop-old.sh --clients-reissued"
     } else {
-        return Err(Failure::BadInput(format!(
-            "the new CA key is written to {} encrypted with a passphrase, and there is no \
-             terminal to ask for one: give --new-ca-passphrase-file FILE, or \
-             --no-new-ca-passphrase to write it unencrypted; nothing was written",
-            key_out.display()
-        )));
+        "rotate/renew-ca.sh"
     };
+    Err(Failure::BadInput(format!(
+        "--from {} is the kit of a CA {kind} (rotate-ca): a new one before that {kind} is \
+         done on every member would leave members with a CA file holding neither CA the \
+         new kit expects. Finish it first ({last} on every member, ROTATE.md of the kit), \
+         then run this again with --previous-rotation-done; nothing was written",
+        a.from.as_deref().unwrap_or(Path::new("")).display()
+    )))
+}
+
+/// `--same-key`: the kit of a renewed CA certificate, the key unchanged.
+fn renew_ca(
+    opened: &OpenedBundle,
+    ca: &CaMaterial,
+    out: &Path,
+    force: bool,
+    now: pki_core::OffsetDateTime,
+) -> Result<(), Failure> {
+    let (kit, summary) =
+        pki_core::rotate::rotate_ca(opened, ca, None, pki_core::keys::Keys::new(), now)
+            .map_err(|e| Failure::BadInput(e.to_string()))?;
+    write_new(out, &kit.to_zip()?, force)?;
+    say!("{summary}");
+    say!("Wrote {} (the CA key is unchanged).", out.display());
+    Ok(())
+}
+
+/// A rotation: a new CA key, written beside the kit like generate's (never over the old
+/// one), then the kit.
+fn rotate_to_new_key(
+    a: &Args,
+    opened: &OpenedBundle,
+    ca: &CaMaterial,
+    out: &Path,
+    now: pki_core::OffsetDateTime,
+) -> Result<(), Failure> {
+    let bad = |e: Error| Failure::BadInput(e.to_string());
+    let key_out = new_ca_key_path(a, out, &opened.state.spec.cluster_name)?;
+    let passphrase = new_ca_passphrase(a, &key_out)?;
     let plan = daytwo::plan_change(None, &opened.state.spec, &daytwo::Change::Generate, now)
         .map_err(bad)?;
     let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
     let new_key = pki_core::PrivateKey::generate(opened.state.spec.key_algorithm)?;
     let (mut kit, summary) =
-        pki_core::rotate::rotate_ca(&opened, &ca, Some(&new_key), keys, now).map_err(bad)?;
+        pki_core::rotate::rotate_ca(opened, ca, Some(&new_key), keys, now).map_err(bad)?;
     if let Some(p) = &passphrase {
         kit.encrypt_ca_key(p)?;
     }
     // The key first: a kit whose CA key could not be saved is of no use.
     write_new(&key_out, &kit.ca_key.contents, a.force)?;
-    if let Err(e) = write_new(&out, &kit.to_zip()?, a.force) {
+    if let Err(e) = write_new(out, &kit.to_zip()?, a.force) {
         let _ = std::fs::remove_file(&key_out);
         return Err(e);
     }
@@ -247,6 +259,44 @@ pub(super) fn rotate_command(rest: &[String]) -> Result<(), Failure> {
         }
     );
     Ok(())
+}
+
+/// Where the new CA key goes: `--new-ca-key-out`, else `<cluster>-ca-new.key` beside the kit;
+/// checked like any output, and never the old key's file.
+fn new_ca_key_path(a: &Args, out: &Path, cluster: &str) -> Result<PathBuf, Failure> {
+    let key_out = a
+        .new_ca_key_out
+        .clone()
+        .unwrap_or_else(|| super::beside(out, &format!("{cluster}-ca-new.key")));
+    check_out(&key_out, a.force)?;
+    super::same_file_check(out, &key_out)?;
+    if a.ca_key.as_deref() == Some(key_out.as_path()) {
+        return Err(Failure::Usage(
+            "--new-ca-key-out must differ from --ca-key: keep the old CA key until the rotation is done"
+                .into(),
+        ));
+    }
+    Ok(key_out)
+}
+
+/// The new CA key's passphrase: none with `--no-new-ca-passphrase`, else the file's, else
+/// asked on the terminal; without a terminal, refused.
+fn new_ca_passphrase(a: &Args, key_out: &Path) -> Result<Option<Zeroizing<String>>, Failure> {
+    use std::io::IsTerminal;
+    if a.no_new_pass {
+        Ok(None)
+    } else if let Some(f) = &a.new_pass {
+        Ok(Some(read_passphrase(f)?))
+    } else if std::io::stdin().is_terminal() {
+        Ok(Some(super::ask_passphrase()?))
+    } else {
+        Err(Failure::BadInput(format!(
+            "the new CA key is written to {} encrypted with a passphrase, and there is no \
+             terminal to ask for one: give --new-ca-passphrase-file FILE, or \
+             --no-new-ca-passphrase to write it unencrypted; nothing was written",
+            key_out.display()
+        )))
+    }
 }
 
 /// `etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]`: the day-two checks of an
