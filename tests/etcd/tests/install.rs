@@ -25,7 +25,10 @@ fn spec() -> String {
 struct Ns(String);
 impl Ns {
     fn new() -> Ns {
-        let name = format!("epki-inst-{}", std::process::id());
+        // Tests of this file run in parallel in one process: each namespace its own name.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("epki-inst-{}-{n}", std::process::id());
         let ip = |args: &[&str]| {
             let o = run(Command::new("ip").args(args));
             assert!(
