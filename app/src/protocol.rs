@@ -265,6 +265,21 @@ pub struct OpenedFacts {
     pub today: String,
     /// pki-core's day-two lints of the bundle (`etcd-pki validate --from`).
     pub lints: Vec<Lint>,
+    /// Members removed from the cluster whose certificates the bundle recorded (`spec.json`'s
+    /// `removed_members`): revocable by name, as `etcd-pki revoke --member NAME`.
+    #[serde(default)]
+    pub removed_members: Vec<RemovedMember>,
+}
+
+/// A member removed from an opened bundle's cluster.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovedMember {
+    /// Its name.
+    pub name: String,
+    /// Its certificates' serials, lowercase hex.
+    pub serials: Vec<String>,
+    /// Whether the bundle's CRL lists every one of them.
+    pub revoked: bool,
 }
 
 /// One certificate of an opened bundle.

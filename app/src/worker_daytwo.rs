@@ -11,7 +11,7 @@ use pki_core::{CaMaterial, Error, OffsetDateTime, ca_import};
 
 use crate::protocol::{
     self, CaFacts, CaField, CertLine, ChangeCounts, ChangeRequest, CrlLine, FromWorker, KeyToMake,
-    Lint, OpenedFacts,
+    Lint, OpenedFacts, RemovedMember,
 };
 
 type Reply = (FromWorker, Vec<Uint8Array>);
@@ -177,6 +177,24 @@ pub fn open_bundle(zip: &[u8]) -> Result<String, String> {
             },
         })
     });
+    let mut removed_members: Vec<RemovedMember> = Vec::new();
+    for r in &opened.state.removed_members {
+        let (Some(name), Ok(serial)) = (&r.member, pki_core::crl::parse_serial(&r.serial)) else {
+            continue;
+        };
+        let serial = pki_core::crl::serial_hex(&serial);
+        match removed_members.iter_mut().find(|m| m.name == *name) {
+            Some(m) => m.serials.push(serial),
+            None => removed_members.push(RemovedMember {
+                name: name.clone(),
+                serials: vec![serial],
+                revoked: false,
+            }),
+        }
+    }
+    for m in &mut removed_members {
+        m.revoked = m.serials.iter().all(|s| revoked(s));
+    }
     let facts = OpenedFacts {
         spec_json: opened.state.spec.to_json(),
         ca_path: opened
@@ -199,6 +217,7 @@ pub fn open_bundle(zip: &[u8]) -> Result<String, String> {
                 message: p.message.clone(),
             })
             .collect(),
+        removed_members,
     };
     serde_json::to_string(&facts).map_err(|e| e.to_string())
 }
