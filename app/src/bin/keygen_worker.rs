@@ -164,6 +164,17 @@ fn handle(
                 Err(e) => failed(e),
             }
         }
+        ToWorker::CheckOtherCa { request } => {
+            let zip = buffers.first().map(protocol::take).unwrap_or_default();
+            let other = buffers.get(1).map(protocol::take).unwrap_or_default();
+            match daytwo::check_other_ca(&zip, &other) {
+                Ok(json) => (
+                    FromWorker::File { request },
+                    vec![protocol::buffer(json.as_bytes())],
+                ),
+                Err(e) => failed(e),
+            }
+        }
         ToWorker::ReadFile { request, path } => {
             let zip = buffers.first().map(protocol::take).unwrap_or_default();
             match read_file(&zip, &path) {

@@ -314,7 +314,7 @@ async fn read_bytes(file: web_sys::File) -> Result<Picked, String> {
 
 /// A file input that also takes a dropped file; `on_file` gets its bytes.
 #[component]
-fn FileDrop(
+pub(super) fn FileDrop(
     id: &'static str,
     label: &'static str,
     accept: &'static str,
@@ -552,6 +552,7 @@ fn OpenBundle() -> impl IntoView {
         {move || d.opened.with(Option::is_some).then(|| view! {
             <CaFiles with_cert=false/>
             <BundleCerts/>
+            <super::other_ca::OtherCa/>
             <Timeline/>
             <Revoke/>
             <RenewCa/>
