@@ -11,7 +11,10 @@
 //! - per member `etcd.service.d/20-etcd-pki-crl.conf`: the systemd drop-in that turns CRLs on
 //!   (`ETCD_CLIENT_CRL_FILE`, `ETCD_PEER_CRL_FILE`; etcd's YAML config has no such key). A file
 //!   of its own, so that `install.sh` of a later bundle, which writes `10-etcd-pki.conf`, never
-//!   turns CRLs off. Turning them on takes one restart per member, once.
+//!   turns CRLs off. Turning them on takes one restart per member, once;
+//! - in the kubeadm layout, each member's static pod manifest (`kubernetes/etcd.yaml`) with
+//!   `--client-crl-file` and `--peer-crl-file` on etcd's command line: the CRL is in cert_dir,
+//!   which the pod mounts at the same path.
 
 use std::fmt;
 
@@ -84,6 +87,8 @@ pub struct Summary {
     pub first: bool,
     /// The etcd users (CNs) of revoked clients that the bundle's `rbac-revoke.sh` removes.
     pub users: Vec<String>,
+    /// The kubeadm layout: etcd runs as a static pod, whose manifest carries the CRL flags.
+    pub kubeadm: bool,
 }
 
 impl fmt::Display for Summary {
@@ -117,7 +122,18 @@ impl fmt::Display for Summary {
                 self.users.join(", ")
             )?;
         }
-        if self.first {
+        if self.first && self.kubeadm {
+            write!(
+                f,
+                "This is the cluster's first CRL: etcd reads a CRL only if started with one. On \
+                 each member in turn, after install-crl.sh (the CRL must be in place first: \
+                 etcd refuses every connection while its CRL file is missing): install \
+                 kubernetes/etcd.yaml, which now passes --client-crl-file and --peer-crl-file, \
+                 as {}, kubelet restarts etcd; wait until it is healthy. (etcd run by systemd \
+                 instead: etcd.service.d/{CRL_DROPIN}.) Later CRLs need no restart.",
+                crate::render::kubeadm::MANIFEST_PATH
+            )
+        } else if self.first {
             write!(
                 f,
                 "This is the cluster's first CRL: etcd reads a CRL only if started with one. On \
@@ -297,7 +313,7 @@ pub fn revoke(
     req: &Request,
     now: OffsetDateTime,
 ) -> Result<(Bundle, Summary), Error> {
-    check_request(&opened.state, req)?;
+    check_request(req)?;
     let new = resolve(&opened.state, req)?;
     let previous = opened.state.revocations.as_ref();
     let next = now + Duration::days(i64::from(req.next_update_days));
@@ -338,24 +354,18 @@ fn summarise(
         members: bundle.plan.members.iter().map(|m| m.name.clone()).collect(),
         first,
         users,
+        kubeadm: bundle.plan.spec.layout == Layout::Kubeadm,
     }
 }
 
-/// Refuses a next update out of range and the kubeadm layout, before anything is resolved.
-fn check_request(state: &BundleState, req: &Request) -> Result<(), Error> {
+/// Refuses a next update out of range, before anything is resolved.
+fn check_request(req: &Request) -> Result<(), Error> {
     if req.next_update_days == 0 || req.next_update_days > 3650 {
         return Err(Error::Revocation {
             field: "--next-update".into(),
             value: req.next_update_days.to_string(),
             reason: "is out of range: give the days until the next CRL, 1 to 3650 (e.g. 30)".into(),
         });
-    }
-    if state.spec.layout == Layout::Kubeadm {
-        return Err(refuse(
-            "layout",
-            "kubeadm runs etcd as a static pod: the CRL flags go into its manifest, which \
-             etcd-pki revoke does not write yet",
-        ));
     }
     Ok(())
 }
@@ -511,6 +521,7 @@ pub(crate) fn attach(
         bundle.files.retain(|x| x.path != f.path);
         bundle.files.push(f);
     }
+    crl_flags_in_static_pods(bundle)?;
     // The YAML config cannot carry the CRL: say so at its top, where whoever starts etcd
     // with it reads (install-crl.sh also refuses a member running with --config-file).
     for f in bundle
@@ -534,6 +545,25 @@ pub(crate) fn attach(
         {
             f.contents = rbac.clone().into_bytes();
         }
+    }
+    Ok(())
+}
+
+/// The kubeadm layout: each member's static pod manifest passes etcd `--client-crl-file` and
+/// `--peer-crl-file` (the CRL in cert_dir, which the pod mounts at the same path).
+fn crl_flags_in_static_pods(bundle: &mut Bundle) -> Result<(), Error> {
+    for m in &bundle.plan.members {
+        let path = format!("members/{}/kubernetes/etcd.yaml", m.name);
+        let Some(at) = bundle
+            .files
+            .iter()
+            .position(|f| f.role == Role::StaticPod && f.path == path)
+        else {
+            continue;
+        };
+        let [(_, crl), _] = kit::crl_env(&m.cert_dir);
+        let text = crate::render::kubeadm::static_pod_with_crl(&bundle.plan, m, Some(&crl))?;
+        bundle.files[at].contents = text.into_bytes();
     }
     Ok(())
 }

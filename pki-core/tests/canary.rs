@@ -542,9 +542,9 @@ fn check_bundle(spec: &ClusterSpec, b: &Bundle, canary: &Path) -> Vec<String> {
 }
 
 /// `rbac-revoke.sh` of the bundle after every client but root is revoked: made by
-/// `revoke::revoke` as `etcd-pki revoke` does (by `render_revoke` straight for what revoke
-/// refuses: the kubeadm layout, and the one-machine demo, whose relative cert_dir
-/// install-crl.sh does not take). None when there is no administrator or no other client.
+/// `revoke::revoke` as `etcd-pki revoke` does (by `render_revoke` straight for the one-machine
+/// demo, whose relative cert_dir revoke's install-crl.sh does not take). None when there is no
+/// administrator or no other client.
 fn revoke_all(spec: &ClusterSpec, b: &Bundle) -> Result<Option<String>, String> {
     let others: Vec<&Client> = spec
         .clients
@@ -552,7 +552,7 @@ fn revoke_all(spec: &ClusterSpec, b: &Bundle) -> Result<Option<String>, String> 
         .filter(|c| c.common_name != "root")
         .collect();
     let relative = b.plan.members.iter().any(|m| !m.cert_dir.starts_with('/'));
-    if spec.layout == Layout::Kubeadm || relative {
+    if relative {
         return render::rbac::render_revoke(&b.plan, &others).map_err(|e| e.to_string());
     }
     if others.is_empty() || b.plan.admin().is_none() {
