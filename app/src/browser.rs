@@ -70,8 +70,8 @@ pub async fn read_text(file: web_sys::File) -> Result<String, String> {
 }
 
 /// Appends one generation's timings to `window.__etcdPki.runs` and sets `busy`.
-pub fn record_run(fields: &[(&str, JsValue)]) {
-    let Some(state) = bench_state() else { return };
+pub fn record_run(fields: &[(&str, JsValue)]) -> Option<js_sys::Object> {
+    let state = bench_state()?;
     let runs = Reflect::get(&state, &"runs".into())
         .ok()
         .filter(|r| r.is_object())
@@ -86,6 +86,12 @@ pub fn record_run(fields: &[(&str, JsValue)]) {
         let _ = Reflect::set(&run, &JsValue::from_str(k), v);
     }
     runs.push(&run);
+    Some(run)
+}
+
+/// Sets `run.<name>` on a run [`record_run`] returned (a figure known only later).
+pub fn add_to_run(run: &js_sys::Object, name: &str, value: f64) {
+    let _ = Reflect::set(run, &JsValue::from_str(name), &JsValue::from_f64(value));
 }
 
 /// Sets `window.__etcdPki.<name>` (for tests and benchmarks).

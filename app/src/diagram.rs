@@ -125,42 +125,16 @@ fn rows(count: usize, top: i32, h: i32, signs: &mut Vec<Line>) -> (Vec<(i32, i32
 
 /// The picture of `spec`'s cluster.
 pub fn layout(spec: &ClusterSpec) -> Diagram {
-    let mut nodes = vec![Node {
-        kind: Kind::Ca,
-        name: spec.ca_subject.common_name.clone(),
-        x: LEFT,
-        y: 12,
-        w: CA_W,
-        h: CA_H,
-        lines: vec![
-            fit(&format!("CA \"{}\"", spec.ca_subject.common_name), 34),
-            format!("signs every certificate · {} days", spec.ca_validity_days),
-        ],
-    }];
+    let mut nodes = vec![ca_node(spec)];
     let mut signs = vec![Line {
         x1: LEFT,
         y1: 12 + CA_H / 2,
         x2: SPINE_X,
         y2: 12 + CA_H / 2,
     }];
-    let ports = format!("client :{} · peer :{}", spec.client_port, spec.peer_port);
     let members_top = 12 + CA_H + 72;
     let (at, after_members) = rows(spec.nodes.len(), members_top, MEMBER_H, &mut signs);
-    for (n, (x, y)) in spec.nodes.iter().zip(at) {
-        let ips = match n.ips.len() {
-            0 => "no address".to_string(),
-            _ => n.ips.join(", "),
-        };
-        nodes.push(Node {
-            kind: Kind::Member,
-            name: n.name.clone(),
-            x,
-            y,
-            w: BOX_W,
-            h: MEMBER_H,
-            lines: vec![fit(&n.name, 24), fit(&ips, 26), ports.clone()],
-        });
-    }
+    nodes.extend(member_nodes(spec, at));
     let cols = spec.nodes.len().clamp(1, PER_ROW) as i32;
     let members_w = cols * BOX_W + (cols - 1) * GAP;
     // The frame's caption sits above the first bus, inside the frame.
@@ -179,31 +153,8 @@ pub fn layout(spec: &ClusterSpec) -> Diagram {
     );
     let clients_top = after_members + 56;
     let (at, after_clients) = rows(spec.clients.len(), clients_top, CLIENT_H, &mut signs);
-    for (c, (x, y)) in spec.clients.iter().zip(at) {
-        nodes.push(Node {
-            kind: Kind::Client,
-            name: c.name.clone(),
-            x,
-            y,
-            w: BOX_W,
-            h: CLIENT_H,
-            lines: vec![
-                fit(&c.name, 24),
-                fit(&format!("etcd user \"{}\"", c.common_name), 26),
-            ],
-        });
-    }
-    let last_bus = signs
-        .iter()
-        .filter(|l| l.x1 == SPINE_X && l.y1 == l.y2)
-        .map(|l| l.y1)
-        .fold(12 + CA_H / 2, i32::max);
-    signs.push(Line {
-        x1: SPINE_X,
-        y1: 12 + CA_H / 2,
-        x2: SPINE_X,
-        y2: last_bus,
-    });
+    nodes.extend(client_nodes(spec, at));
+    signs.push(spine(&signs));
     let clients_label = (!spec.clients.is_empty()).then(|| {
         (
             LEFT,
@@ -230,6 +181,81 @@ pub fn layout(spec: &ClusterSpec) -> Diagram {
         cluster_label,
         clients_label,
         description: describe(spec),
+    }
+}
+
+/// The CA's box, top left.
+fn ca_node(spec: &ClusterSpec) -> Node {
+    Node {
+        kind: Kind::Ca,
+        name: spec.ca_subject.common_name.clone(),
+        x: LEFT,
+        y: 12,
+        w: CA_W,
+        h: CA_H,
+        lines: vec![
+            fit(&format!("CA \"{}\"", spec.ca_subject.common_name), 34),
+            format!("signs every certificate · {} days", spec.ca_validity_days),
+        ],
+    }
+}
+
+/// The members' boxes at the places `rows` gave them: name, addresses, ports.
+fn member_nodes(spec: &ClusterSpec, at: Vec<(i32, i32)>) -> Vec<Node> {
+    let ports = format!("client :{} · peer :{}", spec.client_port, spec.peer_port);
+    spec.nodes
+        .iter()
+        .zip(at)
+        .map(|(n, (x, y))| {
+            let ips = match n.ips.len() {
+                0 => "no address".to_string(),
+                _ => n.ips.join(", "),
+            };
+            Node {
+                kind: Kind::Member,
+                name: n.name.clone(),
+                x,
+                y,
+                w: BOX_W,
+                h: MEMBER_H,
+                lines: vec![fit(&n.name, 24), fit(&ips, 26), ports.clone()],
+            }
+        })
+        .collect()
+}
+
+/// The clients' boxes at the places `rows` gave them: name and etcd user.
+fn client_nodes(spec: &ClusterSpec, at: Vec<(i32, i32)>) -> Vec<Node> {
+    spec.clients
+        .iter()
+        .zip(at)
+        .map(|(c, (x, y))| Node {
+            kind: Kind::Client,
+            name: c.name.clone(),
+            x,
+            y,
+            w: BOX_W,
+            h: CLIENT_H,
+            lines: vec![
+                fit(&c.name, 24),
+                fit(&format!("etcd user \"{}\"", c.common_name), 26),
+            ],
+        })
+        .collect()
+}
+
+/// The spine down the left edge, from the CA to the last row's bus.
+fn spine(signs: &[Line]) -> Line {
+    let last_bus = signs
+        .iter()
+        .filter(|l| l.x1 == SPINE_X && l.y1 == l.y2)
+        .map(|l| l.y1)
+        .fold(12 + CA_H / 2, i32::max);
+    Line {
+        x1: SPINE_X,
+        y1: 12 + CA_H / 2,
+        x2: SPINE_X,
+        y2: last_bus,
     }
 }
 

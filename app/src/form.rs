@@ -196,100 +196,26 @@ impl Form {
     /// The spec the form describes, and the problems only the raw text shows (numbers that
     /// are not numbers). Those problems use the spec's field paths.
     pub fn to_spec(&self) -> (ClusterSpec, Vec<Problem>) {
-        let mut problems = Vec::new();
-        let mut number = |path: &str, raw: &str, what: &str, max: u64| -> Option<u64> {
-            match raw.trim().parse::<u64>() {
-                Ok(v) if v <= max => Some(v),
-                _ => {
-                    problems.push(Problem {
-                        severity: Severity::Error,
-                        path: path.into(),
-                        value: raw.into(),
-                        message: format!(
-                            "{raw:?} is not a {what}; type a whole number from 1 to {max}"
-                        ),
-                    });
-                    None
-                }
-            }
-        };
+        let mut numbers = Numbers::default();
         let defaults = ClusterSpec::default();
-        let ca_days = number("ca_validity_days", &self.ca_days, "number of days", 36500)
-            .map(|v| v as u32)
-            .unwrap_or(defaults.ca_validity_days);
-        let cert_days = number(
-            "cert_validity_days",
-            &self.cert_days,
-            "number of days",
-            36500,
-        )
-        .map(|v| v as u32)
-        .unwrap_or(defaults.cert_validity_days);
-        let client_port = number("client_port", &self.client_port, "port", 65535)
-            .map(|v| v as u16)
-            .unwrap_or(defaults.client_port);
-        let peer_port = number("peer_port", &self.peer_port, "port", 65535)
-            .map(|v| v as u16)
-            .unwrap_or(defaults.peer_port);
-        let migration = if self.migrate {
-            let client = number(
-                "migration.current_client_port",
-                &self.mig_client_port,
-                "port",
-                65535,
-            );
-            let peer = number(
-                "migration.current_peer_port",
-                &self.mig_peer_port,
-                "port",
-                65535,
-            );
-            Some(pki_core::Migration {
-                current_client_port: client.map_or(defaults.client_port, |v| v as u16),
-                current_peer_port: peer.map_or(defaults.peer_port, |v| v as u16),
-                client_cert_auth: self.mig_cert_auth,
-            })
-        } else {
-            None
-        };
+        let days = "number of days";
+        let ca_days = numbers.read("ca_validity_days", &self.ca_days, days, 36500);
+        let cert_days = numbers.read("cert_validity_days", &self.cert_days, days, 36500);
+        let client_port = numbers.read("client_port", &self.client_port, "port", 65535);
+        let peer_port = numbers.read("peer_port", &self.peer_port, "port", 65535);
+        let migration = self.migration(&mut numbers);
         let spec = ClusterSpec {
             cluster_name: self.cluster_name.trim().to_string(),
-            nodes: self
-                .nodes
-                .iter()
-                .map(|n| Node {
-                    name: n.name.trim().to_string(),
-                    ips: split_list(&n.ips),
-                    dns_names: split_list(&n.dns),
-                })
-                .collect(),
-            clients: self
-                .clients
-                .iter()
-                .map(|c| Client {
-                    name: c.name.trim().to_string(),
-                    common_name: c.cn.clone(),
-                    organization: opt(&c.org),
-                    kind: c.kind,
-                    roles: c.roles.clone(),
-                    grants: c.grants.clone(),
-                })
-                .collect(),
+            nodes: self.spec_nodes(),
+            clients: self.spec_clients(),
             key_algorithm: self.key_algorithm,
-            ca_validity_days: ca_days,
-            cert_validity_days: cert_days,
-            ca_subject: Subject {
-                common_name: self.ca_cn.clone(),
-                organization: opt(&self.ca_o),
-                organizational_unit: opt(&self.ca_ou),
-                country: opt(&self.ca_c),
-                state: opt(&self.ca_st),
-                locality: opt(&self.ca_l),
-            },
+            ca_validity_days: ca_days.map_or(defaults.ca_validity_days, |v| v as u32),
+            cert_validity_days: cert_days.map_or(defaults.cert_validity_days, |v| v as u32),
+            ca_subject: self.ca_subject(),
             cert_dir: self.cert_dir.trim().to_string(),
             data_dir: self.data_dir.trim().to_string(),
-            client_port,
-            peer_port,
+            client_port: client_port.map_or(defaults.client_port, |v| v as u16),
+            peer_port: peer_port.map_or(defaults.peer_port, |v| v as u16),
             initial_cluster_token: self.token.trim().to_string(),
             etcd_version: self.etcd_version,
             layout: self.layout,
@@ -300,7 +226,65 @@ impl Form {
             peer_cert_allowed_cn: self.peer_cert_allowed_cn,
             migration,
         };
-        (spec, problems)
+        (spec, numbers.problems)
+    }
+
+    /// The migration section, when it is on (its ports default to the cluster's).
+    fn migration(&self, numbers: &mut Numbers) -> Option<pki_core::Migration> {
+        if !self.migrate {
+            return None;
+        }
+        let defaults = ClusterSpec::default();
+        let (client, peer) = (
+            "migration.current_client_port",
+            "migration.current_peer_port",
+        );
+        let client = numbers.read(client, &self.mig_client_port, "port", 65535);
+        let peer = numbers.read(peer, &self.mig_peer_port, "port", 65535);
+        Some(pki_core::Migration {
+            current_client_port: client.map_or(defaults.client_port, |v| v as u16),
+            current_peer_port: peer.map_or(defaults.peer_port, |v| v as u16),
+            client_cert_auth: self.mig_cert_auth,
+        })
+    }
+
+    /// The member rows as the spec's nodes.
+    fn spec_nodes(&self) -> Vec<Node> {
+        self.nodes
+            .iter()
+            .map(|n| Node {
+                name: n.name.trim().to_string(),
+                ips: split_list(&n.ips),
+                dns_names: split_list(&n.dns),
+            })
+            .collect()
+    }
+
+    /// The client rows as the spec's clients.
+    fn spec_clients(&self) -> Vec<Client> {
+        self.clients
+            .iter()
+            .map(|c| Client {
+                name: c.name.trim().to_string(),
+                common_name: c.cn.clone(),
+                organization: opt(&c.org),
+                kind: c.kind,
+                roles: c.roles.clone(),
+                grants: c.grants.clone(),
+            })
+            .collect()
+    }
+
+    /// The CA subject fields.
+    fn ca_subject(&self) -> Subject {
+        Subject {
+            common_name: self.ca_cn.clone(),
+            organization: opt(&self.ca_o),
+            organizational_unit: opt(&self.ca_ou),
+            country: opt(&self.ca_c),
+            state: opt(&self.ca_st),
+            locality: opt(&self.ca_l),
+        }
     }
 
     /// Index of a member row.
@@ -414,6 +398,32 @@ impl Form {
             });
         }
         Ok(rows.len())
+    }
+}
+
+/// Numbers typed as text, read one by one; each that is not a whole number up to its maximum
+/// becomes a problem at the spec's field path (and the field keeps its default).
+#[derive(Default)]
+struct Numbers {
+    problems: Vec<Problem>,
+}
+
+impl Numbers {
+    fn read(&mut self, path: &str, raw: &str, what: &str, max: u64) -> Option<u64> {
+        match raw.trim().parse::<u64>() {
+            Ok(v) if v <= max => Some(v),
+            _ => {
+                self.problems.push(Problem {
+                    severity: Severity::Error,
+                    path: path.into(),
+                    value: raw.into(),
+                    message: format!(
+                        "{raw:?} is not a {what}; type a whole number from 1 to {max}"
+                    ),
+                });
+                None
+            }
+        }
     }
 }
 

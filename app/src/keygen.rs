@@ -54,6 +54,8 @@ pub struct Outcome {
     pub zip_ms: f64,
     /// From click to done, as the page saw it.
     pub total_ms: f64,
+    /// The page's thread reading the worker's last message (the listing).
+    pub parse_ms: f64,
     /// How many workers made keys.
     pub workers: usize,
     /// For a day-two change: what it changed (`ca_key` is then empty).
@@ -200,14 +202,16 @@ thread_local! {
     static POOL: RefCell<Pool> = RefCell::new(Pool::default());
 }
 
-fn now() -> f64 {
+/// performance.now(), in milliseconds.
+pub fn now() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map(|p| p.now())
         .unwrap_or(0.0)
 }
 
-fn later(f: impl FnOnce() + 'static, ms: i32) {
+/// Runs `f` in a task `ms` milliseconds from now.
+pub fn later(f: impl FnOnce() + 'static, ms: i32) {
     if let Some(w) = web_sys::window() {
         let cb = Closure::once_into_js(f);
         let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms);
@@ -795,7 +799,10 @@ fn set_state(i: usize, state: SlotState) {
     });
 }
 
+/// A worker's message, sent on to the function for its kind. `was` is what the worker was
+/// doing when it answered (it is idle now), so an answer for an earlier run is told apart.
 fn on_message(i: usize, data: JsValue) {
+    let t0 = now();
     let (msg, buffers) = match protocol::open::<FromWorker>(&data) {
         Ok(m) => m,
         Err(e) => return fail(e),
@@ -808,92 +815,29 @@ fn on_message(i: usize, data: JsValue) {
             crate::browser::set_field("workersReady", JsValue::from_f64(workers_ready() as f64));
             dispatch();
         }
-        FromWorker::Keys { indices, .. } => {
-            if buffers.len() != indices.len() {
-                buffers.iter().for_each(protocol::wipe);
-                return fail("a worker sent fewer keys than asked for".into());
-            }
-            POOL.with(|p| {
-                let mut p = p.borrow_mut();
-                let mut job = p.job.as_mut().filter(|job| was_for(&was, job));
-                for (index, der) in indices.into_iter().zip(buffers) {
-                    if let Some(job) = job.as_deref_mut()
-                        && let Some(slot @ None) = job.keys.get_mut(index)
-                    {
-                        *slot = Some(der);
-                    } else {
-                        // Not wanted (a stale answer): zeroed, not kept.
-                        protocol::wipe(&der);
-                    }
-                }
-            });
-            dispatch();
-        }
-        FromWorker::Prime { index, half } => {
-            let Some(prime) = buffers.into_iter().next() else {
-                return fail("a worker sent no prime".into());
-            };
-            POOL.with(|p| {
-                let mut p = p.borrow_mut();
-                let Pool { slots, job, .. } = &mut *p;
-                if let Some(job) = job.as_mut()
-                    && was_for(&was, job)
-                    && job.keys.get(index).is_some_and(Option::is_none)
-                    && !in_flight(slots, job).contains(&Task::Join(index))
-                    && let Some(slot @ None) = job.primes[index].get_mut(half as usize)
-                {
-                    *slot = Some(prime);
-                    return;
-                }
-                // Not wanted (a stale answer): zeroed, not kept.
-                protocol::wipe(&prime);
-            });
-            dispatch();
-        }
+        FromWorker::Keys { indices, .. } => on_keys(&was, indices, buffers),
+        FromWorker::Prime { index, half } => on_prime(&was, index, half, buffers),
         FromWorker::Bundle {
             listing,
+            text_lengths,
             ca_key_name,
             ca_key_encrypted,
             assemble_ms,
             zip_ms,
             change,
-        } => {
-            let Some(mut job) = POOL.with(|p| p.borrow_mut().job.take()) else {
-                buffers.iter().for_each(protocol::wipe);
-                return;
-            };
-            let (Some(zip), Some(ca_key)) = (buffers.first(), buffers.get(1).or(buffers.first()))
-            else {
-                return finish(job, Err("the worker sent no zip".into()));
-            };
-            let outcome = Outcome {
+        } => on_bundle(
+            Arrived {
                 listing,
-                zip: protocol::take(zip),
-                // A day-two change sends no CA key, except a rotation's new one.
-                ca_key: if change.is_some() && buffers.len() < 2 {
-                    Zeroizing::new(Vec::new())
-                } else {
-                    protocol::take(ca_key)
-                },
+                text_lengths,
                 ca_key_name,
                 ca_key_encrypted,
-                keygen_ms: job.keys_done_at - job.started,
                 assemble_ms,
                 zip_ms,
-                total_ms: now() - job.started,
-                workers: POOL.with(|p| {
-                    p.borrow()
-                        .slots
-                        .iter()
-                        .filter(|s| s.state != SlotState::Dead)
-                        .count()
-                }),
                 change,
-            };
-            if let Some(f) = job.on_done.take() {
-                f(Ok(outcome));
-            }
-        }
+                t0,
+            },
+            buffers,
+        ),
         FromWorker::CaChecked { request, ca } => {
             if let Some(then) = take_ca_check(request) {
                 then(Ok(ca));
@@ -931,27 +875,129 @@ fn on_message(i: usize, data: JsValue) {
                 then(Ok(bytes));
             }
         }
-        FromWorker::Failed { error } => {
-            if was == Some(SlotState::Reading) {
-                let (read, ca, planned) = POOL.with(|p| {
-                    let mut p = p.borrow_mut();
-                    (p.read.take(), p.ca_check.take(), p.planned.take())
-                });
-                if let Some((_, then)) = read {
-                    then(Err(error));
-                } else if let Some((_, then)) = ca {
-                    then(Err(CaRefusal {
-                        field: CaField::Cert,
-                        needs_passphrase: false,
-                        error,
-                    }));
-                } else if let Some(then) = planned {
-                    then(Err(error));
-                }
+        FromWorker::Failed { error } => on_failed(&was, error),
+    }
+}
+
+/// A batch of keys: each kept in its place of the run, or zeroed if the run is over.
+fn on_keys(was: &Option<SlotState>, indices: Vec<usize>, buffers: Vec<Uint8Array>) {
+    if buffers.len() != indices.len() {
+        buffers.iter().for_each(protocol::wipe);
+        return fail("a worker sent fewer keys than asked for".into());
+    }
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let mut job = p.job.as_mut().filter(|job| was_for(was, job));
+        for (index, der) in indices.into_iter().zip(buffers) {
+            if let Some(job) = job.as_deref_mut()
+                && let Some(slot @ None) = job.keys.get_mut(index)
+            {
+                *slot = Some(der);
             } else {
-                fail(error);
+                // Not wanted (a stale answer): zeroed, not kept.
+                protocol::wipe(&der);
             }
         }
+    });
+    dispatch();
+}
+
+/// One prime of an RSA key: kept until its other half comes, unless no longer wanted.
+fn on_prime(was: &Option<SlotState>, index: usize, half: u8, buffers: Vec<Uint8Array>) {
+    let Some(prime) = buffers.into_iter().next() else {
+        return fail("a worker sent no prime".into());
+    };
+    POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        let Pool { slots, job, .. } = &mut *p;
+        if let Some(job) = job.as_mut()
+            && was_for(was, job)
+            && job.keys.get(index).is_some_and(Option::is_none)
+            && !in_flight(slots, job).contains(&Task::Join(index))
+            && let Some(slot @ None) = job.primes[index].get_mut(half as usize)
+        {
+            *slot = Some(prime);
+            return;
+        }
+        // Not wanted (a stale answer): zeroed, not kept.
+        protocol::wipe(&prime);
+    });
+    dispatch();
+}
+
+/// What [`FromWorker::Bundle`] says, with when its message arrived.
+struct Arrived {
+    listing: Listing,
+    text_lengths: Vec<u32>,
+    ca_key_name: String,
+    ca_key_encrypted: bool,
+    assemble_ms: f64,
+    zip_ms: f64,
+    change: Option<ChangeCounts>,
+    t0: f64,
+}
+
+/// The finished bundle: the run's outcome, handed to whoever started it.
+fn on_bundle(a: Arrived, buffers: Vec<Uint8Array>) {
+    let Some(mut job) = POOL.with(|p| p.borrow_mut().job.take()) else {
+        buffers.iter().for_each(protocol::wipe);
+        return;
+    };
+    let [zip, ca_key, texts] = buffers.as_slice() else {
+        buffers.iter().for_each(protocol::wipe);
+        return finish(job, Err("the worker sent no zip".into()));
+    };
+    let mut listing = a.listing;
+    if let Err(e) = protocol::join_texts(&mut listing, &texts.to_vec(), &a.text_lengths) {
+        buffers.iter().for_each(protocol::wipe);
+        return finish(job, Err(e));
+    }
+    let outcome = Outcome {
+        listing,
+        zip: protocol::take(zip),
+        // Empty for a day-two change, except a rotation's new CA key.
+        ca_key: protocol::take(ca_key),
+        ca_key_name: a.ca_key_name,
+        ca_key_encrypted: a.ca_key_encrypted,
+        keygen_ms: job.keys_done_at - job.started,
+        assemble_ms: a.assemble_ms,
+        zip_ms: a.zip_ms,
+        total_ms: now() - job.started,
+        parse_ms: now() - a.t0,
+        workers: POOL.with(|p| {
+            p.borrow()
+                .slots
+                .iter()
+                .filter(|s| s.state != SlotState::Dead)
+                .count()
+        }),
+        change: a.change,
+    };
+    if let Some(f) = job.on_done.take() {
+        f(Ok(outcome));
+    }
+}
+
+/// A worker could not do what it was asked: the question's asker hears it, or the run fails.
+fn on_failed(was: &Option<SlotState>, error: String) {
+    if *was == Some(SlotState::Reading) {
+        let (read, ca, planned) = POOL.with(|p| {
+            let mut p = p.borrow_mut();
+            (p.read.take(), p.ca_check.take(), p.planned.take())
+        });
+        if let Some((_, then)) = read {
+            then(Err(error));
+        } else if let Some((_, then)) = ca {
+            then(Err(CaRefusal {
+                field: CaField::Cert,
+                needs_passphrase: false,
+                error,
+            }));
+        } else if let Some(then) = planned {
+            then(Err(error));
+        }
+    } else {
+        fail(error);
     }
 }
 

@@ -436,9 +436,12 @@ fn apply(
             kit.encrypt_ca_key(p).map_err(|e| e.to_string())?;
         }
         let zip = zeroize::Zeroizing::new(kit.to_zip().map_err(|e| e.to_string())?);
+        let mut listing = kit.listing();
+        let (texts, text_lengths) = protocol::split_texts(&mut listing);
         return Ok((
             FromWorker::Bundle {
-                listing: kit.listing(),
+                listing,
+                text_lengths,
                 ca_key_name: kit.ca_key.path.clone(),
                 ca_key_encrypted: new_passphrase.is_some(),
                 assemble_ms: 0.0,
@@ -451,15 +454,19 @@ fn apply(
             vec![
                 protocol::buffer(&zip),
                 protocol::buffer(&kit.ca_key.contents),
+                protocol::buffer(&texts),
             ],
         ));
     }
     let (bundle, summary) =
         daytwo::apply_change(old.as_ref(), &ca, &plan, keys).map_err(|e| e.to_string())?;
     let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
+    let mut listing = bundle.listing();
+    let (texts, text_lengths) = protocol::split_texts(&mut listing);
     Ok((
         FromWorker::Bundle {
-            listing: bundle.listing(),
+            listing,
+            text_lengths,
             ca_key_name: String::new(),
             ca_key_encrypted: false,
             assemble_ms: 0.0,
@@ -474,7 +481,11 @@ fn apply(
                 note: None,
             }),
         },
-        vec![protocol::buffer(&zip)],
+        vec![
+            protocol::buffer(&zip),
+            protocol::buffer(&[]),
+            protocol::buffer(&texts),
+        ],
     ))
 }
 
@@ -519,9 +530,12 @@ fn revoke_or_renew_ca(
         }
     };
     let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
+    let mut listing = bundle.listing();
+    let (texts, text_lengths) = protocol::split_texts(&mut listing);
     Ok((
         FromWorker::Bundle {
-            listing: bundle.listing(),
+            listing,
+            text_lengths,
             ca_key_name: String::new(),
             ca_key_encrypted: false,
             assemble_ms: 0.0,
@@ -531,6 +545,10 @@ fn revoke_or_renew_ca(
                 ..Default::default()
             }),
         },
-        vec![protocol::buffer(&zip)],
+        vec![
+            protocol::buffer(&zip),
+            protocol::buffer(&[]),
+            protocol::buffer(&texts),
+        ],
     ))
 }

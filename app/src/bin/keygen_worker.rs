@@ -76,24 +76,7 @@ fn handle(
     let failed = |error: String| (FromWorker::Failed { error }, vec![]);
     match msg {
         ToWorker::MakeKeys { indices, algorithm } => {
-            // Each key's wasm copy is wiped when it drops; the buffers move to the page.
-            let mut keys = Vec::with_capacity(indices.len());
-            for _ in &indices {
-                match pki_core::PrivateKey::generate(algorithm) {
-                    Ok(k) => keys.push(protocol::buffer(k.pkcs8_der())),
-                    Err(e) => {
-                        keys.iter().for_each(protocol::wipe);
-                        return failed(e.to_string());
-                    }
-                }
-            }
-            (
-                FromWorker::Keys {
-                    indices,
-                    ms: now() - start,
-                },
-                keys,
-            )
+            make_keys(indices, algorithm, || now() - start)
         }
         ToWorker::MakePrime {
             index,
@@ -108,20 +91,7 @@ fn handle(
             Err(e) => failed(e.to_string()),
         },
         ToWorker::JoinPrimes { index, algorithm } => {
-            let primes: Vec<_> = buffers.iter().take(2).map(protocol::take).collect();
-            let [p, q] = primes.as_slice() else {
-                return failed("two primes were expected".into());
-            };
-            match pki_core::PrivateKey::from_rsa_primes(algorithm, p, q) {
-                Ok(key) => (
-                    FromWorker::Keys {
-                        indices: vec![index],
-                        ms: now() - start,
-                    },
-                    vec![protocol::buffer(key.pkcs8_der())],
-                ),
-                Err(e) => failed(e.to_string()),
-            }
+            join_primes(index, algorithm, buffers, || now() - start)
         }
         ToWorker::Assemble {
             spec_json,
@@ -154,18 +124,15 @@ fn handle(
             &key_ids,
             buffers,
         ),
-        ToWorker::OpenBundle { request } => {
-            let zip = buffers.first().map(protocol::take).unwrap_or_default();
-            match daytwo::open_bundle(&zip) {
-                Ok(json) => (
-                    FromWorker::File { request },
-                    vec![protocol::buffer(json.as_bytes())],
-                ),
-                Err(e) => failed(e),
-            }
-        }
+        ToWorker::OpenBundle { request } => match daytwo::open_bundle(&zip_of(buffers)) {
+            Ok(json) => (
+                FromWorker::File { request },
+                vec![protocol::buffer(json.as_bytes())],
+            ),
+            Err(e) => failed(e),
+        },
         ToWorker::CheckOtherCa { request } => {
-            let zip = buffers.first().map(protocol::take).unwrap_or_default();
+            let zip = zip_of(buffers);
             let other = buffers.get(1).map(protocol::take).unwrap_or_default();
             match daytwo::check_other_ca(&zip, &other) {
                 Ok(json) => (
@@ -175,13 +142,74 @@ fn handle(
                 Err(e) => failed(e),
             }
         }
-        ToWorker::ReadFile { request, path } => {
-            let zip = buffers.first().map(protocol::take).unwrap_or_default();
-            match read_file(&zip, &path) {
-                Ok(bytes) => (FromWorker::File { request }, vec![protocol::buffer(&bytes)]),
-                Err(e) => failed(e),
+        ToWorker::ReadFile { request, path } => match read_file(&zip_of(buffers), &path) {
+            Ok(bytes) => (FromWorker::File { request }, vec![protocol::buffer(&bytes)]),
+            Err(e) => failed(e),
+        },
+    }
+}
+
+/// The zip a question is about (its first buffer), copied in and the buffer zeroed.
+#[cfg(target_arch = "wasm32")]
+fn zip_of(buffers: &[js_sys::Uint8Array]) -> zeroize::Zeroizing<Vec<u8>> {
+    buffers.first().map(protocol::take).unwrap_or_default()
+}
+
+/// Fresh keys, one per index, as PKCS#8 DER in buffers that move to the page.
+#[cfg(target_arch = "wasm32")]
+fn make_keys(
+    indices: Vec<usize>,
+    algorithm: pki_core::KeyAlgorithm,
+    elapsed: impl Fn() -> f64,
+) -> (protocol::FromWorker, Vec<js_sys::Uint8Array>) {
+    // Each key's wasm copy is wiped when it drops; the buffers move to the page.
+    let mut keys = Vec::with_capacity(indices.len());
+    for _ in &indices {
+        match pki_core::PrivateKey::generate(algorithm) {
+            Ok(k) => keys.push(protocol::buffer(k.pkcs8_der())),
+            Err(e) => {
+                keys.iter().for_each(protocol::wipe);
+                return (
+                    protocol::FromWorker::Failed {
+                        error: e.to_string(),
+                    },
+                    vec![],
+                );
             }
         }
+    }
+    let ms = elapsed();
+    (protocol::FromWorker::Keys { indices, ms }, keys)
+}
+
+/// An RSA key from the two primes in `buffers` (found on two workers, perhaps).
+#[cfg(target_arch = "wasm32")]
+fn join_primes(
+    index: usize,
+    algorithm: pki_core::KeyAlgorithm,
+    buffers: &[js_sys::Uint8Array],
+    elapsed: impl Fn() -> f64,
+) -> (protocol::FromWorker, Vec<js_sys::Uint8Array>) {
+    use protocol::FromWorker;
+    let primes: Vec<_> = buffers.iter().take(2).map(protocol::take).collect();
+    let [p, q] = primes.as_slice() else {
+        let error = "two primes were expected".to_string();
+        return (FromWorker::Failed { error }, vec![]);
+    };
+    match pki_core::PrivateKey::from_rsa_primes(algorithm, p, q) {
+        Ok(key) => (
+            FromWorker::Keys {
+                indices: vec![index],
+                ms: elapsed(),
+            },
+            vec![protocol::buffer(key.pkcs8_der())],
+        ),
+        Err(e) => (
+            FromWorker::Failed {
+                error: e.to_string(),
+            },
+            vec![],
+        ),
     }
 }
 
@@ -227,16 +255,23 @@ fn assemble(
     let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
     let zip_ms = now() - assembled;
     let ca_key = &bundle.ca_key;
+    let mut listing = bundle.listing();
+    let (texts, text_lengths) = protocol::split_texts(&mut listing);
     Ok((
         protocol::FromWorker::Bundle {
-            listing: bundle.listing(),
+            listing,
+            text_lengths,
             ca_key_name: ca_key.path.clone(),
             ca_key_encrypted: passphrase.is_some(),
             assemble_ms: assembled - start,
             zip_ms,
             change: None,
         },
-        vec![protocol::buffer(&zip), protocol::buffer(&ca_key.contents)],
+        vec![
+            protocol::buffer(&zip),
+            protocol::buffer(&ca_key.contents),
+            protocol::buffer(&texts),
+        ],
     ))
 }
 

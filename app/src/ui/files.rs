@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::chunked::chunked;
 use super::{Ctx, GenState, Generated, ShownKey};
 use crate::tree::{self, Entry};
 
@@ -41,99 +42,17 @@ pub fn Files() -> impl IntoView {
         };
         let entries = tree::build(g.outcome.listing.files.iter().map(|f| f.path.as_str()));
         let lazy = g.outcome.listing.files.len() > LAZY_FILES;
-        // The tree opens on the member added last (else the first): its folder and those in it.
-        let focus = ctx
-            .last_added
-            .get_untracked()
-            .and_then(|id| {
-                ctx.form.with_untracked(|f| {
-                    f.nodes
-                        .iter()
-                        .find(|n| n.id == id)
-                        .map(|n| n.name.trim().to_string())
-                })
-            })
-            .filter(|name| g.spec.nodes.iter().any(|n| &n.name == name))
-            .or_else(|| g.spec.nodes.first().map(|n| n.name.clone()))
-            .map(|name| format!("members/{name}/"))
-            .unwrap_or_default();
-        let g2 = g.clone();
+        let focus = focus_folder(ctx, &g);
         let viewer = move || {
-            let path = selected.get()?;
-            let f = g2.outcome.listing.file(&path)?;
-            let is_key = f.private_key;
-            let fingerprint = f.sha256_fingerprint.clone().unwrap_or_default();
-            let info = f.cert.as_ref().map(|c| {
-                let i = c.clone();
-                let rows: Vec<(&str, String)> = vec![
-                    ("Subject", i.subject.clone()),
-                    ("Issuer", i.issuer.clone()),
-                    ("IP SANs", i.ip_sans.join(", ")),
-                    ("DNS SANs", i.dns_sans.join(", ")),
-                    ("Key usage", i.key_usages.join(", ")),
-                    ("Extended key usage", i.extended_key_usages.join(", ")),
-                    ("CA", if i.is_ca { "yes".into() } else { "no".into() }),
-                    ("Valid from", i.not_before.clone()),
-                    ("Valid until", i.not_after.clone()),
-                    ("Key", i.key_algorithm.clone()),
-                    ("Serial", i.serial.clone()),
-                    ("SHA-256", fingerprint.clone()),
-                ];
-                view! {
-                    <table id="cert-info" class="cert-info">
-                        {rows.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| view! {
-                            <tr><th>{k}</th><td>{v}</td></tr>
-                        }).collect_view()}
-                    </table>
-                }
-            });
-            let text = f.text.clone();
-            let mode = format!("{:04o}", f.mode);
-            let role = f.role.clone();
-            let g3 = g2.clone();
-            let key_path = path.clone();
-            let shown = move || {
-                ctx.shown_key.with(|k| {
-                    k.as_ref()
-                        .filter(|k| k.path == key_path)
-                        .map(|k| k.text.clone())
-                })
-            };
-            let shown2 = shown.clone();
-            let toggle_path = path.clone();
-            let toggle = move |_| {
-                key_error.set(None);
-                if shown2().is_some() {
-                    ctx.hide_key();
-                } else {
-                    show_key(ctx, &g3, toggle_path.clone(), key_error);
-                }
-            };
-            Some(view! {
-                <div class="viewer-head">
-                    <code>{path.clone()}</code>
-                    <span class="meta">{format!("{role} · mode {mode}")}</span>
-                </div>
-                {info}
-                {if is_key {
-                    view! {
-                        <p class="hint">"A private key. It is shown only if you ask, and only here."</p>
-                        <button id="show-key" on:click=toggle>
-                            {let shown = shown.clone(); move || if shown().is_some() { "Hide key" } else { "Show key" }}
-                        </button>
-                        {move || key_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
-                        {move || shown().map(|t| view! { <pre id="file-view">{t}</pre> })}
-                    }.into_any()
-                } else {
-                    view! { <pre id="file-view">{text}</pre> }.into_any()
-                }}
-            })
+            selected
+                .get()
+                .and_then(|path| file_view(ctx, &g, path, key_error))
         };
         view! {
             <section class="files card">
                 <h2>"Files"</h2>
                 <div class="files-body">
-                    <nav class="tree" data-testid="file-tree" aria-label="Files of the bundle">
+                    <nav class="tree" class:long=lazy data-testid="file-tree" aria-label="Files of the bundle">
                         <ul>{entries.into_iter().map(|e| render(e, "", &focus, selected, ctx, lazy)).collect_view()}</ul>
                     </nav>
                     <div class="viewer">
@@ -146,6 +65,102 @@ pub fn Files() -> impl IntoView {
         }
         .into_any()
     }
+}
+
+/// The folder the tree opens on: the member added last (else the first), `members/<name>/`.
+fn focus_folder(ctx: Ctx, g: &Generated) -> String {
+    ctx.last_added
+        .get_untracked()
+        .and_then(|id| {
+            ctx.form.with_untracked(|f| {
+                f.nodes
+                    .iter()
+                    .find(|n| n.id == id)
+                    .map(|n| n.name.trim().to_string())
+            })
+        })
+        .filter(|name| g.spec.nodes.iter().any(|n| &n.name == name))
+        .or_else(|| g.spec.nodes.first().map(|n| n.name.clone()))
+        .map(|name| format!("members/{name}/"))
+        .unwrap_or_default()
+}
+
+/// The file at `path` beside the tree: a certificate with what it says, a key behind "Show
+/// key", any other file as text.
+fn file_view(
+    ctx: Ctx,
+    g: &Arc<Generated>,
+    path: String,
+    key_error: RwSignal<Option<String>>,
+) -> Option<AnyView> {
+    let f = g.outcome.listing.file(&path)?;
+    let is_key = f.private_key;
+    let fingerprint = f.sha256_fingerprint.clone().unwrap_or_default();
+    let info = f.cert.as_ref().map(|c| {
+        let i = c.clone();
+        let rows: Vec<(&str, String)> = vec![
+            ("Subject", i.subject.clone()),
+            ("Issuer", i.issuer.clone()),
+            ("IP SANs", i.ip_sans.join(", ")),
+            ("DNS SANs", i.dns_sans.join(", ")),
+            ("Key usage", i.key_usages.join(", ")),
+            ("Extended key usage", i.extended_key_usages.join(", ")),
+            ("CA", if i.is_ca { "yes".into() } else { "no".into() }),
+            ("Valid from", i.not_before.clone()),
+            ("Valid until", i.not_after.clone()),
+            ("Key", i.key_algorithm.clone()),
+            ("Serial", i.serial.clone()),
+            ("SHA-256", fingerprint.clone()),
+        ];
+        view! {
+            <table id="cert-info" class="cert-info">
+                {rows.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| view! {
+                    <tr><th>{k}</th><td>{v}</td></tr>
+                }).collect_view()}
+            </table>
+        }
+    });
+    let text = f.text.clone();
+    let mode = format!("{:04o}", f.mode);
+    let role = f.role.clone();
+    let g3 = g.clone();
+    let key_path = path.clone();
+    let shown = move || {
+        ctx.shown_key.with(|k| {
+            k.as_ref()
+                .filter(|k| k.path == key_path)
+                .map(|k| k.text.clone())
+        })
+    };
+    let shown2 = shown.clone();
+    let toggle_path = path.clone();
+    let toggle = move |_| {
+        key_error.set(None);
+        if shown2().is_some() {
+            ctx.hide_key();
+        } else {
+            show_key(ctx, &g3, toggle_path.clone(), key_error);
+        }
+    };
+    Some(view! {
+        <div class="viewer-head">
+            <code>{path.clone()}</code>
+            <span class="meta">{format!("{role} · mode {mode}")}</span>
+        </div>
+        {info}
+        {if is_key {
+            view! {
+                <p class="hint">"A private key. It is shown only if you ask, and only here."</p>
+                <button id="show-key" on:click=toggle>
+                    {let shown = shown.clone(); move || if shown().is_some() { "Hide key" } else { "Show key" }}
+                </button>
+                {move || key_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
+                {move || shown().map(|t| view! { <pre id="file-view">{t}</pre> })}
+            }.into_any()
+        } else {
+            view! { <pre id="file-view">{text}</pre> }.into_any()
+        }}
+    }.into_any())
 }
 
 /// Above this many files, a folder that starts closed gets its contents when it is first
@@ -190,11 +205,26 @@ fn render(
                 }
                 .into_any();
             }
+            // A large bundle's open folders (`clients/` with a thousand folders in it) are
+            // shown a chunk per task, like the next steps.
+            let (path2, focus2) = (path.clone(), focus.to_string());
+            let entries = if lazy {
+                chunked(children, 100, move |c| {
+                    render(c, &path2, &focus2, selected, ctx, lazy)
+                })
+                .into_any()
+            } else {
+                children
+                    .into_iter()
+                    .map(|c| render(c, &path2, &focus2, selected, ctx, lazy))
+                    .collect_view()
+                    .into_any()
+            };
             view! {
                 <li class="dir">
                     <details open=open data-dir=path.clone()>
                         <summary>{name.clone()}"/"</summary>
-                        <ul>{children.into_iter().map(|c| render(c, &path, focus, selected, ctx, lazy)).collect_view()}</ul>
+                        <ul>{entries}</ul>
                     </details>
                 </li>
             }

@@ -26,36 +26,7 @@ pub fn GeneratePanel() -> impl IntoView {
         })
     });
     let running = move || matches!(ctx.status.get(), GenState::Running(_));
-    let why = move || {
-        let e = errors.get();
-        let mut reasons: Vec<String> = e
-            .iter()
-            .take(3)
-            .map(|p| format!("{} — {}", p.path, p.message))
-            .collect();
-        if e.len() > 3 {
-            reasons.push("…".into());
-        }
-        let mut text = match e.len() {
-            0 => String::new(),
-            n => format!(
-                "Fix {n} error{} first: {}",
-                if n == 1 { "" } else { "s" },
-                reasons.join("; ")
-            ),
-        };
-        let new_ca_blocker = ctx
-            .ca_key
-            .with(|k| k.blocker())
-            .filter(|_| super::daytwo::new_ca());
-        if let Some(b) = new_ca_blocker.or_else(|| super::daytwo::blocker(&ctx)) {
-            if !text.is_empty() {
-                text.push(' ');
-            }
-            text.push_str(&b);
-        }
-        text
-    };
+    let why = move || why_disabled(ctx, &errors.get());
     let blocked = move || {
         !errors.get().is_empty()
             || (super::daytwo::new_ca() && ctx.ca_key.with(|k| k.blocker().is_some()))
@@ -81,44 +52,9 @@ pub fn GeneratePanel() -> impl IntoView {
         if blocked() || running() || super::daytwo::start_instead(ctx) {
             return;
         }
-        let Ok(protection) = ctx.ca_key.with_untracked(|k| k.protection()) else {
-            return;
-        };
-        let spec = ctx.spec.get_untracked();
-        let alg = spec.key_algorithm;
-        let generated_from = spec.clone();
-        let status = ctx.status;
-        // The previous bundle goes first: never two sets of keys in memory.
-        ctx.forget_keys();
-        status.set(GenState::Running(keygen::Progress {
-            done: 0,
-            total: pki_core::key_plan(&spec).len(),
-            making: vec![],
-        }));
-        browser::set_busy(true);
-        keygen::generate(
-            &spec,
-            protection,
-            move |p| status.set(GenState::Running(p)),
-            move |result| {
-                status.set(match result {
-                    Ok(o) => GenState::Done(Arc::new(finished(o, alg, generated_from))),
-                    Err(e) => GenState::Failed(e),
-                });
-                browser::set_busy(false);
-            },
-        );
+        start_generation(ctx);
     };
-    let announce = move || match ctx.status.get() {
-        GenState::Running(_) => "Generating keys and certificates…".to_string(),
-        GenState::Done(g) => format!(
-            "Done: {} Download buttons, the cluster diagram, the next steps and the files follow.",
-            g.summary
-        ),
-        GenState::Failed(e) => format!("Generation failed: {e}"),
-        GenState::Cancelled => "Cancelled: no keys were kept.".to_string(),
-        GenState::Idle => String::new(),
-    };
+    let announce = move || announcement(&ctx.status.get());
     let cancel = move |_| {
         keygen::cancel();
         ctx.status.set(GenState::Cancelled);
@@ -143,37 +79,131 @@ pub fn GeneratePanel() -> impl IntoView {
             // Said once when a run starts and once when it ends (the progress bar would say
             // every key).
             <p id="generate-announce" class="visually-hidden" role="status">{announce}</p>
-            {move || match ctx.status.get() {
-                GenState::Running(p) => {
-                    let making = if p.making.is_empty() { "starting".to_string() } else { p.making.join(", ") };
-                    view! {
-                        <div id="progress">
-                            <progress aria-label="Keys made" max=p.total.to_string() value=p.done.to_string()></progress>
-                            <span>{format!("Making keys: {} of {} done — {}", p.done, p.total, making)}</span>
-                        </div>
-                    }.into_any()
-                }
-                GenState::Done(g) => view! { <Finished g=g/> }.into_any(),
-                GenState::Failed(e) => view! { <p class="field-error" role="alert">{format!("Generation failed: {e}")}</p> }.into_any(),
-                GenState::Cancelled => view! { <p id="cancelled" role="status">"Cancelled: no keys were kept. Ready to generate again."</p> }.into_any(),
-                GenState::Idle => ().into_any(),
-            }}
+            {move || run_view(ctx.status.get())}
         </section>
+    }
+}
+
+/// Why Generate is disabled: the first errors, then what the CA key fields or a day-two
+/// change still need; empty when it is not.
+fn why_disabled(ctx: Ctx, e: &[pki_core::Problem]) -> String {
+    let mut reasons: Vec<String> = e
+        .iter()
+        .take(3)
+        .map(|p| format!("{} — {}", p.path, p.message))
+        .collect();
+    if e.len() > 3 {
+        reasons.push("…".into());
+    }
+    let mut text = match e.len() {
+        0 => String::new(),
+        n => format!(
+            "Fix {n} error{} first: {}",
+            if n == 1 { "" } else { "s" },
+            reasons.join("; ")
+        ),
+    };
+    let new_ca_blocker = ctx
+        .ca_key
+        .with(|k| k.blocker())
+        .filter(|_| super::daytwo::new_ca());
+    if let Some(b) = new_ca_blocker.or_else(|| super::daytwo::blocker(&ctx)) {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&b);
+    }
+    text
+}
+
+/// Starts a generation of the form's spec: the previous bundle forgotten first, progress and
+/// the outcome into `ctx.status`.
+fn start_generation(ctx: Ctx) {
+    let Ok(protection) = ctx.ca_key.with_untracked(|k| k.protection()) else {
+        return;
+    };
+    let spec = ctx.spec.get_untracked();
+    let alg = spec.key_algorithm;
+    let generated_from = spec.clone();
+    let status = ctx.status;
+    // The previous bundle goes first: never two sets of keys in memory.
+    ctx.forget_keys();
+    status.set(GenState::Running(keygen::Progress {
+        done: 0,
+        total: pki_core::key_plan(&spec).len(),
+        making: vec![],
+    }));
+    browser::set_busy(true);
+    keygen::generate(
+        &spec,
+        protection,
+        move |p| status.set(GenState::Running(p)),
+        move |result| {
+            status.set(match result {
+                Ok(o) => GenState::Done(Arc::new(finished(o, alg, generated_from))),
+                Err(e) => GenState::Failed(e),
+            });
+            browser::set_busy(false);
+        },
+    );
+}
+
+/// What the screen reader hears once when a run starts and once when it ends.
+fn announcement(status: &GenState) -> String {
+    match status {
+        GenState::Running(_) => "Generating keys and certificates…".to_string(),
+        GenState::Done(g) => format!(
+            "Done: {} Download buttons, the cluster diagram, the next steps and the files follow.",
+            g.summary
+        ),
+        GenState::Failed(e) => format!("Generation failed: {e}"),
+        GenState::Cancelled => "Cancelled: no keys were kept.".to_string(),
+        GenState::Idle => String::new(),
+    }
+}
+
+/// Progress while running, the result after.
+fn run_view(status: GenState) -> AnyView {
+    match status {
+        GenState::Running(p) => {
+            let making = if p.making.is_empty() { "starting".to_string() } else { p.making.join(", ") };
+            view! {
+                <div id="progress">
+                    <progress aria-label="Keys made" max=p.total.to_string() value=p.done.to_string()></progress>
+                    <span>{format!("Making keys: {} of {} done — {}", p.done, p.total, making)}</span>
+                </div>
+            }.into_any()
+        }
+        GenState::Done(g) => view! { <Finished g=g/> }.into_any(),
+        GenState::Failed(e) => view! { <p class="field-error" role="alert">{format!("Generation failed: {e}")}</p> }.into_any(),
+        GenState::Cancelled => view! { <p id="cancelled" role="status">"Cancelled: no keys were kept. Ready to generate again."</p> }.into_any(),
+        GenState::Idle => ().into_any(),
     }
 }
 
 /// Records the run's timings for benchmarks and says what was made.
 fn finished(o: Outcome, alg: pki_core::KeyAlgorithm, spec: pki_core::ClusterSpec) -> Generated {
     let keys = o.listing.key_count;
-    browser::record_run(&[
+    let run = browser::record_run(&[
         ("algorithm", JsValue::from_str(alg.as_str())),
         ("keys", JsValue::from_f64(keys as f64)),
         ("total_ms", JsValue::from_f64(o.total_ms)),
         ("keygen_ms", JsValue::from_f64(o.keygen_ms)),
         ("assemble_ms", JsValue::from_f64(o.assemble_ms)),
         ("zip_ms", JsValue::from_f64(o.zip_ms)),
+        ("parse_ms", JsValue::from_f64(o.parse_ms)),
+        ("ended_at", JsValue::from_f64(keygen::now())),
         ("workers", JsValue::from_f64(o.workers as f64)),
     ]);
+    // How long the page's thread then spends showing it: until the first task after the
+    // render (Leptos runs its effects in microtasks, before any timer).
+    if let Some(run) = run {
+        let t0 = keygen::now();
+        keygen::later(
+            move || browser::add_to_run(&run, "render_ms", keygen::now() - t0),
+            0,
+        );
+    }
     let summary = format!(
         "{keys} keys and certificates in {} ({alg}, keys made on {} workers); {} files, zip {} KB.",
         human_ms(o.total_ms),

@@ -120,77 +120,113 @@ pub fn Options() -> impl IntoView {
                 choices=vec![("3.4", "3.4 (end of life)"), ("3.5", "3.5"), ("3.6", "3.6"), ("3.7", "3.7")]
                 get=|f| f.etcd_version.as_str()
                 set=|f, v| if let Some(e) = EtcdVersion::ALL.into_iter().find(|e| e.as_str() == v) { f.etcd_version = e }/>
-            <details>
-                <summary>"CA subject"</summary>
-                <Text id="opt-ca-cn" label="Common name (CN)" path="ca_subject.common_name"
-                    value=form.ca_cn()/>
-                <Text id="opt-ca-o" label="Organization (O)" path="ca_subject.organization"
-                    value=form.ca_o()/>
-                <Text id="opt-ca-ou" label="Unit (OU)" path="ca_subject.organizational_unit"
-                    value=form.ca_ou()/>
-                <div class="pair">
-                    <Text id="opt-ca-c" label="Country (C)" path="ca_subject.country"
-                        value=form.ca_c()/>
-                    <Text id="opt-ca-st" label="State (ST)" path="ca_subject.state"
-                        value=form.ca_st()/>
-                </div>
-                <Text id="opt-ca-l" label="Locality (L)" path="ca_subject.locality"
-                    value=form.ca_l()/>
-            </details>
-            <details>
-                <summary>"Paths and ports"</summary>
-                <Text id="opt-cert-dir" label="Certificate folder on members" path="cert_dir"
-                    hint="{name} becomes the member's name"
-                    value=form.cert_dir()/>
-                <Text id="opt-data-dir" label="etcd data folder" path="data_dir"
-                    value=form.data_dir()/>
-                <div class="pair">
-                    <Text id="opt-client-port" label="Client port" path="client_port"
-                        value=form.client_port()/>
-                    <Text id="opt-peer-port" label="Peer port" path="peer_port"
-                        value=form.peer_port()/>
-                </div>
-                <Text id="opt-token" label="Initial cluster token" path="initial_cluster_token"
-                    value=form.token()/>
-                <Choice id="opt-layout" label="Layout" path="layout"
-                    choices=vec![("etcd", "etcd (systemd, certificate folder above)"), ("kubeadm", "kubeadm (/etc/kubernetes/pki/etcd, static pod)")]
-                    get=|f| match f.layout { Layout::Etcd => "etcd", Layout::Kubeadm => "kubeadm" }
-                    set=|f, v| f.layout = if v == "kubeadm" { Layout::Kubeadm } else { Layout::Etcd }/>
-            </details>
-            <details>
-                <summary>"TLS and auth"</summary>
-                <Choice id="opt-tls-min" label="Lowest TLS version" path="tls_min_version"
-                    choices=vec![("", "etcd's default (TLS 1.2+)"), ("TLS1.2", "TLS 1.2 (etcd 3.4.25+, 3.5.8+)"), ("TLS1.3", "TLS 1.3 (etcd 3.4.25+, 3.5.8+)")]
-                    get=|f| f.tls_min_version.map(|t| t.as_str()).unwrap_or("")
-                    set=|f, v| f.tls_min_version = match v { "TLS1.2" => Some(TlsVersion::Tls12), "TLS1.3" => Some(TlsVersion::Tls13), _ => None }/>
-                <Text id="opt-ciphers" label="Cipher suites" path="cipher_suites"
-                    hint="Go names, comma-separated; empty for Go's secure default"
-                    value=form.cipher_suites()/>
-                <Choice id="opt-auth-token" label="Auth tokens" path="auth_token"
-                    choices=vec![("jwt", "JWT, signed with a generated key"), ("simple", "simple (etcd's default; etcd warns that it is unsigned)")]
-                    get=|f| match f.auth_token { AuthToken::Simple => "simple", AuthToken::Jwt => "jwt" }
-                    set=|f, v| f.auth_token = if v == "jwt" { AuthToken::Jwt } else { AuthToken::Simple }/>
-                <Text id="opt-metrics-url" label="Metrics listener" path="metrics_url"
-                    hint="e.g. http://127.0.0.1:2381; empty for none"
-                    value=form.metrics_url()/>
-            </details>
-            <details id="migration">
-                <summary>"Migrating a running plain-HTTP cluster"</summary>
-                <p class="hint">"The members above, as they run today on http://. The bundle then holds migrate/: \
-                    a runbook and one script per step that moves them to TLS one member at a time, without downtime. \
-                    Today's peer port must differ from the peer port above: each member listens on both during the move."</p>
-                <Flag id="opt-migrate" label="This cluster runs today on plain HTTP"
-                    get=|f| f.migrate set=|f, v| f.migrate = v/>
-                <div class="pair">
-                    <Text id="opt-mig-client-port" label="Today's client port (http)" path="migration.current_client_port"
-                        value=form.mig_client_port()/>
-                    <Text id="opt-mig-peer-port" label="Today's peer port (http)" path="migration.current_peer_port"
-                        value=form.mig_peer_port()/>
-                </div>
-                <Flag id="opt-mig-cert-auth" label="Require client certificates at the end"
-                    get=|f| f.mig_cert_auth set=|f, v| f.mig_cert_auth = v/>
-            </details>
+            <CaSubjectFields/>
+            <PathsAndPorts/>
+            <TlsAndAuth/>
+            <MigrationFields/>
         </div>
+    }
+}
+
+/// The CA's subject (`ca_subject`).
+#[component]
+fn CaSubjectFields() -> impl IntoView {
+    let form = expect_context::<Ctx>().form;
+    view! {
+        <details>
+            <summary>"CA subject"</summary>
+            <Text id="opt-ca-cn" label="Common name (CN)" path="ca_subject.common_name"
+                value=form.ca_cn()/>
+            <Text id="opt-ca-o" label="Organization (O)" path="ca_subject.organization"
+                value=form.ca_o()/>
+            <Text id="opt-ca-ou" label="Unit (OU)" path="ca_subject.organizational_unit"
+                value=form.ca_ou()/>
+            <div class="pair">
+                <Text id="opt-ca-c" label="Country (C)" path="ca_subject.country"
+                    value=form.ca_c()/>
+                <Text id="opt-ca-st" label="State (ST)" path="ca_subject.state"
+                    value=form.ca_st()/>
+            </div>
+            <Text id="opt-ca-l" label="Locality (L)" path="ca_subject.locality"
+                value=form.ca_l()/>
+        </details>
+    }
+}
+
+/// Folders, ports, the cluster token and the layout.
+#[component]
+fn PathsAndPorts() -> impl IntoView {
+    let form = expect_context::<Ctx>().form;
+    view! {
+        <details>
+            <summary>"Paths and ports"</summary>
+            <Text id="opt-cert-dir" label="Certificate folder on members" path="cert_dir"
+                hint="{name} becomes the member's name"
+                value=form.cert_dir()/>
+            <Text id="opt-data-dir" label="etcd data folder" path="data_dir"
+                value=form.data_dir()/>
+            <div class="pair">
+                <Text id="opt-client-port" label="Client port" path="client_port"
+                    value=form.client_port()/>
+                <Text id="opt-peer-port" label="Peer port" path="peer_port"
+                    value=form.peer_port()/>
+            </div>
+            <Text id="opt-token" label="Initial cluster token" path="initial_cluster_token"
+                value=form.token()/>
+            <Choice id="opt-layout" label="Layout" path="layout"
+                choices=vec![("etcd", "etcd (systemd, certificate folder above)"), ("kubeadm", "kubeadm (/etc/kubernetes/pki/etcd, static pod)")]
+                get=|f| match f.layout { Layout::Etcd => "etcd", Layout::Kubeadm => "kubeadm" }
+                set=|f, v| f.layout = if v == "kubeadm" { Layout::Kubeadm } else { Layout::Etcd }/>
+        </details>
+    }
+}
+
+/// TLS versions and ciphers, auth tokens, metrics.
+#[component]
+fn TlsAndAuth() -> impl IntoView {
+    let form = expect_context::<Ctx>().form;
+    view! {
+        <details>
+            <summary>"TLS and auth"</summary>
+            <Choice id="opt-tls-min" label="Lowest TLS version" path="tls_min_version"
+                choices=vec![("", "etcd's default (TLS 1.2+)"), ("TLS1.2", "TLS 1.2 (etcd 3.4.25+, 3.5.8+)"), ("TLS1.3", "TLS 1.3 (etcd 3.4.25+, 3.5.8+)")]
+                get=|f| f.tls_min_version.map(|t| t.as_str()).unwrap_or("")
+                set=|f, v| f.tls_min_version = match v { "TLS1.2" => Some(TlsVersion::Tls12), "TLS1.3" => Some(TlsVersion::Tls13), _ => None }/>
+            <Text id="opt-ciphers" label="Cipher suites" path="cipher_suites"
+                hint="Go names, comma-separated; empty for Go's secure default"
+                value=form.cipher_suites()/>
+            <Choice id="opt-auth-token" label="Auth tokens" path="auth_token"
+                choices=vec![("jwt", "JWT, signed with a generated key"), ("simple", "simple (etcd's default; etcd warns that it is unsigned)")]
+                get=|f| match f.auth_token { AuthToken::Simple => "simple", AuthToken::Jwt => "jwt" }
+                set=|f, v| f.auth_token = if v == "jwt" { AuthToken::Jwt } else { AuthToken::Simple }/>
+            <Text id="opt-metrics-url" label="Metrics listener" path="metrics_url"
+                hint="e.g. http://127.0.0.1:2381; empty for none"
+                value=form.metrics_url()/>
+        </details>
+    }
+}
+
+/// The plain-HTTP migration section (`migration`).
+#[component]
+fn MigrationFields() -> impl IntoView {
+    let form = expect_context::<Ctx>().form;
+    view! {
+        <details id="migration">
+            <summary>"Migrating a running plain-HTTP cluster"</summary>
+            <p class="hint">"The members above, as they run today on http://. The bundle then holds migrate/: \
+                a runbook and one script per step that moves them to TLS one member at a time, without downtime. \
+                Today's peer port must differ from the peer port above: each member listens on both during the move."</p>
+            <Flag id="opt-migrate" label="This cluster runs today on plain HTTP"
+                get=|f| f.migrate set=|f, v| f.migrate = v/>
+            <div class="pair">
+                <Text id="opt-mig-client-port" label="Today's client port (http)" path="migration.current_client_port"
+                    value=form.mig_client_port()/>
+                <Text id="opt-mig-peer-port" label="Today's peer port (http)" path="migration.current_peer_port"
+                    value=form.mig_peer_port()/>
+            </div>
+            <Flag id="opt-mig-cert-auth" label="Require client certificates at the end"
+                get=|f| f.mig_cert_auth set=|f, v| f.mig_cert_auth = v/>
+        </details>
     }
 }
 

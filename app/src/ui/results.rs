@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use pki_core::next_steps::{NextSteps, Step, next_steps};
 
+use super::chunked::chunked;
 use super::{Ctx, GenState};
 use crate::diagram::{self, Kind};
 
@@ -35,11 +36,11 @@ pub fn ClusterDiagram() -> impl IntoView {
                     <text class="frame-label" x=fx + 10 y=fy + 15>{d.cluster_label.clone()}</text>
                     {d.clients_label.clone().map(|(x, y, t)| view! { <text class="frame-label" x=x y=y>{t}</text> })}
                     <g class="signs" data-testid="diagram-signs">
-                        {d.signs.iter().map(|l| view! {
+                        {chunked(d.signs, 200, |l| view! {
                             <line x1=l.x1 y1=l.y1 x2=l.x2 y2=l.y2></line>
-                        }).collect_view()}
+                        })}
                     </g>
-                    {d.nodes.iter().map(|n| {
+                    {chunked(d.nodes, 60, |n| {
                         let (class, testid) = match n.kind {
                             Kind::Ca => ("node ca", "diagram-ca"),
                             Kind::Member => ("node member", "diagram-member"),
@@ -53,7 +54,7 @@ pub fn ClusterDiagram() -> impl IntoView {
                                 }).collect_view()}
                             </g>
                         }
-                    }).collect_view()}
+                    })}
                 </svg>
             </section>
         })
@@ -70,6 +71,13 @@ fn step_view(s: Step) -> impl IntoView {
     }
 }
 
+/// Clients whose steps are shown before the person asks for all of them: the steps are the
+/// same for every client but the names, and a thousand of them are 20,000 elements.
+const CLIENTS_AT_FIRST: usize = 24;
+
+/// Lists longer than this are drawn only where they are on screen (CSS `.long`).
+const LONG: usize = 60;
+
 /// What to do with the bundle: per member, then the cluster, then the clients.
 #[component]
 pub fn NextStepsPanel() -> impl IntoView {
@@ -84,31 +92,45 @@ pub fn NextStepsPanel() -> impl IntoView {
             cluster,
             clients,
         } = next_steps(&g.spec);
+        let long_members = members.len() > LONG;
         Some(view! {
             <section class="card next-steps" id="next-steps" aria-labelledby="next-steps-heading">
                 <h2 id="next-steps-heading">"Next steps"</h2>
                 <p class="hint">{summary}" The same steps are in the bundle's README.md."</p>
-                <div class="steps-grid">
-                    {members.into_iter().map(|m| view! {
+                <div class="steps-grid" class:long=long_members>
+                    {chunked(members, 10, |m| view! {
                         <div class="member-steps" data-testid="member-steps" data-name=m.name.clone()>
                             <h3>{format!("{} · {}", m.name, m.host)}</h3>
                             <p class="hint">{format!("Folder {}", m.folder)}</p>
                             <ol>{m.steps.into_iter().map(step_view).collect_view()}</ol>
                         </div>
-                    }).collect_view()}
+                    })}
                 </div>
                 <h3>"Then, the whole cluster"</h3>
                 <ol data-testid="cluster-steps">{cluster.into_iter().map(step_view).collect_view()}</ol>
-                {(!clients.is_empty()).then(|| view! {
-                    <h3>"Clients"</h3>
-                    <div class="steps-grid">
-                        {clients.into_iter().map(|c| view! {
-                            <div class="client-steps" data-testid="client-steps" data-name=c.name.clone()>
-                                <h4>{format!("{} · etcd user {}", c.name, c.user)}</h4>
-                                <ol>{c.steps.into_iter().map(step_view).collect_view()}</ol>
-                            </div>
-                        }).collect_view()}
-                    </div>
+                {(!clients.is_empty()).then(|| {
+                    let count = clients.len();
+                    let long_clients = count > LONG;
+                    let all = RwSignal::new(count <= CLIENTS_AT_FIRST);
+                    view! {
+                        <h3>"Clients"</h3>
+                        <div class="steps-grid" class:long=move || all.get() && long_clients>
+                            {move || {
+                                let shown = if all.get() { count } else { CLIENTS_AT_FIRST };
+                                chunked(clients[..shown].to_vec(), 20, |c| view! {
+                                    <div class="client-steps" data-testid="client-steps" data-name=c.name.clone()>
+                                        <h4>{format!("{} · etcd user {}", c.name, c.user)}</h4>
+                                        <ol>{c.steps.into_iter().map(step_view).collect_view()}</ol>
+                                    </div>
+                                })
+                            }}
+                        </div>
+                        {move || (!all.get()).then(|| view! {
+                            <button id="all-client-steps" on:click=move |_| all.set(true)>
+                                {format!("Show the steps of all {count} clients (the first {CLIENTS_AT_FIRST} are above; every client's are in the bundle's README.md)")}
+                            </button>
+                        })}
+                    }
                 })}
             </section>
         })

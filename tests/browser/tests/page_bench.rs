@@ -34,16 +34,62 @@ fn median(v: &[f64]) -> f64 {
 fn start_probes(b: &mut Browser) {
     b.eval(
         "(() => {
-          const p = window.__probe = {maxGap: 0, gaps: 0, long: []};
+          const p = window.__probe = {maxGap: 0, gaps: 0, long: [], gapsAt: []};
           let last = performance.now();
           const tick = () => { const t = performance.now(); const g = t - last; last = t;
-            if (g > p.maxGap) p.maxGap = g; if (g > 50) p.gaps++; setTimeout(tick, 0); };
+            if (g > p.maxGap) p.maxGap = g; if (g > 50) { p.gaps++; p.gapsAt.push([t - g, g]); }
+            setTimeout(tick, 0); };
           setTimeout(tick, 0);
           if (PerformanceObserver.supportedEntryTypes.includes('longtask'))
             new PerformanceObserver(l => { for (const e of l.getEntries()) p.long.push(e.duration); })
               .observe({entryTypes: ['longtask']});
           return true; })()",
     );
+}
+
+/// Where in the runs the page's thread was blocked over 50 ms: each gap of the probe as
+/// `<ms>@<phase>` (keys: while keys were made; signing-N: N ms before the bundle was read;
+/// showing: while the page showed it; after+N: N ms after the bundle, the page showing the
+/// rest of its long lists; between: outside any run).
+fn blocked_where(b: &mut Browser, runs: &[Value]) -> String {
+    let p = b.eval("window.__probe");
+    let phase = |t: f64| -> String {
+        for r in runs {
+            let (Some(end), Some(total), Some(keys)) = (
+                r["ended_at"].as_f64(),
+                r["total_ms"].as_f64(),
+                r["keygen_ms"].as_f64(),
+            ) else {
+                continue;
+            };
+            let start = end - total;
+            let shown = end + r["render_ms"].as_f64().unwrap_or(0.0);
+            if t >= start && t < start + keys {
+                return "keys".into();
+            } else if t >= start + keys && t < end {
+                return format!("signing{:+.0}", t - end);
+            } else if t >= end && t <= shown + 50.0 {
+                return "showing".into();
+            } else if t > shown && t < end + 5000.0 {
+                return format!("after{:+.0}", t - end);
+            }
+        }
+        "between".into()
+    };
+    let gaps: Vec<String> = p["gapsAt"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|g| Some((g[0].as_f64()?, g[1].as_f64()?)))
+                .map(|(t, g)| format!("{g:.0}@{}", phase(t)))
+                .collect()
+        })
+        .unwrap_or_default();
+    if gaps.is_empty() {
+        "none".into()
+    } else {
+        gaps.join(" ")
+    }
 }
 
 /// "longest gap 12 ms; long tasks: none over 50 ms" from the probes.
@@ -89,7 +135,8 @@ fn generate(b: &mut Browser, runs: usize, limit: Duration) -> Vec<Value> {
         b.click("#generate");
         b.wait_for(
             &format!(
-                "window.__etcdPki && window.__etcdPki.runs.length === {} && !window.__etcdPki.busy",
+                "window.__etcdPki && window.__etcdPki.runs.length === {} && !window.__etcdPki.busy \
+                 && window.__etcdPki.runs[{i}].render_ms !== undefined",
                 i + 1
             ),
             limit,
@@ -231,12 +278,18 @@ fn largest_bundle(engine: Engine) {
     let (gap, long) = blocking(&mut b);
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!(
-        "\n99 members + 1000 clients, ecdsa-p256 (1,200 keys), headless {}, {BIG_RUNS} runs: median {:.0} ms (runs {:?}; keys {:.0} ms, signing {:.0} ms, medians); longest main-thread gap {gap:.0} ms; long tasks: {long}; load after: {}",
+        "gaps over 50 ms (ms@phase): {}",
+        blocked_where(&mut b, &runs)
+    );
+    println!(
+        "\n99 members + 1000 clients, ecdsa-p256 (1,200 keys), headless {}, {BIG_RUNS} runs: median {:.0} ms (runs {:?}; keys {:.0} ms, signing {:.0} ms, reading the listing {:.0} ms, showing it {:.0} ms, medians); longest main-thread gap {gap:.0} ms; long tasks: {long}; load after: {}",
         engine.name(),
         median(&total),
         total.iter().map(|t| t.round()).collect::<Vec<_>>(),
         median(&field("keygen_ms")),
         median(&field("assemble_ms")),
+        median(&field("parse_ms")),
+        median(&field("render_ms")),
         load.split(' ').take(3).collect::<Vec<_>>().join(" ")
     );
 }

@@ -2,7 +2,9 @@
 //! and ports, clients, the CA signing them) and redrawn as the table is edited; "Next steps"
 //! per member, the same commands as the README in the downloaded zip; the file tree open on
 //! the member just added; and every certificate in the tree shown as openssl reads it
-//! (subject, SANs, EKU, validity, SHA-256 fingerprint).
+//! (subject, SANs, EKU, validity, SHA-256 fingerprint). A bundle of 20 members and 60 clients:
+//! its drawing and next steps, shown a chunk at a time, end up whole, the clients' steps past
+//! the first 24 come on request, and each file's text (sent apart from the listing) is its own.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -14,7 +16,7 @@ use serde_json::{Value, json};
 
 const SECS: Duration = Duration::from_secs(60);
 
-in_both_browsers!(diagram_next_steps_and_certificates);
+in_both_browsers!(diagram_next_steps_and_certificates, long_lists_arrive_whole);
 
 fn count(b: &mut Browser, selector: &str) -> u64 {
     b.eval(&format!("document.querySelectorAll({selector:?}).length"))
@@ -293,5 +295,104 @@ fn diagram_next_steps_and_certificates(engine: Engine) {
         SECS,
         "etcd2 to leave the diagram",
     );
+    assert!(b.exceptions().is_empty(), "{:?}", b.exceptions());
+}
+
+fn long_lists_arrive_whole(engine: Engine) {
+    let nodes: Vec<String> = (1..=20)
+        .map(|i| format!(r#"{{"name": "etcd{i}", "ips": ["10.0.1.{i}"]}}"#))
+        .collect();
+    let clients: Vec<String> = (1..=60)
+        .map(|i| format!(r#"{{"name": "client{i}", "common_name": "user{i}"}}"#))
+        .collect();
+    let spec = format!(
+        r#"{{"cluster_name": "wide", "nodes": [{}], "clients": [{}]}}"#,
+        nodes.join(","),
+        clients.join(",")
+    );
+    let tmp = TempDir::new("wide-spec");
+    let file = tmp.0.join("wide.json");
+    std::fs::write(&file, spec).unwrap();
+    let site = Site::serve(site_dir());
+    let mut b = Browser::launch(engine);
+    b.open(&site.url, "#generate");
+    b.set_file("#spec-import", &file);
+    b.wait_for(
+        "document.querySelectorAll('[data-testid=member-row]').length === 20",
+        SECS,
+        "the imported 20 members",
+    );
+    b.click("#ca-unencrypted");
+    b.wait_for(
+        "!document.querySelector('#generate').disabled",
+        SECS,
+        "Generate",
+    );
+    b.click("#generate");
+    b.wait_for(
+        "document.querySelector('#result-summary')",
+        SECS,
+        "generation",
+    );
+    b.wait_for(
+        "document.querySelectorAll('[data-testid=diagram-client]').length === 60 \
+         && document.querySelectorAll('[data-testid=diagram-member]').length === 20 \
+         && document.querySelectorAll('[data-testid=member-steps]').length === 20",
+        SECS,
+        "the whole drawing and every member's steps",
+    );
+    assert_eq!(count(&mut b, "[data-testid=diagram-ca]"), 1);
+    // Every box has its signing line: the CA's, a bus per row (12 + 4), one per box, the spine.
+    assert_eq!(
+        count(&mut b, "[data-testid=diagram-signs] line"),
+        1 + 16 + 80 + 1
+    );
+    assert_eq!(count(&mut b, "[data-testid=client-steps]"), 24);
+    let last = b
+        .eval("[...document.querySelectorAll('[data-testid=client-steps]')].pop().dataset.name")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(last, "client24");
+    b.click("#all-client-steps");
+    b.wait_for(
+        "document.querySelectorAll('[data-testid=client-steps]').length === 60 && !document.querySelector('#all-client-steps')",
+        SECS,
+        "every client's steps",
+    );
+    let names: Vec<String> = b
+        .eval(
+            "[...document.querySelectorAll('[data-testid=client-steps]')].map(e => e.dataset.name)",
+        )
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        (1..=60).map(|i| format!("client{i}")).collect::<Vec<_>>()
+    );
+
+    // Each file's text is its own: the certificate shown for client37 and etcd20 names them.
+    let dir = TempDir::new("wide-view");
+    for (path, cn) in [
+        ("clients/client37/client.crt", "user37"),
+        ("members/etcd20/pki/server.crt", "etcd20"),
+    ] {
+        b.click(&format!("[data-testid=file-entry][data-path=\"{path}\"]"));
+        b.wait_for(
+            &format!("document.querySelector('.viewer-head code') && document.querySelector('.viewer-head code').textContent === {path:?}"),
+            SECS,
+            "the file view",
+        );
+        let pem = b.text("#file-view").unwrap();
+        std::fs::write(dir.0.join("shown.crt"), &pem).unwrap();
+        let subject = openssl(&dir.0, &["x509", "-in", "shown.crt", "-noout", "-subject"]);
+        assert!(
+            subject.contains(&format!("CN = {cn}")) || subject.contains(&format!("CN={cn}")),
+            "{path}: {subject}"
+        );
+    }
     assert!(b.exceptions().is_empty(), "{:?}", b.exceptions());
 }

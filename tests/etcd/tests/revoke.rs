@@ -577,6 +577,13 @@ fn revoke(label: &'static str, subnet: u8) {
         refused.is_empty(),
         "{label}: bob's writes failed other than by a timeout: {refused:?}"
     );
+    // Bob's files never change here, so not even one handshake of his may fail: a CRL swapped
+    // in two steps (a moment with no file, which rejects every connection) would show here.
+    let retried = report.retried();
+    assert!(
+        retried.is_empty(),
+        "{label}: bob's TLS handshakes failed (retried at once): {retried:?}"
+    );
     assert_eq!(cluster.restarts(), 0);
 }
 
