@@ -19,7 +19,8 @@ use web_sys::{MessageEvent, Worker};
 use zeroize::Zeroizing;
 
 use crate::protocol::{
-    self, CaFacts, CaField, ChangeCounts, ChangeRequest, FromWorker, OpenedFacts, ToWorker,
+    self, CaFacts, CaField, ChangeCounts, ChangeRequest, FromWorker, OpenedFacts, OtherCaFacts,
+    ToWorker,
 };
 
 /// Where generation stands, for the progress display.
@@ -443,10 +444,38 @@ pub fn open_bundle(zip: &[u8], then: impl FnOnce(Result<OpenedFacts, String>) + 
     );
 }
 
+/// Day two: has a worker check the bundle `zip` against another CA's bundle `other` (the
+/// serials they share, as `etcd-pki validate --other-ca`) and hands what it found to `then`.
+pub fn check_other_ca(
+    zip: &[u8],
+    other: &[u8],
+    then: impl FnOnce(Result<OtherCaFacts, String>) + 'static,
+) {
+    ask_about_zips(
+        &[zip, other],
+        |request| ToWorker::CheckOtherCa { request },
+        move |r| {
+            then(r.and_then(|json| {
+                serde_json::from_slice(&json).map_err(|e| format!("the worker's answer: {e}"))
+            }))
+        },
+    );
+}
+
 /// Sends `zip` to an idle worker with the question `msg` makes; its one-buffer answer goes to
 /// `then`.
 fn ask_about_zip(
     zip: &[u8],
+    msg: impl FnOnce(u32) -> ToWorker,
+    then: impl FnOnce(Result<Zeroizing<Vec<u8>>, String>) + 'static,
+) {
+    ask_about_zips(&[zip], msg, then);
+}
+
+/// Sends `zips` to an idle worker with the question `msg` makes; its one-buffer answer goes
+/// to `then`.
+fn ask_about_zips(
+    zips: &[&[u8]],
     msg: impl FnOnce(u32) -> ToWorker,
     then: impl FnOnce(Result<Zeroizing<Vec<u8>>, String>) + 'static,
 ) {
@@ -456,7 +485,8 @@ fn ask_about_zip(
         p.next_request += 1;
         let slot = p.slots.iter_mut().find(|s| s.state == SlotState::Idle)?;
         let msg = msg(request);
-        post(&slot.worker, &msg, vec![protocol::buffer(zip)]).then(|| {
+        let buffers = zips.iter().map(|z| protocol::buffer(z)).collect();
+        post(&slot.worker, &msg, buffers).then(|| {
             slot.state = SlotState::Reading;
             request
         })

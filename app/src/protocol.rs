@@ -98,6 +98,14 @@ pub enum ToWorker {
         /// Matches the answer to the question.
         request: u32,
     },
+    /// Check an opened bundle against another CA's bundle the members still trust (during a
+    /// rotation: the old one), as `etcd-pki validate --from B --other-ca OTHER` does: the
+    /// serials they share. Buffers: the bundle's zip, the other CA's zip. Answer:
+    /// [`FromWorker::File`] whose buffer is the JSON of [`OtherCaFacts`].
+    CheckOtherCa {
+        /// Matches the answer to the question.
+        request: u32,
+    },
     /// Read one file out of a zip, for the person who asked to see a key. Buffers: the zip.
     /// Answer: [`FromWorker::File`].
     ReadFile {
@@ -269,6 +277,32 @@ pub struct OpenedFacts {
     pub today: String,
     /// pki-core's day-two lints of the bundle (`etcd-pki validate --from`).
     pub lints: Vec<Lint>,
+    /// Members removed from the cluster whose certificates the bundle recorded (`spec.json`'s
+    /// `removed_members`): revocable by name, as `etcd-pki revoke --member NAME`.
+    #[serde(default)]
+    pub removed_members: Vec<RemovedMember>,
+}
+
+/// Another CA's bundle, checked against the opened one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherCaFacts {
+    /// Its CA's subject.
+    pub ca_subject: String,
+    /// Its member and client certificates.
+    pub leaves: usize,
+    /// pki-core's lints of the serials the two share (none: no serial shared).
+    pub lints: Vec<Lint>,
+}
+
+/// A member removed from an opened bundle's cluster.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovedMember {
+    /// Its name.
+    pub name: String,
+    /// Its certificates' serials, lowercase hex.
+    pub serials: Vec<String>,
+    /// Whether the bundle's CRL lists every one of them.
+    pub revoked: bool,
 }
 
 /// One certificate of an opened bundle.

@@ -11,7 +11,7 @@ use pki_core::{CaMaterial, Error, OffsetDateTime, ca_import};
 
 use crate::protocol::{
     self, CaFacts, CaField, CertLine, ChangeCounts, ChangeRequest, CrlLine, FromWorker, KeyToMake,
-    Lint, OpenedFacts,
+    Lint, OpenedFacts, OtherCaFacts, RemovedMember,
 };
 
 type Reply = (FromWorker, Vec<Uint8Array>);
@@ -177,6 +177,24 @@ pub fn open_bundle(zip: &[u8]) -> Result<String, String> {
             },
         })
     });
+    let mut removed_members: Vec<RemovedMember> = Vec::new();
+    for r in &opened.state.removed_members {
+        let (Some(name), Ok(serial)) = (&r.member, pki_core::crl::parse_serial(&r.serial)) else {
+            continue;
+        };
+        let serial = pki_core::crl::serial_hex(&serial);
+        match removed_members.iter_mut().find(|m| m.name == *name) {
+            Some(m) => m.serials.push(serial),
+            None => removed_members.push(RemovedMember {
+                name: name.clone(),
+                serials: vec![serial],
+                revoked: false,
+            }),
+        }
+    }
+    for m in &mut removed_members {
+        m.revoked = m.serials.iter().all(|s| revoked(s));
+    }
     let facts = OpenedFacts {
         spec_json: opened.state.spec.to_json(),
         ca_path: opened
@@ -190,6 +208,48 @@ pub fn open_bundle(zip: &[u8]) -> Result<String, String> {
         crl,
         renew_within_days: RENEW_WITHIN_DAYS,
         today: ymd(now),
+        lints: report
+            .problems()
+            .iter()
+            .map(|p| Lint {
+                path: p.path.clone(),
+                error: p.severity == pki_core::report::Severity::Error,
+                message: p.message.clone(),
+            })
+            .collect(),
+        removed_members,
+    };
+    serde_json::to_string(&facts).map_err(|e| e.to_string())
+}
+
+/// Checks the bundle `zip` against another CA's bundle `other` with pki-core (`package::open`,
+/// `lints::certs_of`, `lints::check_shared_serials`, as `etcd-pki validate --other-ca` does) and
+/// returns, as JSON, the [`OtherCaFacts`] the page shows beside the other CA's input.
+pub fn check_other_ca(zip: &[u8], other: &[u8]) -> Result<String, String> {
+    use pki_core::package::{self, lints};
+    let opened = package::open(zip).map_err(|e| e.to_string())?;
+    let theirs = package::open(other).map_err(|e| e.to_string())?;
+    let (ca, leaves) = lints::certs_of(&opened).map_err(|e| e.to_string())?;
+    let (_, other_ca_leaves) = lints::certs_of(&theirs).map_err(|e| e.to_string())?;
+    let crl = opened
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("/pki/crl.der"))
+        .map(|f| pki_core::crl::read(&f.contents))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let count = other_ca_leaves.len();
+    let report = lints::check_shared_serials(&lints::BundleFacts {
+        spec: opened.spec.spec(),
+        ca,
+        leaves,
+        crl: crl.as_ref(),
+        other_ca_leaves,
+        now: OffsetDateTime::now_utc(),
+    });
+    let facts = OtherCaFacts {
+        ca_subject: theirs.state.ca.subject.clone(),
+        leaves: count,
         lints: report
             .problems()
             .iter()

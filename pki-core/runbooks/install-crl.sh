@@ -178,6 +178,8 @@ for pid in $(etcd_pids); do
 done
 if [ -n "$using" ]; then
   echo "install-crl: etcd (pid${using}) reads $crl_path at every new connection: the CRL is in force now; etcd was not restarted"
+elif [ -f "$here/kubernetes/etcd.yaml" ]; then
+  echo "install-crl: no running etcd reads $crl_path yet. Turning CRLs on takes one restart, once: install kubernetes/etcd.yaml of this folder (it passes --client-crl-file and --peer-crl-file $crl_path, a path the pod mounts) as /etc/kubernetes/manifests/etcd.yaml, kubelet restarts etcd; one member at a time, each healthy before the next (etcd run by systemd instead: etcd.service.d/20-etcd-pki-crl.conf). Later CRLs need no restart."
 else
   echo "install-crl: no running etcd reads $crl_path yet. Turning CRLs on takes one restart, once: install etcd.service.d/20-etcd-pki-crl.conf of this folder into /etc/systemd/system/etcd.service.d/ (it sets ETCD_CLIENT_CRL_FILE and ETCD_PEER_CRL_FILE to $crl_path; without systemd, the --client-crl-file/--peer-crl-file flags; not the YAML config, which has no such key), systemctl daemon-reload, systemctl restart etcd, one member at a time, each healthy before the next. Later CRLs need no restart."
 fi

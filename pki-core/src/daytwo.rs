@@ -854,6 +854,7 @@ pub fn apply_change(
     let steps = add_runbooks(&mut bundle, &plan.operations)?;
     if let Some(o) = opened {
         carry_revocations(&mut bundle, o)?;
+        crate::revoke::carry_removed_members(&mut bundle, o, &plan.members_removed)?;
     }
     refresh_manifest(&mut bundle);
     let summary = ChangeSummary {

@@ -11,7 +11,10 @@
 //! - per member `etcd.service.d/20-etcd-pki-crl.conf`: the systemd drop-in that turns CRLs on
 //!   (`ETCD_CLIENT_CRL_FILE`, `ETCD_PEER_CRL_FILE`; etcd's YAML config has no such key). A file
 //!   of its own, so that `install.sh` of a later bundle, which writes `10-etcd-pki.conf`, never
-//!   turns CRLs off. Turning them on takes one restart per member, once.
+//!   turns CRLs off. Turning them on takes one restart per member, once;
+//! - in the kubeadm layout, each member's static pod manifest (`kubernetes/etcd.yaml`) with
+//!   `--client-crl-file` and `--peer-crl-file` on etcd's command line: the CRL is in cert_dir,
+//!   which the pod mounts at the same path.
 
 use std::fmt;
 
@@ -45,8 +48,8 @@ pub const DEFAULT_NEXT_UPDATE_DAYS: u32 = 30;
 pub enum Target {
     /// Every certificate of this client of the bundle.
     Client(String),
-    /// The certificates of a member that has left: given by name, refused while it is still a
-    /// member (its serials are what `remove-member` printed; use [`Target::Unlisted`]).
+    /// The certificates of a member that has left, by name: found in `spec.json`'s
+    /// `removed_members` (`remove-member` keeps them there); refused while it is still a member.
     Member(String),
     /// A certificate of the bundle, by serial.
     Serial(String),
@@ -84,6 +87,8 @@ pub struct Summary {
     pub first: bool,
     /// The etcd users (CNs) of revoked clients that the bundle's `rbac-revoke.sh` removes.
     pub users: Vec<String>,
+    /// The kubeadm layout: etcd runs as a static pod, whose manifest carries the CRL flags.
+    pub kubeadm: bool,
 }
 
 impl fmt::Display for Summary {
@@ -117,7 +122,18 @@ impl fmt::Display for Summary {
                 self.users.join(", ")
             )?;
         }
-        if self.first {
+        if self.first && self.kubeadm {
+            write!(
+                f,
+                "This is the cluster's first CRL: etcd reads a CRL only if started with one. On \
+                 each member in turn, after install-crl.sh (the CRL must be in place first: \
+                 etcd refuses every connection while its CRL file is missing): install \
+                 kubernetes/etcd.yaml, which now passes --client-crl-file and --peer-crl-file, \
+                 as {}, kubelet restarts etcd; wait until it is healthy. (etcd run by systemd \
+                 instead: etcd.service.d/{CRL_DROPIN}.) Later CRLs need no restart.",
+                crate::render::kubeadm::MANIFEST_PATH
+            )
+        } else if self.first {
             write!(
                 f,
                 "This is the cluster's first CRL: etcd reads a CRL only if started with one. On \
@@ -223,20 +239,42 @@ fn resolve_target(state: &BundleState, t: &Target) -> Result<Vec<Entry>, Error> 
                     "--member",
                     format!(
                         "{name:?} is still a member of this bundle, and revoking its \
-                             certificates would cut it off at once: remove it first \
-                             (etcd-pki remove-member), then revoke the serials it prints with \
-                             --unlisted-serial; for a leaked key, renew it (etcd-pki renew --only \
-                             {name}) and revoke the old serial"
+                         certificates would cut it off at once: remove it first (etcd-pki \
+                         remove-member), then revoke it by name in the new bundle; for a leaked \
+                         key, renew it (etcd-pki renew --only {name}) and revoke the old serial \
+                         with --unlisted-serial"
                     ),
                 ));
             }
-            return Err(refuse(
-                "--member",
-                format!(
-                    "{name:?} is not a member of this bundle: a removed member's certificates \
-                         are revoked by serial, --unlisted-serial HEX, as remove-member printed them"
-                ),
-            ));
+            let certs: Vec<_> = state
+                .removed_members
+                .iter()
+                .filter(|c| c.member.as_deref() == Some(name.as_str()))
+                .collect();
+            if certs.is_empty() {
+                let mut gone: Vec<&str> = state
+                    .removed_members
+                    .iter()
+                    .filter_map(|c| c.member.as_deref())
+                    .collect();
+                gone.dedup();
+                let known = if gone.is_empty() {
+                    "this bundle records no removed member".to_string()
+                } else {
+                    format!("its removed members: {}", gone.join(", "))
+                };
+                return Err(refuse(
+                    "--member",
+                    format!(
+                        "{name:?} is neither a member of this bundle nor one removed from it \
+                         ({known}); a certificate of an earlier bundle that does not record it \
+                         is revoked by serial, --unlisted-serial HEX, as remove-member printed it"
+                    ),
+                ));
+            }
+            for c in certs {
+                out.push((Some(c.id.clone()), crl::parse_serial(&c.serial)?));
+            }
         }
         Target::Serial(hex) => {
             let s = crl::parse_serial(hex)?;
@@ -275,64 +313,31 @@ pub fn revoke(
     req: &Request,
     now: OffsetDateTime,
 ) -> Result<(Bundle, Summary), Error> {
-    if req.next_update_days == 0 || req.next_update_days > 3650 {
-        return Err(Error::Revocation {
-            field: "--next-update".into(),
-            value: req.next_update_days.to_string(),
-            reason: "is out of range: give the days until the next CRL, 1 to 3650 (e.g. 30)".into(),
-        });
-    }
-    if opened.state.spec.layout == Layout::Kubeadm {
-        return Err(refuse(
-            "layout",
-            "kubeadm runs etcd as a static pod: the CRL flags go into its manifest, which \
-             etcd-pki revoke does not write yet",
-        ));
-    }
+    check_request(req)?;
     let new = resolve(&opened.state, req)?;
     let previous = opened.state.revocations.as_ref();
-    let mut revoked: Vec<RevokedRecord> = previous.map(|p| p.revoked.clone()).unwrap_or_default();
-    let at = rfc3339(now);
-    for (id, s) in &new {
-        revoked.push(RevokedRecord {
-            serial: colons(s),
-            id: id.clone(),
-            revoked_at: at.clone(),
-            reason: req.reason,
-        });
-    }
-    let number = previous.map_or(1, |p| p.crl_number + 1);
     let next = now + Duration::days(i64::from(req.next_update_days));
-    let params = CrlParams {
-        this_update: now,
-        next_update: next,
-        number,
-        revoked: revoked
-            .iter()
-            .map(|r| {
-                Ok(RevokedCert {
-                    serial: crl::parse_serial(&r.serial)?,
-                    // Entries keep their own date; spec.json's is RFC 3339 as written above.
-                    revoked_at: parse_rfc3339(&r.revoked_at).unwrap_or(now),
-                    reason: r.reason,
-                })
-            })
-            .collect::<Result<_, Error>>()?,
-    };
-    let der = crl::sign(&ca.cert_der, &ca.key()?, &params)?;
-    let revocations = Revocations {
-        crl_number: number,
-        this_update: at,
-        next_update: rfc3339(next),
-        revoked,
-    };
+    let revocations = next_revocations(previous, &new, req.reason, now, next);
+    let der = sign_crl(ca, &revocations, now, next)?;
     // Every certificate and key as it was; then the CRL and its files.
     let plan = daytwo::plan_change(Some(opened), &opened.state.spec, &Change::Keep, now)?;
     let (mut bundle, _) = daytwo::apply_change(Some(opened), ca, &plan, Keys::new())?;
     attach(&mut bundle, &revocations, &der)?;
     let users = attach_rbac_revoke(&mut bundle, &opened.state, &revocations)?;
     daytwo::refresh_manifest(&mut bundle);
-    let summary = Summary {
+    let summary = summarise(&bundle, &new, &revocations, previous.is_none(), users);
+    Ok((bundle, summary))
+}
+
+/// What `revoke` did, for a person: `new` is what this revocation added.
+fn summarise(
+    bundle: &Bundle,
+    new: &[Entry],
+    revocations: &Revocations,
+    first: bool,
+    users: Vec<String>,
+) -> Summary {
+    Summary {
         revoked: new
             .iter()
             .map(|(id, s)| {
@@ -344,13 +349,79 @@ pub fn revoke(
             })
             .collect(),
         total: revocations.revoked.len(),
-        crl_number: number,
+        crl_number: revocations.crl_number,
         next_update: revocations.next_update.clone(),
         members: bundle.plan.members.iter().map(|m| m.name.clone()).collect(),
-        first: previous.is_none(),
+        first,
         users,
+        kubeadm: bundle.plan.spec.layout == Layout::Kubeadm,
+    }
+}
+
+/// Refuses a next update out of range, before anything is resolved.
+fn check_request(req: &Request) -> Result<(), Error> {
+    if req.next_update_days == 0 || req.next_update_days > 3650 {
+        return Err(Error::Revocation {
+            field: "--next-update".into(),
+            value: req.next_update_days.to_string(),
+            reason: "is out of range: give the days until the next CRL, 1 to 3650 (e.g. 30)".into(),
+        });
+    }
+    Ok(())
+}
+
+/// The revocation state after this one: every earlier entry, then `new` (revoked `now` for
+/// `reason`), under the next CRL number, valid until `next`.
+fn next_revocations(
+    previous: Option<&Revocations>,
+    new: &[Entry],
+    reason: RevocationReason,
+    now: OffsetDateTime,
+    next: OffsetDateTime,
+) -> Revocations {
+    let mut revoked: Vec<RevokedRecord> = previous.map(|p| p.revoked.clone()).unwrap_or_default();
+    let at = rfc3339(now);
+    for (id, s) in new {
+        revoked.push(RevokedRecord {
+            serial: colons(s),
+            id: id.clone(),
+            revoked_at: at.clone(),
+            reason,
+        });
+    }
+    Revocations {
+        crl_number: previous.map_or(1, |p| p.crl_number + 1),
+        this_update: at,
+        next_update: rfc3339(next),
+        revoked,
+    }
+}
+
+/// The DER CRL of `revocations`, signed by `ca`, issued `now` and valid until `next`.
+fn sign_crl(
+    ca: &CaMaterial,
+    revocations: &Revocations,
+    now: OffsetDateTime,
+    next: OffsetDateTime,
+) -> Result<Vec<u8>, Error> {
+    let params = CrlParams {
+        this_update: now,
+        next_update: next,
+        number: revocations.crl_number,
+        revoked: revocations
+            .revoked
+            .iter()
+            .map(|r| {
+                Ok(RevokedCert {
+                    serial: crl::parse_serial(&r.serial)?,
+                    // Entries keep their own date; spec.json's is RFC 3339 as written above.
+                    revoked_at: parse_rfc3339(&r.revoked_at).unwrap_or(now),
+                    reason: r.reason,
+                })
+            })
+            .collect::<Result<_, Error>>()?,
     };
-    Ok((bundle, summary))
+    crl::sign(&ca.cert_der, &ca.key()?, &params)
 }
 
 /// Puts `rbac-revoke.sh` into `bundle` for every client with a revoked certificate (this
@@ -450,6 +521,7 @@ pub(crate) fn attach(
         bundle.files.retain(|x| x.path != f.path);
         bundle.files.push(f);
     }
+    crl_flags_in_static_pods(bundle)?;
     // The YAML config cannot carry the CRL: say so at its top, where whoever starts etcd
     // with it reads (install-crl.sh also refuses a member running with --config-file).
     for f in bundle
@@ -461,17 +533,7 @@ pub(crate) fn attach(
         text.extend_from_slice(&f.contents);
         f.contents = text;
     }
-    let state_file = bundle
-        .files
-        .iter_mut()
-        .find(|f| f.role == Role::State)
-        .ok_or_else(|| Error::BadBundle("the new bundle has no spec.json".into()))?;
-    let mut state: BundleState = serde_json::from_slice(&state_file.contents)
-        .map_err(|e| Error::BadBundle(format!("spec.json: {e}")))?;
-    state.revocations = Some(revocations.clone());
-    let mut text = serde_json::to_string_pretty(&state).unwrap_or_default();
-    text.push('\n');
-    state_file.contents = text.into_bytes();
+    let state = edit_state(bundle, |s| s.revocations = Some(revocations.clone()))?;
     // rbac.sh makes no user for a revoked client (rbac-revoke.sh removes the one it made).
     let skip = revoked_clients(&state, revocations);
     if !skip.is_empty() {
@@ -485,6 +547,69 @@ pub(crate) fn attach(
         }
     }
     Ok(())
+}
+
+/// The kubeadm layout: each member's static pod manifest passes etcd `--client-crl-file` and
+/// `--peer-crl-file` (the CRL in cert_dir, which the pod mounts at the same path).
+fn crl_flags_in_static_pods(bundle: &mut Bundle) -> Result<(), Error> {
+    for m in &bundle.plan.members {
+        let path = format!("members/{}/kubernetes/etcd.yaml", m.name);
+        let Some(at) = bundle
+            .files
+            .iter()
+            .position(|f| f.role == Role::StaticPod && f.path == path)
+        else {
+            continue;
+        };
+        let [(_, crl), _] = kit::crl_env(&m.cert_dir);
+        let text = crate::render::kubeadm::static_pod_with_crl(&bundle.plan, m, Some(&crl))?;
+        bundle.files[at].contents = text.into_bytes();
+    }
+    Ok(())
+}
+
+/// Rewrites the new `bundle`'s `spec.json` with `edit`; returns the state as written.
+fn edit_state(
+    bundle: &mut Bundle,
+    edit: impl FnOnce(&mut BundleState),
+) -> Result<BundleState, Error> {
+    let state_file = bundle
+        .files
+        .iter_mut()
+        .find(|f| f.role == Role::State)
+        .ok_or_else(|| Error::BadBundle("the new bundle has no spec.json".into()))?;
+    let mut state: BundleState = serde_json::from_slice(&state_file.contents)
+        .map_err(|e| Error::BadBundle(format!("spec.json: {e}")))?;
+    edit(&mut state);
+    let mut text = serde_json::to_string_pretty(&state).unwrap_or_default();
+    text.push('\n');
+    state_file.contents = text.into_bytes();
+    Ok(state)
+}
+
+/// Keeps in the new `bundle`'s `spec.json` the removed members' certificates `opened` lists and
+/// adds those of the members `removed` now, so that `revoke --member NAME` finds them later.
+pub(crate) fn carry_removed_members(
+    bundle: &mut Bundle,
+    opened: &OpenedBundle,
+    removed: &[String],
+) -> Result<(), Error> {
+    let leaving = opened
+        .state
+        .certificates
+        .iter()
+        .filter(|c| c.member.as_ref().is_some_and(|m| removed.contains(m)));
+    let records: Vec<_> = opened
+        .state
+        .removed_members
+        .iter()
+        .chain(leaving)
+        .cloned()
+        .collect();
+    if records.is_empty() {
+        return Ok(());
+    }
+    edit_state(bundle, |s| s.removed_members = records).map(|_| ())
 }
 
 /// The clients of `state` whose current certificate is on `revocations`, compared by serial: a

@@ -230,7 +230,7 @@ fn bad_requests_are_refused_with_the_field() {
         (
             vec![Target::Member("etcd9".into())],
             30,
-            "--unlisted-serial",
+            "no removed member",
         ),
         (
             vec![Target::Serial("0102".into())],
@@ -466,5 +466,88 @@ fn revoking_a_client_writes_the_rbac_companion() {
     assert!(
         rbac.contains("user 'alice.app'") && !rbac.contains("user 'bob'"),
         "{rbac}"
+    );
+}
+
+/// A removed member is revoked by name: `remove-member` keeps its certificates in `spec.json`
+/// (`removed_members`), later day-two bundles carry them, `--member NAME` puts exactly their
+/// serials on the CRL, and a rotation to a new CA (which never signed them) drops them.
+#[test]
+fn a_removed_member_is_revoked_by_name() {
+    let s = setup();
+    let now = OffsetDateTime::now_utc();
+    let etcd3: Vec<String> = s
+        .opened
+        .state
+        .certificates
+        .iter()
+        .filter(|c| c.member.as_deref() == Some("etcd3"))
+        .map(|c| c.serial.replace(':', ""))
+        .collect();
+    assert!(etcd3.len() >= 2, "etcd3's server and peer certificates");
+    let change = daytwo::Change::RemoveMember("etcd3".into());
+    let plan = daytwo::plan_change(Some(&s.opened), &s.opened.state.spec, &change, now).unwrap();
+    let (removed, _) = daytwo::apply_change(Some(&s.opened), &s.ca, &plan, Keys::new()).unwrap();
+    let o = reopen(&removed);
+    assert!(o.state.spec.nodes.iter().all(|n| n.name != "etcd3"));
+    let kept: Vec<String> = o
+        .state
+        .removed_members
+        .iter()
+        .map(|c| c.serial.replace(':', ""))
+        .collect();
+    assert_eq!(kept, etcd3);
+
+    // Another change (renew a client) carries the list.
+    let ca = daytwo::unlock_ca(&o, s.ca_key_pem.as_bytes(), None).unwrap();
+    let renew = daytwo::Change::Renew {
+        only: vec!["bob".into()],
+        keep_keys: true,
+        within_days: None,
+    };
+    let plan = daytwo::plan_change(Some(&o), &o.state.spec, &renew, now).unwrap();
+    let (renewed, _) = daytwo::apply_change(Some(&o), &ca, &plan, Keys::new()).unwrap();
+    let o = reopen(&renewed);
+    assert_eq!(o.state.removed_members.len(), etcd3.len());
+
+    // An unknown name is refused naming the members that left.
+    let e = revoke::revoke(&o, &ca, &req(vec![Target::Member("etcd9".into())]), now)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("--member") && e.contains("its removed members: etcd3"),
+        "{e}"
+    );
+
+    let (b, summary) =
+        revoke::revoke(&o, &ca, &req(vec![Target::Member("etcd3".into())]), now).unwrap();
+    assert_eq!(summary.revoked.len(), etcd3.len(), "{summary}");
+    assert!(summary.to_string().contains("members/etcd3/"), "{summary}");
+    let r = reopen(&b);
+    let info = crl::read(&text(&r, "members/etcd1/pki/crl.der")).unwrap();
+    let mut listed: Vec<String> = info.revoked.iter().map(|e| e.serial.clone()).collect();
+    let mut want: Vec<String> = etcd3.iter().map(|s| s.to_lowercase()).collect();
+    listed.sort();
+    want.sort();
+    assert_eq!(listed, want);
+    assert!(r.file("members/etcd3/pki/crl.der").is_none());
+    let e = revoke::revoke(&r, &ca, &req(vec![Target::Member("etcd3".into())]), now)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("revoked already"), "{e}");
+
+    // A rotation to a new CA drops them; the CRL entries stay (etcd matches serials only).
+    let plan = daytwo::plan_change(None, &r.state.spec, &daytwo::Change::Generate, now).unwrap();
+    let mut keys = Keys::new();
+    for k in &plan.keys_to_make {
+        keys.insert(k.id.clone(), PrivateKey::generate(k.algorithm).unwrap());
+    }
+    let new_key = PrivateKey::generate(r.state.spec.key_algorithm).unwrap();
+    let (kit, _) = pki_core::rotate::rotate_ca(&r, &ca, Some(&new_key), keys, now).unwrap();
+    let k = reopen(&kit);
+    assert!(k.state.removed_members.is_empty());
+    assert_eq!(
+        k.state.revocations.as_ref().unwrap().revoked.len(),
+        etcd3.len()
     );
 }

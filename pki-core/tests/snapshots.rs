@@ -169,3 +169,108 @@ fn files_under(dir: &Path, base: &Path) -> Vec<String> {
     }
     out
 }
+
+/// The kubeadm layout after `etcd-pki revoke` (the first, empty CRL): each member's static pod
+/// manifest, snapshotted, passes etcd `--client-crl-file` and `--peer-crl-file` as flags (etcd's
+/// YAML config has no such key) naming the CRL in cert_dir, which the pod mounts from the host
+/// at the same path. Read back with an independent YAML parser.
+#[test]
+fn revoked_kubeadm_static_pod_passes_the_crl_flags() {
+    use pki_core::revoke::{self, Request};
+    use yaml_rust2::YamlLoader;
+
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/kubeadm-revoked");
+    let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
+    let now = datetime!(2026-11-24 12:00:00 UTC);
+    let (_, spec) = specs().into_iter().find(|(n, _)| *n == "kubeadm").unwrap();
+    let bundle = generate_with_keys(&spec, now, |r| PrivateKey::generate(r.algorithm)).unwrap();
+    let opened = pki_core::package::open(&bundle.to_zip().unwrap()).unwrap();
+    let ca = pki_core::daytwo::unlock_ca(&opened, bundle.ca_key.text().as_bytes(), None).unwrap();
+    let req = Request {
+        targets: vec![],
+        reason: pki_core::crl::RevocationReason::Unspecified,
+        next_update_days: 30,
+    };
+    let (revoked, summary) = revoke::revoke(&opened, &ca, &req, now).unwrap();
+    let said = summary.to_string();
+    assert!(
+        said.contains("kubernetes/etcd.yaml")
+            && said.contains("/etc/kubernetes/manifests/etcd.yaml"),
+        "{said}"
+    );
+    let crl = "/etc/kubernetes/pki/etcd/crl.der";
+    for m in &spec.nodes {
+        let rel = format!("members/{}/kubernetes/etcd.yaml", m.name);
+        let text = revoked
+            .files
+            .iter()
+            .find(|f| f.path == rel)
+            .unwrap_or_else(|| panic!("{rel} missing"))
+            .text()
+            .to_string();
+        let path = root.join(&rel);
+        if update {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &text).unwrap();
+        } else {
+            let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+                panic!("kubeadm-revoked/{rel}: no snapshot yet (UPDATE_SNAPSHOTS=1)")
+            });
+            assert_eq!(
+                want, text,
+                "kubeadm-revoked/{rel} changed; if intended, run UPDATE_SNAPSHOTS=1"
+            );
+        }
+        // The CRL itself is where the flags say, in the member's folder with that install path.
+        let crl_file = revoked
+            .files
+            .iter()
+            .find(|f| f.path == format!("members/{}/pki/crl.der", m.name))
+            .expect("the member's CRL");
+        assert_eq!(crl_file.install_path.as_deref(), Some(crl));
+
+        let docs = YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        assert_eq!(docs.len(), 1, "{rel}: one document");
+        let pod = &docs[0];
+        assert_eq!(pod["kind"].as_str(), Some("Pod"));
+        let c = &pod["spec"]["containers"][0];
+        let command: Vec<&str> = c["command"]
+            .as_vec()
+            .expect("a command list")
+            .iter()
+            .map(|v| v.as_str().expect("each argument a string"))
+            .collect();
+        assert_eq!(command[0], "etcd");
+        for flag in ["--client-crl-file", "--peer-crl-file"] {
+            let want = format!("{flag}={crl}");
+            assert_eq!(
+                command
+                    .iter()
+                    .filter(|a| a.starts_with(flag))
+                    .collect::<Vec<_>>(),
+                vec![&want.as_str()],
+                "{rel}: {command:?}"
+            );
+        }
+        // The CRL's folder is mounted from the host at the same path.
+        let dir = "/etc/kubernetes/pki/etcd";
+        let mounted = c["volumeMounts"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .find(|v| v["mountPath"].as_str() == Some(dir))
+            .and_then(|v| v["name"].as_str())
+            .expect("cert_dir mounted");
+        let volume = pod["spec"]["volumes"]
+            .as_vec()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"].as_str() == Some(mounted))
+            .expect("its volume");
+        assert_eq!(volume["hostPath"]["path"].as_str(), Some(dir));
+        // Without a CRL, the bundle's manifest has no CRL flag (a missing CRL file would
+        // refuse every connection).
+        let before = bundle.files.iter().find(|f| f.path == rel).unwrap().text();
+        assert!(!before.contains("crl-file"), "{rel}");
+    }
+}

@@ -131,6 +131,17 @@ fn handle(
             ),
             Err(e) => failed(e),
         },
+        ToWorker::CheckOtherCa { request } => {
+            let zip = zip_of(buffers);
+            let other = buffers.get(1).map(protocol::take).unwrap_or_default();
+            match daytwo::check_other_ca(&zip, &other) {
+                Ok(json) => (
+                    FromWorker::File { request },
+                    vec![protocol::buffer(json.as_bytes())],
+                ),
+                Err(e) => failed(e),
+            }
+        }
         ToWorker::ReadFile { request, path } => match read_file(&zip_of(buffers), &path) {
             Ok(bytes) => (FromWorker::File { request }, vec![protocol::buffer(&bytes)]),
             Err(e) => failed(e),

@@ -314,7 +314,7 @@ async fn read_bytes(file: web_sys::File) -> Result<Picked, String> {
 
 /// A file input that also takes a dropped file; `on_file` gets its bytes.
 #[component]
-fn FileDrop(
+pub(super) fn FileDrop(
     id: &'static str,
     label: &'static str,
     accept: &'static str,
@@ -552,6 +552,7 @@ fn OpenBundle() -> impl IntoView {
         {move || d.opened.with(Option::is_some).then(|| view! {
             <CaFiles with_cert=false/>
             <BundleCerts/>
+            <super::other_ca::OtherCa/>
             <Timeline/>
             <Revoke/>
             <RenewCa/>
@@ -748,13 +749,15 @@ fn Timeline() -> impl IntoView {
     }
 }
 
-/// "Revoke": clients of the opened bundle, or serials pasted; a reason and the CRL's next
-/// update; pki-core's `revoke::revoke` makes the new bundle.
+/// "Revoke": clients of the opened bundle, members removed from it (by name, as `etcd-pki
+/// revoke --member`), or serials pasted; a reason and the CRL's next update; pki-core's
+/// `revoke::revoke` makes the new bundle.
 #[component]
 fn Revoke() -> impl IntoView {
     let d = expect_context::<DayTwo>();
     let ctx = expect_context::<Ctx>();
     let picked = RwSignal::new(Vec::<String>::new());
+    let picked_members = RwSignal::new(Vec::<String>::new());
     let serials = RwSignal::new(String::new());
     let unlisted = RwSignal::new(String::new());
     let reason = RwSignal::new("key-compromise".to_string());
@@ -796,7 +799,7 @@ fn Revoke() -> impl IntoView {
             d,
             ChangeRequest::Revoke {
                 clients: picked.get_untracked(),
-                members: vec![],
+                members: picked_members.get_untracked(),
                 serials: split(serials.get_untracked()),
                 unlisted: split(unlisted.get_untracked()),
                 reason: reason.get_untracked(),
@@ -813,6 +816,12 @@ fn Revoke() -> impl IntoView {
                     .map(|c| c.name.clone())
                     .collect::<Vec<_>>()
             })
+        })
+    };
+    let removed = move || {
+        d.opened.with(|o| {
+            o.as_ref()
+                .map_or(vec![], |o| o.facts.removed_members.clone())
         })
     };
     view! {
@@ -832,13 +841,31 @@ fn Revoke() -> impl IntoView {
                     </label>
                 }
             }).collect_view()}
+            {move || removed().into_iter().map(|m| {
+                let id = format!("revoke-member-{}", m.name);
+                let name = m.name.clone();
+                let text = if m.revoked {
+                    format!("removed member {} (serials {}): revoked", m.name, m.serials.join(", "))
+                } else {
+                    format!("removed member {} (serials {})", m.name, m.serials.join(", "))
+                };
+                view! {
+                    <label class="field check" for=id.clone()>
+                        <input id=id.clone() type="checkbox" on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            picked_members.update(|p| { p.retain(|x| x != &name); if on { p.push(name.clone()); } });
+                        }/>
+                        <span>{text}</span>
+                    </label>
+                }
+            }).collect_view()}
             <label class="field" for="revoke-serials">
                 <span>"Serials of this bundle's certificates (hex; a member's, a client's)"</span>
                 <input id="revoke-serials" type="text" prop:value=move || serials.get()
                     on:input=move |ev| serials.set(event_target_value(&ev))/>
             </label>
             <label class="field" for="revoke-unlisted">
-                <span>"Serials of an earlier bundle's certificates (a removed member's, a renewed key's)"</span>
+                <span>"Serials of an earlier bundle's certificates (a renewed key's, a removed member's this bundle does not list)"</span>
                 <input id="revoke-unlisted" type="text" prop:value=move || unlisted.get()
                     on:input=move |ev| unlisted.set(event_target_value(&ev))/>
             </label>

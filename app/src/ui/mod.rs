@@ -9,6 +9,7 @@ mod files;
 mod generate;
 mod members;
 mod options;
+mod other_ca;
 mod results;
 
 use std::sync::Arc;

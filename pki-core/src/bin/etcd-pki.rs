@@ -34,7 +34,7 @@ Usage:
   etcd-pki remove-member --from OLD.zip --ca-key K --name N --out NEW.zip
   etcd-pki replace-member --from OLD.zip --ca-key K --name OLD (--ip NEWIP | --new-name N --ip IP) --out NEW.zip
   etcd-pki renew --from OLD.zip --ca-key K [--only NAME]... [--keep-keys] [--within DAYS] --out NEW.zip
-  etcd-pki revoke --from OLD.zip --ca-key K [--client NAME | --member NAME | --serial HEX | --unlisted-serial HEX]...
+  etcd-pki revoke --from OLD.zip --ca-key K [--client NAME | --member REMOVED | --serial HEX | --unlisted-serial HEX]...
                   [--reason key-compromise|superseded|cessation-of-operation|...] [--next-update DAYS] --out NEW.zip
                                              a CRL in every member folder (none named: a new CRL of
                                              what is revoked already, e.g. the first, empty one)

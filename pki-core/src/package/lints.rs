@@ -106,6 +106,14 @@ pub fn check_bundle(f: &BundleFacts<'_>) -> Report {
     r
 }
 
+/// Only the serials this bundle's leaves share with `f.other_ca_leaves` (what `validate
+/// --other-ca` adds to [`check_bundle`]): for showing beside the other CA's input.
+pub fn check_shared_serials(f: &BundleFacts<'_>) -> Report {
+    let mut r = Report::default();
+    serials(&mut r, f);
+    r
+}
+
 fn day(t: OffsetDateTime) -> String {
     format!("{}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
 }

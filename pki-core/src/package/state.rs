@@ -35,6 +35,12 @@ pub struct BundleState {
     /// first revocation. Each CRL lists every entry, so a later one takes none back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocations: Option<Revocations>,
+    /// The certificates of members removed from the cluster (`remove-member`, `replace-member`
+    /// under a new name), carried from bundle to bundle so that `revoke --member NAME` finds
+    /// their serials; absent while no member has left. A rotation to a new CA drops them
+    /// (the new CA never signed them, and no member trusts the old one afterwards).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_members: Vec<CertRecord>,
 }
 
 /// The revocation state of a bundle.
@@ -160,6 +166,7 @@ pub fn state(plan: &Plan, issued: &Issued) -> BundleState {
         ca,
         certificates,
         revocations: None,
+        removed_members: Vec::new(),
     }
 }
 

@@ -654,11 +654,13 @@ fn openssl_serial(cert: &Path) -> String {
     .to_lowercase()
 }
 
-/// Issue #13 in the page, on a bundle the CLI made with a CA that ends within a year:
-/// the expiry timeline (every certificate, today, the renew threshold, what applies) and
-/// pki-core's lint beside the CA's row; "Revoke" a client (reason, next update) makes a DER
-/// CRL openssl reads, signed by the CA, listing that client's serial, so openssl refuses the
-/// client's certificate; the page opens that bundle again and shows the CRL's next update
+/// Issue #13 in the page, on a bundle the CLI made with a CA that ends within a year and
+/// then removed etcd3 from: the expiry timeline (every certificate, today, the renew
+/// threshold, what applies) and pki-core's lint beside the CA's row; another CA's bundle
+/// whose etcdctl certificate has this bundle's etcdctl serial gets that one shared serial
+/// named beside its input (`validate --other-ca`); "Revoke" a client and the removed etcd3 by
+/// name (reason, next update) makes a DER CRL openssl reads, signed by the CA, listing that
+/// client's serial and every one of etcd3's, so openssl refuses the client's certificate; the page opens that bundle again and shows the CRL's next update
 /// on the timeline and the client as revoked, and refuses to revoke it again (beside Revoke);
 /// "Renew the CA (same key)" makes a new CA
 /// certificate with the same subject and key, under which the old leaves still verify.
@@ -673,15 +675,53 @@ fn revoke_timeline_lints_renew_ca(engine: Engine) {
     std::fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
     std::fs::write(dir.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
     run(Command::new(&cli)
-        .args(["generate", "--spec", "spec.json", "--out", "old.zip"])
+        .args(["generate", "--spec", "spec.json", "--out", "gen.zip"])
         .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
+        .current_dir(dir));
+    // etcd3 leaves: the bundle keeps its certificates, and the page revokes it by name.
+    run(Command::new(&cli)
+        .args(["remove-member", "--from", "gen.zip", "--ca-key", "ca.key"])
+        .args(["--ca-passphrase-file", "pass.txt", "--name", "etcd3"])
+        .args(["--out", "old.zip"])
         .current_dir(dir));
     let old = dir.join("old");
     unzip(&dir.join("old.zip"), &old);
+    let gen_dir = dir.join("gen");
+    unzip(&dir.join("gen.zip"), &gen_dir);
+    let etcd3: Vec<String> = certs(&gen_dir.join("members/etcd3"))
+        .iter()
+        .filter(|c| !c.ends_with("ca.crt"))
+        .map(|c| openssl_serial(c))
+        .collect();
+    assert!(etcd3.len() >= 2, "etcd3's certificates: {etcd3:?}");
+    // Another CA's bundle whose etcdctl certificate has the serial of this bundle's.
+    let collide = openssl_serial(&old.join("clients/etcdctl/client.crt"));
+    let other_zip = other_ca_bundle(&cli, dir, &collide);
 
     let site = Site::serve(site_dir());
     let mut b = Browser::launch(engine);
     open_and_unlock(&mut b, &site.url, &dir.join("old.zip"), &dir.join("ca.key"));
+
+    // The other CA's bundle: pki-core names the one shared serial beside the input.
+    b.set_file("#other-ca-zip", &other_zip);
+    wait(
+        &mut b,
+        "document.querySelector('#other-ca-result')",
+        Duration::from_secs(60),
+        "the other CA's check",
+    );
+    let shared = b.eval(
+        "[...document.querySelectorAll('#other-ca-lints [data-testid=other-ca-lint]')].map(l => [l.dataset.path, l.textContent])",
+    );
+    let shared = shared.as_array().unwrap();
+    assert_eq!(shared.len(), 1, "{shared:?}");
+    assert_eq!(shared[0][0], "clients/etcdctl", "{shared:?}");
+    let said = shared[0][1].as_str().unwrap();
+    assert!(
+        said.contains(&collide) && said.contains("revoking either refuses both"),
+        "{said}"
+    );
+    eprintln!("{}: beside the other CA: {said}", engine.name());
 
     // The timeline: one bar per certificate, today and the threshold drawn, each bar labelled.
     let certs = b
@@ -717,8 +757,10 @@ fn revoke_timeline_lints_renew_ca(engine: Engine) {
     let violations = b.accessibility_violations();
     assert!(violations.is_empty(), "{violations:#?}");
 
-    // Revoke kube-apiserver: key compromise, next update in 7 days.
+    // Revoke kube-apiserver and the removed etcd3 (by name): key compromise, next update in
+    // 7 days.
     b.click("#revoke-client-kube-apiserver");
+    b.click("#revoke-member-etcd3");
     b.type_into("#revoke-reason", "key-compromise");
     b.type_into("#revoke-next-update", "7");
     let revoked_dir = dir.join("revoked");
@@ -736,6 +778,12 @@ fn revoke_timeline_lints_renew_ca(engine: Engine) {
         "{serial} not on the CRL:\n{text}"
     );
     assert!(text.contains("Key Compromise"), "{text}");
+    for s in &etcd3 {
+        assert!(
+            text.to_lowercase().contains(s.as_str()),
+            "etcd3's {s} not on the CRL:\n{text}"
+        );
+    }
     run(Command::new("openssl")
         .args([
             "crl", "-inform", "DER", "-outform", "PEM", "-out", "crl.pem", "-in",
@@ -827,6 +875,103 @@ fn revoke_timeline_lints_renew_ca(engine: Engine) {
             .arg(&new_ca)
             .arg(&c));
     }
+}
+
+/// Another CA's bundle (`etcd-pki generate` of the same spec, a CA of its own) in which
+/// `clients/etcdctl`'s certificate is re-signed by that CA with `serial` (lowercase hex), its
+/// `spec.json` record following, as a colliding serial would be.
+fn other_ca_bundle(cli: &Path, dir: &Path, serial: &str) -> PathBuf {
+    use std::io::{Read, Write};
+    run(Command::new(cli)
+        .args(["generate", "--spec", "spec.json", "--out", "other.zip"])
+        .args(["--no-ca-passphrase", "--ca-key-out", "other-ca.key"])
+        .current_dir(dir));
+    let other = dir.join("other");
+    unzip(&dir.join("other.zip"), &other);
+    run(Command::new("openssl")
+        .args([
+            "x509",
+            "-x509toreq",
+            "-in",
+            "other/clients/etcdctl/client.crt",
+        ])
+        .args([
+            "-key",
+            "other/clients/etcdctl/client.key",
+            "-out",
+            "collide.csr",
+        ])
+        .current_dir(dir));
+    let serial = format!("0x{serial}");
+    run(Command::new("openssl")
+        .args(["x509", "-req", "-in", "collide.csr", "-CA", "other/ca.crt"])
+        .args([
+            "-CAkey",
+            "other-ca.key",
+            "-days",
+            "30",
+            "-set_serial",
+            &serial,
+        ])
+        .args(["-out", "collide.crt"])
+        .current_dir(dir));
+    let crt = std::fs::read(dir.join("collide.crt")).unwrap();
+    let fingerprint = run(Command::new("openssl")
+        .args([
+            "x509",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+            "-in",
+            "collide.crt",
+        ])
+        .current_dir(dir));
+    let fingerprint = fingerprint
+        .trim()
+        .rsplit('=')
+        .next()
+        .unwrap()
+        .to_lowercase();
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(other.join("spec.json")).unwrap()).unwrap();
+    let record = state["certificates"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["id"] == "clients/etcdctl")
+        .unwrap();
+    record["sha256_fingerprint"] = fingerprint.into();
+    let paths: Vec<String> = record["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    let state = serde_json::to_vec_pretty(&state).unwrap();
+    let mut input =
+        zip::ZipArchive::new(std::fs::File::open(dir.join("other.zip")).unwrap()).unwrap();
+    let out_path = dir.join("other-collide.zip");
+    let mut out = zip::ZipWriter::new(std::fs::File::create(&out_path).unwrap());
+    for i in 0..input.len() {
+        let mut f = input.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let opts = zip::write::SimpleFileOptions::default();
+        if f.is_dir() {
+            out.add_directory(name, opts).unwrap();
+            continue;
+        }
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        if paths.contains(&name) {
+            bytes = crt.clone();
+        } else if name == "spec.json" {
+            bytes = state.clone();
+        }
+        out.start_file(name, opts).unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.finish().unwrap();
+    out_path
 }
 
 /// The members' and clients' certificates of an unpacked bundle (not `ca.crt`, nor a kit's

@@ -433,7 +433,8 @@ fn revoke(label: &'static str, subnet: u8) {
         ok,
         "{label}: etcd3's peer certificate is refused before its revocation: {out}"
     );
-    // The bundle without etcd3 (remove-member), then its certificates revoked by serial.
+    // The bundle without etcd3 (remove-member), then its certificates revoked by name: the
+    // bundle keeps a removed member's certificates (spec.json's removed_members).
     let key = t.join("ca.key");
     let (r1z, r2z) = (t.join("r1.zip"), t.join("r2.zip"));
     let (code, said) = cli(&[
@@ -455,16 +456,22 @@ fn revoke(label: &'static str, subnet: u8) {
         t,
         "r2.zip",
         "r3.zip",
-        &[
-            "--unlisted-serial",
-            &s3,
-            "--unlisted-serial",
-            &p3,
-            "--reason",
-            "cessation-of-operation",
-        ],
+        &["--member", "etcd3", "--reason", "cessation-of-operation"],
     );
-    println!("--- etcd-pki revoke --unlisted-serial (etcd3's)\n{said}");
+    println!("--- etcd-pki revoke --member etcd3\n{said}");
+    let with_colons = |hex: &str| {
+        hex.as_bytes()
+            .chunks(2)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    for s in [&s3, &p3] {
+        assert!(
+            said.contains(&with_colons(s)),
+            "{label}: {s} not revoked:\n{said}"
+        );
+    }
     assert!(r3.join("members/etcd3").symlink_metadata().is_err());
     for i in 1..=2 {
         let (code, out) = install_crl(&cluster, &r3, i, i);
