@@ -144,57 +144,8 @@ pub fn open_bundle(zip: &[u8]) -> Result<String, String> {
     let certs = std::iter::once(&ca)
         .chain(&leaves)
         .zip(records)
-        .map(|(f, r)| {
-            let days = (f.not_after - now).whole_days();
-            let gone = revoked(&f.serial);
-            CertLine {
-                id: f.id.clone(),
-                owner: r
-                    .member
-                    .clone()
-                    .or_else(|| r.client.clone())
-                    .unwrap_or_default(),
-                role: r.role.clone(),
-                serial: f.serial.clone(),
-                expires: ymd(f.not_after),
-                days_left: days,
-                revoked: gone,
-                action: action(&f.id, days, gone),
-            }
-        })
+        .map(|(f, r)| cert_line(f, r, now, revoked(&f.serial)))
         .collect();
-    let crl = crl.as_ref().and_then(|c| {
-        let next = c.next_update?;
-        let days = (next - now).whole_days();
-        Some(CrlLine {
-            next_update: ymd(next),
-            days_left: days,
-            revoked: c.revoked.len(),
-            action: if days <= RENEW_WITHIN_DAYS {
-                "revoke with nothing named: a new CRL with a later next update".into()
-            } else {
-                "none".into()
-            },
-        })
-    });
-    let mut removed_members: Vec<RemovedMember> = Vec::new();
-    for r in &opened.state.removed_members {
-        let (Some(name), Ok(serial)) = (&r.member, pki_core::crl::parse_serial(&r.serial)) else {
-            continue;
-        };
-        let serial = pki_core::crl::serial_hex(&serial);
-        match removed_members.iter_mut().find(|m| m.name == *name) {
-            Some(m) => m.serials.push(serial),
-            None => removed_members.push(RemovedMember {
-                name: name.clone(),
-                serials: vec![serial],
-                revoked: false,
-            }),
-        }
-    }
-    for m in &mut removed_members {
-        m.revoked = m.serials.iter().all(|s| revoked(s));
-    }
     let facts = OpenedFacts {
         spec_json: opened.state.spec.to_json(),
         ca_path: opened
@@ -205,7 +156,7 @@ pub fn open_bundle(zip: &[u8]) -> Result<String, String> {
             .cloned()
             .unwrap_or_else(|| "ca.crt".into()),
         certs,
-        crl,
+        crl: crl.as_ref().and_then(|c| crl_line(c, now)),
         renew_within_days: RENEW_WITHIN_DAYS,
         today: ymd(now),
         lints: report
@@ -217,9 +168,76 @@ pub fn open_bundle(zip: &[u8]) -> Result<String, String> {
                 message: p.message.clone(),
             })
             .collect(),
-        removed_members,
+        removed_members: removed_members(&opened.state.removed_members, revoked),
     };
     serde_json::to_string(&facts).map_err(|e| e.to_string())
+}
+
+/// One certificate's line on the timeline: its owner and role (from the bundle's record),
+/// serial, expiry, days left, whether the CRL lists it, and what applies.
+fn cert_line(
+    f: &pki_core::package::lints::CertFacts,
+    r: &pki_core::package::state::CertRecord,
+    now: OffsetDateTime,
+    revoked: bool,
+) -> CertLine {
+    let days = (f.not_after - now).whole_days();
+    CertLine {
+        id: f.id.clone(),
+        owner: r
+            .member
+            .clone()
+            .or_else(|| r.client.clone())
+            .unwrap_or_default(),
+        role: r.role.clone(),
+        serial: f.serial.clone(),
+        expires: ymd(f.not_after),
+        days_left: days,
+        revoked,
+        action: action(&f.id, days, revoked),
+    }
+}
+
+/// The CRL's line on the timeline: its next update and what applies; none without one.
+fn crl_line(c: &pki_core::crl::CrlInfo, now: OffsetDateTime) -> Option<CrlLine> {
+    let next = c.next_update?;
+    let days = (next - now).whole_days();
+    Some(CrlLine {
+        next_update: ymd(next),
+        days_left: days,
+        revoked: c.revoked.len(),
+        action: if days <= RENEW_WITHIN_DAYS {
+            "revoke with nothing named: a new CRL with a later next update".into()
+        } else {
+            "none".into()
+        },
+    })
+}
+
+/// The members removed in earlier changes, each with its serials, revoked when every one is.
+fn removed_members(
+    records: &[pki_core::package::state::CertRecord],
+    revoked: impl Fn(&str) -> bool,
+) -> Vec<RemovedMember> {
+    let mut removed: Vec<RemovedMember> = Vec::new();
+    for r in records {
+        let (Some(name), Ok(serial)) = (&r.member, pki_core::crl::parse_serial(&r.serial)) else {
+            continue;
+        };
+        let serial = pki_core::crl::serial_hex(&serial);
+        match removed.iter_mut().find(|m| m.name == *name) {
+            Some(m) => m.serials.push(serial),
+            None => removed.push(RemovedMember {
+                name: name.clone(),
+                serials: vec![serial],
+                revoked: false,
+            }),
+        }
+    }
+    for m in &mut removed {
+        m.revoked = m.serials.iter().all(|s| revoked(s));
+    }
+    removed
 }
 
 /// Checks the bundle `zip` against another CA's bundle `other` with pki-core (`package::open`,
@@ -408,82 +426,101 @@ fn apply(
     {
         return revoke_or_renew_ca(o, &ca, change);
     }
-    let rotating = old.as_ref().filter(|_| *change == ChangeRequest::RotateCa);
+    let keys = keys_of(&plan, key_ids, &secrets[keys_from.min(secrets.len())..])?;
+    if let Some(o) = old.as_ref().filter(|_| *change == ChangeRequest::RotateCa) {
+        return rotate_to_new_key(o, &ca, keys, new_passphrase);
+    }
+    let (bundle, summary) =
+        daytwo::apply_change(old.as_ref(), &ca, &plan, keys).map_err(|e| e.to_string())?;
+    let counts = ChangeCounts {
+        members_added: summary.members_added,
+        members_removed: summary.members_removed,
+        certificates_issued: summary.certificates_issued,
+        certificates_renewed: summary.certificates_renewed,
+        keys_changed: summary.keys_changed,
+        runbooks: summary.steps.clone(),
+        note: None,
+    };
+    bundle_reply(&bundle, None, counts)
+}
+
+/// The keys the plan asked the page for, read from the buffers in `key_ids`' order.
+fn keys_of(
+    plan: &ChangePlan,
+    key_ids: &[String],
+    ders: &[zeroize::Zeroizing<Vec<u8>>],
+) -> Result<Keys, String> {
     let mut keys = Keys::new();
     for req in &plan.keys_to_make {
         let der = key_ids
             .iter()
             .position(|id| *id == req.id)
-            .and_then(|i| secrets.get(keys_from + i))
+            .and_then(|i| ders.get(i))
             .ok_or_else(|| format!("the {} was never made", req.label))?;
         let key =
             pki_core::PrivateKey::from_pkcs8_der(req.algorithm, der).map_err(|e| e.to_string())?;
         keys.insert(req.id.clone(), key);
     }
-    if let Some(o) = rotating {
-        let new_key = keys
-            .remove(NEW_CA_KEY)
-            .ok_or("the new CA key was never made")?;
-        let (mut kit, summary) =
-            pki_core::rotate::rotate_ca(o, &ca, Some(&new_key), keys, OffsetDateTime::now_utc())
-                .map_err(|e| e.to_string())?;
-        // The new CA key gets the passphrase typed for it, never the old key's (a rotation
-        // may be because that key, and perhaps its passphrase, leaked); none only when the
-        // person chose an unencrypted key.
-        if let Some(p) = new_passphrase {
-            let p =
-                std::str::from_utf8(p).map_err(|_| "the passphrase is not UTF-8".to_string())?;
-            kit.encrypt_ca_key(p).map_err(|e| e.to_string())?;
-        }
-        let zip = zeroize::Zeroizing::new(kit.to_zip().map_err(|e| e.to_string())?);
-        let mut listing = kit.listing();
-        let (texts, text_lengths) = protocol::split_texts(&mut listing);
-        return Ok((
-            FromWorker::Bundle {
-                listing,
-                text_lengths,
-                ca_key_name: kit.ca_key.path.clone(),
-                ca_key_encrypted: new_passphrase.is_some(),
-                assemble_ms: 0.0,
-                zip_ms: 0.0,
-                change: Some(ChangeCounts {
-                    note: Some(summary.to_string().trim().to_string()),
-                    ..Default::default()
-                }),
-            },
-            vec![
-                protocol::buffer(&zip),
-                protocol::buffer(&kit.ca_key.contents),
-                protocol::buffer(&texts),
-            ],
-        ));
+    Ok(keys)
+}
+
+/// A rotation to the new CA key the page made: the kit, its new CA key encrypted with the
+/// passphrase typed for it, never the old key's (a rotation may be because that key, and
+/// perhaps its passphrase, leaked); unencrypted only when the person chose so.
+fn rotate_to_new_key(
+    o: &OpenedBundle,
+    ca: &CaMaterial,
+    mut keys: Keys,
+    new_passphrase: Option<&[u8]>,
+) -> Result<Reply, String> {
+    let new_key = keys
+        .remove(NEW_CA_KEY)
+        .ok_or("the new CA key was never made")?;
+    let (mut kit, summary) =
+        pki_core::rotate::rotate_ca(o, ca, Some(&new_key), keys, OffsetDateTime::now_utc())
+            .map_err(|e| e.to_string())?;
+    if let Some(p) = new_passphrase {
+        let p = std::str::from_utf8(p).map_err(|_| "the passphrase is not UTF-8".to_string())?;
+        kit.encrypt_ca_key(p).map_err(|e| e.to_string())?;
     }
-    let (bundle, summary) =
-        daytwo::apply_change(old.as_ref(), &ca, &plan, keys).map_err(|e| e.to_string())?;
+    let counts = ChangeCounts {
+        note: Some(summary.to_string().trim().to_string()),
+        ..Default::default()
+    };
+    let ca_key = (
+        kit.ca_key.path.clone(),
+        kit.ca_key.contents.clone(),
+        new_passphrase.is_some(),
+    );
+    bundle_reply(&kit, Some(ca_key), counts)
+}
+
+/// The [`FromWorker::Bundle`] answer for a changed bundle: its zip, the new CA key when there
+/// is one (name, bytes, encrypted), and the listing with its texts apart.
+fn bundle_reply(
+    bundle: &pki_core::package::Bundle,
+    ca_key: Option<(String, Vec<u8>, bool)>,
+    change: ChangeCounts,
+) -> Result<Reply, String> {
     let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
     let mut listing = bundle.listing();
     let (texts, text_lengths) = protocol::split_texts(&mut listing);
+    let (ca_key_name, ca_key, ca_key_encrypted) =
+        ca_key.unwrap_or((String::new(), Vec::new(), false));
+    let ca_key = zeroize::Zeroizing::new(ca_key);
     Ok((
         FromWorker::Bundle {
             listing,
             text_lengths,
-            ca_key_name: String::new(),
-            ca_key_encrypted: false,
+            ca_key_name,
+            ca_key_encrypted,
             assemble_ms: 0.0,
             zip_ms: 0.0,
-            change: Some(ChangeCounts {
-                members_added: summary.members_added,
-                members_removed: summary.members_removed,
-                certificates_issued: summary.certificates_issued,
-                certificates_renewed: summary.certificates_renewed,
-                keys_changed: summary.keys_changed,
-                runbooks: summary.steps.clone(),
-                note: None,
-            }),
+            change: Some(change),
         },
         vec![
             protocol::buffer(&zip),
-            protocol::buffer(&[]),
+            protocol::buffer(&ca_key),
             protocol::buffer(&texts),
         ],
     ))
@@ -529,26 +566,9 @@ fn revoke_or_renew_ca(
             (b, s.to_string())
         }
     };
-    let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
-    let mut listing = bundle.listing();
-    let (texts, text_lengths) = protocol::split_texts(&mut listing);
-    Ok((
-        FromWorker::Bundle {
-            listing,
-            text_lengths,
-            ca_key_name: String::new(),
-            ca_key_encrypted: false,
-            assemble_ms: 0.0,
-            zip_ms: 0.0,
-            change: Some(ChangeCounts {
-                note: Some(note.trim().to_string()),
-                ..Default::default()
-            }),
-        },
-        vec![
-            protocol::buffer(&zip),
-            protocol::buffer(&[]),
-            protocol::buffer(&texts),
-        ],
-    ))
+    let counts = ChangeCounts {
+        note: Some(note.trim().to_string()),
+        ..Default::default()
+    };
+    bundle_reply(&bundle, None, counts)
 }

@@ -773,92 +773,32 @@ fn Revoke() -> impl IntoView {
             _ => None,
         }
     };
-    let split = |s: String| {
-        s.split([',', ' ', '\n'])
-            .map(str::trim)
-            .filter(|x| !x.is_empty())
-            .map(String::from)
-            .collect::<Vec<_>>()
-    };
     let go = move |_| {
-        if !matches!(d.ca.get_untracked(), CaStatus::Ok(_)) {
-            error.set(Some(
-                "Give the CA key first (above): a CRL is signed by the CA.".into(),
-            ));
-            return;
-        }
-        let Ok(n) = days.get_untracked().trim().parse::<u32>() else {
-            error.set(Some(
-                "Next update: give a whole number of days, 1 to 3650 (e.g. 30).".into(),
-            ));
-            return;
-        };
-        error.set(None);
-        run_change(
-            ctx,
+        let request = revoke_request(
             d,
-            ChangeRequest::Revoke {
+            &days.get_untracked(),
+            RevokeTargets {
                 clients: picked.get_untracked(),
                 members: picked_members.get_untracked(),
-                serials: split(serials.get_untracked()),
-                unlisted: split(unlisted.get_untracked()),
+                serials: serials.get_untracked(),
+                unlisted: unlisted.get_untracked(),
                 reason: reason.get_untracked(),
-                next_update_days: n,
             },
         );
-    };
-    let clients = move || {
-        d.opened.with(|o| {
-            o.as_ref().map_or(vec![], |o| {
-                o.spec
-                    .clients
-                    .iter()
-                    .map(|c| c.name.clone())
-                    .collect::<Vec<_>>()
-            })
-        })
-    };
-    let removed = move || {
-        d.opened.with(|o| {
-            o.as_ref()
-                .map_or(vec![], |o| o.facts.removed_members.clone())
-        })
+        match request {
+            Ok(change) => {
+                error.set(None);
+                run_change(ctx, d, change);
+            }
+            Err(e) => error.set(Some(e)),
+        }
     };
     view! {
         <h3>"Revoke"</h3>
         <fieldset id="revoke">
             <legend class="hint">"Revoked certificates go on a CRL signed by the CA, in every member's folder with install-crl.sh (no restart, except the first time)."</legend>
-            {move || clients().into_iter().map(|c| {
-                let id = format!("revoke-client-{c}");
-                let c2 = c.clone();
-                view! {
-                    <label class="field check" for=id.clone()>
-                        <input id=id.clone() type="checkbox" on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            picked.update(|p| { p.retain(|x| x != &c2); if on { p.push(c2.clone()); } });
-                        }/>
-                        <span>{format!("client {c}")}</span>
-                    </label>
-                }
-            }).collect_view()}
-            {move || removed().into_iter().map(|m| {
-                let id = format!("revoke-member-{}", m.name);
-                let name = m.name.clone();
-                let text = if m.revoked {
-                    format!("removed member {} (serials {}): revoked", m.name, m.serials.join(", "))
-                } else {
-                    format!("removed member {} (serials {})", m.name, m.serials.join(", "))
-                };
-                view! {
-                    <label class="field check" for=id.clone()>
-                        <input id=id.clone() type="checkbox" on:change=move |ev| {
-                            let on = event_target_checked(&ev);
-                            picked_members.update(|p| { p.retain(|x| x != &name); if on { p.push(name.clone()); } });
-                        }/>
-                        <span>{text}</span>
-                    </label>
-                }
-            }).collect_view()}
+            <RevokeClientChecks picked/>
+            <RevokeRemovedChecks picked=picked_members/>
             <label class="field" for="revoke-serials">
                 <span>"Serials of this bundle's certificates (hex; a member's, a client's)"</span>
                 <input id="revoke-serials" type="text" prop:value=move || serials.get()
@@ -886,6 +826,106 @@ fn Revoke() -> impl IntoView {
             <button id="revoke-go" on:click=go>"Revoke and make the new bundle"</button>
             <div id="revoke-error" class="field-error" aria-live="polite" data-testid="field-error" data-path="revoke">{move || error.get().or_else(refused)}</div>
         </fieldset>
+    }
+}
+
+/// What the Revoke fieldset holds when Revoke is pressed.
+struct RevokeTargets {
+    clients: Vec<String>,
+    members: Vec<String>,
+    serials: String,
+    unlisted: String,
+    reason: String,
+}
+
+/// The revocation to ask pki-core for, or what is missing for one (the CA key, a number of
+/// days).
+fn revoke_request(d: DayTwo, days: &str, t: RevokeTargets) -> Result<ChangeRequest, String> {
+    if !matches!(d.ca.get_untracked(), CaStatus::Ok(_)) {
+        return Err("Give the CA key first (above): a CRL is signed by the CA.".into());
+    }
+    let Ok(next_update_days) = days.trim().parse::<u32>() else {
+        return Err("Next update: give a whole number of days, 1 to 3650 (e.g. 30).".into());
+    };
+    let split = |s: &str| {
+        s.split([',', ' ', '\n'])
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    Ok(ChangeRequest::Revoke {
+        clients: t.clients,
+        members: t.members,
+        serials: split(&t.serials),
+        unlisted: split(&t.unlisted),
+        reason: t.reason,
+        next_update_days,
+    })
+}
+
+/// One checkbox per client of the opened bundle.
+#[component]
+fn RevokeClientChecks(picked: RwSignal<Vec<String>>) -> impl IntoView {
+    let d = expect_context::<DayTwo>();
+    let clients = move || {
+        d.opened.with(|o| {
+            o.as_ref().map_or(vec![], |o| {
+                o.spec
+                    .clients
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>()
+            })
+        })
+    };
+    view! {
+        {move || clients().into_iter().map(|c| {
+            let id = format!("revoke-client-{c}");
+            let c2 = c.clone();
+            view! {
+                <label class="field check" for=id.clone()>
+                    <input id=id.clone() type="checkbox" on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        picked.update(|p| { p.retain(|x| x != &c2); if on { p.push(c2.clone()); } });
+                    }/>
+                    <span>{format!("client {c}")}</span>
+                </label>
+            }
+        }).collect_view()}
+    }
+}
+
+/// One checkbox per member removed in an earlier change (its serials, and whether they are
+/// revoked already).
+#[component]
+fn RevokeRemovedChecks(picked: RwSignal<Vec<String>>) -> impl IntoView {
+    let d = expect_context::<DayTwo>();
+    let removed = move || {
+        d.opened.with(|o| {
+            o.as_ref()
+                .map_or(vec![], |o| o.facts.removed_members.clone())
+        })
+    };
+    view! {
+        {move || removed().into_iter().map(|m| {
+            let id = format!("revoke-member-{}", m.name);
+            let name = m.name.clone();
+            let text = if m.revoked {
+                format!("removed member {} (serials {}): revoked", m.name, m.serials.join(", "))
+            } else {
+                format!("removed member {} (serials {})", m.name, m.serials.join(", "))
+            };
+            view! {
+                <label class="field check" for=id.clone()>
+                    <input id=id.clone() type="checkbox" on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        picked.update(|p| { p.retain(|x| x != &name); if on { p.push(name.clone()); } });
+                    }/>
+                    <span>{text}</span>
+                </label>
+            }
+        }).collect_view()}
     }
 }
 
