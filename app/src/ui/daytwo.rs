@@ -560,6 +560,49 @@ fn OpenBundle() -> impl IntoView {
     }
 }
 
+/// pki-core's lints about `path` (a certificate's id, `crl.next_update`), as lines.
+fn lint_lines(lints: &[crate::protocol::Lint], path: &str) -> impl IntoView + use<> {
+    lints
+        .iter()
+        .filter(|l| l.path == path)
+        .map(|l| view! {
+            <p class=if l.error { "field-error" } else { "field-warning" } data-testid="bundle-lint" data-path=l.path.clone()>
+                {format!("{}: {}", if l.error { "Error" } else { "Warning" }, l.message)}</p>
+        })
+        .collect_view()
+}
+
+/// One certificate's row: its facts, its lints, and whether the next bundle renews it.
+fn cert_row(
+    d: DayTwo,
+    r: crate::protocol::CertLine,
+    lints: impl IntoView + 'static,
+    owners: impl Fn() -> Vec<String> + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let owner = r.owner.clone();
+    let renewable = !owner.is_empty();
+    let o2 = owner.clone();
+    let marked = move || d.renew.with(|x| x.covers(&o2));
+    let o3 = owner.clone();
+    let label = format!("Renew {}", r.id);
+    view! {
+        <tr data-testid="bundle-cert" data-id=r.id.clone() data-revoked=r.revoked.to_string()>
+            <td>{r.id.clone()}</td>
+            <td><code>{r.serial.clone()}</code></td>
+            <td>{r.expires.clone()}</td>
+            <td>{r.days_left}</td>
+            <td data-testid="cert-action">{r.action.clone()}{lints}</td>
+            <td>{renewable.then(|| view! {
+                <label class="check">
+                    <input type="checkbox" aria-label=label prop:checked=marked.clone()
+                        on:change=move |_| { let all = owners(); d.renew.update(|x| x.toggle(&o3, &all)) }/>
+                    {move || if marked() { " renew" } else { " kept" }}
+                </label>
+            })}</td>
+        </tr>
+    }
+}
+
 /// The opened bundle's certificates, their expiry, what applies, pki-core's lints beside the
 /// certificate (or CRL) they are about, and Renew (all, or per member or client).
 #[component]
@@ -581,17 +624,7 @@ fn BundleCerts() -> impl IntoView {
         d.opened
             .with(|o| o.as_ref().map(|o| o.facts.clone()).unwrap_or_default())
     };
-    let lints_at = move |path: &str| {
-        facts()
-            .lints
-            .into_iter()
-            .filter(|l| l.path == path)
-            .map(|l| view! {
-                <p class=if l.error { "field-error" } else { "field-warning" } data-testid="bundle-lint" data-path=l.path.clone()>
-                    {format!("{}: {}", if l.error { "Error" } else { "Warning" }, l.message)}</p>
-            })
-            .collect_view()
-    };
+    let lints_at = move |path: &str| lint_lines(&facts().lints, path);
     let other_lints = move || {
         let f = facts();
         let known = |p: &str| {
@@ -617,29 +650,8 @@ fn BundleCerts() -> impl IntoView {
             <thead><tr><th>"Certificate"</th><th>"Serial"</th><th>"Expires"</th><th>"Days left"</th><th>"What applies"</th><th>"Next bundle"</th></tr></thead>
             <tbody>
                 {move || facts().certs.into_iter().map(|r| {
-                    let owner = r.owner.clone();
-                    let renewable = !owner.is_empty();
-                    let o2 = owner.clone();
-                    let marked = move || d.renew.with(|x| x.covers(&o2));
-                    let o3 = owner.clone();
-                    let label = format!("Renew {}", r.id);
-                    let id = r.id.clone();
-                    view! {
-                        <tr data-testid="bundle-cert" data-id=r.id.clone() data-revoked=r.revoked.to_string()>
-                            <td>{r.id.clone()}</td>
-                            <td><code>{r.serial.clone()}</code></td>
-                            <td>{r.expires.clone()}</td>
-                            <td>{r.days_left}</td>
-                            <td data-testid="cert-action">{r.action.clone()}{lints_at(&id)}</td>
-                            <td>{renewable.then(|| view! {
-                                <label class="check">
-                                    <input type="checkbox" aria-label=label prop:checked=marked.clone()
-                                        on:change=move |_| { let all = owners(); d.renew.update(|x| x.toggle(&o3, &all)) }/>
-                                    {move || if marked() { " renew" } else { " kept" }}
-                                </label>
-                            })}</td>
-                        </tr>
-                    }
+                    let lints = lints_at(&r.id);
+                    cert_row(d, r, lints, owners)
                 }).collect_view()}
                 {move || facts().crl.map(|c| view! {
                     <tr data-testid="bundle-crl">
