@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use pki_core::ClientKind;
 
+use super::row::Row;
 use super::{Ctx, FieldErrors, focus_soon, invalid};
+use crate::form::ClientRow as ClientRowData;
 
 /// The client list.
 #[component]
@@ -65,30 +67,13 @@ fn label_of(k: ClientKind) -> &'static str {
 fn ClientRow(id: u64) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let form = ctx.form;
-    let idx = move || form.with(|f| f.client_index(id)).unwrap_or(usize::MAX);
-    let get = move |pick: fn(&crate::form::ClientRow) -> String| {
-        move || {
-            form.with(|f| {
-                f.clients
-                    .iter()
-                    .find(|c| c.id == id)
-                    .map(pick)
-                    .unwrap_or_default()
-            })
-        }
-    };
-    let set = move |apply: fn(&mut crate::form::ClientRow, String)| {
-        move |ev| {
-            let v = event_target_value(&ev);
-            form.update(|f| {
-                if let Some(c) = f.clients.iter_mut().find(|c| c.id == id) {
-                    apply(c, v)
-                }
-            })
-        }
-    };
-    let path =
-        move |field: &'static str| Signal::derive(move || format!("clients[{}].{field}", idx()));
+    let row = Row::<ClientRowData>::new(form, id);
+    let (get, set, path, label) = (
+        move |pick| row.get(pick),
+        move |apply| row.set(apply),
+        move |field| row.path(field),
+        move |what| row.label(what),
+    );
     let grants = move || {
         form.with(|f| {
             f.clients.iter().find(|c| c.id == id).map(|c| {
@@ -103,23 +88,8 @@ fn ClientRow(id: u64) -> impl IntoView {
         })
         .unwrap_or_default()
     };
-    let who = move || {
-        let name = form.with(|f| {
-            f.clients
-                .iter()
-                .find(|c| c.id == id)
-                .map(|c| c.name.trim().to_string())
-                .unwrap_or_default()
-        });
-        let n = idx().wrapping_add(1);
-        if name.is_empty() {
-            format!("client {n}")
-        } else {
-            format!("client {n} ({name})")
-        }
-    };
-    let label = move |what: &'static str| move || format!("{what} of {}", who());
-    let errors = move |field: &str| format!("client-{id}-{field}-errors");
+    let who = move || row.who();
+    let errors = move |field: &str| row.errors_id(field);
     let bad = move |field: &'static str| move || invalid(ctx, &path(field).get());
     view! {
         <tr data-testid="client-row" class:locked=move || super::daytwo::row_locked(id)>

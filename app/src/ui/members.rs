@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
+use super::row::Row;
 use super::{Ctx, FieldErrors, focus_soon, invalid};
+use crate::form::NodeRow;
 
 /// The member table.
 #[component]
@@ -62,48 +64,15 @@ pub fn Members() -> impl IntoView {
 fn MemberRow(id: u64) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let form = ctx.form;
-    let idx = move || form.with(|f| f.node_index(id)).unwrap_or(usize::MAX);
-    let get = move |pick: fn(&crate::form::NodeRow) -> String| {
-        move || {
-            form.with(|f| {
-                f.nodes
-                    .iter()
-                    .find(|n| n.id == id)
-                    .map(pick)
-                    .unwrap_or_default()
-            })
-        }
-    };
-    let set = move |apply: fn(&mut crate::form::NodeRow, String)| {
-        move |ev| {
-            let v = event_target_value(&ev);
-            form.update(|f| {
-                if let Some(n) = f.nodes.iter_mut().find(|n| n.id == id) {
-                    apply(n, v)
-                }
-            })
-        }
-    };
-    let path =
-        move |field: &'static str| Signal::derive(move || format!("nodes[{}].{field}", idx()));
-    // What a screen reader says for each control: the row's number (and name) and the field.
-    let who = move || {
-        let name = form.with(|f| {
-            f.nodes
-                .iter()
-                .find(|n| n.id == id)
-                .map(|n| n.name.trim().to_string())
-                .unwrap_or_default()
-        });
-        let n = idx().wrapping_add(1);
-        if name.is_empty() {
-            format!("member {n}")
-        } else {
-            format!("member {n} ({name})")
-        }
-    };
-    let label = move |what: &'static str| move || format!("{what} of {}", who());
-    let errors = move |field: &str| format!("member-{id}-{field}-errors");
+    let row = Row::<NodeRow>::new(form, id);
+    let (get, set, path, label) = (
+        move |pick| row.get(pick),
+        move |apply| row.set(apply),
+        move |field| row.path(field),
+        move |what| row.label(what),
+    );
+    let who = move || row.who();
+    let errors = move |field: &str| row.errors_id(field);
     let bad = move |field: &'static str| move || invalid(ctx, &path(field).get());
     view! {
         <tr data-testid="member-row" class:locked=move || super::daytwo::row_locked(id)>

@@ -11,6 +11,7 @@ mod members;
 mod options;
 mod other_ca;
 mod results;
+mod row;
 
 use std::sync::Arc;
 
