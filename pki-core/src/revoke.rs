@@ -213,69 +213,8 @@ fn resolve_target(state: &BundleState, t: &Target) -> Result<Vec<Entry>, Error> 
     };
     let mut out: Vec<Entry> = Vec::new();
     match t {
-        Target::Client(name) => {
-            let certs: Vec<_> = state
-                .certificates
-                .iter()
-                .filter(|c| c.client.as_deref() == Some(name.as_str()))
-                .collect();
-            if certs.is_empty() {
-                let names: Vec<&str> = state.spec.clients.iter().map(|c| c.name.as_str()).collect();
-                return Err(refuse(
-                    "--client",
-                    format!(
-                        "{name:?} is not a client of this bundle (its clients: {})",
-                        names.join(", ")
-                    ),
-                ));
-            }
-            for c in certs {
-                out.push((Some(c.id.clone()), crl::parse_serial(&c.serial)?));
-            }
-        }
-        Target::Member(name) => {
-            if state.spec.nodes.iter().any(|n| n.name == *name) {
-                return Err(refuse(
-                    "--member",
-                    format!(
-                        "{name:?} is still a member of this bundle, and revoking its \
-                         certificates would cut it off at once: remove it first (etcd-pki \
-                         remove-member), then revoke it by name in the new bundle; for a leaked \
-                         key, renew it (etcd-pki renew --only {name}) and revoke the old serial \
-                         with --unlisted-serial"
-                    ),
-                ));
-            }
-            let certs: Vec<_> = state
-                .removed_members
-                .iter()
-                .filter(|c| c.member.as_deref() == Some(name.as_str()))
-                .collect();
-            if certs.is_empty() {
-                let mut gone: Vec<&str> = state
-                    .removed_members
-                    .iter()
-                    .filter_map(|c| c.member.as_deref())
-                    .collect();
-                gone.dedup();
-                let known = if gone.is_empty() {
-                    "this bundle records no removed member".to_string()
-                } else {
-                    format!("its removed members: {}", gone.join(", "))
-                };
-                return Err(refuse(
-                    "--member",
-                    format!(
-                        "{name:?} is neither a member of this bundle nor one removed from it \
-                         ({known}); a certificate of an earlier bundle that does not record it \
-                         is revoked by serial, --unlisted-serial HEX, as remove-member printed it"
-                    ),
-                ));
-            }
-            for c in certs {
-                out.push((Some(c.id.clone()), crl::parse_serial(&c.serial)?));
-            }
-        }
+        Target::Client(name) => out = client_entries(state, name)?,
+        Target::Member(name) => out = removed_member_entries(state, name)?,
         Target::Serial(hex) => {
             let s = crl::parse_serial(hex)?;
             let c = known(&s).ok_or_else(|| {
@@ -300,6 +239,78 @@ fn resolve_target(state: &BundleState, t: &Target) -> Result<Vec<Entry>, Error> 
             }
             out.push((None, s));
         }
+    }
+    Ok(out)
+}
+
+/// A client's certificates, by its name in the bundle.
+fn client_entries(state: &BundleState, name: &str) -> Result<Vec<Entry>, Error> {
+    let mut out: Vec<Entry> = Vec::new();
+    let certs: Vec<_> = state
+        .certificates
+        .iter()
+        .filter(|c| c.client.as_deref() == Some(name))
+        .collect();
+    if certs.is_empty() {
+        let names: Vec<&str> = state.spec.clients.iter().map(|c| c.name.as_str()).collect();
+        return Err(refuse(
+            "--client",
+            format!(
+                "{name:?} is not a client of this bundle (its clients: {})",
+                names.join(", ")
+            ),
+        ));
+    }
+    for c in certs {
+        out.push((Some(c.id.clone()), crl::parse_serial(&c.serial)?));
+    }
+    Ok(out)
+}
+
+/// A removed member's certificates, by its name in the bundle's record of removed members; a
+/// current member is refused (revoking it would cut it off at once).
+fn removed_member_entries(state: &BundleState, name: &str) -> Result<Vec<Entry>, Error> {
+    let mut out: Vec<Entry> = Vec::new();
+    if state.spec.nodes.iter().any(|n| n.name == name) {
+        return Err(refuse(
+            "--member",
+            format!(
+                "{name:?} is still a member of this bundle, and revoking its \
+                 certificates would cut it off at once: remove it first (etcd-pki \
+                 remove-member), then revoke it by name in the new bundle; for a leaked \
+                 key, renew it (etcd-pki renew --only {name}) and revoke the old serial \
+                 with --unlisted-serial"
+            ),
+        ));
+    }
+    let certs: Vec<_> = state
+        .removed_members
+        .iter()
+        .filter(|c| c.member.as_deref() == Some(name))
+        .collect();
+    if certs.is_empty() {
+        let mut gone: Vec<&str> = state
+            .removed_members
+            .iter()
+            .filter_map(|c| c.member.as_deref())
+            .collect();
+        gone.dedup();
+        let known = if gone.is_empty() {
+            "this bundle records no removed member".to_string()
+        } else {
+            format!("its removed members: {}", gone.join(", "))
+        };
+        return Err(refuse(
+            "--member",
+            format!(
+                "{name:?} is neither a member of this bundle nor one removed from it \
+                 ({known}); a certificate of an earlier bundle that does not record it \
+                 is revoked by serial, --unlisted-serial HEX, as remove-member printed it"
+            ),
+        ));
+    }
+    for c in certs {
+        out.push((Some(c.id.clone()), crl::parse_serial(&c.serial)?));
     }
     Ok(out)
 }
