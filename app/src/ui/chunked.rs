@@ -50,3 +50,30 @@ fn grow(shown: RwSignal<usize>, per_task: usize, total: usize) {
         0,
     );
 }
+
+/// The last generation, for a panel that shows it: set one task after `ctx.status` says Done
+/// (and cleared at once otherwise), so that each panel calling this draws in a task of its
+/// own instead of all of them in the task that received the bundle.
+pub fn settled(ctx: super::Ctx) -> ReadSignal<Option<Arc<super::Generated>>> {
+    let shown = RwSignal::new(None);
+    Effect::new(move |_| match ctx.status.get() {
+        super::GenState::Done(g) => crate::keygen::later(
+            move || {
+                let still = matches!(
+                    ctx.status.get_untracked(),
+                    super::GenState::Done(now) if Arc::ptr_eq(&now, &g)
+                );
+                if still {
+                    shown.try_set(Some(g));
+                }
+            },
+            0,
+        ),
+        _ => {
+            if shown.with_untracked(Option::is_some) {
+                shown.set(None);
+            }
+        }
+    });
+    shown.read_only()
+}

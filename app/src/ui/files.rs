@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use super::chunked::chunked;
+use super::chunked::{chunked, settled};
 use super::{Ctx, GenState, Generated, ShownKey};
 use crate::tree::{self, Entry};
 
@@ -36,8 +36,9 @@ pub fn Files() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let selected = RwSignal::new(None::<String>);
     let key_error = RwSignal::new(None::<String>);
+    let settled = settled(ctx);
     move || {
-        let GenState::Done(g) = ctx.status.get() else {
+        let Some(g) = settled.get() else {
             return ().into_any();
         };
         let entries = tree::build(g.outcome.listing.files.iter().map(|f| f.path.as_str()));

@@ -4,18 +4,16 @@
 use leptos::prelude::*;
 use pki_core::next_steps::{NextSteps, Step, next_steps};
 
-use super::chunked::chunked;
-use super::{Ctx, GenState};
+use super::Ctx;
+use super::chunked::{chunked, settled};
 use crate::diagram::{self, Kind};
 
 /// The SVG drawing of the cluster the table describes now.
 #[component]
 pub fn ClusterDiagram() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let generated = move || match ctx.status.get() {
-        GenState::Done(g) => Some(g),
-        _ => None,
-    };
+    let settled = settled(ctx);
+    let generated = move || settled.get();
     move || {
         let g = generated()?;
         let d = ctx.spec.with(diagram::layout);
@@ -82,10 +80,9 @@ const LONG: usize = 60;
 #[component]
 pub fn NextStepsPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
+    let settled = settled(ctx);
     move || {
-        let GenState::Done(g) = ctx.status.get() else {
-            return None;
-        };
+        let g = settled.get()?;
         let NextSteps {
             summary,
             members,
