@@ -121,13 +121,7 @@ pub fn open_bundle(zip: &[u8]) -> Result<String, String> {
     let opened = pki_core::package::open(zip).map_err(|e| e.to_string())?;
     let now = OffsetDateTime::now_utc();
     let (ca, leaves) = pki_core::package::lints::certs_of(&opened).map_err(|e| e.to_string())?;
-    let crl = opened
-        .files
-        .iter()
-        .find(|f| f.path.ends_with("/pki/crl.der"))
-        .map(|f| pki_core::crl::read(&f.contents))
-        .transpose()
-        .map_err(|e| e.to_string())?;
+    let crl = crl_of(&opened)?;
     let report = pki_core::package::lints::check_bundle(&pki_core::package::lints::BundleFacts {
         spec: opened.spec.spec(),
         ca: ca.clone(),
@@ -159,15 +153,7 @@ pub fn open_bundle(zip: &[u8]) -> Result<String, String> {
         crl: crl.as_ref().and_then(|c| crl_line(c, now)),
         renew_within_days: RENEW_WITHIN_DAYS,
         today: ymd(now),
-        lints: report
-            .problems()
-            .iter()
-            .map(|p| Lint {
-                path: p.path.clone(),
-                error: p.severity == pki_core::report::Severity::Error,
-                message: p.message.clone(),
-            })
-            .collect(),
+        lints: lints_of(&report),
         removed_members: removed_members(&opened.state.removed_members, revoked),
     };
     serde_json::to_string(&facts).map_err(|e| e.to_string())
@@ -249,13 +235,7 @@ pub fn check_other_ca(zip: &[u8], other: &[u8]) -> Result<String, String> {
     let theirs = package::open(other).map_err(|e| e.to_string())?;
     let (ca, leaves) = lints::certs_of(&opened).map_err(|e| e.to_string())?;
     let (_, other_ca_leaves) = lints::certs_of(&theirs).map_err(|e| e.to_string())?;
-    let crl = opened
-        .files
-        .iter()
-        .find(|f| f.path.ends_with("/pki/crl.der"))
-        .map(|f| pki_core::crl::read(&f.contents))
-        .transpose()
-        .map_err(|e| e.to_string())?;
+    let crl = crl_of(&opened)?;
     let count = other_ca_leaves.len();
     let report = lints::check_shared_serials(&lints::BundleFacts {
         spec: opened.spec.spec(),
@@ -268,17 +248,33 @@ pub fn check_other_ca(zip: &[u8], other: &[u8]) -> Result<String, String> {
     let facts = OtherCaFacts {
         ca_subject: theirs.state.ca.subject.clone(),
         leaves: count,
-        lints: report
-            .problems()
-            .iter()
-            .map(|p| Lint {
-                path: p.path.clone(),
-                error: p.severity == pki_core::report::Severity::Error,
-                message: p.message.clone(),
-            })
-            .collect(),
+        lints: lints_of(&report),
     };
     serde_json::to_string(&facts).map_err(|e| e.to_string())
+}
+
+/// The bundle's CRL, read by pki-core, if it has one (every member folder holds the same).
+fn crl_of(opened: &OpenedBundle) -> Result<Option<pki_core::crl::CrlInfo>, String> {
+    opened
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("/pki/crl.der"))
+        .map(|f| pki_core::crl::read(&f.contents))
+        .transpose()
+        .map_err(|e| e.to_string())
+}
+
+/// pki-core's lints as the page shows them.
+fn lints_of(report: &pki_core::report::Report) -> Vec<Lint> {
+    report
+        .problems()
+        .iter()
+        .map(|p| Lint {
+            path: p.path.clone(),
+            error: p.severity == pki_core::report::Severity::Error,
+            message: p.message.clone(),
+        })
+        .collect()
 }
 
 /// pki-core's change for the page's request.

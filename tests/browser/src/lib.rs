@@ -897,6 +897,21 @@ impl Browser {
         );
     }
 
+    /// Clicks Generate once it is enabled and waits (up to `limit`) for the result's summary.
+    pub fn generate(&mut self, limit: Duration) {
+        self.wait_for(
+            "!document.querySelector('#generate').disabled",
+            limit,
+            "Generate enabled",
+        );
+        self.click("#generate");
+        self.wait_for(
+            "document.querySelector('#result-summary')",
+            limit,
+            "generation",
+        );
+    }
+
     /// Waits until `js` is truthy; panics naming `what` after `limit`.
     pub fn wait_for(&mut self, js: &str, limit: Duration, what: &str) {
         let start = Instant::now();
@@ -1287,4 +1302,25 @@ pub fn read(path: &Path) -> Vec<u8> {
         .and_then(|mut f| f.read_to_end(&mut v))
         .expect("read");
     v
+}
+
+/// A spec of `members` members (`etcd<i>`, addresses from `ip(i)`) and `clients` clients
+/// (`client<i>`, etcd user `user<i>`), as JSON: for tests of large bundles.
+pub fn wide_spec(
+    cluster: &str,
+    members: usize,
+    clients: usize,
+    ip: impl Fn(usize) -> String,
+) -> String {
+    let nodes: Vec<String> = (1..=members)
+        .map(|i| format!(r#"{{"name": "etcd{i}", "ips": ["{}"]}}"#, ip(i)))
+        .collect();
+    let clients: Vec<String> = (1..=clients)
+        .map(|i| format!(r#"{{"name": "client{i}", "common_name": "user{i}"}}"#))
+        .collect();
+    format!(
+        r#"{{"cluster_name": "{cluster}", "nodes": [{}], "clients": [{}]}}"#,
+        nodes.join(","),
+        clients.join(",")
+    )
 }

@@ -110,17 +110,7 @@ fn axe_finds_no_serious_problem(engine: Engine) {
     b.type_into("#opt-cluster-name", "prod");
     b.type_into("#opt-client-port", "2379");
     b.protect_ca_key("correct horse battery staple");
-    b.wait_for(
-        "!document.querySelector('#generate').disabled",
-        SECS,
-        "Generate",
-    );
-    b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        SECS,
-        "generation",
-    );
+    b.generate(SECS);
     b.click("[data-testid=file-entry][data-path=\"members/etcd4/pki/server.crt\"]");
     b.wait_for(
         "document.querySelector('#cert-info')",

@@ -233,23 +233,9 @@ fn standard_bundle(engine: Engine) {
 /// The largest spec the page takes: 99 members and 1000 clients, P-256 (1,199 keys and
 /// certificates, and the JWT key), imported from a file, generated 3 times.
 fn largest_bundle(engine: Engine) {
-    let nodes: Vec<String> = (1..=99)
-        .map(|i| {
-            format!(
-                r#"{{"name": "etcd{i}", "ips": ["10.0.{}.{}"]}}"#,
-                i / 200,
-                i % 200 + 1
-            )
-        })
-        .collect();
-    let clients: Vec<String> = (1..=1000)
-        .map(|i| format!(r#"{{"name": "client{i}", "common_name": "user{i}"}}"#))
-        .collect();
-    let spec = format!(
-        r#"{{"cluster_name": "big", "nodes": [{}], "clients": [{}]}}"#,
-        nodes.join(","),
-        clients.join(",")
-    );
+    let spec = e2e_browser::wide_spec("big", 99, 1000, |i| {
+        format!("10.0.{}.{}", i / 200, i % 200 + 1)
+    });
     let tmp = TempDir::new("big-spec");
     let file = tmp.0.join("big.json");
     std::fs::write(&file, spec).unwrap();

@@ -75,22 +75,12 @@ fn diagram_next_steps_and_certificates(engine: Engine) {
         "10.0.0.4, fd00::4",
     );
     b.protect_ca_key("correct horse battery staple");
-    b.wait_for(
-        "!document.querySelector('#generate').disabled",
-        SECS,
-        "Generate",
-    );
     assert_eq!(
         count(&mut b, "#cluster-diagram"),
         0,
         "a diagram before generating"
     );
-    b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        SECS,
-        "generation",
-    );
+    b.generate(SECS);
 
     // The drawing: the CA, four members with their addresses and ports, the client.
     b.wait_for(
@@ -299,17 +289,7 @@ fn diagram_next_steps_and_certificates(engine: Engine) {
 }
 
 fn long_lists_arrive_whole(engine: Engine) {
-    let nodes: Vec<String> = (1..=20)
-        .map(|i| format!(r#"{{"name": "etcd{i}", "ips": ["10.0.1.{i}"]}}"#))
-        .collect();
-    let clients: Vec<String> = (1..=60)
-        .map(|i| format!(r#"{{"name": "client{i}", "common_name": "user{i}"}}"#))
-        .collect();
-    let spec = format!(
-        r#"{{"cluster_name": "wide", "nodes": [{}], "clients": [{}]}}"#,
-        nodes.join(","),
-        clients.join(",")
-    );
+    let spec = e2e_browser::wide_spec("wide", 20, 60, |i| format!("10.0.1.{i}"));
     let tmp = TempDir::new("wide-spec");
     let file = tmp.0.join("wide.json");
     std::fs::write(&file, spec).unwrap();
@@ -323,17 +303,7 @@ fn long_lists_arrive_whole(engine: Engine) {
         "the imported 20 members",
     );
     b.click("#ca-unencrypted");
-    b.wait_for(
-        "!document.querySelector('#generate').disabled",
-        SECS,
-        "Generate",
-    );
-    b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        SECS,
-        "generation",
-    );
+    b.generate(SECS);
     b.wait_for(
         "document.querySelectorAll('[data-testid=diagram-client]').length === 60 \
          && document.querySelectorAll('[data-testid=diagram-member]').length === 20 \
