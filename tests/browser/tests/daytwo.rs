@@ -98,19 +98,26 @@ fn wait(b: &mut Browser, js: &str, limit: Duration, what: &str) {
     }
 }
 
-fn open_cli_bundle_add_member_download(engine: Engine) {
-    let work = TempDir::new("daytwo-page");
-    let dir = &work.0;
-    let cli = etcd_pki();
-    let spec = run(Command::new(&cli).arg("spec-template"));
+/// The spec template's bundle made by the CLI in `dir`: `old.zip`, its CA key `ca.key`
+/// (encrypted with [`PASSPHRASE`], also in `pass.txt`), unzipped into `old/`, which is returned.
+fn cli_bundle(cli: &Path, dir: &Path) -> PathBuf {
+    let spec = run(Command::new(cli).arg("spec-template"));
     std::fs::write(dir.join("spec.json"), spec).unwrap();
     std::fs::write(dir.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
-    run(Command::new(&cli)
+    run(Command::new(cli)
         .args(["generate", "--spec", "spec.json", "--out", "old.zip"])
         .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
         .current_dir(dir));
     let old = dir.join("old");
     unzip(&dir.join("old.zip"), &old);
+    old
+}
+
+fn open_cli_bundle_add_member_download(engine: Engine) {
+    let work = TempDir::new("daytwo-page");
+    let dir = &work.0;
+    let cli = etcd_pki();
+    let old = cli_bundle(&cli, dir);
 
     let site = Site::serve(site_dir());
     let mut b = Browser::launch(engine);
@@ -988,20 +995,13 @@ in_both_browsers!(revoke_timeline_lints_renew_ca);
 /// "Rotate to a new CA" in the page on a bundle the CLI made (CA key encrypted): the kit's
 /// CA is a new key, its every leaf verifies under it strictly with new keys, each member's
 /// folder has the three phases' scripts and the kit has ROTATE.md; the new CA key is
-/// downloaded apart, encrypted with the old key's passphrase, and is the new CA's key.
+/// downloaded apart, encrypted with a new passphrase (refused without one; the old key's does
+/// not open it), and is the new CA's key.
 fn rotate_ca_new_key(engine: Engine) {
     let work = TempDir::new("daytwo-rotate");
     let dir = &work.0;
     let cli = etcd_pki();
-    let spec = run(Command::new(&cli).arg("spec-template"));
-    std::fs::write(dir.join("spec.json"), spec).unwrap();
-    std::fs::write(dir.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
-    run(Command::new(&cli)
-        .args(["generate", "--spec", "spec.json", "--out", "old.zip"])
-        .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
-        .current_dir(dir));
-    let old = dir.join("old");
-    unzip(&dir.join("old.zip"), &old);
+    let old = cli_bundle(&cli, dir);
 
     let site = Site::serve(site_dir());
     let mut b = Browser::launch(engine);
