@@ -45,6 +45,16 @@ if ! has_line wasm32-unknown-unknown "$(rustup target list --installed)"; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The test command lints with clippy and checks formatting with rustfmt (rust-toolchain.toml
+# names both; a minimal rustup profile may still lack them).
+installed_components="$(rustup component list --installed 2>/dev/null || true)"
+for c in clippy rustfmt; do
+  if ! grep -q "^$c" <<<"$installed_components"; then
+    log "rustup component add $c"
+    rustup component add "$c"
+  fi
+done
+
 # --- cargo tools ---------------------------------------------------------------------------
 have_version() { command -v "$1" >/dev/null 2>&1 && has_text "$2" "$("$1" --version 2>/dev/null || true)"; }
 if ! have_version trunk "$TRUNK_VERSION"; then
