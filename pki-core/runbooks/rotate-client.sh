@@ -90,7 +90,8 @@ esac
 # The files as they are now, on a new connection.
 ok=""
 for ep in ${ENDPOINTS//,/ }; do
-  if curl -sS --max-time 5 --cacert "$to/ca.crt" --cert "$to/client.crt" --key "$to/client.key" "$ep/version" 2>/dev/null | grep -q etcdserver; then
+  # The answer captured, not piped into grep -q (which can fail the pipe under pipefail).
+  if [[ "$(curl -sS --max-time 5 --cacert "$to/ca.crt" --cert "$to/client.crt" --key "$to/client.key" "$ep/version" 2>/dev/null)" == *etcdserver* ]]; then
     ok=$ep; break
   fi
 done

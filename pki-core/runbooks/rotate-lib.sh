@@ -177,10 +177,11 @@ hostport() { case "$1" in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
 # certificate checked against the installed trusted CA file.
 accepts() {
   local a=$1 cert=$2 key=$3
-  curl -sS --max-time 5 --cacert "$dir/ca.crt" --cert "$cert" --key "$key" \
-    "https://$(hostport "$a" "$CLIENT_PORT")/version" 2>/dev/null | grep -q etcdserver &&
-  curl -sS --http1.1 --max-time 5 --cacert "$dir/ca.crt" --cert "$cert" --key "$key" \
-    "https://$(hostport "$a" "$PEER_PORT")/members" 2>/dev/null | grep -q peerURLs
+  # Answers captured, not piped into grep -q (which can fail the pipe under pipefail).
+  [[ "$(curl -sS --max-time 5 --cacert "$dir/ca.crt" --cert "$cert" --key "$key" \
+    "https://$(hostport "$a" "$CLIENT_PORT")/version" 2>/dev/null)" == *etcdserver* ]] &&
+  [[ "$(curl -sS --http1.1 --max-time 5 --cacert "$dir/ca.crt" --cert "$cert" --key "$key" \
+    "https://$(hostport "$a" "$PEER_PORT")/members" 2>/dev/null)" == *peerURLs* ]]
 }
 # serves_new ADDRESS: whether both ports serve a certificate of the new CA (checked against
 # the new CA alone), asked with this member's installed (new) peer certificate.

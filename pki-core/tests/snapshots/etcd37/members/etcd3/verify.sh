@@ -53,7 +53,8 @@ for kind in server peer; do
   if [ "$left" -ge 30 ]; then ok "$kind.crt is valid for $left more days ($end)"; else bad "$kind.crt expires in $left days ($end): renew it"; fi
   for ip in $member_ips; do
     if on_this_machine "$ip"; then
-      if openssl x509 -in "$crt" -noout -checkip "$ip" 2>/dev/null | grep -q "does match"; then
+      # Output captured, not piped into grep -q (which can fail the pipe under pipefail).
+      if [[ "$(openssl x509 -in "$crt" -noout -checkip "$ip" 2>/dev/null)" == *"does match"* ]]; then
         ok "$kind.crt names this machine's address $ip"
       else
         bad "$kind.crt does not name $ip, an address of this machine"

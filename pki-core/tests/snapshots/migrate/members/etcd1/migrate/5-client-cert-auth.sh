@@ -6,8 +6,8 @@
 name=${1:?usage: 5-client-cert-auth.sh <member>}
 this_member "$name"
 list=$(member_list)
-if printf '%s\n' "$list" | awk -F', ' '{print $5}' | grep -q 'http://'; then
-  who=$(printf '%s\n' "$list" | awk -F', ' '$5 ~ /http:\/\// {print $3}' | head -1)
+who=$(awk -F', ' '$5 ~ /http:\/\// {print $3; exit}' <<<"$list")
+if [ -n "$who" ]; then
   refuse "$who still advertises a plain client URL: run step 4 on it first (bash migrate/4-client-https.sh $who)"
 fi
 restart_with "$here/step5.env" "$name"

@@ -7,7 +7,7 @@
 name=${1:?usage: 4-client-https.sh <member>}
 this_member "$name"
 list=$(member_list)
-if printf '%s\n' "$list" | awk -F', ' '{print $4}' | grep -q '^http://'; then
+if awk -F', ' '$4 ~ /^http:\/\// {found = 1} END {exit !found}' <<<"$list"; then
   refuse "some member still advertises a plain peer URL: run step 3 first (bash migrate/3-peer-urls.sh)"
 fi
 restart_with "$here/step4.env" "$name"
