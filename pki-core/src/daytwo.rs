@@ -135,6 +135,10 @@ pub struct ChangeSummary {
     pub steps: Vec<String>,
     /// Old certificates to revoke: `path serial`.
     pub revoke: Vec<String>,
+    /// The `etcd-pki revoke` arguments that revoke them from the new bundle: `--member NAME`
+    /// for a member it records as removed, `--unlisted-serial HEX` for a certificate it no
+    /// longer holds (a replaced key).
+    pub revoke_args: Vec<String>,
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -189,6 +193,11 @@ impl fmt::Display for ChangeSummary {
             for r in &self.revoke {
                 write!(f, "\n  {r}")?;
             }
+            write!(
+                f,
+                "\nonce the runbook is done, with the new bundle:\n  etcd-pki revoke --from NEW.zip --ca-key CA.key {}",
+                self.revoke_args.join(" ")
+            )?;
         }
         Ok(())
     }
@@ -870,8 +879,33 @@ pub fn apply_change(
             .iter()
             .map(|(p, s)| format!("{p} serial {s}"))
             .collect(),
+        revoke_args: revoke_args(plan),
     };
     Ok((bundle, summary))
+}
+
+/// The `etcd-pki revoke` arguments for the plan's old certificates: a member that leaves is
+/// recorded in the new bundle (`removed_members`) and revoked by name; any other old
+/// certificate (its key replaced, or its member moved under the same name) is no longer in
+/// the new bundle and is named by serial.
+fn revoke_args(plan: &ChangePlan) -> Vec<String> {
+    let mut args: Vec<String> = Vec::new();
+    for (path, serial) in &plan.revoke {
+        let member = path
+            .strip_prefix("members/")
+            .and_then(|rest| rest.split('/').next())
+            .filter(|m| plan.members_removed.iter().any(|r| r == m))
+            // A member that stays under its name (it moved) is current: by serial.
+            .filter(|m| !plan.members_added.iter().any(|a| a == m));
+        let arg = match member {
+            Some(m) => format!("--member {m}"),
+            None => format!("--unlisted-serial {serial}"),
+        };
+        if !args.contains(&arg) {
+            args.push(arg);
+        }
+    }
+    args
 }
 
 /// Refuses a CA that is not the opened bundle's (its certificate bytes differ).

@@ -551,3 +551,81 @@ fn a_removed_member_is_revoked_by_name() {
         etcd3.len()
     );
 }
+
+/// The `etcd-pki revoke` arguments a change prints, given to `revoke` on the bundle the change
+/// wrote, as the CLI would parse them.
+fn targets_of(args: &[String]) -> Vec<Target> {
+    args.iter()
+        .map(|a| match a.split_once(' ') {
+            Some(("--member", m)) => Target::Member(m.into()),
+            Some(("--unlisted-serial", s)) => Target::Unlisted(s.into()),
+            _ => panic!("unexpected revoke argument {a:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn the_revoke_command_a_change_prints_revokes_exactly_the_old_certificates() {
+    let s = setup();
+    let now = OffsetDateTime::now_utc();
+    let serials = |o: &OpenedBundle,
+                   pick: &dyn Fn(&pki_core::package::state::CertRecord) -> bool| {
+        let mut v: Vec<String> = o
+            .state
+            .certificates
+            .iter()
+            .filter(|c| pick(c))
+            .map(|c| c.serial.replace(':', "").to_lowercase())
+            .collect();
+        v.sort();
+        v
+    };
+    let crl_serials = |b: &pki_core::package::Bundle| {
+        let o = reopen(b);
+        let info = crl::read(&text(&o, "members/etcd1/pki/crl.der")).unwrap();
+        let mut v: Vec<String> = info.revoked.iter().map(|e| e.serial.clone()).collect();
+        v.sort();
+        v
+    };
+
+    // A member removed: revoked by name in the new bundle.
+    let etcd3 = serials(&s.opened, &|c| c.member.as_deref() == Some("etcd3"));
+    let change = daytwo::Change::RemoveMember("etcd3".into());
+    let plan = daytwo::plan_change(Some(&s.opened), &s.opened.state.spec, &change, now).unwrap();
+    let (removed, summary) =
+        daytwo::apply_change(Some(&s.opened), &s.ca, &plan, Keys::new()).unwrap();
+    assert_eq!(summary.revoke_args, vec!["--member etcd3".to_string()]);
+    assert!(
+        summary
+            .to_string()
+            .contains("etcd-pki revoke --from NEW.zip --ca-key CA.key --member etcd3"),
+        "{summary}"
+    );
+    let o = reopen(&removed);
+    let (b, _) = revoke::revoke(&o, &s.ca, &req(targets_of(&summary.revoke_args)), now).unwrap();
+    assert_eq!(crl_serials(&b), etcd3);
+
+    // A client's key replaced: its old certificate is no longer in the new bundle, so by serial.
+    let bob_old = serials(&s.opened, &|c| c.id == "clients/bob");
+    assert_eq!(bob_old.len(), 1);
+    let renew = daytwo::Change::Renew {
+        only: vec!["bob".into()],
+        keep_keys: false,
+        within_days: None,
+    };
+    let plan = daytwo::plan_change(Some(&s.opened), &s.opened.state.spec, &renew, now).unwrap();
+    let mut keys = Keys::new();
+    for k in &plan.keys_to_make {
+        keys.insert(k.id.clone(), PrivateKey::generate(k.algorithm).unwrap());
+    }
+    let (renewed, summary) = daytwo::apply_change(Some(&s.opened), &s.ca, &plan, keys).unwrap();
+    assert_eq!(
+        summary.revoke_args,
+        vec![format!("--unlisted-serial {}", bob_old[0].to_uppercase())]
+    );
+    let o = reopen(&renewed);
+    let (b, _) = revoke::revoke(&o, &s.ca, &req(targets_of(&summary.revoke_args)), now).unwrap();
+    assert_eq!(crl_serials(&b), bob_old);
+    // bob's new certificate is not on it.
+    assert!(serials(&o, &|c| c.id == "clients/bob") != bob_old);
+}
