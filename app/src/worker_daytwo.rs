@@ -227,14 +227,14 @@ fn removed_members(
 }
 
 /// Checks the bundle `zip` against another CA's bundle `other` with pki-core (`package::open`,
-/// `lints::certs_of`, `lints::check_shared_serials`, as `etcd-pki validate --other-ca` does) and
+/// `lints::other_ca_leaves`, `lints::check_shared_serials`, as `etcd-pki validate --other-ca` does) and
 /// returns, as JSON, the [`OtherCaFacts`] the page shows beside the other CA's input.
 pub fn check_other_ca(zip: &[u8], other: &[u8]) -> Result<String, String> {
     use pki_core::package::{self, lints};
     let opened = package::open(zip).map_err(|e| e.to_string())?;
     let theirs = package::open(other).map_err(|e| e.to_string())?;
     let (ca, leaves) = lints::certs_of(&opened).map_err(|e| e.to_string())?;
-    let (_, other_ca_leaves) = lints::certs_of(&theirs).map_err(|e| e.to_string())?;
+    let other_ca_leaves = lints::other_ca_leaves(&opened, &theirs).map_err(|e| e.to_string())?;
     let crl = crl_of(&opened)?;
     let count = other_ca_leaves.len();
     let report = lints::check_shared_serials(&lints::BundleFacts {

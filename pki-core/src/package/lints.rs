@@ -78,6 +78,47 @@ pub fn certs_of(
     Ok((ca, leaves))
 }
 
+/// The leaves of `other`, the bundle of another CA the members trust (during a rotation, the
+/// old CA's), for [`BundleFacts::other_ca_leaves`]. Refused when `other` holds this bundle's
+/// own CA (the same CA key: an earlier bundle of this cluster, not another CA): every
+/// certificate it kept would be flagged as sharing its serial with itself.
+pub fn other_ca_leaves(
+    this: &crate::package::OpenedBundle,
+    other: &crate::package::OpenedBundle,
+) -> Result<Vec<CertFacts>, crate::Error> {
+    if ca_key_of(this)? == ca_key_of(other)? {
+        return Err(crate::Error::Revocation {
+            field: "--other-ca".into(),
+            value: String::new(),
+            reason: format!(
+                "holds this bundle's own CA ({}, the same CA key): it is an earlier bundle of this \
+                 cluster, not another CA; give the bundle of the CA the members trust besides this \
+                 one (during a rotation, the old CA's bundle)",
+                other.state.ca.subject
+            ),
+        });
+    }
+    Ok(certs_of(other)?.1)
+}
+
+/// The CA certificate's public key (its SubjectPublicKeyInfo), which names the CA whatever its
+/// certificate's dates or serial.
+fn ca_key_of(b: &crate::package::OpenedBundle) -> Result<Vec<u8>, crate::Error> {
+    let file = b
+        .state
+        .ca
+        .paths
+        .first()
+        .and_then(|p| b.file(p))
+        .ok_or_else(|| crate::Error::BadBundle("the bundle has no CA certificate file".into()))?;
+    let der = pem::parse(file.contents.as_slice())
+        .map_err(|e| crate::Error::BadBundle(format!("{} is not PEM ({e})", file.path)))?;
+    let (_, x) = X509Certificate::from_der(der.contents()).map_err(|e| {
+        crate::Error::BadBundle(format!("{} is not a readable certificate ({e})", file.path))
+    })?;
+    Ok(x.public_key().raw.to_vec())
+}
+
 /// A bundle as it is: its spec, its CA and leaves, the CRL it carries, and the leaves of another
 /// CA the cluster still trusts (during a rotation: the old bundle's), if any.
 #[derive(Clone, Debug)]

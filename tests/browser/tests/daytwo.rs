@@ -709,6 +709,19 @@ fn revoke_timeline_lints_renew_ca(engine: Engine) {
     let mut b = Browser::launch(engine);
     open_and_unlock(&mut b, &site.url, &dir.join("old.zip"), &dir.join("ca.key"));
 
+    // An earlier bundle of the same CA is refused beside the input: it is not another CA.
+    b.set_file("#other-ca-zip", &dir.join("gen.zip"));
+    wait(
+        &mut b,
+        "document.querySelector('#other-ca-zip-error')?.textContent.includes(\"holds this bundle's own CA\")",
+        Duration::from_secs(60),
+        "the refusal of the same CA's earlier bundle",
+    );
+    assert_eq!(
+        b.eval("document.querySelector('#other-ca-result') === null"),
+        serde_json::Value::Bool(true)
+    );
+
     // The other CA's bundle: pki-core names the one shared serial beside the input.
     b.set_file("#other-ca-zip", &other_zip);
     wait(

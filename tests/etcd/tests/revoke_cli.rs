@@ -246,4 +246,16 @@ fn revoke_rotate_and_validate_from_the_command_line() {
     );
     assert_eq!(code, 0, "{out}");
     assert!(!out.contains("refuses both"), "{out}");
+    // An earlier bundle of the same CA is not another CA: refused, not a warning on every
+    // certificate the two share.
+    let (code, out) = cli(
+        t,
+        &["validate", "--from", "r1.zip", "--other-ca", "bundle.zip"],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("--other-ca") && out.contains("holds this bundle's own CA"),
+        "{out}"
+    );
+    assert!(!out.contains("refuses both"), "{out}");
 }

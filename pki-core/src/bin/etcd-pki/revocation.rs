@@ -329,7 +329,8 @@ pub(super) fn validate_bundle(rest: &[String]) -> Result<(), Failure> {
     let bundle = open(from.as_deref().unwrap_or(Path::new("")))?;
     let (ca, leaves) = pki_core::package::lints::certs_of(&bundle)?;
     let other_ca_leaves = match &other {
-        Some(p) => pki_core::package::lints::certs_of(&open(p)?)?.1,
+        Some(p) => pki_core::package::lints::other_ca_leaves(&bundle, &open(p)?)
+            .map_err(|e| Failure::BadInput(e.to_string()))?,
         None => Vec::new(),
     };
     let crl = bundle
