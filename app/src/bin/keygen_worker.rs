@@ -82,14 +82,7 @@ fn handle(
             index,
             half,
             algorithm,
-        } => match pki_core::PrivateKey::rsa_prime(algorithm) {
-            // The wasm copy is wiped when `prime` drops; the buffer moves to the page.
-            Ok(prime) => (
-                FromWorker::Prime { index, half },
-                vec![protocol::buffer(&prime)],
-            ),
-            Err(e) => failed(e.to_string()),
-        },
+        } => make_prime(index, half, algorithm),
         ToWorker::JoinPrimes { index, algorithm } => {
             join_primes(index, algorithm, buffers, || now() - start)
         }
@@ -124,28 +117,56 @@ fn handle(
             &key_ids,
             buffers,
         ),
-        ToWorker::OpenBundle { request } => match daytwo::open_bundle(&zip_of(buffers)) {
-            Ok(json) => (
-                FromWorker::File { request },
-                vec![protocol::buffer(json.as_bytes())],
-            ),
-            Err(e) => failed(e),
-        },
+        ToWorker::OpenBundle { request } => file_reply(
+            request,
+            daytwo::open_bundle(&zip_of(buffers)).map(String::into_bytes),
+        ),
         ToWorker::CheckOtherCa { request } => {
-            let zip = zip_of(buffers);
             let other = buffers.get(1).map(protocol::take).unwrap_or_default();
-            match daytwo::check_other_ca(&zip, &other) {
-                Ok(json) => (
-                    FromWorker::File { request },
-                    vec![protocol::buffer(json.as_bytes())],
-                ),
-                Err(e) => failed(e),
-            }
+            let checked = daytwo::check_other_ca(&zip_of(buffers), &other);
+            file_reply(request, checked.map(String::into_bytes))
         }
-        ToWorker::ReadFile { request, path } => match read_file(&zip_of(buffers), &path) {
-            Ok(bytes) => (FromWorker::File { request }, vec![protocol::buffer(&bytes)]),
-            Err(e) => failed(e),
-        },
+        ToWorker::ReadFile { request, path } => {
+            file_reply(request, read_file(&zip_of(buffers), &path))
+        }
+    }
+}
+
+/// One half of an RSA key: a prime, in a buffer that moves to the page (the wasm copy is wiped
+/// when `prime` drops).
+#[cfg(target_arch = "wasm32")]
+fn make_prime(
+    index: usize,
+    half: u8,
+    algorithm: pki_core::KeyAlgorithm,
+) -> (protocol::FromWorker, Vec<js_sys::Uint8Array>) {
+    match pki_core::PrivateKey::rsa_prime(algorithm) {
+        Ok(prime) => (
+            protocol::FromWorker::Prime { index, half },
+            vec![protocol::buffer(&prime)],
+        ),
+        Err(e) => (
+            protocol::FromWorker::Failed {
+                error: e.to_string(),
+            },
+            vec![],
+        ),
+    }
+}
+
+/// The answer to a question about a file (`request` numbers it): its bytes, or why not.
+#[cfg(target_arch = "wasm32")]
+fn file_reply(
+    request: u32,
+    bytes: Result<impl AsRef<[u8]>, String>,
+) -> (protocol::FromWorker, Vec<js_sys::Uint8Array>) {
+    match bytes {
+        // A key file's bytes are wiped when `bytes` drops (read_file's Zeroizing).
+        Ok(bytes) => (
+            protocol::FromWorker::File { request },
+            vec![protocol::buffer(bytes.as_ref())],
+        ),
+        Err(error) => (protocol::FromWorker::Failed { error }, vec![]),
     }
 }
 
