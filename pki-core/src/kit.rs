@@ -19,7 +19,7 @@
 use std::net::IpAddr;
 
 use crate::error::Error;
-use crate::runbook::{self, RunbookFile, bad, check_name};
+use crate::runbook::{self, RunbookFile, bad, check_absolute, check_name, check_urls};
 
 /// `runbooks/install-crl.sh`: a new CRL into cert_dir by rename, checked first (DER, signed by
 /// the installed CA, not older than the installed one); says whether the running etcd reads it.
@@ -352,31 +352,6 @@ fn cert_file(path: &str, text: &str) -> RunbookFile {
 }
 
 /// `https://<IP>:<port>` or `https://[<IPv6>]:<port>`.
-fn check_urls(field: &str, urls: &[String]) -> Result<(), Error> {
-    if urls.is_empty() {
-        return Err(bad(field, "", "lists no URL"));
-    }
-    for u in urls {
-        let ok = u.strip_prefix("https://").is_some_and(|rest| {
-            rest.rsplit_once(':').is_some_and(|(host, port)| {
-                let host = host
-                    .strip_prefix('[')
-                    .and_then(|h| h.strip_suffix(']'))
-                    .unwrap_or(host);
-                host.parse::<IpAddr>().is_ok() && port.parse::<u16>().is_ok_and(|p| p > 0)
-            })
-        });
-        if !ok {
-            return Err(bad(
-                field,
-                u,
-                "is not a URL like https://10.0.0.1:2379 or https://[2001:db8::1]:2379",
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// `ETCD_CLIENT_CRL_FILE` and `ETCD_PEER_CRL_FILE` for a member whose cert_dir is `cert_dir`:
 /// the lines its env file gains once CRLs are on (never the YAML config: it has no such key).
 pub fn crl_env(cert_dir: &str) -> [(&'static str, String); 2] {
@@ -401,25 +376,6 @@ fn data(path: &str, script: &str, vars: &[(&str, String)]) -> RunbookFile {
         path: path.to_string(),
         mode: 0o644,
         contents: runbook::data_file(script, vars),
-    }
-}
-
-fn check_absolute(field: &str, v: &str) -> Result<(), Error> {
-    let ok = !v.is_empty()
-        && v.len() <= crate::rules::MAX_STRING
-        && v.starts_with('/')
-        && v.chars().all(crate::rules::is_path_char)
-        && !v.contains('{')
-        && !v.split('/').any(|p| p == ".." || p.starts_with('-'))
-        && !crate::rules::is_system_folder(v);
-    if ok {
-        Ok(())
-    } else {
-        Err(bad(
-            field,
-            v,
-            "is not an absolute path of letters, digits, `.`, `_`, `-` and `/`, nor a system folder such as /etc",
-        ))
     }
 }
 

@@ -264,7 +264,8 @@ pub(crate) fn check_name(field: &str, v: &str) -> Result<(), Error> {
 }
 
 /// `https://<IPv4>:<port>` or `https://[<IPv6>]:<port>`, as the plan writes them.
-fn check_urls(field: &str, urls: &[String]) -> Result<(), Error> {
+/// Every URL of `urls` is `https://IP:PORT` (IPv6 in brackets), refused naming `field`.
+pub(crate) fn check_urls(field: &str, urls: &[String]) -> Result<(), Error> {
     if urls.is_empty() {
         return Err(bad(field, "", "lists no URL"));
     }
@@ -282,7 +283,7 @@ fn check_urls(field: &str, urls: &[String]) -> Result<(), Error> {
             return Err(bad(
                 field,
                 u,
-                "is not a URL like https://10.0.0.1:2380 or https://[2001:db8::1]:2380",
+                "is not a URL like https://10.0.0.1:2379 or https://[2001:db8::1]:2380 (https, an IP address, a port)",
             ));
         }
     }
@@ -311,9 +312,24 @@ fn path_ok(v: &str) -> bool {
         && !v.split('/').any(|part| part == "..")
 }
 
-fn check_absolute(field: &str, v: &str) -> Result<(), Error> {
-    if path_ok(v) && v.starts_with('/') && !crate::rules::is_system_folder(v) {
+/// `v` is an absolute path a root-run script may install into: allowlisted characters, no `..`,
+/// no part an option parser could read as a flag, not a system folder. A relative one gets its
+/// own reason: `etcd-pki demo` writes one (its members run from the unpacked folder).
+pub(crate) fn check_absolute(field: &str, v: &str) -> Result<(), Error> {
+    let ok = path_ok(v)
+        && v.starts_with('/')
+        && !v.split('/').any(|part| part.starts_with('-'))
+        && !crate::rules::is_system_folder(v);
+    if ok {
         Ok(())
+    } else if path_ok(v) && !v.starts_with('/') {
+        Err(bad(
+            field,
+            v,
+            "is relative, as in the bundle `etcd-pki demo` writes (its members run from the \
+             unpacked folder): day-two runbooks install into absolute paths as root, so day two \
+             needs a bundle made from a spec whose cert_dir and data_dir are absolute",
+        ))
     } else {
         Err(bad(
             field,

@@ -158,3 +158,38 @@ fn demo_scripts_start_check_and_stop() {
     );
     assert!(!dir.join("data").exists(), "--clean removes data/");
 }
+
+/// Day two on the demo bundle is refused with the reason (its paths are relative: its members
+/// run from the unpacked folder, the runbooks install as root into absolute paths), and
+/// nothing is written.
+#[test]
+fn day_two_on_the_demo_says_why_not() {
+    let tmp = TempDir::new("demo-daytwo");
+    let t = tmp.path();
+    must(
+        Command::new(etcd_pki_bin())
+            .args(["demo", "--out", "demo.zip", "--ca-key-out", "ca.key"])
+            .current_dir(t),
+    );
+    for args in [
+        &["revoke", "--client", "etcdctl"][..],
+        &["renew", "--only", "etcd1"][..],
+    ] {
+        let o = run(Command::new(etcd_pki_bin())
+            .args(&args[..1])
+            .args([
+                "--from", "demo.zip", "--ca-key", "ca.key", "--out", "next.zip",
+            ])
+            .args(&args[1..])
+            .current_dir(t));
+        let said = out(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {said}");
+        assert!(
+            said.contains("cert_dir \"members/etcd1/pki\" is relative")
+                && said.contains("absolute")
+                && said.contains("nothing was written"),
+            "{args:?}: {said}"
+        );
+        assert!(!t.join("next.zip").exists(), "{args:?} wrote next.zip");
+    }
+}
