@@ -66,11 +66,12 @@ impl HasId for ClientRow {
 ///
 /// reactive_stores (0.4) gives a keyed row its place from a key→index map that it refreshes
 /// only when the list is iterated (the `<For>` drawing the rows) or written through the list
-/// field itself. When the whole form is replaced (demo, import, a pasted /etc/hosts, an opened
-/// bundle), a row's effect can run before the `<For>`, with its old index: a `Vec` would be
-/// indexed past its end (a panic) or hand it another row's text. Here the index is only a
-/// hint: the row is looked up by its id, and a row that is no longer there reads as empty
-/// until the `<For>` drops it; a write to it is lost.
+/// field itself. When rows are removed or moved, or the whole form is replaced (demo, import,
+/// a pasted /etc/hosts, an opened bundle), a row's effect can run before the `<For>` (it does,
+/// in both browsers), with the index the row had: a `Vec` would be indexed past its end (a
+/// panic) or hand it another row's text. Here the index is only a hint: the row is looked up
+/// by its id, and a row that is no longer there reads as empty until the `<For>` drops it; a
+/// write to it is lost.
 #[derive(Clone, Default)]
 pub struct Rows<T> {
     items: Vec<T>,
@@ -91,7 +92,7 @@ impl<T: HasId> Rows<T> {
     }
 }
 
-impl<T: HasId + Default> KeyedAccess<u64> for Rows<T> {
+impl<T: HasId> KeyedAccess<u64> for Rows<T> {
     type Value = T;
     fn keyed(&self, index: usize, id: &u64) -> &T {
         self.find(index, *id)

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use pki_core::ClientKind;
 use reactive_stores::Field;
 
-use super::row::{Row, bind};
+use super::row::{Row, bound};
 use super::{Ctx, FieldErrors, focus_soon, invalid};
 use crate::form::{ClientRow as ClientRowData, ClientRowStoreFields, FormStoreFields};
 
@@ -103,19 +103,19 @@ fn ClientRow(
                 <super::daytwo::RowMark id/>
                 <input data-testid="client-name" prop:disabled=locked type="text" spellcheck="false" aria-label=label("Name")
                     aria-describedby=errors("name") aria-invalid=bad("name")
-                    bind:value=bind(row.name())/>
+                    bind:value=bound(row.name())/>
                 <FieldErrors path=path("name") id=errors("name")/>
             </td>
             <td>
                 <input data-testid="client-cn" prop:disabled=locked type="text" spellcheck="false" aria-label=label("Common name (etcd user)")
                     aria-describedby=errors("cn") aria-invalid=bad("common_name")
-                    bind:value=bind(row.cn())/>
+                    bind:value=bound(row.cn())/>
                 <FieldErrors path=path("common_name") id=errors("cn")/>
             </td>
             <td>
                 <input data-testid="client-org" prop:disabled=locked type="text" spellcheck="false" aria-label=label("Organization")
                     aria-describedby=errors("org") aria-invalid=bad("organization")
-                    bind:value=bind(row.org())/>
+                    bind:value=bound(row.org())/>
                 <FieldErrors path=path("organization") id=errors("org")/>
             </td>
             <td class="kind">

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use reactive_stores::Field;
 
-use super::row::{Row, bind};
+use super::row::{Row, bound};
 use super::{Ctx, FieldErrors, focus_soon, invalid};
 use crate::form::{FormStoreFields, NodeRow, NodeRowStoreFields};
 
@@ -84,19 +84,19 @@ fn MemberRow(
                 <super::daytwo::RowMark id/>
                 <input data-testid="member-name" prop:disabled=locked type="text" spellcheck="false" aria-label=label("Name")
                     aria-describedby=errors("name") aria-invalid=bad("name")
-                    bind:value=bind(row.name())/>
+                    bind:value=bound(row.name())/>
                 <FieldErrors path=path("name") id=errors("name")/>
             </td>
             <td>
                 <input data-testid="member-ips" prop:disabled=locked type="text" spellcheck="false" placeholder="10.0.0.1" aria-label=label("IP addresses")
                     aria-describedby=errors("ips") aria-invalid=bad("ips")
-                    bind:value=bind(row.ips())/>
+                    bind:value=bound(row.ips())/>
                 <FieldErrors path=path("ips") id=errors("ips")/>
             </td>
             <td>
                 <input data-testid="member-dns" prop:disabled=locked type="text" spellcheck="false" placeholder="etcd1.example.com" aria-label=label("DNS names")
                     aria-describedby=errors("dns") aria-invalid=bad("dns_names")
-                    bind:value=bind(row.dns())/>
+                    bind:value=bound(row.dns())/>
                 <FieldErrors path=path("dns_names") id=errors("dns")/>
             </td>
             <td class="buttons">

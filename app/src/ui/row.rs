@@ -70,17 +70,18 @@ impl Row {
     }
 }
 
-/// A row field's value, read reactively; empty once the row is gone. The store forgets a
-/// removed row's key as soon as its list is iterated or written through `form.nodes()`; an
-/// effect of that row may still run once before the `<For>` drops it, and a plain `get`
-/// would then panic.
+/// A row field's value, read reactively; empty once the row is gone. (`form::Rows` covers a
+/// row read with the index it had; this covers a row whose key the store has already
+/// forgotten, which happens when a list is written through `form.nodes()` or iterated
+/// elsewhere than in the `<For>`: an effect of that row can still run before the `<For>`
+/// drops it, and a plain `get` would panic.)
 pub fn text(field: Field<String>) -> String {
     field.try_get().unwrap_or_default()
 }
 
 /// A row's text field for `bind:value`: its value as [`text`] reads it, and the field to
 /// write what is typed into (a write to a row that is gone changes nothing).
-pub fn bind(field: impl Into<Field<String>>) -> (Signal<String>, Field<String>) {
+pub fn bound(field: impl Into<Field<String>>) -> (Signal<String>, Field<String>) {
     let field = field.into();
     (Signal::derive(move || text(field)), field)
 }
