@@ -3,15 +3,17 @@
 //! `ClusterSpec` plus the problems that only the raw text can show (a port that is not a
 //! number); pki-core's validation does the rest.
 
-use reactive_stores::Store;
+use std::ops::{Deref, DerefMut};
+
+use reactive_stores::{KeyedAccess, Store};
 
 use pki_core::{
     AuthToken, Client, ClientKind, ClusterSpec, EtcdVersion, KeyAlgorithm, Layout, Node, Problem,
     Severity, Subject, TlsVersion,
 };
 
-/// One member row.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+/// One member row. A store too: its inputs bind to its own fields.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Store)]
 pub struct NodeRow {
     /// Stable id for the UI (rows move).
     pub id: u64,
@@ -23,8 +25,8 @@ pub struct NodeRow {
     pub dns: String,
 }
 
-/// One client row.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+/// One client row. A store too: its inputs bind to its own fields.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Store)]
 pub struct ClientRow {
     /// Stable id for the UI.
     pub id: u64,
@@ -42,15 +44,117 @@ pub struct ClientRow {
     pub grants: Vec<pki_core::Grant>,
 }
 
-/// Everything the page edits. A store, so each option's input binds to its own field
-/// (`bind:value`). Rows stay plain and find themselves by id: keyed store rows read a key
-/// that is already gone when the whole form is replaced (demo, import), and panic.
+/// A row with a stable id (rows move and are removed; their ids stay).
+pub trait HasId {
+    /// Its id.
+    fn id(&self) -> u64;
+}
+
+impl HasId for NodeRow {
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl HasId for ClientRow {
+    fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+/// The rows of a table: a `Vec` (through `Deref`) that a keyed store field reaches by id.
+///
+/// reactive_stores (0.4) gives a keyed row its place from a key→index map that it refreshes
+/// only when the list is iterated (the `<For>` drawing the rows) or written through the list
+/// field itself. When rows are removed or moved, or the whole form is replaced (demo, import,
+/// a pasted /etc/hosts, an opened bundle), a row's effect can run before the `<For>` (it does,
+/// in both browsers), with the index the row had: a `Vec` would be indexed past its end (a
+/// panic) or hand it another row's text. Here the index is only a hint: the row is looked up
+/// by its id, and a row that is no longer there reads as empty until the `<For>` drops it; a
+/// write to it is lost.
+#[derive(Clone, Default)]
+pub struct Rows<T> {
+    items: Vec<T>,
+    /// What a row that is gone reads as: always empty.
+    empty: T,
+    /// Where a write to a row that is gone goes, never read.
+    lost: T,
+}
+
+impl<T: HasId> Rows<T> {
+    /// Where the row `id` is now: at `hint` (the store's last index for it) or elsewhere.
+    fn find(&self, hint: usize, id: u64) -> Option<usize> {
+        if self.items.get(hint).is_some_and(|r| r.id() == id) {
+            Some(hint)
+        } else {
+            self.items.iter().position(|r| r.id() == id)
+        }
+    }
+}
+
+impl<T: HasId> KeyedAccess<u64> for Rows<T> {
+    type Value = T;
+    fn keyed(&self, index: usize, id: &u64) -> &T {
+        self.find(index, *id)
+            .map_or(&self.empty, |i| &self.items[i])
+    }
+    fn keyed_mut(&mut self, index: usize, id: &u64) -> &mut T {
+        match self.find(index, *id) {
+            Some(i) => &mut self.items[i],
+            None => &mut self.lost,
+        }
+    }
+}
+
+impl<T> Deref for Rows<T> {
+    type Target = Vec<T>;
+    fn deref(&self) -> &Vec<T> {
+        &self.items
+    }
+}
+
+impl<T> DerefMut for Rows<T> {
+    fn deref_mut(&mut self) -> &mut Vec<T> {
+        &mut self.items
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Rows<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.iter()
+    }
+}
+
+impl<T: PartialEq> PartialEq for Rows<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+
+impl<T: Eq> Eq for Rows<T> {}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for Rows<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(&self.items).finish()
+    }
+}
+
+/// Everything the page edits. A store: each option's input binds to its own field
+/// (`bind:value`), and `nodes` and `clients` are keyed fields (keyed by the row's id, reached
+/// through [`Rows`]), so each row owns its fields and its inputs bind to them: typing in one
+/// row reruns what reads that row or the whole form, not the other rows. Rows are added,
+/// moved, removed and replaced with the methods below on the whole form (`form.update`,
+/// `form.set`).
 #[derive(Clone, Debug, PartialEq, Eq, Store)]
 pub struct Form {
     /// Member rows.
-    pub nodes: Vec<NodeRow>,
+    #[store(key: u64 = |row| row.id)]
+    pub nodes: Rows<NodeRow>,
     /// Client rows.
-    pub clients: Vec<ClientRow>,
+    #[store(key: u64 = |row| row.id)]
+    pub clients: Rows<ClientRow>,
     /// Cluster name.
     pub cluster_name: String,
     /// Key algorithm spelling.
@@ -122,8 +226,8 @@ impl Form {
     /// The form showing `spec`.
     pub fn from_spec(spec: &ClusterSpec) -> Form {
         let mut f = Form {
-            nodes: Vec::new(),
-            clients: Vec::new(),
+            nodes: Rows::default(),
+            clients: Rows::default(),
             cluster_name: spec.cluster_name.clone(),
             key_algorithm: spec.key_algorithm,
             ca_days: spec.ca_validity_days.to_string(),
@@ -287,16 +391,6 @@ impl Form {
         }
     }
 
-    /// Index of a member row.
-    pub fn node_index(&self, id: u64) -> Option<usize> {
-        self.nodes.iter().position(|n| n.id == id)
-    }
-
-    /// Index of a client row.
-    pub fn client_index(&self, id: u64) -> Option<usize> {
-        self.clients.iter().position(|c| c.id == id)
-    }
-
     /// Appends an empty member row named after its position.
     pub fn add_node(&mut self) {
         let id = self.fresh_id();
@@ -315,7 +409,7 @@ impl Form {
 
     /// Moves a member row up (-1) or down (+1).
     pub fn move_node(&mut self, id: u64, delta: isize) {
-        if let Some(i) = self.node_index(id) {
+        if let Some(i) = self.nodes.iter().position(|n| n.id == id) {
             let j = i as isize + delta;
             if j >= 0 && (j as usize) < self.nodes.len() {
                 self.nodes.swap(i, j as usize);
@@ -499,5 +593,72 @@ mod tests {
             pki_core::validate(&spec)
         );
         assert_eq!(f.clients.last().unwrap().cn, "root-2");
+    }
+
+    /// The template's form with its member rows in another order (ids 2, 3, 4 become 4, 2, 3).
+    fn reordered() -> Form {
+        let mut f = Form::from_spec(&ClusterSpec::template());
+        let last = f.nodes[2].id;
+        f.move_node(last, -1);
+        f.move_node(last, -1);
+        f
+    }
+
+    #[test]
+    fn rows_are_found_by_id_whatever_index_the_store_remembers() {
+        let f = reordered();
+        let ids: Vec<u64> = f.nodes.iter().map(|n| n.id).collect();
+        assert_eq!(ids, [4, 2, 3]);
+        // The index is a hint: right, wrong, or past the end.
+        assert_eq!(f.nodes.keyed(0, &4).name, "etcd3");
+        assert_eq!(f.nodes.keyed(0, &3).name, "etcd2");
+        assert_eq!(f.nodes.keyed(7, &2).name, "etcd1");
+        // A row that is gone reads as empty, and a write to it changes no row.
+        let mut g = f.clone();
+        assert_eq!(g.nodes.keyed(2, &99), &NodeRow::default());
+        g.nodes.keyed_mut(2, &99).name = "lost".into();
+        assert_eq!(g, f);
+        assert_eq!(g.nodes.keyed(2, &99).name, "");
+        g.nodes.keyed_mut(0, &2).ips = "10.0.0.9".into();
+        assert_eq!(g.nodes[1].ips, "10.0.0.9");
+    }
+
+    /// What broke keyed rows on a plain `Vec`: the whole form replaced while the rows of the
+    /// old one still hold their keys, and their fields read before the list is iterated again
+    /// (as a row's effect can run before the `<For>`).
+    #[test]
+    fn replacing_the_whole_form_leaves_no_row_reading_a_stale_index() {
+        use leptos::prelude::{GetUntracked, Set, WithUntracked};
+        use reactive_stores::Field;
+
+        let form = Store::new(Form::from_spec(&ClusterSpec::template()));
+        // Iterating is what the <For> does: the store learns ids 2, 3, 4 at 0, 1, 2.
+        let rows: Vec<Field<NodeRow>> = form.nodes().into_iter().map(Field::from).collect();
+        let name = |i: usize| rows[i].name().get_untracked();
+        assert_eq!([name(0), name(1), name(2)], ["etcd1", "etcd2", "etcd3"]);
+
+        // Fewer rows: id 4 (index 2) is gone, ids 2 and 3 hold other rows.
+        let mut one = ClusterSpec::template();
+        one.nodes.truncate(1);
+        one.nodes[0].name = "solo".into();
+        form.set(Form::from_spec(&one));
+        assert_eq!(name(0), "solo");
+        assert_eq!(name(2), "", "a row that is gone reads as empty");
+        rows[2].name().set("typed into a gone row".into());
+        assert_eq!(form.with_untracked(|f| f.to_spec().0.nodes.len()), 1);
+
+        // The same ids at other places: each row still reads its own.
+        form.set(reordered());
+        assert_eq!([name(0), name(1), name(2)], ["etcd1", "etcd2", "etcd3"]);
+        rows[1].ips().set("10.0.0.22".into());
+        let spec = form.with_untracked(|f| f.to_spec().0);
+        assert_eq!(spec.nodes[2].name, "etcd2");
+        assert_eq!(spec.nodes[2].ips, ["10.0.0.22"]);
+
+        // Once the list is iterated again, a row that is gone has no field at all.
+        form.set(Form::from_spec(&one));
+        let now: Vec<_> = form.nodes().into_iter().collect();
+        assert_eq!(now.len(), 1);
+        assert_eq!(rows[2].name().try_get_untracked(), None);
     }
 }

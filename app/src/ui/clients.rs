@@ -2,17 +2,17 @@
 
 use leptos::prelude::*;
 use pki_core::ClientKind;
+use reactive_stores::Field;
 
-use super::row::Row;
+use super::row::{Row, bound};
 use super::{Ctx, FieldErrors, focus_soon, invalid};
-use crate::form::ClientRow as ClientRowData;
+use crate::form::{ClientRow as ClientRowData, ClientRowStoreFields, FormStoreFields};
 
 /// The client list.
 #[component]
 pub fn Clients() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let form = ctx.form;
-    let ids = move || form.with(|f| f.clients.iter().map(|c| c.id).collect::<Vec<_>>());
     let preset = RwSignal::new(ClientKind::Etcdctl);
     view! {
         <div class="card">
@@ -24,7 +24,8 @@ pub fn Clients() -> impl IntoView {
                     <tr><th>"Name"</th><th>"CN (etcd user)"</th><th>"O"</th><th>"Kind"</th><th><span class="visually-hidden">"Remove"</span></th></tr>
                 </thead>
                 <tbody>
-                    <For each=ids key=|id| *id children=move |id| view! { <ClientRow id/> }/>
+                    <ForEnumerate each=move || form.clients() key=|row| row.key()
+                        children=move |index, row| view! { <ClientRow id=row.key() index row/> }/>
                 </tbody>
             </table>
             <div class="row-actions">
@@ -64,60 +65,65 @@ fn label_of(k: ClientKind) -> &'static str {
 }
 
 #[component]
-fn ClientRow(id: u64) -> impl IntoView {
+fn ClientRow(
+    id: u64,
+    index: ReadSignal<usize>,
+    #[prop(into)] row: Field<ClientRowData>,
+) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let form = ctx.form;
-    let row = Row::<ClientRowData>::new(form, id);
-    let (get, set, path, label) = (
-        move |pick| row.get(pick),
-        move |apply| row.set(apply),
-        move |field| row.path(field),
-        move |what| row.label(what),
+    let me = Row::client(id, index, row.name().into());
+    let (path, label, errors) = (
+        move |field| me.path(field),
+        move |what| me.label(what),
+        move |field: &str| me.errors_id(field),
     );
+    // Roles and grants come from the spec or the preset; the row shows them.
     let grants = move || {
-        form.with(|f| {
-            f.clients.iter().find(|c| c.id == id).map(|c| {
-                let mut parts: Vec<String> = c.roles.iter().map(|r| format!("role {r}")).collect();
-                parts.extend(
-                    c.grants
-                        .iter()
-                        .map(|g| format!("{} {}", g.permission.as_str(), g.key_prefix)),
-                );
-                parts.join(", ")
-            })
-        })
-        .unwrap_or_default()
+        let mut parts: Vec<String> = row
+            .roles()
+            .try_with(|rs| rs.iter().map(|r| format!("role {r}")).collect())
+            .unwrap_or_default();
+        if let Some(gs) = row.grants().try_with(|gs| {
+            gs.iter()
+                .map(|g| format!("{} {}", g.permission.as_str(), g.key_prefix))
+                .collect::<Vec<_>>()
+        }) {
+            parts.extend(gs);
+        }
+        parts.join(", ")
     };
-    let who = move || row.who();
-    let errors = move |field: &str| row.errors_id(field);
+    let kind = move || row.kind().try_get().map_or("", label_of);
+    let who = move || me.who();
     let bad = move |field: &'static str| move || invalid(ctx, &path(field).get());
+    let locked = move || super::daytwo::row_locked(id);
     view! {
-        <tr data-testid="client-row" class:locked=move || super::daytwo::row_locked(id)>
+        <tr data-testid="client-row" class:locked=locked>
             <td>
                 <super::daytwo::RowMark id/>
-                <input data-testid="client-name" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label=label("Name")
+                <input data-testid="client-name" prop:disabled=locked type="text" spellcheck="false" aria-label=label("Name")
                     aria-describedby=errors("name") aria-invalid=bad("name")
-                    prop:value=get(|c| c.name.clone()) on:input=set(|c, v| c.name = v)/>
+                    bind:value=bound(row.name())/>
                 <FieldErrors path=path("name") id=errors("name")/>
             </td>
             <td>
-                <input data-testid="client-cn" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label=label("Common name (etcd user)")
+                <input data-testid="client-cn" prop:disabled=locked type="text" spellcheck="false" aria-label=label("Common name (etcd user)")
                     aria-describedby=errors("cn") aria-invalid=bad("common_name")
-                    prop:value=get(|c| c.cn.clone()) on:input=set(|c, v| c.cn = v)/>
+                    bind:value=bound(row.cn())/>
                 <FieldErrors path=path("common_name") id=errors("cn")/>
             </td>
             <td>
-                <input data-testid="client-org" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label=label("Organization")
+                <input data-testid="client-org" prop:disabled=locked type="text" spellcheck="false" aria-label=label("Organization")
                     aria-describedby=errors("org") aria-invalid=bad("organization")
-                    prop:value=get(|c| c.org.clone()) on:input=set(|c, v| c.org = v)/>
+                    bind:value=bound(row.org())/>
                 <FieldErrors path=path("organization") id=errors("org")/>
             </td>
             <td class="kind">
-                {move || form.with(|f| f.clients.iter().find(|c| c.id == id).map(|c| label_of(c.kind)).unwrap_or(""))}
+                {kind}
                 <div class="grants">{grants}</div>
             </td>
             <td class="buttons">
-                <button data-testid="client-remove" prop:disabled=move || super::daytwo::row_locked(id) title="Remove" class="danger" aria-label=move || format!("Remove {}", who())
+                <button data-testid="client-remove" prop:disabled=locked title="Remove" class="danger" aria-label=move || format!("Remove {}", who())
                     on:click=move |_| {
                         form.update(|f| f.remove_client(id));
                         focus_soon("#client-add");

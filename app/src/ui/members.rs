@@ -1,17 +1,17 @@
 //! The member table, and pasting members in /etc/hosts form.
 
 use leptos::prelude::*;
+use reactive_stores::Field;
 
-use super::row::Row;
+use super::row::{Row, bound};
 use super::{Ctx, FieldErrors, focus_soon, invalid};
-use crate::form::NodeRow;
+use crate::form::{FormStoreFields, NodeRow, NodeRowStoreFields};
 
 /// The member table.
 #[component]
 pub fn Members() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let form = ctx.form;
-    let ids = move || form.with(|f| f.nodes.iter().map(|n| n.id).collect::<Vec<_>>());
     let hosts = RwSignal::new(String::new());
     let hosts_msg = RwSignal::new(None::<Result<String, String>>);
     let apply = move |_| {
@@ -34,7 +34,8 @@ pub fn Members() -> impl IntoView {
                     <tr><th>"Name"</th><th>"IP addresses"</th><th>"DNS names"</th><th><span class="visually-hidden">"Order, remove"</span></th></tr>
                 </thead>
                 <tbody>
-                    <For each=ids key=|id| *id children=move |id| view! { <MemberRow id/> }/>
+                    <ForEnumerate each=move || form.nodes() key=|row| row.key()
+                        children=move |index, row| view! { <MemberRow id=row.key() index row/> }/>
                 </tbody>
             </table>
             <div class="row-actions">
@@ -61,38 +62,41 @@ pub fn Members() -> impl IntoView {
 }
 
 #[component]
-fn MemberRow(id: u64) -> impl IntoView {
+fn MemberRow(
+    id: u64,
+    index: ReadSignal<usize>,
+    #[prop(into)] row: Field<NodeRow>,
+) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let form = ctx.form;
-    let row = Row::<NodeRow>::new(form, id);
-    let (get, set, path, label) = (
-        move |pick| row.get(pick),
-        move |apply| row.set(apply),
-        move |field| row.path(field),
-        move |what| row.label(what),
+    let me = Row::member(id, index, row.name().into());
+    let (path, label, errors) = (
+        move |field| me.path(field),
+        move |what| me.label(what),
+        move |field: &str| me.errors_id(field),
     );
-    let who = move || row.who();
-    let errors = move |field: &str| row.errors_id(field);
+    let who = move || me.who();
     let bad = move |field: &'static str| move || invalid(ctx, &path(field).get());
+    let locked = move || super::daytwo::row_locked(id);
     view! {
-        <tr data-testid="member-row" class:locked=move || super::daytwo::row_locked(id)>
+        <tr data-testid="member-row" class:locked=locked>
             <td>
                 <super::daytwo::RowMark id/>
-                <input data-testid="member-name" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" aria-label=label("Name")
+                <input data-testid="member-name" prop:disabled=locked type="text" spellcheck="false" aria-label=label("Name")
                     aria-describedby=errors("name") aria-invalid=bad("name")
-                    prop:value=get(|n| n.name.clone()) on:input=set(|n, v| n.name = v)/>
+                    bind:value=bound(row.name())/>
                 <FieldErrors path=path("name") id=errors("name")/>
             </td>
             <td>
-                <input data-testid="member-ips" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" placeholder="10.0.0.1" aria-label=label("IP addresses")
+                <input data-testid="member-ips" prop:disabled=locked type="text" spellcheck="false" placeholder="10.0.0.1" aria-label=label("IP addresses")
                     aria-describedby=errors("ips") aria-invalid=bad("ips")
-                    prop:value=get(|n| n.ips.clone()) on:input=set(|n, v| n.ips = v)/>
+                    bind:value=bound(row.ips())/>
                 <FieldErrors path=path("ips") id=errors("ips")/>
             </td>
             <td>
-                <input data-testid="member-dns" prop:disabled=move || super::daytwo::row_locked(id) type="text" spellcheck="false" placeholder="etcd1.example.com" aria-label=label("DNS names")
+                <input data-testid="member-dns" prop:disabled=locked type="text" spellcheck="false" placeholder="etcd1.example.com" aria-label=label("DNS names")
                     aria-describedby=errors("dns") aria-invalid=bad("dns_names")
-                    prop:value=get(|n| n.dns.clone()) on:input=set(|n, v| n.dns = v)/>
+                    bind:value=bound(row.dns())/>
                 <FieldErrors path=path("dns_names") id=errors("dns")/>
             </td>
             <td class="buttons">
@@ -100,7 +104,7 @@ fn MemberRow(id: u64) -> impl IntoView {
                     on:click=move |_| form.update(|f| f.move_node(id, -1))>"↑"</button>
                 <button data-testid="member-down" title="Move down" aria-label=move || format!("Move {} down", who())
                     on:click=move |_| form.update(|f| f.move_node(id, 1))>"↓"</button>
-                <button data-testid="member-remove" prop:disabled=move || super::daytwo::row_locked(id) title="Remove" class="danger" aria-label=move || format!("Remove {}", who())
+                <button data-testid="member-remove" prop:disabled=locked title="Remove" class="danger" aria-label=move || format!("Remove {}", who())
                     on:click=move |_| {
                         form.update(|f| f.remove_node(id));
                         // The row (and the focus with it) is gone: back to "Add member".

@@ -18,6 +18,7 @@ in_both_browsers!(
     hosts_paste_export_and_demo,
     imports_that_are_not_specs_change_nothing,
     migration_section_adds_the_runbook,
+    replacing_the_whole_form_keeps_each_row_its_own,
     rsa_keys_from_primes_found_on_two_workers_check_out,
 );
 
@@ -42,6 +43,39 @@ fn rows(b: &mut Browser) -> u64 {
         .as_u64()
         .unwrap()
 }
+
+/// Every `field` of the `kind` rows (`member`, `client`), top to bottom, as shown.
+fn column(b: &mut Browser, kind: &str, field: &str) -> Vec<String> {
+    let js = format!(
+        "[...document.querySelectorAll('[data-testid={kind}-row] [data-testid={kind}-{field}]')].map(e => e.value)"
+    );
+    serde_json::from_value(b.eval(&js)).unwrap()
+}
+
+/// Waits until the spec the page holds (saved to localStorage on every change; what Generate
+/// and Export use) shows `want` as `what`, a JavaScript expression of the spec `s`. Stops at
+/// once if the page threw (a panic leaves the page's wasm dead: it would only time out).
+fn wait_spec(b: &mut Browser, what: &str, want: serde_json::Value) {
+    let js = format!(
+        "(s => JSON.stringify({what}))(JSON.parse(localStorage.getItem('etcd-pki.spec') || '{{}}'))"
+    );
+    let start = std::time::Instant::now();
+    loop {
+        let exceptions = b.exceptions();
+        assert!(exceptions.is_empty(), "the page threw: {exceptions:?}");
+        let now = b.eval(&js);
+        if now == json!(want.to_string()) {
+            return;
+        }
+        assert!(
+            start.elapsed() < SECS,
+            "the page's spec has {what} = {now}, not {want}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+const MEMBERS: &str = "s.nodes.map(n => n.name + ' ' + n.ips.join(','))";
 
 fn add_member_fix_bad_ip_generate_and_download(engine: Engine) {
     let site = Site::serve(site_dir());
@@ -504,4 +538,211 @@ fn rsa_keys_from_primes_found_on_two_workers_check_out(engine: Engine) {
         assert_eq!(pubkey, cert_pub, "{cert} is not for {key_s}");
         assert!(moduli.insert(pubkey), "{key_s}: a key made twice");
     }
+}
+
+/// The rows are store fields keyed by id; the page replaces the whole form at once (the demo,
+/// an import, an /etc/hosts paste), with fewer rows than before and then more, some of them
+/// with ids the old rows had at other places. Every row must then show its own values, stay
+/// editable, with its problems beside it and in the spec, and nothing may panic (keyed rows
+/// on a plain Vec read a row by the place it had: another row's text, or past the end).
+fn replacing_the_whole_form_keeps_each_row_its_own(engine: Engine) {
+    let site = Site::serve(site_dir());
+    let mut b = Browser::launch(engine);
+    b.open(&site.url, "#member-add");
+    let row = |kind: &str, n: usize| format!("[data-testid={kind}-row]:nth-child({n})");
+    let members = |b: &mut Browser, n: u64, what: &str| {
+        b.wait_for(
+            &format!("document.querySelectorAll('[data-testid=member-row]').length === {n}"),
+            SECS,
+            what,
+        )
+    };
+
+    // Fill in rows: edit the third, add a fourth, edit a client; then remove the first and
+    // move the last up, so the rows' ids are no longer in the order a new form gives them.
+    b.type_into(
+        &format!("{} [data-testid=member-name]", row("member", 3)),
+        "gamma",
+    );
+    b.type_into(
+        &format!("{} [data-testid=member-ips]", row("member", 3)),
+        "10.0.0.33",
+    );
+    b.click("#member-add");
+    b.type_into(
+        &format!("{} [data-testid=member-name]", row("member", 4)),
+        "delta",
+    );
+    b.type_into(
+        &format!("{} [data-testid=member-ips]", row("member", 4)),
+        "10.0.0.44",
+    );
+    b.type_into(
+        &format!("{} [data-testid=client-cn]", row("client", 2)),
+        "kube-x",
+    );
+    b.click(&format!("{} [data-testid=member-remove]", row("member", 1)));
+    b.click(&format!("{} [data-testid=member-up]", row("member", 3)));
+    wait_spec(
+        &mut b,
+        MEMBERS,
+        json!(["etcd2 10.0.0.2", "delta 10.0.0.44", "gamma 10.0.0.33"]),
+    );
+    wait_spec(&mut b, "s.clients[1].common_name", json!("kube-x"));
+
+    // The demo: as many members, two of them with ids the old rows had at other places.
+    b.click("#demo");
+    b.wait_for(
+        "document.querySelector('[data-testid=member-ips]').value === '127.0.0.1'",
+        SECS,
+        "the demo's members",
+    );
+    assert_eq!(
+        column(&mut b, "member", "name"),
+        ["etcd1", "etcd2", "etcd3"]
+    );
+    assert_eq!(
+        column(&mut b, "member", "ips"),
+        ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+    );
+    assert_eq!(column(&mut b, "member", "dns"), ["", "", ""]);
+    assert_eq!(column(&mut b, "client", "name"), ["etcdctl", "app"]);
+    assert_eq!(column(&mut b, "client", "cn"), ["root", "app"]);
+    assert_eq!(
+        b.eval(&format!(
+            "document.querySelector('{} [data-testid=member-ips]').getAttribute('aria-label')",
+            row("member", 2)
+        )),
+        json!("IP addresses of member 2 (etcd2)")
+    );
+    b.type_into(
+        &format!("{} [data-testid=member-name]", row("member", 3)),
+        "third",
+    );
+    wait_spec(
+        &mut b,
+        MEMBERS,
+        json!(["etcd1 127.0.0.1", "etcd2 127.0.0.2", "third 127.0.0.3"]),
+    );
+
+    // Fewer rows of both kinds: remove the first member, then import one member, one client.
+    b.click(&format!("{} [data-testid=member-remove]", row("member", 1)));
+    members(&mut b, 2, "the first demo member removed");
+    let tmp = TempDir::new("replace-rows");
+    let one = tmp.0.join("one.json");
+    std::fs::write(
+        &one,
+        r#"{"cluster_name": "one", "nodes": [{"name": "solo", "ips": ["10.1.1.1"]}],
+            "clients": [{"name": "only", "common_name": "only-user"}]}"#,
+    )
+    .unwrap();
+    b.set_file("#spec-import", &one);
+    b.wait_for(
+        "document.querySelector('[data-testid=member-name]').value === 'solo'",
+        SECS,
+        "the one-member import",
+    );
+    assert_eq!(column(&mut b, "member", "name"), ["solo"]);
+    assert_eq!(column(&mut b, "member", "ips"), ["10.1.1.1"]);
+    assert_eq!(column(&mut b, "client", "name"), ["only"]);
+    assert_eq!(column(&mut b, "client", "cn"), ["only-user"]);
+    b.type_into(
+        &format!("{} [data-testid=client-cn]", row("client", 1)),
+        "someone",
+    );
+    wait_spec(
+        &mut b,
+        "s.clients.map(c => c.common_name)",
+        json!(["someone"]),
+    );
+    assert!(b.exceptions().is_empty(), "{:?}", b.exceptions());
+
+    // More rows, all new: three pasted /etc/hosts lines.
+    b.type_into(
+        "#hosts-paste",
+        "10.9.0.1 db1\n10.9.0.2 db2 db2.example.net\n10.9.0.3 db3\n",
+    );
+    b.click("#hosts-apply");
+    members(&mut b, 3, "the pasted members");
+    assert_eq!(column(&mut b, "member", "name"), ["db1", "db2", "db3"]);
+    assert_eq!(
+        column(&mut b, "member", "ips"),
+        ["10.9.0.1", "10.9.0.2", "10.9.0.3"]
+    );
+    assert_eq!(column(&mut b, "member", "dns"), ["", "db2.example.net", ""]);
+    // Edited afterwards: the problem is beside that row, at its place in the spec.
+    b.type_into(
+        &format!("{} [data-testid=member-ips]", row("member", 2)),
+        "10.9.0.300",
+    );
+    b.wait_for(
+        &format!("!!document.querySelector('{} [data-testid=field-error][data-path=\"nodes[1].ips[0]\"]')", row("member", 2)),
+        SECS,
+        "the bad IP's error beside the second pasted member",
+    );
+    wait_spec(
+        &mut b,
+        MEMBERS,
+        json!(["db1 10.9.0.1", "db2 10.9.0.300", "db3 10.9.0.3"]),
+    );
+    b.type_into(
+        &format!("{} [data-testid=member-ips]", row("member", 2)),
+        "10.9.0.22",
+    );
+    b.wait_for(
+        "!document.querySelector('[data-testid=field-error][data-path^=\"nodes[1]\"]')",
+        SECS,
+        "the error to go",
+    );
+
+    // More rows again, some with old ids: an import of five members.
+    let five = tmp.0.join("five.json");
+    let nodes: Vec<String> = (1..=5)
+        .map(|i| format!(r#"{{"name": "n{i}", "ips": ["10.5.0.{i}"]}}"#))
+        .collect();
+    std::fs::write(&five, format!(r#"{{"nodes": [{}]}}"#, nodes.join(","))).unwrap();
+    b.set_file("#spec-import", &five);
+    members(&mut b, 5, "the five-member import");
+    assert_eq!(
+        column(&mut b, "member", "name"),
+        ["n1", "n2", "n3", "n4", "n5"]
+    );
+    assert_eq!(
+        column(&mut b, "member", "ips"),
+        ["10.5.0.1", "10.5.0.2", "10.5.0.3", "10.5.0.4", "10.5.0.5"]
+    );
+    // A moved row takes its new place in labels, problem paths and the spec.
+    b.click(&format!("{} [data-testid=member-up]", row("member", 5)));
+    assert_eq!(
+        column(&mut b, "member", "name"),
+        ["n1", "n2", "n3", "n5", "n4"]
+    );
+    b.type_into(
+        &format!("{} [data-testid=member-ips]", row("member", 4)),
+        "10.5.0.500",
+    );
+    b.wait_for(
+        &format!("!!document.querySelector('{} [data-testid=field-error][data-path=\"nodes[3].ips[0]\"]')", row("member", 4)),
+        SECS,
+        "the bad IP's error beside the moved member",
+    );
+    assert_eq!(
+        b.eval(&format!(
+            "document.querySelector('{} [data-testid=member-name]').getAttribute('aria-label')",
+            row("member", 4)
+        )),
+        json!("Name of member 4 (n5)")
+    );
+    wait_spec(
+        &mut b,
+        MEMBERS,
+        json!([
+            "n1 10.5.0.1",
+            "n2 10.5.0.2",
+            "n3 10.5.0.3",
+            "n5 10.5.0.500",
+            "n4 10.5.0.4"
+        ]),
+    );
+    assert!(b.exceptions().is_empty(), "{:?}", b.exceptions());
 }
