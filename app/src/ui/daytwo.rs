@@ -150,6 +150,14 @@ pub fn row_locked(id: u64) -> bool {
     day_two().is_some_and(|d| d.locked_rows.with(|r| r.contains(&id)))
 }
 
+/// The whole form was replaced (the demo, an imported spec, an /etc/hosts paste): its rows are
+/// not the opened bundle's any more, and row ids start over in every form, so no lock stays.
+pub fn form_replaced() {
+    if let Some(d) = day_two() {
+        d.locked_rows.set(vec![]);
+    }
+}
+
 /// Whether the form row `id` is an addition to the opened bundle.
 pub fn row_added(id: u64) -> bool {
     day_two().is_some_and(|d| d.opened.with(Option::is_some) && !row_locked(id))

@@ -1105,6 +1105,31 @@ fn rotate_ca_new_key(engine: Engine) {
             "no {phase} script: {scripts:?}"
         );
     }
+
+    // The demo replaces the form: none of its rows is locked as the opened bundle's were
+    // (row ids start over in every form).
+    let locked = "document.querySelectorAll('[data-testid=row-locked]').length";
+    assert_ne!(
+        b.eval(locked),
+        serde_json::json!(0),
+        "the opened bundle's rows are locked"
+    );
+    b.click("#demo");
+    wait(
+        &mut b,
+        "[...document.querySelectorAll('[data-testid=member-ips]')].every(i => i.value.startsWith('127.0.0.'))",
+        Duration::from_secs(10),
+        "the demo's members",
+    );
+    assert_eq!(
+        b.eval(locked),
+        serde_json::json!(0),
+        "rows of the demo locked"
+    );
+    assert_eq!(
+        b.eval("[...document.querySelectorAll('[data-testid=member-name]')].filter(i => i.disabled).length"),
+        serde_json::json!(0)
+    );
 }
 
 in_both_browsers!(rotate_ca_new_key);
