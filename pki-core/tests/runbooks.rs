@@ -157,3 +157,46 @@ fn scripts_refuse_bad_invocations_before_doing_anything() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("unknown option --now"), "{out}");
 }
+
+/// Every shell script this crate writes (the templates and the runbooks) runs under
+/// `set -o pipefail`, where `cmd | grep -q …` fails whenever grep stops at its match while cmd
+/// is still writing (SIGPIPE): a check that passed reads as failed. No script pipes into
+/// `grep -q`; the output is captured and matched instead.
+#[test]
+fn no_script_pipes_into_grep_q() {
+    fn scripts(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                scripts(&p, out);
+            } else if p.extension().is_some_and(|x| x == "sh") {
+                out.push(p);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    scripts(&root.join("templates"), &mut files);
+    scripts(&root.join("runbooks"), &mut files);
+    assert!(files.len() > 20, "scripts found: {files:?}");
+    let mut found = Vec::new();
+    for f in &files {
+        for (n, line) in std::fs::read_to_string(f).unwrap().lines().enumerate() {
+            let code = line.split(" #").next().unwrap_or(line);
+            if code.trim_start().starts_with('#') {
+                continue;
+            }
+            let piped_grep_q = code.split('|').skip(1).any(|stage| {
+                let mut words = stage.split_whitespace();
+                words.next() == Some("grep")
+                    && words
+                        .take_while(|w| w.starts_with('-'))
+                        .any(|w| !w.starts_with("--") && w.contains('q'))
+            });
+            if piped_grep_q {
+                found.push(format!("{}:{}: {}", f.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(found.is_empty(), "pipes into grep -q:\n{}", found.join("\n"));
+}
