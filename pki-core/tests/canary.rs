@@ -499,54 +499,9 @@ fn check_bundle(spec: &ClusterSpec, b: &Bundle, canary: &Path) -> Vec<String> {
         std::env::var("PATH").unwrap_or_default()
     );
 
-    // Each client's etcdctl-env.sh sets exactly the endpoints.
-    let want_endpoints = plan::client_endpoints(&plan.members).join(",");
-    for c in &spec.clients {
-        let rel = format!("clients/{}/etcdctl-env.sh", c.name);
-        if !dir.join(&rel).exists() {
-            continue;
-        }
-        let out = run(Command::new("bash")
-            .arg("-c")
-            .arg(". \"$1\"; printf '%s' \"$ETCDCTL_ENDPOINTS\"")
-            .arg("bash")
-            .arg(dir.join(&rel))
-            .current_dir(dir));
-        if String::from_utf8_lossy(&out.stdout) != want_endpoints {
-            bad.push(format!(
-                "{rel} set {:?}",
-                String::from_utf8_lossy(&out.stdout)
-            ));
-        }
-    }
-
-    // rbac.sh against a stand-in etcdctl: it must pass every CN as one whole argument.
+    bad.extend(check_etcdctl_env(spec, plan, dir));
     if spec.clients.iter().any(|c| c.common_name == "root") {
-        let argv_out = dir.join("argv-rbac");
-        let out = run(Command::new("bash")
-            .arg(dir.join("rbac.sh"))
-            .current_dir(dir)
-            .env("PATH", &path)
-            .env_remove("EPKI_ETCDCTL")
-            .env("ARGV_OUT", &argv_out));
-        if !out.status.success() {
-            bad.push(format!(
-                "rbac.sh failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        let calls = argv_records(&argv_out);
-        for c in spec.clients.iter().filter(|c| c.common_name != "root") {
-            let seen = calls
-                .iter()
-                .any(|a| a.iter().any(|w| w == &c.common_name) && a.iter().any(|w| w == "get"));
-            if !seen {
-                bad.push(format!(
-                    "rbac.sh never asked etcdctl for user {:?}: {calls:?}",
-                    c.common_name
-                ));
-            }
-        }
+        bad.extend(exercise_rbac(spec, dir, &path));
     }
 
     // rbac-revoke.sh of a revocation of every client but root (etcd-pki revoke), against the
@@ -570,6 +525,62 @@ fn check_bundle(spec: &ClusterSpec, b: &Bundle, canary: &Path) -> Vec<String> {
     bad.extend(check_scripts(dir, &files));
     if canary.exists() {
         bad.push("the canary ran".into());
+    }
+    bad
+}
+
+/// Each client's etcdctl-env.sh sets exactly the endpoints.
+fn check_etcdctl_env(spec: &ClusterSpec, plan: &plan::Plan, dir: &Path) -> Vec<String> {
+    let mut bad = Vec::new();
+    let want_endpoints = plan::client_endpoints(&plan.members).join(",");
+    for c in &spec.clients {
+        let rel = format!("clients/{}/etcdctl-env.sh", c.name);
+        if !dir.join(&rel).exists() {
+            continue;
+        }
+        let out = run(Command::new("bash")
+            .arg("-c")
+            .arg(". \"$1\"; printf '%s' \"$ETCDCTL_ENDPOINTS\"")
+            .arg("bash")
+            .arg(dir.join(&rel))
+            .current_dir(dir));
+        if String::from_utf8_lossy(&out.stdout) != want_endpoints {
+            bad.push(format!(
+                "{rel} set {:?}",
+                String::from_utf8_lossy(&out.stdout)
+            ));
+        }
+    }
+    bad
+}
+
+/// rbac.sh against a stand-in etcdctl (on `path`): it must pass every CN as one whole argument.
+fn exercise_rbac(spec: &ClusterSpec, dir: &Path, path: &str) -> Vec<String> {
+    let mut bad = Vec::new();
+    let argv_out = dir.join("argv-rbac");
+    let out = run(Command::new("bash")
+        .arg(dir.join("rbac.sh"))
+        .current_dir(dir)
+        .env("PATH", path)
+        .env_remove("EPKI_ETCDCTL")
+        .env("ARGV_OUT", &argv_out));
+    if !out.status.success() {
+        bad.push(format!(
+            "rbac.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let calls = argv_records(&argv_out);
+    for c in spec.clients.iter().filter(|c| c.common_name != "root") {
+        let seen = calls
+            .iter()
+            .any(|a| a.iter().any(|w| w == &c.common_name) && a.iter().any(|w| w == "get"));
+        if !seen {
+            bad.push(format!(
+                "rbac.sh never asked etcdctl for user {:?}: {calls:?}",
+                c.common_name
+            ));
+        }
     }
     bad
 }

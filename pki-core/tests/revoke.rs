@@ -90,6 +90,15 @@ fn revoking_a_client_keeps_everything_and_adds_the_crl() {
     assert_eq!(rev.crl_number, 1);
     assert_eq!(rev.revoked.len(), 1);
     assert_eq!(rev.revoked[0].id.as_deref(), Some("clients/alice"));
+    crl_files_in_every_member_folder(&o);
+    openssl_refuses_only_the_revoked(&o);
+    let (o2, ca2) = the_next_revocation_lists_both(&s, &o, now);
+    a_later_change_keeps_the_revocations(&o2, &ca2, now);
+}
+
+/// Each member folder gains the CRL, its installer, the env lines and the drop-in; the
+/// manifest lists the CRL.
+fn crl_files_in_every_member_folder(o: &OpenedBundle) {
     for m in ["etcd1", "etcd2", "etcd3"] {
         for f in [
             "pki/crl.der",
@@ -104,7 +113,7 @@ fn revoking_a_client_keeps_everything_and_adds_the_crl() {
         }
     }
     let dropin = String::from_utf8(text(
-        &o,
+        o,
         "members/etcd2/etcd.service.d/20-etcd-pki-crl.conf",
     ))
     .unwrap();
@@ -113,13 +122,15 @@ fn revoking_a_client_keeps_everything_and_adds_the_crl() {
             && dropin.contains("Environment=\"ETCD_PEER_CRL_FILE=/etc/etcd/pki/crl.der\""),
         "{dropin}"
     );
-    let manifest = String::from_utf8(text(&o, "manifest.json")).unwrap();
+    let manifest = String::from_utf8(text(o, "manifest.json")).unwrap();
     assert!(
         manifest.contains("members/etcd1/pki/crl.der") && manifest.contains("\"crl\""),
         "{manifest}"
     );
+}
 
-    // openssl: the CRL is the CA's; alice is refused, bob is not.
+/// openssl: the CRL is the CA's; alice is refused, bob is not.
+fn openssl_refuses_only_the_revoked(o: &OpenedBundle) {
     let dir = std::env::temp_dir().join(format!("pki-revoke-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let put = |name: &str, data: Vec<u8>| {
@@ -127,8 +138,8 @@ fn revoking_a_client_keeps_everything_and_adds_the_crl() {
         std::fs::write(&p, data).unwrap();
         p.to_string_lossy().into_owned()
     };
-    let ca = put("ca.crt", text(&o, "ca.crt"));
-    let crl_der = put("crl.der", text(&o, "members/etcd1/pki/crl.der"));
+    let ca = put("ca.crt", text(o, "ca.crt"));
+    let crl_der = put("crl.der", text(o, "members/etcd1/pki/crl.der"));
     let pem_crl = Command::new("openssl")
         .args(["crl", "-inform", "DER", "-in", &crl_der])
         .output()
@@ -136,7 +147,7 @@ fn revoking_a_client_keeps_everything_and_adds_the_crl() {
         .stdout;
     let crl_pem = put("crl.pem", pem_crl);
     let verify = |leaf: &str| {
-        let p = put("leaf.crt", text(&o, leaf));
+        let p = put("leaf.crt", text(o, leaf));
         Command::new("openssl")
             .args([
                 "verify",
@@ -162,11 +173,17 @@ fn revoking_a_client_keeps_everything_and_adds_the_crl() {
     );
     assert!(verify("clients/bob/client.crt").status.success());
     let _ = std::fs::remove_dir_all(&dir);
+}
 
-    // The next revocation lists both, numbered 2; alice again is refused.
-    let ca2 = daytwo::unlock_ca(&o, s.ca_key_pem.as_bytes(), None).unwrap();
+/// The next revocation lists both, numbered 2; alice again is refused.
+fn the_next_revocation_lists_both(
+    s: &Setup,
+    o: &OpenedBundle,
+    now: OffsetDateTime,
+) -> (OpenedBundle, pki_core::CaMaterial) {
+    let ca2 = daytwo::unlock_ca(o, s.ca_key_pem.as_bytes(), None).unwrap();
     let (b2, s2) = revoke::revoke(
-        &o,
+        o,
         &ca2,
         &req(vec![Target::Unlisted("0a:0b:0c".into())]),
         now,
@@ -184,25 +201,32 @@ fn revoking_a_client_keeps_everything_and_adds_the_crl() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("revoked already"), "{e}");
+    (o2, ca2)
+}
 
-    // A day-two operation afterwards keeps the revocations, and the new member gets the CRL.
+/// A day-two operation afterwards keeps the revocations, and the new member gets the CRL.
+fn a_later_change_keeps_the_revocations(
+    o2: &OpenedBundle,
+    ca2: &pki_core::CaMaterial,
+    now: OffsetDateTime,
+) {
     let node = pki_core::Node {
         name: "etcd4".into(),
         ips: vec!["10.0.0.4".into()],
         dns_names: vec![],
     };
     let change = daytwo::Change::AddMembers(vec![node]);
-    let plan = daytwo::plan_change(Some(&o2), &o2.state.spec, &change, now).unwrap();
+    let plan = daytwo::plan_change(Some(o2), &o2.state.spec, &change, now).unwrap();
     let mut keys = Keys::new();
     for r in &plan.keys_to_make {
         keys.insert(r.id.clone(), PrivateKey::generate(r.algorithm).unwrap());
     }
-    let (grown, _) = daytwo::apply_change(Some(&o2), &ca2, &plan, keys).unwrap();
+    let (grown, _) = daytwo::apply_change(Some(o2), ca2, &plan, keys).unwrap();
     let g = reopen(&grown);
     assert_eq!(g.state.revocations, o2.state.revocations);
     assert_eq!(
         text(&g, "members/etcd4/pki/crl.der"),
-        text(&o2, "members/etcd1/pki/crl.der")
+        text(o2, "members/etcd1/pki/crl.der")
     );
     assert!(g.file("members/etcd4/install-crl.sh").is_some());
 }
@@ -317,11 +341,16 @@ fn rotate_ca_kits_open_and_carry_what_they_must() {
     let info = crl::read(&text(&k, "members/etcd1/pki/crl.der")).unwrap();
     assert_eq!((info.number, info.revoked.len()), (Some(2), 1));
     assert!(info.issuer.contains("etcd CA"));
-    // The new CA signed it: the kit's key unlocks it and its CRL verifies under the new ca.crt.
+    crl_verifies_under_the_kits_ca(&k);
+    same_key_renewal_changes_only_the_ca(&o, &ca, now);
+}
+
+/// The new CA signed the kit's CRL: it verifies under the kit's ca.crt (openssl).
+fn crl_verifies_under_the_kits_ca(k: &OpenedBundle) {
     let dir = std::env::temp_dir().join(format!("pki-rotate-kit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("ca.crt"), text(&k, "ca.crt")).unwrap();
-    std::fs::write(dir.join("crl.der"), text(&k, "members/etcd1/pki/crl.der")).unwrap();
+    std::fs::write(dir.join("ca.crt"), text(k, "ca.crt")).unwrap();
+    std::fs::write(dir.join("crl.der"), text(k, "members/etcd1/pki/crl.der")).unwrap();
     let v = Command::new("openssl")
         .args(["crl", "-inform", "DER", "-noout", "-in"])
         .arg(dir.join("crl.der"))
@@ -334,12 +363,18 @@ fn rotate_ca_kits_open_and_carry_what_they_must() {
             || String::from_utf8_lossy(&v.stdout).contains("verify OK")
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
 
-    // Same-key renewal.
-    let (kit, summary) = pki_core::rotate::rotate_ca(&o, &ca, None, Keys::new(), now).unwrap();
+/// `rotate-ca --same-key`: only the CA certificate changes.
+fn same_key_renewal_changes_only_the_ca(
+    o: &OpenedBundle,
+    ca: &pki_core::CaMaterial,
+    now: OffsetDateTime,
+) {
+    let (kit, summary) = pki_core::rotate::rotate_ca(o, ca, None, Keys::new(), now).unwrap();
     assert!(summary.same_key);
     let k = reopen(&kit);
-    assert_ne!(text(&k, "ca.crt"), text(&o, "ca.crt"));
+    assert_ne!(text(&k, "ca.crt"), text(o, "ca.crt"));
     assert_eq!(text(&k, "members/etcd1/pki/ca.crt"), text(&k, "ca.crt"));
     for f in [
         "members/etcd1/pki/server.crt",
@@ -347,7 +382,7 @@ fn rotate_ca_kits_open_and_carry_what_they_must() {
         "clients/bob/client.crt",
         "members/etcd2/pki/crl.der",
     ] {
-        assert_eq!(text(&k, f), text(&o, f), "{f} changed");
+        assert_eq!(text(&k, f), text(o, f), "{f} changed");
     }
     assert!(k.file("members/etcd1/rotate/renew-ca.sh").is_some());
     assert!(k.file("members/etcd1/rotate/1-trust-both.sh").is_none());
@@ -421,6 +456,12 @@ fn revoking_a_client_writes_the_rbac_companion() {
         .find(|f| f.path == revoke::RBAC_REVOKE)
         .unwrap();
     assert_eq!(f.mode, 0o755);
+    shellcheck_passes(&script);
+    bob_next_then_alice_renewed(&o1, b.ca_key.text(), now);
+}
+
+/// `script` passes shellcheck as bash.
+fn shellcheck_passes(script: &str) {
     let sc = Command::new("shellcheck")
         .args(["-s", "bash", "-"])
         .stdin(std::process::Stdio::piped())
@@ -437,10 +478,14 @@ fn revoking_a_client_writes_the_rbac_companion() {
         "{}",
         String::from_utf8_lossy(&sc.stdout)
     );
-    // Revoking bob next: the companion removes both.
-    let ca1 = daytwo::unlock_ca(&o1, b.ca_key.text().as_bytes(), None).unwrap();
+}
+
+/// Revoking bob next: the companion removes both. Alice renewed afterwards (a new
+/// certificate, not on the CRL): rbac.sh makes her user again, and bob stays out.
+fn bob_next_then_alice_renewed(o1: &OpenedBundle, ca_key: &str, now: OffsetDateTime) {
+    let ca1 = daytwo::unlock_ca(o1, ca_key.as_bytes(), None).unwrap();
     let (b2, summary) =
-        revoke::revoke(&o1, &ca1, &req(vec![Target::Client("bob".into())]), now).unwrap();
+        revoke::revoke(o1, &ca1, &req(vec![Target::Client("bob".into())]), now).unwrap();
     assert_eq!(
         summary.users,
         vec!["alice.app".to_string(), "bob".to_string()]
@@ -452,9 +497,7 @@ fn revoking_a_client_writes_the_rbac_companion() {
             && script.contains("remove_user 'bob' 'shared'\n"),
         "{script}"
     );
-    // Alice renewed afterwards (a new certificate, not on the CRL): rbac.sh makes her user
-    // again, and bob stays out.
-    let ca2 = daytwo::unlock_ca(&o2, b.ca_key.text().as_bytes(), None).unwrap();
+    let ca2 = daytwo::unlock_ca(&o2, ca_key.as_bytes(), None).unwrap();
     let change = daytwo::Change::Renew {
         only: vec!["alice".into()],
         keep_keys: true,

@@ -198,5 +198,9 @@ fn no_script_pipes_into_grep_q() {
             }
         }
     }
-    assert!(found.is_empty(), "pipes into grep -q:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "pipes into grep -q:\n{}",
+        found.join("\n")
+    );
 }

@@ -177,7 +177,6 @@ fn files_under(dir: &Path, base: &Path) -> Vec<String> {
 #[test]
 fn revoked_kubeadm_static_pod_passes_the_crl_flags() {
     use pki_core::revoke::{self, Request};
-    use yaml_rust2::YamlLoader;
 
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/kubeadm-revoked");
     let update = std::env::var_os("UPDATE_SNAPSHOTS").is_some();
@@ -208,19 +207,12 @@ fn revoked_kubeadm_static_pod_passes_the_crl_flags() {
             .unwrap_or_else(|| panic!("{rel} missing"))
             .text()
             .to_string();
-        let path = root.join(&rel);
-        if update {
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &text).unwrap();
-        } else {
-            let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
-                panic!("kubeadm-revoked/{rel}: no snapshot yet (UPDATE_SNAPSHOTS=1)")
-            });
-            assert_eq!(
-                want, text,
-                "kubeadm-revoked/{rel} changed; if intended, run UPDATE_SNAPSHOTS=1"
-            );
-        }
+        matches_snapshot(
+            &root.join(&rel),
+            &format!("kubeadm-revoked/{rel}"),
+            &text,
+            update,
+        );
         // The CRL itself is where the flags say, in the member's folder with that install path.
         let crl_file = revoked
             .files
@@ -229,48 +221,72 @@ fn revoked_kubeadm_static_pod_passes_the_crl_flags() {
             .expect("the member's CRL");
         assert_eq!(crl_file.install_path.as_deref(), Some(crl));
 
-        let docs = YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{rel}: {e}"));
-        assert_eq!(docs.len(), 1, "{rel}: one document");
-        let pod = &docs[0];
-        assert_eq!(pod["kind"].as_str(), Some("Pod"));
-        let c = &pod["spec"]["containers"][0];
-        let command: Vec<&str> = c["command"]
-            .as_vec()
-            .expect("a command list")
-            .iter()
-            .map(|v| v.as_str().expect("each argument a string"))
-            .collect();
-        assert_eq!(command[0], "etcd");
-        for flag in ["--client-crl-file", "--peer-crl-file"] {
-            let want = format!("{flag}={crl}");
-            assert_eq!(
-                command
-                    .iter()
-                    .filter(|a| a.starts_with(flag))
-                    .collect::<Vec<_>>(),
-                vec![&want.as_str()],
-                "{rel}: {command:?}"
-            );
-        }
-        // The CRL's folder is mounted from the host at the same path.
-        let dir = "/etc/kubernetes/pki/etcd";
-        let mounted = c["volumeMounts"]
-            .as_vec()
-            .unwrap()
-            .iter()
-            .find(|v| v["mountPath"].as_str() == Some(dir))
-            .and_then(|v| v["name"].as_str())
-            .expect("cert_dir mounted");
-        let volume = pod["spec"]["volumes"]
-            .as_vec()
-            .unwrap()
-            .iter()
-            .find(|v| v["name"].as_str() == Some(mounted))
-            .expect("its volume");
-        assert_eq!(volume["hostPath"]["path"].as_str(), Some(dir));
+        pod_runs_etcd_with_the_crl(&rel, &text, crl);
         // Without a CRL, the bundle's manifest has no CRL flag (a missing CRL file would
         // refuse every connection).
         let before = bundle.files.iter().find(|f| f.path == rel).unwrap().text();
         assert!(!before.contains("crl-file"), "{rel}");
     }
+}
+
+/// `text` equals the snapshot at `path` (named `name` in messages), or becomes it with
+/// `update`.
+fn matches_snapshot(path: &std::path::Path, name: &str, text: &str, update: bool) {
+    if update {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    } else {
+        let want = std::fs::read_to_string(path)
+            .unwrap_or_else(|_| panic!("{name}: no snapshot yet (UPDATE_SNAPSHOTS=1)"));
+        assert_eq!(
+            want, text,
+            "{name} changed; if intended, run UPDATE_SNAPSHOTS=1"
+        );
+    }
+}
+
+/// The static pod manifest `text` (`rel` in messages), read with an independent YAML parser:
+/// one Pod whose etcd command passes `--client-crl-file` and `--peer-crl-file` once each,
+/// naming `crl`, and whose CRL folder is mounted from the host at the same path.
+fn pod_runs_etcd_with_the_crl(rel: &str, text: &str, crl: &str) {
+    use yaml_rust2::YamlLoader;
+    let docs = YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("{rel}: {e}"));
+    assert_eq!(docs.len(), 1, "{rel}: one document");
+    let pod = &docs[0];
+    assert_eq!(pod["kind"].as_str(), Some("Pod"));
+    let c = &pod["spec"]["containers"][0];
+    let command: Vec<&str> = c["command"]
+        .as_vec()
+        .expect("a command list")
+        .iter()
+        .map(|v| v.as_str().expect("each argument a string"))
+        .collect();
+    assert_eq!(command[0], "etcd");
+    for flag in ["--client-crl-file", "--peer-crl-file"] {
+        let want = format!("{flag}={crl}");
+        assert_eq!(
+            command
+                .iter()
+                .filter(|a| a.starts_with(flag))
+                .collect::<Vec<_>>(),
+            vec![&want.as_str()],
+            "{rel}: {command:?}"
+        );
+    }
+    // The CRL's folder is mounted from the host at the same path.
+    let dir = "/etc/kubernetes/pki/etcd";
+    let mounted = c["volumeMounts"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .find(|v| v["mountPath"].as_str() == Some(dir))
+        .and_then(|v| v["name"].as_str())
+        .expect("cert_dir mounted");
+    let volume = pod["spec"]["volumes"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"].as_str() == Some(mounted))
+        .expect("its volume");
+    assert_eq!(volume["hostPath"]["path"].as_str(), Some(dir));
 }

@@ -458,6 +458,8 @@ pub struct Browser {
     _profile: TempDir,
     /// Where downloads land.
     pub downloads: TempDir,
+    /// The downloads `wait_download` returned already: a later call waits for a new one.
+    taken: Vec<PathBuf>,
 }
 
 impl Browser {
@@ -532,6 +534,7 @@ impl Browser {
             events: Vec::new(),
             _profile: profile,
             downloads,
+            taken: Vec::new(),
         };
         let targets = b.call("Target.getTargets", json!({}));
         let target = targets["targetInfos"]
@@ -654,6 +657,7 @@ impl Browser {
             events: Vec::new(),
             _profile: profile,
             downloads,
+            taken: Vec::new(),
         };
         let tree = b.call("browsingContext.getTree", json!({}));
         b.session = tree["contexts"][0]["context"]
@@ -1251,8 +1255,9 @@ impl Browser {
         self.type_into("#ca-passphrase-confirm", passphrase);
     }
 
-    /// Waits for a finished download ending in `suffix`; returns its path. Finished means
-    /// the browser's partial file is gone and the file is not empty.
+    /// Waits for a finished download ending in `suffix` that no earlier call returned; returns
+    /// its path. Finished means the browser's partial file is gone and the file is not empty.
+    /// (A test that downloads twice gets the second file, not the first again.)
     pub fn wait_download(&mut self, suffix: &str, limit: Duration) -> PathBuf {
         let start = Instant::now();
         loop {
@@ -1265,9 +1270,11 @@ impl Browser {
             });
             let found = names
                 .iter()
+                .filter(|p| !self.taken.contains(p))
                 .find(|p| p.to_string_lossy().ends_with(suffix))
                 .filter(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false));
             if let (Some(p), false) = (found, partial) {
+                self.taken.push(p.clone());
                 return p.clone();
             }
             assert!(
