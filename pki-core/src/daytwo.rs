@@ -863,7 +863,7 @@ pub fn apply_change(
     let steps = add_runbooks(&mut bundle, &plan.operations)?;
     if let Some(o) = opened {
         carry_revocations(&mut bundle, o)?;
-        crate::revoke::carry_removed_members(&mut bundle, o, &plan.members_removed)?;
+        crate::revocations::carry_removed_members(&mut bundle, o, &plan.members_removed)?;
     }
     refresh_manifest(&mut bundle);
     let summary = ChangeSummary {
@@ -977,7 +977,7 @@ fn add_runbooks(bundle: &mut Bundle, operations: &[Operation]) -> Result<Vec<Str
         steps.push(rb[0].path.clone());
         for r in rb {
             bundle.files.retain(|f| f.path != r.path);
-            bundle.files.push(runbook_file(&r));
+            bundle.files.push(runbook::bundle_file(&r));
         }
     }
     Ok(steps)
@@ -998,19 +998,7 @@ fn carry_revocations(bundle: &mut Bundle, o: &OpenedBundle) -> Result<(), Error>
                 crate::kit::CRL_FILE
             ))
         })?;
-    crate::revoke::attach(bundle, rev, &crl.contents)
-}
-
-pub(crate) fn runbook_file(r: &runbook::RunbookFile) -> BundleFile {
-    BundleFile {
-        path: r.path.clone(),
-        role: Role::Runbook,
-        owner: plan::Owner::Cluster,
-        mode: r.mode,
-        install_path: None,
-        cert: None,
-        contents: r.contents.clone().into_bytes(),
-    }
+    crate::revocations::attach(bundle, rev, &crl.contents)
 }
 
 /// manifest.json lists every file, the runbook's too.

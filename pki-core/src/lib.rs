@@ -58,6 +58,7 @@ pub mod plan;
 mod raw_issuer;
 pub mod render;
 pub mod report;
+mod revocations;
 pub mod revoke;
 pub mod rotate;
 mod rsa_keygen;

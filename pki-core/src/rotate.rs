@@ -254,7 +254,7 @@ pub fn rotate_ca(
     });
     for r in add {
         bundle.files.retain(|f| f.path != r.path);
-        bundle.files.push(crate::daytwo::runbook_file(&r));
+        bundle.files.push(crate::runbook::bundle_file(&r));
     }
     crate::daytwo::refresh_manifest(&mut bundle);
     Ok((bundle, summary))
@@ -341,7 +341,7 @@ fn resign_revocations(
             revoked,
         },
     )?;
-    crate::revoke::attach(b, &next, &der)
+    crate::revocations::attach(b, &next, &der)
 }
 
 /// A same-key renewal: the renewed CA certificate in every folder and spec.json, everything

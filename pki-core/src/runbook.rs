@@ -224,6 +224,19 @@ fn pair(base: &str, script: &str, data: String) -> Vec<RunbookFile> {
     ]
 }
 
+/// A runbook file as a file of the bundle: the cluster's, no install path.
+pub(crate) fn bundle_file(r: &RunbookFile) -> crate::render::BundleFile {
+    crate::render::BundleFile {
+        path: r.path.clone(),
+        role: crate::plan::Role::Runbook,
+        owner: crate::plan::Owner::Cluster,
+        mode: r.mode,
+        install_path: None,
+        cert: None,
+        contents: r.contents.clone().into_bytes(),
+    }
+}
+
 /// `KEY='value'` lines, sourced by the script (`. file`): shell and quoting as in the env
 /// files of the bundle.
 pub(crate) fn data_file(script: &str, vars: &[(&str, String)]) -> String {

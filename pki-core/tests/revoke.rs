@@ -112,11 +112,8 @@ fn crl_files_in_every_member_folder(o: &OpenedBundle) {
             );
         }
     }
-    let dropin = String::from_utf8(text(
-        o,
-        "members/etcd2/etcd.service.d/20-etcd-pki-crl.conf",
-    ))
-    .unwrap();
+    let dropin =
+        String::from_utf8(text(o, "members/etcd2/etcd.service.d/20-etcd-pki-crl.conf")).unwrap();
     assert!(
         dropin.contains("Environment=\"ETCD_CLIENT_CRL_FILE=/etc/etcd/pki/crl.der\"")
             && dropin.contains("Environment=\"ETCD_PEER_CRL_FILE=/etc/etcd/pki/crl.der\""),
