@@ -554,23 +554,30 @@ fn check_etcdctl_env(spec: &ClusterSpec, plan: &plan::Plan, dir: &Path) -> Vec<S
     bad
 }
 
-/// rbac.sh against a stand-in etcdctl (on `path`): it must pass every CN as one whole argument.
-fn exercise_rbac(spec: &ClusterSpec, dir: &Path, path: &str) -> Vec<String> {
-    let mut bad = Vec::new();
-    let argv_out = dir.join("argv-rbac");
+/// Runs `dir/<script>` with bash, the stand-in etcdctl first on `path`: whether it failed (as
+/// a problem) and every argv the stand-in recorded.
+fn run_with_stand_in(dir: &Path, script: &str, path: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let argv_out = dir.join(format!("argv-{script}"));
+    let _ = std::fs::remove_dir_all(&argv_out);
     let out = run(Command::new("bash")
-        .arg(dir.join("rbac.sh"))
+        .arg(dir.join(script))
         .current_dir(dir)
         .env("PATH", path)
         .env_remove("EPKI_ETCDCTL")
         .env("ARGV_OUT", &argv_out));
+    let mut bad = Vec::new();
     if !out.status.success() {
         bad.push(format!(
-            "rbac.sh failed: {}",
+            "{script} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    let calls = argv_records(&argv_out);
+    (bad, argv_records(&argv_out))
+}
+
+/// rbac.sh against a stand-in etcdctl (on `path`): it must pass every CN as one whole argument.
+fn exercise_rbac(spec: &ClusterSpec, dir: &Path, path: &str) -> Vec<String> {
+    let (mut bad, calls) = run_with_stand_in(dir, "rbac.sh", path);
     for c in spec.clients.iter().filter(|c| c.common_name != "root") {
         let seen = calls
             .iter()
@@ -626,22 +633,7 @@ fn revoke_all(spec: &ClusterSpec, b: &Bundle) -> Result<Option<String>, String> 
 /// Runs `dir/rbac-revoke.sh` with the stand-in etcdctl first on `path`: it must succeed, reach
 /// the plan's endpoints, and delete each of `revoked`'s users (and roles) by their whole name.
 fn exercise_rbac_revoke(plan: &Plan, revoked: &[&Client], dir: &Path, path: &str) -> Vec<String> {
-    let mut bad = Vec::new();
-    let argv_out = dir.join("argv-rbac-revoke");
-    let _ = std::fs::remove_dir_all(&argv_out);
-    let out = run(Command::new("bash")
-        .arg(dir.join("rbac-revoke.sh"))
-        .current_dir(dir)
-        .env("PATH", path)
-        .env_remove("EPKI_ETCDCTL")
-        .env("ARGV_OUT", &argv_out));
-    if !out.status.success() {
-        bad.push(format!(
-            "rbac-revoke.sh failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let calls = argv_records(&argv_out);
+    let (mut bad, calls) = run_with_stand_in(dir, "rbac-revoke.sh", path);
     let endpoints = format!(
         "--endpoints={}",
         plan::client_endpoints(&plan.members).join(",")

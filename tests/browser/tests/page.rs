@@ -671,15 +671,7 @@ fn replacing_the_whole_form_keeps_each_row_its_own(engine: Engine) {
     );
     assert_eq!(column(&mut b, "member", "dns"), ["", "db2.example.net", ""]);
     // Edited afterwards: the problem is beside that row, at its place in the spec.
-    b.type_into(
-        &format!("{} [data-testid=member-ips]", row("member", 2)),
-        "10.9.0.300",
-    );
-    b.wait_for(
-        &format!("!!document.querySelector('{} [data-testid=field-error][data-path=\"nodes[1].ips[0]\"]')", row("member", 2)),
-        SECS,
-        "the bad IP's error beside the second pasted member",
-    );
+    bad_ip_beside(&mut b, 2, "10.9.0.300", "the second pasted member");
     wait_spec(
         &mut b,
         MEMBERS,
@@ -717,15 +709,7 @@ fn replacing_the_whole_form_keeps_each_row_its_own(engine: Engine) {
         column(&mut b, "member", "name"),
         ["n1", "n2", "n3", "n5", "n4"]
     );
-    b.type_into(
-        &format!("{} [data-testid=member-ips]", row("member", 4)),
-        "10.5.0.500",
-    );
-    b.wait_for(
-        &format!("!!document.querySelector('{} [data-testid=field-error][data-path=\"nodes[3].ips[0]\"]')", row("member", 4)),
-        SECS,
-        "the bad IP's error beside the moved member",
-    );
+    bad_ip_beside(&mut b, 4, "10.5.0.500", "the moved member");
     assert_eq!(
         b.eval(&format!(
             "document.querySelector('{} [data-testid=member-name]').getAttribute('aria-label')",
@@ -745,4 +729,19 @@ fn replacing_the_whole_form_keeps_each_row_its_own(engine: Engine) {
         ]),
     );
     assert!(b.exceptions().is_empty(), "{:?}", b.exceptions());
+}
+
+/// Types the bad IP `ip` into member row `n` (from 1) and waits for its problem beside that
+/// row, at the row's place in the spec (`nodes[n-1].ips[0]`).
+fn bad_ip_beside(b: &mut Browser, n: usize, ip: &str, what: &str) {
+    let at = format!("[data-testid=member-row]:nth-child({n})");
+    b.type_into(&format!("{at} [data-testid=member-ips]"), ip);
+    b.wait_for(
+        &format!(
+            "!!document.querySelector('{at} [data-testid=field-error][data-path=\"nodes[{}].ips[0]\"]')",
+            n - 1
+        ),
+        SECS,
+        &format!("the bad IP's error beside {what}"),
+    );
 }
