@@ -560,23 +560,19 @@ fn replacing_the_whole_form_keeps_each_row_its_own(engine: Engine) {
 
     // Fill in rows: edit the third, add a fourth, edit a client; then remove the first and
     // move the last up, so the rows' ids are no longer in the order a new form gives them.
-    b.type_into(
-        &format!("{} [data-testid=member-name]", row("member", 3)),
-        "gamma",
-    );
-    b.type_into(
-        &format!("{} [data-testid=member-ips]", row("member", 3)),
-        "10.0.0.33",
-    );
+    let fill = |b: &mut Browser, n: usize, name: &str, ip: &str| {
+        b.type_into(
+            &format!("{} [data-testid=member-name]", row("member", n)),
+            name,
+        );
+        b.type_into(
+            &format!("{} [data-testid=member-ips]", row("member", n)),
+            ip,
+        );
+    };
+    fill(&mut b, 3, "gamma", "10.0.0.33");
     b.click("#member-add");
-    b.type_into(
-        &format!("{} [data-testid=member-name]", row("member", 4)),
-        "delta",
-    );
-    b.type_into(
-        &format!("{} [data-testid=member-ips]", row("member", 4)),
-        "10.0.0.44",
-    );
+    fill(&mut b, 4, "delta", "10.0.0.44");
     b.type_into(
         &format!("{} [data-testid=client-cn]", row("client", 2)),
         "kube-x",
