@@ -178,6 +178,14 @@ pub fn summary_sentence(c: &ChangeCounts) -> String {
             c.runbooks.join(", ")
         ));
     }
+    if !c.replaced_serials.is_empty() {
+        s.push_str(&format!(
+            " Once the runbooks are done, revoke the {} it replaced: open the new bundle and give \
+             these under Revoke, serials of an earlier bundle: {}",
+            count(c.replaced_serials.len(), "certificate", "certificates"),
+            c.replaced_serials.join(" ")
+        ));
+    }
     s
 }
 
@@ -266,6 +274,20 @@ mod tests {
         assert_eq!(
             summary_sentence(&one),
             "0 members added, 1 certificate renewed, 1 key changed."
+        );
+        let replaced = ChangeCounts {
+            certificates_renewed: 2,
+            keys_changed: 2,
+            replaced_serials: vec!["4F61".into(), "0733".into()],
+            ..Default::default()
+        };
+        assert!(
+            summary_sentence(&replaced).ends_with(
+                "revoke the 2 certificates it replaced: open the new bundle and give these under \
+                 Revoke, serials of an earlier bundle: 4F61 0733"
+            ),
+            "{}",
+            summary_sentence(&replaced)
         );
     }
 }

@@ -257,6 +257,11 @@ pub struct ChangeCounts {
     /// pki-core's own account of a revocation or a CA renewal, when the change was one.
     #[serde(default)]
     pub note: Option<String>,
+    /// Serials (hex) of the old certificates the change replaced, which the new bundle no
+    /// longer lists: what to revoke once the runbooks are done (the page's Revoke takes them
+    /// as serials of an earlier bundle).
+    #[serde(default)]
+    pub replaced_serials: Vec<String>,
 }
 
 /// An opened bundle as the page needs it, made by the worker from pki-core's reading.

@@ -436,6 +436,11 @@ fn apply(
         keys_changed: summary.keys_changed,
         runbooks: summary.steps.clone(),
         note: None,
+        replaced_serials: plan
+            .revoke
+            .iter()
+            .map(|(_, serial)| serial.clone())
+            .collect(),
     };
     bundle_reply(&bundle, None, counts)
 }

@@ -1133,3 +1133,61 @@ fn rotate_ca_new_key(engine: Engine) {
 }
 
 in_both_browsers!(rotate_ca_new_key);
+
+/// A serial as openssl and pki-core both mean it: upper case, no colons, no leading zeros.
+fn serial_key(s: &str) -> String {
+    s.replace(':', "")
+        .to_uppercase()
+        .trim_start_matches('0')
+        .to_string()
+}
+
+/// The serials of every leaf certificate (not the CA copies) under `dir`, by openssl.
+fn leaf_serials(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = certs(dir)
+        .iter()
+        .filter(|c| !c.ends_with("ca.crt"))
+        .map(|c| serial_key(&openssl_serial(c)))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// The page's "Renew all" (new keys): its summary names the serials of exactly the old
+/// certificates it replaced, as openssl reads them in the opened bundle, none of the new
+/// bundle's, ready for Revoke's "serials of an earlier bundle".
+fn page_renew_names_the_serials_to_revoke(engine: Engine) {
+    let work = TempDir::new("daytwo-renew");
+    let dir = &work.0;
+    let cli = etcd_pki();
+    let old = cli_bundle(&cli, dir);
+    let site = Site::serve(site_dir());
+    let mut b = Browser::launch(engine);
+    open_and_unlock(&mut b, &site.url, &dir.join("old.zip"), &dir.join("ca.key"));
+    b.click("#renew-all");
+    wait(
+        &mut b,
+        "!document.querySelector('#generate').disabled",
+        SECS,
+        "Generate to be enabled",
+    );
+    let renewed = dir.join("renewed");
+    let summary = make_and_download(&mut b, "#generate", &renewed);
+    eprintln!("{}: the page says: {summary}", engine.name());
+    let (_, listed) = summary
+        .split_once("serials of an earlier bundle: ")
+        .unwrap_or_else(|| panic!("no serials to revoke in: {summary}"));
+    let mut listed: Vec<String> = listed.split_whitespace().map(serial_key).collect();
+    listed.sort();
+    let old_serials = leaf_serials(&old);
+    assert!(old_serials.len() >= 8, "{old_serials:?}");
+    assert_eq!(listed, old_serials, "{summary}");
+    let new_serials = leaf_serials(&renewed);
+    assert!(
+        new_serials.iter().all(|s| !listed.contains(s)),
+        "a serial of the new bundle is listed: {summary}"
+    );
+}
+
+in_both_browsers!(page_renew_names_the_serials_to_revoke);
