@@ -634,6 +634,36 @@ fn open_and_unlock(b: &mut Browser, url: &str, zip: &Path, key: &Path) {
     );
 }
 
+/// A bundle the CLI made (`cli_bundle`), opened in the page served from the built site, its CA
+/// unlocked.
+struct Opened {
+    b: Browser,
+    _site: Site,
+    /// The bundle unpacked.
+    old: PathBuf,
+    /// Holds old.zip, ca.key and whatever the test writes.
+    work: TempDir,
+}
+
+fn opened(engine: Engine, label: &str) -> Opened {
+    let work = TempDir::new(label);
+    let old = cli_bundle(&etcd_pki(), &work.0);
+    let site = Site::serve(site_dir());
+    let mut b = Browser::launch(engine);
+    open_and_unlock(
+        &mut b,
+        &site.url,
+        &work.0.join("old.zip"),
+        &work.0.join("ca.key"),
+    );
+    Opened {
+        b,
+        _site: site,
+        old,
+        work,
+    }
+}
+
 /// Clicks `button`, waits for the new bundle, downloads and unpacks it into `into`; the
 /// page's summary.
 fn make_and_download(b: &mut Browser, button: &str, into: &Path) -> String {
@@ -1011,14 +1041,13 @@ in_both_browsers!(revoke_timeline_lints_renew_ca);
 /// downloaded apart, encrypted with a new passphrase (refused without one; the old key's does
 /// not open it), and is the new CA's key.
 fn rotate_ca_new_key(engine: Engine) {
-    let work = TempDir::new("daytwo-rotate");
+    let Opened {
+        mut b,
+        _site,
+        old,
+        work,
+    } = opened(engine, "daytwo-rotate");
     let dir = &work.0;
-    let cli = etcd_pki();
-    let old = cli_bundle(&cli, dir);
-
-    let site = Site::serve(site_dir());
-    let mut b = Browser::launch(engine);
-    open_and_unlock(&mut b, &site.url, &dir.join("old.zip"), &dir.join("ca.key"));
     let kit = dir.join("kit");
     // The new CA key needs its own passphrase: without one, rotation does not start and says
     // why beside the button.
@@ -1158,13 +1187,13 @@ fn leaf_serials(dir: &Path) -> Vec<String> {
 /// certificates it replaced, as openssl reads them in the opened bundle, none of the new
 /// bundle's, ready for Revoke's "serials of an earlier bundle".
 fn page_renew_names_the_serials_to_revoke(engine: Engine) {
-    let work = TempDir::new("daytwo-renew");
+    let Opened {
+        mut b,
+        _site,
+        old,
+        work,
+    } = opened(engine, "daytwo-renew");
     let dir = &work.0;
-    let cli = etcd_pki();
-    let old = cli_bundle(&cli, dir);
-    let site = Site::serve(site_dir());
-    let mut b = Browser::launch(engine);
-    open_and_unlock(&mut b, &site.url, &dir.join("old.zip"), &dir.join("ca.key"));
     b.click("#renew-all");
     wait(
         &mut b,
