@@ -909,10 +909,18 @@ impl Browser {
             "Generate enabled",
         );
         self.click("#generate");
+        self.wait_result(limit, "generation");
+    }
+
+    /// Waits (up to `limit`, naming `what`) until a finished run is fully drawn: its summary
+    /// and the file tree. The page draws the summary in the task that receives the bundle and
+    /// each panel below it (diagram, next steps, files) a task later, so a test that looks for
+    /// a file right after the summary appears can miss it.
+    pub fn wait_result(&mut self, limit: Duration, what: &str) {
         self.wait_for(
-            "document.querySelector('#result-summary')",
+            "document.querySelector('#result-summary') && document.querySelector('[data-testid=file-tree]')",
             limit,
-            "generation",
+            what,
         );
     }
 

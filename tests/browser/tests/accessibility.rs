@@ -193,11 +193,7 @@ fn keyboard_alone(engine: Engine) {
         "Generate to be enabled",
     );
     b.press("Enter");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        SECS,
-        "generation",
-    );
+    b.wait_result(SECS, "generation");
 
     // Open the new member's certificate from the tree with Enter.
     b.tab_to(

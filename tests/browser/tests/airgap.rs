@@ -64,11 +64,7 @@ fn one_file_page_works_from_disk_with_the_network_off(engine: Engine) {
     b.type_into("#opt-cluster-name", "airgap");
     b.protect_ca_key("correct horse battery staple");
     b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        SECS,
-        "generation from the one-file page",
-    );
+    b.wait_result(SECS, "generation from the one-file page");
     let summary = b.text("#result-summary").unwrap();
     assert!(summary.contains(" workers"), "{summary}");
     b.click("#download");

@@ -198,7 +198,7 @@ fn open_cli_bundle_add_member_download(engine: Engine) {
     b.click("#generate");
     wait(
         &mut b,
-        "document.querySelector('#result-summary')",
+        "document.querySelector('#result-summary') && document.querySelector('[data-testid=file-tree]')",
         Duration::from_secs(120),
         "the change to finish",
     );
@@ -515,7 +515,7 @@ fn page_added_member_grows_live_cluster() {
     b.click("#generate");
     wait(
         &mut b,
-        "document.querySelector('#result-summary')",
+        "document.querySelector('#result-summary') && document.querySelector('[data-testid=file-tree]')",
         Duration::from_secs(120),
         "the change to finish",
     );
@@ -670,7 +670,7 @@ fn make_and_download(b: &mut Browser, button: &str, into: &Path) -> String {
     b.click(button);
     wait(
         b,
-        "document.querySelector('#result-summary')",
+        "document.querySelector('#result-summary') && document.querySelector('[data-testid=file-tree]')",
         Duration::from_secs(120),
         "the new bundle",
     );

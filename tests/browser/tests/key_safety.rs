@@ -63,11 +63,7 @@ fn generate_and_wait(b: &mut Browser) {
         "Generate to be enabled",
     );
     b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        Duration::from_secs(120),
-        "generation",
-    );
+    b.wait_result(Duration::from_secs(120), "generation");
 }
 
 #[test]

@@ -129,11 +129,7 @@ fn add_member_fix_bad_ip_generate_and_download(engine: Engine) {
         "Generate to be enabled",
     );
     b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        Duration::from_secs(60),
-        "generation to finish",
-    );
+    b.wait_result(Duration::from_secs(60), "generation to finish");
     let summary = b.text("#result-summary").unwrap();
     assert!(
         summary.starts_with("14 keys and certificates in "), // 13 + the JWT signing key (jwt is the default)
@@ -284,11 +280,7 @@ fn bad_import_changes_nothing_and_reload_keeps_the_spec_not_keys(engine: Engine)
     // Generate (so keys exist in memory), then reload: the spec is back, no key is stored.
     b.protect_ca_key("correct horse battery staple");
     b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        Duration::from_secs(60),
-        "generation",
-    );
+    b.wait_result(Duration::from_secs(60), "generation");
     b.open(&site.url, "#member-add");
     b.wait_for(
         "document.querySelector('[data-testid=member-name]').value === 'solo'",
@@ -355,11 +347,7 @@ fn hosts_paste_export_and_demo(engine: Engine) {
         "the demo spec",
     );
     b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        Duration::from_secs(60),
-        "the demo bundle",
-    );
+    b.wait_result(Duration::from_secs(60), "the demo bundle");
     assert!(
         b.eval("!!document.querySelector('[data-testid=file-entry][data-path=\"demo/run.sh\"]')")
             == json!(true)
@@ -447,11 +435,7 @@ fn migration_section_adds_the_runbook(engine: Engine) {
         "Generate to be enabled",
     );
     b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        Duration::from_secs(60),
-        "generation to finish",
-    );
+    b.wait_result(Duration::from_secs(60), "generation to finish");
     for path in [
         "migrate/README.md",
         "members/etcd1/migrate/2-listeners.sh",
@@ -489,11 +473,7 @@ fn rsa_keys_from_primes_found_on_two_workers_check_out(engine: Engine) {
     b.type_into("#opt-key-algorithm", "rsa-2048");
     b.click("#ca-unencrypted");
     b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        Duration::from_secs(120),
-        "generation",
-    );
+    b.wait_result(Duration::from_secs(120), "generation");
     assert_eq!(
         b.eval("window.__etcdPki.runs[0].keys"),
         json!(10),

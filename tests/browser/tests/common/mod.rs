@@ -52,11 +52,7 @@ pub fn asks_only_its_origin_and_nothing_after_load(
     b.type_into("#opt-key-algorithm", "ed25519");
     b.protect_ca_key("correct horse battery staple");
     b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        SECS,
-        "generation",
-    );
+    b.wait_result(SECS, "generation");
     b.click("[data-testid=file-entry][data-path=\"ca.crt\"]");
     b.click("#download");
     b.wait_download("etcd-etcd-pki.zip", SECS);
@@ -153,11 +149,7 @@ pub fn works_offline_after_the_first_visit(engine: Engine, url: &str, stop: impl
     );
     b.protect_ca_key("correct horse battery staple");
     b.click("#generate");
-    b.wait_for(
-        "document.querySelector('#result-summary')",
-        SECS,
-        "generation while offline",
-    );
+    b.wait_result(SECS, "generation while offline");
     // And what it made offline is a sound bundle, downloaded as online.
     b.click("#download");
     let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
