@@ -150,6 +150,17 @@ pub fn parse_env_file(path: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The `Environment="KEY=value"` settings of a systemd drop-in (the bundle's CRL drop-in), as
+/// systemd would pass them to etcd.
+pub fn dropin_env(path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .filter_map(|l| l.strip_prefix("Environment=\""))
+        .filter_map(|l| l.trim_end_matches('"').split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// Polls `f` every 200 ms until it is true or `limit` passes; returns whether it became true.
 pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     let start = Instant::now();

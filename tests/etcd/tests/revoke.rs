@@ -212,15 +212,8 @@ fn revoke(label: &'static str, subnet: u8) {
     let mut cluster = LiveCluster::new(subnet, &v.etcd, &logs);
     for i in 1..=3 {
         let folder = bundle.join(format!("members/etcd{i}"));
-        let dropin =
-            std::fs::read_to_string(folder.join("etcd.service.d/20-etcd-pki-crl.conf")).unwrap();
-        let mut env: Vec<(String, String)> = dropin
-            .lines()
-            .filter_map(|l| l.strip_prefix("Environment=\""))
-            .filter_map(|l| l.trim_end_matches('"').split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        assert_eq!(env.len(), 2, "{dropin}");
+        let mut env = e2e_etcd::dropin_env(&folder.join("etcd.service.d/20-etcd-pki-crl.conf"));
+        assert_eq!(env.len(), 2, "etcd{i}'s CRL drop-in: {env:?}");
         if v.split_http {
             env.push((
                 "ETCD_LISTEN_CLIENT_HTTP_URLS".into(),
