@@ -264,6 +264,12 @@ pub fn check_writer(report: &WriterReport, restarts: &[Restart], tag: &str, labe
             "a write failed outside every restart: {a:?}"
         );
     }
+    for a in report.retried() {
+        println!(
+            "writer retried at {:.3} via {} (a handshake that failed at once): {}",
+            a.at, a.endpoint, a.retried
+        );
+    }
     let line = format!(
         "{tag} etcd={label} {} restarts={}",
         report.summary(),
