@@ -4,8 +4,8 @@
 //! member joins an existing cluster, the old members' certificates are byte-identical, the
 //! add-member runbook is in the zip, and every certificate verifies against the same CA. Also:
 //! "Use an existing CA" with an openssl CA (encrypted key), a bundle the page grew run on
-//! a live cluster (198.18.126.0/24), and the page's revocation installed on a live cluster
-//! while a client writes (198.18.131.0/24).
+//! a live cluster (198.18.126.0/24), and, each on a live cluster while a client writes, the
+//! page's revocation (198.18.131.0/24) and its CA rotation kit (198.18.132.0/24).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -1163,6 +1163,98 @@ fn rotate_ca_new_key(engine: Engine) {
 }
 
 in_both_browsers!(rotate_ca_new_key);
+
+/// The page's rotation test's network: 198.18.132.0/24 (no other test uses it).
+const ROTATE_SUBNET: u8 = 132;
+
+/// The page's *Rotate to a new CA* kit on a running cluster: a 3-member cluster (etcd 3.5.34,
+/// or `ROTATE_ETCD`'s) runs from a bundle the CLI made (CA key encrypted) while a writer puts
+/// a key every 50 ms; the page opens that bundle, unlocks its CA key, rotates with a new
+/// passphrase for the new CA key and the kit and the key are downloaded. The kit's CA is the
+/// page's new one (not the old; the downloaded key is its key), and the kit's three phases are
+/// followed on the running cluster exactly as `tests/etcd/tests/rotate.rs` follows the
+/// CLI's (`e2e_etcd::rotation::rotate_in_three_phases`: the refusals of out-of-order steps,
+/// one restart per member in phases 1 and 3, the writer's client through the kit's client
+/// steps). At the end every member trusts the new CA alone, the old CA's client certificate
+/// is refused, every acknowledged write reads back and each failed write fell inside a
+/// restart. Prints `PAGE-ROTATE etcd=… longest_gap_ms=… acked=… failed=… restarts=…`.
+#[test]
+fn page_rotation_kit_rotates_live_cluster_while_writing() {
+    use e2e_etcd::rotation::{self, Rotation};
+    use e2e_etcd::{Writer, WriterOptions};
+    let work = TempDir::new("daytwo-page-rotate");
+    let t = work.0.clone();
+    let cli = etcd_pki();
+    std::fs::write(t.join("spec.json"), rotation::spec(&t, ROTATE_SUBNET)).unwrap();
+    std::fs::write(t.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
+    run(Command::new(&cli)
+        .args(["generate", "--spec", "spec.json", "--out", "old.zip"])
+        .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
+        .current_dir(&t));
+    let old = t.join("old");
+    unzip(&t.join("old.zip"), &old);
+
+    let mut cluster = rotation::start(ROTATE_SUBNET, &t, &old);
+    let (app, target) = rotation::app_client(ROTATE_SUBNET, &t, &old);
+    let writer = Writer::start(target.clone(), WriterOptions::default());
+
+    // The page: open the CLI's bundle, unlock its CA key, rotate with a new passphrase for
+    // the new CA key, download the kit and the new key.
+    const NEW_PASSPHRASE: &str = "the new CA's own passphrase";
+    let kit = t.join("kit");
+    let key = {
+        let site = Site::serve(site_dir());
+        let mut b = Browser::launch(Engine::Chromium);
+        open_and_unlock(&mut b, &site.url, &t.join("old.zip"), &t.join("ca.key"));
+        b.type_into("#ca-passphrase", NEW_PASSPHRASE);
+        b.type_into("#ca-passphrase-confirm", NEW_PASSPHRASE);
+        let summary = make_and_download(&mut b, "#rotate-ca-go", &kit);
+        eprintln!("the page says: {summary}");
+        b.click("#download-ca-key");
+        let downloaded = b.wait_download(".key", SECS);
+        let key = t.join("ca-new.key");
+        std::fs::copy(&downloaded, &key).unwrap();
+        key
+    };
+
+    // The kit's CA is the page's new CA: another certificate and key than the old one, and
+    // the key the page downloaded apart (opened with the new passphrase) is its key.
+    let openssl = |args: &[&str], f: &Path| run(Command::new("openssl").args(args).arg(f));
+    let (old_ca, new_ca) = (old.join("ca.crt"), kit.join("ca.crt"));
+    assert_ne!(
+        std::fs::read(&old_ca).unwrap(),
+        std::fs::read(&new_ca).unwrap(),
+        "the kit's ca.crt is the old CA's"
+    );
+    let new_pub = openssl(&["x509", "-noout", "-pubkey", "-in"], &new_ca);
+    assert_ne!(
+        new_pub,
+        openssl(&["x509", "-noout", "-pubkey", "-in"], &old_ca),
+        "the new CA has the old CA's key"
+    );
+    let pass = format!("pass:{NEW_PASSPHRASE}");
+    assert_eq!(
+        openssl(&["pkey", "-pubout", "-passin", &pass, "-in"], &key),
+        new_pub,
+        "the page's downloaded CA key is not the kit's CA's key"
+    );
+
+    // The kit's three phases on the running cluster, with the writer writing; prints the
+    // PAGE-ROTATE line.
+    rotation::rotate_in_three_phases(
+        Rotation {
+            cluster: &mut cluster,
+            subnet: ROTATE_SUBNET,
+            bundle: &old,
+            kit_dir: &kit,
+            t: &t,
+            app: &app,
+        },
+        writer,
+        &target,
+        "PAGE-ROTATE",
+    );
+}
 
 /// A serial as openssl and pki-core both mean it: upper case, no colons, no leading zeros.
 fn serial_key(s: &str) -> String {

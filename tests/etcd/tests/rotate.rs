@@ -18,87 +18,22 @@
 //! stops the member's etcd and starts it again from the same env file, as systemd would.
 //! Members run in network namespaces on 198.18.114.0/24 and 198.18.115.0/24. etcd 3.5.34 by
 //! default; `ROTATE_ETCD=3.4|3.6|3.7` picks another release (scripts/setup.sh puts them in
-//! tools/).
+//! tools/). The cluster, the restarts, the client steps and the three-phase walk are
+//! `e2e_etcd::rotation`'s, which the page's kit is followed with too (tests/browser daytwo.rs).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use e2e_etcd::live::wait_for;
+use e2e_etcd::rotation::{
+    Rollout, Rotation, app_client, can_read, check_writer, client_step, etcd,
+    rotate_in_three_phases, spec, start,
+};
 use e2e_etcd::writer::epoch_now;
 use e2e_etcd::{
-    ClientTls, LiveCluster, Proc, Target, TempDir, Writer, WriterOptions, WriterReport,
-    code_and_output, etcd_pki_bin, generate_bundle, must, run, verify_all_acked,
+    TempDir, Writer, WriterOptions, code_and_output, etcd_pki_bin, generate_bundle, run,
+    verify_all_acked,
 };
-
-fn etcd() -> (PathBuf, &'static str, &'static str) {
-    let tools = e2e_etcd::workspace_root().join("tools");
-    let (path, spec, label) = match std::env::var("ROTATE_ETCD").as_deref() {
-        Ok("3.4") => (PathBuf::from("/usr/bin/etcd"), "3.4", "3.4.23"),
-        Ok("3.6") => (tools.join("etcd-3.6.15/etcd"), "3.6", "3.6.15"),
-        Ok("3.7") => (tools.join("etcd-3.7.2/etcd"), "3.7", "3.7.2"),
-        _ => (tools.join("etcd-3.5.34/etcd"), "3.5", "3.5.34"),
-    };
-    assert!(
-        path.exists(),
-        "{} is missing: run ./scripts/setup.sh",
-        path.display()
-    );
-    (path, spec, label)
-}
-
-fn ip(subnet: u8, i: usize) -> String {
-    format!("198.18.{subnet}.{i}")
-}
-fn client_url(subnet: u8, i: usize) -> String {
-    format!("https://{}:2379", ip(subnet, i))
-}
-
-fn spec(t: &Path, subnet: u8) -> String {
-    serde_json::json!({
-        "cluster_name": format!("rotate{subnet}"),
-        "etcd_version": etcd().1,
-        "nodes": (1..=3).map(|i| serde_json::json!({"name": format!("etcd{i}"), "ips": [ip(subnet, i)]})).collect::<Vec<_>>(),
-        "clients": [
-            {"name": "etcdctl", "common_name": "root", "kind": "etcdctl"},
-            {"name": "app", "common_name": "app", "kind": "etcdctl"}
-        ],
-        "cert_dir": format!("{}/hosts/{{name}}/pki", t.display()),
-        "data_dir": format!("{}/hosts/{{name}}/data", t.display()),
-    })
-    .to_string()
-}
-
-/// A cluster of the bundle in `bundle`, started and healthy.
-fn start(subnet: u8, t: &Path, bundle: &Path) -> LiveCluster {
-    let logs = t.join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    let mut cluster = LiveCluster::new(subnet, &etcd().0, &logs);
-    for i in 1..=3 {
-        cluster.start(&bundle.join(format!("members/etcd{i}")), &[]);
-    }
-    let admin = bundle.join("clients/etcdctl");
-    let all = (1..=3)
-        .map(|i| client_url(subnet, i))
-        .collect::<Vec<_>>()
-        .join(",");
-    let healthy = wait_for(Duration::from_secs(60), || {
-        let o = run(Command::new("etcdctl")
-            .arg(format!("--endpoints={all}"))
-            .arg(format!("--cacert={}/ca.crt", admin.display()))
-            .arg(format!("--cert={}/client.crt", admin.display()))
-            .arg(format!("--key={}/client.key", admin.display()))
-            .args(["--dial-timeout=3s", "endpoint", "health", "--cluster"]));
-        let (code, out) = code_and_output(&o);
-        (code == 0, out)
-    });
-    assert!(
-        healthy.is_ok(),
-        "the cluster did not start: {healthy:?}\n{}",
-        cluster.log_tails(15)
-    );
-    cluster
-}
 
 /// `etcd-pki rotate-ca --from bundle.zip --ca-key ca.key --out kit.zip EXTRA…` in `t`,
 /// unzipped into `t/kit`; what it said.
@@ -120,151 +55,9 @@ fn rotate_cli(t: &Path, extra: &[&str]) -> (PathBuf, String) {
     (dir, said)
 }
 
-/// One restart done for a script: member, asked at, back at (seconds since the epoch).
-struct Restart {
-    member: String,
-    asked: f64,
-    started: f64,
-}
-
-/// A kit being followed on a cluster: where the bundle, the kit and the scratch folder are,
-/// and the restarts done so far.
-struct Rollout<'a> {
-    cluster: &'a mut LiveCluster,
-    bundle: &'a Path,
-    kit_dir: &'a Path,
-    t: &'a Path,
-    restarts: Vec<Restart>,
-}
-
-impl Rollout<'_> {
-    /// Runs `rotate/<script>` of member `name` from the kit, on its machine, as root;
-    /// restarts its etcd when the script asks (through the request file `ETCD_PKI_RESTART`
-    /// touches).
-    fn step(&mut self, name: &str, script: &str, args: &[&str]) -> (i32, String) {
-        let (cluster, bundle, kit_dir, t) = (&mut *self.cluster, self.bundle, self.kit_dir, self.t);
-        let restarts = &mut self.restarts;
-        let req_dir = t.join("restart-requests");
-        std::fs::create_dir_all(&req_dir).unwrap();
-        let req = req_dir.join(name);
-        let restart = format!(
-            "touch '{r}'; for _ in $(seq 1200); do [ -e '{r}' ] || exit 0; sleep 0.1; done; exit 1",
-            r = req.display()
-        );
-        let log = t.join(format!("{name}-{}.log", script.replace('/', "_")));
-        let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", &cluster.member(name).netns.clone(), "env"])
-            .arg(format!("ETCD_PKI_RESTART={restart}"))
-            .arg(format!(
-                "ETCD_PKI_BACKUPS={}",
-                t.join("backups").join(name).display()
-            ))
-            .arg("ETCD_PKI_WAIT=120")
-            .arg("bash")
-            .arg(kit_dir.join(format!("members/{name}/rotate/{script}")))
-            .args(args);
-        let mut p = Proc::spawn(&format!("{name} {script}"), &mut cmd, &log);
-        let began = Instant::now();
-        loop {
-            if let Ok(Some(status)) = p.child.try_wait() {
-                let code = status.code().unwrap_or(-1);
-                let mut out = p.log_text();
-                if code != 0 && code != 3 {
-                    // What runs on that machine, for the failure message.
-                    out.push_str(&must(Command::new("bash").arg("-c").arg(format!(
-                        "ps -eo pid,lstart,stat,comm,args | grep -e {} -e PID | grep -v grep",
-                        t.join("hosts").join(name).display()
-                    ))));
-                }
-                return (code, out);
-            }
-            if req.exists() {
-                let asked = epoch_now();
-                cluster.stop(name);
-                cluster.start(&bundle.join(format!("members/{name}")), &[]);
-                restarts.push(Restart {
-                    member: name.into(),
-                    asked,
-                    started: epoch_now(),
-                });
-                std::fs::remove_file(&req).unwrap();
-            }
-            if began.elapsed() > Duration::from_secs(400) {
-                p.stop();
-                return (-1, format!("(timed out)\n{}", p.log_text()));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-/// `rotate-client.sh STEP DIR` of client `name` from the kit (on "the client's machine": here).
-fn client_step(kit_dir: &Path, name: &str, step: &str, dir: &Path) -> String {
-    let o = run(Command::new("bash")
-        .arg(kit_dir.join(format!("clients/{name}/rotate/rotate-client.sh")))
-        .arg(step)
-        .arg(dir));
-    let (code, out) = code_and_output(&o);
-    assert_eq!(code, 0, "rotate-client.sh {step} for {name}:\n{out}");
-    println!("--- client {name}: rotate-client.sh {step}\n{out}");
-    assert!(out.contains("accepts client"), "{out}");
-    out
-}
-
-/// Whether `folder`'s client files (ca.crt, client.crt, client.key) can read from member `i`.
-fn can_read(folder: &Path, subnet: u8, i: usize, ca: &Path) -> (bool, String) {
-    let o = run(Command::new("curl")
-        .args(["-sS", "--max-time", "5", "--cacert"])
-        .arg(ca)
-        .arg("--cert")
-        .arg(folder.join("client.crt"))
-        .arg("--key")
-        .arg(folder.join("client.key"))
-        .args(["-X", "POST", "-d", r#"{"key":"L3c="}"#])
-        .arg(format!("{}/v3/kv/range", client_url(subnet, i))));
-    let (code, out) = code_and_output(&o);
-    (code == 0 && out.contains("\"header\""), out)
-}
-
-/// Each failed write must fall inside a restart: from the stop request to a few seconds after
-/// etcd started again (it rejoins, or the cluster elects a leader). Returns the summary line.
-fn check_writer(report: &WriterReport, restarts: &[Restart], tag: &str, label: &str) -> String {
-    for a in report.failures() {
-        // The restart of the member the put went to, else any (a leader election).
-        let window = |r: &&Restart| a.at >= r.asked && a.at <= r.started + 6.0;
-        let inside = restarts
-            .iter()
-            .filter(window)
-            .find(|r| a.endpoint.contains(&format!(".{}:", &r.member[4..])))
-            .or_else(|| restarts.iter().find(window));
-        println!(
-            "writer failure at {:.3} via {} ({}): {}",
-            a.at,
-            a.endpoint,
-            inside.map_or("OUTSIDE every restart".into(), |r| format!(
-                "restart of {}",
-                r.member
-            )),
-            a.error
-        );
-        assert!(
-            inside.is_some(),
-            "a write failed outside every restart: {a:?}"
-        );
-    }
-    let line = format!(
-        "{tag} etcd={label} {} restarts={}",
-        report.summary(),
-        restarts.len()
-    );
-    println!("{line}");
-    line
-}
-
 #[test]
 fn rotate_ca_in_three_phases_while_writing() {
     let subnet = 114;
-    let label = etcd().2;
     let tmp = TempDir::new("rotate-ca");
     let t = tmp.path();
     let spec = spec(t, subnet);
@@ -285,190 +78,21 @@ fn rotate_ca_in_three_phases_while_writing() {
 
     let mut cluster = start(subnet, t, &bundle);
     // The writer's client: its installed files, which it follows through the kit's steps.
-    let app = t.join("app");
-    must(
-        Command::new("cp")
-            .arg("-a")
-            .arg(bundle.join("clients/app"))
-            .arg(&app),
-    );
-    let target = Target {
-        endpoints: (1..=3).map(|i| client_url(subnet, i)).collect(),
-        tls: Some(ClientTls::from_folder(&app)),
-        netns: None,
-    };
+    let (app, target) = app_client(subnet, t, &bundle);
     let writer = Writer::start(target.clone(), WriterOptions::default());
-    assert!(
-        writer.wait_for_acks(20, Duration::from_secs(30)),
-        "the writer cannot write"
+    rotate_in_three_phases(
+        Rotation {
+            cluster: &mut cluster,
+            subnet,
+            bundle: &bundle,
+            kit_dir: &kit_dir,
+            t,
+            app: &app,
+        },
+        writer,
+        &target,
+        "ROTATE",
     );
-    let from = epoch_now();
-    let mut roll = Rollout {
-        cluster: &mut cluster,
-        bundle: &bundle,
-        kit_dir: &kit_dir,
-        t,
-        restarts: Vec::new(),
-    };
-    macro_rules! step {
-        ($name:expr, $script:expr, $args:expr) => {
-            roll.step($name, $script, $args)
-        };
-    }
-    macro_rules! refused {
-        ($name:expr, $script:expr, $args:expr, $says:expr) => {{
-            let n = roll.restarts.len();
-            let (code, out) = step!($name, $script, $args);
-            assert_eq!(code, 3, "{} {} should refuse:\n{out}", $name, $script);
-            assert!(out.contains($says), "{} {}: {out}", $name, $script);
-            assert_eq!(roll.restarts.len(), n, "a refused step restarted etcd");
-        }};
-    }
-    // Out of order, before anything: refused, and each says what to run.
-    refused!(
-        "etcd1",
-        "2-reissue.sh",
-        &["--clients-trust-both"],
-        "run rotate/1-trust-both.sh on etcd1 first"
-    );
-    refused!(
-        "etcd1",
-        "3-drop-old.sh",
-        &["--clients-reissued"],
-        "run rotate/1-trust-both.sh, then rotate/2-reissue.sh"
-    );
-    // Another member's machine.
-    let o = roll.cluster.on(
-        "etcd2",
-        &[],
-        &format!(
-            "bash '{}'",
-            kit_dir
-                .join("members/etcd1/rotate/1-trust-both.sh")
-                .display()
-        ),
-    );
-    let (code, out) = code_and_output(&o);
-    assert_eq!(code, 3, "{out}");
-    assert!(out.contains("none of member etcd1's addresses"), "{out}");
-
-    // Phase 1, member by member.
-    for i in 1..=3 {
-        let name = format!("etcd{i}");
-        let (code, out) = step!(&name, "1-trust-both.sh", &[]);
-        println!("--- on {name}: bash rotate/1-trust-both.sh\n{out}");
-        assert_eq!(
-            code,
-            0,
-            "1-trust-both.sh on {name}:\n{out}\n{}",
-            roll.cluster.log_tails(20)
-        );
-        assert!(
-            out.contains(&format!("phase 1 done on {name}"))
-                && out.contains("accepts certificates of the old and the new CA"),
-            "{out}"
-        );
-        if i == 1 {
-            // Not every member trusts the new CA yet.
-            refused!(
-                "etcd1",
-                "2-reissue.sh",
-                &["--clients-trust-both"],
-                &format!("the member at {} does not accept", ip(subnet, 2))
-            );
-            // Again: done already, no restart.
-            let n = roll.restarts.len();
-            let (code, out) = step!("etcd1", "1-trust-both.sh", &[]);
-            assert_eq!(code, 0, "{out}");
-            assert!(out.contains("phase 1 is done on etcd1 already"), "{out}");
-            assert_eq!(roll.restarts.len(), n);
-        }
-    }
-    assert_eq!(roll.restarts.len(), 3);
-    client_step(&kit_dir, "app", "1", &app);
-
-    // Phase 2: without the word that clients trust both, refused; then member by member,
-    // no restart.
-    refused!("etcd1", "2-reissue.sh", &[], "--clients-trust-both");
-    for i in 1..=3 {
-        let name = format!("etcd{i}");
-        let (code, out) = step!(&name, "2-reissue.sh", &["--clients-trust-both"]);
-        println!("--- on {name}: bash rotate/2-reissue.sh --clients-trust-both\n{out}");
-        assert_eq!(code, 0, "2-reissue.sh on {name}:\n{out}");
-        assert!(
-            out.contains("serves certificates of the new CA")
-                && out.contains("etcd was not restarted"),
-            "{out}"
-        );
-        if i == 1 {
-            refused!(
-                "etcd1",
-                "3-drop-old.sh",
-                &["--clients-reissued"],
-                &format!(
-                    "the member at {} still serves a certificate of the old CA",
-                    ip(subnet, 2)
-                )
-            );
-        }
-    }
-    assert_eq!(roll.restarts.len(), 3, "phase 2 restarted etcd");
-    client_step(&kit_dir, "app", "2", &app);
-    client_step(&kit_dir, "app", "3", &app);
-
-    // Phase 3, member by member.
-    refused!("etcd1", "3-drop-old.sh", &[], "--clients-reissued");
-    for i in 1..=3 {
-        let name = format!("etcd{i}");
-        let (code, out) = step!(&name, "3-drop-old.sh", &["--clients-reissued"]);
-        println!("--- on {name}: bash rotate/3-drop-old.sh --clients-reissued\n{out}");
-        assert_eq!(
-            code,
-            0,
-            "3-drop-old.sh on {name}:\n{out}\n{}",
-            roll.cluster.log_tails(20)
-        );
-        assert!(out.contains(&format!("phase 3 done on {name}")), "{out}");
-    }
-    assert_eq!(roll.restarts.len(), 6);
-    // After the end: phase 1 refuses, phase 3 is done already.
-    refused!(
-        "etcd2",
-        "1-trust-both.sh",
-        &[],
-        "phase 3 (rotate/3-drop-old.sh) ran here already"
-    );
-    let (code, out) = step!("etcd2", "3-drop-old.sh", &["--clients-reissued"]);
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("phase 3 is done on etcd2 already"), "{out}");
-    assert!(
-        writer.wait_for_acks(20, Duration::from_secs(30)),
-        "no writes after the rotation"
-    );
-    let to = epoch_now();
-
-    // Every member trusts only the new CA: the old CA's admin certificate is refused, the
-    // new one is not.
-    let new_ca = kit_dir.join("ca.crt");
-    for i in 1..=3 {
-        let installed =
-            std::fs::read_to_string(format!("{}/hosts/etcd{i}/pki/ca.crt", t.display())).unwrap();
-        assert_eq!(installed.trim(), new_pem.trim(), "etcd{i}'s ca.crt");
-        let (ok, out) = can_read(&bundle.join("clients/etcdctl"), subnet, i, &new_ca);
-        assert!(
-            !ok,
-            "etcd{i} still accepts a client certificate of the old CA: {out}"
-        );
-        let (ok, out) = can_read(&kit_dir.join("clients/etcdctl"), subnet, i, &new_ca);
-        assert!(ok, "etcd{i} refuses the new CA's client certificate: {out}");
-    }
-    let died = roll.cluster.died();
-    assert!(died.is_empty(), "{died:?}");
-
-    let report = writer.stop();
-    let missing = verify_all_acked(&report.acked(), &target);
-    assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
-    check_writer(&report.between(from, to), &roll.restarts, "ROTATE", label);
 }
 
 #[test]
@@ -493,18 +117,7 @@ fn renew_ca_with_the_same_key_in_one_rolling_restart() {
     );
 
     let mut cluster = start(subnet, t, &bundle);
-    let app = t.join("app");
-    must(
-        Command::new("cp")
-            .arg("-a")
-            .arg(bundle.join("clients/app"))
-            .arg(&app),
-    );
-    let target = Target {
-        endpoints: (1..=3).map(|i| client_url(subnet, i)).collect(),
-        tls: Some(ClientTls::from_folder(&app)),
-        netns: None,
-    };
+    let (app, target) = app_client(subnet, t, &bundle);
     let writer = Writer::start(target.clone(), WriterOptions::default());
     assert!(writer.wait_for_acks(20, Duration::from_secs(30)));
     let from = epoch_now();

@@ -1,0 +1,477 @@
+//! A CA rotation kit followed on a running cluster while a writer puts a key every 50 ms:
+//! the rotation spec (3 members, clients `etcdctl` and `app`), its cluster started in network
+//! namespaces, the restarts a kit's scripts ask for (`ETCD_PKI_RESTART`), a client following
+//! the kit's client steps, and the whole three-phase walk with its refusals and end checks.
+//! `tests/rotate.rs` follows the CLI's kit (`etcd-pki rotate-ca`) with it, and the browser
+//! tests the page's (*Rotate to a new CA*), so both kits are held to the same checks.
+//!
+//! A restart is what `ETCD_PKI_RESTART` does: here it asks the test (a request file), which
+//! stops the member's etcd and starts it again from the same env file, as systemd would.
+//! etcd 3.5.34 by default; `ROTATE_ETCD=3.4|3.6|3.7` picks another release (scripts/setup.sh
+//! puts them in tools/).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::live::wait_for;
+use crate::writer::epoch_now;
+use crate::{
+    LiveCluster, Proc, Target, Writer, WriterReport, code_and_output, must, run, verify_all_acked,
+};
+
+/// The etcd the rotation tests run: its path, the spec's `etcd_version` and its release (for
+/// the summary lines). `ROTATE_ETCD=3.4|3.6|3.7` picks another than 3.5.34.
+pub fn etcd() -> (PathBuf, &'static str, &'static str) {
+    let tools = crate::workspace_root().join("tools");
+    let (path, spec, label) = match std::env::var("ROTATE_ETCD").as_deref() {
+        Ok("3.4") => (PathBuf::from("/usr/bin/etcd"), "3.4", "3.4.23"),
+        Ok("3.6") => (tools.join("etcd-3.6.15/etcd"), "3.6", "3.6.15"),
+        Ok("3.7") => (tools.join("etcd-3.7.2/etcd"), "3.7", "3.7.2"),
+        _ => (tools.join("etcd-3.5.34/etcd"), "3.5", "3.5.34"),
+    };
+    assert!(
+        path.exists(),
+        "{} is missing: run ./scripts/setup.sh",
+        path.display()
+    );
+    (path, spec, label)
+}
+
+/// Member `i`'s address on 198.18.`subnet`.0/24.
+pub fn ip(subnet: u8, i: usize) -> String {
+    format!("198.18.{subnet}.{i}")
+}
+
+/// Member `i`'s client URL.
+pub fn client_url(subnet: u8, i: usize) -> String {
+    format!("https://{}:2379", ip(subnet, i))
+}
+
+/// The rotation spec: `etcd1`..`etcd3` on 198.18.`subnet`.1–3, clients `etcdctl` (root, the
+/// admin) and `app` (the writer's), cert_dir and data_dir under `t/hosts/<name>/`.
+pub fn spec(t: &Path, subnet: u8) -> String {
+    serde_json::json!({
+        "cluster_name": format!("rotate{subnet}"),
+        "etcd_version": etcd().1,
+        "nodes": (1..=3).map(|i| serde_json::json!({"name": format!("etcd{i}"), "ips": [ip(subnet, i)]})).collect::<Vec<_>>(),
+        "clients": [
+            {"name": "etcdctl", "common_name": "root", "kind": "etcdctl"},
+            {"name": "app", "common_name": "app", "kind": "etcdctl"}
+        ],
+        "cert_dir": format!("{}/hosts/{{name}}/pki", t.display()),
+        "data_dir": format!("{}/hosts/{{name}}/data", t.display()),
+    })
+    .to_string()
+}
+
+/// A cluster of the bundle in `bundle` (of [`spec`]), started and healthy; logs in `t/logs`.
+pub fn start(subnet: u8, t: &Path, bundle: &Path) -> LiveCluster {
+    let logs = t.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let mut cluster = LiveCluster::new(subnet, &etcd().0, &logs);
+    for i in 1..=3 {
+        cluster.start(&bundle.join(format!("members/etcd{i}")), &[]);
+    }
+    let admin = bundle.join("clients/etcdctl");
+    let all = (1..=3)
+        .map(|i| client_url(subnet, i))
+        .collect::<Vec<_>>()
+        .join(",");
+    let healthy = wait_for(Duration::from_secs(60), || {
+        let o = run(Command::new("etcdctl")
+            .arg(format!("--endpoints={all}"))
+            .arg(format!("--cacert={}/ca.crt", admin.display()))
+            .arg(format!("--cert={}/client.crt", admin.display()))
+            .arg(format!("--key={}/client.key", admin.display()))
+            .args(["--dial-timeout=3s", "endpoint", "health", "--cluster"]));
+        let (code, out) = code_and_output(&o);
+        (code == 0, out)
+    });
+    assert!(
+        healthy.is_ok(),
+        "the cluster did not start: {healthy:?}\n{}",
+        cluster.log_tails(15)
+    );
+    cluster
+}
+
+/// The writer's client on "its machine": a copy of the bundle's `clients/app` in `t/app`,
+/// which the kit's client steps change, and the target it writes through (every member).
+pub fn app_client(subnet: u8, t: &Path, bundle: &Path) -> (PathBuf, Target) {
+    let app = t.join("app");
+    must(
+        Command::new("cp")
+            .arg("-a")
+            .arg(bundle.join("clients/app"))
+            .arg(&app),
+    );
+    let target = Target {
+        endpoints: (1..=3).map(|i| client_url(subnet, i)).collect(),
+        tls: Some(crate::ClientTls::from_folder(&app)),
+        netns: None,
+    };
+    (app, target)
+}
+
+/// One restart done for a script: member, asked at, back at (seconds since the epoch).
+pub struct Restart {
+    /// The member's name.
+    pub member: String,
+    /// When the script asked (the request file appeared).
+    pub asked: f64,
+    /// When its etcd was started again.
+    pub started: f64,
+}
+
+/// A kit being followed on a cluster: where the bundle, the kit and the scratch folder are,
+/// and the restarts done so far.
+pub struct Rollout<'a> {
+    /// The running cluster.
+    pub cluster: &'a mut LiveCluster,
+    /// The bundle it was started from, unpacked (a restart starts a member from its folder).
+    pub bundle: &'a Path,
+    /// The kit, unpacked.
+    pub kit_dir: &'a Path,
+    /// The scratch folder: restart requests, backups and the scripts' logs go there.
+    pub t: &'a Path,
+    /// The restarts done so far.
+    pub restarts: Vec<Restart>,
+}
+
+impl Rollout<'_> {
+    /// Runs `rotate/<script>` of member `name` from the kit, on its machine, as root;
+    /// restarts its etcd when the script asks (through the request file `ETCD_PKI_RESTART`
+    /// touches). Its exit code and output.
+    pub fn step(&mut self, name: &str, script: &str, args: &[&str]) -> (i32, String) {
+        let (cluster, bundle, kit_dir, t) = (&mut *self.cluster, self.bundle, self.kit_dir, self.t);
+        let restarts = &mut self.restarts;
+        let req_dir = t.join("restart-requests");
+        std::fs::create_dir_all(&req_dir).unwrap();
+        let req = req_dir.join(name);
+        let restart = format!(
+            "touch '{r}'; for _ in $(seq 1200); do [ -e '{r}' ] || exit 0; sleep 0.1; done; exit 1",
+            r = req.display()
+        );
+        let log = t.join(format!("{name}-{}.log", script.replace('/', "_")));
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &cluster.member(name).netns.clone(), "env"])
+            .arg(format!("ETCD_PKI_RESTART={restart}"))
+            .arg(format!(
+                "ETCD_PKI_BACKUPS={}",
+                t.join("backups").join(name).display()
+            ))
+            .arg("ETCD_PKI_WAIT=120")
+            .arg("bash")
+            .arg(kit_dir.join(format!("members/{name}/rotate/{script}")))
+            .args(args);
+        let mut p = Proc::spawn(&format!("{name} {script}"), &mut cmd, &log);
+        let began = Instant::now();
+        loop {
+            if let Ok(Some(status)) = p.child.try_wait() {
+                let code = status.code().unwrap_or(-1);
+                let mut out = p.log_text();
+                if code != 0 && code != 3 {
+                    // What runs on that machine, for the failure message.
+                    out.push_str(&must(Command::new("bash").arg("-c").arg(format!(
+                        "ps -eo pid,lstart,stat,comm,args | grep -e {} -e PID | grep -v grep",
+                        t.join("hosts").join(name).display()
+                    ))));
+                }
+                return (code, out);
+            }
+            if req.exists() {
+                let asked = epoch_now();
+                cluster.stop(name);
+                cluster.start(&bundle.join(format!("members/{name}")), &[]);
+                restarts.push(Restart {
+                    member: name.into(),
+                    asked,
+                    started: epoch_now(),
+                });
+                std::fs::remove_file(&req).unwrap();
+            }
+            if began.elapsed() > Duration::from_secs(400) {
+                p.stop();
+                return (-1, format!("(timed out)\n{}", p.log_text()));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Runs a step that must refuse (exit 3), saying `says`, without restarting etcd.
+    pub fn refused(&mut self, name: &str, script: &str, args: &[&str], says: &str) {
+        let n = self.restarts.len();
+        let (code, out) = self.step(name, script, args);
+        assert_eq!(code, 3, "{name} {script} should refuse:\n{out}");
+        assert!(out.contains(says), "{name} {script}: {out}");
+        assert_eq!(self.restarts.len(), n, "a refused step restarted etcd");
+    }
+}
+
+/// `rotate-client.sh STEP DIR` of client `name` from the kit (on "the client's machine": here).
+pub fn client_step(kit_dir: &Path, name: &str, step: &str, dir: &Path) -> String {
+    let o = run(Command::new("bash")
+        .arg(kit_dir.join(format!("clients/{name}/rotate/rotate-client.sh")))
+        .arg(step)
+        .arg(dir));
+    let (code, out) = code_and_output(&o);
+    assert_eq!(code, 0, "rotate-client.sh {step} for {name}:\n{out}");
+    println!("--- client {name}: rotate-client.sh {step}\n{out}");
+    assert!(out.contains("accepts client"), "{out}");
+    out
+}
+
+/// Whether `folder`'s client files (ca.crt, client.crt, client.key) can read from member `i`.
+pub fn can_read(folder: &Path, subnet: u8, i: usize, ca: &Path) -> (bool, String) {
+    let o = run(Command::new("curl")
+        .args(["-sS", "--max-time", "5", "--cacert"])
+        .arg(ca)
+        .arg("--cert")
+        .arg(folder.join("client.crt"))
+        .arg("--key")
+        .arg(folder.join("client.key"))
+        .args(["-X", "POST", "-d", r#"{"key":"L3c="}"#])
+        .arg(format!("{}/v3/kv/range", client_url(subnet, i))));
+    let (code, out) = code_and_output(&o);
+    (code == 0 && out.contains("\"header\""), out)
+}
+
+/// Each failed write must fall inside a restart: from the stop request to a few seconds after
+/// etcd started again (it rejoins, or the cluster elects a leader). Returns the summary line,
+/// `TAG etcd=LABEL longest_gap_ms=… acked=… failed=… handshake_retries=… restarts=…`.
+pub fn check_writer(report: &WriterReport, restarts: &[Restart], tag: &str, label: &str) -> String {
+    for a in report.failures() {
+        // The restart of the member the put went to, else any (a leader election).
+        let window = |r: &&Restart| a.at >= r.asked && a.at <= r.started + 6.0;
+        let inside = restarts
+            .iter()
+            .filter(window)
+            .find(|r| a.endpoint.contains(&format!(".{}:", &r.member[4..])))
+            .or_else(|| restarts.iter().find(window));
+        println!(
+            "writer failure at {:.3} via {} ({}): {}",
+            a.at,
+            a.endpoint,
+            inside.map_or("OUTSIDE every restart".into(), |r| format!(
+                "restart of {}",
+                r.member
+            )),
+            a.error
+        );
+        assert!(
+            inside.is_some(),
+            "a write failed outside every restart: {a:?}"
+        );
+    }
+    for a in report.retried() {
+        println!(
+            "writer retried at {:.3} via {} (a handshake that failed at once): {}",
+            a.at, a.endpoint, a.retried
+        );
+    }
+    let line = format!(
+        "{tag} etcd={label} {} restarts={}",
+        report.summary(),
+        restarts.len()
+    );
+    println!("{line}");
+    line
+}
+
+/// A running cluster of [`spec`] and a rotation kit made from the bundle it runs from.
+pub struct Rotation<'a> {
+    /// The cluster, started from `bundle` with [`start`].
+    pub cluster: &'a mut LiveCluster,
+    /// Its network's third octet.
+    pub subnet: u8,
+    /// The bundle the cluster runs from (the old CA), unpacked.
+    pub bundle: &'a Path,
+    /// The kit (`etcd-pki rotate-ca`'s or the page's), unpacked.
+    pub kit_dir: &'a Path,
+    /// The scratch folder of [`spec`] (`hosts/` is there).
+    pub t: &'a Path,
+    /// The writer's client folder ([`app_client`]), which follows the kit's client steps.
+    pub app: &'a Path,
+}
+
+/// Follows the kit's three phases on the running cluster while `writer` (writing through
+/// `target`, the files in `app`) runs, as ROTATE.md says: `1-trust-both.sh` on each member
+/// (one restart each), the client's CA file old + new, `2-reissue.sh` on each member (no
+/// restart), the client's new certificate, then its CA file the new CA alone, `3-drop-old.sh`
+/// on each member (one restart each). Out-of-order steps are run first and must refuse,
+/// naming the step to run; a step run again is done already. At the end every member's CA
+/// file is the kit's, a client certificate of the old CA is refused by every member and the
+/// kit's is not, no member died, every acknowledged write reads back and each failed write
+/// fell inside a restart. Stops the writer; returns the summary line ([`check_writer`]) tagged
+/// `tag`.
+pub fn rotate_in_three_phases(r: Rotation, writer: Writer, target: &Target, tag: &str) -> String {
+    let Rotation {
+        cluster,
+        subnet,
+        bundle,
+        kit_dir,
+        t,
+        app,
+    } = r;
+    let label = etcd().2;
+    let new_pem = std::fs::read_to_string(kit_dir.join("ca.crt")).unwrap();
+    assert!(
+        writer.wait_for_acks(20, Duration::from_secs(30)),
+        "the writer cannot write"
+    );
+    let from = epoch_now();
+    let mut roll = Rollout {
+        cluster,
+        bundle,
+        kit_dir,
+        t,
+        restarts: Vec::new(),
+    };
+    // Out of order, before anything: refused, and each says what to run.
+    roll.refused(
+        "etcd1",
+        "2-reissue.sh",
+        &["--clients-trust-both"],
+        "run rotate/1-trust-both.sh on etcd1 first",
+    );
+    roll.refused(
+        "etcd1",
+        "3-drop-old.sh",
+        &["--clients-reissued"],
+        "run rotate/1-trust-both.sh, then rotate/2-reissue.sh",
+    );
+    // Another member's machine.
+    let o = roll.cluster.on(
+        "etcd2",
+        &[],
+        &format!(
+            "bash '{}'",
+            kit_dir
+                .join("members/etcd1/rotate/1-trust-both.sh")
+                .display()
+        ),
+    );
+    let (code, out) = code_and_output(&o);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("none of member etcd1's addresses"), "{out}");
+
+    // Phase 1, member by member.
+    for i in 1..=3 {
+        let name = format!("etcd{i}");
+        let (code, out) = roll.step(&name, "1-trust-both.sh", &[]);
+        println!("--- on {name}: bash rotate/1-trust-both.sh\n{out}");
+        assert_eq!(
+            code,
+            0,
+            "1-trust-both.sh on {name}:\n{out}\n{}",
+            roll.cluster.log_tails(20)
+        );
+        assert!(
+            out.contains(&format!("phase 1 done on {name}"))
+                && out.contains("accepts certificates of the old and the new CA"),
+            "{out}"
+        );
+        if i == 1 {
+            // Not every member trusts the new CA yet.
+            roll.refused(
+                "etcd1",
+                "2-reissue.sh",
+                &["--clients-trust-both"],
+                &format!("the member at {} does not accept", ip(subnet, 2)),
+            );
+            // Again: done already, no restart.
+            let n = roll.restarts.len();
+            let (code, out) = roll.step("etcd1", "1-trust-both.sh", &[]);
+            assert_eq!(code, 0, "{out}");
+            assert!(out.contains("phase 1 is done on etcd1 already"), "{out}");
+            assert_eq!(roll.restarts.len(), n);
+        }
+    }
+    assert_eq!(roll.restarts.len(), 3);
+    client_step(kit_dir, "app", "1", app);
+
+    // Phase 2: without the word that clients trust both, refused; then member by member,
+    // no restart.
+    roll.refused("etcd1", "2-reissue.sh", &[], "--clients-trust-both");
+    for i in 1..=3 {
+        let name = format!("etcd{i}");
+        let (code, out) = roll.step(&name, "2-reissue.sh", &["--clients-trust-both"]);
+        println!("--- on {name}: bash rotate/2-reissue.sh --clients-trust-both\n{out}");
+        assert_eq!(code, 0, "2-reissue.sh on {name}:\n{out}");
+        assert!(
+            out.contains("serves certificates of the new CA")
+                && out.contains("etcd was not restarted"),
+            "{out}"
+        );
+        if i == 1 {
+            roll.refused(
+                "etcd1",
+                "3-drop-old.sh",
+                &["--clients-reissued"],
+                &format!(
+                    "the member at {} still serves a certificate of the old CA",
+                    ip(subnet, 2)
+                ),
+            );
+        }
+    }
+    assert_eq!(roll.restarts.len(), 3, "phase 2 restarted etcd");
+    client_step(kit_dir, "app", "2", app);
+    client_step(kit_dir, "app", "3", app);
+
+    // Phase 3, member by member.
+    roll.refused("etcd1", "3-drop-old.sh", &[], "--clients-reissued");
+    for i in 1..=3 {
+        let name = format!("etcd{i}");
+        let (code, out) = roll.step(&name, "3-drop-old.sh", &["--clients-reissued"]);
+        println!("--- on {name}: bash rotate/3-drop-old.sh --clients-reissued\n{out}");
+        assert_eq!(
+            code,
+            0,
+            "3-drop-old.sh on {name}:\n{out}\n{}",
+            roll.cluster.log_tails(20)
+        );
+        assert!(out.contains(&format!("phase 3 done on {name}")), "{out}");
+    }
+    assert_eq!(roll.restarts.len(), 6);
+    // After the end: phase 1 refuses, phase 3 is done already.
+    roll.refused(
+        "etcd2",
+        "1-trust-both.sh",
+        &[],
+        "phase 3 (rotate/3-drop-old.sh) ran here already",
+    );
+    let (code, out) = roll.step("etcd2", "3-drop-old.sh", &["--clients-reissued"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("phase 3 is done on etcd2 already"), "{out}");
+    assert!(
+        writer.wait_for_acks(20, Duration::from_secs(30)),
+        "no writes after the rotation"
+    );
+    let to = epoch_now();
+
+    // Every member trusts only the new CA: the old CA's admin certificate is refused, the
+    // new one is not.
+    let new_ca = kit_dir.join("ca.crt");
+    for i in 1..=3 {
+        let name = format!("etcd{i}");
+        let installed =
+            std::fs::read_to_string(roll.cluster.member(&name).cert_dir.join("ca.crt")).unwrap();
+        assert_eq!(installed.trim(), new_pem.trim(), "{name}'s ca.crt");
+        let (ok, out) = can_read(&bundle.join("clients/etcdctl"), subnet, i, &new_ca);
+        assert!(
+            !ok,
+            "{name} still accepts a client certificate of the old CA: {out}"
+        );
+        let (ok, out) = can_read(&kit_dir.join("clients/etcdctl"), subnet, i, &new_ca);
+        assert!(ok, "{name} refuses the new CA's client certificate: {out}");
+    }
+    let died = roll.cluster.died();
+    assert!(died.is_empty(), "{died:?}");
+
+    let report = writer.stop();
+    let missing = verify_all_acked(&report.acked(), target);
+    assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
+    check_writer(&report.between(from, to), &roll.restarts, tag, label)
+}
