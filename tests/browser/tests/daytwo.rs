@@ -11,36 +11,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use e2e_browser::{Browser, Engine, Site, TempDir, in_both_browsers, site_dir, workspace_root};
+use e2e_browser::{Browser, Engine, Site, TempDir, in_both_browsers, site_dir};
 use e2e_etcd::live::wait_for;
-use e2e_etcd::{ClientTls, LiveCluster, Proc, Target, Writer, WriterOptions, wait_until};
+use e2e_etcd::{
+    ClientTls, LiveCluster, Proc, Target, Writer, WriterOptions, etcd_pki_bin, wait_until,
+};
 
 const SECS: Duration = Duration::from_secs(30);
 const PASSPHRASE: &str = "correct horse battery staple";
 
 in_both_browsers!(open_cli_bundle_add_member_download);
-
-/// The CLI, built for this test (the same way tests/etcd builds it).
-fn etcd_pki() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable");
-    let target = exe
-        .parent()
-        .and_then(Path::parent)
-        .and_then(Path::parent)
-        .expect("target dir")
-        .to_path_buf();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let ok = Command::new(cargo)
-        .args(["build", "--quiet", "-p", "pki-core", "--bin", "etcd-pki"])
-        .arg("--target-dir")
-        .arg(&target)
-        .current_dir(workspace_root())
-        .status()
-        .expect("cargo build")
-        .success();
-    assert!(ok, "cargo build -p pki-core --bin etcd-pki failed");
-    target.join("debug/etcd-pki")
-}
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run");
@@ -117,7 +97,7 @@ fn cli_bundle(cli: &Path, dir: &Path) -> PathBuf {
 fn open_cli_bundle_add_member_download(engine: Engine) {
     let work = TempDir::new("daytwo-page");
     let dir = &work.0;
-    let cli = etcd_pki();
+    let cli = etcd_pki_bin();
     let old = cli_bundle(&cli, dir);
 
     let site = Site::serve(site_dir());
@@ -429,7 +409,7 @@ fn serials(bundle: &Path, cert: &Path, host: &str) -> (String, String) {
 fn page_added_member_grows_live_cluster() {
     let work = TempDir::new("daytwo-page-live");
     let t = work.0.clone();
-    let cli = etcd_pki();
+    let cli = etcd_pki_bin();
     let spec = serde_json::json!({
         "cluster_name": "pagelive",
         "etcd_version": "3.4",
@@ -648,7 +628,7 @@ struct Opened {
 
 fn opened(engine: Engine, label: &str) -> Opened {
     let work = TempDir::new(label);
-    let old = cli_bundle(&etcd_pki(), &work.0);
+    let old = cli_bundle(&etcd_pki_bin(), &work.0);
     let site = Site::serve(site_dir());
     let mut b = Browser::launch(engine);
     open_and_unlock(
@@ -705,7 +685,7 @@ fn openssl_serial(cert: &Path) -> String {
 fn revoke_timeline_lints_renew_ca(engine: Engine) {
     let work = TempDir::new("daytwo-revoke");
     let dir = &work.0;
-    let cli = etcd_pki();
+    let cli = etcd_pki_bin();
     let mut spec: serde_json::Value =
         serde_json::from_str(&run(Command::new(&cli).arg("spec-template"))).unwrap();
     spec["ca_validity_days"] = serde_json::json!(300);
@@ -1184,7 +1164,7 @@ fn page_rotation_kit_rotates_live_cluster_while_writing() {
     use e2e_etcd::{Writer, WriterOptions};
     let work = TempDir::new("daytwo-page-rotate");
     let t = work.0.clone();
-    let cli = etcd_pki();
+    let cli = etcd_pki_bin();
     std::fs::write(t.join("spec.json"), rotation::spec(&t, ROTATE_SUBNET)).unwrap();
     std::fs::write(t.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
     run(Command::new(&cli)
@@ -1345,7 +1325,7 @@ fn etcdctl_as(folder: &Path, endpoint: &str, args: &str) -> (bool, String) {
 fn page_revocation_refuses_the_client_on_a_live_cluster() {
     let work = TempDir::new("daytwo-page-revoke");
     let t = work.0.clone();
-    let cli = e2e_etcd::etcd_pki_bin();
+    let cli = etcd_pki_bin();
     let ip = |i: usize| format!("198.18.{REVOKE_SUBNET}.{i}");
     let url = |i: usize| format!("https://{}:2379", ip(i));
     let spec = serde_json::json!({
