@@ -151,6 +151,18 @@ pub fn parse_env_file(path: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `etcdctl ARGS` (v3, the one on the PATH) as the client whose files are in `folder`
+/// (ca.crt, client.crt, client.key), against `endpoint`: whether it succeeded, and its output.
+pub fn etcdctl_as(folder: &Path, endpoint: &str, args: &str) -> (bool, String) {
+    let o = run(Command::new("bash").arg("-c").arg(format!(
+        "etcdctl --endpoints={endpoint} --cacert={d}/ca.crt --cert={d}/client.crt --key={d}/client.key \
+         --dial-timeout=3s --command-timeout=5s {args}",
+        d = folder.display()
+    )));
+    let (code, out) = code_and_output(&o);
+    (code == 0, out)
+}
+
 /// The `Environment="KEY=value"` settings of a systemd drop-in (the bundle's CRL drop-in), as
 /// systemd would pass them to etcd.
 pub fn dropin_env(path: &Path) -> Vec<(String, String)> {

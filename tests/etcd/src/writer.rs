@@ -132,6 +132,14 @@ impl WriterReport {
     pub fn failures(&self) -> Vec<&Attempt> {
         self.attempts.iter().filter(|a| !a.ok).collect()
     }
+    /// The failed attempts other than a timeout (curl's 2 s limit, which a busy shared machine
+    /// can hit): a refused, cut or rejected connection, or an error answer.
+    pub fn refusals(&self) -> Vec<&Attempt> {
+        self.failures()
+            .into_iter()
+            .filter(|a| !a.error.starts_with("curl: (28)"))
+            .collect()
+    }
     /// The puts whose first try failed its TLS handshake and were tried again.
     pub fn retried(&self) -> Vec<&Attempt> {
         self.attempts
