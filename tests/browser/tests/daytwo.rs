@@ -80,19 +80,26 @@ fn wait(b: &mut Browser, js: &str, limit: Duration, what: &str) {
     }
 }
 
-/// The spec template's bundle made by the CLI in `dir`: `old.zip`, its CA key `ca.key`
-/// (encrypted with [`PASSPHRASE`], also in `pass.txt`), unzipped into `old/`, which is returned.
-fn cli_bundle(cli: &Path, dir: &Path) -> PathBuf {
-    let spec = run(Command::new(cli).arg("spec-template"));
+/// `etcd-pki generate` of `spec` (JSON) in `dir`: `dir/<zip>`, its CA key `ca.key` (encrypted
+/// with [`PASSPHRASE`], also in `pass.txt`), unzipped into the folder named like `zip` without
+/// `.zip`, which is returned.
+fn cli_generate(cli: &Path, dir: &Path, spec: &str, zip: &str) -> PathBuf {
     std::fs::write(dir.join("spec.json"), spec).unwrap();
     std::fs::write(dir.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
     run(Command::new(cli)
-        .args(["generate", "--spec", "spec.json", "--out", "old.zip"])
+        .args(["generate", "--spec", "spec.json", "--out", zip])
         .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
         .current_dir(dir));
-    let old = dir.join("old");
-    unzip(&dir.join("old.zip"), &old);
-    old
+    let folder = dir.join(zip.trim_end_matches(".zip"));
+    unzip(&dir.join(zip), &folder);
+    folder
+}
+
+/// The spec template's bundle made by the CLI in `dir` ([`cli_generate`]): `old.zip`, unzipped
+/// into `old/`, which is returned.
+fn cli_bundle(cli: &Path, dir: &Path) -> PathBuf {
+    let spec = run(Command::new(cli).arg("spec-template"));
+    cli_generate(cli, dir, &spec, "old.zip")
 }
 
 fn open_cli_bundle_add_member_download(engine: Engine) {
@@ -421,14 +428,7 @@ fn page_added_member_grows_live_cluster() {
         "cert_dir": format!("{}/hosts/{{name}}/pki", t.display()),
         "data_dir": format!("{}/hosts/{{name}}/data", t.display()),
     });
-    std::fs::write(t.join("spec.json"), spec.to_string()).unwrap();
-    std::fs::write(t.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
-    run(Command::new(&cli)
-        .args(["generate", "--spec", "spec.json", "--out", "old.zip"])
-        .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
-        .current_dir(&t));
-    let old = t.join("old");
-    unzip(&t.join("old.zip"), &old);
+    let old = cli_generate(&cli, &t, &spec.to_string(), "old.zip");
 
     let logs = t.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
@@ -691,12 +691,7 @@ fn revoke_timeline_lints_renew_ca(engine: Engine) {
         serde_json::from_str(&run(Command::new(&cli).arg("spec-template"))).unwrap();
     spec["ca_validity_days"] = serde_json::json!(300);
     spec["cert_validity_days"] = serde_json::json!(200);
-    std::fs::write(dir.join("spec.json"), spec.to_string()).unwrap();
-    std::fs::write(dir.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
-    run(Command::new(&cli)
-        .args(["generate", "--spec", "spec.json", "--out", "gen.zip"])
-        .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
-        .current_dir(dir));
+    let gen_dir = cli_generate(&cli, dir, &spec.to_string(), "gen.zip");
     // etcd3 leaves: the bundle keeps its certificates, and the page revokes it by name.
     run(Command::new(&cli)
         .args(["remove-member", "--from", "gen.zip", "--ca-key", "ca.key"])
@@ -705,8 +700,6 @@ fn revoke_timeline_lints_renew_ca(engine: Engine) {
         .current_dir(dir));
     let old = dir.join("old");
     unzip(&dir.join("old.zip"), &old);
-    let gen_dir = dir.join("gen");
-    unzip(&dir.join("gen.zip"), &gen_dir);
     let etcd3: Vec<String> = certs(&gen_dir.join("members/etcd3"))
         .iter()
         .filter(|c| !c.ends_with("ca.crt"))
@@ -1166,14 +1159,7 @@ fn page_rotation_kit_rotates_live_cluster_while_writing() {
     let work = TempDir::new("daytwo-page-rotate");
     let t = work.0.clone();
     let cli = etcd_pki_bin();
-    std::fs::write(t.join("spec.json"), rotation::spec(&t, ROTATE_SUBNET)).unwrap();
-    std::fs::write(t.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
-    run(Command::new(&cli)
-        .args(["generate", "--spec", "spec.json", "--out", "old.zip"])
-        .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
-        .current_dir(&t));
-    let old = t.join("old");
-    unzip(&t.join("old.zip"), &old);
+    let old = cli_generate(&cli, &t, &rotation::spec(&t, ROTATE_SUBNET), "old.zip");
 
     let mut cluster = rotation::start(ROTATE_SUBNET, &t, &old);
     let (app, target) = rotation::app_client(ROTATE_SUBNET, &t, &old);
@@ -1325,12 +1311,7 @@ fn page_revocation_refuses_the_client_on_a_live_cluster() {
         "cert_dir": format!("{}/hosts/{{name}}/pki", t.display()),
         "data_dir": format!("{}/hosts/{{name}}/data", t.display()),
     });
-    std::fs::write(t.join("spec.json"), spec.to_string()).unwrap();
-    std::fs::write(t.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
-    run(Command::new(&cli)
-        .args(["generate", "--spec", "spec.json", "--out", "gen.zip"])
-        .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
-        .current_dir(&t));
+    cli_generate(&cli, &t, &spec.to_string(), "gen.zip");
     // The first CRL, empty: `etcd-pki revoke` naming nothing.
     let said = run(Command::new(&cli)
         .args(["revoke", "--from", "gen.zip", "--ca-key", "ca.key"])
