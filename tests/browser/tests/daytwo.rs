@@ -5,7 +5,8 @@
 //! add-member runbook is in the zip, and every certificate verifies against the same CA. Also:
 //! "Use an existing CA" with an openssl CA (encrypted key), a bundle the page grew run on
 //! a live cluster (198.18.126.0/24), and, each on a live cluster while a client writes, the
-//! page's revocation (198.18.131.0/24) and its CA rotation kit (198.18.132.0/24).
+//! page's revocation (198.18.131.0/24), its CA rotation kit (198.18.132.0/24) and its
+//! same-key CA renewal (198.18.133.0/24).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -1155,7 +1156,6 @@ const ROTATE_SUBNET: u8 = 132;
 #[test]
 fn page_rotation_kit_rotates_live_cluster_while_writing() {
     use e2e_etcd::rotation::{self, Rotation};
-    use e2e_etcd::{Writer, WriterOptions};
     let work = TempDir::new("daytwo-page-rotate");
     let t = work.0.clone();
     let cli = etcd_pki_bin();
@@ -1220,6 +1220,67 @@ fn page_rotation_kit_rotates_live_cluster_while_writing() {
         writer,
         &target,
         "PAGE-ROTATE",
+    );
+}
+
+/// The page's renewal test's network: 198.18.133.0/24 (no other test uses it).
+const RENEW_CA_SUBNET: u8 = 133;
+
+/// The page's *Renew the CA (same key)* on a running cluster: a 3-member cluster runs from a
+/// bundle the CLI made while a writer writes; the page opens that bundle, unlocks its CA key
+/// and renews the CA certificate; the downloaded kit's `rotate/renew-ca.sh` is followed on
+/// each member (one restart each) and the client's `rotate-client.sh renew`, as
+/// `tests/etcd/tests/rotate.rs` follows the CLI's (`e2e_etcd::rotation::
+/// renew_in_one_rolling_restart`). The renewed CA has the old one's subject and key; at the end
+/// every member uses it, nothing else changed, old and renewed CA files both work, every
+/// acknowledged write reads back and each failed write fell inside a restart. Prints
+/// `PAGE-RENEW-CA etcd=… longest_gap_ms=…`.
+#[test]
+fn page_ca_renewal_runs_on_live_cluster_while_writing() {
+    use e2e_etcd::rotation::{self, Rotation};
+    let work = TempDir::new("daytwo-page-renew-ca");
+    let t = work.0.clone();
+    let old = cli_generate(
+        &etcd_pki_bin(),
+        &t,
+        &rotation::spec(&t, RENEW_CA_SUBNET),
+        "old.zip",
+    );
+    let mut cluster = rotation::start(RENEW_CA_SUBNET, &t, &old);
+    let (app, target) = rotation::app_client(RENEW_CA_SUBNET, &t, &old);
+    let writer = Writer::start(target.clone(), WriterOptions::default());
+
+    let kit = t.join("kit");
+    {
+        let site = Site::serve(site_dir());
+        let mut b = Browser::launch(Engine::Chromium);
+        open_and_unlock(&mut b, &site.url, &t.join("old.zip"), &t.join("ca.key"));
+        let summary = make_and_download(&mut b, "#renew-ca-go", &kit);
+        eprintln!("the page says: {summary}");
+        assert!(summary.contains("with the same key"), "{summary}");
+    }
+    let field = |cert: &Path, what: &str| {
+        run(Command::new("openssl")
+            .args(["x509", "-noout", what, "-in"])
+            .arg(cert))
+    };
+    let (old_ca, new_ca) = (old.join("ca.crt"), kit.join("ca.crt"));
+    assert_ne!(field(&old_ca, "-serial"), field(&new_ca, "-serial"));
+    assert_eq!(field(&old_ca, "-subject"), field(&new_ca, "-subject"));
+    assert_eq!(field(&old_ca, "-pubkey"), field(&new_ca, "-pubkey"));
+
+    rotation::renew_in_one_rolling_restart(
+        Rotation {
+            cluster: &mut cluster,
+            subnet: RENEW_CA_SUBNET,
+            bundle: &old,
+            kit_dir: &kit,
+            t: &t,
+            app: &app,
+        },
+        writer,
+        &target,
+        "PAGE-RENEW-CA",
     );
 }
 

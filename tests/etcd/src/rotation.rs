@@ -1,7 +1,8 @@
 //! A CA rotation kit followed on a running cluster while a writer puts a key every 50 ms:
 //! the rotation spec (3 members, clients `etcdctl` and `app`), its cluster started in network
 //! namespaces, the restarts a kit's scripts ask for (`ETCD_PKI_RESTART`), a client following
-//! the kit's client steps, and the whole three-phase walk with its refusals and end checks.
+//! the kit's client steps, the whole three-phase walk with its refusals and end checks, and
+//! the same-key renewal's rolling restart.
 //! `tests/rotate.rs` follows the CLI's kit (`etcd-pki rotate-ca`) with it, and the browser
 //! tests the page's (*Rotate to a new CA*), so both kits are held to the same checks.
 //!
@@ -470,6 +471,102 @@ pub fn rotate_in_three_phases(r: Rotation, writer: Writer, target: &Target, tag:
     let died = roll.cluster.died();
     assert!(died.is_empty(), "{died:?}");
 
+    let report = writer.stop();
+    let missing = verify_all_acked(&report.acked(), target);
+    assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
+    check_writer(&report.between(from, to), &roll.restarts, tag, label)
+}
+
+/// Follows a same-key CA renewal kit (`etcd-pki rotate-ca --same-key`, or the page's *Renew
+/// the CA (same key)*) on the running cluster while `writer` runs: `rotate/renew-ca.sh` on
+/// each member (one restart each; run again on etcd1 it is done already, no restart), then
+/// the client's `rotate-client.sh renew`. At the end every member's CA file is the renewed
+/// CA certificate, its own certificates are the bundle's (nothing else changed), the old and
+/// the renewed CA file both let the old admin certificate read from every member, no member
+/// died, every acknowledged write reads back and each failed write fell inside a restart.
+/// Stops the writer; returns the summary line ([`check_writer`]) tagged `tag`.
+pub fn renew_in_one_rolling_restart(
+    r: Rotation,
+    writer: Writer,
+    target: &Target,
+    tag: &str,
+) -> String {
+    let Rotation {
+        cluster,
+        subnet,
+        bundle,
+        kit_dir,
+        t,
+        app,
+    } = r;
+    let label = etcd().2;
+    let new_pem = std::fs::read_to_string(kit_dir.join("ca.crt")).unwrap();
+    assert!(
+        writer.wait_for_acks(20, Duration::from_secs(30)),
+        "the writer cannot write"
+    );
+    let from = epoch_now();
+    let mut roll = Rollout {
+        cluster,
+        bundle,
+        kit_dir,
+        t,
+        restarts: Vec::new(),
+    };
+    for i in 1..=3 {
+        let name = format!("etcd{i}");
+        let (code, out) = roll.step(&name, "renew-ca.sh", &[]);
+        println!("--- on {name}: bash rotate/renew-ca.sh\n{out}");
+        assert_eq!(
+            code,
+            0,
+            "renew-ca.sh on {name}:\n{out}\n{}",
+            roll.cluster.log_tails(20)
+        );
+        assert!(
+            out.contains(&format!(
+                "done on {name}: it uses the renewed CA certificate"
+            )),
+            "{out}"
+        );
+        if i == 1 {
+            let n = roll.restarts.len();
+            let (code, out) = roll.step(&name, "renew-ca.sh", &[]);
+            assert_eq!(code, 0, "{out}");
+            assert!(out.contains("in use on etcd1 already"), "{out}");
+            assert_eq!(
+                roll.restarts.len(),
+                n,
+                "renew-ca.sh run again restarted etcd"
+            );
+        }
+    }
+    client_step(kit_dir, "app", "renew", app);
+    assert!(
+        writer.wait_for_acks(20, Duration::from_secs(30)),
+        "no writes after the renewal"
+    );
+    let to = epoch_now();
+    assert_eq!(roll.restarts.len(), 3);
+    // The members' own certificates did not change; old and renewed CA files both work for
+    // clients (same key and name), and the old client certificates are still accepted.
+    for i in 1..=3 {
+        let name = format!("etcd{i}");
+        let pki = roll.cluster.member(&name).cert_dir.clone();
+        let installed = std::fs::read_to_string(pki.join("ca.crt")).unwrap();
+        assert_eq!(installed.trim(), new_pem.trim(), "{name}'s ca.crt");
+        assert_eq!(
+            std::fs::read(pki.join("server.crt")).unwrap(),
+            std::fs::read(bundle.join(format!("members/{name}/pki/server.crt"))).unwrap(),
+            "{name}'s server.crt changed"
+        );
+        for ca in [bundle.join("ca.crt"), kit_dir.join("ca.crt")] {
+            let (ok, out) = can_read(&bundle.join("clients/etcdctl"), subnet, i, &ca);
+            assert!(ok, "{name} with {}: {out}", ca.display());
+        }
+    }
+    let died = roll.cluster.died();
+    assert!(died.is_empty(), "{died:?}");
     let report = writer.stop();
     let missing = verify_all_acked(&report.acked(), target);
     assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");

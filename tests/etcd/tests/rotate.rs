@@ -18,21 +18,17 @@
 //! stops the member's etcd and starts it again from the same env file, as systemd would.
 //! Members run in network namespaces on 198.18.114.0/24 and 198.18.115.0/24. etcd 3.5.34 by
 //! default; `ROTATE_ETCD=3.4|3.6|3.7` picks another release (scripts/setup.sh puts them in
-//! tools/). The cluster, the restarts, the client steps and the three-phase walk are
+//! tools/). The cluster, the restarts, the client steps, the three-phase walk and the renewal are
 //! `e2e_etcd::rotation`'s, which the page's kit is followed with too (tests/browser daytwo.rs).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use e2e_etcd::rotation::{
-    Rollout, Rotation, app_client, can_read, check_writer, client_step, etcd,
-    rotate_in_three_phases, spec, start,
+    Rotation, app_client, renew_in_one_rolling_restart, rotate_in_three_phases, spec, start,
 };
-use e2e_etcd::writer::epoch_now;
 use e2e_etcd::{
     TempDir, Writer, WriterOptions, code_and_output, etcd_pki_bin, generate_bundle, run,
-    verify_all_acked,
 };
 
 /// `etcd-pki rotate-ca --from bundle.zip --ca-key ca.key --out kit.zip EXTRA…` in `t`,
@@ -98,7 +94,6 @@ fn rotate_ca_in_three_phases_while_writing() {
 #[test]
 fn renew_ca_with_the_same_key_in_one_rolling_restart() {
     let subnet = 115;
-    let label = etcd().2;
     let tmp = TempDir::new("renew-ca");
     let t = tmp.path();
     let bundle = generate_bundle(&spec(t, subnet), t);
@@ -119,60 +114,17 @@ fn renew_ca_with_the_same_key_in_one_rolling_restart() {
     let mut cluster = start(subnet, t, &bundle);
     let (app, target) = app_client(subnet, t, &bundle);
     let writer = Writer::start(target.clone(), WriterOptions::default());
-    assert!(writer.wait_for_acks(20, Duration::from_secs(30)));
-    let from = epoch_now();
-    let mut roll = Rollout {
-        cluster: &mut cluster,
-        bundle: &bundle,
-        kit_dir: &kit_dir,
-        t,
-        restarts: Vec::new(),
-    };
-    for i in 1..=3 {
-        let name = format!("etcd{i}");
-        let (code, out) = roll.step(&name, "renew-ca.sh", &[]);
-        println!("--- on {name}: bash rotate/renew-ca.sh\n{out}");
-        assert_eq!(
-            code,
-            0,
-            "renew-ca.sh on {name}:\n{out}\n{}",
-            roll.cluster.log_tails(20)
-        );
-        assert!(
-            out.contains(&format!(
-                "done on {name}: it uses the renewed CA certificate"
-            )),
-            "{out}"
-        );
-        if i == 1 {
-            let n = roll.restarts.len();
-            let (code, out) = roll.step(&name, "renew-ca.sh", &[]);
-            assert_eq!(code, 0, "{out}");
-            assert!(out.contains("in use on etcd1 already"), "{out}");
-            assert_eq!(roll.restarts.len(), n);
-        }
-    }
-    client_step(&kit_dir, "app", "renew", &app);
-    assert!(writer.wait_for_acks(20, Duration::from_secs(30)));
-    let to = epoch_now();
-    assert_eq!(roll.restarts.len(), 3);
-    // The members' own certificates did not change; old and renewed CA files both work for
-    // clients (same key and name), and the old client certificates are still accepted.
-    for i in 1..=3 {
-        let pki = format!("{}/hosts/etcd{i}/pki", t.display());
-        let installed = std::fs::read_to_string(format!("{pki}/ca.crt")).unwrap();
-        assert_eq!(installed.trim(), new_pem.trim());
-        assert_eq!(
-            std::fs::read(format!("{pki}/server.crt")).unwrap(),
-            std::fs::read(bundle.join(format!("members/etcd{i}/pki/server.crt"))).unwrap()
-        );
-        for ca in [bundle.join("ca.crt"), kit_dir.join("ca.crt")] {
-            let (ok, out) = can_read(&bundle.join("clients/etcdctl"), subnet, i, &ca);
-            assert!(ok, "etcd{i} with {}: {out}", ca.display());
-        }
-    }
-    let report = writer.stop();
-    let missing = verify_all_acked(&report.acked(), &target);
-    assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
-    check_writer(&report.between(from, to), &roll.restarts, "RENEW-CA", label);
+    renew_in_one_rolling_restart(
+        Rotation {
+            cluster: &mut cluster,
+            subnet,
+            bundle: &bundle,
+            kit_dir: &kit_dir,
+            t,
+            app: &app,
+        },
+        writer,
+        &target,
+        "RENEW-CA",
+    );
 }
