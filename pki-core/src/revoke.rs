@@ -109,7 +109,13 @@ impl fmt::Display for Summary {
             "On each member ({}), as root, from its folder: bash install-crl.sh",
             self.members.join(", ")
         )?;
-        if !self.users.is_empty() {
+        // Only when this revocation adds a client: an earlier one's users were named then,
+        // and a member's revocation has no etcd user to remove.
+        let new_client = self
+            .revoked
+            .iter()
+            .any(|(what, _)| what.starts_with("clients/"));
+        if new_client && !self.users.is_empty() {
             writeln!(
                 f,
                 "Then remove their etcd user(s) ({}), as rbac.sh's root client, from the \

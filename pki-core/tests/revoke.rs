@@ -454,6 +454,14 @@ fn revoking_a_client_writes_the_rbac_companion() {
         .unwrap();
     assert_eq!(f.mode, 0o755);
     shellcheck_passes(&script);
+    // A later revocation that adds no client (a new CRL of what is revoked already) keeps the
+    // companion but does not send the person to it again: alice's user was named when she was
+    // revoked.
+    let ca1 = daytwo::unlock_ca(&o1, b.ca_key.text().as_bytes(), None).unwrap();
+    let (again, summary) = revoke::revoke(&o1, &ca1, &req(vec![]), now).unwrap();
+    assert!(again.files.iter().any(|f| f.path == revoke::RBAC_REVOKE));
+    assert_eq!(summary.users, vec!["alice.app".to_string()]);
+    assert!(!summary.to_string().contains("rbac-revoke.sh"), "{summary}");
     bob_next_then_alice_renewed(&o1, b.ca_key.text(), now);
 }
 

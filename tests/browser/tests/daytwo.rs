@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use e2e_browser::{Browser, Engine, Site, TempDir, in_both_browsers, site_dir};
 use e2e_etcd::live::wait_for;
+use e2e_etcd::revocation;
 use e2e_etcd::{
     ClientTls, LiveCluster, Proc, Target, Writer, WriterOptions, etcd_pki_bin, etcdctl_as,
     wait_until,
@@ -1350,8 +1351,11 @@ const REVOKE_SUBNET: u8 = 131;
 /// and bob writes every 50 ms (each put its own TLS handshake, so each reads the CRL). The page
 /// opens that bundle, unlocks its CA key and revokes alice by name; the downloaded bundle's
 /// `install-crl.sh` runs on each member's machine, no restart. Then alice's next connection is
-/// refused by every member (etcd's log names her serial), bob and the admin are not, and every
-/// write bob had acknowledged is read back. Prints `PAGE-REVOKE … longest_gap_ms=…`.
+/// refused by every member (etcd's log names her serial), bob and the admin are not. Then
+/// etcd3 leaves the cluster; the CLI makes the bundle without it from the page's, the page
+/// revokes etcd3 by name in it, and after `install-crl.sh` on the two members left etcd3's peer
+/// certificate is refused on their peer ports while theirs are not. Every write bob had
+/// acknowledged is read back. Prints `PAGE-REVOKE … longest_gap_ms=…`.
 #[test]
 fn page_revocation_refuses_the_client_on_a_live_cluster() {
     let work = TempDir::new("daytwo-page-revoke");
@@ -1386,13 +1390,7 @@ fn page_revocation_refuses_the_client_on_a_live_cluster() {
     let logs = t.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     let mut cluster = LiveCluster::new(REVOKE_SUBNET, Path::new("/usr/bin/etcd"), &logs);
-    for i in 1..=3 {
-        let folder = r0.join(format!("members/etcd{i}"));
-        let env = e2e_etcd::dropin_env(&folder.join("etcd.service.d/20-etcd-pki-crl.conf"));
-        assert_eq!(env.len(), 2, "the CRL drop-in of etcd{i}: {env:?}");
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        cluster.start(&folder, &env);
-    }
+    revocation::start_with_crl(&mut cluster, &r0, 3, |_| Vec::new());
     let all = (1..=3).map(url).collect::<Vec<_>>().join(",");
     let admin = r0.join("clients/etcdctl");
     let healthy = wait_for(Duration::from_secs(60), || {
@@ -1404,8 +1402,9 @@ fn page_revocation_refuses_the_client_on_a_live_cluster() {
         cluster.log_tails(15)
     );
     let (alice, bob) = (r0.join("clients/alice"), r0.join("clients/bob"));
+    // Bob writes through etcd1 and etcd2 (etcd3 leaves later).
     let bob_target = Target {
-        endpoints: (1..=3).map(url).collect(),
+        endpoints: (1..=2).map(url).collect(),
         tls: Some(ClientTls::from_folder(&bob)),
         netns: None,
     };
@@ -1432,22 +1431,18 @@ fn page_revocation_refuses_the_client_on_a_live_cluster() {
     let r1 = t.join("r1");
     let summary = make_and_download(&mut b, "#revoke-go", &r1);
     eprintln!("the page says: {summary}");
-    assert!(summary.contains("alice"), "{summary}");
+    assert!(
+        summary.contains("clients/alice") && summary.contains("bash rbac-revoke.sh"),
+        "{summary}"
+    );
     drop(b);
 
     // install-crl.sh from the page's bundle on each member's machine, etcd running.
     let from = e2e_etcd::writer::epoch_now();
     for i in 1..=3 {
-        let script = r1.join(format!("members/etcd{i}/install-crl.sh"));
-        let o = cluster.on(
-            &format!("etcd{i}"),
-            &[],
-            &format!("bash '{}'", script.display()),
-        );
-        let out =
-            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        let (code, out) = revocation::install_crl(&cluster, &r1, i, i);
         println!("--- on etcd{i}: bash members/etcd{i}/install-crl.sh (the page's)\n{out}");
-        assert!(o.status.success(), "install-crl.sh on etcd{i}:\n{out}");
+        assert_eq!(code, 0, "install-crl.sh on etcd{i}:\n{out}");
         assert!(
             out.contains("1 revoked serial(s)")
                 && out.contains("the CRL is in force now; etcd was not restarted"),
@@ -1478,6 +1473,77 @@ fn page_revocation_refuses_the_client_on_a_live_cluster() {
         writer.wait_for_acks(20, Duration::from_secs(30)),
         "bob stopped writing after the CRL"
     );
+
+    // A removed member: etcd3 leaves the cluster (its peer certificate still reads the
+    // others' peer API: only a CRL stops it), the CLI makes the bundle without it from the
+    // page's, and the page revokes etcd3 by name in that bundle.
+    revocation::remove_member(&admin, &url(1), "etcd3", &url(3));
+    let peer = |i: usize| format!("https://{}:2380", ip(i));
+    let (ok, out) = revocation::peer_get(&cluster, &r0, 3, 3, &peer(1));
+    assert!(
+        ok,
+        "etcd3's peer certificate is refused before its revocation: {out}"
+    );
+    run(Command::new(&cli)
+        .args(["remove-member", "--from", "r1.zip", "--ca-key", "ca.key"])
+        .args(["--ca-passphrase-file", "pass.txt", "--name", "etcd3"])
+        .args(["--out", "r2.zip"])
+        .current_dir(&t));
+    let r3 = t.join("r3");
+    {
+        let mut b = Browser::launch(Engine::Chromium);
+        open_and_unlock(&mut b, &site.url, &t.join("r2.zip"), &t.join("ca.key"));
+        b.click("#revoke-member-etcd3");
+        b.type_into("#revoke-reason", "cessation-of-operation");
+        let summary = make_and_download(&mut b, "#revoke-go", &r3);
+        eprintln!("the page says: {summary}");
+        // A member has no etcd user: no rbac-revoke.sh step (alice's was named before).
+        assert!(
+            summary.contains("members/etcd3/peer") && !summary.contains("rbac-revoke.sh"),
+            "{summary}"
+        );
+    }
+    let crl = run(Command::new("openssl")
+        .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
+        .arg(r3.join("members/etcd1/pki/crl.der")))
+    .to_lowercase();
+    for cert in ["server.crt", "peer.crt"] {
+        let serial = openssl_serial(&r0.join("members/etcd3/pki").join(cert));
+        assert!(
+            crl.contains(&serial),
+            "etcd3's {cert} ({serial}) is not on the CRL:\n{crl}"
+        );
+    }
+    for i in 1..=2 {
+        let (code, out) = revocation::install_crl(&cluster, &r3, i, i);
+        println!(
+            "--- on etcd{i}: bash members/etcd{i}/install-crl.sh (the page's, etcd3 revoked)\n{out}"
+        );
+        assert_eq!(code, 0, "install-crl.sh on etcd{i}:\n{out}");
+        assert!(
+            out.contains("CRL number 03, 3 revoked serial(s)")
+                && out.contains("etcd was not restarted"),
+            "{out}"
+        );
+    }
+    for i in 1..=2 {
+        let (ok, out) = revocation::peer_get(&cluster, &r0, 3, 3, &peer(i));
+        assert!(!ok, "revoked etcd3 still reads etcd{i}'s peer API: {out}");
+    }
+    let (ok, out) = revocation::peer_get(&cluster, &r0, 2, 2, &peer(1));
+    assert!(ok, "etcd2's peer certificate is refused by etcd1: {out}");
+    let (ok, out) = revocation::peer_get(&cluster, &r0, 1, 1, &peer(2));
+    assert!(ok, "etcd1's peer certificate is refused by etcd2: {out}");
+    let (ok, out) = etcdctl_as(
+        &admin,
+        &format!("{},{}", url(1), url(2)),
+        "endpoint health --cluster",
+    );
+    assert!(ok, "the two remaining members are not healthy: {out}");
+    assert!(
+        writer.wait_for_acks(20, Duration::from_secs(30)),
+        "bob stopped writing after etcd3's revocation"
+    );
     let to = e2e_etcd::writer::epoch_now();
     let report = writer.stop();
     let missing = e2e_etcd::verify_all_acked(&report.acked(), &bob_target);
@@ -1489,7 +1555,9 @@ fn page_revocation_refuses_the_client_on_a_live_cluster() {
     let refused = report.refusals();
     assert!(refused.is_empty(), "bob's writes failed: {refused:?}");
     assert_eq!(cluster.restarts(), 0, "a member was restarted");
-    assert!(cluster.died().is_empty(), "{:?}", cluster.died());
+    // Only etcd3 may have exited: a member removed from the cluster stops itself.
+    let died = cluster.died();
+    assert!(died.iter().all(|m| m == "etcd3"), "{died:?}");
     println!(
         "PAGE-REVOKE etcd=3.4.23 {} restarts=0 (from the first install-crl.sh on: {})",
         report.summary(),

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 pub mod live;
+pub mod revocation;
 pub mod rotation;
 pub mod writer;
 

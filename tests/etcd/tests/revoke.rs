@@ -26,6 +26,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use e2e_etcd::live::wait_for;
+use e2e_etcd::revocation::{install_crl, peer_get, remove_member, start_with_crl};
 use e2e_etcd::{
     ClientTls, LiveCluster, Target, TempDir, Writer, WriterOptions, code_and_output, etcd_pki_bin,
     etcdctl_as, generate_bundle, must, run, verify_all_acked,
@@ -132,43 +133,6 @@ fn http_put(folder: &Path, base: &str, key: &str) -> (bool, String) {
     (code == 0 && out.contains("\"revision\""), out)
 }
 
-/// `install-crl.sh` of member `i` run on member `on`'s machine: exit code and output.
-fn install_crl(cluster: &LiveCluster, bundle: &Path, on: usize, i: usize) -> (i32, String) {
-    let o = cluster.on(
-        &format!("etcd{on}"),
-        &[],
-        &format!(
-            "bash '{}'",
-            bundle
-                .join(format!("members/etcd{i}/install-crl.sh"))
-                .display()
-        ),
-    );
-    code_and_output(&o)
-}
-
-/// GET /members on member `to`'s peer port from member `from`'s machine with member `who`'s
-/// peer certificate (etcd checks a peer certificate against the caller's address).
-fn peer_get(
-    cluster: &LiveCluster,
-    bundle: &Path,
-    from: usize,
-    who: usize,
-    to: &str,
-) -> (bool, String) {
-    let pki = bundle.join(format!("members/etcd{who}/pki"));
-    let o = cluster.on(
-        &format!("etcd{from}"),
-        &[],
-        &format!(
-            "curl -sS --http1.1 --max-time 5 --cacert '{p}/ca.crt' --cert '{p}/peer.crt' --key '{p}/peer.key' {to}/members",
-            p = pki.display()
-        ),
-    );
-    let (code, out) = code_and_output(&o);
-    (code == 0 && out.contains("\"peerURLs\""), out)
-}
-
 fn revoke(label: &'static str, subnet: u8) {
     let v = version(label);
     let tmp = TempDir::new(&format!("revoke-{subnet}"));
@@ -199,19 +163,16 @@ fn revoke(label: &'static str, subnet: u8) {
     let (bundle, said) = revoke_cli(t, "bundle.zip", "r0.zip", &[]);
     assert!(said.contains("first CRL"), "{said}");
     let mut cluster = LiveCluster::new(subnet, &v.etcd, &logs);
-    for i in 1..=3 {
-        let folder = bundle.join(format!("members/etcd{i}"));
-        let mut env = e2e_etcd::dropin_env(&folder.join("etcd.service.d/20-etcd-pki-crl.conf"));
-        assert_eq!(env.len(), 2, "etcd{i}'s CRL drop-in: {env:?}");
+    start_with_crl(&mut cluster, &bundle, 3, |i| {
         if v.split_http {
-            env.push((
+            vec![(
                 "ETCD_LISTEN_CLIENT_HTTP_URLS".into(),
                 format!("https://{}:{HTTP_PORT}", ip(subnet, i)),
-            ));
+            )]
+        } else {
+            Vec::new()
         }
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        cluster.start(&folder, &env);
-    }
+    });
     let grpc = |i: usize| format!("https://{}:2379", ip(subnet, i));
     let http = |i: usize| {
         let port = if v.split_http { HTTP_PORT } else { 2379 };
@@ -375,38 +336,7 @@ fn revoke(label: &'static str, subnet: u8) {
     assert!(cluster.died().is_empty(), "{label}: {:?}", cluster.died());
 
     // A removed member: etcd3 leaves the cluster, then its certificates are revoked.
-    let (ok, list) = etcdctl_as(&admin, &grpc(1), "member list");
-    assert!(ok, "{list}");
-    let id3 = list
-        .lines()
-        .find(|l| l.contains(", etcd3, "))
-        .and_then(|l| l.split(',').next())
-        .unwrap_or_else(|| panic!("no etcd3 in {list}"))
-        .to_string();
-    // Leadership moves away first, as an operator would, so that bob's writes do not wait
-    // for an election (what is measured here is the CRL, not a leader change).
-    let (ok, status) = etcdctl_as(&admin, &grpc(3), "endpoint status -w fields");
-    assert!(ok, "{status}");
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(&format!("\"{name}\" :")))
-            .and_then(|l| l.split(':').nth(1))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    if field("Leader") == field("MemberID") {
-        let id1 = list
-            .lines()
-            .find(|l| l.contains(", etcd1, "))
-            .and_then(|l| l.split(',').next())
-            .unwrap()
-            .to_string();
-        let (ok, out) = etcdctl_as(&admin, &grpc(3), &format!("move-leader {id1}"));
-        assert!(ok, "{label}: move-leader: {out}");
-    }
-    let (ok, out) = etcdctl_as(&admin, &grpc(1), &format!("member remove {id3}"));
-    assert!(ok, "{label}: member remove: {out}");
+    remove_member(&admin, &grpc(1), "etcd3", &grpc(3));
     let peer1 = format!("https://{}:2380", ip(subnet, 1));
     let peer2 = format!("https://{}:2380", ip(subnet, 2));
     // Still trusted: only the CRL will stop it.
