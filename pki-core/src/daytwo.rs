@@ -139,14 +139,23 @@ pub struct ChangeSummary {
     /// for a member it records as removed, `--unlisted-serial HEX` for a certificate it no
     /// longer holds (a replaced key).
     pub revoke_args: Vec<String>,
+    /// Clients whose certificate was renewed (`clients/<name>/`): no runbook installs a
+    /// client's files, so the summary says to.
+    pub clients_renewed: Vec<String>,
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+impl ChangeSummary {
+    /// The summary as [`fmt::Display`] shows it, with the `etcd-pki revoke` line naming the
+    /// new bundle and the CA key the person used (the command line knows them; shell-quoted
+    /// when they need it) instead of `NEW.zip` and `CA.key`.
+    pub fn with_paths(&self, new_zip: &str, ca_key: &str) -> String {
+        let mut out = String::new();
+        self.write(&mut out, &shell_word(new_zip), &shell_word(ca_key))
+            .expect("writing to a String");
+        out
+    }
 
-impl fmt::Display for ChangeSummary {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn write(&self, f: &mut impl fmt::Write, new_zip: &str, ca_key: &str) -> fmt::Result {
         let mut parts = Vec::new();
         if self.members_added > 0 {
             parts.push(format!(
@@ -188,6 +197,16 @@ impl fmt::Display for ChangeSummary {
                 write!(f, "\n  {}. {s}", i + 1)?;
             }
         }
+        if !self.clients_renewed.is_empty() {
+            write!(
+                f,
+                "\nthen each renewed client, on its machine: its folder's new client.crt and \
+                 client.key in place together, then reload or restart the program:"
+            )?;
+            for c in &self.clients_renewed {
+                write!(f, "\n  {c}/")?;
+            }
+        }
         if !self.revoke.is_empty() {
             write!(f, "\nrevoke these old certificates:")?;
             for r in &self.revoke {
@@ -195,11 +214,34 @@ impl fmt::Display for ChangeSummary {
             }
             write!(
                 f,
-                "\nonce the runbook is done, with the new bundle:\n  etcd-pki revoke --from NEW.zip --ca-key CA.key {}",
+                "\nonce the runbook is done, with the new bundle:\n  etcd-pki revoke --from {new_zip} --ca-key {ca_key} {}",
                 self.revoke_args.join(" ")
             )?;
         }
         Ok(())
+    }
+}
+
+/// `s` as one shell word: as it is when it is plain (letters, digits, `._/:@%+=,-`), else
+/// single-quoted.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/:@%+=,-".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        crate::render::quote::sh(s)
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+impl fmt::Display for ChangeSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write(f, "NEW.zip", "CA.key")
     }
 }
 
@@ -880,6 +922,12 @@ pub fn apply_change(
             .map(|(p, s)| format!("{p} serial {s}"))
             .collect(),
         revoke_args: revoke_args(plan),
+        clients_renewed: plan
+            .renewed
+            .iter()
+            .filter(|id| id.starts_with("clients/"))
+            .cloned()
+            .collect(),
     };
     Ok((bundle, summary))
 }
@@ -1142,6 +1190,17 @@ mod tests {
         assert!(
             s.to_string()
                 .contains("certificates renewed, 0 keys changed"),
+            "{s}"
+        );
+        // No runbook installs a client's files: the summary names each renewed client.
+        assert!(
+            s.clients_renewed.contains(&"clients/etcdctl".to_string()),
+            "{s}"
+        );
+        assert!(s.to_string().contains("\n  clients/etcdctl/"), "{s}");
+        assert!(
+            s.with_paths("new one.zip", "/keys/ca.key")
+                .contains("etcd-pki revoke --from 'new one.zip' --ca-key /keys/ca.key --"),
             "{s}"
         );
         let p = "members/etcd1/pki/server.key";

@@ -682,6 +682,14 @@ fn report(spec: &ClusterSpec, bundle: &Bundle, out: &Path, ca_key: &CaKey, ms: u
             day(&ca.info.not_after)
         );
     }
+    // One column for every name, however long (`kube-apiserver`).
+    let width = pki_core::bundle::members(spec)
+        .iter()
+        .map(|m| m.name.len())
+        .chain(spec.clients.iter().map(|c| c.name.len()))
+        .max()
+        .unwrap_or(0)
+        .max(10);
     for m in pki_core::bundle::members(spec) {
         let server = bundle
             .file(&format!("members/{}/pki/server.crt", m.name))
@@ -690,7 +698,7 @@ fn report(spec: &ClusterSpec, bundle: &Bundle, out: &Path, ca_key: &CaKey, ms: u
             let mut names = c.info.ip_sans.clone();
             names.extend(c.info.dns_sans.iter().cloned());
             say!(
-                "  member   {:<10} server + peer for {}, valid until {}",
+                "  member   {:<width$} server + peer for {}, valid until {}",
                 m.name,
                 names.join(", "),
                 day(&c.info.not_after)
@@ -698,7 +706,11 @@ fn report(spec: &ClusterSpec, bundle: &Bundle, out: &Path, ca_key: &CaKey, ms: u
         }
     }
     for c in &spec.clients {
-        say!("  client   {:<10} etcd user \"{}\"", c.name, c.common_name);
+        say!(
+            "  client   {:<width$} etcd user \"{}\"",
+            c.name,
+            c.common_name
+        );
     }
     for w in &bundle.warnings {
         say!("{w}");
@@ -887,7 +899,10 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
     let (bundle, summary) = daytwo::apply_change(Some(&opened), &ca, &plan, keys).map_err(bad)?;
     write_new(&out, &bundle.to_zip()?, force)?;
-    say!("{summary}");
+    say!(
+        "{}",
+        summary.with_paths(&out.display().to_string(), &ca_key.display().to_string())
+    );
     say!("wrote {}", out.display());
     Ok(())
 }

@@ -259,3 +259,73 @@ fn revoke_rotate_and_validate_from_the_command_line() {
     );
     assert!(!out.contains("refuses both"), "{out}");
 }
+
+/// What `renew` prints is what a person does next: the renewed client's folder is named
+/// (no runbook installs a client's files), and the `etcd-pki revoke` line, pasted into a
+/// shell as printed, names the new bundle and the CA key given (quoted where a path needs
+/// it) and revokes the replaced certificate.
+#[test]
+fn renew_prints_the_client_step_and_a_revoke_line_that_runs_as_printed() {
+    let tmp = TempDir::new("revoke-cli-printed");
+    let t = tmp.path();
+    generate_bundle(&spec(), t);
+    e2e_etcd::unzip(&t.join("bundle.zip"), &t.join("old"));
+    let old_serial = run(Command::new("openssl")
+        .args(["x509", "-noout", "-serial", "-in"])
+        .arg(t.join("old/clients/alice/client.crt")));
+    let old_serial = String::from_utf8_lossy(&old_serial.stdout)
+        .trim()
+        .trim_start_matches("serial=")
+        .to_string();
+    let (code, out) = cli(
+        t,
+        &[
+            "renew",
+            "--from",
+            "bundle.zip",
+            "--ca-key",
+            "ca.key",
+            "--only",
+            "alice",
+            "--out",
+            "renewed bundle.zip",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("then each renewed client") && out.contains("\n  clients/alice/"),
+        "{out}"
+    );
+    let line = out
+        .lines()
+        .skip_while(|l| !l.starts_with("once the runbook is done"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no revoke line in:\n{out}"))
+        .trim()
+        .to_string();
+    assert!(
+        line.starts_with("etcd-pki revoke --from 'renewed bundle.zip' --ca-key ca.key "),
+        "{line}"
+    );
+    let bin_dir = etcd_pki_bin().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let o = run(Command::new("bash")
+        .arg("-c")
+        .arg(format!("{line} --out revoked.zip"))
+        .env("PATH", path)
+        .current_dir(t));
+    let (code, said) = code_and_output(&o);
+    assert_eq!(code, 0, "{line}:\n{said}");
+    let colons = old_serial
+        .as_bytes()
+        .chunks(2)
+        .map(|c| String::from_utf8_lossy(c).to_lowercase())
+        .collect::<Vec<_>>()
+        .join(":");
+    assert!(said.contains(&colons), "{old_serial} not revoked:\n{said}");
+    assert!(t.join("revoked.zip").exists());
+}
