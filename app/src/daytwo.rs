@@ -178,6 +178,14 @@ pub fn summary_sentence(c: &ChangeCounts) -> String {
             c.runbooks.join(", ")
         ));
     }
+    if !c.clients_renewed.is_empty() {
+        let folders: Vec<String> = c.clients_renewed.iter().map(|c| format!("{c}/")).collect();
+        s.push_str(&format!(
+            " Then give each renewed client, on its machine, its folder's new client.crt and \
+             client.key together, and reload or restart the program: {}.",
+            folders.join(", ")
+        ));
+    }
     if !c.replaced_serials.is_empty() {
         s.push_str(&format!(
             " Once the runbooks are done, revoke the {} it replaced: open the new bundle and give \
@@ -279,8 +287,17 @@ mod tests {
             certificates_renewed: 2,
             keys_changed: 2,
             replaced_serials: vec!["4F61".into(), "0733".into()],
+            clients_renewed: vec!["clients/etcdctl".into()],
             ..Default::default()
         };
+        assert!(
+            summary_sentence(&replaced).contains(
+                " Then give each renewed client, on its machine, its folder's new client.crt and \
+                 client.key together, and reload or restart the program: clients/etcdctl/. Once"
+            ),
+            "{}",
+            summary_sentence(&replaced)
+        );
         assert!(
             summary_sentence(&replaced).ends_with(
                 "revoke the 2 certificates it replaced: open the new bundle and give these under \

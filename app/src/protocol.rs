@@ -262,6 +262,10 @@ pub struct ChangeCounts {
     /// as serials of an earlier bundle).
     #[serde(default)]
     pub replaced_serials: Vec<String>,
+    /// Clients whose certificate was renewed (`clients/<name>`): no runbook installs a
+    /// client's files, so the summary says to.
+    #[serde(default)]
+    pub clients_renewed: Vec<String>,
 }
 
 /// An opened bundle as the page needs it, made by the worker from pki-core's reading.

@@ -441,6 +441,7 @@ fn apply(
             .iter()
             .map(|(_, serial)| serial.clone())
             .collect(),
+        clients_renewed: summary.clients_renewed.clone(),
     };
     bundle_reply(&bundle, None, counts)
 }

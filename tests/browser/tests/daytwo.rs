@@ -1326,6 +1326,13 @@ fn page_renew_names_the_serials_to_revoke(engine: Engine) {
     let renewed = dir.join("renewed");
     let summary = make_and_download(&mut b, "#generate", &renewed);
     eprintln!("{}: the page says: {summary}", engine.name());
+    // No runbook installs a client's files: the summary names each renewed client's folder.
+    assert!(
+        summary.contains("Then give each renewed client")
+            && summary.contains("clients/etcdctl/")
+            && summary.contains("clients/kube-apiserver/"),
+        "{summary}"
+    );
     let (_, listed) = summary
         .split_once("serials of an earlier bundle: ")
         .unwrap_or_else(|| panic!("no serials to revoke in: {summary}"));
