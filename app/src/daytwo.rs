@@ -147,7 +147,7 @@ pub fn summary_sentence(c: &ChangeCounts) -> String {
         return note.clone();
     }
     let mut parts = vec![];
-    if c.members_added > 0 || c.members_removed == 0 {
+    if c.members_added > 0 {
         parts.push(format!(
             "{} added",
             count(c.members_added, "member", "members")
@@ -187,9 +187,15 @@ pub fn summary_sentence(c: &ChangeCounts) -> String {
         ));
     }
     if !c.replaced_serials.is_empty() {
+        // A client's old certificate is revoked only once the client has its new one.
+        let clients = if c.clients_renewed.is_empty() {
+            ""
+        } else {
+            " and each renewed client has its new files"
+        };
         s.push_str(&format!(
-            " Once the runbooks are done, revoke the {} it replaced: open the new bundle and give \
-             these under Revoke, serials of an earlier bundle: {}",
+            " Once the runbooks are done{clients}, revoke the {} it replaced: open the new bundle \
+             and give these under Revoke, serials of an earlier bundle: {}",
             count(c.replaced_serials.len(), "certificate", "certificates"),
             c.replaced_serials.join(" ")
         ));
@@ -281,7 +287,7 @@ mod tests {
         };
         assert_eq!(
             summary_sentence(&one),
-            "0 members added, 1 certificate renewed, 1 key changed."
+            "1 certificate renewed, 1 key changed."
         );
         let replaced = ChangeCounts {
             certificates_renewed: 2,
@@ -293,7 +299,8 @@ mod tests {
         assert!(
             summary_sentence(&replaced).contains(
                 " Then give each renewed client, on its machine, its folder's new client.crt and \
-                 client.key together, and reload or restart the program: clients/etcdctl/. Once"
+                 client.key together, and reload or restart the program: clients/etcdctl/. Once \
+                 the runbooks are done and each renewed client has its new files, revoke"
             ),
             "{}",
             summary_sentence(&replaced)

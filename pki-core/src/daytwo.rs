@@ -212,9 +212,15 @@ impl ChangeSummary {
             for r in &self.revoke {
                 write!(f, "\n  {r}")?;
             }
+            // A client's old certificate is revoked only once the client has its new one.
+            let clients = if self.clients_renewed.is_empty() {
+                ""
+            } else {
+                " and each renewed client has its new files"
+            };
             write!(
                 f,
-                "\nonce the runbook is done, with the new bundle:\n  etcd-pki revoke --from {new_zip} --ca-key {ca_key} {}",
+                "\nonce the runbook is done{clients}, with the new bundle:\n  etcd-pki revoke --from {new_zip} --ca-key {ca_key} {}",
                 self.revoke_args.join(" ")
             )?;
         }
@@ -1198,6 +1204,11 @@ mod tests {
             "{s}"
         );
         assert!(s.to_string().contains("\n  clients/etcdctl/"), "{s}");
+        assert!(
+            s.to_string()
+                .contains("once the runbook is done and each renewed client has its new files,"),
+            "{s}"
+        );
         assert!(
             s.with_paths("new one.zip", "/keys/ca.key")
                 .contains("etcd-pki revoke --from 'new one.zip' --ca-key /keys/ca.key --"),

@@ -1326,6 +1326,11 @@ fn page_renew_names_the_serials_to_revoke(engine: Engine) {
     let renewed = dir.join("renewed");
     let summary = make_and_download(&mut b, "#generate", &renewed);
     eprintln!("{}: the page says: {summary}", engine.name());
+    // A renewal says what it did, nothing about members it did not add.
+    assert!(
+        summary.contains(" certificates renewed") && !summary.contains("members added"),
+        "{summary}"
+    );
     // No runbook installs a client's files: the summary names each renewed client's folder.
     assert!(
         summary.contains("Then give each renewed client")
