@@ -110,13 +110,18 @@ impl std::fmt::Display for RotateSummary {
         let day = |s: &str| s.get(..10).unwrap_or(s).to_string();
         let m = self.members.join(", ");
         if self.same_key {
+            let (new_end, old_end) = (day(&self.new_ca.1), day(&self.old_ca_not_after));
+            // Renewed the day it was made (or last renewed): the end does not move.
+            let was = if new_end == old_end {
+                "the same day as before: a CA renewed this young gains nothing".to_string()
+            } else {
+                format!("was {old_end}")
+            };
             writeln!(
                 f,
-                "Renewed the CA certificate \"{}\" with the same key: valid until {} (was {}); every \
-                 certificate stays as it is.",
+                "Renewed the CA certificate \"{}\" with the same key: valid until {new_end} ({was}); \
+                 every certificate stays as it is.",
                 self.new_ca.0,
-                day(&self.new_ca.1),
-                day(&self.old_ca_not_after)
             )?;
             writeln!(
                 f,

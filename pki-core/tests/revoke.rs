@@ -370,6 +370,20 @@ fn same_key_renewal_changes_only_the_ca(
 ) {
     let (kit, summary) = pki_core::rotate::rotate_ca(o, ca, None, Keys::new(), now).unwrap();
     assert!(summary.same_key);
+    // Renewed the day the CA was made: the end date does not move, and the summary says so
+    // rather than "valid until D (was D)"; a month later it moves, and the old one is named.
+    let shown = summary.to_string();
+    assert!(
+        shown.contains("the same day as before: a CA renewed this young gains nothing"),
+        "{shown}"
+    );
+    let later = now + time::Duration::days(30);
+    let (_, summary) = pki_core::rotate::rotate_ca(o, ca, None, Keys::new(), later).unwrap();
+    let shown = summary.to_string();
+    assert!(
+        shown.contains(&format!("(was {})", &summary.old_ca_not_after[..10])),
+        "{shown}"
+    );
     let k = reopen(&kit);
     assert_ne!(text(&k, "ca.crt"), text(o, "ca.crt"));
     assert_eq!(text(&k, "members/etcd1/pki/ca.crt"), text(&k, "ca.crt"));
