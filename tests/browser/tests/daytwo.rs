@@ -1156,15 +1156,13 @@ const ROTATE_SUBNET: u8 = 132;
 /// restart. Prints `PAGE-ROTATE etcd=… longest_gap_ms=… acked=… failed=… restarts=…`.
 #[test]
 fn page_rotation_kit_rotates_live_cluster_while_writing() {
-    use e2e_etcd::rotation::{self, Rotation};
+    use e2e_etcd::rotation;
     let work = TempDir::new("daytwo-page-rotate");
     let t = work.0.clone();
     let cli = etcd_pki_bin();
     let old = cli_generate(&cli, &t, &rotation::spec(&t, ROTATE_SUBNET), "old.zip");
 
-    let mut cluster = rotation::start(ROTATE_SUBNET, &t, &old);
-    let (app, target) = rotation::app_client(ROTATE_SUBNET, &t, &old);
-    let writer = Writer::start(target.clone(), WriterOptions::default());
+    let live = rotation::Live::start(ROTATE_SUBNET, &t, &old);
 
     // The page: open the CLI's bundle, unlock its CA key, rotate with a new passphrase for
     // the new CA key, download the kit and the new key.
@@ -1209,19 +1207,7 @@ fn page_rotation_kit_rotates_live_cluster_while_writing() {
 
     // The kit's three phases on the running cluster, with the writer writing; prints the
     // PAGE-ROTATE line.
-    rotation::rotate_in_three_phases(
-        Rotation {
-            cluster: &mut cluster,
-            subnet: ROTATE_SUBNET,
-            bundle: &old,
-            kit_dir: &kit,
-            t: &t,
-            app: &app,
-        },
-        writer,
-        &target,
-        "PAGE-ROTATE",
-    );
+    rotation::rotate_in_three_phases(live, &kit, "PAGE-ROTATE");
 }
 
 /// The page's renewal test's network: 198.18.133.0/24 (no other test uses it).
@@ -1238,7 +1224,7 @@ const RENEW_CA_SUBNET: u8 = 133;
 /// `PAGE-RENEW-CA etcd=… longest_gap_ms=…`.
 #[test]
 fn page_ca_renewal_runs_on_live_cluster_while_writing() {
-    use e2e_etcd::rotation::{self, Rotation};
+    use e2e_etcd::rotation;
     let work = TempDir::new("daytwo-page-renew-ca");
     let t = work.0.clone();
     let old = cli_generate(
@@ -1247,9 +1233,7 @@ fn page_ca_renewal_runs_on_live_cluster_while_writing() {
         &rotation::spec(&t, RENEW_CA_SUBNET),
         "old.zip",
     );
-    let mut cluster = rotation::start(RENEW_CA_SUBNET, &t, &old);
-    let (app, target) = rotation::app_client(RENEW_CA_SUBNET, &t, &old);
-    let writer = Writer::start(target.clone(), WriterOptions::default());
+    let live = rotation::Live::start(RENEW_CA_SUBNET, &t, &old);
 
     let kit = t.join("kit");
     {
@@ -1270,19 +1254,7 @@ fn page_ca_renewal_runs_on_live_cluster_while_writing() {
     assert_eq!(field(&old_ca, "-subject"), field(&new_ca, "-subject"));
     assert_eq!(field(&old_ca, "-pubkey"), field(&new_ca, "-pubkey"));
 
-    rotation::renew_in_one_rolling_restart(
-        Rotation {
-            cluster: &mut cluster,
-            subnet: RENEW_CA_SUBNET,
-            bundle: &old,
-            kit_dir: &kit,
-            t: &t,
-            app: &app,
-        },
-        writer,
-        &target,
-        "PAGE-RENEW-CA",
-    );
+    rotation::renew_in_one_rolling_restart(live, &kit, "PAGE-RENEW-CA");
 }
 
 /// A serial as openssl and pki-core both mean it: upper case, no colons, no leading zeros.

@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use crate::live::wait_for;
 use crate::writer::epoch_now;
 use crate::{
-    LiveCluster, Proc, Target, Writer, WriterReport, code_and_output, must, run, verify_all_acked,
+    LiveCluster, Proc, Target, Writer, WriterOptions, WriterReport, code_and_output, must, run,
+    verify_all_acked,
 };
 
 /// The etcd the rotation tests run: its path, the spec's `etcd_version` and its release (for
@@ -280,24 +281,112 @@ pub fn check_writer(report: &WriterReport, restarts: &[Restart], tag: &str, labe
     line
 }
 
-/// A running cluster of [`spec`] and a rotation kit made from the bundle it runs from.
-pub struct Rotation<'a> {
+/// A running cluster of [`spec`] from `bundle`, and the writer's client ([`app_client`])
+/// writing through every member: what a kit is followed on.
+pub struct Live {
     /// The cluster, started from `bundle` with [`start`].
-    pub cluster: &'a mut LiveCluster,
+    pub cluster: LiveCluster,
     /// Its network's third octet.
     pub subnet: u8,
-    /// The bundle the cluster runs from (the old CA), unpacked.
-    pub bundle: &'a Path,
-    /// The kit (`etcd-pki rotate-ca`'s or the page's), unpacked.
-    pub kit_dir: &'a Path,
     /// The scratch folder of [`spec`] (`hosts/` is there).
-    pub t: &'a Path,
-    /// The writer's client folder ([`app_client`]), which follows the kit's client steps.
-    pub app: &'a Path,
+    pub t: PathBuf,
+    /// The bundle the cluster runs from (the old CA), unpacked.
+    pub bundle: PathBuf,
+    /// The writer's client folder, which follows the kit's client steps.
+    pub app: PathBuf,
+    /// What the writer writes through.
+    pub target: Target,
+    /// The writer, putting a key every 50 ms.
+    pub writer: Writer,
 }
 
-/// Follows the kit's three phases on the running cluster while `writer` (writing through
-/// `target`, the files in `app`) runs, as ROTATE.md says: `1-trust-both.sh` on each member
+impl Live {
+    /// Starts the cluster of `bundle` ([`start`]) and the writer ([`app_client`]).
+    pub fn start(subnet: u8, t: &Path, bundle: &Path) -> Live {
+        let cluster = start(subnet, t, bundle);
+        let (app, target) = app_client(subnet, t, bundle);
+        let writer = Writer::start(target.clone(), WriterOptions::default());
+        Live {
+            cluster,
+            subnet,
+            t: t.to_path_buf(),
+            bundle: bundle.to_path_buf(),
+            app,
+            target,
+            writer,
+        }
+    }
+}
+
+/// What a walk over a kit reads besides the rollout.
+#[derive(Clone, Copy)]
+struct Kit<'a> {
+    subnet: u8,
+    bundle: &'a Path,
+    kit_dir: &'a Path,
+    app: &'a Path,
+    /// The kit's `ca.crt`.
+    new_pem: &'a str,
+}
+
+/// Follows a kit on `live`: `steps` (the scripts, in order), then, once the writer has
+/// written again, `end` (the end state); then no member may have died, every acknowledged
+/// write must read back and each failed write must fall inside a restart. Stops the writer;
+/// returns the summary line ([`check_writer`]) tagged `tag`.
+fn follow(
+    live: Live,
+    kit_dir: &Path,
+    tag: &str,
+    steps: impl FnOnce(&mut Rollout, Kit),
+    end: impl FnOnce(&mut Rollout, Kit),
+) -> String {
+    let Live {
+        mut cluster,
+        subnet,
+        t,
+        bundle,
+        app,
+        target,
+        writer,
+    } = live;
+    let label = etcd().2;
+    let new_pem = std::fs::read_to_string(kit_dir.join("ca.crt")).unwrap();
+    let k = Kit {
+        subnet,
+        bundle: &bundle,
+        kit_dir,
+        app: &app,
+        new_pem: &new_pem,
+    };
+    assert!(
+        writer.wait_for_acks(20, Duration::from_secs(30)),
+        "the writer cannot write"
+    );
+    let from = epoch_now();
+    let mut roll = Rollout {
+        cluster: &mut cluster,
+        bundle: &bundle,
+        kit_dir,
+        t: &t,
+        restarts: Vec::new(),
+    };
+    steps(&mut roll, k);
+    assert!(
+        writer.wait_for_acks(20, Duration::from_secs(30)),
+        "no writes after the kit's steps ({tag})"
+    );
+    let to = epoch_now();
+    end(&mut roll, k);
+    let died = roll.cluster.died();
+    assert!(died.is_empty(), "{died:?}");
+    let report = writer.stop();
+    let missing = verify_all_acked(&report.acked(), &target);
+    assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
+    check_writer(&report.between(from, to), &roll.restarts, tag, label)
+}
+
+/// Follows the kit in `kit_dir` on `live`, its writer writing, in three phases as ROTATE.md
+/// says: `1-trust-both.sh` on each member
 /// (one restart each), the client's CA file old + new, `2-reissue.sh` on each member (no
 /// restart), the client's new certificate, then its CA file the new CA alone, `3-drop-old.sh`
 /// on each member (one restart each). Out-of-order steps are run first and must refuse,
@@ -306,29 +395,18 @@ pub struct Rotation<'a> {
 /// kit's is not, no member died, every acknowledged write reads back and each failed write
 /// fell inside a restart. Stops the writer; returns the summary line ([`check_writer`]) tagged
 /// `tag`.
-pub fn rotate_in_three_phases(r: Rotation, writer: Writer, target: &Target, tag: &str) -> String {
-    let Rotation {
-        cluster,
+pub fn rotate_in_three_phases(live: Live, kit_dir: &Path, tag: &str) -> String {
+    follow(live, kit_dir, tag, three_phases, only_the_new_ca_trusted)
+}
+
+/// The three phases, each script first out of order where it must refuse.
+fn three_phases(roll: &mut Rollout, k: Kit) {
+    let Kit {
         subnet,
-        bundle,
         kit_dir,
-        t,
         app,
-    } = r;
-    let label = etcd().2;
-    let new_pem = std::fs::read_to_string(kit_dir.join("ca.crt")).unwrap();
-    assert!(
-        writer.wait_for_acks(20, Duration::from_secs(30)),
-        "the writer cannot write"
-    );
-    let from = epoch_now();
-    let mut roll = Rollout {
-        cluster,
-        bundle,
-        kit_dir,
-        t,
-        restarts: Vec::new(),
-    };
+        ..
+    } = k;
     // Out of order, before anything: refused, and each says what to run.
     roll.refused(
         "etcd1",
@@ -446,14 +524,18 @@ pub fn rotate_in_three_phases(r: Rotation, writer: Writer, target: &Target, tag:
     let (code, out) = roll.step("etcd2", "3-drop-old.sh", &["--clients-reissued"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("phase 3 is done on etcd2 already"), "{out}");
-    assert!(
-        writer.wait_for_acks(20, Duration::from_secs(30)),
-        "no writes after the rotation"
-    );
-    let to = epoch_now();
+}
 
-    // Every member trusts only the new CA: the old CA's admin certificate is refused, the
-    // new one is not.
+/// Every member trusts only the new CA: the old CA's admin certificate is refused, the new
+/// one is not.
+fn only_the_new_ca_trusted(roll: &mut Rollout, k: Kit) {
+    let Kit {
+        subnet,
+        bundle,
+        kit_dir,
+        new_pem,
+        ..
+    } = k;
     let new_ca = kit_dir.join("ca.crt");
     for i in 1..=3 {
         let name = format!("etcd{i}");
@@ -468,51 +550,23 @@ pub fn rotate_in_three_phases(r: Rotation, writer: Writer, target: &Target, tag:
         let (ok, out) = can_read(&kit_dir.join("clients/etcdctl"), subnet, i, &new_ca);
         assert!(ok, "{name} refuses the new CA's client certificate: {out}");
     }
-    let died = roll.cluster.died();
-    assert!(died.is_empty(), "{died:?}");
-
-    let report = writer.stop();
-    let missing = verify_all_acked(&report.acked(), target);
-    assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
-    check_writer(&report.between(from, to), &roll.restarts, tag, label)
 }
 
 /// Follows a same-key CA renewal kit (`etcd-pki rotate-ca --same-key`, or the page's *Renew
-/// the CA (same key)*) on the running cluster while `writer` runs: `rotate/renew-ca.sh` on
+/// the CA (same key)*) in `kit_dir` on `live`, its writer writing: `rotate/renew-ca.sh` on
 /// each member (one restart each; run again on etcd1 it is done already, no restart), then
 /// the client's `rotate-client.sh renew`. At the end every member's CA file is the renewed
 /// CA certificate, its own certificates are the bundle's (nothing else changed), the old and
 /// the renewed CA file both let the old admin certificate read from every member, no member
 /// died, every acknowledged write reads back and each failed write fell inside a restart.
 /// Stops the writer; returns the summary line ([`check_writer`]) tagged `tag`.
-pub fn renew_in_one_rolling_restart(
-    r: Rotation,
-    writer: Writer,
-    target: &Target,
-    tag: &str,
-) -> String {
-    let Rotation {
-        cluster,
-        subnet,
-        bundle,
-        kit_dir,
-        t,
-        app,
-    } = r;
-    let label = etcd().2;
-    let new_pem = std::fs::read_to_string(kit_dir.join("ca.crt")).unwrap();
-    assert!(
-        writer.wait_for_acks(20, Duration::from_secs(30)),
-        "the writer cannot write"
-    );
-    let from = epoch_now();
-    let mut roll = Rollout {
-        cluster,
-        bundle,
-        kit_dir,
-        t,
-        restarts: Vec::new(),
-    };
+pub fn renew_in_one_rolling_restart(live: Live, kit_dir: &Path, tag: &str) -> String {
+    follow(live, kit_dir, tag, renew_steps, renewed_ca_in_use)
+}
+
+/// `renew-ca.sh` on each member (run twice on etcd1), then the client's `renew` step.
+fn renew_steps(roll: &mut Rollout, k: Kit) {
+    let Kit { kit_dir, app, .. } = k;
     for i in 1..=3 {
         let name = format!("etcd{i}");
         let (code, out) = roll.step(&name, "renew-ca.sh", &[]);
@@ -542,11 +596,18 @@ pub fn renew_in_one_rolling_restart(
         }
     }
     client_step(kit_dir, "app", "renew", app);
-    assert!(
-        writer.wait_for_acks(20, Duration::from_secs(30)),
-        "no writes after the renewal"
-    );
-    let to = epoch_now();
+}
+
+/// Every member uses the renewed CA certificate and nothing else changed; the old and the
+/// renewed CA file both work.
+fn renewed_ca_in_use(roll: &mut Rollout, k: Kit) {
+    let Kit {
+        subnet,
+        bundle,
+        kit_dir,
+        new_pem,
+        ..
+    } = k;
     assert_eq!(roll.restarts.len(), 3);
     // The members' own certificates did not change; old and renewed CA files both work for
     // clients (same key and name), and the old client certificates are still accepted.
@@ -565,10 +626,4 @@ pub fn renew_in_one_rolling_restart(
             assert!(ok, "{name} with {}: {out}", ca.display());
         }
     }
-    let died = roll.cluster.died();
-    assert!(died.is_empty(), "{died:?}");
-    let report = writer.stop();
-    let missing = verify_all_acked(&report.acked(), target);
-    assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
-    check_writer(&report.between(from, to), &roll.restarts, tag, label)
 }

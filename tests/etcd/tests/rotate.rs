@@ -24,12 +24,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use e2e_etcd::rotation::{
-    Rotation, app_client, renew_in_one_rolling_restart, rotate_in_three_phases, spec, start,
-};
-use e2e_etcd::{
-    TempDir, Writer, WriterOptions, code_and_output, etcd_pki_bin, generate_bundle, run,
-};
+use e2e_etcd::rotation::{Live, renew_in_one_rolling_restart, rotate_in_three_phases, spec};
+use e2e_etcd::{TempDir, code_and_output, etcd_pki_bin, generate_bundle, run};
 
 /// `etcd-pki rotate-ca --from bundle.zip --ca-key ca.key --out kit.zip EXTRA…` in `t`,
 /// unzipped into `t/kit`; what it said.
@@ -72,23 +68,9 @@ fn rotate_ca_in_three_phases_while_writing() {
         std::fs::read_to_string(bundle.join("ca.crt")).unwrap()
     );
 
-    let mut cluster = start(subnet, t, &bundle);
-    // The writer's client: its installed files, which it follows through the kit's steps.
-    let (app, target) = app_client(subnet, t, &bundle);
-    let writer = Writer::start(target.clone(), WriterOptions::default());
-    rotate_in_three_phases(
-        Rotation {
-            cluster: &mut cluster,
-            subnet,
-            bundle: &bundle,
-            kit_dir: &kit_dir,
-            t,
-            app: &app,
-        },
-        writer,
-        &target,
-        "ROTATE",
-    );
+    // The cluster, and the writer's client, which follows the kit's client steps.
+    let live = Live::start(subnet, t, &bundle);
+    rotate_in_three_phases(live, &kit_dir, "ROTATE");
 }
 
 #[test]
@@ -111,20 +93,7 @@ fn renew_ca_with_the_same_key_in_one_rolling_restart() {
         std::fs::read(bundle.join("members/etcd1/pki/server.crt")).unwrap()
     );
 
-    let mut cluster = start(subnet, t, &bundle);
-    let (app, target) = app_client(subnet, t, &bundle);
-    let writer = Writer::start(target.clone(), WriterOptions::default());
-    renew_in_one_rolling_restart(
-        Rotation {
-            cluster: &mut cluster,
-            subnet,
-            bundle: &bundle,
-            kit_dir: &kit_dir,
-            t,
-            app: &app,
-        },
-        writer,
-        &target,
-        "RENEW-CA",
-    );
+    // The cluster, and the writer's client, which follows the kit's client steps.
+    let live = Live::start(subnet, t, &bundle);
+    renew_in_one_rolling_restart(live, &kit_dir, "RENEW-CA");
 }
