@@ -15,10 +15,7 @@ use std::time::Duration;
 use e2e_browser::{Browser, Engine, Site, TempDir, in_both_browsers, site_dir};
 use e2e_etcd::live::wait_for;
 use e2e_etcd::revocation;
-use e2e_etcd::{
-    ClientTls, LiveCluster, Proc, Target, Writer, WriterOptions, etcd_pki_bin, etcdctl_as,
-    wait_until,
-};
+use e2e_etcd::{LiveCluster, Proc, etcd_pki_bin, etcdctl_as, wait_until};
 
 const SECS: Duration = Duration::from_secs(30);
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -1387,17 +1384,7 @@ fn page_revocation_refuses_the_client_on_a_live_cluster() {
     );
     let (alice, bob) = (r0.join("clients/alice"), r0.join("clients/bob"));
     // Bob writes through etcd1 and etcd2 (etcd3 leaves later).
-    let bob_target = Target {
-        endpoints: (1..=2).map(url).collect(),
-        tls: Some(ClientTls::from_folder(&bob)),
-        netns: None,
-    };
-    let writer = Writer::start(bob_target.clone(), WriterOptions::default());
-    assert!(
-        writer.wait_for_acks(20, Duration::from_secs(30)),
-        "bob cannot write\n{}",
-        cluster.log_tails(10)
-    );
+    let (writer, bob_target) = revocation::writer_as(&bob, (1..=2).map(url).collect(), &cluster);
     for i in 1..=3 {
         let (ok, out) = etcdctl_as(&alice, &url(i), "put /alice before");
         assert!(

@@ -5,8 +5,11 @@
 //! member's peer port.
 
 use std::path::Path;
+use std::time::Duration;
 
-use crate::{LiveCluster, code_and_output, dropin_env, etcdctl_as};
+use crate::{
+    ClientTls, LiveCluster, Target, Writer, WriterOptions, code_and_output, dropin_env, etcdctl_as,
+};
 
 /// Starts each member `etcd1..=etcdN` of the unpacked `bundle` with the CRL settings of its
 /// drop-in (`etcd.service.d/20-etcd-pki-crl.conf`, as systemd would pass them) and, for
@@ -103,4 +106,23 @@ pub fn remove_member(admin: &Path, endpoint: &str, name: &str, name_endpoint: &s
     }
     let (ok, out) = etcdctl_as(admin, endpoint, &format!("member remove {id}"));
     assert!(ok, "member remove {name}: {out}");
+}
+
+/// A writer putting a key every 50 ms as the client whose files are in `folder`, through
+/// `endpoints`, each put its own TLS handshake (so each reads the CRL); started, and writing
+/// (20 acknowledged puts) before it is returned with its target.
+pub fn writer_as(folder: &Path, endpoints: Vec<String>, cluster: &LiveCluster) -> (Writer, Target) {
+    let target = Target {
+        endpoints,
+        tls: Some(ClientTls::from_folder(folder)),
+        netns: None,
+    };
+    let writer = Writer::start(target.clone(), WriterOptions::default());
+    assert!(
+        writer.wait_for_acks(20, Duration::from_secs(30)),
+        "{} cannot write\n{}",
+        folder.display(),
+        cluster.log_tails(10)
+    );
+    (writer, target)
 }

@@ -201,6 +201,20 @@ impl Rollout<'_> {
         }
     }
 
+    /// Runs a step that must succeed and prints what it said; its output.
+    pub fn done(&mut self, name: &str, script: &str, args: &[&str]) -> String {
+        let (code, out) = self.step(name, script, args);
+        let shown = [&[script][..], args].concat().join(" ");
+        println!("--- on {name}: bash rotate/{shown}\n{out}");
+        assert_eq!(
+            code,
+            0,
+            "{shown} on {name}:\n{out}\n{}",
+            self.cluster.log_tails(20)
+        );
+        out
+    }
+
     /// Runs a step that must refuse (exit 3), saying `says`, without restarting etcd.
     pub fn refused(&mut self, name: &str, script: &str, args: &[&str], says: &str) {
         let n = self.restarts.len();
@@ -438,14 +452,7 @@ fn three_phases(roll: &mut Rollout, k: Kit) {
     // Phase 1, member by member.
     for i in 1..=3 {
         let name = format!("etcd{i}");
-        let (code, out) = roll.step(&name, "1-trust-both.sh", &[]);
-        println!("--- on {name}: bash rotate/1-trust-both.sh\n{out}");
-        assert_eq!(
-            code,
-            0,
-            "1-trust-both.sh on {name}:\n{out}\n{}",
-            roll.cluster.log_tails(20)
-        );
+        let out = roll.done(&name, "1-trust-both.sh", &[]);
         assert!(
             out.contains(&format!("phase 1 done on {name}"))
                 && out.contains("accepts certificates of the old and the new CA"),
@@ -475,9 +482,7 @@ fn three_phases(roll: &mut Rollout, k: Kit) {
     roll.refused("etcd1", "2-reissue.sh", &[], "--clients-trust-both");
     for i in 1..=3 {
         let name = format!("etcd{i}");
-        let (code, out) = roll.step(&name, "2-reissue.sh", &["--clients-trust-both"]);
-        println!("--- on {name}: bash rotate/2-reissue.sh --clients-trust-both\n{out}");
-        assert_eq!(code, 0, "2-reissue.sh on {name}:\n{out}");
+        let out = roll.done(&name, "2-reissue.sh", &["--clients-trust-both"]);
         assert!(
             out.contains("serves certificates of the new CA")
                 && out.contains("etcd was not restarted"),
@@ -503,14 +508,7 @@ fn three_phases(roll: &mut Rollout, k: Kit) {
     roll.refused("etcd1", "3-drop-old.sh", &[], "--clients-reissued");
     for i in 1..=3 {
         let name = format!("etcd{i}");
-        let (code, out) = roll.step(&name, "3-drop-old.sh", &["--clients-reissued"]);
-        println!("--- on {name}: bash rotate/3-drop-old.sh --clients-reissued\n{out}");
-        assert_eq!(
-            code,
-            0,
-            "3-drop-old.sh on {name}:\n{out}\n{}",
-            roll.cluster.log_tails(20)
-        );
+        let out = roll.done(&name, "3-drop-old.sh", &["--clients-reissued"]);
         assert!(out.contains(&format!("phase 3 done on {name}")), "{out}");
     }
     assert_eq!(roll.restarts.len(), 6);
@@ -569,14 +567,7 @@ fn renew_steps(roll: &mut Rollout, k: Kit) {
     let Kit { kit_dir, app, .. } = k;
     for i in 1..=3 {
         let name = format!("etcd{i}");
-        let (code, out) = roll.step(&name, "renew-ca.sh", &[]);
-        println!("--- on {name}: bash rotate/renew-ca.sh\n{out}");
-        assert_eq!(
-            code,
-            0,
-            "renew-ca.sh on {name}:\n{out}\n{}",
-            roll.cluster.log_tails(20)
-        );
+        let out = roll.done(&name, "renew-ca.sh", &[]);
         assert!(
             out.contains(&format!(
                 "done on {name}: it uses the renewed CA certificate"

@@ -26,10 +26,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use e2e_etcd::live::wait_for;
-use e2e_etcd::revocation::{install_crl, peer_get, remove_member, start_with_crl};
+use e2e_etcd::revocation::{install_crl, peer_get, remove_member, start_with_crl, writer_as};
 use e2e_etcd::{
-    ClientTls, LiveCluster, Target, TempDir, Writer, WriterOptions, code_and_output, etcd_pki_bin,
-    etcdctl_as, generate_bundle, must, run, verify_all_acked,
+    ClientTls, LiveCluster, TempDir, code_and_output, etcd_pki_bin, etcdctl_as, generate_bundle,
+    must, run, verify_all_acked,
 };
 use pki_core::crl;
 
@@ -204,17 +204,7 @@ fn revoke(label: &'static str, subnet: u8) {
     // its own TLS connection: every one of them reads the CRL.
     let bob = bundle.join("clients/bob");
     let alice = bundle.join("clients/alice");
-    let bob_target = Target {
-        endpoints: vec![http(1), http(2)],
-        tls: Some(ClientTls::from_folder(&bob)),
-        netns: None,
-    };
-    let writer = Writer::start(bob_target.clone(), WriterOptions::default());
-    assert!(
-        writer.wait_for_acks(20, Duration::from_secs(30)),
-        "{label}: bob cannot write\n{}",
-        cluster.log_tails(10)
-    );
+    let (writer, bob_target) = writer_as(&bob, vec![http(1), http(2)], &cluster);
     for i in 1..=3 {
         let (ok, out) = etcdctl_as(&alice, &grpc(i), "put /alice before");
         assert!(
