@@ -558,6 +558,7 @@ fn revoke_or_renew_ca(
                 reason: pki_core::crl::RevocationReason::parse(reason)
                     .map_err(|e| e.to_string())?,
                 next_update_days: *next_update_days,
+                force: false,
             };
             let (b, s) = revoke::revoke(o, ca, &req, now).map_err(|e| e.to_string())?;
             (b, s.to_string())

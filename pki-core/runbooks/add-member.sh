@@ -5,13 +5,18 @@
 #   bash runbook/add-<name>.sh [--wait SECONDS]
 # Its parameters are in runbook/add-<name>.env beside it, written by etcd-pki; this script is
 # the same for every cluster. Existing members keep their certificates and are not restarted.
+# The new member joins as a LEARNER (etcd 3.4+): it does not vote, so the cluster's quorum does
+# not change until it has caught up — a new member that never starts cannot stop writes.
 #  1. checks that every member is healthy and that the bundle knows every member of the cluster;
-#  2. etcdctl member add <name> --peer-urls=...: retried while etcd answers "unhealthy cluster"
-#     (etcd refuses a new member until the member asked has been connected to every other one
-#     for 5 seconds, e.g. just after the previous member joined);
+#  2. etcdctl member add <name> --learner --peer-urls=...: retried while etcd answers "unhealthy
+#     cluster" (etcd refuses a new member until the member asked has been connected to every
+#     other one for 5 seconds, e.g. just after the previous member joined);
 #  3. says what to run on the new machine: copy members/<name>/ there, bash install.sh, start etcd;
-#  4. waits (up to --wait seconds, default 900) until the new member has started and caught up
-#     with the leader (raft index within 50 of the leader's);
+#  4. waits (up to --wait seconds, default 900) until the learner has started and caught up
+#     with the leader (raft index within 50 of the leader's), then promotes it to a voting
+#     member (etcdctl member promote, retried while etcd says it is not in sync yet). If it
+#     never starts, the learner is removed again and the script fails: the quorum was never
+#     touched, and the script can be run again once the machine is ready;
 #  5. checks the health of every member.
 # Safe to run again: a member added before is not added twice, the script waits for it instead.
 # ETCD_PKI_ETCDCTL_ENV=path/to/etcdctl-env.sh uses another admin client than the bundle's.
@@ -22,7 +27,7 @@ wait_s=900
 while [ $# -gt 0 ]; do
   case "$1" in
     --wait) wait_s=${2:?--wait needs a number of seconds}; shift 2 ;;
-    -h|--help) sed -n '3,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,24p' "$0"; exit 0 ;;
     *) echo "add-member: unknown option $1 (use --wait SECONDS)" >&2; exit 2 ;;
   esac
 done
@@ -47,7 +52,8 @@ errors() { { grep -v '"level":"warn"' || true; } | sed 's/^/  /' >&2; }
 said() { { grep -v '"level":"warn"' || true; } | sed 's/^/add-member: /'; }
 first_peer=${PEER_URLS%%,*}
 
-# member list, one member a line: id, status, name, peer URLs (comma-separated), ...
+# member list, one member a line: id, status, name, peer URLs (comma-separated), client URLs,
+# is learner (true/false).
 members() {
   local out
   out=$(ctl member list 2>&1) || { printf '%s\n' "$out" | errors; return 1; }
@@ -92,7 +98,7 @@ else
   # 2. The add, retried while etcd says the cluster is not ready for it.
   delay=2
   for attempt in 1 2 3 4 5 6 7 8; do
-    if out=$(ctl member add "$NAME" --peer-urls="$PEER_URLS" 2>&1); then
+    if out=$(ctl member add "$NAME" --learner --peer-urls="$PEER_URLS" 2>&1); then
       printf '%s\n' "$out" | { grep -m1 '^Member ' || true; } | said
       break
     fi
@@ -111,7 +117,7 @@ fi
 
 # 3. What to do on the new machine.
 cat <<EOF
-add-member: $NAME is a member now; the cluster waits for it. On the new machine ($first_peer):
+add-member: $NAME is a learner now (it does not vote: the quorum is unchanged). On the new machine ($first_peer):
   1. copy $MEMBER_FOLDER/ of this bundle to it (that folder only: it holds $NAME's keys)
   2. as root, in that folder:   bash install.sh
   3. start etcd:                systemctl enable --now etcd
@@ -151,12 +157,38 @@ while :; do
   fi
   if [ "$SECONDS" -ge "$deadline" ]; then
     if [ -z "$started" ]; then
+      # Still a learner that never started: take it out again, so nothing waits for it. The
+      # quorum never counted it.
+      id=$(members | ours | awk -F', ' '$6 == "true" {print $1}')
+      if [ -n "$id" ] && out=$(ctl member remove "$id" 2>&1); then
+        fail "$NAME did not start within $wait_s s; the learner was removed again and the cluster is as it was (writes never stopped). On $NAME, look at journalctl -u etcd, then run this script again"
+      fi
       fail "$NAME did not start within $wait_s s: on $NAME, look at journalctl -u etcd; run this script again to go on waiting"
     fi
     fail "$NAME started but did not catch up within $wait_s s (raft index ${own_index:-unknown}, leader at ${leader_index:-unknown})"
   fi
   sleep 2
 done
+
+# Promotion: a voting member from now on. etcd refuses it until the learner is in sync with the
+# leader; a learner promoted before (this script run again) is left as it is.
+id=$(members | ours | awk -F', ' '{print $1}')
+learner=$(members | ours | awk -F', ' '{print $6}')
+if [ "$learner" = "true" ]; then
+  for attempt in $(seq 1 20); do
+    if out=$(ctl member promote "$id" 2>&1); then
+      echo "add-member: $NAME promoted to a voting member"
+      break
+    fi
+    if [ "$(members | ours | awk -F', ' '{print $6}')" = "false" ]; then
+      echo "add-member: $NAME is a voting member already"
+      break
+    fi
+    [ "$attempt" -lt 20 ] || { printf '%s\n' "$out" | errors; fail "etcd did not promote $NAME after $attempt attempts; it stays a learner (the quorum is unchanged): run this script again"; }
+    echo "add-member: etcd is not ready to promote $NAME yet; retrying in 2 s ($attempt/20)"
+    sleep 2
+  done
+fi
 
 # 5. Every member healthy, the new one included.
 for _ in 1 2 3 4 5 6 7 8 9 10; do

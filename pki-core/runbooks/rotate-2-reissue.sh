@@ -53,6 +53,7 @@ for kind in server peer; do
     continue
   fi
   old_serial=$(serial "$dir/$kind.crt")
+  own_dir
   install -d -m 0700 -o root -g root "$backups"
   cp -p -- "$dir/$kind.crt" "$dir/$kind.key" "$backups/"
   # Both files prepared in a folder of cert_dir that only root can enter, then renamed by

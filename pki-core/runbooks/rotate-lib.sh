@@ -58,8 +58,9 @@ have=$( { awk '/\/32 host LOCAL/ { print prev } { prev = $2 }' /proc/net/fib_tri
     print s }' /proc/net/if_inet6 2>/dev/null || true
   ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1 || true
   hostname -I 2>/dev/null | tr ' ' '\n' || true; } | sed '/^$/d' | sort -u)
-# on_this_machine IP: whether IP is one of them (a shell pattern, no pipe into grep -q).
-on_this_machine() { case $'\n'"$have"$'\n' in *$'\n'"$1"$'\n'*) return 0 ;; esac; return 1; }
+# on_this_machine IP: whether IP is one of them (a shell pattern, no pipe into grep -q); every
+# address of 127.0.0.0/8 is (Linux routes the whole block to lo, listed or not).
+on_this_machine() { case "$1" in 127.*) return 0 ;; esac; case $'\n'"$have"$'\n' in *$'\n'"$1"$'\n'*) return 0 ;; esac; return 1; }
 match=""
 for ip in $IPS; do
   if on_this_machine "$ip"; then match=$ip; fi
@@ -101,8 +102,14 @@ safe_dir "$root$(dirname "$CERT_DIR")"
 safe_dir "$dir" "$etcd_uid"
 safe_dir "$(dirname "$backups")"
 [ -d "$dir" ] || refuse "$CERT_DIR does not exist: this member was never installed; use install.sh"
-chown -h "root:$group" "$dir"
-chmod 0750 "$dir"
+# own_dir: cert_dir becomes root:etcd 0750 (install.sh's way; an older install may have left
+# it etcd's). Called at the first change, never before: a step that refuses changes nothing.
+own_dir() {
+  [ -z "${owned:-}" ] || return 0
+  chown -h "root:$group" "$dir"
+  chmod 0750 "$dir"
+  owned=1
+}
 for f in ca.crt server.crt server.key peer.crt peer.key; do
   if [ -L "$dir/$f" ]; then refuse "$CERT_DIR/$f is a symbolic link (to $(readlink "$dir/$f")); run install.sh, which replaces it"; fi
   [ -f "$dir/$f" ] || refuse "$CERT_DIR/$f is missing: this member was never installed; use install.sh"
@@ -248,6 +255,7 @@ gate() {
 # kept in the backup folder.
 put() {
   local src=$1 name=$2 mode=$3 tmp
+  own_dir
   install -d -m 0700 -o root -g root "$backups"
   cp -p -- "$dir/$name" "$backups/$name"
   tmp=$(mktemp "$dir/.$name.XXXXXX")

@@ -114,6 +114,9 @@ pub struct ChangePlan {
     pub revoke: Vec<(String, String)>,
     /// The runbook steps, in the order to run them.
     pub operations: Vec<Operation>,
+    /// The CRL (DER) of the new bundle while [`Plan::carried`] has revocations: the old
+    /// bundle's, byte for byte, or the one a revocation signed.
+    pub crl: Option<Vec<u8>>,
 }
 
 /// What a finished change did, for a person.
@@ -148,14 +151,31 @@ impl ChangeSummary {
     /// The summary as [`fmt::Display`] shows it, with the `etcd-pki revoke` line naming the
     /// new bundle and the CA key the person used (the command line knows them; shell-quoted
     /// when they need it) instead of `NEW.zip` and `CA.key`.
-    pub fn with_paths(&self, new_zip: &str, ca_key: &str) -> String {
+    /// `passphrase_file` is the `--ca-passphrase-file` the person gave, which the printed
+    /// command repeats, so that it runs as printed; its `--out` is the new bundle's name with
+    /// `-revoked` before `.zip`.
+    pub fn with_paths(&self, new_zip: &str, ca_key: &str, passphrase_file: Option<&str>) -> String {
         let mut out = String::new();
-        self.write(&mut out, &shell_word(new_zip), &shell_word(ca_key))
+        let revoked = match new_zip.strip_suffix(".zip") {
+            Some(stem) => format!("{stem}-revoked.zip"),
+            None => format!("{new_zip}-revoked.zip"),
+        };
+        let mut key = shell_word(ca_key);
+        if let Some(p) = passphrase_file {
+            key.push_str(&format!(" --ca-passphrase-file {}", shell_word(p)));
+        }
+        self.write(&mut out, &shell_word(new_zip), &key, &shell_word(&revoked))
             .expect("writing to a String");
         out
     }
 
-    fn write(&self, f: &mut impl fmt::Write, new_zip: &str, ca_key: &str) -> fmt::Result {
+    fn write(
+        &self,
+        f: &mut impl fmt::Write,
+        new_zip: &str,
+        ca_key: &str,
+        revoked_zip: &str,
+    ) -> fmt::Result {
         let mut parts = Vec::new();
         if self.members_added > 0 {
             parts.push(format!(
@@ -220,7 +240,7 @@ impl ChangeSummary {
             };
             write!(
                 f,
-                "\nonce the runbook is done{clients}, with the new bundle:\n  etcd-pki revoke --from {new_zip} --ca-key {ca_key} {}",
+                "\nonce the runbook is done{clients}, with the new bundle:\n  etcd-pki revoke --from {new_zip} --ca-key {ca_key} {} --out {revoked_zip}",
                 self.revoke_args.join(" ")
             )?;
         }
@@ -247,7 +267,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 impl fmt::Display for ChangeSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write(f, "NEW.zip", "CA.key")
+        self.write(f, "NEW.zip", "CA.key", "REVOKED.zip")
     }
 }
 
@@ -459,6 +479,13 @@ pub fn plan_change(
         certificates_to_revoke(o, &new_plan, &sorted.renewed, &members_removed)
     });
     let (kept, issued, renewed) = (sorted.kept, sorted.issued, sorted.renewed);
+    // What the new bundle carries is decided here, with everything else: a member added after
+    // a revocation starts with the CRL like the others.
+    let mut crl = None;
+    if let Some(o) = opened {
+        new_plan.carry(crate::revocations::carried(o, &members_removed));
+        crl = crate::revocations::crl_of(o)?;
+    }
 
     let operations = operations(
         change,
@@ -485,6 +512,7 @@ pub fn plan_change(
         members_removed,
         revoke,
         operations,
+        crl,
     })
 }
 
@@ -897,7 +925,11 @@ pub fn apply_change(
     // Issue only what is new; the kept certificates join afterwards.
     let mut to_issue = new_plan.clone();
     to_issue.certs.retain(|c| !plan.kept.contains(&c.id));
+    if !to_issue.certs.is_empty() {
+        check_within_ca(ca, new_plan.spec.cert_validity_days, plan.now)?;
+    }
     let mut issued = issue::issue(&to_issue, ca, &keys, plan.now)?;
+    issued.crl = plan.crl.clone();
     let files = if let (Some(o), Some(old)) = (opened, &old_plan) {
         add_kept_certificates(&mut issued, o, old, plan, &keys)?;
         let mut files = render::render(new_plan, &issued)?;
@@ -909,10 +941,6 @@ pub fn apply_change(
     let ca_key_file = render::ca_key_file(new_plan, ca)?;
     let mut bundle = package::assemble(new_plan, &issued, files, ca_key_file);
     let steps = add_runbooks(&mut bundle, &plan.operations)?;
-    if let Some(o) = opened {
-        carry_revocations(&mut bundle, o)?;
-        crate::revocations::carry_removed_members(&mut bundle, o, &plan.members_removed)?;
-    }
     refresh_manifest(&mut bundle);
     let summary = ChangeSummary {
         members_added: plan.members_added.len(),
@@ -962,13 +990,40 @@ fn revoke_args(plan: &ChangePlan) -> Vec<String> {
     args
 }
 
-/// Refuses a CA that is not the opened bundle's (its certificate bytes differ).
+/// Refuses to issue certificates that would outlive the CA signing them (they would stop
+/// verifying on the CA's last day, with no warning), naming the CA's end and the two fixes.
+fn check_within_ca(ca: &CaMaterial, validity_days: u32, now: OffsetDateTime) -> Result<(), Error> {
+    let cert = ca.cert()?;
+    let leaf_end = now + time::Duration::days(i64::from(validity_days));
+    if leaf_end <= cert.not_after {
+        return Ok(());
+    }
+    let day = |t: OffsetDateTime| t.date().to_string();
+    let max = (cert.not_after - now).whole_days().max(0);
+    Err(refuse(
+        "cert_validity_days",
+        format!(
+            "the CA {:?} expires on {}, before certificates issued now for {validity_days} days \
+             would ({}), and they would stop verifying that day: renew the CA first \
+             (etcd-pki rotate-ca --same-key: one rolling restart, every certificate kept), or \
+             set cert_validity_days to at most {max} in the spec; nothing was written",
+            cert.info.subject,
+            day(cert.not_after),
+            day(leaf_end),
+        ),
+    ))
+}
+
+/// Refuses a CA that is not the opened bundle's: its certificate differs and is not a
+/// same-key renewal of it (the same subject and public key, which every certificate the old
+/// one issued verifies under).
 fn check_same_ca(o: &OpenedBundle, ca: &CaMaterial) -> Result<(), Error> {
     let bundle_ca = o
         .file(o.state.ca.paths.first().map_or("ca.crt", String::as_str))
         .map(|f| pem::parse(f.contents.as_slice()).map(|p| p.into_contents()));
     if let Some(Ok(der)) = bundle_ca
         && der != ca.cert_der
+        && !same_name_and_key(&der, &ca.cert_der)
     {
         return Err(refuse(
             "--ca-key",
@@ -976,6 +1031,17 @@ fn check_same_ca(o: &OpenedBundle, ca: &CaMaterial) -> Result<(), Error> {
         ));
     }
     Ok(())
+}
+
+/// Whether two certificates have the same subject and public key (a same-key renewal).
+fn same_name_and_key(a: &[u8], b: &[u8]) -> bool {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    match (X509Certificate::from_der(a), X509Certificate::from_der(b)) {
+        (Ok((_, a)), Ok((_, b))) => {
+            a.subject().as_raw() == b.subject().as_raw() && a.public_key().raw == b.public_key().raw
+        }
+        _ => false,
+    }
 }
 
 /// The kept certificates join the issued ones, read from the opened bundle as they are.
@@ -1035,24 +1101,6 @@ fn add_runbooks(bundle: &mut Bundle, operations: &[Operation]) -> Result<Vec<Str
         }
     }
     Ok(steps)
-}
-
-/// Revocations stay: the last CRL goes into every member's folder, new members' too.
-fn carry_revocations(bundle: &mut Bundle, o: &OpenedBundle) -> Result<(), Error> {
-    let Some(rev) = &o.state.revocations else {
-        return Ok(());
-    };
-    let crl = o
-        .files
-        .iter()
-        .find(|f| f.path.ends_with(&format!("/pki/{}", crate::kit::CRL_FILE)))
-        .ok_or_else(|| {
-            Error::BadBundle(format!(
-                "spec.json lists revocations but no member folder holds pki/{}",
-                crate::kit::CRL_FILE
-            ))
-        })?;
-    crate::revocations::attach(bundle, rev, &crl.contents)
 }
 
 /// manifest.json lists every file, the runbook's too.
@@ -1210,8 +1258,11 @@ mod tests {
             "{s}"
         );
         assert!(
-            s.with_paths("new one.zip", "/keys/ca.key")
-                .contains("etcd-pki revoke --from 'new one.zip' --ca-key /keys/ca.key --"),
+            s.with_paths("new one.zip", "/keys/ca.key", Some("/keys/pass"))
+                .contains(
+                    "etcd-pki revoke --from 'new one.zip' --ca-key /keys/ca.key \
+                     --ca-passphrase-file /keys/pass --"
+                ),
             "{s}"
         );
         let p = "members/etcd1/pki/server.key";

@@ -21,9 +21,7 @@ use std::net::IpAddr;
 use crate::error::Error;
 use crate::runbook::{self, RunbookFile, bad, check_absolute, check_name, check_urls};
 
-/// `runbooks/install-crl.sh`: a new CRL into cert_dir by rename, checked first (DER, signed by
-/// the installed CA, not older than the installed one); says whether the running etcd reads it.
-pub const INSTALL_CRL_SH: &str = include_str!("../runbooks/install-crl.sh");
+pub use crate::render::crl::{CRL_FILE, crl_env};
 
 /// `runbooks/rotate-lib.sh`, as `rotate/lib.sh`: what the member's rotation scripts share
 /// (machine and path checks, which CAs a file holds, the running etcd, health gates, the
@@ -39,10 +37,6 @@ pub const ROTATE_3_SH: &str = include_str!("../runbooks/rotate-3-drop-old.sh");
 pub const RENEW_CA_SH: &str = include_str!("../runbooks/renew-ca.sh");
 /// `runbooks/rotate-client.sh`: a client's files through the phases (or a renewal).
 pub const ROTATE_CLIENT_SH: &str = include_str!("../runbooks/rotate-client.sh");
-
-/// The file name of the CRL in a member's `pki/` folder and in its cert_dir. One file serves
-/// both `--client-crl-file` and `--peer-crl-file`: one CA, one list.
-pub const CRL_FILE: &str = "crl.der";
 
 /// A runbook of this module and the plain data it needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -173,19 +167,17 @@ fn install_crl_files(
     if ips.is_empty() {
         return Err(bad("ips", "", "lists no address"));
     }
-    let ips = ips.iter().map(IpAddr::to_string).collect::<Vec<_>>();
     let dir = format!("members/{name}");
     Ok(vec![
-        script(&format!("{dir}/install-crl.sh"), INSTALL_CRL_SH),
-        data(
-            &format!("{dir}/crl.env"),
-            "install-crl.sh",
-            &[
-                ("MEMBER", name.to_string()),
-                ("IPS", ips.join(" ")),
-                ("CERT_DIR", cert_dir.to_string()),
-            ],
+        script(
+            &format!("{dir}/install-crl.sh"),
+            &crate::render::crl::install_crl_script()?,
         ),
+        RunbookFile {
+            path: format!("{dir}/crl.env"),
+            mode: 0o644,
+            contents: crate::render::crl::install_crl_env(name, ips, cert_dir),
+        },
     ])
 }
 
@@ -352,16 +344,6 @@ fn cert_file(path: &str, text: &str) -> RunbookFile {
 }
 
 /// `https://<IP>:<port>` or `https://[<IPv6>]:<port>`.
-/// `ETCD_CLIENT_CRL_FILE` and `ETCD_PEER_CRL_FILE` for a member whose cert_dir is `cert_dir`:
-/// the lines its env file gains once CRLs are on (never the YAML config: it has no such key).
-pub fn crl_env(cert_dir: &str) -> [(&'static str, String); 2] {
-    let path = format!("{}/{CRL_FILE}", cert_dir.trim_end_matches('/'));
-    [
-        ("ETCD_CLIENT_CRL_FILE", path.clone()),
-        ("ETCD_PEER_CRL_FILE", path),
-    ]
-}
-
 fn script(path: &str, text: &str) -> RunbookFile {
     RunbookFile {
         path: path.to_string(),
@@ -392,20 +374,14 @@ mod tests {
         })
         .unwrap();
         assert_eq!(f[0].path, "members/etcd1/install-crl.sh");
-        assert_eq!(f[0].contents, INSTALL_CRL_SH);
-        assert_eq!(f[1].path, "members/etcd1/crl.env");
+        assert!(f[0].contents.contains("check_generation install-crl"));
         assert!(f[1].contents.contains("\nIPS='10.0.0.1 2001:db8::1'\n"));
         assert!(f[1].contents.contains("\nCERT_DIR='/etc/etcd/pki'\n"));
-        // The static scripts carry the shared host-address prelude pasted: kept equal here.
-        for (name, script) in [
-            ("install-crl.sh", INSTALL_CRL_SH),
-            ("rotate-lib.sh", ROTATE_LIB_SH),
-        ] {
-            assert!(
-                script.contains(crate::render::HOST_ADDRESSES),
-                "{name} lost the shared host-address prelude (templates/shell/host-addresses.sh)"
-            );
-        }
+        // The rotation scripts carry the shared host-address prelude pasted: kept equal here.
+        assert!(
+            ROTATE_LIB_SH.contains(crate::render::HOST_ADDRESSES),
+            "rotate-lib.sh lost the shared host-address prelude (templates/shell/host-addresses.sh)"
+        );
     }
 
     #[test]

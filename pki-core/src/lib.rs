@@ -56,6 +56,7 @@ pub mod package;
 pub mod parallel;
 pub mod plan;
 mod raw_issuer;
+pub mod record;
 pub mod render;
 pub mod report;
 mod revocations;

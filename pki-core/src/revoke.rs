@@ -63,6 +63,9 @@ pub struct Request {
     pub reason: RevocationReason,
     /// Days from now to the CRL's next update (1 to 3650).
     pub next_update_days: u32,
+    /// Revoke even what cuts off a running part of the cluster: a current member's
+    /// certificate (`--serial`), or the administrator client every runbook acts as.
+    pub force: bool,
 }
 
 /// What a revocation did, for a person.
@@ -177,7 +180,11 @@ type Entry = (Option<String>, Vec<u8>);
 fn resolve(state: &BundleState, req: &Request) -> Result<Vec<Entry>, Error> {
     let mut out: Vec<Entry> = Vec::new();
     for t in &req.targets {
-        out.extend(resolve_target(state, t)?);
+        let entries = resolve_target(state, t)?;
+        if !req.force {
+            check_consequence(state, t, &entries)?;
+        }
+        out.extend(entries);
     }
     let already: Vec<Vec<u8>> = state
         .revocations
@@ -202,6 +209,46 @@ fn resolve(state: &BundleState, req: &Request) -> Result<Vec<Entry>, Error> {
         ));
     }
     Ok(out)
+}
+
+/// Refuses, unless forced, a revocation that cuts off what the cluster runs on: a current
+/// member's certificate (its peers or clients refuse it at the next handshake), or the
+/// administrator client (CN root) that rbac.sh and every runbook act as.
+fn check_consequence(state: &BundleState, t: &Target, entries: &[Entry]) -> Result<(), Error> {
+    if let Target::Client(name) = t
+        && state.spec.admin_client().is_some_and(|c| &c.name == name)
+    {
+        return Err(refuse(
+            "--client",
+            format!(
+                "{name:?} is the administrator client (CN root) that rbac.sh and every runbook \
+                 of this bundle act as: revoked, it locks them out of the cluster. Add another \
+                 administrator first, or give --force if that is what you want"
+            ),
+        ));
+    }
+    for (id, serial) in entries {
+        let member = state
+            .certificates
+            .iter()
+            .find(|c| Some(&c.id) == id.as_ref())
+            .and_then(|c| c.member.as_ref());
+        if let Some(m) = member {
+            return Err(refuse(
+                "--serial",
+                format!(
+                    "{} is the certificate of {}, which is a current member of the cluster \
+                     (serial {}): revoked, {m} is refused by its peers or clients at its next \
+                     connection. Replace or remove it first (replace-member, remove-member, \
+                     then revoke --member {m}), or give --force if that is what you want",
+                    colons(serial),
+                    id.as_deref().unwrap_or(m),
+                    colons(serial),
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The serials one `--client`, `--member`, `--serial` or `--unlisted-serial` names.
@@ -330,11 +377,15 @@ pub fn revoke(
     let previous = opened.state.revocations.as_ref();
     let next = now + Duration::days(i64::from(req.next_update_days));
     let revocations = next_revocations(previous, &new, req.reason, now, next);
+    check_no_rollback(opened, &revocations)?;
     let der = sign_crl(ca, &revocations, now, next)?;
-    // Every certificate and key as it was; then the CRL and its files.
-    let plan = daytwo::plan_change(Some(opened), &opened.state.spec, &Change::Keep, now)?;
+    // Every certificate and key as it was, and the new CRL in every member's folder.
+    let mut plan = daytwo::plan_change(Some(opened), &opened.state.spec, &Change::Keep, now)?;
+    let mut carried = plan.plan.carried.clone();
+    carried.revocations = Some(revocations.clone());
+    plan.plan.carry(carried);
+    plan.crl = Some(der);
     let (mut bundle, _) = daytwo::apply_change(Some(opened), ca, &plan, Keys::new())?;
-    crate::revocations::attach(&mut bundle, &revocations, &der)?;
     let users = attach_rbac_revoke(&mut bundle, &opened.state, &revocations)?;
     daytwo::refresh_manifest(&mut bundle);
     let summary = summarise(&bundle, &new, &revocations, previous.is_none(), users);
@@ -368,6 +419,51 @@ fn summarise(
         users,
         kubeadm: bundle.plan.spec.layout == Layout::Kubeadm,
     }
+}
+
+/// Refuses to make a CRL that would take back a revocation: its number must be above the one
+/// the opened bundle's CRL carries and its serials a superset of that CRL's — read from the
+/// CRL itself, not from `spec.json`, so a hand-edited or stale `spec.json` cannot un-revoke.
+fn check_no_rollback(opened: &OpenedBundle, next: &Revocations) -> Result<(), Error> {
+    let Some(der) = crate::revocations::crl_of(opened)? else {
+        return Ok(());
+    };
+    let old = crl::read(&der)?;
+    let refuse_rollback = |reason: String| Error::Revocation {
+        field: "--from".into(),
+        value: String::new(),
+        reason,
+    };
+    let old_number = old.number.unwrap_or(u64::MAX);
+    if next.crl_number <= old_number {
+        return Err(refuse_rollback(format!(
+            "holds CRL number {old_number}, and the new CRL would be number {}: the bundle's \
+             spec.json is older than its CRL; open the bundle that made CRL {old_number} or a \
+             newer one",
+            next.crl_number
+        )));
+    }
+    let new: Vec<String> = next
+        .revoked
+        .iter()
+        .filter_map(|r| crl::parse_serial(&r.serial).ok())
+        .map(|s| crl::serial_hex(&s))
+        .collect();
+    let lost: Vec<String> = old
+        .revoked
+        .iter()
+        .filter(|r| !new.contains(&r.serial))
+        .filter_map(|r| crl::parse_serial(&r.serial).ok())
+        .map(|s| colons(&s))
+        .collect();
+    if !lost.is_empty() {
+        return Err(refuse_rollback(format!(
+            "holds a CRL revoking {}, which the new CRL would no longer list (un-revoking \
+             them): spec.json does not match the bundle's CRL; open the newest bundle",
+            lost.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses a next update out of range, before anything is resolved.

@@ -171,8 +171,19 @@ impl std::fmt::Display for RotateSummary {
 
 /// The kit's `ROTATE.md`: the steps in order, for this cluster.
 fn rotate_md(s: &RotateSummary, cluster: &str) -> String {
+    let keep = if s.same_key {
+        "Keep the old bundle until rotate/renew-ca.sh is done on every member (the CA key does \
+         not change)."
+    } else {
+        "Keep the old bundle and CA key until step 3 is done everywhere."
+    };
+    let title = if s.same_key {
+        "CA renewal kit"
+    } else {
+        "CA rotation kit"
+    };
     format!(
-        "# CA rotation kit of etcd cluster {cluster}\n\n\
+        "# {title} of etcd cluster {cluster}\n\n\
          Made by `etcd-pki rotate-ca`. This is the cluster's newest bundle: the next day-two \
          operation starts from it.\n\n```text\n{s}\n```\n\n\
          Every step checks that the previous one took effect (which CAs the trusted CA file \
@@ -180,7 +191,7 @@ fn rotate_md(s: &RotateSummary, cluster: &str) -> String {
          naming the step to run; a step already done does nothing. Each member step waits \
          until the member is back: every member healthy and started, its raft index within 50 \
          of the leader's. `ETCD_PKI_RESTART` replaces `systemctl restart etcd` where etcd runs \
-         otherwise. Keep the old bundle and CA key until step 3 is done everywhere.\n"
+         otherwise. {keep}\n"
     )
 }
 
@@ -190,6 +201,14 @@ fn rotate_md(s: &RotateSummary, cluster: &str) -> String {
 /// before they are done on every member would give members a CA file with neither of the CAs
 /// the next kit expects.
 pub fn pending_change(opened: &crate::package::OpenedBundle) -> Option<&'static str> {
+    match opened.state.rotation.as_ref().map(|r| r.kind.as_str()) {
+        Some(ROTATION) => return Some(ROTATION),
+        Some(RENEWAL) => return Some(RENEWAL),
+        Some(_) => return Some(ROTATION),
+        None if opened.state.lineage.is_some() => return None,
+        None => {}
+    }
+    // A kit made before spec.json recorded rotations: its member folders say which.
     let has = |name: &str| {
         opened
             .files
@@ -197,11 +216,29 @@ pub fn pending_change(opened: &crate::package::OpenedBundle) -> Option<&'static 
             .any(|f| f.path.starts_with("members/") && f.path.ends_with(&format!("/rotate/{name}")))
     };
     if has("1-trust-both.sh") {
-        Some("rotation")
+        Some(ROTATION)
     } else if has("renew-ca.sh") {
-        Some("same-key renewal")
+        Some(RENEWAL)
     } else {
         None
+    }
+}
+
+/// [`crate::record::Rotation::kind`] of a rotation to a new CA key.
+const ROTATION: &str = "rotation";
+/// [`crate::record::Rotation::kind`] of a same-key renewal.
+const RENEWAL: &str = "same-key renewal";
+
+/// The rotation state a kit records.
+fn rotation_state(same_key: bool) -> crate::record::Rotation {
+    crate::record::Rotation {
+        kind: if same_key { RENEWAL } else { ROTATION }.into(),
+        last_step: if same_key {
+            "rotate/renew-ca.sh"
+        } else {
+            "rotate/3-drop-old.sh --clients-reissued"
+        }
+        .into(),
     }
 }
 
@@ -275,9 +312,24 @@ fn new_ca_bundle(
     use crate::daytwo::{self, Change};
     use crate::plan::Role;
 
-    let plan = daytwo::plan_change(None, &opened.state.spec, &Change::Generate, now)?;
+    let mut plan = daytwo::plan_change(None, &opened.state.spec, &Change::Generate, now)?;
     let new_ca = crate::issue::new_ca(&plan.plan.ca, key, now)?;
+    // A child of the opened bundle. The removed members' records go: the new CA never signed
+    // them, and no member trusts the old one afterwards. The revocations stay, re-signed.
+    let mut carried = crate::revocations::carried(opened, &[]);
+    carried.removed_members.clear();
+    carried.rotation = Some(rotation_state(false));
+    carried.ca_key_kept = false;
+    if let Some(rev) = &opened.state.revocations {
+        let (next, der) = resign_revocations(rev, &new_ca, now)?;
+        carried.revocations = Some(next);
+        plan.crl = Some(der);
+    }
+    plan.plan.carry(carried);
     let (mut b, _) = daytwo::apply_change(None, &new_ca, &plan, keys)?;
+    if let Some(rev) = &opened.state.revocations {
+        check_no_serial_on_crl(&b, rev)?;
+    }
     // The JWT signing key stays: tokens of any member must verify on every member
     // throughout the rotation.
     for f in &mut b.files {
@@ -287,20 +339,15 @@ fn new_ca_bundle(
             f.contents = old.contents.to_vec();
         }
     }
-    if let Some(rev) = &opened.state.revocations {
-        resign_revocations(&mut b, rev, &new_ca, now)?;
-    }
     let cert = new_ca.cert()?;
     Ok((b, cert))
 }
 
-/// Revocations so far, re-signed by the new CA (etcd matches serials only), with the next
-/// number so install-crl.sh takes it over the installed one.
-fn resign_revocations(
-    b: &mut crate::package::Bundle,
+/// Refuses a new bundle one of whose certificates drew a serial on the CRL (etcd matches
+/// serials only, so it would be refused from the start).
+fn check_no_serial_on_crl(
+    b: &crate::package::Bundle,
     rev: &crate::package::state::Revocations,
-    new_ca: &crate::issue::CaMaterial,
-    now: OffsetDateTime,
 ) -> Result<(), Error> {
     let serials: Vec<String> = rev.revoked.iter().map(|r| r.serial.clone()).collect();
     if let Some(c) = b
@@ -317,6 +364,16 @@ fn resign_revocations(
             ),
         ));
     }
+    Ok(())
+}
+
+/// Revocations so far, re-signed by the new CA (etcd matches serials only), with the next
+/// number so install-crl.sh takes it over the installed one: the state and the DER CRL.
+fn resign_revocations(
+    rev: &crate::package::state::Revocations,
+    new_ca: &crate::issue::CaMaterial,
+    now: OffsetDateTime,
+) -> Result<(crate::package::state::Revocations, Vec<u8>), Error> {
     let mut next = rev.clone();
     next.crl_number += 1;
     next.this_update = crate::issue::rfc3339(now);
@@ -346,7 +403,7 @@ fn resign_revocations(
             revoked,
         },
     )?;
-    crate::revocations::attach(b, &next, &der)
+    Ok((next, der))
 }
 
 /// A same-key renewal: the renewed CA certificate in every folder and spec.json, everything
@@ -360,16 +417,18 @@ fn same_key_bundle(
 
     let spec = &opened.state.spec;
     let renewed = renew_ca_same_key(&ca.cert_der, &ca.key()?, now, spec.ca_validity_days)?;
-    let plan = daytwo::plan_change(Some(opened), spec, &Change::Keep, now)?;
-    let (mut b, _) = daytwo::apply_change(Some(opened), ca, &plan, crate::keys::Keys::new())?;
-    let cert = crate::issue::IssuedCert::from_der(renewed, ca.key()?.algorithm(), "ca.crt")?;
-    for f in &mut b.files {
-        if f.role == crate::plan::Role::CaCert {
-            f.contents = cert.pem.clone().into_bytes();
-            f.cert = Some(cert.clone());
-        }
-    }
-    set_state_ca(&mut b, &cert)?;
+    let mut plan = daytwo::plan_change(Some(opened), spec, &Change::Keep, now)?;
+    let mut carried = plan.plan.carried.clone();
+    carried.rotation = Some(rotation_state(true));
+    plan.plan.carry(carried);
+    // The renewed certificate is the CA the new bundle is made under: every folder's ca.crt
+    // and spec.json's record come from it in one pass.
+    let renewed_ca = crate::issue::CaMaterial {
+        cert_der: renewed,
+        key_pkcs8_der: ca.key_pkcs8_der.clone(),
+    };
+    let (b, _) = daytwo::apply_change(Some(opened), &renewed_ca, &plan, crate::keys::Keys::new())?;
+    let cert = renewed_ca.cert()?;
     Ok((b, cert))
 }
 
@@ -422,24 +481,3 @@ fn pem_of(der: &[u8]) -> String {
     )
 }
 
-/// `spec.json`'s CA record made to say what `cert` says.
-fn set_state_ca(
-    b: &mut crate::package::Bundle,
-    cert: &crate::issue::IssuedCert,
-) -> Result<(), Error> {
-    let f = b
-        .files
-        .iter_mut()
-        .find(|f| f.role == crate::plan::Role::State)
-        .ok_or_else(|| Error::BadBundle("the new bundle has no spec.json".into()))?;
-    let mut state: crate::package::state::BundleState = serde_json::from_slice(&f.contents)
-        .map_err(|e| Error::BadBundle(format!("spec.json: {e}")))?;
-    state.ca.serial = cert.info.serial.clone();
-    state.ca.not_before = cert.info.not_before.clone();
-    state.ca.not_after = cert.info.not_after.clone();
-    state.ca.sha256_fingerprint = cert.sha256_fingerprint.clone();
-    let mut text = serde_json::to_string_pretty(&state).unwrap_or_default();
-    text.push('\n');
-    f.contents = text.into_bytes();
-    Ok(())
-}

@@ -237,17 +237,9 @@ pub(crate) fn bundle_file(r: &RunbookFile) -> crate::render::BundleFile {
     }
 }
 
-/// `KEY='value'` lines, sourced by the script (`. file`): shell and quoting as in the env
-/// files of the bundle.
+/// `KEY='value'` lines, sourced by the script ([`crate::render::quote::data_file`]).
 pub(crate) fn data_file(script: &str, vars: &[(&str, String)]) -> String {
-    let mut s = format!(
-        "# Parameters of {script}, written by etcd-pki. The script sources this file.\n\
-         # shellcheck shell=bash disable=SC2034\n"
-    );
-    for (k, v) in vars {
-        s.push_str(&format!("{k}={}\n", quote::sh(v)));
-    }
-    s
+    quote::data_file(script, vars)
 }
 
 /// The error of a runbook value: the field, the value given, what is wrong with it.

@@ -83,6 +83,7 @@ fn revocation_and_rotation_lints_of_real_bundles() {
             targets: vec![],
             reason: pki_core::crl::RevocationReason::Unspecified,
             next_update_days: 5,
+            force: false,
         },
         now,
     )

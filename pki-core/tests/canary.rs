@@ -620,6 +620,7 @@ fn revoke_all(spec: &ClusterSpec, b: &Bundle) -> Result<Option<String>, String> 
             .collect(),
         reason: pki_core::crl::RevocationReason::KeyCompromise,
         next_update_days: 30,
+        force: false,
     };
     let (nb, _) = revoke::revoke(&opened, &ca, &req, pki_core::OffsetDateTime::now_utc())
         .map_err(|e| format!("revoke refused a validated bundle: {e}"))?;

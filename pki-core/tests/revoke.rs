@@ -43,6 +43,7 @@ fn req(targets: Vec<Target>) -> Request {
         targets,
         reason: RevocationReason::KeyCompromise,
         next_update_days: 30,
+        force: false,
     }
 }
 
@@ -270,6 +271,7 @@ fn bad_requests_are_refused_with_the_field() {
             targets: t,
             reason: RevocationReason::Superseded,
             next_update_days: days,
+            force: false,
         };
         let e = revoke::revoke(&s.opened, &s.ca, &r, now)
             .unwrap_err()

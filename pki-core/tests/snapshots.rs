@@ -17,6 +17,32 @@ fn specs() -> Vec<(&'static str, ClusterSpec)> {
     common::snapshot_specs()
 }
 
+/// Bundle ids (spec.json's lineage, each member's bundle.env) are 32 lowercase hex digits
+/// derived from random certificates: masked as `<bundle-id>`.
+fn mask_bundle_ids(line: &str) -> String {
+    let b = line.as_bytes();
+    let hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < b.len() {
+        let run = b[i..].iter().take_while(|&&c| hex(c)).count();
+        let before_ok = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+        let after_ok = i + run == b.len() || !b[i + run].is_ascii_alphanumeric();
+        if run == 32 && before_ok && after_ok {
+            out.push_str("<bundle-id>");
+            i += run;
+        } else if run > 0 {
+            out.push_str(&line[i..i + run]);
+            i += run;
+        } else {
+            let c = line[i..].chars().next().unwrap_or(' ');
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
 /// Hides what differs between runs: fingerprints (hex pairs with colons) and certificate dates.
 fn mask(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -33,7 +59,7 @@ fn mask(text: &str) -> String {
         if l.contains("\"not_after\"") || l.contains("valid until") {
             l = mask_dates(&l);
         }
-        out.push_str(&l);
+        out.push_str(&mask_bundle_ids(&l));
     }
     mask_dates_in_table(&out)
 }
@@ -189,6 +215,7 @@ fn revoked_kubeadm_static_pod_passes_the_crl_flags() {
         targets: vec![],
         reason: pki_core::crl::RevocationReason::Unspecified,
         next_update_days: 30,
+        force: false,
     };
     let (revoked, summary) = revoke::revoke(&opened, &ca, &req, now).unwrap();
     let said = summary.to_string();

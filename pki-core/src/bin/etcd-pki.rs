@@ -23,6 +23,8 @@ macro_rules! say {
     }};
 }
 
+#[path = "etcd-pki/lineage.rs"]
+mod lineage;
 #[path = "etcd-pki/revocation.rs"]
 mod revocation;
 
@@ -344,6 +346,7 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
     let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
     let (bundle, summary) = daytwo::apply_change(opened.as_ref(), &ca, &plan, keys).map_err(bad)?;
     write_new(&out, &bundle.to_zip()?, o.force)?;
+    lineage::wrote_bundle(&bundle, &out);
     for w in &bundle.warnings {
         say!("{w}");
     }
@@ -614,6 +617,7 @@ fn make(spec: &ClusterSpec, out: &Path, ca_key: CaKey, force: bool) -> Result<()
         }
         return Err(e);
     }
+    lineage::wrote_bundle(&bundle, out);
     report(spec, &bundle, out, &ca_key, elapsed.as_millis());
     Ok(())
 }
@@ -774,6 +778,7 @@ struct DayTwoArgs {
     keep_keys: bool,
     within: Option<u32>,
     force: bool,
+    previous_done: bool,
 }
 
 fn parse_daytwo_args(cmd: &str, rest: &[String]) -> Result<DayTwoArgs, Failure> {
@@ -797,6 +802,7 @@ fn parse_daytwo_args(cmd: &str, rest: &[String]) -> Result<DayTwoArgs, Failure> 
             "--only" => a.only.push(value("--only")?),
             "--keep-keys" => a.keep_keys = true,
             "--force" => a.force = true,
+            "--previous-rotation-done" => a.previous_done = true,
             "--within" => {
                 let v = value("--within")?;
                 a.within = Some(v.parse::<u32>().map_err(|_| {
@@ -877,6 +883,8 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     let bad = |e: Error| Failure::BadInput(e.to_string());
     let opened = pki_core::package::open(&read(&from)?)
         .map_err(|e| Failure::BadInput(format!("--from {}: {e}", from.display())))?;
+    lineage::check_opened(&opened.state, &from, force)?;
+    revocation::refuse_unfinished(&opened, &from, args.previous_done, cmd)?;
     let passphrase = match &pass {
         Some(p) => Some(read_passphrase(p)?),
         None => None,
@@ -899,9 +907,14 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
     let (bundle, summary) = daytwo::apply_change(Some(&opened), &ca, &plan, keys).map_err(bad)?;
     write_new(&out, &bundle.to_zip()?, force)?;
+    lineage::wrote_bundle(&bundle, &out);
     say!(
         "{}",
-        summary.with_paths(&out.display().to_string(), &ca_key.display().to_string())
+        summary.with_paths(
+            &out.display().to_string(),
+            &ca_key.display().to_string(),
+            pass.as_ref().map(|p| p.display().to_string()).as_deref()
+        )
     );
     say!("wrote {}", out.display());
     Ok(())

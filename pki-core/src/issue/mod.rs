@@ -63,6 +63,9 @@ pub struct Issued {
     pub ca: IssuedCert,
     /// Every leaf certificate, by [`CertPlan::id`].
     pub certs: BTreeMap<String, IssuedCert>,
+    /// The CRL (DER) every member's `pki/crl.der` holds, when the plan carries revocations:
+    /// signed by the day-two operation that revoked, or carried byte for byte.
+    pub crl: Option<Vec<u8>>,
     private_keys: BTreeMap<String, Zeroizing<String>>,
     public_keys: BTreeMap<String, String>,
 }
@@ -129,6 +132,7 @@ pub fn issue(
         issued_at: now,
         ca: ca_cert,
         certs,
+        crl: None,
         private_keys,
         public_keys,
     })
@@ -281,4 +285,21 @@ fn distinguished_name(s: &Subject) -> DistinguishedName {
     }
     dn.push(DnType::CommonName, s.common_name.as_str());
     dn
+}
+
+/// The id of the bundle `plan` makes with `issued` ([`crate::record::bundle_id`]): known once
+/// everything is issued, so every renderer (install.sh's generation check) and `spec.json`
+/// name the same id.
+pub fn bundle_id(plan: &Plan, issued: &Issued) -> String {
+    let leaves = plan
+        .certs
+        .iter()
+        .filter_map(|c| issued.cert(&c.id))
+        .map(|c| c.sha256_fingerprint.as_str());
+    crate::record::bundle_id(
+        plan.carried.parent.as_deref(),
+        &rfc3339(issued.issued_at),
+        std::iter::once(issued.ca.sha256_fingerprint.as_str()).chain(leaves),
+        issued.crl.as_deref(),
+    )
 }

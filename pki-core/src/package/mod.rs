@@ -137,6 +137,17 @@ impl Bundle {
             .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----")
     }
 
+    /// Its `spec.json` as data: the state the next operation opens it with (lineage,
+    /// revocations, every certificate).
+    pub fn state(&self) -> Result<state::BundleState, Error> {
+        let f = self
+            .files
+            .iter()
+            .find(|f| f.role == Role::State)
+            .ok_or_else(|| Error::BadBundle("the bundle has no spec.json".into()))?;
+        serde_json::from_slice(&f.contents).map_err(|e| Error::BadBundle(format!("spec.json: {e}")))
+    }
+
     /// The file at `path`, if any.
     pub fn file(&self, path: &str) -> Option<&BundleFile> {
         self.files.iter().find(|f| f.path == path)

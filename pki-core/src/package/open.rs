@@ -190,6 +190,37 @@ fn check_certificates(state: &BundleState, files: &[OpenedFile]) -> Result<(), E
                     record.id, record.sha256_fingerprint
                 )));
             }
+            check_record(path, record, der, state.spec.key_algorithm)?;
+        }
+    }
+    Ok(())
+}
+
+/// What spec.json says of a certificate is what the certificate says: day two takes serials
+/// (revoke), dates (renew) and subjects from the records, so a record that disagrees with its
+/// certificate — spec.json edited by hand, or by someone who wants the wrong serial revoked —
+/// is refused, naming the field and both values.
+fn check_record(
+    path: &str,
+    record: &super::state::CertRecord,
+    der: Vec<u8>,
+    algorithm: crate::spec::KeyAlgorithm,
+) -> Result<(), Error> {
+    let cert = crate::issue::IssuedCert::from_der(der, algorithm, path)?;
+    let fields = [
+        ("serial", &record.serial, &cert.info.serial),
+        ("not_before", &record.not_before, &cert.info.not_before),
+        ("not_after", &record.not_after, &cert.info.not_after),
+        ("subject", &record.subject, &cert.info.subject),
+    ];
+    for (field, recorded, actual) in fields {
+        if recorded != actual {
+            return Err(bad(format!(
+                "spec.json says the {field} of {} is {recorded:?}, but {path} says {actual:?}: \
+                 spec.json was changed after the bundle was made; use the bundle as etcd-pki \
+                 wrote it",
+                record.id
+            )));
         }
     }
     Ok(())

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::issue::{Issued, IssuedCert, rfc3339};
+pub use crate::record::{CertRecord, Lineage, Revocations, RevokedRecord, Rotation};
 use crate::plan::{Content, Owner, Plan};
 use crate::spec::ClusterSpec;
 
@@ -41,67 +42,25 @@ pub struct BundleState {
     /// (the new CA never signed them, and no member trusts the old one afterwards).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed_members: Vec<CertRecord>,
+    /// Its id, its parent's and its generation; absent in bundles made before etcd-pki
+    /// recorded lineage (read as generation 1, no parent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lineage: Option<Lineage>,
+    /// The CA change this bundle is the kit of, while its steps may still run on the cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<Rotation>,
 }
 
-/// The revocation state of a bundle.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Revocations {
-    /// The number of the last CRL (the next one is one more).
-    pub crl_number: u64,
-    /// The last CRL's thisUpdate, RFC 3339.
-    pub this_update: String,
-    /// The last CRL's nextUpdate, RFC 3339.
-    pub next_update: String,
-    /// Every revoked certificate, oldest first.
-    pub revoked: Vec<RevokedRecord>,
-}
+impl BundleState {
+    /// The bundle's generation: 1 for `generate`, one more for each operation since.
+    pub fn generation(&self) -> u64 {
+        self.lineage.as_ref().map_or(1, |l| l.generation)
+    }
 
-/// One revoked certificate.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RevokedRecord {
-    /// Serial number, lowercase hex with colons (as [`CertRecord::serial`]).
-    pub serial: String,
-    /// The certificate's id when this bundle knew it (`clients/alice`); none for a serial of an
-    /// earlier bundle's certificate (a removed member's).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// When it was revoked, RFC 3339.
-    pub revoked_at: String,
-    /// Why.
-    pub reason: crate::crl::RevocationReason,
-}
-
-/// One certificate of the bundle.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CertRecord {
-    /// `ca`, or the certificate's id in the plan: `members/etcd1/server`, `clients/etcdctl`.
-    pub id: String,
-    /// `ca`, `server`, `peer` or `client`.
-    pub role: String,
-    /// The member it belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub member: Option<String>,
-    /// The client it belongs to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client: Option<String>,
-    /// Subject, e.g. `CN=etcd1`.
-    pub subject: String,
-    /// Every path in the bundle holding this certificate.
-    pub paths: Vec<String>,
-    /// The path of its private key in the bundle (none for the CA, whose key is saved apart).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_path: Option<String>,
-    /// Serial number, lowercase hex with colons.
-    pub serial: String,
-    /// notBefore, RFC 3339.
-    pub not_before: String,
-    /// notAfter, RFC 3339.
-    pub not_after: String,
-    /// SHA-256 of the DER, lowercase hex with colons.
-    pub sha256_fingerprint: String,
+    /// The bundle's id (empty for a bundle made before lineage was recorded).
+    pub fn id(&self) -> &str {
+        self.lineage.as_ref().map_or("", |l| l.id.as_str())
+    }
 }
 
 fn record(id: &str, role: &str, owner: &Owner, c: &IssuedCert, paths: Vec<String>) -> CertRecord {
@@ -157,6 +116,8 @@ pub fn state(plan: &Plan, issued: &Issued) -> BundleState {
             Some(r)
         })
         .collect();
+    let carried = &plan.carried;
+    let lineage = Lineage::of(carried, crate::issue::bundle_id(plan, issued));
     BundleState {
         format: FORMAT.into(),
         format_version: FORMAT_VERSION,
@@ -165,8 +126,10 @@ pub fn state(plan: &Plan, issued: &Issued) -> BundleState {
         spec: plan.spec.clone(),
         ca,
         certificates,
-        revocations: None,
-        removed_members: Vec::new(),
+        revocations: carried.revocations.clone(),
+        removed_members: carried.removed_members.clone(),
+        lineage: Some(lineage),
+        rotation: carried.rotation.clone(),
     }
 }
 

@@ -75,9 +75,16 @@ pub enum Role {
     /// A day-two runbook script or its data file (`runbook/*.sh`, `members/<name>/renew.sh`),
     /// added by [`crate::daytwo`].
     Runbook,
-    /// A member's certificate revocation list (`pki/crl.der`, DER), added by
-    /// [`crate::revoke`].
+    /// A member's certificate revocation list (`pki/crl.der`, DER), while the bundle carries
+    /// revocations ([`crate::revoke`]).
     Crl,
+    /// A runbook script the plan lists itself (`install-crl.sh`): named `runbook` in the
+    /// manifest like the others, but a script, so 0755 from its role.
+    RunbookScript,
+    /// A member's `bundle.env`: which bundle of which line its files come from (cluster, line,
+    /// generation, id). install.sh keeps it in cert_dir; install.sh and the runbooks of an
+    /// older bundle of the same line refuse to run over it.
+    BundleMarker,
 }
 
 impl Role {
@@ -112,8 +119,9 @@ impl Role {
             Role::ExpiryScript => "expiry-script",
             Role::DemoScript => "demo-script",
             Role::MigrationStep | Role::MigrationFile => "migration",
-            Role::Runbook => "runbook",
+            Role::Runbook | Role::RunbookScript => "runbook",
             Role::Crl => "crl",
+            Role::BundleMarker => "bundle-marker",
         }
     }
 
@@ -138,6 +146,7 @@ impl Role {
                 | Role::ExpiryScript
                 | Role::DemoScript
                 | Role::MigrationStep
+                | Role::RunbookScript
         )
     }
 
@@ -206,6 +215,9 @@ pub enum Content {
     Manifest,
     /// `spec.json`: written by [`crate::package`], the state a bundle is opened again from.
     State,
+    /// The CRL (DER) the issue stage signed or carried: every member's `pki/crl.der` while
+    /// the plan carries revocations.
+    Crl,
 }
 
 /// Which renderer writes a text file, and for whom (members and clients by their index in the
@@ -292,6 +304,20 @@ pub enum Text {
     },
     /// `migrate/README.md`.
     MigrationReadme,
+    /// A member's `install-crl.sh` (the static script).
+    InstallCrlScript,
+    /// A member's `bundle.env` ([`Role::BundleMarker`]).
+    BundleMarker,
+    /// A member's `crl.env`, the data `install-crl.sh` sources.
+    InstallCrlEnv {
+        /// Member index.
+        member: usize,
+    },
+    /// A member's `etcd.service.d/20-etcd-pki-crl.conf`.
+    CrlDropin {
+        /// Member index.
+        member: usize,
+    },
 }
 
 /// The configuration snippets of client programs, one per file.
@@ -447,6 +473,9 @@ fn member_files(plan: &Plan, member: usize) -> Vec<FilePlan> {
     if plan.keys.iter().any(|k| k.id == super::JWT_KEY) {
         v.extend(f.jwt());
     }
+    if plan.carried.has_crl() {
+        v.extend(f.crl());
+    }
     v
 }
 
@@ -537,6 +566,12 @@ impl<'a> MemberFiles<'a> {
                 Text::CommandLine { member },
             ),
         ]);
+        v.push(self.text(
+            "bundle.env",
+            Role::BundleMarker,
+            Some(&join(&self.m.cert_dir, files::BUNDLE_MARKER)),
+            Text::BundleMarker,
+        ));
         if !self.plan.one_machine {
             let (install, verify) = (
                 Text::InstallScript { member },
@@ -546,6 +581,30 @@ impl<'a> MemberFiles<'a> {
             v.push(self.text("verify.sh", Role::VerifyScript, None, verify));
         }
         v
+    }
+
+    /// The CRL, its installer and the drop-in that turns CRLs on: every member of a bundle
+    /// with a CRL has them, one added later too.
+    fn crl(&self) -> Vec<FilePlan> {
+        use crate::render::crl::{CRL_DROPIN, CRL_FILE};
+        let member = self.member;
+        let dropin_install = format!("/etc/systemd/system/etcd.service.d/{CRL_DROPIN}");
+        vec![
+            self.pki(CRL_FILE, Role::Crl, Content::Crl),
+            self.text(
+                "install-crl.sh",
+                Role::RunbookScript,
+                None,
+                Text::InstallCrlScript,
+            ),
+            self.text("crl.env", Role::Runbook, None, Text::InstallCrlEnv { member }),
+            self.text(
+                &format!("etcd.service.d/{CRL_DROPIN}"),
+                Role::SystemdDropin,
+                Some(&dropin_install),
+                Text::CrlDropin { member },
+            ),
+        ]
     }
 
     /// The JWT signing and verification keys (the same on every member).

@@ -63,6 +63,10 @@ pub struct Plan {
     /// `--initial-cluster` it starts with (the members at the moment it is added, itself
     /// included). Their files say `initial-cluster-state: existing`. Empty for a new cluster.
     pub joining: Vec<(String, String)>,
+    /// What the bundle carries from the one it is made from (day two): its revocations — then
+    /// every member's files start etcd with the CRL —, the members that left, its lineage.
+    /// Empty for a new cluster.
+    pub carried: crate::record::Carried,
 }
 
 impl Plan {
@@ -80,6 +84,13 @@ impl Plan {
     /// The key request with this id.
     pub fn key(&self, id: &str) -> Option<&KeyRequest> {
         self.keys.iter().find(|k| k.id == id)
+    }
+
+    /// The plan of a bundle that carries `carried` from the one before it: its files planned
+    /// again, since a bundle with a CRL has the CRL's files in every member's folder.
+    pub fn carry(&mut self, carried: crate::record::Carried) {
+        self.carried = carried;
+        self.files = files::plan_files(self);
     }
 }
 
@@ -186,6 +197,7 @@ fn build(spec: ClusterSpec, warnings: Vec<Problem>) -> Plan {
             content: Content::CaKey,
         },
         joining: Vec::new(),
+        carried: crate::record::Carried::default(),
         warnings,
         spec,
     };

@@ -8,6 +8,8 @@ use super::members::{MemberPlan, join};
 pub mod files {
     /// The CA certificate.
     pub const CA_CERT: &str = "ca.crt";
+    /// Which bundle the member's files come from (its `bundle.env`, kept in cert_dir).
+    pub const BUNDLE_MARKER: &str = "etcd-pki-bundle.env";
     /// Server certificate.
     pub const SERVER_CERT: &str = "server.crt";
     /// Server key.

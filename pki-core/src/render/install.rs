@@ -42,6 +42,10 @@ struct Install<'a> {
     rhel: &'a str,
     generic: &'a str,
     dropin_path: &'a str,
+    /// Where the CRL drop-in goes, while the bundle has a CRL.
+    crl_dropin: Option<String>,
+    /// The name of the bundle marker in cert_dir.
+    marker: &'a str,
 }
 
 /// Renders `members/<name>/install.sh`.
@@ -61,5 +65,12 @@ pub fn render(plan: &Plan, m: &MemberPlan) -> Result<String, Error> {
         rhel: Flavor::Rhel.install_path(),
         generic: Flavor::Generic.install_path(),
         dropin_path: dropin::INSTALL_PATH,
+        marker: crate::plan::paths::files::BUNDLE_MARKER,
+        crl_dropin: plan.carried.has_crl().then(|| {
+            format!(
+                "/etc/systemd/system/etcd.service.d/{}",
+                super::crl::CRL_DROPIN
+            )
+        }),
     })
 }

@@ -15,19 +15,10 @@ use crate::spec::EtcdVersion;
 /// etcd's CRL flags (`ETCD_CLIENT_CRL_FILE`, `ETCD_PEER_CRL_FILE` as flags).
 pub const CRL_FLAGS: [&str; 2] = ["client-crl-file", "peer-crl-file"];
 
-/// Renders `members/<name>/kubernetes/etcd.yaml`.
+/// Renders `members/<name>/kubernetes/etcd.yaml`. While the bundle has a CRL, etcd gets
+/// `--client-crl-file` and `--peer-crl-file` from the member's settings (the CRL is in
+/// cert_dir, which the pod mounts at the same path).
 pub fn static_pod(plan: &Plan, m: &MemberPlan) -> Result<String, Error> {
-    static_pod_with_crl(plan, m, None)
-}
-
-/// Renders `members/<name>/kubernetes/etcd.yaml`; with `crl` (a file in the member's cert_dir,
-/// which the pod mounts at the same path), etcd gets `--client-crl-file` and `--peer-crl-file`
-/// too: flags, since etcd's YAML config has no such key (`etcd-pki revoke`).
-pub fn static_pod_with_crl(
-    plan: &Plan,
-    m: &MemberPlan,
-    crl: Option<&str>,
-) -> Result<String, Error> {
     let spec = &plan.spec;
     let metrics = spec.metrics_url.as_deref().unwrap_or(METRICS_URL);
     let (host, port) = metrics
@@ -44,15 +35,10 @@ pub fn static_pod_with_crl(
         ),
         EtcdVersion::V3_6 | EtcdVersion::V3_7 => ("/livez", "/readyz"),
     };
-    let mut command: Vec<String> = member_settings(plan, m)
+    let command: Vec<String> = member_settings(plan, m)
         .iter()
         .map(|s| yaml(&format!("--{}={}", s.flag, s.value.flat())))
         .collect();
-    if let Some(path) = crl {
-        for flag in CRL_FLAGS {
-            command.push(yaml(&format!("--{flag}={path}")));
-        }
-    }
     fill(&StaticPod {
         name: &m.name,
         cluster: &spec.cluster_name,

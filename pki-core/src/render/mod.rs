@@ -20,6 +20,7 @@
 
 pub mod cmdline;
 pub mod consumers;
+pub mod crl;
 pub mod demo;
 pub mod dropin;
 pub mod env;
@@ -136,6 +137,10 @@ pub fn render(plan: &Plan, issued: &Issued) -> Result<Vec<BundleFile>, Error> {
             }
             Content::CaKey => return Err(missing(f, "CA key (it is saved apart)")),
             Content::Manifest | Content::State => continue,
+            Content::Crl => {
+                let der = issued.crl.as_ref().ok_or_else(|| missing(f, "CRL"))?;
+                (None, der.clone())
+            }
             Content::Text(t) => (None, text(plan, issued, *t)?.into_bytes()),
         };
         out.push(BundleFile::new(f, cert, contents));
@@ -151,6 +156,48 @@ pub fn ca_key_file(plan: &Plan, ca: &CaMaterial) -> Result<BundleFile, Error> {
         None,
         pem.as_bytes().to_vec(),
     ))
+}
+
+/// A member's `bundle.env`: the cluster, the line (the first bundle's id), the generation and
+/// this bundle's id, as `KEY='value'` lines that install.sh and the runbooks read.
+fn bundle_marker(plan: &Plan, issued: &Issued) -> String {
+    let id = crate::issue::bundle_id(plan, issued);
+    let lineage = crate::record::Lineage::of(&plan.carried, id);
+    quote::data_file(
+        "install.sh and the runbooks (never backwards: a machine holding a later generation \
+         of this line refuses an earlier one)",
+        &[
+            ("CLUSTER", plan.spec.cluster_name.clone()),
+            ("LINE", lineage.root),
+            ("GENERATION", lineage.generation.to_string()),
+            ("BUNDLE", lineage.id),
+        ],
+    )
+}
+
+/// The clients whose certificate, as issued, is on the CRL the plan carries (compared by
+/// serial, as etcd does: a client renewed after its revocation holds a new certificate and is
+/// not revoked). rbac.sh makes no user for them.
+pub fn revoked_clients(plan: &Plan, issued: &Issued) -> Vec<String> {
+    let Some(rev) = &plan.carried.revocations else {
+        return Vec::new();
+    };
+    let revoked: Vec<Vec<u8>> = rev
+        .revoked
+        .iter()
+        .filter_map(|r| crate::crl::parse_serial(&r.serial).ok())
+        .collect();
+    let mut names: Vec<String> = Vec::new();
+    for c in &plan.certs {
+        if let crate::plan::Owner::Client(name) = &c.owner
+            && let Some(cert) = issued.cert(&c.id)
+            && crate::crl::parse_serial(&cert.info.serial).is_ok_and(|s| revoked.contains(&s))
+            && !names.contains(name)
+        {
+            names.push(name.clone());
+        }
+    }
+    names
 }
 
 /// What the README states beyond the plan.
@@ -192,9 +239,15 @@ fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
         Text::EtcdctlEnv { client } => etcdctl::render(plan, c(client))?,
         Text::ClientConfig { client, snippet } => consumers::render(plan, c(client), snippet)?,
         Text::ExpiryScript => expiry::render(plan, &expiry_list(plan, issued))?,
-        Text::RbacScript => rbac::render(plan)?,
+        Text::RbacScript => rbac::render_without(plan, &revoked_clients(plan, issued))?,
         Text::DemoRun => demo::run(plan)?,
         Text::DemoStop => demo::stop(plan)?,
+        Text::InstallCrlScript => crl::install_crl_script()?,
+        Text::BundleMarker => bundle_marker(plan, issued),
+        Text::InstallCrlEnv { member } => {
+            crl::install_crl_env(&m(member).name, &m(member).ips, &m(member).cert_dir)
+        }
+        Text::CrlDropin { member } => crl::dropin(m(member)),
         Text::MigrationEnv { member, stage } => {
             migrate::stage_env(plan, migration(plan)?, m(member), stage)?
         }

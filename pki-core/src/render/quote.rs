@@ -34,3 +34,16 @@ mod tests {
         assert_eq!(comment("a\nrm -rf /"), r"a\nrm -rf /");
     }
 }
+
+/// `KEY='value'` lines, sourced by a runbook script (`. file`): shell and quoting as in the
+/// env files of the bundle.
+pub(crate) fn data_file(script: &str, vars: &[(&str, String)]) -> String {
+    let mut s = format!(
+        "# Parameters of {script}, written by etcd-pki. The script sources this file.\n\
+         # shellcheck shell=bash disable=SC2034\n"
+    );
+    for (k, v) in vars {
+        s.push_str(&format!("{k}={}\n", sh(v)));
+    }
+    s
+}

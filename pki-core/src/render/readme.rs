@@ -14,6 +14,9 @@ use crate::spec::{Client, EtcdVersion, Layout};
 
 /// What the README says of the CA key while it is plain.
 pub const CA_KEY_PLAIN: &str = "the CA private key, **unencrypted**";
+/// What the README says of the CA key when the operation made none (day two: the CA key given
+/// is used as it is, and stays as it was, encrypted or not).
+pub const CA_KEY_KEPT: &str = "the CA private key: **not written by this change**; the one you gave it (saved beside the first bundle) is unchanged, encrypted as it was";
 /// What the README says of the CA key once it is encrypted.
 pub const CA_KEY_ENCRYPTED: &str = "the CA private key, encrypted with your passphrase (PKCS#8, PBKDF2-SHA256 + AES-256-CBC; `openssl pkey -in` it asks for the passphrase)";
 
@@ -99,7 +102,9 @@ pub fn render(plan: &Plan, facts: &Facts) -> Result<String, Error> {
         warnings: &plan.warnings,
         ca_end: facts.ca_not_after.get(..10).unwrap_or(&facts.ca_not_after),
         fp: &facts.ca_fingerprint,
-        ca_key: if facts.ca_key_encrypted {
+        ca_key: if plan.carried.ca_key_kept {
+            CA_KEY_KEPT
+        } else if facts.ca_key_encrypted {
             CA_KEY_ENCRYPTED
         } else {
             CA_KEY_PLAIN

@@ -15,6 +15,10 @@ pub enum Section {
     ClientTls,
     /// Under `peer-transport-security:`.
     PeerTls,
+    /// The CRL flags: flags and `ETCD_*` variables only. etcd's YAML config has no key for
+    /// them (an unknown key is ignored silently), so the YAML dialect leaves them out and
+    /// warns at its top instead.
+    Revocation,
 }
 
 /// A setting's value.
@@ -241,5 +245,12 @@ fn tls_settings(plan: &Plan, m: &MemberPlan) -> Vec<Setting> {
             t(&join(d, files::PEER_KEY)),
         ),
     ]);
+    if plan.carried.has_crl() {
+        // One CRL file for both sides: one CA, one list.
+        let crl = crate::render::crl::crl_path(d);
+        for flag in ["client-crl-file", "peer-crl-file"] {
+            v.push(tls(flag, "", Section::Revocation, t(&crl)));
+        }
+    }
     v
 }

@@ -37,7 +37,7 @@ pub fn render(plan: &Plan, m: &MemberPlan) -> Result<String, Error> {
             .map(entry)
             .collect()
     };
-    fill(&ConfigFile {
+    let text = fill(&ConfigFile {
         ver: plan.spec.etcd_version.as_str(),
         name: &m.name,
         cluster: &plan.spec.cluster_name,
@@ -45,8 +45,20 @@ pub fn render(plan: &Plan, m: &MemberPlan) -> Result<String, Error> {
         top: section(Section::Top),
         client: section(Section::ClientTls),
         peer: section(Section::PeerTls),
+    })?;
+    // The YAML config cannot carry the CRL: say so at its top, where whoever starts etcd with
+    // it reads (install-crl.sh also refuses a member running with --config-file).
+    Ok(if plan.carried.has_crl() {
+        format!("{YAML_NO_CRL}{text}")
+    } else {
+        text
     })
 }
+
+/// The first lines of a member's `etcd.conf.yml` while the bundle has a CRL.
+pub const YAML_NO_CRL: &str = "# DO NOT START etcd WITH THIS FILE while CRLs are on (etcd-pki revoke): with \
+--config-file\n# etcd ignores every flag and ETCD_* variable, and this YAML has no CRL key, so revoked\n\
+# certificates would be accepted. Use etcd.env and the etcd.service.d/ drop-ins (install.sh).\n";
 
 fn entry(s: &Setting) -> Entry {
     let (scalar, items) = match &s.value {

@@ -46,6 +46,11 @@ if [ -z "$match" ]; then
   echo "install: --force: installing {{ name }} although none of $member_ips is on this machine"
 fi
 
+# Never backwards: a machine that holds a later generation of this cluster's bundles refuses
+# an earlier one (its certificates, CRL or members are older than what runs here).
+{% include "shell/generation.sh" %}
+check_generation install "$here/bundle.env" "$root$cert_dir/{{ marker }}" "$force"
+
 run() { if [ -n "$dry" ]; then echo "install: would run: $*"; else "$@"; fi; }
 etcd_uid=""
 group=root
@@ -128,6 +133,11 @@ case " $id_like " in
   *) put etcd.env {{ generic }} 0644 root:root ;;
 esac
 put etcd.service.d/10-etcd-pki.conf {{ dropin_path }} 0644 root:root
+put bundle.env "$cert_dir/{{ marker }}" 0644 "root:$group"
+{%- if let Some(crl_dropin) = crl_dropin %}
+# The bundle has a CRL (pki/crl.der, installed above): etcd starts with it.
+put etcd.service.d/20-etcd-pki-crl.conf {{ crl_dropin }} 0644 root:root
+{%- endif %}
 
 if [ -z "$root" ] && [ -z "$dry" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
   systemctl daemon-reload

@@ -26,7 +26,8 @@ use e2e_etcd::live::wait_for;
 use e2e_etcd::writer::epoch_now;
 use e2e_etcd::{
     ClientTls, LiveCluster, Proc, Target, TempDir, Writer, WriterOptions, WriterReport,
-    code_and_output, generate_bundle, must, run, tls_rejections, verify_all_acked, wait_until,
+    code_and_output, etcdctl_as, generate_bundle, must, run, tls_rejections, verify_all_acked,
+    wait_until,
 };
 use pki_core::runbook::{self, Operation};
 
@@ -297,6 +298,7 @@ fn grow_three_to_five_then_remove_and_replace_while_writing() {
         println!("--- bash runbook/add-{name}.sh --wait 240\n{out}");
         assert!(
             out.contains(&format!("{name} has caught up"))
+                && out.contains(&format!("{name} promoted to a voting member"))
                 && out.contains(&format!("done: {name} added")),
             "{out}"
         );
@@ -893,4 +895,104 @@ fn renew_every_certificate_without_restart() {
         ok && list.contains("etcd2,"),
         "a refused removal removed: {list}"
     );
+}
+
+/// A 1-member cluster (the case where a voting member that never starts stops every write):
+/// a client is revoked first, then a member is added with the bundle's runbook — as a learner,
+/// promoted once it has caught up — while a writer runs; the new member starts with the CRL
+/// its bundle carries and refuses the revoked client. Then a member that never starts: the
+/// runbook waits, removes the learner again and fails, and the writer never stops.
+#[test]
+fn one_member_grows_to_two_as_a_learner_and_a_member_that_never_starts_changes_nothing() {
+    let subnet = 170;
+    let tmp = TempDir::new("daytwo-learner");
+    let t = tmp.path();
+    let spec = serde_json::json!({
+        "cluster_name": "learner170",
+        "etcd_version": etcd().1,
+        "nodes": [{"name": "etcd1", "ips": [ip(subnet, 1)]}],
+        "clients": [{"name": "etcdctl", "common_name": "root", "kind": "etcdctl"},
+                    {"name": "alice", "common_name": "alice"}],
+        "cert_dir": format!("{}/hosts/{{name}}/pki", t.display()),
+        "data_dir": format!("{}/hosts/{{name}}/data", t.display()),
+    });
+    generate_bundle(&spec.to_string(), t);
+    // alice is revoked while the cluster has one member; etcd1 starts from that bundle.
+    let revoked = cli(t, "revoke", "bundle", &["--client", "alice"], "revoked");
+    let logs = t.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let mut cluster = LiveCluster::new(subnet, &etcd().0, &logs);
+    cluster.start(&revoked.join("members/etcd1"), &[]);
+    let one = client_url(subnet, 1);
+    let healthy = wait_for(Duration::from_secs(60), || {
+        admin(&revoked, &one, "etcdctl endpoint health")
+    });
+    assert!(healthy.is_ok(), "etcd1 did not start: {healthy:?}\n{}", cluster.log_tails(15));
+    let client = ClientTls::from_folder(&revoked.join("clients/etcdctl"));
+    let writer = Writer::start(
+        Target {
+            endpoints: vec![one.clone()],
+            tls: Some(client),
+            netns: None,
+        },
+        WriterOptions::default(),
+    );
+    assert!(writer.wait_for_acks(20, Duration::from_secs(30)), "the writer cannot write");
+
+    // 1 → 2: the new member joins as a learner and is promoted.
+    let grown = cli(t, "add-member", "revoked", &["--name", "etcd2", "--ip", &ip(subnet, 2)], "add-etcd2");
+    let from = epoch_now();
+    let mut run = spawn_script(
+        &grown.join("runbook/add-etcd2.sh"),
+        &["--wait", "120"],
+        &t.join("add-etcd2.log"),
+    );
+    let asked = wait_until(Duration::from_secs(120), || {
+        run.log_text().contains("On the new machine") || matches!(run.child.try_wait(), Ok(Some(_)))
+    });
+    assert!(asked && run.log_text().contains("is a learner now"), "{}", run.log_text());
+    let (ok, list) = admin(&grown, &one, "etcdctl member list");
+    assert!(ok && list.contains("unstarted") && list.contains(", true"), "added as a learner:\n{list}");
+    cluster.start(&grown.join("members/etcd2"), &[]);
+    let (code, out) = finish(&mut run, Duration::from_secs(180));
+    assert_eq!(code, 0, "add-etcd2.sh:\n{out}\n{}", cluster.log_tails(20));
+    assert!(out.contains("etcd2 promoted to a voting member"), "{out}");
+    let added_window = (from, epoch_now());
+    let (ok, list) = admin(&grown, &format!("{one},{}", client_url(subnet, 2)), "etcdctl member list");
+    assert!(ok && list.matches(", false").count() == 2, "two voting members:\n{list}");
+    // The member added after the revocation refuses alice, and serves the administrator.
+    let two = client_url(subnet, 2);
+    let (alice_ok, said) = etcdctl_as(&grown.join("clients/alice"), &two, "get x");
+    assert!(!alice_ok, "revoked alice reads from etcd2, which started after her revocation:\n{said}");
+    let (admin_ok, said) = etcdctl_as(&grown.join("clients/etcdctl"), &two, "get x");
+    assert!(admin_ok, "{said}");
+    assert!(
+        cluster.member("etcd2").proc.as_ref().unwrap().log_text().contains("rejected connection"),
+        "etcd2's log names no refusal"
+    );
+
+    // A member that never starts: the learner is removed again, writes never stop.
+    let third = cli(t, "add-member", "add-etcd2", &["--name", "etcd3", "--ip", &ip(subnet, 3)], "add-etcd3");
+    let never_from = epoch_now();
+    let (code, out) = run_script(&third.join("runbook/add-etcd3.sh"), &["--wait", "8"]);
+    let never_window = (never_from, epoch_now());
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("the learner was removed again"), "{out}");
+    let both = format!("{one},{two}");
+    let (ok, list) = admin(&third, &both, "etcdctl member list");
+    assert!(ok && !list.contains("etcd3") && list.matches("started").count() == 2, "{list}");
+
+    let report = writer.stop();
+    let missing = verify_all_acked(&report.acked(), &Target {
+        endpoints: vec![one.clone(), two.clone()],
+        tls: Some(ClientTls::from_folder(&grown.join("clients/etcdctl"))),
+        netns: None,
+    });
+    assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
+    for (op, (a, b)) in [("add-member(1→2, learner)", added_window), ("add-member(never starts)", never_window)] {
+        let r = report.between(a, b);
+        assert_eq!(r.failed_count(), 0, "{op}: writes failed: {:?}", r.failures());
+        daytwo_line(op, &r, 0);
+    }
+    assert_eq!(cluster.restarts(), 0);
 }

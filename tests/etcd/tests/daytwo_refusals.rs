@@ -80,6 +80,10 @@ fn every_bad_day_two_input_exits_2_and_writes_nothing() {
             "--out",
             "kit.zip",
         ])
+        // The kit is a later generation of bundle.zip's line: remembered elsewhere, so that
+        // the cases below, which open bundle.zip, meet their own refusal, not the lineage's
+        // (an_older_bundle_or_an_unfinished_kit_is_refused covers that).
+        .env("ETCD_PKI_STATE_DIR", t.join("kit-state"))
         .current_dir(t));
     let (code, out) = code_and_output(&o);
     assert_eq!(code, 0, "{out}");
@@ -338,4 +342,76 @@ fn every_bad_day_two_input_exits_2_and_writes_nothing() {
         }
     }
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+}
+
+/// `etcd-pki` ARGS in `dir` with this machine's memory of bundles in `dir/state`.
+fn cli_in(dir: &Path, args: &[&str]) -> (i32, String) {
+    code_and_output(&run(Command::new(etcd_pki_bin())
+        .args(args)
+        .env("ETCD_PKI_STATE_DIR", dir.join("state"))
+        .current_dir(dir)))
+}
+
+/// Issue #21, defects 4 and 6: once this machine has made or opened a later generation of a
+/// cluster's bundles, a command from an older one is refused (naming both), and `--force`
+/// goes back; a bundle made from a CA rotation kit is refused until the person says its steps
+/// are done everywhere. Each refusal writes nothing.
+#[test]
+fn an_older_bundle_or_an_unfinished_kit_is_refused() {
+    let tmp = TempDir::new("daytwo-lineage");
+    let t = tmp.path();
+    generate_bundle(&spec("lineage", 3), t);
+    let add = |from: &str, name: &str, ip: &str, out: &str, extra: &[&str]| {
+        let mut v = vec!["add-member", "--from", from, "--ca-key", "ca.key", "--name", name];
+        v.extend_from_slice(&["--ip", ip, "--out", out]);
+        v.extend_from_slice(extra);
+        cli_in(t, &v)
+    };
+    let (code, out) = add("bundle.zip", "etcd4", "10.0.0.4", "g2.zip", &[]);
+    assert_eq!(code, 0, "{out}");
+    let before = snapshot(t);
+    let (code, out) = add("bundle.zip", "etcd5", "10.0.0.5", "stale.zip", &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("bundle.zip is generation 1")
+            && out.contains("has seen generation 2")
+            && out.contains("g2.zip")
+            && out.contains("--force"),
+        "{out}"
+    );
+    assert_eq!(snapshot(t), before, "a refused command wrote something");
+    let (code, out) = add("bundle.zip", "etcd5", "10.0.0.5", "stale.zip", &["--force"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("going back from generation 2"), "{out}");
+
+    // A same-key CA renewal kit made from the newest bundle: its steps run on the cluster.
+    let (code, out) = cli_in(
+        t,
+        &["rotate-ca", "--from", "g2.zip", "--ca-key", "ca.key", "--same-key", "--out", "kit.zip"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let before = snapshot(t);
+    let (code, out) = add("kit.zip", "etcd5", "10.0.0.5", "after-kit.zip", &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("kit of a CA same-key renewal")
+            && out.contains("rotate/renew-ca.sh")
+            && out.contains("--previous-rotation-done"),
+        "{out}"
+    );
+    let (code, out) = cli_in(
+        t,
+        &["revoke", "--from", "kit.zip", "--ca-key", "ca.key", "--client", "alice", "--out", "r.zip"],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--previous-rotation-done"), "{out}");
+    assert_eq!(snapshot(t), before, "a refused command wrote something");
+    let (code, out) = add(
+        "kit.zip",
+        "etcd5",
+        "10.0.0.5",
+        "after-kit.zip",
+        &["--previous-rotation-done"],
+    );
+    assert_eq!(code, 0, "{out}");
 }

@@ -315,7 +315,7 @@ fn renew_prints_the_client_step_and_a_revoke_line_that_runs_as_printed() {
     );
     let o = run(Command::new("bash")
         .arg("-c")
-        .arg(format!("{line} --out revoked.zip"))
+        .arg(&line)
         .env("PATH", path)
         .current_dir(t));
     let (code, said) = code_and_output(&o);
@@ -327,5 +327,8 @@ fn renew_prints_the_client_step_and_a_revoke_line_that_runs_as_printed() {
         .collect::<Vec<_>>()
         .join(":");
     assert!(said.contains(&colons), "{old_serial} not revoked:\n{said}");
-    assert!(t.join("revoked.zip").exists());
+    assert!(
+        t.join("renewed bundle-revoked.zip").exists(),
+        "the printed line names its --out"
+    );
 }

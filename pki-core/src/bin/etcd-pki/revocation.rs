@@ -63,7 +63,7 @@ fn parse(cmd: &str, rest: &[String]) -> Result<Args, Failure> {
                 a.new_pass = Some(PathBuf::from(value("--new-ca-passphrase-file")?))
             }
             ("rotate-ca", "--no-new-ca-passphrase") => a.no_new_pass = true,
-            ("rotate-ca", "--previous-rotation-done") => a.previous_done = true,
+            (_, "--previous-rotation-done") => a.previous_done = true,
             (_, other) => return Err(Failure::Usage(format!("{cmd}: unknown option {other:?}"))),
         }
     }
@@ -104,6 +104,7 @@ fn open(
     let bad = |e: Error| Failure::BadInput(e.to_string());
     let opened = pki_core::package::open(&read(&from)?)
         .map_err(|e| Failure::BadInput(format!("--from {}: {e}", from.display())))?;
+    super::lineage::check_opened(&opened.state, &from, a.force)?;
     let passphrase = match &a.pass {
         Some(p) => Some(read_passphrase(p)?),
         None => None,
@@ -134,14 +135,22 @@ pub(super) fn revoke_command(rest: &[String]) -> Result<(), Failure> {
         None => revoke::DEFAULT_NEXT_UPDATE_DAYS,
     };
     let (opened, ca, out) = open("revoke", &a)?;
+    refuse_unfinished(
+        &opened,
+        a.from.as_deref().unwrap_or(Path::new("")),
+        a.previous_done,
+        "revoke",
+    )?;
     let req = Request {
         targets: a.targets.clone(),
         reason,
         next_update_days,
+        force: a.force,
     };
     let (bundle, summary) = revoke::revoke(&opened, &ca, &req, pki_core::OffsetDateTime::now_utc())
         .map_err(|e| Failure::BadInput(e.to_string()))?;
     write_new(&out, &bundle.to_zip()?, a.force)?;
+    super::lineage::wrote_bundle(&bundle, &out);
     say!("{summary}");
     say!("Wrote {}.", out.display());
     Ok(())
@@ -182,10 +191,24 @@ fn check_rotate_options(a: &Args) -> Result<(), Failure> {
 /// Refuses a new kit over the kit of a rotation or renewal not yet done on every member
 /// (unless `--previous-rotation-done` says it is).
 fn refuse_unfinished_change(opened: &OpenedBundle, a: &Args) -> Result<(), Failure> {
+    let from = a.from.as_deref().unwrap_or(Path::new(""));
+    refuse_unfinished(opened, from, a.previous_done, "rotate-ca")
+}
+
+/// Refuses to make any bundle from a CA rotation kit whose steps may still be running (its
+/// spec.json records the rotation), unless `done` (`--previous-rotation-done`) says they are
+/// finished on every member: the new bundle would not carry the kit's scripts, and a member
+/// half-way through them would be left with neither the old nor the new state.
+pub(super) fn refuse_unfinished(
+    opened: &OpenedBundle,
+    from: &Path,
+    done: bool,
+    cmd: &str,
+) -> Result<(), Failure> {
     let Some(kind) = pki_core::rotate::pending_change(opened) else {
         return Ok(());
     };
-    if a.previous_done {
+    if done {
         return Ok(());
     }
     let last = if kind == "rotation" {
@@ -193,12 +216,22 @@ fn refuse_unfinished_change(opened: &OpenedBundle, a: &Args) -> Result<(), Failu
     } else {
         "rotate/renew-ca.sh"
     };
+    let why = if cmd == "rotate-ca" {
+        format!(
+            "a new one before that {kind} is done on every member would leave members with a \
+             CA file holding neither CA the new kit expects"
+        )
+    } else {
+        format!(
+            "{cmd} makes a bundle without the kit's rotate/ scripts, so a member half-way \
+             through the {kind} could not finish it"
+        )
+    };
     Err(Failure::BadInput(format!(
-        "--from {} is the kit of a CA {kind} (rotate-ca): a new one before that {kind} is \
-         done on every member would leave members with a CA file holding neither CA the \
-         new kit expects. Finish it first ({last} on every member, ROTATE.md of the kit), \
-         then run this again with --previous-rotation-done; nothing was written",
-        a.from.as_deref().unwrap_or(Path::new("")).display()
+        "--from {} is the kit of a CA {kind} (rotate-ca): {why}. Finish the {kind} first \
+         ({last} on every member, ROTATE.md of the kit), then run this again with \
+         --previous-rotation-done; nothing was written",
+        from.display()
     )))
 }
 
@@ -214,6 +247,7 @@ fn renew_ca(
         pki_core::rotate::rotate_ca(opened, ca, None, pki_core::keys::Keys::new(), now)
             .map_err(|e| Failure::BadInput(e.to_string()))?;
     write_new(out, &kit.to_zip()?, force)?;
+    super::lineage::wrote_bundle(&kit, out);
     say!("{summary}");
     say!("Wrote {} (the CA key is unchanged).", out.display());
     Ok(())
@@ -246,6 +280,7 @@ fn rotate_to_new_key(
         let _ = std::fs::remove_file(&key_out);
         return Err(e);
     }
+    super::lineage::wrote_bundle(&kit, out);
     say!("{summary}");
     say!(
         "Wrote {} and the new CA key to {}{} (mode 0600): keep it offline, and keep the old one \

@@ -38,21 +38,7 @@ refuse() { echo "install-crl: REFUSED: $*" >&2; exit 3; }
 [ "$(id -u)" = 0 ] || refuse "run install-crl.sh as root: it writes $CERT_DIR as install.sh does"
 
 # Is this member $MEMBER? One of its addresses must be on this machine.
-# This machine's addresses, one a line, of the network namespace this runs in: IPv4 from the
-# kernel's local table (/proc/net/fib_trie, "/32 host LOCAL"), IPv6 from /proc/net/if_inet6
-# (written as `ip` writes them), both read whole from a file; then what `ip` and `hostname -I`
-# add. Each source that fails or is missing adds nothing instead of ending the script under
-# `set -e`: `hostname` is not installed everywhere, and a netlink dump (which both commands
-# make) fails with "Dump was interrupted" when an address or interface changes meanwhile.
-have=$( { awk '/\/32 host LOCAL/ { print prev } { prev = $2 }' /proc/net/fib_trie 2>/dev/null || true
-  awk '{ for (i = 0; i < 8; i++) { g = substr($1, 4 * i + 1, 4); sub(/^0+/, "", g); a[i] = (g == "" ? "0" : g) }
-    b = -1; l = 1; for (i = 0; i < 8; i++) { j = i; while (j < 8 && a[j] == "0") j++; if (j - i > l) { b = i; l = j - i } }
-    s = ""; for (i = 0; i < 8; i++) { if (i == b) { s = s "::"; i += l - 1 } else s = s (s == "" || s ~ /:$/ ? "" : ":") a[i] }
-    print s }' /proc/net/if_inet6 2>/dev/null || true
-  ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1 || true
-  hostname -I 2>/dev/null | tr ' ' '\n' || true; } | sed '/^$/d' | sort -u)
-# on_this_machine IP: whether IP is one of them (a shell pattern, no pipe into grep -q).
-on_this_machine() { case $'\n'"$have"$'\n' in *$'\n'"$1"$'\n'*) return 0 ;; esac; return 1; }
+{% include "shell/host-addresses.sh" %}
 match=""
 for ip in $IPS; do
   if on_this_machine "$ip"; then match=$ip; fi
@@ -61,6 +47,11 @@ if [ -z "$match" ]; then
   [ -n "$force" ] || refuse "this machine has none of member $MEMBER's addresses ($IPS; it has ${have//$'\n'/ }); run this on $MEMBER (another member's folder is members/<name>/), or add --force"
   echo "install-crl: --force: installing $MEMBER's CRL although none of $IPS is on this machine"
 fi
+
+# Never backwards: a machine that holds a later generation of this cluster's bundles refuses
+# this bundle's CRL (it may predate revocations made since).
+{% include "shell/generation.sh" %}
+check_generation install-crl "$here/bundle.env" "$dir/etcd-pki-bundle.env" "$force"
 
 group=root
 if id -u etcd >/dev/null 2>&1; then group=$(id -gn etcd); fi
@@ -132,6 +123,8 @@ verified=$(openssl crl -inform DER -in "$new" -CAfile "$dir/ca.crt" -noout 2>&1)
 # openssl prints crlNumber=0x07 (hex).
 number() { local n; n=$(openssl crl -inform DER -in "$1" -noout -crlnumber 2>/dev/null | cut -d= -f2); n=${n#0x}; echo "${n:-0}"; }
 new_number=$(number "$new")
+# serials FILE: the revoked serials of a DER CRL, uppercase hex, sorted (for comm).
+serials() { openssl crl -inform DER -in "$1" -noout -text 2>/dev/null | awk '/Serial Number:/ {print toupper($3)}' | sort -u; }
 next=$(openssl crl -inform DER -in "$new" -noout -nextupdate | cut -d= -f2)
 if [ -f "$dir/crl.der" ]; then
   if cmp -s "$new" "$dir/crl.der"; then
@@ -139,9 +132,19 @@ if [ -f "$dir/crl.der" ]; then
     installed_already=1
   else
     old_number=$(number "$dir/crl.der")
-    if [ $((16#$old_number)) -gt $((16#$new_number)) ]; then
-      [ -n "$force" ] || refuse "the installed CRL is number $old_number, newer than the bundle's $new_number: installing it would take revocations back; use the newest bundle, or add --force"
-      echo "install-crl: --force: replacing CRL number $old_number with the older $new_number"
+    # A different CRL must be a later one: a stale or sibling bundle's CRL of the same number
+    # would silently take revocations back.
+    if [ $((16#$old_number)) -ge $((16#$new_number)) ]; then
+      [ -n "$force" ] || refuse "the installed CRL is number $((16#$old_number)), and the bundle's is number $((16#$new_number)), not a later one: installing it could take revocations back; use the newest bundle, or add --force"
+      echo "install-crl: --force: replacing CRL number $((16#$old_number)) with number $((16#$new_number))"
+    fi
+    # Under the same CA, every serial revoked so far stays revoked.
+    if [ "$(openssl crl -inform DER -in "$dir/crl.der" -CAfile "$dir/ca.crt" -noout 2>&1)" = "verify OK" ]; then
+      lost=$(comm -23 <(serials "$dir/crl.der") <(serials "$new") | tr '\n' ' ')
+      if [ -n "${lost// /}" ]; then
+        [ -n "$force" ] || refuse "the bundle's CRL no longer lists serial(s) ${lost% } that the installed CRL revokes: installing it would un-revoke them; use the newest bundle, or add --force"
+        echo "install-crl: --force: un-revoking ${lost% }"
+      fi
     fi
   fi
 fi
@@ -177,7 +180,8 @@ for pid in $(etcd_pids); do
   fi
 done
 if [ -n "$using" ]; then
-  echo "install-crl: etcd (pid${using}) reads $crl_path at every new connection: the CRL is in force now; etcd was not restarted"
+  echo "install-crl: etcd (pid${using}) reads $crl_path at every new connection: the CRL is in force now for every new connection; etcd was not restarted"
+  echo "install-crl: a connection a revoked certificate opened before now stays open until it closes (etcd checks the CRL at the handshake only). If its key is compromised, end such connections with one rolling restart of the members, each healthy before the next"
 elif [ -f "$here/kubernetes/etcd.yaml" ]; then
   echo "install-crl: no running etcd reads $crl_path yet. Turning CRLs on takes one restart, once: install kubernetes/etcd.yaml of this folder (it passes --client-crl-file and --peer-crl-file $crl_path, a path the pod mounts) as /etc/kubernetes/manifests/etcd.yaml, kubelet restarts etcd; one member at a time, each healthy before the next (etcd run by systemd instead: etcd.service.d/20-etcd-pki-crl.conf). Later CRLs need no restart."
 else
