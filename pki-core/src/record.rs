@@ -118,7 +118,10 @@ pub fn bundle_id<'a>(
     if let Some(crl) = crl {
         h.update(crl);
     }
-    h.finalize()[..16].iter().map(|b| format!("{b:02x}")).collect()
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A CA change under way: the bundle is the kit of a `rotate-ca`, whose steps run on the

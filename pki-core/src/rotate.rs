@@ -480,4 +480,3 @@ fn pem_of(der: &[u8]) -> String {
         pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
     )
 }
-

@@ -424,14 +424,22 @@ fn revoking_a_client_writes_the_rbac_companion() {
     let (none, summary) = revoke::revoke(&opened, &ca, &req(vec![]), now).unwrap();
     assert!(none.files.iter().all(|f| f.path != revoke::RBAC_REVOKE));
     assert!(summary.users.is_empty());
-    // Root's own certificate: its user stays (rbac.sh's root cannot remove itself).
-    let (rooted, summary) = revoke::revoke(
+    // Root's own certificate: refused without --force (every runbook acts as root); forced,
+    // its user stays (rbac.sh's root cannot remove itself).
+    let e = revoke::revoke(
         &opened,
         &ca,
         &req(vec![Target::Client("etcdctl".into())]),
         now,
     )
-    .unwrap();
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("administrator client"), "{e}");
+    let forced = Request {
+        force: true,
+        ..req(vec![Target::Client("etcdctl".into())])
+    };
+    let (rooted, summary) = revoke::revoke(&opened, &ca, &forced, now).unwrap();
     assert!(rooted.files.iter().all(|f| f.path != revoke::RBAC_REVOKE));
     assert!(summary.users.is_empty());
 

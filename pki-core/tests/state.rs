@@ -56,7 +56,8 @@ impl Line {
 
     fn change(&self, o: &OpenedBundle, c: Change) -> Result<(Bundle, String), String> {
         let now = OffsetDateTime::now_utc();
-        let plan = daytwo::plan_change(Some(o), &o.state.spec, &c, now).map_err(|e| e.to_string())?;
+        let plan =
+            daytwo::plan_change(Some(o), &o.state.spec, &c, now).map_err(|e| e.to_string())?;
         let mut keys = Keys::new();
         for r in &plan.keys_to_make {
             keys.insert(r.id.clone(), PrivateKey::generate(r.algorithm).unwrap());
@@ -115,14 +116,24 @@ fn a_member_added_after_a_revocation_starts_with_the_crl() {
         "{cmdline}"
     );
     let yaml = text(&grown, &format!("{m}/etcd.conf.yml"));
-    assert!(yaml.starts_with("# DO NOT START etcd WITH THIS FILE"), "{yaml}");
-    assert!(!yaml.contains("crl-file"), "a YAML key etcd ignores: {yaml}");
+    assert!(
+        yaml.starts_with("# DO NOT START etcd WITH THIS FILE"),
+        "{yaml}"
+    );
+    assert!(
+        !yaml.contains("crl-file"),
+        "a YAML key etcd ignores: {yaml}"
+    );
     let install = text(&grown, &format!("{m}/install.sh"));
     assert!(
         install.contains("put etcd.service.d/20-etcd-pki-crl.conf"),
         "install.sh does not install the CRL drop-in"
     );
-    assert!(grown.file(&format!("{m}/etcd.service.d/20-etcd-pki-crl.conf")).is_some());
+    assert!(
+        grown
+            .file(&format!("{m}/etcd.service.d/20-etcd-pki-crl.conf"))
+            .is_some()
+    );
     assert!(grown.file(&format!("{m}/install-crl.sh")).is_some());
     // The members there before keep the same settings.
     assert!(text(&grown, "members/etcd1/etcd.env").contains("ETCD_CLIENT_CRL_FILE"));
@@ -230,7 +241,12 @@ fn no_crl_takes_a_revocation_back() {
 #[test]
 fn every_bundle_records_its_lineage() {
     let line = Line::new("etcd");
-    let first = line.opened.state.lineage.clone().expect("generate records a lineage");
+    let first = line
+        .opened
+        .state
+        .lineage
+        .clone()
+        .expect("generate records a lineage");
     assert_eq!((first.generation, first.parent.as_deref()), (1, None));
     assert_eq!(first.root, first.id, "the first bundle starts its line");
     let second = line
@@ -262,12 +278,18 @@ fn a_rotation_kit_records_its_rotation() {
     let line = Line::new("etcd");
     let ca = line.ca(&line.opened);
     let now = OffsetDateTime::now_utc();
-    let (kit, _) =
-        pki_core::rotate::rotate_ca(&line.opened, &ca, None, Keys::new(), now).unwrap();
+    let (kit, _) = pki_core::rotate::rotate_ca(&line.opened, &ca, None, Keys::new(), now).unwrap();
     let kit = reopen(&kit);
-    let r = kit.state.rotation.clone().expect("the kit records its rotation");
+    let r = kit
+        .state
+        .rotation
+        .clone()
+        .expect("the kit records its rotation");
     assert_eq!(r.kind, "same-key renewal");
-    assert_eq!(pki_core::rotate::pending_change(&kit), Some("same-key renewal"));
+    assert_eq!(
+        pki_core::rotate::pending_change(&kit),
+        Some("same-key renewal")
+    );
     assert_eq!(pki_core::rotate::pending_change(&line.opened), None);
     let rotate_md = text(&kit, "ROTATE.md");
     assert!(
@@ -344,7 +366,9 @@ fn no_certificate_outlives_its_ca_on_day_two() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("expires on") && e.contains("rotate-ca --same-key") && e.contains("cert_validity_days to at most"),
+        e.contains("expires on")
+            && e.contains("rotate-ca --same-key")
+            && e.contains("cert_validity_days to at most"),
         "{e}"
     );
 }
@@ -408,10 +432,18 @@ fn install_crl_refuses_to_take_revocations_back_or_go_back_a_generation() {
         ca_key_pem: b.ca_key.text().to_string(),
         opened: reopen(&b),
     };
-    let alice = line.revoke(&line.opened, vec![Target::Client("alice".into())]).unwrap();
-    let bob = line.revoke(&line.opened, vec![Target::Client("bob".into())]).unwrap();
-    let bob2 = line.revoke(&bob, vec![Target::Unlisted("0a:0b".into())]).unwrap();
-    let alice_then_bob = line.revoke(&alice, vec![Target::Client("bob".into())]).unwrap();
+    let alice = line
+        .revoke(&line.opened, vec![Target::Client("alice".into())])
+        .unwrap();
+    let bob = line
+        .revoke(&line.opened, vec![Target::Client("bob".into())])
+        .unwrap();
+    let bob2 = line
+        .revoke(&bob, vec![Target::Unlisted("0a:0b".into())])
+        .unwrap();
+    let alice_then_bob = line
+        .revoke(&alice, vec![Target::Client("bob".into())])
+        .unwrap();
     let scratch = Scratch(std::env::temp_dir().join(format!("epki-state-{}", std::process::id())));
     let t = &scratch.0;
     let _ = std::fs::remove_dir_all(t);
@@ -427,7 +459,11 @@ fn install_crl_refuses_to_take_revocations_back_or_go_back_a_generation() {
     let root = t.join("root");
     let installed = root.join("etc/etcd/pki");
     std::fs::create_dir_all(&installed).unwrap();
-    std::fs::copy(dirs[0].join("members/etcd1/pki/ca.crt"), installed.join("ca.crt")).unwrap();
+    std::fs::copy(
+        dirs[0].join("members/etcd1/pki/ca.crt"),
+        installed.join("ca.crt"),
+    )
+    .unwrap();
 
     let (code, out) = install_crl(&dirs[0], &root);
     assert_eq!(code, 0, "alice's CRL (number 1) installs:\n{out}");
@@ -443,8 +479,15 @@ fn install_crl_refuses_to_take_revocations_back_or_go_back_a_generation() {
         .serial
         .replace(':', "")
         .to_uppercase();
-    assert!(out.contains("un-revoke") && out.contains(&alice_serial), "{out}");
-    assert_eq!(std::fs::read(installed.join("crl.der")).unwrap(), before, "a refusal changed the CRL");
+    assert!(
+        out.contains("un-revoke") && out.contains(&alice_serial),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(installed.join("crl.der")).unwrap(),
+        before,
+        "a refusal changed the CRL"
+    );
     // The machine holds generation 3 of the line: the generation-2 bundle is refused.
     std::fs::copy(
         dirs[3].join("members/etcd1/bundle.env"),
@@ -454,7 +497,10 @@ fn install_crl_refuses_to_take_revocations_back_or_go_back_a_generation() {
     std::fs::remove_file(installed.join("crl.der")).unwrap();
     let (code, out) = install_crl(&dirs[0], &root);
     assert_eq!(code, 3, "{out}");
-    assert!(out.contains("holds generation 3") && out.contains("generation 2"), "{out}");
+    assert!(
+        out.contains("holds generation 3") && out.contains("generation 2"),
+        "{out}"
+    );
     // The newest one installs, and says what a revocation does not cut off.
     let (code, out) = install_crl(&dirs[3], &root);
     assert_eq!(code, 0, "{out}");

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::issue::{Issued, IssuedCert, rfc3339};
-pub use crate::record::{CertRecord, Lineage, Revocations, RevokedRecord, Rotation};
 use crate::plan::{Content, Owner, Plan};
+pub use crate::record::{CertRecord, Lineage, Revocations, RevokedRecord, Rotation};
 use crate::spec::ClusterSpec;
 
 /// What `format` says in every bundle's `spec.json`.

@@ -586,7 +586,7 @@ impl<'a> MemberFiles<'a> {
     /// The CRL, its installer and the drop-in that turns CRLs on: every member of a bundle
     /// with a CRL has them, one added later too.
     fn crl(&self) -> Vec<FilePlan> {
-        use crate::render::crl::{CRL_DROPIN, CRL_FILE};
+        use super::paths::files::{CRL as CRL_FILE, CRL_DROPIN};
         let member = self.member;
         let dropin_install = format!("/etc/systemd/system/etcd.service.d/{CRL_DROPIN}");
         vec![
@@ -597,7 +597,12 @@ impl<'a> MemberFiles<'a> {
                 None,
                 Text::InstallCrlScript,
             ),
-            self.text("crl.env", Role::Runbook, None, Text::InstallCrlEnv { member }),
+            self.text(
+                "crl.env",
+                Role::Runbook,
+                None,
+                Text::InstallCrlEnv { member },
+            ),
             self.text(
                 &format!("etcd.service.d/{CRL_DROPIN}"),
                 Role::SystemdDropin,

@@ -10,6 +10,11 @@ pub mod files {
     pub const CA_CERT: &str = "ca.crt";
     /// Which bundle the member's files come from (its `bundle.env`, kept in cert_dir).
     pub const BUNDLE_MARKER: &str = "etcd-pki-bundle.env";
+    /// The CRL in a member's `pki/` folder and in its cert_dir. One file serves both
+    /// `--client-crl-file` and `--peer-crl-file`: one CA, one list.
+    pub const CRL: &str = "crl.der";
+    /// The systemd drop-in that turns CRLs on, in a member's `etcd.service.d/`.
+    pub const CRL_DROPIN: &str = "20-etcd-pki-crl.conf";
     /// Server certificate.
     pub const SERVER_CERT: &str = "server.crt";
     /// Server key.

@@ -22,12 +22,10 @@ pub fn install_crl_script() -> Result<String, crate::error::Error> {
     super::fill(&InstallCrl)
 }
 
-/// The file name of the CRL in a member's `pki/` folder and in its cert_dir. One file serves
-/// both `--client-crl-file` and `--peer-crl-file`: one CA, one list.
-pub const CRL_FILE: &str = "crl.der";
-
+/// The file name of the CRL in a member's `pki/` folder and in its cert_dir.
+pub use crate::plan::paths::files::CRL as CRL_FILE;
 /// The drop-in that turns CRLs on, in a member's `etcd.service.d/`.
-pub const CRL_DROPIN: &str = "20-etcd-pki-crl.conf";
+pub use crate::plan::paths::files::CRL_DROPIN;
 
 /// The CRL's path on a member whose cert_dir is `cert_dir`.
 pub fn crl_path(cert_dir: &str) -> String {

@@ -927,7 +927,11 @@ fn one_member_grows_to_two_as_a_learner_and_a_member_that_never_starts_changes_n
     let healthy = wait_for(Duration::from_secs(60), || {
         admin(&revoked, &one, "etcdctl endpoint health")
     });
-    assert!(healthy.is_ok(), "etcd1 did not start: {healthy:?}\n{}", cluster.log_tails(15));
+    assert!(
+        healthy.is_ok(),
+        "etcd1 did not start: {healthy:?}\n{}",
+        cluster.log_tails(15)
+    );
     let client = ClientTls::from_folder(&revoked.join("clients/etcdctl"));
     let writer = Writer::start(
         Target {
@@ -937,10 +941,19 @@ fn one_member_grows_to_two_as_a_learner_and_a_member_that_never_starts_changes_n
         },
         WriterOptions::default(),
     );
-    assert!(writer.wait_for_acks(20, Duration::from_secs(30)), "the writer cannot write");
+    assert!(
+        writer.wait_for_acks(20, Duration::from_secs(30)),
+        "the writer cannot write"
+    );
 
     // 1 → 2: the new member joins as a learner and is promoted.
-    let grown = cli(t, "add-member", "revoked", &["--name", "etcd2", "--ip", &ip(subnet, 2)], "add-etcd2");
+    let grown = cli(
+        t,
+        "add-member",
+        "revoked",
+        &["--name", "etcd2", "--ip", &ip(subnet, 2)],
+        "add-etcd2",
+    );
     let from = epoch_now();
     let mut run = spawn_script(
         &grown.join("runbook/add-etcd2.sh"),
@@ -950,29 +963,58 @@ fn one_member_grows_to_two_as_a_learner_and_a_member_that_never_starts_changes_n
     let asked = wait_until(Duration::from_secs(120), || {
         run.log_text().contains("On the new machine") || matches!(run.child.try_wait(), Ok(Some(_)))
     });
-    assert!(asked && run.log_text().contains("is a learner now"), "{}", run.log_text());
+    assert!(
+        asked && run.log_text().contains("is a learner now"),
+        "{}",
+        run.log_text()
+    );
     let (ok, list) = admin(&grown, &one, "etcdctl member list");
-    assert!(ok && list.contains("unstarted") && list.contains(", true"), "added as a learner:\n{list}");
+    assert!(
+        ok && list.contains("unstarted") && list.contains(", true"),
+        "added as a learner:\n{list}"
+    );
     cluster.start(&grown.join("members/etcd2"), &[]);
     let (code, out) = finish(&mut run, Duration::from_secs(180));
     assert_eq!(code, 0, "add-etcd2.sh:\n{out}\n{}", cluster.log_tails(20));
     assert!(out.contains("etcd2 promoted to a voting member"), "{out}");
     let added_window = (from, epoch_now());
-    let (ok, list) = admin(&grown, &format!("{one},{}", client_url(subnet, 2)), "etcdctl member list");
-    assert!(ok && list.matches(", false").count() == 2, "two voting members:\n{list}");
+    let (ok, list) = admin(
+        &grown,
+        &format!("{one},{}", client_url(subnet, 2)),
+        "etcdctl member list",
+    );
+    assert!(
+        ok && list.matches(", false").count() == 2,
+        "two voting members:\n{list}"
+    );
     // The member added after the revocation refuses alice, and serves the administrator.
     let two = client_url(subnet, 2);
     let (alice_ok, said) = etcdctl_as(&grown.join("clients/alice"), &two, "get x");
-    assert!(!alice_ok, "revoked alice reads from etcd2, which started after her revocation:\n{said}");
+    assert!(
+        !alice_ok,
+        "revoked alice reads from etcd2, which started after her revocation:\n{said}"
+    );
     let (admin_ok, said) = etcdctl_as(&grown.join("clients/etcdctl"), &two, "get x");
     assert!(admin_ok, "{said}");
     assert!(
-        cluster.member("etcd2").proc.as_ref().unwrap().log_text().contains("rejected connection"),
+        cluster
+            .member("etcd2")
+            .proc
+            .as_ref()
+            .unwrap()
+            .log_text()
+            .contains("rejected connection"),
         "etcd2's log names no refusal"
     );
 
     // A member that never starts: the learner is removed again, writes never stop.
-    let third = cli(t, "add-member", "add-etcd2", &["--name", "etcd3", "--ip", &ip(subnet, 3)], "add-etcd3");
+    let third = cli(
+        t,
+        "add-member",
+        "add-etcd2",
+        &["--name", "etcd3", "--ip", &ip(subnet, 3)],
+        "add-etcd3",
+    );
     let never_from = epoch_now();
     let (code, out) = run_script(&third.join("runbook/add-etcd3.sh"), &["--wait", "8"]);
     let never_window = (never_from, epoch_now());
@@ -980,18 +1022,32 @@ fn one_member_grows_to_two_as_a_learner_and_a_member_that_never_starts_changes_n
     assert!(out.contains("the learner was removed again"), "{out}");
     let both = format!("{one},{two}");
     let (ok, list) = admin(&third, &both, "etcdctl member list");
-    assert!(ok && !list.contains("etcd3") && list.matches("started").count() == 2, "{list}");
+    assert!(
+        ok && !list.contains("etcd3") && list.matches("started").count() == 2,
+        "{list}"
+    );
 
     let report = writer.stop();
-    let missing = verify_all_acked(&report.acked(), &Target {
-        endpoints: vec![one.clone(), two.clone()],
-        tls: Some(ClientTls::from_folder(&grown.join("clients/etcdctl"))),
-        netns: None,
-    });
+    let missing = verify_all_acked(
+        &report.acked(),
+        &Target {
+            endpoints: vec![one.clone(), two.clone()],
+            tls: Some(ClientTls::from_folder(&grown.join("clients/etcdctl"))),
+            netns: None,
+        },
+    );
     assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
-    for (op, (a, b)) in [("add-member(1→2, learner)", added_window), ("add-member(never starts)", never_window)] {
+    for (op, (a, b)) in [
+        ("add-member(1→2, learner)", added_window),
+        ("add-member(never starts)", never_window),
+    ] {
         let r = report.between(a, b);
-        assert_eq!(r.failed_count(), 0, "{op}: writes failed: {:?}", r.failures());
+        assert_eq!(
+            r.failed_count(),
+            0,
+            "{op}: writes failed: {:?}",
+            r.failures()
+        );
         daytwo_line(op, &r, 0);
     }
     assert_eq!(cluster.restarts(), 0);

@@ -362,7 +362,15 @@ fn an_older_bundle_or_an_unfinished_kit_is_refused() {
     let t = tmp.path();
     generate_bundle(&spec("lineage", 3), t);
     let add = |from: &str, name: &str, ip: &str, out: &str, extra: &[&str]| {
-        let mut v = vec!["add-member", "--from", from, "--ca-key", "ca.key", "--name", name];
+        let mut v = vec![
+            "add-member",
+            "--from",
+            from,
+            "--ca-key",
+            "ca.key",
+            "--name",
+            name,
+        ];
         v.extend_from_slice(&["--ip", ip, "--out", out]);
         v.extend_from_slice(extra);
         cli_in(t, &v)
@@ -387,7 +395,16 @@ fn an_older_bundle_or_an_unfinished_kit_is_refused() {
     // A same-key CA renewal kit made from the newest bundle: its steps run on the cluster.
     let (code, out) = cli_in(
         t,
-        &["rotate-ca", "--from", "g2.zip", "--ca-key", "ca.key", "--same-key", "--out", "kit.zip"],
+        &[
+            "rotate-ca",
+            "--from",
+            "g2.zip",
+            "--ca-key",
+            "ca.key",
+            "--same-key",
+            "--out",
+            "kit.zip",
+        ],
     );
     assert_eq!(code, 0, "{out}");
     let before = snapshot(t);
@@ -401,7 +418,10 @@ fn an_older_bundle_or_an_unfinished_kit_is_refused() {
     );
     let (code, out) = cli_in(
         t,
-        &["revoke", "--from", "kit.zip", "--ca-key", "ca.key", "--client", "alice", "--out", "r.zip"],
+        &[
+            "revoke", "--from", "kit.zip", "--ca-key", "ca.key", "--client", "alice", "--out",
+            "r.zip",
+        ],
     );
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("--previous-rotation-done"), "{out}");

@@ -21,7 +21,11 @@ struct Seen {
 }
 
 fn dir() -> Option<PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     env("ETCD_PKI_STATE_DIR")
         .or_else(|| env("XDG_STATE_HOME").map(|d| d.join("etcd-pki")))
         .or_else(|| env("HOME").map(|h| h.join(".local/state/etcd-pki")))

@@ -34,8 +34,9 @@ have=$( { awk '/\/32 host LOCAL/ { print prev } { prev = $2 }' /proc/net/fib_tri
     print s }' /proc/net/if_inet6 2>/dev/null || true
   ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1 || true
   hostname -I 2>/dev/null | tr ' ' '\n' || true; } | sed '/^$/d' | sort -u)
-# on_this_machine IP: whether IP is one of them (a shell pattern, no pipe into grep -q).
-on_this_machine() { case $'\n'"$have"$'\n' in *$'\n'"$1"$'\n'*) return 0 ;; esac; return 1; }
+# on_this_machine IP: whether IP is one of them (a shell pattern, no pipe into grep -q); every
+# address of 127.0.0.0/8 is (Linux routes the whole block to lo, listed or not).
+on_this_machine() { case "$1" in 127.*) return 0 ;; esac; case $'\n'"$have"$'\n' in *$'\n'"$1"$'\n'*) return 0 ;; esac; return 1; }
 for kind in server peer; do
   crt="$d/$kind.crt"
   key="$d/$kind.key"

@@ -44,8 +44,9 @@ have=$( { awk '/\/32 host LOCAL/ { print prev } { prev = $2 }' /proc/net/fib_tri
     print s }' /proc/net/if_inet6 2>/dev/null || true
   ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1 || true
   hostname -I 2>/dev/null | tr ' ' '\n' || true; } | sed '/^$/d' | sort -u)
-# on_this_machine IP: whether IP is one of them (a shell pattern, no pipe into grep -q).
-on_this_machine() { case $'\n'"$have"$'\n' in *$'\n'"$1"$'\n'*) return 0 ;; esac; return 1; }
+# on_this_machine IP: whether IP is one of them (a shell pattern, no pipe into grep -q); every
+# address of 127.0.0.0/8 is (Linux routes the whole block to lo, listed or not).
+on_this_machine() { case "$1" in 127.*) return 0 ;; esac; case $'\n'"$have"$'\n' in *$'\n'"$1"$'\n'*) return 0 ;; esac; return 1; }
 match=""
 for ip in $member_ips; do
   if on_this_machine "$ip"; then match=$ip; fi
@@ -59,6 +60,34 @@ if [ -z "$match" ]; then
   fi
   echo "install: --force: installing etcd3 although none of $member_ips is on this machine"
 fi
+
+# Never backwards: a machine that holds a later generation of this cluster's bundles refuses
+# an earlier one (its certificates, CRL or members are older than what runs here).
+# marker_field FILE KEY: the value of KEY='...' in a bundle.env (values are quoted, no quote
+# inside).
+marker_field() { sed -n "s/^$2='\([^']*\)'\$/\1/p" "$1" | head -n1; }
+# check_generation WHO BUNDLE_MARKER INSTALLED_MARKER FORCE: refuses (exit 3) when this machine
+# holds a later generation of the same line of bundles than the one this script comes from,
+# naming both; with FORCE it says so and goes on. Another line (another cluster) is not compared.
+check_generation() {
+  local who=$1 mine=$2 theirs=$3 force=${4:-} new_line old_line new_gen old_gen new_id old_id
+  [ -f "$mine" ] && [ -f "$theirs" ] || return 0
+  new_line=$(marker_field "$mine" LINE)
+  old_line=$(marker_field "$theirs" LINE)
+  [ -n "$new_line" ] && [ "$new_line" = "$old_line" ] || return 0
+  new_gen=$(marker_field "$mine" GENERATION)
+  old_gen=$(marker_field "$theirs" GENERATION)
+  case "$new_gen$old_gen" in ''|*[!0-9]*) return 0 ;; esac
+  [ "$old_gen" -gt "$new_gen" ] || return 0
+  new_id=$(marker_field "$mine" BUNDLE)
+  old_id=$(marker_field "$theirs" BUNDLE)
+  if [ -z "$force" ]; then
+    echo "$who: REFUSED: this machine holds generation $old_gen of this cluster's bundles (bundle $old_id), later than this bundle's generation $new_gen (bundle $new_id): use the newest bundle, or add --force to go back" >&2
+    exit 3
+  fi
+  echo "$who: --force: going back from generation $old_gen (bundle $old_id) to generation $new_gen (bundle $new_id)"
+}
+check_generation install "$here/bundle.env" "$root$cert_dir/etcd-pki-bundle.env" "$force"
 
 run() { if [ -n "$dry" ]; then echo "install: would run: $*"; else "$@"; fi; }
 etcd_uid=""
@@ -162,6 +191,7 @@ case " $id_like " in
   *) put etcd.env /etc/etcd/etcd.env 0644 root:root ;;
 esac
 put etcd.service.d/10-etcd-pki.conf /etc/systemd/system/etcd.service.d/10-etcd-pki.conf 0644 root:root
+put bundle.env "$cert_dir/etcd-pki-bundle.env" 0644 "root:$group"
 
 if [ -z "$root" ] && [ -z "$dry" ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
