@@ -352,7 +352,7 @@ fn cli_in(dir: &Path, args: &[&str]) -> (i32, String) {
         .current_dir(dir)))
 }
 
-/// Issue #21, defects 4 and 6: once this machine has made or opened a later generation of a
+/// Issue #21, defects 4 and 6: once this machine has made a later generation of a
 /// cluster's bundles, a command from an older one is refused (naming both), and `--force`
 /// goes back; a bundle made from a CA rotation kit is refused until the person says its steps
 /// are done everywhere. Each refusal writes nothing.
@@ -382,7 +382,7 @@ fn an_older_bundle_or_an_unfinished_kit_is_refused() {
     assert_eq!(code, 2, "{out}");
     assert!(
         out.contains("bundle.zip is generation 1")
-            && out.contains("has seen generation 2")
+            && out.contains("has made generation 2")
             && out.contains("g2.zip")
             && out.contains("--force"),
         "{out}"

@@ -17,8 +17,14 @@ fn spec() -> String {
 }
 
 fn cli(dir: &Path, args: &[&str]) -> (i32, String) {
+    // These walks branch from older bundles on purpose (siblings, a kit and the bundle before
+    // it) to check other refusals: each command gets a memory of its own, so that the
+    // "never backwards" refusal (daytwo_refusals.rs) does not stand in front of them.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     code_and_output(&run(Command::new(etcd_pki_bin())
         .args(args)
+        .env("ETCD_PKI_STATE_DIR", dir.join(format!(".state-{n}")))
         .current_dir(dir)))
 }
 
@@ -133,10 +139,10 @@ fn revoke_rotate_and_validate_from_the_command_line() {
     );
     let key = std::fs::read_to_string(t.join("cli-ca-new.key")).unwrap();
     assert!(key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
-    // The kit is the newest bundle: the new key opens it for the next operation.
-    let (code, out) = cli(
-        t,
-        &[
+    // The kit is the newest bundle: the new key opens it for the next operation, once its
+    // steps are done on every member (spec.json records the rotation under way).
+    let revoke_from_kit = |done: bool| {
+        let mut args = vec![
             "revoke",
             "--from",
             "kit.zip",
@@ -146,8 +152,16 @@ fn revoke_rotate_and_validate_from_the_command_line() {
             pass.to_str().unwrap(),
             "--out",
             "k1.zip",
-        ],
-    );
+        ];
+        if done {
+            args.push("--previous-rotation-done");
+        }
+        cli(t, &args)
+    };
+    let (code, out) = revoke_from_kit(false);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--previous-rotation-done"), "{out}");
+    let (code, out) = revoke_from_kit(true);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("CRL number 3"), "{out}");
     // The old key does not open the kit.

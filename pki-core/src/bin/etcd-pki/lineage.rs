@@ -1,6 +1,6 @@
 //! The admin machine's memory of each line of bundles (the bundles of one cluster, from its
-//! `generate` on): the newest generation any command opened or wrote, with its id and path.
-//! A command opening an older generation of a line it has seen is refused unless `--force`,
+//! `generate` on): the newest generation a command wrote here, with its id and path.
+//! A command opening an older generation of a line it has made is refused unless `--force`,
 //! naming both: day two from a stale bundle would undo what was done since (members added,
 //! certificates revoked). Kept in `$ETCD_PKI_STATE_DIR`, else `$XDG_STATE_HOME/etcd-pki`,
 //! else `~/.local/state/etcd-pki`; one small JSON file per line, no key material.
@@ -46,8 +46,9 @@ fn read(file: &Path) -> Option<Seen> {
     serde_json::from_slice(&std::fs::read(file).ok()?).ok()
 }
 
-/// Refuses `state`, opened from `path`, when this machine has seen a later generation of its
-/// line, unless `force`; otherwise remembers it if it is the newest seen.
+/// Refuses `state`, opened from `path`, when this machine has written a later generation of
+/// its line, unless `force`. Opening alone remembers nothing: a command refused later (a
+/// wrong CA key) must not change what the next one is compared with.
 pub(super) fn check_opened(state: &BundleState, path: &Path, force: bool) -> Result<(), Failure> {
     let Some(file) = file_of(state) else {
         return Ok(());
@@ -59,7 +60,7 @@ pub(super) fn check_opened(state: &BundleState, path: &Path, force: bool) -> Res
         if !force {
             return Err(Failure::BadInput(format!(
                 "{} is generation {generation} (bundle {}) of cluster {}'s bundles, but this \
-                 machine has seen generation {} (bundle {}, {}): a change from an older bundle \
+                 machine has made generation {} (bundle {}, {}): a change from an older bundle \
                  would undo what was done since. Use the newest bundle, or add --force to go \
                  back; nothing was written",
                 path.display(),
@@ -76,7 +77,6 @@ pub(super) fn check_opened(state: &BundleState, path: &Path, force: bool) -> Res
         );
         return Ok(());
     }
-    remember(&file, state, path);
     Ok(())
 }
 
