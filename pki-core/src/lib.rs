@@ -48,6 +48,7 @@ pub mod daytwo;
 pub mod error;
 pub mod issue;
 pub mod keys;
+pub mod limits;
 pub mod kit;
 pub mod listing;
 pub mod next_steps;

@@ -16,15 +16,30 @@ use zeroize::Zeroizing;
 
 /// `println!` that ignores a closed stdout (`etcd-pki … | head -1`): the files are written
 /// by then, and a report cut short must not turn into a panic.
+/// Every line goes through [`pki_core::rules::for_terminal`]: what comes from a bundle (names,
+/// file names, subjects) reaches the terminal with its control characters escaped.
 macro_rules! say {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($t)*);
+        let text = format!($($t)*);
+        let _ = writeln!(std::io::stdout(), "{}", pki_core::rules::for_terminal(&text));
+    }};
+}
+
+/// `eprintln!` with [`pki_core::rules::for_terminal`], for messages and problems.
+macro_rules! tell {
+    ($($t:tt)*) => {{
+        let text = format!($($t)*);
+        eprintln!("{}", pki_core::rules::for_terminal(&text));
     }};
 }
 
 #[path = "etcd-pki/revocation.rs"]
 mod revocation;
+#[path = "etcd-pki/same_file.rs"]
+mod same_file;
+#[path = "etcd-pki/unlock.rs"]
+mod unlock;
 
 const USAGE: &str = "\
 etcd-pki: an etcd cluster's whole TLS PKI and deploy files from one spec.
@@ -81,15 +96,15 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(msg)) => {
-            eprintln!("etcd-pki: {msg}\n\n{USAGE}");
+            tell!("etcd-pki: {msg}\n\n{USAGE}");
             ExitCode::from(2)
         }
         Err(Failure::BadInput(msg)) => {
-            eprintln!("etcd-pki: {msg}");
+            tell!("etcd-pki: {msg}");
             ExitCode::from(2)
         }
         Err(Failure::Other(msg)) => {
-            eprintln!("etcd-pki: {msg}");
+            tell!("etcd-pki: {msg}");
             ExitCode::from(1)
         }
     }
@@ -219,7 +234,7 @@ fn validate_command(rest: &[String]) -> Result<(), Failure> {
     let spec = read_spec(o.spec.as_deref())?;
     let report = pki_core::validate(&spec);
     for p in report.problems() {
-        eprintln!("{p}");
+        tell!("{p}");
     }
     if report.has_errors() {
         return Err(Failure::BadInput(format!(
@@ -291,17 +306,6 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
         std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
     };
     let bad = |e: Error| Failure::BadInput(e.to_string());
-    // The CA key's own passphrase: whatever its owner chose (easy-rsa allows 4 characters).
-    let passphrase = match &o.passphrase_file {
-        Some(p) => {
-            let text = Zeroizing::new(String::from_utf8_lossy(&read(p)?).into_owned());
-            Some(Zeroizing::new(
-                text.lines().next().unwrap_or("").to_string(),
-            ))
-        }
-        None => None,
-    };
-    let pass = passphrase.as_ref().map(|p| p.as_bytes());
     let key_bytes = Zeroizing::new(read(&key_path)?);
     let opened = match &o.from {
         Some(f) => Some(
@@ -320,17 +324,20 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
         return Err(Error::Invalid(report).into());
     }
     let cert_bytes = existing_ca_cert(&o, opened.as_ref())?;
-    let imported =
-        pki_core::ca_import::import_ca(&cert_bytes, &key_bytes, pass).map_err(|e| {
-            match (e, o.from.is_some()) {
+    // The CA key's own passphrase: whatever its owner chose (easy-rsa allows 4 characters).
+    let imported = unlock::with_passphrase(
+        o.passphrase_file.as_deref(),
+        &key_path,
+        |p| pki_core::ca_import::import_ca(&cert_bytes, &key_bytes, p),
+        |e| match (e, o.from.is_some()) {
             (Error::CaKeyMismatch { .. }, true) => Failure::BadInput(
                 "--ca-key: this key is not the key of the bundle's CA (ca.crt): give the CA key \
                  saved beside the bundle when it was first made; nothing was written"
                     .into(),
             ),
             (e, _) => bad(e),
-        }
-        })?;
+        },
+    )?;
     let now = pki_core::OffsetDateTime::now_utc();
     fit_validity_to_ca(&imported, &mut spec, now, o.cap_validity)?;
     for w in &imported.warnings {
@@ -379,10 +386,21 @@ fn existing_ca_paths(o: &Opts) -> Result<(PathBuf, PathBuf), Failure> {
             "--from restores the bundle's own CA certificate; leave out --ca-cert".into(),
         ));
     }
-    if o.from.as_deref() == Some(out.as_path()) {
+    if let Some(from) = &o.from
+        && same_file::same_file(from, &out)
+    {
         return Err(Failure::Usage(
             "--out must differ from --from: the old bundle stays as it is".into(),
         ));
+    }
+    let mut inputs = vec![("--ca-key", key_path.as_path())];
+    inputs.extend(o.ca_cert.as_deref().map(|c| ("--ca-cert", c)));
+    inputs.extend(o.passphrase_file.as_deref().map(|p| ("--ca-passphrase-file", p)));
+    for (flag, path) in inputs {
+        same_file::distinct(
+            &[("--out", out.as_path()), (flag, path)],
+            "the bundle would be written over it",
+        )?;
     }
     Ok((out, key_path))
 }
@@ -489,14 +507,12 @@ fn beside(path: &Path, name: &str) -> PathBuf {
     }
 }
 
+/// `--out` and `--ca-key-out` compared as files (`./b.zip` and `b.zip` are one).
 fn same_file_check(out: &Path, key: &Path) -> Result<(), Failure> {
-    if out == key {
-        return Err(Failure::BadInput(format!(
-            "--out and --ca-key-out are both {}; the CA key needs a file of its own",
-            out.display()
-        )));
-    }
-    Ok(())
+    same_file::distinct(
+        &[("--out", out), ("--ca-key-out", key)],
+        "the CA key needs a file of its own",
+    )
 }
 
 fn read_spec(path: Option<&str>) -> Result<ClusterSpec, Failure> {
@@ -558,26 +574,9 @@ fn read_passphrase(path: &Path) -> Result<Zeroizing<String>, Failure> {
     Ok(pass)
 }
 
-/// Asks twice on the terminal, echo off (`stty -echo`, restored afterwards).
+/// Asks twice on the terminal for a new key's passphrase, echo off.
 fn ask_passphrase() -> Result<Zeroizing<String>, Failure> {
-    let stty = |arg: &str| {
-        let _ = std::process::Command::new("stty")
-            .arg(arg)
-            .stdin(std::process::Stdio::inherit())
-            .status();
-    };
-    let ask = |prompt: &str| -> Result<Zeroizing<String>, Failure> {
-        eprint!("{prompt}");
-        stty("-echo");
-        let mut line = Zeroizing::new(String::new());
-        let read = std::io::stdin().read_line(&mut line);
-        stty("echo");
-        eprintln!();
-        read.map_err(|e| Failure::Other(format!("cannot read the passphrase: {e}")))?;
-        Ok(Zeroizing::new(
-            line.trim_end_matches(['\n', '\r']).to_string(),
-        ))
-    };
+    let ask = unlock::ask;
     let first = ask(&format!(
         "Passphrase for the CA key (at least {} characters): ",
         pki_core::keys::MIN_PASSPHRASE
@@ -852,6 +851,21 @@ fn daytwo_change(cmd: &str, a: &DayTwoArgs) -> Result<pki_core::daytwo::Change, 
     })
 }
 
+/// A day-two `--out` is never the CA key or its passphrase file, however it is spelled.
+fn out_apart_from_inputs(out: &Path, ca_key: &Path, pass: Option<&Path>) -> Result<(), Failure> {
+    same_file::distinct(
+        &[("--out", out), ("--ca-key", ca_key)],
+        "the bundle would be written over the CA key",
+    )?;
+    if let Some(p) = pass {
+        same_file::distinct(
+            &[("--out", out), ("--ca-passphrase-file", p)],
+            "the bundle would be written over the passphrase file",
+        )?;
+    }
+    Ok(())
+}
+
 fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     use pki_core::daytwo;
     let args = parse_daytwo_args(cmd, rest)?;
@@ -863,11 +877,12 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
         "--ca-key K (the CA key saved beside the first bundle)",
     )?;
     let out = need(args.out.clone(), "--out NEW.zip")?;
-    if out == from {
+    if same_file::same_file(&out, &from) {
         return Err(Failure::Usage(
             "--out must differ from --from: the old bundle stays as it is".into(),
         ));
     }
+    out_apart_from_inputs(&out, &ca_key, args.pass.as_deref())?;
     let (pass, force) = (args.pass.clone(), args.force);
     check_out(&out, force)?;
     let read = |p: &Path| {
@@ -877,17 +892,13 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     let bad = |e: Error| Failure::BadInput(e.to_string());
     let opened = pki_core::package::open(&read(&from)?)
         .map_err(|e| Failure::BadInput(format!("--from {}: {e}", from.display())))?;
-    let passphrase = match &pass {
-        Some(p) => Some(read_passphrase(p)?),
-        None => None,
-    };
     let key_bytes = Zeroizing::new(read(&ca_key)?);
-    let ca = daytwo::unlock_ca(
-        &opened,
-        &key_bytes,
-        passphrase.as_ref().map(|p| p.as_bytes()),
-    )
-    .map_err(bad)?;
+    let ca = unlock::with_passphrase(
+        pass.as_deref(),
+        &ca_key,
+        |p| daytwo::unlock_ca(&opened, &key_bytes, p),
+        bad,
+    )?;
     let now = pki_core::OffsetDateTime::now_utc();
     let new_index = opened.state.spec.nodes.len();
     let plan = daytwo::plan_change(Some(&opened), &opened.state.spec, &change, now).map_err(
