@@ -262,7 +262,11 @@ pub fn system_tree(path: &str) -> Option<&'static str> {
     let p = normalize(path);
     SYSTEM_TREES
         .iter()
-        .find(|t| p == **t || p.strip_prefix(**t).is_some_and(|rest| rest.starts_with('/')))
+        .find(|t| {
+            p == **t
+                || p.strip_prefix(**t)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
         .copied()
 }
 
@@ -300,7 +304,10 @@ pub fn shown(s: &str) -> String {
 /// tab written as a visible escape (`\u{1b}`), so that nothing a bundle holds (a cluster or
 /// file name, a certificate subject) can move the cursor, recolour, retitle or hide text.
 pub fn for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(|c| c != '\n' && c != '\t' && is_invisible(c)) {
+    if !text
+        .chars()
+        .any(|c| c != '\n' && c != '\t' && is_invisible(c))
+    {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
@@ -349,7 +356,10 @@ mod tests {
     #[test]
     fn for_terminal_escapes_all_but_line_breaks_and_tabs() {
         assert_eq!(for_terminal("a\tb\nc"), "a\tb\nc");
-        assert_eq!(for_terminal("x\u{1b}[2J\ry\u{202e}"), r"x\u{1b}[2J\u{d}y\u{202e}");
+        assert_eq!(
+            for_terminal("x\u{1b}[2J\ry\u{202e}"),
+            r"x\u{1b}[2J\u{d}y\u{202e}"
+        );
     }
 
     #[test]

@@ -774,7 +774,11 @@ fn check_path(r: &mut Report, spec: &ClusterSpec, field: &str, path: &str) {
         if path.contains("{name}")
             && let Some(tree) = rules::system_tree(&real)
         {
-            return fail(format!("for member nodes[{i}] ({}) {}", quote(&node.name), tree_why(tree)));
+            return fail(format!(
+                "for member nodes[{i}] ({}) {}",
+                quote(&node.name),
+                tree_why(tree)
+            ));
         }
         if path.contains("{name}") && rules::is_system_folder(&real) {
             return fail(format!(
@@ -800,16 +804,23 @@ fn check_dirs_apart(r: &mut Report, spec: &ClusterSpec) {
             .map(|n| (spec.cert_dir_for(n), spec.data_dir_for(n)))
             .find(|(c, d)| rules::nested(c, d))
     } else {
-        Some((spec.cert_dir.clone(), spec.data_dir.clone()))
-            .filter(|(c, d)| rules::nested(c, d))
+        Some((spec.cert_dir.clone(), spec.data_dir.clone())).filter(|(c, d)| rules::nested(c, d))
     };
     let Some((c, d)) = clash else { return };
     let how = if rules::normalize(&c) == rules::normalize(&d) {
         "the same folder".to_string()
     } else if rules::nested(&c, &d) && rules::normalize(&d).len() < rules::normalize(&c).len() {
-        format!("nested (cert_dir {} is inside data_dir {})", quote(&c), quote(&d))
+        format!(
+            "nested (cert_dir {} is inside data_dir {})",
+            quote(&c),
+            quote(&d)
+        )
     } else {
-        format!("nested (data_dir {} is inside cert_dir {})", quote(&d), quote(&c))
+        format!(
+            "nested (data_dir {} is inside cert_dir {})",
+            quote(&d),
+            quote(&c)
+        )
     };
     r.error(
         "data_dir",

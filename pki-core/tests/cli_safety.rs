@@ -168,11 +168,25 @@ fn control_characters_from_a_bundle_never_reach_the_terminal_raw() {
     let o = Command::new("openssl")
         .current_dir(d)
         .args([
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-            "-keyout", "evil.key", "-out", "evil.crt", "-days", "3650", "-subj",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "evil.key",
+            "-out",
+            "evil.crt",
+            "-days",
+            "3650",
+            "-subj",
             "/CN=evil\u{1b}[31mred\u{1b}]0;pwned\u{7}",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
         ])
         .output()
         .expect("openssl (scripts/setup.sh installs it)");
@@ -181,13 +195,24 @@ fn control_characters_from_a_bundle_never_reach_the_terminal_raw() {
     let (code, out) = cli(
         d,
         &[
-            "generate", "--spec", "spec.json", "--ca-cert", "evil.crt", "--ca-key", "evil.key",
-            "--cap-validity", "--out", "b.zip",
+            "generate",
+            "--spec",
+            "spec.json",
+            "--ca-cert",
+            "evil.crt",
+            "--ca-key",
+            "evil.key",
+            "--cap-validity",
+            "--out",
+            "b.zip",
         ],
     );
     assert_eq!(code, Some(0), "{out}");
     assert!(!raw(&out), "raw control characters: {out:?}");
-    assert!(out.contains(r"CN=evil\u{1b}[31mred\u{1b}]0;pwned\u{7}"), "{out}");
+    assert!(
+        out.contains(r"CN=evil\u{1b}[31mred\u{1b}]0;pwned\u{7}"),
+        "{out}"
+    );
     // A file name with escapes added to the zip.
     let o = Command::new("python3")
         .current_dir(d)
@@ -200,9 +225,22 @@ fn control_characters_from_a_bundle_never_reach_the_terminal_raw() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for args in [
         vec!["validate", "--from", "b.zip"],
-        vec!["renew", "--from", "b.zip", "--ca-key", "evil.key", "--out", "c.zip"],
-        vec!["revoke", "--from", "b.zip", "--ca-key", "evil.key", "--out", "r.zip"],
-        vec!["rotate-ca", "--from", "b.zip", "--ca-key", "evil.key", "--same-key", "--out", "k.zip"],
+        vec![
+            "renew", "--from", "b.zip", "--ca-key", "evil.key", "--out", "c.zip",
+        ],
+        vec![
+            "revoke", "--from", "b.zip", "--ca-key", "evil.key", "--out", "r.zip",
+        ],
+        vec![
+            "rotate-ca",
+            "--from",
+            "b.zip",
+            "--ca-key",
+            "evil.key",
+            "--same-key",
+            "--out",
+            "k.zip",
+        ],
     ] {
         let (_, out) = cli(d, &args);
         assert!(!raw(&out), "{args:?}: raw control characters: {out:?}");
@@ -261,8 +299,16 @@ fn day_two_asks_for_the_ca_passphrase_on_a_terminal_and_takes_short_ones() {
     let o = Command::new("openssl")
         .current_dir(d)
         .args([
-            "pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", "ca.key", "-out", "short.key",
-            "-passout", "pass:s3cr1",
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-in",
+            "ca.key",
+            "-out",
+            "short.key",
+            "-passout",
+            "pass:s3cr1",
         ])
         .output()
         .expect("openssl (scripts/setup.sh installs it)");
@@ -273,8 +319,15 @@ fn day_two_asks_for_the_ca_passphrase_on_a_terminal_and_takes_short_ones() {
     let (code, out) = cli(
         d,
         &[
-            "renew", "--from", "b.zip", "--ca-key", "short.key", "--ca-passphrase-file",
-            "short.txt", "--out", "r1.zip",
+            "renew",
+            "--from",
+            "b.zip",
+            "--ca-key",
+            "short.key",
+            "--ca-passphrase-file",
+            "short.txt",
+            "--out",
+            "r1.zip",
         ],
     );
     assert_eq!(code, Some(0), "{out}");
@@ -282,7 +335,15 @@ fn day_two_asks_for_the_ca_passphrase_on_a_terminal_and_takes_short_ones() {
     // No file, no terminal: refused, naming the option.
     let (code, out) = cli(
         d,
-        &["renew", "--from", "b.zip", "--ca-key", "short.key", "--out", "r2.zip"],
+        &[
+            "renew",
+            "--from",
+            "b.zip",
+            "--ca-key",
+            "short.key",
+            "--out",
+            "r2.zip",
+        ],
     );
     assert_eq!(code, Some(2), "{out}");
     assert!(
@@ -293,25 +354,59 @@ fn day_two_asks_for_the_ca_passphrase_on_a_terminal_and_takes_short_ones() {
 
     // No file, a terminal: asked, typed, not echoed, done — for renew and for revoke.
     for (args, out_zip) in [
-        (vec!["renew", "--from", "b.zip", "--ca-key", "short.key", "--out", "r3.zip"], "r3.zip"),
         (
-            vec!["revoke", "--from", "b.zip", "--ca-key", "short.key", "--out", "r4.zip"],
+            vec![
+                "renew",
+                "--from",
+                "b.zip",
+                "--ca-key",
+                "short.key",
+                "--out",
+                "r3.zip",
+            ],
+            "r3.zip",
+        ),
+        (
+            vec![
+                "revoke",
+                "--from",
+                "b.zip",
+                "--ca-key",
+                "short.key",
+                "--out",
+                "r4.zip",
+            ],
             "r4.zip",
         ),
     ] {
-        let (code, shown) = on_a_terminal(d, &args, "Passphrase of the CA key short.key: ", "s3cr1");
+        let (code, shown) =
+            on_a_terminal(d, &args, "Passphrase of the CA key short.key: ", "s3cr1");
         assert_eq!(code, 0, "{args:?}: {shown}");
-        assert!(!shown.contains("s3cr1"), "{args:?}: the passphrase was echoed: {shown}");
+        assert!(
+            !shown.contains("s3cr1"),
+            "{args:?}: the passphrase was echoed: {shown}"
+        );
         assert!(d.join(out_zip).is_file(), "{args:?}: {shown}");
     }
     // A wrong one typed: named as such, nothing written.
     let (code, shown) = on_a_terminal(
         d,
-        &["renew", "--from", "b.zip", "--ca-key", "short.key", "--out", "r5.zip"],
+        &[
+            "renew",
+            "--from",
+            "b.zip",
+            "--ca-key",
+            "short.key",
+            "--out",
+            "r5.zip",
+        ],
         "Passphrase of the CA key short.key: ",
         "wrong",
     );
     assert_eq!(code, 2, "{shown}");
-    assert!(shown.contains("the passphrase typed does not decrypt the CA key short.key"), "{shown}");
+    assert!(
+        shown.contains("the passphrase typed does not decrypt the CA key short.key"),
+        "{shown}"
+    );
     assert!(!d.join("r5.zip").exists());
 }

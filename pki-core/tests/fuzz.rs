@@ -235,28 +235,30 @@ fn encrypted_key(key: &[u8], tweak: impl FnOnce(&mut pkcs8::pkcs5::pbes2::Parame
 
 /// Byte-level mutations of `base`: flips, overwrites, cuts and insertions.
 fn mutated(base: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec((any::<u8>(), any::<prop::sample::Index>(), any::<u8>()), 1..8).prop_map(
-        move |muts| {
-            let mut b = base.clone();
-            for (kind, at, byte) in muts {
-                if b.is_empty() {
-                    break;
-                }
-                let i = at.index(b.len());
-                match kind % 5 {
-                    0 => b[i] ^= 1 << (byte % 8),
-                    1 => b[i] = byte,
-                    2 => b.truncate(i),
-                    3 => b.insert(i, byte),
-                    _ => {
-                        let n = (byte as usize % 16).min(b.len() - i);
-                        b.drain(i..i + n);
-                    }
+    prop::collection::vec(
+        (any::<u8>(), any::<prop::sample::Index>(), any::<u8>()),
+        1..8,
+    )
+    .prop_map(move |muts| {
+        let mut b = base.clone();
+        for (kind, at, byte) in muts {
+            if b.is_empty() {
+                break;
+            }
+            let i = at.index(b.len());
+            match kind % 5 {
+                0 => b[i] ^= 1 << (byte % 8),
+                1 => b[i] = byte,
+                2 => b.truncate(i),
+                3 => b.insert(i, byte),
+                _ => {
+                    let n = (byte as usize % 16).min(b.len() - i);
+                    b.drain(i..i + n);
                 }
             }
-            b
-        },
-    )
+        }
+        b
+    })
 }
 
 #[test]
@@ -352,10 +354,21 @@ fn hostile_key_derivation_parameters_are_refused_before_any_work() {
         (
             "PBKDF2 rounds",
             rounds,
-            format!("40000000 PBKDF2 iterations, more than the limit of {}", limits::MAX_PBKDF2_ITERATIONS),
+            format!(
+                "40000000 PBKDF2 iterations, more than the limit of {}",
+                limits::MAX_PBKDF2_ITERATIONS
+            ),
         ),
-        ("scrypt memory", memory, "512 MiB of memory (N=524288, r=8), more than the limit of 256 MiB".to_string()),
-        ("scrypt p", lanes, format!("p=4000, more than the limit of {}", limits::MAX_SCRYPT_P)),
+        (
+            "scrypt memory",
+            memory,
+            "512 MiB of memory (N=524288, r=8), more than the limit of 256 MiB".to_string(),
+        ),
+        (
+            "scrypt p",
+            lanes,
+            format!("p=4000, more than the limit of {}", limits::MAX_SCRYPT_P),
+        ),
     ] {
         let start = std::time::Instant::now();
         for passphrase in [Some(pass), None] {
@@ -364,9 +377,16 @@ fn hostile_key_derivation_parameters_are_refused_before_any_work() {
                 .unwrap_or_else(|| panic!("{what}: read"))
                 .to_string();
             assert!(err.contains(&want), "{what}: {err}");
-            assert!(err.contains("re-encrypt it with `openssl pkcs8"), "{what}: {err}");
+            assert!(
+                err.contains("re-encrypt it with `openssl pkcs8"),
+                "{what}: {err}"
+            );
         }
-        assert!(start.elapsed().as_millis() < 500, "{what}: took {:?}", start.elapsed());
+        assert!(
+            start.elapsed().as_millis() < 500,
+            "{what}: took {:?}",
+            start.elapsed()
+        );
     }
 }
 
@@ -386,8 +406,16 @@ fn hostile_zip_declarations_are_refused_before_unpacking() {
         w.write_all(b"hello").unwrap();
         w.finish().unwrap().into_inner()
     };
-    let eocd = |z: &[u8]| z.windows(4).rposition(|w| w == [0x50, 0x4b, 0x05, 0x06]).unwrap();
-    let cd = |z: &[u8]| z.windows(4).position(|w| w == [0x50, 0x4b, 0x01, 0x02]).unwrap();
+    let eocd = |z: &[u8]| {
+        z.windows(4)
+            .rposition(|w| w == [0x50, 0x4b, 0x05, 0x06])
+            .unwrap()
+    };
+    let cd = |z: &[u8]| {
+        z.windows(4)
+            .position(|w| w == [0x50, 0x4b, 0x01, 0x02])
+            .unwrap()
+    };
 
     // 30,000 entries declared.
     let mut many = stored();
@@ -396,7 +424,10 @@ fn hostile_zip_declarations_are_refused_before_unpacking() {
     many[e + 10..e + 12].copy_from_slice(&30_000u16.to_le_bytes());
     let err = pki_core::package::open(&many).unwrap_err().to_string();
     assert!(
-        err.contains(&format!("30000 entries, more than the limit of {}", limits::MAX_ZIP_ENTRIES)),
+        err.contains(&format!(
+            "30000 entries, more than the limit of {}",
+            limits::MAX_ZIP_ENTRIES
+        )),
         "{err}"
     );
 
@@ -415,28 +446,42 @@ fn hostile_zip_declarations_are_refused_before_unpacking() {
 
     // Twenty entries of 15 MB each: each under the file limit, together over the total.
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let o = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let o =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for i in 0..20 {
         w.start_file(format!("f{i}"), o).unwrap();
     }
     let mut total = w.finish().unwrap().into_inner();
     let mut at = 0;
-    while let Some(p) = total[at..].windows(4).position(|w| w == [0x50, 0x4b, 0x01, 0x02]) {
+    while let Some(p) = total[at..]
+        .windows(4)
+        .position(|w| w == [0x50, 0x4b, 0x01, 0x02])
+    {
         at += p;
         total[at + 24..at + 28].copy_from_slice(&(15u32 << 20).to_le_bytes());
         at += 4;
     }
     let err = pki_core::package::open(&total).unwrap_err().to_string();
     assert!(
-        err.contains(&format!("more than the limit of {} bytes in all", limits::MAX_ZIP_TOTAL)),
+        err.contains(&format!(
+            "more than the limit of {} bytes in all",
+            limits::MAX_ZIP_TOTAL
+        )),
         "{err}"
     );
     // The hostile entry name is shown escaped wherever it appears.
     let mut named = stored();
     let c = cd(&named);
-    let second = c + 4 + named[c + 4..].windows(4).position(|w| w == [0x50, 0x4b, 0x01, 0x02]).unwrap();
+    let second = c
+        + 4
+        + named[c + 4..]
+            .windows(4)
+            .position(|w| w == [0x50, 0x4b, 0x01, 0x02])
+            .unwrap();
     named[second + 24..second + 28].copy_from_slice(&0xF000_0000u32.to_le_bytes());
     let err = pki_core::package::open(&named).unwrap_err().to_string();
-    assert!(err.contains(r#""a\u{1b}[2Jb.txt""#) && !err.contains('\u{1b}'), "{err:?}");
+    assert!(
+        err.contains(r#""a\u{1b}[2Jb.txt""#) && !err.contains('\u{1b}'),
+        "{err:?}"
+    );
 }

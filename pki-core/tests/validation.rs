@@ -931,13 +931,28 @@ fn data_dir_is_no_system_tree_and_apart_from_cert_dir() {
     s.nodes[0].name = "cron.d".into();
     s.data_dir = "/etc/{name}".into();
     let msg = err_at(&s, "data_dir");
-    assert!(msg.contains("nodes[0]") && msg.contains("inside /etc/cron.d"), "{msg}");
+    assert!(
+        msg.contains("nodes[0]") && msg.contains("inside /etc/cron.d"),
+        "{msg}"
+    );
 
     for (cert, data, how) in [
         ("/etc/etcd/pki", "/etc/etcd/pki/", "the same folder"),
-        ("/srv/etcd", "/srv/etcd/pki/data", "data_dir \"/srv/etcd/pki/data\" is inside cert_dir"),
-        ("/srv/etcd/pki", "/srv/etcd", "cert_dir \"/srv/etcd/pki\" is inside data_dir"),
-        ("/srv/{name}/pki", "/srv/etcd1", "cert_dir \"/srv/etcd1/pki\" is inside data_dir"),
+        (
+            "/srv/etcd",
+            "/srv/etcd/pki/data",
+            "data_dir \"/srv/etcd/pki/data\" is inside cert_dir",
+        ),
+        (
+            "/srv/etcd/pki",
+            "/srv/etcd",
+            "cert_dir \"/srv/etcd/pki\" is inside data_dir",
+        ),
+        (
+            "/srv/{name}/pki",
+            "/srv/etcd1",
+            "cert_dir \"/srv/etcd1/pki\" is inside data_dir",
+        ),
     ] {
         let mut s = three();
         s.cert_dir = cert.into();
@@ -957,6 +972,10 @@ fn data_dir_is_no_system_tree_and_apart_from_cert_dir() {
         let mut s = three();
         s.cert_dir = cert.into();
         s.data_dir = data.into();
-        assert!(validate(&s).problems().is_empty(), "{cert} {data}: {:?}", validate(&s));
+        assert!(
+            validate(&s).problems().is_empty(),
+            "{cert} {data}: {:?}",
+            validate(&s)
+        );
     }
 }

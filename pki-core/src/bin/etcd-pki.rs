@@ -395,7 +395,11 @@ fn existing_ca_paths(o: &Opts) -> Result<(PathBuf, PathBuf), Failure> {
     }
     let mut inputs = vec![("--ca-key", key_path.as_path())];
     inputs.extend(o.ca_cert.as_deref().map(|c| ("--ca-cert", c)));
-    inputs.extend(o.passphrase_file.as_deref().map(|p| ("--ca-passphrase-file", p)));
+    inputs.extend(
+        o.passphrase_file
+            .as_deref()
+            .map(|p| ("--ca-passphrase-file", p)),
+    );
     for (flag, path) in inputs {
         same_file::distinct(
             &[("--out", out.as_path()), (flag, path)],

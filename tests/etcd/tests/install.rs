@@ -466,8 +466,11 @@ fn install_takes_over_no_folder_holding_foreign_files() {
     let data = host.join("srv/etcd-data");
     std::fs::create_dir_all(&data).unwrap();
     std::fs::write(data.join("backup-job"), "#!/bin/sh\nrm -rf /\n").unwrap();
-    std::fs::set_permissions(data.join("backup-job"), std::fs::Permissions::from_mode(0o755))
-        .unwrap();
+    std::fs::set_permissions(
+        data.join("backup-job"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
     let go = || {
         code_and_output(&run(Command::new("bash")
@@ -478,12 +481,17 @@ fn install_takes_over_no_folder_holding_foreign_files() {
     let (code, out) = go();
     assert_eq!(code, 3, "{out}");
     assert!(
-        out.contains("REFUSED: data_dir /srv/etcd-data already holds files that are not etcd's (backup-job)"),
+        out.contains(
+            "REFUSED: data_dir /srv/etcd-data already holds files that are not etcd's (backup-job)"
+        ),
         "{out}"
     );
     assert_eq!(owner(&data), (0, 0), "the refused folder changed hands");
     assert_eq!(mode(&data), 0o755);
-    assert!(!host.join("etc/etcd/pki").exists(), "a refused install wrote cert_dir");
+    assert!(
+        !host.join("etc/etcd/pki").exists(),
+        "a refused install wrote cert_dir"
+    );
 
     // Debian's package made the folder and etcd's data dir below it: taken.
     std::fs::remove_file(data.join("backup-job")).unwrap();

@@ -280,7 +280,10 @@ fn new_ca_key_path(a: &Args, out: &Path, cluster: &str) -> Result<PathBuf, Failu
             old.display()
         )));
     }
-    for (flag, p) in [("--from", a.from.as_deref()), ("--ca-passphrase-file", a.pass.as_deref())] {
+    for (flag, p) in [
+        ("--from", a.from.as_deref()),
+        ("--ca-passphrase-file", a.pass.as_deref()),
+    ] {
         if let Some(p) = p {
             super::same_file::distinct(
                 &[("--new-ca-key-out", key_out.as_path()), (flag, p)],

@@ -44,7 +44,7 @@ fn resolved(p: &Path, depth: u32) -> PathBuf {
     if let Ok(c) = std::fs::canonicalize(&abs) {
         return c;
     }
-    let parent = abs.parent().map(|d| resolved_dir(d)).unwrap_or_default();
+    let parent = abs.parent().map(resolved_dir).unwrap_or_default();
     let Some(name) = abs.file_name() else {
         return lexical(&abs);
     };
