@@ -51,6 +51,7 @@ pub mod keys;
 pub mod kit;
 pub mod limits;
 pub mod listing;
+pub mod naming;
 pub mod next_steps;
 pub mod options;
 pub mod package;

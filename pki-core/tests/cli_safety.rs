@@ -410,3 +410,100 @@ fn day_two_asks_for_the_ca_passphrase_on_a_terminal_and_takes_short_ones() {
     );
     assert!(!d.join("r5.zip").exists());
 }
+
+/// The names of `dir`'s `.zip` files, sorted.
+fn zips(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".zip"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Issue 21, defect 16 (command line): without --out, every command names its bundle for the
+/// cluster, the operation and the generation (`safe-add-etcd2-g2.zip`), so successive bundles
+/// never collide and a person can tell them apart; each one opens as a bundle.
+#[test]
+fn default_out_is_named_for_cluster_operation_and_generation() {
+    let s = Scratch::new("names");
+    let d = &s.0;
+    std::fs::write(d.join("spec.json"), SPEC).unwrap();
+    let (code, out) = cli(
+        d,
+        &["generate", "--spec", "spec.json", "--no-ca-passphrase"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(zips(d), ["safe-generate-g1.zip"], "{out}");
+    assert!(d.join("safe-ca.key").is_file());
+    let (code, out) = cli(
+        d,
+        &[
+            "add-member",
+            "--from",
+            "safe-generate-g1.zip",
+            "--ca-key",
+            "safe-ca.key",
+            "--name",
+            "etcd2",
+            "--ip",
+            "10.0.0.2",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    let added = pki_core::naming::next_generation(Some(
+        &pki_core::package::open(&std::fs::read(d.join("safe-generate-g1.zip")).unwrap()).unwrap(),
+    ));
+    let add = format!("safe-add-etcd2-g{added}.zip");
+    assert!(d.join(&add).is_file(), "{:?}\n{out}", zips(d));
+    assert!(added >= 2);
+    for (args, operation) in [
+        (vec!["renew", "--keep-keys"], "renew-same-keys"),
+        (vec!["renew"], "renew"),
+        (vec!["revoke"], "revoke"),
+        (vec!["rotate-ca", "--same-key"], "renew-ca"),
+        (
+            vec![
+                "replace-member",
+                "--name",
+                "etcd2",
+                "--new-name",
+                "etcd3",
+                "--ip",
+                "10.0.0.3",
+            ],
+            "replace-etcd2",
+        ),
+    ] {
+        let mut all = args.clone();
+        all.extend(["--from", add.as_str(), "--ca-key", "safe-ca.key"]);
+        let before = zips(d);
+        let (code, out) = cli(d, &all);
+        assert_eq!(code, Some(0), "{all:?}: {out}");
+        let new: Vec<String> = zips(d)
+            .into_iter()
+            .filter(|z| !before.contains(z))
+            .collect();
+        assert_eq!(new.len(), 1, "{all:?}: {new:?}");
+        let prefix = format!("safe-{operation}-g");
+        let generation = new[0]
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".zip"))
+            .and_then(|g| g.parse::<u32>().ok())
+            .unwrap_or_else(|| panic!("{all:?}: {new:?} is not {prefix}<n>.zip"));
+        assert!(generation > added - 1, "{all:?}: {new:?}");
+        assert!(
+            out.contains(&new[0]),
+            "{all:?}: the output names the file: {out}"
+        );
+        pki_core::package::open(&std::fs::read(d.join(&new[0])).unwrap())
+            .unwrap_or_else(|e| panic!("{all:?}: {e}"));
+    }
+    // The page's downloads and the command line share the one naming function.
+    assert_eq!(
+        pki_core::naming::default_bundle_name("prod", "add-etcd4", 3),
+        "prod-add-etcd4-g3.zip"
+    );
+}

@@ -45,15 +45,15 @@ const USAGE: &str = "\
 etcd-pki: an etcd cluster's whole TLS PKI and deploy files from one spec.
 
 Usage:
-  etcd-pki add-member --from OLD.zip --ca-key K [--ca-passphrase-file P] --name N --ip IP [--dns D] --out NEW.zip
-  etcd-pki remove-member --from OLD.zip --ca-key K --name N --out NEW.zip
-  etcd-pki replace-member --from OLD.zip --ca-key K --name OLD (--ip NEWIP | --new-name N --ip IP) --out NEW.zip
-  etcd-pki renew --from OLD.zip --ca-key K [--only NAME]... [--keep-keys] [--within DAYS] --out NEW.zip
+  etcd-pki add-member --from OLD.zip --ca-key K [--ca-passphrase-file P] --name N --ip IP [--dns D] [--out NEW.zip]
+  etcd-pki remove-member --from OLD.zip --ca-key K --name N [--out NEW.zip]
+  etcd-pki replace-member --from OLD.zip --ca-key K --name OLD (--ip NEWIP | --new-name N --ip IP) [--out NEW.zip]
+  etcd-pki renew --from OLD.zip --ca-key K [--only NAME]... [--keep-keys] [--within DAYS] [--out NEW.zip]
   etcd-pki revoke --from OLD.zip --ca-key K [--client NAME | --member REMOVED | --serial HEX | --unlisted-serial HEX]...
-                  [--reason key-compromise|superseded|cessation-of-operation|...] [--next-update DAYS] --out NEW.zip
+                  [--reason key-compromise|superseded|cessation-of-operation|...] [--next-update DAYS] [--out NEW.zip]
                                              a CRL in every member folder (none named: a new CRL of
                                              what is revoked already, e.g. the first, empty one)
-  etcd-pki rotate-ca --from OLD.zip --ca-key K --out KIT.zip [--same-key]
+  etcd-pki rotate-ca --from OLD.zip --ca-key K [--out KIT.zip] [--same-key]
                      [--new-ca-key-out PATH] [--new-ca-passphrase-file F | --no-new-ca-passphrase]
                      [--previous-rotation-done]  (--from a kit: its steps are done everywhere)
                                              a new CA and every certificate under it, with the
@@ -64,15 +64,15 @@ Usage:
   etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]
                                              check an existing bundle: its CA's lifetime, its CRL,
                                              serials shared with another CA's bundle
-  etcd-pki generate --spec cluster.json --out bundle.zip
+  etcd-pki generate --spec cluster.json [--out bundle.zip]
                     (--ca-passphrase-file F | --no-ca-passphrase) [--ca-key-out PATH] [--force]
                                              make the CA, member and client certificates and keys,
                                              etcd env files, systemd drop-ins and etcdctl scripts
-  etcd-pki generate --spec S --ca-cert C --ca-key K [--ca-passphrase-file P] [--cap-validity] --out Z
-  etcd-pki generate --from OLD.zip --ca-key K [--ca-passphrase-file P] --out Z
+  etcd-pki generate --spec S --ca-cert C --ca-key K [--ca-passphrase-file P] [--cap-validity] [--out Z]
+  etcd-pki generate --from OLD.zip --ca-key K [--ca-passphrase-file P] [--out Z]
                                              the same under an existing CA (no CA key written);
                                              --from restores the spec and CA of a bundle
-  etcd-pki demo --out demo.zip [--force]     a 3-member cluster on 127.0.0.1-3 of this machine,
+  etcd-pki demo [--out Z] [--force]          a 3-member cluster on 127.0.0.1-3 of this machine,
                                              ready to try (see README.md inside)
   etcd-pki --help | --version
 
@@ -88,6 +88,11 @@ unless you give --ca-key-out (then unencrypted unless --ca-passphrase-file).
 --spec - reads the spec from standard input. An existing --out or CA key file is never
 replaced without --force, even one that appears while generating: it may hold the only copy
 of a CA key.
+
+Without --out, the new bundle goes to this folder named for the cluster, the operation and
+the generation, e.g. prod-generate-g1.zip, prod-add-etcd4-g2.zip, prod-renew-g2.zip.
+The passphrase of an existing CA key is the first line of --ca-passphrase-file, or is asked
+on the terminal; any length unlocks a key (the 12-character rule is for new keys).
 
 Exit status: 0 done, 2 bad input (nothing written), 1 anything else.";
 
@@ -260,15 +265,19 @@ fn generate_command(rest: &[String]) -> Result<(), Failure> {
     if o.ca_cert.is_some() || o.ca_key.is_some() || o.from.is_some() {
         return generate_under_existing_ca(o);
     }
-    let out = o
-        .out
-        .ok_or_else(|| Failure::Usage("generate needs --out bundle.zip".into()))?;
     let spec = read_spec(o.spec.as_deref())?;
     // A bad spec is reported before anyone is asked for a passphrase.
     let report = pki_core::validate(&spec);
     if report.has_errors() {
         return Err(Error::Invalid(report).into());
     }
+    let out = o.out.unwrap_or_else(|| {
+        PathBuf::from(pki_core::naming::default_bundle_name(
+            &spec.cluster_name,
+            "generate",
+            pki_core::naming::next_generation(None),
+        ))
+    });
     let key_out = o
         .ca_key_out
         .unwrap_or_else(|| beside(&out, &format!("{}-ca.key", spec.cluster_name)));
@@ -300,8 +309,10 @@ fn generate_command(rest: &[String]) -> Result<(), Failure> {
 /// copy. Any refusal writes nothing.
 fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
     use pki_core::daytwo::{self, Change};
-    let (out, key_path) = existing_ca_paths(&o)?;
-    check_out(&out, o.force)?;
+    let key_path = existing_ca_paths(&o)?;
+    if let Some(out) = &o.out {
+        existing_ca_out(&o, out, &key_path)?;
+    }
     let read = |p: &Path| {
         std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
     };
@@ -323,6 +334,18 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
     if report.has_errors() {
         return Err(Error::Invalid(report).into());
     }
+    let out = match &o.out {
+        Some(out) => out.clone(),
+        None => {
+            let out = PathBuf::from(pki_core::naming::default_bundle_name(
+                &spec.cluster_name,
+                "generate",
+                pki_core::naming::next_generation(opened.as_ref()),
+            ));
+            existing_ca_out(&o, &out, &key_path)?;
+            out
+        }
+    };
     let cert_bytes = existing_ca_cert(&o, opened.as_ref())?;
     // The CA key's own passphrase: whatever its owner chose (easy-rsa allows 4 characters).
     let imported = unlock::with_passphrase(
@@ -366,11 +389,7 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
 
 /// --out and --ca-key of `generate` under an existing CA, with the flags that cannot go
 /// with them refused.
-fn existing_ca_paths(o: &Opts) -> Result<(PathBuf, PathBuf), Failure> {
-    let out = o
-        .out
-        .clone()
-        .ok_or_else(|| Failure::Usage("generate needs --out bundle.zip".into()))?;
+fn existing_ca_paths(o: &Opts) -> Result<PathBuf, Failure> {
     let key_path = o.ca_key.clone().ok_or_else(|| {
         Failure::Usage(
             "generate under an existing CA needs --ca-key K (the CA's private key)".into(),
@@ -386,14 +405,20 @@ fn existing_ca_paths(o: &Opts) -> Result<(PathBuf, PathBuf), Failure> {
             "--from restores the bundle's own CA certificate; leave out --ca-cert".into(),
         ));
     }
+    Ok(key_path)
+}
+
+/// `--out` of `generate` under an existing CA: never the old bundle, the CA key, the CA
+/// certificate or the passphrase file, however spelled; and not replaced without --force.
+fn existing_ca_out(o: &Opts, out: &Path, key_path: &Path) -> Result<(), Failure> {
     if let Some(from) = &o.from
-        && same_file::same_file(from, &out)
+        && same_file::same_file(from, out)
     {
         return Err(Failure::Usage(
             "--out must differ from --from: the old bundle stays as it is".into(),
         ));
     }
-    let mut inputs = vec![("--ca-key", key_path.as_path())];
+    let mut inputs = vec![("--ca-key", key_path)];
     inputs.extend(o.ca_cert.as_deref().map(|c| ("--ca-cert", c)));
     inputs.extend(
         o.passphrase_file
@@ -402,11 +427,11 @@ fn existing_ca_paths(o: &Opts) -> Result<(PathBuf, PathBuf), Failure> {
     );
     for (flag, path) in inputs {
         same_file::distinct(
-            &[("--out", out.as_path()), (flag, path)],
+            &[("--out", out), (flag, path)],
             "the bundle would be written over it",
         )?;
     }
-    Ok((out, key_path))
+    check_out(out, o.force)
 }
 
 /// The CA certificate: --ca-cert, or the opened bundle's own.
@@ -469,7 +494,13 @@ fn demo_command(rest: &[String]) -> Result<(), Failure> {
             "demo makes its own spec; use generate --spec".into(),
         ));
     }
-    let out = o.out.unwrap_or_else(|| PathBuf::from("demo.zip"));
+    let out = o.out.unwrap_or_else(|| {
+        PathBuf::from(pki_core::naming::default_bundle_name(
+            &ClusterSpec::demo().cluster_name,
+            "demo",
+            1,
+        ))
+    });
     check_out(&out, o.force)?;
     // A throwaway cluster: one command, no passphrase; its CA key is kept only when asked.
     let key = match (o.ca_key_out, &o.passphrase_file) {
@@ -855,6 +886,19 @@ fn daytwo_change(cmd: &str, a: &DayTwoArgs) -> Result<pki_core::daytwo::Change, 
     })
 }
 
+/// The operation part of a day-two bundle's default name: `add-etcd4`, `remove-etcd2`,
+/// `replace-etcd2`, `renew`, `renew-same-keys`.
+fn daytwo_operation(cmd: &str, a: &DayTwoArgs) -> String {
+    let name = a.name.as_deref().unwrap_or("member");
+    match cmd {
+        "add-member" => format!("add-{name}"),
+        "remove-member" => format!("remove-{name}"),
+        "replace-member" => format!("replace-{name}"),
+        _ if a.keep_keys => "renew-same-keys".into(),
+        _ => "renew".into(),
+    }
+}
+
 /// A day-two `--out` is never the CA key or its passphrase file, however it is spelled.
 fn out_apart_from_inputs(out: &Path, ca_key: &Path, pass: Option<&Path>) -> Result<(), Failure> {
     same_file::distinct(
@@ -880,7 +924,21 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
         args.ca_key.clone(),
         "--ca-key K (the CA key saved beside the first bundle)",
     )?;
-    let out = need(args.out.clone(), "--out NEW.zip")?;
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
+    };
+    let change = daytwo_change(cmd, &args)?;
+    let bad = |e: Error| Failure::BadInput(e.to_string());
+    let opened = pki_core::package::open(&read(&from)?)
+        .map_err(|e| Failure::BadInput(format!("--from {}: {e}", from.display())))?;
+    // No --out: named for the cluster, the operation and the generation, in this folder.
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(pki_core::naming::default_bundle_name(
+            &opened.state.spec.cluster_name,
+            &daytwo_operation(cmd, &args),
+            pki_core::naming::next_generation(Some(&opened)),
+        ))
+    });
     if same_file::same_file(&out, &from) {
         return Err(Failure::Usage(
             "--out must differ from --from: the old bundle stays as it is".into(),
@@ -889,13 +947,6 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     out_apart_from_inputs(&out, &ca_key, args.pass.as_deref())?;
     let (pass, force) = (args.pass.clone(), args.force);
     check_out(&out, force)?;
-    let read = |p: &Path| {
-        std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
-    };
-    let change = daytwo_change(cmd, &args)?;
-    let bad = |e: Error| Failure::BadInput(e.to_string());
-    let opened = pki_core::package::open(&read(&from)?)
-        .map_err(|e| Failure::BadInput(format!("--from {}: {e}", from.display())))?;
     let key_bytes = Zeroizing::new(read(&ca_key)?);
     let ca = unlock::with_passphrase(
         pass.as_deref(),

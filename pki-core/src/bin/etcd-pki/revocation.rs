@@ -91,7 +91,24 @@ fn open(
         &a.ca_key,
         "--ca-key K (the CA key saved beside the first bundle)",
     )?;
-    let out = need(&a.out, "--out NEW.zip")?;
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
+    };
+    let bad = |e: Error| Failure::BadInput(e.to_string());
+    let opened = pki_core::package::open(&read(&from)?)
+        .map_err(|e| Failure::BadInput(format!("--from {}: {e}", from.display())))?;
+    // No --out: named for the cluster, the operation and the generation, in this folder.
+    let out = a.out.clone().unwrap_or_else(|| {
+        let operation = match cmd {
+            "rotate-ca" if a.same_key => "renew-ca",
+            other => other,
+        };
+        PathBuf::from(pki_core::naming::default_bundle_name(
+            &opened.state.spec.cluster_name,
+            operation,
+            pki_core::naming::next_generation(Some(&opened)),
+        ))
+    });
     if super::same_file::same_file(&out, &from) {
         return Err(Failure::Usage(
             "--out must differ from --from: the old bundle stays as it is".into(),
@@ -99,12 +116,6 @@ fn open(
     }
     super::out_apart_from_inputs(&out, &ca_key, a.pass.as_deref())?;
     check_out(&out, a.force)?;
-    let read = |p: &Path| {
-        std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
-    };
-    let bad = |e: Error| Failure::BadInput(e.to_string());
-    let opened = pki_core::package::open(&read(&from)?)
-        .map_err(|e| Failure::BadInput(format!("--from {}: {e}", from.display())))?;
     let key_bytes = Zeroizing::new(read(&ca_key)?);
     let ca = super::unlock::with_passphrase(
         a.pass.as_deref(),
