@@ -182,7 +182,7 @@ fn control_characters_from_a_bundle_never_reach_the_terminal_raw() {
             "-days",
             "3650",
             "-subj",
-            "/CN=evil\u{1b}[31mred\u{1b}]0;pwned\u{7}",
+            "/CN=evil\u{1b}[31mred\u{1b}]0;pwned\u{7}\nWrote nothing",
             "-addext",
             "basicConstraints=critical,CA:TRUE",
             "-addext",
@@ -209,8 +209,9 @@ fn control_characters_from_a_bundle_never_reach_the_terminal_raw() {
     );
     assert_eq!(code, Some(0), "{out}");
     assert!(!raw(&out), "raw control characters: {out:?}");
+    // A line break in the subject does not forge a line of output either.
     assert!(
-        out.contains(r"CN=evil\u{1b}[31mred\u{1b}]0;pwned\u{7}"),
+        out.contains(r"CN=evil\u{1b}[31mred\u{1b}]0;pwned\u{7}\u{a}Wrote nothing"),
         "{out}"
     );
     // A file name with escapes added to the zip.
