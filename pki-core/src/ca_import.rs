@@ -439,7 +439,25 @@ fn value_text(attr: &AttributeTypeAndValue<'_>) -> String {
 }
 
 /// The subject for people, in certificate order: `C=US, O=Example, CN=etcd-ca`.
+/// `CN=…, O=…` for messages. Every control or format character (a line break too: a subject
+/// must not forge a line of output) is written as an escape, `\u{a}`.
 fn display_name(name: &X509Name<'_>) -> String {
+    let text = display_name_raw(name);
+    if !text.chars().any(crate::rules::is_invisible) {
+        return text;
+    }
+    text.chars()
+        .map(|c| {
+            if crate::rules::is_invisible(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn display_name_raw(name: &X509Name<'_>) -> String {
     name.iter()
         .map(|rdn| {
             rdn.iter()

@@ -267,6 +267,7 @@ fn from_encrypted_pkcs8(der: &[u8], passphrase: Option<&[u8]>) -> Result<Private
                 .into(),
         });
     }
+    crate::limits::check_kdf(&info.encryption_algorithm)?;
     let passphrase = passphrase.ok_or(Error::CaPassphraseNeeded)?;
     match info.decrypt(passphrase) {
         Ok(doc) => from_pkcs8(doc.as_bytes()).map_err(|e| match e {

@@ -75,6 +75,59 @@ pub const SYSTEM_FOLDERS: &[&str] = &[
     "/var/tmp",
 ];
 
+/// Folders whose whole tree the system runs, loads or trusts as root (cron, sudo, shell
+/// profiles, init scripts, PAM, sshd, the package managers, udev, systemd's units): a cert_dir
+/// or data_dir at or anywhere below one of them hands etcd, or whoever reads its files, a
+/// place root acts on. None of them is in [`SYSTEM_FOLDERS`], whose advice is "a folder of
+/// its own below it".
+pub const SYSTEM_TREES: &[&str] = &[
+    "/etc/apt",
+    "/etc/cron.d",
+    "/etc/cron.daily",
+    "/etc/cron.hourly",
+    "/etc/cron.monthly",
+    "/etc/cron.weekly",
+    "/etc/cron.yearly",
+    "/etc/dbus-1",
+    "/etc/dnf",
+    "/etc/init.d",
+    "/etc/ld.so.conf.d",
+    "/etc/logrotate.d",
+    "/etc/modprobe.d",
+    "/etc/modules-load.d",
+    "/etc/network",
+    "/etc/NetworkManager",
+    "/etc/pam.d",
+    "/etc/polkit-1",
+    "/etc/profile.d",
+    "/etc/rc.d",
+    "/etc/rc0.d",
+    "/etc/rc1.d",
+    "/etc/rc2.d",
+    "/etc/rc3.d",
+    "/etc/rc4.d",
+    "/etc/rc5.d",
+    "/etc/rc6.d",
+    "/etc/rcS.d",
+    "/etc/security",
+    "/etc/ssh",
+    "/etc/sudoers.d",
+    "/etc/sysctl.d",
+    "/etc/tmpfiles.d",
+    "/etc/udev",
+    "/etc/yum.repos.d",
+    "/lib/modules",
+    "/lib/systemd",
+    "/root/.ssh",
+    "/usr/lib/modules",
+    "/usr/lib/systemd",
+    "/var/lib/apt",
+    "/var/lib/dpkg",
+    "/var/lib/rpm",
+    "/var/lib/systemd",
+    "/var/spool/cron",
+];
+
 /// File and folder names the bundle writes itself (any folder level), compared without case:
 /// a member or client named like one would be confused with it, or overwrite it.
 pub const RESERVED_NAMES: &[&str] = &[
@@ -204,6 +257,30 @@ pub fn is_system_folder(path: &str) -> bool {
     SYSTEM_FOLDERS.contains(&normalize(path).as_str())
 }
 
+/// The [`SYSTEM_TREES`] folder `path` (after [`normalize`]) is or lies below, if any.
+pub fn system_tree(path: &str) -> Option<&'static str> {
+    let p = normalize(path);
+    SYSTEM_TREES
+        .iter()
+        .find(|t| {
+            p == **t
+                || p.strip_prefix(**t)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .copied()
+}
+
+/// Whether two folders (after [`normalize`]) are the same or one holds the other.
+pub fn nested(a: &str, b: &str) -> bool {
+    let (a, b) = (normalize(a), normalize(b));
+    let below = |x: &str, y: &str| {
+        y.is_empty() && !x.starts_with('/')
+            || x.strip_prefix(y)
+                .is_some_and(|rest| rest.starts_with('/') || y.ends_with('/'))
+    };
+    a == b || below(&a, &b) || below(&b, &a)
+}
+
 /// A string for a message: quoted, with every control or format character written as an
 /// escape (`\n`, `\u{202e}`), so what the person sees is what the spec holds.
 pub fn shown(s: &str) -> String {
@@ -221,6 +298,27 @@ pub fn shown(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// Text for a terminal: every control or format character except the line break and the
+/// tab written as a visible escape (`\u{1b}`), so that nothing a bundle holds (a cluster or
+/// file name, a certificate subject) can move the cursor, recolour, retitle or hide text.
+pub fn for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text
+        .chars()
+        .any(|c| c != '\n' && c != '\t' && is_invisible(c))
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if c != '\n' && c != '\t' && is_invisible(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -253,6 +351,15 @@ mod tests {
         for p in ["/etc/etcd/pki", "/var/lib/etcd", "/srv/etcd"] {
             assert!(!is_system_folder(p), "{p}");
         }
+    }
+
+    #[test]
+    fn for_terminal_escapes_all_but_line_breaks_and_tabs() {
+        assert_eq!(for_terminal("a\tb\nc"), "a\tb\nc");
+        assert_eq!(
+            for_terminal("x\u{1b}[2J\ry\u{202e}"),
+            r"x\u{1b}[2J\u{d}y\u{202e}"
+        );
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub fn validate(spec: &ClusterSpec) -> Report {
         );
     }
     check_path(&mut r, spec, "data_dir", &spec.data_dir);
+    check_dirs_apart(&mut r, spec);
     check_ports(&mut r, spec);
     check_tls(&mut r, spec);
     versions::check(&mut r, spec);
@@ -758,8 +759,27 @@ fn check_path(r: &mut Report, spec: &ClusterSpec, field: &str, path: &str) {
             }
         ));
     }
+    let tree_why = |tree: &str| {
+        format!(
+            "is inside {tree}, which the system runs or trusts as root (cron, sudo, init, \
+             PAM, ssh, packages, systemd): install.sh must not put etcd's files there; use a \
+             folder outside it"
+        )
+    };
+    if let Some(tree) = rules::system_tree(path) {
+        return fail(tree_why(tree));
+    }
     for (i, node) in spec.nodes.iter().enumerate() {
         let real = path.replace("{name}", &node.name);
+        if path.contains("{name}")
+            && let Some(tree) = rules::system_tree(&real)
+        {
+            return fail(format!(
+                "for member nodes[{i}] ({}) {}",
+                quote(&node.name),
+                tree_why(tree)
+            ));
+        }
         if path.contains("{name}") && rules::is_system_folder(&real) {
             return fail(format!(
                 "becomes the system folder {real} for member nodes[{i}] ({}); rename the \
@@ -768,6 +788,51 @@ fn check_path(r: &mut Report, spec: &ClusterSpec, field: &str, path: &str) {
             ));
         }
     }
+}
+
+/// install.sh gives data_dir to etcd (0700) and takes cert_dir back for root (0750): one
+/// inside the other, or the same folder, and one of them loses — etcd could swap its own
+/// certificates, or root's chown takes etcd's data away.
+fn check_dirs_apart(r: &mut Report, spec: &ClusterSpec) {
+    // A path already refused (empty, a system folder) says so once, not twice.
+    if r.at("cert_dir").next().is_some() || r.at("data_dir").next().is_some() {
+        return;
+    }
+    let clash = if spec.cert_dir.contains("{name}") || spec.data_dir.contains("{name}") {
+        spec.nodes
+            .iter()
+            .map(|n| (spec.cert_dir_for(n), spec.data_dir_for(n)))
+            .find(|(c, d)| rules::nested(c, d))
+    } else {
+        Some((spec.cert_dir.clone(), spec.data_dir.clone())).filter(|(c, d)| rules::nested(c, d))
+    };
+    let Some((c, d)) = clash else { return };
+    let how = if rules::normalize(&c) == rules::normalize(&d) {
+        "the same folder".to_string()
+    } else if rules::nested(&c, &d) && rules::normalize(&d).len() < rules::normalize(&c).len() {
+        format!(
+            "nested (cert_dir {} is inside data_dir {})",
+            quote(&c),
+            quote(&d)
+        )
+    } else {
+        format!(
+            "nested (data_dir {} is inside cert_dir {})",
+            quote(&d),
+            quote(&c)
+        )
+    };
+    r.error(
+        "data_dir",
+        &spec.data_dir,
+        format!(
+            "data_dir {} and cert_dir {} are {how}: install.sh gives data_dir to etcd and \
+             keeps cert_dir root's, so they must be separate folders, neither inside the \
+             other; write e.g. data_dir /var/lib/etcd and cert_dir /etc/etcd/pki",
+            quote(&spec.data_dir),
+            quote(&spec.cert_dir)
+        ),
+    );
 }
 
 /// `--initial-cluster-token`: `[A-Za-z0-9][A-Za-z0-9._-]*`, at most 64 characters.

@@ -4,6 +4,9 @@
 //!
 //! `FUZZ_CASES=1000000 cargo test --release -p pki-core --test fuzz -- --ignored --nocapture`
 //! (the figure in the README); the test command runs the short `properties` suite instead.
+//!
+//! Below it, run by the test command: bundle opening and CA key reading under mutated input
+//! for a bounded time (`FUZZ_SECONDS`, default 15), and hand-made hostile zips and keys.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -180,5 +183,305 @@ fn a_million_specs_never_panic() {
         syntax.get(),
         invalid.get(),
         generated.get()
+    );
+}
+
+// ---- Bundle opening and key reading (issue 21, defect 11) -------------------------------
+//
+// These run in the test command: a bounded fuzz of `package::open` and of reading a CA key
+// (mutated real files, at most FUZZ_SECONDS seconds, default 15), and hostile files built by
+// hand whose header fields ask for more than any real file does.
+
+use pki_core::limits;
+
+/// A one-member bundle's zip, its CA certificate, its CA key (PEM, unencrypted) and the same
+/// key encrypted with few PBKDF2 rounds (cheap to try many times).
+fn material() -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
+    let spec = ClusterSpec::from_json(
+        r#"{"cluster_name": "fz", "nodes": [{"name": "etcd1", "ips": ["10.0.0.1"]}]}"#,
+    )
+    .unwrap();
+    let b = pki_core::generate(&spec).unwrap();
+    let cert = b
+        .files
+        .iter()
+        .find(|f| f.path.ends_with("ca.crt"))
+        .unwrap()
+        .contents
+        .to_vec();
+    let key = b.ca_key.contents.to_vec();
+    let encrypted = encrypted_key(&key, |_| {});
+    (b.to_zip().unwrap(), cert, key, encrypted)
+}
+
+/// `key` (PKCS#8 PEM) encrypted under PBES2 with 1,000 PBKDF2 rounds, after `tweak` has had
+/// its way with the parameters (the ciphertext stays that of the untweaked ones).
+fn encrypted_key(key: &[u8], tweak: impl FnOnce(&mut pkcs8::pkcs5::pbes2::Parameters)) -> Vec<u8> {
+    use pkcs8::der::{Decode, Encode};
+    use pkcs8::pkcs5::{EncryptionScheme, pbes2};
+    let der = pem::parse(key).unwrap().into_contents();
+    let mut params =
+        pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(1_000, &[7u8; 16], [9u8; 16]).unwrap();
+    let info = pkcs8::PrivateKeyInfoRef::try_from(der.as_slice()).unwrap();
+    let doc = info
+        .encrypt_with_params(params.clone(), b"correct horse battery")
+        .unwrap();
+    let mut enc = pkcs8::EncryptedPrivateKeyInfoOwned::from_der(doc.as_bytes()).unwrap();
+    tweak(&mut params);
+    enc.encryption_algorithm = EncryptionScheme::Pbes2(params);
+    let out = enc.to_der().unwrap();
+    pem::encode(&pem::Pem::new("ENCRYPTED PRIVATE KEY", out)).into_bytes()
+}
+
+/// Byte-level mutations of `base`: flips, overwrites, cuts and insertions.
+fn mutated(base: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        (any::<u8>(), any::<prop::sample::Index>(), any::<u8>()),
+        1..8,
+    )
+    .prop_map(move |muts| {
+        let mut b = base.clone();
+        for (kind, at, byte) in muts {
+            if b.is_empty() {
+                break;
+            }
+            let i = at.index(b.len());
+            match kind % 5 {
+                0 => b[i] ^= 1 << (byte % 8),
+                1 => b[i] = byte,
+                2 => b.truncate(i),
+                3 => b.insert(i, byte),
+                _ => {
+                    let n = (byte as usize % 16).min(b.len() - i);
+                    b.drain(i..i + n);
+                }
+            }
+        }
+        b
+    })
+}
+
+#[test]
+fn opening_mutated_bundles_and_keys_never_panics_within_a_time_bound() {
+    let budget = std::time::Duration::from_secs(
+        std::env::var("FUZZ_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(15),
+    );
+    let (zip, cert, key, encrypted) = material();
+    assert!(pki_core::package::open(&zip).is_ok());
+    let pass: &[u8] = b"correct horse battery";
+    assert!(pki_core::ca_import::import_ca(&cert, &encrypted, Some(pass)).is_ok());
+    let der_key = pem::parse(&key).unwrap().into_contents();
+    let start = std::time::Instant::now();
+    let counts = std::cell::RefCell::new([0u32; 4]);
+    let inputs = prop_oneof![
+        mutated(zip).prop_map(|b| (0usize, b)),
+        mutated(key).prop_map(|b| (1usize, b)),
+        mutated(encrypted).prop_map(|b| (2usize, b)),
+        mutated(der_key).prop_map(|b| (3usize, b)),
+    ];
+    let mut runner = TestRunner::new(Config {
+        cases: 100_000,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&inputs, |(which, bytes)| {
+            if start.elapsed() > budget {
+                return Ok(());
+            }
+            counts.borrow_mut()[which] += 1;
+            let message = if which == 0 {
+                pki_core::package::open(&bytes).err().map(|e| e.to_string())
+            } else {
+                pki_core::ca_import::import_ca(&cert, &bytes, Some(pass))
+                    .err()
+                    .map(|e| e.to_string())
+            };
+            if let Some(m) = message {
+                // A sentence for a person (the command line escapes what the file put in it:
+                // tests/cli_safety.rs).
+                prop_assert!(m.len() > 10, "{m:?}");
+            }
+            Ok(())
+        })
+        .unwrap();
+    let c = counts.into_inner();
+    println!(
+        "fuzz: {} bundles, {} PEM keys, {} encrypted keys, {} DER keys opened in {:.1} s",
+        c[0],
+        c[1],
+        c[2],
+        c[3],
+        start.elapsed().as_secs_f64()
+    );
+    assert!(c.iter().all(|n| *n > 10), "too few cases ran: {c:?}");
+}
+
+/// An encrypted CA key whose KDF asks for hours of work or gigabytes: refused at once, the
+/// message naming the limit, before any passphrase is tried.
+#[test]
+fn hostile_key_derivation_parameters_are_refused_before_any_work() {
+    use pkcs8::pkcs5::pbes2::{Kdf, ScryptParams};
+    let (_, cert, key, _) = material();
+    let pass: &[u8] = b"correct horse battery";
+    let rounds = encrypted_key(&key, |p| {
+        if let Kdf::Pbkdf2(k) = &mut p.kdf {
+            k.iteration_count = 40_000_000;
+        }
+    });
+    let memory = encrypted_key(&key, |p| {
+        p.kdf = Kdf::Scrypt(ScryptParams {
+            salt: pkcs8::pkcs5::pbes2::Salt::new([7u8; 16]).unwrap(),
+            cost_parameter: 1 << 19,
+            block_size: 8,
+            parallelization: 1,
+            key_length: Some(32),
+        });
+    });
+    let lanes = encrypted_key(&key, |p| {
+        p.kdf = Kdf::Scrypt(ScryptParams {
+            salt: pkcs8::pkcs5::pbes2::Salt::new([7u8; 16]).unwrap(),
+            cost_parameter: 1 << 10,
+            block_size: 8,
+            parallelization: 4_000,
+            key_length: Some(32),
+        });
+    });
+    for (what, bytes, want) in [
+        (
+            "PBKDF2 rounds",
+            rounds,
+            format!(
+                "40000000 PBKDF2 iterations, more than the limit of {}",
+                limits::MAX_PBKDF2_ITERATIONS
+            ),
+        ),
+        (
+            "scrypt memory",
+            memory,
+            "512 MiB of memory (N=524288, r=8), more than the limit of 256 MiB".to_string(),
+        ),
+        (
+            "scrypt p",
+            lanes,
+            format!("p=4000, more than the limit of {}", limits::MAX_SCRYPT_P),
+        ),
+    ] {
+        let start = std::time::Instant::now();
+        for passphrase in [Some(pass), None] {
+            let err = pki_core::ca_import::import_ca(&cert, &bytes, passphrase)
+                .err()
+                .unwrap_or_else(|| panic!("{what}: read"))
+                .to_string();
+            assert!(err.contains(&want), "{what}: {err}");
+            assert!(
+                err.contains("re-encrypt it with `openssl pkcs8"),
+                "{what}: {err}"
+            );
+        }
+        assert!(
+            start.elapsed().as_millis() < 500,
+            "{what}: took {:?}",
+            start.elapsed()
+        );
+    }
+}
+
+/// A zip whose central directory declares more entries or bigger files than any bundle:
+/// refused from the declaration, with the limit in the message (the page's worker opens
+/// bundles through the same `package::open`).
+#[test]
+fn hostile_zip_declarations_are_refused_before_unpacking() {
+    use std::io::Write;
+    let stored = || {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let o = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        w.start_file("spec.json", o).unwrap();
+        w.write_all(b"{}").unwrap();
+        w.start_file("a\u{1b}[2Jb.txt", o).unwrap();
+        w.write_all(b"hello").unwrap();
+        w.finish().unwrap().into_inner()
+    };
+    let eocd = |z: &[u8]| {
+        z.windows(4)
+            .rposition(|w| w == [0x50, 0x4b, 0x05, 0x06])
+            .unwrap()
+    };
+    let cd = |z: &[u8]| {
+        z.windows(4)
+            .position(|w| w == [0x50, 0x4b, 0x01, 0x02])
+            .unwrap()
+    };
+
+    // 30,000 entries declared.
+    let mut many = stored();
+    let e = eocd(&many);
+    many[e + 8..e + 10].copy_from_slice(&30_000u16.to_le_bytes());
+    many[e + 10..e + 12].copy_from_slice(&30_000u16.to_le_bytes());
+    let err = pki_core::package::open(&many).unwrap_err().to_string();
+    assert!(
+        err.contains(&format!(
+            "30000 entries, more than the limit of {}",
+            limits::MAX_ZIP_ENTRIES
+        )),
+        "{err}"
+    );
+
+    // One entry declaring 4 GB.
+    let mut big = stored();
+    let c = cd(&big);
+    big[c + 24..c + 28].copy_from_slice(&0xF000_0000u32.to_le_bytes());
+    let err = pki_core::package::open(&big).unwrap_err().to_string();
+    assert!(
+        err.contains(&format!(
+            "\"spec.json\" says it unpacks to 4026531840 bytes, more than the limit of {} for one file",
+            limits::MAX_ZIP_FILE
+        )),
+        "{err}"
+    );
+
+    // Twenty entries of 15 MB each: each under the file limit, together over the total.
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let o =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..20 {
+        w.start_file(format!("f{i}"), o).unwrap();
+    }
+    let mut total = w.finish().unwrap().into_inner();
+    let mut at = 0;
+    while let Some(p) = total[at..]
+        .windows(4)
+        .position(|w| w == [0x50, 0x4b, 0x01, 0x02])
+    {
+        at += p;
+        total[at + 24..at + 28].copy_from_slice(&(15u32 << 20).to_le_bytes());
+        at += 4;
+    }
+    let err = pki_core::package::open(&total).unwrap_err().to_string();
+    assert!(
+        err.contains(&format!(
+            "more than the limit of {} bytes in all",
+            limits::MAX_ZIP_TOTAL
+        )),
+        "{err}"
+    );
+    // The hostile entry name is shown escaped wherever it appears.
+    let mut named = stored();
+    let c = cd(&named);
+    let second = c
+        + 4
+        + named[c + 4..]
+            .windows(4)
+            .position(|w| w == [0x50, 0x4b, 0x01, 0x02])
+            .unwrap();
+    named[second + 24..second + 28].copy_from_slice(&0xF000_0000u32.to_le_bytes());
+    let err = pki_core::package::open(&named).unwrap_err().to_string();
+    assert!(
+        err.contains(r#""a\u{1b}[2Jb.txt""#) && !err.contains('\u{1b}'),
+        "{err:?}"
     );
 }

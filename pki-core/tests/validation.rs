@@ -896,3 +896,86 @@ fn a_version_not_offered_lists_those_that_are() {
         "{err}"
     );
 }
+
+/// Issue 21, defect 13: folders the system runs or trusts as root are refused at any depth
+/// (a data_dir of /etc/cron.hourly validated and became etcd's), in any spelling and through
+/// {name}; data_dir and cert_dir may be neither the same folder nor one inside the other, and
+/// the message names both fields.
+#[test]
+fn data_dir_is_no_system_tree_and_apart_from_cert_dir() {
+    for bad in [
+        "/etc/cron.hourly",
+        "/etc/cron.hourly/",
+        "//etc/./cron.d/etcd",
+        "/etc/sudoers.d",
+        "/etc/profile.d/etcd",
+        "/etc/ssh/etcd",
+        "/var/spool/cron/crontabs",
+        "/usr/lib/systemd/system",
+    ] {
+        for field in ["data_dir", "cert_dir"] {
+            let mut s = three();
+            if field == "data_dir" {
+                s.data_dir = bad.into();
+            } else {
+                s.cert_dir = bad.into();
+            }
+            let msg = err_at(&s, field);
+            assert!(
+                msg.contains("which the system runs or trusts as root"),
+                "{field} {bad}: {msg}"
+            );
+        }
+    }
+    let mut s = three();
+    s.nodes[0].name = "cron.d".into();
+    s.data_dir = "/etc/{name}".into();
+    let msg = err_at(&s, "data_dir");
+    assert!(
+        msg.contains("nodes[0]") && msg.contains("inside /etc/cron.d"),
+        "{msg}"
+    );
+
+    for (cert, data, how) in [
+        ("/etc/etcd/pki", "/etc/etcd/pki/", "the same folder"),
+        (
+            "/srv/etcd",
+            "/srv/etcd/pki/data",
+            "data_dir \"/srv/etcd/pki/data\" is inside cert_dir",
+        ),
+        (
+            "/srv/etcd/pki",
+            "/srv/etcd",
+            "cert_dir \"/srv/etcd/pki\" is inside data_dir",
+        ),
+        (
+            "/srv/{name}/pki",
+            "/srv/etcd1",
+            "cert_dir \"/srv/etcd1/pki\" is inside data_dir",
+        ),
+    ] {
+        let mut s = three();
+        s.cert_dir = cert.into();
+        s.data_dir = data.into();
+        let msg = err_at(&s, "data_dir");
+        assert!(
+            msg.contains("data_dir") && msg.contains("cert_dir") && msg.contains(how),
+            "{cert} {data}: {msg}"
+        );
+    }
+    // Side by side, and a prefix that is not a parent, are fine.
+    for (cert, data) in [
+        ("/srv/etcd/pki", "/srv/etcd/data"),
+        ("/srv/etcd", "/srv/etcd-data"),
+        ("/etc/etcd/pki-{name}", "/var/lib/etcd/{name}"),
+    ] {
+        let mut s = three();
+        s.cert_dir = cert.into();
+        s.data_dir = data.into();
+        assert!(
+            validate(&s).problems().is_empty(),
+            "{cert} {data}: {:?}",
+            validate(&s)
+        );
+    }
+}

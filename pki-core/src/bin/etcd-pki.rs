@@ -16,10 +16,21 @@ use zeroize::Zeroizing;
 
 /// `println!` that ignores a closed stdout (`etcd-pki … | head -1`): the files are written
 /// by then, and a report cut short must not turn into a panic.
+/// Every line goes through [`pki_core::rules::for_terminal`]: what comes from a bundle (names,
+/// file names, subjects) reaches the terminal with its control characters escaped.
 macro_rules! say {
     ($($t:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($t)*);
+        let text = format!($($t)*);
+        let _ = writeln!(std::io::stdout(), "{}", pki_core::rules::for_terminal(&text));
+    }};
+}
+
+/// `eprintln!` with [`pki_core::rules::for_terminal`], for messages and problems.
+macro_rules! tell {
+    ($($t:tt)*) => {{
+        let text = format!($($t)*);
+        eprintln!("{}", pki_core::rules::for_terminal(&text));
     }};
 }
 
@@ -27,20 +38,24 @@ macro_rules! say {
 mod lineage;
 #[path = "etcd-pki/revocation.rs"]
 mod revocation;
+#[path = "etcd-pki/same_file.rs"]
+mod same_file;
+#[path = "etcd-pki/unlock.rs"]
+mod unlock;
 
 const USAGE: &str = "\
 etcd-pki: an etcd cluster's whole TLS PKI and deploy files from one spec.
 
 Usage:
-  etcd-pki add-member --from OLD.zip --ca-key K [--ca-passphrase-file P] --name N --ip IP [--dns D] --out NEW.zip
-  etcd-pki remove-member --from OLD.zip --ca-key K --name N --out NEW.zip
-  etcd-pki replace-member --from OLD.zip --ca-key K --name OLD (--ip NEWIP | --new-name N --ip IP) --out NEW.zip
-  etcd-pki renew --from OLD.zip --ca-key K [--only NAME]... [--keep-keys] [--within DAYS] --out NEW.zip
+  etcd-pki add-member --from OLD.zip --ca-key K [--ca-passphrase-file P] --name N --ip IP [--dns D] [--out NEW.zip]
+  etcd-pki remove-member --from OLD.zip --ca-key K --name N [--out NEW.zip]
+  etcd-pki replace-member --from OLD.zip --ca-key K --name OLD (--ip NEWIP | --new-name N --ip IP) [--out NEW.zip]
+  etcd-pki renew --from OLD.zip --ca-key K [--only NAME]... [--keep-keys] [--within DAYS] [--out NEW.zip]
   etcd-pki revoke --from OLD.zip --ca-key K [--client NAME | --member REMOVED | --serial HEX | --unlisted-serial HEX]...
-                  [--reason key-compromise|superseded|cessation-of-operation|...] [--next-update DAYS] --out NEW.zip
+                  [--reason key-compromise|superseded|cessation-of-operation|...] [--next-update DAYS] [--out NEW.zip]
                                              a CRL in every member folder (none named: a new CRL of
                                              what is revoked already, e.g. the first, empty one)
-  etcd-pki rotate-ca --from OLD.zip --ca-key K --out KIT.zip [--same-key]
+  etcd-pki rotate-ca --from OLD.zip --ca-key K [--out KIT.zip] [--same-key]
                      [--new-ca-key-out PATH] [--new-ca-passphrase-file F | --no-new-ca-passphrase]
                      [--previous-rotation-done]  (--from a kit: its steps are done everywhere)
                                              a new CA and every certificate under it, with the
@@ -51,15 +66,15 @@ Usage:
   etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]
                                              check an existing bundle: its CA's lifetime, its CRL,
                                              serials shared with another CA's bundle
-  etcd-pki generate --spec cluster.json --out bundle.zip
+  etcd-pki generate --spec cluster.json [--out bundle.zip]
                     (--ca-passphrase-file F | --no-ca-passphrase) [--ca-key-out PATH] [--force]
                                              make the CA, member and client certificates and keys,
                                              etcd env files, systemd drop-ins and etcdctl scripts
-  etcd-pki generate --spec S --ca-cert C --ca-key K [--ca-passphrase-file P] [--cap-validity] --out Z
-  etcd-pki generate --from OLD.zip --ca-key K [--ca-passphrase-file P] --out Z
+  etcd-pki generate --spec S --ca-cert C --ca-key K [--ca-passphrase-file P] [--cap-validity] [--out Z]
+  etcd-pki generate --from OLD.zip --ca-key K [--ca-passphrase-file P] [--out Z]
                                              the same under an existing CA (no CA key written);
                                              --from restores the spec and CA of a bundle
-  etcd-pki demo --out demo.zip [--force]     a 3-member cluster on 127.0.0.1-3 of this machine,
+  etcd-pki demo [--out Z] [--force]          a 3-member cluster on 127.0.0.1-3 of this machine,
                                              ready to try (see README.md inside)
   etcd-pki --help | --version
 
@@ -76,6 +91,11 @@ unless you give --ca-key-out (then unencrypted unless --ca-passphrase-file).
 replaced without --force, even one that appears while generating: it may hold the only copy
 of a CA key.
 
+Without --out, the new bundle goes to this folder named for the cluster, the operation and
+the generation, e.g. prod-generate-g1.zip, prod-add-etcd4-g2.zip, prod-renew-g2.zip.
+The passphrase of an existing CA key is the first line of --ca-passphrase-file, or is asked
+on the terminal; any length unlocks a key (the 12-character rule is for new keys).
+
 Exit status: 0 done, 2 bad input (nothing written), 1 anything else.";
 
 fn main() -> ExitCode {
@@ -83,15 +103,15 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(msg)) => {
-            eprintln!("etcd-pki: {msg}\n\n{USAGE}");
+            tell!("etcd-pki: {msg}\n\n{USAGE}");
             ExitCode::from(2)
         }
         Err(Failure::BadInput(msg)) => {
-            eprintln!("etcd-pki: {msg}");
+            tell!("etcd-pki: {msg}");
             ExitCode::from(2)
         }
         Err(Failure::Other(msg)) => {
-            eprintln!("etcd-pki: {msg}");
+            tell!("etcd-pki: {msg}");
             ExitCode::from(1)
         }
     }
@@ -221,7 +241,7 @@ fn validate_command(rest: &[String]) -> Result<(), Failure> {
     let spec = read_spec(o.spec.as_deref())?;
     let report = pki_core::validate(&spec);
     for p in report.problems() {
-        eprintln!("{p}");
+        tell!("{p}");
     }
     if report.has_errors() {
         return Err(Failure::BadInput(format!(
@@ -247,15 +267,19 @@ fn generate_command(rest: &[String]) -> Result<(), Failure> {
     if o.ca_cert.is_some() || o.ca_key.is_some() || o.from.is_some() {
         return generate_under_existing_ca(o);
     }
-    let out = o
-        .out
-        .ok_or_else(|| Failure::Usage("generate needs --out bundle.zip".into()))?;
     let spec = read_spec(o.spec.as_deref())?;
     // A bad spec is reported before anyone is asked for a passphrase.
     let report = pki_core::validate(&spec);
     if report.has_errors() {
         return Err(Error::Invalid(report).into());
     }
+    let out = o.out.unwrap_or_else(|| {
+        PathBuf::from(pki_core::naming::default_bundle_name(
+            &spec.cluster_name,
+            "generate",
+            pki_core::naming::next_generation(None),
+        ))
+    });
     let key_out = o
         .ca_key_out
         .unwrap_or_else(|| beside(&out, &format!("{}-ca.key", spec.cluster_name)));
@@ -287,23 +311,14 @@ fn generate_command(rest: &[String]) -> Result<(), Failure> {
 /// copy. Any refusal writes nothing.
 fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
     use pki_core::daytwo::{self, Change};
-    let (out, key_path) = existing_ca_paths(&o)?;
-    check_out(&out, o.force)?;
+    let key_path = existing_ca_paths(&o)?;
+    if let Some(out) = &o.out {
+        existing_ca_out(&o, out, &key_path)?;
+    }
     let read = |p: &Path| {
         std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
     };
     let bad = |e: Error| Failure::BadInput(e.to_string());
-    // The CA key's own passphrase: whatever its owner chose (easy-rsa allows 4 characters).
-    let passphrase = match &o.passphrase_file {
-        Some(p) => {
-            let text = Zeroizing::new(String::from_utf8_lossy(&read(p)?).into_owned());
-            Some(Zeroizing::new(
-                text.lines().next().unwrap_or("").to_string(),
-            ))
-        }
-        None => None,
-    };
-    let pass = passphrase.as_ref().map(|p| p.as_bytes());
     let key_bytes = Zeroizing::new(read(&key_path)?);
     let opened = match &o.from {
         Some(f) => Some(
@@ -321,18 +336,33 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
     if report.has_errors() {
         return Err(Error::Invalid(report).into());
     }
+    let out = match &o.out {
+        Some(out) => out.clone(),
+        None => {
+            let out = PathBuf::from(pki_core::naming::default_bundle_name(
+                &spec.cluster_name,
+                "generate",
+                pki_core::naming::next_generation(opened.as_ref()),
+            ));
+            existing_ca_out(&o, &out, &key_path)?;
+            out
+        }
+    };
     let cert_bytes = existing_ca_cert(&o, opened.as_ref())?;
-    let imported =
-        pki_core::ca_import::import_ca(&cert_bytes, &key_bytes, pass).map_err(|e| {
-            match (e, o.from.is_some()) {
+    // The CA key's own passphrase: whatever its owner chose (easy-rsa allows 4 characters).
+    let imported = unlock::with_passphrase(
+        o.passphrase_file.as_deref(),
+        &key_path,
+        |p| pki_core::ca_import::import_ca(&cert_bytes, &key_bytes, p),
+        |e| match (e, o.from.is_some()) {
             (Error::CaKeyMismatch { .. }, true) => Failure::BadInput(
                 "--ca-key: this key is not the key of the bundle's CA (ca.crt): give the CA key \
                  saved beside the bundle when it was first made; nothing was written"
                     .into(),
             ),
             (e, _) => bad(e),
-        }
-        })?;
+        },
+    )?;
     let now = pki_core::OffsetDateTime::now_utc();
     fit_validity_to_ca(&imported, &mut spec, now, o.cap_validity)?;
     for w in &imported.warnings {
@@ -362,11 +392,7 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
 
 /// --out and --ca-key of `generate` under an existing CA, with the flags that cannot go
 /// with them refused.
-fn existing_ca_paths(o: &Opts) -> Result<(PathBuf, PathBuf), Failure> {
-    let out = o
-        .out
-        .clone()
-        .ok_or_else(|| Failure::Usage("generate needs --out bundle.zip".into()))?;
+fn existing_ca_paths(o: &Opts) -> Result<PathBuf, Failure> {
     let key_path = o.ca_key.clone().ok_or_else(|| {
         Failure::Usage(
             "generate under an existing CA needs --ca-key K (the CA's private key)".into(),
@@ -382,12 +408,33 @@ fn existing_ca_paths(o: &Opts) -> Result<(PathBuf, PathBuf), Failure> {
             "--from restores the bundle's own CA certificate; leave out --ca-cert".into(),
         ));
     }
-    if o.from.as_deref() == Some(out.as_path()) {
+    Ok(key_path)
+}
+
+/// `--out` of `generate` under an existing CA: never the old bundle, the CA key, the CA
+/// certificate or the passphrase file, however spelled; and not replaced without --force.
+fn existing_ca_out(o: &Opts, out: &Path, key_path: &Path) -> Result<(), Failure> {
+    if let Some(from) = &o.from
+        && same_file::same_file(from, out)
+    {
         return Err(Failure::Usage(
             "--out must differ from --from: the old bundle stays as it is".into(),
         ));
     }
-    Ok((out, key_path))
+    let mut inputs = vec![("--ca-key", key_path)];
+    inputs.extend(o.ca_cert.as_deref().map(|c| ("--ca-cert", c)));
+    inputs.extend(
+        o.passphrase_file
+            .as_deref()
+            .map(|p| ("--ca-passphrase-file", p)),
+    );
+    for (flag, path) in inputs {
+        same_file::distinct(
+            &[("--out", out), (flag, path)],
+            "the bundle would be written over it",
+        )?;
+    }
+    check_out(out, o.force)
 }
 
 /// The CA certificate: --ca-cert, or the opened bundle's own.
@@ -450,7 +497,13 @@ fn demo_command(rest: &[String]) -> Result<(), Failure> {
             "demo makes its own spec; use generate --spec".into(),
         ));
     }
-    let out = o.out.unwrap_or_else(|| PathBuf::from("demo.zip"));
+    let out = o.out.unwrap_or_else(|| {
+        PathBuf::from(pki_core::naming::default_bundle_name(
+            &ClusterSpec::demo().cluster_name,
+            "demo",
+            1,
+        ))
+    });
     check_out(&out, o.force)?;
     // A throwaway cluster: one command, no passphrase; its CA key is kept only when asked.
     let key = match (o.ca_key_out, &o.passphrase_file) {
@@ -492,14 +545,12 @@ fn beside(path: &Path, name: &str) -> PathBuf {
     }
 }
 
+/// `--out` and `--ca-key-out` compared as files (`./b.zip` and `b.zip` are one).
 fn same_file_check(out: &Path, key: &Path) -> Result<(), Failure> {
-    if out == key {
-        return Err(Failure::BadInput(format!(
-            "--out and --ca-key-out are both {}; the CA key needs a file of its own",
-            out.display()
-        )));
-    }
-    Ok(())
+    same_file::distinct(
+        &[("--out", out), ("--ca-key-out", key)],
+        "the CA key needs a file of its own",
+    )
 }
 
 fn read_spec(path: Option<&str>) -> Result<ClusterSpec, Failure> {
@@ -561,26 +612,9 @@ fn read_passphrase(path: &Path) -> Result<Zeroizing<String>, Failure> {
     Ok(pass)
 }
 
-/// Asks twice on the terminal, echo off (`stty -echo`, restored afterwards).
+/// Asks twice on the terminal for a new key's passphrase, echo off.
 fn ask_passphrase() -> Result<Zeroizing<String>, Failure> {
-    let stty = |arg: &str| {
-        let _ = std::process::Command::new("stty")
-            .arg(arg)
-            .stdin(std::process::Stdio::inherit())
-            .status();
-    };
-    let ask = |prompt: &str| -> Result<Zeroizing<String>, Failure> {
-        eprint!("{prompt}");
-        stty("-echo");
-        let mut line = Zeroizing::new(String::new());
-        let read = std::io::stdin().read_line(&mut line);
-        stty("echo");
-        eprintln!();
-        read.map_err(|e| Failure::Other(format!("cannot read the passphrase: {e}")))?;
-        Ok(Zeroizing::new(
-            line.trim_end_matches(['\n', '\r']).to_string(),
-        ))
-    };
+    let ask = unlock::ask;
     let first = ask(&format!(
         "Passphrase for the CA key (at least {} characters): ",
         pki_core::keys::MIN_PASSPHRASE
@@ -858,6 +892,34 @@ fn daytwo_change(cmd: &str, a: &DayTwoArgs) -> Result<pki_core::daytwo::Change, 
     })
 }
 
+/// The operation part of a day-two bundle's default name: `add-etcd4`, `remove-etcd2`,
+/// `replace-etcd2`, `renew`, `renew-same-keys`.
+fn daytwo_operation(cmd: &str, a: &DayTwoArgs) -> String {
+    let name = a.name.as_deref().unwrap_or("member");
+    match cmd {
+        "add-member" => format!("add-{name}"),
+        "remove-member" => format!("remove-{name}"),
+        "replace-member" => format!("replace-{name}"),
+        _ if a.keep_keys => "renew-same-keys".into(),
+        _ => "renew".into(),
+    }
+}
+
+/// A day-two `--out` is never the CA key or its passphrase file, however it is spelled.
+fn out_apart_from_inputs(out: &Path, ca_key: &Path, pass: Option<&Path>) -> Result<(), Failure> {
+    same_file::distinct(
+        &[("--out", out), ("--ca-key", ca_key)],
+        "the bundle would be written over the CA key",
+    )?;
+    if let Some(p) = pass {
+        same_file::distinct(
+            &[("--out", out), ("--ca-passphrase-file", p)],
+            "the bundle would be written over the passphrase file",
+        )?;
+    }
+    Ok(())
+}
+
 fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     use pki_core::daytwo;
     let args = parse_daytwo_args(cmd, rest)?;
@@ -868,14 +930,6 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
         args.ca_key.clone(),
         "--ca-key K (the CA key saved beside the first bundle)",
     )?;
-    let out = need(args.out.clone(), "--out NEW.zip")?;
-    if out == from {
-        return Err(Failure::Usage(
-            "--out must differ from --from: the old bundle stays as it is".into(),
-        ));
-    }
-    let (pass, force) = (args.pass.clone(), args.force);
-    check_out(&out, force)?;
     let read = |p: &Path| {
         std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
     };
@@ -883,19 +937,31 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     let bad = |e: Error| Failure::BadInput(e.to_string());
     let opened = pki_core::package::open(&read(&from)?)
         .map_err(|e| Failure::BadInput(format!("--from {}: {e}", from.display())))?;
+    // No --out: named for the cluster, the operation and the generation, in this folder.
+    let out = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from(pki_core::naming::default_bundle_name(
+            &opened.state.spec.cluster_name,
+            &daytwo_operation(cmd, &args),
+            pki_core::naming::next_generation(Some(&opened)),
+        ))
+    });
+    if same_file::same_file(&out, &from) {
+        return Err(Failure::Usage(
+            "--out must differ from --from: the old bundle stays as it is".into(),
+        ));
+    }
+    out_apart_from_inputs(&out, &ca_key, args.pass.as_deref())?;
+    let (pass, force) = (args.pass.clone(), args.force);
+    check_out(&out, force)?;
     lineage::check_opened(&opened.state, &from, force)?;
     revocation::refuse_unfinished(&opened, &from, args.previous_done, cmd)?;
-    let passphrase = match &pass {
-        Some(p) => Some(read_passphrase(p)?),
-        None => None,
-    };
     let key_bytes = Zeroizing::new(read(&ca_key)?);
-    let ca = daytwo::unlock_ca(
-        &opened,
-        &key_bytes,
-        passphrase.as_ref().map(|p| p.as_bytes()),
-    )
-    .map_err(bad)?;
+    let ca = unlock::with_passphrase(
+        pass.as_deref(),
+        &ca_key,
+        |p| daytwo::unlock_ca(&opened, &key_bytes, p),
+        bad,
+    )?;
     let now = pki_core::OffsetDateTime::now_utc();
     let new_index = opened.state.spec.nodes.len();
     let plan = daytwo::plan_change(Some(&opened), &opened.state.spec, &change, now).map_err(

@@ -95,6 +95,7 @@ pub fn open(zip_bytes: &[u8]) -> Result<OpenedBundle, Error> {
 }
 
 fn read_zip(zip_bytes: &[u8]) -> Result<Vec<OpenedFile>, Error> {
+    crate::limits::check_zip(zip_bytes)?;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).map_err(|e| {
         bad(format!(
             "the file is not a zip archive ({e}); a bundle is the .zip that `etcd-pki generate` \

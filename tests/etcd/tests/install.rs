@@ -446,3 +446,65 @@ fn check_expiry_lists_every_certificate() {
         "{out}"
     );
 }
+
+/// Issue 21, defect 13: install.sh makes data_dir etcd's (chown, 0700), so it must never take
+/// over a folder that already holds someone else's files (a data_dir of `/etc/cron.hourly`
+/// would have handed root's cron jobs to etcd). It refuses, exit 3, before writing anything;
+/// it accepts an empty folder, an etcd data dir (member/, or Debian's default/member/ below
+/// it), and a folder it created itself and etcd has since filled. --force (for a machine
+/// without the member's address) changes nothing of this; no namespace needed.
+#[test]
+fn install_takes_over_no_folder_holding_foreign_files() {
+    let tmp = TempDir::new("install-foreign");
+    let spec = spec().replace(
+        "\"cluster_name\"",
+        "\"data_dir\":\"/srv/etcd-data\",\"cluster_name\"",
+    );
+    let b = generate_bundle(&spec, tmp.path());
+    let install = b.join("members/etcd1/install.sh");
+    let host = tmp.path().join("host");
+    let data = host.join("srv/etcd-data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("backup-job"), "#!/bin/sh\nrm -rf /\n").unwrap();
+    std::fs::set_permissions(
+        data.join("backup-job"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let go = || {
+        code_and_output(&run(Command::new("bash")
+            .arg(&install)
+            .arg("--force")
+            .env("ETCD_PKI_ROOT", &host)))
+    };
+    let (code, out) = go();
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains(
+            "REFUSED: data_dir /srv/etcd-data already holds files that are not etcd's (backup-job)"
+        ),
+        "{out}"
+    );
+    assert_eq!(owner(&data), (0, 0), "the refused folder changed hands");
+    assert_eq!(mode(&data), 0o755);
+    assert!(
+        !host.join("etc/etcd/pki").exists(),
+        "a refused install wrote cert_dir"
+    );
+
+    // Debian's package made the folder and etcd's data dir below it: taken.
+    std::fs::remove_file(data.join("backup-job")).unwrap();
+    std::fs::create_dir_all(data.join("default/member/snap")).unwrap();
+    let (code, out) = go();
+    assert_eq!(code, 0, "{out}");
+
+    // A folder install.sh created itself, which etcd has since filled: taken again.
+    std::fs::remove_dir_all(&data).unwrap();
+    let (code, out) = go();
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("created /srv/etcd-data"), "{out}");
+    std::fs::write(data.join("notes"), "etcd's own").unwrap();
+    let (code, out) = go();
+    assert_eq!(code, 0, "{out}");
+}

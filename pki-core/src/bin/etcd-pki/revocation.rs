@@ -91,31 +91,39 @@ fn open(
         &a.ca_key,
         "--ca-key K (the CA key saved beside the first bundle)",
     )?;
-    let out = need(&a.out, "--out NEW.zip")?;
-    if out == from {
-        return Err(Failure::Usage(
-            "--out must differ from --from: the old bundle stays as it is".into(),
-        ));
-    }
-    check_out(&out, a.force)?;
     let read = |p: &Path| {
         std::fs::read(p).map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))
     };
     let bad = |e: Error| Failure::BadInput(e.to_string());
     let opened = pki_core::package::open(&read(&from)?)
         .map_err(|e| Failure::BadInput(format!("--from {}: {e}", from.display())))?;
+    // No --out: named for the cluster, the operation and the generation, in this folder.
+    let out = a.out.clone().unwrap_or_else(|| {
+        let operation = match cmd {
+            "rotate-ca" if a.same_key => "renew-ca",
+            other => other,
+        };
+        PathBuf::from(pki_core::naming::default_bundle_name(
+            &opened.state.spec.cluster_name,
+            operation,
+            pki_core::naming::next_generation(Some(&opened)),
+        ))
+    });
+    if super::same_file::same_file(&out, &from) {
+        return Err(Failure::Usage(
+            "--out must differ from --from: the old bundle stays as it is".into(),
+        ));
+    }
+    super::out_apart_from_inputs(&out, &ca_key, a.pass.as_deref())?;
+    check_out(&out, a.force)?;
     super::lineage::check_opened(&opened.state, &from, a.force)?;
-    let passphrase = match &a.pass {
-        Some(p) => Some(read_passphrase(p)?),
-        None => None,
-    };
     let key_bytes = Zeroizing::new(read(&ca_key)?);
-    let ca = daytwo::unlock_ca(
-        &opened,
-        &key_bytes,
-        passphrase.as_ref().map(|p| p.as_bytes()),
-    )
-    .map_err(bad)?;
+    let ca = super::unlock::with_passphrase(
+        a.pass.as_deref(),
+        &ca_key,
+        |p| daytwo::unlock_ca(&opened, &key_bytes, p),
+        bad,
+    )?;
     Ok((opened, ca, out))
 }
 
@@ -304,12 +312,30 @@ fn new_ca_key_path(a: &Args, out: &Path, cluster: &str) -> Result<PathBuf, Failu
         .clone()
         .unwrap_or_else(|| super::beside(out, &format!("{cluster}-ca-new.key")));
     check_out(&key_out, a.force)?;
-    super::same_file_check(out, &key_out)?;
-    if a.ca_key.as_deref() == Some(key_out.as_path()) {
-        return Err(Failure::Usage(
-            "--new-ca-key-out must differ from --ca-key: keep the old CA key until the rotation is done"
-                .into(),
-        ));
+    super::same_file::distinct(
+        &[("--out", out), ("--new-ca-key-out", key_out.as_path())],
+        "the new CA key needs a file of its own",
+    )?;
+    if let Some(old) = a.ca_key.as_deref()
+        && super::same_file::same_file(old, &key_out)
+    {
+        return Err(Failure::Usage(format!(
+            "--new-ca-key-out {} and --ca-key {} are the same file: keep the old CA key until \
+             the rotation is done; nothing was written",
+            key_out.display(),
+            old.display()
+        )));
+    }
+    for (flag, p) in [
+        ("--from", a.from.as_deref()),
+        ("--ca-passphrase-file", a.pass.as_deref()),
+    ] {
+        if let Some(p) = p {
+            super::same_file::distinct(
+                &[("--new-ca-key-out", key_out.as_path()), (flag, p)],
+                "the new CA key would be written over it",
+            )?;
+        }
     }
     Ok(key_out)
 }
@@ -383,7 +409,7 @@ pub(super) fn validate_bundle(rest: &[String]) -> Result<(), Failure> {
         now: pki_core::OffsetDateTime::now_utc(),
     });
     for p in report.problems() {
-        eprintln!("{p}");
+        tell!("{p}");
     }
     if report.has_errors() {
         return Err(Failure::BadInput(

@@ -156,6 +156,21 @@ safe_dir "$root$cert_dir" "$etcd_uid"
 safe_dir "$root$(dirname "$data_dir")"
 safe_dir "$root$data_dir" "$etcd_uid"
 safe_dir "$root/var/backups"
+# data_dir becomes etcd's (chown, 0700): only a folder that is empty, already etcd's (member/,
+# or Debian's default/member/ below it), or one this script made (its marker) — never one that
+# holds something else, such as /etc/cron.hourly.
+marker=.etcd-pki-data-dir
+if [ -d "$root$data_dir" ] && [ ! -d "$root$data_dir/member" ] && [ ! -f "$root$data_dir/$marker" ]; then
+  foreign=""
+  for e in "$root$data_dir"/* "$root$data_dir"/.[!.]* "$root$data_dir"/..?*; do
+    [ -e "$e" ] || [ -L "$e" ] || continue
+    if [ -d "$e" ] && [ ! -L "$e" ] && [ -d "$e/member" ]; then continue; fi
+    foreign="$foreign ${e##*/}"
+  done
+  if [ -n "$foreign" ]; then
+    refuse "data_dir $data_dir already holds files that are not etcd's (${foreign# }): install.sh makes data_dir etcd's (chown, mode 0700), so it takes only an empty folder, an etcd data dir or one it created; set data_dir in the spec to a new or empty folder of its own, or move these files away"
+  fi
+fi
 if [ ! -d "$root$cert_dir" ]; then
   run install -d -m 0750 -o root -g "$group" "$root$cert_dir"
   echo "install: created $cert_dir (root:$group 0750)"
@@ -166,6 +181,7 @@ else
 fi
 if [ ! -d "$root$data_dir" ]; then
   run install -d -m 0700 -o "${etcd_uid:-root}" -g "$group" "$root$data_dir"
+  run install -m 0600 -o root -g root /dev/null "$root$data_dir/$marker"
   echo "install: created $data_dir (mode 0700)"
 else
   run chown -h "${etcd_uid:-root}:$group" "$root$data_dir"
