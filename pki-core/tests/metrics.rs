@@ -1,5 +1,5 @@
 //! Expiry as a metric, with the real tools: a member's `metrics/etcd-pki-metrics.sh` run over
-//! its installed certificates and scraped by a running node_exporter (Debian's
+//! its certificates as its install.sh installed them, and scraped by a running node_exporter (Debian's
 //! prometheus-node-exporter, on loopback) — a certificate replaced where it is installed shows
 //! in the next scrape, so the metrics follow the files etcd uses, not the bundle; the bundle's
 //! alerting rules through `promtool check rules` and `promtool test rules` (series that must and
@@ -29,15 +29,34 @@ fn bundle(cert_days: u32) -> Bundle {
     .unwrap()
 }
 
-/// The member's certificates put where install.sh puts them, under `root`.
+/// The member's folder installed by its own install.sh under `root` (ETCD_PKI_ROOT, as
+/// tests/etcd/tests/install.rs does; --force: this machine has none of the member's
+/// addresses). Returns the cert_dir etcd reads.
 fn install(b: &Bundle, member: &str, root: &Path) -> PathBuf {
-    let cert_dir = root.join("etc/etcd/pki");
-    std::fs::create_dir_all(&cert_dir).unwrap();
-    for f in ["ca.crt", "server.crt", "peer.crt"] {
-        let file = b.file(&format!("members/{member}/pki/{f}")).unwrap();
-        std::fs::write(cert_dir.join(f), &file.contents).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let folder = root.with_extension("bundle");
+    let prefix = format!("members/{member}/");
+    for f in b.files.iter().filter(|f| f.path.starts_with(&prefix)) {
+        let to = folder.join(&f.path[prefix.len()..]);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::write(&to, &f.contents).unwrap();
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(f.mode)).unwrap();
     }
-    cert_dir
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::write(root.join("etc/os-release"), "ID=debian\n").unwrap();
+    let out = Command::new("bash")
+        .args(["install.sh", "--force"])
+        .current_dir(&folder)
+        .env("ETCD_PKI_ROOT", root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "install.sh: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    root.join("etc/etcd/pki")
 }
 
 fn run_script(b: &Bundle, member: &str, root: &Path, textfiles: &Path) {
