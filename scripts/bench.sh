@@ -12,7 +12,10 @@
 # page benchmark in headless Chromium and Firefox ESR (tests/browser/tests/page_bench.rs):
 # the standard bundle in P-256 and RSA-2048 (first click, median of 15), and 99 members +
 # 1000 clients in P-256, with how long the page's thread was blocked.
-# Usage: [RUNS=15] [ALGS="ecdsa-p256 rsa-2048"] ./scripts/bench.sh [cli|page|all]  (default cli)
+# `fleet` runs pki-core/tests/fleet.rs's ignored benchmark (docs/BENCHMARKS.md "Fleet status"):
+# 100 clusters x 5 members, `etcd-pki status` over the folder and each due cluster's renewal,
+# RUNS_FLEET times (default 3), in the test profile the test command builds.
+# Usage: [RUNS=15] [ALGS="ecdsa-p256 rsa-2048"] ./scripts/bench.sh [cli|page|fleet|all]  (default cli)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -20,9 +23,17 @@ RUNS="${RUNS:-15}"
 ALGS="${ALGS:-ecdsa-p256 rsa-2048}"
 what="${1:-cli}"
 case "$what" in
-  cli | page | all) ;;
-  *) echo "usage: $0 [cli|page|all]" >&2; exit 2 ;;
+  cli | page | fleet | all) ;;
+  *) echo "usage: $0 [cli|page|fleet|all]" >&2; exit 2 ;;
 esac
+
+if [ "$what" = fleet ]; then
+  echo "fleet benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores"
+  for _ in $(seq "${RUNS_FLEET:-3}"); do
+    cargo test --quiet -p pki-core --test fleet -- --ignored --nocapture 2>&1 | grep '^FLEET'
+  done
+  exit 0
+fi
 
 page_bench() {
   ./scripts/build-site.sh >/dev/null

@@ -25,8 +25,11 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 # chromium + chromium-driver and firefox-esr: the real browsers for the page tests; nginx: the
 # page served with deploy/nginx/etcd-pki.conf (tests only; never started as a service by the
 # tests); iproute2: network namespaces; golang-cfssl + easy-rsa: the tools that make the
-# existing CAs the CA-import tests read.
-apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver firefox-esr nginx iproute2 unzip util-linux ca-certificates golang-cfssl easy-rsa)
+# existing CAs the CA-import tests read; prometheus (for promtool) + prometheus-node-exporter:
+# the bundle's expiry metrics scraped and its alerting rules checked by the real tools (the
+# tests start node_exporter themselves, on loopback; no service is enabled); jq: the JSON of
+# `etcd-pki status` read by deploy/renewal/etcd-pki-renew.sh.
+apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver firefox-esr nginx iproute2 unzip util-linux ca-certificates golang-cfssl easy-rsa prometheus prometheus-node-exporter jq)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   has_text "install ok installed" "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" || missing+=("$p")

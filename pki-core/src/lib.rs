@@ -68,6 +68,7 @@ mod rsa_keygen;
 pub mod rules;
 pub mod runbook;
 pub mod spec;
+pub mod status;
 pub mod validate;
 
 pub use bundle::{generate, generate_with_keys, key_plan};

@@ -40,6 +40,8 @@ mod lineage;
 mod revocation;
 #[path = "etcd-pki/same_file.rs"]
 mod same_file;
+#[path = "etcd-pki/status.rs"]
+mod status;
 #[path = "etcd-pki/unlock.rs"]
 mod unlock;
 
@@ -66,6 +68,9 @@ Usage:
   etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]
                                              check an existing bundle: its CA's lifetime, its CRL,
                                              serials shared with another CA's bundle
+  etcd-pki status --from BUNDLE.zip|DIR... [--within DAYS] [--json]
+                                             every certificate's days left, the action and command
+                                             due, the CRL's next update (newest bundle per cluster)
   etcd-pki generate --spec cluster.json [--out bundle.zip]
                     (--ca-passphrase-file F | --no-ca-passphrase) [--ca-key-out PATH] [--force]
                                              make the CA, member and client certificates and keys,
@@ -231,6 +236,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
         "add-member" | "remove-member" | "replace-member" | "renew" => daytwo_command(cmd, rest),
         "revoke" => revocation::revoke_command(rest),
         "rotate-ca" => revocation::rotate_command(rest),
+        "status" => status::status_command(rest),
         other => Err(Failure::Usage(format!("unknown command {other:?}"))),
     }
 }
@@ -970,6 +976,17 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
             (e, _) => bad(e),
         },
     )?;
+    // A scheduled `renew --within D` (docs/RENEWAL.md) runs again and again: when nothing is
+    // due it writes nothing, so the newest bundle stays the newest and nothing is rolled out.
+    if let (Some(days), true) = (args.within, cmd == "renew" && plan.renewed.is_empty()) {
+        say!(
+            "renew: nothing is due within {days} days (every certificate of {} ends later); \
+             nothing was written, and {} stays the newest bundle.",
+            from.display(),
+            from.display()
+        );
+        return Ok(());
+    }
     let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
     let (bundle, summary) = daytwo::apply_change(Some(&opened), &ca, &plan, keys).map_err(bad)?;
     write_new(&out, &bundle.to_zip()?, force)?;

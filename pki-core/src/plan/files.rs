@@ -85,6 +85,15 @@ pub enum Role {
     /// generation, id). install.sh keeps it in cert_dir; install.sh and the runbooks of an
     /// older bundle of the same line refuse to run over it.
     BundleMarker,
+    /// A member's `metrics/etcd-pki-metrics.sh`: node_exporter textfile metrics of the
+    /// installed certificates ([`crate::render::metrics`]).
+    MetricsScript,
+    /// Its systemd service and timer.
+    MetricsUnit,
+    /// `prometheus/etcd-pki-alerts.yml`: Prometheus alerting rules.
+    AlertRules,
+    /// `renewal.ics`: the renewal dates as a calendar.
+    Calendar,
 }
 
 impl Role {
@@ -122,6 +131,10 @@ impl Role {
             Role::Runbook | Role::RunbookScript => "runbook",
             Role::Crl => "crl",
             Role::BundleMarker => "bundle-marker",
+            Role::MetricsScript => "metrics-script",
+            Role::MetricsUnit => "metrics-unit",
+            Role::AlertRules => "alert-rules",
+            Role::Calendar => "calendar",
         }
     }
 
@@ -144,6 +157,7 @@ impl Role {
                 | Role::InstallScript
                 | Role::VerifyScript
                 | Role::ExpiryScript
+                | Role::MetricsScript
                 | Role::DemoScript
                 | Role::MigrationStep
                 | Role::RunbookScript
@@ -277,6 +291,25 @@ pub enum Text {
     },
     /// `check-expiry.sh`.
     ExpiryScript,
+    /// A member's expiry metrics script.
+    MetricsScript {
+        /// Member index.
+        member: usize,
+    },
+    /// Its systemd service.
+    MetricsService {
+        /// Member index.
+        member: usize,
+    },
+    /// Its systemd timer.
+    MetricsTimer {
+        /// Member index.
+        member: usize,
+    },
+    /// `prometheus/etcd-pki-alerts.yml`.
+    AlertRules,
+    /// `renewal.ics`.
+    Calendar,
     /// `rbac.sh`.
     RbacScript,
     /// `demo/run.sh`.
@@ -458,6 +491,12 @@ pub(super) fn plan_files(plan: &Plan) -> Vec<FilePlan> {
         Text::ExpiryScript,
     ));
     v.push(text("rbac.sh", Role::RbacScript, Text::RbacScript));
+    v.push(text(
+        "prometheus/etcd-pki-alerts.yml",
+        Role::AlertRules,
+        Text::AlertRules,
+    ));
+    v.push(text("renewal.ics", Role::Calendar, Text::Calendar));
     v.extend(migration_files(plan));
     if plan.one_machine {
         v.push(text("demo/run.sh", Role::DemoScript, Text::DemoRun));
@@ -579,6 +618,7 @@ impl<'a> MemberFiles<'a> {
             );
             v.push(self.text("install.sh", Role::InstallScript, None, install));
             v.push(self.text("verify.sh", Role::VerifyScript, None, verify));
+            v.extend(self.metrics());
         }
         v
     }
@@ -608,6 +648,31 @@ impl<'a> MemberFiles<'a> {
                 Role::SystemdDropin,
                 Some(&dropin_install),
                 Text::CrlDropin { member },
+            ),
+        ]
+    }
+
+    /// The expiry metrics script and the systemd units that run it hourly.
+    fn metrics(&self) -> [FilePlan; 3] {
+        let member = self.member;
+        [
+            self.text(
+                "metrics/etcd-pki-metrics.sh",
+                Role::MetricsScript,
+                Some(paths::METRICS_SCRIPT_INSTALL_PATH),
+                Text::MetricsScript { member },
+            ),
+            self.text(
+                "metrics/etcd-pki-metrics.service",
+                Role::MetricsUnit,
+                Some(paths::METRICS_SERVICE_INSTALL_PATH),
+                Text::MetricsService { member },
+            ),
+            self.text(
+                "metrics/etcd-pki-metrics.timer",
+                Role::MetricsUnit,
+                Some(paths::METRICS_TIMER_INSTALL_PATH),
+                Text::MetricsTimer { member },
             ),
         ]
     }

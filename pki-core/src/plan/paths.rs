@@ -39,6 +39,12 @@ pub const DROPIN_INSTALL_PATH: &str = "/etc/systemd/system/etcd.service.d/10-etc
 pub const ENV_INSTALL_PATH: &str = "/etc/etcd/etcd.env";
 /// Where the YAML config file is installed (and the flag that loads it).
 pub const YAML_INSTALL_PATH: &str = "/etc/etcd/etcd.conf.yml";
+/// Where a member's expiry metrics script is installed (its service's `ExecStart`).
+pub const METRICS_SCRIPT_INSTALL_PATH: &str = "/usr/local/lib/etcd-pki/etcd-pki-metrics.sh";
+/// Where the script's systemd service is installed.
+pub const METRICS_SERVICE_INSTALL_PATH: &str = "/etc/systemd/system/etcd-pki-metrics.service";
+/// Where its timer is installed.
+pub const METRICS_TIMER_INSTALL_PATH: &str = "/etc/systemd/system/etcd-pki-metrics.timer";
 
 /// Which distribution's env file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

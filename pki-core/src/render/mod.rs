@@ -18,6 +18,7 @@
 //! # Ok::<(), pki_core::Error>(())
 //! ```
 
+pub mod calendar;
 pub mod cmdline;
 pub mod consumers;
 pub mod crl;
@@ -28,6 +29,7 @@ pub mod etcdctl;
 pub mod expiry;
 pub mod install;
 pub mod kubeadm;
+pub mod metrics;
 pub mod migrate;
 pub mod quote;
 pub mod rbac;
@@ -240,6 +242,11 @@ fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
         Text::ClientConfig { client, snippet } => consumers::render(plan, c(client), snippet)?,
         Text::ExpiryScript => expiry::render(plan, &expiry_list(plan, issued))?,
         Text::RbacScript => rbac::render_without(plan, &revoked_clients(plan, issued))?,
+        Text::MetricsScript { member } => metrics::script(plan, m(member))?,
+        Text::MetricsService { member } => metrics::service(plan, m(member))?,
+        Text::MetricsTimer { member } => metrics::timer(m(member))?,
+        Text::AlertRules => metrics::ALERT_RULES.to_string(),
+        Text::Calendar => calendar::render(plan, issued),
         Text::DemoRun => demo::run(plan)?,
         Text::DemoStop => demo::stop(plan)?,
         Text::InstallCrlScript => crl::install_crl_script()?,
