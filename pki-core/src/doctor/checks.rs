@@ -10,7 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use super::certs::{Cert, KeyProblem};
 use super::config::url_host;
 use super::input::Material;
-use super::logs::{Hit, Kind, Side, recognise};
+use super::logs::{Hit, Kind, Side, recognise, to_addr};
 use super::report::{Diagnosis, Finding, Level, clip};
 
 /// What a leaf certificate is for.
@@ -27,6 +27,8 @@ struct Ctx<'a> {
     findings: Vec<Finding>,
     fine: Vec<String>,
     bundle: String,
+    /// The hosts clients dialled (their --endpoints, the addresses their errors name).
+    dialled: Vec<String>,
 }
 
 /// Runs every check over `m`.
@@ -37,6 +39,7 @@ pub(crate) fn run(m: &Material, now: OffsetDateTime) -> Diagnosis {
         findings: Vec::new(),
         fine: Vec::new(),
         bundle: m.bundle.clone().unwrap_or_else(|| "BUNDLE.zip".into()),
+        dialled: dialled_hosts(m),
     };
     c.check_certs();
     c.check_keys();
@@ -62,6 +65,33 @@ fn owner_of(source: &str) -> Option<String> {
         "clients" => Some(format!("client {}", w[1])),
         _ => None,
     })
+}
+
+/// The hosts the clients dialled: their `--endpoints`, and the addresses their error lines
+/// name (`https://10.0.0.2:2379 is unhealthy`, `dial tcp 10.0.0.2:2379`).
+fn dialled_hosts(m: &Material) -> Vec<String> {
+    let mut v: Vec<String> = Vec::new();
+    let mut add = |h: String| {
+        if !h.is_empty() && !v.contains(&h) {
+            v.push(h);
+        }
+    };
+    for s in m.settings.iter().filter(|s| s.key == "endpoints") {
+        for u in s.value.split(',') {
+            if let Some((_, h)) = url_host(u) {
+                add(h);
+            }
+        }
+    }
+    for (_, l) in &m.lines {
+        // A client's own words (etcdctl's health line, curl's); etcd's log dials too, itself.
+        if (l.contains("is unhealthy") || l.starts_with("curl: ") || l.contains("Failed to connect to"))
+            && let Some(a) = to_addr(l)
+        {
+            add(a.rsplit_once(':').map_or(a.as_str(), |(h, _)| h).trim_matches(['[', ']']).to_string());
+        }
+    }
+    v
 }
 
 fn base(path: &str) -> &str {
@@ -223,10 +253,16 @@ impl<'a> Ctx<'a> {
                     ),
                     log_line: None,
                     log_count: 0,
-                    fix: vec![
-                        format!("issue it again under the cluster's CA: {}", self.renew(&name)),
-                        format!("openssl verify -CAfile ca.crt {}   # must print OK", base(&l.source)),
-                    ],
+                    fix: {
+                        let mut fix = vec![
+                            format!("issue it again under the cluster's CA: {}", self.renew(&name)),
+                            format!("openssl verify -CAfile ca.crt {}   # must print OK", base(&l.source)),
+                        ];
+                        if role == Role::Server {
+                            fix.push("or, if the certificate is right, give the client the CA that issued it: --cacert=ca.crt (the bundle's clients/NAME/ca.crt)".into());
+                        }
+                        fix
+                    },
                 };
                 self.push(f);
             }
@@ -411,6 +447,17 @@ impl<'a> Ctx<'a> {
                     }
                 }
             }
+        }
+        // One endpoint dialled: the server certificate must name it. (With several, which
+        // certificate answered which endpoint is unknown.)
+        if role == Role::Server
+            && self.dialled.len() == 1
+            && !self.dialled.iter().any(|h| l.valid_for(h))
+        {
+            ok = false;
+            let host = self.dialled[0].clone();
+            let f = self.san_finding("server-san-missing", l, &host, None);
+            self.push(f);
         }
         for crl in &self.m.crls {
             if let Some(r) = crl.info.revoked.iter().find(|r| r.serial == l.serial) {
@@ -813,6 +860,31 @@ impl<'a> Ctx<'a> {
             fix,
         };
         match &hit.kind {
+            Kind::NameMismatch { valid_for, wanted } if hit.side == Side::Listener => {
+                let holder = self
+                    .leaves()
+                    .find(|c| valid_for.iter().all(|v| c.valid_for(v)))
+                    .cloned();
+                let (who, file, name) = match &holder {
+                    Some(c) => (self.who(c), c.source.clone(), self.only_name(c)),
+                    None => (format!("the peer connecting from {wanted}"), String::new(), "NAME".into()),
+                };
+                let mut f = simple(
+                    "peer-san-source",
+                    who,
+                    "subjectAltName",
+                    format!(
+                        "etcd checks a connecting peer's certificate against the address it connects FROM ({wanted}); the certificate is valid for {} only. On one machine every member dials from 127.0.0.1; behind NAT, from the NAT address",
+                        valid_for.join(", ")
+                    ),
+                    vec![
+                        format!("add {wanted} to the dialling member's `ips` in the spec and issue its peer certificate again (etcd-pki adds 127.0.0.1 itself when every member is on loopback), then: {}", self.renew(&name)),
+                        "or give each member its own address to dial from (its own machine or network namespace)".into(),
+                    ],
+                );
+                f.file = file;
+                f
+            }
             Kind::NameMismatch { valid_for, wanted } => {
                 let class = if hit.peer { "peer-san-missing" } else { "server-san-missing" };
                 let holder = self
@@ -908,7 +980,8 @@ impl<'a> Ctx<'a> {
                         ],
                     ),
                 };
-                if let Some(f) = existing(self, &[class, "ca-file-wrong"]) {
+                let also: &[&str] = if hit.side == Side::Listener { &["client-unknown-ca", "peer-unknown-ca"] } else { &[] };
+                if let Some(f) = existing(self, &[class, "ca-file-wrong"]).or_else(|| existing(self, also)) {
                     return attach(f);
                 }
                 simple(class, who, "issuer", rule.into(), fix)
@@ -995,6 +1068,15 @@ impl<'a> Ctx<'a> {
                 vec![
                     "etcdctl --cacert=ca.crt --cert=client.crt --key=client.key ...   # the bundle's clients/NAME/ files".into(),
                     "curl --cacert ca.crt --cert client.crt --key client.key https://HOST:2379/health".into(),
+                ],
+            ),
+            Kind::ListensHttp { url } => simple(
+                "https-to-http",
+                "the member that logged it".into(),
+                "--listen-client-urls",
+                format!("the member serves {url} as plain HTTP (no TLS, no client certificates) although a server certificate and --client-cert-auth are set; clients dialling https:// fail"),
+                vec![
+                    format!("ETCD_LISTEN_CLIENT_URLS={0} and ETCD_ADVERTISE_CLIENT_URLS={0}, then restart etcd", url.replacen("http://", "https://", 1)),
                 ],
             ),
             Kind::HttpToTls => simple(
@@ -1094,6 +1176,28 @@ impl<'a> Ctx<'a> {
                 )
             }
             Kind::RemoteRefused { what } => {
+                // The client refused this member's certificate: a server-side finding from the
+                // files says why.
+                let server_side = [
+                    "server-san-missing",
+                    "server-san-dns-only",
+                    "server-unknown-ca",
+                    "ca-file-wrong",
+                    "server-cert-expired",
+                    "cert-no-san",
+                    "weak-signature",
+                    "server-eku-missing",
+                    "cert-not-yet-valid",
+                    "peer-san-missing",
+                    "peer-unknown-ca",
+                ];
+                if hit.side == Side::Listener && let Some(f) = existing(self, &server_side) {
+                    return attach(f);
+                }
+                let client_side = ["client-unknown-ca", "client-cert-expired", "client-eku-missing", "cert-revoked", "serial-collision"];
+                if hit.side == Side::Dialler && let Some(f) = existing(self, &client_side) {
+                    return attach(f);
+                }
                 let (who, rule) = if hit.side == Side::Listener {
                     (
                         format!("this member's certificate, as {remote} sees it"),

@@ -73,6 +73,30 @@ pub(crate) fn settings_of(line: &str, name: &str, n: usize, section: &mut String
     let at = format!("{name}:{}", n + 1);
     let mut out = Vec::new();
     let t = line.trim();
+    // etcd's zap log prints its settings at start (`"msg":"starting an etcd server"`).
+    if t.starts_with('{') {
+        if let Ok(serde_json::Value::Object(o)) = serde_json::from_str::<serde_json::Value>(t)
+            && !o.contains_key("error")
+        {
+            for key in KNOWN {
+                let value = match o.get(*key) {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(serde_json::Value::Array(a)) => a
+                        .iter()
+                        .filter_map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    _ => continue,
+                };
+                out.push(Setting {
+                    key: key.to_string(),
+                    value,
+                    at: at.clone(),
+                });
+            }
+        }
+        return out;
+    }
     let t = t.strip_prefix("export ").unwrap_or(t);
     // ETCD_CERT_FILE=/etc/etcd/pki/server.crt (env file, systemd Environment=).
     let env = t.strip_prefix("Environment=").unwrap_or(t);

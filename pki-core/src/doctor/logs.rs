@@ -31,6 +31,8 @@ pub(crate) enum Kind {
     HttpToTls,
     /// A TLS handshake sent to a plain-HTTP port.
     TlsToHttp,
+    /// etcd's own warning that a client URL is plain HTTP although client-cert-auth is on.
+    ListensHttp { url: String },
     /// `tls: private key does not match public key`.
     KeyMismatch,
     /// `tls: failed to find any PEM data in key input`, `failed to parse private key`.
@@ -114,6 +116,7 @@ pub(crate) fn recognise(raw: &str) -> Option<Hit> {
             | Kind::InitialClusterMismatch
             | Kind::Tls13Ciphers
             | Kind::CrlUnreadable
+            | Kind::ListensHttp { .. }
     ) && !l.contains("authentication handshake failed");
     let side = if start {
         Side::Start
@@ -146,7 +149,13 @@ fn kind_of(l: &str) -> Option<Kind> {
         return Some(Kind::SourceMismatch { from_host });
     }
     let has = |p: &str| l.contains(p);
-    let kind = if has("not valid for any names") || has("legacy Common Name field") {
+    let kind = if has("scheme is HTTP while") {
+        let url = l
+            .find("http://")
+            .map(|i| l[i..].split(['"', ' ', ',']).next().unwrap_or("").to_string())
+            .unwrap_or_default();
+        Kind::ListensHttp { url }
+    } else if has("not valid for any names") || has("legacy Common Name field") {
         Kind::NoNames
     } else if has("insecure algorithm") {
         Kind::WeakSignature
@@ -162,7 +171,7 @@ fn kind_of(l: &str) -> Option<Kind> {
         Kind::KeyUsage
     } else if has("client didn't provide a certificate") {
         Kind::NoClientCert
-    } else if has("certificate revoked") || has("certificate is revoked") {
+    } else if has("revoked") {
         Kind::Revoked
     } else if has("CommonName authentication failed") {
         Kind::AllowedCn
@@ -262,7 +271,7 @@ fn from_addr(l: &str) -> Option<String> {
 }
 
 /// The address a dialler line says was dialled.
-fn to_addr(l: &str) -> Option<String> {
+pub(crate) fn to_addr(l: &str) -> Option<String> {
     for key in [
         "https://", "http://", "dial tcp ", "\"target\":\"", "\"address\":\"", "Addr: \"",
     ] {
