@@ -168,17 +168,26 @@ pub(crate) struct Crl {
     pub pem: bool,
     pub info: crate::crl::CrlInfo,
     pub issuer_raw: Vec<u8>,
+    /// Its authorityKeyIdentifier: which CA key signed it, even between two CAs of one name.
+    pub aki: Option<Vec<u8>>,
 }
 
 impl Crl {
     pub fn from_der(source: &str, der: &[u8], pem: bool) -> Option<Crl> {
         let info = crate::crl::read(der).ok()?;
         let (_, parsed) = x509_parser::parse_x509_crl(der).ok()?;
+        let aki = parsed.extensions().iter().find_map(|e| match e.parsed_extension() {
+            ParsedExtension::AuthorityKeyIdentifier(a) => {
+                a.key_identifier.as_ref().map(|k| k.0.to_vec())
+            }
+            _ => None,
+        });
         Some(Crl {
             source: source.to_string(),
             pem,
             info,
             issuer_raw: parsed.issuer().as_raw().to_vec(),
+            aki,
         })
     }
 }

@@ -152,11 +152,21 @@ impl<'a> Ctx<'a> {
         }
         match self.role(c) {
             Role::Client => format!("client CN={}", c.cn),
-            _ => self
+            _ if self.named_by_settings(c) => self
                 .setting("name")
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("member CN={}", c.cn)),
+            _ => format!("member CN={}", c.cn),
         }
+    }
+
+    /// Whether the settings given name this certificate's file (`--cert-file`,
+    /// `--peer-cert-file`): then they are its member's settings.
+    fn named_by_settings(&self, c: &Cert) -> bool {
+        let b = base(&c.source);
+        ["cert-file", "peer-cert-file"]
+            .iter()
+            .any(|k| self.setting(k).is_some_and(|v| base(v) == b))
     }
 
     /// The name etcd-pki's `--only` takes for a certificate's owner.
@@ -426,7 +436,7 @@ impl<'a> Ctx<'a> {
             } else {
                 &["initial-advertise-peer-urls"]
             };
-            let named_here = owner_of(&l.source).is_none();
+            let named_here = self.named_by_settings(l);
             for key in keys {
                 let Some(urls) = self.setting(key).filter(|_| named_here) else {
                     continue;
@@ -462,7 +472,11 @@ impl<'a> Ctx<'a> {
         for crl in &self.m.crls {
             if let Some(r) = crl.info.revoked.iter().find(|r| r.serial == l.serial) {
                 ok = false;
-                let same_issuer = crl.issuer_raw == l.issuer_raw;
+                let same_issuer = crl.issuer_raw == l.issuer_raw
+                    && match (&crl.aki, &l.aki) {
+                        (Some(a), Some(b)) => a == b,
+                        _ => true,
+                    };
                 let f = if same_issuer {
                     Finding {
                         class: "cert-revoked",
@@ -636,7 +650,11 @@ impl<'a> Ctx<'a> {
                     if let Some(c) = partner {
                         let name = self.only_name(&c);
                         let f = Finding {
-                            class: "key-mismatch",
+                            class: if self.role(&c) == Role::Client {
+                                "client-key-mismatch"
+                            } else {
+                                "key-mismatch"
+                            },
                             level: Level::Error,
                             who: self.who(&c),
                             file: k.source.clone(),
@@ -1070,6 +1088,13 @@ impl<'a> Ctx<'a> {
                     "curl --cacert ca.crt --cert client.crt --key client.key https://HOST:2379/health".into(),
                 ],
             ),
+            Kind::ListensHttp { url } if hit.line.contains("peer-url") => simple(
+                "peer-https-to-http",
+                "the member that logged it".into(),
+                "--listen-peer-urls",
+                format!("the member serves peers on {url} as plain HTTP although a peer certificate is set (etcd ignores the certificate for an http:// URL); members dialling it with https:// fail"),
+                vec![format!("ETCD_LISTEN_PEER_URLS={0} and ETCD_INITIAL_ADVERTISE_PEER_URLS={0}, then restart etcd", url.replacen("http://", "https://", 1))],
+            ),
             Kind::ListensHttp { url } => simple(
                 "https-to-http",
                 "the member that logged it".into(),
@@ -1097,12 +1122,15 @@ impl<'a> Ctx<'a> {
                 ],
             ),
             Kind::KeyMismatch => {
-                if let Some(f) = existing(self, &["key-mismatch"]) {
+                // etcd fails at start ("listener failed"); a client says `Error: tls: ...`.
+                let client = !hit.line.contains("listener failed") && !hit.line.contains("\"caller\"");
+                let class = if client { "client-key-mismatch" } else { "key-mismatch" };
+                if let Some(f) = existing(self, &[class]) {
                     return attach(f);
                 }
                 simple(
-                    "key-mismatch",
-                    "the member that logged it".into(),
+                    class,
+                    if client { "the client".into() } else { "the member that logged it".into() },
                     "--key-file / --peer-key-file",
                     "a key file is not the key of the certificate beside it".into(),
                     vec![
@@ -1122,6 +1150,41 @@ impl<'a> Ctx<'a> {
                     "the key file holds no unencrypted private key etcd can read (encrypted, truncated, or not a key)".into(),
                     vec!["openssl pkey -in server.key -noout   # asks for a passphrase if encrypted".into()],
                 )
+            }
+            Kind::CertUnreadable => simple(
+                "cert-unreadable",
+                "the member that logged it".into(),
+                "--cert-file / --peer-cert-file",
+                "a certificate file holds no complete PEM certificate (cut short, empty, or not PEM)".into(),
+                vec![
+                    "openssl x509 -noout -subject -in server.crt   # names the broken file".into(),
+                    "install the whole file again from the bundle (members/NAME/pki/server.crt, peer.crt)".into(),
+                ],
+            ),
+            Kind::CertAuthFailed => {
+                let cn = self.setting("peer-cert-allowed-cn");
+                let host = self.setting("peer-cert-allowed-hostname");
+                let (class, field, rule, fix) = match (cn, host) {
+                    (_, Some(h)) => (
+                        "allowed-hostname",
+                        "--peer-cert-allowed-hostname",
+                        format!("the peer's certificate does not name {h}, the one hostname --peer-cert-allowed-hostname allows"),
+                        format!("set ETCD_PEER_CERT_ALLOWED_HOSTNAME to a name the peer certificates carry (or unset it), or add {h} to every member's `dns` in the spec and issue the peer certificates again"),
+                    ),
+                    (Some(c), None) => (
+                        "allowed-cn",
+                        "--peer-cert-allowed-cn",
+                        format!("the peer's certificate CN is not {c}, the CN --peer-cert-allowed-cn allows"),
+                        "set ETCD_PEER_CERT_ALLOWED_CN to the CN the peer certificates carry (etcd-pki: the member names, a list from 3.5.15), or unset it".into(),
+                    ),
+                    (None, None) => (
+                        "allowed-cn",
+                        "--peer-cert-allowed-cn / --peer-cert-allowed-hostname",
+                        "the peer's certificate fails --peer-cert-allowed-cn or --peer-cert-allowed-hostname (give the member's env file to tell which)".into(),
+                        "compare ETCD_PEER_CERT_ALLOWED_CN / ETCD_PEER_CERT_ALLOWED_HOSTNAME with the CN and SANs of the peer certificates: openssl x509 -noout -subject -ext subjectAltName -in peer.crt".into(),
+                    ),
+                };
+                simple(class, format!("the peer at {remote}"), field, rule, vec![fix])
             }
             Kind::MissingFile { path } => simple(
                 "file-missing",
@@ -1218,7 +1281,13 @@ impl<'a> Ctx<'a> {
                 "the client".into(),
                 "CN",
                 "auth is on and the client certificate's CN is not an etcd user (etcd takes the user from the CN)".into(),
-                vec!["etcdctl user add CN --no-password   # as root; CN = the client certificate's CN".into(), "etcdctl user grant-role CN ROLE".into()],
+                {
+                    let user = hit.line.split("\"user-name\":\"").nth(1).and_then(|r| r.split('"').next()).unwrap_or("CN").to_string();
+                    vec![
+                        format!("etcdctl user add {user} --new-user-password=\"$(head -c 24 /dev/urandom | base64)\"   # as root; 3.5+: --no-password"),
+                        format!("etcdctl user grant-role {user} ROLE"),
+                    ]
+                },
             ),
             Kind::PermissionDenied => simple(
                 "auth-permission-denied",

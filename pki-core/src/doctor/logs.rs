@@ -37,6 +37,10 @@ pub(crate) enum Kind {
     KeyMismatch,
     /// `tls: failed to find any PEM data in key input`, `failed to parse private key`.
     KeyUnreadable,
+    /// `tls: failed to find any PEM data in certificate input`.
+    CertUnreadable,
+    /// `client certificate authentication failed`: the allowed CN or hostname check.
+    CertAuthFailed,
     /// `open /x: no such file or directory` of a TLS file.
     MissingFile { path: String },
     /// `open /x: permission denied` of a TLS file.
@@ -111,6 +115,7 @@ pub(crate) fn recognise(raw: &str) -> Option<Hit> {
         kind,
         Kind::KeyMismatch
             | Kind::KeyUnreadable
+            | Kind::CertUnreadable
             | Kind::MissingFile { .. }
             | Kind::FileDenied { .. }
             | Kind::InitialClusterMismatch
@@ -179,7 +184,12 @@ fn kind_of(l: &str) -> Option<Kind> {
         Kind::AllowedHostname
     } else if has("private key does not match public key") {
         Kind::KeyMismatch
-    } else if has("failed to find any PEM data in key input")
+    } else if has("PEM data in certificate input") || has("failed to parse certificate") {
+        Kind::CertUnreadable
+    } else if has("client certificate authentication failed") {
+        Kind::CertAuthFailed
+    } else if has("found a certificate rather than a key")
+        || has("failed to find any PEM data in key input")
         || has("failed to parse private key")
         || has("failed to find \"PRIVATE KEY\"")
     {
@@ -195,7 +205,10 @@ fn kind_of(l: &str) -> Option<Kind> {
         || has("first record does not look like a TLS handshake")
     {
         Kind::TlsToHttp
-    } else if has("user name not found") || has("user name is empty") {
+    } else if has("user name not found")
+        || has("user name is empty")
+        || has("cannot find a user for permission check")
+    {
         Kind::UserNotFound
     } else if has("etcdserver: permission denied") {
         Kind::PermissionDenied

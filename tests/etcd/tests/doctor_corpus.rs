@@ -61,6 +61,8 @@ sign() {
   openssl ca -batch -notext -config "$W/ca/cnf" -in "$W/$n.csr" -out "$W/$n.crt" \
     -startdate "$start" -enddate "$end" -md "$md" -extfile "$W/$n.ext" -extensions e >/dev/null 2>&1
 }
+# etcd1's env file as it runs (the overrides in $W/env applied), kept as $K/etcd.env.
+keep_env() { { grep -v -F -f <(cut -d= -f1 "$W/env" | sed 's/$/=/') "$W/etcd.env" || true; cat "$W/env"; } > "$K/etcd.env"; }
 ETCDCTL() { ETCDCTL_API=3 etcdctl --dial-timeout=2s --command-timeout=3s "$@"; }
 "#;
 
@@ -220,9 +222,118 @@ fn cases() -> Vec<Case> {
             "cert-revoked",
             "renew",
             "the client's certificate is on the member's CRL",
-            r#"cp $REVOKED/members/etcd1/pki/*.crl $P/crl.der 2>/dev/null || cp $REVOKED/members/etcd1/pki/crl* $P/crl.der; echo "ETCD_CLIENT_CRL_FILE=$P/crl.der" >> $W/env; cp $P/crl.der $C/client.crt $K/"#,
+            r#"cp $REVOKED/members/etcd1/pki/crl.der $P/crl.der; echo "ETCD_CLIENT_CRL_FILE=$P/crl.der" >> $W/env; cp $P/crl.der $C/client.crt $K/"#,
             HEALTH,
         ),
+        c(
+            "key-unreadable",
+            "openssl pkey",
+            "the member's server.key holds a certificate, not a key",
+            r#"cp $P/server.crt $P/server.key; cp $P/server.key $K/"#,
+            "true",
+        ),
+        c(
+            "cert-unreadable",
+            "server.crt",
+            "the member's server.crt is cut short",
+            r#"head -c 200 $P/server.crt > $W/half.crt; cp $W/half.crt $P/server.crt; cp $P/server.crt $K/"#,
+            "true",
+        ),
+        c(
+            "client-key-mismatch",
+            "client.key",
+            "the client's key is not its certificate's",
+            r#"cp $C/client.crt $K/; cp $P/peer.key $K/client.key"#,
+            r#"ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$C/client.crt --key=$P/peer.key endpoint health"#,
+        ),
+        c(
+            "h2-cipher",
+            "GCM",
+            "the member allows only a CBC cipher suite, which HTTP/2 forbids",
+            r#"echo "ETCD_CIPHER_SUITES=TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA" >> $W/env; grep -v '^ETCD_CIPHER' $W/etcd.env > $K/etcd.env; cat $W/env >> $K/etcd.env"#,
+            HEALTH,
+        ),
+        c(
+            "auth-user-not-found",
+            "user add",
+            "auth is on; the client certificate's CN (app) is no etcd user",
+            r#"sign client app 'extendedKeyUsage=clientAuth' $NOW $LATER; cp $W/client.crt $K/"#,
+            r#"ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$C/client.crt --key=$C/client.key user add root --new-user-password=root-password >/dev/null
+ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$C/client.crt --key=$C/client.key user grant-role root root >/dev/null
+ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$C/client.crt --key=$C/client.key auth enable >/dev/null
+ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$W/client.crt --key=$W/client.key put foo bar"#,
+        ),
+        c(
+            "auth-permission-denied",
+            "grant-permission",
+            "auth is on; the user app has no role for the key",
+            r#"sign client app 'extendedKeyUsage=clientAuth' $NOW $LATER; cp $W/client.crt $K/"#,
+            r#"ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$C/client.crt --key=$C/client.key user add root --new-user-password=root-password >/dev/null
+ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$C/client.crt --key=$C/client.key user add app --new-user-password=app-password >/dev/null
+ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$C/client.crt --key=$C/client.key auth enable >/dev/null
+ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$W/client.crt --key=$W/client.key put foo bar"#,
+        ),
+        c(
+            "serial-collision",
+            "validate --from",
+            "during a rotation the member trusts two CAs and loads the other CA's CRL; a client of this CA has the serial it revokes",
+            r#"S=$(openssl crl -in $REVOKED/members/etcd1/pki/crl.der -inform DER -noout -text | awk '/Serial Number/{print $3; exit}')
+mkdir -p $W/ca; echo $S > $W/ca/serial
+CAKEY=$OKEY; B=$O
+sign client app 'extendedKeyUsage=clientAuth' $NOW $LATER
+cat $P/ca.crt $O/ca.crt > $P/ca.crt.both; cp $P/ca.crt.both $P/ca.crt
+cp $REVOKED/members/etcd1/pki/crl.der $P/crl.der; echo "ETCD_CLIENT_CRL_FILE=$P/crl.der" >> $W/env
+cp $W/client.crt $K/client.crt; cp $P/crl.der $K/"#,
+            r#"ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$W/client.crt --key=$W/client.key endpoint health"#,
+        ),
+        Case {
+            class: "peer-cert-expired",
+            fix: "renew",
+            what: "etcd2's peer certificate expired",
+            setup: r#"sign peer etcd2 'extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.1.2,IP:127.0.0.1' 20240101000000Z 20250101000000Z; cp $W/peer.crt $W/peer.key $P2/; cp $W/peer.crt $K/etcd2-peer.crt"#,
+            client: "sleep 3",
+            peers: true,
+        },
+        Case {
+            class: "peer-eku-missing",
+            fix: "renew",
+            what: "etcd2's peer certificate has serverAuth only",
+            setup: r#"sign peer etcd2 'extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.1.2,IP:127.0.0.1' $NOW $LATER; cp $W/peer.crt $W/peer.key $P2/; cp $W/peer.crt $K/etcd2-peer.crt"#,
+            client: "sleep 3",
+            peers: true,
+        },
+        Case {
+            class: "peer-san-missing",
+            fix: "127.0.1.2",
+            what: "etcd2's peer certificate lacks its own address 127.0.1.2, which etcd1 dials",
+            setup: r#"sign peer etcd2 'extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1' $NOW $LATER; cp $W/peer.crt $W/peer.key $P2/; cp $W/peer.crt $K/etcd2-peer.crt"#,
+            client: "sleep 3",
+            peers: true,
+        },
+        Case {
+            class: "allowed-cn",
+            fix: "ETCD_PEER_CERT_ALLOWED_CN",
+            what: "etcd1 allows only peers with CN etcd-peer; the peer certificates carry the member names",
+            setup: r#"echo "ETCD_PEER_CERT_ALLOWED_CN=etcd-peer" >> $W/env; cp $P2/peer.crt $K/etcd2-peer.crt; keep_env"#,
+            client: "sleep 3",
+            peers: true,
+        },
+        Case {
+            class: "allowed-hostname",
+            fix: "ETCD_PEER_CERT_ALLOWED_HOSTNAME",
+            what: "etcd1 allows only peers whose certificate names peers.example",
+            setup: r#"echo "ETCD_PEER_CERT_ALLOWED_HOSTNAME=peers.example" >> $W/env; cp $P2/peer.crt $K/etcd2-peer.crt; keep_env"#,
+            client: "sleep 3",
+            peers: true,
+        },
+        Case {
+            class: "peer-https-to-http",
+            fix: "ETCD_LISTEN_PEER_URLS=https://",
+            what: "etcd2 listens for peers on plain http://; etcd1 dials https://",
+            setup: r#"printf 'ETCD_LISTEN_PEER_URLS=http://127.0.1.2:2380\n' > $W/env2"#,
+            client: "sleep 3",
+            peers: true,
+        },
         Case {
             class: "peer-san-source",
             fix: "127.0.0.1",
@@ -416,6 +527,7 @@ struct World {
     other: PathBuf,
     revoked: PathBuf,
     ca_key: PathBuf,
+    other_key: PathBuf,
 }
 
 const SPEC: &str = r#"{"cluster_name":"doctor","etcd_version":"3.4",
@@ -461,6 +573,7 @@ impl World {
             other: other.join("b"),
             revoked: revoked.join("b"),
             ca_key: main.join("ca.key"),
+            other_key: other.join("ca.key"),
         }
     }
 
@@ -519,11 +632,17 @@ impl World {
                 .env("W", &work)
                 .env("K", &keep)
                 .env("CAKEY", &self.ca_key)
+                .env("OKEY", &self.other_key)
                 .env("PATH", format!("{}:{}", Path::new(etcd).parent().unwrap().display(), std::env::var("PATH").unwrap_or_default()));
             cmd
         };
         must(&mut script(case.setup));
         let overrides = e2e_etcd::parse_env_file(&work.join("env"));
+        let overrides2 = if work.join("env2").exists() {
+            e2e_etcd::parse_env_file(&work.join("env2"))
+        } else {
+            Vec::new()
+        };
         let start = |m: &str, env: Vec<(String, String)>, single: bool| {
             let mut cmd = Command::new(etcd);
             cmd.env_clear().env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
@@ -535,6 +654,10 @@ impl World {
             }
             if m == "etcd1" {
                 for (k, v) in &overrides {
+                    cmd.env(k, v);
+                }
+            } else {
+                for (k, v) in &overrides2 {
                     cmd.env(k, v);
                 }
             }
@@ -571,7 +694,10 @@ impl World {
         let tail = lines[lines.len().saturating_sub(150)..].join("\n");
         std::fs::write(keep.join("etcd1.log"), clean(&tail)).unwrap();
         if let Some(p) = &p2 {
-            let _ = p;
+            let log = p.log_text();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(100)..].join("\n");
+            std::fs::write(keep.join("etcd2.log"), clean(&tail)).unwrap();
         }
         let version = must(Command::new(etcd).arg("--version"))
             .lines()
