@@ -61,9 +61,7 @@ impl Cert {
             ski: None,
             aki: None,
             weak_signature: match x.signature_algorithm.algorithm.to_id_string().as_str() {
-                "1.2.840.113549.1.1.5" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" => {
-                    Some("SHA-1")
-                }
+                "1.2.840.113549.1.1.5" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" => Some("SHA-1"),
                 "1.2.840.113549.1.1.4" => Some("MD5"),
                 _ => None,
             },
@@ -176,12 +174,15 @@ impl Crl {
     pub fn from_der(source: &str, der: &[u8], pem: bool) -> Option<Crl> {
         let info = crate::crl::read(der).ok()?;
         let (_, parsed) = x509_parser::parse_x509_crl(der).ok()?;
-        let aki = parsed.extensions().iter().find_map(|e| match e.parsed_extension() {
-            ParsedExtension::AuthorityKeyIdentifier(a) => {
-                a.key_identifier.as_ref().map(|k| k.0.to_vec())
-            }
-            _ => None,
-        });
+        let aki = parsed
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::AuthorityKeyIdentifier(a) => {
+                    a.key_identifier.as_ref().map(|k| k.0.to_vec())
+                }
+                _ => None,
+            });
         Some(Crl {
             source: source.to_string(),
             pem,

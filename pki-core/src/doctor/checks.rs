@@ -85,10 +85,16 @@ fn dialled_hosts(m: &Material) -> Vec<String> {
     }
     for (_, l) in &m.lines {
         // A client's own words (etcdctl's health line, curl's); etcd's log dials too, itself.
-        if (l.contains("is unhealthy") || l.starts_with("curl: ") || l.contains("Failed to connect to"))
+        if (l.contains("is unhealthy")
+            || l.starts_with("curl: ")
+            || l.contains("Failed to connect to"))
             && let Some(a) = to_addr(l)
         {
-            add(a.rsplit_once(':').map_or(a.as_str(), |(h, _)| h).trim_matches(['[', ']']).to_string());
+            add(a
+                .rsplit_once(':')
+                .map_or(a.as_str(), |(h, _)| h)
+                .trim_matches(['[', ']'])
+                .to_string());
         }
     }
     v
@@ -153,11 +159,22 @@ impl<'a> Ctx<'a> {
         match self.role(c) {
             Role::Client => format!("client CN={}", c.cn),
             _ if self.named_by_settings(c) => self
-                .setting("name")
+                .setting_for(c, "name")
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("member CN={}", c.cn)),
             _ => format!("member CN={}", c.cn),
         }
+    }
+
+    /// A setting that applies to `c`: in a bundle, its own member's (`members/etcd2/etcd.env`
+    /// for `members/etcd2/pki/server.crt`); otherwise one given outside any bundle.
+    fn setting_for(&self, c: &Cert, key: &str) -> Option<&'a str> {
+        let m: &'a Material = self.m;
+        let owner = owner_of(&c.source);
+        m.settings
+            .iter()
+            .find(|s| s.key == key && owner_of(&s.at) == owner)
+            .map(|s| s.value.as_str())
     }
 
     /// Whether the settings given name this certificate's file (`--cert-file`,
@@ -166,7 +183,7 @@ impl<'a> Ctx<'a> {
         let b = base(&c.source);
         ["cert-file", "peer-cert-file"]
             .iter()
-            .any(|k| self.setting(k).is_some_and(|v| base(v) == b))
+            .any(|k| self.setting_for(c, k).is_some_and(|v| base(v) == b))
     }
 
     /// The name etcd-pki's `--only` takes for a certificate's owner.
@@ -216,7 +233,10 @@ impl<'a> Ctx<'a> {
             .filter(|l| !cas.is_empty() && !cas.iter().any(|ca| l.issued_by(ca)))
             .collect();
         let issuers: BTreeSet<&[u8]> = strangers.iter().map(|l| l.issuer_raw.as_slice()).collect();
-        if !strangers.is_empty() && strangers.len() == leaves.len() && leaves.len() > 1 && issuers.len() == 1
+        if !strangers.is_empty()
+            && strangers.len() == leaves.len()
+            && leaves.len() > 1
+            && issuers.len() == 1
         {
             let ca = &cas[0];
             self.push(Finding {
@@ -259,14 +279,23 @@ impl<'a> Ctx<'a> {
                         "the certificate was issued by {}, not by the CA given ({}): the other \
                          side refuses it with `x509: certificate signed by unknown authority`",
                         l.issuer,
-                        cas.iter().map(|c| c.cn.as_str()).collect::<Vec<_>>().join(", ")
+                        cas.iter()
+                            .map(|c| c.cn.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                     log_line: None,
                     log_count: 0,
                     fix: {
                         let mut fix = vec![
-                            format!("issue it again under the cluster's CA: {}", self.renew(&name)),
-                            format!("openssl verify -CAfile ca.crt {}   # must print OK", base(&l.source)),
+                            format!(
+                                "issue it again under the cluster's CA: {}",
+                                self.renew(&name)
+                            ),
+                            format!(
+                                "openssl verify -CAfile ca.crt {}   # must print OK",
+                                base(&l.source)
+                            ),
                         ];
                         if role == Role::Server {
                             fix.push("or, if the certificate is right, give the client the CA that issued it: --cacert=ca.crt (the bundle's clients/NAME/ca.crt)".into());
@@ -278,8 +307,44 @@ impl<'a> Ctx<'a> {
             }
         }
         for l in &leaves {
+            self.check_chain(l, &cas);
             self.check_leaf(l);
         }
+    }
+
+    /// A leaf issued by an intermediate CA that is not in the leaf's own file: the side that
+    /// presents it sends the leaf alone, and the other side (which trusts the root only)
+    /// cannot build the chain.
+    fn check_chain(&mut self, l: &Cert, cas: &[Cert]) {
+        let file = |s: &str| s.split('#').next().unwrap_or(s).to_string();
+        let Some(inter) = cas.iter().find(|ca| l.issued_by(ca) && !ca.issued_by(ca)) else {
+            return;
+        };
+        if file(&inter.source) == file(&l.source) {
+            return;
+        }
+        let name = self.only_name(l);
+        self.push(Finding {
+            class: "missing-intermediate",
+            level: Level::Error,
+            who: self.who(l),
+            file: l.source.clone(),
+            field: "certificate chain".into(),
+            rule: format!(
+                "{} is issued by the intermediate CA {} ({}), but its file holds the leaf                  alone: the other side trusts the root only and cannot build the chain                  (`x509: certificate signed by unknown authority`)",
+                l.source, inter.cn, inter.source
+            ),
+            log_line: None,
+            log_count: 0,
+            fix: vec![
+                format!(
+                    "cat {0} {1} > {0}.chain && mv {0}.chain {0}   # leaf first, then the intermediate",
+                    base(&l.source),
+                    base(&inter.source)
+                ),
+                format!("or issue it under the root directly: {}", self.renew(&name)),
+            ],
+        });
     }
 
     fn check_dates(&mut self, c: &Cert, what: &str) -> bool {
@@ -360,7 +425,10 @@ impl<'a> Ctx<'a> {
                 ),
                 log_line: None,
                 log_count: 0,
-                fix: vec![format!("issue it again with SHA-256: {}", self.renew(&name))],
+                fix: vec![format!(
+                    "issue it again with SHA-256: {}",
+                    self.renew(&name)
+                )],
             });
         }
         if role != Role::Client && l.ips.is_empty() && l.dns.is_empty() {
@@ -438,7 +506,7 @@ impl<'a> Ctx<'a> {
             };
             let named_here = self.named_by_settings(l);
             for key in keys {
-                let Some(urls) = self.setting(key).filter(|_| named_here) else {
+                let Some(urls) = self.setting_for(l, key).filter(|_| named_here) else {
                     continue;
                 };
                 for u in urls.split(',') {
@@ -494,7 +562,9 @@ impl<'a> Ctx<'a> {
                         log_count: 0,
                         fix: vec![
                             format!("give {who} a new certificate: {}", self.renew(&name)),
-                            format!("install its clients/{name}/ files (or members/{name}/pki/) where the old ones were"),
+                            format!(
+                                "install its clients/{name}/ files (or members/{name}/pki/) where the old ones were"
+                            ),
                         ],
                     }
                 } else {
@@ -512,7 +582,10 @@ impl<'a> Ctx<'a> {
                         log_line: None,
                         log_count: 0,
                         fix: vec![
-                            format!("issue it again (a new random serial): {}", self.renew(&name)),
+                            format!(
+                                "issue it again (a new random serial): {}",
+                                self.renew(&name)
+                            ),
                             format!(
                                 "etcd-pki validate --from {} --other-ca OTHER.zip   # lists every shared serial",
                                 self.bundle
@@ -544,7 +617,13 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn san_finding(&self, class: &'static str, l: &Cert, host: &str, line: Option<String>) -> Finding {
+    fn san_finding(
+        &self,
+        class: &'static str,
+        l: &Cert,
+        host: &str,
+        line: Option<String>,
+    ) -> Finding {
         let name = self.only_name(l);
         let ip = host.parse::<std::net::IpAddr>().is_ok();
         let only_dns = ip && l.ips.is_empty() && !l.dns.is_empty();
@@ -765,7 +844,9 @@ impl<'a> Ctx<'a> {
                     )],
                 });
             } else {
-                self.fine.push(format!("--initial-cluster's entry for {who} matches its advertised peer URL"));
+                self.fine.push(format!(
+                    "--initial-cluster's entry for {who} matches its advertised peer URL"
+                ));
             }
         }
         let ciphers = self.setting("cipher-suites").filter(|v| !v.is_empty());
@@ -866,17 +947,20 @@ impl<'a> Ctx<'a> {
             f.log_count = 1;
             f
         };
-        let simple = |class: &'static str, who: String, field: &str, rule: String, fix: Vec<String>| Finding {
-            class,
-            level: Level::Error,
-            who,
-            file: String::new(),
-            field: field.into(),
-            rule,
-            log_line: line.clone(),
-            log_count: 1,
-            fix,
-        };
+        let simple =
+            |class: &'static str, who: String, field: &str, rule: String, fix: Vec<String>| {
+                Finding {
+                    class,
+                    level: Level::Error,
+                    who,
+                    file: String::new(),
+                    field: field.into(),
+                    rule,
+                    log_line: line.clone(),
+                    log_count: 1,
+                    fix,
+                }
+            };
         match &hit.kind {
             Kind::NameMismatch { valid_for, wanted } if hit.side == Side::Listener => {
                 let holder = self
@@ -999,7 +1083,7 @@ impl<'a> Ctx<'a> {
                     ),
                 };
                 let also: &[&str] = if hit.side == Side::Listener { &["client-unknown-ca", "peer-unknown-ca"] } else { &[] };
-                if let Some(f) = existing(self, &[class, "ca-file-wrong"]).or_else(|| existing(self, also)) {
+                if let Some(f) = existing(self, &[class, "ca-file-wrong", "missing-intermediate"]).or_else(|| existing(self, also)) {
                     return attach(f);
                 }
                 simple(class, who, "issuer", rule.into(), fix)
@@ -1242,6 +1326,7 @@ impl<'a> Ctx<'a> {
                 // The client refused this member's certificate: a server-side finding from the
                 // files says why.
                 let server_side = [
+                    "missing-intermediate",
                     "server-san-missing",
                     "server-san-dns-only",
                     "server-unknown-ca",

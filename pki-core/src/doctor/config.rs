@@ -106,7 +106,10 @@ pub(crate) fn settings_of(line: &str, name: &str, n: usize, section: &mut String
         && k.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')
     {
         let key = k.to_ascii_lowercase().replace('_', "-");
-        let key = key.strip_prefix("experimental-").unwrap_or(&key).to_string();
+        let key = key
+            .strip_prefix("experimental-")
+            .unwrap_or(&key)
+            .to_string();
         if KNOWN.contains(&key.as_str()) {
             out.push(Setting {
                 key,
@@ -157,7 +160,11 @@ pub(crate) fn settings_of(line: &str, name: &str, n: usize, section: &mut String
         let v = v.trim();
         let indented = line.starts_with(' ') || line.starts_with('\t');
         if v.is_empty() {
-            *section = if indented { String::new() } else { k.to_string() };
+            *section = if indented {
+                String::new()
+            } else {
+                k.to_string()
+            };
             return out;
         }
         if !indented {
@@ -193,7 +200,10 @@ pub(crate) fn url_host(url: &str) -> Option<(String, String)> {
     let host = if let Some(h) = hostport.strip_prefix('[') {
         h.split(']').next()?.to_string()
     } else {
-        hostport.rsplit_once(':').map_or(hostport, |(h, _)| h).to_string()
+        hostport
+            .rsplit_once(':')
+            .map_or(hostport, |(h, _)| h)
+            .to_string()
     };
     Some((scheme.to_ascii_lowercase(), host))
 }
@@ -229,7 +239,11 @@ mod tests {
         );
         let mut section = String::new();
         let mut all = Vec::new();
-        for l in ["peer-transport-security:", "  cert-file: /p.crt", "  allowed-cn: etcd1"] {
+        for l in [
+            "peer-transport-security:",
+            "  cert-file: /p.crt",
+            "  allowed-cn: etcd1",
+        ] {
             all.extend(settings_of(l, "y", 0, &mut section));
         }
         assert_eq!(all[0].key, "peer-cert-file");

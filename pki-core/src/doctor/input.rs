@@ -317,9 +317,11 @@ fn read_zip(m: &mut Material, name: &str, bytes: &[u8]) {
         let Ok(path) = f.name().map(|n| n.to_string()) else {
             continue;
         };
-        let wanted = [".crt", ".pem", ".key", ".crl", ".env", ".yaml", ".yml", ".conf"]
-            .iter()
-            .any(|e| path.ends_with(e));
+        let wanted = [
+            ".crt", ".pem", ".key", ".crl", ".env", ".yaml", ".yml", ".conf",
+        ]
+        .iter()
+        .any(|e| path.ends_with(e));
         if !wanted || f.is_dir() {
             continue;
         }
@@ -334,7 +336,8 @@ fn read_zip(m: &mut Material, name: &str, bytes: &[u8]) {
         }
         total += buf.len();
         if total > 4 * MAX_INPUT {
-            problem.get_or_insert("it holds more than the doctor reads; the rest was skipped".into());
+            problem
+                .get_or_insert("it holds more than the doctor reads; the rest was skipped".into());
             break;
         }
         files += 1;

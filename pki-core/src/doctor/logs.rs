@@ -10,7 +10,10 @@
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// `x509: certificate is valid for A, B, not C`.
-    NameMismatch { valid_for: Vec<String>, wanted: String },
+    NameMismatch {
+        valid_for: Vec<String>,
+        wanted: String,
+    },
     /// `x509: certificate is not valid for any names, but wanted to match X`, or Go's
     /// `relies on legacy Common Name field`.
     NoNames,
@@ -157,7 +160,13 @@ fn kind_of(l: &str) -> Option<Kind> {
     let kind = if has("scheme is HTTP while") {
         let url = l
             .find("http://")
-            .map(|i| l[i..].split(['"', ' ', ',']).next().unwrap_or("").to_string())
+            .map(|i| {
+                l[i..]
+                    .split(['"', ' ', ','])
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
             .unwrap_or_default();
         Kind::ListensHttp { url }
     } else if has("not valid for any names") || has("legacy Common Name field") {
@@ -270,7 +279,11 @@ fn name_mismatch(l: &str) -> Option<Kind> {
 
 /// The address a listener line says the connection came from.
 fn from_addr(l: &str) -> Option<String> {
-    for key in ["\"remote-addr\":\"", "rejected connection from \"", "handshake error from "] {
+    for key in [
+        "\"remote-addr\":\"",
+        "rejected connection from \"",
+        "handshake error from ",
+    ] {
         if let Some(i) = l.find(key) {
             let rest = &l[i + key.len()..];
             let a: String = rest
@@ -286,14 +299,24 @@ fn from_addr(l: &str) -> Option<String> {
 /// The address a dialler line says was dialled.
 pub(crate) fn to_addr(l: &str) -> Option<String> {
     for key in [
-        "https://", "http://", "dial tcp ", "\"target\":\"", "\"address\":\"", "Addr: \"",
+        "https://",
+        "http://",
+        "dial tcp ",
+        "\"target\":\"",
+        "\"address\":\"",
+        "Addr: \"",
     ] {
         if let Some(i) = l.find(key) {
             let rest = &l[i + key.len()..];
             let rest = rest.rsplit_once('/').map_or(rest, |(_, r)| r);
             let rest = rest.split(['"', ' ', ',', '}', ')']).next().unwrap_or("");
             let rest = rest.trim_end_matches(':');
-            if rest.contains(':') && rest.chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '[') {
+            if rest.contains(':')
+                && rest
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '[')
+            {
                 return Some(rest.to_string());
             }
         }

@@ -57,7 +57,7 @@ sign() {
   mkdir -p "$W/ca/new"; touch "$W/ca/index.txt"
   [ -f "$W/ca/serial" ] || openssl rand -hex 16 | sed 's/^./4/' > "$W/ca/serial"
   printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s\nnew_certs_dir=%s\nserial=%s\ncertificate=%s\nprivate_key=%s\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n' \
-    "$W/ca/index.txt" "$W/ca/new" "$W/ca/serial" "$B/ca.crt" "$CAKEY" > "$W/ca/cnf"
+    "$W/ca/index.txt" "$W/ca/new" "$W/ca/serial" "${CACRT:-$B/ca.crt}" "$CAKEY" > "$W/ca/cnf"
   openssl ca -batch -notext -config "$W/ca/cnf" -in "$W/$n.csr" -out "$W/$n.crt" \
     -startdate "$start" -enddate "$end" -md "$md" -extfile "$W/$n.ext" -extensions e >/dev/null 2>&1
 }
@@ -247,6 +247,17 @@ fn cases() -> Vec<Case> {
             r#"ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$C/client.crt --key=$P/peer.key endpoint health"#,
         ),
         c(
+            "missing-intermediate",
+            "intermediate",
+            "the server certificate is issued by an intermediate CA, and server.crt holds the leaf alone",
+            r#"BASE="$EXT_SERVER"; EXT_SERVER='subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid'
+sign inter "etcd intermediate CA" 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign' $NOW $LATER
+EXT_SERVER="$BASE"; CACRT=$W/inter.crt; CAKEY=$W/inter.key
+sign server etcd1 'extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.1.1' $NOW $LATER
+cp $W/server.crt $W/server.key $P/; cp $W/server.crt $K/; cp $W/inter.crt $K/intermediate.crt; cp $B/ca.crt $K/ca.crt"#,
+            HEALTH,
+        ),
+        c(
             "h2-cipher",
             "GCM",
             "the member allows only a CBC cipher suite, which HTTP/2 forbids",
@@ -423,9 +434,19 @@ fn the_doctor_explains_the_corpus() {
         all_clear.len(),
         slowest
     );
-    assert!(all_clear.is_empty(), "answered all-clear for broken cases: {all_clear:?}");
-    assert!(share >= 95.0, "only {share:.1}% right:\n{}", wrong.join("\n\n"));
-    assert!(slowest < Duration::from_millis(200), "a case took {slowest:?}");
+    assert!(
+        all_clear.is_empty(),
+        "answered all-clear for broken cases: {all_clear:?}"
+    );
+    assert!(
+        share >= 95.0,
+        "only {share:.1}% right:\n{}",
+        wrong.join("\n\n")
+    );
+    assert!(
+        slowest < Duration::from_millis(200),
+        "a case took {slowest:?}"
+    );
 }
 
 /// A line with its variable parts masked (digits, hex ids), to compare what etcd prints now
@@ -442,7 +463,11 @@ fn shape(line: &str) -> String {
     }
     // Timestamps and ids vary; the message and error do not.
     s.split(['"', ' '])
-        .filter(|w| !w.contains("0-0") && !w.contains("0:0") && !w.chars().all(|c| c.is_ascii_hexdigit() || c == '0'))
+        .filter(|w| {
+            !w.contains("0-0")
+                && !w.contains("0:0")
+                && !w.chars().all(|c| c.is_ascii_hexdigit() || c == '0')
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -474,8 +499,13 @@ fn live_cases_still_print_what_the_corpus_holds() {
         }
     };
     let rewrite = std::env::var("DOCTOR_RECORD").is_ok();
-    let etcd = PathBuf::from(std::env::var("DOCTOR_ETCD").unwrap_or_else(|_| "/usr/bin/etcd".into()));
-    assert!(etcd.exists(), "{} is missing: run ./scripts/setup.sh", etcd.display());
+    let etcd =
+        PathBuf::from(std::env::var("DOCTOR_ETCD").unwrap_or_else(|_| "/usr/bin/etcd".into()));
+    assert!(
+        etcd.exists(),
+        "{} is missing: run ./scripts/setup.sh",
+        etcd.display()
+    );
     let t = TempDir::new("doctor");
     let world = World::new(t.path());
     let started = Instant::now();
@@ -513,7 +543,10 @@ fn live_cases_still_print_what_the_corpus_holds() {
             ));
         }
     }
-    eprintln!("doctor live cases: {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "doctor live cases: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     if rewrite {
         std::mem::forget(t);
     }
@@ -588,7 +621,11 @@ impl World {
         let hosts = dir.join("hosts");
         let pki = |m: &str| hosts.join(m).join("pki");
         for m in ["etcd1", "etcd2"] {
-            must(Command::new("mkdir").arg("-p").arg(hosts.join(m).join("data")));
+            must(
+                Command::new("mkdir")
+                    .arg("-p")
+                    .arg(hosts.join(m).join("data")),
+            );
             must(
                 Command::new("cp")
                     .arg("-a")
@@ -633,7 +670,14 @@ impl World {
                 .env("K", &keep)
                 .env("CAKEY", &self.ca_key)
                 .env("OKEY", &self.other_key)
-                .env("PATH", format!("{}:{}", Path::new(etcd).parent().unwrap().display(), std::env::var("PATH").unwrap_or_default()));
+                .env(
+                    "PATH",
+                    format!(
+                        "{}:{}",
+                        Path::new(etcd).parent().unwrap().display(),
+                        std::env::var("PATH").unwrap_or_default()
+                    ),
+                );
             cmd
         };
         must(&mut script(case.setup));
@@ -668,7 +712,8 @@ impl World {
         // Up (serving clients) or gone, whichever first.
         wait_until(Duration::from_secs(8), || {
             let log = p1.log_text();
-            log.contains("serving client") || log.contains("rejected connection")
+            log.contains("serving client")
+                || log.contains("rejected connection")
                 || !matches!(p1.child.try_wait(), Ok(None))
         });
         let out = script(case.client).output().expect("client");

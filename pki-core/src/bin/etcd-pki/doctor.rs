@@ -45,8 +45,9 @@ pub fn doctor_command(rest: &[String]) -> Result<(), Failure> {
             "--json" | "--json=true" => json = true,
             "-" => inputs.push(Input {
                 name: "-".into(),
-                bytes: read_limited(std::io::stdin().lock())
-                    .map_err(|e| Failure::BadInput(format!("standard input cannot be read ({e})")))?,
+                bytes: read_limited(std::io::stdin().lock()).map_err(|e| {
+                    Failure::BadInput(format!("standard input cannot be read ({e})"))
+                })?,
             }),
             o if o.starts_with("--") => {
                 return Err(Failure::Usage(format!(
