@@ -1024,7 +1024,7 @@ impl<'a> Ctx<'a> {
                 )
             }
             Kind::SourceMismatch { from_host } => {
-                let f = simple(
+                simple(
                     "peer-san-source",
                     format!("the peer connecting from {from_host}"),
                     "subjectAltName",
@@ -1037,8 +1037,7 @@ impl<'a> Ctx<'a> {
                         format!("add {from_host} to the dialling member's `ips` in the spec and issue its peer certificate again: {}", self.renew("NAME")),
                         "or give each member its own address to dial from (its own machine, network namespace or source address)".into(),
                     ],
-                );
-                f
+                )
             }
             Kind::NoNames => {
                 if let Some(f) = existing(self, &["cert-no-san"]) {
@@ -1099,7 +1098,12 @@ impl<'a> Ctx<'a> {
                         _ => "server-cert-expired",
                     }
                 };
-                if let Some(f) = existing(self, &[class]) {
+                // A listener cannot tell a peer from a client: a file finding of either says.
+                let also: &[&str] = match (before, hit.side) {
+                    (false, Side::Listener) => &["client-cert-expired", "peer-cert-expired"],
+                    _ => &[],
+                };
+                if let Some(f) = existing(self, &[class]).or_else(|| existing(self, also)) {
                     return attach(f);
                 }
                 // The time Go quotes is the certificate's notAfter (or notBefore).
@@ -1143,7 +1147,13 @@ impl<'a> Ctx<'a> {
                     (Side::Listener, false, _) => "client-eku-missing",
                     _ => "server-eku-missing",
                 };
-                if let Some(f) = existing(self, &[class]) {
+                let also: &[&str] = match hit.side {
+                    // The gateway dials its own member with the server certificate: a
+                    // rejection from the member's own address is that.
+                    Side::Listener => &["client-eku-missing", "peer-eku-missing", "server-eku-gateway"],
+                    _ => &[],
+                };
+                if let Some(f) = existing(self, &[class]).or_else(|| existing(self, also)) {
                     return attach(f);
                 }
                 if class == "server-eku-missing" && let Some(f) = existing(self, &["server-eku-gateway"]) {
