@@ -1427,7 +1427,7 @@ impl<'a> Ctx<'a> {
                 if let Some(f) = existing(self, &["h2-cipher"]) {
                     return attach(f);
                 }
-                simple("h2-cipher", format!("the member at {dialled}"), "--cipher-suites", "the cipher negotiated is one HTTP/2 forbids".into(), vec!["allow an ECDHE GCM suite in ETCD_CIPHER_SUITES".into()])
+                simple("h2-cipher", "the member that logged it".into(), "--cipher-suites", "--cipher-suites lacks a suite HTTP/2 requires (an ECDHE AES-128-GCM one): etcd refuses to serve, gRPC clients fail".into(), vec!["allow an ECDHE GCM suite in ETCD_CIPHER_SUITES".into()])
             }
         }
     }

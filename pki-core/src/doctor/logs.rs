@@ -71,7 +71,8 @@ pub(crate) enum Kind {
     CrlUnreadable,
     /// `tls: no cipher suite supported by both client and server` / `handshake failure`.
     NoCommonCipher,
-    /// HTTP/2's `INADEQUATE_SECURITY`: a cipher HTTP/2 forbids.
+    /// HTTP/2's `INADEQUATE_SECURITY`, or etcd refusing to start with `http2: TLSConfig.
+    /// CipherSuites is missing an HTTP/2-required AES_128_GCM_SHA256 cipher`.
     Http2Cipher,
 }
 
@@ -119,6 +120,7 @@ pub(crate) fn recognise(raw: &str) -> Option<Hit> {
         Kind::KeyMismatch
             | Kind::KeyUnreadable
             | Kind::CertUnreadable
+            | Kind::Http2Cipher
             | Kind::MissingFile { .. }
             | Kind::FileDenied { .. }
             | Kind::InitialClusterMismatch
@@ -225,7 +227,7 @@ fn kind_of(l: &str) -> Option<Kind> {
         Kind::InitialClusterMismatch
     } else if has("TLS 1.3") && has("cipher") || has("TLSv1.3") && has("cipher suites") {
         Kind::Tls13Ciphers
-    } else if has("INADEQUATE_SECURITY") || has("prohibited cipher") {
+    } else if has("INADEQUATE_SECURITY") || has("prohibited cipher") || has("HTTP/2-required") {
         Kind::Http2Cipher
     } else if has("no cipher suite supported by both") {
         Kind::NoCommonCipher
