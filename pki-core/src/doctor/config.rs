@@ -123,11 +123,10 @@ pub(crate) fn settings_of(line: &str, name: &str, n: usize, section: &mut String
     if t.contains("--") {
         let words: Vec<&str> = t.split_whitespace().collect();
         for (i, w) in words.iter().enumerate() {
-            let w = w.trim_start_matches(['-', ' ', '"', '\'']);
-            let Some(flag_start) = words[i].find("--") else {
+            if !words[i].contains("--") {
                 continue;
-            };
-            let _ = flag_start;
+            }
+            let w = w.trim_start_matches(['-', ' ', '"', '\'']);
             let (k, v) = match w.split_once('=') {
                 Some((k, v)) => (k, Some(v.to_string())),
                 None => (w, words.get(i + 1).map(|s| s.to_string())),

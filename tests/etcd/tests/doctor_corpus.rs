@@ -555,7 +555,6 @@ fn live_cases_still_print_what_the_corpus_holds() {
 
 /// The bundles every case starts from.
 struct World {
-    root: PathBuf,
     bundle: PathBuf,
     other: PathBuf,
     revoked: PathBuf,
@@ -601,7 +600,6 @@ impl World {
         );
         unzip(&revoked.join("r.zip"), &revoked.join("b"));
         World {
-            root: root.to_path_buf(),
             bundle: main.join("b"),
             other: other.join("b"),
             revoked: revoked.join("b"),
@@ -760,7 +758,6 @@ impl World {
             serde_json::to_string_pretty(&expected).unwrap() + "\n",
         )
         .unwrap();
-        let _ = &self.root;
         dir.join("out")
     }
 }
