@@ -378,7 +378,7 @@ fn check_is_ca(cert: &X509Certificate<'_>, subject: &str) -> Result<Vec<String>,
     Ok(warnings)
 }
 
-fn same_public_key(key: &PrivateKey, cert_public: &[u8]) -> bool {
+pub(crate) fn same_public_key(key: &PrivateKey, cert_public: &[u8]) -> bool {
     let ours = key.public_key_bytes();
     if ours == cert_public {
         return true;

@@ -45,6 +45,7 @@ pub mod ca_import;
 mod ca_key;
 pub mod crl;
 pub mod daytwo;
+pub mod doctor;
 pub mod error;
 pub mod issue;
 pub mod keys;

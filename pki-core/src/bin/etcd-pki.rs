@@ -34,6 +34,8 @@ macro_rules! tell {
     }};
 }
 
+#[path = "etcd-pki/doctor.rs"]
+mod doctor;
 #[path = "etcd-pki/lineage.rs"]
 mod lineage;
 #[path = "etcd-pki/revocation.rs"]
@@ -63,6 +65,8 @@ Usage:
                                              a new CA and every certificate under it, with the
                                              three-phase runbook (ROTATE.md); --same-key: the CA
                                              certificate renewed, one rolling restart
+  etcd-pki doctor FILE... [-] [--json]      explain a TLS failure: etcd's log, the client's error and
+                                             the files involved in; culprit and fix out (--help)
   etcd-pki spec-template                     print a complete example spec (every default filled in)
   etcd-pki validate --spec cluster.json      check a spec and print every problem
   etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]
@@ -237,6 +241,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
         "revoke" => revocation::revoke_command(rest),
         "rotate-ca" => revocation::rotate_command(rest),
         "status" => status::status_command(rest),
+        "doctor" => doctor::doctor_command(rest),
         other => Err(Failure::Usage(format!("unknown command {other:?}"))),
     }
 }
