@@ -70,16 +70,36 @@ fn the_page_stays_within_its_size_budget() {
         }
     }
     let measured = [
-        ("app_wasm_gzip", "the page's wasm, gzipped", app.len() as u64),
-        ("app_wasm_raw", "the page's wasm, unpacked", unpacked_len(&app)),
-        ("worker_wasm_gzip", "the key worker's wasm, gzipped", worker.len() as u64),
-        ("worker_wasm_raw", "the key worker's wasm, unpacked", unpacked_len(&worker)),
+        (
+            "app_wasm_gzip",
+            "the page's wasm, gzipped",
+            app.len() as u64,
+        ),
+        (
+            "app_wasm_raw",
+            "the page's wasm, unpacked",
+            unpacked_len(&app),
+        ),
+        (
+            "worker_wasm_gzip",
+            "the key worker's wasm, gzipped",
+            worker.len() as u64,
+        ),
+        (
+            "worker_wasm_raw",
+            "the key worker's wasm, unpacked",
+            unpacked_len(&worker),
+        ),
         (
             "one_file_page",
             "etcd-pki.html on disk",
             std::fs::metadata(dist.join("etcd-pki.html")).unwrap().len(),
         ),
-        ("hosted_first_visit_wire", "the hosted first visit on the wire (gzip -6)", first_visit),
+        (
+            "hosted_first_visit_wire",
+            "the hosted first visit on the wire (gzip -6)",
+            first_visit,
+        ),
     ];
     let mut over = vec![];
     for (key, what, bytes) in measured {

@@ -65,7 +65,9 @@ fn missing_features_are_named(engine: Engine) {
     let all: String = FEATURES.iter().map(|(_, r)| *r).collect();
     let text = message(engine, &format!("file://{}", file.display()), &all);
     assert!(
-        text.contains("(missing: WebAssembly, Web Workers, crypto.getRandomValues, DecompressionStream)"),
+        text.contains(
+            "(missing: WebAssembly, Web Workers, crypto.getRandomValues, DecompressionStream)"
+        ),
         "{}: {text}",
         engine.name()
     );
