@@ -3,8 +3,8 @@
 
 1. The hosted site (dist/ itself): a Content-Security-Policy that forbids every network
    connection (connect-src 'none'), so the main wasm is loaded from a script
-   (app_bg.wasm.js: the wasm gzipped, then base64) rather than fetched; the key worker's source (its JS and wasm)
-   comes the same way (keygen-worker.src.js) and the worker is started from a blob: URL,
+   (app_bg.wasm.js: the wasm gzipped, then base64) rather than fetched; the key worker's
+   source (its JS and wasm) comes the same way (keygen-worker.src.js) and the worker is started from a blob: URL,
    so it inherits the page's CSP (a worker loaded from a URL gets only its response's
    headers, and a static server sends none); subresource integrity on every script and the
    stylesheet; a service worker (sw.js) that keeps the page's own files for offline use and
@@ -14,7 +14,8 @@
    dist/_headers gives static hosts those cache rules and the page's CSP as a header
    (deploy/nginx/etcd-pki.conf says the same for nginx). A small classic script (check.js)
    runs before anything else and, in a browser without WebAssembly, Web Workers,
-   crypto.getRandomValues or DecompressionStream, says which is missing instead of leaving the page blank.
+   crypto.getRandomValues or DecompressionStream, says which is missing instead of leaving
+   the page blank.
 2. dist/etcd-pki.html: one self-contained file (CSS, JS, both wasm modules inlined gzipped,
    unpacked by the browser's own DecompressionStream, so no request is made; the key
    worker started from a blob: URL; the same check inline, allowed by its hash) that works
