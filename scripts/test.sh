@@ -41,6 +41,10 @@ step "the page (trunk build --release), clippy on app and pki-core for wasm32, n
 # CC=/bin/false: the page, pki-core included, builds for wasm32 with no C compiler at all.
 CC=/bin/false ./scripts/build-site.sh
 
+step "the page is reproducible: rebuilt from a copy of the tree in another folder, the same dist/"
+# docs/REPRODUCIBLE.md: what a person who checks the published SHA-256 by rebuilding relies on.
+CC=/bin/false ./scripts/check-reproducible.sh
+
 step "every crate and test built natively, clippy on each (cargo test --no-run)"
 cargo test --quiet --workspace --all-targets --no-run
 

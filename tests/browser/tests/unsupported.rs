@@ -1,8 +1,9 @@
-//! A browser without WebAssembly, Web Workers or crypto.getRandomValues gets a message naming
-//! what is missing, not a blank page: each is taken away before the page's scripts run (a
-//! script the browser runs first in every new document), in Chromium and Firefox ESR, on the
-//! hosted page and on the one-file page from disk (whose inline check must match the hash in
-//! its policy, or the browser would refuse to run it and the page would stay blank).
+//! A browser without WebAssembly, Web Workers, crypto.getRandomValues or DecompressionStream
+//! gets a message naming what is missing, not a blank page: each is taken away before the
+//! page's scripts run (a script the browser runs first in every new document), in Chromium and
+//! Firefox ESR, on the hosted page and on the one-file page from disk (whose inline check must
+//! match the hash in its policy, or the browser would refuse to run it and the page would stay
+//! blank).
 
 use std::time::Duration;
 
@@ -11,12 +12,17 @@ use serde_json::json;
 
 in_both_browsers!(missing_features_are_named);
 
-const FEATURES: [(&str, &str); 3] = [
+const FEATURES: [(&str, &str); 4] = [
     ("WebAssembly", "delete globalThis.WebAssembly;"),
     ("Web Workers", "delete globalThis.Worker;"),
     (
         "crypto.getRandomValues",
         "delete Crypto.prototype.getRandomValues;",
+    ),
+    // The wasm is shipped gzipped and unpacked with it (scripts/package-site.py).
+    (
+        "DecompressionStream",
+        "delete globalThis.DecompressionStream;",
     ),
 ];
 
@@ -52,14 +58,16 @@ fn missing_features_are_named(engine: Engine) {
         );
     }
 
-    // The one-file page from disk, with all three gone.
+    // The one-file page from disk, with all four gone.
     let dir = TempDir::new("unsupported");
     let file = dir.0.join("etcd-pki.html");
     std::fs::copy(site_dir().join("etcd-pki.html"), &file).unwrap();
     let all: String = FEATURES.iter().map(|(_, r)| *r).collect();
     let text = message(engine, &format!("file://{}", file.display()), &all);
     assert!(
-        text.contains("(missing: WebAssembly, Web Workers, crypto.getRandomValues)"),
+        text.contains(
+            "(missing: WebAssembly, Web Workers, crypto.getRandomValues, DecompressionStream)"
+        ),
         "{}: {text}",
         engine.name()
     );
