@@ -248,17 +248,8 @@ impl ChangeSummary {
     }
 }
 
-/// `s` as one shell word: as it is when it is plain (letters, digits, `._/:@%+=,-`), else
-/// single-quoted.
 fn shell_word(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._/:@%+=,-".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        crate::render::quote::sh(s)
-    }
+    crate::render::quote::word(s)
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {

@@ -23,18 +23,6 @@ pub fn comment(s: &str) -> String {
     shown[1..shown.len() - 1].to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shell_words_keep_quotes_inert() {
-        assert_eq!(sh("a'b"), r"'a'\''b'");
-        assert_eq!(yaml("a'b"), "'a''b'");
-        assert_eq!(comment("a\nrm -rf /"), r"a\nrm -rf /");
-    }
-}
-
 /// `KEY='value'` lines, sourced by a runbook script (`. file`): shell and quoting as in the
 /// env files of the bundle.
 pub(crate) fn data_file(script: &str, vars: &[(&str, String)]) -> String {
@@ -46,4 +34,25 @@ pub(crate) fn data_file(script: &str, vars: &[(&str, String)]) -> String {
         s.push_str(&format!("{k}={}\n", sh(v)));
     }
     s
+}
+
+/// `s` as one shell word for a command printed to a person: as it is when it is plain
+/// (letters, digits, `._/:@%+=,-`), else single-quoted ([`sh`]).
+pub(crate) fn word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/:@%+=,-".contains(c));
+    if plain { s.to_string() } else { sh(s) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_words_keep_quotes_inert() {
+        assert_eq!(sh("a'b"), r"'a'\''b'");
+        assert_eq!(yaml("a'b"), "'a''b'");
+        assert_eq!(comment("a\nrm -rf /"), r"a\nrm -rf /");
+    }
 }

@@ -80,16 +80,8 @@ pub fn next_bundle_path(path: &str) -> String {
     format!("{dir}{next}.zip")
 }
 
-/// `s` as one shell word: as it is when plain, else single-quoted.
 fn shell_word(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._/:@%+=,-".contains(c));
-    if plain {
-        s.to_string()
-    } else {
-        crate::render::quote::sh(s)
-    }
+    crate::render::quote::word(s)
 }
 
 #[cfg(test)]
