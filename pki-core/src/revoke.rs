@@ -378,6 +378,15 @@ pub fn revoke(
     let next = now + Duration::days(i64::from(req.next_update_days));
     let revocations = next_revocations(previous, &new, req.reason, now, next);
     check_no_rollback(opened, &revocations)?;
+    // install-crl.sh needs every member's absolute cert_dir (a one-machine demo's relative
+    // paths cannot take a CRL): the same allowlist checks as the script's data file.
+    for m in &opened.plan().members {
+        crate::kit::files(&crate::kit::KitOp::InstallCrl {
+            name: m.name.clone(),
+            ips: m.ips.clone(),
+            cert_dir: m.cert_dir.clone(),
+        })?;
+    }
     let der = sign_crl(ca, &revocations, now, next)?;
     // Every certificate and key as it was, and the new CRL in every member's folder.
     let mut plan = daytwo::plan_change(Some(opened), &opened.state.spec, &Change::Keep, now)?;

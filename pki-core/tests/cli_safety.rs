@@ -21,14 +21,16 @@ impl Drop for Scratch {
     }
 }
 
-/// `etcd-pki ARGS` run in `dir`, with a memory of bundles of its own: these tests branch from
+/// A state folder etcd-pki cannot write: no memory of bundles between its commands (the
+/// lineage refusal is tested in tests/etcd/tests/daytwo_refusals.rs).
+const NO_MEMORY: &str = "/dev/null";
+
+/// `etcd-pki ARGS` run in `dir`, with no memory of bundles: these tests branch from
 /// older bundles on purpose, and the "never backwards" refusal is tested elsewhere
 /// (tests/etcd/tests/daytwo_refusals.rs).
 fn cli(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
-    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let o: Output = Command::new(env!("CARGO_BIN_EXE_etcd-pki"))
-        .env("ETCD_PKI_STATE_DIR", dir.join(format!(".state-{n}")))
+        .env("ETCD_PKI_STATE_DIR", NO_MEMORY)
         .current_dir(dir)
         .args(args)
         .output()
@@ -282,10 +284,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 "#;
     let o = Command::new("python3")
         .current_dir(dir)
-        .env(
-            "ETCD_PKI_STATE_DIR",
-            dir.join(format!(".state-pty-{}", args.join("-"))),
-        )
+        .env("ETCD_PKI_STATE_DIR", NO_MEMORY)
         .args(["-c", DRIVER, prompt, answer, env!("CARGO_BIN_EXE_etcd-pki")])
         .args(args)
         .output()

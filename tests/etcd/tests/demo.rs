@@ -172,7 +172,8 @@ fn day_two_on_the_demo_says_why_not() {
             .current_dir(t),
     );
     for args in [
-        &["revoke", "--client", "etcdctl"][..],
+        // (--force: etcdctl is the demo's administrator client, which revoke otherwise keeps.)
+        &["revoke", "--client", "etcdctl", "--force"][..],
         &["renew", "--only", "etcd1"][..],
     ] {
         let o = run(Command::new(etcd_pki_bin())

@@ -595,7 +595,8 @@ impl World {
                 .arg(main.join("b.zip"))
                 .arg("--ca-key")
                 .arg(main.join("ca.key"))
-                .args(["--client", "etcdctl", "--out"])
+                // --force: etcdctl is the administrator, whose revocation is the case here.
+                .args(["--client", "etcdctl", "--force", "--out"])
                 .arg(revoked.join("r.zip")),
         );
         unzip(&revoked.join("r.zip"), &revoked.join("b"));

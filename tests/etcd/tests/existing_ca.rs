@@ -45,10 +45,17 @@ fn spec(dir: &Path) -> PathBuf {
     p
 }
 
-/// `etcd-pki args…` in `dir`: exit code and output (stdout and stderr).
+/// A state folder etcd-pki cannot write: no memory of bundles between its commands (the
+/// lineage refusal is tested in tests/etcd/tests/daytwo_refusals.rs).
+const NO_MEMORY: &str = "/dev/null";
+
+/// `etcd-pki args…` in `dir`: exit code and output (stdout and stderr), with no
+/// memory of bundles: these tests open older bundles after newer ones on purpose,
+/// for other refusals ("never backwards" is tested in daytwo_refusals.rs).
 fn cli(dir: &Path, args: &[&str]) -> (i32, String) {
     code_and_output(&run(Command::new(etcd_pki_bin())
         .args(args)
+        .env("ETCD_PKI_STATE_DIR", NO_MEMORY)
         .current_dir(dir)))
 }
 

@@ -216,11 +216,13 @@ fn install_refuses_a_foreign_host_and_lays_out_files_on_the_member() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     in_pki.sort();
-    // The member's own files only (JWT tokens are the default, so its token key pair too).
+    // The member's own files only (JWT tokens are the default, so its token key pair too), and
+    // which bundle they come from (etcd-pki-bundle.env, for the generation check).
     assert_eq!(
         in_pki,
         [
             "ca.crt",
+            "etcd-pki-bundle.env",
             "jwt.key",
             "jwt.pub",
             "peer.crt",

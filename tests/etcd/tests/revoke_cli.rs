@@ -7,6 +7,10 @@ use std::process::Command;
 
 use e2e_etcd::{TempDir, code_and_output, etcd_pki_bin, generate_bundle, run};
 
+/// A state folder etcd-pki cannot write: no memory of bundles between its commands (the
+/// lineage refusal is tested in tests/etcd/tests/daytwo_refusals.rs).
+const NO_MEMORY: &str = "/dev/null";
+
 fn spec() -> String {
     serde_json::json!({
         "cluster_name": "cli",
@@ -18,13 +22,11 @@ fn spec() -> String {
 
 fn cli(dir: &Path, args: &[&str]) -> (i32, String) {
     // These walks branch from older bundles on purpose (siblings, a kit and the bundle before
-    // it) to check other refusals: each command gets a memory of its own, so that the
+    // it) to check other refusals: no memory of bundles between commands, so that the
     // "never backwards" refusal (daytwo_refusals.rs) does not stand in front of them.
-    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     code_and_output(&run(Command::new(etcd_pki_bin())
         .args(args)
-        .env("ETCD_PKI_STATE_DIR", dir.join(format!(".state-{n}")))
+        .env("ETCD_PKI_STATE_DIR", NO_MEMORY)
         .current_dir(dir)))
 }
 

@@ -3,7 +3,8 @@
 //! A command opening an older generation of a line it has made is refused unless `--force`,
 //! naming both: day two from a stale bundle would undo what was done since (members added,
 //! certificates revoked). Kept in `$ETCD_PKI_STATE_DIR`, else `$XDG_STATE_HOME/etcd-pki`,
-//! else `~/.local/state/etcd-pki`; one small JSON file per line, no key material.
+//! else `~/.local/state/etcd-pki`; one small JSON file per line, no key material. A folder
+//! that cannot be written (`ETCD_PKI_STATE_DIR=/dev/null`) means no memory at all.
 
 use std::path::{Path, PathBuf};
 
