@@ -46,7 +46,7 @@ use crate::issue::{self, CaMaterial, IssuedCert};
 use crate::keys::{Keys, PrivateKey};
 use crate::package::{self, Bundle, OpenedBundle};
 use crate::plan::{self, CertPlan, Content, KeyRequest, MemberPlan, Plan, Role};
-use crate::render::{self, BundleFile};
+use crate::render;
 use crate::runbook::{self, Operation};
 use crate::spec::{ClusterSpec, Node};
 use crate::validate::ValidatedSpec;
@@ -117,6 +117,9 @@ pub struct ChangePlan {
     /// The CRL (DER) of the new bundle while [`Plan::carried`] has revocations: the old
     /// bundle's, byte for byte, or the one a revocation signed.
     pub crl: Option<Vec<u8>>,
+    /// The new bundle is made under another CA than the opened one's (a rotation,
+    /// [`crate::rotate`]): [`apply_change`] does not ask for the opened bundle's CA.
+    pub ca_changes: bool,
 }
 
 /// What a finished change did, for a person.
@@ -487,6 +490,13 @@ pub fn plan_change(
         &renewed,
         opened,
     )?;
+    // The runbooks are files of the plan like the others: checked now, before any key is
+    // made, and rendered and packaged with the rest.
+    let mut prepared = Vec::new();
+    for op in &operations {
+        prepared.extend(runbook::files(op)?.iter().map(runbook::file_plan));
+    }
+    new_plan.prepare(prepared);
 
     Ok(ChangePlan {
         change: change.clone(),
@@ -504,6 +514,7 @@ pub fn plan_change(
         revoke,
         operations,
         crl,
+        ca_changes: false,
     })
 }
 
@@ -900,7 +911,9 @@ pub fn apply_change(
 ) -> Result<(Bundle, ChangeSummary), Error> {
     let new_plan = &plan.plan;
     let old_plan = opened.map(OpenedBundle::plan);
-    if let Some(o) = opened {
+    if let Some(o) = opened
+        && !plan.ca_changes
+    {
         check_same_ca(o, ca)?;
     }
     for req in &plan.keys_to_make {
@@ -921,18 +934,18 @@ pub fn apply_change(
     }
     let mut issued = issue::issue(&to_issue, ca, &keys, plan.now)?;
     issued.crl = plan.crl.clone();
-    let files = if let (Some(o), Some(old)) = (opened, &old_plan) {
+    if let (Some(o), Some(old)) = (opened, &old_plan) {
         add_kept_certificates(&mut issued, o, old, plan, &keys)?;
-        let mut files = render::render(new_plan, &issued)?;
-        keep_old_bytes(&mut files, o, old, plan);
-        files
-    } else {
-        render::render(new_plan, &issued)?
-    };
+        keep_key_bytes(&mut issued, o, old, &plan.keys_kept);
+    }
+    let files = render::render(new_plan, &issued)?;
     let ca_key_file = render::ca_key_file(new_plan, ca)?;
-    let mut bundle = package::assemble(new_plan, &issued, files, ca_key_file);
-    let steps = add_runbooks(&mut bundle, &plan.operations)?;
-    refresh_manifest(&mut bundle);
+    let bundle = package::assemble(new_plan, &issued, files, ca_key_file);
+    let steps = plan
+        .operations
+        .iter()
+        .map(|op| Ok(runbook::files(op)?[0].path.clone()))
+        .collect::<Result<Vec<_>, Error>>()?;
     let summary = ChangeSummary {
         members_added: plan.members_added.len(),
         members_removed: plan.members_removed.len(),
@@ -1056,61 +1069,31 @@ fn add_kept_certificates(
             .map_err(|e| Error::BadBundle(format!("{} is not PEM: {e}", file.path)))?
             .into_contents();
         let alg = issue::plan_key(new_plan, keys, &c.key)?.algorithm();
-        issued
-            .certs
-            .insert(id.clone(), IssuedCert::from_der(der, alg, &c.path)?);
+        let mut cert = IssuedCert::from_der(der, alg, &c.path)?;
+        // The old file's bytes, not a new encoding of the same certificate.
+        if let Ok(pem) = std::str::from_utf8(&file.contents) {
+            cert.pem = pem.to_string();
+        }
+        issued.certs.insert(id.clone(), cert);
     }
     Ok(())
 }
 
-/// Kept certificates and keys keep the old files' bytes (a re-encoded PEM would differ).
-fn keep_old_bytes(files: &mut [BundleFile], o: &OpenedBundle, old: &Plan, plan: &ChangePlan) {
-    for f in files {
-        let Some(fp) = plan.plan.files.iter().find(|p| p.path == f.path) else {
-            continue;
-        };
-        let keep = match &fp.content {
-            Content::Cert(id) => plan.kept.contains(id),
-            Content::Key(id) => plan.keys_kept.contains(id),
-            _ => false,
-        };
-        if keep && let Some(of) = old_file(o, old, &fp.content) {
-            f.contents = of.contents.to_vec();
+/// Kept keys keep the old files' bytes (a key read and written again could be spelled
+/// differently): the issue stage hands render the old PEM for each id of `kept`.
+pub(crate) fn keep_key_bytes(
+    issued: &mut issue::Issued,
+    o: &OpenedBundle,
+    old: &Plan,
+    kept: &[String],
+) {
+    for id in kept {
+        if let Some(f) = old_file(o, old, &Content::Key(id.clone()))
+            && let Ok(pem) = std::str::from_utf8(&f.contents)
+        {
+            issued.keep_private_key_pem(id, pem);
         }
     }
-}
-
-/// Writes each operation's runbook into the bundle; returns the scripts to run, in order.
-fn add_runbooks(bundle: &mut Bundle, operations: &[Operation]) -> Result<Vec<String>, Error> {
-    let mut steps = Vec::new();
-    for op in operations {
-        let rb = runbook::files(op)?;
-        steps.push(rb[0].path.clone());
-        for r in rb {
-            bundle.files.retain(|f| f.path != r.path);
-            bundle.files.push(runbook::bundle_file(&r));
-        }
-    }
-    Ok(steps)
-}
-
-/// manifest.json lists every file, the runbook's too.
-pub(crate) fn refresh_manifest(bundle: &mut Bundle) {
-    let Some(at) = bundle.files.iter().position(|f| f.role == Role::Manifest) else {
-        return;
-    };
-    let others: Vec<BundleFile> = bundle
-        .files
-        .iter()
-        .filter(|f| f.role != Role::Manifest)
-        .cloned()
-        .collect();
-    let text = package::manifest::render(
-        &bundle.plan.spec,
-        &issue::rfc3339(bundle.generated_at),
-        &others,
-    );
-    bundle.files[at].contents = text.into_bytes();
 }
 
 #[cfg(test)]

@@ -27,14 +27,12 @@ use crate::issue::{CaMaterial, rfc3339};
 use crate::keys::Keys;
 use crate::package::state::{BundleState, Revocations, RevokedRecord};
 use crate::package::{Bundle, OpenedBundle};
-use crate::plan::{Owner, Role};
-use crate::render::BundleFile;
 use crate::spec::Layout;
 
+/// The companion of `rbac.sh` that removes revoked clients' etcd users, at the bundle's top.
+pub use crate::plan::RBAC_REVOKE;
 /// The drop-in that turns CRLs on, in a member's `etcd.service.d/`.
 pub use crate::revocations::CRL_DROPIN;
-/// The companion of `rbac.sh` that removes revoked clients' etcd users, at the bundle's top.
-pub const RBAC_REVOKE: &str = "rbac-revoke.sh";
 /// The next update of a CRL when none is chosen, in days.
 pub const DEFAULT_NEXT_UPDATE_DAYS: u32 = 30;
 
@@ -394,9 +392,8 @@ pub fn revoke(
     carried.revocations = Some(revocations.clone());
     plan.plan.carry(carried);
     plan.crl = Some(der);
-    let (mut bundle, _) = daytwo::apply_change(Some(opened), ca, &plan, Keys::new())?;
-    let users = attach_rbac_revoke(&mut bundle, &opened.state, &revocations)?;
-    daytwo::refresh_manifest(&mut bundle);
+    let (bundle, _) = daytwo::apply_change(Some(opened), ca, &plan, Keys::new())?;
+    let users = revoked_users(&opened.state, &revocations, &bundle);
     let summary = summarise(&bundle, &new, &revocations, previous.is_none(), users);
     Ok((bundle, summary))
 }
@@ -541,42 +538,18 @@ fn sign_crl(
     crl::sign(&ca.cert_der, &ca.key()?, &params)
 }
 
-/// Puts `rbac-revoke.sh` into `bundle` for every client with a revoked certificate (this
-/// revocation's and earlier ones': running it again changes nothing), or takes an earlier
-/// bundle's away when there is none. Returns the users it removes.
-fn attach_rbac_revoke(
-    bundle: &mut Bundle,
-    state: &BundleState,
-    revocations: &Revocations,
-) -> Result<Vec<String>, Error> {
+/// The etcd users `rbac-revoke.sh` of the new bundle removes: the CNs of the clients with a
+/// revoked certificate (this revocation's and earlier ones'), root left out.
+fn revoked_users(state: &BundleState, revocations: &Revocations, bundle: &Bundle) -> Vec<String> {
     let names = crate::revocations::revoked_clients(state, revocations);
-    let spec = &bundle.plan.spec;
-    let revoked: Vec<&crate::spec::Client> = spec
+    bundle
+        .plan
+        .spec
         .clients
         .iter()
-        .filter(|c| names.contains(&c.name))
-        .collect();
-    let script = crate::render::rbac::render_revoke(&bundle.plan, &revoked)?;
-    let users = revoked
-        .iter()
-        .filter(|c| c.common_name != crate::spec::ADMIN_CN)
+        .filter(|c| names.contains(&c.name) && c.common_name != crate::spec::ADMIN_CN)
         .map(|c| c.common_name.clone())
-        .collect();
-    bundle.files.retain(|f| f.path != RBAC_REVOKE);
-    if let Some(text) = script {
-        bundle.files.push(BundleFile {
-            path: RBAC_REVOKE.into(),
-            role: Role::Runbook,
-            owner: Owner::Cluster,
-            mode: 0o755,
-            install_path: None,
-            cert: None,
-            contents: text.into_bytes(),
-        });
-        Ok(users)
-    } else {
-        Ok(Vec::new())
-    }
+        .collect()
 }
 
 fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {

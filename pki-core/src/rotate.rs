@@ -258,26 +258,24 @@ pub fn rotate_ca(
     keys: crate::keys::Keys,
     now: OffsetDateTime,
 ) -> Result<(crate::package::Bundle, RotateSummary), Error> {
+    use crate::daytwo;
+
     let spec = &opened.state.spec;
     let old_cert = ca.cert()?;
-    let (mut bundle, new_cert) = match new_key {
-        Some(key) => new_ca_bundle(opened, key, keys, now)?,
-        None => same_key_bundle(opened, ca, now)?,
-    };
     let same_key = new_key.is_none();
-    let members: Vec<(String, std::net::IpAddr)> = bundle
+    // The CA the kit moves to comes first: the kit's scripts carry its certificate, and they
+    // are files of the plan like every other.
+    let (new_ca, mut plan) = match new_key {
+        Some(key) => new_ca_plan(opened, key, now)?,
+        None => same_key_plan(opened, ca, now)?,
+    };
+    let new_cert = new_ca.cert()?;
+    let members: Vec<(String, std::net::IpAddr)> = plan
         .plan
         .members
         .iter()
         .filter_map(|m| m.ips.first().map(|ip| (m.name.clone(), *ip)))
         .collect();
-    let mut add = kit_files(
-        &bundle,
-        spec,
-        &members,
-        (&pem_of(&ca.cert_der), &new_cert.pem),
-        same_key,
-    )?;
     let summary = RotateSummary {
         same_key,
         new_ca: (
@@ -289,28 +287,34 @@ pub fn rotate_ca(
         clients: spec.clients.iter().map(|c| c.name.clone()).collect(),
         crl: opened.state.revocations.is_some(),
     };
-    add.push(crate::runbook::RunbookFile {
+    let mut kit = kit_files(
+        &plan.plan,
+        spec,
+        &members,
+        (&pem_of(&ca.cert_der), &new_cert.pem),
+        same_key,
+    )?;
+    kit.push(crate::runbook::RunbookFile {
         path: "ROTATE.md".into(),
         mode: 0o644,
         contents: rotate_md(&summary, &spec.cluster_name),
     });
-    for r in add {
-        bundle.files.retain(|f| f.path != r.path);
-        bundle.files.push(crate::runbook::bundle_file(&r));
+    plan.plan.prepare(kit.iter().map(crate::runbook::file_plan));
+    let (bundle, _) = daytwo::apply_change(Some(opened), &new_ca, &plan, keys)?;
+    if !same_key && let Some(rev) = &opened.state.revocations {
+        check_no_serial_on_crl(&bundle, rev)?;
     }
-    crate::daytwo::refresh_manifest(&mut bundle);
     Ok((bundle, summary))
 }
 
-/// A rotation: a new CA from `key` and every leaf under it, as a full new bundle.
-fn new_ca_bundle(
+/// A rotation: a new CA from `key` and every leaf under it, planned as a new bundle that is a
+/// child of `opened`.
+fn new_ca_plan(
     opened: &crate::package::OpenedBundle,
     key: &PrivateKey,
-    keys: crate::keys::Keys,
     now: OffsetDateTime,
-) -> Result<(crate::package::Bundle, crate::issue::IssuedCert), Error> {
+) -> Result<(crate::issue::CaMaterial, crate::daytwo::ChangePlan), Error> {
     use crate::daytwo::{self, Change};
-    use crate::plan::Role;
 
     let mut plan = daytwo::plan_change(None, &opened.state.spec, &Change::Generate, now)?;
     let new_ca = crate::issue::new_ca(&plan.plan.ca, key, now)?;
@@ -326,21 +330,16 @@ fn new_ca_bundle(
         plan.crl = Some(der);
     }
     plan.plan.carry(carried);
-    let (mut b, _) = daytwo::apply_change(None, &new_ca, &plan, keys)?;
-    if let Some(rev) = &opened.state.revocations {
-        check_no_serial_on_crl(&b, rev)?;
+    plan.ca_changes = true;
+    // The JWT signing key stays, byte for byte: tokens of any member must verify on every
+    // member throughout the rotation.
+    let jwt = crate::plan::JWT_KEY;
+    if plan.plan.key(jwt).is_some() && opened.plan().key(jwt).is_some() {
+        plan.keys_to_make.retain(|r| r.id != jwt);
+        plan.keys_changed.retain(|id| id != jwt);
+        plan.keys_kept.push(jwt.to_string());
     }
-    // The JWT signing key stays: tokens of any member must verify on every member
-    // throughout the rotation.
-    for f in &mut b.files {
-        if matches!(f.role, Role::JwtKey | Role::JwtPublicKey)
-            && let Some(old) = opened.file(&f.path)
-        {
-            f.contents = old.contents.to_vec();
-        }
-    }
-    let cert = new_ca.cert()?;
-    Ok((b, cert))
+    Ok((new_ca, plan))
 }
 
 /// Refuses a new bundle one of whose certificates drew a serial on the CRL (etcd matches
@@ -408,11 +407,11 @@ fn resign_revocations(
 
 /// A same-key renewal: the renewed CA certificate in every folder and spec.json, everything
 /// else byte for byte.
-fn same_key_bundle(
+fn same_key_plan(
     opened: &crate::package::OpenedBundle,
     ca: &crate::issue::CaMaterial,
     now: OffsetDateTime,
-) -> Result<(crate::package::Bundle, crate::issue::IssuedCert), Error> {
+) -> Result<(crate::issue::CaMaterial, crate::daytwo::ChangePlan), Error> {
     use crate::daytwo::{self, Change};
 
     let spec = &opened.state.spec;
@@ -427,14 +426,12 @@ fn same_key_bundle(
         cert_der: renewed,
         key_pkcs8_der: ca.key_pkcs8_der.clone(),
     };
-    let (b, _) = daytwo::apply_change(Some(opened), &renewed_ca, &plan, crate::keys::Keys::new())?;
-    let cert = renewed_ca.cert()?;
-    Ok((b, cert))
+    Ok((renewed_ca, plan))
 }
 
 /// The kit's scripts: one set per member and per client. `cas` is (old, new) CA PEM.
 fn kit_files(
-    bundle: &crate::package::Bundle,
+    plan: &crate::plan::Plan,
     spec: &crate::spec::ClusterSpec,
     members: &[(String, std::net::IpAddr)],
     cas: (&str, &str),
@@ -443,7 +440,7 @@ fn kit_files(
     use crate::kit::{self, KitOp};
     let (old_pem, new_pem) = (cas.0.to_string(), cas.1.to_string());
     let mut add = Vec::new();
-    for m in &bundle.plan.members {
+    for m in &plan.members {
         add.extend(kit::files(&KitOp::RotateMember {
             name: m.name.clone(),
             ips: m.ips.clone(),
@@ -456,7 +453,7 @@ fn kit_files(
             same_key,
         })?);
     }
-    let endpoints = crate::plan::client_endpoints(&bundle.plan.members);
+    let endpoints = crate::plan::client_endpoints(&plan.members);
     for c in &spec.clients {
         add.extend(kit::files(&KitOp::RotateClient {
             name: c.name.clone(),

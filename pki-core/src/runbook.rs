@@ -224,16 +224,23 @@ fn pair(base: &str, script: &str, data: String) -> Vec<RunbookFile> {
     ]
 }
 
-/// A runbook file as a file of the bundle: the cluster's, no install path.
-pub(crate) fn bundle_file(r: &RunbookFile) -> crate::render::BundleFile {
-    crate::render::BundleFile {
+/// A runbook file as a file the plan lists ([`crate::plan::Plan::prepare`]): the cluster's,
+/// no install path, its bytes prepared now. Its role says script (0755) or data (0644), and
+/// the mode follows from the role as for every other file.
+pub fn file_plan(r: &RunbookFile) -> crate::plan::FilePlan {
+    use crate::plan::{Content, FilePlan, Owner, Role};
+    let role = if r.mode == 0o755 {
+        Role::RunbookScript
+    } else {
+        Role::Runbook
+    };
+    debug_assert_eq!(role.mode(), r.mode, "{}", r.path);
+    FilePlan {
         path: r.path.clone(),
-        role: crate::plan::Role::Runbook,
-        owner: crate::plan::Owner::Cluster,
-        mode: r.mode,
+        role,
+        owner: Owner::Cluster,
         install_path: None,
-        cert: None,
-        contents: r.contents.clone().into_bytes(),
+        content: Content::Prepared(r.contents.clone().into_bytes()),
     }
 }
 

@@ -404,8 +404,10 @@ fn same_key_renewal_changes_only_the_ca(
 }
 
 /// The `rbac.sh` companion: `rbac-revoke.sh` removes every revoked client's etcd user (its CN)
-/// and the roles rbac.sh made for it, names quoted, root's user and role never; a revocation
-/// naming no client, or only root's, writes none; a later revocation keeps the earlier users.
+/// and the roles rbac.sh made for it, names quoted, root's user and role never; a bundle whose
+/// revocations name no client, or only root's, has one that says so and removes nobody (every
+/// bundle with revocations has the file, so no later operation loses it); a later revocation
+/// keeps the earlier users.
 #[test]
 fn revoking_a_client_writes_the_rbac_companion() {
     let spec = ClusterSpec::from_json(
@@ -422,7 +424,18 @@ fn revoking_a_client_writes_the_rbac_companion() {
     let now = OffsetDateTime::now_utc();
     // No client named: no companion.
     let (none, summary) = revoke::revoke(&opened, &ca, &req(vec![]), now).unwrap();
-    assert!(none.files.iter().all(|f| f.path != revoke::RBAC_REVOKE));
+    let nobody = |b: &pki_core::Bundle| {
+        let f = b
+            .file(revoke::RBAC_REVOKE)
+            .expect("a bundle with revocations has rbac-revoke.sh");
+        assert_eq!(f.mode, 0o755);
+        let t = f.text();
+        assert!(
+            t.contains("nothing to remove") && !t.contains("remove_user"),
+            "{t}"
+        );
+    };
+    nobody(&none);
     assert!(summary.users.is_empty());
     // Root's own certificate: refused without --force (every runbook acts as root); forced,
     // its user stays (rbac.sh's root cannot remove itself).
@@ -440,7 +453,7 @@ fn revoking_a_client_writes_the_rbac_companion() {
         ..req(vec![Target::Client("etcdctl".into())])
     };
     let (rooted, summary) = revoke::revoke(&opened, &ca, &forced, now).unwrap();
-    assert!(rooted.files.iter().all(|f| f.path != revoke::RBAC_REVOKE));
+    nobody(&rooted);
     assert!(summary.users.is_empty());
 
     let (b1, summary) = revoke::revoke(

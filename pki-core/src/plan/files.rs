@@ -232,6 +232,10 @@ pub enum Content {
     /// The CRL (DER) the issue stage signed or carried: every member's `pki/crl.der` while
     /// the plan carries revocations.
     Crl,
+    /// Bytes the day-two planner prepared from the prior state and the change: a runbook's
+    /// static script and its data file, a rotation kit's scripts, `ROTATE.md`
+    /// ([`super::Plan::prepared`]). Render copies them as they are.
+    Prepared(Vec<u8>),
 }
 
 /// Which renderer writes a text file, and for whom (members and clients by their index in the
@@ -312,6 +316,9 @@ pub enum Text {
     Calendar,
     /// `rbac.sh`.
     RbacScript,
+    /// `rbac-revoke.sh`, while the plan carries revocations: removes the etcd users of the
+    /// clients whose certificate is revoked.
+    RbacRevoke,
     /// `demo/run.sh`.
     DemoRun,
     /// `demo/stop.sh`.
@@ -491,6 +498,9 @@ pub(super) fn plan_files(plan: &Plan) -> Vec<FilePlan> {
         Text::ExpiryScript,
     ));
     v.push(text("rbac.sh", Role::RbacScript, Text::RbacScript));
+    if plan.carried.has_crl() && plan.admin().is_some() {
+        v.push(text(RBAC_REVOKE, Role::RunbookScript, Text::RbacRevoke));
+    }
     v.push(text(
         "prometheus/etcd-pki-alerts.yml",
         Role::AlertRules,
@@ -502,8 +512,15 @@ pub(super) fn plan_files(plan: &Plan) -> Vec<FilePlan> {
         v.push(text("demo/run.sh", Role::DemoScript, Text::DemoRun));
         v.push(text("demo/stop.sh", Role::DemoScript, Text::DemoStop));
     }
+    // What the operation prepared comes last, in its order; it takes the place of a planned
+    // file of the same path.
+    v.retain(|f| !plan.prepared.iter().any(|p| p.path == f.path));
+    v.extend(plan.prepared.iter().cloned());
     v
 }
+
+/// `rbac-revoke.sh`, at the bundle's root.
+pub const RBAC_REVOKE: &str = "rbac-revoke.sh";
 
 fn member_files(plan: &Plan, member: usize) -> Vec<FilePlan> {
     let f = MemberFiles::new(plan, member);

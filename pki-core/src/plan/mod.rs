@@ -22,7 +22,8 @@ pub mod paths;
 use std::net::IpAddr;
 
 pub use files::{
-    Content, FilePlan, MIGRATION_STEPS, MigrationStage, Owner, Role, Snippet, Text, snippets,
+    Content, FilePlan, MIGRATION_STEPS, MigrationStage, Owner, RBAC_REVOKE, Role, Snippet, Text,
+    snippets,
 };
 pub use members::{MemberPlan, client_endpoints, initial_cluster, join, plan_members, url};
 
@@ -67,6 +68,10 @@ pub struct Plan {
     /// every member's files start etcd with the CRL —, the members that left, its lineage.
     /// Empty for a new cluster.
     pub carried: crate::record::Carried,
+    /// Files the operation prepared beside the planned ones (day two): each runbook's script
+    /// and data, a rotation kit's scripts and `ROTATE.md`, as [`Content::Prepared`]. They are
+    /// part of the plan, so the bundle is rendered and packaged once, never patched after.
+    pub prepared: Vec<FilePlan>,
 }
 
 impl Plan {
@@ -90,6 +95,16 @@ impl Plan {
     /// again, since a bundle with a CRL has the CRL's files in every member's folder.
     pub fn carry(&mut self, carried: crate::record::Carried) {
         self.carried = carried;
+        self.files = files::plan_files(self);
+    }
+
+    /// The plan with `prepared` files besides its own (a later file of the same path takes the
+    /// place of an earlier one): see [`Plan::prepared`].
+    pub fn prepare(&mut self, prepared: impl IntoIterator<Item = FilePlan>) {
+        for f in prepared {
+            self.prepared.retain(|p| p.path != f.path);
+            self.prepared.push(f);
+        }
         self.files = files::plan_files(self);
     }
 }
@@ -198,6 +213,7 @@ fn build(spec: ClusterSpec, warnings: Vec<Problem>) -> Plan {
         },
         joining: Vec::new(),
         carried: crate::record::Carried::default(),
+        prepared: Vec::new(),
         warnings,
         spec,
     };

@@ -144,6 +144,7 @@ pub fn render(plan: &Plan, issued: &Issued) -> Result<Vec<BundleFile>, Error> {
                 (None, der.clone())
             }
             Content::Text(t) => (None, text(plan, issued, *t)?.into_bytes()),
+            Content::Prepared(bytes) => (None, bytes.clone()),
         };
         out.push(BundleFile::new(f, cert, contents));
     }
@@ -242,6 +243,16 @@ fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
         Text::ClientConfig { client, snippet } => consumers::render(plan, c(client), snippet)?,
         Text::ExpiryScript => expiry::render(plan, &expiry_list(plan, issued))?,
         Text::RbacScript => rbac::render_without(plan, &revoked_clients(plan, issued))?,
+        Text::RbacRevoke => {
+            let names = revoked_clients(plan, issued);
+            let revoked: Vec<&crate::spec::Client> = plan
+                .spec
+                .clients
+                .iter()
+                .filter(|c| names.contains(&c.name))
+                .collect();
+            rbac::revoke_file(plan, &revoked)?
+        }
         Text::MetricsScript { member } => metrics::script(plan, m(member))?,
         Text::MetricsService { member } => metrics::service(plan, m(member))?,
         Text::MetricsTimer { member } => metrics::timer(m(member))?,

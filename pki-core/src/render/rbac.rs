@@ -107,6 +107,22 @@ pub fn roles_of(c: &Client) -> Vec<String> {
     roles
 }
 
+/// `rbac-revoke.sh` as a bundle that carries revocations holds it: [`render_revoke`], or, when
+/// no client's certificate in this bundle is revoked (each was renewed since), a script that
+/// says so and changes nothing — the file stays, so no later bundle loses it.
+pub fn revoke_file(plan: &Plan, revoked: &[&Client]) -> Result<String, Error> {
+    if let Some(text) = render_revoke(plan, revoked)? {
+        return Ok(text);
+    }
+    Ok(format!(
+        "#!/usr/bin/env bash\n\
+         # The companion of rbac.sh in this bundle of cluster {}: it removes the etcd users of\n\
+         # revoked clients, and no client of this bundle holds a revoked certificate.\n\
+         echo \"rbac-revoke: no client of this bundle holds a revoked certificate; nothing to remove\"\n",
+        comment(&plan.spec.cluster_name)
+    ))
+}
+
 /// Renders `rbac-revoke.sh`, the companion of `rbac.sh` that removes the etcd users of the
 /// `revoked` clients (and the roles only they held), as the administrator client. `None` when
 /// there is nothing it could do: no administrator, or no revoked client but root.
