@@ -1,10 +1,55 @@
-//! pki-core's modules depend one way (spec ← validate ← plan ← issue ← render ← package, day
-//! two above them): no import circle between two top-level modules, nor between two modules
-//! of one folder (`render/env.rs` and `render/kubeadm.rs`). Read from the source as a reviewer
-//! would: every `crate::…` and `super::…` path outside `#[cfg(test)]` code is an edge.
+//! pki-core's modules depend one way (spec ← validate ← keys ← plan ← issue ← render ←
+//! package ← the operations): every top-level module belongs to one of those stages
+//! ([`STAGES`]) and uses only modules of its own stage or earlier ones; no import circle
+//! between two top-level modules, nor between two modules of one folder (`render/env.rs` and
+//! `render/kubeadm.rs`). Read from the source as a reviewer would: every `crate::…` and
+//! `super::…` path outside `#[cfg(test)]` code is an edge.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+/// The stages, in order, and the top-level modules of each. A module may use its own
+/// stage's modules and earlier stages', never a later stage's: planning never reads a zip,
+/// rendering never issues, and nothing below the operations knows there is a day two.
+const STAGES: &[(&str, &[&str])] = &[
+    (
+        "spec",
+        &["error", "report", "rules", "options", "limits", "spec"],
+    ),
+    ("validate", &["validate"]),
+    (
+        "keys",
+        &[
+            "keys",
+            "rsa_keygen",
+            "raw_issuer",
+            "crl",
+            "ca_key",
+            "record",
+        ],
+    ),
+    ("plan", &["plan"]),
+    ("issue", &["issue", "ca_import", "parallel"]),
+    ("render", &["render", "runbook", "kit"]),
+    ("package", &["package", "listing", "naming"]),
+    (
+        "operations",
+        &[
+            "bundle",
+            "daytwo",
+            "revocations",
+            "revoke",
+            "rotate",
+            "status",
+            "doctor",
+            "next_steps",
+        ],
+    ),
+];
+
+fn stage_of(module: &str) -> Option<usize> {
+    STAGES.iter().position(|(_, ms)| ms.contains(&module))
+}
 
 /// Module path of each source file (`render::env`), and the code outside its tests.
 fn sources() -> BTreeMap<Vec<String>, String> {
@@ -148,6 +193,33 @@ fn no_import_circle_between_modules() {
     if let Some(c) = circle(&top) {
         panic!("import circle between top-level modules: {}", c.join(" → "));
     }
+    // The stage order.
+    for m in modules.iter().filter_map(|m| m.first()) {
+        assert!(
+            stage_of(m).is_some(),
+            "module {m} belongs to no stage: add it to STAGES in tests/layers.rs, at the \
+             earliest stage whose modules are all it uses"
+        );
+    }
+    let mut backwards = Vec::new();
+    for (from, tos) in &top {
+        for to in tos {
+            let (Some(a), Some(b)) = (stage_of(from), stage_of(to)) else {
+                continue; // a path such as crate::VERSION, not a module
+            };
+            if b > a {
+                backwards.push(format!(
+                    "{from} ({}) uses {to} ({})",
+                    STAGES[a].0, STAGES[b].0
+                ));
+            }
+        }
+    }
+    assert!(
+        backwards.is_empty(),
+        "a stage uses a later one: {}",
+        backwards.join("; ")
+    );
     for (folder, edges) in &siblings {
         if let Some(c) = circle(edges) {
             panic!("import circle in {}/: {}", folder.join("/"), c.join(" → "));
