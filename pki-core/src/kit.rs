@@ -1,10 +1,10 @@
-//! The runbooks of revocation and CA rotation: static scripts (`pki-core/runbooks/`, included
-//! as they are) and, beside each, a data file of `KEY='value'` lines the script sources —
+//! The runbooks of revocation and CA rotation: scripts the same for every cluster
+//! (`pki-core/templates/runbook/`, [`Script`]) and, beside each, a data file of `KEY='value'` lines the script sources —
 //! the pattern of [`crate::runbook`]: no spec string is ever pasted into a script, every value
 //! is checked against an allowlist before it is written and quoted by
 //! [`crate::render::quote::sh`].
 //!
-//! | operation | script (from `runbooks/`) | where in the bundle |
+//! | operation | script (`templates/`) | where in the bundle |
 //! |---|---|---|
 //! | deploy a CRL | `install-crl.sh` | `members/<name>/install-crl.sh` + `crl.env`, as root on the member |
 //! | rotate the CA, phase 1 | `rotate-1-trust-both.sh` | `members/<name>/rotate/1-trust-both.sh` |
@@ -19,24 +19,9 @@
 use std::net::IpAddr;
 
 use crate::error::Error;
-use crate::runbook::{self, RunbookFile, bad, check_absolute, check_name, check_urls};
+use crate::runbook::{self, RunbookFile, Script, bad, check_absolute, check_name, check_urls};
 
 pub use crate::render::crl::{CRL_FILE, crl_env};
-
-/// `runbooks/rotate-lib.sh`, as `rotate/lib.sh`: what the member's rotation scripts share
-/// (machine and path checks, which CAs a file holds, the running etcd, health gates, the
-/// restart and the wait).
-pub const ROTATE_LIB_SH: &str = include_str!("../runbooks/rotate-lib.sh");
-/// `runbooks/rotate-1-trust-both.sh`: phase 1, the trusted CA file becomes old + new; restart.
-pub const ROTATE_1_SH: &str = include_str!("../runbooks/rotate-1-trust-both.sh");
-/// `runbooks/rotate-2-reissue.sh`: phase 2, the new CA's certificates swapped in; no restart.
-pub const ROTATE_2_SH: &str = include_str!("../runbooks/rotate-2-reissue.sh");
-/// `runbooks/rotate-3-drop-old.sh`: phase 3, the trusted CA file becomes the new CA; restart.
-pub const ROTATE_3_SH: &str = include_str!("../runbooks/rotate-3-drop-old.sh");
-/// `runbooks/renew-ca.sh`: same-key CA renewal, the renewed CA certificate; restart.
-pub const RENEW_CA_SH: &str = include_str!("../runbooks/renew-ca.sh");
-/// `runbooks/rotate-client.sh`: a client's files through the phases (or a renewal).
-pub const ROTATE_CLIENT_SH: &str = include_str!("../runbooks/rotate-client.sh");
 
 /// A runbook of this module and the plain data it needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,7 +122,7 @@ pub fn files(op: &KitOp) -> Result<Vec<RunbookFile>, Error> {
                 old_sha,
                 new_sha,
             ];
-            Ok(rotate_member_files(name, &env, &cas, *same_key))
+            rotate_member_files(name, &env, &cas, *same_key)
         }
         KitOp::RotateClient {
             name,
@@ -151,7 +136,7 @@ pub fn files(op: &KitOp) -> Result<Vec<RunbookFile>, Error> {
             check_name("kind", kind)?;
             check_urls("endpoints", endpoints)?;
             let cas = CaPair::read(old_ca_pem, new_ca_pem)?;
-            Ok(rotate_client_files(name, kind, endpoints, &cas, *same_key))
+            rotate_client_files(name, kind, endpoints, &cas, *same_key)
         }
     }
 }
@@ -169,10 +154,11 @@ fn install_crl_files(
     }
     let dir = format!("members/{name}");
     Ok(vec![
-        script(
-            &format!("{dir}/install-crl.sh"),
-            &crate::render::crl::install_crl_script()?,
-        ),
+        RunbookFile {
+            path: format!("{dir}/install-crl.sh"),
+            mode: 0o755,
+            contents: crate::render::crl::install_crl_script()?,
+        },
         RunbookFile {
             path: format!("{dir}/crl.env"),
             mode: 0o644,
@@ -259,10 +245,10 @@ fn rotate_member_files(
     env: &[(&str, String)],
     cas: &CaPair,
     same_key: bool,
-) -> Vec<RunbookFile> {
+) -> Result<Vec<RunbookFile>, Error> {
     let dir = format!("members/{name}/rotate");
     let mut out = vec![
-        script(&format!("{dir}/lib.sh"), ROTATE_LIB_SH),
+        script(&format!("{dir}/lib.sh"), Script::RotateLib)?,
         cert_file(&format!("{dir}/old-ca.crt"), cas.old_pem),
         cert_file(&format!("{dir}/new-ca.crt"), cas.new_pem),
         // renew-ca.sh does not use it; lib.sh checks every kit has it.
@@ -270,13 +256,22 @@ fn rotate_member_files(
         data(&format!("{dir}/rotate.env"), "the rotate/ scripts", env),
     ];
     if same_key {
-        out.push(script(&format!("{dir}/renew-ca.sh"), RENEW_CA_SH));
+        out.push(script(&format!("{dir}/renew-ca.sh"), Script::RenewCa)?);
     } else {
-        out.push(script(&format!("{dir}/1-trust-both.sh"), ROTATE_1_SH));
-        out.push(script(&format!("{dir}/2-reissue.sh"), ROTATE_2_SH));
-        out.push(script(&format!("{dir}/3-drop-old.sh"), ROTATE_3_SH));
+        out.push(script(
+            &format!("{dir}/1-trust-both.sh"),
+            Script::RotateTrustBoth,
+        )?);
+        out.push(script(
+            &format!("{dir}/2-reissue.sh"),
+            Script::RotateReissue,
+        )?);
+        out.push(script(
+            &format!("{dir}/3-drop-old.sh"),
+            Script::RotateDropOld,
+        )?);
     }
-    out
+    Ok(out)
 }
 
 /// [`KitOp::RotateClient`]'s files under `clients/<name>/rotate/`: `rotate-client.sh`, its
@@ -287,11 +282,11 @@ fn rotate_client_files(
     endpoints: &[String],
     cas: &CaPair,
     same_key: bool,
-) -> Vec<RunbookFile> {
+) -> Result<Vec<RunbookFile>, Error> {
     let dir = format!("clients/{name}/rotate");
     let [old_sha, new_sha] = cas.fingerprints();
     let mut out = vec![
-        script(&format!("{dir}/rotate-client.sh"), ROTATE_CLIENT_SH),
+        script(&format!("{dir}/rotate-client.sh"), Script::RotateClient)?,
         data(
             &format!("{dir}/rotate.env"),
             "rotate-client.sh",
@@ -307,7 +302,7 @@ fn rotate_client_files(
     if !same_key {
         out.push(cas.both_file(&dir));
     }
-    out
+    Ok(out)
 }
 
 /// The DER of the one certificate in `text` (PEM).
@@ -344,12 +339,12 @@ fn cert_file(path: &str, text: &str) -> RunbookFile {
 }
 
 /// `https://<IP>:<port>` or `https://[<IPv6>]:<port>`.
-fn script(path: &str, text: &str) -> RunbookFile {
-    RunbookFile {
+fn script(path: &str, script: Script) -> Result<RunbookFile, Error> {
+    Ok(RunbookFile {
         path: path.to_string(),
         mode: 0o755,
-        contents: text.to_string(),
-    }
+        contents: script.text()?,
+    })
 }
 
 /// `KEY='value'` lines, sourced by the script: [`crate::runbook`]'s data file.
@@ -377,9 +372,12 @@ mod tests {
         assert!(f[0].contents.contains("check_generation install-crl"));
         assert!(f[1].contents.contains("\nIPS='10.0.0.1 2001:db8::1'\n"));
         assert!(f[1].contents.contains("\nCERT_DIR='/etc/etcd/pki'\n"));
-        // The rotation scripts carry the shared host-address prelude pasted: kept equal here.
+        // The rotation scripts include the shared host-address prelude.
         assert!(
-            ROTATE_LIB_SH.contains(crate::render::HOST_ADDRESSES),
+            Script::RotateLib
+                .text()
+                .unwrap()
+                .contains(crate::render::HOST_ADDRESSES),
             "rotate-lib.sh lost the shared host-address prelude (templates/shell/host-addresses.sh)"
         );
     }

@@ -1,13 +1,13 @@
 //! Runbooks: the scripts a day-two operation adds to a bundle, and the data they read.
 //!
-//! The scripts are static files (`pki-core/runbooks/*.sh`, included here as they are), the
-//! same for every cluster, so a reviewer reads them once and shellcheck checks exactly what
+//! The scripts are templates (`pki-core/templates/runbook/*.sh`, [`Script`]) that include
+//! the shell preludes install.sh includes, the same for every cluster, so a reviewer reads them once and shellcheck checks exactly what
 //! runs. What differs per operation is a data file beside each script, `KEY='value'` lines
 //! quoted by [`crate::render::quote::sh`], which the script sources: no spec string is ever
 //! pasted into a script. Every value is also checked against the allowlists of
 //! [`crate::rules`] before it is written (the first wall; quoting is the second).
 //!
-//! | operation        | script (from `runbooks/`)  | where in the bundle                            |
+//! | operation        | script (`templates/runbook/`) | where in the bundle                            |
 //! |------------------|----------------------------|------------------------------------------------|
 //! | add a member     | `add-member.sh`            | `runbook/add-<name>.sh` + `.env`, admin side    |
 //! | remove a member  | `remove-member.sh`         | `runbook/remove-<name>.sh` + `.env`, admin side |
@@ -18,15 +18,87 @@ use std::net::IpAddr;
 use crate::error::Error;
 use crate::render::quote;
 
-/// `runbooks/add-member.sh`: `etcdctl member add` (retried while etcd says "unhealthy
-/// cluster"), what to run on the new machine, wait until it has caught up, health.
-pub const ADD_MEMBER_SH: &str = include_str!("../runbooks/add-member.sh");
-/// `runbooks/remove-member.sh`: refuse below quorum or when unhealthy, `etcdctl member
-/// remove`, wait, health, what to revoke.
-pub const REMOVE_MEMBER_SH: &str = include_str!("../runbooks/remove-member.sh");
-/// `runbooks/renew.sh`: swap a member's certificates and keys under a running etcd, then
-/// check with `openssl s_client` that its ports serve the new serials.
-pub const RENEW_SH: &str = include_str!("../runbooks/renew.sh");
+/// A runbook script: a template under `templates/runbook/`, the same for every cluster (what
+/// differs is the data file beside it), with the shell preludes it shares with install.sh
+/// (`templates/shell/`: this machine's addresses, safe folders, the bundle generation)
+/// included, not pasted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Script {
+    /// `add-member.sh`: `etcdctl member add --learner` (retried while etcd says "unhealthy
+    /// cluster"), what to run on the new machine, wait until it has caught up, promote, health.
+    AddMember,
+    /// `remove-member.sh`: refuse below quorum or when unhealthy, `etcdctl member remove`,
+    /// wait, health, what to revoke.
+    RemoveMember,
+    /// `renew.sh`: swap a member's certificates and keys under a running etcd, then check with
+    /// `openssl s_client` that its ports serve the new serials.
+    Renew,
+    /// `rotate/lib.sh`: what a member's rotation scripts share (machine and path checks, which
+    /// CAs a file holds, the running etcd, health gates, the restart and the wait).
+    RotateLib,
+    /// `rotate/1-trust-both.sh`: phase 1, the trusted CA file becomes old + new; restart.
+    RotateTrustBoth,
+    /// `rotate/2-reissue.sh`: phase 2, the new CA's certificates swapped in; no restart.
+    RotateReissue,
+    /// `rotate/3-drop-old.sh`: phase 3, the trusted CA file becomes the new CA; restart.
+    RotateDropOld,
+    /// `rotate/renew-ca.sh`: same-key CA renewal, the renewed CA certificate; restart.
+    RenewCa,
+    /// `rotate/rotate-client.sh`: a client's files through the phases (or a renewal).
+    RotateClient,
+}
+
+mod scripts {
+    #[derive(askama::Template)]
+    #[template(path = "runbook/add-member.sh", escape = "none")]
+    pub struct AddMember;
+    #[derive(askama::Template)]
+    #[template(path = "runbook/remove-member.sh", escape = "none")]
+    pub struct RemoveMember;
+    #[derive(askama::Template)]
+    #[template(path = "runbook/renew.sh", escape = "none")]
+    pub struct Renew {
+        pub marker: &'static str,
+    }
+    #[derive(askama::Template)]
+    #[template(path = "runbook/rotate-lib.sh", escape = "none")]
+    pub struct RotateLib;
+    #[derive(askama::Template)]
+    #[template(path = "runbook/rotate-1-trust-both.sh", escape = "none")]
+    pub struct RotateTrustBoth;
+    #[derive(askama::Template)]
+    #[template(path = "runbook/rotate-2-reissue.sh", escape = "none")]
+    pub struct RotateReissue;
+    #[derive(askama::Template)]
+    #[template(path = "runbook/rotate-3-drop-old.sh", escape = "none")]
+    pub struct RotateDropOld;
+    #[derive(askama::Template)]
+    #[template(path = "runbook/renew-ca.sh", escape = "none")]
+    pub struct RenewCa;
+    #[derive(askama::Template)]
+    #[template(path = "runbook/rotate-client.sh", escape = "none")]
+    pub struct RotateClient;
+}
+
+impl Script {
+    /// The script's text.
+    pub fn text(self) -> Result<String, Error> {
+        use crate::render::fill;
+        match self {
+            Script::AddMember => fill(&scripts::AddMember),
+            Script::RemoveMember => fill(&scripts::RemoveMember),
+            Script::Renew => fill(&scripts::Renew {
+                marker: crate::plan::paths::files::BUNDLE_MARKER,
+            }),
+            Script::RotateLib => fill(&scripts::RotateLib),
+            Script::RotateTrustBoth => fill(&scripts::RotateTrustBoth),
+            Script::RotateReissue => fill(&scripts::RotateReissue),
+            Script::RotateDropOld => fill(&scripts::RotateDropOld),
+            Script::RenewCa => fill(&scripts::RenewCa),
+            Script::RotateClient => fill(&scripts::RotateClient),
+        }
+    }
+}
 
 /// One file to add to a bundle.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,7 +192,7 @@ pub fn files(op: &Operation) -> Result<Vec<RunbookFile>, Error> {
                     ("MEMBER_FOLDER", format!("members/{name}")),
                 ],
             );
-            Ok(pair(&base, ADD_MEMBER_SH, data))
+            Ok(pair(&base, Script::AddMember.text()?, data))
         }
         Operation::RemoveMember {
             name,
@@ -150,7 +222,7 @@ pub fn files(op: &Operation) -> Result<Vec<RunbookFile>, Error> {
                     ("ETCDCTL_ENV", etcdctl_env.clone()),
                 ],
             );
-            Ok(pair(&base, REMOVE_MEMBER_SH, data))
+            Ok(pair(&base, Script::RemoveMember.text()?, data))
         }
         Operation::Renew {
             name,
@@ -206,15 +278,15 @@ fn renew_files(
             ("PAIRS", format!("server:{client_port} peer:{peer_port}")),
         ],
     );
-    Ok(pair(&base, RENEW_SH, data))
+    Ok(pair(&base, Script::Renew.text()?, data))
 }
 
-fn pair(base: &str, script: &str, data: String) -> Vec<RunbookFile> {
+fn pair(base: &str, script: String, data: String) -> Vec<RunbookFile> {
     vec![
         RunbookFile {
             path: format!("{base}.sh"),
             mode: 0o755,
-            contents: script.to_string(),
+            contents: script,
         },
         RunbookFile {
             path: format!("{base}.env"),
@@ -386,7 +458,7 @@ mod tests {
         let f = files(&add()).unwrap();
         assert_eq!(f[0].path, "runbook/add-etcd4.sh");
         assert_eq!(f[0].mode, 0o755);
-        assert_eq!(f[0].contents, ADD_MEMBER_SH);
+        assert_eq!(f[0].contents, Script::AddMember.text().unwrap());
         assert_eq!(f[1].path, "runbook/add-etcd4.env");
         assert!(
             f[1].contents
@@ -440,7 +512,10 @@ mod tests {
 
     #[test]
     fn scripts_find_addresses_as_install_sh_does() {
-        // renew.sh carries its own copy of the address check (it cannot be templated).
-        assert!(RENEW_SH.contains(crate::render::HOST_ADDRESSES));
+        // The prelude is included from templates/shell/, as install.sh includes it.
+        let renew = Script::Renew.text().unwrap();
+        assert!(renew.contains(crate::render::HOST_ADDRESSES));
+        assert!(renew.contains("check_generation renew"));
+        assert!(!renew.contains("{%"), "{renew}");
     }
 }

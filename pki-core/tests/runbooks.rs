@@ -177,7 +177,6 @@ fn no_script_pipes_into_grep_q() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     scripts(&root.join("templates"), &mut files);
-    scripts(&root.join("runbooks"), &mut files);
     assert!(files.len() > 20, "scripts found: {files:?}");
     let mut found = Vec::new();
     for f in &files {
@@ -203,4 +202,108 @@ fn no_script_pipes_into_grep_q() {
         "pipes into grep -q:\n{}",
         found.join("\n")
     );
+}
+
+/// renew.sh refuses (exit 3) a cert_dir holding another CA, or a later generation of the
+/// cluster's bundles than the one it comes from, and a refusal changes nothing: cert_dir keeps
+/// its owner and mode (it is taken back from etcd while the files are checked, and given back).
+/// Runs as root (as CI does), under ETCD_PKI_ROOT.
+#[test]
+fn a_refused_renewal_changes_nothing() {
+    use pki_core::daytwo::{self, Change};
+    use pki_core::{ClusterSpec, OffsetDateTime, PrivateKey, generate, keys::Keys, package};
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    // etcd1 on loopback: this machine is etcd1 without --force (which would also go back).
+    let spec = ClusterSpec::from_json(
+        r#"{"cluster_name": "rr", "nodes": [{"name": "etcd1", "ips": ["127.0.1.1"]},
+            {"name": "etcd2", "ips": ["10.0.0.2"]}],
+            "clients": [{"name": "etcdctl", "common_name": "root"}]}"#,
+    )
+    .unwrap();
+    let b = generate(&spec).unwrap();
+    let opened = package::open(&b.to_zip().unwrap()).unwrap();
+    let ca = daytwo::unlock_ca(&opened, b.ca_key.text().as_bytes(), None).unwrap();
+    let change = Change::Renew {
+        only: vec![],
+        keep_keys: false,
+        within_days: None,
+    };
+    let plan = daytwo::plan_change(
+        Some(&opened),
+        &opened.state.spec,
+        &change,
+        OffsetDateTime::now_utc(),
+    )
+    .unwrap();
+    let keys: Keys = plan
+        .keys_to_make
+        .iter()
+        .map(|r| (r.id.clone(), PrivateKey::generate(r.algorithm).unwrap()))
+        .collect();
+    let (renewed, _) = daytwo::apply_change(Some(&opened), &ca, &plan, keys).unwrap();
+    let s = Scratch::new("refused");
+    for f in renewed
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with("members/etcd1/"))
+    {
+        let p = s.0.join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &f.contents).unwrap();
+    }
+    let root = s.0.join("root");
+    let cert_dir = root.join("etc/etcd/pki");
+    std::fs::create_dir_all(&cert_dir).unwrap();
+    std::fs::set_permissions(&cert_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let renew = |dir: &Path| {
+        output(
+            Command::new("bash")
+                .arg(dir.join("members/etcd1/renew.sh"))
+                .env("ETCD_PKI_ROOT", &root)
+                .env("ETCD_PKI_BACKUPS", s.0.join("backups")),
+        )
+    };
+    let unchanged = |what: &str| {
+        // Root's, 0700 (renew.sh would make it 0750 for etcd's group).
+        let m = std::fs::metadata(&cert_dir).unwrap();
+        assert_eq!(
+            (m.uid(), m.mode() & 0o7777),
+            (0, 0o700),
+            "{what}: the refused renewal changed cert_dir's owner or mode"
+        );
+    };
+    // Another CA's ca.crt in cert_dir.
+    let other = generate(&ClusterSpec::template()).unwrap();
+    std::fs::write(
+        cert_dir.join("ca.crt"),
+        &other.file("ca.crt").unwrap().contents,
+    )
+    .unwrap();
+    let (code, out) = renew(&s.0);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("another CA"), "{out}");
+    unchanged("another CA");
+    // The machine holds a later generation of this line.
+    std::fs::write(cert_dir.join("ca.crt"), &b.file("ca.crt").unwrap().contents).unwrap();
+    let marker = renewed
+        .file("members/etcd1/bundle.env")
+        .unwrap()
+        .text()
+        .to_string();
+    let generation = renewed.state().unwrap().generation();
+    let later = marker.replace(
+        &format!("GENERATION='{generation}'"),
+        &format!("GENERATION='{}'", generation + 5),
+    );
+    assert_ne!(later, marker, "{marker}");
+    std::fs::write(cert_dir.join("etcd-pki-bundle.env"), later).unwrap();
+    let (code, out) = renew(&s.0);
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains(&format!("generation {}", generation + 5))
+            && out.contains(&format!("generation {generation}")),
+        "{out}"
+    );
+    unchanged("a later generation");
 }

@@ -45,22 +45,7 @@ for f in old-ca.crt new-ca.crt both-ca.crt; do
 done
 
 # --- Which machine: one of the member's addresses must be here (--force skips this).
-# This machine's addresses, one a line, of the network namespace this runs in: IPv4 from the
-# kernel's local table (/proc/net/fib_trie, "/32 host LOCAL"), IPv6 from /proc/net/if_inet6
-# (written as `ip` writes them), both read whole from a file; then what `ip` and `hostname -I`
-# add. Each source that fails or is missing adds nothing instead of ending the script under
-# `set -e`: `hostname` is not installed everywhere, and a netlink dump (which both commands
-# make) fails with "Dump was interrupted" when an address or interface changes meanwhile.
-have=$( { awk '/\/32 host LOCAL/ { print prev } { prev = $2 }' /proc/net/fib_trie 2>/dev/null || true
-  awk '{ for (i = 0; i < 8; i++) { g = substr($1, 4 * i + 1, 4); sub(/^0+/, "", g); a[i] = (g == "" ? "0" : g) }
-    b = -1; l = 1; for (i = 0; i < 8; i++) { j = i; while (j < 8 && a[j] == "0") j++; if (j - i > l) { b = i; l = j - i } }
-    s = ""; for (i = 0; i < 8; i++) { if (i == b) { s = s "::"; i += l - 1 } else s = s (s == "" || s ~ /:$/ ? "" : ":") a[i] }
-    print s }' /proc/net/if_inet6 2>/dev/null || true
-  ip -o addr show 2>/dev/null | awk '{print $4}' | cut -d/ -f1 || true
-  hostname -I 2>/dev/null | tr ' ' '\n' || true; } | sed '/^$/d' | sort -u)
-# on_this_machine IP: whether IP is one of them (a shell pattern, no pipe into grep -q); every
-# address of 127.0.0.0/8 is (Linux routes the whole block to lo, listed or not).
-on_this_machine() { case "$1" in 127.*) return 0 ;; esac; case $'\n'"$have"$'\n' in *$'\n'"$1"$'\n'*) return 0 ;; esac; return 1; }
+{% include "shell/host-addresses.sh" %}
 match=""
 for ip in $IPS; do
   if on_this_machine "$ip"; then match=$ip; fi
@@ -77,27 +62,7 @@ if id -u etcd >/dev/null 2>&1; then
   group=$(id -gn etcd)
 fi
 
-# safe_dir DIR [UID]: as in install.sh: every folder from / down to DIR is a real folder (no
-# symbolic link), owned by root (DIR itself may be owned by UID) and not writable by others.
-safe_dir() {
-  local dir=$1 also=${2:-} cur="" part owner perm gid
-  local -a parts
-  IFS=/ read -ra parts <<< "${dir#/}"
-  for part in "${parts[@]}"; do
-    [ -n "$part" ] || continue
-    cur="$cur/$part"
-    if [ -L "$cur" ]; then refuse "$cur is a symbolic link (to $(readlink "$cur")); $prog does not follow links on the way to ${dir#"$root"}: replace it with a folder"; fi
-    [ -e "$cur" ] || return 0
-    [ -d "$cur" ] || refuse "$cur is not a folder"
-    read -r owner gid perm <<< "$(stat -c '%u %g %a' "$cur")"
-    if [ "$owner" != 0 ] && { [ "$cur" != "$dir" ] || [ -z "$also" ] || [ "$owner" != "$also" ]; }; then
-      refuse "$cur is owned by $(stat -c %U "$cur"), not root: whoever owns it could swap what $prog writes; chown root $cur or choose another path"
-    fi
-    perm=$((8#$perm))
-    if (( perm & 8#0002 )) && ! (( perm & 8#1000 )); then refuse "$cur is writable by anyone"; fi
-    if (( perm & 8#0020 )) && [ "$gid" != 0 ] && [ "$cur" != "$dir" ]; then refuse "$cur is writable by group $(stat -c %G "$cur")"; fi
-  done
-}
+{% include "shell/safe-dir.sh" %}
 safe_dir "$root$(dirname "$CERT_DIR")"
 safe_dir "$dir" "$etcd_uid"
 safe_dir "$(dirname "$backups")"
