@@ -35,6 +35,8 @@ pub enum KitOp {
         ips: Vec<IpAddr>,
         /// Its cert_dir on the machine.
         cert_dir: String,
+        /// Its client port (`--restart` asks it for /health).
+        client_port: u16,
     },
     /// A member's part of a CA rotation (three phases) or of a same-key CA renewal: its
     /// scripts, the old and new CA certificates and its data. The member's new certificates
@@ -84,7 +86,8 @@ pub fn files(op: &KitOp) -> Result<Vec<RunbookFile>, Error> {
             name,
             ips,
             cert_dir,
-        } => install_crl_files(name, ips, cert_dir),
+            client_port,
+        } => install_crl_files(name, ips, cert_dir, *client_port),
         KitOp::RotateMember {
             name,
             ips,
@@ -146,6 +149,7 @@ fn install_crl_files(
     name: &str,
     ips: &[IpAddr],
     cert_dir: &str,
+    client_port: u16,
 ) -> Result<Vec<RunbookFile>, Error> {
     check_name("name", name)?;
     check_absolute("cert_dir", cert_dir)?;
@@ -162,7 +166,7 @@ fn install_crl_files(
         RunbookFile {
             path: format!("{dir}/crl.env"),
             mode: 0o644,
-            contents: crate::render::crl::install_crl_env(name, ips, cert_dir),
+            contents: crate::render::crl::install_crl_env(name, ips, cert_dir, client_port),
         },
     ])
 }
@@ -366,6 +370,7 @@ mod tests {
             name: "etcd1".into(),
             ips: vec!["10.0.0.1".parse().unwrap(), "2001:db8::1".parse().unwrap()],
             cert_dir: "/etc/etcd/pki".into(),
+            client_port: 2379,
         })
         .unwrap();
         assert_eq!(f[0].path, "members/etcd1/install-crl.sh");
@@ -394,6 +399,7 @@ mod tests {
                 name: name.into(),
                 ips: vec!["10.0.0.1".parse().unwrap()],
                 cert_dir: dir.into(),
+                client_port: 2379,
             })
             .unwrap_err()
             .to_string();

@@ -383,6 +383,7 @@ pub fn revoke(
             name: m.name.clone(),
             ips: m.ips.clone(),
             cert_dir: m.cert_dir.clone(),
+            client_port: opened.state.spec.client_port,
         })?;
     }
     let der = sign_crl(ca, &revocations, now, next)?;

@@ -67,6 +67,7 @@ fn ops(dir: &Path) -> Vec<KitOp> {
             name: "etcd1".into(),
             ips: vec!["10.0.0.1".parse().unwrap()],
             cert_dir: "/etc/etcd/pki".into(),
+            client_port: 2379,
         },
         member("etcd1", false),
         member("etcd2", true),
@@ -266,6 +267,7 @@ fn install_crl_refuses_an_etcd_started_with_config_file() {
         name: "etcd1".into(),
         ips: vec!["127.0.0.1".parse().unwrap()],
         cert_dir: cert_dir.into(),
+        client_port: 2379,
     })
     .unwrap();
     let bundle = s.0.join("bundle");

@@ -44,7 +44,12 @@ pub fn crl_env(cert_dir: &str) -> [(&'static str, String); 2] {
 
 /// `crl.env`, the data `install-crl.sh` sources. The values passed validation's allowlists
 /// (names, addresses, absolute paths) and are quoted besides.
-pub fn install_crl_env(name: &str, ips: &[std::net::IpAddr], cert_dir: &str) -> String {
+pub fn install_crl_env(
+    name: &str,
+    ips: &[std::net::IpAddr],
+    cert_dir: &str,
+    client_port: u16,
+) -> String {
     let ips: Vec<String> = ips.iter().map(ToString::to_string).collect();
     data_file(
         "install-crl.sh",
@@ -52,6 +57,8 @@ pub fn install_crl_env(name: &str, ips: &[std::net::IpAddr], cert_dir: &str) -> 
             ("MEMBER", name.to_string()),
             ("IPS", ips.join(" ")),
             ("CERT_DIR", cert_dir.to_string()),
+            // --restart asks this port for /health once etcd is back.
+            ("CLIENT_PORT", client_port.to_string()),
         ],
     )
 }

@@ -262,9 +262,12 @@ fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
         Text::DemoStop => demo::stop(plan)?,
         Text::InstallCrlScript => crl::install_crl_script()?,
         Text::BundleMarker => bundle_marker(plan, issued),
-        Text::InstallCrlEnv { member } => {
-            crl::install_crl_env(&m(member).name, &m(member).ips, &m(member).cert_dir)
-        }
+        Text::InstallCrlEnv { member } => crl::install_crl_env(
+            &m(member).name,
+            &m(member).ips,
+            &m(member).cert_dir,
+            plan.spec.client_port,
+        ),
         Text::CrlDropin { member } => crl::dropin(m(member)),
         Text::MigrationEnv { member, stage } => {
             migrate::stage_env(plan, migration(plan)?, m(member), stage)?

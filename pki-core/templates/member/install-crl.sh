@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 # Puts a new certificate revocation list in place on a member, WITHOUT restarting etcd
 # (etcd-pki runbook). As root, on the member, from its folder of the bundle (members/<name>/):
-#   bash install-crl.sh [--force]
+#   bash install-crl.sh [--force] [--restart]
 # Its parameters are in crl.env beside it; this script is the same for every member. etcd
 # started with --client-crl-file/--peer-crl-file (or ETCD_CLIENT_CRL_FILE/ETCD_PEER_CRL_FILE;
 # etcd's YAML config has no such key) reads the file again at every new connection, so a
@@ -12,29 +12,46 @@
 # CRL that is not DER (etcd 3.6+ reads DER only, and an unreadable CRL file
 # makes etcd refuse EVERY connection), one not signed by the installed CA, and one older than
 # the installed CRL (it would take revocations back; --force installs it anyway).
+# A connection that a revoked certificate opened before the CRL was in place stays open (etcd
+# checks the CRL at the handshake only). --restart (for a compromised key) then restarts this
+# member's etcd, which ends every connection to it, and waits until it answers /health again:
+# run it on one member at a time. ETCD_PKI_RESTART replaces `systemctl restart etcd`;
+# ETCD_PKI_WAIT (seconds, default 120) bounds the wait.
 # ETCD_PKI_ROOT=/some/dir works on an installation under that folder (tests, image builds);
 # ETCD_PKI_BACKUPS=/some/dir keeps the replaced file there instead of /var/backups/etcd-pki.
 set -euo pipefail
 umask 077
 here=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 force=""
+restart=""
 for a in "$@"; do
   case "$a" in
     --force) force=1 ;;
-    -h|--help) sed -n '3,16p' "$0"; exit 0 ;;
-    *) echo "install-crl: unknown option $a (use --force)" >&2; exit 2 ;;
+    --restart) restart=1 ;;
+    -h|--help) sed -n '3,21p' "$0"; exit 0 ;;
+    *) echo "install-crl: unknown option $a (use --force or --restart)" >&2; exit 2 ;;
   esac
 done
+restart_cmd=${ETCD_PKI_RESTART:-systemctl restart etcd}
+wait_s=${ETCD_PKI_WAIT:-120}
+case "$wait_s" in ''|*[!0-9]*) echo "install-crl: ETCD_PKI_WAIT must be a number of seconds, not $wait_s" >&2; exit 2 ;; esac
 [ -f "$here/crl.env" ] || { echo "install-crl: $here/crl.env is missing: run install-crl.sh from its folder of the bundle etcd-pki wrote" >&2; exit 2; }
 # shellcheck source=/dev/null
 . "$here/crl.env"
-: "${MEMBER:?}" "${IPS:?}" "${CERT_DIR:?}"
+: "${MEMBER:?}" "${IPS:?}" "${CERT_DIR:?}" "${CLIENT_PORT:?}"
 root=${ETCD_PKI_ROOT:-}
 root=${root%/}
 dir="$root$CERT_DIR"
 backups=${ETCD_PKI_BACKUPS:-$root/var/backups/etcd-pki}/$(date +%Y%m%d-%H%M%S)
 new="$here/pki/crl.der"
-refuse() { echo "install-crl: REFUSED: $*" >&2; exit 3; }
+# A refusal (exit 3) changes nothing: cert_dir, taken back from etcd while the files are
+# checked, gets its owner and mode back.
+taken=""
+refuse() {
+  if [ -n "$taken" ]; then chown -h "$taken" "$dir"; chmod "$taken_mode" "$dir"; fi
+  echo "install-crl: REFUSED: $*" >&2
+  exit 3
+}
 [ "$(id -u)" = 0 ] || refuse "run install-crl.sh as root: it writes $CERT_DIR as install.sh does"
 
 # Is this member $MEMBER? One of its addresses must be on this machine.
@@ -56,27 +73,7 @@ check_generation install-crl "$here/bundle.env" "$dir/etcd-pki-bundle.env" "$for
 group=root
 if id -u etcd >/dev/null 2>&1; then group=$(id -gn etcd); fi
 
-# safe_dir DIR [UID]: as in install.sh: every folder from / down to DIR is a real folder (no
-# symbolic link), owned by root (DIR itself may be owned by UID) and not writable by others.
-safe_dir() {
-  local dir=$1 also=${2:-} cur="" part owner perm gid
-  local -a parts
-  IFS=/ read -ra parts <<< "${dir#/}"
-  for part in "${parts[@]}"; do
-    [ -n "$part" ] || continue
-    cur="$cur/$part"
-    if [ -L "$cur" ]; then refuse "$cur is a symbolic link (to $(readlink "$cur")); install-crl.sh does not follow links on the way to ${dir#"$root"}: replace it with a folder"; fi
-    [ -e "$cur" ] || return 0
-    [ -d "$cur" ] || refuse "$cur is not a folder"
-    read -r owner gid perm <<< "$(stat -c '%u %g %a' "$cur")"
-    if [ "$owner" != 0 ] && { [ "$cur" != "$dir" ] || [ -z "$also" ] || [ "$owner" != "$also" ]; }; then
-      refuse "$cur is owned by $(stat -c %U "$cur"), not root: whoever owns it could swap what install-crl.sh writes; chown root $cur or choose another path"
-    fi
-    perm=$((8#$perm))
-    if (( perm & 8#0002 )) && ! (( perm & 8#1000 )); then refuse "$cur is writable by anyone"; fi
-    if (( perm & 8#0020 )) && [ "$gid" != 0 ] && [ "$cur" != "$dir" ]; then refuse "$cur is writable by group $(stat -c %G "$cur")"; fi
-  done
-}
+{% include "shell/safe-dir.sh" %}
 
 etcd_uid=""
 if id -u etcd >/dev/null 2>&1; then etcd_uid=$(id -u etcd); fi
@@ -84,6 +81,8 @@ safe_dir "$root$(dirname "$CERT_DIR")"
 safe_dir "$dir" "$etcd_uid"
 safe_dir "$(dirname "$backups")"
 [ -d "$dir" ] || refuse "$CERT_DIR does not exist: this member was never installed; run install.sh first"
+taken_mode=$(stat -c '%a' "$dir")
+taken=$(stat -c '%u:%g' "$dir")
 chown -h "root:$group" "$dir"
 chmod 0750 "$dir"
 for f in crl.der ca.crt; do
@@ -114,6 +113,21 @@ for pid in $(etcd_pids); do
     echo "install-crl: --force: installing the CRL although etcd (pid $pid) runs with --config-file and will not read it" >&2
   fi
 done
+crl_path="$CERT_DIR/crl.der"
+# reading_pids: the etcd processes here started with this CRL file (flag or env).
+# (grep reads everything: grep -q could exit first and fail the pipe under pipefail.)
+reading_pids() {
+  local pid
+  for pid in $(etcd_pids); do
+    if settings "$pid" | grep -xE "(--client-crl-file=|ETCD_CLIENT_CRL_FILE=)$crl_path" >/dev/null; then
+      echo "$pid"
+    fi
+  done
+  return 0
+}
+if [ -n "$restart" ] && [ -z "$(reading_pids)" ]; then
+  refuse "--restart ends the connections a revoked certificate opened before its CRL, but no etcd running here reads $crl_path yet: turn CRLs on first (run this without --restart: it says how), which takes the one restart that also ends them"
+fi
 [ -f "$new" ] || refuse "$new is missing from the bundle: make one with etcd-pki revoke"
 openssl crl -inform DER -in "$new" -noout 2>/dev/null ||
   refuse "$new is not a DER CRL; etcd 3.6 and later read DER only, and a CRL etcd cannot read makes it refuse every connection"
@@ -169,19 +183,42 @@ if [ -z "${installed_already:-}" ]; then
   echo "install-crl: $CERT_DIR/crl.der: CRL number $new_number, $(openssl crl -inform DER -in "$dir/crl.der" -noout -text | grep -c 'Serial Number:') revoked serial(s), next update $next${first:+ (first CRL on this member)}"
 fi
 
+# Nothing is refused from here on.
+taken=""
+
 # Does the running etcd read this file? Only if it was started with it (flag or env): then the
 # new list is in force for its next connection. Otherwise it takes one restart, once.
-crl_path="$CERT_DIR/crl.der"
 using=""
-# (grep reads everything: grep -q could exit first and fail the pipe under pipefail.)
-for pid in $(etcd_pids); do
-  if settings "$pid" | grep -xE "(--client-crl-file=|ETCD_CLIENT_CRL_FILE=)$crl_path" >/dev/null; then
-    using="$using $pid"
+for pid in $(reading_pids); do using="$using $pid"; done
+if [ -n "$using" ] && [ -n "$restart" ]; then
+  echo "install-crl: etcd (pid${using}) reads $crl_path at every new connection: the CRL is in force now for every new connection"
+  echo "install-crl: --restart: restarting etcd to end the connections opened before this CRL ($restart_cmd)"
+  bash -c "$restart_cmd" || { echo "install-crl: FAILED: the restart command failed ($restart_cmd): look at journalctl -u etcd" >&2; exit 1; }
+  # Back when a new etcd process reads the CRL and answers /health as true on this member's
+  # client port (asked with its own server certificate, which is also a client certificate).
+  host=${match:-${IPS%% *}}
+  case "$host" in *:*) hostport="[$host]:$CLIENT_PORT" ;; *) hostport="$host:$CLIENT_PORT" ;; esac
+  t0=$SECONDS
+  back=""
+  while [ $((SECONDS - t0)) -lt "$wait_s" ]; do
+    fresh=""
+    for pid in $(reading_pids); do case " $using " in *" $pid "*) ;; *) fresh=$pid ;; esac; done
+    if [ -n "$fresh" ]; then
+      health=$(printf 'GET /health HTTP/1.0\r\nHost: %s\r\n\r\n' "$host" |
+        timeout 10 openssl s_client -quiet -connect "$hostport" -verify_return_error \
+          -CAfile "$dir/ca.crt" -cert "$dir/server.crt" -key "$dir/server.key" 2>/dev/null) || true
+      case "$health" in *'"health":"true"'*) back=$fresh; break ;; esac
+    fi
+    sleep 1
+  done
+  if [ -z "$back" ]; then
+    echo "install-crl: FAILED: etcd on $MEMBER did not answer /health within $wait_s s of the restart: look at journalctl -u etcd; do not restart the next member before this one is back" >&2
+    exit 1
   fi
-done
-if [ -n "$using" ]; then
+  echo "install-crl: etcd is back (pid $back) after $((SECONDS - t0)) s and healthy: every connection to $MEMBER was made again under the CRL; the revoked certificate's open connections to this member are closed. Next: bash install-crl.sh --restart on the next member, one at a time"
+elif [ -n "$using" ]; then
   echo "install-crl: etcd (pid${using}) reads $crl_path at every new connection: the CRL is in force now for every new connection; etcd was not restarted"
-  echo "install-crl: a connection a revoked certificate opened before now stays open until it closes (etcd checks the CRL at the handshake only). If its key is compromised, end such connections with one rolling restart of the members, each healthy before the next"
+  echo "install-crl: a connection a revoked certificate opened before now stays open until it closes (etcd checks the CRL at the handshake only). If its key is compromised, end such connections with one rolling restart: bash install-crl.sh --restart on each member, one at a time (it waits until the member is healthy)"
 elif [ -f "$here/kubernetes/etcd.yaml" ]; then
   echo "install-crl: no running etcd reads $crl_path yet. Turning CRLs on takes one restart, once: install kubernetes/etcd.yaml of this folder (it passes --client-crl-file and --peer-crl-file $crl_path, a path the pod mounts) as /etc/kubernetes/manifests/etcd.yaml, kubelet restarts etcd; one member at a time, each healthy before the next (etcd run by systemd instead: etcd.service.d/20-etcd-pki-crl.conf). Later CRLs need no restart."
 else

@@ -198,6 +198,52 @@ impl LiveCluster {
         }
         run(&mut cmd)
     }
+
+    /// Runs `bash -c script` as [`LiveCluster::on`] does and kills it (SIGKILL, as a lost
+    /// session would) as soon as its output says `after`: an interrupted runbook. Panics
+    /// when it ends before saying it; its output up to the kill.
+    pub fn on_interrupted(
+        &self,
+        name: &str,
+        env: &[(&str, &str)],
+        script: &str,
+        after: &str,
+        log: &Path,
+    ) -> String {
+        let m = self.member(name);
+        let mut cmd = Command::new("ip");
+        cmd.args([
+            "netns",
+            "exec",
+            &m.netns,
+            "bash",
+            "-c",
+            &format!("exec {script}"),
+        ]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut p = Proc::spawn(&format!("{name} interrupted"), &mut cmd, log);
+        // Polled every 5 ms, so that the kill lands close behind the line.
+        let began = std::time::Instant::now();
+        let mut said = false;
+        while began.elapsed() < Duration::from_secs(120) {
+            if p.log_text().contains(after) || matches!(p.child.try_wait(), Ok(Some(_))) {
+                said = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let out = p.log_text();
+        assert!(
+            said && out.contains(after) && matches!(p.child.try_wait(), Ok(None)),
+            "{script} on {name} ended (or hung) before saying {after:?}:\n{out}"
+        );
+        let _ = p.child.kill();
+        let _ = p.child.wait();
+        println!("--- on {name}: {script}, killed after {after:?}\n{out}");
+        p.log_text()
+    }
 }
 
 impl Drop for LiveCluster {

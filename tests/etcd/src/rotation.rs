@@ -146,6 +146,29 @@ impl Rollout<'_> {
     /// restarts its etcd when the script asks (through the request file `ETCD_PKI_RESTART`
     /// touches). Its exit code and output.
     pub fn step(&mut self, name: &str, script: &str, args: &[&str]) -> (i32, String) {
+        self.run_step(name, script, args, None)
+    }
+
+    /// Runs `rotate/<script>` as [`Rollout::step`] does, and kills it (SIGKILL, as a lost
+    /// session or a reboot would) as soon as its output says `after`: an interrupted step.
+    /// Its output up to then.
+    pub fn interrupted(&mut self, name: &str, script: &str, args: &[&str], after: &str) -> String {
+        let (code, out) = self.run_step(name, script, args, Some(after));
+        assert_eq!(
+            code, -9,
+            "{script} on {name} was not interrupted after {after:?}:\n{out}"
+        );
+        println!("--- on {name}: bash rotate/{script}, killed after {after:?}\n{out}");
+        out
+    }
+
+    fn run_step(
+        &mut self,
+        name: &str,
+        script: &str,
+        args: &[&str],
+        kill_after: Option<&str>,
+    ) -> (i32, String) {
         let (cluster, bundle, kit_dir, t) = (&mut *self.cluster, self.bundle, self.kit_dir, self.t);
         let restarts = &mut self.restarts;
         let req_dir = t.join("restart-requests");
@@ -182,6 +205,15 @@ impl Rollout<'_> {
                 }
                 return (code, out);
             }
+            if let Some(after) = kill_after
+                && p.log_text().contains(after)
+            {
+                let _ = p.child.kill();
+                let _ = p.child.wait();
+                // A restart it asked for and never saw done is asked again by the next run.
+                let _ = std::fs::remove_file(&req);
+                return (-9, p.log_text());
+            }
             if req.exists() {
                 let asked = epoch_now();
                 cluster.stop(name);
@@ -197,7 +229,8 @@ impl Rollout<'_> {
                 p.stop();
                 return (-1, format!("(timed out)\n{}", p.log_text()));
             }
-            std::thread::sleep(Duration::from_millis(100));
+            let poll = if kill_after.is_some() { 5 } else { 100 };
+            std::thread::sleep(Duration::from_millis(poll));
         }
     }
 
@@ -452,6 +485,15 @@ fn three_phases(roll: &mut Rollout, k: Kit) {
     // Phase 1, member by member.
     for i in 1..=3 {
         let name = format!("etcd{i}");
+        if i == 2 {
+            // Killed between writing the CA file and the restart; run again, it restarts.
+            roll.interrupted(
+                &name,
+                "1-trust-both.sh",
+                &[],
+                "now holds the old and the new CA",
+            );
+        }
         let out = roll.done(&name, "1-trust-both.sh", &[]);
         assert!(
             out.contains(&format!("phase 1 done on {name}"))
@@ -482,6 +524,15 @@ fn three_phases(roll: &mut Rollout, k: Kit) {
     roll.refused("etcd1", "2-reissue.sh", &[], "--clients-trust-both");
     for i in 1..=3 {
         let name = format!("etcd{i}");
+        if i == 2 {
+            // Killed between the server pair and the peer pair; run again, it finishes.
+            roll.interrupted(
+                &name,
+                "2-reissue.sh",
+                &["--clients-trust-both"],
+                "/server.crt: serial",
+            );
+        }
         let out = roll.done(&name, "2-reissue.sh", &["--clients-trust-both"]);
         assert!(
             out.contains("serves certificates of the new CA")
@@ -508,6 +559,15 @@ fn three_phases(roll: &mut Rollout, k: Kit) {
     roll.refused("etcd1", "3-drop-old.sh", &[], "--clients-reissued");
     for i in 1..=3 {
         let name = format!("etcd{i}");
+        if i == 2 {
+            // Killed between writing the CA file and the restart; run again, it restarts.
+            roll.interrupted(
+                &name,
+                "3-drop-old.sh",
+                &["--clients-reissued"],
+                "now holds only the new CA",
+            );
+        }
         let out = roll.done(&name, "3-drop-old.sh", &["--clients-reissued"]);
         assert!(out.contains(&format!("phase 3 done on {name}")), "{out}");
     }

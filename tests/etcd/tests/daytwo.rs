@@ -20,7 +20,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use e2e_etcd::live::wait_for;
 use e2e_etcd::writer::epoch_now;
@@ -276,6 +276,31 @@ fn grow_three_to_five_then_remove_and_replace_while_writing() {
                 )),
             "{name}'s etcd.env:\n{env}"
         );
+        if k == 4 {
+            // Killed right after etcd took the learner, before the new machine's steps (a
+            // lost session): the run after it finds the learner and goes on, adding nothing
+            // twice.
+            let mut first = spawn_script(&script, &["--wait", "240"], &t.join("add-4-killed.log"));
+            let began = Instant::now();
+            while began.elapsed() < Duration::from_secs(150)
+                && !first.log_text().contains("is a learner now")
+                && matches!(first.child.try_wait(), Ok(None))
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            assert!(
+                first.log_text().contains("is a learner now")
+                    && matches!(first.child.try_wait(), Ok(None)),
+                "add-member.sh for {name} ended before etcd took the learner:\n{}",
+                first.log_text()
+            );
+            let _ = first.child.kill();
+            let _ = first.child.wait();
+            println!(
+                "--- bash runbook/add-{name}.sh, killed\n{}",
+                first.log_text()
+            );
+        }
         let mut run = spawn_script(&script, &["--wait", "240"], &t.join(format!("add-{k}.log")));
         let asked = wait_until(Duration::from_secs(150), || {
             run.log_text().contains("On the new machine")
@@ -296,6 +321,12 @@ fn grow_three_to_five_then_remove_and_replace_while_writing() {
             cluster.log_tails(20)
         );
         println!("--- bash runbook/add-{name}.sh --wait 240\n{out}");
+        if k == 4 {
+            assert!(
+                out.contains("is already in the member list; not adding it again"),
+                "the run after the killed one: {out}"
+            );
+        }
         assert!(
             out.contains(&format!("{name} has caught up"))
                 && out.contains(&format!("{name} promoted to a voting member"))
@@ -692,6 +723,20 @@ fn renew_every_certificate_without_restart() {
     let backups = t.join("backups");
     for i in 1..=3 {
         let name = format!("etcd{i}");
+        if i == 2 {
+            // Killed between the server pair and the peer pair (a lost session): the run
+            // after it finishes the job.
+            cluster.on_interrupted(
+                &name,
+                &[("ETCD_PKI_BACKUPS", backups.join(&name).to_str().unwrap())],
+                &format!(
+                    "bash '{}'",
+                    renewed.join(format!("members/{name}/renew.sh")).display()
+                ),
+                "/server.crt: serial",
+                &t.join("renew-interrupted.log"),
+            );
+        }
         let o = cluster.on(
             &name,
             &[("ETCD_PKI_BACKUPS", backups.join(&name).to_str().unwrap())],

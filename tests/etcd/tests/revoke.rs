@@ -28,8 +28,8 @@ use std::time::Duration;
 use e2e_etcd::live::wait_for;
 use e2e_etcd::revocation::{install_crl, peer_get, remove_member, start_with_crl, writer_as};
 use e2e_etcd::{
-    ClientTls, LiveCluster, TempDir, code_and_output, etcd_pki_bin, etcdctl_as, generate_bundle,
-    must, run, verify_all_acked,
+    ClientTls, LiveCluster, Proc, TempDir, code_and_output, etcd_pki_bin, etcdctl_as,
+    generate_bundle, must, run, verify_all_acked,
 };
 use pki_core::crl;
 
@@ -215,6 +215,31 @@ fn revoke(label: &'static str, subnet: u8) {
         assert!(ok, "{label}: alice cannot write over HTTP before: {out}");
     }
 
+    // Alice watches /alice/w on etcd1 over one gRPC connection, opened before her revocation.
+    let mut watch = Proc::spawn(
+        "alice's watch",
+        Command::new("etcdctl")
+            .arg(format!("--endpoints={}", grpc(1)))
+            .args([
+                format!("--cacert={}", alice.join("ca.crt").display()),
+                format!("--cert={}", alice.join("client.crt").display()),
+                format!("--key={}", alice.join("client.key").display()),
+                "watch".into(),
+                "/alice/w".into(),
+            ]),
+        &t.join("alice-watch.log"),
+    );
+    let (ok, out) = etcdctl_as(&admin, &grpc(2), "put /alice/w zero");
+    assert!(ok, "{out}");
+    let seen = wait_for(Duration::from_secs(20), || {
+        let l = watch.log_text();
+        (l.contains("zero"), l)
+    });
+    assert!(
+        seen.is_ok(),
+        "{label}: alice's watch sees nothing: {seen:?}"
+    );
+
     // Revoke alice: CRL number 2, installed on every member without a restart.
     let alice_serial = serial_of(&alice.join("client.crt"));
     let (r1, said) = revoke_cli(
@@ -237,11 +262,30 @@ fn revoke(label: &'static str, subnet: u8) {
     );
     let revoked_at = e2e_etcd::writer::epoch_now();
     for i in 1..=3 {
+        if i == 2 {
+            // Killed right after the CRL was put in place, before it checks what etcd reads
+            // (a lost session): the run after it finds the CRL there and finishes.
+            cluster.on_interrupted(
+                "etcd2",
+                &[],
+                &format!(
+                    "bash '{}'",
+                    r1.join("members/etcd2/install-crl.sh").display()
+                ),
+                "crl.der: CRL number",
+                &t.join("install-crl-interrupted.log"),
+            );
+        }
         let (code, out) = install_crl(&cluster, &r1, i, i);
         println!("--- on etcd{i}: bash members/etcd{i}/install-crl.sh\n{out}");
         assert_eq!(code, 0, "{label}: install-crl.sh on etcd{i}:\n{out}");
+        let installed_now = if i == 2 {
+            "crl.der is already this CRL (number 02)"
+        } else {
+            "CRL number 02, 1 revoked serial(s)"
+        };
         assert!(
-            out.contains("CRL number 02, 1 revoked serial(s)")
+            out.contains(installed_now)
                 && out.contains(
                     "the CRL is in force now for every new connection; etcd was not restarted"
                 ),
@@ -284,6 +328,88 @@ fn revoke(label: &'static str, subnet: u8) {
     assert!(
         writer.wait_for_acks(20, Duration::from_secs(30)),
         "{label}: bob stopped writing after the CRL"
+    );
+    // The connection alice opened before the CRL is still open: etcd checks the CRL at the
+    // handshake only, as install-crl.sh said.
+    let (ok, out) = etcdctl_as(&admin, &grpc(2), "put /alice/w one");
+    assert!(ok, "{out}");
+    let seen = wait_for(Duration::from_secs(20), || {
+        let l = watch.log_text();
+        (l.contains("one"), l)
+    });
+    assert!(
+        seen.is_ok(),
+        "{label}: alice's open watch ended without a restart: {seen:?}"
+    );
+    // For a compromised key: install-crl.sh --restart on etcd1 restarts it (ETCD_PKI_RESTART
+    // asks this test, as systemd would be asked) and waits until it is healthy; alice's
+    // connection to it ends, and her watch, trying again, is refused.
+    let request = t.join("restart-etcd1");
+    let restart = format!(
+        "touch '{r}'; for _ in $(seq 600); do [ -e '{r}' ] || exit 0; sleep 0.1; done; exit 1",
+        r = request.display()
+    );
+    let mut cmd = Command::new("ip");
+    cmd.args([
+        "netns",
+        "exec",
+        &cluster.member("etcd1").netns.clone(),
+        "env",
+    ])
+    .arg(format!("ETCD_PKI_RESTART={restart}"))
+    .arg("bash")
+    .arg(r1.join("members/etcd1/install-crl.sh"))
+    .arg("--restart");
+    let mut script = Proc::spawn("install-crl --restart", &mut cmd, &t.join("restart.log"));
+    let restarted = wait_for(Duration::from_secs(60), || {
+        (request.exists(), script.log_text())
+    });
+    assert!(
+        restarted.is_ok(),
+        "{label}: no restart asked: {restarted:?}"
+    );
+    cluster.stop("etcd1");
+    let folder = r1.join("members/etcd1");
+    let mut env = e2e_etcd::dropin_env(&folder.join("etcd.service.d/20-etcd-pki-crl.conf"));
+    if v.split_http {
+        env.push((
+            "ETCD_LISTEN_CLIENT_HTTP_URLS".into(),
+            format!("https://{}:{HTTP_PORT}", ip(subnet, 1)),
+        ));
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    cluster.start(&folder, &env);
+    std::fs::remove_file(&request).unwrap();
+    let ended = wait_for(Duration::from_secs(120), || {
+        (
+            matches!(script.child.try_wait(), Ok(Some(_))),
+            script.log_text(),
+        )
+    });
+    assert!(
+        ended.is_ok(),
+        "{label}: install-crl.sh --restart hangs: {ended:?}"
+    );
+    let code = script.child.wait().unwrap().code();
+    let out = script.log_text();
+    println!("--- on etcd1: bash install-crl.sh --restart\n{out}");
+    assert_eq!(code, Some(0), "{label}: install-crl.sh --restart:\n{out}");
+    assert!(
+        out.contains("etcd is back") && out.contains("healthy"),
+        "{out}"
+    );
+    let (ok, out) = etcdctl_as(&admin, &grpc(2), "put /alice/w two");
+    assert!(ok, "{out}");
+    std::thread::sleep(Duration::from_secs(3));
+    let l = watch.log_text();
+    assert!(
+        l.contains("one") && !l.contains("two"),
+        "{label}: alice's watch still receives events after the restart:\n{l}"
+    );
+    watch.stop();
+    assert!(
+        writer.wait_for_acks(20, Duration::from_secs(30)),
+        "{label}: bob stopped writing after etcd1's restart"
     );
     // The rbac.sh companion of the revocation: alice's etcd user goes, and her own role; the
     // role bob holds too stays, bob's user stays and bob keeps writing.
