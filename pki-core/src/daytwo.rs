@@ -701,6 +701,7 @@ fn operations(
         return Ok(Vec::new());
     }
     let mut steps = MembershipSteps {
+        one_machine: new_plan.one_machine,
         etcdctl_env: etcdctl_env(new_plan)?,
         new_members: &new_plan.members,
         opened,
@@ -724,6 +725,9 @@ fn operations(
 /// The adds and removes of a change, one after another, each against the cluster as the
 /// steps before it left it (its endpoints, its initial cluster).
 struct MembershipSteps<'a> {
+    /// Every member on this machine (a one-machine bundle): a new member is started by
+    /// `demo/run.sh`, there is no install.sh.
+    one_machine: bool,
     /// The administrator's `etcdctl-env.sh`, which every runbook sources.
     etcdctl_env: String,
     /// The members of the new plan, where an added member is found.
@@ -776,6 +780,7 @@ impl MembershipSteps<'_> {
             endpoints,
             initial_cluster: grown,
             etcdctl_env: self.etcdctl_env.clone(),
+            one_machine: self.one_machine,
         });
     }
 }

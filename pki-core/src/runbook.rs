@@ -129,6 +129,9 @@ pub enum Operation {
         initial_cluster: String,
         /// The admin client's `etcdctl-env.sh`, relative to the bundle root.
         etcdctl_env: String,
+        /// A one-machine bundle: the new member is started by `demo/run.sh` on this machine,
+        /// not installed on one of its own with install.sh.
+        one_machine: bool,
     },
     /// Remove one member from the running cluster.
     RemoveMember {
@@ -172,6 +175,7 @@ pub fn files(op: &Operation) -> Result<Vec<RunbookFile>, Error> {
             endpoints,
             initial_cluster,
             etcdctl_env,
+            one_machine,
         } => {
             check_name("name", name)?;
             check_urls("peer_urls", peer_urls)?;
@@ -190,6 +194,10 @@ pub fn files(op: &Operation) -> Result<Vec<RunbookFile>, Error> {
                     ("INITIAL_CLUSTER", initial_cluster.clone()),
                     ("ETCDCTL_ENV", etcdctl_env.clone()),
                     ("MEMBER_FOLDER", format!("members/{name}")),
+                    (
+                        "ONE_MACHINE",
+                        if *one_machine { "1" } else { "" }.to_string(),
+                    ),
                 ],
             );
             Ok(pair(&base, Script::AddMember.text()?, data))
@@ -450,6 +458,7 @@ mod tests {
             ],
             initial_cluster: "etcd1=https://10.0.0.1:2380,etcd4=https://10.0.0.4:2380".into(),
             etcdctl_env: "clients/etcdctl/etcdctl-env.sh".into(),
+            one_machine: false,
         }
     }
 

@@ -40,6 +40,7 @@ fn ops() -> Vec<Operation> {
                 "etcd1=https://10.0.0.1:2380,etcd2=https://[2001:db8::2]:2380,etcd4=https://10.0.0.4:2380"
                     .into(),
             etcdctl_env: "clients/etcdctl/etcdctl-env.sh".into(),
+            one_machine: false,
         },
         Operation::RemoveMember {
             name: "etcd2".into(),

@@ -505,3 +505,36 @@ fn install_crl_refuses_to_take_revocations_back_or_go_back_a_generation() {
     let (code, out) = install_crl(&dirs[3], &root);
     assert_eq!(code, 0, "{out}");
 }
+
+/// Defect 15: a one-machine bundle has no install.sh; after add-member neither its README nor
+/// the runbook sends the operator to one: the new member is started by demo/run.sh.
+#[test]
+fn a_one_machine_bundle_never_points_at_an_install_sh_it_lacks() {
+    let spec = ClusterSpec::from_json(
+        r#"{"cluster_name": "om", "cert_dir": "pki/{name}", "data_dir": "data/{name}",
+            "nodes": [{"name": "etcd1", "ips": ["127.0.0.1"]}, {"name": "etcd2", "ips": ["127.0.0.2"]},
+                      {"name": "etcd3", "ips": ["127.0.0.3"]}],
+            "clients": [{"name": "etcdctl", "common_name": "root"}]}"#,
+    )
+    .unwrap();
+    let b = generate(&spec).unwrap();
+    let line = Line {
+        ca_key_pem: b.ca_key.text().to_string(),
+        opened: reopen(&b),
+    };
+    let grown = line.add(&line.opened, "etcd4", "127.0.0.4");
+    assert!(grown.file("members/etcd4/install.sh").is_none());
+    assert!(grown.file("demo/run.sh").is_some());
+    let readme = text(&grown, "README.md");
+    assert!(!readme.contains("install.sh"), "{readme}");
+    assert!(readme.contains("`demo/run.sh` starts it"), "{readme}");
+    let env = text(&grown, "runbook/add-etcd4.env");
+    assert!(env.contains("\nONE_MACHINE='1'\n"), "{env}");
+    let script = text(&grown, "runbook/add-etcd4.sh");
+    assert!(script.contains("bash demo/run.sh"), "{script}");
+    // A bundle of machines of their own still says install.sh.
+    let other = Line::new("etcd");
+    let grown = other.add(&other.opened, "etcd4", "10.0.0.4");
+    assert!(text(&grown, "runbook/add-etcd4.env").contains("\nONE_MACHINE=''\n"));
+    assert!(text(&grown, "README.md").contains("`install.sh`, `verify.sh`"));
+}

@@ -11,7 +11,8 @@
 #  2. etcdctl member add <name> --learner --peer-urls=...: retried while etcd answers "unhealthy
 #     cluster" (etcd refuses a new member until the member asked has been connected to every
 #     other one for 5 seconds, e.g. just after the previous member joined);
-#  3. says what to run on the new machine: copy members/<name>/ there, bash install.sh, start etcd;
+#  3. says what to run on the new machine: copy members/<name>/ there, bash install.sh, start etcd
+#     (a one-machine bundle: bash demo/run.sh, which starts it beside the others);
 #  4. waits (up to --wait seconds, default 900) until the learner has started and caught up
 #     with the leader (raft index within 50 of the leader's), then promotes it to a voting
 #     member (etcdctl member promote, retried while etcd says it is not in sync yet). If it
@@ -116,13 +117,21 @@ else
 fi
 
 # 3. What to do on the new machine.
-cat <<EOF
+if [ -n "${ONE_MACHINE:-}" ]; then
+  cat <<EOF
+add-member: $NAME is a learner now (it does not vote: the quorum is unchanged). Every member of this bundle runs on this machine ($first_peer): start it from the bundle's folder with
+  bash demo/run.sh     (it starts the members that are not running, $NAME among them)
+add-member: waiting up to $wait_s s for $NAME to start and catch up (Ctrl-C is safe; run this script again to go on waiting)
+EOF
+else
+  cat <<EOF
 add-member: $NAME is a learner now (it does not vote: the quorum is unchanged). On the new machine ($first_peer):
   1. copy $MEMBER_FOLDER/ of this bundle to it (that folder only: it holds $NAME's keys)
   2. as root, in that folder:   bash install.sh
   3. start etcd:                systemctl enable --now etcd
 add-member: waiting up to $wait_s s for $NAME to start and catch up (Ctrl-C is safe; run this script again to go on waiting)
 EOF
+fi
 
 # 4. Started, then caught up: its raft index close to the leader's.
 # status URL: "member_id leader raftIndex" of that member, from endpoint status -w json.

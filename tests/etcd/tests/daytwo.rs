@@ -569,6 +569,7 @@ fn grow_three_to_five_then_remove_and_replace_while_writing() {
                 peer_url(subnet, 9)
             ),
             etcdctl_env: "clients/etcdctl/etcdctl-env.sh".into(),
+            one_machine: false,
         },
     );
     let (code, out) = run_script(&taken, &["--wait", "5"]);
