@@ -148,6 +148,8 @@ pub struct ChangeSummary {
     /// Clients whose certificate was renewed (`clients/<name>/`): no runbook installs a
     /// client's files, so the summary says to.
     pub clients_renewed: Vec<String>,
+    /// The serials of [`ChangeSummary::revoke`], as the page's Revoke section takes them.
+    pub revoke_serials: Vec<String>,
 }
 
 impl ChangeSummary {
@@ -167,18 +169,26 @@ impl ChangeSummary {
         if let Some(p) = passphrase_file {
             key.push_str(&format!(" --ca-passphrase-file {}", shell_word(p)));
         }
-        self.write(&mut out, &shell_word(new_zip), &key, &shell_word(&revoked))
+        let how = RevokeWith::Cli {
+            new_zip: &shell_word(new_zip),
+            ca_key: &key,
+            revoked_zip: &shell_word(&revoked),
+        };
+        self.write(&mut out, how).expect("writing to a String");
+        out
+    }
+
+    /// The summary as the page shows it: the same text, but the old certificates are revoked
+    /// from the page (open the new bundle, Revoke, serials of an earlier bundle) rather than
+    /// with a command line.
+    pub fn for_page(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out, RevokeWith::Page)
             .expect("writing to a String");
         out
     }
 
-    fn write(
-        &self,
-        f: &mut impl fmt::Write,
-        new_zip: &str,
-        ca_key: &str,
-        revoked_zip: &str,
-    ) -> fmt::Result {
+    fn write(&self, f: &mut impl fmt::Write, how: RevokeWith<'_>) -> fmt::Result {
         let mut parts = Vec::new();
         if self.members_added > 0 {
             parts.push(format!(
@@ -241,14 +251,37 @@ impl ChangeSummary {
             } else {
                 " and each renewed client has its new files"
             };
-            write!(
-                f,
-                "\nonce the runbook is done{clients}, with the new bundle:\n  etcd-pki revoke --from {new_zip} --ca-key {ca_key} {} --out {revoked_zip}",
-                self.revoke_args.join(" ")
-            )?;
+            match how {
+                RevokeWith::Cli {
+                    new_zip,
+                    ca_key,
+                    revoked_zip,
+                } => write!(
+                    f,
+                    "\nonce the runbook is done{clients}, with the new bundle:\n  etcd-pki revoke --from {new_zip} --ca-key {ca_key} {} --out {revoked_zip}",
+                    self.revoke_args.join(" ")
+                )?,
+                RevokeWith::Page => write!(
+                    f,
+                    "\nonce the runbook is done{clients}, open the new bundle here and give these \
+                     under Revoke, as serials of an earlier bundle:\n  {}",
+                    self.revoke_serials.join(" ")
+                )?,
+            }
         }
         Ok(())
     }
+}
+
+/// How the person revokes the certificates a change replaced: the command line to paste, or
+/// the page's Revoke section.
+enum RevokeWith<'a> {
+    Cli {
+        new_zip: &'a str,
+        ca_key: &'a str,
+        revoked_zip: &'a str,
+    },
+    Page,
 }
 
 fn shell_word(s: &str) -> String {
@@ -261,7 +294,14 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 impl fmt::Display for ChangeSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write(f, "NEW.zip", "CA.key", "REVOKED.zip")
+        self.write(
+            f,
+            RevokeWith::Cli {
+                new_zip: "NEW.zip",
+                ca_key: "CA.key",
+                revoked_zip: "REVOKED.zip",
+            },
+        )
     }
 }
 
@@ -965,6 +1005,7 @@ pub fn apply_change(
             .map(|(p, s)| format!("{p} serial {s}"))
             .collect(),
         revoke_args: revoke_args(plan),
+        revoke_serials: plan.revoke.iter().map(|(_, s)| s.clone()).collect(),
         clients_renewed: plan
             .renewed
             .iter()
@@ -1250,5 +1291,38 @@ mod tests {
             b.file(p).unwrap().contents
         );
         assert!(renewed.file("members/etcd1/renew.sh").is_some());
+    }
+
+    #[test]
+    fn the_page_and_the_cli_show_one_summary() {
+        let (o, b) = opened();
+        let ca = unlock_ca(&o, b.ca_key.text().as_bytes(), None).unwrap();
+        let (_, s) = run(
+            &o,
+            &ca,
+            Change::Renew {
+                only: vec!["etcd1".into()],
+                keep_keys: false,
+                within_days: None,
+            },
+        )
+        .unwrap();
+        let (cli, page) = (s.to_string(), s.for_page());
+        assert!(!s.revoke_serials.is_empty(), "{cli}");
+        // The same text up to how the old certificates are revoked.
+        let cut = |t: &str| {
+            t.split("\nonce the runbook is done")
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(cut(&cli), cut(&page));
+        assert!(cli.contains("etcd-pki revoke --from NEW.zip"), "{cli}");
+        assert!(
+            page.contains("under Revoke, as serials of an earlier bundle")
+                && s.revoke_serials.iter().all(|x| page.contains(x.as_str()))
+                && !page.contains("etcd-pki revoke"),
+            "{page}"
+        );
     }
 }
