@@ -246,6 +246,17 @@ impl Drop for Proc {
     }
 }
 
+/// Kills `p`'s whole process group with SIGKILL (a runbook interrupted as a lost session
+/// would be: the script and what it started, e.g. a restart command) and reaps it. `p` must
+/// have been started as a group leader (`CommandExt::process_group(0)`).
+pub fn kill_group(p: &mut Proc) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", p.child.id())])
+        .status();
+    let _ = p.child.kill();
+    let _ = p.child.wait();
+}
+
 /// Log lines that show a TLS or certificate rejection. Lines ending in `EOF` or `use of
 /// closed network connection` are a peer hanging up and harmless.
 pub fn tls_rejections(log: &str) -> Vec<String> {

@@ -223,6 +223,7 @@ impl LiveCluster {
         for (k, v) in env {
             cmd.env(k, v);
         }
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let mut p = Proc::spawn(&format!("{name} interrupted"), &mut cmd, log);
         // Polled every 5 ms, so that the kill lands close behind the line.
         let began = std::time::Instant::now();
@@ -239,8 +240,7 @@ impl LiveCluster {
             said && out.contains(after) && matches!(p.child.try_wait(), Ok(None)),
             "{script} on {name} ended (or hung) before saying {after:?}:\n{out}"
         );
-        let _ = p.child.kill();
-        let _ = p.child.wait();
+        crate::kill_group(&mut p);
         println!("--- on {name}: {script}, killed after {after:?}\n{out}");
         p.log_text()
     }

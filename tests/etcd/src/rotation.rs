@@ -190,6 +190,9 @@ impl Rollout<'_> {
             .arg("bash")
             .arg(kit_dir.join(format!("members/{name}/rotate/{script}")))
             .args(args);
+        // Its own process group: an interruption kills the script and whatever it started
+        // (as a lost session does), not the script alone.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let mut p = Proc::spawn(&format!("{name} {script}"), &mut cmd, &log);
         let began = Instant::now();
         loop {
@@ -208,8 +211,7 @@ impl Rollout<'_> {
             if let Some(after) = kill_after
                 && p.log_text().contains(after)
             {
-                let _ = p.child.kill();
-                let _ = p.child.wait();
+                crate::kill_group(&mut p);
                 // A restart it asked for and never saw done is asked again by the next run.
                 let _ = std::fs::remove_file(&req);
                 return (-9, p.log_text());

@@ -280,7 +280,10 @@ fn grow_three_to_five_then_remove_and_replace_while_writing() {
             // Killed right after etcd took the learner, before the new machine's steps (a
             // lost session): the run after it finds the learner and goes on, adding nothing
             // twice.
-            let mut first = spawn_script(&script, &["--wait", "240"], &t.join("add-4-killed.log"));
+            let mut cmd = Command::new("bash");
+            cmd.arg(&script).args(["--wait", "240"]);
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+            let mut first = Proc::spawn("add-member", &mut cmd, &t.join("add-4-killed.log"));
             let began = Instant::now();
             while began.elapsed() < Duration::from_secs(150)
                 && !first.log_text().contains("is a learner now")
@@ -294,8 +297,7 @@ fn grow_three_to_five_then_remove_and_replace_while_writing() {
                 "add-member.sh for {name} ended before etcd took the learner:\n{}",
                 first.log_text()
             );
-            let _ = first.child.kill();
-            let _ = first.child.wait();
+            e2e_etcd::kill_group(&mut first);
             println!(
                 "--- bash runbook/add-{name}.sh, killed\n{}",
                 first.log_text()
