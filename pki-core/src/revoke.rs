@@ -356,7 +356,27 @@ fn removed_member_entries(state: &BundleState, name: &str) -> Result<Vec<Entry>,
         ));
     }
     for c in certs {
-        out.push((Some(c.id.clone()), crl::parse_serial(&c.serial)?));
+        let serial = crl::parse_serial(&c.serial)?;
+        // A removed member's records come from spec.json alone (its certificates left with
+        // it): one that names a certificate this bundle still holds is an edited spec.json,
+        // and revoking it would cut off a running member or client.
+        if let Some(current) = state
+            .certificates
+            .iter()
+            .find(|k| crl::parse_serial(&k.serial).is_ok_and(|s| s == serial))
+        {
+            return Err(refuse(
+                "--member",
+                format!(
+                    "spec.json records {} of removed member {name:?} with serial {}, which is \
+                     the serial of {} in this bundle: revoking it would cut that certificate \
+                     off; spec.json was edited or is not this bundle's: open the bundle \
+                     remove-member wrote",
+                    c.id, c.serial, current.id
+                ),
+            ));
+        }
+        out.push((Some(c.id.clone()), serial));
     }
     Ok(out)
 }

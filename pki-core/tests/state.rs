@@ -538,3 +538,40 @@ fn a_one_machine_bundle_never_points_at_an_install_sh_it_lacks() {
     assert!(text(&grown, "runbook/add-etcd4.env").contains("\nONE_MACHINE=''\n"));
     assert!(text(&grown, "README.md").contains("`install.sh`, `verify.sh`"));
 }
+
+/// Defect 2, removed members: their records come from spec.json alone; a record whose serial
+/// is a current certificate's (an edited spec.json) is refused by `revoke --member`, naming
+/// both, instead of putting a running member's serial on the CRL.
+#[test]
+fn a_removed_member_record_naming_a_current_serial_is_refused() {
+    let line = Line::new("etcd");
+    let (shrunk, _) = line
+        .change(&line.opened, Change::RemoveMember("etcd3".into()))
+        .unwrap();
+    let shrunk = reopen(&shrunk);
+    let removed = shrunk
+        .state
+        .removed_members
+        .iter()
+        .find(|c| c.member.as_deref() == Some("etcd3"))
+        .expect("etcd3 is recorded as removed")
+        .serial
+        .clone();
+    let current = shrunk
+        .state
+        .certificates
+        .iter()
+        .find(|c| c.id == "members/etcd1/server")
+        .unwrap()
+        .serial
+        .clone();
+    let edited = with_spec_json(&shrunk, |t| t.replace(&removed, &current));
+    let edited = package::open(&edited).expect("removed members are not checked on opening");
+    let e = line
+        .revoke(&edited, vec![Target::Member("etcd3".into())])
+        .unwrap_err();
+    assert!(
+        e.contains("members/etcd1/server") && e.contains(&current),
+        "{e}"
+    );
+}
