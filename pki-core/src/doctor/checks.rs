@@ -210,6 +210,9 @@ impl<'a> Ctx<'a> {
                 old.log_line = f.log_line;
             }
             old.log_count += f.log_count;
+            // A file finding that warned of a failure (a PEM CRL, which only 3.6+ refuses)
+            // is an error once a log line shows the failure happened.
+            old.level = old.level.min(f.level);
             return;
         }
         self.findings.push(f);

@@ -141,7 +141,7 @@ openssl crl -inform DER -in $REVOKED/members/etcd1/pki/crl.der -out $P/crl.pem; 
 printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s\nnew_certs_dir=%s\nserial=%s\ncertificate=%s\nprivate_key=%s\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n' "$W/ca/index.txt" "$W/ca/new" "$W/ca/serial" "$B/ca.crt" "$CAKEY" > $W/ca/cnf
 openssl x509 -x509toreq -in $B/ca.crt -key $CAKEY -out $W/ca.csr 2>/dev/null
 printf '[e]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n' > $W/ca.ext
-openssl ca -batch -notext -selfsign -preserveDN -config $W/ca/cnf -in $W/ca.csr -out $W/ca.crt -startdate 20240101000000Z -enddate 20250101000000Z -extfile $W/ca.ext -extensions e >/dev/null 2>&1
+openssl ca -batch -notext -selfsign -preserveDN -config $W/ca/cnf -in $W/ca.csr -out $W/ca.crt -startdate 20240101000000Z -enddate 20250101000000Z -md sha256 -extfile $W/ca.ext -extensions e >/dev/null 2>&1
 cp $W/ca.crt $P/ca.crt; cp $W/ca.crt $K/ca.crt; cp $C/client.crt $K/"#,
             HEALTH,
         ),
@@ -550,11 +550,27 @@ fn the_doctor_explains_the_corpus() {
         }
     }
     let share = ok as f64 * 100.0 / dirs.len() as f64;
+    let classes: std::collections::BTreeSet<String> = dirs
+        .iter()
+        .map(|d| expected_of(d)["class"].as_str().unwrap().to_string())
+        .collect();
+    let mut by_etcd = std::collections::BTreeMap::<String, usize>::new();
+    for d in &dirs {
+        let v = expected_of(d)["etcd"].as_str().unwrap_or("").to_string();
+        *by_etcd.entry(v.replace("etcd Version: ", "")).or_default() += 1;
+    }
     eprintln!(
-        "doctor corpus: {ok}/{} right ({share:.1}%), {} false all-clears, slowest case {:?} (native, debug build)",
+        "doctor corpus: {} cases of {} classes (recorded on {by_etcd:?}), {ok}/{} right ({share:.1}%), {} false all-clears, slowest case {:?} (native, debug build)",
+        dirs.len(),
+        classes.len(),
         dirs.len(),
         all_clear.len(),
         slowest
+    );
+    assert!(
+        classes.len() >= 40,
+        "the corpus holds {} failure classes; issue #23 asks for at least 40",
+        classes.len()
     );
     assert!(
         all_clear.is_empty(),
