@@ -136,11 +136,12 @@ openssl crl -inform DER -in $REVOKED/members/etcd1/pki/crl.der -out $P/crl.pem; 
         c(
             "ca-expired",
             "rotate-ca",
-            "the member's CA certificate expired (the same CA key and name, re-issued with past dates)",
+            "the member's CA certificate expired (the same CA key, name and key id, re-issued with past dates)",
             r#"mkdir -p $W/ca/new; touch $W/ca/index.txt; openssl rand -hex 16 | sed 's/^./4/' > $W/ca/serial
 printf '[ca]\ndefault_ca=d\n[d]\ndatabase=%s\nnew_certs_dir=%s\nserial=%s\ncertificate=%s\nprivate_key=%s\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n' "$W/ca/index.txt" "$W/ca/new" "$W/ca/serial" "$B/ca.crt" "$CAKEY" > $W/ca/cnf
 openssl x509 -x509toreq -in $B/ca.crt -key $CAKEY -out $W/ca.csr 2>/dev/null
-printf '[e]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\n' > $W/ca.ext
+SKI=$(openssl x509 -in $B/ca.crt -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' ')
+printf '[e]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=%s\n' "$SKI" > $W/ca.ext
 openssl ca -batch -notext -selfsign -preserveDN -config $W/ca/cnf -in $W/ca.csr -out $W/ca.crt -startdate 20240101000000Z -enddate 20250101000000Z -md sha256 -extfile $W/ca.ext -extensions e >/dev/null 2>&1
 cp $W/ca.crt $P/ca.crt; cp $W/ca.crt $K/ca.crt; cp $C/client.crt $K/"#,
             HEALTH,
