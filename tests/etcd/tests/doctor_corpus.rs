@@ -568,6 +568,17 @@ fn the_doctor_explains_the_corpus() {
         all_clear.len(),
         slowest
     );
+    // docs/DOCTOR.md gives every case one real log line.
+    let doc = std::fs::read_to_string(workspace_root().join("docs/DOCTOR.md")).unwrap();
+    let undocumented: Vec<String> = dirs
+        .iter()
+        .map(|d| d.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|n| !doc.contains(&format!("| `{n}` |")))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "docs/DOCTOR.md has no row for {undocumented:?}"
+    );
     assert!(
         classes.len() >= 40,
         "the corpus holds {} failure classes; issue #23 asks for at least 40",
