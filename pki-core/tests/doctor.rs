@@ -197,7 +197,12 @@ fn the_command_line_names_each_bad_input_and_reads_the_rest() {
     let out = child.wait_with_output().unwrap();
     assert!(started.elapsed() < Duration::from_secs(20));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for (input, says) in [
         ("core.gz", "binary"),
         ("server.der", "DER certificate"),
@@ -210,7 +215,10 @@ fn the_command_line_names_each_bad_input_and_reads_the_rest() {
         assert!(note.contains(says), "{input} should say {says:?}:\n{text}");
     }
     assert!(text.contains("[client-eku-missing]"), "{text}");
-    assert!(text.contains("[client-no-cert]"), "the UTF-16 standard input: {text}");
+    assert!(
+        text.contains("[client-no-cert]"),
+        "the UTF-16 standard input: {text}"
+    );
 
     let out = Command::new(env!("CARGO_BIN_EXE_etcd-pki"))
         .args(["doctor", "no-such-file.log"])

@@ -138,7 +138,11 @@ fn handle(
 /// The doctor on the inputs the page sent (`names` naming `buffers`): pki-core's answer as
 /// JSON of [`protocol::DoctorAnswer`]. The inputs may hold keys: each is wiped once read.
 #[cfg(target_arch = "wasm32")]
-fn diagnose(names: &[String], buffers: &[js_sys::Uint8Array], elapsed: impl Fn() -> f64) -> Vec<u8> {
+fn diagnose(
+    names: &[String],
+    buffers: &[js_sys::Uint8Array],
+    elapsed: impl Fn() -> f64,
+) -> Vec<u8> {
     use zeroize::Zeroize;
     let mut inputs: Vec<pki_core::doctor::Input> = names
         .iter()

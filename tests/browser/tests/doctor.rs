@@ -171,8 +171,15 @@ fn doctor_names_the_culprit_of_each_corpus_case(engine: Engine) {
         all_clear.len(),
         times[times.len() / 2]
     );
-    assert!(all_clear.is_empty(), "all-clear for broken cases: {all_clear:?}");
-    assert!(share >= 95.0, "only {share:.1}% right:\n{}", wrong.join("\n\n"));
+    assert!(
+        all_clear.is_empty(),
+        "all-clear for broken cases: {all_clear:?}"
+    );
+    assert!(
+        share >= 95.0,
+        "only {share:.1}% right:\n{}",
+        wrong.join("\n\n")
+    );
     assert!(
         slowest < 200.0,
         "{}: the slowest answer took {slowest:.1} ms in the page",

@@ -118,21 +118,29 @@ fn cases() -> Vec<Case> {
     };
     let client_cert = r#"ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$W/client.crt --key=$W/client.key endpoint health"#;
     let mut newer = vec![
-        on("3.6", false, c(
-            "crl-pem",
-            "-outform DER",
-            "the member's CRL file is PEM; etcd 3.6 reads DER only",
-            r#"sign client root 'extendedKeyUsage=clientAuth' $NOW $LATER
+        on(
+            "3.6",
+            false,
+            c(
+                "crl-pem",
+                "-outform DER",
+                "the member's CRL file is PEM; etcd 3.6 reads DER only",
+                r#"sign client root 'extendedKeyUsage=clientAuth' $NOW $LATER
 openssl crl -inform DER -in $REVOKED/members/etcd1/pki/crl.der -out $P/crl.pem; echo "ETCD_CLIENT_CRL_FILE=$P/crl.pem" >> $W/env; cp $P/crl.pem $W/client.crt $K/; keep_env"#,
-            client_cert,
-        )),
-        on("3.5", false, c(
-            "tls13-cipher-suites",
-            "ETCD_CIPHER_SUITES",
-            "the member allows TLS 1.3 only and also sets --cipher-suites, which TLS 1.3 cannot choose",
-            r#"printf 'ETCD_TLS_MIN_VERSION=TLS1.3\nETCD_CIPHER_SUITES=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\n' >> $W/env; keep_env"#,
-            "true",
-        )),
+                client_cert,
+            ),
+        ),
+        on(
+            "3.5",
+            false,
+            c(
+                "tls13-cipher-suites",
+                "ETCD_CIPHER_SUITES",
+                "the member allows TLS 1.3 only and also sets --cipher-suites, which TLS 1.3 cannot choose",
+                r#"printf 'ETCD_TLS_MIN_VERSION=TLS1.3\nETCD_CIPHER_SUITES=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\n' >> $W/env; keep_env"#,
+                "true",
+            ),
+        ),
         c(
             "ca-expired",
             "rotate-ca",
@@ -146,41 +154,61 @@ openssl ca -batch -notext -selfsign -preserveDN -config $W/ca/cnf -in $W/ca.csr 
 cp $W/ca.crt $P/ca.crt; cp $W/ca.crt $K/ca.crt; cp $C/client.crt $K/"#,
             HEALTH,
         ),
-        on("3.6", true, c(
-            "cert-revoked",
-            "renew",
-            "the client's certificate is on the member's (DER) CRL, on etcd 3.6",
-            r#"cp $REVOKED/members/etcd1/pki/crl.der $P/crl.der; echo "ETCD_CLIENT_CRL_FILE=$P/crl.der" >> $W/env; cp $P/crl.der $C/client.crt $K/"#,
-            HEALTH,
-        )),
-        on("3.6", true, c(
-            "client-unknown-ca",
-            "renew",
-            "the client uses a certificate from another CA, on etcd 3.6",
-            r#"cp $O/clients/etcdctl/client.crt $K/client.crt; cp $B/ca.crt $K/ca.crt"#,
-            r#"ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$O/clients/etcdctl/client.crt --key=$O/clients/etcdctl/client.key endpoint health"#,
-        )),
-        on("3.7", true, c(
-            "client-cert-expired",
-            "renew",
-            "the client's certificate expired, on etcd 3.7",
-            r#"sign client root 'extendedKeyUsage=clientAuth' 20240101000000Z 20250101000000Z; cp $W/client.crt $K/"#,
-            client_cert,
-        )),
-        on("3.7", true, c(
-            "h2-cipher",
-            "GCM",
-            "the member allows only a CBC cipher suite, which HTTP/2 forbids, on etcd 3.7",
-            r#"echo "ETCD_CIPHER_SUITES=TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA" >> $W/env; keep_env"#,
-            HEALTH,
-        )),
-        on("3.5", true, c(
-            "key-encrypted",
-            "openssl pkey",
-            "the member's server.key is encrypted, on etcd 3.5",
-            r#"openssl pkcs8 -topk8 -in $P/server.key -passout pass:secret-secret -v2 aes-256-cbc -out $W/enc.key; cp $W/enc.key $P/server.key; cp $P/server.key $K/"#,
-            "true",
-        )),
+        on(
+            "3.6",
+            true,
+            c(
+                "cert-revoked",
+                "renew",
+                "the client's certificate is on the member's (DER) CRL, on etcd 3.6",
+                r#"cp $REVOKED/members/etcd1/pki/crl.der $P/crl.der; echo "ETCD_CLIENT_CRL_FILE=$P/crl.der" >> $W/env; cp $P/crl.der $C/client.crt $K/"#,
+                HEALTH,
+            ),
+        ),
+        on(
+            "3.6",
+            true,
+            c(
+                "client-unknown-ca",
+                "renew",
+                "the client uses a certificate from another CA, on etcd 3.6",
+                r#"cp $O/clients/etcdctl/client.crt $K/client.crt; cp $B/ca.crt $K/ca.crt"#,
+                r#"ETCDCTL --endpoints=https://127.0.1.1:2379 --cacert=$C/ca.crt --cert=$O/clients/etcdctl/client.crt --key=$O/clients/etcdctl/client.key endpoint health"#,
+            ),
+        ),
+        on(
+            "3.7",
+            true,
+            c(
+                "client-cert-expired",
+                "renew",
+                "the client's certificate expired, on etcd 3.7",
+                r#"sign client root 'extendedKeyUsage=clientAuth' 20240101000000Z 20250101000000Z; cp $W/client.crt $K/"#,
+                client_cert,
+            ),
+        ),
+        on(
+            "3.7",
+            true,
+            c(
+                "h2-cipher",
+                "GCM",
+                "the member allows only a CBC cipher suite, which HTTP/2 forbids, on etcd 3.7",
+                r#"echo "ETCD_CIPHER_SUITES=TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA" >> $W/env; keep_env"#,
+                HEALTH,
+            ),
+        ),
+        on(
+            "3.5",
+            true,
+            c(
+                "key-encrypted",
+                "openssl pkey",
+                "the member's server.key is encrypted, on etcd 3.5",
+                r#"openssl pkcs8 -topk8 -in $P/server.key -passout pass:secret-secret -v2 aes-256-cbc -out $W/enc.key; cp $W/enc.key $P/server.key; cp $P/server.key $K/"#,
+                "true",
+            ),
+        ),
     ];
     let mut v = vec![
         c(
