@@ -144,7 +144,7 @@ pub fn Doctor() -> impl IntoView {
             <p class="hint">"An etcd TLS error that names no culprit? Paste what etcd and the client printed (journalctl, pod logs, etcdctl or curl output) and add the files involved — certificates, keys, the CA, a CRL, etcd.env, or the whole bundle's zip. Each finding names the member or client, the file, the field and the rule, and the fix. Nothing leaves this browser."</p>
             <label class="field" for="doctor-paste">
                 <span>"What etcd or the client printed"</span>
-                <textarea id="doctor-paste" rows="8" spellcheck="false"
+                <textarea id="doctor-paste" rows="8" spellcheck="false" aria-describedby="doctor-error"
                     prop:value=move || paste.get()
                     on:input=move |ev| paste.set(event_target_value(&ev))></textarea>
             </label>
@@ -152,7 +152,7 @@ pub fn Doctor() -> impl IntoView {
                 on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
                 <label class="field" for="doctor-files">
                     <span>"Files (certificates, keys, CA, CRL, settings, a bundle .zip)"</span>
-                    <input id="doctor-files" type="file" multiple on:change=on_pick/>
+                    <input id="doctor-files" type="file" multiple aria-describedby="doctor-error" on:change=on_pick/>
                 </label>
                 <small class="hint">"Pick them, or drop them here."</small>
                 <ul class="doctor-files">{file_list}</ul>
