@@ -677,6 +677,7 @@ fn live_cases_still_print_what_the_corpus_holds() {
         }
     };
     let rewrite = std::env::var("DOCTOR_RECORD").is_ok();
+    let names: Vec<String> = chosen.iter().map(|c| c.dir()).collect();
     let t = TempDir::new("doctor");
     let world = World::new(t.path());
     let started = Instant::now();
@@ -721,7 +722,7 @@ fn live_cases_still_print_what_the_corpus_holds() {
         }
     }
     eprintln!(
-        "doctor live cases: {:.1} s",
+        "doctor live cases {names:?}: {:.1} s",
         started.elapsed().as_secs_f64()
     );
     if rewrite {
