@@ -462,6 +462,25 @@ pub fn check_other_ca(
     );
 }
 
+/// The TLS doctor on a worker: `inputs` (name, bytes) are read and explained there by
+/// pki-core's doctor, and its answer goes to `then`.
+pub fn diagnose(
+    inputs: &[(String, Zeroizing<Vec<u8>>)],
+    then: impl FnOnce(Result<crate::protocol::DoctorAnswer, String>) + 'static,
+) {
+    let names = inputs.iter().map(|(n, _)| n.clone()).collect();
+    let bytes: Vec<&[u8]> = inputs.iter().map(|(_, b)| b.as_slice()).collect();
+    ask_about_zips(
+        &bytes,
+        move |request| ToWorker::Diagnose { request, names },
+        move |r| {
+            then(r.and_then(|json| {
+                serde_json::from_slice(&json).map_err(|e| format!("the worker's answer: {e}"))
+            }))
+        },
+    );
+}
+
 /// Sends `zip` to an idle worker with the question `msg` makes; its one-buffer answer goes to
 /// `then`.
 fn ask_about_zip(

@@ -106,6 +106,16 @@ pub enum ToWorker {
         /// Matches the answer to the question.
         request: u32,
     },
+    /// The TLS doctor: read what the person gave (log lines, client output, certificates,
+    /// keys, CRLs, settings, a bundle) and explain the failure, as `etcd-pki doctor` does
+    /// (`pki_core::doctor::diagnose`). Buffers: one per input, in the order of `names`.
+    /// Answer: [`FromWorker::File`] whose buffer is the JSON of [`DoctorAnswer`].
+    Diagnose {
+        /// Matches the answer to the question.
+        request: u32,
+        /// Each input's name (a file's name, `paste` for the text box), naming the buffers.
+        names: Vec<String>,
+    },
     /// Read one file out of a zip, for the person who asked to see a key. Buffers: the zip.
     /// Answer: [`FromWorker::File`].
     ReadFile {
@@ -266,6 +276,20 @@ pub struct ChangeCounts {
     /// client's files, so the summary says to.
     #[serde(default)]
     pub clients_renewed: Vec<String>,
+}
+
+/// The doctor's answer as the page shows it: pki-core's own text rendering (the page adds
+/// nothing to it), and the classes found, for the page's summary line and its tests.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DoctorAnswer {
+    /// `Diagnosis::to_text`, as the command line prints it.
+    pub text: String,
+    /// The failure classes found, errors first (`server-san-missing`, ...).
+    pub classes: Vec<String>,
+    /// How many findings are errors.
+    pub errors: usize,
+    /// How long the doctor took in the worker, in milliseconds.
+    pub worker_ms: f64,
 }
 
 /// An opened bundle as the page needs it, made by the worker from pki-core's reading.

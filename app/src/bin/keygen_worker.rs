@@ -126,10 +126,44 @@ fn handle(
             let checked = daytwo::check_other_ca(&zip_of(buffers), &other);
             file_reply(request, checked.map(String::into_bytes))
         }
+        ToWorker::Diagnose { request, names } => {
+            file_reply(request, Ok(diagnose(&names, buffers, || now() - start)))
+        }
         ToWorker::ReadFile { request, path } => {
             file_reply(request, read_file(&zip_of(buffers), &path))
         }
     }
+}
+
+/// The doctor on the inputs the page sent (`names` naming `buffers`): pki-core's answer as
+/// JSON of [`protocol::DoctorAnswer`]. The inputs may hold keys: each is wiped once read.
+#[cfg(target_arch = "wasm32")]
+fn diagnose(
+    names: &[String],
+    buffers: &[js_sys::Uint8Array],
+    elapsed: impl Fn() -> f64,
+) -> Vec<u8> {
+    use zeroize::Zeroize;
+    let mut inputs: Vec<pki_core::doctor::Input> = names
+        .iter()
+        .zip(buffers)
+        .map(|(name, b)| pki_core::doctor::Input::new(name, &protocol::take(b)))
+        .collect();
+    let d = pki_core::doctor::diagnose(&inputs, pki_core::OffsetDateTime::now_utc());
+    for i in &mut inputs {
+        i.bytes.zeroize();
+    }
+    let answer = protocol::DoctorAnswer {
+        text: d.to_text(),
+        classes: d.findings.iter().map(|f| f.class.to_string()).collect(),
+        errors: d
+            .findings
+            .iter()
+            .filter(|f| f.level == pki_core::doctor::Level::Error)
+            .count(),
+        worker_ms: elapsed(),
+    };
+    serde_json::to_vec(&answer).unwrap_or_default()
 }
 
 /// One half of an RSA key: a prime, in a buffer that moves to the page (the wasm copy is wiped

@@ -5,6 +5,7 @@ mod ca_key;
 mod chunked;
 mod clients;
 mod daytwo;
+mod doctor;
 mod files;
 mod generate;
 mod members;
@@ -256,6 +257,7 @@ pub fn App() -> impl IntoView {
             <results::ClusterDiagram/>
             <results::NextStepsPanel/>
             <files::Files/>
+            <doctor::Doctor/>
         </main>
         <footer>
             <StatusLine/>

@@ -153,6 +153,9 @@ impl<'a> Ctx<'a> {
 
     /// Who a certificate belongs to: its bundle folder, the member name set, or its CN.
     fn who(&self, c: &Cert) -> String {
+        if c.is_ca {
+            return format!("the CA CN={}", c.cn);
+        }
         if let Some(o) = owner_of(&c.source) {
             return o;
         }
@@ -210,6 +213,9 @@ impl<'a> Ctx<'a> {
                 old.log_line = f.log_line;
             }
             old.log_count += f.log_count;
+            // A file finding that warned of a failure (a PEM CRL, which only 3.6+ refuses)
+            // is an error once a log line shows the failure happened.
+            old.level = old.level.min(f.level);
             return;
         }
         self.findings.push(f);
@@ -1103,9 +1109,6 @@ impl<'a> Ctx<'a> {
                     (false, Side::Listener) => &["client-cert-expired", "peer-cert-expired"],
                     _ => &[],
                 };
-                if let Some(f) = existing(self, &[class]).or_else(|| existing(self, also)) {
-                    return attach(f);
-                }
                 // The time Go quotes is the certificate's notAfter (or notBefore).
                 let bound = hit.line.split(if before { " is before " } else { " is after " }).nth(1)
                     .map(|s| s.chars().take_while(|c| !matches!(c, '"' | ' ' | ')' | '\\')).collect::<String>())
@@ -1113,6 +1116,17 @@ impl<'a> Ctx<'a> {
                 let holder = self.m.certs.iter().find(|c| {
                     Self::when(if before { c.not_before } else { c.not_after }) == bound
                 }).cloned();
+                // Go quotes the first certificate of the chain that is out of date: the CA's
+                // notAfter when the CA expired (the leaf may be fine).
+                if !before
+                    && holder.as_ref().is_some_and(|c| c.is_ca)
+                    && let Some(f) = existing(self, &["ca-expired"])
+                {
+                    return attach(f);
+                }
+                if let Some(f) = existing(self, &[class]).or_else(|| existing(self, also)) {
+                    return attach(f);
+                }
                 let (who, file, name) = match &holder {
                     Some(c) => (self.who(c), c.source.clone(), self.only_name(c)),
                     None => (

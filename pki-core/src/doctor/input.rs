@@ -117,7 +117,13 @@ fn read_binary(m: &mut Material, name: &str, der: &[u8], problem: Option<String>
     if der.first() == Some(&0x30) {
         if let Some(c) = Cert::from_der(name, der) {
             m.certs.push(c);
-            note(m, name, "certificate (DER)", problem);
+            // Read, but etcd would not: its --cert-file, --trusted-ca-file (and a client's
+            // --cert, --cacert) take PEM only ("tls: failed to find any PEM data").
+            let der_note = format!(
+                "it is a DER certificate: read here, but etcd and etcdctl take PEM only; \
+                 convert it with `openssl x509 -inform DER -in {name} -out {name}.pem`"
+            );
+            note(m, name, "certificate (DER)", problem.or(Some(der_note)));
             return;
         }
         if let Some(c) = Crl::from_der(name, der, false) {
@@ -127,7 +133,11 @@ fn read_binary(m: &mut Material, name: &str, der: &[u8], problem: Option<String>
         }
         if let Some(k) = read_key(name, der) {
             m.keys.push(k);
-            note(m, name, "private key (DER)", problem);
+            let der_note = format!(
+                "it is a DER key: read here, but etcd and etcdctl take PEM only; convert it \
+                 with `openssl pkey -inform DER -in {name} -out {name}.pem`"
+            );
+            note(m, name, "private key (DER)", problem.or(Some(der_note)));
             return;
         }
     }

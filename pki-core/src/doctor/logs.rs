@@ -225,7 +225,11 @@ fn kind_of(l: &str) -> Option<Kind> {
         Kind::PermissionDenied
     } else if has("--initial-cluster has") || has("initial-cluster has") {
         Kind::InitialClusterMismatch
-    } else if has("TLS 1.3") && has("cipher") || has("TLSv1.3") && has("cipher suites") {
+    } else if has("TLS 1.3") && has("cipher")
+        || has("TLSv1.3") && has("cipher suites")
+        // etcd 3.5+: "cipher suites cannot be configured when only TLS1.3 is enabled"
+        || has("TLS1.3") && has("cipher suites")
+    {
         Kind::Tls13Ciphers
     } else if has("INADEQUATE_SECURITY") || has("prohibited cipher") || has("HTTP/2-required") {
         Kind::Http2Cipher
