@@ -337,7 +337,9 @@ impl<'a> Ctx<'a> {
             file: l.source.clone(),
             field: "certificate chain".into(),
             rule: format!(
-                "{} is issued by the intermediate CA {} ({}), but its file holds the leaf                  alone: the other side trusts the root only and cannot build the chain                  (`x509: certificate signed by unknown authority`)",
+                "{} is issued by the intermediate CA {} ({}), but its file holds the leaf \
+                 alone: the other side trusts the root only and cannot build the chain \
+                 (`x509: certificate signed by unknown authority`)",
                 l.source, inter.cn, inter.source
             ),
             log_line: None,

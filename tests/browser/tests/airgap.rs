@@ -89,6 +89,26 @@ fn one_file_page_works_from_disk_with_the_network_off(engine: Engine) {
         &out.0,
         &["pkey", "-in", "members/etcd2/pki/peer.key", "-noout"],
     );
+    // The Doctor works offline from the one file too: a recorded etcd log, pasted.
+    let log = std::fs::read_to_string(
+        e2e_browser::workspace_root().join("tests/doctor-corpus/file-missing/inputs/etcd1.log"),
+    )
+    .unwrap();
+    b.type_into("#doctor-paste", &log);
+    b.click("#doctor-run");
+    b.wait_for(
+        "document.querySelector('#doctor-answer')?.dataset.answers === '1'",
+        SECS,
+        "the doctor's answer in the one-file page",
+    );
+    let classes = b.eval("document.querySelector('#doctor-answer').dataset.classes");
+    assert!(
+        classes
+            .as_str()
+            .is_some_and(|c| c.split(',').any(|x| x == "file-missing")),
+        "{}: the one-file page's doctor: {classes}",
+        engine.name()
+    );
     let requests = b.requests();
     // The recording works: Chromium reports the file:// load itself, Firefox only the
     // inline favicon's data: URL (it reports no file:// request).
