@@ -509,8 +509,9 @@ fn ansible_installs_renews_grows_and_revokes_a_live_cluster_unattended() {
     assert_eq!((r.code, r.changed()), (0, 0), "{}", r.out);
     timings.push(("renewal playbook again (changed=0)", r.secs));
 
-    // A member that fails its gate: etcd3 stopped; the run stops there, naming it.
-    machines.stop_etcd(3);
+    // A member that fails its gate: etcd1 stopped; the run stops there, naming it, and the
+    // members after it are not touched.
+    machines.stop_etcd(1);
     let mut four = three.clone();
     four.push(("etcd4".into(), ip(4)));
     let inv4 = ctl.inventory(&as_refs(&four));
@@ -528,13 +529,26 @@ fn ansible_installs_renews_grows_and_revokes_a_live_cluster_unattended() {
     assert_ne!(r.code, 0, "{}", r.out);
     assert!(
         r.out
-            .contains("Member etcd3 failed its health gate before any change to it")
+            .contains("Member etcd1 failed its health gate before any change to it")
             && r.out.contains("start it"),
         "{}",
         r.out
     );
+    // The members after it still have the previous bundle's folder, byte for byte.
+    let unpacked_2 = std::fs::read_dir(t.join("unpacked"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("/fleet-2-"))
+        .unwrap();
+    for i in 2..=3 {
+        assert_eq!(
+            std::fs::read(machines.dirs[i - 1].join("stage.tar")).unwrap(),
+            std::fs::read(unpacked_2.join(format!("members/etcd{i}.tar"))).unwrap(),
+            "etcd{i} was touched after the failed gate"
+        );
+    }
     assert!(
-        !machines.dirs[3].join("stage").exists(),
+        !machines.dirs[3].join("stage.tar").exists(),
         "etcd4 was touched after the failed gate"
     );
     timings.push(("stopped at a failed gate", r.secs));
@@ -551,16 +565,16 @@ fn ansible_installs_renews_grows_and_revokes_a_live_cluster_unattended() {
                 "-o",
                 "LogLevel=ERROR",
             ])
-            .arg(format!("root@{}", ip(3)))
+            .arg(format!("root@{}", ip(1)))
             .arg(format!(
                 "bash '{}' start '{}' '{}'",
                 t.join("svc.sh").display(),
-                machines.dirs[2].join("svc").display(),
+                machines.dirs[0].join("svc").display(),
                 ctl.etcd.display()
             )),
     );
 
-    // Grown to 4: the same bundle, run again once etcd3 is back.
+    // Grown to 4: the same bundle, run again once etcd1 is back.
     let r = ctl.rollout(&inv4, &b3);
     assert_eq!(r.code, 0, "{}", r.out);
     timings.push(("add-member", r.secs));
