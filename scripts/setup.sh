@@ -28,8 +28,10 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 # existing CAs the CA-import tests read; prometheus (for promtool) + prometheus-node-exporter:
 # the bundle's expiry metrics scraped and its alerting rules checked by the real tools (the
 # tests start node_exporter themselves, on loopback; no service is enabled); jq: the JSON of
-# `etcd-pki status` read by deploy/renewal/etcd-pki-renew.sh.
-apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver firefox-esr nginx iproute2 unzip util-linux ca-certificates golang-cfssl easy-rsa prometheus prometheus-node-exporter jq)
+# `etcd-pki status` read by deploy/renewal/etcd-pki-renew.sh; openssh-server: the sshd each
+# member's network namespace runs for the Ansible test (started by the test on the member's
+# address only; no service is enabled).
+apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver firefox-esr nginx iproute2 unzip util-linux ca-certificates golang-cfssl easy-rsa prometheus prometheus-node-exporter jq openssh-server)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   has_text "install ok installed" "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" || missing+=("$p")
@@ -110,6 +112,17 @@ if ! has_line "Version: $PKILINT_VERSION" "$("$pkilint/bin/pip" show pkilint 2>/
   rm -rf "$pkilint"
   python3 -m venv "$pkilint"
   "$pkilint/bin/pip" install --quiet --disable-pip-version-check "pkilint==$PKILINT_VERSION"
+fi
+
+# --- ansible-core: deploy/ansible/ run by the real ansible-playbook (tests/etcd/tests/ansible.rs)
+# 2.18 is the newest line whose controller runs on Debian 12's Python 3.11 and manages it.
+ANSIBLE_CORE_VERSION=2.18.12
+ansible="$root/tools/ansible"
+if ! has_line "Version: $ANSIBLE_CORE_VERSION" "$("$ansible/bin/pip" show ansible-core 2>/dev/null || true)"; then
+  log "pip install ansible-core==$ANSIBLE_CORE_VERSION into tools/ansible (a venv; about 10 s)"
+  rm -rf "$ansible"
+  python3 -m venv "$ansible"
+  "$ansible/bin/pip" install --quiet --disable-pip-version-check "ansible-core==$ANSIBLE_CORE_VERSION"
 fi
 
 # --- etcd 3.5.x, 3.6, 3.7 servers for the version matrix ------------------------------------

@@ -232,6 +232,16 @@ fn Finished(g: Arc<Generated>) -> impl IntoView {
     let warnings = o.listing.warnings.clone();
     let zip = g.clone();
     let ca = g.clone();
+    let for_calendar = g.clone();
+    let calendar_zip: std::sync::Arc<dyn Fn() -> Vec<u8> + Send + Sync> =
+        std::sync::Arc::new(move || for_calendar.outcome.zip.to_vec());
+    let calendar_name = format!(
+        "{}-renewal.ics",
+        o.listing
+            .zip_name
+            .trim_end_matches(".zip")
+            .trim_end_matches("-etcd-pki")
+    );
     view! {
         <p id="result-summary" class="ok">{g.summary.clone()}</p>
         <ul id="warnings">
@@ -250,6 +260,7 @@ fn Finished(g: Arc<Generated>) -> impl IntoView {
                     let _ = browser::download(&o.ca_key, &o.ca_key_name, "application/x-pem-file");
                 }>{ca_label}</button>
             })}
+            <super::calendar::CalendarDownload zip=calendar_zip name=calendar_name/>
             <button id="forget-keys" class="danger" on:click=move |_| ctx.forget_keys()>"Forget keys"</button>
         </div>
         <p class="hint">{format!(

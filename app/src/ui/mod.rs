@@ -2,6 +2,7 @@
 //! The PKI logic is pki-core's; these only hold state and call it.
 
 mod ca_key;
+mod calendar;
 mod chunked;
 mod clients;
 mod daytwo;

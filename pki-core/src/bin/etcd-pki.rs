@@ -36,6 +36,8 @@ macro_rules! tell {
 
 #[path = "etcd-pki/doctor.rs"]
 mod doctor;
+#[path = "etcd-pki/json.rs"]
+mod json;
 #[path = "etcd-pki/lineage.rs"]
 mod lineage;
 #[path = "etcd-pki/revocation.rs"]
@@ -68,8 +70,8 @@ Usage:
   etcd-pki doctor FILE... [-] [--json]      explain a TLS failure: etcd's log, the client's error and
                                              the files involved in; culprit and fix out (--help)
   etcd-pki spec-template                     print a complete example spec (every default filled in)
-  etcd-pki validate --spec cluster.json      check a spec and print every problem
-  etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]
+  etcd-pki validate --spec cluster.json [--json]  check a spec and print every problem
+  etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip] [--json]
                                              check an existing bundle: its CA's lifetime, its CRL,
                                              serials shared with another CA's bundle
   etcd-pki status --from BUNDLE.zip|DIR... [--within DAYS] [--json]
@@ -248,17 +250,39 @@ fn run(args: &[String]) -> Result<(), Failure> {
 
 /// `etcd-pki validate`: every problem of the spec, and whether it can be generated.
 fn validate_command(rest: &[String]) -> Result<(), Failure> {
-    let o = parse_opts(rest)?;
+    let (rest, json) = json::take_flag(rest);
+    let o = parse_opts(&rest)?;
     let spec = read_spec(o.spec.as_deref())?;
     let report = pki_core::validate(&spec);
-    for p in report.problems() {
-        tell!("{p}");
+    if json {
+        say!(
+            "{}",
+            json::answer(
+                "validate",
+                serde_json::json!({
+                    "ok": !report.has_errors(),
+                    "spec": o.spec,
+                    "members": spec.nodes.len(),
+                    "clients": spec.clients.len(),
+                    "errors": report.errors().count(),
+                    "warnings": report.warnings().count(),
+                    "problems": report.problems(),
+                })
+            )
+        );
+    } else {
+        for p in report.problems() {
+            tell!("{p}");
+        }
     }
     if report.has_errors() {
         return Err(Failure::BadInput(format!(
             "the spec has {} error(s); fix them and run again",
             report.errors().count()
         )));
+    }
+    if json {
+        return Ok(());
     }
     say!(
         "The spec is valid: {} member(s), {} client(s){}.",

@@ -19,7 +19,7 @@ pub mod manifest;
 mod open;
 pub mod state;
 
-pub use open::{OpenedBundle, OpenedFile, open};
+pub use open::{OpenedBundle, OpenedFile, open, renewal_calendar};
 
 use std::io::{Cursor, Write};
 

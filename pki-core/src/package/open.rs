@@ -66,6 +66,18 @@ impl OpenedBundle {
     }
 }
 
+/// The bundle's `renewal.ics` (its renewal dates as a calendar), read from its zip: the page
+/// offers it as a download of its own, so that importing the dates needs no unzipping.
+pub fn renewal_calendar(zip_bytes: &[u8]) -> Result<Vec<u8>, Error> {
+    read_zip(zip_bytes)?
+        .iter()
+        .find(|f| f.path == "renewal.ics")
+        .map(|f| f.contents.to_vec())
+        .ok_or_else(|| {
+            bad("the zip has no renewal.ics: it was made before bundles carried their renewal calendar; make the bundle again (etcd-pki generate --from it) for one")
+        })
+}
+
 fn bad(reason: impl Into<String>) -> Error {
     Error::BadBundle(reason.into())
 }

@@ -1,5 +1,6 @@
 //! The air-gapped promises, checked in real Chromium: the one-file page works opened from
-//! disk with the network off (generate, download, openssl agrees); the hosted page asks only
+//! disk with the network off (generate, download, openssl agrees, the renewal calendar is the
+//! bundle's renewal.ics); the hosted page asks only
 //! its own origin for anything, and nothing at all once loaded; its CSP refuses connections;
 //! once visited, it works with the server gone and the network off (served by its service
 //! worker: generate, download, openssl agrees).
@@ -88,6 +89,20 @@ fn one_file_page_works_from_disk_with_the_network_off(engine: Engine) {
     openssl_ok(
         &out.0,
         &["pkey", "-in", "members/etcd2/pki/peer.key", "-noout"],
+    );
+    // The renewal calendar, offered beside the zip: the bundle's own renewal.ics.
+    b.click("#download-calendar");
+    let ics = b.wait_download("airgap-renewal.ics", SECS);
+    let ics = std::fs::read(&ics).unwrap();
+    assert!(
+        ics.starts_with(b"BEGIN:VCALENDAR"),
+        "{}",
+        String::from_utf8_lossy(&ics)
+    );
+    assert_eq!(
+        ics,
+        std::fs::read(out.0.join("renewal.ics")).unwrap(),
+        "the page's calendar is not the bundle's renewal.ics"
     );
     // The Doctor works offline from the one file too: a recorded etcd log, pasted.
     let log = std::fs::read_to_string(

@@ -66,7 +66,8 @@ pub fn doctor_command(rest: &[String]) -> Result<(), Failure> {
     }
     let d = diagnose(&inputs, pki_core::OffsetDateTime::now_utc());
     if json {
-        say!("{}", d.to_json());
+        let fields = serde_json::from_str(&d.to_json()).unwrap_or_default();
+        say!("{}", super::json::answer("doctor", fields));
     } else {
         say!("{}", d.to_text().trim_end());
     }

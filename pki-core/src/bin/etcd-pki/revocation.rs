@@ -363,6 +363,7 @@ fn new_ca_passphrase(a: &Args, key_out: &Path) -> Result<Option<Zeroizing<String
 /// `etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]`: the day-two checks of an
 /// existing bundle ([`pki_core::package::lints::check_bundle`]); exit 2 on an error.
 pub(super) fn validate_bundle(rest: &[String]) -> Result<(), Failure> {
+    let (rest, json) = super::json::take_flag(rest);
     let (mut from, mut other) = (None, None);
     let mut it = rest.iter();
     while let Some(a) = it.next() {
@@ -408,13 +409,37 @@ pub(super) fn validate_bundle(rest: &[String]) -> Result<(), Failure> {
         other_ca_leaves,
         now: pki_core::OffsetDateTime::now_utc(),
     });
-    for p in report.problems() {
-        tell!("{p}");
+    if json {
+        say!(
+            "{}",
+            super::json::answer(
+                "validate",
+                serde_json::json!({
+                    "ok": !report.has_errors(),
+                    "bundle": from.as_deref().map(|p| p.display().to_string()),
+                    "certificates": bundle.state.certificates.len() + 1,
+                    "crl": crl.as_ref().map(|c| serde_json::json!({
+                        "number": c.number.unwrap_or(0),
+                        "revoked": c.revoked.len(),
+                    })),
+                    "errors": report.errors().count(),
+                    "warnings": report.warnings().count(),
+                    "problems": report.problems(),
+                })
+            )
+        );
+    } else {
+        for p in report.problems() {
+            tell!("{p}");
+        }
     }
     if report.has_errors() {
         return Err(Failure::BadInput(
             "the bundle has errors (above); fix them before the next operation".into(),
         ));
+    }
+    if json {
+        return Ok(());
     }
     say!(
         "The bundle is sound for day two: {} certificate(s){}, {}.",
