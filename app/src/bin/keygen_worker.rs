@@ -41,6 +41,11 @@ fn main() {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    // The sealing worker only derives passphrase keys: nothing to warm up or time.
+    if scope.name() == protocol::SEALER_NAME {
+        send(&scope, &FromWorker::Ready { calibration_ms: 0.0 }, vec![]);
+        return;
+    }
     warm_up();
     let start = now();
     for _ in 0..protocol::CALIBRATION_KEYS {
@@ -94,6 +99,7 @@ fn handle(
             Ok(done) => done,
             Err(e) => failed(e),
         },
+        ToWorker::DeriveSealingKey { request } => derive_sealing_key(request, buffers),
         ToWorker::CheckCa {
             request,
             with_passphrase,
@@ -129,6 +135,26 @@ fn handle(
         ToWorker::ReadFile { request, path } => {
             file_reply(request, read_file(&zip_of(buffers), &path))
         }
+    }
+}
+
+/// The key that seals the CA key, derived from the passphrase in `buffers` (zeroed once
+/// read; the wasm copies are wiped on drop), in a buffer that moves to the page.
+#[cfg(target_arch = "wasm32")]
+fn derive_sealing_key(
+    request: u32,
+    buffers: &[js_sys::Uint8Array],
+) -> (protocol::FromWorker, Vec<js_sys::Uint8Array>) {
+    let passphrase = buffers.first().map(protocol::take).unwrap_or_default();
+    let derived = std::str::from_utf8(&passphrase)
+        .map_err(|_| "the passphrase is not UTF-8".to_string())
+        .and_then(|p| pki_core::SealingKey::derive(p).map_err(|e| e.to_string()));
+    match derived {
+        Ok(key) => (
+            protocol::FromWorker::SealingKey { request },
+            vec![protocol::buffer(&key.to_bytes())],
+        ),
+        Err(error) => (protocol::FromWorker::Failed { error }, vec![]),
     }
 }
 
@@ -234,7 +260,8 @@ fn join_primes(
     }
 }
 
-/// Signs the certificates with the page's keys, encrypts the CA key if asked, writes the zip.
+/// Signs the certificates with the page's keys, seals the CA key with the derived key if
+/// given (the slow derivation was done ahead, on the sealing worker), writes the zip.
 #[cfg(target_arch = "wasm32")]
 fn assemble(
     spec_json: &str,
@@ -250,7 +277,7 @@ fn assemble(
         .take(key_ids.len())
         .map(protocol::take)
         .collect();
-    let passphrase = buffers
+    let sealing = buffers
         .get(key_ids.len())
         .filter(|_| encrypt_ca_key)
         .map(protocol::take);
@@ -268,9 +295,9 @@ fn assemble(
             pki_core::PrivateKey::from_pkcs8_der(req.algorithm, der)
         })
         .map_err(|e| e.to_string())?;
-    if let Some(p) = &passphrase {
-        let p = std::str::from_utf8(p).map_err(|_| "the passphrase is not UTF-8".to_string())?;
-        bundle.encrypt_ca_key(p).map_err(|e| e.to_string())?;
+    if let Some(bytes) = &sealing {
+        let key = pki_core::SealingKey::from_bytes(bytes).map_err(|e| e.to_string())?;
+        bundle.seal_ca_key(&key).map_err(|e| e.to_string())?;
     }
     let assembled = now();
     let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
@@ -283,7 +310,7 @@ fn assemble(
             listing,
             text_lengths,
             ca_key_name: ca_key.path.clone(),
-            ca_key_encrypted: passphrase.is_some(),
+            ca_key_encrypted: sealing.is_some(),
             assemble_ms: assembled - start,
             zip_ms,
             change: None,
