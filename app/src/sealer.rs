@@ -103,6 +103,10 @@ pub fn take(passphrase: Zeroizing<String>, then: impl FnOnce(Result<Uint8Array, 
 
 /// Starts the worker if needed, and sends it the wanted passphrase when it is free.
 fn kick() {
+    // Started on the first passphrase, not with the page (most visits never type one).
+    if SEALER.with(|s| s.borrow().wanted.is_none()) {
+        return;
+    }
     start();
     let to_send = SEALER.with(|s| {
         let s = s.borrow();
