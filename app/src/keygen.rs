@@ -847,7 +847,14 @@ fn plan_then_start(
     }
     let planned: PlannedFn = Box::new(move |plan| match plan {
         Ok(plan) => {
-            start(&spec2, plan, Sealing::None, Some(inputs), on_progress, on_done);
+            start(
+                &spec2,
+                plan,
+                Sealing::None,
+                Some(inputs),
+                on_progress,
+                on_done,
+            );
         }
         Err(e) => on_done(Err(e)),
     });

@@ -73,7 +73,10 @@ pub fn derive_ahead(passphrase: Option<Zeroizing<String>>) {
 
 /// The derived key of `passphrase` for one generation, to `then`: at once when it was
 /// derived ahead, else when the derivation ends. It is forgotten here either way.
-pub fn take(passphrase: Zeroizing<String>, then: impl FnOnce(Result<Uint8Array, String>) + 'static) {
+pub fn take(
+    passphrase: Zeroizing<String>,
+    then: impl FnOnce(Result<Uint8Array, String>) + 'static,
+) {
     derive_ahead(Some(passphrase));
     let mut then: Option<TakeFn> = Some(Box::new(then));
     let ready = SEALER.with(|s| {

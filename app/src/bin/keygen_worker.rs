@@ -11,7 +11,7 @@
 #[path = "../protocol.rs"]
 mod protocol;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "light-worker-probe")))]
 #[path = "../worker_daytwo.rs"]
 mod daytwo;
 
@@ -43,7 +43,13 @@ fn main() {
     on_message.forget();
     // The sealing worker only derives passphrase keys: nothing to warm up or time.
     if scope.name() == protocol::SEALER_NAME {
-        send(&scope, &FromWorker::Ready { calibration_ms: 0.0 }, vec![]);
+        send(
+            &scope,
+            &FromWorker::Ready {
+                calibration_ms: 0.0,
+            },
+            vec![],
+        );
         return;
     }
     warm_up();
@@ -83,11 +89,13 @@ fn handle(
         ToWorker::MakeKeys { indices, algorithm } => {
             make_keys(indices, algorithm, || now() - start)
         }
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::MakePrime {
             index,
             half,
             algorithm,
         } => make_prime(index, half, algorithm),
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::JoinPrimes { index, algorithm } => {
             join_primes(index, algorithm, buffers, || now() - start)
         }
@@ -100,15 +108,28 @@ fn handle(
             Err(e) => failed(e),
         },
         ToWorker::DeriveSealingKey { request } => derive_sealing_key(request, buffers),
+        // The measured probe of a light first-bundle worker (docs/BENCHMARKS.md, "Page
+        // weight"): no day-two code, no RSA prime search. Never shipped.
+        #[cfg(feature = "light-worker-probe")]
+        ToWorker::CheckCa { .. }
+        | ToWorker::PlanChange { .. }
+        | ToWorker::ApplyChange { .. }
+        | ToWorker::OpenBundle { .. }
+        | ToWorker::CheckOtherCa { .. }
+        | ToWorker::MakePrime { .. }
+        | ToWorker::JoinPrimes { .. } => failed("not in the light worker".into()),
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::CheckCa {
             request,
             with_passphrase,
         } => daytwo::check_ca(request, with_passphrase, buffers),
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::PlanChange {
             spec_json,
             change,
             opened,
         } => daytwo::plan_change(&spec_json, &change, opened, buffers),
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::ApplyChange {
             spec_json,
             change,
@@ -123,10 +144,12 @@ fn handle(
             &key_ids,
             buffers,
         ),
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::OpenBundle { request } => file_reply(
             request,
             daytwo::open_bundle(&zip_of(buffers)).map(String::into_bytes),
         ),
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::CheckOtherCa { request } => {
             let other = buffers.get(1).map(protocol::take).unwrap_or_default();
             let checked = daytwo::check_other_ca(&zip_of(buffers), &other);
@@ -160,6 +183,7 @@ fn derive_sealing_key(
 
 /// One half of an RSA key: a prime, in a buffer that moves to the page (the wasm copy is wiped
 /// when `prime` drops).
+#[cfg_attr(feature = "light-worker-probe", allow(dead_code))]
 #[cfg(target_arch = "wasm32")]
 fn make_prime(
     index: usize,
@@ -230,6 +254,7 @@ fn make_keys(
 }
 
 /// An RSA key from the two primes in `buffers` (found on two workers, perhaps).
+#[cfg_attr(feature = "light-worker-probe", allow(dead_code))]
 #[cfg(target_arch = "wasm32")]
 fn join_primes(
     index: usize,

@@ -270,8 +270,7 @@ fn run_change_with(
         opened: source == Source::Bundle,
         first,
         ca_key: key.bytes.clone(),
-        passphrase: (d.needs_passphrase.get_untracked() && !pass.is_empty())
-            .then_some(pass),
+        passphrase: (d.needs_passphrase.get_untracked() && !pass.is_empty()).then_some(pass),
         new_passphrase,
     };
     let status = ctx.status;
