@@ -145,11 +145,21 @@ enum Phase {
     Assembling,
 }
 
+/// The key that seals the CA key, for a generation (`crate::sealer` derives it).
+enum Sealing {
+    /// The CA key stays unencrypted (the person chose it, or a day-two change).
+    None,
+    /// Being derived: the assembly waits for it.
+    Waiting,
+    /// Derived: moves to the assembling worker with the keys.
+    Ready(Uint8Array),
+}
+
 struct Job {
     /// Tells this run's answers from an earlier run's.
     id: u32,
     spec_json: String,
-    passphrase: Option<Zeroizing<String>>,
+    sealing: Sealing,
     plan: Vec<KeyRequest>,
     /// The keys made so far, as the buffers they arrived in.
     keys: Vec<Option<Uint8Array>>,
@@ -178,6 +188,9 @@ impl Drop for Job {
         }
         for p in self.primes.iter().flatten().flatten() {
             protocol::wipe(p);
+        }
+        if let Sealing::Ready(k) = &self.sealing {
+            protocol::wipe(k);
         }
     }
 }
@@ -228,7 +241,7 @@ pub fn pool_size() -> usize {
 
 /// The worker script: the `blob:` URL the page's start script made from the worker's
 /// source (so the worker inherits the page's CSP).
-fn worker_url() -> Option<String> {
+pub(crate) fn worker_url() -> Option<String> {
     web_sys::window()
         .and_then(|w| Reflect::get(&w, &"__etcdPkiWorkerUrl".into()).ok())
         .and_then(|v| v.as_string())
@@ -270,7 +283,7 @@ pub fn warm_up() {
 /// Sends `worker` the compiled worker wasm, which it waits for before it starts: the page's
 /// start script compiles it once while the page loads (`window.__etcdPkiWorkerModule`, a
 /// promise of a `WebAssembly.Module`), so no worker compiles its own and all share its code.
-fn send_module(worker: &Worker) {
+pub(crate) fn send_module(worker: &Worker) {
     let Some(module) = web_sys::window()
         .and_then(|w| Reflect::get(&w, &"__etcdPkiWorkerModule".into()).ok())
         .filter(|m| !m.is_undefined())
@@ -323,8 +336,10 @@ pub fn calibration_ms() -> Option<f64> {
     })
 }
 
-/// Generates the bundle of `spec`, the CA key encrypted with `passphrase` if given.
-/// `on_progress` is called as keys are made; `on_done` once (never after [`cancel`]).
+/// Generates the bundle of `spec`, the CA key encrypted with `passphrase` if given (with
+/// the key `crate::sealer` derived from it, ahead if the fields asked in time; the passphrase
+/// itself goes no further). `on_progress` is called as keys are made; `on_done` once (never
+/// after [`cancel`]).
 pub fn generate(
     spec: &ClusterSpec,
     passphrase: Option<Zeroizing<String>>,
@@ -333,26 +348,65 @@ pub fn generate(
 ) {
     warm_up();
     let plan = pki_core::key_plan(spec);
-    start(spec, plan, passphrase, None, on_progress, on_done);
+    let sealing = if passphrase.is_some() {
+        Sealing::Waiting
+    } else {
+        Sealing::None
+    };
+    let id = start(spec, plan, sealing, None, on_progress, on_done);
+    if let Some(p) = passphrase {
+        crate::sealer::take(p, move |key| sealed(id, key));
+    }
 }
 
-/// Starts a run: `plan`'s keys on the workers, then the assembly (or the change).
+/// The sealing key of run `id` has come (or could not be derived).
+fn sealed(id: u32, key: Result<Uint8Array, String>) {
+    let key = match key {
+        Ok(k) => k,
+        Err(e) => {
+            let ours = POOL.with(|p| p.borrow().job.as_ref().is_some_and(|j| j.id == id));
+            if ours {
+                fail(e);
+            }
+            return;
+        }
+    };
+    let kept = POOL.with(|p| {
+        let mut p = p.borrow_mut();
+        match p.job.as_mut() {
+            Some(job) if job.id == id && matches!(job.sealing, Sealing::Waiting) => {
+                job.sealing = Sealing::Ready(key.clone());
+                true
+            }
+            _ => false,
+        }
+    });
+    if kept {
+        dispatch();
+    } else {
+        // Its run is over (cancelled or failed): not kept.
+        protocol::wipe(&key);
+    }
+}
+
+/// Starts a run: `plan`'s keys on the workers, then the assembly (or the change). Returns
+/// the run's id.
 fn start(
     spec: &ClusterSpec,
     plan: Vec<KeyRequest>,
-    passphrase: Option<Zeroizing<String>>,
+    sealing: Sealing,
     change: Option<ChangeInputs>,
     on_progress: impl Fn(Progress) + 'static,
     on_done: impl FnOnce(Result<Outcome, String>) + 'static,
-) {
+) -> u32 {
     let total = plan.len();
-    POOL.with(|p| {
+    let id = POOL.with(|p| {
         let mut p = p.borrow_mut();
         p.next_job += 1;
         p.job = Some(Job {
             id: p.next_job,
             spec_json: spec.to_json(),
-            passphrase,
+            sealing,
             keys: vec![None; total],
             primes: (0..total).map(|_| [None, None]).collect(),
             plan,
@@ -363,6 +417,7 @@ fn start(
             on_done: Some(Box::new(on_done)),
             change,
         });
+        p.next_job
     });
     dispatch();
     // Workers that never come up (blocked by the browser, failed to load) are reported.
@@ -378,6 +433,7 @@ fn start(
         },
         10000,
     );
+    id
 }
 
 /// Stops the running generation: every worker is terminated mid-key (a prime search cannot
@@ -623,6 +679,10 @@ fn dispatch() {
                 continue;
             }
             if job.done() == job.plan.len() {
+                if matches!(job.sealing, Sealing::Waiting) {
+                    // The sealing key is still being derived; its arrival dispatches again.
+                    continue;
+                }
                 if job.change.is_some() {
                     start_change(&mut slots[i], job);
                 } else {
@@ -671,22 +731,23 @@ fn dispatch() {
     report_progress();
 }
 
-/// Moves every key (and the passphrase) to `slot`'s worker: the page keeps no copy.
+/// Moves every key (and the derived sealing key) to `slot`'s worker: the page keeps no copy.
 fn start_assembly(slot: &mut Slot, job: &mut Job) {
     let mut buffers: Vec<Uint8Array> = job.keys.iter_mut().filter_map(Option::take).collect();
-    if let Some(p) = &job.passphrase {
-        buffers.push(protocol::buffer(p.as_bytes()));
-    }
+    let sealing = match std::mem::replace(&mut job.sealing, Sealing::None) {
+        Sealing::Ready(k) => Some(k),
+        _ => None,
+    };
     let msg = ToWorker::Assemble {
         spec_json: job.spec_json.clone(),
         key_ids: job.plan.iter().map(|r| r.id.clone()).collect(),
-        encrypt_ca_key: job.passphrase.is_some(),
+        encrypt_ca_key: sealing.is_some(),
     };
+    buffers.extend(sealing);
     if post(&slot.worker, &msg, buffers) {
         slot.state = SlotState::Assembling;
         job.phase = Phase::Assembling;
         job.keys_done_at = now();
-        job.passphrase = None;
     }
 }
 
@@ -804,7 +865,16 @@ fn plan_then_start(
         ));
     }
     let planned: PlannedFn = Box::new(move |plan| match plan {
-        Ok(plan) => start(&spec2, plan, None, Some(inputs), on_progress, on_done),
+        Ok(plan) => {
+            start(
+                &spec2,
+                plan,
+                Sealing::None,
+                Some(inputs),
+                on_progress,
+                on_done,
+            );
+        }
         Err(e) => on_done(Err(e)),
     });
     POOL.with(|p| p.borrow_mut().planned = Some(planned));
@@ -895,6 +965,8 @@ fn on_message(i: usize, data: JsValue) {
             }
         }
         FromWorker::Failed { error } => on_failed(&was, error),
+        // Only the sealing worker (`crate::sealer`) sends these.
+        FromWorker::SealingKey { .. } => buffers.iter().for_each(protocol::wipe),
     }
 }
 

@@ -10,6 +10,8 @@ pub mod form;
 #[cfg(target_arch = "wasm32")]
 mod keygen;
 pub mod protocol;
+#[cfg(target_arch = "wasm32")]
+mod sealer;
 pub mod tree;
 #[cfg(target_arch = "wasm32")]
 mod ui;

@@ -43,15 +43,24 @@ pub enum ToWorker {
         algorithm: KeyAlgorithm,
     },
     /// Sign every certificate and write the zip. Buffers: one PKCS#8 DER key per entry of
-    /// `key_ids`, in that order, then the CA key passphrase (UTF-8) when
-    /// `encrypt_ca_key` is set. Answer: [`FromWorker::Bundle`].
+    /// `key_ids`, in that order, then the key derived from the CA key passphrase
+    /// ([`ToWorker::DeriveSealingKey`]'s answer, never the passphrase) when `encrypt_ca_key`
+    /// is set. Answer: [`FromWorker::Bundle`].
     Assemble {
         /// The spec, as JSON.
         spec_json: String,
         /// The key plan's ids (`ca`, `members/etcd1/server`, ...), naming the key buffers.
         key_ids: Vec<String>,
-        /// Whether a passphrase buffer follows the keys.
+        /// Whether a derived-key buffer follows the keys.
         encrypt_ca_key: bool,
+    },
+    /// Derive the key that seals the CA key from its passphrase (PBKDF2, most of a second in
+    /// wasm; pki-core's `SealingKey::derive`, over a fresh salt). The page asks its sealing
+    /// worker, which does nothing else, while the person types. Buffers: the passphrase
+    /// (UTF-8). Answer: [`FromWorker::SealingKey`].
+    DeriveSealingKey {
+        /// Matches the answer to the question.
+        request: u32,
     },
     /// Read and check an existing CA (day two). Buffers: the CA certificate (PEM or DER), its
     /// key, then the passphrase (UTF-8) when `with_passphrase` is set. Answer:
@@ -135,6 +144,11 @@ pub enum FromWorker {
         /// Milliseconds this worker took to make [`CALIBRATION_KEYS`] P-256 keys: how fast
         /// this machine is, for the time estimate before a long run.
         calibration_ms: f64,
+    },
+    /// A derived sealing key. Buffers: its bytes (salt and key, `SealingKey::to_bytes`).
+    SealingKey {
+        /// The request this answers.
+        request: u32,
     },
     /// Keys. Buffers: their PKCS#8 DER, in the order of `indices`.
     Keys {
@@ -427,6 +441,10 @@ pub struct KeyToMake {
 /// arithmetic like RSA's prime search, short enough (tens of milliseconds) not to delay the
 /// first generation.
 pub const CALIBRATION_KEYS: usize = 16;
+
+/// The name the page gives its sealing worker (`new Worker(url, {name})`): that worker skips
+/// the warm-up and the calibration, and only derives passphrase keys.
+pub const SEALER_NAME: &str = "etcd-pki-sealer";
 
 #[cfg(target_arch = "wasm32")]
 pub use wire::*;

@@ -242,35 +242,11 @@ impl PrivateKey {
         ))
     }
 
-    /// The key as encrypted PKCS#8 PEM (`-----BEGIN ENCRYPTED PRIVATE KEY-----`): PBES2 with
-    /// PBKDF2-HMAC-SHA256 (600,000 rounds, OWASP's figure) and AES-256-CBC, which `openssl
-    /// pkey` opens with the passphrase. (scrypt would be stronger, but OpenSSL refuses to
-    /// decrypt scrypt parameters above 32 MiB of memory by default.)
+    /// The key as encrypted PKCS#8 PEM (`-----BEGIN ENCRYPTED PRIVATE KEY-----`), which
+    /// `openssl pkey` opens with the passphrase: [`crate::SealingKey::derive`] then
+    /// [`crate::SealingKey::seal`] (PBKDF2-HMAC-SHA256, 600,000 rounds, AES-256-CBC).
     pub fn to_encrypted_pem(&self, passphrase: &str) -> Result<Zeroizing<String>, Error> {
-        use pkcs8::der::pem::LineEnding;
-        use pkcs8::pkcs5::pbes2;
-        let fail = |reason: String| Error::KeyGeneration {
-            key: "encrypted CA key".into(),
-            reason,
-        };
-        if let Some(n) = passphrase_shortfall(passphrase) {
-            return Err(Error::Passphrase(format!(
-                "the CA key passphrase has {n} characters; use at least {MIN_PASSPHRASE}"
-            )));
-        }
-        let mut salt = [0u8; 16];
-        let mut iv = [0u8; 16];
-        random_bytes(&mut salt)?;
-        random_bytes(&mut iv)?;
-        let params = pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(600_000, &salt, iv)
-            .map_err(|e| fail(e.to_string()))?;
-        let info = pkcs8::PrivateKeyInfoRef::try_from(self.pkcs8.as_slice())
-            .map_err(|e| fail(e.to_string()))?;
-        let doc = info
-            .encrypt_with_params(params, passphrase.as_bytes())
-            .map_err(|e| fail(e.to_string()))?;
-        doc.to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
-            .map_err(|e| fail(e.to_string()))
+        crate::SealingKey::derive(passphrase)?.seal(self)
     }
 
     /// The public key as SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`), e.g. the

@@ -68,6 +68,7 @@ pub mod rotate;
 mod rsa_keygen;
 pub mod rules;
 pub mod runbook;
+pub mod sealing;
 pub mod spec;
 pub mod status;
 pub mod validate;
@@ -81,6 +82,7 @@ pub use package::Bundle;
 pub use plan::{KeyRequest, Owner, Role};
 pub use render::BundleFile;
 pub use report::{Problem, Report, Severity};
+pub use sealing::SealingKey;
 pub use spec::{
     AuthToken, Client, ClientKind, ClusterSpec, EtcdVersion, Grant, KeyAlgorithm, Layout,
     Migration, Node, Permission, Subject, TlsVersion,

@@ -11,7 +11,7 @@
 #[path = "../protocol.rs"]
 mod protocol;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(feature = "light-worker-probe")))]
 #[path = "../worker_daytwo.rs"]
 mod daytwo;
 
@@ -41,6 +41,17 @@ fn main() {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    // The sealing worker only derives passphrase keys: nothing to warm up or time.
+    if scope.name() == protocol::SEALER_NAME {
+        send(
+            &scope,
+            &FromWorker::Ready {
+                calibration_ms: 0.0,
+            },
+            vec![],
+        );
+        return;
+    }
     warm_up();
     let start = now();
     for _ in 0..protocol::CALIBRATION_KEYS {
@@ -78,11 +89,13 @@ fn handle(
         ToWorker::MakeKeys { indices, algorithm } => {
             make_keys(indices, algorithm, || now() - start)
         }
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::MakePrime {
             index,
             half,
             algorithm,
         } => make_prime(index, half, algorithm),
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::JoinPrimes { index, algorithm } => {
             join_primes(index, algorithm, buffers, || now() - start)
         }
@@ -94,15 +107,29 @@ fn handle(
             Ok(done) => done,
             Err(e) => failed(e),
         },
+        ToWorker::DeriveSealingKey { request } => derive_sealing_key(request, buffers),
+        // The measured probe of a light first-bundle worker (docs/BENCHMARKS.md, "Page
+        // weight"): no day-two code, no RSA prime search. Never shipped.
+        #[cfg(feature = "light-worker-probe")]
+        ToWorker::CheckCa { .. }
+        | ToWorker::PlanChange { .. }
+        | ToWorker::ApplyChange { .. }
+        | ToWorker::OpenBundle { .. }
+        | ToWorker::CheckOtherCa { .. }
+        | ToWorker::MakePrime { .. }
+        | ToWorker::JoinPrimes { .. } => failed("not in the light worker".into()),
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::CheckCa {
             request,
             with_passphrase,
         } => daytwo::check_ca(request, with_passphrase, buffers),
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::PlanChange {
             spec_json,
             change,
             opened,
         } => daytwo::plan_change(&spec_json, &change, opened, buffers),
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::ApplyChange {
             spec_json,
             change,
@@ -117,10 +144,12 @@ fn handle(
             &key_ids,
             buffers,
         ),
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::OpenBundle { request } => file_reply(
             request,
             daytwo::open_bundle(&zip_of(buffers)).map(String::into_bytes),
         ),
+        #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::CheckOtherCa { request } => {
             let other = buffers.get(1).map(protocol::take).unwrap_or_default();
             let checked = daytwo::check_other_ca(&zip_of(buffers), &other);
@@ -166,8 +195,29 @@ fn diagnose(
     serde_json::to_vec(&answer).unwrap_or_default()
 }
 
+/// The key that seals the CA key, derived from the passphrase in `buffers` (zeroed once
+/// read; the wasm copies are wiped on drop), in a buffer that moves to the page.
+#[cfg(target_arch = "wasm32")]
+fn derive_sealing_key(
+    request: u32,
+    buffers: &[js_sys::Uint8Array],
+) -> (protocol::FromWorker, Vec<js_sys::Uint8Array>) {
+    let passphrase = buffers.first().map(protocol::take).unwrap_or_default();
+    let derived = std::str::from_utf8(&passphrase)
+        .map_err(|_| "the passphrase is not UTF-8".to_string())
+        .and_then(|p| pki_core::SealingKey::derive(p).map_err(|e| e.to_string()));
+    match derived {
+        Ok(key) => (
+            protocol::FromWorker::SealingKey { request },
+            vec![protocol::buffer(&key.to_bytes())],
+        ),
+        Err(error) => (protocol::FromWorker::Failed { error }, vec![]),
+    }
+}
+
 /// One half of an RSA key: a prime, in a buffer that moves to the page (the wasm copy is wiped
 /// when `prime` drops).
+#[cfg_attr(feature = "light-worker-probe", allow(dead_code))]
 #[cfg(target_arch = "wasm32")]
 fn make_prime(
     index: usize,
@@ -238,6 +288,7 @@ fn make_keys(
 }
 
 /// An RSA key from the two primes in `buffers` (found on two workers, perhaps).
+#[cfg_attr(feature = "light-worker-probe", allow(dead_code))]
 #[cfg(target_arch = "wasm32")]
 fn join_primes(
     index: usize,
@@ -268,7 +319,8 @@ fn join_primes(
     }
 }
 
-/// Signs the certificates with the page's keys, encrypts the CA key if asked, writes the zip.
+/// Signs the certificates with the page's keys, seals the CA key with the derived key if
+/// given (the slow derivation was done ahead, on the sealing worker), writes the zip.
 #[cfg(target_arch = "wasm32")]
 fn assemble(
     spec_json: &str,
@@ -284,7 +336,7 @@ fn assemble(
         .take(key_ids.len())
         .map(protocol::take)
         .collect();
-    let passphrase = buffers
+    let sealing = buffers
         .get(key_ids.len())
         .filter(|_| encrypt_ca_key)
         .map(protocol::take);
@@ -302,9 +354,9 @@ fn assemble(
             pki_core::PrivateKey::from_pkcs8_der(req.algorithm, der)
         })
         .map_err(|e| e.to_string())?;
-    if let Some(p) = &passphrase {
-        let p = std::str::from_utf8(p).map_err(|_| "the passphrase is not UTF-8".to_string())?;
-        bundle.encrypt_ca_key(p).map_err(|e| e.to_string())?;
+    if let Some(bytes) = &sealing {
+        let key = pki_core::SealingKey::from_bytes(bytes).map_err(|e| e.to_string())?;
+        bundle.seal_ca_key(&key).map_err(|e| e.to_string())?;
     }
     let assembled = now();
     let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
@@ -317,7 +369,7 @@ fn assemble(
             listing,
             text_lengths,
             ca_key_name: ca_key.path.clone(),
-            ca_key_encrypted: passphrase.is_some(),
+            ca_key_encrypted: sealing.is_some(),
             assemble_ms: assembled - start,
             zip_ms,
             change: None,

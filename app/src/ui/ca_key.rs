@@ -1,11 +1,23 @@
 //! The CA key section before generating: the passphrase typed twice, each problem beside its
 //! field (and tied to it with `aria-describedby`), or the explicit choice of an unencrypted
-//! key, whose label says what that means. The text lives only in `Ctx::ca_key`.
+//! key, whose label says what that means. The text lives only in `Ctx::ca_key`, until the
+//! generation that used it is done (then the fields are emptied and wiped).
+//!
+//! As soon as the two fields agree (after a short pause in typing), the key that seals the CA
+//! key is derived on a worker of its own (`crate::sealer`), so Generate does not wait for
+//! PBKDF2. The fields are not offered to password managers: this passphrase guards a key
+//! that belongs offline, and a manager that saves or syncs it keeps a copy somewhere else
+//! (`autocomplete="off"` and the ignore attributes of the common managers, which read
+//! `autocomplete` as a hint only).
 
 use leptos::prelude::*;
 
 use super::Ctx;
 use crate::ca_key::MIN;
+
+/// How long typing pauses before the passphrase's key is derived (typing on would make the
+/// worker derive keys for texts nobody wants).
+const DERIVE_AFTER_MS: i32 = 200;
 
 /// The passphrase fields and the unencrypted choice.
 #[component]
@@ -14,6 +26,25 @@ pub fn CaKeyProtection() -> impl IntoView {
     let input = ctx.ca_key;
     let problems = Memo::new(move |_| input.with(|i| i.problems()));
     let unencrypted = move || input.with(|i| i.unencrypted);
+    // Derive ahead once the fields agree and the typing pauses; drop what was derived as
+    // soon as they no longer hold a usable passphrase.
+    let typed = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let wanted = input.with(|i| i.protection().ok().flatten());
+        typed.update_value(|n| *n += 1);
+        let mine = typed.get_value();
+        match wanted {
+            None => crate::sealer::derive_ahead(None),
+            Some(p) => crate::keygen::later(
+                move || {
+                    if typed.try_get_value() == Some(mine) {
+                        crate::sealer::derive_ahead(Some(p));
+                    }
+                },
+                DERIVE_AFTER_MS,
+            ),
+        }
+    });
     let field = move |id: &'static str,
                       label: &'static str,
                       get: fn(&crate::ca_key::CaKeyInput) -> String,
@@ -24,7 +55,8 @@ pub fn CaKeyProtection() -> impl IntoView {
         view! {
             <label class="field" for=id>
                 <span>{label}</span>
-                <input id=id type="password" autocomplete="new-password"
+                <input id=id type="password" autocomplete="off" data-1p-ignore="true"
+                    data-lpignore="true" data-bwignore="true" data-form-type="other"
                     prop:disabled=unencrypted
                     prop:value=move || input.with(get)
                     aria-invalid=move || problems.with(|p| error(p).is_some()).to_string()

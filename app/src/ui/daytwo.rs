@@ -264,14 +264,13 @@ fn run_change_with(
             .with_untracked(|c| c.as_ref().map(|c| c.bytes.clone())),
     };
     let Some(first) = first else { return };
-    let pass = d.passphrase.get_untracked();
+    let pass = Zeroizing::new(d.passphrase.get_untracked());
     let inputs = ChangeInputs {
         change,
         opened: source == Source::Bundle,
         first,
         ca_key: key.bytes.clone(),
-        passphrase: (d.needs_passphrase.get_untracked() && !pass.is_empty())
-            .then(|| Zeroizing::new(pass)),
+        passphrase: (d.needs_passphrase.get_untracked() && !pass.is_empty()).then_some(pass),
         new_passphrase,
     };
     let status = ctx.status;
@@ -411,7 +410,8 @@ fn CaFiles(with_cert: bool) -> impl IntoView {
         {move || d.needs_passphrase.get().then(|| view! {
             <label class="field" for="existing-ca-passphrase">
                 <span>"The CA key's passphrase"</span>
-                <input id="existing-ca-passphrase" type="password" autocomplete="current-password"
+                <input id="existing-ca-passphrase" type="password" autocomplete="off"
+                    data-1p-ignore="true" data-lpignore="true" data-bwignore="true" data-form-type="other"
                     prop:value=move || d.passphrase.get()
                     aria-invalid=move || pass_err.with(Option::is_some).to_string()
                     aria-describedby="existing-ca-passphrase-error"

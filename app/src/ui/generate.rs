@@ -6,6 +6,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use pki_core::Severity;
 use wasm_bindgen::JsValue;
+use zeroize::Zeroize;
 
 use super::ca_key::CaKeyProtection;
 use super::{Ctx, GenState, Generated};
@@ -126,6 +127,7 @@ fn start_generation(ctx: Ctx) {
     let alg = spec.key_algorithm;
     let generated_from = spec.clone();
     let status = ctx.status;
+    let ca_key = ctx.ca_key;
     // The previous bundle goes first: never two sets of keys in memory.
     ctx.forget_keys();
     status.set(GenState::Running(keygen::Progress {
@@ -139,10 +141,19 @@ fn start_generation(ctx: Ctx) {
         protection,
         move |p| status.set(GenState::Running(p)),
         move |result| {
+            let done = result.is_ok();
             status.set(match result {
                 Ok(o) => GenState::Done(Arc::new(finished(o, alg, generated_from))),
                 Err(e) => GenState::Failed(e),
             });
+            // The passphrase did its job: out of the fields and wiped. (A failed run keeps
+            // it, to try again.) The next generation asks for it again and derives afresh.
+            if done {
+                ca_key.update(|k| {
+                    k.passphrase.zeroize();
+                    k.confirm.zeroize();
+                });
+            }
             browser::set_busy(false);
         },
     );

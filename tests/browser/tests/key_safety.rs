@@ -119,8 +119,34 @@ fn ca_key_is_a_separate_download_encrypted_with_a_passphrase_typed_twice() {
         json!(true)
     );
 
+    // Not offered to password managers (saving or syncing it would keep a copy of what
+    // guards the CA key elsewhere): no autocomplete, and each common manager's ignore mark.
+    for field in ["#ca-passphrase", "#ca-passphrase-confirm"] {
+        let marks = b.eval(&format!(
+            "(() => {{ const e = document.querySelector({field:?}); return [e.type, \
+             e.getAttribute('autocomplete'), e.getAttribute('data-1p-ignore'), \
+             e.getAttribute('data-lpignore'), e.getAttribute('data-bwignore'), !!e.closest('form')]; }})()"
+        ));
+        assert_eq!(
+            marks,
+            json!(["password", "off", "true", "true", "true", false]),
+            "{field}"
+        );
+    }
+
     b.type_into("#ca-passphrase-confirm", PASS);
+    // The key that seals the CA key is derived ahead, on its own worker, once both agree.
+    b.wait_for(
+        "window.__etcdPki && window.__etcdPki.sealingKeyAt > 0",
+        SECS,
+        "the sealing key to be derived ahead",
+    );
     generate_and_wait(&mut b);
+    // Done with it: the passphrase is out of both fields, so Generate asks for it again.
+    assert_eq!(
+        b.eval("[document.querySelector('#ca-passphrase').value, document.querySelector('#ca-passphrase-confirm').value, document.querySelector('#generate').disabled]"),
+        json!(["", "", true])
+    );
 
     // The zip: every member's and client's key, and no CA key anywhere in it.
     b.click("#download");
@@ -327,7 +353,8 @@ fn key_text_only_on_request_and_forget_keys_drops_everything() {
             "{gone} is still there after Forget keys"
         );
     }
-    // Ready for the next one.
+    // Ready for the next one (the passphrase typed again: the last run emptied its fields).
+    b.protect_ca_key(PASS);
     generate_and_wait(&mut b);
 }
 
