@@ -590,6 +590,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn downloads_are_named_as_the_command_line_names_its_out() {
+        let spec = pki_core::ClusterSpec::template();
+        let bundle = pki_core::generate(&spec).unwrap();
+        assert_eq!(download_name(&bundle, "generate"), "etcd-generate-g1.zip");
+        let add = ChangeRequest::AddMembers {
+            nodes: vec![spec.nodes[0].clone()],
+        };
+        assert_eq!(add.operation(), "add-etcd1");
+        let renew = |keep_keys| ChangeRequest::Renew {
+            only: vec![],
+            keep_keys,
+        };
+        assert_eq!(renew(false).operation(), "renew");
+        assert_eq!(renew(true).operation(), "renew-same-keys");
+        assert_eq!(ChangeRequest::RenewCaSameKey.operation(), "renew-ca");
+        assert_eq!(ChangeRequest::RotateCa.operation(), "rotate-ca");
+    }
+
+    #[test]
     fn messages_round_trip_with_a_kind_tag() {
         let m = ToWorker::MakeKeys {
             indices: vec![3, 4],
