@@ -69,7 +69,8 @@ impl Drop for Scratch {
 /// The bundle a step says it wrote (`Wrote X.zip …`, `wrote X.zip`).
 fn written(out: &str) -> String {
     out.lines()
-        .filter_map(|l| {
+        .rev()
+        .find_map(|l| {
             let l = l.trim();
             let rest = l
                 .strip_prefix("Wrote ")
@@ -77,7 +78,6 @@ fn written(out: &str) -> String {
             let zip = rest.split_whitespace().next()?.trim_end_matches('.');
             zip.ends_with(".zip").then(|| zip.to_string())
         })
-        .last()
         .unwrap_or_else(|| panic!("no `wrote …zip` in:\n{out}"))
 }
 
