@@ -74,11 +74,13 @@ impl Renew {
 }
 
 /// The change the form asks of an opened bundle, or why it cannot be made in one step.
-/// `Ok(None)`: nothing to do yet.
+/// `Ok(None)`: nothing to do yet. `keep_keys`: a renewal keeps every key (`renew
+/// --keep-keys`).
 pub fn pending_change(
     old: &ClusterSpec,
     spec: &ClusterSpec,
     renew: &Renew,
+    keep_keys: bool,
 ) -> Result<Option<ChangeRequest>, String> {
     for n in &old.nodes {
         match spec.nodes.iter().find(|m| m.name == n.name) {
@@ -124,16 +126,59 @@ pub fn pending_change(
         (false, Renew::None) => Ok(Some(ChangeRequest::AddMembers { nodes: added })),
         (true, Renew::All) => Ok(Some(ChangeRequest::Renew {
             only: vec![],
-            keep_keys: false,
+            keep_keys,
         })),
         (true, Renew::Only(names)) => Ok(Some(ChangeRequest::Renew {
             only: names.clone(),
-            keep_keys: false,
+            keep_keys,
         })),
         (false, _) => Err(
             "one change at a time: add the new members first, open the new bundle, then renew"
                 .into(),
         ),
+    }
+}
+
+/// A bundle opened in the page: which line (cluster history) it belongs to, its generation,
+/// its file name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    /// The id of its line's first bundle (empty for a bundle made before lineage).
+    pub line: String,
+    /// Its generation.
+    pub generation: u64,
+    /// Its file name.
+    pub name: String,
+}
+
+/// What to say when the bundle `now` is older than one of its line opened before in this
+/// page (`seen`): a change made from it would go backwards, undoing what the newer one did
+/// (a revocation, a renewal, a new member). `None` when it is the newest seen.
+pub fn older_than_seen(seen: &[Seen], now: &Seen) -> Option<String> {
+    if now.line.is_empty() {
+        return None;
+    }
+    let newer = seen
+        .iter()
+        .filter(|s| s.line == now.line && s.generation > now.generation)
+        .max_by_key(|s| s.generation)?;
+    Some(format!(
+        "{} is generation {} of this cluster, older than {} (generation {}) opened before in \
+         this page: a bundle made from it would go back, undoing what the newer one did (a \
+         revocation, a renewal, a new member). Open the newest bundle instead.",
+        now.name, now.generation, newer.name, newer.generation
+    ))
+}
+
+/// `seen` with `now` recorded: per line, the newest generation opened.
+pub fn remember(seen: &mut Vec<Seen>, now: Seen) {
+    if now.line.is_empty() {
+        return;
+    }
+    match seen.iter_mut().find(|s| s.line == now.line) {
+        Some(s) if s.generation >= now.generation => {}
+        Some(s) => *s = now,
+        None => seen.push(now),
     }
 }
 
@@ -216,7 +261,7 @@ mod tests {
     fn a_new_row_is_an_addition_and_existing_rows_are_locked() {
         let s = state();
         let mut spec = s.clone();
-        assert_eq!(pending_change(&s, &spec, &Renew::None), Ok(None));
+        assert_eq!(pending_change(&s, &spec, &Renew::None, false), Ok(None));
         assert!(member_locked(&s, &spec.nodes[0].name));
         spec.nodes.push(Node {
             name: "etcd9".into(),
@@ -224,12 +269,12 @@ mod tests {
             dns_names: vec![],
         });
         assert!(!member_locked(&s, "etcd9"));
-        match pending_change(&s, &spec, &Renew::None) {
+        match pending_change(&s, &spec, &Renew::None, false) {
             Ok(Some(ChangeRequest::AddMembers { nodes })) => assert_eq!(nodes[0].name, "etcd9"),
             other => panic!("{other:?}"),
         }
         // Adding and renewing at once is refused with the order to do them in.
-        let e = pending_change(&s, &spec, &Renew::All).unwrap_err();
+        let e = pending_change(&s, &spec, &Renew::All, false).unwrap_err();
         assert!(e.contains("one change at a time"), "{e}");
     }
 
@@ -238,13 +283,13 @@ mod tests {
         let s = state();
         let mut spec = s.clone();
         spec.nodes[1].ips = vec!["10.9.9.9".into()];
-        let e = pending_change(&s, &spec, &Renew::None).unwrap_err();
+        let e = pending_change(&s, &spec, &Renew::None, false).unwrap_err();
         assert!(
             e.contains(&s.nodes[1].name) && e.contains("replace-member"),
             "{e}"
         );
         spec.nodes.remove(1);
-        let e = pending_change(&s, &spec, &Renew::None).unwrap_err();
+        let e = pending_change(&s, &spec, &Renew::None, false).unwrap_err();
         assert!(e.contains("remove-member"), "{e}");
     }
 
@@ -260,12 +305,43 @@ mod tests {
         assert!(r.covers("etcd2") && !r.covers("etcd1"));
         let s = state();
         assert_eq!(
-            pending_change(&s, &s, &Renew::All),
+            pending_change(&s, &s, &Renew::All, false),
             Ok(Some(ChangeRequest::Renew {
                 only: vec![],
                 keep_keys: false
             }))
         );
+        // "Keep the keys" asks for `renew --keep-keys`.
+        assert_eq!(
+            pending_change(&s, &s, &Renew::Only(vec!["etcd1".into()]), true),
+            Ok(Some(ChangeRequest::Renew {
+                only: vec!["etcd1".into()],
+                keep_keys: true
+            }))
+        );
+    }
+
+    #[test]
+    fn an_older_generation_of_a_line_opened_before_is_named() {
+        let seen = |line: &str, generation, name: &str| Seen {
+            line: line.into(),
+            generation,
+            name: name.into(),
+        };
+        let mut all = vec![];
+        remember(&mut all, seen("L", 3, "prod-renew-g3.zip"));
+        remember(&mut all, seen("L", 2, "prod-add-etcd4-g2.zip"));
+        remember(&mut all, seen("M", 5, "other-renew-g5.zip"));
+        assert_eq!(all.len(), 2);
+        let said = older_than_seen(&all, &seen("L", 2, "prod-add-etcd4-g2.zip")).unwrap();
+        assert!(
+            said.starts_with("prod-add-etcd4-g2.zip is generation 2 of this cluster, older than prod-renew-g3.zip (generation 3)"),
+            "{said}"
+        );
+        // The newest, another cluster's, or a bundle without lineage: nothing to say.
+        assert_eq!(older_than_seen(&all, &seen("L", 3, "x.zip")), None);
+        assert_eq!(older_than_seen(&all, &seen("N", 1, "x.zip")), None);
+        assert_eq!(older_than_seen(&all, &seen("", 1, "x.zip")), None);
     }
 
     #[test]

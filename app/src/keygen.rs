@@ -78,6 +78,8 @@ pub struct ChangeInputs {
     pub passphrase: Option<Zeroizing<String>>,
     /// A rotation's passphrase for the new CA key (`None`: unencrypted, as the person chose).
     pub new_passphrase: Option<Zeroizing<String>>,
+    /// The person says the opened kit's rotation is done on every member.
+    pub previous_rotation_done: bool,
 }
 
 /// Why an existing CA was refused, and beside which field to say so.
@@ -775,6 +777,7 @@ fn start_change(slot: &mut Slot, job: &mut Job) {
         with_passphrase: inputs.passphrase.is_some(),
         key_ids: job.plan.iter().map(|r| r.id.clone()).collect(),
         with_new_passphrase: inputs.new_passphrase.is_some(),
+        previous_rotation_done: inputs.previous_rotation_done,
     };
     if post(&slot.worker, &msg, buffers) {
         slot.state = SlotState::Assembling;

@@ -99,6 +99,10 @@ pub enum ToWorker {
         /// Whether the last buffer is the passphrase for a rotation's new CA key (typed twice
         /// in the page; never the old key's: a rotation may be because that key leaked).
         with_new_passphrase: bool,
+        /// The person says the opened kit's rotation steps are done on every member (the
+        /// page's `--previous-rotation-done`); without it a kit is refused.
+        #[serde(default)]
+        previous_rotation_done: bool,
     },
     /// Open a bundle (day two): pki-core reads the zip, its `spec.json`, every certificate and
     /// the CRL, and lints it. Buffers: the zip. Answer: [`FromWorker::File`] whose buffer is the
@@ -263,6 +267,56 @@ pub enum ChangeRequest {
     RotateCa,
 }
 
+impl ChangeRequest {
+    /// The operation as the command line names it in a default `--out` (`add-etcd4`,
+    /// `renew`, `renew-same-keys`, `revoke`, `renew-ca`, `rotate-ca`, `generate`).
+    pub fn operation(&self) -> String {
+        match self {
+            ChangeRequest::Generate => "generate".into(),
+            ChangeRequest::AddMembers { nodes } => {
+                let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+                format!("add-{}", names.join("-"))
+            }
+            ChangeRequest::Renew {
+                keep_keys: true, ..
+            } => "renew-same-keys".into(),
+            ChangeRequest::Renew { .. } => "renew".into(),
+            ChangeRequest::Revoke { .. } => "revoke".into(),
+            ChangeRequest::RenewCaSameKey => "renew-ca".into(),
+            ChangeRequest::RotateCa => "rotate-ca".into(),
+        }
+    }
+}
+
+/// The file name of a bundle the page offers for download: the cluster, the operation and
+/// the generation (pki-core's `naming::default_bundle_name`, which the command line's
+/// default `--out` uses), so that a Downloads folder tells bundles apart, not `(1)`, `(2)`.
+pub fn download_name(bundle: &pki_core::package::Bundle, operation: &str) -> String {
+    let generation = bundle.state().map_or(1, |s| s.generation());
+    pki_core::naming::default_bundle_name(
+        &bundle.cluster_name,
+        operation,
+        u32::try_from(generation).unwrap_or(u32::MAX),
+    )
+}
+
+/// Why the page makes no bundle from the kit of an unfinished CA `kind` (as `etcd-pki`'s
+/// `--previous-rotation-done` check says it): the new bundle would not carry the kit's
+/// `rotate/` scripts, so a member half-way through them could not finish.
+pub fn unfinished_kit(kind: &str) -> String {
+    let last = if kind == "rotation" {
+        "rotate/3-drop-old.sh --clients-reissued"
+    } else {
+        "rotate/renew-ca.sh"
+    };
+    format!(
+        "this bundle is the kit of a CA {kind}: a bundle made from it would not carry its \
+         rotate/ scripts, so a member half-way through the {kind} could not finish it. Finish \
+         the {kind} first ({last} on every member, ROTATE.md of the kit), then tick \
+         \"The kit's steps are done on every member\""
+    )
+}
+
 /// What a change did, counted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeCounts {
@@ -328,6 +382,19 @@ pub struct OpenedFacts {
     /// `removed_members`): revocable by name, as `etcd-pki revoke --member NAME`.
     #[serde(default)]
     pub removed_members: Vec<RemovedMember>,
+    /// Its generation (`spec.json`'s lineage; 1 for a bundle made before lineage).
+    #[serde(default)]
+    pub generation: u64,
+    /// The id of its line's first bundle (one per cluster history; empty before lineage).
+    #[serde(default)]
+    pub line: String,
+    /// Its own id.
+    #[serde(default)]
+    pub bundle_id: String,
+    /// The CA change it is the kit of while its steps may still run (`"rotation"`, `"same-key
+    /// renewal"`; pki-core's `rotate::pending_change`), if any.
+    #[serde(default)]
+    pub pending_rotation: Option<String>,
 }
 
 /// Another CA's bundle, checked against the opened one.
@@ -563,6 +630,25 @@ mod wire {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn downloads_are_named_as_the_command_line_names_its_out() {
+        let spec = pki_core::ClusterSpec::template();
+        let bundle = pki_core::generate(&spec).unwrap();
+        assert_eq!(download_name(&bundle, "generate"), "etcd-generate-g1.zip");
+        let add = ChangeRequest::AddMembers {
+            nodes: vec![spec.nodes[0].clone()],
+        };
+        assert_eq!(add.operation(), "add-etcd1");
+        let renew = |keep_keys| ChangeRequest::Renew {
+            only: vec![],
+            keep_keys,
+        };
+        assert_eq!(renew(false).operation(), "renew");
+        assert_eq!(renew(true).operation(), "renew-same-keys");
+        assert_eq!(ChangeRequest::RenewCaSameKey.operation(), "renew-ca");
+        assert_eq!(ChangeRequest::RotateCa.operation(), "rotate-ca");
+    }
 
     #[test]
     fn messages_round_trip_with_a_kind_tag() {

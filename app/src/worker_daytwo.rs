@@ -155,6 +155,15 @@ pub fn open_bundle(zip: &[u8]) -> Result<String, String> {
         today: ymd(now),
         lints: lints_of(&report),
         removed_members: removed_members(&opened.state.removed_members, revoked),
+        generation: opened.state.generation(),
+        line: opened
+            .state
+            .lineage
+            .as_ref()
+            .map(|l| l.root.clone())
+            .unwrap_or_default(),
+        bundle_id: opened.state.id().to_string(),
+        pending_rotation: pki_core::rotate::pending_change(&opened).map(String::from),
     };
     serde_json::to_string(&facts).map_err(|e| e.to_string())
 }
@@ -363,15 +372,15 @@ pub fn plan_change(
 /// Signs and zips the change: the old zip (or the CA certificate), the CA key, the
 /// passphrase, then the new keys, then a rotation's new passphrase, as
 /// [`protocol::ToWorker::ApplyChange`] lists them. `flags`: (opened, with_passphrase,
-/// with_new_passphrase).
+/// with_new_passphrase, previous_rotation_done).
 pub fn apply_change(
     spec_json: &str,
     change: &ChangeRequest,
-    flags: (bool, bool, bool),
+    flags: (bool, bool, bool, bool),
     key_ids: &[String],
     buffers: &[Uint8Array],
 ) -> Reply {
-    let (opened, with_passphrase, with_new_passphrase) = flags;
+    let (opened, with_passphrase, with_new_passphrase, previous_done) = flags;
     let mut secrets: Vec<_> = buffers.iter().map(protocol::take).collect();
     let new_passphrase = if with_new_passphrase {
         secrets.pop()
@@ -381,7 +390,7 @@ pub fn apply_change(
     match apply(
         spec_json,
         change,
-        opened,
+        (opened, previous_done),
         with_passphrase,
         key_ids,
         &secrets,
@@ -395,7 +404,7 @@ pub fn apply_change(
 fn apply(
     spec_json: &str,
     change: &ChangeRequest,
-    opened: bool,
+    (opened, previous_done): (bool, bool),
     with_passphrase: bool,
     key_ids: &[String],
     secrets: &[zeroize::Zeroizing<Vec<u8>>],
@@ -407,6 +416,11 @@ fn apply(
     let passphrase = secrets.get(2).filter(|_| with_passphrase);
     let keys_from = if with_passphrase { 3 } else { 2 };
     let (old, plan) = plan(spec_json, change, opened.then_some(first.as_slice()))?;
+    if let Some(kind) = old.as_ref().and_then(pki_core::rotate::pending_change)
+        && !previous_done
+    {
+        return Err(protocol::unfinished_kit(kind));
+    }
     let pass = passphrase.map(|p| p.as_slice());
     let ca = match &old {
         Some(o) => daytwo::unlock_ca(o, ca_key, pass).map_err(|e| ca_error(&e).2)?,
@@ -443,7 +457,7 @@ fn apply(
             .collect(),
         clients_renewed: summary.clients_renewed.clone(),
     };
-    bundle_reply(&bundle, None, counts)
+    bundle_reply(&bundle, change, None, counts)
 }
 
 /// The keys the plan asked the page for, read from the buffers in `key_ids`' order.
@@ -494,18 +508,20 @@ fn rotate_to_new_key(
         kit.ca_key.contents.clone(),
         new_passphrase.is_some(),
     );
-    bundle_reply(&kit, Some(ca_key), counts)
+    bundle_reply(&kit, &ChangeRequest::RotateCa, Some(ca_key), counts)
 }
 
 /// The [`FromWorker::Bundle`] answer for a changed bundle: its zip, the new CA key when there
 /// is one (name, bytes, encrypted), and the listing with its texts apart.
 fn bundle_reply(
     bundle: &pki_core::package::Bundle,
+    operation: &ChangeRequest,
     ca_key: Option<(String, Vec<u8>, bool)>,
     change: ChangeCounts,
 ) -> Result<Reply, String> {
     let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
     let mut listing = bundle.listing();
+    listing.zip_name = protocol::download_name(bundle, &operation.operation());
     let (texts, text_lengths) = protocol::split_texts(&mut listing);
     let (ca_key_name, ca_key, ca_key_encrypted) =
         ca_key.unwrap_or((String::new(), Vec::new(), false));
@@ -573,5 +589,5 @@ fn revoke_or_renew_ca(
         note: Some(note.trim().to_string()),
         ..Default::default()
     };
-    bundle_reply(&bundle, None, counts)
+    bundle_reply(&bundle, change, None, counts)
 }

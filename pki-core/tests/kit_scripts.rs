@@ -304,3 +304,118 @@ fn install_crl_refuses_an_etcd_started_with_config_file() {
     );
     assert!(!installed.join("crl.der").exists(), "a CRL was written");
 }
+
+/// Every file and folder under `dir`: path, mode, owner, group and contents, sorted.
+fn tree(dir: &Path) -> Vec<(String, u32, u32, u32, Vec<u8>)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = vec![];
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let m = std::fs::symlink_metadata(&d).unwrap();
+        let contents = if m.is_file() {
+            std::fs::read(&d).unwrap()
+        } else {
+            vec![]
+        };
+        out.push((
+            d.display().to_string(),
+            m.mode(),
+            m.uid(),
+            m.gid(),
+            contents,
+        ));
+        if m.is_dir() {
+            stack.extend(std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A rotation step that refuses (exit 3) changes nothing on the machine: not cert_dir's
+/// owner or mode (a refused 2-reissue.sh used to have re-owned it already), not a file, no
+/// backup folder. Each script of a rotation kit and of a same-key renewal kit, run as root
+/// against an installation under ETCD_PKI_ROOT (cert_dir root:root 0755, as an older install
+/// may have left it) whose ca.crt is the old CA (phase 1 not done) or a CA the kit does not
+/// know; etcdctl is `true` (every refusal here comes before the cluster is asked).
+#[test]
+fn a_refused_step_changes_nothing() {
+    if !output(Command::new("id").arg("-u")).1.starts_with('0') {
+        eprintln!("skipped: the rotation scripts run as root only");
+        return;
+    }
+    let s = Scratch::new("refused");
+    let (old, new, other) = (
+        ca_pem("old", &s.0),
+        ca_pem("new", &s.0),
+        ca_pem("other", &s.0),
+    );
+    let cert_dir = "/etc/etcd/pki";
+    let kit = s.0.join("kit");
+    for (name, same_key) in [("etcd1", false), ("etcd2", true)] {
+        let op = KitOp::RotateMember {
+            name: name.into(),
+            ips: vec!["127.0.0.1".parse().unwrap()],
+            cert_dir: cert_dir.into(),
+            client_port: 2379,
+            peer_port: 2380,
+            members: vec![(name.into(), "127.0.0.1".parse().unwrap())],
+            old_ca_pem: old.clone(),
+            new_ca_pem: new.clone(),
+            same_key,
+        };
+        write_all(&kit, &kit::files(&op).unwrap());
+    }
+    let root = s.0.join("root");
+    let installed = root.join(cert_dir.trim_start_matches('/'));
+    std::fs::create_dir_all(&installed).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&installed, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for f in ["server.crt", "server.key", "peer.crt", "peer.key"] {
+        std::fs::write(installed.join(f), format!("{f} as installed\n")).unwrap();
+    }
+    let mut refused = 0;
+    for (ca, script, args) in [
+        (
+            &old,
+            "members/etcd1/rotate/2-reissue.sh",
+            "--clients-trust-both",
+        ),
+        (
+            &other,
+            "members/etcd1/rotate/2-reissue.sh",
+            "--clients-trust-both",
+        ),
+        (&other, "members/etcd1/rotate/1-trust-both.sh", ""),
+        (
+            &old,
+            "members/etcd1/rotate/3-drop-old.sh",
+            "--clients-reissued",
+        ),
+        (&other, "members/etcd2/rotate/renew-ca.sh", ""),
+    ] {
+        std::fs::write(installed.join("ca.crt"), ca).unwrap();
+        let before = tree(&root);
+        let (code, out) = output(
+            Command::new("bash")
+                .arg(kit.join(script))
+                .args(args.split_whitespace())
+                .env("ETCD_PKI_ROOT", &root)
+                .env("ETCDCTL", "true")
+                .env("ETCD_PKI_RESTART", "false"),
+        );
+        assert_eq!(code, 3, "{script} {args}: {out}");
+        assert!(out.contains("REFUSED"), "{script}: {out}");
+        assert_eq!(
+            tree(&root),
+            before,
+            "{script} {args} refused ({out}) but changed the machine"
+        );
+        assert!(
+            !root.join("var/backups").exists(),
+            "{script}: a backup folder"
+        );
+        refused += 1;
+    }
+    assert_eq!(refused, 5);
+}

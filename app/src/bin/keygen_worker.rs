@@ -137,10 +137,16 @@ fn handle(
             with_passphrase,
             key_ids,
             with_new_passphrase,
+            previous_rotation_done,
         } => daytwo::apply_change(
             &spec_json,
             &change,
-            (opened, with_passphrase, with_new_passphrase),
+            (
+                opened,
+                with_passphrase,
+                with_new_passphrase,
+                previous_rotation_done,
+            ),
             &key_ids,
             buffers,
         ),
@@ -363,6 +369,7 @@ fn assemble(
     let zip_ms = now() - assembled;
     let ca_key = &bundle.ca_key;
     let mut listing = bundle.listing();
+    listing.zip_name = protocol::download_name(&bundle, "generate");
     let (texts, text_lengths) = protocol::split_texts(&mut listing);
     Ok((
         protocol::FromWorker::Bundle {

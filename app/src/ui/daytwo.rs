@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::{Ctx, GenState, Generated};
 use crate::browser;
-use crate::daytwo::{self, Renew, Source};
+use crate::daytwo::{self, Renew, Seen, Source};
 use crate::form::Form;
 use crate::keygen::{self, CaRefusal, ChangeInputs};
 use crate::protocol::{CaFacts, CaField, ChangeRequest, OpenedFacts};
@@ -75,6 +75,15 @@ pub struct DayTwo {
     pub locked_rows: RwSignal<Vec<u64>>,
     /// The last change asked for (its refusal is shown beside the control that asked).
     pub last: RwSignal<Option<ChangeRequest>>,
+    /// Renew keeps every key (`renew --keep-keys`).
+    pub keep_keys: RwSignal<bool>,
+    /// The person says the opened kit's rotation is done on every member
+    /// (`--previous-rotation-done`).
+    pub previous_done: RwSignal<bool>,
+    /// Every line's newest bundle opened in this page (kept when another is opened).
+    pub seen: RwSignal<Vec<Seen>>,
+    /// The opened bundle is older than one opened before: what to say.
+    pub older: RwSignal<Option<String>>,
 }
 
 impl DayTwo {
@@ -91,6 +100,10 @@ impl DayTwo {
             renew: RwSignal::new(Renew::None),
             locked_rows: RwSignal::new(vec![]),
             last: RwSignal::new(None),
+            keep_keys: RwSignal::new(false),
+            previous_done: RwSignal::new(false),
+            seen: RwSignal::new(vec![]),
+            older: RwSignal::new(None),
         }
     }
 
@@ -104,7 +117,22 @@ impl DayTwo {
         self.opened.set(None);
         self.zip_error.set(None);
         self.renew.set(Renew::None);
+        self.keep_keys.set(false);
+        self.previous_done.set(false);
+        self.older.set(None);
         self.locked_rows.set(vec![]);
+    }
+
+    /// Why no bundle can be made from the opened one: it is the kit of a CA rotation whose
+    /// steps may still run, and the person has not said they are done.
+    fn unfinished_kit(&self) -> Option<String> {
+        let kind = self
+            .opened
+            .with(|o| o.as_ref().and_then(|o| o.facts.pending_rotation.clone()))?;
+        (!self.previous_done.get()).then(|| {
+            let e = crate::protocol::unfinished_kit(&kind);
+            format!("{}{}.", e[..1].to_uppercase(), &e[1..])
+        })
     }
 
     /// Sends the CA certificate and key (and the passphrase, once asked for) to a worker.
@@ -178,9 +206,19 @@ pub fn blocker(ctx: &Ctx) -> Option<String> {
     if source == Source::Bundle && d.opened.with(Option::is_none) {
         return Some("Open a bundle first (its zip).".into());
     }
+    if let Some(why) = d.unfinished_kit() {
+        return Some(why);
+    }
     match d.ca.get() {
         CaStatus::Ok(_) => {}
         CaStatus::Checking => return Some("Reading the CA…".into()),
+        // The key is there and encrypted: what is missing is its passphrase, not the files.
+        CaStatus::Refused(r) if r.field == CaField::Passphrase => {
+            return Some(format!(
+                "{} (the CA key's passphrase, under \"Where the CA comes from\")",
+                r.error.trim_end_matches('.')
+            ));
+        }
         _ => {
             return Some(
                 "Give the CA's certificate and key first (see \"Where the CA comes from\").".into(),
@@ -190,9 +228,10 @@ pub fn blocker(ctx: &Ctx) -> Option<String> {
     if source == Source::Bundle {
         let spec = ctx.spec.get();
         let renew = d.renew.get();
+        let keep_keys = d.keep_keys.get();
         return d.opened.with(|o| {
             let o = o.as_ref()?;
-            match daytwo::pending_change(&o.spec, &spec, &renew) {
+            match daytwo::pending_change(&o.spec, &spec, &renew, keep_keys) {
                 Ok(None) => {
                     Some("Nothing to change yet: add a member row, or choose Renew.".into())
                 }
@@ -225,7 +264,15 @@ pub fn start_instead(ctx: Ctx) -> bool {
     let change = match source {
         Source::Bundle => d.opened.with_untracked(|o| {
             o.as_ref()
-                .and_then(|o| daytwo::pending_change(&o.spec, &spec, &d.renew.get_untracked()).ok())
+                .and_then(|o| {
+                    daytwo::pending_change(
+                        &o.spec,
+                        &spec,
+                        &d.renew.get_untracked(),
+                        d.keep_keys.get_untracked(),
+                    )
+                    .ok()
+                })
                 .flatten()
         }),
         _ => Some(ChangeRequest::Generate),
@@ -272,6 +319,7 @@ fn run_change_with(
         ca_key: key.bytes.clone(),
         passphrase: (d.needs_passphrase.get_untracked() && !pass.is_empty()).then_some(pass),
         new_passphrase,
+        previous_rotation_done: d.previous_done.get_untracked(),
     };
     let status = ctx.status;
     ctx.forget_keys();
@@ -522,6 +570,15 @@ fn open_zip(d: DayTwo, ctx: Ctx, p: Picked) {
                     );
                     ctx.form.set(form);
                     let bytes = z.bytes.clone();
+                    let now = Seen {
+                        line: facts.line.clone(),
+                        generation: facts.generation,
+                        name: z.name.clone(),
+                    };
+                    d.older
+                        .set(d.seen.with_untracked(|s| daytwo::older_than_seen(s, &now)));
+                    d.seen.update(|s| daytwo::remember(s, now));
+                    d.previous_done.set(false);
                     d.opened.set(Some(Arc::new(Opened {
                         name: z.name.clone(),
                         zip: bytes.clone(),
@@ -557,6 +614,10 @@ fn OpenBundle() -> impl IntoView {
     view! {
         <FileDrop id="open-bundle-zip" label="The bundle (its .zip)" accept=".zip,application/zip"
             error=d.zip_error picked=zip_name on_file=on_zip/>
+        {move || d.older.get().map(|said| view! {
+            <p id="bundle-older" class="field-warning" role="alert">{format!("Warning: {said}")}</p>
+        })}
+        <KitPending/>
         {move || d.opened.with(Option::is_some).then(|| view! {
             <CaFiles with_cert=false/>
             <BundleCerts/>
@@ -565,6 +626,35 @@ fn OpenBundle() -> impl IntoView {
             <Revoke/>
             <RenewCa/>
         })}
+    }
+}
+
+/// The opened bundle is the kit of a CA rotation or same-key renewal: no bundle is made from
+/// it until the person says its steps are done on every member (the command line's
+/// `--previous-rotation-done`); the new bundle would not carry its `rotate/` scripts.
+#[component]
+fn KitPending() -> impl IntoView {
+    let d = expect_context::<DayTwo>();
+    let kind = move || {
+        d.opened
+            .with(|o| o.as_ref().and_then(|o| o.facts.pending_rotation.clone()))
+    };
+    move || {
+        kind().map(|kind| {
+            view! {
+                <div id="kit-pending" class="field-warning" role="alert">
+                    <p>{format!(
+                        "This bundle is the kit of a CA {kind} (rotate-ca). Its steps may still be running on the cluster; a bundle made from it would not carry its rotate/ scripts. Finish the {kind} on every member first (ROTATE.md of the kit)."
+                    )}</p>
+                    <label class="field check" for="previous-rotation-done">
+                        <input id="previous-rotation-done" type="checkbox"
+                            prop:checked=move || d.previous_done.get()
+                            on:change=move |ev| d.previous_done.set(event_target_checked(&ev))/>
+                        <span>"The kit's steps are done on every member (as --previous-rotation-done)"</span>
+                    </label>
+                </div>
+            }
+        })
     }
 }
 
@@ -654,6 +744,11 @@ fn BundleCerts() -> impl IntoView {
         <button id="renew-all" aria-pressed=move || (d.renew.get() == Renew::All).to_string()
             on:click=move |_| d.renew.update(|r| *r = if *r == Renew::All { Renew::None } else { Renew::All })>
             "Renew all certificates"</button>
+        <label class="field check" for="renew-keep-keys">
+            <input id="renew-keep-keys" type="checkbox" prop:checked=move || d.keep_keys.get()
+                on:change=move |ev| d.keep_keys.set(event_target_checked(&ev))/>
+            <span>"Keep the keys: new certificates for the same keys (as renew --keep-keys; no key leaves the bundle's machines again)"</span>
+        </label>
         <table class="grid certs" id="bundle-certs">
             <thead><tr><th>"Certificate"</th><th>"Serial"</th><th>"Expires"</th><th>"Days left"</th><th>"What applies"</th><th>"Next bundle"</th></tr></thead>
             <tbody>
@@ -861,6 +956,9 @@ struct RevokeTargets {
 /// The revocation to ask pki-core for, or what is missing for one (the CA key, a number of
 /// days).
 fn revoke_request(d: DayTwo, days: &str, t: RevokeTargets) -> Result<ChangeRequest, String> {
+    if let Some(why) = d.unfinished_kit() {
+        return Err(why);
+    }
     if !matches!(d.ca.get_untracked(), CaStatus::Ok(_)) {
         return Err("Give the CA key first (above): a CRL is signed by the CA.".into());
     }
@@ -959,14 +1057,21 @@ fn RenewCa() -> impl IntoView {
     view! {
         <h3>"Rotate CA"</h3>
         <p class="hint">"Same key: the CA certificate's validity extended, same subject and key, every certificate still valid; one rolling restart (renew-ca.sh)."</p>
-        <button id="renew-ca-go" on:click=move |_| {
-            if matches!(d.ca.get_untracked(), CaStatus::Ok(_)) {
+        <button id="renew-ca-go" aria-describedby="rotate-ca-why" on:click=move |_| {
+            if let Some(why) = d.unfinished_kit() {
+                rotate_why.set(why);
+            } else if matches!(d.ca.get_untracked(), CaStatus::Ok(_)) {
+                rotate_why.set(String::new());
                 run_change(ctx, d, ChangeRequest::RenewCaSameKey);
             }
         }>"Renew the CA (same key) and make the kit"</button>
         <p class="hint">"New key: a new CA, every member and client certificate and key new under it, and the three-phase kit (trust both CAs, re-issue, drop the old CA), each phase a rolling restart with health gates. The new CA key is downloaded apart from the kit, encrypted with a new passphrase typed below (not the old key's: a rotation may be because that key leaked)."</p>
         <super::ca_key::CaKeyProtection/>
         <button id="rotate-ca-go" aria-describedby="rotate-ca-why" on:click=move |_| {
+            if let Some(why) = d.unfinished_kit() {
+                rotate_why.set(why);
+                return;
+            }
             if !matches!(d.ca.get_untracked(), CaStatus::Ok(_)) {
                 return;
             }
@@ -983,14 +1088,33 @@ fn RenewCa() -> impl IntoView {
 }
 
 /// The mark in a member's or client's row of an opened bundle: locked (its certificates
-/// exist) or new.
+/// exist) or new. Drawn in SVG with a word beside it, the same width either way, so that the
+/// rows line up and nothing depends on an emoji font (many air-gapped workstations have
+/// none, and 🔒 or ＋ would show as an empty box).
 #[component]
 pub fn RowMark(id: u64) -> impl IntoView {
     move || {
         if row_locked(id) {
-            view! { <span class="locked" data-testid="row-locked" title="Its certificates exist in the opened bundle; they are kept">"🔒 exists"</span> }.into_any()
+            view! {
+                <span class="row-mark mark-locked" data-testid="row-locked" title="Its certificates exist in the opened bundle; they are kept">
+                    <svg viewBox="0 0 12 12" width="12" height="12" aria-hidden="true">
+                        <path d="M3.5 5.5V4a2.5 2.5 0 0 1 5 0v1.5" fill="none" stroke="currentColor" stroke-width="1.4"/>
+                        <rect x="2" y="5.5" width="8" height="5.5" rx="1" fill="currentColor"/>
+                    </svg>
+                    "exists"
+                </span>
+            }
+            .into_any()
         } else if row_added(id) {
-            view! { <span class="added" data-testid="row-added" title="Added to the opened bundle">"＋ new"</span> }.into_any()
+            view! {
+                <span class="row-mark mark-added" data-testid="row-added" title="Added to the opened bundle">
+                    <svg viewBox="0 0 12 12" width="12" height="12" aria-hidden="true">
+                        <path d="M6 1.5v9M1.5 6h9" stroke="currentColor" stroke-width="2"/>
+                    </svg>
+                    "new"
+                </span>
+            }
+            .into_any()
         } else {
             ().into_any()
         }

@@ -1263,6 +1263,16 @@ impl Browser {
         self.type_into("#ca-passphrase-confirm", passphrase);
     }
 
+    /// The file names of the downloads [`Browser::wait_download`] returned so far, in order
+    /// (what the page named them).
+    pub fn taken_names(&self) -> Vec<String> {
+        self.taken
+            .iter()
+            .filter_map(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect()
+    }
+
     /// Waits for a finished download ending in `suffix` that no earlier call returned; returns
     /// its path. Finished means the browser's partial file is gone and the file is not empty.
     /// (A test that downloads twice gets the second file, not the first again.)

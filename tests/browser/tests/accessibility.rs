@@ -211,7 +211,7 @@ fn keyboard_alone(engine: Engine) {
     // Back up to the download button, press Space.
     b.tab_to("#download", true, 200);
     b.press("Space");
-    let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
+    let zip = b.wait_download("etcd-generate-g1.zip", SECS);
     let dir = TempDir::new("keyboard-zip");
     e2e_browser::unzip(&zip, &dir.0);
     let out = Command::new("openssl")

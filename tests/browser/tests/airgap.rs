@@ -69,7 +69,7 @@ fn one_file_page_works_from_disk_with_the_network_off(engine: Engine) {
     let summary = b.text("#result-summary").unwrap();
     assert!(summary.contains(" workers"), "{summary}");
     b.click("#download");
-    let zip = b.wait_download("airgap-etcd-pki.zip", SECS);
+    let zip = b.wait_download("airgap-generate-g1.zip", SECS);
     let out = TempDir::new("airgap-zip");
     e2e_browser::unzip(&zip, &out.0);
     let v = openssl_ok(

@@ -153,6 +153,12 @@ fn open_cli_bundle_add_member_download(engine: Engine) {
         Duration::from_secs(60),
         "the wrong passphrase named beside its field",
     );
+    // Under the disabled button too: the passphrase is what is missing, not the files.
+    let why = b.text("#generate-why").unwrap_or_default();
+    assert!(
+        why.contains("passphrase") && !why.contains("Give the CA's certificate and key"),
+        "under the button after a wrong passphrase: {why}"
+    );
     b.type_into("#existing-ca-passphrase", PASSPHRASE);
     b.click("#existing-ca-unlock");
     wait(
@@ -177,6 +183,34 @@ fn open_cli_bundle_add_member_download(engine: Engine) {
         )),
         serde_json::json!(true)
     );
+    // Locked and new rows line up: the same height, the name field at the same place and
+    // width; each mark is an SVG and a plain word (no emoji font needed: 🔒 and ＋ show as
+    // empty boxes without one).
+    let rows = b.eval(
+        "[...document.querySelectorAll('[data-testid=member-row]')].map(r => { \
+           const n = r.querySelector('[data-testid=member-name]').getBoundingClientRect(); \
+           const m = r.querySelector('.row-mark'); \
+           return { h: Math.round(r.getBoundingClientRect().height), x: Math.round(n.left), \
+             w: Math.round(n.width), y: Math.round(n.top - r.getBoundingClientRect().top), \
+             svg: !!(m && m.querySelector('svg')), text: m ? m.textContent.trim() : null }; })",
+    );
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    for r in rows {
+        for k in ["h", "x", "w", "y"] {
+            assert_eq!(
+                r[k], rows[0][k],
+                "{k} differs between member rows: {rows:?}"
+            );
+        }
+        assert_eq!(r["svg"], serde_json::json!(true), "{rows:?}");
+        let text = r["text"].as_str().unwrap();
+        assert!(
+            text.is_ascii() && (text == "exists" || text == "new"),
+            "a row mark says {text:?}: {rows:?}"
+        );
+    }
+    assert_eq!(rows[3]["text"], "new");
     wait(
         &mut b,
         "!document.querySelector('#generate').disabled",
@@ -198,9 +232,20 @@ fn open_cli_bundle_add_member_download(engine: Engine) {
     eprintln!("{}: the page says: {summary}", engine.name());
     assert!(summary.contains("runbook"), "{summary}");
     b.click("#download");
-    let zip = b.wait_download(".zip", SECS);
+    // Named for the cluster, the operation and the generation, as the CLI's --out.
+    let zip = b.wait_download("etcd-add-etcd4-g2.zip", SECS);
     let new = dir.join("new");
     unzip(&zip, &new);
+    // The CA key stays encrypted (the page does not rewrite it), and the README says so.
+    let readme = std::fs::read_to_string(new.join("README.md")).unwrap();
+    let ca_key_line = readme
+        .lines()
+        .find(|l| l.contains("CA private key"))
+        .unwrap_or_else(|| panic!("README.md says nothing of the CA key:\n{readme}"));
+    assert!(
+        ca_key_line.contains("encrypted") && !ca_key_line.contains("unencrypted"),
+        "README.md of the page's add-member from an encrypted CA key: {ca_key_line}"
+    );
 
     // The new member joins an existing cluster.
     let env = run(Command::new("grep")
@@ -1147,6 +1192,44 @@ fn rotate_ca_new_key(engine: Engine) {
         b.eval("[...document.querySelectorAll('[data-testid=member-name]')].filter(i => i.disabled).length"),
         serde_json::json!(0)
     );
+
+    // The kit, opened again while its steps may still run, makes no bundle (as the CLI's
+    // --previous-rotation-done check): it says why under Generate and beside Revoke, until
+    // the person says the rotation is done on every member.
+    b.open(&_site.url, "#source-bundle");
+    b.click("#source-bundle");
+    wait(
+        &mut b,
+        "document.querySelector('#open-bundle-zip')",
+        SECS,
+        "the bundle picker",
+    );
+    b.set_file("#open-bundle-zip", &kit.with_extension("zip"));
+    wait(
+        &mut b,
+        "document.querySelector('#kit-pending') && document.querySelector('#revoke-go')",
+        Duration::from_secs(60),
+        "the kit's pending rotation named",
+    );
+    let why = b.text("#generate-why").unwrap_or_default();
+    assert!(
+        why.contains("kit of a CA rotation") && why.contains("3-drop-old.sh"),
+        "under Generate, a rotation kit opened: {why}"
+    );
+    b.click("#revoke-go");
+    wait(
+        &mut b,
+        "document.querySelector('#revoke-error').textContent.includes('kit of a CA rotation')",
+        SECS,
+        "Revoke refusing the unfinished kit",
+    );
+    b.click("#previous-rotation-done");
+    wait(
+        &mut b,
+        "!document.querySelector('#generate-why').textContent.includes('rotation')",
+        SECS,
+        "the refusal lifted once the rotation is said to be done",
+    );
 }
 
 in_both_browsers!(rotate_ca_new_key);
@@ -1308,6 +1391,11 @@ fn page_renew_names_the_serials_to_revoke(engine: Engine) {
     );
     let renewed = dir.join("renewed");
     let summary = make_and_download(&mut b, "#generate", &renewed);
+    assert!(
+        b.taken_names().iter().any(|n| n == "etcd-renew-g2.zip"),
+        "the renewal's download name: {:?}",
+        b.taken_names()
+    );
     eprintln!("{}: the page says: {summary}", engine.name());
     // A renewal says what it did, nothing about members it did not add.
     assert!(
@@ -1333,6 +1421,74 @@ fn page_renew_names_the_serials_to_revoke(engine: Engine) {
     assert!(
         new_serials.iter().all(|s| !listed.contains(s)),
         "a serial of the new bundle is listed: {summary}"
+    );
+
+    // Renewal with the same keys (`renew --keep-keys`): new certificates, every key as it was,
+    // the download named for it.
+    b.click("#renew-keep-keys");
+    wait(
+        &mut b,
+        "!document.querySelector('#generate').disabled",
+        SECS,
+        "Generate to be enabled",
+    );
+    let same = dir.join("same-keys");
+    let summary = make_and_download(&mut b, "#generate", &same);
+    assert!(summary.contains("0 keys changed"), "{summary}");
+    assert!(
+        b.taken_names()
+            .iter()
+            .any(|n| n == "etcd-renew-same-keys-g2.zip"),
+        "the same-key renewal's download name: {:?}",
+        b.taken_names()
+    );
+    for f in [
+        "members/etcd1/pki/server.key",
+        "members/etcd2/pki/peer.key",
+        "clients/etcdctl/client.key",
+    ] {
+        assert_eq!(
+            std::fs::read(old.join(f)).unwrap(),
+            std::fs::read(same.join(f)).unwrap(),
+            "{f} changed in a renewal that keeps the keys"
+        );
+    }
+    assert_ne!(
+        openssl_serial(&old.join("members/etcd1/pki/server.crt")),
+        openssl_serial(&same.join("members/etcd1/pki/server.crt")),
+        "etcd1's certificate was not renewed"
+    );
+
+    // The renewed bundle (generation 2) opened, then the old one (generation 1): the page
+    // says the second is older than one opened before.
+    let pick = |b: &mut Browser, zip: &Path| {
+        b.set_file("#open-bundle-zip", zip);
+        let name = zip.file_name().unwrap().to_string_lossy().into_owned();
+        wait(
+            b,
+            &format!(
+                "document.querySelector('#open-bundle-zip').closest('.drop').textContent.includes('Read: {name}')"
+            ),
+            Duration::from_secs(60),
+            "the bundle opened",
+        );
+    };
+    pick(&mut b, &renewed.with_extension("zip"));
+    assert_eq!(
+        b.eval("!!document.querySelector('#bundle-older')"),
+        serde_json::json!(false)
+    );
+    pick(&mut b, &dir.join("old.zip"));
+    wait(
+        &mut b,
+        "document.querySelector('#bundle-older')",
+        SECS,
+        "the older bundle named",
+    );
+    let said = b.text("#bundle-older").unwrap();
+    assert!(
+        said.contains("old.zip is generation 1") && said.contains("renewed.zip (generation 2)"),
+        "{said}"
     );
 }
 

@@ -150,7 +150,7 @@ fn ca_key_is_a_separate_download_encrypted_with_a_passphrase_typed_twice() {
 
     // The zip: every member's and client's key, and no CA key anywhere in it.
     b.click("#download");
-    let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
+    let zip = b.wait_download("etcd-generate-g1.zip", SECS);
     let out = unzip(&zip);
     let listed = files(&out.0);
     assert!(

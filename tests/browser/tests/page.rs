@@ -176,7 +176,7 @@ fn add_member_fix_bad_ip_generate_and_download(engine: Engine) {
 
     // Download, then check the zip as an operator would.
     b.click("#download");
-    let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
+    let zip = b.wait_download("etcd-generate-g1.zip", SECS);
     let tmp = TempDir::new("page-zip");
     e2e_browser::unzip(&zip, &tmp.0);
     let (ok, out) = openssl(
@@ -480,7 +480,7 @@ fn rsa_keys_from_primes_found_on_two_workers_check_out(engine: Engine) {
         "the standard bundle's 9 keys and the JWT signing key"
     );
     b.click("#download");
-    let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
+    let zip = b.wait_download("etcd-generate-g1.zip", SECS);
     let tmp = TempDir::new("page-rsa-zip");
     e2e_browser::unzip(&zip, &tmp.0);
     let mut keys = vec![];

@@ -155,7 +155,7 @@ fn diagram_next_steps_and_certificates(engine: Engine) {
 
     // The same steps are in the README of the zip.
     b.click("#download");
-    let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
+    let zip = b.wait_download("etcd-generate-g1.zip", SECS);
     let tmp = TempDir::new("results-zip");
     e2e_browser::unzip(&zip, &tmp.0);
     let readme = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();

@@ -55,7 +55,7 @@ pub fn asks_only_its_origin_and_nothing_after_load(
     b.wait_result(SECS, "generation");
     b.click("[data-testid=file-entry][data-path=\"ca.crt\"]");
     b.click("#download");
-    b.wait_download("etcd-etcd-pki.zip", SECS);
+    b.wait_download("etcd-generate-g1.zip", SECS);
     let after: Vec<String> = b
         .requests()
         .into_iter()
@@ -152,7 +152,7 @@ pub fn works_offline_after_the_first_visit(engine: Engine, url: &str, stop: impl
     b.wait_result(SECS, "generation while offline");
     // And what it made offline is a sound bundle, downloaded as online.
     b.click("#download");
-    let zip = b.wait_download("etcd-etcd-pki.zip", SECS);
+    let zip = b.wait_download("etcd-generate-g1.zip", SECS);
     let out = e2e_browser::TempDir::new("offline-zip");
     e2e_browser::unzip(&zip, &out.0);
     let verify = std::process::Command::new("openssl")
