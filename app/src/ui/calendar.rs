@@ -6,12 +6,12 @@ use leptos::prelude::*;
 
 use crate::browser;
 
-/// "Download the renewal calendar": `renewal.ics` of the zip the page just made, named for
-/// the cluster; a message instead when the zip has none.
+/// "Download the renewal calendar": `renewal.ics` of the bundle the page just made (its text,
+/// from the worker's listing), named for the cluster; a message instead when it has none.
 #[component]
 pub fn CalendarDownload(
-    /// The bundle's zip.
-    zip: std::sync::Arc<dyn Fn() -> Vec<u8> + Send + Sync>,
+    /// The bundle's `renewal.ics`, if it has one.
+    ics: Option<String>,
     /// The download's name, e.g. `prod-renewal.ics`.
     name: String,
 ) -> impl IntoView {
@@ -19,12 +19,12 @@ pub fn CalendarDownload(
     view! {
         <button id="download-calendar" title="The renewal dates of every certificate, for your calendar (renewal.ics of the bundle)"
             on:click=move |_| {
-                match pki_core::package::renewal_calendar(&zip()) {
-                    Ok(ics) => {
+                match &ics {
+                    Some(ics) => {
                         problem.set(None);
-                        let _ = browser::download(&ics, &name, "text/calendar");
+                        let _ = browser::download(ics.as_bytes(), &name, "text/calendar");
                     }
-                    Err(e) => problem.set(Some(e.to_string())),
+                    None => problem.set(Some("this bundle has no renewal.ics".into())),
                 }
             }>"Download the renewal calendar (.ics)"</button>
         {move || problem.get().map(|p| view! { <p class="field-warning" role="alert">{p}</p> })}

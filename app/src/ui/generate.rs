@@ -243,9 +243,14 @@ fn Finished(g: Arc<Generated>) -> impl IntoView {
     let warnings = o.listing.warnings.clone();
     let zip = g.clone();
     let ca = g.clone();
-    let for_calendar = g.clone();
-    let calendar_zip: std::sync::Arc<dyn Fn() -> Vec<u8> + Send + Sync> =
-        std::sync::Arc::new(move || for_calendar.outcome.zip.to_vec());
+    // The bundle's renewal.ics, as the listing the worker sent holds it (no zip is read in
+    // the page: its wasm stays without a zip reader).
+    let calendar = o
+        .listing
+        .files
+        .iter()
+        .find(|f| f.path == "renewal.ics")
+        .map(|f| f.text.clone());
     let calendar_name = format!(
         "{}-renewal.ics",
         o.listing
@@ -271,7 +276,7 @@ fn Finished(g: Arc<Generated>) -> impl IntoView {
                     let _ = browser::download(&o.ca_key, &o.ca_key_name, "application/x-pem-file");
                 }>{ca_label}</button>
             })}
-            <super::calendar::CalendarDownload zip=calendar_zip name=calendar_name/>
+            <super::calendar::CalendarDownload ics=calendar name=calendar_name/>
             <button id="forget-keys" class="danger" on:click=move |_| ctx.forget_keys()>"Forget keys"</button>
         </div>
         <p class="hint">{format!(

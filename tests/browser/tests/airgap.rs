@@ -92,7 +92,7 @@ fn one_file_page_works_from_disk_with_the_network_off(engine: Engine) {
     );
     // The renewal calendar, offered beside the zip: the bundle's own renewal.ics.
     b.click("#download-calendar");
-    let ics = b.wait_download("airgap-renewal.ics", SECS);
+    let ics = b.wait_download("airgap-generate-g1-renewal.ics", SECS);
     let ics = std::fs::read(&ics).unwrap();
     assert!(
         ics.starts_with(b"BEGIN:VCALENDAR"),
