@@ -21,6 +21,7 @@ const STAGES: &[(&str, &[&str])] = &[
         "keys",
         &[
             "keys",
+            "sealing",
             "rsa_keygen",
             "raw_issuer",
             "crl",
