@@ -18,11 +18,17 @@ use zeroize::Zeroizing;
 /// by then, and a report cut short must not turn into a panic.
 /// Every line goes through [`pki_core::rules::for_terminal`]: what comes from a bundle (names,
 /// file names, subjects) reaches the terminal with its control characters escaped.
+/// With `--json`, standard output is the JSON answer's alone, and this goes to standard error.
 macro_rules! say {
     ($($t:tt)*) => {{
         use std::io::Write as _;
         let text = format!($($t)*);
-        let _ = writeln!(std::io::stdout(), "{}", pki_core::rules::for_terminal(&text));
+        let text = pki_core::rules::for_terminal(&text);
+        if crate::json::on() {
+            let _ = writeln!(std::io::stderr(), "{text}");
+        } else {
+            let _ = writeln!(std::io::stdout(), "{text}");
+        }
     }};
 }
 
@@ -34,12 +40,16 @@ macro_rules! tell {
     }};
 }
 
+#[path = "etcd-pki/cli.rs"]
+mod cli;
 #[path = "etcd-pki/doctor.rs"]
 mod doctor;
 #[path = "etcd-pki/json.rs"]
 mod json;
 #[path = "etcd-pki/lineage.rs"]
 mod lineage;
+#[path = "etcd-pki/reference.rs"]
+mod reference;
 #[path = "etcd-pki/revocation.rs"]
 mod revocation;
 #[path = "etcd-pki/same_file.rs"]
@@ -48,84 +58,64 @@ mod same_file;
 mod status;
 #[path = "etcd-pki/unlock.rs"]
 mod unlock;
+#[path = "etcd-pki/wrote.rs"]
+mod wrote;
 
-const USAGE: &str = "\
-etcd-pki: an etcd cluster's whole TLS PKI and deploy files from one spec.
-
-Usage:
-  etcd-pki add-member --from OLD.zip --ca-key K [--ca-passphrase-file P] --name N --ip IP [--dns D] [--out NEW.zip]
-  etcd-pki remove-member --from OLD.zip --ca-key K --name N [--out NEW.zip]
-  etcd-pki replace-member --from OLD.zip --ca-key K --name OLD (--ip NEWIP | --new-name N --ip IP) [--out NEW.zip]
-  etcd-pki renew --from OLD.zip --ca-key K [--only NAME]... [--keep-keys] [--within DAYS] [--out NEW.zip]
-  etcd-pki revoke --from OLD.zip --ca-key K [--client NAME | --member REMOVED | --serial HEX | --unlisted-serial HEX]...
-                  [--reason key-compromise|superseded|cessation-of-operation|...] [--next-update DAYS] [--out NEW.zip]
-                                             a CRL in every member folder (none named: a new CRL of
-                                             what is revoked already, e.g. the first, empty one)
-  etcd-pki rotate-ca --from OLD.zip --ca-key K [--out KIT.zip] [--same-key]
-                     [--new-ca-key-out PATH] [--new-ca-passphrase-file F | --no-new-ca-passphrase]
-                     [--previous-rotation-done]  (--from a kit: its steps are done everywhere)
-                                             a new CA and every certificate under it, with the
-                                             three-phase runbook (ROTATE.md); --same-key: the CA
-                                             certificate renewed, one rolling restart
-  etcd-pki doctor FILE... [-] [--json]      explain a TLS failure: etcd's log, the client's error and
-                                             the files involved in; culprit and fix out (--help)
-  etcd-pki spec-template                     print a complete example spec (every default filled in)
-  etcd-pki validate --spec cluster.json [--json]  check a spec and print every problem
-  etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip] [--json]
-                                             check an existing bundle: its CA's lifetime, its CRL,
-                                             serials shared with another CA's bundle
-  etcd-pki status --from BUNDLE.zip|DIR... [--within DAYS] [--json]
-                                             every certificate's days left, the action and command
-                                             due, the CRL's next update (newest bundle per cluster)
-  etcd-pki generate --spec cluster.json [--out bundle.zip]
-                    (--ca-passphrase-file F | --no-ca-passphrase) [--ca-key-out PATH] [--force]
-                                             make the CA, member and client certificates and keys,
-                                             etcd env files, systemd drop-ins and etcdctl scripts
-  etcd-pki generate --spec S --ca-cert C --ca-key K [--ca-passphrase-file P] [--cap-validity] [--out Z]
-  etcd-pki generate --from OLD.zip --ca-key K [--ca-passphrase-file P] [--out Z]
-                                             the same under an existing CA (no CA key written);
-                                             --from restores the spec and CA of a bundle
-  etcd-pki demo [--out Z] [--force]          a 3-member cluster on 127.0.0.1-3 of this machine,
-                                             ready to try (see README.md inside)
-  etcd-pki --help | --version
-
-The CA key is never in the zip: it is written on its own to --ca-key-out (default: beside the
-zip, <cluster>-ca.key, mode 0600), encrypted with a passphrase (PKCS#8, PBKDF2-SHA256 +
-AES-256-CBC):
-  --ca-passphrase-file F   the passphrase is the first line of F (at least 12 characters)
-  (neither option)         asked twice on the terminal, when there is one
-  --no-ca-passphrase       write the CA key UNENCRYPTED: anyone who gets the file can mint
-                           certificates your cluster trusts
-Member and client keys stay plain: etcd cannot read encrypted keys. The demo keeps no CA key
-unless you give --ca-key-out (then unencrypted unless --ca-passphrase-file).
---spec - reads the spec from standard input. An existing --out or CA key file is never
-replaced without --force, even one that appears while generating: it may hold the only copy
-of a CA key.
-
-Without --out, the new bundle goes to this folder named for the cluster, the operation and
-the generation, e.g. prod-generate-g1.zip, prod-add-etcd4-g2.zip, prod-renew-g2.zip.
-The passphrase of an existing CA key is the first line of --ca-passphrase-file, or is asked
-on the terminal; any length unlocks a key (the 12-character rule is for new keys).
-
-Exit status: 0 done, 2 bad input (nothing written), 1 anything else.";
+use clap::FromArgMatches as _;
+use cli::Command;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(msg)) => {
-            tell!("etcd-pki: {msg}\n\n{USAGE}");
-            ExitCode::from(2)
-        }
-        Err(Failure::BadInput(msg)) => {
-            tell!("etcd-pki: {msg}");
-            ExitCode::from(2)
-        }
-        Err(Failure::Other(msg)) => {
-            tell!("etcd-pki: {msg}");
-            ExitCode::from(1)
+    let matches = match cli::command().try_get_matches() {
+        Ok(m) => m,
+        Err(e) => return parse_failed(e),
+    };
+    let parsed = match cli::Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => return parse_failed(e),
+    };
+    let Some(command) = parsed.command else {
+        // No command: the help, as `etcd-pki` always answered.
+        let _ = cli::command().print_long_help();
+        return ExitCode::SUCCESS;
+    };
+    let name = matches.subcommand_name().unwrap_or("").to_string();
+    let sub = matches
+        .subcommand_matches(&name)
+        .cloned()
+        .unwrap_or_default();
+    if sub.try_get_one::<bool>("json").ok().flatten() == Some(&true) {
+        json::turn_on(&name);
+    }
+    let (code, msg) = match run(command, &sub) {
+        Ok(()) => return ExitCode::SUCCESS,
+        Err(Failure::Usage(msg)) => (
+            2,
+            format!("{msg}\n(`etcd-pki {name} --help` lists the options, with examples)"),
+        ),
+        Err(Failure::BadInput(msg)) => (2, msg),
+        Err(Failure::Other(msg)) => (1, msg),
+    };
+    tell!("etcd-pki: {msg}");
+    if json::on() {
+        json::failure(&name, &msg, code);
+    }
+    ExitCode::from(code)
+}
+
+/// A command line clap refused (exit 2, the nearest valid option or command named), or
+/// `--help`/`--version` (exit 0). With `--json` among the arguments, the refusal is a JSON
+/// answer as well.
+fn parse_failed(e: clap::Error) -> ExitCode {
+    let code = u8::try_from(e.exit_code()).unwrap_or(2);
+    if e.use_stderr() {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        if args.iter().any(|a| a == "--json" || a == "--json=true") {
+            let cmd = args.iter().find(|a| !a.starts_with('-')).map_or("", String::as_str);
+            json::failure(cmd, e.render().to_string().trim_end(), code);
         }
     }
+    let _ = e.print();
+    ExitCode::from(code)
 }
 
 enum Failure {
@@ -147,6 +137,8 @@ impl From<Error> for Failure {
     }
 }
 
+/// The options of generate, demo and validate --spec, as given.
+#[derive(Default)]
 struct Opts {
     spec: Option<String>,
     out: Option<PathBuf>,
@@ -160,115 +152,75 @@ struct Opts {
     cap_validity: bool,
 }
 
-fn parse_opts(args: &[String]) -> Result<Opts, Failure> {
-    let mut o = Opts {
-        spec: None,
-        out: None,
-        force: false,
-        passphrase_file: None,
-        no_passphrase: false,
-        ca_key_out: None,
-        ca_cert: None,
-        ca_key: None,
-        from: None,
-        cap_validity: false,
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| Failure::Usage(format!("{name} needs a value")))
-        };
-        match a.as_str() {
-            "--spec" => o.spec = Some(value("--spec")?),
-            "--out" | "-o" => o.out = Some(PathBuf::from(value("--out")?)),
-            "--force" => o.force = true,
-            "--ca-passphrase-file" => {
-                o.passphrase_file = Some(PathBuf::from(value("--ca-passphrase-file")?))
-            }
-            "--no-ca-passphrase" => o.no_passphrase = true,
-            "--ca-key-out" => o.ca_key_out = Some(PathBuf::from(value("--ca-key-out")?)),
-            "--ca-cert" => o.ca_cert = Some(PathBuf::from(value("--ca-cert")?)),
-            "--ca-key" => o.ca_key = Some(PathBuf::from(value("--ca-key")?)),
-            "--from" => o.from = Some(PathBuf::from(value("--from")?)),
-            "--cap-validity" => o.cap_validity = true,
-            other => {
-                if let Some(v) = other.strip_prefix("--spec=") {
-                    o.spec = Some(v.to_string());
-                } else if let Some(v) = other.strip_prefix("--out=") {
-                    o.out = Some(PathBuf::from(v));
-                } else if let Some(v) = other.strip_prefix("--ca-key-out=") {
-                    o.ca_key_out = Some(PathBuf::from(v));
-                } else {
-                    return Err(Failure::Usage(format!("unknown option {other:?}")));
-                }
-            }
+impl From<cli::GenerateArgs> for Opts {
+    fn from(a: cli::GenerateArgs) -> Self {
+        Opts {
+            spec: a.spec,
+            out: a.out,
+            force: a.force,
+            passphrase_file: a.ca_passphrase_file,
+            no_passphrase: a.no_ca_passphrase,
+            ca_key_out: a.ca_key_out,
+            ca_cert: a.ca_cert,
+            ca_key: a.ca_key,
+            from: a.from,
+            cap_validity: a.cap_validity,
         }
     }
-    if o.no_passphrase && o.passphrase_file.is_some() {
-        return Err(Failure::Usage(
-            "--no-ca-passphrase and --ca-passphrase-file contradict each other; choose one".into(),
-        ));
-    }
-    Ok(o)
 }
 
-fn run(args: &[String]) -> Result<(), Failure> {
-    let Some((cmd, rest)) = args.split_first() else {
-        say!("{USAGE}");
-        return Ok(());
-    };
-    match cmd.as_str() {
-        "-h" | "--help" | "help" => {
-            say!("{USAGE}");
-            Ok(())
+impl From<cli::DemoArgs> for Opts {
+    fn from(a: cli::DemoArgs) -> Self {
+        Opts {
+            out: a.out,
+            force: a.force,
+            passphrase_file: a.ca_passphrase_file,
+            ca_key_out: a.ca_key_out,
+            ..Opts::default()
         }
-        "-V" | "--version" => {
-            say!("etcd-pki {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
-        }
-        "spec-template" => {
-            if !rest.is_empty() {
-                return Err(Failure::Usage("spec-template takes no options".into()));
-            }
+    }
+}
+
+/// One line of dispatch per command; `sub` is the command's own matches (for what the typed
+/// arguments lose: the order of revoke's targets).
+fn run(command: Command, sub: &clap::ArgMatches) -> Result<(), Failure> {
+    match command {
+        Command::SpecTemplate => {
             say!("{}", ClusterSpec::template().to_json());
             Ok(())
         }
-        "validate" if rest.iter().any(|a| a == "--from") => revocation::validate_bundle(rest),
-        "validate" => validate_command(rest),
-        "generate" => generate_command(rest),
-        "demo" => demo_command(rest),
-        "add-member" | "remove-member" | "replace-member" | "renew" => daytwo_command(cmd, rest),
-        "revoke" => revocation::revoke_command(rest),
-        "rotate-ca" => revocation::rotate_command(rest),
-        "status" => status::status_command(rest),
-        "doctor" => doctor::doctor_command(rest),
-        other => Err(Failure::Usage(format!("unknown command {other:?}"))),
+        Command::Validate(a) if a.from.is_some() => revocation::validate_bundle(a),
+        Command::Validate(a) => validate_command(a),
+        Command::Generate(a) => generate_command(a.into()),
+        Command::Demo(a) => demo_command(a.into()),
+        Command::AddMember(a) => daytwo_command("add-member", DayTwoArgs::add(a)),
+        Command::RemoveMember(a) => daytwo_command("remove-member", DayTwoArgs::remove(a)),
+        Command::ReplaceMember(a) => daytwo_command("replace-member", DayTwoArgs::replace(a)),
+        Command::Renew(a) => daytwo_command("renew", DayTwoArgs::renew(a)),
+        Command::Revoke(a) => revocation::revoke_command(a, sub),
+        Command::RotateCa(a) => revocation::rotate_command(a),
+        Command::Status(a) => status::status_command(a),
+        Command::Doctor(a) => doctor::doctor_command(a),
+        Command::GenerateReference(a) => reference::write_all(&a.root),
     }
 }
 
 /// `etcd-pki validate`: every problem of the spec, and whether it can be generated.
-fn validate_command(rest: &[String]) -> Result<(), Failure> {
-    let (rest, json) = json::take_flag(rest);
-    let o = parse_opts(&rest)?;
-    let spec = read_spec(o.spec.as_deref())?;
+fn validate_command(a: cli::ValidateArgs) -> Result<(), Failure> {
+    let spec = read_spec(a.spec.as_deref())?;
     let report = pki_core::validate(&spec);
-    if json {
-        say!(
-            "{}",
-            json::answer(
-                "validate",
-                serde_json::json!({
-                    "ok": !report.has_errors(),
-                    "spec": o.spec,
-                    "members": spec.nodes.len(),
-                    "clients": spec.clients.len(),
-                    "errors": report.errors().count(),
-                    "warnings": report.warnings().count(),
-                    "problems": report.problems(),
-                })
-            )
+    if a.json.json {
+        json::print(
+            "validate",
+            serde_json::json!({
+                "ok": !report.has_errors(),
+                "spec": a.spec,
+                "members": spec.nodes.len(),
+                "clients": spec.clients.len(),
+                "errors": report.errors().count(),
+                "warnings": report.warnings().count(),
+                "problems": report.problems(),
+            }),
         );
     } else {
         for p in report.problems() {
@@ -281,7 +233,7 @@ fn validate_command(rest: &[String]) -> Result<(), Failure> {
             report.errors().count()
         )));
     }
-    if json {
+    if a.json.json {
         return Ok(());
     }
     say!(
@@ -297,8 +249,7 @@ fn validate_command(rest: &[String]) -> Result<(), Failure> {
 }
 
 /// `etcd-pki generate`: the bundle of a spec, the CA key beside it (encrypted unless told).
-fn generate_command(rest: &[String]) -> Result<(), Failure> {
-    let o = parse_opts(rest)?;
+fn generate_command(o: Opts) -> Result<(), Failure> {
     if o.ca_cert.is_some() || o.ca_key.is_some() || o.from.is_some() {
         return generate_under_existing_ca(o);
     }
@@ -422,6 +373,16 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
         key_path.display()
     );
     say!("wrote {}", out.display());
+    wrote::print(wrote::Wrote {
+        bundle: &bundle,
+        out: &out,
+        ca_key: None,
+        issued: Some(plan.issued.iter().chain(&plan.renewed).cloned().collect()),
+        revoked: &[],
+        summary: summary.to_string(),
+        next_steps: wrote::first_steps(&spec),
+        extra: serde_json::json!({ "existing_ca": imported.subject }),
+    });
     Ok(())
 }
 
@@ -525,13 +486,7 @@ fn fit_validity_to_ca(
 }
 
 /// `etcd-pki demo`: the one-machine demo bundle; its CA key only when asked.
-fn demo_command(rest: &[String]) -> Result<(), Failure> {
-    let o = parse_opts(rest)?;
-    if o.spec.is_some() {
-        return Err(Failure::Usage(
-            "demo makes its own spec; use generate --spec".into(),
-        ));
-    }
+fn demo_command(o: Opts) -> Result<(), Failure> {
     let out = o.out.unwrap_or_else(|| {
         PathBuf::from(pki_core::naming::default_bundle_name(
             &ClusterSpec::demo().cluster_name,
@@ -688,6 +643,16 @@ fn make(spec: &ClusterSpec, out: &Path, ca_key: CaKey, force: bool) -> Result<()
     }
     lineage::wrote_bundle(&bundle, out);
     report(spec, &bundle, out, &ca_key, elapsed.as_millis());
+    wrote::print(wrote::Wrote {
+        bundle: &bundle,
+        out,
+        ca_key: key_path,
+        issued: None,
+        revoked: &[],
+        summary: String::new(),
+        next_steps: wrote::first_steps(spec),
+        extra: serde_json::json!({ "ca_key_encrypted": matches!(ca_key, CaKey::Encrypted(..)) }),
+    });
     Ok(())
 }
 
@@ -850,40 +815,53 @@ struct DayTwoArgs {
     previous_done: bool,
 }
 
-fn parse_daytwo_args(cmd: &str, rest: &[String]) -> Result<DayTwoArgs, Failure> {
-    let mut a = DayTwoArgs::default();
-    let mut it = rest.iter();
-    while let Some(arg) = it.next() {
-        let mut value = |n: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| Failure::Usage(format!("{n} needs a value")))
-        };
-        match arg.as_str() {
-            "--from" => a.from = Some(PathBuf::from(value("--from")?)),
-            "--ca-key" => a.ca_key = Some(PathBuf::from(value("--ca-key")?)),
-            "--ca-passphrase-file" => a.pass = Some(PathBuf::from(value("--ca-passphrase-file")?)),
-            "--out" | "-o" => a.out = Some(PathBuf::from(value("--out")?)),
-            "--name" => a.name = Some(value("--name")?),
-            "--new-name" => a.new_name = Some(value("--new-name")?),
-            "--ip" => a.ips.push(value("--ip")?),
-            "--dns" => a.dns.push(value("--dns")?),
-            "--only" => a.only.push(value("--only")?),
-            "--keep-keys" => a.keep_keys = true,
-            "--force" => a.force = true,
-            "--previous-rotation-done" => a.previous_done = true,
-            "--within" => {
-                let v = value("--within")?;
-                a.within = Some(v.parse::<u32>().map_err(|_| {
-                    Failure::Usage(format!(
-                        "--within {v:?}: give a number of days, e.g. --within 30"
-                    ))
-                })?)
-            }
-            other => return Err(Failure::Usage(format!("{cmd}: unknown option {other:?}"))),
+impl DayTwoArgs {
+    fn opened(o: cli::Opened) -> Self {
+        DayTwoArgs {
+            from: Some(o.from),
+            ca_key: Some(o.ca_key),
+            pass: o.ca_passphrase_file,
+            out: o.out,
+            force: o.force,
+            previous_done: o.previous_rotation_done,
+            ..DayTwoArgs::default()
         }
     }
-    Ok(a)
+
+    fn add(a: cli::AddMemberArgs) -> Self {
+        DayTwoArgs {
+            name: Some(a.name),
+            ips: a.ip,
+            dns: a.dns,
+            ..Self::opened(a.opened)
+        }
+    }
+
+    fn remove(a: cli::RemoveMemberArgs) -> Self {
+        DayTwoArgs {
+            name: Some(a.name),
+            ..Self::opened(a.opened)
+        }
+    }
+
+    fn replace(a: cli::ReplaceMemberArgs) -> Self {
+        DayTwoArgs {
+            name: Some(a.name),
+            new_name: a.new_name,
+            ips: a.ip,
+            dns: a.dns,
+            ..Self::opened(a.opened)
+        }
+    }
+
+    fn renew(a: cli::RenewArgs) -> Self {
+        DayTwoArgs {
+            only: a.only,
+            keep_keys: a.keep_keys,
+            within: a.within,
+            ..Self::opened(a.opened)
+        }
+    }
 }
 
 /// The change `cmd` asks for, with the options it cannot do without.
@@ -955,9 +933,8 @@ fn out_apart_from_inputs(out: &Path, ca_key: &Path, pass: Option<&Path>) -> Resu
     Ok(())
 }
 
-fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
+fn daytwo_command(cmd: &str, args: DayTwoArgs) -> Result<(), Failure> {
     use pki_core::daytwo;
-    let args = parse_daytwo_args(cmd, rest)?;
     let need =
         |v: Option<PathBuf>, n: &str| v.ok_or_else(|| Failure::Usage(format!("{cmd} needs {n}")));
     let from = need(args.from.clone(), "--from OLD.zip (the newest bundle)")?;
@@ -1014,20 +991,49 @@ fn daytwo_command(cmd: &str, rest: &[String]) -> Result<(), Failure> {
             from.display(),
             from.display()
         );
+        if json::on() {
+            json::print(
+                cmd,
+                serde_json::json!({
+                    "ok": true,
+                    "nothing_due": true,
+                    "within_days": days,
+                    "wrote": null,
+                    "newest": from.display().to_string(),
+                    "certificates_issued": [],
+                    "revoked": [],
+                    "warnings": [],
+                    "next_steps": [],
+                }),
+            );
+        }
         return Ok(());
     }
     let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
     let (bundle, summary) = daytwo::apply_change(Some(&opened), &ca, &plan, keys).map_err(bad)?;
     write_new(&out, &bundle.to_zip()?, force)?;
     lineage::wrote_bundle(&bundle, &out);
-    say!(
-        "{}",
-        summary.with_paths(
-            &out.display().to_string(),
-            &ca_key.display().to_string(),
-            pass.as_ref().map(|p| p.display().to_string()).as_deref()
-        )
+    let printed = summary.with_paths(
+        &out.display().to_string(),
+        &ca_key.display().to_string(),
+        pass.as_ref().map(|p| p.display().to_string()).as_deref(),
     );
+    say!("{printed}");
     say!("wrote {}", out.display());
+    wrote::print(wrote::Wrote {
+        bundle: &bundle,
+        out: &out,
+        ca_key: None,
+        issued: Some(plan.issued.iter().chain(&plan.renewed).cloned().collect()),
+        revoked: &[],
+        summary: printed.clone(),
+        next_steps: wrote::runbook_steps(&summary.steps, &printed),
+        extra: serde_json::json!({
+            "members_added": plan.members_added,
+            "members_removed": plan.members_removed,
+            "to_revoke": plan.revoke.iter().map(|(path, serial)| serde_json::json!({"path": path, "serial": serial})).collect::<Vec<_>>(),
+            "clients_renewed": summary.clients_renewed,
+        }),
+    });
     Ok(())
 }

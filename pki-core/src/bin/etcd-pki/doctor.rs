@@ -9,51 +9,20 @@ use pki_core::doctor::{Input, MAX_INPUT, diagnose};
 
 use super::Failure;
 
-const HELP: &str = "\
-etcd-pki doctor FILE... [-] [--json]
-
-Explains an etcd TLS failure: give it what etcd and the client printed (journalctl, pod logs,
-etcdctl or curl output, zap JSON or capnslog) and any of the files involved (certificates,
-keys, CA, CRL, etcd.env, YAML config, a command line, a static pod manifest, a folder such as
-/etc/etcd/pki, or the whole bundle .zip). `-` reads standard input. Each finding names the
-member or client, the file, the field and the rule that fails, quotes the log line it explains
-and gives the fix as commands; what was checked and found fine is listed too.
-
-  --json   print the answer as JSON
-
-Examples:
-  journalctl -u etcd --since -1h | etcd-pki doctor - /etc/etcd/pki /etc/etcd/etcd.env
-  etcdctl endpoint health 2>&1 | etcd-pki doctor - prod-bundle.zip
-
-(No live probe of an endpoint: the doctor reads what was printed and the files.)
-
-Exit codes: 0 the diagnosis was printed (findings or not), 2 bad input (a file that cannot be
-read, no input), 1 other.";
-
 /// The most files read from the folders given.
 const MAX_FILES: usize = 2_000;
 
-pub fn doctor_command(rest: &[String]) -> Result<(), Failure> {
-    let mut json = false;
+pub fn doctor_command(a: super::cli::DoctorArgs) -> Result<(), Failure> {
+    let json = a.json.json;
     let mut inputs = Vec::new();
-    for a in rest {
-        match a.as_str() {
-            "-h" | "--help" => {
-                say!("{HELP}");
-                return Ok(());
-            }
-            "--json" | "--json=true" => json = true,
+    for f in &a.files {
+        match f.as_str() {
             "-" => inputs.push(Input {
                 name: "-".into(),
                 bytes: read_limited(std::io::stdin().lock()).map_err(|e| {
                     Failure::BadInput(format!("standard input cannot be read ({e})"))
                 })?,
             }),
-            o if o.starts_with("--") => {
-                return Err(Failure::Usage(format!(
-                    "doctor: unknown option {o:?}; see `etcd-pki doctor --help`"
-                )));
-            }
             path => read_path(Path::new(path), &mut inputs)?,
         }
     }
@@ -67,7 +36,7 @@ pub fn doctor_command(rest: &[String]) -> Result<(), Failure> {
     let d = diagnose(&inputs, pki_core::OffsetDateTime::now_utc());
     if json {
         let fields = serde_json::from_str(&d.to_json()).unwrap_or_default();
-        say!("{}", super::json::answer("doctor", fields));
+        super::json::print("doctor", fields);
     } else {
         say!("{}", d.to_text().trim_end());
     }

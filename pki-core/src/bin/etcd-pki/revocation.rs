@@ -21,8 +21,6 @@ struct Args {
     out: Option<PathBuf>,
     force: bool,
     targets: Vec<Target>,
-    reason: Option<String>,
-    next_update: Option<String>,
     same_key: bool,
     new_ca_key_out: Option<PathBuf>,
     new_pass: Option<PathBuf>,
@@ -30,44 +28,36 @@ struct Args {
     previous_done: bool,
 }
 
-fn parse(cmd: &str, rest: &[String]) -> Result<Args, Failure> {
-    let mut a = Args::default();
-    let mut it = rest.iter();
-    while let Some(arg) = it.next() {
-        let mut value = |n: &str| {
-            it.next()
-                .cloned()
-                .ok_or_else(|| Failure::Usage(format!("{n} needs a value")))
-        };
-        match (cmd, arg.as_str()) {
-            (_, "--from") => a.from = Some(PathBuf::from(value("--from")?)),
-            (_, "--ca-key") => a.ca_key = Some(PathBuf::from(value("--ca-key")?)),
-            (_, "--ca-passphrase-file") => {
-                a.pass = Some(PathBuf::from(value("--ca-passphrase-file")?))
-            }
-            (_, "--out" | "-o") => a.out = Some(PathBuf::from(value("--out")?)),
-            (_, "--force") => a.force = true,
-            ("revoke", "--client") => a.targets.push(Target::Client(value("--client")?)),
-            ("revoke", "--member") => a.targets.push(Target::Member(value("--member")?)),
-            ("revoke", "--serial") => a.targets.push(Target::Serial(value("--serial")?)),
-            ("revoke", "--unlisted-serial") => a
-                .targets
-                .push(Target::Unlisted(value("--unlisted-serial")?)),
-            ("revoke", "--reason") => a.reason = Some(value("--reason")?),
-            ("revoke", "--next-update") => a.next_update = Some(value("--next-update")?),
-            ("rotate-ca", "--same-key") => a.same_key = true,
-            ("rotate-ca", "--new-ca-key-out") => {
-                a.new_ca_key_out = Some(PathBuf::from(value("--new-ca-key-out")?))
-            }
-            ("rotate-ca", "--new-ca-passphrase-file") => {
-                a.new_pass = Some(PathBuf::from(value("--new-ca-passphrase-file")?))
-            }
-            ("rotate-ca", "--no-new-ca-passphrase") => a.no_new_pass = true,
-            (_, "--previous-rotation-done") => a.previous_done = true,
-            (_, other) => return Err(Failure::Usage(format!("{cmd}: unknown option {other:?}"))),
+impl Args {
+    fn opened(o: super::cli::Opened) -> Self {
+        Args {
+            from: Some(o.from),
+            ca_key: Some(o.ca_key),
+            pass: o.ca_passphrase_file,
+            out: o.out,
+            force: o.force,
+            previous_done: o.previous_rotation_done,
+            ..Args::default()
         }
     }
-    Ok(a)
+}
+
+/// revoke's targets in the order they were given (`--client a --serial X --client b`): the
+/// CRL lists them, and the summary names them, in that order.
+fn targets_in_order(a: &super::cli::RevokeArgs, sub: &clap::ArgMatches) -> Vec<Target> {
+    let mut at: Vec<(usize, Target)> = Vec::new();
+    let mut add = |id: &str, values: &[String], make: fn(String) -> Target| {
+        let indices: Vec<usize> = sub.indices_of(id).map(Iterator::collect).unwrap_or_default();
+        for (i, v) in values.iter().enumerate() {
+            at.push((indices.get(i).copied().unwrap_or(usize::MAX), make(v.clone())));
+        }
+    };
+    add("client", &a.client, Target::Client);
+    add("member", &a.member, Target::Member);
+    add("serial", &a.serial, Target::Serial);
+    add("unlisted_serial", &a.unlisted_serial, Target::Unlisted);
+    at.sort_by_key(|(i, _)| *i);
+    at.into_iter().map(|(_, t)| t).collect()
 }
 
 /// The opened bundle and its CA, or why not; `out` checked.
@@ -128,19 +118,21 @@ fn open(
 }
 
 /// `etcd-pki revoke`.
-pub(super) fn revoke_command(rest: &[String]) -> Result<(), Failure> {
-    let a = parse("revoke", rest)?;
-    let reason = match &a.reason {
+pub(super) fn revoke_command(
+    given: super::cli::RevokeArgs,
+    sub: &clap::ArgMatches,
+) -> Result<(), Failure> {
+    let targets = targets_in_order(&given, sub);
+    let reason = match &given.reason {
         Some(r) => RevocationReason::parse(r).map_err(|e| Failure::BadInput(e.to_string()))?,
         None => RevocationReason::Unspecified,
     };
-    let next_update_days = match &a.next_update {
-        Some(v) => v.parse::<u32>().map_err(|_| {
-            Failure::BadInput(format!(
-                "--next-update {v:?}: give the days until the next CRL, e.g. --next-update 30"
-            ))
-        })?,
-        None => revoke::DEFAULT_NEXT_UPDATE_DAYS,
+    let next_update_days = given
+        .next_update
+        .unwrap_or(revoke::DEFAULT_NEXT_UPDATE_DAYS);
+    let a = Args {
+        targets,
+        ..Args::opened(given.opened)
     };
     let (opened, ca, out) = open("revoke", &a)?;
     refuse_unfinished(
@@ -161,13 +153,38 @@ pub(super) fn revoke_command(rest: &[String]) -> Result<(), Failure> {
     super::lineage::wrote_bundle(&bundle, &out);
     say!("{summary}");
     say!("Wrote {}.", out.display());
+    let printed = summary.to_string();
+    super::wrote::print(super::wrote::Wrote {
+        bundle: &bundle,
+        out: &out,
+        ca_key: None,
+        issued: Some(Vec::new()),
+        revoked: &summary.revoked,
+        next_steps: super::wrote::command_lines(&printed),
+        summary: printed,
+        extra: serde_json::json!({
+            "crl": {
+                "number": summary.crl_number,
+                "revoked": summary.total,
+                "next_update": summary.next_update,
+                "first": summary.first,
+            },
+            "etcd_users_to_remove": summary.users,
+        }),
+    });
     Ok(())
 }
 
 /// `etcd-pki rotate-ca`: the kit that moves the cluster to a new CA (three phases), or renews
 /// its CA certificate with the same key (`--same-key`).
-pub(super) fn rotate_command(rest: &[String]) -> Result<(), Failure> {
-    let a = parse("rotate-ca", rest)?;
+pub(super) fn rotate_command(given: super::cli::RotateCaArgs) -> Result<(), Failure> {
+    let a = Args {
+        same_key: given.same_key,
+        new_ca_key_out: given.new_ca_key_out,
+        new_pass: given.new_ca_passphrase_file,
+        no_new_pass: given.no_new_ca_passphrase,
+        ..Args::opened(given.opened)
+    };
     check_rotate_options(&a)?;
     let (opened, ca, out) = open("rotate-ca", &a)?;
     refuse_unfinished_change(&opened, &a)?;
@@ -258,6 +275,7 @@ fn renew_ca(
     super::lineage::wrote_bundle(&kit, out);
     say!("{summary}");
     say!("Wrote {} (the CA key is unchanged).", out.display());
+    rotation_answer(&kit, out, None, &summary);
     Ok(())
 }
 
@@ -301,7 +319,34 @@ fn rotate_to_new_key(
             " UNENCRYPTED"
         }
     );
+    rotation_answer(&kit, out, Some(&key_out), &summary);
     Ok(())
+}
+
+/// rotate-ca's `--json` answer: a same-key renewal issues the CA certificate only, a
+/// rotation every certificate.
+fn rotation_answer(
+    kit: &pki_core::Bundle,
+    out: &Path,
+    key_out: Option<&Path>,
+    summary: &pki_core::rotate::RotateSummary,
+) {
+    let printed = summary.to_string();
+    super::wrote::print(super::wrote::Wrote {
+        bundle: kit,
+        out,
+        ca_key: key_out,
+        issued: summary.same_key.then(|| vec!["ca".to_string()]),
+        revoked: &[],
+        next_steps: super::wrote::command_lines(&printed),
+        summary: printed,
+        extra: serde_json::json!({
+            "same_key": summary.same_key,
+            "new_ca": { "subject": summary.new_ca.0, "not_after": summary.new_ca.1 },
+            "old_ca_not_after": summary.old_ca_not_after,
+            "new_ca_key_encrypted": key_out.map(|_| true),
+        }),
+    });
 }
 
 /// Where the new CA key goes: `--new-ca-key-out`, else `<cluster>-ca-new.key` beside the kit;
@@ -362,26 +407,8 @@ fn new_ca_passphrase(a: &Args, key_out: &Path) -> Result<Option<Zeroizing<String
 
 /// `etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]`: the day-two checks of an
 /// existing bundle ([`pki_core::package::lints::check_bundle`]); exit 2 on an error.
-pub(super) fn validate_bundle(rest: &[String]) -> Result<(), Failure> {
-    let (rest, json) = super::json::take_flag(rest);
-    let (mut from, mut other) = (None, None);
-    let mut it = rest.iter();
-    while let Some(a) = it.next() {
-        let mut value = |n: &str| {
-            it.next()
-                .map(PathBuf::from)
-                .ok_or_else(|| Failure::Usage(format!("{n} needs a value")))
-        };
-        match a.as_str() {
-            "--from" => from = Some(value("--from")?),
-            "--other-ca" => other = Some(value("--other-ca")?),
-            o => {
-                return Err(Failure::Usage(format!(
-                    "validate --from: unknown option {o:?}"
-                )));
-            }
-        }
-    }
+pub(super) fn validate_bundle(a: super::cli::ValidateArgs) -> Result<(), Failure> {
+    let (from, other, json) = (a.from, a.other_ca, a.json.json);
     let open = |p: &Path| -> Result<pki_core::package::OpenedBundle, Failure> {
         let bytes = std::fs::read(p)
             .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", p.display())))?;
@@ -410,9 +437,7 @@ pub(super) fn validate_bundle(rest: &[String]) -> Result<(), Failure> {
         now: pki_core::OffsetDateTime::now_utc(),
     });
     if json {
-        say!(
-            "{}",
-            super::json::answer(
+        super::json::print(
                 "validate",
                 serde_json::json!({
                     "ok": !report.has_errors(),
@@ -425,8 +450,7 @@ pub(super) fn validate_bundle(rest: &[String]) -> Result<(), Failure> {
                     "errors": report.errors().count(),
                     "warnings": report.warnings().count(),
                     "problems": report.problems(),
-                })
-            )
+                }),
         );
     } else {
         for p in report.problems() {

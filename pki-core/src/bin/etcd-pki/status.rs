@@ -10,22 +10,7 @@ use pki_core::status::{self, Action, ClusterStatus, FleetStatus, Options, Skippe
 
 use super::Failure;
 
-const HELP: &str = "\
-etcd-pki status --from BUNDLE.zip|DIR [--from ...] [--within DAYS] [--ca-key K] [--json]
-
-Where each cluster's PKI stands: every certificate with its serial, end date and days left,
-the action that applies (none, renew within DAYS, expired, CA within a year) and the etcd-pki
-command that performs it; the CRL's next update; the bundle's lints; the renewal due. A
-folder is searched for *.zip (not recursively): the newest bundle of each cluster is reported
-on, the older ones named. Nothing is written.
-
-  --from PATH    a bundle, or a folder of bundles; repeat for more (bare paths work too)
-  --within DAYS  a certificate ending within DAYS is due for renewal (default 30)
-  --ca-key K     the CA key to put in the commands (default: <cluster>-ca.key beside the bundle)
-  --json         the same as JSON (format etcd-pki-status, version 1)
-
-Exit status: 0 done (whatever is due), 2 bad input, 1 anything else.";
-
+/// The options, bare paths counted as `--from`.
 struct Args {
     from: Vec<PathBuf>,
     within: u32,
@@ -33,59 +18,20 @@ struct Args {
     json: bool,
 }
 
-fn parse(rest: &[String]) -> Result<Option<Args>, Failure> {
-    let mut a = Args {
-        from: Vec::new(),
-        within: status::DEFAULT_WITHIN_DAYS,
-        ca_key: None,
-        json: false,
-    };
-    let mut it = rest.iter();
-    while let Some(arg) = it.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        let mut value = |n: &str| {
-            inline
-                .clone()
-                .or_else(|| it.next().cloned())
-                .ok_or_else(|| Failure::Usage(format!("status: {n} needs a value")))
-        };
-        match name {
-            "-h" | "--help" => return Ok(None),
-            "--from" => a.from.push(PathBuf::from(value("--from")?)),
-            "--ca-key" => a.ca_key = Some(value("--ca-key")?),
-            "--json" => a.json = true,
-            "--within" => {
-                let v = value("--within")?;
-                a.within = v.parse::<u32>().map_err(|_| {
-                    Failure::BadInput(format!(
-                        "status: --within {v:?} is not a number of days; write e.g. --within 30"
-                    ))
-                })?;
-            }
-            other if other.starts_with('-') => {
-                return Err(Failure::Usage(format!(
-                    "status: unknown option {other:?} (etcd-pki status --help lists them)"
-                )));
-            }
-            path => a.from.push(PathBuf::from(path)),
-        }
-    }
-    if a.from.is_empty() {
+/// `etcd-pki status`.
+pub(super) fn status_command(given: super::cli::StatusArgs) -> Result<(), Failure> {
+    let mut from = given.from;
+    from.extend(given.paths);
+    if from.is_empty() {
         return Err(Failure::Usage(
             "status needs --from BUNDLE.zip or --from DIR (a folder of bundles)".into(),
         ));
     }
-    Ok(Some(a))
-}
-
-/// `etcd-pki status`.
-pub(super) fn status_command(rest: &[String]) -> Result<(), Failure> {
-    let Some(a) = parse(rest)? else {
-        say!("{HELP}");
-        return Ok(());
+    let a = Args {
+        from,
+        within: given.within,
+        ca_key: given.ca_key,
+        json: given.json.json,
     };
     let (opened, skipped) = read_all(&a.from)?;
     let sources: Vec<Source<'_>> = opened
@@ -109,8 +55,7 @@ pub(super) fn status_command(rest: &[String]) -> Result<(), Failure> {
         },
     );
     if a.json {
-        use std::io::Write as _;
-        let _ = std::io::stdout().write_all(fleet.to_json().as_bytes());
+        super::json::print_text(&fleet.to_json());
     } else {
         print_text(&fleet);
     }
