@@ -151,7 +151,10 @@ fn markdown(root: &clap::Command) -> String {
          `/usr/local/share/man/man1/`, `share/completions/etcd-pki.bash` to\n\
          `/usr/share/bash-completion/completions/etcd-pki`, `_etcd-pki` to a folder on zsh's\n\
          `$fpath` (e.g. `/usr/local/share/zsh/site-functions/`) and `etcd-pki.fish` to\n\
-         `~/.config/fish/completions/` (docs/CLI-CONVENTIONS.md says more).\n\n",
+         `~/.config/fish/completions/`. Every command takes `--opt value` and `--opt=value`,\n\
+         answers `--help` (a summary with `-h`), and exits 0 when done, 2 on bad input or\n\
+         usage (nothing written), 1 otherwise; `--json` makes a reporting command answer with\n\
+         one JSON object on standard output, a refusal included.\n\n",
     );
     md.push_str("## Commands\n\n");
     for c in root.get_subcommands().filter(|s| !s.is_hide_set()) {
