@@ -208,7 +208,7 @@ fn zip_keeps_modes_and_real_times() {
         seen += 1;
     }
     assert_eq!(seen, b.files.len());
-    assert_eq!(b.zip_name(), "etcd-etcd-pki.zip");
+    assert_eq!(b.zip_name("generate"), "etcd-generate-g1.zip");
 }
 
 #[test]

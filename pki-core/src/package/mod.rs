@@ -118,9 +118,15 @@ impl Bundle {
         self.files.iter().find(|f| f.path == path)
     }
 
-    /// The download name: `<cluster>-etcd-pki.zip`.
-    pub fn zip_name(&self) -> String {
-        format!("{}-etcd-pki.zip", self.cluster_name)
+    /// The name to save it under when nobody says: `<cluster>-<operation>-g<generation>.zip`
+    /// ([`crate::naming::default_bundle_name`]), the generation read from its own state.
+    pub fn zip_name(&self, operation: &str) -> String {
+        let generation = self.state().map_or(1, |s| s.generation());
+        crate::naming::default_bundle_name(
+            &self.cluster_name,
+            operation,
+            u32::try_from(generation).unwrap_or(u32::MAX),
+        )
     }
 
     /// The bundle as a zip ([`zip()`]).
