@@ -40,7 +40,7 @@ pub fn files() -> Vec<(PathBuf, Vec<u8>)> {
         (Shell::Fish, "etcd-pki.fish"),
     ] {
         let mut buf = Vec::new();
-        clap_complete::generate(shell, &mut cli::command(), "etcd-pki", &mut buf);
+        clap_complete::generate(shell, &mut visible(&cmd), "etcd-pki", &mut buf);
         out.push((PathBuf::from(format!("share/completions/{file}")), buf));
     }
     out.push((PathBuf::from("docs/CLI.md"), markdown(&cmd).into_bytes()));
@@ -61,6 +61,15 @@ pub fn write_all(root: &Path) -> Result<(), Failure> {
         say!("wrote {}", p.display());
     }
     Ok(())
+}
+
+/// `etcd-pki` without its hidden command, which completions would otherwise offer (the root
+/// has no option of its own but --help and --version, which clap adds again).
+fn visible(cmd: &clap::Command) -> clap::Command {
+    clap::Command::new("etcd-pki")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about(cmd.get_about().cloned().unwrap_or_default())
+        .subcommands(cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned())
 }
 
 /// `etcd-pki` and its visible commands, in `--help`'s order.
@@ -118,7 +127,9 @@ fn man_page(c: &clap::Command, notes: Option<&Notes>) -> Vec<u8> {
         escape("etcd-pki(1), etcd-pki-COMMAND(1) for each command; docs/CLI.md")
     ));
     buf.extend_from_slice(roff.as_bytes());
-    let _ = man.render_version_section(&mut buf);
+    if c.get_version().is_some() {
+        let _ = man.render_version_section(&mut buf);
+    }
     buf
 }
 
