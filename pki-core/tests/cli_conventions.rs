@@ -65,7 +65,17 @@ fn version_and_help_exit_0_on_stdout() {
             "{c} --help lacks its usage, exit status or examples:\n{out}"
         );
         // Every option is described: no option line is followed by an empty description.
-        assert!(!out.contains(">\n\n"), "{c}: an option without a description:\n{out}");
+        let lines: Vec<&str> = out.lines().collect();
+        for w in lines.windows(2) {
+            // Option lines are indented 2 or 6 columns, their descriptions 10.
+            let indent = w[0].len() - w[0].trim_start().len();
+            let option = (2..=6).contains(&indent) && w[0].trim_start().starts_with('-');
+            assert!(
+                !(option && w[1].trim().is_empty()),
+                "{c}: {} has no description:\n{out}",
+                w[0].trim()
+            );
+        }
         // `help COMMAND` says the same.
         let (code, again, _) = run(&["help", c]);
         assert_eq!((code, &again), (Some(0), &out), "{c}");

@@ -130,11 +130,12 @@ fn the_bash_completion_loads_and_completes_commands_and_options() {
     let o = Command::new("bash")
         .arg("-c")
         .arg(
-            r#"source "$1" && complete -p etcd-pki &&
+            r#"source "$1" && complete -p etcd-pki || exit 1
+               f=$(complete -p etcd-pki | sed -n 's/.* -F \([^ ]*\) .*/\1/p')
                COMP_WORDS=(etcd-pki ren); COMP_CWORD=1; COMP_LINE="etcd-pki ren"; COMP_POINT=12
-               _etcd-pki etcd-pki ren etcd-pki; echo "commands: ${COMPREPLY[*]}"
+               "$f" etcd-pki ren etcd-pki; echo "commands: ${COMPREPLY[*]}"
                COMP_WORDS=(etcd-pki rotate-ca --same); COMP_CWORD=2; COMP_LINE="etcd-pki rotate-ca --same"; COMP_POINT=25
-               _etcd-pki etcd-pki --same rotate-ca; echo "options: ${COMPREPLY[*]}""#,
+               "$f" etcd-pki --same rotate-ca; echo "options: ${COMPREPLY[*]}""#,
         )
         .arg("bash")
         .arg(&script)
@@ -142,7 +143,7 @@ fn the_bash_completion_loads_and_completes_commands_and_options() {
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
-    assert!(out.contains("complete -F _etcd-pki"), "{out}");
+    assert!(out.contains(" -F ") && out.contains(" etcd-pki\n"), "{out}");
     assert!(out.contains("commands: renew"), "{out}");
     assert!(out.contains("options: --same-key"), "{out}");
 }
