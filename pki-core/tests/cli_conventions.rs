@@ -42,18 +42,31 @@ fn run(args: &[&str]) -> (Option<i32>, String, String) {
 fn version_and_help_exit_0_on_stdout() {
     let (code, out, _) = run(&["--version"]);
     assert_eq!(code, Some(0));
-    assert_eq!(out.trim(), format!("etcd-pki {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        out.trim(),
+        format!("etcd-pki {}", env!("CARGO_PKG_VERSION"))
+    );
 
     let (code, out, _) = run(&["--help"]);
     assert_eq!(code, Some(0));
     for c in COMMANDS {
         assert!(out.contains(c), "etcd-pki --help does not list {c}:\n{out}");
     }
-    assert!(out.contains("EXIT STATUS") && out.contains("EXAMPLES"), "{out}");
-    assert!(!out.contains("generate-reference"), "the hidden command shows:\n{out}");
+    assert!(
+        out.contains("EXIT STATUS") && out.contains("EXAMPLES"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("generate-reference"),
+        "the hidden command shows:\n{out}"
+    );
     // No command at all: the help, exit 0, as etcd-pki always answered.
     let (code, bare, _) = run(&[]);
-    assert_eq!((code, bare.contains("rotate-ca")), (Some(0), true), "{bare}");
+    assert_eq!(
+        (code, bare.contains("rotate-ca")),
+        (Some(0), true),
+        "{bare}"
+    );
 
     for c in COMMANDS {
         let (code, out, err) = run(&[c, "--help"]);
@@ -98,7 +111,15 @@ fn typos_are_answered_with_the_nearest_command_or_option_and_exit_2() {
     assert!(err.contains("'--same-key'"), "no suggestion: {err}");
 
     // A missing required option is named.
-    let (code, _, err) = run(&["add-member", "--from", "a.zip", "--ca-key", "k", "--name", "e4"]);
+    let (code, _, err) = run(&[
+        "add-member",
+        "--from",
+        "a.zip",
+        "--ca-key",
+        "k",
+        "--name",
+        "e4",
+    ]);
     assert_eq!(code, Some(2));
     assert!(err.contains("--ip <IP>"), "{err}");
 
@@ -116,7 +137,11 @@ fn both_spellings_of_an_option_and_the_exit_codes_of_failures() {
     for args in [
         vec!["validate".to_string(), "--spec".into(), m.clone()],
         vec!["validate".to_string(), format!("--spec={m}")],
-        vec!["generate".to_string(), format!("--spec={m}"), "--no-ca-passphrase".into()],
+        vec![
+            "generate".to_string(),
+            format!("--spec={m}"),
+            "--no-ca-passphrase".into(),
+        ],
         vec!["status".to_string(), format!("--from={m}")],
         vec!["doctor".to_string(), m.clone()],
     ] {
@@ -129,7 +154,10 @@ fn both_spellings_of_an_option_and_the_exit_codes_of_failures() {
     // Anything else is 1: here a folder that cannot be made.
     let (code, _, err) = run(&["generate-reference", "/proc/etcd-pki-cannot"]);
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("cannot create the folder /proc/etcd-pki-cannot"), "{err}");
+    assert!(
+        err.contains("cannot create the folder /proc/etcd-pki-cannot"),
+        "{err}"
+    );
 
     // With --json, a refusal is a JSON answer on stdout, the exit code unchanged.
     for args in [
@@ -143,7 +171,11 @@ fn both_spellings_of_an_option_and_the_exit_codes_of_failures() {
             .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}): {out}"));
         assert_eq!(
             (&v["format"], &v["ok"], &v["exit_code"]),
-            (&format!("etcd-pki-{}", args[0]).into(), &false.into(), &2.into()),
+            (
+                &format!("etcd-pki-{}", args[0]).into(),
+                &false.into(),
+                &2.into()
+            ),
             "{v}"
         );
         assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{v}");

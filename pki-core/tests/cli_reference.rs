@@ -101,7 +101,11 @@ fn each_man_page_opens_with_man_and_shows_its_command_and_options() {
             .output()
             .expect("man (apt package man-db; scripts/setup.sh installs it)");
         let text = String::from_utf8_lossy(&o.stdout);
-        assert!(o.status.success(), "man -l {name}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "man -l {name}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         // groff may emphasise with backspaces when not told otherwise; read the letters.
         let text: String = text
             .split('\u{8}')
@@ -117,9 +121,18 @@ fn each_man_page_opens_with_man_and_shows_its_command_and_options() {
         args.push("--help");
         let help = String::from_utf8_lossy(&etcd_pki(&args).stdout).into_owned();
         let opts = options_of(&help);
-        assert!(sub.is_none() || !opts.is_empty(), "{name}: no option in --help:\n{help}");
-        for opt in opts.iter().filter(|o| help.contains(&format!("  {o}")) || help.contains(&format!(", {o}"))) {
-            assert!(text.contains(opt.as_str()), "{name}: man page lacks {opt}:\n{text}");
+        assert!(
+            sub.is_none() || !opts.is_empty(),
+            "{name}: no option in --help:\n{help}"
+        );
+        for opt in opts
+            .iter()
+            .filter(|o| help.contains(&format!("  {o}")) || help.contains(&format!(", {o}")))
+        {
+            assert!(
+                text.contains(opt.as_str()),
+                "{name}: man page lacks {opt}:\n{text}"
+            );
         }
     }
 }
@@ -142,7 +155,11 @@ fn the_bash_completion_loads_and_completes_commands_and_options() {
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(out.contains(" -F ") && out.contains(" etcd-pki\n"), "{out}");
     assert!(out.contains("commands: renew"), "{out}");
     assert!(out.contains("options: --same-key"), "{out}");

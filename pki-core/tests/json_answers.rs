@@ -133,11 +133,17 @@ fn openssl_serial(dir: &Path, zip: &str, member: &str) -> String {
     child.stdin.take().unwrap().write_all(&pem.stdout).unwrap();
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    text.trim().trim_start_matches("serial=").to_ascii_lowercase()
+    text.trim()
+        .trim_start_matches("serial=")
+        .to_ascii_lowercase()
 }
 
 fn hex(serial: &serde_json::Value) -> String {
-    serial.as_str().unwrap_or_default().replace(':', "").to_ascii_lowercase()
+    serial
+        .as_str()
+        .unwrap_or_default()
+        .replace(':', "")
+        .to_ascii_lowercase()
 }
 
 /// The issued certificate `id` of an answer.
@@ -172,12 +178,23 @@ fn every_command_that_writes_answers_with_what_it_wrote() {
     let g = answered(
         &dir,
         "generate",
-        &["--spec", "spec.json", "--out=g1.zip", "--ca-key-out", "ca.key", "--no-ca-passphrase"],
+        &[
+            "--spec",
+            "spec.json",
+            "--out=g1.zip",
+            "--ca-key-out",
+            "ca.key",
+            "--no-ca-passphrase",
+        ],
     );
     assert_eq!(g["wrote"]["bundle"], "g1.zip");
     assert_eq!(g["wrote"]["ca_key"], "ca.key");
     assert!(dir.join("g1.zip").is_file() && dir.join("ca.key").is_file());
-    assert_eq!((&g["bundle"]["generation"], &g["bundle"]["parent"]), (&1.into(), &serde_json::Value::Null), "{g}");
+    assert_eq!(
+        (&g["bundle"]["generation"], &g["bundle"]["parent"]),
+        (&1.into(), &serde_json::Value::Null),
+        "{g}"
+    );
     let g_id = g["bundle"]["id"].as_str().unwrap().to_string();
     assert!(!g_id.is_empty());
     let server = issued(&g, "members/etcd1/server");
@@ -186,11 +203,16 @@ fn every_command_that_writes_answers_with_what_it_wrote() {
         openssl_serial(&dir, "g1.zip", "members/etcd1/pki/server.crt"),
         "{server}"
     );
-    assert!(server["not_after"].as_str().is_some_and(|d| d.len() >= 10), "{server}");
+    assert!(
+        server["not_after"].as_str().is_some_and(|d| d.len() >= 10),
+        "{server}"
+    );
     assert_eq!(issued(&g, "ca")["role"], "ca");
     let steps = g["next_steps"].as_array().unwrap();
     assert!(
-        steps.iter().any(|s| s["command"].as_str().is_some_and(|c| c.contains("install.sh"))),
+        steps.iter().any(|s| s["command"]
+            .as_str()
+            .is_some_and(|c| c.contains("install.sh"))),
         "{g}"
     );
     let alice_serial = issued(&g, "clients/alice")["serial"].clone();
@@ -199,64 +221,205 @@ fn every_command_that_writes_answers_with_what_it_wrote() {
     let mut args = key.to_vec();
     args.extend(["--name", "etcd4", "--ip", "10.0.0.4", "--out", "g2.zip"]);
     let a = answered(&dir, "add-member", &args);
-    assert_eq!((&a["bundle"]["generation"], &a["bundle"]["parent"]), (&2.into(), &g_id.clone().into()), "{a}");
+    assert_eq!(
+        (&a["bundle"]["generation"], &a["bundle"]["parent"]),
+        (&2.into(), &g_id.clone().into()),
+        "{a}"
+    );
     let added = issued(&a, "members/etcd4/server");
     assert_eq!(
         hex(&added["serial"]),
         openssl_serial(&dir, "g2.zip", "members/etcd4/pki/server.crt")
     );
     assert!(
-        a["certificates_issued"].as_array().unwrap().iter().all(|c| c["member"] == "etcd4"),
+        a["certificates_issued"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["member"] == "etcd4"),
         "only etcd4's certificates are new: {a}"
     );
     assert!(
-        a["next_steps"].as_array().unwrap().iter().any(|s| s["command"].as_str().is_some_and(|c| c.starts_with("runbook/"))),
+        a["next_steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["command"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("runbook/"))),
         "{a}"
     );
 
-    let r = answered(&dir, "remove-member", &["--from", "g2.zip", "--ca-key", "ca.key", "--name", "etcd4", "--out", "g3.zip"]);
+    let r = answered(
+        &dir,
+        "remove-member",
+        &[
+            "--from", "g2.zip", "--ca-key", "ca.key", "--name", "etcd4", "--out", "g3.zip",
+        ],
+    );
     assert_eq!(r["bundle"]["generation"], 3);
     assert_eq!(r["members_removed"][0], "etcd4", "{r}");
     // What the change leaves to revoke, and the command that does it, runnable as printed.
-    let revoke_step = r["next_steps"].as_array().unwrap().iter()
-        .find_map(|s| s["command"].as_str().filter(|c| c.starts_with("etcd-pki revoke")))
+    let revoke_step = r["next_steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|s| {
+            s["command"]
+                .as_str()
+                .filter(|c| c.starts_with("etcd-pki revoke"))
+        })
         .unwrap_or_else(|| panic!("no revoke command: {r}"));
     assert!(revoke_step.contains("--member etcd4"), "{revoke_step}");
 
-    let p = answered(&dir, "replace-member", &["--from", "g3.zip", "--ca-key", "ca.key", "--name", "etcd3", "--ip", "10.0.0.13", "--out", "g4.zip"]);
+    let p = answered(
+        &dir,
+        "replace-member",
+        &[
+            "--from",
+            "g3.zip",
+            "--ca-key",
+            "ca.key",
+            "--name",
+            "etcd3",
+            "--ip",
+            "10.0.0.13",
+            "--out",
+            "g4.zip",
+        ],
+    );
     assert_eq!(p["bundle"]["generation"], 4);
     assert!(!issued(&p, "members/etcd3/server")["serial"].is_null());
 
     // renew: nothing due within a day writes nothing and says so.
-    let n = answered(&dir, "renew", &["--from", "g4.zip", "--ca-key", "ca.key", "--within", "1"]);
-    assert_eq!((&n["nothing_due"], &n["wrote"]), (&true.into(), &serde_json::Value::Null), "{n}");
-    let w = answered(&dir, "renew", &["--from", "g4.zip", "--ca-key", "ca.key", "--only", "etcd1", "--out", "g5.zip"]);
+    let n = answered(
+        &dir,
+        "renew",
+        &["--from", "g4.zip", "--ca-key", "ca.key", "--within", "1"],
+    );
+    assert_eq!(
+        (&n["nothing_due"], &n["wrote"]),
+        (&true.into(), &serde_json::Value::Null),
+        "{n}"
+    );
+    let w = answered(
+        &dir,
+        "renew",
+        &[
+            "--from", "g4.zip", "--ca-key", "ca.key", "--only", "etcd1", "--out", "g5.zip",
+        ],
+    );
     let renewed = issued(&w, "members/etcd1/server");
-    assert_eq!(hex(&renewed["serial"]), openssl_serial(&dir, "g5.zip", "members/etcd1/pki/server.crt"));
-    assert_ne!(renewed["serial"], server["serial"], "renew issued a new serial");
+    assert_eq!(
+        hex(&renewed["serial"]),
+        openssl_serial(&dir, "g5.zip", "members/etcd1/pki/server.crt")
+    );
+    assert_ne!(
+        renewed["serial"], server["serial"],
+        "renew issued a new serial"
+    );
 
-    let v = answered(&dir, "revoke", &["--from", "g5.zip", "--ca-key", "ca.key", "--client", "alice", "--out", "g6.zip"]);
+    let v = answered(
+        &dir,
+        "revoke",
+        &[
+            "--from", "g5.zip", "--ca-key", "ca.key", "--client", "alice", "--out", "g6.zip",
+        ],
+    );
     assert_eq!(v["revoked"][0]["serial"], alice_serial, "{v}");
-    assert_eq!((&v["crl"]["revoked"], &v["certificates_issued"]), (&1.into(), &serde_json::json!([])), "{v}");
+    assert_eq!(
+        (&v["crl"]["revoked"], &v["certificates_issued"]),
+        (&1.into(), &serde_json::json!([])),
+        "{v}"
+    );
     assert!(
-        v["next_steps"].as_array().unwrap().iter().any(|s| s["command"] == "bash install-crl.sh"),
+        v["next_steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["command"] == "bash install-crl.sh"),
         "{v}"
     );
 
-    let s = answered(&dir, "rotate-ca", &["--from", "g6.zip", "--ca-key", "ca.key", "--same-key", "--out", "g7.zip"]);
-    assert_eq!(s["certificates_issued"].as_array().map(Vec::len), Some(1), "{s}");
-    assert_eq!(hex(&issued(&s, "ca")["serial"]), openssl_serial(&dir, "g7.zip", "ca.crt"));
+    let s = answered(
+        &dir,
+        "rotate-ca",
+        &[
+            "--from",
+            "g6.zip",
+            "--ca-key",
+            "ca.key",
+            "--same-key",
+            "--out",
+            "g7.zip",
+        ],
+    );
+    assert_eq!(
+        s["certificates_issued"].as_array().map(Vec::len),
+        Some(1),
+        "{s}"
+    );
+    assert_eq!(
+        hex(&issued(&s, "ca")["serial"]),
+        openssl_serial(&dir, "g7.zip", "ca.crt")
+    );
 
-    let k = answered(&dir, "rotate-ca", &["--from", "g7.zip", "--ca-key", "ca.key", "--previous-rotation-done", "--no-new-ca-passphrase", "--new-ca-key-out", "new.key", "--out", "g8.zip"]);
-    assert_eq!((&k["wrote"]["ca_key"], &k["bundle"]["generation"]), (&"new.key".into(), &8.into()), "{k}");
+    let k = answered(
+        &dir,
+        "rotate-ca",
+        &[
+            "--from",
+            "g7.zip",
+            "--ca-key",
+            "ca.key",
+            "--previous-rotation-done",
+            "--no-new-ca-passphrase",
+            "--new-ca-key-out",
+            "new.key",
+            "--out",
+            "g8.zip",
+        ],
+    );
+    assert_eq!(
+        (&k["wrote"]["ca_key"], &k["bundle"]["generation"]),
+        (&"new.key".into(), &8.into()),
+        "{k}"
+    );
     assert!(dir.join("new.key").is_file());
-    assert!(k["next_steps"].as_array().unwrap().iter().any(|s| s["command"] == "bash rotate/1-trust-both.sh"), "{k}");
+    assert!(
+        k["next_steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["command"] == "bash rotate/1-trust-both.sh"),
+        "{k}"
+    );
 
     // A refusal: the wrong CA key; exit 2, an object on stdout, nothing written.
-    let (code, e, _) = json(&dir, &["add-member", "--json", "--from", "g1.zip", "--ca-key", "new.key", "--name", "etcd9", "--ip", "10.0.0.9", "--out", "bad.zip"]);
+    let (code, e, _) = json(
+        &dir,
+        &[
+            "add-member",
+            "--json",
+            "--from",
+            "g1.zip",
+            "--ca-key",
+            "new.key",
+            "--name",
+            "etcd9",
+            "--ip",
+            "10.0.0.9",
+            "--out",
+            "bad.zip",
+        ],
+    );
     assert_eq!(code, Some(2), "{e}");
     shape(&e, "add-member");
-    assert_eq!((&e["ok"], &e["exit_code"]), (&false.into(), &2.into()), "{e}");
+    assert_eq!(
+        (&e["ok"], &e["exit_code"]),
+        (&false.into(), &2.into()),
+        "{e}"
+    );
     assert!(!dir.join("bad.zip").exists());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -110,7 +110,10 @@ fn parse_failed(e: clap::Error) -> ExitCode {
     if e.use_stderr() {
         let args: Vec<String> = std::env::args().skip(1).collect();
         if args.iter().any(|a| a == "--json" || a == "--json=true") {
-            let cmd = args.iter().find(|a| !a.starts_with('-')).map_or("", String::as_str);
+            let cmd = args
+                .iter()
+                .find(|a| !a.starts_with('-'))
+                .map_or("", String::as_str);
             json::failure(cmd, e.render().to_string().trim_end(), code);
         }
     }

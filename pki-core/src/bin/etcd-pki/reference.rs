@@ -124,10 +124,7 @@ fn man_page(c: &clap::Command, notes: Option<&Notes>) -> Vec<u8> {
         for l in n.examples {
             match l.strip_prefix("# ") {
                 Some(comment) => roff.push_str(&format!(".PP\n{}\n", escape(comment))),
-                None => roff.push_str(&format!(
-                    ".PP\n.RS 4\n.nf\n{}\n.fi\n.RE\n",
-                    escape(l)
-                )),
+                None => roff.push_str(&format!(".PP\n.RS 4\n.nf\n{}\n.fi\n.RE\n", escape(l))),
             }
         }
         if n.command.is_empty() {

@@ -47,9 +47,15 @@ impl Args {
 fn targets_in_order(a: &super::cli::RevokeArgs, sub: &clap::ArgMatches) -> Vec<Target> {
     let mut at: Vec<(usize, Target)> = Vec::new();
     let mut add = |id: &str, values: &[String], make: fn(String) -> Target| {
-        let indices: Vec<usize> = sub.indices_of(id).map(Iterator::collect).unwrap_or_default();
+        let indices: Vec<usize> = sub
+            .indices_of(id)
+            .map(Iterator::collect)
+            .unwrap_or_default();
         for (i, v) in values.iter().enumerate() {
-            at.push((indices.get(i).copied().unwrap_or(usize::MAX), make(v.clone())));
+            at.push((
+                indices.get(i).copied().unwrap_or(usize::MAX),
+                make(v.clone()),
+            ));
         }
     };
     add("client", &a.client, Target::Client);
@@ -440,19 +446,19 @@ pub(super) fn validate_bundle(a: super::cli::ValidateArgs) -> Result<(), Failure
     });
     if json {
         super::json::print(
-                "validate",
-                serde_json::json!({
-                    "ok": !report.has_errors(),
-                    "bundle": from.as_deref().map(|p| p.display().to_string()),
-                    "certificates": bundle.state.certificates.len() + 1,
-                    "crl": crl.as_ref().map(|c| serde_json::json!({
-                        "number": c.number.unwrap_or(0),
-                        "revoked": c.revoked.len(),
-                    })),
-                    "errors": report.errors().count(),
-                    "warnings": report.warnings().count(),
-                    "problems": report.problems(),
-                }),
+            "validate",
+            serde_json::json!({
+                "ok": !report.has_errors(),
+                "bundle": from.as_deref().map(|p| p.display().to_string()),
+                "certificates": bundle.state.certificates.len() + 1,
+                "crl": crl.as_ref().map(|c| serde_json::json!({
+                    "number": c.number.unwrap_or(0),
+                    "revoked": c.revoked.len(),
+                })),
+                "errors": report.errors().count(),
+                "warnings": report.warnings().count(),
+                "problems": report.problems(),
+            }),
         );
     } else {
         for p in report.problems() {

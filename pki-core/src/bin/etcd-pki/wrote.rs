@@ -88,9 +88,7 @@ fn json_answer(command: &str, w: &Wrote<'_>) {
 /// it runs, what it does and its command.
 pub fn first_steps(spec: &pki_core::ClusterSpec) -> Vec<Value> {
     let n = pki_core::next_steps::next_steps(spec);
-    let step = |s: &pki_core::next_steps::Step| {
-        json!({ "place": s.place, "what": s.what, "command": s.command })
-    };
+    let step = |s: &pki_core::next_steps::Step| json!({ "place": s.place, "what": s.what, "command": s.command });
     n.members
         .iter()
         .flat_map(|m| m.steps.iter())
@@ -121,12 +119,14 @@ pub fn command_lines(summary: &str) -> Vec<Value> {
 pub fn runbook_steps(steps: &[String], printed: &str) -> Vec<Value> {
     let mut out: Vec<Value> = steps
         .iter()
-        .map(|s| json!({ "place": null, "what": format!("run the runbook step {s}"), "command": s }))
+        .map(
+            |s| json!({ "place": null, "what": format!("run the runbook step {s}"), "command": s }),
+        )
         .collect();
-    out.extend(
-        command_lines(printed)
-            .into_iter()
-            .filter(|v| v["command"].as_str().is_some_and(|c| c.starts_with("etcd-pki "))),
-    );
+    out.extend(command_lines(printed).into_iter().filter(|v| {
+        v["command"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("etcd-pki "))
+    }));
     out
 }
