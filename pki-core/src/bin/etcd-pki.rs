@@ -384,7 +384,10 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
         revoked: &[],
         summary: summary.to_string(),
         next_steps: wrote::first_steps(&spec),
-        extra: serde_json::json!({ "existing_ca": imported.subject }),
+        extra: serde_json::json!({
+            "existing_ca": imported.subject,
+            "existing_ca_warnings": imported.warnings,
+        }),
     });
     Ok(())
 }
