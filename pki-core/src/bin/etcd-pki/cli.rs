@@ -565,14 +565,18 @@ impl Notes {
     }
 }
 
-/// The parser with every command's notes in its `--help`.
+/// The parser with every command's notes in its `--help`. An option given twice takes the
+/// last value, as the hand-written parsers did (a script that appends `--ca-key OTHER` to a
+/// command line overrides the first); repeatable options (`--ip`, `--client`) still collect.
 pub fn command() -> clap::Command {
     let mut cmd = Cli::command();
     for n in NOTES {
         if n.command.is_empty() {
             cmd = cmd.after_long_help(n.as_help(Some(OVERVIEW)));
         } else {
-            cmd = cmd.mut_subcommand(n.command, |c| c.after_long_help(n.as_help(None)));
+            cmd = cmd.mut_subcommand(n.command, |c| {
+                c.after_long_help(n.as_help(None)).args_override_self(true)
+            });
         }
     }
     cmd
