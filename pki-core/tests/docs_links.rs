@@ -186,7 +186,10 @@ fn every_relative_link_in_the_documents_resolves() {
             }
         }
     }
-    assert!(checked > 20, "only {checked} links found: is the link reader broken?");
+    assert!(
+        checked > 20,
+        "only {checked} links found: is the link reader broken?"
+    );
     assert!(
         broken.is_empty(),
         "broken links in the documents (fix the link, or the heading or file it names):\n{}",
