@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what etcd-pki needs to build, serve and test, and only what is missing, so a second
 # run takes seconds. Everything comes from the registries this project may use: Debian apt,
-# crates.io, npm. Versions are pinned here and nowhere else (see README "Toolchain").
+# crates.io, npm. Versions are pinned here and nowhere else (see docs/ARCHITECTURE.md, "Toolchain").
 set -euo pipefail
 
 TRUNK_VERSION=0.21.14

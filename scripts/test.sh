@@ -7,7 +7,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 start=$SECONDS
 # Each step prints how long the one before it took, and the total at the end: the figures the
-# README's "The test command" section quotes come from these lines.
+# docs/TESTING.md ("How long it takes") quotes come from these lines.
 last=$SECONDS
 step() {
   if ((SECONDS > start)); then printf '\033[2m(%d s)\033[0m\n' $((SECONDS - last)); fi
