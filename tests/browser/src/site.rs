@@ -126,7 +126,11 @@ pub fn http_get(port: u16, path: &str) -> (u16, Vec<(String, String)>, Vec<u8>) 
     http_request(port, path, "")
 }
 
-pub(crate) fn http_request(port: u16, path: &str, extra: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+pub(crate) fn http_request(
+    port: u16,
+    path: &str,
+    extra: &str,
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10))).ok();
     write!(
