@@ -37,6 +37,10 @@ export RUSTC_WORKSPACE_WRAPPER
 RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
+step "the site packaging: package-site.py on a small Trunk output gives the checked-in files"
+# Seconds, no wasm build: the templates in scripts/site/ and the script that fills them.
+python3 scripts/site/test_package_site.py
+
 step "the page (trunk build --release), clippy on app and pki-core for wasm32, no C compiler"
 # CC=/bin/false: the page, pki-core included, builds for wasm32 with no C compiler at all.
 CC=/bin/false ./scripts/build-site.sh
