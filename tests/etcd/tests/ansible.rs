@@ -24,11 +24,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use e2e_etcd::rotation::can_read;
 use e2e_etcd::{
     ClientTls, Proc, Target, TempDir, TestNet, Writer, WriterOptions, code_and_output,
     etcd_pki_bin, etcdctl_as, must, run, verify_all_acked, workspace_root,
 };
-use e2e_etcd::rotation::can_read;
 use pki_core::{ClusterSpec, OffsetDateTime, PrivateKey, status};
 
 const SUBNET: u8 = 150;
@@ -733,7 +733,10 @@ fn ansible_installs_renews_grows_and_revokes_a_live_cluster_unattended() {
         let (ok, out) = can_read(&admin_dir, SUBNET, i, &new_ca);
         assert!(ok, "etcd{i} refuses the new CA's client certificate: {out}");
         let (ok, out) = can_read(&old_client, SUBNET, i, &new_ca);
-        assert!(!ok, "etcd{i} still accepts a client certificate of the old CA: {out}");
+        assert!(
+            !ok,
+            "etcd{i} still accepts a client certificate of the old CA: {out}"
+        );
     }
     timings.push(("rotation, all told", at.elapsed().as_secs_f64()));
 
