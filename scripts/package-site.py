@@ -26,6 +26,12 @@ Every output is a function of Trunk's output and the version string alone (gzip 
 time stamp, no dict or set order, no dates): two builds of one commit give the same bytes
 (docs/REPRODUCIBLE.md; scripts/check-reproducible.sh rebuilds in another folder and compares).
 
+The JS and HTML it writes are files in scripts/site/ (string.Template: `$name` is filled in,
+and a placeholder is a valid JS identifier, so each .js template still parses as JS); this
+script computes the names, hashes and encodings that go into them.
+scripts/site/test_package_site.py packages a small Trunk output and compares every file with
+the expectation checked in beside it.
+
 Only the Python standard library; run by scripts/build-site.sh after `trunk build`.
 """
 import base64
@@ -35,9 +41,23 @@ import json
 import re
 import sys
 from pathlib import Path
+from string import Template
 
 dist = Path(sys.argv[1] if len(sys.argv) > 1 else "dist")
 version = sys.argv[2] if len(sys.argv) > 2 else "dev"
+SITE = Path(__file__).resolve().parent / "site"
+
+
+def template(name: str, **values) -> str:
+    """scripts/site/<name> with every `$placeholder` filled in (a missing value is an error)."""
+    return Template((SITE / name).read_text(encoding="utf-8")).substitute(values)
+
+
+def expression(name: str, **values) -> str:
+    """A JS expression from scripts/site/<name>, written over several lines there and put in
+    the output on one line: each line's indentation dropped, the lines joined by a space."""
+    text = " ".join(line.strip() for line in (SITE / name).read_text(encoding="utf-8").splitlines())
+    return Template(text).substitute(values)
 
 
 def read(name: str) -> bytes:
@@ -95,10 +115,8 @@ app_wasm_b64 = base64.b64encode(app_wasm_gz).decode()
 # to bytes (faster than Uint8Array.from with a callback per byte), then the browser's own
 # gunzip. A Blob's stream and a Response made in the page are no network request: the CSP's
 # connect-src 'none' does not apply, and the air-gapped test sees no request.
-GUNZIP = "(a) => new Response(new Blob([a]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer()"
-B64_WASM = ("(b) => { const s = atob(b); const a = new Uint8Array(s.length); "
-            "for (let i = 0; i < s.length; i++) a[i] = s.charCodeAt(i); "
-            f"return ({GUNZIP})(a); }}")
+GUNZIP = expression("gunzip.js")
+B64_WASM = expression("b64-wasm.js", gunzip=GUNZIP)
 
 # The one-file page carries its wasm in base 85 (5 characters for 4 bytes) rather than base 64
 # (4 for 3): 6% less on disk, which is what keeps the page under 1.5 MB (issue #26). The
@@ -119,46 +137,13 @@ def b85(data: bytes) -> str:
 
 
 # Base 85 text (a <script> data block with data-length) to bytes, then gunzipped.
-B85_WASM = ("(e) => { const A = " + json.dumps(B85_PAGE.decode()) + "; const v = new Uint8Array(128); "
-            "for (let i = 0; i < 85; i++) v[A.charCodeAt(i)] = i; "
-            "const s = e.textContent.trim(); const n = +e.dataset.length; const a = new Uint8Array(s.length / 5 * 4); "
-            "for (let i = 0, o = 0; i < s.length; i += 5, o += 4) { let x = 0; "
-            "for (let k = 0; k < 5; k++) x = x * 85 + v[s.charCodeAt(i + k)]; "
-            "a[o] = x >>> 24; a[o + 1] = (x >>> 16) & 255; a[o + 2] = (x >>> 8) & 255; a[o + 3] = x & 255; } "
-            f"return ({GUNZIP})(a.subarray(0, n)); }}")
+B85_WASM = expression("b85-wasm.js", alphabet=json.dumps(B85_PAGE.decode()), gunzip=GUNZIP)
 
 # ---- The support check ---------------------------------------------------------------------
 # A classic script, run before the page's module: a browser without one of these gets a
 # message naming it instead of a blank page (the module then does not start). Only DOM calls
 # and textContent: it runs under the page's CSP (no inline style, no eval).
-check_js = """(function () {
-  var missing = [];
-  if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') missing.push('WebAssembly');
-  if (typeof Worker !== 'function') missing.push('Web Workers');
-  if (!(window.crypto && typeof window.crypto.getRandomValues === 'function')) missing.push('crypto.getRandomValues');
-  if (typeof DecompressionStream !== 'function') missing.push('DecompressionStream');
-  if (!missing.length) return;
-  window.__etcdPkiMissing = missing;
-  var names = missing.length === 1 ? missing[0]
-    : missing.slice(0, -1).join(', ') + ' and ' + missing[missing.length - 1];
-  function show() {
-    var box = document.createElement('div');
-    box.id = 'unsupported';
-    box.setAttribute('role', 'alert');
-    var h = document.createElement('h1');
-    h.textContent = 'etcd-pki cannot run in this browser';
-    var p = document.createElement('p');
-    p.textContent = 'This browser has no ' + names + ' (missing: ' + missing.join(', ') + '). ' +
-      'etcd-pki makes its keys with WebAssembly (shipped compressed, unpacked with DecompressionStream), on Web Workers, from crypto.getRandomValues, and needs all of them. ' +
-      'Open this page in a current Firefox, Chromium, Chrome, Edge or Safari with WebAssembly allowed ' +
-      '(some hardened setups turn it off), or use the etcd-pki command line. Nothing was generated or sent.';
-    box.appendChild(h);
-    box.appendChild(p);
-    document.body.appendChild(box);
-  }
-  if (document.body) show(); else document.addEventListener('DOMContentLoaded', show);
-})();
-"""
+check_js = (SITE / "check.js").read_text(encoding="utf-8")
 assert "</script" not in check_js
 
 
@@ -178,25 +163,7 @@ app_name = hashed("app", "js", app_js.encode())
 wasm_name = hashed("app_bg.wasm", "js", wasm_js)
 worker_name = hashed("keygen-worker.src", "js", worker_src_js)
 check_name = hashed("check", "js", check_js.encode())
-boot = f"""// Starts etcd-pki: the wasm comes from app_bg.wasm.*.js and the key worker's source from
-// keygen-worker.src.*.js (the page may not fetch anything). The worker runs from a blob: URL,
-// so the page's Content-Security-Policy applies inside it too. check.*.js ran first: when it
-// found something missing it said so, and nothing starts.
-import init from './{app_name.removeprefix("assets/")}';
-if (!globalThis.__etcdPkiMissing) {{
-  const wasm = {B64_WASM};
-  const b64 = globalThis.__etcdPkiAppWasm;
-  delete globalThis.__etcdPkiAppWasm;
-  window.__etcdPkiWorkerUrl = URL.createObjectURL(new Blob([globalThis.__etcdPkiWorkerSrc], {{ type: 'text/javascript' }}));
-  delete globalThis.__etcdPkiWorkerSrc;
-  window.__etcdPkiWorkerModule = wasm(globalThis.__etcdPkiWorkerWasm).then((b) => WebAssembly.compile(b));
-  delete globalThis.__etcdPkiWorkerWasm;
-  await init({{ module_or_path: await wasm(b64) }});
-  if ('serviceWorker' in navigator && location.protocol.startsWith('http')) {{
-    navigator.serviceWorker.register('./sw.js').catch((e) => console.warn('offline cache unavailable:', e));
-  }}
-}}
-""".encode()
+boot = template("boot.js", app_module=app_name.removeprefix("assets/"), b64_wasm=B64_WASM).encode()
 boot_name = hashed("boot", "js", boot)
 for name, data in ((css_name, css), (app_name, app_js.encode()), (wasm_name, wasm_js),
                    (worker_name, worker_src_js), (check_name, check_js.encode()), (boot_name, boot)):
@@ -213,27 +180,7 @@ for unused in ("style.css", "app.js", "keygen-worker_loader.js", "keygen-worker.
 # whole page a second time, issue #26).
 assets = ["./", "index.html", css_name, app_name, wasm_name, worker_name, check_name, boot_name]
 digest = hashlib.sha256(css + app_js.encode() + app_wasm + worker_js.encode() + worker_wasm).hexdigest()[:16]
-sw = f"""// etcd-pki's service worker: keeps the page's own files so it works offline after the first
-// visit. Network first (a reload picks up a new version), the cache when offline. It never
-// sees a key: keys exist only in the page's memory.
-const CACHE = 'etcd-pki-{version}-{digest}';
-const ASSETS = {json.dumps(assets)};
-self.addEventListener('install', (e) => {{
-  e.waitUntil(caches.open(CACHE).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));
-}});
-self.addEventListener('activate', (e) => {{
-  e.waitUntil(caches.keys().then((ks) => Promise.all(ks.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
-    .then(() => self.clients.claim()));
-}});
-self.addEventListener('fetch', (e) => {{
-  const url = new URL(e.request.url);
-  if (e.request.method !== 'GET' || url.origin !== self.location.origin) return;
-  e.respondWith(fetch(e.request).then((r) => {{
-    if (r.ok) {{ const copy = r.clone(); caches.open(CACHE).then((c) => c.put(e.request, copy)); }}
-    return r;
-  }}).catch(() => caches.match(e.request, {{ ignoreSearch: true }})));
-}});
-"""
+sw = template("sw.js", version=version, digest=digest, assets=json.dumps(assets))
 (dist / "sw.js").write_text(sw)
 
 # worker-src: blob: for the key worker, 'self' only for the service worker (sw.js); no
@@ -241,25 +188,11 @@ self.addEventListener('fetch', (e) => {{
 hosted_csp = ("default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
               "style-src 'self'; img-src 'self' data: blob:; connect-src 'none'; font-src 'none'; "
               "object-src 'none'; base-uri 'none'; form-action 'none'; manifest-src 'self'")
-index = f"""<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta http-equiv="Content-Security-Policy" content="{hosted_csp}">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <meta name="etcd-pki-build" content="{version}">
-  <title>etcd-pki — TLS for an etcd cluster, made in your browser</title>
-  {icon_link}
-  <link rel="stylesheet" href="./{css_name}" integrity="{sri(css)}">
-  <script src="./{check_name}" integrity="{sri(check_js.encode())}"></script>
-  <link rel="modulepreload" href="./{app_name}" integrity="{sri(app_js.encode())}">
-  <script src="./{wasm_name}" integrity="{sri(wasm_js)}"></script>
-  <script src="./{worker_name}" integrity="{sri(worker_src_js)}"></script>
-  <script type="module" src="./{boot_name}" integrity="{sri(boot)}"></script>
-</head>
-<body><noscript>etcd-pki needs JavaScript and WebAssembly; nothing is sent anywhere.</noscript></body>
-</html>
-"""
+index = template(
+    "index.html", csp=hosted_csp, version=version, icon_link=icon_link,
+    css_name=css_name, css_sri=sri(css), check_name=check_name, check_sri=sri(check_js.encode()),
+    app_name=app_name, app_sri=sri(app_js.encode()), wasm_name=wasm_name, wasm_sri=sri(wasm_js),
+    worker_name=worker_name, worker_sri=sri(worker_src_js), boot_name=boot_name, boot_sri=sri(boot))
 (dist / "index.html").write_text(index)
 
 # Headers for static hosts that read a _headers file (Netlify, Cloudflare Pages), from the
@@ -298,17 +231,9 @@ def unindented(js: str) -> str:
 
 # The key worker's glue as a data block too, gzipped (a text/plain block was 17 KB).
 worker_src_gz = packed(unindented(worker_src).encode())
-module = (unindented(app_js) + f"""
-// etcd-pki one-file start: both wasm modules are in this page; the key worker runs from a blob.
-// The inline check before this module said what is missing, if anything: then nothing starts.
-if (!globalThis.__etcdPkiMissing) {{
-  const __epkiB85 = {B85_WASM};
-  const __epkiWasm = (id) => __epkiB85(document.getElementById(id));
-  window.__etcdPkiWorkerUrl = URL.createObjectURL(new Blob([await __epkiWasm('etcd-pki-worker')], {{ type: 'text/javascript' }}));
-  window.__etcdPkiWorkerModule = __epkiWasm('etcd-pki-worker-wasm').then((b) => WebAssembly.compile(b));
-  await {init_name}({{ module_or_path: await __epkiWasm('etcd-pki-wasm') }});
-}}
-""")
+# The page's start, after wasm-bindgen's glue (a line break between them).
+module = (unindented(app_js) + "\n"
+          + template("one-file-start.js", b85_wasm=B85_WASM, init_name=init_name))
 css_text = css.decode()
 single_csp = (f"default-src 'none'; script-src {csp_hash(check_js)} {csp_hash(module)} 'wasm-unsafe-eval'; worker-src blob:; "
               f"style-src {csp_hash(css_text)}; img-src data: blob:; connect-src 'none'; font-src 'none'; "
@@ -316,25 +241,12 @@ single_csp = (f"default-src 'none'; script-src {csp_hash(check_js)} {csp_hash(mo
 # Data blocks are <script> elements of a non-script type: never executed, so the CSP need not
 # allow them. Base64 and JS here cannot contain "</script".
 assert "</script" not in module
-single = f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{single_csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="etcd-pki-build" content="{version} (one file)">
-<title>etcd-pki — TLS for an etcd cluster, made in your browser</title>
-{icon_link}
-<style>{css_text}</style>
-<script type="application/octet-stream" id="etcd-pki-wasm" data-length="{len(app_wasm_gz)}">{b85(app_wasm_gz)}</script>
-<script type="application/octet-stream" id="etcd-pki-worker" data-length="{len(worker_src_gz)}">{b85(worker_src_gz)}</script>
-<script type="application/octet-stream" id="etcd-pki-worker-wasm" data-length="{len(worker_wasm_gz)}">{b85(worker_wasm_gz)}</script>
-<script>{check_js}</script>
-<script type="module">{module}</script>
-</head>
-<body><noscript>etcd-pki needs JavaScript and WebAssembly; nothing is sent anywhere.</noscript></body>
-</html>
-"""
+single = template(
+    "etcd-pki.html", csp=single_csp, version=version, icon_link=icon_link, css=css_text,
+    app_wasm_length=len(app_wasm_gz), app_wasm=b85(app_wasm_gz),
+    worker_length=len(worker_src_gz), worker=b85(worker_src_gz),
+    worker_wasm_length=len(worker_wasm_gz), worker_wasm=b85(worker_wasm_gz),
+    check_js=check_js, module=module)
 out = dist / "etcd-pki.html"
 out.write_text(single)
 sha = hashlib.sha256(out.read_bytes()).hexdigest()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what etcd-pki needs to build, serve and test, and only what is missing, so a second
 # run takes seconds. Everything comes from the registries this project may use: Debian apt,
-# crates.io, npm. Versions are pinned here and nowhere else (see README "Toolchain").
+# crates.io, npm. Versions are pinned here and nowhere else (see docs/ARCHITECTURE.md, "Toolchain").
 set -euo pipefail
 
 TRUNK_VERSION=0.21.14
@@ -63,26 +63,35 @@ done
 
 # --- cargo tools ---------------------------------------------------------------------------
 have_version() { command -v "$1" >/dev/null 2>&1 && has_text "$2" "$("$1" --version 2>/dev/null || true)"; }
+# The tools are built to run this project's builds and tests, not to be fast themselves: no
+# LTO, 16 codegen units, opt-level 1. trunk's own release profile asks for fat LTO and one
+# codegen unit, a long single-threaded link on a 2-core machine; the others default to
+# opt-level 3. The environment overrides what each package's profile says (cargo's
+# CARGO_PROFILE_<name>_<key> variables), so every install below is one plain `cargo install`.
+tool_install() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install "$@"
+}
 if ! have_version trunk "$TRUNK_VERSION"; then
-  log "cargo install trunk $TRUNK_VERSION (about 12 minutes on 2 cores, once)"
-  cargo install trunk --version "$TRUNK_VERSION" --locked --quiet
+  log "cargo install trunk $TRUNK_VERSION (a few minutes on 2 cores, once)"
+  tool_install trunk --version "$TRUNK_VERSION" --locked --quiet
 fi
 if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION"; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes, once)"
   # Not --locked: its lock file pins a yanked crate.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet
+  tool_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --quiet
 fi
 
 # Only the test command audits: `setup.sh --serve` (scripts/serve.sh) skips this install.
 if [ "${1:-}" != "--serve" ] && ! have_version cargo-audit "$CARGO_AUDIT_VERSION"; then
   log "cargo install cargo-audit $CARGO_AUDIT_VERSION (about 9 CPU-minutes, 5–35 minutes on 2 cores, once)"
   # No binary-scanning (the default feature): we audit Cargo.lock only.
-  cargo install cargo-audit --version "$CARGO_AUDIT_VERSION" --locked --no-default-features --quiet
+  tool_install cargo-audit --version "$CARGO_AUDIT_VERSION" --locked --no-default-features --quiet
 fi
 
 if [ "${1:-}" != "--serve" ] && ! have_version geckodriver "geckodriver $GECKODRIVER_VERSION"; then
   log "cargo install geckodriver $GECKODRIVER_VERSION (about 2.5 minutes on 2 cores, once)"
-  cargo install geckodriver --version "$GECKODRIVER_VERSION" --locked --quiet
+  tool_install geckodriver --version "$GECKODRIVER_VERSION" --locked --quiet
 fi
 
 # --- npm: wasm-opt, axe-core ----------------------------------------------------------------

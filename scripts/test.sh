@@ -7,7 +7,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 start=$SECONDS
 # Each step prints how long the one before it took, and the total at the end: the figures the
-# README's "The test command" section quotes come from these lines.
+# docs/TESTING.md ("How long it takes") quotes come from these lines.
 last=$SECONDS
 step() {
   if ((SECONDS > start)); then printf '\033[2m(%d s)\033[0m\n' $((SECONDS - last)); fi
@@ -36,6 +36,10 @@ cargo audit --db "$root/tools/advisory-db" --no-fetch --stale --deny warnings
 export RUSTC_WORKSPACE_WRAPPER
 RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+
+step "the site packaging: package-site.py on a small Trunk output gives the checked-in files"
+# Seconds, no wasm build: the templates in scripts/site/ and the script that fills them.
+python3 scripts/site/test_package_site.py
 
 step "the page (trunk build --release), clippy on app and pki-core for wasm32, no C compiler"
 # CC=/bin/false: the page, pki-core included, builds for wasm32 with no C compiler at all.

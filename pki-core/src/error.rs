@@ -49,7 +49,7 @@ pub enum Error {
         reason: String,
     },
     /// A key could not be read or does not fit its request (wrong algorithm, not PKCS#8): one
-    /// handed to [`crate::bundle::generate_with_keys`], or a key read back (a bundle's CA key).
+    /// handed to [`crate::ops::generate::generate_with_keys`], or a key read back (a bundle's CA key).
     BadKey {
         /// Which key, e.g. "ca".
         key: String,
@@ -151,7 +151,7 @@ pub enum Error {
     /// not a zip, no `spec.json`, an unknown format version, a spec that does not validate, or
     /// a certificate other than the one `spec.json` records.
     BadBundle(String),
-    /// A day-two change ([`crate::daytwo`]) that cannot be made: a member name that exists
+    /// A day-two change ([`crate::ops::change`]) that cannot be made: a member name that exists
     /// already, an address in use, a removal below quorum, a CA key not the bundle's.
     Change {
         /// What the person gave, e.g. `--name`, `--ip`, `--ca-key`.

@@ -40,11 +40,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod bundle;
 pub mod ca_import;
 mod ca_key;
 pub mod crl;
-pub mod daytwo;
 pub mod doctor;
 pub mod error;
 pub mod issue;
@@ -54,6 +52,7 @@ pub mod limits;
 pub mod listing;
 pub mod naming;
 pub mod next_steps;
+pub mod ops;
 pub mod options;
 pub mod package;
 pub mod parallel;
@@ -63,8 +62,6 @@ pub mod record;
 pub mod render;
 pub mod report;
 mod revocations;
-pub mod revoke;
-pub mod rotate;
 mod rsa_keygen;
 pub mod rules;
 pub mod runbook;
@@ -80,6 +77,9 @@ pub use error::Error;
 pub use issue::{CaMaterial, CertInfo};
 pub use keys::PrivateKey;
 pub use listing::{ListedFile, Listing};
+pub use ops::change as daytwo;
+pub use ops::generate as bundle;
+pub use ops::{revoke, rotate};
 pub use package::Bundle;
 pub use plan::{KeyRequest, Owner, Role};
 pub use render::BundleFile;

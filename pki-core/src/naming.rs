@@ -22,6 +22,19 @@ pub fn default_bundle_name(cluster: &str, operation: &str, generation: u32) -> S
     format!("{}-{}-g{generation}.zip", clean(cluster), clean(operation))
 }
 
+impl crate::package::Bundle {
+    /// The name to save it under when nobody says: `<cluster>-<operation>-g<generation>.zip`
+    /// ([`default_bundle_name`]), the generation read from its own state.
+    pub fn zip_name(&self, operation: &str) -> String {
+        let generation = self.state().map_or(1, |s| s.generation());
+        default_bundle_name(
+            &self.cluster_name,
+            operation,
+            u32::try_from(generation).unwrap_or(u32::MAX),
+        )
+    }
+}
+
 /// The generation of an opened bundle, as its `spec.json` records it (1 for a bundle made
 /// before bundles recorded their lineage).
 pub fn generation_of(opened: &OpenedBundle) -> u32 {

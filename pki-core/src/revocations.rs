@@ -3,7 +3,7 @@
 //! the members that left, its lineage. Decided before anything is issued and handed to the
 //! plan ([`crate::plan::Plan::carry`]), so each member's CRL files and settings, rbac.sh and
 //! `spec.json` are rendered from it in one pass; nothing is added to a finished bundle. Below
-//! [`crate::revoke`] and [`crate::daytwo`], which both use it.
+//! [`crate::ops::revoke`] and [`crate::ops::change`], which both use it.
 
 use crate::crl;
 use crate::error::Error;

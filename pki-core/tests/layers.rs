@@ -35,16 +35,7 @@ const STAGES: &[(&str, &[&str])] = &[
     ("package", &["package", "listing", "naming"]),
     (
         "operations",
-        &[
-            "bundle",
-            "daytwo",
-            "revocations",
-            "revoke",
-            "rotate",
-            "status",
-            "doctor",
-            "next_steps",
-        ],
+        &["ops", "revocations", "status", "doctor", "next_steps"],
     ),
 ];
 
@@ -188,7 +179,7 @@ fn no_import_circle_between_modules() {
         }
     }
     assert!(
-        top.get("daytwo").is_some_and(|d| d.contains("plan")),
+        top.get("ops").is_some_and(|d| d.contains("plan")),
         "the reader found no edge it must: {top:?}"
     );
     if let Some(c) = circle(&top) {

@@ -342,7 +342,60 @@ fn rotate_ca_kits_open_and_carry_what_they_must() {
     assert_eq!((info.number, info.revoked.len()), (Some(2), 1));
     assert!(info.issuer.contains("etcd CA"));
     crl_verifies_under_the_kits_ca(&k);
+    install_crl_takes_the_kits_crl_while_both_cas_are_trusted(&o, &k);
     same_key_renewal_changes_only_the_ca(&o, &ca, now);
+}
+
+/// ROTATE.md says: after phase 1, `install-crl.sh` on each member. Then the member's ca.crt
+/// holds the old CA and the new one, both named "etcd CA", and the kit's CRL is the new CA's:
+/// install-crl.sh takes it (it tried the first CA of the file only, and refused). Run as root
+/// against an installation under ETCD_PKI_ROOT, no etcd running.
+fn install_crl_takes_the_kits_crl_while_both_cas_are_trusted(o: &OpenedBundle, k: &OpenedBundle) {
+    if !Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.starts_with(b"0"))
+    {
+        eprintln!("skipped: install-crl.sh runs as root only");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("pki-rotate-crl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for f in k
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with("members/etcd1/"))
+    {
+        let p = dir.join("kit").join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, &f.contents[..]).unwrap();
+    }
+    let installed = dir.join("root/etc/etcd/pki");
+    std::fs::create_dir_all(&installed).unwrap();
+    // Phase 1 done: the old CA first, then the new one; the old CRL installed.
+    let both = [text(o, "ca.crt"), text(k, "ca.crt")].concat();
+    std::fs::write(installed.join("ca.crt"), both).unwrap();
+    std::fs::write(
+        installed.join("crl.der"),
+        text(o, "members/etcd1/pki/crl.der"),
+    )
+    .unwrap();
+    // --force: this machine is not etcd1 (10.0.0.1); the signature is checked regardless.
+    let out = Command::new("bash")
+        .arg(dir.join("kit/members/etcd1/install-crl.sh"))
+        .arg("--force")
+        .env("ETCD_PKI_ROOT", dir.join("root"))
+        .output()
+        .unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let now_installed = std::fs::read(installed.join("crl.der")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!said.contains("not signed by the CA installed"), "{said}");
+    assert!(
+        now_installed == text(k, "members/etcd1/pki/crl.der"),
+        "install-crl.sh did not install the kit's CRL: {said}"
+    );
 }
 
 /// The new CA signed the kit's CRL: it verifies under the kit's ca.crt (openssl).

@@ -1,6 +1,6 @@
 //! The CA as data: its certificate's DER and its key's PKCS#8 DER. This is the seam where a CA
 //! enters the issuing stage — one made now ([`new_ca`]), one imported from files
-//! ([`crate::ca_import`]) or one read back from a bundle ([`crate::daytwo::unlock_ca`]) — and
+//! ([`crate::ca_import`]) or one read back from a bundle ([`crate::ops::change::unlock_ca`]) — and
 //! every leaf is signed from it the same way.
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyIdMethod, KeyUsagePurpose};

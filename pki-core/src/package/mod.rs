@@ -118,17 +118,6 @@ impl Bundle {
         self.files.iter().find(|f| f.path == path)
     }
 
-    /// The name to save it under when nobody says: `<cluster>-<operation>-g<generation>.zip`
-    /// ([`crate::naming::default_bundle_name`]), the generation read from its own state.
-    pub fn zip_name(&self, operation: &str) -> String {
-        let generation = self.state().map_or(1, |s| s.generation());
-        crate::naming::default_bundle_name(
-            &self.cluster_name,
-            operation,
-            u32::try_from(generation).unwrap_or(u32::MAX),
-        )
-    }
-
     /// The bundle as a zip ([`zip()`]).
     pub fn to_zip(&self) -> Result<Vec<u8>, Error> {
         zip(self)

@@ -73,10 +73,10 @@ pub enum Role {
     /// settings of each stage.
     MigrationFile,
     /// A day-two runbook script or its data file (`runbook/*.sh`, `members/<name>/renew.sh`),
-    /// added by [`crate::daytwo`].
+    /// added by [`crate::ops::change`].
     Runbook,
     /// A member's certificate revocation list (`pki/crl.der`, DER), while the bundle carries
-    /// revocations ([`crate::revoke`]).
+    /// revocations ([`crate::ops::revoke`]).
     Crl,
     /// A runbook script the plan lists itself (`install-crl.sh`): named `runbook` in the
     /// manifest like the others, but a script, so 0755 from its role.

@@ -64,7 +64,7 @@ pub struct Plan {
     /// a choice of the operation, made before anything is rendered, so the README says what
     /// the key file is in the one pass that writes both ([`Plan::seal_ca_key`]).
     pub ca_key_sealed: bool,
-    /// Members that join a running cluster (day two, [`crate::daytwo`]): name and the
+    /// Members that join a running cluster (day two, [`crate::ops::change`]): name and the
     /// `--initial-cluster` it starts with (the members at the moment it is added, itself
     /// included). Their files say `initial-cluster-state: existing`. Empty for a new cluster.
     pub joining: Vec<(String, String)>,

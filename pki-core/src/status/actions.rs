@@ -1,5 +1,5 @@
 //! Each certificate's action and the CRL's due state, by the marks `renew --within` and the
-//! bundle lints use, and the renewal as `daytwo::plan_change` plans it.
+//! bundle lints use, and the renewal as `change::plan_change` plans it.
 
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -7,8 +7,8 @@ use time::{Duration, OffsetDateTime};
 use super::commands::Commands;
 use super::report::{Action, CertStatus, CrlStatus, Renewal};
 use crate::crl::CrlInfo;
-use crate::daytwo::{self, Change};
 use crate::issue::rfc3339;
+use crate::ops::change::{self, Change};
 use crate::package::OpenedBundle;
 use crate::package::lints::{self, BundleFacts, CRL_WARN_DAYS};
 use crate::package::state::CertRecord;
@@ -184,7 +184,7 @@ pub(super) fn renewal(
     };
     let command = commands.renew(None);
     let (from, ca_key, out) = commands.raw.clone();
-    match daytwo::plan_change(Some(b), &b.state.spec, &change, now) {
+    match change::plan_change(Some(b), &b.state.spec, &change, now) {
         Ok(plan) => {
             let owner = |id: &String| -> Option<(bool, String)> {
                 let r = b.state.certificates.iter().find(|c| &c.id == id)?;

@@ -6,7 +6,7 @@
 //!
 //! Pure: bundles come in opened ([`crate::package::open`]), the clock comes in as
 //! [`Options::now`], paths come in as text (the command line finds the files), so the page
-//! can call it too. The renewal is planned with [`crate::daytwo::plan_change`], the very
+//! can call it too. The renewal is planned with [`crate::ops::change::plan_change`], the very
 //! function `etcd-pki renew --within D` runs, so what status says is due is what renew renews.
 //!
 //! ```
@@ -199,7 +199,7 @@ pub fn cluster(source: &Source<'_>, older: Vec<String>, opts: &Options) -> Clust
         certificates,
         crl,
         lints,
-        pending_change: crate::rotate::pending_change(b).map(str::to_string),
+        pending_change: crate::ops::rotate::pending_change(b).map(str::to_string),
         renewal,
         steps,
     }

@@ -131,9 +131,24 @@ fi
 [ -f "$new" ] || refuse "$new is missing from the bundle: make one with etcd-pki revoke"
 openssl crl -inform DER -in "$new" -noout 2>/dev/null ||
   refuse "$new is not a DER CRL; etcd 3.6 and later read DER only, and a CRL etcd cannot read makes it refuse every connection"
-verified=$(openssl crl -inform DER -in "$new" -CAfile "$dir/ca.crt" -noout 2>&1) || true
-[ "$verified" = "verify OK" ] ||
-  refuse "the bundle's CRL is not signed by the CA installed in $CERT_DIR/ca.crt ($verified): is it another cluster's bundle?"
+# signed_by_ca CRL: whether one of the CAs in $dir/ca.crt signed the DER CRL. Each CA is tried
+# on its own: half-way through a CA rotation ca.crt holds the old CA and the new one, often of
+# the same name, and openssl given both would check the CRL against the first only.
+signed_by_ca() {
+  local split pem ok=1
+  split=$(mktemp -d)
+  awk -v d="$split" '/-----BEGIN CERTIFICATE-----/ {n++} n {print > (d "/ca-" n ".pem")}' "$dir/ca.crt"
+  for pem in "$split"/ca-*.pem; do
+    if [ -f "$pem" ] && [ "$(openssl crl -inform DER -in "$1" -CAfile "$pem" -noout 2>&1)" = "verify OK" ]; then
+      ok=0
+      break
+    fi
+  done
+  rm -rf -- "$split"
+  return "$ok"
+}
+signed_by_ca "$new" ||
+  refuse "the bundle's CRL is not signed by the CA installed in $CERT_DIR/ca.crt (by no CA there): is it another cluster's bundle?"
 # openssl prints crlNumber=0x07 (hex).
 number() { local n; n=$(openssl crl -inform DER -in "$1" -noout -crlnumber 2>/dev/null | cut -d= -f2); n=${n#0x}; echo "${n:-0}"; }
 new_number=$(number "$new")
@@ -153,7 +168,7 @@ if [ -f "$dir/crl.der" ]; then
       echo "install-crl: --force: replacing CRL number $((16#$old_number)) with number $((16#$new_number))"
     fi
     # Under the same CA, every serial revoked so far stays revoked.
-    if [ "$(openssl crl -inform DER -in "$dir/crl.der" -CAfile "$dir/ca.crt" -noout 2>&1)" = "verify OK" ]; then
+    if signed_by_ca "$dir/crl.der"; then
       lost=$(comm -23 <(serials "$dir/crl.der") <(serials "$new") | tr '\n' ' ')
       if [ -n "${lost// /}" ]; then
         [ -n "$force" ] || refuse "the bundle's CRL no longer lists serial(s) ${lost% } that the installed CRL revokes: installing it would un-revoke them; use the newest bundle, or add --force"

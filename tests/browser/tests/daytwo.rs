@@ -15,7 +15,11 @@ use std::time::Duration;
 use e2e_browser::{Browser, Engine, Site, TempDir, in_both_browsers, site_dir};
 use e2e_etcd::live::wait_for;
 use e2e_etcd::revocation;
-use e2e_etcd::{LiveCluster, Proc, etcd_pki_bin, etcdctl_as, wait_until};
+use e2e_etcd::steps::{
+    add_member, admin, check_members_started, check_reads, check_serves_own_certificate, endpoints,
+    ip, start_cluster,
+};
+use e2e_etcd::{ClientTls, LiveCluster, etcd_pki_bin, etcdctl_as};
 
 const SECS: Duration = Duration::from_secs(30);
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -410,49 +414,6 @@ in_both_browsers!(existing_openssl_ca_generate_download);
 /// The live test's network: 198.18.126.0/24 (no other test uses it).
 const LIVE_SUBNET: u8 = 126;
 
-/// Runs `script` in bash in `bundle` with its admin client sourced and `ETCDCTL_ENDPOINTS`.
-fn admin(bundle: &Path, endpoints: &str, script: &str) -> (bool, String) {
-    let o = Command::new("bash")
-        .arg("-c")
-        .arg(format!(
-            ". clients/etcdctl/etcdctl-env.sh && export ETCDCTL_ENDPOINTS={endpoints} \
-             ETCDCTL_DIAL_TIMEOUT=3s ETCDCTL_COMMAND_TIMEOUT=6s && {script}"
-        ))
-        .current_dir(bundle)
-        .output()
-        .expect("bash");
-    (
-        o.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-    )
-}
-
-fn live_url(i: usize) -> String {
-    format!("https://198.18.{LIVE_SUBNET}.{i}:2379")
-}
-
-/// The serial a certificate file holds, and the one `host:2379` serves (a new handshake).
-fn serials(bundle: &Path, cert: &Path, host: &str) -> (String, String) {
-    let file = run(Command::new("openssl")
-        .args(["x509", "-noout", "-serial", "-in"])
-        .arg(cert));
-    let served = run(Command::new("bash")
-        .arg("-c")
-        .arg(
-            "timeout 10 openssl s_client -connect \"$1\" -CAfile ca.crt \
-             -cert clients/etcdctl/client.crt -key clients/etcdctl/client.key </dev/null \
-             2>/dev/null | openssl x509 -noout -serial",
-        )
-        .arg("served")
-        .arg(format!("{host}:2379"))
-        .current_dir(bundle));
-    (file.trim().to_string(), served.trim().to_string())
-}
-
 /// Issue #12's day two, end to end: a 3-member cluster runs from a bundle the CLI made; the
 /// page opens that bundle, unlocks its CA key, adds etcd4; the downloaded bundle's
 /// `runbook/add-etcd4.sh` grows the running cluster to 4, and etcd4 serves a read over TLS
@@ -461,169 +422,74 @@ fn serials(bundle: &Path, cert: &Path, host: &str) -> (String, String) {
 fn page_added_member_grows_live_cluster() {
     let work = TempDir::new("daytwo-page-live");
     let t = work.0.clone();
-    let cli = etcd_pki_bin();
     let spec = serde_json::json!({
         "cluster_name": "pagelive",
         "etcd_version": "3.4",
         "nodes": (1..=3).map(|i| serde_json::json!({
-            "name": format!("etcd{i}"), "ips": [format!("198.18.{LIVE_SUBNET}.{i}")]
+            "name": format!("etcd{i}"), "ips": [ip(LIVE_SUBNET, i)]
         })).collect::<Vec<_>>(),
         "clients": [{"name": "etcdctl", "common_name": "root", "kind": "etcdctl"}],
         "cert_dir": format!("{}/hosts/{{name}}/pki", t.display()),
         "data_dir": format!("{}/hosts/{{name}}/data", t.display()),
     });
-    let old = cli_generate(&cli, &t, &spec.to_string(), "old.zip");
-
-    let logs = t.join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    let mut cluster = LiveCluster::new(LIVE_SUBNET, Path::new("/usr/bin/etcd"), &logs);
-    for i in 1..=3 {
-        cluster.start(&old.join(format!("members/etcd{i}")), &[]);
-    }
-    let three = (1..=3).map(live_url).collect::<Vec<_>>().join(",");
-    let healthy = wait_for(Duration::from_secs(60), || {
-        admin(&old, &three, "etcdctl endpoint health --cluster")
-    });
-    assert!(
-        healthy.is_ok(),
-        "the 3-member cluster did not start: {healthy:?}\n{}",
-        cluster.log_tails(15)
+    let old = cli_generate(&etcd_pki_bin(), &t, &spec.to_string(), "old.zip");
+    let etcd = Path::new("/usr/bin/etcd");
+    let mut cluster = start_cluster(LIVE_SUBNET, etcd, &old, 3, &t.join("logs"));
+    let (ok, out) = admin(
+        &old,
+        &endpoints(LIVE_SUBNET, &[1, 2, 3]),
+        "etcdctl put /page/before grown",
     );
-    let (ok, out) = admin(&old, &three, "etcdctl put /page/before grown");
     assert!(ok, "{out}");
 
-    // The page: open the CLI's bundle, unlock its CA key, add etcd4, download.
+    let new = add_member_in_page(&t, "etcd4", &ip(LIVE_SUBNET, 4));
+    // The downloaded runbook, run as an operator would; etcd4 started from its folder when
+    // the runbook says so.
+    assert!(
+        new.join("runbook/add-etcd4.sh").exists(),
+        "no runbook/add-etcd4.sh in the page's zip"
+    );
+    add_member(&mut cluster, &new, "etcd4", &t.join("add-etcd4.log"));
+
+    // Four started members; etcd4 serves a read over TLS, with the certificate the page made.
+    check_members_started(&new, LIVE_SUBNET, &[1, 2, 3, 4]);
+    check_reads(&new, LIVE_SUBNET, 4, "/page/before", "grown");
+    let client = ClientTls::from_folder(&new.join("clients/etcdctl"));
+    check_serves_own_certificate(&new, LIVE_SUBNET, 4, &client);
+    assert_eq!(cluster.restarts(), 0, "a member was restarted");
+    assert!(cluster.died().is_empty(), "{:?}", cluster.died());
+    eprintln!(
+        "etcd4 (added in the page) serves reads over TLS with its own certificate; 0 restarts"
+    );
+}
+
+/// The page's *Add member*: `t/old.zip` (three members) opened in the page and its CA key
+/// (`t/ca.key`) unlocked, member `name` at `ip` added, the new bundle generated, downloaded
+/// and unpacked into `t/new`, which is returned.
+fn add_member_in_page(t: &Path, name: &str, ip: &str) -> PathBuf {
     let site = Site::serve(site_dir());
     let mut b = Browser::launch(Engine::Chromium);
-    b.open(&site.url, "#source-bundle");
-    b.click("#source-bundle");
+    open_and_unlock(&mut b, &site.url, &t.join("old.zip"), &t.join("ca.key"));
     wait(
         &mut b,
-        "document.querySelector('#open-bundle-zip')",
+        "document.querySelectorAll('[data-testid=member-row]').length == 3",
         SECS,
-        "the bundle picker",
-    );
-    b.set_file("#open-bundle-zip", &t.join("old.zip"));
-    wait(
-        &mut b,
-        "document.querySelectorAll('[data-testid=member-row] [data-testid=row-locked]').length == 3",
-        SECS,
-        "the bundle's members, locked",
-    );
-    b.set_file("#existing-ca-key", &t.join("ca.key"));
-    wait(
-        &mut b,
-        "document.querySelector('#existing-ca-passphrase')",
-        SECS,
-        "the passphrase field",
-    );
-    b.type_into("#existing-ca-passphrase", PASSPHRASE);
-    b.click("#existing-ca-unlock");
-    wait(
-        &mut b,
-        "document.querySelector('#existing-ca-subject')",
-        Duration::from_secs(60),
-        "the CA unlocked",
+        "the bundle's three members",
     );
     b.click("#member-add");
     let row = "[data-testid=member-row]:nth-child(4)";
-    b.type_into(&format!("{row} [data-testid=member-name]"), "etcd4");
-    b.type_into(
-        &format!("{row} [data-testid=member-ips]"),
-        &format!("198.18.{LIVE_SUBNET}.4"),
-    );
+    b.type_into(&format!("{row} [data-testid=member-name]"), name);
+    b.type_into(&format!("{row} [data-testid=member-ips]"), ip);
     wait(
         &mut b,
         "!document.querySelector('#generate').disabled",
         SECS,
         "Generate to be enabled",
     );
-    b.click("#generate");
-    wait(
-        &mut b,
-        "document.querySelector('#result-summary') && document.querySelector('[data-testid=file-tree]')",
-        Duration::from_secs(120),
-        "the change to finish",
-    );
-    let summary = b.text("#result-summary").unwrap();
-    eprintln!("the page says: {summary}");
-    b.click("#download");
-    let zip = b.wait_download(".zip", SECS);
     let new = t.join("new");
-    unzip(&zip, &new);
-    drop(b);
-
-    // The downloaded runbook, run as an operator would; etcd4 started from its folder when
-    // the runbook says so.
-    let script = new.join("runbook/add-etcd4.sh");
-    assert!(script.exists(), "no runbook/add-etcd4.sh in the page's zip");
-    let mut cmd = Command::new("bash");
-    cmd.arg(&script).args(["--wait", "240"]);
-    let mut runbook = Proc::spawn("runbook", &mut cmd, &t.join("add-etcd4.log"));
-    let asked = wait_until(Duration::from_secs(150), || {
-        runbook.log_text().contains("On the new machine")
-            || matches!(runbook.child.try_wait(), Ok(Some(_)))
-    });
-    assert!(
-        asked && runbook.log_text().contains("On the new machine"),
-        "add-etcd4.sh did not get to the new machine's steps:\n{}",
-        runbook.log_text()
-    );
-    cluster.start(&new.join("members/etcd4"), &[]);
-    let done = wait_until(Duration::from_secs(300), || {
-        matches!(runbook.child.try_wait(), Ok(Some(_)))
-    });
-    if !done {
-        runbook.stop();
-    }
-    let code = runbook
-        .child
-        .wait()
-        .ok()
-        .and_then(|s| s.code())
-        .unwrap_or(-1);
-    let out = runbook.log_text();
-    assert!(
-        done && code == 0,
-        "add-etcd4.sh exited {code}:\n{out}\n{}",
-        cluster.log_tails(20)
-    );
-    println!("--- bash runbook/add-etcd4.sh --wait 240 (from the page's zip)\n{out}");
-    assert!(
-        out.contains("etcd4 has caught up") && out.contains("done: etcd4 added"),
-        "{out}"
-    );
-
-    // Four started members; etcd4 serves a read over TLS, with the certificate the page made.
-    let four = (1..=4).map(live_url).collect::<Vec<_>>().join(",");
-    let (ok, list) = admin(&new, &four, "etcdctl member list");
-    assert!(ok, "{list}");
-    for i in 1..=4 {
-        assert!(
-            list.contains(&format!(
-                "started, etcd{i}, https://198.18.{LIVE_SUBNET}.{i}:2380"
-            )),
-            "{list}"
-        );
-    }
-    let (ok, read) = admin(
-        &new,
-        &live_url(4),
-        "etcdctl get --consistency=s --print-value-only /page/before",
-    );
-    assert!(ok && read.trim() == "grown", "etcd4's read: {read}");
-    let (file, served) = serials(
-        &new,
-        &new.join("members/etcd4/pki/server.crt"),
-        &format!("198.18.{LIVE_SUBNET}.4"),
-    );
-    assert_eq!(
-        file, served,
-        "etcd4 serves another certificate than the page's"
-    );
-    assert_eq!(cluster.restarts(), 0, "a member was restarted");
-    assert!(cluster.died().is_empty(), "{:?}", cluster.died());
-    eprintln!("etcd4 (added in the page) serves reads over TLS; {served}; 0 restarts");
+    let summary = make_and_download(&mut b, "#generate", &new);
+    eprintln!("the page says: {summary}");
+    new
 }
 
 /// Opens `zip` in the page (a fresh load) and unlocks its CA key with the passphrase.

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 pub mod live;
 pub mod revocation;
 pub mod rotation;
+pub mod steps;
 pub mod writer;
 
 pub use live::{LiveCluster, LiveMember};

@@ -10,16 +10,21 @@
 //! inventory that does not match the bundle, an unreachable member: nothing changed), a new
 //! 3-member cluster installed from a bundle, renewed unattended by the scheduled pattern
 //! (deploy/renewal/etcd-pki-renew.sh calling the playbook), the pattern run a second time
-//! (every bundle byte for byte, and the playbook again: changed=0), a member that fails its
-//! gate (stopped: the run stops there), grown to 4 (add-member), the renewal's old
-//! certificates revoked (the first CRL: one restart per member, one at a time), the revoked
-//! bundle run again (changed=0), and every acknowledged write read back.
+//! (every bundle byte for byte, no rollout), a member that fails its gate (stopped: the run
+//! stops there), grown to 4 (add-member), the renewal's old certificates revoked (the first
+//! CRL: one restart per member, one at a time), the revoked bundle run again (changed=0), then
+//! moved to a new CA by deploy/ansible/rotate.yml with a `rotate-ca` kit (refused first with
+//! an inventory that lacks a member; then the three phases, the writer's and the admin's
+//! client folders following the client steps; again: changed=0; a client certificate of the
+//! new CA accepted and one of the old CA refused by every member), and every acknowledged
+//! write read back.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use e2e_etcd::rotation::can_read;
 use e2e_etcd::{
     ClientTls, Proc, Target, TempDir, TestNet, Writer, WriterOptions, code_and_output,
     etcd_pki_bin, etcdctl_as, must, run, verify_all_acked, workspace_root,
@@ -261,13 +266,40 @@ impl Controller {
         hook
     }
 
+    /// `inventory` with the client group rotate.yml needs: the clients' folders are on the
+    /// controller (`ansible_connection=local`), where the writer and the admin run.
+    fn with_clients(&self, inventory: &Path, clients: &[(&str, &Path)]) -> PathBuf {
+        let mut s = std::fs::read_to_string(inventory).unwrap();
+        s += "\n[etcd_clients]\n";
+        for (name, dir) in clients {
+            s += &format!(
+                "{name} etcd_pki_client_dir={} etcd_pki_client_stage={}\n",
+                dir.display(),
+                self.t.join(format!("client-stage-{name}")).display()
+            );
+        }
+        s += "\n[etcd_clients:vars]\nansible_connection=local\nansible_python_interpreter=/usr/bin/python3\n";
+        let p = inventory.with_extension("clients");
+        std::fs::write(&p, s).unwrap();
+        p
+    }
+
     fn rollout(&self, inventory: &Path, bundle: &Path) -> RunResult {
+        self.play(&self.playbook, inventory, bundle)
+    }
+
+    /// rotate.yml (beside rollout.yml) with the kit `kit`.
+    fn rotate(&self, inventory: &Path, kit: &Path) -> RunResult {
+        self.play(&self.playbook.with_file_name("rotate.yml"), inventory, kit)
+    }
+
+    fn play(&self, playbook: &Path, inventory: &Path, bundle: &Path) -> RunResult {
         let began = Instant::now();
         let mut cmd = Command::new(&self.ansible);
         self.env(&mut cmd);
         cmd.arg("-i")
             .arg(inventory)
-            .arg(&self.playbook)
+            .arg(playbook)
             .arg("-e")
             .arg(format!("etcd_pki_bundle={}", bundle.display()))
             .arg("-e")
@@ -277,7 +309,11 @@ impl Controller {
             ));
         let (code, out) = code_and_output(&run(&mut cmd));
         let secs = began.elapsed().as_secs_f64();
-        eprintln!("rollout of {} took {secs:.1} s", bundle.display());
+        eprintln!(
+            "{} of {} took {secs:.1} s",
+            playbook.display(),
+            bundle.display()
+        );
         RunResult {
             code,
             recap: recap(&out),
@@ -505,9 +541,6 @@ fn ansible_installs_renews_grows_and_revokes_a_live_cluster_unattended() {
         before,
         "the second scheduled run changed a bundle: {out}"
     );
-    let r = ctl.rollout(&inv3, &b2);
-    assert_eq!((r.code, r.changed()), (0, 0), "{}", r.out);
-    timings.push(("renewal playbook again (changed=0)", r.secs));
 
     // A member that fails its gate: etcd1 stopped; the run stops there, naming it, and the
     // members after it are not touched.
@@ -634,6 +667,78 @@ fn ansible_installs_renews_grows_and_revokes_a_live_cluster_unattended() {
     let r = ctl.rollout(&inv4, &b4);
     assert_eq!((r.code, r.changed()), (0, 0), "{}", r.out);
     timings.push(("revoked bundle again (changed=0)", r.secs));
+
+    // The CA rotation kit of the revoked bundle (its CRL re-signed by the new CA), by
+    // rotate.yml: refused with an inventory that lacks a member; then end to end, the writer's
+    // client and the admin's following the kit's client steps; then again: changed=0.
+    let at = Instant::now();
+    let kit = bundles.join("fleet-5.zip");
+    must(
+        Command::new(&bin)
+            .args(["rotate-ca", "--from"])
+            .arg(&b4)
+            .arg("--ca-key")
+            .arg(bundles.join("fleet-ca.key"))
+            .arg("--no-new-ca-passphrase")
+            .arg("--out")
+            .arg(&kit),
+    );
+    let u4 = t.join("u4");
+    unzip_to(&b4, &u4);
+    let u5 = t.join("u5");
+    unzip_to(&kit, &u5);
+    let admin_dir = t.join("admin");
+    must(
+        Command::new("cp")
+            .arg("-a")
+            .arg(u4.join("clients/etcdctl"))
+            .arg(&admin_dir),
+    );
+    let clients: [(&str, &Path); 2] = [("app", &app), ("etcdctl", &admin_dir)];
+    let r = ctl.rotate(&ctl.with_clients(&inv3, &clients), &kit);
+    assert_ne!(r.code, 0, "{}", r.out);
+    assert!(
+        r.out.contains("Member etcd4 has no host") && r.out.contains("Nothing was changed"),
+        "{}",
+        r.out
+    );
+    let inv4c = ctl.with_clients(&inv4, &clients);
+    let pids_before = pids();
+    let r = ctl.rotate(&inv4c, &kit);
+    assert_eq!(r.code, 0, "{}", r.out);
+    timings.push(("rotate-ca kit (3 phases)", r.secs));
+    let new_ca = u5.join("ca.crt");
+    for (i, (before, after)) in pids_before.iter().zip(pids()).enumerate() {
+        assert_ne!(*before, after, "etcd{} was not restarted", i + 1);
+        assert_eq!(
+            std::fs::read(machines.dirs[i].join("pki/ca.crt")).unwrap(),
+            std::fs::read(&new_ca).unwrap(),
+            "etcd{}'s ca.crt is not the new CA alone",
+            i + 1
+        );
+    }
+    let r = ctl.rotate(&inv4c, &kit);
+    assert_eq!((r.code, r.changed()), (0, 0), "{}", r.out);
+    timings.push(("rotate-ca kit again (changed=0)", r.secs));
+    // A client certificate of the new CA is accepted, one of the old CA refused (by the
+    // server: the client trusts the new CA).
+    let old_client = t.join("old-client");
+    must(
+        Command::new("cp")
+            .arg("-a")
+            .arg(u4.join("clients/etcdctl"))
+            .arg(&old_client),
+    );
+    for i in 1..=4 {
+        let (ok, out) = can_read(&admin_dir, SUBNET, i, &new_ca);
+        assert!(ok, "etcd{i} refuses the new CA's client certificate: {out}");
+        let (ok, out) = can_read(&old_client, SUBNET, i, &new_ca);
+        assert!(
+            !ok,
+            "etcd{i} still accepts a client certificate of the old CA: {out}"
+        );
+    }
+    timings.push(("rotation, all told", at.elapsed().as_secs_f64()));
 
     let report = writer.stop();
     let lost = verify_all_acked(&report.acked(), &target);

@@ -23,6 +23,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use e2e_etcd::live::wait_for;
+use e2e_etcd::steps::{
+    CLIENT_PORT, PEER_PORT, add_member, admin, check_members_started, check_no_write_lost,
+    check_reads, check_serves_own_certificate, client_url, endpoints, finish, ip, peer_url,
+    run_script, serial, served_serial, spawn_script, start_cluster, start_writer,
+};
 use e2e_etcd::writer::epoch_now;
 use e2e_etcd::{
     ClientTls, LiveCluster, Proc, Target, TempDir, Writer, WriterOptions, WriterReport,
@@ -47,18 +52,6 @@ fn etcd() -> (PathBuf, &'static str) {
     );
     (path, v)
 }
-const CLIENT_PORT: u16 = 2379;
-const PEER_PORT: u16 = 2380;
-
-fn ip(subnet: u8, i: usize) -> String {
-    format!("198.18.{subnet}.{i}")
-}
-fn client_url(subnet: u8, i: usize) -> String {
-    format!("https://{}:{CLIENT_PORT}", ip(subnet, i))
-}
-fn peer_url(subnet: u8, i: usize) -> String {
-    format!("https://{}:{PEER_PORT}", ip(subnet, i))
-}
 
 /// `members` members on 198.18.`subnet`.x, etcd 3.4, with cert_dir and data_dir in the
 /// scratch folder `t` (each member's "machine" is `t/hosts/<name>`).
@@ -82,18 +75,6 @@ fn initial_cluster(subnet: u8, n: usize) -> String {
         .map(|i| format!("etcd{i}={}", peer_url(subnet, i)))
         .collect::<Vec<_>>()
         .join(",")
-}
-
-/// Runs `script` in bash with the bundle's admin client sourced and `ETCDCTL_ENDPOINTS` set.
-fn admin(bundle: &Path, endpoints: &str, script: &str) -> (bool, String) {
-    let o = run(Command::new("bash")
-        .arg("-c")
-        .arg(format!(
-            ". clients/etcdctl/etcdctl-env.sh && export ETCDCTL_ENDPOINTS={endpoints} \
-             ETCDCTL_DIAL_TIMEOUT=3s ETCDCTL_COMMAND_TIMEOUT=6s && {script}"
-        ))
-        .current_dir(bundle));
-    (o.status.success(), code_and_output(&o).1)
 }
 
 /// Writes a runbook's files into an unpacked bundle by hand: only for the runbooks' own
@@ -131,53 +112,6 @@ fn cli(dir: &Path, cmd: &str, from: &str, args: &[&str], to: &str) -> PathBuf {
     unpacked
 }
 
-/// The serial of a certificate file, as openssl prints it.
-fn serial(cert: &Path) -> String {
-    must(
-        Command::new("openssl")
-            .args(["x509", "-noout", "-serial", "-in"])
-            .arg(cert),
-    )
-    .trim()
-    .trim_start_matches("serial=")
-    .to_string()
-}
-
-/// The serial `host:port` serves to a client presenting `cert`/`key` (a new handshake), asked
-/// from network namespace `netns` (this one if `None`).
-fn served_serial(
-    netns: Option<&str>,
-    host: &str,
-    port: u16,
-    ca: &Path,
-    cert: &Path,
-    key: &Path,
-) -> String {
-    let mut cmd = match netns {
-        Some(ns) => {
-            let mut c = Command::new("ip");
-            c.args(["netns", "exec", ns, "bash"]);
-            c
-        }
-        None => Command::new("bash"),
-    };
-    let o = run(cmd
-        .arg("-c")
-        .arg(
-            "timeout 10 openssl s_client -connect \"$1\" -CAfile \"$2\" -cert \"$3\" -key \"$4\" \
-             </dev/null 2>/dev/null | openssl x509 -noout -serial",
-        )
-        .arg("served")
-        .arg(format!("{host}:{port}"))
-        .arg(ca)
-        .arg(cert)
-        .arg(key));
-    String::from_utf8_lossy(&o.stdout)
-        .trim()
-        .trim_start_matches("serial=")
-        .to_string()
-}
-
 /// One line for the README: the writer's figures during one operation.
 fn daytwo_line(op: &str, r: &WriterReport, restarts: usize) -> String {
     let line = format!("DAYTWO {op} {} restarts={restarts}", r.summary());
@@ -185,23 +119,8 @@ fn daytwo_line(op: &str, r: &WriterReport, restarts: usize) -> String {
     line
 }
 
-/// Starts `script` (a runbook) in the background with its output in `log`.
-fn spawn_script(script: &Path, args: &[&str], log: &Path) -> Proc {
-    let mut cmd = Command::new("bash");
-    cmd.arg(script).args(args);
-    Proc::spawn("runbook", &mut cmd, log)
-}
-
-/// Waits (bounded) for a background script to exit; its exit code and output.
-fn finish(p: &mut Proc, limit: Duration) -> (i32, String) {
-    let done = wait_until(limit, || matches!(p.child.try_wait(), Ok(Some(_))));
-    if !done {
-        p.stop();
-        return (-1, format!("(timed out)\n{}", p.log_text()));
-    }
-    let code = p.child.wait().ok().and_then(|s| s.code()).unwrap_or(-1);
-    (code, p.log_text())
-}
+/// The writer's window during one operation: (operation, from, to, restarts).
+type Window = (String, f64, f64, usize);
 
 #[test]
 fn grow_three_to_five_then_remove_and_replace_while_writing() {
@@ -209,312 +128,240 @@ fn grow_three_to_five_then_remove_and_replace_while_writing() {
     let tmp = TempDir::new("daytwo-grow");
     let t = tmp.path();
     // A 3-member bundle; each later bundle is made by etcd-pki from the one before.
-    let mut bundle = generate_bundle(&spec(t, subnet, 3), t);
-    let mut newest = "bundle".to_string();
-    let logs = t.join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    let mut cluster = LiveCluster::new(subnet, &etcd().0, &logs);
-    for i in 1..=3 {
-        cluster.start(&bundle.join(format!("members/etcd{i}")), &[]);
-    }
-    let eps = |n: &[usize]| {
-        n.iter()
-            .map(|&i| client_url(subnet, i))
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    let healthy = wait_for(Duration::from_secs(60), || {
-        admin(
-            &bundle,
-            &eps(&[1, 2, 3]),
-            "etcdctl endpoint health --cluster",
-        )
-    });
-    assert!(
-        healthy.is_ok(),
-        "the 3-member cluster did not start: {healthy:?}\n{}",
-        cluster.log_tails(15)
-    );
-
+    let bundle = generate_bundle(&spec(t, subnet, 3), t);
+    let mut cluster = start_cluster(subnet, &etcd().0, &bundle, 3, &t.join("logs"));
     let client = ClientTls::from_folder(&bundle.join("clients/etcdctl"));
-    let writer = Writer::start(
-        Target {
-            endpoints: (1..=3).map(|i| client_url(subnet, i)).collect(),
-            tls: Some(client.clone()),
-            netns: None,
-        },
-        WriterOptions::default(),
-    );
-    assert!(
-        writer.wait_for_acks(20, Duration::from_secs(30)),
-        "the writer cannot write"
-    );
-    let mut windows: Vec<(String, f64, f64, usize)> = Vec::new();
+    let writer = start_writer(&client, subnet, &[1, 2, 3]);
+    let mut windows: Vec<Window> = Vec::new();
 
     // 3 → 5, one member at a time: `etcd-pki add-member` opens the newest bundle and writes
-    // the next, whose runbook/add-<name>.sh is run.
+    // the next, whose runbook/add-<name>.sh is run. etcd4's first run is killed after etcd
+    // took the learner (a lost session).
+    let mut newest = "bundle".to_string();
     for k in 4..=5usize {
-        let name = format!("etcd{k}");
-        let restarts_before = cluster.restarts();
-        let from = epoch_now();
-        let next = format!("add-{name}");
-        bundle = cli(
-            t,
-            "add-member",
-            &newest,
-            &["--name", &name, "--ip", &ip(subnet, k)],
-            &next,
-        );
-        newest = next;
-        let script = bundle.join(format!("runbook/add-{name}.sh"));
-        let env = std::fs::read_to_string(bundle.join(format!("members/{name}/etcd.env"))).unwrap();
-        assert!(
-            env.contains("ETCD_INITIAL_CLUSTER_STATE='existing'")
-                && env.contains(&format!(
-                    "ETCD_INITIAL_CLUSTER='{}'",
-                    initial_cluster(subnet, k)
-                )),
-            "{name}'s etcd.env:\n{env}"
-        );
-        if k == 4 {
-            // Killed right after etcd took the learner, before the new machine's steps (a
-            // lost session): the run after it finds the learner and goes on, adding nothing
-            // twice.
-            let mut cmd = Command::new("bash");
-            cmd.arg(&script).args(["--wait", "240"]);
-            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-            let mut first = Proc::spawn("add-member", &mut cmd, &t.join("add-4-killed.log"));
-            let began = Instant::now();
-            while began.elapsed() < Duration::from_secs(150)
-                && !first.log_text().contains("is a learner now")
-                && matches!(first.child.try_wait(), Ok(None))
-            {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            assert!(
-                first.log_text().contains("is a learner now")
-                    && matches!(first.child.try_wait(), Ok(None)),
-                "add-member.sh for {name} ended before etcd took the learner:\n{}",
-                first.log_text()
-            );
-            e2e_etcd::kill_group(&mut first);
-            println!(
-                "--- bash runbook/add-{name}.sh, killed\n{}",
-                first.log_text()
-            );
-        }
-        let mut run = spawn_script(&script, &["--wait", "240"], &t.join(format!("add-{k}.log")));
-        let asked = wait_until(Duration::from_secs(150), || {
-            run.log_text().contains("On the new machine")
-                || matches!(run.child.try_wait(), Ok(Some(_)))
-        });
-        assert!(
-            asked && run.log_text().contains("On the new machine"),
-            "add-member.sh for {name} did not get to the new machine's steps:\n{}",
-            run.log_text()
-        );
-        // The new machine: its folder of the new bundle, started as its env file says.
-        cluster.start(&bundle.join(format!("members/{name}")), &[]);
-        let (code, out) = finish(&mut run, Duration::from_secs(300));
-        assert_eq!(
-            code,
-            0,
-            "add-member.sh {name}:\n{out}\n{}",
-            cluster.log_tails(20)
-        );
-        println!("--- bash runbook/add-{name}.sh --wait 240\n{out}");
-        if k == 4 {
-            assert!(
-                out.contains("is already in the member list; not adding it again"),
-                "the run after the killed one: {out}"
-            );
-        }
-        assert!(
-            out.contains(&format!("{name} has caught up"))
-                && out.contains(&format!("{name} promoted to a voting member"))
-                && out.contains(&format!("done: {name} added")),
-            "{out}"
-        );
-        windows.push((
-            format!("add-member({name})"),
-            from,
-            epoch_now(),
-            cluster.restarts() - restarts_before,
-        ));
-        // Run again: nothing is added twice.
-        let o = run_script(&script, &["--wait", "30"]);
-        assert_eq!(o.0, 0, "add-member.sh {name} again:\n{}", o.1);
-        assert!(o.1.contains("already in the member list"), "{}", o.1);
+        windows.push(add_member_with_cli(&mut cluster, t, subnet, &mut newest, k));
     }
-
+    let bundle = t.join(&newest);
     // Five members, all started; the new ones serve reads over TLS with their certificates.
-    let (ok, list) = admin(&bundle, &eps(&[1, 2, 3, 4, 5]), "etcdctl member list");
-    assert!(ok, "{list}");
-    for i in 1..=5 {
-        assert!(
-            list.contains(&format!("started, etcd{i}, {}", peer_url(subnet, i))),
-            "{list}"
-        );
-    }
+    check_members_started(&bundle, subnet, &[1, 2, 3, 4, 5]);
     for k in 4..=5 {
-        let pki = bundle.join(format!("members/etcd{k}/pki"));
-        assert_eq!(
-            served_serial(
-                None,
-                &ip(subnet, k),
-                CLIENT_PORT,
-                &client.ca,
-                &client.cert,
-                &client.key
-            ),
-            serial(&pki.join("server.crt")),
-            "etcd{k} does not serve its own server certificate"
-        );
-        let (ok, v) = admin(
-            &bundle,
-            &client_url(subnet, k),
-            "etcdctl get --print-value-only --consistency=s /w/000001",
-        );
-        assert!(ok && v.trim() == "v/w/000001", "read through etcd{k}: {v}");
+        check_serves_own_certificate(&bundle, subnet, k, &client);
+        check_reads(&bundle, subnet, k, "/w/000001", "v/w/000001");
     }
 
-    // Remove etcd1 with `etcd-pki remove-member`: the member the writer talks to (and the
-    // first leader), as a client sees a member go away.
-    let restarts_before = cluster.restarts();
-    let from = epoch_now();
-    let gone = bundle.join("members/etcd1/pki");
-    bundle = cli(
+    // etcd1 is the member the writer talks to (and the first leader): a client sees a member
+    // go away.
+    windows.push(remove_member_with_cli(
+        &mut cluster,
         t,
-        "remove-member",
-        &newest,
-        &["--name", "etcd1"],
-        "remove-etcd1",
-    );
-    newest = "remove-etcd1".into();
-    assert!(!bundle.join("members/etcd1").exists());
-    let script = bundle.join("runbook/remove-etcd1.sh");
-    let (code, out) = run_script(&script, &[]);
-    assert_eq!(code, 0, "remove-member.sh etcd1:\n{out}");
-    println!("--- bash runbook/remove-etcd1.sh\n{out}");
-    assert!(
-        out.contains("done: etcd1 is no longer a member")
-            && out.contains(&format!("serial {}", serial(&gone.join("server.crt")))),
-        "{out}"
-    );
-    // A removed member stops serving; what its machine's operator does next.
-    wait_until(Duration::from_secs(20), || {
-        !cluster.member_mut("etcd1").running()
-    });
-    cluster.stop("etcd1");
+        &mut newest,
+        "etcd1",
+    ));
     assert!(
         writer.wait_for_acks(20, Duration::from_secs(30)),
         "no writes after the removal"
     );
-    windows.push((
-        "remove-member(etcd1)".into(),
-        from,
-        epoch_now(),
-        cluster.restarts() - restarts_before,
-    ));
-    let (ok, list) = admin(&bundle, &eps(&[2, 3, 4, 5]), "etcdctl member list");
-    assert!(
-        ok && !list.contains("etcd1,") && list.lines().count() == 4,
-        "{list}"
-    );
-    // Replace etcd2 by etcd6 on a new machine with `etcd-pki replace-member`: four members,
-    // so the runbooks remove the old one first (three stay, quorum two), then add the new.
-    let restarts_before = cluster.restarts();
-    let from = epoch_now();
-    let gone2 = bundle.join("members/etcd2/pki");
-    bundle = cli(
+    check_members_started(&t.join(&newest), subnet, &[2, 3, 4, 5]);
+    windows.push(replace_member_with_cli(
+        &mut cluster,
         t,
-        "replace-member",
-        &newest,
-        &[
-            "--name",
-            "etcd2",
-            "--new-name",
-            "etcd6",
-            "--ip",
-            &ip(subnet, 6),
-        ],
-        "replace-etcd2",
-    );
-    newest = "replace-etcd2".into();
-    assert!(!bundle.join("members/etcd2").exists() && bundle.join("members/etcd6").exists());
-    let (code, out) = run_script(&bundle.join("runbook/remove-etcd2.sh"), &[]);
-    assert_eq!(code, 0, "replace: remove-etcd2.sh:\n{out}");
-    assert!(
-        out.contains("done: etcd2 is no longer a member")
-            && out.contains(&format!("serial {}", serial(&gone2.join("server.crt")))),
-        "{out}"
-    );
-    wait_until(Duration::from_secs(20), || {
-        !cluster.member_mut("etcd2").running()
-    });
-    cluster.stop("etcd2");
-    let mut run = spawn_script(
-        &bundle.join("runbook/add-etcd6.sh"),
-        &["--wait", "240"],
-        &t.join("replace-add-6.log"),
-    );
-    let asked = wait_until(Duration::from_secs(150), || {
-        run.log_text().contains("On the new machine") || matches!(run.child.try_wait(), Ok(Some(_)))
-    });
-    assert!(
-        asked && run.log_text().contains("On the new machine"),
-        "replace: add-etcd6.sh did not get to the new machine's steps:\n{}",
-        run.log_text()
-    );
-    cluster.start(&bundle.join("members/etcd6"), &[]);
-    let (code, out) = finish(&mut run, Duration::from_secs(300));
-    assert_eq!(
-        code,
-        0,
-        "replace: add-etcd6.sh:\n{out}\n{}",
-        cluster.log_tails(20)
-    );
-    println!("--- replace-member: bash runbook/remove-etcd2.sh; bash runbook/add-etcd6.sh\n{out}");
-    assert!(out.contains("done: etcd6 added"), "{out}");
+        subnet,
+        &mut newest,
+        ("etcd2", 6),
+    ));
     assert!(
         writer.wait_for_acks(20, Duration::from_secs(30)),
         "no writes after the replacement"
     );
-    windows.push((
-        "replace-member(etcd2->etcd6)".into(),
-        from,
-        epoch_now(),
-        cluster.restarts() - restarts_before,
-    ));
-    let (ok, list) = admin(&bundle, &eps(&[3, 4, 5, 6]), "etcdctl member list");
-    assert!(
-        ok && !list.contains("etcd2,")
-            && list.contains(&format!("started, etcd6, {}", peer_url(subnet, 6)))
-            && list.lines().count() == 4,
-        "{list}"
-    );
-    let (ok, v) = admin(
-        &bundle,
-        &client_url(subnet, 6),
-        "etcdctl get --print-value-only --consistency=s /w/000001",
-    );
-    assert!(ok && v.trim() == "v/w/000001", "read through etcd6: {v}");
-
+    let bundle = t.join(&newest);
+    check_members_started(&bundle, subnet, &[3, 4, 5, 6]);
+    check_reads(&bundle, subnet, 6, "/w/000001", "v/w/000001");
     let died = cluster.died();
     assert!(died.is_empty(), "members exited on their own: {died:?}");
 
-    // Every acknowledged write is there.
-    let report = writer.stop();
-    let missing = verify_all_acked(
-        &report.acked(),
-        &Target {
-            endpoints: vec![client_url(subnet, 3)],
-            tls: Some(client.clone()),
-            netns: None,
-        },
+    let report = check_no_write_lost(writer, &client, client_url(subnet, 3));
+    check_writes_during(&report, &windows, cluster.restarts());
+    check_runbooks_refuse(&mut cluster, t, subnet, &newest);
+}
+
+/// `etcd-pki add-member` for `etcd<k>` from the `newest` bundle, then its
+/// `runbook/add-etcd<k>.sh` run with the new machine started when asked (for etcd4, a first
+/// run killed after etcd took the learner: the next run goes on, adding nothing twice); run
+/// once more, it adds nothing. `newest` becomes the new bundle's name.
+fn add_member_with_cli(
+    cluster: &mut LiveCluster,
+    t: &Path,
+    subnet: u8,
+    newest: &mut String,
+    k: usize,
+) -> Window {
+    let name = format!("etcd{k}");
+    let restarts_before = cluster.restarts();
+    let from = epoch_now();
+    let next = format!("add-{name}");
+    let bundle = cli(
+        t,
+        "add-member",
+        newest,
+        &["--name", &name, "--ip", &ip(subnet, k)],
+        &next,
     );
-    assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
-    for (op, from, to, restarts) in &windows {
+    *newest = next;
+    let script = bundle.join(format!("runbook/add-{name}.sh"));
+    let env = std::fs::read_to_string(bundle.join(format!("members/{name}/etcd.env"))).unwrap();
+    assert!(
+        env.contains("ETCD_INITIAL_CLUSTER_STATE='existing'")
+            && env.contains(&format!(
+                "ETCD_INITIAL_CLUSTER='{}'",
+                initial_cluster(subnet, k)
+            )),
+        "{name}'s etcd.env:\n{env}"
+    );
+    if k == 4 {
+        kill_add_member_after_the_learner(&script, &name, &t.join("add-4-killed.log"));
+    }
+    let out = add_member(cluster, &bundle, &name, &t.join(format!("add-{k}.log")));
+    if k == 4 {
+        assert!(
+            out.contains("is already in the member list; not adding it again"),
+            "the run after the killed one: {out}"
+        );
+    }
+    assert!(
+        out.contains(&format!("{name} promoted to a voting member")),
+        "{out}"
+    );
+    let window = (
+        format!("add-member({name})"),
+        from,
+        epoch_now(),
+        cluster.restarts() - restarts_before,
+    );
+    // Run again: nothing is added twice.
+    let o = run_script(&script, &["--wait", "30"]);
+    assert_eq!(o.0, 0, "add-member.sh {name} again:\n{}", o.1);
+    assert!(o.1.contains("already in the member list"), "{}", o.1);
+    window
+}
+
+/// Starts `add-<name>.sh` and kills it (its whole process group) right after etcd took the
+/// learner, before the new machine's steps: a lost session.
+fn kill_add_member_after_the_learner(script: &Path, name: &str, log: &Path) {
+    let mut cmd = Command::new("bash");
+    cmd.arg(script).args(["--wait", "240"]);
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut first = Proc::spawn("add-member", &mut cmd, log);
+    let began = Instant::now();
+    while began.elapsed() < Duration::from_secs(150)
+        && !first.log_text().contains("is a learner now")
+        && matches!(first.child.try_wait(), Ok(None))
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        first.log_text().contains("is a learner now") && matches!(first.child.try_wait(), Ok(None)),
+        "add-member.sh for {name} ended before etcd took the learner:\n{}",
+        first.log_text()
+    );
+    e2e_etcd::kill_group(&mut first);
+    println!(
+        "--- bash runbook/add-{name}.sh, killed\n{}",
+        first.log_text()
+    );
+}
+
+/// `etcd-pki remove-member --name <name>` from the `newest` bundle and its
+/// `runbook/remove-<name>.sh`, which names the removed member's serial; then the removed
+/// member's machine stops it. `newest` becomes the new bundle's name.
+fn remove_member_with_cli(
+    cluster: &mut LiveCluster,
+    t: &Path,
+    newest: &mut String,
+    name: &str,
+) -> Window {
+    let restarts_before = cluster.restarts();
+    let from = epoch_now();
+    let gone = t.join(newest.as_str()).join(format!("members/{name}/pki"));
+    let next = format!("remove-{name}");
+    let bundle = cli(t, "remove-member", newest, &["--name", name], &next);
+    *newest = next;
+    assert!(!bundle.join(format!("members/{name}")).exists());
+    let (code, out) = run_script(&bundle.join(format!("runbook/remove-{name}.sh")), &[]);
+    assert_eq!(code, 0, "remove-member.sh {name}:\n{out}");
+    println!("--- bash runbook/remove-{name}.sh\n{out}");
+    check_removed(cluster, name, &gone, &out);
+    (
+        format!("remove-member({name})"),
+        from,
+        epoch_now(),
+        cluster.restarts() - restarts_before,
+    )
+}
+
+/// A remove runbook's output names the member and its server certificate's serial; the
+/// removed member stops serving, and its machine's operator stops it.
+fn check_removed(cluster: &mut LiveCluster, name: &str, gone: &Path, out: &str) {
+    assert!(
+        out.contains(&format!("done: {name} is no longer a member"))
+            && out.contains(&format!("serial {}", serial(&gone.join("server.crt")))),
+        "{out}"
+    );
+    wait_until(Duration::from_secs(20), || {
+        !cluster.member_mut(name).running()
+    });
+    cluster.stop(name);
+}
+
+/// `etcd-pki replace-member` of `old` by `etcd<k>` on a new machine, from the `newest`
+/// bundle: four members, so the runbooks remove the old one first (three stay, quorum two),
+/// then add the new one. `newest` becomes the new bundle's name.
+fn replace_member_with_cli(
+    cluster: &mut LiveCluster,
+    t: &Path,
+    subnet: u8,
+    newest: &mut String,
+    (old, k): (&str, usize),
+) -> Window {
+    let restarts_before = cluster.restarts();
+    let from = epoch_now();
+    let new = format!("etcd{k}");
+    let gone = t.join(newest.as_str()).join(format!("members/{old}/pki"));
+    let next = format!("replace-{old}");
+    let bundle = cli(
+        t,
+        "replace-member",
+        newest,
+        &["--name", old, "--new-name", &new, "--ip", &ip(subnet, k)],
+        &next,
+    );
+    *newest = next;
+    assert!(
+        !bundle.join(format!("members/{old}")).exists()
+            && bundle.join(format!("members/{new}")).exists()
+    );
+    let (code, out) = run_script(&bundle.join(format!("runbook/remove-{old}.sh")), &[]);
+    assert_eq!(code, 0, "replace: remove-{old}.sh:\n{out}");
+    check_removed(cluster, old, &gone, &out);
+    add_member(
+        cluster,
+        &bundle,
+        &new,
+        &t.join(format!("replace-add-{k}.log")),
+    );
+    (
+        format!("replace-member({old}->{new})"),
+        from,
+        epoch_now(),
+        cluster.restarts() - restarts_before,
+    )
+}
+
+/// The writer's figures during each operation (printed for the README): no restart, never
+/// 10 s without an acknowledged write, and an error answer only while a member was being
+/// removed from under the writer. Outside that, a put may only have timed out (curl's 2 s:
+/// this 2-core machine is shared with other tests), and rarely.
+fn check_writes_during(report: &WriterReport, windows: &[Window], restarts: usize) {
+    for (op, from, to, restarts) in windows {
         let r = report.between(*from, *to);
         daytwo_line(op, &r, *restarts);
         assert_eq!(*restarts, 0, "{op} restarted a member");
@@ -524,20 +371,13 @@ fn grow_three_to_five_then_remove_and_replace_while_writing() {
             r.longest_gap()
         );
     }
-    daytwo_line(
-        "grow-3-to-5-remove-and-replace",
-        &report,
-        cluster.restarts(),
-    );
+    daytwo_line("grow-3-to-5-remove-and-replace", report, restarts);
     for a in report.failures() {
         println!(
             "writer failure at {:.3} via {}: {}",
             a.at, a.endpoint, a.error
         );
     }
-    // An error answer only while a member was being removed from under the writer. Outside
-    // that, a put may only have timed out (curl's 2 s: this 2-core machine is shared with
-    // other tests), and rarely.
     let mut timeouts = 0;
     for a in report.failures() {
         let leaving = windows.iter().any(|(op, from, to, _)| {
@@ -556,8 +396,13 @@ fn grow_three_to_five_then_remove_and_replace_while_writing() {
         timeouts <= 2,
         "{timeouts} writes timed out outside the removal"
     );
+}
 
-    // The runbooks refuse what would hurt. A name taken by a member at another address:
+/// The runbooks refuse what would hurt, on the grown cluster (etcd3..6): a name taken by a
+/// member at another address, and, with etcd5 down, the removal of etcd4 (the cluster is not
+/// healthy; below quorum is the renewal test's textbook case).
+fn check_runbooks_refuse(cluster: &mut LiveCluster, t: &Path, subnet: u8, newest: &str) {
+    let bundle = t.join(newest);
     let taken = add_runbook(
         &bundle,
         &Operation::AddMember {
@@ -580,12 +425,10 @@ fn grow_three_to_five_then_remove_and_replace_while_writing() {
         out.contains("already has a member etcd3 with other peer URLs"),
         "{out}"
     );
-    // With etcd5 down, removing etcd4 is refused: the cluster is not healthy. (Below quorum:
-    // see the renewal test, whose three members make the textbook case.)
     let remove4 = cli(
         t,
         "remove-member",
-        &newest,
+        newest,
         &["--name", "etcd4"],
         "remove-etcd4",
     )
@@ -593,22 +436,25 @@ fn grow_three_to_five_then_remove_and_replace_while_writing() {
     cluster.stop("etcd5");
     // (etcd5 may have been the leader: wait for the next one.)
     let healthy = wait_for(Duration::from_secs(30), || {
-        admin(&bundle, &eps(&[3, 4, 6]), "etcdctl endpoint health")
+        admin(
+            &bundle,
+            &endpoints(subnet, &[3, 4, 6]),
+            "etcdctl endpoint health",
+        )
     });
     assert!(healthy.is_ok(), "{healthy:?}");
     let (code, out) = run_script(&remove4, &[]);
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("the cluster is not healthy: etcd5"), "{out}");
-    let (ok, list) = admin(&bundle, &eps(&[3, 4, 6]), "etcdctl member list");
+    let (ok, list) = admin(
+        &bundle,
+        &endpoints(subnet, &[3, 4, 6]),
+        "etcdctl member list",
+    );
     assert!(
         ok && list.contains("etcd4,"),
         "a refused removal removed: {list}"
     );
-}
-
-/// Runs a runbook to its end (each script bounds its own waits).
-fn run_script(script: &Path, args: &[&str]) -> (i32, String) {
-    code_and_output(&run(Command::new("bash").arg(script).args(args)))
 }
 
 #[test]
@@ -617,25 +463,7 @@ fn renew_every_certificate_without_restart() {
     let tmp = TempDir::new("daytwo-renew");
     let t = tmp.path();
     let bundle = generate_bundle(&spec(t, subnet, 3), t);
-    let logs = t.join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    let mut cluster = LiveCluster::new(subnet, &etcd().0, &logs);
-    for i in 1..=3 {
-        cluster.start(&bundle.join(format!("members/etcd{i}")), &[]);
-    }
-    let all = (1..=3)
-        .map(|i| client_url(subnet, i))
-        .collect::<Vec<_>>()
-        .join(",");
-    let healthy = wait_for(Duration::from_secs(60), || {
-        admin(&bundle, &all, "etcdctl endpoint health --cluster")
-    });
-    assert!(
-        healthy.is_ok(),
-        "the cluster did not start: {healthy:?}\n{}",
-        cluster.log_tails(15)
-    );
-
+    let mut cluster = start_cluster(subnet, &etcd().0, &bundle, 3, &t.join("logs"));
     // The writer's client folder, where its renewed certificate will be swapped in too.
     let client_dir = t.join("client");
     must(
@@ -645,39 +473,75 @@ fn renew_every_certificate_without_restart() {
             .arg(&client_dir),
     );
     let client = ClientTls::from_folder(&client_dir);
-    let writer = Writer::start(
-        Target {
-            endpoints: (1..=3).map(|i| client_url(subnet, i)).collect(),
-            tls: Some(client.clone()),
-            netns: None,
-        },
-        WriterOptions::default(),
-    );
-    assert!(
-        writer.wait_for_acks(20, Duration::from_secs(30)),
-        "the writer cannot write"
-    );
-    let logs_before: Vec<usize> = (1..=3)
-        .map(|i| {
-            cluster
-                .member(&format!("etcd{i}"))
-                .proc
-                .as_ref()
-                .unwrap()
-                .log_text()
-                .len()
-        })
-        .collect();
+    let writer = start_writer(&client, subnet, &[1, 2, 3]);
+    let logs_before: Vec<usize> = (1..=3).map(|i| member_log(&cluster, i).len()).collect();
 
-    // The renewed bundle: `etcd-pki renew` gives every member and the client a new key and
-    // certificate, each member folder with its renew.sh.
+    let renewed = renew_with_cli(t, &bundle);
+    check_renew_refuses_foreign_bundles(&cluster, t, subnet, &renewed);
+    let from = epoch_now();
+    for i in 1..=3 {
+        renew_in_place(&cluster, t, subnet, &renewed, i);
+    }
+    swap_client_certificate(&client_dir, &renewed.join("clients/etcdctl"));
+    assert!(
+        writer.wait_for_acks(40, Duration::from_secs(30)),
+        "no writes with the renewed client certificate"
+    );
+    let to = epoch_now();
+    check_ports_serve_renewed(&cluster, subnet, &renewed, &client);
+    check_members_keep_talking(&cluster, subnet, &renewed);
+    // No restart, nobody died, no TLS complaint since the renewal began.
+    let died = cluster.died();
+    assert!(died.is_empty(), "members exited: {died:?}");
+    for i in 1..=3 {
+        let log = member_log(&cluster, i);
+        let bad = tls_rejections(&log[logs_before[i - 1]..]);
+        assert!(
+            bad.is_empty(),
+            "etcd{i} logged TLS rejections:\n{}",
+            bad.join("\n")
+        );
+    }
+
+    let report = check_no_write_lost(writer, &client, client_url(subnet, 2));
+    daytwo_line("renew-all", &report.between(from, to), cluster.restarts());
+    for a in report.failures() {
+        println!(
+            "writer failure at {:.3} via {}: {}",
+            a.at, a.endpoint, a.error
+        );
+    }
+    for a in report.retried() {
+        println!(
+            "writer retried a handshake at {:.3} via {}: {}",
+            a.at, a.endpoint, a.retried
+        );
+    }
+    assert_eq!(cluster.restarts(), 0);
+    assert_eq!(report.failed_count(), 0, "the writer saw failures");
+
+    check_expiry_shows_renewed(&cluster, &bundle, &renewed);
+    check_remove_refused_below_quorum(&mut cluster, t, subnet, &renewed);
+}
+
+/// Member `etcd<i>`'s log so far.
+fn member_log(cluster: &LiveCluster, i: usize) -> String {
+    cluster
+        .member(&format!("etcd{i}"))
+        .proc
+        .as_ref()
+        .unwrap()
+        .log_text()
+}
+
+/// `etcd-pki renew` of `bundle`: every member and the client get a new key and certificate,
+/// each member folder its renew.sh; the CA stays. Returns the renewed bundle's folder.
+fn renew_with_cli(t: &Path, bundle: &Path) -> PathBuf {
     let renewed = cli(t, "renew", "bundle", &[], "renewed");
-    let ca_crt = bundle.join("ca.crt");
     assert_eq!(
-        std::fs::read(&ca_crt).unwrap(),
+        std::fs::read(bundle.join("ca.crt")).unwrap(),
         std::fs::read(renewed.join("ca.crt")).unwrap()
     );
-    let new_client = renewed.join("clients/etcdctl");
     for f in [
         "members/etcd1/pki/server.crt",
         "members/etcd1/pki/peer.crt",
@@ -689,8 +553,17 @@ fn renew_every_certificate_without_restart() {
             "{f} not renewed"
         );
     }
+    renewed
+}
 
-    // A bundle of another CA is refused, nothing touched.
+/// renew.sh refuses, touching nothing, a bundle of another CA, and a member folder run on
+/// another member's machine.
+fn check_renew_refuses_foreign_bundles(
+    cluster: &LiveCluster,
+    t: &Path,
+    subnet: u8,
+    renewed: &Path,
+) {
     let other_tmp = TempDir::new("daytwo-other");
     generate_bundle(&spec(t, subnet, 3), other_tmp.path());
     let other_script = cli(
@@ -708,7 +581,6 @@ fn renew_every_certificate_without_restart() {
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("not the one installed"), "{out}");
     assert_eq!(std::fs::read(&installed).unwrap(), before);
-    // On another member's machine: refused.
     let o = cluster.on(
         "etcd2",
         &[],
@@ -720,67 +592,54 @@ fn renew_every_certificate_without_restart() {
     let (code, out) = code_and_output(&o);
     assert_eq!(code, 3, "{out}");
     assert!(out.contains("none of member etcd1's addresses"), "{out}");
+}
 
-    // Renew: each member on its own machine, as root, etcd running.
-    let from = epoch_now();
-    let backups = t.join("backups");
-    for i in 1..=3 {
-        let name = format!("etcd{i}");
-        if i == 2 {
-            // Killed between the server pair and the peer pair (a lost session): the run
-            // after it finishes the job.
-            cluster.on_interrupted(
-                &name,
-                &[("ETCD_PKI_BACKUPS", backups.join(&name).to_str().unwrap())],
-                &format!(
-                    "bash '{}'",
-                    renewed.join(format!("members/{name}/renew.sh")).display()
-                ),
-                "/server.crt: serial",
-                &t.join("renew-interrupted.log"),
-            );
-        }
-        let o = cluster.on(
+/// `renew.sh` of member `etcd<i>` on its own machine, as root, etcd running: both pairs
+/// swapped and served, no restart; run again, already in place. etcd2's first run is killed
+/// between the server pair and the peer pair (a lost session): the run after it finishes.
+fn renew_in_place(cluster: &LiveCluster, t: &Path, subnet: u8, renewed: &Path, i: usize) {
+    let name = format!("etcd{i}");
+    let backups = t.join("backups").join(&name);
+    let env = [("ETCD_PKI_BACKUPS", backups.to_str().unwrap())];
+    let script = format!(
+        "bash '{}'",
+        renewed.join(format!("members/{name}/renew.sh")).display()
+    );
+    if i == 2 {
+        cluster.on_interrupted(
             &name,
-            &[("ETCD_PKI_BACKUPS", backups.join(&name).to_str().unwrap())],
-            &format!(
-                "bash '{}'",
-                renewed.join(format!("members/{name}/renew.sh")).display()
-            ),
+            &env,
+            &script,
+            "/server.crt: serial",
+            &t.join("renew-interrupted.log"),
         );
-        let (code, out) = code_and_output(&o);
-        assert_eq!(code, 0, "renew.sh on {name}:\n{out}");
-        println!("--- on {name}: bash renew.sh\n{out}");
-        let pki = renewed.join(format!("members/{name}/pki"));
-        for (kind, port) in [("server", CLIENT_PORT), ("peer", PEER_PORT)] {
-            assert!(
-                out.contains(&format!(
-                    "ok: {}:{port} serves {kind}.crt serial {}",
-                    ip(subnet, i),
-                    serial(&pki.join(format!("{kind}.crt")))
-                )),
-                "{out}"
-            );
-        }
-        assert!(out.contains("etcd was not restarted"), "{out}");
-        // Run again: already in place.
-        let o = cluster.on(
-            &name,
-            &[("ETCD_PKI_BACKUPS", backups.join(&name).to_str().unwrap())],
-            &format!(
-                "bash '{}'",
-                renewed.join(format!("members/{name}/renew.sh")).display()
-            ),
-        );
-        let (code, out) = code_and_output(&o);
-        assert_eq!(code, 0, "renew.sh on {name} again:\n{out}");
+    }
+    let (code, out) = code_and_output(&cluster.on(&name, &env, &script));
+    assert_eq!(code, 0, "renew.sh on {name}:\n{out}");
+    println!("--- on {name}: bash renew.sh\n{out}");
+    let pki = renewed.join(format!("members/{name}/pki"));
+    for (kind, port) in [("server", CLIENT_PORT), ("peer", PEER_PORT)] {
         assert!(
-            out.contains("server.crt and server.key already in place"),
+            out.contains(&format!(
+                "ok: {}:{port} serves {kind}.crt serial {}",
+                ip(subnet, i),
+                serial(&pki.join(format!("{kind}.crt")))
+            )),
             "{out}"
         );
     }
-    // The client's certificate: the writer's files swapped the same way, both made first in
-    // a folder beside them, then renamed by one mv, certificate first.
+    assert!(out.contains("etcd was not restarted"), "{out}");
+    let (code, out) = code_and_output(&cluster.on(&name, &env, &script));
+    assert_eq!(code, 0, "renew.sh on {name} again:\n{out}");
+    assert!(
+        out.contains("server.crt and server.key already in place"),
+        "{out}"
+    );
+}
+
+/// The client's certificate: the writer's files swapped as renew.sh swaps a member's, both
+/// made first in a folder beside them, then renamed by one mv, certificate first.
+fn swap_client_certificate(client_dir: &Path, new_client: &Path) {
     let stage = client_dir.join(".stage");
     std::fs::create_dir(&stage).unwrap();
     for f in ["client.crt", "client.key"] {
@@ -790,34 +649,26 @@ fn renew_every_certificate_without_restart() {
         Command::new("mv")
             .arg("-f")
             .arg("-t")
-            .arg(&client_dir)
+            .arg(client_dir)
             .arg(stage.join("client.crt"))
             .arg(stage.join("client.key")),
     );
     std::fs::remove_dir(&stage).unwrap();
-    assert!(
-        writer.wait_for_acks(40, Duration::from_secs(30)),
-        "no writes with the renewed client certificate"
-    );
-    let to = epoch_now();
+}
 
-    // Every port serves its new certificate, asked from elsewhere with a new handshake: the
-    // client port by the renewed client, the peer port by the next member with its renewed
-    // peer certificate (from its own address, as etcd checks a peer's address).
+/// Every port serves its new certificate, asked from elsewhere with a new handshake: the
+/// client port by the renewed client, the peer port by the next member with its renewed
+/// peer certificate (from its own address, as etcd checks a peer's address).
+fn check_ports_serve_renewed(
+    cluster: &LiveCluster,
+    subnet: u8,
+    renewed: &Path,
+    client: &ClientTls,
+) {
+    let ca_crt = renewed.join("ca.crt");
     for i in 1..=3 {
+        check_serves_own_certificate(renewed, subnet, i, client);
         let pki = renewed.join(format!("members/etcd{i}/pki"));
-        assert_eq!(
-            served_serial(
-                None,
-                &ip(subnet, i),
-                CLIENT_PORT,
-                &ca_crt,
-                &client.cert,
-                &client.key
-            ),
-            serial(&pki.join("server.crt")),
-            "etcd{i} client port"
-        );
         let j = i % 3 + 1;
         let peer = renewed.join(format!("members/etcd{j}/pki"));
         assert_eq!(
@@ -833,18 +684,25 @@ fn renew_every_certificate_without_restart() {
             "etcd{i} peer port, asked by etcd{j}"
         );
     }
-    // Members keep talking, and accept each other's renewed peer certificates on new
-    // connections: member 1's new peer certificate reads member 2's peer API.
-    let (ok, out) = admin(&renewed, &all, "etcdctl endpoint health --cluster");
+}
+
+/// Members keep talking, and accept each other's renewed peer certificates on new
+/// connections: member 1's new peer certificate reads member 2's peer API (from etcd1's
+/// machine: etcd checks a peer certificate against the caller's address).
+fn check_members_keep_talking(cluster: &LiveCluster, subnet: u8, renewed: &Path) {
+    let (ok, out) = admin(
+        renewed,
+        &endpoints(subnet, &[1, 2, 3]),
+        "etcdctl endpoint health --cluster",
+    );
     assert!(ok, "{out}");
-    // (From etcd1's machine: etcd checks a peer certificate against the caller's address.)
     let p1 = renewed.join("members/etcd1/pki");
     let o = cluster.on(
         "etcd1",
         &[],
         &format!(
             "curl -sS --http1.1 --max-time 5 --cacert '{}' --cert '{}' --key '{}' {}/members",
-            ca_crt.display(),
+            renewed.join("ca.crt").display(),
             p1.join("peer.crt").display(),
             p1.join("peer.key").display(),
             peer_url(subnet, 2)
@@ -853,52 +711,10 @@ fn renew_every_certificate_without_restart() {
     let (code, members) = code_and_output(&o);
     assert_eq!(code, 0, "{members}");
     assert!(members.contains("etcd3"), "{members}");
-    // No restart, nobody died, no TLS complaint since the renewal began.
-    let died = cluster.died();
-    assert!(died.is_empty(), "members exited: {died:?}");
-    for i in 1..=3 {
-        let log = cluster
-            .member(&format!("etcd{i}"))
-            .proc
-            .as_ref()
-            .unwrap()
-            .log_text();
-        let bad = tls_rejections(&log[logs_before[i - 1]..]);
-        assert!(
-            bad.is_empty(),
-            "etcd{i} logged TLS rejections:\n{}",
-            bad.join("\n")
-        );
-    }
+}
 
-    let report = writer.stop();
-    let missing = verify_all_acked(
-        &report.acked(),
-        &Target {
-            endpoints: vec![client_url(subnet, 2)],
-            tls: Some(client.clone()),
-            netns: None,
-        },
-    );
-    assert!(missing.is_empty(), "acknowledged writes lost: {missing:?}");
-    let during = report.between(from, to);
-    daytwo_line("renew-all", &during, cluster.restarts());
-    for a in report.failures() {
-        println!(
-            "writer failure at {:.3} via {}: {}",
-            a.at, a.endpoint, a.error
-        );
-    }
-    for a in report.retried() {
-        println!(
-            "writer retried a handshake at {:.3} via {}: {}",
-            a.at, a.endpoint, a.retried
-        );
-    }
-    assert_eq!(cluster.restarts(), 0);
-    assert_eq!(report.failed_count(), 0, "the writer saw failures");
-
-    // check-expiry.sh reports the new dates of what is installed.
+/// check-expiry.sh reports the new dates of what is installed.
+fn check_expiry_shows_renewed(cluster: &LiveCluster, bundle: &Path, renewed: &Path) {
     let o = run(Command::new("bash")
         .arg(bundle.join("check-expiry.sh"))
         .arg(&cluster.member("etcd1").cert_dir));
@@ -914,12 +730,19 @@ fn renew_every_certificate_without_restart() {
             .any(|l| l.contains("server.crt") && l.contains(end)),
         "check-expiry.sh does not show the renewed server.crt ({end}):\n{out}"
     );
+}
 
-    // The textbook quorum case, on these three members: with etcd3 down, removing the
-    // healthy etcd2 would leave etcd1 alone of two, below their quorum of 2. Refused.
+/// The textbook quorum case, on the three members: with etcd3 down, removing the healthy
+/// etcd2 would leave etcd1 alone of two, below their quorum of 2. Refused.
+fn check_remove_refused_below_quorum(
+    cluster: &mut LiveCluster,
+    t: &Path,
+    subnet: u8,
+    renewed: &Path,
+) {
     cluster.stop("etcd3");
     let healthy = wait_for(Duration::from_secs(30), || {
-        admin(&renewed, &client_url(subnet, 1), "etcdctl endpoint health")
+        admin(renewed, &client_url(subnet, 1), "etcdctl endpoint health")
     });
     assert!(healthy.is_ok(), "{healthy:?}");
     let remove2 = cli(
@@ -938,7 +761,7 @@ fn renew_every_certificate_without_restart() {
         ) && out.contains("Bring back etcd3 first"),
         "{out}"
     );
-    let (ok, list) = admin(&renewed, &client_url(subnet, 1), "etcdctl member list");
+    let (ok, list) = admin(renewed, &client_url(subnet, 1), "etcdctl member list");
     assert!(
         ok && list.contains("etcd2,"),
         "a refused removal removed: {list}"

@@ -33,7 +33,7 @@ options:
   is_running: {type: str, required: true}
   start: {type: str}
   restart: {type: str}
-  tries: {type: int, default: 40, description: health gate tries after a change, 3 s apart}
+  tries: {type: int, default: 120, description: health gate tries after a change, 1 s apart}
   dropin_dir: {type: path, default: /etc/systemd/system/etcd.service.d}
 """
 
@@ -53,7 +53,7 @@ def main():
         is_running=dict(type="str", required=True),
         start=dict(type="str"),
         restart=dict(type="str"),
-        tries=dict(type="int", default=40),
+        tries=dict(type="int", default=120),
         dropin_dir=dict(type="path", default="/etc/systemd/system/etcd.service.d"),
     ))
     a = m.params
@@ -87,7 +87,9 @@ def main():
                 log.append("gate %s: passed" % when)
                 return
             if i + 1 < tries:
-                time.sleep(3)
+                # 1 s: a member is usually back within a few seconds of its change, and
+                # each second waited is a second of every member after it.
+                time.sleep(1)
         log.append("$ bash verify.sh --health\n" + out)
         fails = "; ".join(l[4:].strip() for l in out.splitlines() if l.startswith("FAIL"))
         fail("failed its health gate %s: %s" % (when, fails or out.strip()[-300:]), fix)
@@ -119,7 +121,7 @@ def main():
         m.exit_json(changed=changed, log=log)
 
     # rollout: healthy before, the folder's steps, healthy after.
-    gate("before any change to it", 2,
+    gate("before any change to it", 3,
          "Nothing was changed on it. If its etcd is stopped, start it (systemctl start etcd) "
          "or find out why it stopped (journalctl -u etcd).")
     here = lambda f: os.path.exists(os.path.join(stage, f))

@@ -1,5 +1,5 @@
 //! `etcd-pki revoke`: stop trusting a client, a removed member or any certificate now, not at
-//! its expiry. Pure, like [`crate::daytwo`]: an opened bundle and its CA in, a new full bundle
+//! its expiry. Pure, like [`crate::ops::change`]: an opened bundle and its CA in, a new full bundle
 //! out, which holds:
 //!
 //! - every certificate and key of the old bundle, byte for byte;
@@ -21,10 +21,10 @@ use std::fmt;
 use time::{Duration, OffsetDateTime};
 
 use crate::crl::{self, CrlParams, RevocationReason, RevokedCert};
-use crate::daytwo::{self, Change};
 use crate::error::Error;
 use crate::issue::{CaMaterial, rfc3339};
 use crate::keys::Keys;
+use crate::ops::change::{self, Change};
 use crate::package::state::{BundleState, Revocations, RevokedRecord};
 use crate::package::{Bundle, OpenedBundle};
 use crate::spec::Layout;
@@ -383,7 +383,7 @@ fn removed_member_entries(state: &BundleState, name: &str) -> Result<Vec<Entry>,
 
 /// Revokes what `req` names: a new bundle of `opened` (every certificate and key kept) with
 /// the CRL, its runbook and drop-in in every member's folder, and `spec.json` listing every
-/// revocation. `ca` must be the bundle's CA ([`daytwo::unlock_ca`]).
+/// revocation. `ca` must be the bundle's CA ([`change::unlock_ca`]).
 pub fn revoke(
     opened: &OpenedBundle,
     ca: &CaMaterial,
@@ -408,12 +408,12 @@ pub fn revoke(
     }
     let der = sign_crl(ca, &revocations, now, next)?;
     // Every certificate and key as it was, and the new CRL in every member's folder.
-    let mut plan = daytwo::plan_change(Some(opened), &opened.state.spec, &Change::Keep, now)?;
+    let mut plan = change::plan_change(Some(opened), &opened.state.spec, &Change::Keep, now)?;
     let mut carried = plan.plan.carried.clone();
     carried.revocations = Some(revocations.clone());
     plan.plan.carry(carried);
     plan.crl = Some(der);
-    let (bundle, _) = daytwo::apply_change(Some(opened), ca, &plan, Keys::new())?;
+    let (bundle, _) = change::apply_change(Some(opened), ca, &plan, Keys::new())?;
     let users = revoked_users(&opened.state, &revocations, &bundle);
     let summary = summarise(&bundle, &new, &revocations, previous.is_none(), users);
     Ok((bundle, summary))

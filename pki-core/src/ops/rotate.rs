@@ -260,7 +260,7 @@ pub fn rotate_ca(
     now: OffsetDateTime,
     sealing: Option<&crate::SealingKey>,
 ) -> Result<(crate::package::Bundle, RotateSummary), Error> {
-    use crate::daytwo;
+    use crate::ops::change;
 
     let spec = &opened.state.spec;
     let old_cert = ca.cert()?;
@@ -305,7 +305,7 @@ pub fn rotate_ca(
     // A new CA key is sealed when a passphrase was given for it; the same key is not
     // written again (the old key file stays the CA key).
     plan.plan = plan.plan.seal_ca_key(sealing.is_some());
-    let (bundle, _) = daytwo::apply_change_sealed(Some(opened), &new_ca, &plan, keys, sealing)?;
+    let (bundle, _) = change::apply_change_sealed(Some(opened), &new_ca, &plan, keys, sealing)?;
     if !same_key && let Some(rev) = &opened.state.revocations {
         check_no_serial_on_crl(&bundle, rev)?;
     }
@@ -318,10 +318,10 @@ fn new_ca_plan(
     opened: &crate::package::OpenedBundle,
     key: &PrivateKey,
     now: OffsetDateTime,
-) -> Result<(crate::issue::CaMaterial, crate::daytwo::ChangePlan), Error> {
-    use crate::daytwo::{self, Change};
+) -> Result<(crate::issue::CaMaterial, crate::ops::change::ChangePlan), Error> {
+    use crate::ops::change::{self, Change};
 
-    let mut plan = daytwo::plan_change(None, &opened.state.spec, &Change::Generate, now)?;
+    let mut plan = change::plan_change(None, &opened.state.spec, &Change::Generate, now)?;
     let new_ca = crate::issue::new_ca(&plan.plan.ca, key, now)?;
     // A child of the opened bundle. The removed members' records go: the new CA never signed
     // them, and no member trusts the old one afterwards. The revocations stay, re-signed.
@@ -416,12 +416,12 @@ fn same_key_plan(
     opened: &crate::package::OpenedBundle,
     ca: &crate::issue::CaMaterial,
     now: OffsetDateTime,
-) -> Result<(crate::issue::CaMaterial, crate::daytwo::ChangePlan), Error> {
-    use crate::daytwo::{self, Change};
+) -> Result<(crate::issue::CaMaterial, crate::ops::change::ChangePlan), Error> {
+    use crate::ops::change::{self, Change};
 
     let spec = &opened.state.spec;
     let renewed = renew_ca_same_key(&ca.cert_der, &ca.key()?, now, spec.ca_validity_days)?;
-    let mut plan = daytwo::plan_change(Some(opened), spec, &Change::Keep, now)?;
+    let mut plan = change::plan_change(Some(opened), spec, &Change::Keep, now)?;
     let mut carried = plan.plan.carried.clone();
     carried.rotation = Some(rotation_state(true));
     plan.plan.carry(carried);

@@ -1,0 +1,1 @@
+(a) => new Response(new Blob([a]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer()
