@@ -96,11 +96,11 @@ fn ClientRow(
     let kind = move || row.kind().try_get().map_or("", label_of);
     let who = move || me.who();
     let bad = move |field: &'static str| move || invalid(ctx, &path(field).get());
-    let locked = move || super::daytwo::row_locked(id);
+    let locked = move || super::existing_ca::row_locked(id);
     view! {
         <tr data-testid="client-row" class:locked=locked>
             <td>
-                <super::daytwo::RowMark id/>
+                <super::existing_ca::RowMark id/>
                 <input data-testid="client-name" prop:disabled=locked type="text" spellcheck="false" aria-label=label("Name")
                     aria-describedby=errors("name") aria-invalid=bad("name")
                     bind:value=bound(row.name())/>

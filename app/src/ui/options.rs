@@ -271,7 +271,7 @@ pub fn SpecFileButtons() -> impl IntoView {
             match result {
                 Ok(spec) => {
                     ctx.form.set(Form::from_spec(&spec));
-                    super::daytwo::form_replaced();
+                    super::existing_ca::form_replaced();
                     ctx.forget_keys();
                     // A real cluster's CA key: the passphrase is asked for again.
                     ctx.ca_key.update(|k| k.unencrypted = false);
@@ -286,7 +286,7 @@ pub fn SpecFileButtons() -> impl IntoView {
             <button id="demo" title="Three members on 127.0.0.1-3 of one machine, with scripts to run them"
                 on:click=move |_| {
                     ctx.form.set(Form::from_spec(&ClusterSpec::demo()));
-                    super::daytwo::form_replaced();
+                    super::existing_ca::form_replaced();
                     ctx.forget_keys();
                     // One click to a demo: its throwaway CA key is not encrypted, and the
                     // ticked box in the CA key section says so.
