@@ -6,7 +6,7 @@ use reactive_stores::Field;
 
 use super::row::{Row, bound};
 use super::{Ctx, FieldErrors, focus_soon, invalid};
-use crate::form::{ClientRow as ClientRowData, ClientRowStoreFields, FormStoreFields};
+use crate::form::{ClientRow as ClientRowData, ClientRowStoreFields, FormStoreFields, remove_row};
 
 /// The client list.
 #[component]
@@ -125,7 +125,7 @@ fn ClientRow(
             <td class="buttons">
                 <button data-testid="client-remove" prop:disabled=locked title="Remove" class="danger" aria-label=move || format!("Remove {}", who())
                     on:click=move |_| {
-                        form.update(|f| f.remove_client(id));
+                        remove_row(&mut form.clients().write(), id);
                         focus_soon("#client-add");
                     }>"✕"</button>
             </td>

@@ -247,27 +247,7 @@ pub(super) fn on_message(i: usize, data: JsValue) {
         }
         FromWorker::Keys { indices, .. } => on_keys(&was, indices, secrets),
         FromWorker::Prime { index, half } => on_prime(&was, index, half, secrets),
-        FromWorker::Bundle {
-            listing,
-            text_lengths,
-            ca_key_name,
-            ca_key_encrypted,
-            assemble_ms,
-            zip_ms,
-            change,
-        } => on_bundle(
-            Arrived {
-                listing,
-                text_lengths,
-                ca_key_name,
-                ca_key_encrypted,
-                assemble_ms,
-                zip_ms,
-                change,
-                t0,
-            },
-            secrets,
-        ),
+        bundle @ FromWorker::Bundle { .. } => on_bundle(bundle, t0, secrets),
         FromWorker::CaChecked { request, ca } => {
             if let Some(then) = take_ca_check(request) {
                 then(Ok(ca));

@@ -444,21 +444,22 @@ pub(super) fn on_prime(
     dispatch();
 }
 
-/// What [`FromWorker::Bundle`] says, with when its message arrived.
-pub(super) struct Arrived {
-    pub(super) listing: Listing,
-    pub(super) text_lengths: Vec<u32>,
-    pub(super) ca_key_name: String,
-    pub(super) ca_key_encrypted: bool,
-    pub(super) assemble_ms: f64,
-    pub(super) zip_ms: f64,
-    pub(super) change: Option<ChangeDone>,
-    pub(super) t0: f64,
-}
-
-/// The finished bundle: the run's outcome, handed to whoever started it.
-pub(super) fn on_bundle(a: Arrived, secrets: Secrets<Uint8Array>) {
-    let Some(mut job) = POOL.with(|p| p.borrow_mut().job.take()) else {
+/// The finished bundle ([`FromWorker::Bundle`], its message arrived at `t0`): the run's
+/// outcome, handed to whoever started it.
+pub(super) fn on_bundle(msg: FromWorker, t0: f64, secrets: Secrets<Uint8Array>) {
+    let (
+        Some(mut job),
+        FromWorker::Bundle {
+            mut listing,
+            text_lengths,
+            ca_key_name,
+            ca_key_encrypted,
+            assemble_ms,
+            zip_ms,
+            change,
+        },
+    ) = (POOL.with(|p| p.borrow_mut().job.take()), msg)
+    else {
         secrets.wipe();
         return;
     };
@@ -466,8 +467,7 @@ pub(super) fn on_bundle(a: Arrived, secrets: Secrets<Uint8Array>) {
     let (Some(zip), Some(texts)) = (secrets.zip, secrets.texts) else {
         return finish(job, Err("the worker sent no zip".into()));
     };
-    let mut listing = a.listing;
-    if let Err(e) = protocol::join_texts(&mut listing, &texts, &a.text_lengths) {
+    if let Err(e) = protocol::join_texts(&mut listing, &texts, &text_lengths) {
         return finish(job, Err(e));
     }
     let outcome = Outcome {
@@ -475,13 +475,13 @@ pub(super) fn on_bundle(a: Arrived, secrets: Secrets<Uint8Array>) {
         zip,
         // None for a day-two change, except a rotation's new CA key.
         ca_key: secrets.ca_key.unwrap_or_default(),
-        ca_key_name: a.ca_key_name,
-        ca_key_encrypted: a.ca_key_encrypted,
+        ca_key_name,
+        ca_key_encrypted,
         keygen_ms: job.keys_done_at - job.started,
-        assemble_ms: a.assemble_ms,
-        zip_ms: a.zip_ms,
+        assemble_ms,
+        zip_ms,
         total_ms: now() - job.started,
-        parse_ms: now() - a.t0,
+        parse_ms: now() - t0,
         workers: POOL.with(|p| {
             p.borrow()
                 .slots
@@ -489,7 +489,7 @@ pub(super) fn on_bundle(a: Arrived, secrets: Secrets<Uint8Array>) {
                 .filter(|s| s.state != SlotState::Dead)
                 .count()
         }),
-        change: a.change,
+        change,
     };
     if let Some(f) = job.on_done.take() {
         f(Ok(outcome));

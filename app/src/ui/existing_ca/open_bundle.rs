@@ -41,7 +41,7 @@ pub(super) fn open_zip(d: DayTwo, ctx: Ctx, p: Picked) {
                             .chain(form.clients.iter().map(|c| c.id))
                             .collect(),
                     );
-                    ctx.form.set(form);
+                    crate::form::replace(ctx.form, form);
                     let bytes = z.bytes.clone();
                     let now = Seen {
                         line: facts.line.clone(),

@@ -29,42 +29,10 @@ pub(super) fn run_change_with(
     new_passphrase: Option<Zeroizing<String>>,
 ) {
     d.last.set(Some(change.clone()));
-    let source = d.source.get_untracked();
+    let Some(inputs) = inputs(d, change, new_passphrase) else {
+        return;
+    };
     let spec = ctx.spec.get_untracked();
-    let Some(key) = d.ca_key.get_untracked() else {
-        return;
-    };
-    let zip = (source == Source::Bundle)
-        .then(|| {
-            d.opened
-                .with_untracked(|o| o.as_ref().map(|o| o.zip.clone()))
-        })
-        .flatten();
-    let ca_cert = (source != Source::Bundle)
-        .then(|| {
-            d.ca_cert
-                .with_untracked(|c| c.as_ref().map(|c| c.bytes.clone()))
-        })
-        .flatten();
-    if zip.is_none() && ca_cert.is_none() {
-        return;
-    }
-    let pass = Zeroizing::new(d.passphrase.get_untracked());
-    let utf8 = |p: &str| Zeroizing::new(p.as_bytes().to_vec());
-    let inputs = ChangeInputs {
-        change,
-        secrets: Secrets {
-            zip,
-            ca_cert,
-            ca_key: Some(key.bytes.clone()),
-            passphrase: (d.needs_passphrase.get_untracked() && !pass.is_empty())
-                .then(|| utf8(&pass)),
-            new_passphrase: new_passphrase.as_deref().map(|p| utf8(p)),
-            ..Default::default()
-        },
-        previous_rotation_done: d.previous_done.get_untracked(),
-    };
-    drop(key);
     let status = ctx.status;
     ctx.forget_keys();
     status.set(GenState::Running(workers::Progress {
@@ -81,14 +49,11 @@ pub(super) fn run_change_with(
         move |result| {
             status.set(match result {
                 Ok(o) => {
-                    let summary = o
-                        .change
-                        .as_ref()
-                        .map(|c| c.summary.clone())
-                        .unwrap_or_default();
+                    // pki-core's summary, as it wrote it.
+                    let summary = o.change.as_ref().map(|c| c.summary.clone());
                     GenState::Done(Arc::new(Generated {
                         outcome: o,
-                        summary,
+                        summary: summary.unwrap_or_default(),
                         spec: made_from,
                     }))
                 }
@@ -100,4 +65,46 @@ pub(super) fn run_change_with(
             browser::set_busy(false);
         },
     );
+}
+
+/// What the worker needs for `change`, copied out of the day-two signals: the opened
+/// bundle's zip (or the existing CA's certificate), the CA key, its passphrase when it is
+/// encrypted, a rotation's new passphrase. `None` while a file is missing.
+fn inputs(
+    d: DayTwo,
+    change: ChangeRequest,
+    new_passphrase: Option<Zeroizing<String>>,
+) -> Option<ChangeInputs> {
+    let opened = d.source.get_untracked() == Source::Bundle;
+    let key = d.ca_key.get_untracked()?;
+    let zip = opened
+        .then(|| {
+            d.opened
+                .with_untracked(|o| o.as_ref().map(|o| o.zip.clone()))
+        })
+        .flatten();
+    let ca_cert = (!opened)
+        .then(|| {
+            d.ca_cert
+                .with_untracked(|c| c.as_ref().map(|c| c.bytes.clone()))
+        })
+        .flatten();
+    if zip.is_none() && ca_cert.is_none() {
+        return None;
+    }
+    let pass = Zeroizing::new(d.passphrase.get_untracked());
+    let utf8 = |p: &str| Zeroizing::new(p.as_bytes().to_vec());
+    Some(ChangeInputs {
+        change,
+        secrets: Secrets {
+            zip,
+            ca_cert,
+            ca_key: Some(key.bytes.clone()),
+            passphrase: (d.needs_passphrase.get_untracked() && !pass.is_empty())
+                .then(|| utf8(&pass)),
+            new_passphrase: new_passphrase.as_deref().map(|p| utf8(p)),
+            ..Default::default()
+        },
+        previous_rotation_done: d.previous_done.get_untracked(),
+    })
 }
