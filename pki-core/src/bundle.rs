@@ -13,6 +13,7 @@ use crate::plan::{self, MemberPlan};
 pub use crate::plan::{KeyRequest, Owner, Role};
 use crate::render;
 pub use crate::render::BundleFile;
+use crate::sealing::SealingKey;
 use crate::spec::ClusterSpec;
 use crate::validate::ValidatedSpec;
 
@@ -24,12 +25,20 @@ pub fn key_plan(spec: &ClusterSpec) -> Vec<KeyRequest> {
 }
 
 /// Validates and generates, with fresh keys from the platform CSPRNG and the current time.
-/// Keys are made on every core first (`parallel.rs`), then signed and laid out.
+/// Keys are made on every core first (`parallel.rs`), then signed and laid out. The CA key
+/// file is plain PEM; [`generate_sealed`] writes it encrypted.
 pub fn generate(spec: &ClusterSpec) -> Result<Bundle, Error> {
+    generate_sealed(spec, None)
+}
+
+/// [`generate`], with the CA key file sealed under `sealing` when given
+/// ([`SealingKey::derive`] from the passphrase): the plan says so before anything is
+/// rendered, so the README states it in the same pass and no file is written twice.
+pub fn generate_sealed(spec: &ClusterSpec, sealing: Option<&SealingKey>) -> Result<Bundle, Error> {
     // Bad input costs no key generation.
-    let plan = plan::plan(&ValidatedSpec::new(spec)?);
+    let plan = plan::plan(&ValidatedSpec::new(spec)?).seal_ca_key(sealing.is_some());
     let keys = crate::parallel::generate_keys(&plan.keys, crate::parallel::cores())?;
-    build(&plan, &keys, OffsetDateTime::now_utc())
+    build(&plan, &keys, OffsetDateTime::now_utc(), sealing)
 }
 
 /// Validates and generates with keys supplied by `key_for` (called once per
@@ -37,23 +46,39 @@ pub fn generate(spec: &ClusterSpec) -> Result<Bundle, Error> {
 pub fn generate_with_keys(
     spec: &ClusterSpec,
     now: OffsetDateTime,
+    key_for: impl FnMut(&KeyRequest) -> Result<PrivateKey, Error>,
+) -> Result<Bundle, Error> {
+    generate_with_keys_sealed(spec, now, None, key_for)
+}
+
+/// [`generate_with_keys`], with the CA key file sealed under `sealing` when given (the page:
+/// its keys made by its workers, the sealing key derived while the person typed).
+pub fn generate_with_keys_sealed(
+    spec: &ClusterSpec,
+    now: OffsetDateTime,
+    sealing: Option<&SealingKey>,
     mut key_for: impl FnMut(&KeyRequest) -> Result<PrivateKey, Error>,
 ) -> Result<Bundle, Error> {
-    let plan = plan::plan(&ValidatedSpec::new(spec)?);
+    let plan = plan::plan(&ValidatedSpec::new(spec)?).seal_ca_key(sealing.is_some());
     let mut keys = Keys::new();
     for req in &plan.keys {
         keys.insert(req.id.clone(), key_for(req)?);
     }
-    build(&plan, &keys, now)
+    build(&plan, &keys, now, sealing)
 }
 
 /// A new CA from the plan's CA key, then every later stage.
-fn build(plan: &plan::Plan, keys: &Keys, now: OffsetDateTime) -> Result<Bundle, Error> {
+fn build(
+    plan: &plan::Plan,
+    keys: &Keys,
+    now: OffsetDateTime,
+    sealing: Option<&SealingKey>,
+) -> Result<Bundle, Error> {
     let ca_key = issue::plan_key(plan, keys, &plan.ca.key)?;
     let ca = issue::new_ca(&plan.ca, ca_key, now)?;
     let issued = issue::issue(plan, &ca, keys, now)?;
     let files = render::render(plan, &issued)?;
-    let ca_key_file = render::ca_key_file(plan, &ca)?;
+    let ca_key_file = render::ca_key_file(plan, &ca, sealing)?;
     Ok(package::assemble(plan, &issued, files, ca_key_file))
 }
 

@@ -952,7 +952,19 @@ pub fn apply_change(
     opened: Option<&OpenedBundle>,
     ca: &CaMaterial,
     plan: &ChangePlan,
+    keys: Keys,
+) -> Result<(Bundle, ChangeSummary), Error> {
+    apply_change_sealed(opened, ca, plan, keys, None)
+}
+
+/// [`apply_change`] for a plan that writes a new CA key file sealed under `sealing`
+/// ([`crate::Plan::ca_key_sealed`]: a CA rotation to a new key with a passphrase).
+pub fn apply_change_sealed(
+    opened: Option<&OpenedBundle>,
+    ca: &CaMaterial,
+    plan: &ChangePlan,
     mut keys: Keys,
+    sealing: Option<&crate::SealingKey>,
 ) -> Result<(Bundle, ChangeSummary), Error> {
     let new_plan = &plan.plan;
     let old_plan = opened.map(OpenedBundle::plan);
@@ -984,7 +996,7 @@ pub fn apply_change(
         keep_key_bytes(&mut issued, o, old, &plan.keys_kept);
     }
     let files = render::render(new_plan, &issued)?;
-    let ca_key_file = render::ca_key_file(new_plan, ca)?;
+    let ca_key_file = render::ca_key_file(new_plan, ca, sealing)?;
     let bundle = package::assemble(new_plan, &issued, files, ca_key_file);
     let steps = plan
         .operations

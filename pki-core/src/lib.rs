@@ -73,7 +73,9 @@ pub mod spec;
 pub mod status;
 pub mod validate;
 
-pub use bundle::{generate, generate_with_keys, key_plan};
+pub use bundle::{
+    generate, generate_sealed, generate_with_keys, generate_with_keys_sealed, key_plan,
+};
 pub use error::Error;
 pub use issue::{CaMaterial, CertInfo};
 pub use keys::PrivateKey;

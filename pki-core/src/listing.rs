@@ -57,7 +57,13 @@ impl Bundle {
     pub fn listing(&self) -> Listing {
         Listing {
             cluster_name: self.cluster_name.clone(),
-            zip_name: self.zip_name(),
+            // The operation is the caller's to say (the page names each download for it);
+            // a first bundle is a `generate`.
+            zip_name: self.zip_name(if self.plan.carried.parent.is_some() {
+                "change"
+            } else {
+                "generate"
+            }),
             key_count: self.key_count,
             warnings: self.warnings.clone(),
             files: self

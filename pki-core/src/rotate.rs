@@ -250,13 +250,15 @@ fn rotation_state(same_key: bool) -> crate::record::Rotation {
 /// the three-phase scripts in every folder. With `None` (same-key renewal): the CA certificate
 /// renewed with the same key ([`renew_ca_same_key`]) in every folder, everything else kept,
 /// and `renew-ca.sh`. `keys` holds one key per key of the plan but the CA's (a rotation only;
-/// empty for a renewal).
+/// empty for a renewal). `sealing` seals the new CA key file (a rotation whose new key has a
+/// passphrase; the plan says so before the README is rendered).
 pub fn rotate_ca(
     opened: &crate::package::OpenedBundle,
     ca: &crate::issue::CaMaterial,
     new_key: Option<&PrivateKey>,
     keys: crate::keys::Keys,
     now: OffsetDateTime,
+    sealing: Option<&crate::SealingKey>,
 ) -> Result<(crate::package::Bundle, RotateSummary), Error> {
     use crate::daytwo;
 
@@ -300,7 +302,10 @@ pub fn rotate_ca(
         contents: rotate_md(&summary, &spec.cluster_name),
     });
     plan.plan.prepare(kit.iter().map(crate::runbook::file_plan));
-    let (bundle, _) = daytwo::apply_change(Some(opened), &new_ca, &plan, keys)?;
+    // A new CA key is sealed when a passphrase was given for it; the same key is not
+    // written again (the old key file stays the CA key).
+    plan.plan = plan.plan.seal_ca_key(sealing.is_some());
+    let (bundle, _) = daytwo::apply_change_sealed(Some(opened), &new_ca, &plan, keys, sealing)?;
     if !same_key && let Some(rev) = &opened.state.revocations {
         check_no_serial_on_crl(&bundle, rev)?;
     }

@@ -183,9 +183,15 @@ impl Line {
                 self.revoke(vec![Target::Serial(s.serial.clone())])?
             }
             Op::RenewCaSameKey => {
-                let (bundle, _) =
-                    pki_core::rotate::rotate_ca(&self.opened, &self.ca(), None, Keys::new(), now)
-                        .map_err(|e| e.to_string())?;
+                let (bundle, _) = pki_core::rotate::rotate_ca(
+                    &self.opened,
+                    &self.ca(),
+                    None,
+                    Keys::new(),
+                    now,
+                    None,
+                )
+                .map_err(|e| e.to_string())?;
                 Step {
                     bundle,
                     keys_made: Some(Vec::new()),
@@ -203,6 +209,7 @@ impl Line {
                     Some(&new_key),
                     keys_for(&others),
                     now,
+                    None,
                 )
                 .map_err(|e| e.to_string())?;
                 self.ca_key_pem = new_key.to_pem().to_string();

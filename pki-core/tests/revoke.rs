@@ -310,7 +310,8 @@ fn rotate_ca_kits_open_and_carry_what_they_must() {
         keys.insert(r.id.clone(), PrivateKey::generate(r.algorithm).unwrap());
     }
     let new_key = PrivateKey::generate(o.state.spec.key_algorithm).unwrap();
-    let (kit, summary) = pki_core::rotate::rotate_ca(&o, &ca, Some(&new_key), keys, now).unwrap();
+    let (kit, summary) =
+        pki_core::rotate::rotate_ca(&o, &ca, Some(&new_key), keys, now, None).unwrap();
     assert!(!summary.same_key && summary.crl);
     let k = reopen(&kit);
     assert_ne!(text(&k, "ca.crt"), text(&o, "ca.crt"));
@@ -370,7 +371,7 @@ fn same_key_renewal_changes_only_the_ca(
     ca: &pki_core::CaMaterial,
     now: OffsetDateTime,
 ) {
-    let (kit, summary) = pki_core::rotate::rotate_ca(o, ca, None, Keys::new(), now).unwrap();
+    let (kit, summary) = pki_core::rotate::rotate_ca(o, ca, None, Keys::new(), now, None).unwrap();
     assert!(summary.same_key);
     // Renewed the day the CA was made: the end date does not move, and the summary says so
     // rather than "valid until D (was D)"; a month later it moves, and the old one is named.
@@ -380,7 +381,7 @@ fn same_key_renewal_changes_only_the_ca(
         "{shown}"
     );
     let later = now + time::Duration::days(30);
-    let (_, summary) = pki_core::rotate::rotate_ca(o, ca, None, Keys::new(), later).unwrap();
+    let (_, summary) = pki_core::rotate::rotate_ca(o, ca, None, Keys::new(), later, None).unwrap();
     let shown = summary.to_string();
     assert!(
         shown.contains(&format!("(was {})", &summary.old_ca_not_after[..10])),
@@ -628,7 +629,7 @@ fn a_removed_member_is_revoked_by_name() {
         keys.insert(k.id.clone(), PrivateKey::generate(k.algorithm).unwrap());
     }
     let new_key = PrivateKey::generate(r.state.spec.key_algorithm).unwrap();
-    let (kit, _) = pki_core::rotate::rotate_ca(&r, &ca, Some(&new_key), keys, now).unwrap();
+    let (kit, _) = pki_core::rotate::rotate_ca(&r, &ca, Some(&new_key), keys, now, None).unwrap();
     let k = reopen(&kit);
     assert!(k.state.removed_members.is_empty());
     assert_eq!(

@@ -24,12 +24,23 @@ fn a_key_sealed_with_a_derived_key_opens_in_openssl_and_the_cli() {
     let dir = &scratch.0;
 
     let spec = pki_core::ClusterSpec::template();
-    let mut bundle = pki_core::generate(&spec).unwrap();
-    let plain_ca = bundle.ca_key.contents.clone();
-    // As the page does: derived in one place, moved as bytes, sealed in another.
+    // As the page does: derived in one place, moved as bytes, sealed in another — inside
+    // the pipeline, with keys made elsewhere (the CA's comes first).
     let derived = pki_core::SealingKey::derive(PASS).unwrap().to_bytes();
     let sealing = pki_core::SealingKey::from_bytes(&derived).unwrap();
-    bundle.seal_ca_key(&sealing).unwrap();
+    let mut plain_ca: Option<Vec<u8>> = None;
+    let bundle = pki_core::generate_with_keys_sealed(
+        &spec,
+        pki_core::OffsetDateTime::now_utc(),
+        Some(&sealing),
+        |req| {
+            let key = pki_core::PrivateKey::generate(req.algorithm)?;
+            plain_ca.get_or_insert_with(|| key.to_pem().as_bytes().to_vec());
+            Ok(key)
+        },
+    )
+    .unwrap();
+    let plain_ca = plain_ca.unwrap();
     assert!(bundle.ca_key_encrypted());
     assert!(
         bundle
@@ -82,5 +93,47 @@ fn a_key_sealed_with_a_derived_key_opens_in_openssl_and_the_cli() {
         "{}{}",
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A rotation to a new CA key with a passphrase seals the new key in the one pass that writes
+/// the kit: the key file is encrypted PKCS#8 that opens with the passphrase alone, and the
+/// kit's README says so (it is rendered once, never re-written after the sealing).
+#[test]
+fn a_rotation_seals_the_new_ca_key_and_its_readme_says_so() {
+    use pki_core::{PrivateKey, daytwo, keys::Keys, package};
+    let now = pki_core::OffsetDateTime::now_utc();
+    let first = pki_core::generate(&pki_core::ClusterSpec::template()).unwrap();
+    let opened = package::open(&first.to_zip().unwrap()).unwrap();
+    let ca = daytwo::unlock_ca(&opened, &first.ca_key.contents, None).unwrap();
+    let plan =
+        daytwo::plan_change(None, &opened.state.spec, &daytwo::Change::Generate, now).unwrap();
+    let mut keys = Keys::new();
+    for r in &plan.keys_to_make {
+        keys.insert(r.id.clone(), PrivateKey::generate(r.algorithm).unwrap());
+    }
+    let new_key = PrivateKey::generate(opened.state.spec.key_algorithm).unwrap();
+    let sealing = pki_core::SealingKey::derive(PASS).unwrap();
+    let (kit, _) =
+        pki_core::rotate::rotate_ca(&opened, &ca, Some(&new_key), keys, now, Some(&sealing))
+            .unwrap();
+    assert!(
+        kit.ca_key_encrypted(),
+        "the new CA key is written unencrypted"
+    );
+    let readme = kit.file("README.md").unwrap().text();
+    assert!(
+        readme.contains("encrypted with your passphrase"),
+        "the kit's README does not say the new CA key is encrypted"
+    );
+    assert!(!readme.contains("**unencrypted**"));
+    // The kit's CA is the new one: its key file opens with the passphrase and matches it.
+    let kit_opened = package::open(&kit.to_zip().unwrap()).unwrap();
+    let unsealed =
+        daytwo::unlock_ca(&kit_opened, &kit.ca_key.contents, Some(PASS.as_bytes())).unwrap();
+    assert_eq!(
+        unsealed.key().unwrap().public_key_pem(),
+        new_key.public_key_pem(),
+        "the sealed key is not the new CA key"
     );
 }

@@ -278,7 +278,8 @@ fn a_rotation_kit_records_its_rotation() {
     let line = Line::new("etcd");
     let ca = line.ca(&line.opened);
     let now = OffsetDateTime::now_utc();
-    let (kit, _) = pki_core::rotate::rotate_ca(&line.opened, &ca, None, Keys::new(), now).unwrap();
+    let (kit, _) =
+        pki_core::rotate::rotate_ca(&line.opened, &ca, None, Keys::new(), now, None).unwrap();
     let kit = reopen(&kit);
     let r = kit
         .state

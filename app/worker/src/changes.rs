@@ -455,13 +455,18 @@ fn rotate_to_new_key(
     let new_key = keys
         .remove(NEW_CA_KEY)
         .ok_or("the new CA key was never made")?;
-    let (mut kit, summary) =
-        pki_core::rotate::rotate_ca(o, ca, Some(&new_key), keys, OffsetDateTime::now_utc())
+    let sealing = match new_passphrase {
+        Some(p) => {
+            let p =
+                std::str::from_utf8(p).map_err(|_| "the passphrase is not UTF-8".to_string())?;
+            Some(pki_core::SealingKey::derive(p).map_err(|e| e.to_string())?)
+        }
+        None => None,
+    };
+    let now = OffsetDateTime::now_utc();
+    let (kit, summary) =
+        pki_core::rotate::rotate_ca(o, ca, Some(&new_key), keys, now, sealing.as_ref())
             .map_err(|e| e.to_string())?;
-    if let Some(p) = new_passphrase {
-        let p = std::str::from_utf8(p).map_err(|_| "the passphrase is not UTF-8".to_string())?;
-        kit.encrypt_ca_key(p).map_err(|e| e.to_string())?;
-    }
     let done = ChangeDone {
         summary: summary.to_string().trim().to_string(),
     };
@@ -544,7 +549,7 @@ fn revoke_or_renew_ca(
             (b, s.to_string())
         }
         _ => {
-            let (b, s) = pki_core::rotate::rotate_ca(o, ca, None, Keys::new(), now)
+            let (b, s) = pki_core::rotate::rotate_ca(o, ca, None, Keys::new(), now, None)
                 .map_err(|e| e.to_string())?;
             (b, s.to_string())
         }

@@ -334,25 +334,26 @@ fn assemble(
 ) -> Result<Reply, String> {
     let start = now();
     let keys = &secrets.keys;
-    let sealing = &secrets.sealing_key;
     let spec = pki_core::ClusterSpec::from_json(spec_json).map_err(|e| e.to_string())?;
-    let mut bundle =
-        pki_core::generate_with_keys(&spec, pki_core::OffsetDateTime::now_utc(), |req| {
-            let der = key_ids
-                .iter()
-                .position(|id| *id == req.id)
-                .and_then(|i| keys.get(i))
-                .ok_or_else(|| pki_core::Error::BadKey {
-                    key: req.label.clone(),
-                    reason: "it was never made".into(),
-                })?;
-            pki_core::PrivateKey::from_pkcs8_der(req.algorithm, der)
-        })
+    let sealing = secrets
+        .sealing_key
+        .as_deref()
+        .map(|bytes| pki_core::SealingKey::from_bytes(bytes))
+        .transpose()
         .map_err(|e| e.to_string())?;
-    if let Some(bytes) = sealing {
-        let key = pki_core::SealingKey::from_bytes(bytes).map_err(|e| e.to_string())?;
-        bundle.seal_ca_key(&key).map_err(|e| e.to_string())?;
-    }
+    let now_utc = pki_core::OffsetDateTime::now_utc();
+    let bundle = pki_core::generate_with_keys_sealed(&spec, now_utc, sealing.as_ref(), |req| {
+        let der = key_ids
+            .iter()
+            .position(|id| *id == req.id)
+            .and_then(|i| keys.get(i))
+            .ok_or_else(|| pki_core::Error::BadKey {
+                key: req.label.clone(),
+                reason: "it was never made".into(),
+            })?;
+        pki_core::PrivateKey::from_pkcs8_der(req.algorithm, der)
+    })
+    .map_err(|e| e.to_string())?;
     let assembled = now();
     let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
     let zip_ms = now() - assembled;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use pki_core::{Bundle, ClusterSpec, Error, generate};
+use pki_core::{Bundle, ClusterSpec, Error};
 use zeroize::Zeroizing;
 
 /// `println!` that ignores a closed stdout (`etcd-pki … | head -1`): the files are written
@@ -666,10 +666,11 @@ fn ask_passphrase() -> Result<Zeroizing<String>, Failure> {
 
 fn make(spec: &ClusterSpec, out: &Path, ca_key: CaKey, force: bool) -> Result<(), Failure> {
     let start = Instant::now();
-    let mut bundle = generate(spec)?;
-    if let CaKey::Encrypted(_, p) = &ca_key {
-        bundle.encrypt_ca_key(p)?;
-    }
+    let sealing = match &ca_key {
+        CaKey::Encrypted(_, p) => Some(pki_core::SealingKey::derive(p)?),
+        CaKey::Dropped | CaKey::Plain(_) => None,
+    };
+    let bundle = pki_core::generate_sealed(spec, sealing.as_ref())?;
     let zip = bundle.to_zip()?;
     let elapsed = start.elapsed();
     let key_path = match &ca_key {

@@ -24,13 +24,11 @@ pub use open::{OpenedBundle, OpenedFile, open, renewal_calendar};
 use std::io::{Cursor, Write};
 
 use time::OffsetDateTime;
-use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::Error;
 use crate::issue::{Issued, rfc3339};
-use crate::keys::PrivateKey;
 use crate::plan::{Content, Plan, Role};
-use crate::render::{self, BundleFile, readme};
+use crate::render::BundleFile;
 use crate::report::Problem;
 
 /// A finished bundle: every file, the CA key beside them, and the warnings the spec had.
@@ -44,7 +42,7 @@ pub struct Bundle {
     /// are under its own folder, so that folder alone is what goes to that machine.
     pub files: Vec<BundleFile>,
     /// The CA private key, kept out of [`Bundle::files`] and the zip so that it is saved
-    /// (and encrypted, [`Bundle::encrypt_ca_key`]) on its own and never travels with the files
+    /// (sealed when the plan says so, [`Plan::ca_key_sealed`]) on its own and never travels with the files
     /// copied to members. Role [`Role::CaKey`], path `<cluster>-ca.key`, mode 0600.
     pub ca_key: BundleFile,
     /// Warnings from validation, generated despite.
@@ -53,7 +51,6 @@ pub struct Bundle {
     pub key_count: usize,
     /// The plan it was made from.
     pub plan: Plan,
-    readme: readme::Facts,
 }
 
 /// Puts the rendered `files` of `plan` together with `spec.json`, `manifest.json` and the CA
@@ -93,54 +90,11 @@ pub fn assemble(
         ca_key,
         warnings: plan.warnings.clone(),
         key_count: plan.keys.len(),
-        readme: render::readme_facts(issued, false),
         plan: plan.clone(),
     }
 }
 
 impl Bundle {
-    /// Replaces [`Bundle::ca_key`] with its encrypted form (see
-    /// [`PrivateKey::to_encrypted_pem`]) and says so in the README; a passphrase shorter than
-    /// [`crate::keys::MIN_PASSPHRASE`] characters is [`Error::Passphrase`] and changes nothing.
-    /// Member and client keys stay unencrypted: etcd cannot read an encrypted key.
-    pub fn encrypt_ca_key(&mut self, passphrase: &str) -> Result<(), Error> {
-        if self.ca_key_encrypted() {
-            return Err(Error::Passphrase("the CA key is already encrypted".into()));
-        }
-        self.seal_ca_key(&crate::SealingKey::derive(passphrase)?)
-    }
-
-    /// [`Bundle::encrypt_ca_key`] with a key derived beforehand (the page derives it while
-    /// the person types): the same encryption, without the slow step.
-    pub fn seal_ca_key(&mut self, sealing: &crate::SealingKey) -> Result<(), Error> {
-        if self.ca_key_encrypted() {
-            return Err(Error::Passphrase("the CA key is already encrypted".into()));
-        }
-        let der = Zeroizing::new(
-            pem::parse(self.ca_key.text())
-                .map_err(|e| Error::BadKey {
-                    key: "CA key".into(),
-                    reason: e.to_string(),
-                })?
-                .into_contents(),
-        );
-        let key = PrivateKey::from_pkcs8_der_any(&der)?;
-        let encrypted = sealing.seal(&key)?;
-        let facts = readme::Facts {
-            ca_key_encrypted: true,
-            ..self.readme.clone()
-        };
-        // Everything that can fail first: nothing changes unless everything does.
-        let text = readme::render(&self.plan, &facts)?;
-        self.ca_key.contents.zeroize();
-        self.ca_key.contents = encrypted.as_bytes().to_vec();
-        self.readme = facts;
-        if let Some(r) = self.files.iter_mut().find(|f| f.role == Role::Readme) {
-            r.contents = text.into_bytes();
-        }
-        Ok(())
-    }
-
     /// Whether [`Bundle::ca_key`] is passphrase-encrypted (encrypted PKCS#8).
     pub fn ca_key_encrypted(&self) -> bool {
         self.ca_key
@@ -164,9 +118,15 @@ impl Bundle {
         self.files.iter().find(|f| f.path == path)
     }
 
-    /// The download name: `<cluster>-etcd-pki.zip`.
-    pub fn zip_name(&self) -> String {
-        format!("{}-etcd-pki.zip", self.cluster_name)
+    /// The name to save it under when nobody says: `<cluster>-<operation>-g<generation>.zip`
+    /// ([`crate::naming::default_bundle_name`]), the generation read from its own state.
+    pub fn zip_name(&self, operation: &str) -> String {
+        let generation = self.state().map_or(1, |s| s.generation());
+        crate::naming::default_bundle_name(
+            &self.cluster_name,
+            operation,
+            u32::try_from(generation).unwrap_or(u32::MAX),
+        )
     }
 
     /// The bundle as a zip ([`zip()`]).

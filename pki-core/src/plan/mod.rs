@@ -60,6 +60,10 @@ pub struct Plan {
     pub files: Vec<FilePlan>,
     /// The CA key file, saved apart from the bundle.
     pub ca_key_file: FilePlan,
+    /// Whether the CA key file is written sealed with a passphrase ([`crate::SealingKey`]):
+    /// a choice of the operation, made before anything is rendered, so the README says what
+    /// the key file is in the one pass that writes both ([`Plan::seal_ca_key`]).
+    pub ca_key_sealed: bool,
     /// Members that join a running cluster (day two, [`crate::daytwo`]): name and the
     /// `--initial-cluster` it starts with (the members at the moment it is added, itself
     /// included). Their files say `initial-cluster-state: existing`. Empty for a new cluster.
@@ -75,6 +79,12 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The same plan with the CA key file sealed ([`Plan::ca_key_sealed`]).
+    pub fn seal_ca_key(mut self, sealed: bool) -> Plan {
+        self.ca_key_sealed = sealed;
+        self
+    }
+
     /// The administrator client ([`ClusterSpec::admin_client`], CN `root`): `rbac.sh` acts as it.
     pub fn admin(&self) -> Option<&Client> {
         self.spec.admin_client()
@@ -211,6 +221,7 @@ fn build(spec: ClusterSpec, warnings: Vec<Problem>) -> Plan {
             install_path: None,
             content: Content::CaKey,
         },
+        ca_key_sealed: false,
         joining: Vec::new(),
         carried: crate::record::Carried::default(),
         prepared: Vec::new(),

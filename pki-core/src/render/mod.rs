@@ -151,9 +151,29 @@ pub fn render(plan: &Plan, issued: &Issued) -> Result<Vec<BundleFile>, Error> {
     Ok(out)
 }
 
-/// The CA key file ([`Plan::ca_key_file`]), PKCS#8 PEM, saved apart from the bundle.
-pub fn ca_key_file(plan: &Plan, ca: &CaMaterial) -> Result<BundleFile, Error> {
-    let pem = ca.key_pem()?;
+/// The CA key file ([`Plan::ca_key_file`]), saved apart from the bundle: PKCS#8 PEM, or
+/// encrypted PKCS#8 under `sealing` when the plan seals it ([`Plan::ca_key_sealed`]). The
+/// plan decides and the README already says so; a sealing key that the plan does not expect,
+/// or a sealed plan without one, is a caller's mistake and makes nothing.
+pub fn ca_key_file(
+    plan: &Plan,
+    ca: &CaMaterial,
+    sealing: Option<&crate::SealingKey>,
+) -> Result<BundleFile, Error> {
+    let pem = match (plan.ca_key_sealed, sealing) {
+        (false, None) => ca.key_pem()?,
+        (true, Some(sealing)) => sealing.seal(&ca.key()?)?,
+        (true, None) => {
+            return Err(Error::Passphrase(
+                "the CA key is to be encrypted, but no passphrase was given".into(),
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(Error::Passphrase(
+                "a passphrase was given for a CA key this operation does not write".into(),
+            ));
+        }
+    };
     Ok(BundleFile::new(
         &plan.ca_key_file,
         None,
@@ -204,12 +224,12 @@ pub fn revoked_clients(plan: &Plan, issued: &Issued) -> Vec<String> {
 }
 
 /// What the README states beyond the plan.
-pub fn readme_facts(issued: &Issued, ca_key_encrypted: bool) -> readme::Facts {
+pub fn readme_facts(plan: &Plan, issued: &Issued) -> readme::Facts {
     readme::Facts {
         generated_at: rfc3339(issued.issued_at),
         ca_not_after: issued.ca.info.not_after.clone(),
         ca_fingerprint: issued.ca.sha256_fingerprint.clone(),
-        ca_key_encrypted,
+        ca_key_encrypted: plan.ca_key_sealed,
     }
 }
 
@@ -231,7 +251,7 @@ fn text(plan: &Plan, issued: &Issued, t: Text) -> Result<String, Error> {
     let m = |i: usize| &plan.members[i];
     let c = |i: usize| &plan.spec.clients[i];
     Ok(match t {
-        Text::Readme => readme::render(plan, &readme_facts(issued, false))?,
+        Text::Readme => readme::render(plan, &readme_facts(plan, issued))?,
         Text::EtcdEnv { member, flavor } => env::render(plan, m(member), flavor)?,
         Text::SystemdDropin { member } => dropin::render(plan, m(member))?,
         Text::ConfigYaml { member } => yaml::render(plan, m(member))?,

@@ -252,7 +252,7 @@ fn renew_ca(
     now: pki_core::OffsetDateTime,
 ) -> Result<(), Failure> {
     let (kit, summary) =
-        pki_core::rotate::rotate_ca(opened, ca, None, pki_core::keys::Keys::new(), now)
+        pki_core::rotate::rotate_ca(opened, ca, None, pki_core::keys::Keys::new(), now, None)
             .map_err(|e| Failure::BadInput(e.to_string()))?;
     write_new(out, &kit.to_zip()?, force)?;
     super::lineage::wrote_bundle(&kit, out);
@@ -277,11 +277,13 @@ fn rotate_to_new_key(
         .map_err(bad)?;
     let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
     let new_key = pki_core::PrivateKey::generate(opened.state.spec.key_algorithm)?;
-    let (mut kit, summary) =
-        pki_core::rotate::rotate_ca(opened, ca, Some(&new_key), keys, now).map_err(bad)?;
-    if let Some(p) = &passphrase {
-        kit.encrypt_ca_key(p)?;
-    }
+    let sealing = match &passphrase {
+        Some(p) => Some(pki_core::SealingKey::derive(p)?),
+        None => None,
+    };
+    let (kit, summary) =
+        pki_core::rotate::rotate_ca(opened, ca, Some(&new_key), keys, now, sealing.as_ref())
+            .map_err(bad)?;
     // The key first: a kit whose CA key could not be saved is of no use.
     write_new(&key_out, &kit.ca_key.contents, a.force)?;
     if let Err(e) = write_new(out, &kit.to_zip()?, a.force) {
