@@ -3,8 +3,8 @@
 //! worker that signs and zips, and the run's outcome.
 
 use js_sys::Uint8Array;
-use pki_core::{ClusterSpec, KeyRequest, Listing};
-use protocol::{self, ChangeDone, Secrets, ToWorker};
+use pki_core::{ClusterSpec, KeyRequest};
+use protocol::{self, FromWorker, Secrets, ToWorker};
 use std::rc::Rc;
 use zeroize::Zeroizing;
 
