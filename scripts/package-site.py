@@ -104,7 +104,7 @@ init_name = m.group(1)
 
 # The key worker's source: wasm-bindgen's no-modules JS, then its start. Its wasm is not in it:
 # the page compiles that once, while it loads (window.__etcdPkiWorkerModule, a promise of a
-# WebAssembly.Module), and sends the compiled module to every worker it starts (keygen.rs).
+# WebAssembly.Module), and sends the compiled module to every worker it starts (app/src/workers/pool.rs).
 # One compilation instead of one per worker, done before the first click, and the workers
 # share the module's code (a worker under connect-src 'none' could not fetch it anyway).
 worker_src = (worker_js + "\nself.onmessage = (e) => { self.onmessage = null; "

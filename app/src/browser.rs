@@ -17,7 +17,7 @@ pub fn download(bytes: &[u8], name: &str, mime: &str) -> Result<(), String> {
     opts.set_type(mime);
     let blob = Blob::new_with_u8_array_sequence_and_options(&parts, &opts);
     // The Blob holds its own copy (the download needs it); this one may hold a key.
-    crate::protocol::wipe(&copy);
+    protocol::wipe(&copy);
     let blob = blob.map_err(|_| "the browser could not hold the file")?;
     let url = Url::create_object_url_with_blob(&blob).map_err(|_| "no object URL")?;
     let a: HtmlAnchorElement = document

@@ -4,7 +4,7 @@
 //! The figures per key: RSA-2048 from the page benchmark (README "Measurements": 1.42 s for
 //! 9 keys on 2 workers, about 300 ms per key per worker), RSA-3072/4096 and the others scaled
 //! from it by the native benchmark's ratios (not yet measured in the page). On another machine
-//! they scale by its workers' calibration time (making [`crate::protocol::CALIBRATION_KEYS`]
+//! they scale by its workers' calibration time (making [`protocol::CALIBRATION_KEYS`]
 //! P-256 keys) over [`REFERENCE_CALIBRATION_MS`], an assumed figure for the reference machine,
 //! not yet measured. RSA prime search varies widely from key to key, so the result is a
 //! rounded "about".

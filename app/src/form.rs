@@ -3,9 +3,7 @@
 //! `ClusterSpec` plus the problems that only the raw text can show (a port that is not a
 //! number); pki-core's validation does the rest.
 
-use std::ops::{Deref, DerefMut};
-
-use reactive_stores::{KeyedAccess, Store};
+use reactive_stores::Store;
 
 use pki_core::{
     AuthToken, Client, ClientKind, ClusterSpec, EtcdVersion, KeyAlgorithm, Layout, Node, Problem,
@@ -62,99 +60,53 @@ impl HasId for ClientRow {
     }
 }
 
-/// The rows of a table: a `Vec` (through `Deref`) that a keyed store field reaches by id.
-///
-/// reactive_stores (0.4) gives a keyed row its place from a key→index map that it refreshes
-/// only when the list is iterated (the `<For>` drawing the rows) or written through the list
-/// field itself. When rows are removed or moved, or the whole form is replaced (demo, import,
-/// a pasted /etc/hosts, an opened bundle), a row's effect can run before the `<For>` (it does,
-/// in both browsers), with the index the row had: a `Vec` would be indexed past its end (a
-/// panic) or hand it another row's text. Here the index is only a hint: the row is looked up
-/// by its id, and a row that is no longer there reads as empty until the `<For>` drops it; a
-/// write to it is lost.
-#[derive(Clone, Default)]
-pub struct Rows<T> {
-    items: Vec<T>,
-    /// What a row that is gone reads as: always empty.
-    empty: T,
-    /// Where a write to a row that is gone goes, never read.
-    lost: T,
+/// Removes the row `id` from `rows`.
+pub fn remove_row<T: HasId>(rows: &mut Vec<T>, id: u64) {
+    rows.retain(|r| r.id() != id);
 }
 
-impl<T: HasId> Rows<T> {
-    /// Where the row `id` is now: at `hint` (the store's last index for it) or elsewhere.
-    fn find(&self, hint: usize, id: u64) -> Option<usize> {
-        if self.items.get(hint).is_some_and(|r| r.id() == id) {
-            Some(hint)
-        } else {
-            self.items.iter().position(|r| r.id() == id)
+/// Moves the row `id` up (-1) or down (+1) in `rows`; at either end it stays.
+pub fn move_row<T: HasId>(rows: &mut [T], id: u64, delta: isize) {
+    if let Some(i) = rows.iter().position(|r| r.id() == id) {
+        let j = i as isize + delta;
+        if j >= 0 && (j as usize) < rows.len() {
+            rows.swap(i, j as usize);
         }
     }
 }
 
-impl<T: HasId> KeyedAccess<u64> for Rows<T> {
-    type Value = T;
-    fn keyed(&self, index: usize, id: &u64) -> &T {
-        self.find(index, *id)
-            .map_or(&self.empty, |i| &self.items[i])
-    }
-    fn keyed_mut(&mut self, index: usize, id: &u64) -> &mut T {
-        match self.find(index, *id) {
-            Some(i) => &mut self.items[i],
-            None => &mut self.lost,
-        }
-    }
-}
-
-impl<T> Deref for Rows<T> {
-    type Target = Vec<T>;
-    fn deref(&self) -> &Vec<T> {
-        &self.items
-    }
-}
-
-impl<T> DerefMut for Rows<T> {
-    fn deref_mut(&mut self) -> &mut Vec<T> {
-        &mut self.items
-    }
-}
-
-impl<'a, T> IntoIterator for &'a Rows<T> {
-    type Item = &'a T;
-    type IntoIter = std::slice::Iter<'a, T>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.items.iter()
-    }
-}
-
-impl<T: PartialEq> PartialEq for Rows<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.items == other.items
-    }
-}
-
-impl<T: Eq> Eq for Rows<T> {}
-
-impl<T: std::fmt::Debug> std::fmt::Debug for Rows<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(&self.items).finish()
-    }
+/// Replaces the whole form in the store (the demo, an imported spec, a pasted /etc/hosts, an
+/// opened bundle). The two row lists are written through their keyed fields first, as
+/// Leptos' `examples/stores` writes its list (`store.todos().write()`): the store then knows
+/// at once which row id sits where, so a row's effect that runs before the `<For>` has
+/// redrawn the table reads its own row, or nothing once its row is gone, never another
+/// row's place. The rest of the form follows in one write.
+pub fn replace(form: Store<Form>, mut new: Form) {
+    use leptos::prelude::{Set, Update};
+    form.nodes().set(std::mem::take(&mut new.nodes));
+    form.clients().set(std::mem::take(&mut new.clients));
+    form.update(|f| {
+        new.nodes = std::mem::take(&mut f.nodes);
+        new.clients = std::mem::take(&mut f.clients);
+        *f = new;
+    });
 }
 
 /// Everything the page edits. A store: each option's input binds to its own field
-/// (`bind:value`), and `nodes` and `clients` are keyed fields (keyed by the row's id, reached
-/// through [`Rows`]), so each row owns its fields and its inputs bind to them: typing in one
-/// row reruns what reads that row or the whole form, not the other rows. Rows are added,
-/// moved, removed and replaced with the methods below on the whole form (`form.update`,
-/// `form.set`).
+/// (`bind:value`), and `nodes` and `clients` are keyed fields (keyed by the row's id), so each
+/// row owns its fields and its inputs bind to them: typing in one row reruns what reads that
+/// row or the whole form, not the other rows. A row is removed or moved by writing through
+/// its list's keyed field (`form.nodes().write()`, with [`remove_row`] and [`move_row`]), and
+/// the whole form is replaced with [`replace`], so the store's row keys follow every change
+/// of place; adding a row at the end moves none.
 #[derive(Clone, Debug, PartialEq, Eq, Store)]
 pub struct Form {
     /// Member rows.
     #[store(key: u64 = |row| row.id)]
-    pub nodes: Rows<NodeRow>,
+    pub nodes: Vec<NodeRow>,
     /// Client rows.
     #[store(key: u64 = |row| row.id)]
-    pub clients: Rows<ClientRow>,
+    pub clients: Vec<ClientRow>,
     /// Cluster name.
     pub cluster_name: String,
     /// Key algorithm spelling.
@@ -226,8 +178,8 @@ impl Form {
     /// The form showing `spec`.
     pub fn from_spec(spec: &ClusterSpec) -> Form {
         let mut f = Form {
-            nodes: Rows::default(),
-            clients: Rows::default(),
+            nodes: Vec::new(),
+            clients: Vec::new(),
             cluster_name: spec.cluster_name.clone(),
             key_algorithm: spec.key_algorithm,
             ca_days: spec.ca_validity_days.to_string(),
@@ -402,21 +354,6 @@ impl Form {
         });
     }
 
-    /// Removes a member row.
-    pub fn remove_node(&mut self, id: u64) {
-        self.nodes.retain(|n| n.id != id);
-    }
-
-    /// Moves a member row up (-1) or down (+1).
-    pub fn move_node(&mut self, id: u64, delta: isize) {
-        if let Some(i) = self.nodes.iter().position(|n| n.id == id) {
-            let j = i as isize + delta;
-            if j >= 0 && (j as usize) < self.nodes.len() {
-                self.nodes.swap(i, j as usize);
-            }
-        }
-    }
-
     /// Adds a client from a preset; a second one of a kind gets a numbered name and CN.
     pub fn add_client(&mut self, kind: ClientKind) {
         let p = kind.preset();
@@ -438,11 +375,6 @@ impl Form {
             roles: p.roles,
             grants: p.grants,
         });
-    }
-
-    /// Removes a client row.
-    pub fn remove_client(&mut self, id: u64) {
-        self.clients.retain(|c| c.id != id);
     }
 
     /// Replaces the member table with the lines of an /etc/hosts-style text:
@@ -582,9 +514,10 @@ mod tests {
     fn rows_move_and_presets_do_not_collide() {
         let mut f = Form::from_spec(&ClusterSpec::template());
         let id = f.nodes[2].id;
-        f.move_node(id, -1);
+        move_row(&mut f.nodes, id, -1);
         assert_eq!(f.nodes[1].id, id);
-        f.move_node(f.nodes[0].id, -1);
+        let first = f.nodes[0].id;
+        move_row(&mut f.nodes, first, -1);
         f.add_client(ClientKind::Etcdctl);
         let (spec, _) = f.to_spec();
         assert!(
@@ -599,66 +532,67 @@ mod tests {
     fn reordered() -> Form {
         let mut f = Form::from_spec(&ClusterSpec::template());
         let last = f.nodes[2].id;
-        f.move_node(last, -1);
-        f.move_node(last, -1);
+        move_row(&mut f.nodes, last, -1);
+        move_row(&mut f.nodes, last, -1);
+        move_row(&mut f.nodes, last, -1);
         f
     }
 
     #[test]
-    fn rows_are_found_by_id_whatever_index_the_store_remembers() {
+    fn rows_move_and_go_by_id() {
         let f = reordered();
         let ids: Vec<u64> = f.nodes.iter().map(|n| n.id).collect();
-        assert_eq!(ids, [4, 2, 3]);
-        // The index is a hint: right, wrong, or past the end.
-        assert_eq!(f.nodes.keyed(0, &4).name, "etcd3");
-        assert_eq!(f.nodes.keyed(0, &3).name, "etcd2");
-        assert_eq!(f.nodes.keyed(7, &2).name, "etcd1");
-        // A row that is gone reads as empty, and a write to it changes no row.
+        assert_eq!(ids, [4, 2, 3], "the first row stays first when moved up");
         let mut g = f.clone();
-        assert_eq!(g.nodes.keyed(2, &99), &NodeRow::default());
-        g.nodes.keyed_mut(2, &99).name = "lost".into();
-        assert_eq!(g, f);
-        assert_eq!(g.nodes.keyed(2, &99).name, "");
-        g.nodes.keyed_mut(0, &2).ips = "10.0.0.9".into();
-        assert_eq!(g.nodes[1].ips, "10.0.0.9");
+        remove_row(&mut g.nodes, 2);
+        remove_row(&mut g.nodes, 99);
+        let names: Vec<&str> = g.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["etcd3", "etcd2"]);
     }
 
-    /// What broke keyed rows on a plain `Vec`: the whole form replaced while the rows of the
-    /// old one still hold their keys, and their fields read before the list is iterated again
-    /// (as a row's effect can run before the `<For>`).
+    /// Rows that own their fields: the whole form replaced, rows moved and removed through
+    /// the keyed field while the old rows still hold their keys, and their fields read before
+    /// the list is iterated again (as a row's effect can run before the `<For>`). Each row
+    /// reads its own row or nothing, never another row's place, and nothing panics.
     #[test]
-    fn replacing_the_whole_form_leaves_no_row_reading_a_stale_index() {
-        use leptos::prelude::{GetUntracked, Set, WithUntracked};
+    fn rows_written_through_the_keyed_field_read_their_own_row_or_nothing() {
+        use leptos::prelude::{GetUntracked, Set, WithUntracked, Write};
         use reactive_stores::Field;
 
         let form = Store::new(Form::from_spec(&ClusterSpec::template()));
         // Iterating is what the <For> does: the store learns ids 2, 3, 4 at 0, 1, 2.
         let rows: Vec<Field<NodeRow>> = form.nodes().into_iter().map(Field::from).collect();
-        let name = |i: usize| rows[i].name().get_untracked();
-        assert_eq!([name(0), name(1), name(2)], ["etcd1", "etcd2", "etcd3"]);
+        let name = |i: usize| rows[i].name().try_get_untracked();
+        let all = || [name(0), name(1), name(2)];
+        let some = |n: &str| Some(n.to_string());
+        assert_eq!(all(), [some("etcd1"), some("etcd2"), some("etcd3")]);
 
-        // Fewer rows: id 4 (index 2) is gone, ids 2 and 3 hold other rows.
+        // Fewer rows: id 4 (index 2) is gone, id 2 holds another row.
         let mut one = ClusterSpec::template();
         one.nodes.truncate(1);
         one.nodes[0].name = "solo".into();
-        form.set(Form::from_spec(&one));
-        assert_eq!(name(0), "solo");
-        assert_eq!(name(2), "", "a row that is gone reads as empty");
+        replace(form, Form::from_spec(&one));
+        assert_eq!(name(0), some("solo"));
+        assert_eq!(name(2), None, "a row that is gone has no field");
         rows[2].name().set("typed into a gone row".into());
         assert_eq!(form.with_untracked(|f| f.to_spec().0.nodes.len()), 1);
 
         // The same ids at other places: each row still reads its own.
-        form.set(reordered());
-        assert_eq!([name(0), name(1), name(2)], ["etcd1", "etcd2", "etcd3"]);
+        replace(form, reordered());
+        assert_eq!(all(), [some("etcd1"), some("etcd2"), some("etcd3")]);
         rows[1].ips().set("10.0.0.22".into());
         let spec = form.with_untracked(|f| f.to_spec().0);
         assert_eq!(spec.nodes[2].name, "etcd2");
         assert_eq!(spec.nodes[2].ips, ["10.0.0.22"]);
 
-        // Once the list is iterated again, a row that is gone has no field at all.
-        form.set(Form::from_spec(&one));
-        let now: Vec<_> = form.nodes().into_iter().collect();
-        assert_eq!(now.len(), 1);
-        assert_eq!(rows[2].name().try_get_untracked(), None);
+        // A move and a removal through the keyed field, as the table's buttons do them.
+        move_row(&mut form.nodes().write(), 3, -1);
+        remove_row(&mut form.nodes().write(), 4);
+        assert_eq!(all(), [some("etcd1"), some("etcd2"), None]);
+        rows[0].name().set("first".into());
+        let names: Vec<String> =
+            form.with_untracked(|f| f.nodes.iter().map(|n| n.name.clone()).collect());
+        assert_eq!(names, ["etcd2", "first"]);
+        assert_eq!(rows[0].name().get_untracked(), "first");
     }
 }

@@ -3,18 +3,17 @@
 #[cfg(target_arch = "wasm32")]
 mod browser;
 pub mod ca_key;
-pub mod daytwo;
+pub mod change_form;
 pub mod diagram;
 pub mod estimate;
 pub mod form;
-#[cfg(target_arch = "wasm32")]
-mod keygen;
-pub mod protocol;
 #[cfg(target_arch = "wasm32")]
 mod sealer;
 pub mod tree;
 #[cfg(target_arch = "wasm32")]
 mod ui;
+#[cfg(target_arch = "wasm32")]
+mod workers;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{MessageEvent, Worker, WorkerOptions};
 use zeroize::Zeroizing;
 
-use crate::protocol::{self, FromWorker, ToWorker};
+use protocol::{self, FromWorker, ToWorker};
 
 type TakeFn = Box<dyn FnOnce(Result<Uint8Array, String>)>;
 
@@ -124,7 +124,10 @@ fn kick() {
         let w = &s.running.as_ref()?.worker;
         let out = protocol::envelope(
             &ToWorker::DeriveSealingKey { request },
-            vec![protocol::buffer(passphrase.as_bytes())],
+            protocol::Secrets {
+                passphrase: Some(protocol::buffer(passphrase.as_bytes())),
+                ..Default::default()
+            },
         )
         .ok()?;
         w.post_message_with_transfer(&out.message, &out.transfer)
@@ -133,7 +136,7 @@ fn kick() {
     if sent.is_some() {
         SEALER.with(|s| s.borrow_mut().busy = Some(request));
         // For the page benchmark: when the derivation started.
-        crate::browser::set_field("sealingAskedAt", JsValue::from_f64(crate::keygen::now()));
+        crate::browser::set_field("sealingAskedAt", JsValue::from_f64(crate::workers::now()));
     }
 }
 
@@ -143,7 +146,7 @@ fn start() {
     if started {
         return;
     }
-    let Some(url) = crate::keygen::worker_url() else {
+    let Some(url) = crate::workers::worker_url() else {
         return;
     };
     let options = WorkerOptions::new();
@@ -155,7 +158,7 @@ fn start() {
     let on_error = Closure::<dyn Fn(web_sys::Event)>::new(|_| on_error());
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    crate::keygen::send_module(&worker);
+    crate::workers::send_module(&worker);
     SEALER.with(|s| {
         s.borrow_mut().running = Some(Running {
             worker,
@@ -166,14 +169,14 @@ fn start() {
 }
 
 fn on_message(data: JsValue) {
-    let (msg, buffers) = match protocol::open::<FromWorker>(&data) {
+    let (msg, secrets) = match protocol::open::<FromWorker>(&data) {
         Ok(m) => m,
         Err(e) => return failed(e),
     };
     match msg {
         FromWorker::Ready { .. } => SEALER.with(|s| s.borrow_mut().listening = true),
         FromWorker::SealingKey { request } => {
-            let Some(key) = buffers.into_iter().next() else {
+            let Some(key) = secrets.sealing_key else {
                 return failed("the sealing worker sent no key".into());
             };
             let waiting = SEALER.with(|s| {
@@ -195,7 +198,7 @@ fn on_message(data: JsValue) {
                     }
                 }
             });
-            crate::browser::set_field("sealingKeyAt", JsValue::from_f64(crate::keygen::now()));
+            crate::browser::set_field("sealingKeyAt", JsValue::from_f64(crate::workers::now()));
             if let Some((then, key)) = waiting {
                 then(Ok(key));
             }
@@ -204,7 +207,7 @@ fn on_message(data: JsValue) {
             SEALER.with(|s| s.borrow_mut().busy = None);
             return failed(error);
         }
-        _ => buffers.iter().for_each(protocol::wipe),
+        _ => secrets.wipe(),
     }
     kick();
 }

@@ -35,7 +35,7 @@ pub fn CaKeyProtection() -> impl IntoView {
         let mine = typed.get_value();
         match wanted {
             None => crate::sealer::derive_ahead(None),
-            Some(p) => crate::keygen::later(
+            Some(p) => crate::workers::later(
                 move || {
                     if typed.try_get_value() == Some(mine) {
                         crate::sealer::derive_ahead(Some(p));

@@ -37,7 +37,7 @@ where
 
 /// Shows `per_task` more items in the next task, then schedules the next chunk.
 fn grow(shown: RwSignal<usize>, per_task: usize, total: usize) {
-    crate::keygen::later(
+    crate::workers::later(
         move || {
             let more = shown.try_update(|n| {
                 *n = (*n + per_task).min(total);
@@ -57,7 +57,7 @@ fn grow(shown: RwSignal<usize>, per_task: usize, total: usize) {
 pub fn settled(ctx: super::Ctx) -> ReadSignal<Option<Arc<super::Generated>>> {
     let shown = RwSignal::new(None);
     Effect::new(move |_| match ctx.status.get() {
-        super::GenState::Done(g) => crate::keygen::later(
+        super::GenState::Done(g) => crate::workers::later(
             move || {
                 let still = matches!(
                     ctx.status.get_untracked(),

@@ -6,7 +6,7 @@ use reactive_stores::Field;
 
 use super::row::{Row, bound};
 use super::{Ctx, FieldErrors, focus_soon, invalid};
-use crate::form::{ClientRow as ClientRowData, ClientRowStoreFields, FormStoreFields};
+use crate::form::{ClientRow as ClientRowData, ClientRowStoreFields, FormStoreFields, remove_row};
 
 /// The client list.
 #[component]
@@ -96,11 +96,11 @@ fn ClientRow(
     let kind = move || row.kind().try_get().map_or("", label_of);
     let who = move || me.who();
     let bad = move |field: &'static str| move || invalid(ctx, &path(field).get());
-    let locked = move || super::daytwo::row_locked(id);
+    let locked = move || super::existing_ca::row_locked(id);
     view! {
         <tr data-testid="client-row" class:locked=locked>
             <td>
-                <super::daytwo::RowMark id/>
+                <super::existing_ca::RowMark id/>
                 <input data-testid="client-name" prop:disabled=locked type="text" spellcheck="false" aria-label=label("Name")
                     aria-describedby=errors("name") aria-invalid=bad("name")
                     bind:value=bound(row.name())/>
@@ -125,7 +125,7 @@ fn ClientRow(
             <td class="buttons">
                 <button data-testid="client-remove" prop:disabled=locked title="Remove" class="danger" aria-label=move || format!("Remove {}", who())
                     on:click=move |_| {
-                        form.update(|f| f.remove_client(id));
+                        remove_row(&mut form.clients().write(), id);
                         focus_soon("#client-add");
                     }>"✕"</button>
             </td>

@@ -1,6 +1,6 @@
 //! The Doctor section: paste what etcd or a client printed, add or drop files (certificates,
 //! keys, CA, CRL, etcd.env, a bundle's zip), and read pki-core's answer exactly as
-//! `etcd-pki doctor` prints it. The doctor runs in a key worker (`keygen::diagnose`); this
+//! `etcd-pki doctor` prints it. The doctor runs in a key worker (`workers::diagnose`); this
 //! file only holds the inputs and shows the answer.
 
 use std::sync::Arc;
@@ -8,8 +8,8 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use zeroize::Zeroizing;
 
-use crate::keygen;
-use crate::protocol::DoctorAnswer;
+use crate::workers;
+use protocol::DoctorAnswer;
 
 /// One file given to the doctor. Its bytes are wiped when the last reference drops.
 #[derive(Clone)]
@@ -39,7 +39,7 @@ fn take_files(list: Option<web_sys::FileList>, given: RwSignal<Vec<Given>>) {
             };
             let view = js_sys::Uint8Array::new(&buf);
             let bytes = Arc::new(Zeroizing::new(view.to_vec()));
-            crate::protocol::wipe(&view);
+            protocol::wipe(&view);
             given.update(|g| g.push(Given { name, bytes }));
         }
     });
@@ -75,10 +75,10 @@ pub fn Doctor() -> impl IntoView {
         });
         busy.set(true);
         error.set(None);
-        keygen::when_idle(move || {
-            let start = keygen::now();
-            keygen::diagnose(&inputs, move |r| {
-                let page_ms = keygen::now() - start;
+        workers::when_idle(move || {
+            let start = workers::now();
+            workers::diagnose(&inputs, move |r| {
+                let page_ms = workers::now() - start;
                 busy.set(false);
                 match r {
                     Ok(answer) => {

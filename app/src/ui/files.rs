@@ -15,7 +15,7 @@ use crate::tree::{self, Entry};
 /// (another file, hidden, forgotten) by the time it arrives.
 fn show_key(ctx: Ctx, g: &Arc<Generated>, path: String, error: RwSignal<Option<String>>) {
     let generation = Arc::downgrade(g);
-    crate::keygen::read_file(&g.outcome.zip, &path.clone(), move |result| {
+    crate::workers::read_file(&g.outcome.zip, &path.clone(), move |result| {
         let still_wanted = generation.upgrade().is_some_and(
             |g| matches!(ctx.status.get_untracked(), GenState::Done(now) if Arc::ptr_eq(&now, &g)),
         );

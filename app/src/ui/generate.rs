@@ -12,7 +12,7 @@ use super::ca_key::CaKeyProtection;
 use super::{Ctx, GenState, Generated};
 use crate::browser;
 use crate::estimate;
-use crate::keygen::{self, Outcome};
+use crate::workers::{self, Outcome};
 
 /// The generate panel.
 #[component]
@@ -30,8 +30,8 @@ pub fn GeneratePanel() -> impl IntoView {
     let why = move || why_disabled(ctx, &errors.get());
     let blocked = move || {
         !errors.get().is_empty()
-            || (super::daytwo::new_ca() && ctx.ca_key.with(|k| k.blocker().is_some()))
-            || super::daytwo::blocker(&ctx).is_some()
+            || (super::existing_ca::new_ca() && ctx.ca_key.with(|k| k.blocker().is_some()))
+            || super::existing_ca::blocker(&ctx).is_some()
     };
     let estimate = Memo::new(move |_| {
         let spec = ctx.spec.get();
@@ -45,32 +45,32 @@ pub fn GeneratePanel() -> impl IntoView {
         estimate::estimate(
             spec.key_algorithm,
             keys,
-            keygen::pool_size(),
-            keygen::calibration_ms(),
+            workers::pool_size(),
+            workers::calibration_ms(),
         )
     });
     let start = move |_| {
-        if blocked() || running() || super::daytwo::start_instead(ctx) {
+        if blocked() || running() || super::existing_ca::start_instead(ctx) {
             return;
         }
         start_generation(ctx);
     };
     let announce = move || announcement(&ctx.status.get());
     let cancel = move |_| {
-        keygen::cancel();
+        workers::cancel();
         ctx.status.set(GenState::Cancelled);
         browser::set_busy(false);
     };
     view! {
         <section class="generate card">
-            {move || super::daytwo::new_ca().then(|| view! { <CaKeyProtection/> })}
+            {move || super::existing_ca::new_ca().then(|| view! { <CaKeyProtection/> })}
             {move || estimate.with(|e| e.is_long().then(|| view! {
                 <p id="estimate" class="hint">{format!("This will take {}.", e.describe())}</p>
             }))}
             <div class="generate-row">
                 <button id="generate" class="primary" aria-describedby="generate-why"
                     prop:disabled=move || blocked() || running()
-                    on:click=start>{super::daytwo::button_label}</button>
+                    on:click=start>{super::existing_ca::button_label}</button>
                 {move || running().then(|| view! {
                     <button id="cancel" on:click=cancel>"Cancel"</button>
                 })}
@@ -107,8 +107,8 @@ fn why_disabled(ctx: Ctx, e: &[pki_core::Problem]) -> String {
     let new_ca_blocker = ctx
         .ca_key
         .with(|k| k.blocker())
-        .filter(|_| super::daytwo::new_ca());
-    if let Some(b) = new_ca_blocker.or_else(|| super::daytwo::blocker(&ctx)) {
+        .filter(|_| super::existing_ca::new_ca());
+    if let Some(b) = new_ca_blocker.or_else(|| super::existing_ca::blocker(&ctx)) {
         if !text.is_empty() {
             text.push(' ');
         }
@@ -130,13 +130,13 @@ fn start_generation(ctx: Ctx) {
     let ca_key = ctx.ca_key;
     // The previous bundle goes first: never two sets of keys in memory.
     ctx.forget_keys();
-    status.set(GenState::Running(keygen::Progress {
+    status.set(GenState::Running(workers::Progress {
         done: 0,
         total: pki_core::key_plan(&spec).len(),
         making: vec![],
     }));
     browser::set_busy(true);
-    keygen::generate(
+    workers::generate(
         &spec,
         protection,
         move |p| status.set(GenState::Running(p)),
@@ -203,15 +203,15 @@ fn finished(o: Outcome, alg: pki_core::KeyAlgorithm, spec: pki_core::ClusterSpec
         ("assemble_ms", JsValue::from_f64(o.assemble_ms)),
         ("zip_ms", JsValue::from_f64(o.zip_ms)),
         ("parse_ms", JsValue::from_f64(o.parse_ms)),
-        ("ended_at", JsValue::from_f64(keygen::now())),
+        ("ended_at", JsValue::from_f64(workers::now())),
         ("workers", JsValue::from_f64(o.workers as f64)),
     ]);
     // How long the page's thread then spends showing it: until the first task after the
     // render (Leptos runs its effects in microtasks, before any timer).
     if let Some(run) = run {
-        let t0 = keygen::now();
-        keygen::later(
-            move || browser::add_to_run(&run, "render_ms", keygen::now() - t0),
+        let t0 = workers::now();
+        workers::later(
+            move || browser::add_to_run(&run, "render_ms", workers::now() - t0),
             0,
         );
     }

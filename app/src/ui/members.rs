@@ -5,7 +5,7 @@ use reactive_stores::Field;
 
 use super::row::{Row, bound};
 use super::{Ctx, FieldErrors, focus_soon, invalid};
-use crate::form::{FormStoreFields, NodeRow, NodeRowStoreFields};
+use crate::form::{FormStoreFields, NodeRow, NodeRowStoreFields, move_row, remove_row, replace};
 
 /// The member table.
 #[component]
@@ -19,7 +19,7 @@ pub fn Members() -> impl IntoView {
         let mut f = form.get();
         let msg = f.apply_hosts(&text).map(|n| format!("{n} members read"));
         if msg.is_ok() {
-            form.set(f);
+            replace(form, f);
             hosts.set(String::new());
         }
         hosts_msg.set(Some(msg));
@@ -77,11 +77,11 @@ fn MemberRow(
     );
     let who = move || me.who();
     let bad = move |field: &'static str| move || invalid(ctx, &path(field).get());
-    let locked = move || super::daytwo::row_locked(id);
+    let locked = move || super::existing_ca::row_locked(id);
     view! {
         <tr data-testid="member-row" class:locked=locked>
             <td>
-                <super::daytwo::RowMark id/>
+                <super::existing_ca::RowMark id/>
                 <input data-testid="member-name" prop:disabled=locked type="text" spellcheck="false" aria-label=label("Name")
                     aria-describedby=errors("name") aria-invalid=bad("name")
                     bind:value=bound(row.name())/>
@@ -101,12 +101,12 @@ fn MemberRow(
             </td>
             <td class="buttons">
                 <button data-testid="member-up" title="Move up" aria-label=move || format!("Move {} up", who())
-                    on:click=move |_| form.update(|f| f.move_node(id, -1))>"↑"</button>
+                    on:click=move |_| move_row(&mut form.nodes().write(), id, -1)>"↑"</button>
                 <button data-testid="member-down" title="Move down" aria-label=move || format!("Move {} down", who())
-                    on:click=move |_| form.update(|f| f.move_node(id, 1))>"↓"</button>
+                    on:click=move |_| move_row(&mut form.nodes().write(), id, 1)>"↓"</button>
                 <button data-testid="member-remove" prop:disabled=locked title="Remove" class="danger" aria-label=move || format!("Remove {}", who())
                     on:click=move |_| {
-                        form.update(|f| f.remove_node(id));
+                        remove_row(&mut form.nodes().write(), id);
                         // The row (and the focus with it) is gone: back to "Add member".
                         focus_soon("#member-add");
                     }>"✕"</button>

@@ -5,13 +5,13 @@ mod ca_key;
 mod calendar;
 mod chunked;
 mod clients;
-mod daytwo;
 mod doctor;
+mod existing_ca;
+mod file_drop;
 mod files;
 mod generate;
 mod members;
 mod options;
-mod other_ca;
 mod results;
 mod row;
 
@@ -26,7 +26,7 @@ use crate::ca_key::CaKeyInput;
 use reactive_stores::Store;
 
 use crate::form::Form;
-use crate::keygen::{Outcome, Progress};
+use crate::workers::{Outcome, Progress};
 
 /// A generation's outcome as the page shows it. Its zip and CA key are wiped from memory
 /// when the last reference is dropped ("Forget keys", a new generation, a new spec).
@@ -230,10 +230,10 @@ pub fn App() -> impl IntoView {
         last_added: RwSignal::new(None),
     };
     provide_context(ctx);
-    daytwo::provide();
+    existing_ca::provide();
     // The spec (never a key) survives a reload.
     Effect::new(move |_| spec.with(|s| browser::save_spec(&s.to_json())));
-    crate::keygen::warm_up();
+    crate::workers::warm_up();
 
     view! {
         <header class="top">
@@ -243,7 +243,7 @@ pub fn App() -> impl IntoView {
             </div>
             <options::SpecFileButtons/>
         </header>
-        <daytwo::StartFrom/>
+        <existing_ca::StartFrom/>
         <main>
             <div class="form-grid">
                 <section class="edit" aria-label="Members and clients">

@@ -270,8 +270,8 @@ pub fn SpecFileButtons() -> impl IntoView {
                 .and_then(|text| ClusterSpec::from_json(&text).map_err(|e| e.to_string()));
             match result {
                 Ok(spec) => {
-                    ctx.form.set(Form::from_spec(&spec));
-                    super::daytwo::form_replaced();
+                    crate::form::replace(ctx.form, Form::from_spec(&spec));
+                    super::existing_ca::form_replaced();
                     ctx.forget_keys();
                     // A real cluster's CA key: the passphrase is asked for again.
                     ctx.ca_key.update(|k| k.unencrypted = false);
@@ -285,8 +285,8 @@ pub fn SpecFileButtons() -> impl IntoView {
         <div class="spec-buttons">
             <button id="demo" title="Three members on 127.0.0.1-3 of one machine, with scripts to run them"
                 on:click=move |_| {
-                    ctx.form.set(Form::from_spec(&ClusterSpec::demo()));
-                    super::daytwo::form_replaced();
+                    crate::form::replace(ctx.form, Form::from_spec(&ClusterSpec::demo()));
+                    super::existing_ca::form_replaced();
                     ctx.forget_keys();
                     // One click to a demo: its throwaway CA key is not encrypted, and the
                     // ticked box in the CA key section says so.

@@ -1,5 +1,5 @@
 //! What a member row and a client row have in common. Each row owns its store fields (the
-//! form's keyed `nodes` and `clients`, see `form::Rows`) and binds its inputs to them; what
+//! form's keyed `nodes` and `clients`) and binds its inputs to them; what
 //! is shared is naming: its screen-reader name ("member 2 (etcd2)"), its fields' spec paths
 //! for the problems shown beside them (`nodes[1].ips`), and the ids of those problem lists.
 
@@ -70,11 +70,11 @@ impl Row {
     }
 }
 
-/// A row field's value, read reactively; empty once the row is gone. (`form::Rows` covers a
-/// row read with the index it had; this covers a row whose key the store has already
-/// forgotten, which happens when a list is written through `form.nodes()` or iterated
-/// elsewhere than in the `<For>`: an effect of that row can still run before the `<For>`
-/// drops it, and a plain `get` would panic.)
+/// A row field's value, read reactively; empty once the row is gone. Removals, moves and
+/// whole-form replacements are written through the keyed list field (`form::replace`,
+/// `form::remove_row`), so the store forgets a removed row's key at once; an effect of that
+/// row can still run before the `<For>` drops it, and a plain `get` would panic where
+/// `try_get` finds no field.
 pub fn text(field: Field<String>) -> String {
     field.try_get().unwrap_or_default()
 }

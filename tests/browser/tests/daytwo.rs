@@ -509,6 +509,12 @@ fn open_and_unlock(b: &mut Browser, url: &str, zip: &Path, key: &Path) {
         Duration::from_secs(60),
         "the bundle's certificates",
     );
+    unlock(b, key);
+}
+
+/// Gives the opened bundle's CA key and its passphrase, as the person does for every change
+/// (the page drops both once a change is done, issue #21 item 14).
+fn unlock(b: &mut Browser, key: &Path) {
     b.set_file("#existing-ca-key", key);
     wait(
         b,
@@ -523,6 +529,17 @@ fn open_and_unlock(b: &mut Browser, url: &str, zip: &Path, key: &Path) {
         "document.querySelector('#existing-ca-subject')",
         Duration::from_secs(60),
         "the CA unlocked",
+    );
+}
+
+/// The change just made dropped the CA key and its passphrase: the page shows no unlocked CA
+/// and no passphrase field, and asks for the key again.
+fn assert_ca_key_dropped(b: &mut Browser) {
+    wait(
+        b,
+        "!document.querySelector('#existing-ca-subject') && !document.querySelector('#existing-ca-passphrase') && !document.querySelector('#existing-ca-key').closest('.drop').textContent.includes('Read:')",
+        SECS,
+        "the CA key and its passphrase dropped once the change was done",
     );
 }
 
@@ -789,7 +806,10 @@ fn revoke_timeline_lints_renew_ca(engine: Engine) {
         b.text("#revoke-error").unwrap()
     );
 
-    // Renew the CA with the same key.
+    // Renew the CA with the same key: the refused revocation dropped the key and its
+    // passphrase, so the person gives them again.
+    assert_ca_key_dropped(&mut b);
+    unlock(&mut b, &dir.join("ca.key"));
     let renewed = dir.join("renewed");
     let summary = make_and_download(&mut b, "#renew-ca-go", &renewed);
     eprintln!("{}: the page says: {summary}", engine.name());
@@ -1270,13 +1290,13 @@ fn page_renew_names_the_serials_to_revoke(engine: Engine) {
     );
     // No runbook installs a client's files: the summary names each renewed client's folder.
     assert!(
-        summary.contains("Then give each renewed client")
+        summary.contains("then each renewed client")
             && summary.contains("clients/etcdctl/")
             && summary.contains("clients/kube-apiserver/"),
         "{summary}"
     );
     let (_, listed) = summary
-        .split_once("serials of an earlier bundle: ")
+        .split_once("as serials of an earlier bundle:")
         .unwrap_or_else(|| panic!("no serials to revoke in: {summary}"));
     let mut listed: Vec<String> = listed.split_whitespace().map(serial_key).collect();
     listed.sort();
@@ -1290,7 +1310,10 @@ fn page_renew_names_the_serials_to_revoke(engine: Engine) {
     );
 
     // Renewal with the same keys (`renew --keep-keys`): new certificates, every key as it was,
-    // the download named for it.
+    // the download named for it. The renewal dropped the CA key and its passphrase: given
+    // again for this one.
+    assert_ca_key_dropped(&mut b);
+    unlock(&mut b, &dir.join("ca.key"));
     b.click("#renew-keep-keys");
     wait(
         &mut b,

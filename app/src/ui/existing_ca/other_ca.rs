@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use super::daytwo::{DayTwo, FileDrop, Picked};
-use crate::keygen;
-use crate::protocol::OtherCaFacts;
+use super::{DayTwo, FileDrop, Picked};
+use crate::workers;
+use protocol::OtherCaFacts;
 
 /// The other CA's bundle input and what pki-core found comparing it with the opened one.
 #[component]
@@ -26,9 +26,9 @@ pub fn OtherCa() -> impl IntoView {
         name.set(Some(p.name.clone()));
         error.set(None);
         found.set(None);
-        keygen::when_idle(move || {
+        workers::when_idle(move || {
             let file = p.name.clone();
-            keygen::check_other_ca(&opened.zip, &p.bytes, move |r| match r {
+            workers::check_other_ca(&opened.zip, &p.bytes, move |r| match r {
                 Ok(f) => found.set(Some(f)),
                 Err(e) => error.set(Some(format!("{file}: {e}"))),
             });

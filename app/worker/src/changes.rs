@@ -1,20 +1,24 @@
 //! The key worker's day-two answers: reading an existing CA (certificate, key, passphrase)
 //! and planning and applying a change (pki-core's `daytwo`) to an opened bundle or under a
-//! CA from elsewhere. Included by `keygen-worker`; every secret buffer is taken (copied into memory
-//! wiped on drop, the JS buffer zeroed) before anything else happens.
+//! CA from elsewhere. The secrets arrive taken already (copied into memory wiped on drop, the
+//! JS buffers zeroed), as the named fields of [`Secrets`].
 
-use js_sys::Uint8Array;
 use pki_core::daytwo::{self, Change, ChangePlan};
 use pki_core::keys::Keys;
 use pki_core::package::OpenedBundle;
 use pki_core::{CaMaterial, Error, OffsetDateTime, ca_import};
 
-use crate::protocol::{
-    self, CaFacts, CaField, CertLine, ChangeCounts, ChangeRequest, CrlLine, FromWorker, KeyToMake,
-    Lint, OpenedFacts, OtherCaFacts, RemovedMember,
+use protocol::{
+    self, CaFacts, CaField, CertLine, ChangeDone, ChangeRequest, CrlLine, FromWorker, KeyToMake,
+    Lint, OpenedFacts, OtherCaFacts, RemovedMember, Secrets,
 };
 
-type Reply = (FromWorker, Vec<Uint8Array>);
+type Reply = (FromWorker, Secrets<js_sys::Uint8Array>);
+
+/// A reply that carries no secret.
+fn bare(msg: FromWorker) -> Reply {
+    (msg, Secrets::default())
+}
 
 /// Which field an existing CA's error belongs beside, and the page's wording for the two
 /// passphrase errors (pki-core's name the CLI's `--ca-passphrase-file`).
@@ -38,32 +42,26 @@ pub fn ca_error(e: &Error) -> (CaField, bool, String) {
     }
 }
 
-/// Reads and checks the CA in `buffers` (certificate, key, passphrase when asked): its facts,
-/// or the error beside the field at fault. An expired or not-yet-valid CA is refused here.
-pub fn check_ca(request: u32, with_passphrase: bool, buffers: &[Uint8Array]) -> Reply {
-    let secrets: Vec<_> = buffers.iter().map(protocol::take).collect();
+/// Reads and checks the CA in `secrets` (`ca_cert`, `ca_key`, `passphrase` when given): its
+/// facts, or the error beside the field at fault. An expired or not-yet-valid CA is refused
+/// here.
+pub fn check_ca(request: u32, secrets: &Secrets) -> Reply {
     let refused = |e: &Error| {
         let (field, needs_passphrase, error) = ca_error(e);
-        (
-            FromWorker::CaRefused {
-                request,
-                field,
-                needs_passphrase,
-                error,
-            },
-            vec![],
-        )
+        bare(FromWorker::CaRefused {
+            request,
+            field,
+            needs_passphrase,
+            error,
+        })
     };
-    let (Some(cert), Some(key)) = (secrets.first(), secrets.get(1)) else {
-        return (
-            FromWorker::Failed {
-                error: "the CA certificate or key did not reach the worker".into(),
-            },
-            vec![],
-        );
+    let (Some(cert), Some(key)) = (&secrets.ca_cert, &secrets.ca_key) else {
+        return bare(FromWorker::Failed {
+            error: "the CA certificate or key did not reach the worker".into(),
+        });
     };
-    let passphrase = secrets.get(2).filter(|_| with_passphrase);
-    let ca = match ca_import::import_ca(cert, key, passphrase.map(|p| p.as_slice())) {
+    let passphrase = secrets.passphrase.as_deref().map(|p| p.as_slice());
+    let ca = match ca_import::import_ca(cert, key, passphrase) {
         Ok(ca) => ca,
         Err(e) => return refused(&e),
     };
@@ -71,20 +69,17 @@ pub fn check_ca(request: u32, with_passphrase: bool, buffers: &[Uint8Array]) -> 
     if let Err(e) = ca_import::check_validity(&ca, now, now) {
         return refused(&e);
     }
-    (
-        FromWorker::CaChecked {
-            request,
-            ca: CaFacts {
-                subject: ca.subject.clone(),
-                algorithm: ca.algorithm,
-                not_before: pki_core::bundle::rfc3339(ca.not_before),
-                not_after: pki_core::bundle::rfc3339(ca.not_after),
-                days_left: ca.days_left(now),
-                warnings: ca.warnings.clone(),
-            },
+    bare(FromWorker::CaChecked {
+        request,
+        ca: CaFacts {
+            subject: ca.subject.clone(),
+            algorithm: ca.algorithm,
+            not_before: pki_core::bundle::rfc3339(ca.not_before),
+            not_after: pki_core::bundle::rfc3339(ca.not_after),
+            days_left: ca.days_left(now),
+            warnings: ca.warnings.clone(),
         },
-        vec![],
-    )
+    })
 }
 
 /// The id of a rotation's new CA key among the keys the page makes.
@@ -341,91 +336,70 @@ fn plan(
     Ok((opened, plan))
 }
 
-/// The new keys `change` needs. Buffers: the old zip when `opened`.
-pub fn plan_change(
-    spec_json: &str,
-    change: &ChangeRequest,
-    opened: bool,
-    buffers: &[Uint8Array],
-) -> Reply {
-    let zip = buffers.first().filter(|_| opened).map(protocol::take);
-    buffers.iter().for_each(protocol::wipe);
-    match plan(spec_json, change, zip.as_ref().map(|z| z.as_slice())) {
-        Ok((_, p)) => (
-            FromWorker::ChangePlanned {
-                keys: p
-                    .keys_to_make
-                    .iter()
-                    .map(|k| KeyToMake {
-                        id: k.id.clone(),
-                        label: k.label.clone(),
-                        algorithm: k.algorithm,
-                    })
-                    .collect(),
-            },
-            vec![],
-        ),
-        Err(error) => (FromWorker::Failed { error }, vec![]),
+/// The new keys `change` needs, planned on the opened bundle's `zip` when the page sent one.
+pub fn plan_change(spec_json: &str, change: &ChangeRequest, secrets: &Secrets) -> Reply {
+    match plan(
+        spec_json,
+        change,
+        secrets.zip.as_deref().map(|z| z.as_slice()),
+    ) {
+        Ok((_, p)) => bare(FromWorker::ChangePlanned {
+            keys: p
+                .keys_to_make
+                .iter()
+                .map(|k| KeyToMake {
+                    id: k.id.clone(),
+                    label: k.label.clone(),
+                    algorithm: k.algorithm,
+                })
+                .collect(),
+        }),
+        Err(error) => bare(FromWorker::Failed { error }),
     }
 }
 
-/// Signs and zips the change: the old zip (or the CA certificate), the CA key, the
-/// passphrase, then the new keys, then a rotation's new passphrase, as
-/// [`protocol::ToWorker::ApplyChange`] lists them. `flags`: (opened, with_passphrase,
-/// with_new_passphrase, previous_rotation_done).
+/// Signs and zips the change with the secrets [`protocol::ToWorker::ApplyChange`] lists: the
+/// opened bundle's `zip` (or the CA's `ca_cert`), the `ca_key` and its `passphrase`, the new
+/// `keys` named by `key_ids`, a rotation's `new_passphrase`. `previous_done`: the person
+/// says an opened kit's rotation steps are done on every member.
 pub fn apply_change(
     spec_json: &str,
     change: &ChangeRequest,
-    flags: (bool, bool, bool, bool),
     key_ids: &[String],
-    buffers: &[Uint8Array],
+    previous_done: bool,
+    secrets: &Secrets,
 ) -> Reply {
-    let (opened, with_passphrase, with_new_passphrase, previous_done) = flags;
-    let mut secrets: Vec<_> = buffers.iter().map(protocol::take).collect();
-    let new_passphrase = if with_new_passphrase {
-        secrets.pop()
-    } else {
-        None
-    };
-    match apply(
-        spec_json,
-        change,
-        (opened, previous_done),
-        with_passphrase,
-        key_ids,
-        &secrets,
-        new_passphrase.as_ref().map(|p| p.as_slice()),
-    ) {
+    match apply(spec_json, change, key_ids, previous_done, secrets) {
         Ok(done) => done,
-        Err(error) => (FromWorker::Failed { error }, vec![]),
+        Err(error) => bare(FromWorker::Failed { error }),
     }
 }
 
 fn apply(
     spec_json: &str,
     change: &ChangeRequest,
-    (opened, previous_done): (bool, bool),
-    with_passphrase: bool,
     key_ids: &[String],
-    secrets: &[zeroize::Zeroizing<Vec<u8>>],
-    new_passphrase: Option<&[u8]>,
+    previous_done: bool,
+    secrets: &Secrets,
 ) -> Result<Reply, String> {
-    let (Some(first), Some(ca_key)) = (secrets.first(), secrets.get(1)) else {
-        return Err("the bundle or the CA key did not reach the worker".into());
+    let Some(ca_key) = &secrets.ca_key else {
+        return Err("the CA key did not reach the worker".into());
     };
-    let passphrase = secrets.get(2).filter(|_| with_passphrase);
-    let keys_from = if with_passphrase { 3 } else { 2 };
-    let (old, plan) = plan(spec_json, change, opened.then_some(first.as_slice()))?;
+    let zip = secrets.zip.as_deref().map(|z| z.as_slice());
+    let (old, plan) = plan(spec_json, change, zip)?;
     if let Some(kind) = old.as_ref().and_then(pki_core::rotate::pending_change)
         && !previous_done
     {
         return Err(protocol::unfinished_kit(kind));
     }
-    let pass = passphrase.map(|p| p.as_slice());
+    let pass = secrets.passphrase.as_deref().map(|p| p.as_slice());
     let ca = match &old {
         Some(o) => daytwo::unlock_ca(o, ca_key, pass).map_err(|e| ca_error(&e).2)?,
         None => {
-            let ca = ca_import::import_ca(first, ca_key, pass).map_err(|e| ca_error(&e).2)?;
+            let Some(cert) = &secrets.ca_cert else {
+                return Err("the bundle or the CA certificate did not reach the worker".into());
+            };
+            let ca = ca_import::import_ca(cert, ca_key, pass).map_err(|e| ca_error(&e).2)?;
             CaMaterial {
                 cert_der: ca.cert_der.clone(),
                 key_pkcs8_der: ca.key_pkcs8_der.clone(),
@@ -436,28 +410,17 @@ fn apply(
     {
         return revoke_or_renew_ca(o, &ca, change);
     }
-    let keys = keys_of(&plan, key_ids, &secrets[keys_from.min(secrets.len())..])?;
+    let keys = keys_of(&plan, key_ids, &secrets.keys)?;
     if let Some(o) = old.as_ref().filter(|_| *change == ChangeRequest::RotateCa) {
+        let new_passphrase = secrets.new_passphrase.as_deref().map(|p| p.as_slice());
         return rotate_to_new_key(o, &ca, keys, new_passphrase);
     }
     let (bundle, summary) =
         daytwo::apply_change(old.as_ref(), &ca, &plan, keys).map_err(|e| e.to_string())?;
-    let counts = ChangeCounts {
-        members_added: summary.members_added,
-        members_removed: summary.members_removed,
-        certificates_issued: summary.certificates_issued,
-        certificates_renewed: summary.certificates_renewed,
-        keys_changed: summary.keys_changed,
-        runbooks: summary.steps.clone(),
-        note: None,
-        replaced_serials: plan
-            .revoke
-            .iter()
-            .map(|(_, serial)| serial.clone())
-            .collect(),
-        clients_renewed: summary.clients_renewed.clone(),
+    let done = ChangeDone {
+        summary: summary.for_page(),
     };
-    bundle_reply(&bundle, change, None, counts)
+    bundle_reply(&bundle, change, None, done)
 }
 
 /// The keys the plan asked the page for, read from the buffers in `key_ids`' order.
@@ -504,16 +467,15 @@ fn rotate_to_new_key(
     let (kit, summary) =
         pki_core::rotate::rotate_ca(o, ca, Some(&new_key), keys, now, sealing.as_ref())
             .map_err(|e| e.to_string())?;
-    let counts = ChangeCounts {
-        note: Some(summary.to_string().trim().to_string()),
-        ..Default::default()
+    let done = ChangeDone {
+        summary: summary.to_string().trim().to_string(),
     };
     let ca_key = (
         kit.ca_key.path.clone(),
         kit.ca_key.contents.clone(),
         new_passphrase.is_some(),
     );
-    bundle_reply(&kit, &ChangeRequest::RotateCa, Some(ca_key), counts)
+    bundle_reply(&kit, &ChangeRequest::RotateCa, Some(ca_key), done)
 }
 
 /// The [`FromWorker::Bundle`] answer for a changed bundle: its zip, the new CA key when there
@@ -522,15 +484,16 @@ fn bundle_reply(
     bundle: &pki_core::package::Bundle,
     operation: &ChangeRequest,
     ca_key: Option<(String, Vec<u8>, bool)>,
-    change: ChangeCounts,
+    change: ChangeDone,
 ) -> Result<Reply, String> {
     let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
     let mut listing = bundle.listing();
     listing.zip_name = protocol::download_name(bundle, &operation.operation());
     let (texts, text_lengths) = protocol::split_texts(&mut listing);
-    let (ca_key_name, ca_key, ca_key_encrypted) =
-        ca_key.unwrap_or((String::new(), Vec::new(), false));
-    let ca_key = zeroize::Zeroizing::new(ca_key);
+    let (ca_key_name, ca_key, ca_key_encrypted) = match ca_key {
+        Some((name, bytes, encrypted)) => (name, Some(zeroize::Zeroizing::new(bytes)), encrypted),
+        None => (String::new(), None, false),
+    };
     Ok((
         FromWorker::Bundle {
             listing,
@@ -541,11 +504,12 @@ fn bundle_reply(
             zip_ms: 0.0,
             change: Some(change),
         },
-        vec![
-            protocol::buffer(&zip),
-            protocol::buffer(&ca_key),
-            protocol::buffer(&texts),
-        ],
+        Secrets {
+            zip: Some(protocol::buffer(&zip)),
+            ca_key: ca_key.as_deref().map(|k| protocol::buffer(k)),
+            texts: Some(protocol::buffer(&texts)),
+            ..Default::default()
+        },
     ))
 }
 
@@ -590,9 +554,8 @@ fn revoke_or_renew_ca(
             (b, s.to_string())
         }
     };
-    let counts = ChangeCounts {
-        note: Some(note.trim().to_string()),
-        ..Default::default()
+    let done = ChangeDone {
+        summary: note.trim().to_string(),
     };
-    bundle_reply(&bundle, change, None, counts)
+    bundle_reply(&bundle, change, None, done)
 }

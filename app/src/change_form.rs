@@ -1,11 +1,12 @@
-//! Day two on the page, as plain data with native tests: which rows of the form are locked
-//! because their certificates exist in the opened bundle (its spec, as the worker read it),
-//! which change the form asks for, and the sentence saying what a change did. `ui/daytwo.rs`
-//! shows these; pki-core reads the bundle and plans and applies the change, on a worker.
+//! What the form asks of an existing CA or an opened bundle, as plain data with native tests:
+//! which rows of the form are locked because their certificates exist in the opened bundle
+//! (its spec, as the worker read it), which change the form asks for, and which bundles of a
+//! cluster's line were opened before. `ui/existing_ca/` shows these; pki-core reads the
+//! bundle and plans and applies the change, on a worker.
 
 use pki_core::ClusterSpec;
 
-use crate::protocol::{ChangeCounts, ChangeRequest};
+use protocol::ChangeRequest;
 
 /// Where the next bundle's CA comes from.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -182,72 +183,6 @@ pub fn remember(seen: &mut Vec<Seen>, now: Seen) {
     }
 }
 
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// "2 members added, 9 certificates renewed, 0 keys changed."
-pub fn summary_sentence(c: &ChangeCounts) -> String {
-    if let Some(note) = &c.note {
-        return note.clone();
-    }
-    let mut parts = vec![];
-    if c.members_added > 0 {
-        parts.push(format!(
-            "{} added",
-            count(c.members_added, "member", "members")
-        ));
-    }
-    if c.members_removed > 0 {
-        parts.push(format!(
-            "{} removed",
-            count(c.members_removed, "member", "members")
-        ));
-    }
-    if c.certificates_issued > 0 {
-        parts.push(format!(
-            "{} issued",
-            count(c.certificates_issued, "certificate", "certificates")
-        ));
-    }
-    parts.push(format!(
-        "{} renewed",
-        count(c.certificates_renewed, "certificate", "certificates")
-    ));
-    parts.push(format!("{} changed", count(c.keys_changed, "key", "keys")));
-    let mut s = parts.join(", ");
-    s.push('.');
-    if !c.runbooks.is_empty() {
-        s.push_str(&format!(
-            " The zip holds the runbook: {}.",
-            c.runbooks.join(", ")
-        ));
-    }
-    if !c.clients_renewed.is_empty() {
-        let folders: Vec<String> = c.clients_renewed.iter().map(|c| format!("{c}/")).collect();
-        s.push_str(&format!(
-            " Then give each renewed client, on its machine, its folder's new client.crt and \
-             client.key together, and reload or restart the program: {}.",
-            folders.join(", ")
-        ));
-    }
-    if !c.replaced_serials.is_empty() {
-        // A client's old certificate is revoked only once the client has its new one.
-        let clients = if c.clients_renewed.is_empty() {
-            ""
-        } else {
-            " and each renewed client has its new files"
-        };
-        s.push_str(&format!(
-            " Once the runbooks are done{clients}, revoke the {} it replaced: open the new bundle \
-             and give these under Revoke, serials of an earlier bundle: {}",
-            count(c.replaced_serials.len(), "certificate", "certificates"),
-            c.replaced_serials.join(" ")
-        ));
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,52 +277,5 @@ mod tests {
         assert_eq!(older_than_seen(&all, &seen("L", 3, "x.zip")), None);
         assert_eq!(older_than_seen(&all, &seen("N", 1, "x.zip")), None);
         assert_eq!(older_than_seen(&all, &seen("", 1, "x.zip")), None);
-    }
-
-    #[test]
-    fn the_summary_says_what_changed() {
-        let c = ChangeCounts {
-            members_added: 2,
-            certificates_renewed: 9,
-            runbooks: vec!["runbook/add-member.sh".into()],
-            ..Default::default()
-        };
-        assert_eq!(
-            summary_sentence(&c),
-            "2 members added, 9 certificates renewed, 0 keys changed. The zip holds the runbook: runbook/add-member.sh."
-        );
-        let one = ChangeCounts {
-            certificates_renewed: 1,
-            keys_changed: 1,
-            ..Default::default()
-        };
-        assert_eq!(
-            summary_sentence(&one),
-            "1 certificate renewed, 1 key changed."
-        );
-        let replaced = ChangeCounts {
-            certificates_renewed: 2,
-            keys_changed: 2,
-            replaced_serials: vec!["4F61".into(), "0733".into()],
-            clients_renewed: vec!["clients/etcdctl".into()],
-            ..Default::default()
-        };
-        assert!(
-            summary_sentence(&replaced).contains(
-                " Then give each renewed client, on its machine, its folder's new client.crt and \
-                 client.key together, and reload or restart the program: clients/etcdctl/. Once \
-                 the runbooks are done and each renewed client has its new files, revoke"
-            ),
-            "{}",
-            summary_sentence(&replaced)
-        );
-        assert!(
-            summary_sentence(&replaced).ends_with(
-                "revoke the 2 certificates it replaced: open the new bundle and give these under \
-                 Revoke, serials of an earlier bundle: 4F61 0733"
-            ),
-            "{}",
-            summary_sentence(&replaced)
-        );
     }
 }

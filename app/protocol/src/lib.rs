@@ -1,23 +1,26 @@
 //! What the page and its key workers say to each other, as types both sides share: the
-//! page's `main` and the `keygen-worker` bin both include this file, so a message cannot be
-//! built on one side with a field the other does not read.
+//! page (`app`) and the worker (`keygen-worker`) both depend on this crate, so a message
+//! cannot be built on one side with a field the other does not read.
 //!
-//! On the wire a message is `{ body, buffers }`: `body` is the JSON of [`ToWorker`] or
+//! On the wire a message is `{ body, secrets }`: `body` is the JSON of [`ToWorker`] or
 //! [`FromWorker`] and carries only public data; every secret (a key's DER, the passphrase, the
-//! zip, the CA key, a key file's text) travels in `buffers`, in the order the variant's doc
-//! names. Buffers are listed in `postMessage`'s transfer list, so they move rather than being
-//! copied, and the receiver zeroes each one once it has copied it into its own memory
-//! ([`take`]).
+//! zip, the CA key, a key file's text) travels in [`Secrets`], one named field each, which the
+//! variant's doc lists. Its buffers are listed in `postMessage`'s transfer list, so they move
+//! rather than being copied, and the receiver zeroes each one once it has copied it into its
+//! own memory ([`Secrets::take`]).
 
 use pki_core::{KeyAlgorithm, Listing, Node};
 use serde::{Deserialize, Serialize};
+
+mod secrets;
+pub use secrets::*;
 
 /// From the page to a worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToWorker {
     /// Make fresh keys, one per index (a batch: a P-256 key takes well under a millisecond,
-    /// less than a message's round trip). Buffers: none. Answer: [`FromWorker::Keys`].
+    /// less than a message's round trip). Secrets: none. Answer: [`FromWorker::Keys`].
     MakeKeys {
         /// The keys' places in the page's key plan.
         indices: Vec<usize>,
@@ -25,7 +28,7 @@ pub enum ToWorker {
         algorithm: KeyAlgorithm,
     },
     /// Search one of the two primes of an RSA key (a key's two searches can run on two
-    /// workers at once). Buffers: none. Answer: [`FromWorker::Prime`].
+    /// workers at once). Secrets: none. Answer: [`FromWorker::Prime`].
     MakePrime {
         /// The key's place in the page's key plan.
         index: usize,
@@ -34,7 +37,7 @@ pub enum ToWorker {
         /// The key's algorithm (RSA).
         algorithm: KeyAlgorithm,
     },
-    /// Make the RSA key of two primes. Buffers: the two primes (big-endian). Answer:
+    /// Make the RSA key of two primes. Secrets: `primes`, the two (big-endian). Answer:
     /// [`FromWorker::Keys`].
     JoinPrimes {
         /// The key's place in the page's key plan.
@@ -42,70 +45,60 @@ pub enum ToWorker {
         /// Its algorithm (RSA).
         algorithm: KeyAlgorithm,
     },
-    /// Sign every certificate and write the zip. Buffers: one PKCS#8 DER key per entry of
-    /// `key_ids`, in that order, then the key derived from the CA key passphrase
-    /// ([`ToWorker::DeriveSealingKey`]'s answer, never the passphrase) when `encrypt_ca_key`
-    /// is set. Answer: [`FromWorker::Bundle`].
+    /// Sign every certificate and write the zip. Secrets: `keys`, one PKCS#8 DER key per
+    /// entry of `key_ids`, in that order; `sealing_key`, the key derived from the CA key
+    /// passphrase ([`ToWorker::DeriveSealingKey`]'s answer, never the passphrase), when the CA
+    /// key is to be encrypted. Answer: [`FromWorker::Bundle`].
     Assemble {
         /// The spec, as JSON.
         spec_json: String,
-        /// The key plan's ids (`ca`, `members/etcd1/server`, ...), naming the key buffers.
+        /// The key plan's ids (`ca`, `members/etcd1/server`, ...), naming the keys.
         key_ids: Vec<String>,
-        /// Whether a derived-key buffer follows the keys.
-        encrypt_ca_key: bool,
     },
     /// Derive the key that seals the CA key from its passphrase (PBKDF2, most of a second in
     /// wasm; pki-core's `SealingKey::derive`, over a fresh salt). The page asks its sealing
-    /// worker, which does nothing else, while the person types. Buffers: the passphrase
+    /// worker, which does nothing else, while the person types. Secrets: `passphrase`
     /// (UTF-8). Answer: [`FromWorker::SealingKey`].
     DeriveSealingKey {
         /// Matches the answer to the question.
         request: u32,
     },
-    /// Read and check an existing CA (day two). Buffers: the CA certificate (PEM or DER), its
-    /// key, then the passphrase (UTF-8) when `with_passphrase` is set. Answer:
-    /// [`FromWorker::CaChecked`] or [`FromWorker::CaRefused`].
+    /// Read and check an existing CA (day two). Secrets: `ca_cert` (PEM or DER), `ca_key`,
+    /// and `passphrase` (UTF-8) when the person gave one. Answer: [`FromWorker::CaChecked`] or
+    /// [`FromWorker::CaRefused`].
     CheckCa {
         /// Matches the answer to the question.
         request: u32,
-        /// Whether a passphrase buffer follows the key.
-        with_passphrase: bool,
     },
-    /// Which new keys a change needs (day two). Buffers: the old zip when `opened`.
-    /// Answer: [`FromWorker::ChangePlanned`].
+    /// Which new keys a change needs (day two). Secrets: `zip`, the opened bundle's, when
+    /// there is one (else the change is a new bundle under a CA from elsewhere). Answer:
+    /// [`FromWorker::ChangePlanned`].
     PlanChange {
         /// The spec as the form holds it now, as JSON.
         spec_json: String,
         /// The change.
         change: ChangeRequest,
-        /// Whether an opened bundle's zip follows.
-        opened: bool,
     },
-    /// Apply a change (day two): sign with the existing CA, write the new zip. Buffers: the old
-    /// zip when `opened` (else the CA certificate), the CA key, the passphrase when
-    /// `with_passphrase`, then one PKCS#8 DER key per entry of `key_ids`. Answer:
+    /// Apply a change (day two): sign with the existing CA, write the new zip. Secrets: `zip`,
+    /// the opened bundle's (else `ca_cert`, the CA's certificate); `ca_key` and, when it is
+    /// encrypted, `passphrase`; `keys`, one PKCS#8 DER key per entry of `key_ids`; for a
+    /// rotation whose new CA key is to be encrypted, `new_passphrase` (typed twice in the
+    /// page; never the old key's: a rotation may be because that key leaked). Answer:
     /// [`FromWorker::Bundle`] with `change` set.
     ApplyChange {
         /// The spec as the form holds it now, as JSON.
         spec_json: String,
         /// The change.
         change: ChangeRequest,
-        /// Whether the first buffer is an opened bundle's zip (else the CA certificate).
-        opened: bool,
-        /// Whether a passphrase buffer follows the CA key.
-        with_passphrase: bool,
-        /// The ids of the new keys, naming the key buffers.
+        /// The ids of the new keys, naming the keys.
         key_ids: Vec<String>,
-        /// Whether the last buffer is the passphrase for a rotation's new CA key (typed twice
-        /// in the page; never the old key's: a rotation may be because that key leaked).
-        with_new_passphrase: bool,
         /// The person says the opened kit's rotation steps are done on every member (the
         /// page's `--previous-rotation-done`); without it a kit is refused.
         #[serde(default)]
         previous_rotation_done: bool,
     },
     /// Open a bundle (day two): pki-core reads the zip, its `spec.json`, every certificate and
-    /// the CRL, and lints it. Buffers: the zip. Answer: [`FromWorker::File`] whose buffer is the
+    /// the CRL, and lints it. Secrets: `zip`. Answer: [`FromWorker::File`] whose `file` is the
     /// JSON of [`OpenedFacts`] (the page parses only that, never `spec.json` itself).
     OpenBundle {
         /// Matches the answer to the question.
@@ -113,23 +106,23 @@ pub enum ToWorker {
     },
     /// Check an opened bundle against another CA's bundle the members still trust (during a
     /// rotation: the old one), as `etcd-pki validate --from B --other-ca OTHER` does: the
-    /// serials they share. Buffers: the bundle's zip, the other CA's zip. Answer:
-    /// [`FromWorker::File`] whose buffer is the JSON of [`OtherCaFacts`].
+    /// serials they share. Secrets: `zip`, the bundle's; `other_zip`, the other CA's. Answer:
+    /// [`FromWorker::File`] whose `file` is the JSON of [`OtherCaFacts`].
     CheckOtherCa {
         /// Matches the answer to the question.
         request: u32,
     },
     /// The TLS doctor: read what the person gave (log lines, client output, certificates,
     /// keys, CRLs, settings, a bundle) and explain the failure, as `etcd-pki doctor` does
-    /// (`pki_core::doctor::diagnose`). Buffers: one per input, in the order of `names`.
-    /// Answer: [`FromWorker::File`] whose buffer is the JSON of [`DoctorAnswer`].
+    /// (`pki_core::doctor::diagnose`). Secrets: `files`, one per input, in the order of
+    /// `names`. Answer: [`FromWorker::File`] whose `file` is the JSON of [`DoctorAnswer`].
     Diagnose {
         /// Matches the answer to the question.
         request: u32,
-        /// Each input's name (a file's name, `paste` for the text box), naming the buffers.
+        /// Each input's name (a file's name, `paste` for the text box), naming the files.
         names: Vec<String>,
     },
-    /// Read one file out of a zip, for the person who asked to see a key. Buffers: the zip.
+    /// Read one file out of a zip, for the person who asked to see a key. Secrets: `zip`.
     /// Answer: [`FromWorker::File`].
     ReadFile {
         /// Matches the answer to the question.
@@ -143,36 +136,36 @@ pub enum ToWorker {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FromWorker {
-    /// The worker listens (messages sent before this would be lost). Buffers: none.
+    /// The worker listens (messages sent before this would be lost). Secrets: none.
     Ready {
         /// Milliseconds this worker took to make [`CALIBRATION_KEYS`] P-256 keys: how fast
         /// this machine is, for the time estimate before a long run.
         calibration_ms: f64,
     },
-    /// A derived sealing key. Buffers: its bytes (salt and key, `SealingKey::to_bytes`).
+    /// A derived sealing key. Secrets: `sealing_key` (salt and key, `SealingKey::to_bytes`).
     SealingKey {
         /// The request this answers.
         request: u32,
     },
-    /// Keys. Buffers: their PKCS#8 DER, in the order of `indices`.
+    /// Keys. Secrets: `keys`, their PKCS#8 DER, in the order of `indices`.
     Keys {
         /// Their places in the key plan.
         indices: Vec<usize>,
         /// How long it took, in milliseconds.
         ms: f64,
     },
-    /// One prime of an RSA key. Buffers: the prime, big-endian.
+    /// One prime of an RSA key. Secrets: `primes`, the one prime, big-endian.
     Prime {
         /// The key's place in the key plan.
         index: usize,
         /// Which of its two primes.
         half: u8,
     },
-    /// The finished bundle. Buffers: the zip, the CA key file (empty when there is none),
-    /// then the listing's file texts ([`split_texts`]).
+    /// The finished bundle. Secrets: `zip`; `ca_key`, the CA key file, when the person does
+    /// not have it yet (a new CA, a rotation's new key); `texts`, the listing's file texts
+    /// ([`split_texts`]).
     Bundle {
-        /// What the zip holds, without any key's text and with every text moved to the last
-        /// buffer.
+        /// What the zip holds, without any key's text and with every text moved to `texts`.
         listing: Listing,
         /// The length in bytes of each file's text in the texts buffer, in the listing's order.
         text_lengths: Vec<u32>,
@@ -184,19 +177,18 @@ pub enum FromWorker {
         assemble_ms: f64,
         /// Writing the zip, in milliseconds.
         zip_ms: f64,
-        /// For a day-two change: what it changed. The CA key buffer is then empty (the person
-        /// has the CA key already).
+        /// For a day-two change: what it changed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        change: Option<ChangeCounts>,
+        change: Option<ChangeDone>,
     },
-    /// The CA read and checked. Buffers: none.
+    /// The CA read and checked. Secrets: none.
     CaChecked {
         /// The request this answers.
         request: u32,
         /// The CA for people: its subject, validity and warnings.
         ca: CaFacts,
     },
-    /// The CA was refused. Buffers: none.
+    /// The CA was refused. Secrets: none.
     CaRefused {
         /// The request this answers.
         request: u32,
@@ -207,17 +199,17 @@ pub enum FromWorker {
         /// For people: what is wrong and what to do.
         error: String,
     },
-    /// The new keys a change needs. Buffers: none.
+    /// The new keys a change needs. Secrets: none.
     ChangePlanned {
         /// One per key to make, in order.
         keys: Vec<KeyToMake>,
     },
-    /// A file read out of the zip. Buffers: its bytes.
+    /// A file read out of the zip, or a question's JSON answer. Secrets: `file`.
     File {
         /// The request this answers.
         request: u32,
     },
-    /// The request failed; nothing else comes for it. Buffers: none.
+    /// The request failed; nothing else comes for it. Secrets: none.
     Failed {
         /// For people.
         error: String,
@@ -317,33 +309,14 @@ pub fn unfinished_kit(kind: &str) -> String {
     )
 }
 
-/// What a change did, counted.
+/// What a day-two change did, in pki-core's words: the page shows the text as it comes
+/// (issue #21: one change summary, written by pki-core, shown as-is by the CLI and the page).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChangeCounts {
-    /// Members added.
-    pub members_added: usize,
-    /// Members removed.
-    pub members_removed: usize,
-    /// Certificates issued for new members or clients.
-    pub certificates_issued: usize,
-    /// Certificates renewed.
-    pub certificates_renewed: usize,
-    /// Keys replaced by new ones.
-    pub keys_changed: usize,
-    /// The runbooks in the new bundle (paths).
-    pub runbooks: Vec<String>,
-    /// pki-core's own account of a revocation or a CA renewal, when the change was one.
-    #[serde(default)]
-    pub note: Option<String>,
-    /// Serials (hex) of the old certificates the change replaced, which the new bundle no
-    /// longer lists: what to revoke once the runbooks are done (the page's Revoke takes them
-    /// as serials of an earlier bundle).
-    #[serde(default)]
-    pub replaced_serials: Vec<String>,
-    /// Clients whose certificate was renewed (`clients/<name>`): no runbook installs a
-    /// client's files, so the summary says to.
-    #[serde(default)]
-    pub clients_renewed: Vec<String>,
+pub struct ChangeDone {
+    /// `ChangeSummary::for_page` for a change of members or certificates (what changed, the
+    /// runbooks in order, the serials to revoke under Revoke once they are done), or the
+    /// revocation's or the CA renewal's or rotation's own summary.
+    pub summary: String,
 }
 
 /// The doctor's answer as the page shows it: pki-core's own text rendering (the page adds
@@ -513,9 +486,6 @@ pub const CALIBRATION_KEYS: usize = 16;
 /// the warm-up and the calibration, and only derives passphrase keys.
 pub const SEALER_NAME: &str = "etcd-pki-sealer";
 
-#[cfg(target_arch = "wasm32")]
-pub use wire::*;
-
 /// Moves every file's text out of `listing` into one buffer, with each text's length. The
 /// page's thread parses the message's JSON in one piece; with the texts in it, a 1,100-client
 /// bundle's listing was ~10 MB of JSON strings full of escaped newlines (110 ms of parsing in
@@ -536,10 +506,6 @@ pub fn split_texts(listing: &mut Listing) -> (Vec<u8>, Vec<u32>) {
 }
 
 /// Puts the texts [`split_texts`] took out back into `listing`.
-#[allow(
-    dead_code,
-    reason = "the page joins; the worker, which includes this file too, only splits"
-)]
 pub fn join_texts(listing: &mut Listing, texts: &[u8], lengths: &[u32]) -> Result<(), String> {
     let wrong = || "the worker's file texts do not match its listing".to_string();
     if lengths.len() != listing.files.len() {
@@ -556,74 +522,6 @@ pub fn join_texts(listing: &mut Listing, texts: &[u8], lengths: &[u32]) -> Resul
         Ok(())
     } else {
         Err(wrong())
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-mod wire {
-    use js_sys::{Array, Object, Reflect, Uint8Array};
-    use serde::Serialize;
-    use serde::de::DeserializeOwned;
-    use wasm_bindgen::{JsCast, JsValue};
-    use zeroize::Zeroizing;
-
-    /// A message ready for `postMessage(message, transfer)`.
-    pub struct Outgoing {
-        /// `{ body, buffers }`.
-        pub message: JsValue,
-        /// The buffers' `ArrayBuffer`s: moved to the receiver, detached here.
-        pub transfer: Array,
-    }
-
-    /// Wraps `body` and `buffers` for sending; the buffers will be transferred.
-    pub fn envelope<T: Serialize>(body: &T, buffers: Vec<Uint8Array>) -> Result<Outgoing, String> {
-        let json = serde_json::to_string(body).map_err(|e| e.to_string())?;
-        let list = Array::new();
-        let transfer = Array::new();
-        for b in buffers {
-            transfer.push(&b.buffer());
-            list.push(&b);
-        }
-        let message = Object::new();
-        let _ = Reflect::set(&message, &"body".into(), &JsValue::from_str(&json));
-        let _ = Reflect::set(&message, &"buffers".into(), &list);
-        Ok(Outgoing {
-            message: message.into(),
-            transfer,
-        })
-    }
-
-    /// Reads a message received as `event.data`.
-    pub fn open<T: DeserializeOwned>(data: &JsValue) -> Result<(T, Vec<Uint8Array>), String> {
-        let body = Reflect::get(data, &"body".into())
-            .ok()
-            .and_then(|b| b.as_string())
-            .ok_or("a message without a body")?;
-        let body = serde_json::from_str(&body).map_err(|e| format!("a bad message: {e}"))?;
-        let buffers = Reflect::get(data, &"buffers".into())
-            .ok()
-            .and_then(|b| b.dyn_into::<Array>().ok())
-            .map(|a| a.iter().filter_map(|v| v.dyn_into().ok()).collect())
-            .unwrap_or_default();
-        Ok((body, buffers))
-    }
-
-    /// A secret in a new JS buffer, for sending (and transferring) it.
-    pub fn buffer(bytes: &[u8]) -> Uint8Array {
-        Uint8Array::from(bytes)
-    }
-
-    /// Copies a received secret into this side's memory and zeroes the JS buffer, so the
-    /// only copy left is one that is wiped when dropped.
-    pub fn take(buffer: &Uint8Array) -> Zeroizing<Vec<u8>> {
-        let bytes = Zeroizing::new(buffer.to_vec());
-        wipe(buffer);
-        bytes
-    }
-
-    /// Zeroes a JS buffer (a no-op once it has been transferred away).
-    pub fn wipe(buffer: &Uint8Array) {
-        buffer.fill(0, 0, buffer.length());
     }
 }
 

@@ -7,17 +7,12 @@
 //! transferred, so no copy stays behind in this worker. It runs from a `blob:` URL made by
 //! the page, so the page's Content-Security-Policy (`connect-src 'none'`) applies here too.
 
-#[cfg(target_arch = "wasm32")]
-#[path = "../protocol.rs"]
-mod protocol;
-
 #[cfg(all(target_arch = "wasm32", not(feature = "light-worker-probe")))]
-#[path = "../worker_daytwo.rs"]
-mod daytwo;
+mod changes;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    use protocol::{FromWorker, ToWorker};
+    use protocol::{FromWorker, Secrets, ToWorker};
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -33,11 +28,13 @@ fn main() {
             .unwrap_or(0.0)
     };
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |ev: MessageEvent| {
-        let (reply, buffers) = match protocol::open::<ToWorker>(&ev.data()) {
-            Ok((msg, buffers)) => handle(msg, &buffers, now),
-            Err(error) => (FromWorker::Failed { error }, vec![]),
+        // Every secret is taken (copied into memory wiped on drop, its JS buffer zeroed)
+        // before anything else happens.
+        let (reply, secrets) = match protocol::open::<ToWorker>(&ev.data()) {
+            Ok((msg, secrets)) => handle(msg, secrets.take(), now),
+            Err(error) => (FromWorker::Failed { error }, Secrets::default()),
         };
-        send(&reply_to, &reply, buffers);
+        send(&reply_to, &reply, secrets);
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
@@ -48,7 +45,7 @@ fn main() {
             &FromWorker::Ready {
                 calibration_ms: 0.0,
             },
-            vec![],
+            Secrets::default(),
         );
         return;
     }
@@ -58,16 +55,20 @@ fn main() {
         let _ = pki_core::PrivateKey::generate(pki_core::KeyAlgorithm::EcdsaP256);
     }
     let calibration_ms = now() - start;
-    send(&scope, &FromWorker::Ready { calibration_ms }, vec![]);
+    send(
+        &scope,
+        &FromWorker::Ready { calibration_ms },
+        Secrets::default(),
+    );
 }
 
 #[cfg(target_arch = "wasm32")]
 fn send(
     scope: &web_sys::DedicatedWorkerGlobalScope,
     msg: &protocol::FromWorker,
-    buffers: Vec<js_sys::Uint8Array>,
+    secrets: protocol::Secrets<js_sys::Uint8Array>,
 ) {
-    match protocol::envelope(msg, buffers) {
+    match protocol::envelope(msg, secrets) {
         Ok(out) => {
             let _ = scope.post_message_with_transfer(&out.message, &out.transfer);
         }
@@ -75,16 +76,23 @@ fn send(
     }
 }
 
-/// Answers one message: the reply and the buffers that go with it.
+/// What the worker sends back: the answer and the secrets that go with it.
 #[cfg(target_arch = "wasm32")]
-fn handle(
-    msg: protocol::ToWorker,
-    buffers: &[js_sys::Uint8Array],
-    now: impl Fn() -> f64,
-) -> (protocol::FromWorker, Vec<js_sys::Uint8Array>) {
+type Reply = (protocol::FromWorker, protocol::Secrets<js_sys::Uint8Array>);
+
+/// A reply that carries no secret.
+#[cfg(target_arch = "wasm32")]
+fn bare(msg: protocol::FromWorker) -> Reply {
+    (msg, protocol::Secrets::default())
+}
+
+/// Answers one message, whose secrets are already taken into wasm memory (wiped when they
+/// drop at the end of this call).
+#[cfg(target_arch = "wasm32")]
+fn handle(msg: protocol::ToWorker, secrets: protocol::Secrets, now: impl Fn() -> f64) -> Reply {
     use protocol::{FromWorker, ToWorker};
     let start = now();
-    let failed = |error: String| (FromWorker::Failed { error }, vec![]);
+    let failed = |error: String| bare(FromWorker::Failed { error });
     match msg {
         ToWorker::MakeKeys { indices, algorithm } => {
             make_keys(indices, algorithm, || now() - start)
@@ -97,17 +105,15 @@ fn handle(
         } => make_prime(index, half, algorithm),
         #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::JoinPrimes { index, algorithm } => {
-            join_primes(index, algorithm, buffers, || now() - start)
+            join_primes(index, algorithm, &secrets.primes, || now() - start)
         }
-        ToWorker::Assemble {
-            spec_json,
-            key_ids,
-            encrypt_ca_key,
-        } => match assemble(&spec_json, &key_ids, encrypt_ca_key, buffers, &now) {
-            Ok(done) => done,
-            Err(e) => failed(e),
-        },
-        ToWorker::DeriveSealingKey { request } => derive_sealing_key(request, buffers),
+        ToWorker::Assemble { spec_json, key_ids } => {
+            match assemble(&spec_json, &key_ids, &secrets, &now) {
+                Ok(done) => done,
+                Err(e) => failed(e),
+            }
+        }
+        ToWorker::DeriveSealingKey { request } => derive_sealing_key(request, &secrets),
         // The measured probe of a light first-bundle worker (docs/BENCHMARKS.md, "Page
         // weight"): no day-two code, no RSA prime search. Never shipped.
         #[cfg(feature = "light-worker-probe")]
@@ -119,70 +125,61 @@ fn handle(
         | ToWorker::MakePrime { .. }
         | ToWorker::JoinPrimes { .. } => failed("not in the light worker".into()),
         #[cfg(not(feature = "light-worker-probe"))]
-        ToWorker::CheckCa {
-            request,
-            with_passphrase,
-        } => daytwo::check_ca(request, with_passphrase, buffers),
+        ToWorker::CheckCa { request } => changes::check_ca(request, &secrets),
         #[cfg(not(feature = "light-worker-probe"))]
-        ToWorker::PlanChange {
-            spec_json,
-            change,
-            opened,
-        } => daytwo::plan_change(&spec_json, &change, opened, buffers),
+        ToWorker::PlanChange { spec_json, change } => {
+            changes::plan_change(&spec_json, &change, &secrets)
+        }
         #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::ApplyChange {
             spec_json,
             change,
-            opened,
-            with_passphrase,
             key_ids,
-            with_new_passphrase,
             previous_rotation_done,
-        } => daytwo::apply_change(
+        } => changes::apply_change(
             &spec_json,
             &change,
-            (
-                opened,
-                with_passphrase,
-                with_new_passphrase,
-                previous_rotation_done,
-            ),
             &key_ids,
-            buffers,
+            previous_rotation_done,
+            &secrets,
         ),
         #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::OpenBundle { request } => file_reply(
             request,
-            daytwo::open_bundle(&zip_of(buffers)).map(String::into_bytes),
+            changes::open_bundle(zip_of(&secrets)).map(String::into_bytes),
         ),
         #[cfg(not(feature = "light-worker-probe"))]
         ToWorker::CheckOtherCa { request } => {
-            let other = buffers.get(1).map(protocol::take).unwrap_or_default();
-            let checked = daytwo::check_other_ca(&zip_of(buffers), &other);
+            let other = secrets
+                .other_zip
+                .as_deref()
+                .map_or(&[][..], |z| z.as_slice());
+            let checked = changes::check_other_ca(zip_of(&secrets), other);
             file_reply(request, checked.map(String::into_bytes))
         }
-        ToWorker::Diagnose { request, names } => {
-            file_reply(request, Ok(diagnose(&names, buffers, || now() - start)))
-        }
+        ToWorker::Diagnose { request, names } => file_reply(
+            request,
+            Ok(diagnose(&names, &secrets.files, || now() - start)),
+        ),
         ToWorker::ReadFile { request, path } => {
-            file_reply(request, read_file(&zip_of(buffers), &path))
+            file_reply(request, read_file(zip_of(&secrets), &path))
         }
     }
 }
 
-/// The doctor on the inputs the page sent (`names` naming `buffers`): pki-core's answer as
-/// JSON of [`protocol::DoctorAnswer`]. The inputs may hold keys: each is wiped once read.
+/// The doctor on the inputs the page sent (`names` naming `files`): pki-core's answer as
+/// JSON of [`protocol::DoctorAnswer`]. The inputs may hold keys: each copy is wiped once read.
 #[cfg(target_arch = "wasm32")]
 fn diagnose(
     names: &[String],
-    buffers: &[js_sys::Uint8Array],
+    files: &[zeroize::Zeroizing<Vec<u8>>],
     elapsed: impl Fn() -> f64,
 ) -> Vec<u8> {
     use zeroize::Zeroize;
     let mut inputs: Vec<pki_core::doctor::Input> = names
         .iter()
-        .zip(buffers)
-        .map(|(name, b)| pki_core::doctor::Input::new(name, &protocol::take(b)))
+        .zip(files)
+        .map(|(name, b)| pki_core::doctor::Input::new(name, b))
         .collect();
     let d = pki_core::doctor::diagnose(&inputs, pki_core::OffsetDateTime::now_utc());
     for i in &mut inputs {
@@ -201,23 +198,26 @@ fn diagnose(
     serde_json::to_vec(&answer).unwrap_or_default()
 }
 
-/// The key that seals the CA key, derived from the passphrase in `buffers` (zeroed once
-/// read; the wasm copies are wiped on drop), in a buffer that moves to the page.
+/// The key that seals the CA key, derived from the `passphrase` the page sent, in a buffer
+/// that moves to the page.
 #[cfg(target_arch = "wasm32")]
-fn derive_sealing_key(
-    request: u32,
-    buffers: &[js_sys::Uint8Array],
-) -> (protocol::FromWorker, Vec<js_sys::Uint8Array>) {
-    let passphrase = buffers.first().map(protocol::take).unwrap_or_default();
-    let derived = std::str::from_utf8(&passphrase)
+fn derive_sealing_key(request: u32, secrets: &protocol::Secrets) -> Reply {
+    let passphrase = secrets
+        .passphrase
+        .as_deref()
+        .map_or(&[][..], |p| p.as_slice());
+    let derived = std::str::from_utf8(passphrase)
         .map_err(|_| "the passphrase is not UTF-8".to_string())
         .and_then(|p| pki_core::SealingKey::derive(p).map_err(|e| e.to_string()));
     match derived {
         Ok(key) => (
             protocol::FromWorker::SealingKey { request },
-            vec![protocol::buffer(&key.to_bytes())],
+            protocol::Secrets {
+                sealing_key: Some(protocol::buffer(&key.to_bytes())),
+                ..Default::default()
+            },
         ),
-        Err(error) => (protocol::FromWorker::Failed { error }, vec![]),
+        Err(error) => bare(protocol::FromWorker::Failed { error }),
     }
 }
 
@@ -225,45 +225,41 @@ fn derive_sealing_key(
 /// when `prime` drops).
 #[cfg_attr(feature = "light-worker-probe", allow(dead_code))]
 #[cfg(target_arch = "wasm32")]
-fn make_prime(
-    index: usize,
-    half: u8,
-    algorithm: pki_core::KeyAlgorithm,
-) -> (protocol::FromWorker, Vec<js_sys::Uint8Array>) {
+fn make_prime(index: usize, half: u8, algorithm: pki_core::KeyAlgorithm) -> Reply {
     match pki_core::PrivateKey::rsa_prime(algorithm) {
         Ok(prime) => (
             protocol::FromWorker::Prime { index, half },
-            vec![protocol::buffer(&prime)],
-        ),
-        Err(e) => (
-            protocol::FromWorker::Failed {
-                error: e.to_string(),
+            protocol::Secrets {
+                primes: vec![protocol::buffer(&prime)],
+                ..Default::default()
             },
-            vec![],
         ),
+        Err(e) => bare(protocol::FromWorker::Failed {
+            error: e.to_string(),
+        }),
     }
 }
 
 /// The answer to a question about a file (`request` numbers it): its bytes, or why not.
 #[cfg(target_arch = "wasm32")]
-fn file_reply(
-    request: u32,
-    bytes: Result<impl AsRef<[u8]>, String>,
-) -> (protocol::FromWorker, Vec<js_sys::Uint8Array>) {
+fn file_reply(request: u32, bytes: Result<impl AsRef<[u8]>, String>) -> Reply {
     match bytes {
         // A key file's bytes are wiped when `bytes` drops (read_file's Zeroizing).
         Ok(bytes) => (
             protocol::FromWorker::File { request },
-            vec![protocol::buffer(bytes.as_ref())],
+            protocol::Secrets {
+                file: Some(protocol::buffer(bytes.as_ref())),
+                ..Default::default()
+            },
         ),
-        Err(error) => (protocol::FromWorker::Failed { error }, vec![]),
+        Err(error) => bare(protocol::FromWorker::Failed { error }),
     }
 }
 
-/// The zip a question is about (its first buffer), copied in and the buffer zeroed.
+/// The zip a question is about (empty when the page sent none: the zip reader says so).
 #[cfg(target_arch = "wasm32")]
-fn zip_of(buffers: &[js_sys::Uint8Array]) -> zeroize::Zeroizing<Vec<u8>> {
-    buffers.first().map(protocol::take).unwrap_or_default()
+fn zip_of(secrets: &protocol::Secrets) -> &[u8] {
+    secrets.zip.as_deref().map_or(&[][..], |z| z.as_slice())
 }
 
 /// Fresh keys, one per index, as PKCS#8 DER in buffers that move to the page.
@@ -272,7 +268,7 @@ fn make_keys(
     indices: Vec<usize>,
     algorithm: pki_core::KeyAlgorithm,
     elapsed: impl Fn() -> f64,
-) -> (protocol::FromWorker, Vec<js_sys::Uint8Array>) {
+) -> Reply {
     // Each key's wasm copy is wiped when it drops; the buffers move to the page.
     let mut keys = Vec::with_capacity(indices.len());
     for _ in &indices {
@@ -280,33 +276,35 @@ fn make_keys(
             Ok(k) => keys.push(protocol::buffer(k.pkcs8_der())),
             Err(e) => {
                 keys.iter().for_each(protocol::wipe);
-                return (
-                    protocol::FromWorker::Failed {
-                        error: e.to_string(),
-                    },
-                    vec![],
-                );
+                return bare(protocol::FromWorker::Failed {
+                    error: e.to_string(),
+                });
             }
         }
     }
     let ms = elapsed();
-    (protocol::FromWorker::Keys { indices, ms }, keys)
+    (
+        protocol::FromWorker::Keys { indices, ms },
+        protocol::Secrets {
+            keys,
+            ..Default::default()
+        },
+    )
 }
 
-/// An RSA key from the two primes in `buffers` (found on two workers, perhaps).
+/// An RSA key from its two `primes` (found on two workers, perhaps).
 #[cfg_attr(feature = "light-worker-probe", allow(dead_code))]
 #[cfg(target_arch = "wasm32")]
 fn join_primes(
     index: usize,
     algorithm: pki_core::KeyAlgorithm,
-    buffers: &[js_sys::Uint8Array],
+    primes: &[zeroize::Zeroizing<Vec<u8>>],
     elapsed: impl Fn() -> f64,
-) -> (protocol::FromWorker, Vec<js_sys::Uint8Array>) {
+) -> Reply {
     use protocol::FromWorker;
-    let primes: Vec<_> = buffers.iter().take(2).map(protocol::take).collect();
-    let [p, q] = primes.as_slice() else {
+    let [p, q] = primes else {
         let error = "two primes were expected".to_string();
-        return (FromWorker::Failed { error }, vec![]);
+        return bare(FromWorker::Failed { error });
     };
     match pki_core::PrivateKey::from_rsa_primes(algorithm, p, q) {
         Ok(key) => (
@@ -314,41 +312,33 @@ fn join_primes(
                 indices: vec![index],
                 ms: elapsed(),
             },
-            vec![protocol::buffer(key.pkcs8_der())],
-        ),
-        Err(e) => (
-            FromWorker::Failed {
-                error: e.to_string(),
+            protocol::Secrets {
+                keys: vec![protocol::buffer(key.pkcs8_der())],
+                ..Default::default()
             },
-            vec![],
         ),
+        Err(e) => bare(FromWorker::Failed {
+            error: e.to_string(),
+        }),
     }
 }
 
-/// Signs the certificates with the page's keys, seals the CA key with the derived key if
+/// Signs the certificates with the page's `keys`, seals the CA key with the `sealing_key` if
 /// given (the slow derivation was done ahead, on the sealing worker), writes the zip.
 #[cfg(target_arch = "wasm32")]
 fn assemble(
     spec_json: &str,
     key_ids: &[String],
-    encrypt_ca_key: bool,
-    buffers: &[js_sys::Uint8Array],
+    secrets: &protocol::Secrets,
     now: &impl Fn() -> f64,
-) -> Result<(protocol::FromWorker, Vec<js_sys::Uint8Array>), String> {
+) -> Result<Reply, String> {
     let start = now();
-    // Take every secret out of its JS buffer first, so each is zeroed even if a step fails.
-    let keys: Vec<_> = buffers
-        .iter()
-        .take(key_ids.len())
-        .map(protocol::take)
-        .collect();
-    let sealing = buffers
-        .get(key_ids.len())
-        .filter(|_| encrypt_ca_key)
-        .map(protocol::take);
+    let keys = &secrets.keys;
     let spec = pki_core::ClusterSpec::from_json(spec_json).map_err(|e| e.to_string())?;
-    let sealing = sealing
-        .map(|bytes| pki_core::SealingKey::from_bytes(&bytes))
+    let sealing = secrets
+        .sealing_key
+        .as_deref()
+        .map(|bytes| pki_core::SealingKey::from_bytes(bytes))
         .transpose()
         .map_err(|e| e.to_string())?;
     let now_utc = pki_core::OffsetDateTime::now_utc();
@@ -381,11 +371,12 @@ fn assemble(
             zip_ms,
             change: None,
         },
-        vec![
-            protocol::buffer(&zip),
-            protocol::buffer(&ca_key.contents),
-            protocol::buffer(&texts),
-        ],
+        protocol::Secrets {
+            zip: Some(protocol::buffer(&zip)),
+            ca_key: Some(protocol::buffer(&ca_key.contents)),
+            texts: Some(protocol::buffer(&texts)),
+            ..Default::default()
+        },
     ))
 }
 
