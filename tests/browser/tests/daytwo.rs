@@ -981,6 +981,13 @@ fn rotate_ca_new_key(engine: Engine) {
     b.type_into("#ca-passphrase-confirm", NEW_PASSPHRASE);
     let summary = make_and_download(&mut b, "#rotate-ca-go", &kit);
     eprintln!("{}: the page says: {summary}", engine.name());
+    // The new key's passphrase did its job: out of its fields (issue #21 item 14).
+    b.wait_for(
+        "document.querySelector('#ca-passphrase').value === '' && \
+         document.querySelector('#ca-passphrase-confirm').value === ''",
+        SECS,
+        "the new CA key's passphrase out of its fields once the kit was made",
+    );
     assert!(
         summary.contains("ROTATE.md") || summary.contains("rotate"),
         "{summary}"

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::browser;
 use crate::change_form::Source;
@@ -29,6 +29,7 @@ pub(super) fn run_change_with(
     new_passphrase: Option<Zeroizing<String>>,
 ) {
     d.last.set(Some(change.clone()));
+    let new_key_sealed = new_passphrase.is_some();
     let Some(inputs) = inputs(d, change, new_passphrase) else {
         return;
     };
@@ -47,6 +48,14 @@ pub(super) fn run_change_with(
         inputs,
         move |p| status.set(GenState::Running(p)),
         move |result| {
+            // A rotation's new CA key sealed: its passphrase did its job, out of the fields
+            // and wiped, as after Generate (a failed run keeps it, to try again).
+            if new_key_sealed && result.is_ok() {
+                ctx.ca_key.update(|k| {
+                    k.passphrase.zeroize();
+                    k.confirm.zeroize();
+                });
+            }
             status.set(match result {
                 Ok(o) => {
                     // pki-core's summary, as it wrote it.
