@@ -394,93 +394,403 @@ fn unzip_to(zip: &Path, dir: &Path) {
     e2e_etcd::unzip(zip, dir);
 }
 
+/// The scenario's machines and files: the controller, the four member machines (each in its
+/// own network namespace with its own sshd), the bundles folder the scheduled renewal reads,
+/// and how long each step took.
+struct Fleet {
+    t: PathBuf,
+    bundles: PathBuf,
+    bin: PathBuf,
+    ctl: Controller,
+    machines: Machines,
+    three: Vec<(String, String)>,
+    four: Vec<(String, String)>,
+    timings: Vec<(&'static str, f64)>,
+}
+
+impl Fleet {
+    /// The tools checked, the first bundle made (14 days old, so that renewal finds it due)
+    /// with its CA key beside it, four machines up, no etcd yet.
+    fn new(t: &Path) -> Fleet {
+        let ansible = workspace_root().join("tools/ansible/bin/ansible-playbook");
+        assert!(
+            ansible.exists(),
+            "{} is missing: run ./scripts/setup.sh",
+            ansible.display()
+        );
+        assert!(
+            Path::new("/usr/sbin/sshd").exists(),
+            "sshd is missing: run ./scripts/setup.sh"
+        );
+        let (etcd, _, _) = e2e_etcd::rotation::etcd();
+        std::fs::write(t.join("svc.sh"), SVC).unwrap();
+        // No ansible.cfg of the machine's or the working folder's: the settings are the test's.
+        std::fs::write(t.join("ansible.cfg"), "[defaults]\n").unwrap();
+        let bundles = t.join("bundles");
+        std::fs::create_dir_all(&bundles).unwrap();
+        let first = pki_core::generate_with_keys(
+            &spec(t),
+            OffsetDateTime::now_utc() - status::days(14),
+            |r| PrivateKey::generate(r.algorithm),
+        )
+        .unwrap();
+        std::fs::write(bundles.join("fleet-1.zip"), first.to_zip().unwrap()).unwrap();
+        std::fs::write(bundles.join("fleet-ca.key"), first.ca_key.text()).unwrap();
+        let three: Vec<(String, String)> = (1..=3).map(|i| (format!("etcd{i}"), ip(i))).collect();
+        let mut four = three.clone();
+        four.push(("etcd4".into(), ip(4)));
+        Fleet {
+            t: t.to_path_buf(),
+            bin: etcd_pki_bin(),
+            ctl: Controller {
+                t: t.to_path_buf(),
+                playbook: workspace_root().join("deploy/ansible/rollout.yml"),
+                ansible,
+                etcd,
+            },
+            machines: Machines::new(t, 4),
+            bundles,
+            three,
+            four,
+            timings: Vec::new(),
+        }
+    }
+
+    fn bundle(&self, n: u32) -> PathBuf {
+        self.bundles.join(format!("fleet-{n}.zip"))
+    }
+
+    fn inventory_of(&self, members: &[(String, String)]) -> PathBuf {
+        self.ctl.inventory(&as_refs(members))
+    }
+
+    /// Each member's etcd pid, as its service script wrote it.
+    fn pids(&self) -> Vec<String> {
+        self.machines
+            .dirs
+            .iter()
+            .map(|d| std::fs::read_to_string(d.join("svc/etcd.pid")).unwrap())
+            .collect()
+    }
+
+    /// Refused up front: an inventory without etcd3; etcd2 unreachable. Nothing changed.
+    fn refuse_bad_inventories(&mut self, began: Instant) {
+        let b1 = self.bundle(1);
+        let r = self.ctl.rollout(&self.inventory_of(&self.three[..2]), &b1);
+        assert_ne!(r.code, 0, "{}", r.out);
+        assert!(
+            r.out.contains("Member etcd3 has no host") && r.out.contains("Nothing was changed"),
+            "{}",
+            r.out
+        );
+        let mut unreachable = self.three.clone();
+        unreachable[1].1 = ip(99);
+        let r = self.ctl.rollout(&self.inventory_of(&unreachable), &b1);
+        assert_ne!(r.code, 0, "{}", r.out);
+        assert!(
+            r.out
+                .contains(&format!("Member etcd2 ({}) cannot be reached", ip(99)))
+                && r.out.contains("Nothing was changed on any member"),
+            "{}",
+            r.out
+        );
+        for d in &self.machines.dirs {
+            assert!(
+                !d.join("stage").exists() && !d.join("pki").exists(),
+                "a refused run changed {}",
+                d.display()
+            );
+        }
+        self.timings
+            .push(("refusals", began.elapsed().as_secs_f64()));
+    }
+
+    /// A new cluster from the first bundle; the writer's client folder copied out of it.
+    fn install(&mut self) -> PathBuf {
+        let r = self
+            .ctl
+            .rollout(&self.inventory_of(&self.three), &self.bundle(1));
+        assert_eq!(r.code, 0, "{}", r.out);
+        assert!(r.recap.len() == 4 && r.changed() > 0, "{}", r.out);
+        self.timings.push(("install", r.secs));
+        unzip_to(&self.bundle(1), &self.t.join("u1"));
+        let app = self.t.join("app");
+        must(
+            Command::new("cp")
+                .arg("-a")
+                .arg(self.t.join("u1/clients/app"))
+                .arg(&app),
+        );
+        app
+    }
+
+    /// The scheduled pattern: the timer's script renews what is due and hands the new bundle
+    /// to the playbook; the writer's machine gets its renewed files; a second run in a row
+    /// writes nothing and rolls nothing out. Returns the serials the renewal replaced.
+    fn renew_unattended_twice(&mut self, app: &Path) -> Vec<String> {
+        let hook = self.ctl.hook(&self.inventory_of(&self.three));
+        let renew_run = || {
+            code_and_output(&run(Command::new("bash")
+                .arg(workspace_root().join("deploy/renewal/etcd-pki-renew.sh"))
+                .arg(&self.bundles)
+                .arg("35")
+                .env("ETCD_PKI", &self.bin)
+                .env("ETCD_PKI_AFTER_RENEW", &hook)))
+        };
+        let at = Instant::now();
+        let (code, out) = renew_run();
+        assert_eq!(code, 0, "{out}");
+        let b2 = self.bundle(2);
+        assert!(b2.exists(), "{out}");
+        let renewed = recap(&out);
+        for i in 1..=3 {
+            assert!(
+                renewed[&format!("etcd{i}")][1] > 0,
+                "etcd{i} was not changed: {out}"
+            );
+        }
+        self.timings
+            .push(("renew (script + playbook)", at.elapsed().as_secs_f64()));
+        let old_serials: Vec<String> = out
+            .lines()
+            .filter(|l| {
+                l.trim_start().starts_with("members/") || l.trim_start().starts_with("clients/")
+            })
+            .filter_map(|l| l.split(" serial ").nth(1))
+            .map(|s| s.trim().to_string())
+            .collect();
+        assert_eq!(old_serials.len(), 8, "{out}");
+        let u2 = self.t.join("u2");
+        unzip_to(&b2, &u2);
+        for f in ["client.crt", "client.key"] {
+            std::fs::copy(u2.join("clients/app").join(f), app.join(f)).unwrap();
+        }
+        let before = snapshot(&self.bundles);
+        let (code, out) = renew_run();
+        assert_eq!(code, 0, "{out}");
+        assert!(!out.contains("PLAY RECAP"), "the playbook ran again: {out}");
+        assert_eq!(
+            snapshot(&self.bundles),
+            before,
+            "the second scheduled run changed a bundle: {out}"
+        );
+        old_serials
+    }
+
+    /// etcd4 added to the bundle while etcd1 is stopped: the run stops at etcd1, naming it, and
+    /// the members after it keep the previous bundle's folder byte for byte; the operator
+    /// starts etcd1 again on its machine.
+    fn stop_at_a_failed_gate(&mut self) {
+        self.machines.stop_etcd(1);
+        let b3 = self.bundle(3);
+        must(
+            Command::new(&self.bin)
+                .args(["add-member", "--from"])
+                .arg(self.bundle(2))
+                .arg("--ca-key")
+                .arg(self.bundles.join("fleet-ca.key"))
+                .args(["--name", "etcd4", "--ip", &ip(4), "--out"])
+                .arg(&b3),
+        );
+        let r = self.ctl.rollout(&self.inventory_of(&self.four), &b3);
+        assert_ne!(r.code, 0, "{}", r.out);
+        assert!(
+            r.out
+                .contains("Member etcd1 failed its health gate before any change to it")
+                && r.out.contains("start it"),
+            "{}",
+            r.out
+        );
+        let unpacked_2 = std::fs::read_dir(self.t.join("unpacked"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().contains("/fleet-2-"))
+            .unwrap();
+        for i in 2..=3 {
+            assert_eq!(
+                std::fs::read(self.machines.dirs[i - 1].join("stage.tar")).unwrap(),
+                std::fs::read(unpacked_2.join(format!("members/etcd{i}.tar"))).unwrap(),
+                "etcd{i} was touched after the failed gate"
+            );
+        }
+        assert!(
+            !self.machines.dirs[3].join("stage.tar").exists(),
+            "etcd4 was touched after the failed gate"
+        );
+        self.timings.push(("stopped at a failed gate", r.secs));
+        must(
+            Command::new("ssh")
+                .arg("-i")
+                .arg(self.t.join("id"))
+                .args([
+                    "-o",
+                    "StrictHostKeyChecking=no",
+                    "-o",
+                    "UserKnownHostsFile=/dev/null",
+                    "-o",
+                    "LogLevel=ERROR",
+                ])
+                .arg(format!("root@{}", ip(1)))
+                .arg(format!(
+                    "bash '{}' start '{}' '{}'",
+                    self.t.join("svc.sh").display(),
+                    self.machines.dirs[0].join("svc").display(),
+                    self.ctl.etcd.display()
+                )),
+        );
+    }
+
+    /// Grown to 4: the same bundle, run again once etcd1 is back.
+    fn grow_to_four(&mut self) {
+        let r = self
+            .ctl
+            .rollout(&self.inventory_of(&self.four), &self.bundle(3));
+        assert_eq!(r.code, 0, "{}", r.out);
+        self.timings.push(("add-member", r.secs));
+        let u3 = self.t.join("u3");
+        unzip_to(&self.bundle(3), &u3);
+        let admin = u3.join("clients/etcdctl");
+        let (ok, list) = etcdctl_as(&admin, &format!("https://{}:2379", ip(4)), "member list");
+        assert!(ok && list.matches(", started, ").count() == 4, "{list}");
+    }
+
+    /// The renewal's old certificates revoked: the cluster's first CRL, one restart per
+    /// member, one member at a time; the old admin certificate refused by every member; the
+    /// same bundle again changes nothing.
+    fn revoke_the_replaced_certificates(&mut self, old_serials: &[String]) {
+        let b4 = self.bundle(4);
+        let mut revoke = Command::new(&self.bin);
+        revoke
+            .args(["revoke", "--from"])
+            .arg(self.bundle(3))
+            .arg("--ca-key")
+            .arg(self.bundles.join("fleet-ca.key"));
+        for s in old_serials {
+            revoke.args(["--unlisted-serial", s]);
+        }
+        must(revoke.arg("--out").arg(&b4));
+        let old_admin = self.t.join("u1/clients/etcdctl");
+        let (ok, out) = etcdctl_as(
+            &old_admin,
+            &format!("https://{}:2379", ip(1)),
+            "get /w/000001",
+        );
+        assert!(ok, "the old admin certificate works before the CRL: {out}");
+        let inv4 = self.inventory_of(&self.four);
+        let pids_before = self.pids();
+        let r = self.ctl.rollout(&inv4, &b4);
+        assert_eq!(r.code, 0, "{}", r.out);
+        for (i, (before, after)) in pids_before.iter().zip(self.pids()).enumerate() {
+            assert_ne!(
+                *before,
+                after,
+                "etcd{} was not restarted to read its first CRL",
+                i + 1
+            );
+        }
+        self.timings.push(("revoke (first CRL)", r.secs));
+        for i in 1..=4 {
+            let (ok, out) = etcdctl_as(
+                &old_admin,
+                &format!("https://{}:2379", ip(i)),
+                "get /w/000001",
+            );
+            assert!(!ok, "etcd{i} still accepts a revoked certificate: {out}");
+        }
+        let r = self.ctl.rollout(&inv4, &b4);
+        assert_eq!((r.code, r.changed()), (0, 0), "{}", r.out);
+        self.timings
+            .push(("revoked bundle again (changed=0)", r.secs));
+    }
+
+    /// The CA rotation kit of the revoked bundle (its CRL re-signed by the new CA), by
+    /// rotate.yml: refused with an inventory that lacks a member; then end to end, the
+    /// writer's client and the admin's following the kit's client steps; then again:
+    /// changed=0. Afterwards a client certificate of the new CA is accepted and one of the
+    /// old CA refused (by the server: the client trusts the new CA).
+    fn rotate_ca(&mut self, app: &Path) {
+        let at = Instant::now();
+        let kit = self.bundle(5);
+        must(
+            Command::new(&self.bin)
+                .args(["rotate-ca", "--from"])
+                .arg(self.bundle(4))
+                .arg("--ca-key")
+                .arg(self.bundles.join("fleet-ca.key"))
+                .arg("--no-new-ca-passphrase")
+                .arg("--out")
+                .arg(&kit),
+        );
+        let (u4, u5) = (self.t.join("u4"), self.t.join("u5"));
+        unzip_to(&self.bundle(4), &u4);
+        unzip_to(&kit, &u5);
+        let admin_dir = self.t.join("admin");
+        must(
+            Command::new("cp")
+                .arg("-a")
+                .arg(u4.join("clients/etcdctl"))
+                .arg(&admin_dir),
+        );
+        let clients: [(&str, &Path); 2] = [("app", app), ("etcdctl", &admin_dir)];
+        let inv3 = self
+            .ctl
+            .with_clients(&self.inventory_of(&self.three), &clients);
+        let r = self.ctl.rotate(&inv3, &kit);
+        assert_ne!(r.code, 0, "{}", r.out);
+        assert!(
+            r.out.contains("Member etcd4 has no host") && r.out.contains("Nothing was changed"),
+            "{}",
+            r.out
+        );
+        let inv4c = self
+            .ctl
+            .with_clients(&self.inventory_of(&self.four), &clients);
+        let pids_before = self.pids();
+        let r = self.ctl.rotate(&inv4c, &kit);
+        assert_eq!(r.code, 0, "{}", r.out);
+        self.timings.push(("rotate-ca kit (3 phases)", r.secs));
+        let new_ca = u5.join("ca.crt");
+        for (i, (before, after)) in pids_before.iter().zip(self.pids()).enumerate() {
+            assert_ne!(*before, after, "etcd{} was not restarted", i + 1);
+            assert_eq!(
+                std::fs::read(self.machines.dirs[i].join("pki/ca.crt")).unwrap(),
+                std::fs::read(&new_ca).unwrap(),
+                "etcd{}'s ca.crt is not the new CA alone",
+                i + 1
+            );
+        }
+        let r = self.ctl.rotate(&inv4c, &kit);
+        assert_eq!((r.code, r.changed()), (0, 0), "{}", r.out);
+        self.timings
+            .push(("rotate-ca kit again (changed=0)", r.secs));
+        let old_client = self.t.join("old-client");
+        must(
+            Command::new("cp")
+                .arg("-a")
+                .arg(u4.join("clients/etcdctl"))
+                .arg(&old_client),
+        );
+        for i in 1..=4 {
+            let (ok, out) = can_read(&admin_dir, SUBNET, i, &new_ca);
+            assert!(ok, "etcd{i} refuses the new CA's client certificate: {out}");
+            let (ok, out) = can_read(&old_client, SUBNET, i, &new_ca);
+            assert!(
+                !ok,
+                "etcd{i} still accepts a client certificate of the old CA: {out}"
+            );
+        }
+        self.timings
+            .push(("rotation, all told", at.elapsed().as_secs_f64()));
+    }
+}
+
 #[test]
 fn ansible_installs_renews_grows_and_revokes_a_live_cluster_unattended() {
     let began = Instant::now();
-    let ansible = workspace_root().join("tools/ansible/bin/ansible-playbook");
-    assert!(
-        ansible.exists(),
-        "{} is missing: run ./scripts/setup.sh",
-        ansible.display()
-    );
-    assert!(
-        Path::new("/usr/sbin/sshd").exists(),
-        "sshd is missing: run ./scripts/setup.sh"
-    );
-    let (etcd, _, _) = e2e_etcd::rotation::etcd();
     let tmp = TempDir::new("ansible");
-    let t = tmp.path().to_path_buf();
-    std::fs::write(t.join("svc.sh"), SVC).unwrap();
-    // No ansible.cfg of the machine's or the working folder's: the settings are the test's.
-    std::fs::write(t.join("ansible.cfg"), "[defaults]\n").unwrap();
-    let bundles = t.join("bundles");
-    std::fs::create_dir_all(&bundles).unwrap();
-    let bin = etcd_pki_bin();
-
-    let first = pki_core::generate_with_keys(
-        &spec(&t),
-        OffsetDateTime::now_utc() - status::days(14),
-        |r| PrivateKey::generate(r.algorithm),
-    )
-    .unwrap();
-    let b1 = bundles.join("fleet-1.zip");
-    std::fs::write(&b1, first.to_zip().unwrap()).unwrap();
-    std::fs::write(bundles.join("fleet-ca.key"), first.ca_key.text()).unwrap();
-    let ctl = Controller {
-        t: t.clone(),
-        playbook: workspace_root().join("deploy/ansible/rollout.yml"),
-        ansible,
-        etcd,
-    };
-    let machines = Machines::new(&t, 4);
-    let three: Vec<(String, String)> = (1..=3).map(|i| (format!("etcd{i}"), ip(i))).collect();
-    let mut timings = Vec::new();
-
-    // Refused up front: an inventory without etcd3; etcd2 unreachable. Nothing changed.
-    let inv = ctl.inventory(&as_refs(&three[..2]));
-    let r = ctl.rollout(&inv, &b1);
-    assert_ne!(r.code, 0, "{}", r.out);
-    assert!(
-        r.out.contains("Member etcd3 has no host") && r.out.contains("Nothing was changed"),
-        "{}",
-        r.out
-    );
-    let mut unreachable = three.clone();
-    unreachable[1].1 = ip(99);
-    let inv = ctl.inventory(&as_refs(&unreachable));
-    let r = ctl.rollout(&inv, &b1);
-    assert_ne!(r.code, 0, "{}", r.out);
-    assert!(
-        r.out
-            .contains(&format!("Member etcd2 ({}) cannot be reached", ip(99)))
-            && r.out.contains("Nothing was changed on any member"),
-        "{}",
-        r.out
-    );
-    for d in &machines.dirs {
-        assert!(
-            !d.join("stage").exists() && !d.join("pki").exists(),
-            "a refused run changed {}",
-            d.display()
-        );
-    }
-    timings.push(("refusals", began.elapsed().as_secs_f64()));
-
-    // A new cluster from the bundle.
-    let inv3 = ctl.inventory(&as_refs(&three));
-    let r = ctl.rollout(&inv3, &b1);
-    assert_eq!(r.code, 0, "{}", r.out);
-    assert!(r.recap.len() == 4 && r.changed() > 0, "{}", r.out);
-    timings.push(("install", r.secs));
-    let u1 = t.join("u1");
-    unzip_to(&b1, &u1);
-    let app = t.join("app");
-    must(
-        Command::new("cp")
-            .arg("-a")
-            .arg(u1.join("clients/app"))
-            .arg(&app),
-    );
+    let mut fleet = Fleet::new(tmp.path());
+    fleet.refuse_bad_inventories(began);
+    let app = fleet.install();
     let target = Target {
         endpoints: (1..=3).map(|i| format!("https://{}:2379", ip(i))).collect(),
         tls: Some(ClientTls::from_folder(&app)),
@@ -491,254 +801,11 @@ fn ansible_installs_renews_grows_and_revokes_a_live_cluster_unattended() {
         writer.wait_for_acks(20, Duration::from_secs(30)),
         "the writer cannot write"
     );
-
-    // The scheduled pattern: the timer's script renews what is due and hands the new bundle
-    // to the playbook.
-    let hook = ctl.hook(&inv3);
-    let renew_run = || {
-        code_and_output(&run(Command::new("bash")
-            .arg(workspace_root().join("deploy/renewal/etcd-pki-renew.sh"))
-            .arg(&bundles)
-            .arg("35")
-            .env("ETCD_PKI", &bin)
-            .env("ETCD_PKI_AFTER_RENEW", &hook)))
-    };
-    let at = Instant::now();
-    let (code, out) = renew_run();
-    assert_eq!(code, 0, "{out}");
-    let b2 = bundles.join("fleet-2.zip");
-    assert!(b2.exists(), "{out}");
-    let renewed = recap(&out);
-    for i in 1..=3 {
-        assert!(
-            renewed[&format!("etcd{i}")][1] > 0,
-            "etcd{i} was not changed: {out}"
-        );
-    }
-    timings.push(("renew (script + playbook)", at.elapsed().as_secs_f64()));
-    let old_serials: Vec<String> = out
-        .lines()
-        .filter(|l| {
-            l.trim_start().starts_with("members/") || l.trim_start().starts_with("clients/")
-        })
-        .filter_map(|l| l.split(" serial ").nth(1))
-        .map(|s| s.trim().to_string())
-        .collect();
-    assert_eq!(old_serials.len(), 8, "{out}");
-    // The writer's machine gets its renewed files (the client step of the renewal).
-    let u2 = t.join("u2");
-    unzip_to(&b2, &u2);
-    for f in ["client.crt", "client.key"] {
-        std::fs::copy(u2.join("clients/app").join(f), app.join(f)).unwrap();
-    }
-    // ... and twice in a row: the second run writes nothing and rolls nothing out.
-    let before = snapshot(&bundles);
-    let (code, out) = renew_run();
-    assert_eq!(code, 0, "{out}");
-    assert!(!out.contains("PLAY RECAP"), "the playbook ran again: {out}");
-    assert_eq!(
-        snapshot(&bundles),
-        before,
-        "the second scheduled run changed a bundle: {out}"
-    );
-
-    // A member that fails its gate: etcd1 stopped; the run stops there, naming it, and the
-    // members after it are not touched.
-    machines.stop_etcd(1);
-    let mut four = three.clone();
-    four.push(("etcd4".into(), ip(4)));
-    let inv4 = ctl.inventory(&as_refs(&four));
-    let b3 = bundles.join("fleet-3.zip");
-    must(
-        Command::new(&bin)
-            .args(["add-member", "--from"])
-            .arg(&b2)
-            .arg("--ca-key")
-            .arg(bundles.join("fleet-ca.key"))
-            .args(["--name", "etcd4", "--ip", &ip(4), "--out"])
-            .arg(&b3),
-    );
-    let r = ctl.rollout(&inv4, &b3);
-    assert_ne!(r.code, 0, "{}", r.out);
-    assert!(
-        r.out
-            .contains("Member etcd1 failed its health gate before any change to it")
-            && r.out.contains("start it"),
-        "{}",
-        r.out
-    );
-    // The members after it still have the previous bundle's folder, byte for byte.
-    let unpacked_2 = std::fs::read_dir(t.join("unpacked"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().contains("/fleet-2-"))
-        .unwrap();
-    for i in 2..=3 {
-        assert_eq!(
-            std::fs::read(machines.dirs[i - 1].join("stage.tar")).unwrap(),
-            std::fs::read(unpacked_2.join(format!("members/etcd{i}.tar"))).unwrap(),
-            "etcd{i} was touched after the failed gate"
-        );
-    }
-    assert!(
-        !machines.dirs[3].join("stage.tar").exists(),
-        "etcd4 was touched after the failed gate"
-    );
-    timings.push(("stopped at a failed gate", r.secs));
-    // The operator starts it again, on its machine.
-    must(
-        Command::new("ssh")
-            .arg("-i")
-            .arg(t.join("id"))
-            .args([
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "LogLevel=ERROR",
-            ])
-            .arg(format!("root@{}", ip(1)))
-            .arg(format!(
-                "bash '{}' start '{}' '{}'",
-                t.join("svc.sh").display(),
-                machines.dirs[0].join("svc").display(),
-                ctl.etcd.display()
-            )),
-    );
-
-    // Grown to 4: the same bundle, run again once etcd1 is back.
-    let r = ctl.rollout(&inv4, &b3);
-    assert_eq!(r.code, 0, "{}", r.out);
-    timings.push(("add-member", r.secs));
-    let u3 = t.join("u3");
-    unzip_to(&b3, &u3);
-    let admin = u3.join("clients/etcdctl");
-    let (ok, list) = etcdctl_as(&admin, &format!("https://{}:2379", ip(4)), "member list");
-    assert!(ok && list.matches(", started, ").count() == 4, "{list}");
-
-    // The renewal's old certificates revoked: the cluster's first CRL, one restart per
-    // member, one member at a time.
-    let b4 = bundles.join("fleet-4.zip");
-    let mut revoke = Command::new(&bin);
-    revoke
-        .args(["revoke", "--from"])
-        .arg(&b3)
-        .arg("--ca-key")
-        .arg(bundles.join("fleet-ca.key"));
-    for s in &old_serials {
-        revoke.args(["--unlisted-serial", s]);
-    }
-    must(revoke.arg("--out").arg(&b4));
-    let (ok, out) = etcdctl_as(
-        &u1.join("clients/etcdctl"),
-        &format!("https://{}:2379", ip(1)),
-        "get /w/000001",
-    );
-    assert!(ok, "the old admin certificate works before the CRL: {out}");
-    let pids = || -> Vec<String> {
-        machines
-            .dirs
-            .iter()
-            .map(|d| std::fs::read_to_string(d.join("svc/etcd.pid")).unwrap())
-            .collect()
-    };
-    let pids_before = pids();
-    let r = ctl.rollout(&inv4, &b4);
-    assert_eq!(r.code, 0, "{}", r.out);
-    let pids_after = pids();
-    for i in 0..4 {
-        assert_ne!(
-            pids_before[i],
-            pids_after[i],
-            "etcd{} was not restarted to read its first CRL",
-            i + 1
-        );
-    }
-    timings.push(("revoke (first CRL)", r.secs));
-    for i in 1..=4 {
-        let (ok, out) = etcdctl_as(
-            &u1.join("clients/etcdctl"),
-            &format!("https://{}:2379", ip(i)),
-            "get /w/000001",
-        );
-        assert!(!ok, "etcd{i} still accepts a revoked certificate: {out}");
-    }
-    let r = ctl.rollout(&inv4, &b4);
-    assert_eq!((r.code, r.changed()), (0, 0), "{}", r.out);
-    timings.push(("revoked bundle again (changed=0)", r.secs));
-
-    // The CA rotation kit of the revoked bundle (its CRL re-signed by the new CA), by
-    // rotate.yml: refused with an inventory that lacks a member; then end to end, the writer's
-    // client and the admin's following the kit's client steps; then again: changed=0.
-    let at = Instant::now();
-    let kit = bundles.join("fleet-5.zip");
-    must(
-        Command::new(&bin)
-            .args(["rotate-ca", "--from"])
-            .arg(&b4)
-            .arg("--ca-key")
-            .arg(bundles.join("fleet-ca.key"))
-            .arg("--no-new-ca-passphrase")
-            .arg("--out")
-            .arg(&kit),
-    );
-    let u4 = t.join("u4");
-    unzip_to(&b4, &u4);
-    let u5 = t.join("u5");
-    unzip_to(&kit, &u5);
-    let admin_dir = t.join("admin");
-    must(
-        Command::new("cp")
-            .arg("-a")
-            .arg(u4.join("clients/etcdctl"))
-            .arg(&admin_dir),
-    );
-    let clients: [(&str, &Path); 2] = [("app", &app), ("etcdctl", &admin_dir)];
-    let r = ctl.rotate(&ctl.with_clients(&inv3, &clients), &kit);
-    assert_ne!(r.code, 0, "{}", r.out);
-    assert!(
-        r.out.contains("Member etcd4 has no host") && r.out.contains("Nothing was changed"),
-        "{}",
-        r.out
-    );
-    let inv4c = ctl.with_clients(&inv4, &clients);
-    let pids_before = pids();
-    let r = ctl.rotate(&inv4c, &kit);
-    assert_eq!(r.code, 0, "{}", r.out);
-    timings.push(("rotate-ca kit (3 phases)", r.secs));
-    let new_ca = u5.join("ca.crt");
-    for (i, (before, after)) in pids_before.iter().zip(pids()).enumerate() {
-        assert_ne!(*before, after, "etcd{} was not restarted", i + 1);
-        assert_eq!(
-            std::fs::read(machines.dirs[i].join("pki/ca.crt")).unwrap(),
-            std::fs::read(&new_ca).unwrap(),
-            "etcd{}'s ca.crt is not the new CA alone",
-            i + 1
-        );
-    }
-    let r = ctl.rotate(&inv4c, &kit);
-    assert_eq!((r.code, r.changed()), (0, 0), "{}", r.out);
-    timings.push(("rotate-ca kit again (changed=0)", r.secs));
-    // A client certificate of the new CA is accepted, one of the old CA refused (by the
-    // server: the client trusts the new CA).
-    let old_client = t.join("old-client");
-    must(
-        Command::new("cp")
-            .arg("-a")
-            .arg(u4.join("clients/etcdctl"))
-            .arg(&old_client),
-    );
-    for i in 1..=4 {
-        let (ok, out) = can_read(&admin_dir, SUBNET, i, &new_ca);
-        assert!(ok, "etcd{i} refuses the new CA's client certificate: {out}");
-        let (ok, out) = can_read(&old_client, SUBNET, i, &new_ca);
-        assert!(
-            !ok,
-            "etcd{i} still accepts a client certificate of the old CA: {out}"
-        );
-    }
-    timings.push(("rotation, all told", at.elapsed().as_secs_f64()));
+    let old_serials = fleet.renew_unattended_twice(&app);
+    fleet.stop_at_a_failed_gate();
+    fleet.grow_to_four();
+    fleet.revoke_the_replaced_certificates(&old_serials);
+    fleet.rotate_ca(&app);
 
     let report = writer.stop();
     let lost = verify_all_acked(&report.acked(), &target);
@@ -750,7 +817,7 @@ fn ansible_installs_renews_grows_and_revokes_a_live_cluster_unattended() {
     );
     assert!(report.acked_count() > 100, "{}", report.summary());
     eprintln!("ansible live test: {}", report.summary());
-    for (what, s) in &timings {
+    for (what, s) in &fleet.timings {
         eprintln!("  {what}: {s:.1} s");
     }
     eprintln!("  total: {:.1} s", began.elapsed().as_secs_f64());
