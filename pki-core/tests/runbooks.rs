@@ -2,7 +2,7 @@
 //! script passes `bash -n` and shellcheck at its strictest level (style, no check excluded,
 //! no `-s`: each says its shell itself); each data file is valid shell that sets exactly the
 //! values given; and the scripts refuse bad invocations before touching anything.
-//! The scripts' work on a live cluster is tested in `tests/etcd/tests/daytwo.rs`.
+//! The scripts' work on a live cluster is tested in `tests/etcd/tests/membership_and_renewal.rs`.
 //!
 //! Needs bash and shellcheck (scripts/setup.sh installs them).
 

@@ -1,5 +1,5 @@
 //! Revocation on a running cluster, the steps both the CLI's bundles (`tests/revoke.rs`) and
-//! the page's (the browser tests' daytwo.rs) are followed with: members started with the CRL
+//! the page's (the browser tests' existing_bundle.rs) are followed with: members started with the CRL
 //! settings of the bundle's drop-in, a bundle's `install-crl.sh` run on a member's machine, a
 //! member taken out of the cluster as an operator would, and a peer certificate tried on a
 //! member's peer port.

@@ -2,8 +2,8 @@
 //! start the cluster from a bundle, start a writer, add a member with the bundle's
 //! `add-<name>.sh` (the new machine started when the runbook asks for it), check who is in
 //! the member list, check that a port serves the certificate its folder holds, and check at
-//! the end that no acknowledged write was lost. The CLI's day-two test (`tests/daytwo.rs`) and
-//! the page's (the browser tests' `daytwo.rs`) follow the same steps with them, so a bundle
+//! the end that no acknowledged write was lost. The CLI's day-two test (`tests/membership_and_renewal.rs`) and
+//! the page's (the browser tests' `existing_bundle.rs`) follow the same steps with them, so a bundle
 //! from either is held to the same checks.
 //!
 //! Members are `etcd<i>` at `198.18.<subnet>.<i>`, client port 2379, peer port 2380, as the

@@ -4,7 +4,7 @@
 //! old bundle as it was, byte for byte and untouched (same modification time).
 //!
 //! The kit's scripts run out of order are refused on a live cluster in `rotate.rs` (each phase
-//! before the previous one took effect) and `daytwo.rs` (renew.sh of another CA, another
+//! before the previous one took effect) and `membership_and_renewal.rs` (renew.sh of another CA, another
 //! member's machine, remove-member.sh below quorum); this file covers the commands.
 
 use std::collections::BTreeMap;

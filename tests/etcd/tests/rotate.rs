@@ -19,7 +19,7 @@
 //! Members run in network namespaces on 198.18.114.0/24 and 198.18.115.0/24. etcd 3.5.34 by
 //! default; `ROTATE_ETCD=3.4|3.6|3.7` picks another release (scripts/setup.sh puts them in
 //! tools/). The cluster, the restarts, the client steps, the three-phase walk and the renewal are
-//! `e2e_etcd::rotation`'s, which the page's kit is followed with too (tests/browser daytwo.rs).
+//! `e2e_etcd::rotation`'s, which the page's kit is followed with too (tests/browser existing_bundle.rs).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! key that does not belong to its certificate — each refused (exit 3) before anything is
 //! replaced. Run on an installation under a scratch root (`ETCD_PKI_ROOT`) with `--force`
 //! (no machine holds the member's address here); the swap itself under a running etcd is
-//! tested in daytwo.rs.
+//! tested in membership_and_renewal.rs.
 
 use std::path::Path;
 use std::process::Command;
