@@ -46,6 +46,7 @@ pub mod crl;
 pub mod doctor;
 pub mod error;
 pub mod issue;
+pub mod issuer_kit;
 pub mod keys;
 pub mod kit;
 pub mod limits;

@@ -1,8 +1,9 @@
 //! `etcd-pki`: the same engine as the page, on the command line.
 //!
 //! `generate` reads a spec, validates it, and writes the bundle zip; the day-two commands
-//! (`add-member`, `remove-member`, `replace-member`, `renew`, `revoke`, `rotate-ca`) open the
-//! newest bundle and write a new one. Each prints what it made the way a person would say it.
+//! (`add-member`, `remove-member`, `replace-member`, `renew`, `revoke`, `rotate-ca`,
+//! `rotate-issuer`) open the newest bundle and write a new one. Each prints what it made the
+//! way a person would say it.
 //! Bad input prints the whole validation report (or the option and the fix) and exits 2
 //! without writing.
 
@@ -52,6 +53,8 @@ mod lineage;
 mod reference;
 #[path = "etcd-pki/revocation.rs"]
 mod revocation;
+#[path = "etcd-pki/rotate_issuer.rs"]
+mod rotate_issuer;
 #[path = "etcd-pki/same_file.rs"]
 mod same_file;
 #[path = "etcd-pki/status.rs"]
@@ -202,6 +205,7 @@ fn run(command: Command, sub: &clap::ArgMatches) -> Result<(), Failure> {
         Command::Renew(a) => daytwo_command("renew", DayTwoArgs::renew(a)),
         Command::Revoke(a) => revocation::revoke_command(a, sub),
         Command::RotateCa(a) => revocation::rotate_command(a),
+        Command::RotateIssuer(a) => rotate_issuer::rotate_issuer_command(a),
         Command::Status(a) => status::status_command(a),
         Command::Doctor(a) => doctor::doctor_command(a),
         Command::GenerateReference(a) => reference::write_all(&a.root),

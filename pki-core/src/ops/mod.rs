@@ -9,8 +9,11 @@
 //!   name.
 //! - [`revoke`]: certificates onto the CRL, the new bundle carrying it to every member.
 //! - [`rotate`]: the kit that moves a cluster to a new CA (or a renewed one, same key).
+//! - [`rotate_issuer`]: the kit of a new issuing CA under the same root, no restart (its
+//!   functions are re-exported by [`rotate`]).
 
 pub mod change;
 pub mod generate;
 pub mod revoke;
 pub mod rotate;
+pub mod rotate_issuer;

@@ -19,6 +19,10 @@ use crate::error::Error;
 use crate::keys::{PrivateKey, random_bytes};
 use crate::raw_issuer::{Unsigned, resign};
 
+pub use crate::ops::rotate_issuer::{
+    ISSUER_ROTATION, IssuerRotationSummary, plan_issuer_rotation, rotate_issuer,
+};
+
 /// notBefore is set this far back, as for every certificate of etcd-pki (clock skew).
 const CLOCK_SKEW: Duration = Duration::minutes(5);
 
@@ -204,6 +208,7 @@ pub fn pending_change(opened: &crate::package::OpenedBundle) -> Option<&'static 
     match opened.state.rotation.as_ref().map(|r| r.kind.as_str()) {
         Some(ROTATION) => return Some(ROTATION),
         Some(RENEWAL) => return Some(RENEWAL),
+        Some(ISSUER_ROTATION) => return Some(ISSUER_ROTATION),
         Some(_) => return Some(ROTATION),
         None if opened.state.lineage.is_some() => return None,
         None => {}
@@ -373,7 +378,7 @@ fn check_no_serial_on_crl(
 
 /// Revocations so far, re-signed by the new CA (etcd matches serials only), with the next
 /// number so install-crl.sh takes it over the installed one: the state and the DER CRL.
-fn resign_revocations(
+pub(crate) fn resign_revocations(
     rev: &crate::package::state::Revocations,
     new_ca: &crate::issue::CaMaterial,
     now: OffsetDateTime,

@@ -105,6 +105,13 @@ pub enum Command {
     /// --same-key renews the CA certificate with the same key instead: one rolling restart.
     /// From a kit, --previous-rotation-done says its steps are done on every member.
     RotateCa(RotateCaArgs),
+    /// A new issuing CA under the same root and every certificate under it, deployed with no
+    /// restart (ROTATE-ISSUER.md).
+    ///
+    /// For a root + issuing CA bundle: every trusted CA file holds the root and stays, so the
+    /// kit's scripts swap leaf files in place, member by member, then client by client. Needs
+    /// the root key; writes the new issuing CA key beside the kit (<cluster>-ca-new.key).
+    RotateIssuer(RotateIssuerArgs),
     /// Write the man pages, shell completions and docs/CLI.md from these definitions.
     ///
     /// Hidden: for the people who change the CLI, not for its users. A subcommand of the
@@ -359,6 +366,39 @@ pub struct RotateCaArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RotateIssuerArgs {
+    /// The newest bundle of the cluster (root + issuing CA layout).
+    #[arg(long, value_name = "OLD.zip")]
+    pub from: PathBuf,
+    /// The root key saved when the bundle was first made (<cluster>-root-ca.key).
+    #[arg(long, value_name = "ROOT.key")]
+    pub root_key: PathBuf,
+    /// A file whose first line is the root key's passphrase (else asked on the terminal).
+    #[arg(long, value_name = "FILE")]
+    pub root_passphrase_file: Option<PathBuf>,
+    /// The new issuing CA key's passphrase is the first line of FILE (at least 12 characters).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_ca_passphrase")]
+    pub ca_passphrase_file: Option<PathBuf>,
+    /// Write the new issuing CA key UNENCRYPTED.
+    #[arg(long)]
+    pub no_ca_passphrase: bool,
+    /// Where to write the new issuing CA key (default: <cluster>-ca-new.key beside the kit).
+    #[arg(long, value_name = "PATH")]
+    pub new_ca_key_out: Option<PathBuf>,
+    /// Where to write the kit (default: <cluster>-rotate-issuer-g<generation>.zip here).
+    #[arg(short, long, value_name = "KIT.zip")]
+    pub out: Option<PathBuf>,
+    /// Replace an existing --out or key file; open a bundle older than one this machine made.
+    #[arg(long)]
+    pub force: bool,
+    /// --from is the kit of a CA rotation whose steps are done on every member and client.
+    #[arg(long)]
+    pub previous_rotation_done: bool,
+    #[command(flatten)]
+    pub json: Json,
+}
+
+#[derive(Debug, Args)]
 pub struct ReferenceArgs {
     /// The repository's root: share/man/man1/, share/completions/ and docs/CLI.md under it.
     #[arg(value_name = "ROOT", default_value = ".")]
@@ -541,6 +581,15 @@ pub const NOTES: &[Notes] = &[
              new-pass.txt",
             "# the CA certificate renewed with the same key",
             "etcd-pki rotate-ca --from prod.zip --ca-key prod-ca.key --same-key",
+        ],
+    },
+    Notes {
+        command: "rotate-issuer",
+        exit_status: WRITES,
+        examples: &[
+            "etcd-pki rotate-issuer --from prod.zip --root-key prod-root-ca.key \
+             --root-passphrase-file root-pass.txt --ca-passphrase-file new-pass.txt --out \
+             prod-issuer-kit.zip",
         ],
     },
 ];

@@ -242,26 +242,33 @@ pub(super) fn refuse_unfinished(
     if done {
         return Ok(());
     }
-    let last = if kind == "rotation" {
-        "rotate/3-drop-old.sh --clients-reissued"
+    let issuer = kind == pki_core::rotate::ISSUER_ROTATION;
+    let (made_by, guide) = if issuer {
+        ("rotate-issuer", "ROTATE-ISSUER.md")
     } else {
-        "rotate/renew-ca.sh"
+        ("rotate-ca", "ROTATE.md")
     };
-    let why = if cmd == "rotate-ca" {
+    let last = match opened.state.rotation.as_ref() {
+        Some(r) if issuer => r.last_step.clone(),
+        Some(r) => format!("{} on every member", r.last_step),
+        None if kind == "rotation" => "rotate/3-drop-old.sh --clients-reissued on every member".into(),
+        None => "rotate/renew-ca.sh on every member".into(),
+    };
+    let why = if cmd == "rotate-ca" || cmd == "rotate-issuer" {
         format!(
-            "a new one before that {kind} is done on every member would leave members with a \
-             CA file holding neither CA the new kit expects"
+            "a new kit before that {kind} is done everywhere would leave members with \
+             certificates or a CA file the new kit does not expect"
         )
     } else {
         format!(
-            "{cmd} makes a bundle without the kit's rotate/ scripts, so a member half-way \
-             through the {kind} could not finish it"
+            "{cmd} makes a bundle without the kit's scripts, so a member half-way through the \
+             {kind} could not finish it"
         )
     };
     Err(Failure::BadInput(format!(
-        "--from {} is the kit of a CA {kind} (rotate-ca): {why}. Finish the {kind} first \
-         ({last} on every member, ROTATE.md of the kit), then run this again with \
-         --previous-rotation-done; nothing was written",
+        "--from {} is the kit of a CA {kind} ({made_by}): {why}. Finish the {kind} first \
+         ({last}; {guide} of the kit), then run this again with --previous-rotation-done; \
+         nothing was written",
         from.display()
     )))
 }
