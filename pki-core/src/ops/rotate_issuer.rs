@@ -44,14 +44,24 @@ pub struct IssuerRotationSummary {
     pub crl: bool,
 }
 
-impl std::fmt::Display for IssuerRotationSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl IssuerRotationSummary {
+    /// The summary with the revoke step's command written for these files: the kit, the new
+    /// issuing CA key and the root key (shell-quoted).
+    pub fn with_paths(&self, kit: &str, ca_key: &str, root_key: &str) -> String {
+        let w = crate::render::quote::word;
+        let mut out = String::new();
+        self.write(&mut out, (&w(kit), &w(ca_key), &w(root_key)))
+            .expect("writing to a String");
+        out
+    }
+
+    fn write(&self, f: &mut impl std::fmt::Write, files: (&str, &str, &str)) -> std::fmt::Result {
         let day = |s: &str| s.get(..10).unwrap_or(s).to_string();
         writeln!(
             f,
             "Made a new issuing CA \"{}\" (valid until {}) under the same root \"{}\", and every \
              member and client certificate under it; every trusted CA file stays as it is, so \
-             nothing restarts. Follow ROTATE-ISSUER.md of the kit:",
+             there is no restart. Follow ROTATE-ISSUER.md of the kit:",
             self.new_issuer.0,
             day(&self.new_issuer.1),
             self.root
@@ -67,12 +77,20 @@ impl std::fmt::Display for IssuerRotationSummary {
             "  2. each client ({}): bash clients/<name>/rotate-issuer.sh DIR",
             clients.join(", ")
         )?;
+        let (kit, ca_key, root_key) = files;
         write!(
             f,
-            "  3. then revoke the old issuing CA \"{}\" (serial {}): etcd-pki revoke --from KIT.zip \
-             --ca-key NEW-ISSUING.key --issuing-ca old --root-key ROOT.key --previous-rotation-done",
+            "  3. then revoke the old issuing CA \"{}\" (serial {}):\n     etcd-pki revoke --from \
+             {kit} --ca-key {ca_key} --issuing-ca old --root-key {root_key} \
+             --previous-rotation-done",
             self.old_issuer.0, self.old_issuer.1
         )
+    }
+}
+
+impl std::fmt::Display for IssuerRotationSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.write(f, ("KIT.zip", "NEW-ISSUING.key", "ROOT.key"))
     }
 }
 

@@ -64,7 +64,12 @@ pub(super) fn rotate_issuer_command(a: super::cli::RotateIssuerArgs) -> Result<(
         return Err(e);
     }
     super::lineage::wrote_bundle(&kit, &out);
-    say!("{summary}");
+    let printed = summary.with_paths(
+        &out.display().to_string(),
+        &key_out.display().to_string(),
+        &a.root_key.display().to_string(),
+    );
+    say!("{printed}");
     say!(
         "Wrote {} and the new issuing CA key to {}{} (mode 0600): it is the --ca-key of every \
          day-two command from now on. Keep the old one until the old issuing CA is revoked; put \
@@ -77,7 +82,6 @@ pub(super) fn rotate_issuer_command(a: super::cli::RotateIssuerArgs) -> Result<(
             " UNENCRYPTED"
         }
     );
-    let printed = summary.to_string();
     super::wrote::print(super::wrote::Wrote {
         bundle: &kit,
         out: &out,
