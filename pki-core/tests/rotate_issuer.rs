@@ -34,7 +34,7 @@ impl Drop for Scratch {
 
 fn spec() -> ClusterSpec {
     let mut s = ClusterSpec::template();
-    s.ca_layout = pki_core::spec::CaLayout::RootIssuing;
+    s.ca_layout = pki_core::CaLayout::RootIssuing;
     s.auth_token = pki_core::spec::AuthToken::Jwt;
     s
 }
@@ -42,9 +42,9 @@ fn spec() -> ClusterSpec {
 /// A root+issuing bundle, opened, and its root with its key.
 fn layered(spec: &ClusterSpec) -> (Bundle, OpenedBundle, CaMaterial) {
     let seal = SealingKey::derive(PASS).unwrap();
-    let b = pki_core::bundle::generate_layered(spec, None, &seal).unwrap();
+    let b = pki_core::generate_sealed_apart(spec, None, Some(&seal)).unwrap();
     let o = package::open(&b.to_zip().unwrap()).unwrap();
-    let root_key = &b.root_key_file.as_ref().expect("a root key file").contents;
+    let root_key = &b.root_key.as_ref().expect("a root key file").contents;
     let root = pki_core::ca_import::unlock_root(&o, root_key, Some(PASS.as_bytes())).unwrap();
     (b, o, root)
 }
@@ -158,7 +158,7 @@ fn the_kit_keeps_every_trust_file_and_reissues_every_leaf_under_a_new_issuing_ca
         .find(|f| f.path.ends_with("jwt.key"))
         .expect("a JWT key");
     assert_eq!(kit.file(&jwt.path).unwrap().contents, jwt.contents);
-    assert!(kit.root_key_file.is_none());
+    assert!(kit.root_key.is_none());
     assert_ne!(kit.ca_key.contents, old.ca_key.contents);
     // The state: the rotation, the old issuing CA, the lineage.
     let rot = k.state.rotation.as_ref().expect("the rotation recorded");
@@ -263,7 +263,7 @@ fn refused_with_nothing_written() {
     assert!(e.starts_with("--root-key") && e.contains("nothing was written"), "{e}");
     // A single-CA bundle: move it first, with rotate-ca.
     let mut single = spec();
-    single.ca_layout = pki_core::spec::CaLayout::Single;
+    single.ca_layout = pki_core::CaLayout::Single;
     let b = pki_core::generate(&single).unwrap();
     let so = package::open(&b.to_zip().unwrap()).unwrap();
     let e = rotate(&so, &root).unwrap_err().to_string();

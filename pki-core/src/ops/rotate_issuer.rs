@@ -281,7 +281,7 @@ fn check_trust_files_kept(opened: &OpenedBundle, kit: &Bundle) -> Result<(), Err
         let (Some(old), Some(new)) = (opened.file(path), kit.file(path)) else {
             continue;
         };
-        if old.contents != new.contents {
+        if old.contents.as_slice() != new.contents.as_slice() {
             return Err(Error::BadBundle(format!(
                 "{path} of the kit would differ from the installed one; an issuing-CA rotation \
                  must keep every trusted CA file (a bug: nothing was written)"

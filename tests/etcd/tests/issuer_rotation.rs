@@ -313,6 +313,14 @@ fn rotate_one(bin: &Path, v: &Version, members: usize, subnet: u8) -> Figures {
         "{tag} no writes after the rotation"
     );
     let to = e2e_etcd::writer::epoch_now();
+    // The TLS rejections so far (the checks below ask the peer ports from outside a member's
+    // address, which etcd's peer listener rejects after the handshake, by design).
+    let rejections: Vec<String> = cluster
+        .members
+        .values()
+        .filter_map(|m| m.proc.as_ref())
+        .flat_map(|p| tls_rejections(&p.log_text()))
+        .collect();
 
     // The same processes, none started again.
     for (name, pid) in &pids {
@@ -360,12 +368,6 @@ fn rotate_one(bin: &Path, v: &Version, members: usize, subnet: u8) -> Figures {
             a.at, a.endpoint, a.retried
         );
     }
-    let rejections: Vec<String> = cluster
-        .members
-        .values()
-        .filter_map(|m| m.proc.as_ref())
-        .flat_map(|p| tls_rejections(&p.log_text()))
-        .collect();
     for r in &rejections {
         println!("{tag} etcd log: {r}");
     }
