@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "renew",
     "revoke",
     "rotate-ca",
+    "rotate-issuer",
 ];
 
 /// `etcd-pki ARGS`: exit code, stdout, stderr.
