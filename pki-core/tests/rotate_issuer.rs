@@ -298,7 +298,8 @@ fn the_command_writes_the_kit_and_the_new_key_and_refuses_a_half_done_kit() {
         "spec.json",
         "--out",
         "b.zip",
-        "--no-ca-passphrase",
+        "--ca-passphrase-file",
+        "pass",
         "--root-passphrase-file",
         "pass",
     ]);

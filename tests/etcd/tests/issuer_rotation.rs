@@ -176,7 +176,26 @@ fn rotate_one(bin: &Path, v: &Version, members: usize, subnet: u8) -> Figures {
     let t = tmp.path();
     std::fs::write(t.join("spec.json"), spec(t, v, members, subnet)).unwrap();
     std::fs::write(t.join("root-pass"), PASS).unwrap();
-    generate(t, subnet, &tag);
+    // The issuing CA key and the root key sealed, each under its own passphrase.
+    std::fs::write(t.join("ca-pass"), "issuing ca passphrase").unwrap();
+    let (code, out) = etcd_pki(
+        bin,
+        t,
+        &[
+            "generate",
+            "--spec",
+            "spec.json",
+            "--out",
+            "bundle.zip",
+            "--ca-key-out",
+            "ca.key",
+            "--ca-passphrase-file",
+            "ca-pass",
+            "--root-passphrase-file",
+            "root-pass",
+        ],
+    );
+    assert_eq!(code, 0, "{tag} generate:\n{out}");
     let root_key = t.join(format!("issuer{subnet}-root-ca.key"));
     assert!(root_key.exists(), "{tag} no root key");
     // The 3-member clusters end by revoking the old issuing CA: they start with a CRL (the
@@ -186,7 +205,17 @@ fn rotate_one(bin: &Path, v: &Version, members: usize, subnet: u8) -> Figures {
         let (code, out) = etcd_pki(
             bin,
             t,
-            &["revoke", "--from", "bundle.zip", "--ca-key", "ca.key", "--out", "crl.zip"],
+            &[
+                "revoke",
+                "--from",
+                "bundle.zip",
+                "--ca-key",
+                "ca.key",
+                "--ca-passphrase-file",
+                "ca-pass",
+                "--out",
+                "crl.zip",
+            ],
         );
         assert_eq!(code, 0, "{tag} the first CRL:\n{out}");
         "crl.zip"
@@ -377,24 +406,6 @@ fn rotate_one(bin: &Path, v: &Version, members: usize, subnet: u8) -> Figures {
         f.rejections
     );
     f
-}
-
-/// The bundle of `t/spec.json` (root + issuing CA) in `t/bundle.zip`, its issuing CA key
-/// unencrypted in `t/ca.key` and its root key, sealed with [`PASS`], beside it. TEMPORARY:
-/// through the library until `etcd-pki generate --root-passphrase-file` is on main.
-fn generate(t: &Path, subnet: u8, tag: &str) {
-    let spec = pki_core::ClusterSpec::from_json(&std::fs::read_to_string(t.join("spec.json")).unwrap())
-        .unwrap_or_else(|e| panic!("{tag} spec: {e}"));
-    let seal = pki_core::SealingKey::derive(PASS).unwrap();
-    let b = pki_core::generate_sealed_apart(&spec, None, Some(&seal))
-        .unwrap_or_else(|e| panic!("{tag} generate: {e}"));
-    std::fs::write(t.join("bundle.zip"), b.to_zip().unwrap()).unwrap();
-    std::fs::write(t.join("ca.key"), &b.ca_key.contents).unwrap();
-    std::fs::write(
-        t.join(format!("issuer{subnet}-root-ca.key")),
-        &b.root_key.as_ref().expect("a root key").contents,
-    )
-    .unwrap();
 }
 
 /// Every member runs the etcd process it ran at first (`pids`), never started again.
