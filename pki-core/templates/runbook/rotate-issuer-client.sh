@@ -32,9 +32,10 @@ for f in ca.crt client.crt client.key; do
 done
 # certs FILE: the SHA-256 fingerprint of each certificate in a PEM file, in order, one a line.
 certs() {
-  local cert
+  local cert fp
   while IFS= read -r -d '' cert; do
-    printf '%s' "$cert" | openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
+    fp=$(printf '%s' "$cert" | openssl x509 -noout -fingerprint -sha256 2>/dev/null) || fp=""
+    printf '%s\n' "${fp#*=}"
   done < <(awk '/-----BEGIN CERTIFICATE-----/ {c = ""} {c = c $0 "\n"} /-----END CERTIFICATE-----/ {printf "%s%c", c, 0}' "$1")
 }
 installed_root=$(certs "$to/ca.crt" | tr '\n' ' ')

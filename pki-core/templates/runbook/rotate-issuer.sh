@@ -77,12 +77,15 @@ done
 # certs FILE: the SHA-256 fingerprint of each certificate in a PEM file (or openssl's
 # output), in order, one a line.
 certs() {
-  local cert
+  local cert fp
   while IFS= read -r -d '' cert; do
-    printf '%s' "$cert" | openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
+    fp=$(printf '%s' "$cert" | openssl x509 -noout -fingerprint -sha256 2>/dev/null) || fp=""
+    printf '%s\n' "${fp#*=}"
   done < <(awk '/-----BEGIN CERTIFICATE-----/ {c = ""} {c = c $0 "\n"} /-----END CERTIFICATE-----/ {printf "%s%c", c, 0}' "$1")
 }
-serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
+# pems FILE: each certificate of a PEM file (or openssl's output) as its base64 on one line.
+pems() { awk '/-----BEGIN CERTIFICATE-----/ {c = ""; on = 1; next} /-----END CERTIFICATE-----/ {print c; on = 0; next} on {c = c $0}' "$1"; }
+serial() { local s; s=$(openssl x509 -in "$1" -noout -serial); echo "${s#*=}"; }
 
 # --- 1. The root: the kit's is the installed one, and the kit's files chain to it.
 [ "$(certs "$here/pki/ca.crt")" = "$ROOT_SHA256" ] || refuse "the kit's pki/ca.crt is not the root this kit was made for: is the kit complete?"
@@ -174,20 +177,20 @@ serves_new() {
   local port=$1 expected=$2 out
   out=$(timeout 10 openssl s_client -connect "$(hostport "$a" "$port")" -showcerts -verify_ip "$a" -verify_return_error \
     -CAfile "$dir/ca.crt" -cert "$dir/peer.crt" -cert_chain "$dir/peer.crt" -key "$dir/peer.key" </dev/null 2>/dev/null) || { served="(no verified answer)"; return 1; }
-  served=$(certs <(printf '%s\n' "$out"))
+  served=$(pems <(printf '%s\n' "$out"))
   [ "$served" = "$expected" ]
 }
 fails=0
 for p in "server:$CLIENT_PORT" "peer:$PEER_PORT"; do
   kind=${p%%:*} port=${p#*:} ok=""
   for _ in 1 2 3 4 5 6 7 8 9 10; do
-    if serves_new "$port" "${want[$kind]}"; then ok=1; break; fi
+    if serves_new "$port" "$(pems "$here/pki/$kind.crt")"; then ok=1; break; fi
     sleep 0.5
   done
   if [ -n "$ok" ]; then
     say "ok: $(hostport "$a" "$port") serves the new $kind.crt and the new issuing CA, verified against $CERT_DIR/ca.crt alone"
   else
-    echo "$prog: FAIL: $(hostport "$a" "$port") serves ${served//$'\n'/ }, not the new $kind.crt and issuing CA (${want[$kind]//$'\n'/ }): is etcd running with its certificates in $CERT_DIR?" >&2
+    echo "$prog: FAIL: $(hostport "$a" "$port") does not serve the new $kind.crt followed by the new issuing CA ($(printf '%s\n' "$served" | wc -l) certificate(s) served; fingerprints of the kit's: ${want[$kind]//$'\n'/ }): is etcd running with its certificates in $CERT_DIR?" >&2
     fails=$((fails + 1))
   fi
 done
