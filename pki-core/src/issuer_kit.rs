@@ -196,10 +196,10 @@ mod tests {
         assert!(!f[0].contents.contains("10.0.0.1"));
         assert!(f[1].contents.contains("\nIPS='10.0.0.1 2001:db8::1'\n"));
         assert!(f[1].contents.contains("\nADDRESSES='10.0.0.1 10.0.0.2'\n"));
-        assert!(
-            f[1].contents
-                .contains(&format!("\nROOT_SHA256='{}'\n", openssl_fingerprint(b"root")))
-        );
+        assert!(f[1].contents.contains(&format!(
+            "\nROOT_SHA256='{}'\n",
+            openssl_fingerprint(b"root")
+        )));
         assert!(
             f[0].contents.contains(crate::render::HOST_ADDRESSES),
             "rotate-issuer.sh lost the shared host-address prelude"
@@ -212,9 +212,14 @@ mod tests {
         m.cert_dir = "/x/$(reboot)".into();
         let e = member_files(&m, CHAIN).unwrap_err().to_string();
         assert!(e.contains("cert_dir"), "{e}");
-        let e = client_files("app;reboot", "etcdctl", &["https://10.0.0.1:2379".into()], CHAIN)
-            .unwrap_err()
-            .to_string();
+        let e = client_files(
+            "app;reboot",
+            "etcdctl",
+            &["https://10.0.0.1:2379".into()],
+            CHAIN,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("name"), "{e}");
         let e = client_files("app", "etcdctl", &["http://10.0.0.1:2379".into()], CHAIN)
             .unwrap_err()

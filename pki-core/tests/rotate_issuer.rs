@@ -61,7 +61,10 @@ fn rotate(o: &OpenedBundle, root: &CaMaterial) -> Result<Bundle, pki_core::Error
 }
 
 fn openssl(args: &[&str]) -> (bool, String) {
-    let o = Command::new("openssl").args(args).output().expect("openssl");
+    let o = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl");
     (
         o.status.success(),
         format!(
@@ -181,9 +184,16 @@ fn the_kit_keeps_every_trust_file_and_reissues_every_leaf_under_a_new_issuing_ca
         }
     }
     for c in &o.state.spec.clients {
-        assert!(kit.file(&format!("clients/{}/rotate-issuer.sh", c.name)).is_some());
+        assert!(
+            kit.file(&format!("clients/{}/rotate-issuer.sh", c.name))
+                .is_some()
+        );
     }
-    for f in kit.files.iter().filter(|f| f.path.ends_with("rotate-issuer.sh")) {
+    for f in kit
+        .files
+        .iter()
+        .filter(|f| f.path.ends_with("rotate-issuer.sh"))
+    {
         let p = format!("{dir}/{}", f.path);
         let (ok, out) = run("bash", &["-n", &p]);
         assert!(ok, "{}: {out}", f.path);
@@ -225,7 +235,9 @@ fn revocations_are_carried_in_a_crl_the_new_issuing_ca_signed() {
     };
     let (revoked, _) = pki_core::revoke::revoke(&o, &ca, &req, OffsetDateTime::now_utc()).unwrap();
     let r = package::open(&revoked.to_zip().unwrap()).unwrap();
-    let serial = r.state.revocations.as_ref().unwrap().revoked[0].serial.clone();
+    let serial = r.state.revocations.as_ref().unwrap().revoked[0]
+        .serial
+        .clone();
     let kit = rotate(&r, &root).unwrap();
     write(&s.0, &kit);
     let dir = s.0.to_str().unwrap();
@@ -242,7 +254,8 @@ fn revocations_are_carried_in_a_crl_the_new_issuing_ca_signed() {
     ]);
     assert!(ok && out.contains("verify OK"), "{out}");
     assert!(
-        out.to_uppercase().contains(&serial.replace(':', "").to_uppercase()),
+        out.to_uppercase()
+            .contains(&serial.replace(':', "").to_uppercase()),
         "{serial} not on the CRL:\n{out}"
     );
 }
@@ -253,18 +266,27 @@ fn refused_with_nothing_written() {
     // Another root's key.
     let (_, _, other_root) = layered(&spec());
     let e = rotate(&o, &other_root).unwrap_err().to_string();
-    assert!(e.starts_with("--root-key") && e.contains("nothing was written"), "{e}");
+    assert!(
+        e.starts_with("--root-key") && e.contains("nothing was written"),
+        "{e}"
+    );
     // A single-CA bundle: move it first, with rotate-ca.
     let mut single = spec();
     single.ca_layout = pki_core::CaLayout::Single;
     let b = pki_core::generate(&single).unwrap();
     let so = package::open(&b.to_zip().unwrap()).unwrap();
     let e = rotate(&so, &root).unwrap_err().to_string();
-    assert!(e.contains("single CA") && e.contains("etcd-pki rotate-ca"), "{e}");
+    assert!(
+        e.contains("single CA") && e.contains("etcd-pki rotate-ca"),
+        "{e}"
+    );
     // The kit itself: its rotation may be half done.
     let kit = rotate(&o, &root).unwrap();
     let ko = package::open(&kit.to_zip().unwrap()).unwrap();
-    assert_eq!(pki_core::rotate::pending_change(&ko), Some("issuer rotation"));
+    assert_eq!(
+        pki_core::rotate::pending_change(&ko),
+        Some("issuer rotation")
+    );
     let e = rotate(&ko, &root).unwrap_err().to_string();
     assert!(
         e.contains("issuer rotation") && e.contains("rotate-issuer.sh"),
@@ -282,7 +304,11 @@ fn the_command_writes_the_kit_and_the_new_key_and_refuses_a_half_done_kit() {
     std::fs::write(d.join("pass"), PASS).unwrap();
     let bin = env!("CARGO_BIN_EXE_etcd-pki");
     let cli = |args: &[&str]| {
-        let o = Command::new(bin).args(args).current_dir(d).output().unwrap();
+        let o = Command::new(bin)
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
         (
             o.status.code().unwrap_or(-1),
             format!(
@@ -328,7 +354,10 @@ fn the_command_writes_the_kit_and_the_new_key_and_refuses_a_half_done_kit() {
     assert!(!d.join("kit.zip").exists() && !d.join(format!("{cluster}-ca-new.key")).exists());
     let (code, out) = rotate("b.zip", &root_key, "kit.zip");
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("rotate-issuer.sh") && out.contains("no restart"), "{out}");
+    assert!(
+        out.contains("rotate-issuer.sh") && out.contains("no restart"),
+        "{out}"
+    );
     let new_key = std::fs::read_to_string(d.join(format!("{cluster}-ca-new.key"))).unwrap();
     assert!(new_key.contains("ENCRYPTED PRIVATE KEY"), "{new_key}");
     // From the kit: refused, naming the step and --previous-rotation-done.

@@ -46,6 +46,9 @@ _etcd__pki() {
             etcd__pki,rotate-ca)
                 cmd="etcd__pki__subcmd__rotate__subcmd__ca"
                 ;;
+            etcd__pki,rotate-issuer)
+                cmd="etcd__pki__subcmd__rotate__subcmd__issuer"
+                ;;
             etcd__pki,spec-template)
                 cmd="etcd__pki__subcmd__spec__subcmd__template"
                 ;;
@@ -85,6 +88,9 @@ _etcd__pki() {
             etcd__pki__subcmd__help,rotate-ca)
                 cmd="etcd__pki__subcmd__help__subcmd__rotate__subcmd__ca"
                 ;;
+            etcd__pki__subcmd__help,rotate-issuer)
+                cmd="etcd__pki__subcmd__help__subcmd__rotate__subcmd__issuer"
+                ;;
             etcd__pki__subcmd__help,spec-template)
                 cmd="etcd__pki__subcmd__help__subcmd__spec__subcmd__template"
                 ;;
@@ -101,7 +107,7 @@ _etcd__pki() {
 
     case "${cmd}" in
         etcd__pki)
-            opts="-h -V --help --version generate demo spec-template validate status doctor add-member remove-member replace-member renew revoke rotate-ca help"
+            opts="-h -V --help --version generate demo spec-template validate status doctor add-member remove-member replace-member renew revoke rotate-ca rotate-issuer help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -217,7 +223,7 @@ _etcd__pki() {
             return 0
             ;;
         etcd__pki__subcmd__generate)
-            opts="-o -h --spec --out --force --ca-passphrase-file --no-ca-passphrase --ca-key-out --ca-cert --ca-key --from --cap-validity --json --help"
+            opts="-o -h --spec --out --force --ca-passphrase-file --no-ca-passphrase --ca-key-out --ca-layout --root-passphrase-file --ca-cert --ca-key --from --cap-validity --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -240,6 +246,14 @@ _etcd__pki() {
                     return 0
                     ;;
                 --ca-key-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-layout)
+                    COMPREPLY=($(compgen -W "root+issuing single" -- "${cur}"))
+                    return 0
+                    ;;
+                --root-passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -267,7 +281,7 @@ _etcd__pki() {
             return 0
             ;;
         etcd__pki__subcmd__help)
-            opts="generate demo spec-template validate status doctor add-member remove-member replace-member renew revoke rotate-ca help"
+            opts="generate demo spec-template validate status doctor add-member remove-member replace-member renew revoke rotate-ca rotate-issuer help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -407,6 +421,20 @@ _etcd__pki() {
             return 0
             ;;
         etcd__pki__subcmd__help__subcmd__rotate__subcmd__ca)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etcd__pki__subcmd__help__subcmd__rotate__subcmd__issuer)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -698,6 +726,52 @@ _etcd__pki() {
                     return 0
                     ;;
                 --new-ca-passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --json)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        etcd__pki__subcmd__rotate__subcmd__issuer)
+            opts="-o -h --from --root-key --root-passphrase-file --ca-passphrase-file --no-ca-passphrase --new-ca-key-out --out --force --previous-rotation-done --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root-passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --new-ca-key-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -176,10 +176,16 @@ pub fn rotate_issuer(
     }
     let root_cert = root.cert()?;
     let old = opened.state.ca.clone();
-    let old_issuer_der = file_der(opened, old.paths.first().map_or("issuing-ca.crt", String::as_str))?;
+    let old_issuer_der = file_der(
+        opened,
+        old.paths.first().map_or("issuing-ca.crt", String::as_str),
+    )?;
     let new_issuing = crate::issue::new_issuing(&plan.plan.ca, new_issuing_key, root, now)?;
     if new_issuing.cert_der == old_issuer_der {
-        return Err(refuse("new issuing CA", "it is the old one itself; run again"));
+        return Err(refuse(
+            "new issuing CA",
+            "it is the old one itself; run again",
+        ));
     }
     let new_cert = new_issuing.cert()?;
 
@@ -207,8 +213,15 @@ pub fn rotate_issuer(
     let spec = &opened.state.spec;
     let summary = IssuerRotationSummary {
         root: root_cert.info.subject.clone(),
-        new_issuer: (new_cert.info.subject.clone(), new_cert.info.not_after.clone()),
-        old_issuer: (old.subject.clone(), old.serial.clone(), old.not_after.clone()),
+        new_issuer: (
+            new_cert.info.subject.clone(),
+            new_cert.info.not_after.clone(),
+        ),
+        old_issuer: (
+            old.subject.clone(),
+            old.serial.clone(),
+            old.not_after.clone(),
+        ),
         members: plan.plan.members.iter().map(|m| m.name.clone()).collect(),
         clients: spec
             .clients

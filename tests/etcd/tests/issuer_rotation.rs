@@ -333,6 +333,14 @@ fn rotate_one(bin: &Path, v: &Version, members: usize, subnet: u8) -> Figures {
         }
     }
     let script_s = scripts.elapsed().as_secs_f64();
+    println!(
+        "{tag} member scripts: {}",
+        steps
+            .iter()
+            .map(|(n, a, b)| format!("{n} {:.1} s", b - a))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     for (client, dir) in [("app", &app), ("etcdctl", &admin)] {
         let script = kit.join(format!("clients/{client}/rotate-issuer.sh"));
         let (code, out) = code_and_output(&run(Command::new("bash").arg(&script).arg(dir)));
@@ -378,14 +386,19 @@ fn rotate_one(bin: &Path, v: &Version, members: usize, subnet: u8) -> Figures {
     let report = writer.stop();
 
     let missing = verify_all_acked(&report.acked(), &target);
-    assert!(missing.is_empty(), "{tag} acknowledged writes lost: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "{tag} acknowledged writes lost: {missing:?}"
+    );
     let window = report.between(from, to);
     let baseline = report.between(writing, from);
     let (gap, gap_end) = longest_gap_end(&window);
     let during = steps
         .iter()
         .find(|(_, a, b)| gap_end - gap / 1000.0 <= *b && gap_end >= *a)
-        .map_or("no member script".to_string(), |(n, _, _)| format!("{n}'s script"));
+        .map_or("no member script".to_string(), |(n, _, _)| {
+            format!("{n}'s script")
+        });
     println!(
         "{tag} longest gap {gap:.0} ms, ending at {gap_end:.3}, during {during}; before the rotation the longest was {} ms",
         baseline.longest_gap().as_millis()
@@ -475,7 +488,12 @@ fn member_step(cluster: &LiveCluster, t: &Path, kit: &Path, name: &str) -> Strin
         &format!("bash '{}'", script.display()),
     );
     let (code, out) = code_and_output(&o);
-    assert_eq!(code, 0, "{name} rotate-issuer.sh:\n{out}\n{}", cluster.log_tails(10));
+    assert_eq!(
+        code,
+        0,
+        "{name} rotate-issuer.sh:\n{out}\n{}",
+        cluster.log_tails(10)
+    );
     out
 }
 
@@ -629,7 +647,10 @@ fn revoke_old_issuer(
             "{tag} {name} still accepts a client of the revoked issuing CA: {refused:?}"
         );
         let (ok, out) = curl_version(&revoked.join("clients/app"), &root, &ep);
-        assert!(ok, "{tag} {name} refuses the new issuing CA's client: {out}");
+        assert!(
+            ok,
+            "{tag} {name} refuses the new issuing CA's client: {out}"
+        );
     }
     println!("{tag} the old issuing CA revoked: its client is refused by every member, no restart");
 }

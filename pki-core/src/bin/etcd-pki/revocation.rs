@@ -251,7 +251,9 @@ pub(super) fn refuse_unfinished(
     let last = match opened.state.rotation.as_ref() {
         Some(r) if issuer => r.last_step.clone(),
         Some(r) => format!("{} on every member", r.last_step),
-        None if kind == "rotation" => "rotate/3-drop-old.sh --clients-reissued on every member".into(),
+        None if kind == "rotation" => {
+            "rotate/3-drop-old.sh --clients-reissued on every member".into()
+        }
         None => "rotate/renew-ca.sh on every member".into(),
     };
     let why = if cmd == "rotate-ca" || cmd == "rotate-issuer" {

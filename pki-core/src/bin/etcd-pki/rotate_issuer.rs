@@ -19,7 +19,12 @@ pub(super) fn rotate_issuer_command(a: super::cli::RotateIssuerArgs) -> Result<(
     };
     let mut opened = pki_core::package::open(&read(&a.from)?)
         .map_err(|e| Failure::BadInput(format!("--from {}: {e}", a.from.display())))?;
-    super::revocation::refuse_unfinished(&opened, &a.from, a.previous_rotation_done, "rotate-issuer")?;
+    super::revocation::refuse_unfinished(
+        &opened,
+        &a.from,
+        a.previous_rotation_done,
+        "rotate-issuer",
+    )?;
     // The operator says the kit's steps are done everywhere: it is a bundle like any other.
     opened.state.rotation = None;
     let cluster = opened.state.spec.cluster_name.clone();
@@ -48,15 +53,9 @@ pub(super) fn rotate_issuer_command(a: super::cli::RotateIssuerArgs) -> Result<(
     };
     let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
     let new_key = pki_core::PrivateKey::generate(opened.state.spec.key_algorithm)?;
-    let (kit, summary) = pki_core::rotate::rotate_issuer(
-        &opened,
-        &root,
-        &new_key,
-        keys,
-        now,
-        sealing.as_ref(),
-    )
-    .map_err(bad)?;
+    let (kit, summary) =
+        pki_core::rotate::rotate_issuer(&opened, &root, &new_key, keys, now, sealing.as_ref())
+            .map_err(bad)?;
     // The key first: a kit whose issuing CA key could not be saved is of no use.
     write_new(&key_out, &kit.ca_key.contents, a.force)?;
     if let Err(e) = write_new(&out, &kit.to_zip()?, a.force) {
@@ -106,7 +105,11 @@ pub(super) fn rotate_issuer_command(a: super::cli::RotateIssuerArgs) -> Result<(
 
 /// `--out`, the new key's file and the inputs are distinct files; neither output exists
 /// (unless `--force`).
-fn check_paths(a: &super::cli::RotateIssuerArgs, out: &Path, key_out: &Path) -> Result<(), Failure> {
+fn check_paths(
+    a: &super::cli::RotateIssuerArgs,
+    out: &Path,
+    key_out: &Path,
+) -> Result<(), Failure> {
     if super::same_file::same_file(out, &a.from) {
         return Err(Failure::Usage(
             "--out must differ from --from: the old bundle stays as it is".into(),
