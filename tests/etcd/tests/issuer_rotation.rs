@@ -436,8 +436,17 @@ fn rotate_one(bin: &Path, v: &Version, members: usize, subnet: u8) -> Figures {
         f.baseline_gap_ms
     );
     if revoke_at_end {
-        revoke_old_issuer(bin, &cluster, t, &bundle, &root_key, subnet, &tag);
-        same_processes(&mut cluster, &pids, &tag);
+        // GATE, to be removed once helper chain's `revoke --issuing-ca` is merged: until then
+        // this branch's etcd-pki has no way to revoke an issuing CA.
+        let (_, help) = etcd_pki(bin, t, &["revoke", "--help"]);
+        if help.contains("--issuing-ca") {
+            revoke_old_issuer(bin, &cluster, t, &bundle, &root_key, subnet, &tag);
+            same_processes(&mut cluster, &pids, &tag);
+        } else {
+            println!(
+                "{tag} NOT DONE: revoking the old issuing CA (etcd-pki revoke has no --issuing-ca yet)"
+            );
+        }
     }
     f
 }
