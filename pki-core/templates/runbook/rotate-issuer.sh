@@ -89,7 +89,8 @@ serial() { local s; s=$(openssl x509 -in "$1" -noout -serial); echo "${s#*=}"; }
 
 # --- 1. The root: the kit's is the installed one, and the kit's files chain to it.
 [ "$(certs "$here/pki/ca.crt")" = "$ROOT_SHA256" ] || refuse "the kit's pki/ca.crt is not the root this kit was made for: is the kit complete?"
-installed_root=$(certs "$dir/ca.crt")
+installed_root=$ROOT_SHA256
+cmp -s "$here/pki/ca.crt" "$dir/ca.crt" || installed_root=$(certs "$dir/ca.crt")
 [ "$installed_root" = "$ROOT_SHA256" ] ||
   refuse "this kit is for another root: $CERT_DIR/ca.crt holds ${installed_root//$'\n'/ }, the kit's root is $ROOT_SHA256. A kit of etcd-pki rotate-issuer is made from the cluster's newest bundle; a cluster whose CA file holds a single CA moves to root + issuing CA first (etcd-pki rotate-ca, ROTATE.md)"
 # want[server], want[peer]: the kit's leaf then the new issuing CA, as fingerprints.

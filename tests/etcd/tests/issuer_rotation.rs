@@ -356,6 +356,8 @@ fn rotate_one(bin: &Path, v: &Version, members: usize, subnet: u8) -> Figures {
         "{tag} no writes after the rotation"
     );
     let to = e2e_etcd::writer::epoch_now();
+    // Stopped here: what follows is checks, and each put costs a curl.
+    let report = writer.stop();
     // The TLS rejections so far (the checks below ask the peer ports from outside a member's
     // address, which etcd's peer listener rejects after the handshake, by design).
     let rejections: Vec<String> = cluster
@@ -383,7 +385,6 @@ fn rotate_one(bin: &Path, v: &Version, members: usize, subnet: u8) -> Figures {
         assert!(ok, "{tag} the old issuing CA's client was refused: {out}");
     }
 
-    let report = writer.stop();
 
     let missing = verify_all_acked(&report.acked(), &target);
     assert!(
