@@ -360,6 +360,37 @@ fn the_command_writes_the_kit_and_the_new_key_and_refuses_a_half_done_kit() {
     );
     let new_key = std::fs::read_to_string(d.join(format!("{cluster}-ca-new.key"))).unwrap();
     assert!(new_key.contains("ENCRYPTED PRIVATE KEY"), "{new_key}");
+    // --json: one object on stdout, the kit and key named, both issuing CAs said.
+    let o = Command::new(bin)
+        .args([
+            "rotate-issuer",
+            "--from",
+            "b.zip",
+            "--root-key",
+            &root_key,
+            "--root-passphrase-file",
+            "pass",
+            "--no-ca-passphrase",
+            "--new-ca-key-out",
+            "j.key",
+            "--out",
+            "j.zip",
+            "--force",
+            "--json",
+        ])
+        .current_dir(d)
+        .env("ETCD_PKI_STATE_DIR", d.join("state"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert_eq!(j["format"], "etcd-pki-rotate-issuer", "{j}");
+    assert_eq!(j["wrote"]["ca_key"], "j.key", "{j}");
+    assert_eq!(j["new_ca_key_encrypted"], false, "{j}");
+    assert!(
+        j["old_issuing_ca"]["serial"].is_string() && j["new_issuing_ca"]["subject"].is_string(),
+        "{j}"
+    );
     // From the kit: refused, naming the step and --previous-rotation-done.
     let (code, out) = rotate("kit.zip", &root_key, "kit2.zip");
     assert_eq!(code, 2, "{out}");

@@ -170,7 +170,10 @@ fn spec(t: &Path, v: &Version, members: usize, subnet: u8) -> String {
 
 /// `etcd-pki ARGS` in `t`: exit code and output.
 fn etcd_pki(bin: &Path, t: &Path, args: &[&str]) -> (i32, String) {
-    code_and_output(&run(Command::new(bin).args(args).current_dir(t)))
+    code_and_output(&run(Command::new(bin)
+        .args(args)
+        .current_dir(t)
+        .env("ETCD_PKI_STATE_DIR", t.join("state"))))
 }
 
 /// Generates, starts, writes, rotates, checks; the figures.
@@ -384,7 +387,6 @@ fn rotate_one(bin: &Path, v: &Version, members: usize, subnet: u8) -> Figures {
         let (ok, out) = curl_version(&bundle.join("clients/app"), &root, ep);
         assert!(ok, "{tag} the old issuing CA's client was refused: {out}");
     }
-
 
     let missing = verify_all_acked(&report.acked(), &target);
     assert!(
