@@ -114,6 +114,17 @@ fn the_kit_keeps_every_trust_file_and_reissues_every_leaf_under_a_new_issuing_ca
         &kit.file("issuing-ca.crt").unwrap().contents,
     );
     assert_ne!(old_iss, new_iss);
+    // Made in the same minute as the bundle, it still has a name of its own.
+    let cn = |pem_bytes: &[u8]| {
+        let der = pems(pem_bytes).remove(0);
+        let (_, c) = <x509_parser::certificate::X509Certificate as x509_parser::prelude::FromDer<
+            '_,
+            x509_parser::error::X509Error,
+        >>::from_der(&der)
+        .unwrap();
+        c.subject().to_string()
+    };
+    assert_ne!(cn(old_iss), cn(new_iss), "two issuing CAs share a name");
     write(&s.0, &kit);
     let dir = s.0.to_str().unwrap();
     let (ok, out) = openssl(&[

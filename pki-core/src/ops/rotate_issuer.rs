@@ -44,18 +44,49 @@ pub struct IssuerRotationSummary {
     pub crl: bool,
 }
 
+/// The files the revoke step's command names: the kit, the new issuing CA key and the root
+/// key, each key with its passphrase file when it has one. Shell-quoted by
+/// [`IssuerRotationSummary::with_paths`].
+#[derive(Clone, Copy, Debug)]
+pub struct RevokeFiles<'a> {
+    /// The kit (`--from`).
+    pub kit: &'a str,
+    /// The new issuing CA key (`--ca-key`).
+    pub ca_key: &'a str,
+    /// Its passphrase file, if it is sealed and one was given.
+    pub ca_passphrase_file: Option<&'a str>,
+    /// The root key (`--root-key`).
+    pub root_key: &'a str,
+    /// Its passphrase file, if one was given.
+    pub root_passphrase_file: Option<&'a str>,
+}
+
 impl IssuerRotationSummary {
-    /// The summary with the revoke step's command written for these files: the kit, the new
-    /// issuing CA key and the root key (shell-quoted).
-    pub fn with_paths(&self, kit: &str, ca_key: &str, root_key: &str) -> String {
+    /// The summary with the revoke step's command written for these files, ready to paste.
+    pub fn with_paths(&self, files: RevokeFiles) -> String {
         let w = crate::render::quote::word;
+        let mut revoke = format!(
+            "etcd-pki revoke --from {} --ca-key {}",
+            w(files.kit),
+            w(files.ca_key)
+        );
+        if let Some(p) = files.ca_passphrase_file {
+            revoke.push_str(&format!(" --ca-passphrase-file {}", w(p)));
+        }
+        revoke.push_str(&format!(
+            " --issuing-ca old --root-key {}",
+            w(files.root_key)
+        ));
+        if let Some(p) = files.root_passphrase_file {
+            revoke.push_str(&format!(" --root-passphrase-file {}", w(p)));
+        }
+        revoke.push_str(" --previous-rotation-done");
         let mut out = String::new();
-        self.write(&mut out, (&w(kit), &w(ca_key), &w(root_key)))
-            .expect("writing to a String");
+        self.write(&mut out, &revoke).expect("writing to a String");
         out
     }
 
-    fn write(&self, f: &mut impl std::fmt::Write, files: (&str, &str, &str)) -> std::fmt::Result {
+    fn write(&self, f: &mut impl std::fmt::Write, revoke: &str) -> std::fmt::Result {
         let day = |s: &str| s.get(..10).unwrap_or(s).to_string();
         writeln!(
             f,
@@ -68,21 +99,20 @@ impl IssuerRotationSummary {
         )?;
         writeln!(
             f,
-            "  1. each member, one at a time ({}): bash members/<name>/rotate-issuer.sh   (no restart)",
+            "  1. each member, one at a time ({}), as root from its folder of the kit \
+             (members/<name>/): bash rotate-issuer.sh   (no restart)",
             self.members.join(", ")
         )?;
         let clients: Vec<&str> = self.clients.iter().map(|(n, _)| n.as_str()).collect();
         writeln!(
             f,
-            "  2. each client ({}): bash clients/<name>/rotate-issuer.sh DIR",
+            "  2. then each client ({}), from its folder (clients/<name>/): bash rotate-issuer.sh \
+             DIR   (DIR: where its ca.crt, client.crt and client.key are installed)",
             clients.join(", ")
         )?;
-        let (kit, ca_key, root_key) = files;
         write!(
             f,
-            "  3. then revoke the old issuing CA \"{}\" (serial {}):\n     etcd-pki revoke --from \
-             {kit} --ca-key {ca_key} --issuing-ca old --root-key {root_key} \
-             --previous-rotation-done",
+            "  3. then revoke the old issuing CA \"{}\" (serial {}):\n     {revoke}",
             self.old_issuer.0, self.old_issuer.1
         )
     }
@@ -90,7 +120,11 @@ impl IssuerRotationSummary {
 
 impl std::fmt::Display for IssuerRotationSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.write(f, ("KIT.zip", "NEW-ISSUING.key", "ROOT.key"))
+        self.write(
+            f,
+            "etcd-pki revoke --from KIT.zip --ca-key NEW-ISSUING.key --issuing-ca old \
+             --root-key ROOT.key --previous-rotation-done",
+        )
     }
 }
 
@@ -180,7 +214,16 @@ pub fn rotate_issuer(
         opened,
         old.paths.first().map_or("issuing-ca.crt", String::as_str),
     )?;
-    let new_issuing = crate::issue::new_issuing(&plan.plan.ca, new_issuing_key, root, now)?;
+    // Two issuing CAs of one root never share a name (a CRL is found by its issuer's name, so
+    // an openssl-style check of an old leaf would pick the new issuing CA's CRL): the name
+    // says the minute, so a rotation in the minute its bundle was made is dated a minute
+    // later (its notBefore is five minutes back anyway).
+    let mut made_at = now;
+    while crate::issue::issuing_common_name(&plan.plan.ca, made_at) == common_name(&old_issuer_der)
+    {
+        made_at += time::Duration::minutes(1);
+    }
+    let new_issuing = crate::issue::new_issuing(&plan.plan.ca, new_issuing_key, root, made_at)?;
     if new_issuing.cert_der == old_issuer_der {
         return Err(refuse(
             "new issuing CA",
@@ -305,6 +348,20 @@ fn check_trust_files_kept(opened: &OpenedBundle, kit: &Bundle) -> Result<(), Err
         }
     }
     Ok(())
+}
+
+/// The common name of a certificate (DER), empty when it has none or cannot be read.
+fn common_name(der: &[u8]) -> String {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    X509Certificate::from_der(der)
+        .ok()
+        .and_then(|(_, c)| {
+            c.subject()
+                .iter_common_name()
+                .next()
+                .and_then(|cn| cn.as_str().ok().map(str::to_string))
+        })
+        .unwrap_or_default()
 }
 
 /// The path of the root's certificate in `opened` (its first trust file).

@@ -63,11 +63,19 @@ pub(super) fn rotate_issuer_command(a: super::cli::RotateIssuerArgs) -> Result<(
         return Err(e);
     }
     super::lineage::wrote_bundle(&kit, &out);
-    let printed = summary.with_paths(
-        &out.display().to_string(),
-        &key_out.display().to_string(),
-        &a.root_key.display().to_string(),
+    let shown = |p: &Path| p.display().to_string();
+    let (kit_path, new_key, root_key_path) = (shown(&out), shown(&key_out), shown(&a.root_key));
+    let (ca_pass, root_pass) = (
+        a.ca_passphrase_file.as_deref().map(shown),
+        a.root_passphrase_file.as_deref().map(shown),
     );
+    let printed = summary.with_paths(pki_core::rotate::RevokeFiles {
+        kit: &kit_path,
+        ca_key: &new_key,
+        ca_passphrase_file: ca_pass.as_deref(),
+        root_key: &root_key_path,
+        root_passphrase_file: root_pass.as_deref(),
+    });
     say!("{printed}");
     say!(
         "Wrote {} and the new issuing CA key to {}{} (mode 0600): it is the --ca-key of every \
