@@ -15,9 +15,10 @@
 //!   machine is reported, not failed);
 //! - each member's client and peer port serves the kit's leaf then the new issuing CA, and the
 //!   chain verifies against the root alone (`openssl s_client -showcerts`);
-//! - etcdctl, curl and Python's `ssl` with the new client certificate verify the member's chain
-//!   against the root-only ca.crt and present their own chain, which the member accepts; the
-//!   old issuing CA's client still works (nothing revoked yet).
+//! - curl (at every member), etcdctl and Python's `ssl` (at the first) with the new client
+//!   certificate verify the member's chain against the root-only ca.crt and present their own
+//!   chain, which the member accepts; the old issuing CA's client still works (nothing revoked
+//!   yet).
 //!
 //! Reported per cluster (`ISSUER etcd=… members=… longest_gap_ms=… handshake_retries=…
 //! tls_rejections=… script_s=…`) and as a table in `target/issuer-rotation.md`: the longest
@@ -247,7 +248,10 @@ fn rotate_one(bin: &Path, v: &Version, members: usize, subnet: u8) -> Figures {
     for (from, to) in [("clients/etcdctl", &admin), ("clients/app", &app)] {
         must(Command::new("cp").arg("-a").arg(bundle.join(from)).arg(to));
     }
+    // Asked once a second: eight clusters start at once on two cores, and each etcdctl run
+    // costs them.
     let healthy = wait_for(Duration::from_secs(90), || {
+        std::thread::sleep(Duration::from_millis(800));
         etcdctl(&admin, &endpoints.join(","), "endpoint health --cluster")
     });
     assert!(
@@ -373,20 +377,19 @@ fn rotate_one(bin: &Path, v: &Version, members: usize, subnet: u8) -> Figures {
     // The same processes, none started again.
     same_processes(&mut cluster, &pids, &tag);
 
-    // What each port serves, and who is accepted.
+    // What each port serves (every member); who is accepted (curl at every member; etcdctl,
+    // Python's ssl and the old issuing CA's client at the first).
     for i in 1..=members {
         check_served(&kit, &root, subnet, i, &tag);
-        let ep = &endpoints[i - 1];
-        let new_admin = kit.join("clients/etcdctl");
-        let (ok, out) = etcdctl(&new_admin, ep, "get /w/000001");
-        assert!(ok && out.contains("/w/000001"), "{tag} etcdctl: {out}");
-        let (ok, out) = curl_version(&kit.join("clients/app"), &root, ep);
+        let (ok, out) = curl_version(&kit.join("clients/app"), &root, &endpoints[i - 1]);
         assert!(ok, "{tag} curl: {out}");
-        let (ok, out) = python_version(&kit.join("clients/app"), &root, &ip(subnet, i));
-        assert!(ok, "{tag} python ssl: {out}");
-        let (ok, out) = curl_version(&bundle.join("clients/app"), &root, ep);
-        assert!(ok, "{tag} the old issuing CA's client was refused: {out}");
     }
+    let (ok, out) = etcdctl(&kit.join("clients/etcdctl"), &endpoints[0], "get /w/000001");
+    assert!(ok && out.contains("/w/000001"), "{tag} etcdctl: {out}");
+    let (ok, out) = python_version(&kit.join("clients/app"), &root, &ip(subnet, 1));
+    assert!(ok, "{tag} python ssl: {out}");
+    let (ok, out) = curl_version(&bundle.join("clients/app"), &root, &endpoints[0]);
+    assert!(ok, "{tag} the old issuing CA's client was refused: {out}");
 
     let missing = verify_all_acked(&report.acked(), &target);
     assert!(
