@@ -420,3 +420,36 @@ fn the_command_writes_the_kit_and_the_new_key_and_refuses_a_half_done_kit() {
     );
     assert!(!d.join("kit2.zip").exists());
 }
+
+/// `--keep-keys`: every certificate new under the new issuing CA, every key file the one it
+/// was, byte for byte (each swap renames a certificate only: no window).
+#[test]
+fn keep_keys_issues_every_certificate_on_the_key_it_has() {
+    let (old, o, root) = layered(&spec());
+    let now = OffsetDateTime::now_utc();
+    let plan = pki_core::rotate::plan_issuer_rotation_with(&o, now, true).unwrap();
+    assert!(plan.keys_to_make.is_empty(), "{:?}", plan.keys_to_make);
+    let key = PrivateKey::generate(o.state.spec.key_algorithm).unwrap();
+    let (kit, summary) =
+        pki_core::rotate::rotate_issuer_with(&o, &root, &key, Keys::new(), now, None, true)
+            .unwrap();
+    assert!(summary.keys_kept && summary.to_string().contains("on the key it had"));
+    let k = package::open(&kit.to_zip().unwrap()).unwrap();
+    let new_issuer = pems(&kit.file("issuing-ca.crt").unwrap().contents).remove(0);
+    for r in &k.state.certificates {
+        let p = &r.paths[0];
+        assert_ne!(
+            kit.file(p).unwrap().contents,
+            old.file(p).unwrap().contents,
+            "{p}"
+        );
+        assert_eq!(pems(&kit.file(p).unwrap().contents)[1], new_issuer, "{p}");
+        if let Some(kp) = &r.key_path {
+            assert_eq!(
+                kit.file(kp).unwrap().contents,
+                old.file(kp).unwrap().contents,
+                "{kp} changed"
+            );
+        }
+    }
+}

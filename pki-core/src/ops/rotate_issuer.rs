@@ -42,6 +42,8 @@ pub struct IssuerRotationSummary {
     pub clients: Vec<(String, String)>,
     /// Whether the kit carries a CRL.
     pub crl: bool,
+    /// Every certificate keeps its key (`--keep-keys`).
+    pub keys_kept: bool,
 }
 
 /// The files the revoke step's command names: the kit, the new issuing CA key and the root
@@ -91,11 +93,16 @@ impl IssuerRotationSummary {
         writeln!(
             f,
             "Made a new issuing CA \"{}\" (valid until {}) under the same root \"{}\", and every \
-             member and client certificate under it; every trusted CA file stays as it is, so \
+             member and client certificate under it{}; every trusted CA file stays as it is, so \
              there is no restart. Follow ROTATE-ISSUER.md of the kit:",
             self.new_issuer.0,
             day(&self.new_issuer.1),
-            self.root
+            self.root,
+            if self.keys_kept {
+                " on the key it had"
+            } else {
+                ", each with a new key"
+            }
         )?;
         writeln!(
             f,
@@ -136,6 +143,17 @@ pub fn plan_issuer_rotation(
     opened: &OpenedBundle,
     now: OffsetDateTime,
 ) -> Result<ChangePlan, Error> {
+    plan_issuer_rotation_with(opened, now, false)
+}
+
+/// [`plan_issuer_rotation`]; with `keep_keys`, every member and client certificate is issued
+/// again on the key it has (`--keep-keys`): each swap then renames a certificate whose key
+/// file does not change, so no handshake can ever read a certificate with the other key.
+pub fn plan_issuer_rotation_with(
+    opened: &OpenedBundle,
+    now: OffsetDateTime,
+    keep_keys: bool,
+) -> Result<ChangePlan, Error> {
     refuse_unready(opened)?;
     let mut plan = change::plan_change(None, &opened.state.spec, &Change::Generate, now)?;
     // Neither CA key is made: the root stays, the new issuing key is the caller's.
@@ -148,6 +166,19 @@ pub fn plan_issuer_rotation(
         plan.keys_to_make.retain(|r| r.id != jwt);
         plan.keys_changed.retain(|id| id != jwt);
         plan.keys_kept.push(jwt.to_string());
+    }
+    if keep_keys {
+        let old = opened.plan();
+        let same = |id: &str, alg| old.key(id).is_some_and(|k| k.algorithm == alg);
+        let kept: Vec<String> = plan
+            .keys_to_make
+            .iter()
+            .filter(|r| same(&r.id, r.algorithm))
+            .map(|r| r.id.clone())
+            .collect();
+        plan.keys_to_make.retain(|r| !kept.contains(&r.id));
+        plan.keys_changed.retain(|id| !kept.contains(id));
+        plan.keys_kept.extend(kept);
     }
     plan.ca_changes = true;
     Ok(plan)
@@ -199,7 +230,21 @@ pub fn rotate_issuer(
     now: OffsetDateTime,
     sealing: Option<&crate::SealingKey>,
 ) -> Result<(Bundle, IssuerRotationSummary), Error> {
-    let mut plan = plan_issuer_rotation(opened, now)?;
+    rotate_issuer_with(opened, root, new_issuing_key, keys, now, sealing, false)
+}
+
+/// [`rotate_issuer`]; with `keep_keys`, every certificate on the key it has
+/// ([`plan_issuer_rotation_with`], whose `keys_to_make` `keys` then answers).
+pub fn rotate_issuer_with(
+    opened: &OpenedBundle,
+    root: &CaMaterial,
+    new_issuing_key: &PrivateKey,
+    keys: Keys,
+    now: OffsetDateTime,
+    sealing: Option<&crate::SealingKey>,
+    keep_keys: bool,
+) -> Result<(Bundle, IssuerRotationSummary), Error> {
+    let mut plan = plan_issuer_rotation_with(opened, now, keep_keys)?;
     let bundle_root = file_der(opened, root_path(opened))?;
     if bundle_root != root.cert_der {
         return Err(refuse(
@@ -279,6 +324,7 @@ pub fn rotate_issuer(
             .map(|c| (c.name.clone(), c.kind.as_str().to_string()))
             .collect(),
         crl: opened.state.revocations.is_some(),
+        keys_kept: keep_keys,
     };
     let chain = crate::issuer_kit::Chain {
         root: &root.cert_der,

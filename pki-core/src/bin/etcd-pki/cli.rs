@@ -403,6 +403,10 @@ pub struct RotateIssuerArgs {
     /// --from is the kit of a CA rotation whose steps are done on every member and client.
     #[arg(long)]
     pub previous_rotation_done: bool,
+    /// Issue every certificate on the key it has: each swap renames a certificate only, so
+    /// no handshake can read a certificate with the other key (docs/ISSUER_ROTATION.md).
+    #[arg(long)]
+    pub keep_keys: bool,
     #[command(flatten)]
     pub json: Json,
 }

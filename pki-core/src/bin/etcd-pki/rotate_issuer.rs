@@ -43,7 +43,8 @@ pub(super) fn rotate_issuer_command(a: super::cli::RotateIssuerArgs) -> Result<(
     super::lineage::check_opened(&opened.state, &a.from, a.force)?;
     let now = pki_core::OffsetDateTime::now_utc();
     // The refusals that need no key come first: nobody is asked for a passphrase in vain.
-    let plan = pki_core::rotate::plan_issuer_rotation(&opened, now).map_err(bad)?;
+    let plan =
+        pki_core::rotate::plan_issuer_rotation_with(&opened, now, a.keep_keys).map_err(bad)?;
     let root_key = Zeroizing::new(read(&a.root_key)?);
     let root = unlock_root(&a, &opened, &root_key)?;
     let passphrase = new_key_passphrase(&a, &key_out)?;
@@ -53,9 +54,16 @@ pub(super) fn rotate_issuer_command(a: super::cli::RotateIssuerArgs) -> Result<(
     };
     let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
     let new_key = pki_core::PrivateKey::generate(opened.state.spec.key_algorithm)?;
-    let (kit, summary) =
-        pki_core::rotate::rotate_issuer(&opened, &root, &new_key, keys, now, sealing.as_ref())
-            .map_err(bad)?;
+    let (kit, summary) = pki_core::rotate::rotate_issuer_with(
+        &opened,
+        &root,
+        &new_key,
+        keys,
+        now,
+        sealing.as_ref(),
+        a.keep_keys,
+    )
+    .map_err(bad)?;
     // The key first: a kit whose issuing CA key could not be saved is of no use.
     write_new(&key_out, &kit.ca_key.contents, a.force)?;
     if let Err(e) = write_new(&out, &kit.to_zip()?, a.force) {
@@ -106,6 +114,7 @@ pub(super) fn rotate_issuer_command(a: super::cli::RotateIssuerArgs) -> Result<(
                 "not_after": summary.old_issuer.2,
             },
             "new_ca_key_encrypted": passphrase.is_some(),
+            "keys_kept": summary.keys_kept,
         }),
     });
     Ok(())
