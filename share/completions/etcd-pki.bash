@@ -741,7 +741,7 @@ _etcd__pki() {
             return 0
             ;;
         etcd__pki__subcmd__rotate__subcmd__issuer)
-            opts="-o -h --from --root-key --root-passphrase-file --ca-passphrase-file --no-ca-passphrase --new-ca-key-out --out --force --previous-rotation-done --json --help"
+            opts="-o -h --from --root-key --root-passphrase-file --ca-passphrase-file --no-ca-passphrase --new-ca-key-out --out --force --previous-rotation-done --keep-keys --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
