@@ -197,41 +197,6 @@ fn subject_key_id(parsed: &X509Certificate<'_>) -> Option<Vec<u8>> {
         })
 }
 
-/// The root of the `root+issuing` bundle `opened`, with its key: the root certificate from
-/// the bundle (spec.json's root record) and `key` (any form [`import_ca`] reads, sealed or
-/// not, `passphrase` for a sealed one). Refuses a key that is not the root's, and a bundle
-/// with a single CA (no root).
-pub fn unlock_root(
-    opened: &crate::package::OpenedBundle,
-    key: &[u8],
-    passphrase: Option<&[u8]>,
-) -> Result<crate::issue::CaMaterial, Error> {
-    let chain = crate::ops::change::root_chain(opened)?;
-    let Some(root_der) = chain.first() else {
-        return Err(Error::Change {
-            field: "--root-key".into(),
-            reason: "this bundle has a single CA, no root above it: there is no root key to \
-                     give"
-                .into(),
-        });
-    };
-    let root = import_ca(root_der, key, passphrase).map_err(|e| match e {
-        Error::CaKeyMismatch { .. } => Error::Change {
-            field: "--root-key".into(),
-            reason: "this key is not the key of the bundle's root (ca.crt): give the root key \
-                     saved when the bundle was first made (<cluster>-root-ca.key); nothing was \
-                     written"
-                .into(),
-        },
-        other => other,
-    })?;
-    Ok(crate::issue::CaMaterial {
-        cert_der: root.cert_der.clone(),
-        key_pkcs8_der: root.key_pkcs8_der.clone(),
-        chain: Vec::new(),
-    })
-}
-
 /// Refuses a CA that cannot sign leaves ending at `leaf_not_after` at time `now`: expired, not
 /// yet valid, or expiring first (a leaf outliving its CA stops verifying when the CA expires).
 /// The message names the dates and the fix: `--cap-validity`, or at most

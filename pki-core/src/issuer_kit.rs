@@ -31,9 +31,28 @@ mod templates {
     #[template(path = "runbook/ROTATE-ISSUER.md", escape = "none")]
     pub struct Guide<'a> {
         pub cluster: &'a str,
-        pub s: &'a crate::ops::rotate_issuer::IssuerRotationSummary,
+        pub s: &'a super::IssuerRotationSummary,
         pub members: String,
     }
+}
+
+/// What `rotate-issuer` did, for a person.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuerRotationSummary {
+    /// The root's subject (unchanged).
+    pub root: String,
+    /// The new issuing CA's subject and notAfter (RFC 3339).
+    pub new_issuer: (String, String),
+    /// The issuing CA it replaces: subject, serial (hex with colons), notAfter.
+    pub old_issuer: (String, String, String),
+    /// Members, in order.
+    pub members: Vec<String>,
+    /// Clients, in order: name and kind.
+    pub clients: Vec<(String, String)>,
+    /// Whether the kit carries a CRL.
+    pub crl: bool,
+    /// Every certificate keeps its key (`--keep-keys`).
+    pub keys_kept: bool,
 }
 
 /// What one member's part of an issuing-CA rotation needs.
@@ -138,10 +157,7 @@ pub fn client_files(
 }
 
 /// The kit's `ROTATE-ISSUER.md`: the steps in order, for this cluster.
-pub fn guide(
-    cluster: &str,
-    s: &crate::ops::rotate_issuer::IssuerRotationSummary,
-) -> Result<RunbookFile, Error> {
+pub fn guide(cluster: &str, s: &IssuerRotationSummary) -> Result<RunbookFile, Error> {
     Ok(RunbookFile {
         path: "ROTATE-ISSUER.md".into(),
         mode: 0o644,

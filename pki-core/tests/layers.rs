@@ -31,7 +31,7 @@ const STAGES: &[(&str, &[&str])] = &[
     ),
     ("plan", &["plan"]),
     ("issue", &["issue", "ca_import", "parallel"]),
-    ("render", &["render", "runbook", "kit"]),
+    ("render", &["render", "runbook", "kit", "issuer_kit"]),
     ("package", &["package", "listing", "naming"]),
     (
         "operations",

@@ -45,7 +45,7 @@ fn layered(spec: &ClusterSpec) -> (Bundle, OpenedBundle, CaMaterial) {
     let b = pki_core::generate_sealed_apart(spec, None, Some(&seal)).unwrap();
     let o = package::open(&b.to_zip().unwrap()).unwrap();
     let root_key = &b.root_key.as_ref().expect("a root key file").contents;
-    let root = pki_core::ca_import::unlock_root(&o, root_key, Some(PASS.as_bytes())).unwrap();
+    let root = pki_core::rotate::unlock_root(&o, root_key, Some(PASS.as_bytes())).unwrap();
     (b, o, root)
 }
 

@@ -21,7 +21,7 @@ use crate::raw_issuer::{Unsigned, resign};
 
 pub use crate::ops::rotate_issuer::{
     ISSUER_ROTATION, IssuerRotationSummary, RevokeFiles, plan_issuer_rotation,
-    plan_issuer_rotation_with, rotate_issuer, rotate_issuer_with,
+    plan_issuer_rotation_with, rotate_issuer, rotate_issuer_with, unlock_root,
 };
 
 /// notBefore is set this far back, as for every certificate of etcd-pki (clock skew).

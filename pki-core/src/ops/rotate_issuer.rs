@@ -27,24 +27,7 @@ pub const ISSUER_ROTATION: &str = "issuer rotation";
 /// The last step of an issuing-CA rotation, on every member and client.
 const LAST_STEP: &str = "members/<name>/rotate-issuer.sh on every member, then clients/<name>/rotate-issuer.sh DIR for every client";
 
-/// What `rotate-issuer` did, for a person.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IssuerRotationSummary {
-    /// The root's subject (unchanged).
-    pub root: String,
-    /// The new issuing CA's subject and notAfter (RFC 3339).
-    pub new_issuer: (String, String),
-    /// The issuing CA it replaces: subject, serial (hex with colons), notAfter.
-    pub old_issuer: (String, String, String),
-    /// Members, in order.
-    pub members: Vec<String>,
-    /// Clients, in order: name and kind.
-    pub clients: Vec<(String, String)>,
-    /// Whether the kit carries a CRL.
-    pub crl: bool,
-    /// Every certificate keeps its key (`--keep-keys`).
-    pub keys_kept: bool,
-}
+pub use crate::issuer_kit::IssuerRotationSummary;
 
 /// The files the revoke step's command names: the kit, the new issuing CA key and the root
 /// key, each key with its passphrase file when it has one. Shell-quoted by
@@ -215,9 +198,44 @@ fn refuse_unready(opened: &OpenedBundle) -> Result<(), Error> {
     Ok(())
 }
 
+/// The root of the `root+issuing` bundle `opened`, with its key (`--root-key`): the root
+/// certificate from the bundle (spec.json's root record) and `key`, in any form
+/// [`crate::ca_import::import_ca`] reads (`passphrase` for a sealed one). Refuses a key that is
+/// not the root's, and a bundle with a single CA (no root).
+pub fn unlock_root(
+    opened: &OpenedBundle,
+    key: &[u8],
+    passphrase: Option<&[u8]>,
+) -> Result<CaMaterial, Error> {
+    let chain = crate::ops::change::root_chain(opened)?;
+    let Some(root_der) = chain.first() else {
+        return Err(Error::Change {
+            field: "--root-key".into(),
+            reason: "this bundle has a single CA, no root above it: there is no root key to \
+                     give"
+                .into(),
+        });
+    };
+    let root = crate::ca_import::import_ca(root_der, key, passphrase).map_err(|e| match e {
+        Error::CaKeyMismatch { .. } => Error::Change {
+            field: "--root-key".into(),
+            reason: "this key is not the key of the bundle's root (ca.crt): give the root key \
+                     saved when the bundle was first made (<cluster>-root-ca.key); nothing was \
+                     written"
+                .into(),
+        },
+        other => other,
+    })?;
+    Ok(CaMaterial {
+        cert_der: root.cert_der.clone(),
+        key_pkcs8_der: root.key_pkcs8_der.clone(),
+        chain: Vec::new(),
+    })
+}
+
 /// `etcd-pki rotate-issuer`: the kit that moves the cluster of `opened` to a new issuing CA
 /// made with `new_issuing_key` under `root` (the bundle's root with its key,
-/// [`crate::ca_import::unlock_root`]), with no restart.
+/// [`unlock_root`]), with no restart.
 ///
 /// `keys` holds one key per [`plan_issuer_rotation`]`(opened, now).keys_to_make`; `sealing`
 /// seals the new issuing CA key file (none: written unencrypted). Refuses, writing nothing, a

@@ -163,7 +163,7 @@ fn unlock_root(
 ) -> Result<pki_core::CaMaterial, Failure> {
     use std::io::IsTerminal;
     let bad = |e: Error| Failure::BadInput(e.to_string());
-    let attempt = |p: Option<&[u8]>| pki_core::ca_import::unlock_root(opened, key, p);
+    let attempt = |p: Option<&[u8]>| pki_core::rotate::unlock_root(opened, key, p);
     if let Some(f) = &a.root_passphrase_file {
         let pass = super::unlock::read_file(f)?;
         return attempt(Some(pass.as_bytes())).map_err(bad);
