@@ -449,6 +449,25 @@ impl ImportedCa {
         )
     }
 
+    /// What the issuing stage signs with: this CA, its key, and the CAs above it.
+    pub fn material(&self) -> crate::issue::CaMaterial {
+        crate::issue::CaMaterial {
+            cert_der: self.cert_der.clone(),
+            key_pkcs8_der: self.key_pkcs8_der.clone(),
+            chain: self.chain.clone(),
+        }
+    }
+
+    /// The layout a bundle under this CA has: `root+issuing` when a root came with it (its
+    /// trust files then hold the root), `single` for a CA given alone.
+    pub fn layout(&self) -> crate::spec::CaLayout {
+        if self.chain.is_empty() {
+            crate::spec::CaLayout::Single
+        } else {
+            crate::spec::CaLayout::RootIssuing
+        }
+    }
+
     /// The CA key, ready to sign.
     pub(crate) fn private_key(&self) -> Result<PrivateKey, Error> {
         PrivateKey::from_pkcs8_der(self.algorithm, &self.key_pkcs8_der)
