@@ -257,14 +257,14 @@ fn order_chain(
         })?;
         let upper = name(up);
         check_is_ca(&certs[up], &upper)?;
-        let below = order.len() as u32;
+        // Every CA already in `order` stands between this one and the leaves.
+        let below = u32::try_from(order.len()).unwrap_or(u32::MAX);
         if let Some(p) = crate::ca_chain::path_len(&certs[up])
-            && p + 1 < below
+            && p < below
         {
             return Err(chain_err(format!(
                 "\"{upper}\" allows {p} CA(s) between it and the certificates (pathlen {p}), \
-                 and the chain puts {} there: Go refuses every certificate of this chain",
-                below - 1
+                 and the chain puts {below} there: Go refuses every certificate of this chain"
             )));
         }
         order.push(up);

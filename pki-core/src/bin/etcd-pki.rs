@@ -349,6 +349,13 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
                  saved beside the bundle when it was first made; nothing was written"
                     .into(),
             ),
+            // A chain that does not hold together: name the file it came from.
+            (e @ Error::CaChain { .. }, _) => Failure::BadInput(format!(
+                "{}: {e}; nothing was written",
+                o.ca_cert
+                    .as_deref()
+                    .map_or("--from".into(), |c| format!("--ca-cert {}", c.display()))
+            )),
             (e, _) => bad(e),
         },
     )?;
