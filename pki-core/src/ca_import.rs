@@ -111,11 +111,16 @@ pub fn import_ca(cert: &[u8], key: &[u8], passphrase: Option<&[u8]>) -> Result<I
         })?;
         parsed.push(x);
     }
+    // A CA alone: its key kind is checked before the key file is read, so that a P-521 CA
+    // is named as the certificate's problem.
+    if let [only] = parsed.as_slice() {
+        key_kind(only.public_key(), &display_name(only.subject()))?;
+    }
     let private = read_key(key, passphrase)?;
     let (order, mut warnings) = if parsed.len() == 1 {
         (vec![0], Vec::new())
     } else {
-        order_chain(&parsed, &private)?
+        order_chain(&parsed, &ders, &private)?
     };
     let top = &parsed[order[0]];
     let subject = display_name(top.subject());
@@ -189,11 +194,19 @@ fn validity_of(cert: &X509Certificate<'_>) -> (OffsetDateTime, OffsetDateTime) {
 /// certificate outside the chain.
 fn order_chain(
     certs: &[X509Certificate<'_>],
+    ders: &[Vec<u8>],
     key: &PrivateKey,
 ) -> Result<(Vec<usize>, Vec<String>), Error> {
     let name = |i: usize| display_name(certs[i].subject());
     let names = || (0..certs.len()).map(|i| format!("\"{}\"", name(i))).collect::<Vec<_>>();
     let chain_err = |reason: String| Error::CaChain { reason };
+    if let Some(i) = (1..ders.len()).find(|&i| ders[..i].contains(&ders[i])) {
+        return Err(chain_err(format!(
+            "it holds \"{}\" twice: give each certificate once, the issuing CA first, up to \
+             the root",
+            name(i)
+        )));
+    }
     let Some(issuing) = certs
         .iter()
         .position(|c| same_public_key(key, &c.public_key().subject_public_key.data))

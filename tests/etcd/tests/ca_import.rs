@@ -688,12 +688,12 @@ fn garbage_and_swapped_files_are_refused_clearly() {
     for (cert, key, want) in cases {
         assert_says(&refusal(import_ca(cert, key, None)), &[want]);
     }
-    // Two certificates in one file: which one is the CA is not guessed.
+    // The same certificate twice (a chain is read from a file of several).
     let mut two = f.cert.clone();
     two.extend_from_slice(&f.cert);
     assert_says(
         &refusal(import_ca(&two, &f.key, None)),
-        &["it holds 2 certificates; give the certificate of the CA"],
+        &["holds \"CN=etcd-ca\" twice"],
     );
 }
 
@@ -706,7 +706,7 @@ fn a_ca_made_by_etcd_pki_with_a_passphrase_imports_again() {
     std::fs::write(d.join("pass.txt"), format!("{PASS} {PASS}\n")).unwrap();
     std::fs::write(
         d.join("spec.json"),
-        r#"{"cluster_name": "own", "nodes": [{"name": "etcd1", "ips": ["198.18.0.1"]}]}"#,
+        r#"{"cluster_name": "own", "ca_layout": "single", "nodes": [{"name": "etcd1", "ips": ["198.18.0.1"]}]}"#,
     )
     .unwrap();
     must(
