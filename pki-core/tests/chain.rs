@@ -373,3 +373,24 @@ fn install_crl_takes_the_merged_crl(o: &OpenedBundle, dir: &Path) {
     let said = run();
     assert!(said.contains("REFUSED") && said.contains("not signed by the CA installed"), "{said}");
 }
+
+#[test]
+fn leaves_outliving_the_issuing_ca_name_rotate_issuer_not_rotate_ca() {
+    let l = layered("");
+    let (ca, leaves) = pki_core::package::lints::certs_of(&l.opened).unwrap();
+    let now = OffsetDateTime::now_utc();
+    // A year and a day before every leaf ends, the issuing CA ends first.
+    let mut ca = ca;
+    ca.not_after = leaves[0].not_after - time::Duration::days(1);
+    let r = pki_core::package::lints::check_bundle(&pki_core::package::lints::BundleFacts {
+        spec: l.opened.spec.spec(),
+        ca,
+        leaves,
+        crl: None,
+        other_ca_leaves: vec![],
+        now,
+    });
+    let p = r.at("ca").next().unwrap_or_else(|| panic!("{:?}", paths_of(&r)));
+    assert!(p.message.contains("the issuing CA expires") && p.message.contains("rotate-issuer"), "{p}");
+    assert!(!p.message.contains("rotate-ca"), "{p}");
+}
