@@ -217,7 +217,7 @@ _etcd__pki() {
             return 0
             ;;
         etcd__pki__subcmd__generate)
-            opts="-o -h --spec --out --force --ca-passphrase-file --no-ca-passphrase --ca-key-out --ca-cert --ca-key --from --cap-validity --json --help"
+            opts="-o -h --spec --out --force --ca-passphrase-file --no-ca-passphrase --ca-key-out --ca-layout --root-passphrase-file --ca-cert --ca-key --from --cap-validity --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -240,6 +240,14 @@ _etcd__pki() {
                     return 0
                     ;;
                 --ca-key-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-layout)
+                    COMPREPLY=($(compgen -W "root+issuing single" -- "${cur}"))
+                    return 0
+                    ;;
+                --root-passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

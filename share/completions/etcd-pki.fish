@@ -43,6 +43,9 @@ complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l spec -d '
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -s o -l out -d 'Where to write the bundle (default: <cluster>-generate-g1.zip here)' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-passphrase-file -d 'The new CA key\'s passphrase is the first line of FILE (at least 12 characters); with --ca-key, the existing key\'s passphrase' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-key-out -d 'Where to write the new CA key (default: <cluster>-ca.key beside the zip, mode 0600)' -r -F
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-layout -d '`root+issuing` (default): a root whose key stays offline signs an issuing CA, which signs every leaf, so the issuing CA can be rotated without restarting etcd; `single`: one CA, as the tutorials make it. Overrides the spec\'s ca_layout' -r -f -a "root+issuing\t''
+single\t''"
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l root-passphrase-file -d 'The root key\'s passphrase is the first line of FILE (at least 12 characters; default: the CA key\'s). The root key is written apart, <cluster>-root-ca.key beside the CA key' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-cert -d 'An existing CA\'s certificate (PEM) to issue under, with --ca-key' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-key -d 'An existing CA\'s private key (with --ca-cert or --from); no CA key is written' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l from -d 'A bundle whose spec and CA are used again (with --ca-key): every certificate anew' -r -F
