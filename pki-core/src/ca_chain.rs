@@ -67,8 +67,7 @@ pub(crate) fn signed_by(
         // sha256/384/512WithRSAEncryption
         "1.2.840.113549.1.1.11" | "1.2.840.113549.1.1.12" | "1.2.840.113549.1.1.13" => {
             use rsa::pkcs1::DecodeRsaPublicKey;
-            let key = rsa::PublicKey::from_pkcs1_der(public)
-                .map_err(|_| bad())?;
+            let key = rsa::PublicKey::from_pkcs1_der(public).map_err(|_| bad())?;
             let (scheme, hash) = match alg.as_str() {
                 "1.2.840.113549.1.1.11" => (rsa::Pkcs1v15Sign::new::<Sha256>(), digest("sha256")),
                 "1.2.840.113549.1.1.12" => (rsa::Pkcs1v15Sign::new::<Sha384>(), digest("sha384")),

@@ -198,7 +198,11 @@ fn order_chain(
     key: &PrivateKey,
 ) -> Result<(Vec<usize>, Vec<String>), Error> {
     let name = |i: usize| display_name(certs[i].subject());
-    let names = || (0..certs.len()).map(|i| format!("\"{}\"", name(i))).collect::<Vec<_>>();
+    let names = || {
+        (0..certs.len())
+            .map(|i| format!("\"{}\"", name(i)))
+            .collect::<Vec<_>>()
+    };
     let chain_err = |reason: String| Error::CaChain { reason };
     if let Some(i) = (1..ders.len()).find(|&i| ders[..i].contains(&ders[i])) {
         return Err(chain_err(format!(
@@ -302,7 +306,11 @@ fn order_chain(
         warnings.push(format!(
             "the CA certificate file lists its certificates in another order; etcd-pki uses \
              them issuing CA first, up to the root ({}), as every leaf file it writes does",
-            order.iter().map(|&i| name(i)).collect::<Vec<_>>().join(" → ")
+            order
+                .iter()
+                .map(|&i| name(i))
+                .collect::<Vec<_>>()
+                .join(" → ")
         ));
     }
     let (_, issuing_end) = validity_of(&certs[issuing]);

@@ -228,7 +228,10 @@ impl fmt::Display for Error {
                 reason,
             } => write_field_value(f, field, value, reason),
             Error::CaChain { reason } => {
-                write!(f, "the CA certificate file holds a chain etcd-pki cannot use: {reason}")
+                write!(
+                    f,
+                    "the CA certificate file holds a chain etcd-pki cannot use: {reason}"
+                )
             }
             Error::CaUnreadable { file, reason } => {
                 write!(f, "the {file} cannot be read: {reason}")

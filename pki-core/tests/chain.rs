@@ -40,7 +40,12 @@ fn layered(extra: &str) -> Layered {
     let zip = b.to_zip().unwrap();
     let opened = package::open(&zip).unwrap();
     let ca = daytwo::unlock_ca(&opened, b.ca_key.text().as_bytes(), None).unwrap();
-    let root_key = b.root_key.as_ref().expect("a root key file").text().to_string();
+    let root_key = b
+        .root_key
+        .as_ref()
+        .expect("a root key file")
+        .text()
+        .to_string();
     let root = daytwo::unlock_root(&opened, root_key.as_bytes(), None).unwrap();
     Layered {
         zip,
@@ -90,20 +95,46 @@ fn a_healthy_chain_has_no_problem_and_each_break_is_named() {
     let mut o = package::open(&l.zip).unwrap();
     set_file(&mut o, server, blocks[0].clone().into_bytes());
     let r = check_chain(&o, now);
-    let p = r.at(server).next().unwrap_or_else(|| panic!("{:?}", paths_of(&r)));
-    assert!(p.message.contains("holds the leaf alone") && p.message.contains("unknown authority"), "{p}");
+    let p = r
+        .at(server)
+        .next()
+        .unwrap_or_else(|| panic!("{:?}", paths_of(&r)));
+    assert!(
+        p.message.contains("holds the leaf alone") && p.message.contains("unknown authority"),
+        "{p}"
+    );
     assert!(r.has_errors());
 
     // The issuing CA first.
-    set_file(&mut o, server, [blocks[1].clone(), blocks[0].clone()].concat().into_bytes());
-    let p = check_chain(&o, now).at(server).next().cloned().expect("order lint");
-    assert!(p.message.contains("starts with a CA certificate") && p.message.contains("leaf comes first"), "{p}");
+    set_file(
+        &mut o,
+        server,
+        [blocks[1].clone(), blocks[0].clone()].concat().into_bytes(),
+    );
+    let p = check_chain(&o, now)
+        .at(server)
+        .next()
+        .cloned()
+        .expect("order lint");
+    assert!(
+        p.message.contains("starts with a CA certificate")
+            && p.message.contains("leaf comes first"),
+        "{p}"
+    );
 
     // Another issuing CA after the leaf.
     let other = layered("");
     let foreign = pem_blocks(&file(&other.opened, "issuing-ca.crt")).remove(0);
-    set_file(&mut o, server, [blocks[0].clone(), foreign].concat().into_bytes());
-    let p = check_chain(&o, now).at(server).next().cloned().expect("mixed chain lint");
+    set_file(
+        &mut o,
+        server,
+        [blocks[0].clone(), foreign].concat().into_bytes(),
+    );
+    let p = check_chain(&o, now)
+        .at(server)
+        .next()
+        .cloned()
+        .expect("mixed chain lint");
     assert!(p.message.contains("not the bundle's issuing CA"), "{p}");
 
     // A leaf serial equal to an issuing CA's: etcd would revoke both.
@@ -113,7 +144,10 @@ fn a_healthy_chain_has_no_problem_and_each_break_is_named() {
     o.state.previous_issuers.push(twin);
     let r = check_chain(&o, now);
     let id = o.state.certificates[0].id.clone();
-    let p = r.at(&id).next().unwrap_or_else(|| panic!("{:?}", paths_of(&r)));
+    let p = r
+        .at(&id)
+        .next()
+        .unwrap_or_else(|| panic!("{:?}", paths_of(&r)));
     assert!(p.message.contains("revoking either cuts off both"), "{p}");
 }
 
@@ -121,13 +155,23 @@ fn a_healthy_chain_has_no_problem_and_each_break_is_named() {
 fn an_issuing_ca_ending_within_a_year_names_rotate_issuer() {
     let l = layered(r#""ca_validity_days": 300, "cert_validity_days": 90,"#);
     let r = check_chain(&l.opened, OffsetDateTime::now_utc());
-    let p = r.at("issuing-ca").next().unwrap_or_else(|| panic!("{:?}", paths_of(&r)));
-    assert!(p.message.contains("within a year") && p.message.contains("etcd-pki rotate-issuer"), "{p}");
+    let p = r
+        .at("issuing-ca")
+        .next()
+        .unwrap_or_else(|| panic!("{:?}", paths_of(&r)));
+    assert!(
+        p.message.contains("within a year") && p.message.contains("etcd-pki rotate-issuer"),
+        "{p}"
+    );
     // The root (20 years) is not flagged, and a year on, the root is.
     assert!(r.at("root").next().is_none(), "{:?}", paths_of(&r));
     let later = OffsetDateTime::now_utc() + time::Duration::days(7300 - 100);
     let r = check_chain(&l.opened, later);
-    assert!(r.at("root").any(|p| p.message.contains("rotate-ca")), "{:?}", paths_of(&r));
+    assert!(
+        r.at("root").any(|p| p.message.contains("rotate-ca")),
+        "{:?}",
+        paths_of(&r)
+    );
 }
 
 #[test]
@@ -138,7 +182,8 @@ fn the_doctor_names_a_leaf_file_without_its_issuing_ca_and_a_foreign_issuing_ca(
     let d = diagnose(&[Input::new("ch.zip", &l.zip)], now);
     let classes: Vec<&str> = d.findings.iter().map(|f| f.class).collect();
     assert!(
-        !classes.contains(&"missing-intermediate") && !classes.contains(&"issuing-ca-not-under-root"),
+        !classes.contains(&"missing-intermediate")
+            && !classes.contains(&"issuing-ca-not-under-root"),
         "{classes:?}"
     );
     // The root and a server.crt holding the leaf alone.
@@ -157,7 +202,13 @@ fn the_doctor_names_a_leaf_file_without_its_issuing_ca_and_a_foreign_issuing_ca(
         .unwrap_or_else(|| panic!("{:?}", d.findings));
     assert_eq!(f.file, "server.crt");
     assert!(f.rule.contains("holds the leaf alone"), "{}", f.rule);
-    assert!(f.fix.iter().any(|x| x.contains("cat server.crt issuing-ca.crt")), "{:?}", f.fix);
+    assert!(
+        f.fix
+            .iter()
+            .any(|x| x.contains("cat server.crt issuing-ca.crt")),
+        "{:?}",
+        f.fix
+    );
     // Another cluster's issuing CA, whose root has the same name: found by signature.
     let other = layered("");
     let d = diagnose(
@@ -172,8 +223,16 @@ fn the_doctor_names_a_leaf_file_without_its_issuing_ca_and_a_foreign_issuing_ca(
         .iter()
         .find(|f| f.class == "issuing-ca-not-under-root")
         .unwrap_or_else(|| panic!("{:?}", d.findings));
-    assert!(f.rule.contains("another root of the same name"), "{}", f.rule);
-    assert!(f.fix.iter().any(|x| x.contains("rotate-issuer")), "{:?}", f.fix);
+    assert!(
+        f.rule.contains("another root of the same name"),
+        "{}",
+        f.rule
+    );
+    assert!(
+        f.fix.iter().any(|x| x.contains("rotate-issuer")),
+        "{:?}",
+        f.fix
+    );
 }
 
 /// An earlier issuing CA under the bundle's root (as rotate-issuer leaves one behind): made a
@@ -185,9 +244,17 @@ fn earlier_issuer(l: &mut Layered) -> (String, String, String) {
     let old = pki_core::issue::new_issuing(&plan.ca, &key, &l.root, now - time::Duration::days(1))
         .unwrap();
     let (_, x) = X509Certificate::from_der(&old.cert_der).unwrap();
-    let colons = |b: &[u8]| b.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":");
+    let colons = |b: &[u8]| {
+        b.iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
     let record = CertRecord {
-        id: format!("issuing-ca/{}", crl::serial_hex(x.raw_serial()).to_uppercase()),
+        id: format!(
+            "issuing-ca/{}",
+            crl::serial_hex(x.raw_serial()).to_uppercase()
+        ),
         role: "issuing-ca".into(),
         member: None,
         client: None,
@@ -227,7 +294,11 @@ fn req(targets: Vec<Target>) -> Request {
 }
 
 fn openssl(dir: &Path, args: &[&str]) -> (bool, String) {
-    let o = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+    let o = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
     (
         o.status.success(),
         String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
@@ -239,24 +310,53 @@ fn revoking_an_earlier_issuing_ca_writes_both_crls() {
     let mut l = layered("");
     let now = OffsetDateTime::now_utc();
     // Refused before there is an earlier issuing CA, and on a single-CA bundle.
-    let e = revoke_under_root(&l.opened, &l.ca, Some(&l.root), &req(vec![Target::IssuingCa("old".into())]), now)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("--issuing-ca") && e.contains("records no earlier issuing CA"), "{e}");
+    let e = revoke_under_root(
+        &l.opened,
+        &l.ca,
+        Some(&l.root),
+        &req(vec![Target::IssuingCa("old".into())]),
+        now,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("--issuing-ca") && e.contains("records no earlier issuing CA"),
+        "{e}"
+    );
     let (old_pem, old_leaf, old_fp) = earlier_issuer(&mut l);
     // The root's key is needed; the current issuing CA and unknown fingerprints are refused.
-    let e = revoke(&l.opened, &l.ca, &req(vec![Target::IssuingCa("old".into())]), now)
-        .unwrap_err()
-        .to_string();
+    let e = revoke(
+        &l.opened,
+        &l.ca,
+        &req(vec![Target::IssuingCa("old".into())]),
+        now,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("--root-key"), "{e}");
     let current = l.opened.state.ca.sha256_fingerprint.clone();
-    let e = revoke_under_root(&l.opened, &l.ca, Some(&l.root), &req(vec![Target::IssuingCa(current)]), now)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("is the current issuing CA") && e.contains("rotate-issuer"), "{e}");
-    let e = revoke_under_root(&l.opened, &l.ca, Some(&l.root), &req(vec![Target::IssuingCa("ab:cd".into())]), now)
-        .unwrap_err()
-        .to_string();
+    let e = revoke_under_root(
+        &l.opened,
+        &l.ca,
+        Some(&l.root),
+        &req(vec![Target::IssuingCa(current)]),
+        now,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("is the current issuing CA") && e.contains("rotate-issuer"),
+        "{e}"
+    );
+    let e = revoke_under_root(
+        &l.opened,
+        &l.ca,
+        Some(&l.root),
+        &req(vec![Target::IssuingCa("ab:cd".into())]),
+        now,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("fingerprint of no issuing CA"), "{e}");
 
     // By fingerprint (upper case, no colons, as openssl prints it), with a client beside it.
@@ -269,11 +369,18 @@ fn revoking_an_earlier_issuing_ca_writes_both_crls() {
         now,
     )
     .unwrap();
-    assert!(summary.to_string().contains("Revoked the issuing CA"), "{summary}");
+    assert!(
+        summary.to_string().contains("Revoked the issuing CA"),
+        "{summary}"
+    );
     assert!(summary.to_string().contains("root.crl"), "{summary}");
     let o = package::open(&b.to_zip().unwrap()).unwrap();
     let rev = o.state.revocations.clone().unwrap();
-    assert_eq!(rev.revoked.len(), 2, "the issuing CA and alice's certificate");
+    assert_eq!(
+        rev.revoked.len(),
+        2,
+        "the issuing CA and alice's certificate"
+    );
     assert_eq!(rev.revoked[0].issuer.as_deref(), Some("root"));
     assert!(rev.revoked[1..].iter().all(|r| r.issuer.is_none()));
     // crl.der (etcd's) lists everything; root.crl only the issuing CA; one number.
@@ -299,20 +406,87 @@ fn revoking_an_earlier_issuing_ca_writes_both_crls() {
     ] {
         std::fs::write(dir.join(name), bytes).unwrap();
     }
-    let (_, out) = openssl(&dir, &["crl", "-inform", "DER", "-in", "crl.der", "-CAfile", "issuing.pem", "-noout"]);
-    assert!(out.contains("verify OK"), "crl.der under the issuing CA: {out}");
-    let (_, out) = openssl(&dir, &["crl", "-inform", "DER", "-in", "root.crl", "-CAfile", "root.pem", "-noout"]);
+    let (_, out) = openssl(
+        &dir,
+        &[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            "crl.der",
+            "-CAfile",
+            "issuing.pem",
+            "-noout",
+        ],
+    );
+    assert!(
+        out.contains("verify OK"),
+        "crl.der under the issuing CA: {out}"
+    );
+    let (_, out) = openssl(
+        &dir,
+        &[
+            "crl", "-inform", "DER", "-in", "root.crl", "-CAfile", "root.pem", "-noout",
+        ],
+    );
     assert!(out.contains("verify OK"), "root.crl under the root: {out}");
-    openssl(&dir, &["crl", "-inform", "DER", "-in", "root.crl", "-out", "root.crl.pem"]);
-    openssl(&dir, &["crl", "-inform", "DER", "-in", "crl.der", "-out", "crl.pem"]);
-    let (ok, out) = openssl(&dir, &["verify", "-crl_check", "-CAfile", "root.pem", "-CRLfile", "root.crl.pem", "old.pem"]);
+    openssl(
+        &dir,
+        &[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            "root.crl",
+            "-out",
+            "root.crl.pem",
+        ],
+    );
+    openssl(
+        &dir,
+        &["crl", "-inform", "DER", "-in", "crl.der", "-out", "crl.pem"],
+    );
+    let (ok, out) = openssl(
+        &dir,
+        &[
+            "verify",
+            "-crl_check",
+            "-CAfile",
+            "root.pem",
+            "-CRLfile",
+            "root.crl.pem",
+            "old.pem",
+        ],
+    );
     assert!(!ok && out.contains("revoked"), "the old issuing CA: {out}");
     let (ok, out) = openssl(
         &dir,
-        &["verify", "-crl_check_all", "-CAfile", "root.pem", "-untrusted", "server.crt", "-CRLfile", "root.crl.pem", "-CRLfile", "crl.pem", "server.crt"],
+        &[
+            "verify",
+            "-crl_check_all",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "server.crt",
+            "-CRLfile",
+            "root.crl.pem",
+            "-CRLfile",
+            "crl.pem",
+            "server.crt",
+        ],
     );
     assert!(ok, "the bundle's server certificate with both CRLs: {out}");
-    let (ok, out) = openssl(&dir, &["verify", "-CAfile", "root.pem", "-untrusted", "old-leaf.crt", "old-leaf.crt"]);
+    let (ok, out) = openssl(
+        &dir,
+        &[
+            "verify",
+            "-CAfile",
+            "root.pem",
+            "-untrusted",
+            "old-leaf.crt",
+            "old-leaf.crt",
+        ],
+    );
     assert!(ok, "without CRLs the old issuing CA's leaf verifies: {out}");
 
     install_crl_takes_the_merged_crl(&o, &dir);
@@ -340,14 +514,22 @@ fn install_crl_takes_the_merged_crl(o: &OpenedBundle, dir: &Path) {
         eprintln!("skipped: install-crl.sh runs as root only");
         return;
     }
-    for f in o.files.iter().filter(|f| f.path.starts_with("members/etcd1/")) {
+    for f in o
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with("members/etcd1/"))
+    {
         let p = dir.join("bundle").join(&f.path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, &f.contents[..]).unwrap();
     }
     let installed = dir.join("root/etc/etcd/pki");
     std::fs::create_dir_all(&installed).unwrap();
-    std::fs::write(installed.join("ca.crt"), file(o, "members/etcd1/pki/ca.crt")).unwrap();
+    std::fs::write(
+        installed.join("ca.crt"),
+        file(o, "members/etcd1/pki/ca.crt"),
+    )
+    .unwrap();
     let run = || {
         let out = Command::new("bash")
             .arg(dir.join("bundle/members/etcd1/install-crl.sh"))
@@ -365,13 +547,26 @@ fn install_crl_takes_the_merged_crl(o: &OpenedBundle, dir: &Path) {
     );
     // Another cluster's bundle (its issuing CA under another root) is refused.
     let other = layered("");
-    let (b, _) = revoke(&other.opened, &other.ca, &req(vec![Target::Client("alice".into())]), OffsetDateTime::now_utc()).unwrap();
+    let (b, _) = revoke(
+        &other.opened,
+        &other.ca,
+        &req(vec![Target::Client("alice".into())]),
+        OffsetDateTime::now_utc(),
+    )
+    .unwrap();
     let foreign = package::open(&b.to_zip().unwrap()).unwrap();
-    for f in foreign.files.iter().filter(|f| f.path.starts_with("members/etcd1/pki/")) {
+    for f in foreign
+        .files
+        .iter()
+        .filter(|f| f.path.starts_with("members/etcd1/pki/"))
+    {
         std::fs::write(dir.join("bundle").join(&f.path), &f.contents[..]).unwrap();
     }
     let said = run();
-    assert!(said.contains("REFUSED") && said.contains("not signed by the CA installed"), "{said}");
+    assert!(
+        said.contains("REFUSED") && said.contains("not signed by the CA installed"),
+        "{said}"
+    );
 }
 
 #[test]
@@ -390,7 +585,13 @@ fn leaves_outliving_the_issuing_ca_name_rotate_issuer_not_rotate_ca() {
         other_ca_leaves: vec![],
         now,
     });
-    let p = r.at("ca").next().unwrap_or_else(|| panic!("{:?}", paths_of(&r)));
-    assert!(p.message.contains("the issuing CA expires") && p.message.contains("rotate-issuer"), "{p}");
+    let p = r
+        .at("ca")
+        .next()
+        .unwrap_or_else(|| panic!("{:?}", paths_of(&r)));
+    assert!(
+        p.message.contains("the issuing CA expires") && p.message.contains("rotate-issuer"),
+        "{p}"
+    );
     assert!(!p.message.contains("rotate-ca"), "{p}");
 }

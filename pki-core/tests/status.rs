@@ -132,7 +132,9 @@ fn each_certificate_gets_its_action_and_command() {
     assert_eq!(c.steps, [ca.command.clone().unwrap()]);
     assert!(
         // root+issuing: the issuing CA's lint (tests/chain.rs checks its wording).
-        c.lints.iter().any(|p| p.path == "ca" || p.path == "issuing-ca"),
+        c.lints
+            .iter()
+            .any(|p| p.path == "ca" || p.path == "issuing-ca"),
         "the CA lint is carried along: {:?}",
         c.lints
     );

@@ -511,7 +511,9 @@ fn existing_ca_cert(
                 .contents
                 .to_vec();
             // A root+issuing bundle: the issuing CA, then its root (the chain import reads).
-            for der in pki_core::daytwo::root_chain(b).map_err(|e| Failure::BadInput(e.to_string()))? {
+            for der in
+                pki_core::daytwo::root_chain(b).map_err(|e| Failure::BadInput(e.to_string()))?
+            {
                 pem.extend(pem::encode(&pem::Pem::new("CERTIFICATE", der)).into_bytes());
             }
             Ok(pem)

@@ -405,7 +405,11 @@ impl<'a> Ctx<'a> {
                  refuses it (`x509: certificate signed by unknown authority`)",
                 l.source,
                 l.issuer,
-                roots.iter().map(|r| r.cn.as_str()).collect::<Vec<_>>().join(", ")
+                roots
+                    .iter()
+                    .map(|r| r.cn.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             log_line: None,
             log_count: 0,
@@ -462,7 +466,11 @@ impl<'a> Ctx<'a> {
                      signed by unknown authority`)",
                     ca.cn,
                     ca.issuer,
-                    roots.iter().map(|r| r.cn.as_str()).collect::<Vec<_>>().join(", ")
+                    roots
+                        .iter()
+                        .map(|r| r.cn.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             };
             self.push(Finding {

@@ -216,7 +216,6 @@ impl Entry {
 
 /// The new entries of `req` against `state`, refusing what is unknown, still in use in a way
 /// a revocation would break silently, or revoked already.
-
 fn resolve(state: &BundleState, req: &Request) -> Result<Vec<Entry>, Error> {
     let mut out: Vec<Entry> = Vec::new();
     for t in &req.targets {
@@ -397,12 +396,10 @@ fn issuing_ca_entry(state: &BundleState, which: &str) -> Result<Entry, Error> {
         }
     };
     let found = if which == "old" {
-        state.previous_issuers.last().ok_or_else(|| {
-            refuse(
-                "--issuing-ca",
-                format!("old: {}", earlier()),
-            )
-        })?
+        state
+            .previous_issuers
+            .last()
+            .ok_or_else(|| refuse("--issuing-ca", format!("old: {}", earlier())))?
     } else {
         let want = plain(which);
         if want == plain(&state.ca.sha256_fingerprint) {
@@ -457,7 +454,10 @@ fn client_entries(state: &BundleState, name: &str) -> Result<Vec<Entry>, Error> 
         ));
     }
     for c in certs {
-        out.push(Entry::leaf(Some(c.id.clone()), crl::parse_serial(&c.serial)?));
+        out.push(Entry::leaf(
+            Some(c.id.clone()),
+            crl::parse_serial(&c.serial)?,
+        ));
     }
     Ok(out)
 }

@@ -71,7 +71,11 @@ pub fn check_chain(b: &OpenedBundle, now: OffsetDateTime) -> Report {
         X509Certificate::from_der(&root_der),
         X509Certificate::from_der(&issuing_der),
     ) else {
-        r.error("root", "", "the root or the issuing CA is not a readable certificate");
+        r.error(
+            "root",
+            "",
+            "the root or the issuing CA is not a readable certificate",
+        );
         return r;
     };
     authority(&mut r, &root, &issuing, &root_path, &issuing_path);
@@ -205,12 +209,7 @@ fn lifetimes(
 
 /// Every leaf file: the leaf, then the issuing CA that signed it; the leaf within the issuing
 /// CA's validity.
-fn leaf_files(
-    r: &mut Report,
-    b: &OpenedBundle,
-    issuing: &X509Certificate<'_>,
-    issuing_der: &[u8],
-) {
+fn leaf_files(r: &mut Report, b: &OpenedBundle, issuing: &X509Certificate<'_>, issuing_der: &[u8]) {
     let iss_start = issuing.validity().not_before.to_datetime();
     for rec in &b.state.certificates {
         for path in &rec.paths {
@@ -220,7 +219,9 @@ fn leaf_files(
                 .iter()
                 .filter_map(|d| X509Certificate::from_der(d).ok().map(|(_, x)| x))
                 .collect();
-            let Some(first) = parsed.first() else { continue };
+            let Some(first) = parsed.first() else {
+                continue;
+            };
             if first.is_ca() {
                 r.error(
                     path.clone(),

@@ -761,7 +761,16 @@ fn openssl_chain(dir: &Path, label: &str, root: &str, int: &str, md: &str) -> st
     std::fs::create_dir_all(&d).unwrap();
     must(
         Command::new("bash")
-            .args(["-euo", "pipefail", "-c", OPENSSL_CHAIN, "chain", root, int, md])
+            .args([
+                "-euo",
+                "pipefail",
+                "-c",
+                OPENSSL_CHAIN,
+                "chain",
+                root,
+                int,
+                md,
+            ])
             .current_dir(&d),
     );
     d
@@ -776,8 +785,18 @@ fn an_openssl_root_and_intermediate_chain_imports_in_either_order() {
     let now = OffsetDateTime::now_utc();
     for (label, root, int, md) in [
         ("ec", P256, P256, "sha256"),
-        ("rsa", "-algorithm RSA -pkeyopt rsa_keygen_bits:2048", "-algorithm RSA -pkeyopt rsa_keygen_bits:2048", "sha256"),
-        ("p384-root", "-algorithm EC -pkeyopt ec_paramgen_curve:P-384", P256, "sha384"),
+        (
+            "rsa",
+            "-algorithm RSA -pkeyopt rsa_keygen_bits:2048",
+            "-algorithm RSA -pkeyopt rsa_keygen_bits:2048",
+            "sha256",
+        ),
+        (
+            "p384-root",
+            "-algorithm EC -pkeyopt ec_paramgen_curve:P-384",
+            P256,
+            "sha384",
+        ),
         // Ed25519 takes no digest option.
         ("ed25519", "-algorithm ED25519", "-algorithm ED25519", ""),
     ] {
@@ -789,17 +808,32 @@ fn an_openssl_root_and_intermediate_chain_imports_in_either_order() {
             let ca = import_ca(&read(&d, file), &key, None)
                 .unwrap_or_else(|e| panic!("{label} {file}: {e}"));
             assert_eq!(ca.cert_der, int_der, "{label} {file}: the issuing CA signs");
-            assert_eq!(ca.chain, vec![root_der.clone()], "{label} {file}: chain = [root]");
+            assert_eq!(
+                ca.chain,
+                vec![root_der.clone()],
+                "{label} {file}: chain = [root]"
+            );
             assert_eq!(ca.subject, "O=Acme Ops, CN=Acme etcd Intermediate");
             let sorted = ca.warnings.iter().any(|w| w.contains("another order"));
-            assert_eq!(sorted, file == "root-first.crt", "{label} {file}: {:?}", ca.warnings);
+            assert_eq!(
+                sorted,
+                file == "root-first.crt",
+                "{label} {file}: {:?}",
+                ca.warnings
+            );
             // A leaf under it verifies against the root alone, given leaf + intermediate.
             let leaf = ca
                 .sign_test_leaf("etcd1", "198.18.160.1".parse().unwrap(), now, 365)
                 .unwrap();
-            std::fs::write(d.join("leaf.crt"), format!("{}{}", leaf.cert_pem, ca.cert_pem()))
-                .unwrap();
-            let ok = sh(&d, "openssl verify -x509_strict -CAfile root.crt -untrusted leaf.crt leaf.crt");
+            std::fs::write(
+                d.join("leaf.crt"),
+                format!("{}{}", leaf.cert_pem, ca.cert_pem()),
+            )
+            .unwrap();
+            let ok = sh(
+                &d,
+                "openssl verify -x509_strict -CAfile root.crt -untrusted leaf.crt leaf.crt",
+            );
             assert_eq!(ok.trim(), "leaf.crt: OK", "{label} {file}");
         }
     }
@@ -842,19 +876,41 @@ cat leaf.crt root.crt > leaf-root.crt"#,
         ],
     );
     let msg = refusal(import_ca(&cert("gap.crt"), &int_key, None));
-    assert_says(&msg, &["was issued by \"O=Acme Ops, CN=Acme Root\", which the file does not hold", "gap"]);
+    assert_says(
+        &msg,
+        &[
+            "was issued by \"O=Acme Ops, CN=Acme Root\", which the file does not hold",
+            "gap",
+        ],
+    );
     let msg = refusal(import_ca(&cert("pathlen.crt"), &int_key, None));
-    assert_says(&msg, &["\"O=Acme Ops, CN=Acme Root\" allows 0 CA(s)", "pathlen 0"]);
+    assert_says(
+        &msg,
+        &["\"O=Acme Ops, CN=Acme Root\" allows 0 CA(s)", "pathlen 0"],
+    );
     // A key of neither, the root's key, and a leaf in the file.
     let msg = refusal(import_ca(&cert("chain.crt"), &read(&d, "other.key"), None));
-    assert_says(&msg, &["the CA key is the key of none of its 2 certificates", "Acme etcd Intermediate"]);
+    assert_says(
+        &msg,
+        &[
+            "the CA key is the key of none of its 2 certificates",
+            "Acme etcd Intermediate",
+        ],
+    );
     let msg = refusal(import_ca(&cert("chain.crt"), &read(&d, "root.key"), None));
     assert_says(
         &msg,
-        &["the CA key is the key of \"O=Acme Ops, CN=Acme Root\", which signed \"O=Acme Ops, CN=Acme etcd Intermediate\"", "stays offline"],
+        &[
+            "the CA key is the key of \"O=Acme Ops, CN=Acme Root\", which signed \"O=Acme Ops, CN=Acme etcd Intermediate\"",
+            "stays offline",
+        ],
     );
     let msg = refusal(import_ca(&cert("with-leaf.crt"), &int_key, None));
     assert_says(&msg, &["\"CN=etcd1\" is not a CA certificate"]);
-    let msg = refusal(import_ca(&cert("leaf-root.crt"), &read(&d, "leaf.key"), None));
+    let msg = refusal(import_ca(
+        &cert("leaf-root.crt"),
+        &read(&d, "leaf.key"),
+        None,
+    ));
     assert_says(&msg, &["\"CN=etcd1\" is not a CA certificate"]);
 }

@@ -530,30 +530,75 @@ fn generate_under_an_openssl_root_and_intermediate_chain() {
     std::fs::write(t.join("chain-spec.json"), spec.to_string()).unwrap();
     let before = listing(t);
     for (cert, key, says) in [
-        ("root-first.crt", "root.key", "the CA key is the key of \"O=Acme Ops, CN=Acme Root\""),
-        ("root-first.crt", "stranger.key", "is the key of none of its 2 certificates"),
-        ("twin-chain.crt", "int.key", "was not signed by the \"O=Acme Ops, CN=Acme Root\" certificate"),
+        (
+            "root-first.crt",
+            "root.key",
+            "the CA key is the key of \"O=Acme Ops, CN=Acme Root\"",
+        ),
+        (
+            "root-first.crt",
+            "stranger.key",
+            "is the key of none of its 2 certificates",
+        ),
+        (
+            "twin-chain.crt",
+            "int.key",
+            "was not signed by the \"O=Acme Ops, CN=Acme Root\" certificate",
+        ),
     ] {
         let (code, out) = cli(
             t,
-            &["generate", "--spec", "chain-spec.json", "--ca-cert", cert, "--ca-key", key, "--out", "bad.zip"],
+            &[
+                "generate",
+                "--spec",
+                "chain-spec.json",
+                "--ca-cert",
+                cert,
+                "--ca-key",
+                key,
+                "--out",
+                "bad.zip",
+            ],
         );
         assert_eq!(code, 2, "{cert} {key}: {out}");
-        assert!(out.contains(&format!("--ca-cert {cert}")), "the file is named: {out}");
+        assert!(
+            out.contains(&format!("--ca-cert {cert}")),
+            "the file is named: {out}"
+        );
         assert!(out.contains(says), "{cert} {key}: {out}");
         assert_eq!(listing(t), before, "{cert} {key}: something was written");
     }
     let (code, out) = cli(
         t,
-        &["generate", "--spec", "chain-spec.json", "--ca-cert", "root-first.crt", "--ca-key", "int.key", "--out", "chain.zip"],
+        &[
+            "generate",
+            "--spec",
+            "chain-spec.json",
+            "--ca-cert",
+            "root-first.crt",
+            "--ca-key",
+            "int.key",
+            "--out",
+            "chain.zip",
+        ],
     );
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("another order"), "the sorting is said: {out}");
     let b = unzip(t, "chain.zip");
-    assert_eq!(der(&b.join("ca.crt")), der(&t.join("root.crt")), "the trust file is the root");
-    assert_eq!(der(&b.join("members/etcd1/pki/ca.crt")), der(&t.join("root.crt")));
+    assert_eq!(
+        der(&b.join("ca.crt")),
+        der(&t.join("root.crt")),
+        "the trust file is the root"
+    );
+    assert_eq!(
+        der(&b.join("members/etcd1/pki/ca.crt")),
+        der(&t.join("root.crt"))
+    );
     assert_eq!(der(&b.join("issuing-ca.crt")), der(&t.join("int.crt")));
-    let leaves = sh(&b, "find members clients -name '*.crt' ! -name ca.crt | sort");
+    let leaves = sh(
+        &b,
+        "find members clients -name '*.crt' ! -name ca.crt | sort",
+    );
     let leaves: Vec<&str> = leaves.lines().collect();
     assert!(leaves.len() >= 3, "{leaves:?}");
     for leaf in &leaves {
@@ -564,30 +609,52 @@ fn generate_under_an_openssl_root_and_intermediate_chain() {
             .arg(b.join(leaf))
             .arg(b.join(leaf)));
         let (code, text) = code_and_output(&chained);
-        assert_eq!(code, 0, "{leaf} does not verify against the root with its chain: {text}");
+        assert_eq!(
+            code, 0,
+            "{leaf} does not verify against the root with its chain: {text}"
+        );
         let alone = run(Command::new("openssl")
             .args(["verify", "-CAfile"])
             .arg(t.join("root.crt"))
             .arg(b.join(leaf)));
-        assert!(!alone.status.success(), "{leaf}: the leaf alone must need the intermediate");
+        assert!(
+            !alone.status.success(),
+            "{leaf}: the leaf alone must need the intermediate"
+        );
     }
     // etcd on it: the member sends leaf + intermediate, etcdctl trusts the root alone.
     let logs = t.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
-    let mut cluster = e2e_etcd::LiveCluster::new(CHAIN_SUBNET, &e2e_etcd::rotation::etcd().0, &logs);
+    let mut cluster =
+        e2e_etcd::LiveCluster::new(CHAIN_SUBNET, &e2e_etcd::rotation::etcd().0, &logs);
     cluster.start(&b.join("members/etcd1"), &[]);
     let endpoint = e2e_etcd::rotation::client_url(CHAIN_SUBNET, 1);
     let admin = b.join("clients/etcdctl");
     let put = e2e_etcd::live::wait_for(std::time::Duration::from_secs(30), || {
         e2e_etcd::etcdctl_as(&admin, &endpoint, "put chain imported")
     });
-    assert!(put.is_ok(), "etcd under the imported chain: {put:?}\n{}", cluster.log_tails(20));
+    assert!(
+        put.is_ok(),
+        "etcd under the imported chain: {put:?}\n{}",
+        cluster.log_tails(20)
+    );
     let (ok, got) = e2e_etcd::etcdctl_as(&admin, &endpoint, "get chain --print-value-only");
     assert!(ok && got.trim() == "imported", "{got}");
     drop(cluster);
 
     // generate --from the bundle with the intermediate's key: root+issuing again.
-    let (code, out) = cli(t, &["generate", "--from", "chain.zip", "--ca-key", "int.key", "--out", "again.zip"]);
+    let (code, out) = cli(
+        t,
+        &[
+            "generate",
+            "--from",
+            "chain.zip",
+            "--ca-key",
+            "int.key",
+            "--out",
+            "again.zip",
+        ],
+    );
     assert_eq!(code, 0, "{out}");
     let again = unzip(t, "again.zip");
     assert_eq!(der(&again.join("ca.crt")), der(&t.join("root.crt")));

@@ -143,7 +143,10 @@ pub(super) fn revoke_command(
         ..Args::opened(given.opened)
     };
     let (opened, ca, out) = open("revoke", &a)?;
-    for (flag, p) in [("--root-key", &root_key), ("--root-passphrase-file", &root_pass)] {
+    for (flag, p) in [
+        ("--root-key", &root_key),
+        ("--root-passphrase-file", &root_pass),
+    ] {
         if let Some(p) = p {
             super::same_file::distinct(
                 &[("--out", out.as_path()), (flag, p.as_path())],
@@ -209,9 +212,10 @@ fn unlock_root(
     pass_file: Option<&Path>,
 ) -> Result<CaMaterial, Failure> {
     use std::io::IsTerminal;
-    let key = Zeroizing::new(std::fs::read(key_path).map_err(|e| {
-        Failure::BadInput(format!("cannot read {}: {e}", key_path.display()))
-    })?);
+    let key = Zeroizing::new(
+        std::fs::read(key_path)
+            .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", key_path.display())))?,
+    );
     let bad = |e: Error| Failure::BadInput(e.to_string());
     let attempt = |p: Option<&[u8]>| daytwo::unlock_root(opened, &key, p);
     if let Some(f) = pass_file {
