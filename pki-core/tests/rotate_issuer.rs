@@ -178,16 +178,14 @@ fn the_kit_keeps_every_trust_file_and_reissues_every_leaf_under_a_new_issuing_ca
     let rot = k.state.rotation.as_ref().expect("the rotation recorded");
     assert_eq!(rot.kind, "issuer rotation");
     assert!(rot.last_step.contains("rotate-issuer.sh"), "{rot:?}");
-    // NOT YET (chain's `previous_issuers` is not on main): the old issuing CA recorded.
-    // Uncomment when it is:
-    // assert!(
-    //     k.state
-    //         .previous_issuers
-    //         .iter()
-    //         .any(|p| p.serial == o.state.ca.serial && p.role == "issuing-ca"),
-    //     "{:?}",
-    //     k.state.previous_issuers
-    // );
+    assert!(
+        k.state
+            .previous_issuers
+            .iter()
+            .any(|p| p.serial == o.state.ca.serial && p.role == "issuing-ca"),
+        "{:?}",
+        k.state.previous_issuers
+    );
     let lineage = k.state.lineage.as_ref().unwrap();
     assert_eq!(
         lineage.parent.as_deref(),

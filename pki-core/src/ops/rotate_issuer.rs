@@ -305,15 +305,12 @@ pub fn rotate_issuer_with(
         last_step: LAST_STEP.into(),
     });
     carried.ca_key_kept = false;
-    // NOT YET: the old issuing CA joins `carried.previous_issuers` (helper chain's field, for
-    // `revoke --issuing-ca old`) once it is on main; until then the kit does not record it.
-    // Uncomment when it is:
-    // let mut previous = old.clone();
-    // previous.role = "issuing-ca".into();
-    // previous.id = format!("issuing-ca/{}", old.serial.replace(':', "").to_uppercase());
-    // previous.paths.clear();
-    // carried.previous_issuers.retain(|p| p.id != previous.id);
-    // carried.previous_issuers.push(previous);
+    let mut previous = old.clone();
+    previous.role = "issuing-ca".into();
+    previous.id = format!("issuing-ca/{}", old.serial.replace(':', "").to_uppercase());
+    previous.paths.clear();
+    carried.previous_issuers.retain(|p| p.id != previous.id);
+    carried.previous_issuers.push(previous);
     if let Some(rev) = &opened.state.revocations {
         let (next, der) = crate::rotate::resign_revocations(rev, &new_issuing, now)?;
         carried.revocations = Some(next);
