@@ -113,7 +113,10 @@ fn leaves_name_their_ca_byte_for_byte() {
 #[test]
 fn a_ca_made_earlier_issues_a_later_plan() {
     // Day two's seam: the CA enters as bytes, here kept from a first bundle.
-    let first = plan_of(&ClusterSpec::template());
+    // A single CA (a root+issuing CA enters with its chain).
+    let mut single = ClusterSpec::template();
+    single.ca_layout = pki_core::CaLayout::Single;
+    let first = plan_of(&single);
     let keys = keys_for(&first);
     let long_ago = OffsetDateTime::now_utc() - pki_core::issue::CLOCK_SKEW * 1000;
     let ca = issue::new_ca(&first.ca, keys.get(plan::CA_KEY).unwrap(), long_ago).unwrap();
@@ -123,7 +126,7 @@ fn a_ca_made_earlier_issues_a_later_plan() {
         chain: Vec::new(),
     };
 
-    let mut spec = ClusterSpec::template();
+    let mut spec = single.clone();
     spec.nodes.truncate(1);
     spec.nodes[0].name = "etcd9".into();
     let later = plan_of(&spec);

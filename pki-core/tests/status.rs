@@ -9,8 +9,10 @@ use std::process::Command;
 use pki_core::status::{self, Action, Options, Source};
 use pki_core::{Bundle, ClusterSpec, OffsetDateTime, PrivateKey, daytwo, package};
 
+/// A single-CA spec (the root+issuing layout has its own test below).
 fn spec(name: &str, cert_days: u32, ca_days: u32) -> ClusterSpec {
     let mut s = ClusterSpec::template();
+    s.ca_layout = pki_core::CaLayout::Single;
     s.cluster_name = name.into();
     s.cert_validity_days = cert_days;
     s.ca_validity_days = ca_days;
@@ -52,6 +54,41 @@ fn etcd_pki(args: &[&str], dir: &Path) -> (Option<i32>, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// root+issuing: the root is listed after the issuing CA, and an issuing CA within a year is
+/// renewed by `rotate-issuer` (no restart), with the root key beside the CA key.
+#[test]
+fn a_layered_bundle_lists_its_root_and_rotates_its_issuing_ca() {
+    let now = OffsetDateTime::now_utc();
+    let mut young = spec("layered", 100, 200);
+    young.ca_layout = pki_core::CaLayout::RootIssuing;
+    let b = opened(&made_at(&young, now));
+    let sources = [source("b/layered-1.zip", &b)];
+    let opts = Options {
+        now,
+        within_days: 30,
+    };
+    let fleet = status::fleet(&sources, Vec::new(), &opts);
+    let c = &fleet.clusters[0];
+    assert_eq!(c.certificates[0].id, "ca");
+    assert_eq!(c.certificates[0].action, Action::RenewCa);
+    assert_eq!(
+        c.certificates[0].command.as_deref(),
+        Some(
+            "etcd-pki rotate-issuer --from b/layered-1.zip --root-key layered-root-ca.key \
+             --out b/layered-2.zip"
+        )
+    );
+    assert_eq!(c.certificates[1].id, "root");
+    assert_eq!(c.certificates[1].action, Action::None, "the root: 20 years");
+    assert!(
+        c.steps
+            .iter()
+            .any(|s| s.starts_with("etcd-pki rotate-issuer")),
+        "{:?}",
+        c.steps
+    );
 }
 
 /// Leaves ending within the threshold are `renew`, past their end `expired`; a CA within a

@@ -3,7 +3,8 @@
 # (etcd-pki). Exit status 1 when one expires within --days N (default 30).
 #   bash check-expiry.sh [--days N] [FOLDER]      FOLDER: this bundle (default) or e.g. /etc/etcd/pki
 # At generation the certificates expired:
-#   2036-11-21T12:00:00Z  ca.crt
+#   2046-11-19T12:00:00Z  ca.crt
+#   2036-11-21T12:00:00Z  issuing-ca.crt
 #   2029-02-26T12:00:00Z  members/etcd1/pki/server.crt
 #   2029-02-26T12:00:00Z  members/etcd1/pki/peer.crt
 #   2029-02-26T12:00:00Z  members/etcd2/pki/server.crt
