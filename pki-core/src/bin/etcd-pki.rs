@@ -52,6 +52,8 @@ mod lineage;
 mod reference;
 #[path = "etcd-pki/revocation.rs"]
 mod revocation;
+#[path = "etcd-pki/rotate_ca.rs"]
+mod rotate_ca;
 #[path = "etcd-pki/same_file.rs"]
 mod same_file;
 #[path = "etcd-pki/status.rs"]
@@ -205,7 +207,7 @@ fn run(command: Command, sub: &clap::ArgMatches) -> Result<(), Failure> {
         Command::ReplaceMember(a) => daytwo_command("replace-member", DayTwoArgs::replace(a)),
         Command::Renew(a) => daytwo_command("renew", DayTwoArgs::renew(a)),
         Command::Revoke(a) => revocation::revoke_command(a, sub),
-        Command::RotateCa(a) => revocation::rotate_command(a),
+        Command::RotateCa(a) => rotate_ca::rotate_command(a),
         Command::Status(a) => status::status_command(a),
         Command::Doctor(a) => doctor::doctor_command(a),
         Command::GenerateReference(a) => reference::write_all(&a.root),

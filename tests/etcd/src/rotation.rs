@@ -635,7 +635,11 @@ fn chains_through_the_issuing_ca(roll: &mut Rollout, k: Kit) {
         let name = format!("etcd{i}");
         let pki = roll.cluster.member(&name).cert_dir.clone();
         let trust = std::fs::read_to_string(pki.join("ca.crt")).unwrap();
-        assert_eq!(pems(&trust), pems(new_pem), "{name}'s ca.crt is not the root alone");
+        assert_eq!(
+            pems(&trust),
+            pems(new_pem),
+            "{name}'s ca.crt is not the root alone"
+        );
         for kind in ["server", "peer"] {
             let leaf = std::fs::read_to_string(pki.join(format!("{kind}.crt"))).unwrap();
             let chain = pems(&leaf);
@@ -691,7 +695,13 @@ fn etcdctl_get(folder: &Path, ca: &Path, subnet: u8, i: usize) -> (bool, String)
         .arg(format!("--cacert={}", ca.display()))
         .arg(format!("--cert={}", folder.join("client.crt").display()))
         .arg(format!("--key={}", folder.join("client.key").display()))
-        .args(["--dial-timeout=3s", "--command-timeout=5s", "get", "/w", "--count-only"]));
+        .args([
+            "--dial-timeout=3s",
+            "--command-timeout=5s",
+            "get",
+            "/w",
+            "--count-only",
+        ]));
     let (code, out) = code_and_output(&o);
     (code == 0, out)
 }
