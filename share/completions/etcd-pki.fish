@@ -43,6 +43,9 @@ complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l spec -d '
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -s o -l out -d 'Where to write the bundle (default: <cluster>-generate-g1.zip here)' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-passphrase-file -d 'The new CA key\'s passphrase is the first line of FILE (at least 12 characters); with --ca-key, the existing key\'s passphrase' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-key-out -d 'Where to write the new CA key (default: <cluster>-ca.key beside the zip, mode 0600)' -r -F
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-layout -d '`root+issuing` (default): a root whose key stays offline signs an issuing CA, which signs every leaf, so the issuing CA can be rotated without restarting etcd; `single`: one CA, as the tutorials make it. Overrides the spec\'s ca_layout' -r -f -a "root+issuing\t''
+single\t''"
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l root-passphrase-file -d 'The root key\'s passphrase is the first line of FILE (at least 12 characters; default: the CA key\'s). The root key is written apart, <cluster>-root-ca.key beside the CA key' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-cert -d 'An existing CA\'s certificate (PEM) to issue under, with --ca-key' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-key -d 'An existing CA\'s private key (with --ca-cert or --from); no CA key is written' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l from -d 'A bundle whose spec and CA are used again (with --ca-key): every certificate anew' -r -F
@@ -143,12 +146,16 @@ complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l ca-passp
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -s o -l out -d 'Where to write the new bundle (default: <cluster>-<operation>-g<generation>.zip here)' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l new-ca-key-out -d 'Where to write the new CA key (default: <cluster>-ca-new.key beside the kit)' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l new-ca-passphrase-file -d 'The new CA key\'s passphrase is the first line of FILE' -r -F
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l ca-layout -d 'The kit\'s CA layout (default: the bundle\'s). root+issuing from a single bundle moves the cluster to a root and an issuing CA (docs/ROTATION.md): afterwards rotate-issuer replaces the issuing CA with no restart' -r -f -a "root+issuing\t''
+single\t''"
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l root-passphrase-file -d 'root+issuing: the new root key\'s passphrase is the first line of FILE (at least 12 characters; default: the new CA key\'s)' -r -F
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l new-root-key-out -d 'root+issuing: where to write the new root key (default: <cluster>-root-ca-new.key beside the kit)' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l json -d 'Print the answer as one JSON object on standard output (format etcd-pki-COMMAND, version 1); errors too, with the same exit status' -r -f -a "true\t''
 false\t''"
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l force -d 'Replace an existing --out; open a bundle older than one this machine made'
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l previous-rotation-done -d '--from is the kit of a CA rotation or renewal whose steps are done on every member'
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l same-key -d 'Renew the CA certificate with the same key (one rolling restart) instead of a new CA'
-complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l no-new-ca-passphrase -d 'Write the new CA key UNENCRYPTED'
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l no-new-ca-passphrase -d 'Write the new CA key UNENCRYPTED (and the new root\'s, unless --root-passphrase-file)'
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand help; and not __fish_seen_subcommand_from generate demo spec-template validate status doctor add-member remove-member replace-member renew revoke rotate-ca help" -f -a "generate" -d 'Make the CA, member and client certificates and keys, etcd env files, systemd drop-ins and etcdctl scripts from a spec'
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand help; and not __fish_seen_subcommand_from generate demo spec-template validate status doctor add-member remove-member replace-member renew revoke rotate-ca help" -f -a "demo" -d 'A 3-member cluster on 127.0.0.1-3 of this machine, ready to try (see README.md inside)'

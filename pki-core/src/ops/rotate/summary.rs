@@ -91,8 +91,8 @@ impl std::fmt::Display for RotateSummary {
                 f,
                 "This kit moves the cluster from one CA to a root and an issuing CA \
                  (root+issuing): every trusted CA file becomes the root alone, every certificate \
-                 file the certificate then the issuing CA. Afterwards etcd-pki rotate-issuer \
-                 replaces the issuing CA with no restart."
+                 file the certificate then the issuing CA. Afterwards a new issuing CA \
+                 (rotate-issuer) needs no restart."
             )?;
         } else if self.layouts == (CaLayout::RootIssuing, CaLayout::Single) {
             writeln!(
