@@ -51,10 +51,13 @@ pub fn client_url(subnet: u8, i: usize) -> String {
 }
 
 /// The rotation spec: `etcd1`..`etcd3` on 198.18.`subnet`.1–3, clients `etcdctl` (root, the
-/// admin) and `app` (the writer's), cert_dir and data_dir under `t/hosts/<name>/`.
+/// admin) and `app` (the writer's), cert_dir and data_dir under `t/hosts/<name>/`. One CA
+/// (`single`): the layout a same-key renewal applies to, and the one the move to
+/// `root+issuing` starts from.
 pub fn spec(t: &Path, subnet: u8) -> String {
     serde_json::json!({
         "cluster_name": format!("rotate{subnet}"),
+        "ca_layout": "single",
         "etcd_version": etcd().1,
         "nodes": (1..=3).map(|i| serde_json::json!({"name": format!("etcd{i}"), "ips": [ip(subnet, i)]})).collect::<Vec<_>>(),
         "clients": [
@@ -621,6 +624,7 @@ fn only_the_new_ca_trusted(roll: &mut Rollout, k: Kit) {
 /// member's against the root) works with the kit's admin files and is refused with the old
 /// bundle's.
 fn chains_through_the_issuing_ca(roll: &mut Rollout, k: Kit) {
+    let began = Instant::now();
     let Kit {
         subnet,
         bundle,
@@ -670,6 +674,10 @@ fn chains_through_the_issuing_ca(roll: &mut Rollout, k: Kit) {
         !ok,
         "etcdctl with the old CA's admin certificate still reads from etcd1: {out}"
     );
+    println!(
+        "root+issuing end checks: {:.1} s",
+        began.elapsed().as_secs_f64()
+    );
 }
 
 /// The certificates of a PEM text, each as its base64 body.
@@ -696,11 +704,12 @@ fn etcdctl_get(folder: &Path, ca: &Path, subnet: u8, i: usize) -> (bool, String)
         .arg(format!("--cert={}", folder.join("client.crt").display()))
         .arg(format!("--key={}", folder.join("client.key").display()))
         .args([
-            "--dial-timeout=3s",
-            "--command-timeout=5s",
+            "--dial-timeout=2s",
+            "--command-timeout=4s",
             "get",
             "/w",
-            "--count-only",
+            "--keys-only",
+            "--limit=1",
         ]));
     let (code, out) = code_and_output(&o);
     (code == 0, out)
