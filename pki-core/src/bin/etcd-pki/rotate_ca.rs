@@ -129,7 +129,7 @@ fn rotate_to_new_keys(
     };
     let passphrase = new_ca_passphrase(r, &key_out)?;
     let root_pass = match &root_out {
-        Some(p) => Some(root_passphrase(r, p, passphrase.as_ref())?),
+        Some(_) => root_passphrase(r, passphrase.as_ref())?,
         None => None,
     };
     let spec = pki_core::rotate::rotation_spec(opened, layout);
@@ -175,9 +175,14 @@ fn rotate_to_new_keys(
     );
     if let Some(p) = &root_out {
         say!(
-            "Wrote the new root key to {}, encrypted with the root passphrase (mode 0600): it is \
-             needed only to make the next issuing CA (etcd-pki rotate-issuer); keep it offline.",
-            p.display()
+            "Wrote the new root key to {}{} (mode 0600): it is needed only to make the next \
+             issuing CA (etcd-pki rotate-issuer); keep it offline.",
+            p.display(),
+            if root_pass.is_some() {
+                ", encrypted with the root passphrase"
+            } else {
+                " UNENCRYPTED (--no-new-ca-passphrase and no --root-passphrase-file)"
+            }
         );
     }
     rotation_answer(&kit, out, (Some(&key_out), root_out.as_deref()), &summary);
@@ -239,6 +244,7 @@ fn rotation_answer(
             "new_ca": { "subject": summary.new_ca.0, "not_after": summary.new_ca.1 },
             "new_root": summary.new_root.as_ref().map(|(subject, end)| serde_json::json!({
                 "subject": subject, "not_after": end, "key": keys.1,
+                "key_encrypted": kit.root_key.as_ref().map(|f| f.text().contains("ENCRYPTED")),
             })),
             "old_ca_not_after": summary.old_ca_not_after,
             "new_ca_key_encrypted": keys.0.map(|_| kit.ca_key_encrypted()),
@@ -341,27 +347,20 @@ fn new_ca_passphrase(r: &Rotation, key_out: &Path) -> Result<Option<Zeroizing<St
 }
 
 /// The new root key's passphrase: `--root-passphrase-file`'s first line, else the new CA
-/// key's. A root key is never written in the clear: with `--no-new-ca-passphrase` and no
-/// root passphrase file, refused.
+/// key's; none (the root key plain, as `generate --no-ca-passphrase` writes it) with
+/// `--no-new-ca-passphrase` and no root passphrase file. A file that cannot be read or is
+/// shorter than 12 characters is refused.
 fn root_passphrase(
     r: &Rotation,
-    root_out: &Path,
     ca_pass: Option<&Zeroizing<String>>,
-) -> Result<Zeroizing<String>, Failure> {
+) -> Result<Option<Zeroizing<String>>, Failure> {
     match (&r.root_pass, ca_pass) {
-        (Some(f), _) => read_passphrase(f).map_err(|e| match e {
+        (Some(f), _) => read_passphrase(f).map(Some).map_err(|e| match e {
             Failure::BadInput(m) => {
                 Failure::BadInput(m.replace("the CA passphrase", "the root passphrase"))
             }
             other => other,
         }),
-        (None, Some(p)) => Ok(p.clone()),
-        (None, None) => Err(Failure::BadInput(format!(
-            "the new root key ({}) is always written encrypted, and --no-new-ca-passphrase \
-             gives it no passphrase: add --root-passphrase-file FILE (its first line, at least \
-             {} characters); nothing was written",
-            root_out.display(),
-            pki_core::keys::MIN_PASSPHRASE
-        ))),
+        (None, p) => Ok(p.cloned()),
     }
 }
