@@ -486,6 +486,7 @@ fn an_older_bundle_or_an_unfinished_kit_is_refused() {
     );
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("--previous-rotation-done"), "{out}");
+    assert_eq!(snapshot(t), before, "a refused command wrote something");
     // The move to root+issuing started while that renewal is half done: refused, no key
     // file written.
     std::fs::write(t.join("root-pass.txt"), "the root's passphrase\n").unwrap();
