@@ -613,7 +613,7 @@ _etcd__pki() {
             return 0
             ;;
         etcd__pki__subcmd__revoke)
-            opts="-o -h --from --ca-key --ca-passphrase-file --out --force --previous-rotation-done --client --member --serial --unlisted-serial --reason --next-update --json --help"
+            opts="-o -h --from --ca-key --ca-passphrase-file --out --force --previous-rotation-done --client --member --serial --unlisted-serial --issuing-ca --root-key --root-passphrase-file --reason --next-update --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -652,6 +652,18 @@ _etcd__pki() {
                     return 0
                     ;;
                 --unlisted-serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuing-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root-passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -133,6 +133,9 @@ complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l client -d '
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l member -d 'A member removed earlier whose certificates are revoked; repeat for more' -r
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l serial -d 'A certificate of the bundle, by serial (hex); repeat for more' -r
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l unlisted-serial -d 'A serial the bundle no longer lists (a replaced key), as renew or remove-member printed it' -r
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l issuing-ca -d 'An earlier issuing CA, revoked by the root: `old` (the one rotate-issuer replaced last) or its SHA-256 fingerprint; needs --root-key' -r
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l root-key -d 'The root\'s key (<cluster>-root-ca.key): signs the root\'s CRL, root.crl' -r -F
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l root-passphrase-file -d 'A file whose first line is the root key\'s passphrase (else asked on the terminal)' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l reason -d 'Why: key-compromise, superseded, cessation-of-operation, affiliation-changed, ...' -r
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l next-update -d 'Days until the CRL\'s next update (default 30)' -r
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l json -d 'Print the answer as one JSON object on standard output (format etcd-pki-COMMAND, version 1); errors too, with the same exit status' -r -f -a "true\t''

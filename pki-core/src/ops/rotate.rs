@@ -349,9 +349,13 @@ fn new_ca_plan(
         _ => (crate::issue::new_ca(&plan.plan.ca, new.key, now)?, None),
     };
     // A child of the opened bundle. The removed members' records go: the new CA never signed
-    // them, and no member trusts the old one afterwards. The revocations stay, re-signed.
+    // them, and no member trusts the old one afterwards; so do the earlier issuing CAs of the
+    // old root and the old root's CRL (a new root has revoked nothing). The revocations stay,
+    // re-signed: etcd matches serials only, and the old CA is trusted until phase 3.
     let mut carried = crate::revocations::carried(opened, &[]);
     carried.removed_members.clear();
+    carried.previous_issuers.clear();
+    carried.root_crl = None;
     carried.rotation = Some(rotation_state(false));
     carried.ca_key_kept = false;
     if let Some(rev) = &opened.state.revocations {
