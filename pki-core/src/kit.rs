@@ -54,9 +54,11 @@ pub enum KitOp {
         peer_port: u16,
         /// Every member of the cluster: name and first address, this one included.
         members: Vec<(String, IpAddr)>,
-        /// The CA certificate the cluster trusts now, PEM.
+        /// The CA certificate the cluster trusts now, PEM: its trusted CA file's (the single
+        /// CA, or the root with `root+issuing`).
         old_ca_pem: String,
-        /// The CA certificate it moves to, PEM.
+        /// The CA certificate it moves to, PEM: the new trusted CA file (the new root with
+        /// `root+issuing`, whose leaves carry the new issuing CA after them).
         new_ca_pem: String,
         /// A same-key renewal (`renew-ca.sh`) rather than a rotation (three phases).
         same_key: bool,

@@ -341,10 +341,13 @@ fn every_command_that_writes_answers_with_what_it_wrote() {
         "{v}"
     );
 
-    let s = answered(
+    // A same-key renewal renews a single CA; this bundle is root+issuing: refused, naming
+    // rotate-issuer, as an object.
+    let (code, e, _) = json(
         &dir,
-        "rotate-ca",
         &[
+            "rotate-ca",
+            "--json",
             "--from",
             "g6.zip",
             "--ca-key",
@@ -354,38 +357,56 @@ fn every_command_that_writes_answers_with_what_it_wrote() {
             "g7.zip",
         ],
     );
-    assert_eq!(
-        s["certificates_issued"].as_array().map(Vec::len),
-        Some(1),
-        "{s}"
+    assert_eq!(code, Some(2), "{e}");
+    assert!(
+        e["error"].as_str().unwrap_or("").contains("rotate-issuer"),
+        "{e}"
     );
-    assert_eq!(
-        hex(&issued(&s, "ca")["serial"]),
-        openssl_serial(&dir, "g7.zip", "ca.crt")
-    );
+    assert!(!dir.join("g7.zip").exists());
 
+    std::fs::write(dir.join("root-pass.txt"), "root passphrase 1\n").unwrap();
     let k = answered(
         &dir,
         "rotate-ca",
         &[
             "--from",
-            "g7.zip",
+            "g6.zip",
             "--ca-key",
             "ca.key",
-            "--previous-rotation-done",
             "--no-new-ca-passphrase",
+            "--root-passphrase-file",
+            "root-pass.txt",
             "--new-ca-key-out",
             "new.key",
             "--out",
-            "g8.zip",
+            "g7.zip",
         ],
     );
     assert_eq!(
         (&k["wrote"]["ca_key"], &k["bundle"]["generation"]),
-        (&"new.key".into(), &8.into()),
+        (&"new.key".into(), &7.into()),
         "{k}"
     );
     assert!(dir.join("new.key").is_file());
+    // The new root: its key apart, beside the kit, named in the answer.
+    assert_eq!(
+        (
+            &k["ca_layout"]["from"],
+            &k["ca_layout"]["to"],
+            &k["new_root"]["key"]
+        ),
+        (
+            &"root+issuing".into(),
+            &"root+issuing".into(),
+            &"jw-root-ca-new.key".into()
+        ),
+        "{k}"
+    );
+    assert!(dir.join("jw-root-ca-new.key").is_file());
+    assert_eq!(
+        hex(&issued(&k, "ca")["serial"]),
+        openssl_serial(&dir, "g7.zip", "issuing-ca.crt")
+    );
     assert!(
         k["next_steps"]
             .as_array()

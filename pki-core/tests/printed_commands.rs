@@ -1,7 +1,8 @@
 //! Every command the CLI prints for the operator to run next runs as printed (issue #21,
 //! item 17). One cluster's history, made by the `etcd-pki` binary in a temporary folder with
 //! the files each step wrote: generate, add-member, remove-member, replace-member, renew,
-//! renew --keep-keys, revoke, rotate-ca --same-key, rotate-ca. After each step:
+//! renew --keep-keys, revoke, rotate-ca (root+issuing), rotate-ca --ca-layout single, rotate-ca
+//! --same-key. After each step:
 //! - every printed `etcd-pki …` line is pasted into bash as it is (an `etcd-pki` on the PATH
 //!   is this build) and must succeed: no unknown option, no missing file, no missing `--out`
 //!   or `--ca-passphrase-file` (there is no terminal to ask on);
@@ -182,22 +183,34 @@ fn every_printed_command_runs_as_printed() {
     let mut from = written(&s.step(
         "etcd-pki generate --spec spec.json --ca-key-out ca.key --ca-passphrase-file pass.txt",
     ));
-    let key = "--ca-key ca.key --ca-passphrase-file pass.txt";
+    let pass = "--ca-passphrase-file pass.txt";
     let mut pasted = 0;
-    for (what, args) in [
-        ("add-member", "--name etcd4 --ip 10.0.0.4"),
-        ("remove-member", "--name etcd3"),
-        ("replace-member", "--name etcd2 --ip 10.0.0.22"),
-        ("renew", "--only etcdctl"),
-        ("renew", "--keep-keys"),
-        ("revoke", "--client kube-apiserver"),
-        ("rotate-ca", "--same-key"),
+    for (what, args, ca_key) in [
+        ("add-member", "--name etcd4 --ip 10.0.0.4", "ca.key"),
+        ("remove-member", "--name etcd3", "ca.key"),
+        ("replace-member", "--name etcd2 --ip 10.0.0.22", "ca.key"),
+        ("renew", "--only etcdctl", "ca.key"),
+        ("renew", "--keep-keys", "ca.key"),
+        ("revoke", "--client kube-apiserver", "ca.key"),
+        // root+issuing (generate's default): a new root and issuing CA, the root's key
+        // sealed under the new CA key's passphrase; then, from that kit, the layout back to
+        // single, and a same-key renewal of that single CA.
+        ("rotate-ca", "--new-ca-passphrase-file pass.txt", "ca.key"),
         (
             "rotate-ca",
-            "--previous-rotation-done --new-ca-passphrase-file pass.txt",
+            "--previous-rotation-done --ca-layout single --new-ca-passphrase-file pass.txt \
+             --new-ca-key-out single-ca.key",
+            "etcd-ca-new.key",
+        ),
+        (
+            "rotate-ca",
+            "--previous-rotation-done --same-key",
+            "single-ca.key",
         ),
     ] {
-        let out = s.step(&format!("etcd-pki {what} --from {from} {key} {args}"));
+        let out = s.step(&format!(
+            "etcd-pki {what} --from {from} --ca-key {ca_key} {pass} {args}"
+        ));
         let zip = written(&out);
         let later = check_printed(&s, &out, &zip);
         pasted += later.len();

@@ -28,7 +28,14 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let b = generate(&spec()).unwrap();
+    setup_in(pki_core::options::CaLayout::default())
+}
+
+/// [`setup`] with the CA layout `layout`.
+fn setup_in(layout: pki_core::options::CaLayout) -> Setup {
+    let mut spec = spec();
+    spec.ca_layout = layout;
+    let b = generate(&spec).unwrap();
     let opened = package::open(&b.to_zip().unwrap()).unwrap();
     let ca = daytwo::unlock_ca(&opened, b.ca_key.text().as_bytes(), None).unwrap();
     Setup {
@@ -154,6 +161,9 @@ fn openssl_refuses_only_the_revoked(o: &OpenedBundle) {
                 &ca,
                 "-CRLfile",
                 &crl_pem,
+                // The leaf file holds the issuing CA after the leaf (root+issuing).
+                "-untrusted",
+                &p,
                 &p,
             ])
             .output()
@@ -291,7 +301,13 @@ fn bad_requests_are_refused_with_the_field() {
 /// next number; a same-key renewal changes only the CA certificate.
 #[test]
 fn rotate_ca_kits_open_and_carry_what_they_must() {
-    let s = setup();
+    for layout in pki_core::options::CaLayout::ALL {
+        rotate_ca_kit_opens_and_carries_what_it_must(layout);
+    }
+}
+
+fn rotate_ca_kit_opens_and_carries_what_it_must(layout: pki_core::options::CaLayout) {
+    let s = setup_in(layout);
     let now = OffsetDateTime::now_utc();
     let (b, _) = revoke::revoke(
         &s.opened,
@@ -309,9 +325,7 @@ fn rotate_ca_kits_open_and_carry_what_they_must() {
     for r in &plan.keys_to_make {
         keys.insert(r.id.clone(), PrivateKey::generate(r.algorithm).unwrap());
     }
-    let new_key = PrivateKey::generate(o.state.spec.key_algorithm).unwrap();
-    let (kit, summary) =
-        pki_core::rotate::rotate_ca(&o, &ca, Some(&new_key), keys, now, None).unwrap();
+    let (kit, summary) = rotate_to_new_keys(&o, &ca, keys, now);
     assert!(!summary.same_key && summary.crl);
     let k = reopen(&kit);
     assert_ne!(text(&k, "ca.crt"), text(&o, "ca.crt"));
@@ -342,8 +356,18 @@ fn rotate_ca_kits_open_and_carry_what_they_must() {
     assert_eq!((info.number, info.revoked.len()), (Some(2), 1));
     assert!(info.issuer.contains("etcd CA"));
     crl_verifies_under_the_kits_ca(&k);
-    install_crl_takes_the_kits_crl_while_both_cas_are_trusted(&o, &k);
-    same_key_renewal_changes_only_the_ca(&o, &ca, now);
+    if layout.is_layered() {
+        // A new root and issuing CA; the same-key renewal is a single CA's.
+        assert!(k.file("issuing-ca.crt").is_some() && summary.new_root.is_some());
+        let e = pki_core::rotate::rotate_ca(&o, &ca, None, Keys::new(), now, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("rotate-issuer"), "{e}");
+    } else {
+        // (install-crl.sh under a root: the chain's tests.)
+        install_crl_takes_the_kits_crl_while_both_cas_are_trusted(&o, &k);
+        same_key_renewal_changes_only_the_ca(&o, &ca, now);
+    }
 }
 
 /// ROTATE.md says: after phase 1, `install-crl.sh` on each member. Then the member's ca.crt
@@ -398,11 +422,17 @@ fn install_crl_takes_the_kits_crl_while_both_cas_are_trusted(o: &OpenedBundle, k
     );
 }
 
-/// The new CA signed the kit's CRL: it verifies under the kit's ca.crt (openssl).
+/// The new CA signed the kit's CRL: it verifies under the kit's ca.crt (openssl), or with
+/// root+issuing under its issuing-ca.crt, the CA that signs the leaves.
 fn crl_verifies_under_the_kits_ca(k: &OpenedBundle) {
     let dir = std::env::temp_dir().join(format!("pki-rotate-kit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("ca.crt"), text(k, "ca.crt")).unwrap();
+    let signer = if k.file("issuing-ca.crt").is_some() {
+        "issuing-ca.crt"
+    } else {
+        "ca.crt"
+    };
+    std::fs::write(dir.join("ca.crt"), text(k, signer)).unwrap();
     std::fs::write(dir.join("crl.der"), text(k, "members/etcd1/pki/crl.der")).unwrap();
     let v = Command::new("openssl")
         .args(["crl", "-inform", "DER", "-noout", "-in"])
@@ -681,14 +711,41 @@ fn a_removed_member_is_revoked_by_name() {
     for k in &plan.keys_to_make {
         keys.insert(k.id.clone(), PrivateKey::generate(k.algorithm).unwrap());
     }
-    let new_key = PrivateKey::generate(r.state.spec.key_algorithm).unwrap();
-    let (kit, _) = pki_core::rotate::rotate_ca(&r, &ca, Some(&new_key), keys, now, None).unwrap();
+    let (kit, _) = rotate_to_new_keys(&r, &ca, keys, now);
     let k = reopen(&kit);
     assert!(k.state.removed_members.is_empty());
     assert_eq!(
         k.state.revocations.as_ref().unwrap().revoked.len(),
         etcd3.len()
     );
+}
+
+/// `rotate-ca` with new keys in the bundle's layout (a new root and issuing CA when it is
+/// root+issuing, its key file plain).
+fn rotate_to_new_keys(
+    o: &pki_core::package::OpenedBundle,
+    ca: &pki_core::CaMaterial,
+    keys: Keys,
+    now: OffsetDateTime,
+) -> (pki_core::Bundle, pki_core::rotate::RotateSummary) {
+    let alg = o.state.spec.key_algorithm;
+    let (new_key, root_key) = (
+        PrivateKey::generate(alg).unwrap(),
+        PrivateKey::generate(alg).unwrap(),
+    );
+    let new = pki_core::rotate::NewCa {
+        key: &new_key,
+        root: o
+            .state
+            .spec
+            .ca_layout
+            .is_layered()
+            .then_some(pki_core::rotate::NewRoot {
+                key: &root_key,
+                sealing: None,
+            }),
+    };
+    pki_core::rotate::rotate_ca_to(o, ca, new, keys, now, None).unwrap()
 }
 
 /// The `etcd-pki revoke` arguments a change prints, given to `revoke` on the bundle the change

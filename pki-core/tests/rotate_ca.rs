@@ -23,7 +23,7 @@ fn openssl(args: &[&str]) -> (bool, String) {
 
 fn ca(alg: &str) -> (pki_core::Bundle, Vec<u8>, PrivateKey) {
     let spec = ClusterSpec::from_json(&format!(
-        r#"{{"key_algorithm": "{alg}", "ca_validity_days": 30, "cert_validity_days": 30,
+        r#"{{"key_algorithm": "{alg}", "ca_layout": "single", "ca_validity_days": 30, "cert_validity_days": 30,
             "ca_subject": {{"common_name": "Renew CA", "organization": "ops", "country": "FR"}},
             "nodes": [{{"name": "etcd1", "ips": ["10.0.0.1"]}}]}}"#
     ))

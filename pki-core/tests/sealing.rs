@@ -113,10 +113,23 @@ fn a_rotation_seals_the_new_ca_key_and_its_readme_says_so() {
         keys.insert(r.id.clone(), PrivateKey::generate(r.algorithm).unwrap());
     }
     let new_key = PrivateKey::generate(opened.state.spec.key_algorithm).unwrap();
+    let root_key = PrivateKey::generate(opened.state.spec.key_algorithm).unwrap();
     let sealing = pki_core::SealingKey::derive(PASS).unwrap();
+    // The template is root+issuing: a new root too, its key sealed under the same passphrase.
+    let new = pki_core::rotate::NewCa {
+        key: &new_key,
+        root: Some(pki_core::rotate::NewRoot {
+            key: &root_key,
+            sealing: Some(&sealing),
+        }),
+    };
     let (kit, _) =
-        pki_core::rotate::rotate_ca(&opened, &ca, Some(&new_key), keys, now, Some(&sealing))
-            .unwrap();
+        pki_core::rotate::rotate_ca_to(&opened, &ca, new, keys, now, Some(&sealing)).unwrap();
+    let root_file = kit.root_key.as_ref().expect("the new root key");
+    assert!(
+        root_file.text().contains("BEGIN ENCRYPTED PRIVATE KEY"),
+        "the new root key is written unencrypted"
+    );
     assert!(
         kit.ca_key_encrypted(),
         "the new CA key is written unencrypted"

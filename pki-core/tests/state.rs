@@ -31,7 +31,18 @@ struct Line {
 
 impl Line {
     fn new(layout: &str) -> Line {
-        let b = generate(&spec(layout)).unwrap();
+        Line::of(spec(layout))
+    }
+
+    /// A line of one CA (`single`): what a same-key renewal applies to.
+    fn single(layout: &str) -> Line {
+        let mut s = spec(layout);
+        s.ca_layout = pki_core::options::CaLayout::Single;
+        Line::of(s)
+    }
+
+    fn of(spec: ClusterSpec) -> Line {
+        let b = generate(&spec).unwrap();
         Line {
             ca_key_pem: b.ca_key.text().to_string(),
             opened: reopen(&b),
@@ -275,7 +286,7 @@ fn every_bundle_records_its_lineage() {
 /// not carry it silently (the CLI refuses first, cli tests); a same-key renewal likewise.
 #[test]
 fn a_rotation_kit_records_its_rotation() {
-    let line = Line::new("etcd");
+    let line = Line::single("etcd");
     let ca = line.ca(&line.opened);
     let now = OffsetDateTime::now_utc();
     let (kit, _) =

@@ -707,7 +707,7 @@ _etcd__pki() {
             return 0
             ;;
         etcd__pki__subcmd__rotate__subcmd__ca)
-            opts="-o -h --from --ca-key --ca-passphrase-file --out --force --previous-rotation-done --same-key --new-ca-key-out --new-ca-passphrase-file --no-new-ca-passphrase --json --help"
+            opts="-o -h --from --ca-key --ca-passphrase-file --out --force --previous-rotation-done --same-key --new-ca-key-out --new-ca-passphrase-file --no-new-ca-passphrase --ca-layout --root-passphrase-file --new-root-key-out --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -738,6 +738,18 @@ _etcd__pki() {
                     return 0
                     ;;
                 --new-ca-passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-layout)
+                    COMPREPLY=($(compgen -W "root+issuing single" -- "${cur}"))
+                    return 0
+                    ;;
+                --root-passphrase-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --new-root-key-out)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -150,12 +150,16 @@ complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l ca-passp
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -s o -l out -d 'Where to write the new bundle (default: <cluster>-<operation>-g<generation>.zip here)' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l new-ca-key-out -d 'Where to write the new CA key (default: <cluster>-ca-new.key beside the kit)' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l new-ca-passphrase-file -d 'The new CA key\'s passphrase is the first line of FILE' -r -F
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l ca-layout -d 'The kit\'s CA layout (default: the bundle\'s). root+issuing from a single bundle moves the cluster to a root and an issuing CA (docs/ROTATION.md): afterwards rotate-issuer replaces the issuing CA with no restart' -r -f -a "root+issuing\t''
+single\t''"
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l root-passphrase-file -d 'root+issuing: the new root key\'s passphrase is the first line of FILE (at least 12 characters; default: the new CA key\'s)' -r -F
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l new-root-key-out -d 'root+issuing: where to write the new root key (default: <cluster>-root-ca-new.key beside the kit)' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l json -d 'Print the answer as one JSON object on standard output (format etcd-pki-COMMAND, version 1); errors too, with the same exit status' -r -f -a "true\t''
 false\t''"
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l force -d 'Replace an existing --out; open a bundle older than one this machine made'
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l previous-rotation-done -d '--from is the kit of a CA rotation or renewal whose steps are done on every member'
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l same-key -d 'Renew the CA certificate with the same key (one rolling restart) instead of a new CA'
-complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l no-new-ca-passphrase -d 'Write the new CA key UNENCRYPTED'
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -l no-new-ca-passphrase -d 'Write the new CA key UNENCRYPTED (and the new root\'s, unless --root-passphrase-file)'
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-ca" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-issuer" -l from -d 'The newest bundle of the cluster (root + issuing CA layout)' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand rotate-issuer" -l root-key -d 'The root key saved when the bundle was first made (<cluster>-root-ca.key)' -r -F

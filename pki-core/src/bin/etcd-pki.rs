@@ -53,6 +53,8 @@ mod lineage;
 mod reference;
 #[path = "etcd-pki/revocation.rs"]
 mod revocation;
+#[path = "etcd-pki/rotate_ca.rs"]
+mod rotate_ca;
 #[path = "etcd-pki/rotate_issuer.rs"]
 mod rotate_issuer;
 #[path = "etcd-pki/same_file.rs"]
@@ -208,8 +210,8 @@ fn run(command: Command, sub: &clap::ArgMatches) -> Result<(), Failure> {
         Command::ReplaceMember(a) => daytwo_command("replace-member", DayTwoArgs::replace(a)),
         Command::Renew(a) => daytwo_command("renew", DayTwoArgs::renew(a)),
         Command::Revoke(a) => revocation::revoke_command(a, sub),
-        Command::RotateCa(a) => revocation::rotate_command(a),
         Command::RotateIssuer(a) => rotate_issuer::rotate_issuer_command(a),
+        Command::RotateCa(a) => rotate_ca::rotate_command(a),
         Command::Status(a) => status::status_command(a),
         Command::Doctor(a) => doctor::doctor_command(a),
         Command::GenerateReference(a) => reference::write_all(&a.root),

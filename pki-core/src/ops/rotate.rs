@@ -1,23 +1,28 @@
-//! A new CA for a running cluster, as a kit (`etcd-pki rotate-ca`, [`rotate_ca`]): a rotation
-//! to a new CA key — the new CA and every leaf under it, deployed in three phases by the
-//! scripts of [`crate::kit`] — or a same-key renewal of the CA certificate (`--same-key`).
+//! A new CA for a running cluster, as a kit (`etcd-pki rotate-ca`, [`rotate_ca`],
+//! [`rotate_ca_to`]): a rotation to new CA keys — the new CA (with `root+issuing`, a new root
+//! and a new issuing CA under it) and every leaf under it, deployed in three phases by the
+//! scripts of [`crate::kit`] — or a same-key renewal of a single CA's certificate
+//! (`--same-key`, [`renew_ca_same_key`]).
 //!
-//! A renewed CA certificate keeps the old one's subject (byte for byte, string types kept),
-//! key and subject key identifier, so every certificate the old one issued — issuer field =
-//! subject, AKI = SKI, signature by the same key — verifies under the renewed one: only the
-//! validity and the serial change. etcd reads its trusted CA file only at start, so deploying
-//! it takes one rolling restart (`renew-ca.sh`) and nothing else.
+//! A rotation is the one change of what members and clients trust, and etcd reads its trusted
+//! CA file only at start: two rolling restarts. It is also how a `single` cluster moves to
+//! `root+issuing` (the old CA and the new root trusted side by side, then the new root
+//! alone); from then on a new issuing CA under the same root is a swap of leaf files with no
+//! restart (`rotate-issuer`). docs/ROTATION.md says it for people.
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyIdMethod,
-    KeyUsagePurpose, SerialNumber,
-};
 use time::{Duration, OffsetDateTime};
 
-use crate::crl::ca_facts;
 use crate::error::Error;
-use crate::keys::{PrivateKey, random_bytes};
-use crate::raw_issuer::{Unsigned, resign};
+use crate::keys::PrivateKey;
+use crate::options::CaLayout;
+
+mod renew;
+mod summary;
+
+pub use renew::renew_ca_same_key;
+use renew::same_key_plan;
+pub use summary::RotateSummary;
+use summary::rotate_md;
 
 pub use crate::ops::rotate_issuer::{
     ISSUER_ROTATION, IssuerRotationSummary, RevokeFiles, plan_issuer_rotation,
@@ -33,171 +38,6 @@ fn bad(field: &str, reason: &str) -> Error {
         value: String::new(),
         reason: reason.to_string(),
     }
-}
-
-/// The CA certificate `ca_cert_der` renewed with its key `ca_key`: same subject, key, key
-/// identifier, path length and key usages; a new random serial; valid from `now` (less five
-/// minutes) for `validity_days`. DER.
-pub fn renew_ca_same_key(
-    ca_cert_der: &[u8],
-    ca_key: &PrivateKey,
-    now: OffsetDateTime,
-    validity_days: u32,
-) -> Result<Vec<u8>, Error> {
-    if validity_days == 0 || validity_days > 36500 {
-        return Err(Error::Revocation {
-            field: "validity_days".into(),
-            value: validity_days.to_string(),
-            reason: "is out of range; use 1 to 36500 days".into(),
-        });
-    }
-    let ca = ca_facts(ca_cert_der, ca_key)?;
-    // Leaves carry the old SKI as their AKI: the renewed certificate must have the same one.
-    if !ca.has_ski {
-        return Err(bad(
-            "ca.crt",
-            "has no subject key identifier, so a renewed certificate cannot promise to match \
-             its leaves' authority key identifier; rotate to a new CA instead",
-        ));
-    }
-    let mut params = CertificateParams::default();
-    // A stand-in name: the old subject goes in byte for byte below.
-    params.distinguished_name = DistinguishedName::new();
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "stand-in subject");
-    params.is_ca = IsCa::Ca(match ca.path_len {
-        Some(n) => BasicConstraints::Constrained(n.min(255) as u8),
-        None => BasicConstraints::Unconstrained,
-    });
-    params.key_usages = ca
-        .key_usages
-        .clone()
-        .unwrap_or_else(|| vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign]);
-    params.key_identifier_method = KeyIdMethod::PreSpecified(ca.key_id.clone());
-    params.not_before = now - CLOCK_SKEW;
-    params.not_after = now + Duration::days(i64::from(validity_days));
-    let mut serial = [0u8; 16];
-    random_bytes(&mut serial)?;
-    serial[0] = (serial[0] & 0x7f) | 0x01;
-    params.serial_number = Some(SerialNumber::from_slice(&serial));
-    let laid_out = params
-        .self_signed(&Unsigned(ca_key))
-        .map_err(|e| bad("ca.crt", &format!("could not be renewed: {e}")))?;
-    // TBSCertificate: [0] version, serial, signature, issuer (3), validity, subject (5).
-    resign(
-        laid_out.der(),
-        &[(3, &ca.subject_der), (5, &ca.subject_der)],
-        ca_key,
-    )
-    .map_err(|e| bad("ca.crt", &format!("could not be signed: {e}")))
-}
-
-/// What `rotate-ca` did, for a person.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RotateSummary {
-    /// A same-key renewal (else a rotation to a new key).
-    pub same_key: bool,
-    /// The new CA certificate's subject and notAfter (RFC 3339).
-    pub new_ca: (String, String),
-    /// The old one's notAfter.
-    pub old_ca_not_after: String,
-    /// Members, in order.
-    pub members: Vec<String>,
-    /// Clients, in order.
-    pub clients: Vec<String>,
-    /// Whether the kit carries a CRL (install it after phase 1).
-    pub crl: bool,
-}
-
-impl std::fmt::Display for RotateSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let day = |s: &str| s.get(..10).unwrap_or(s).to_string();
-        let m = self.members.join(", ");
-        if self.same_key {
-            let (new_end, old_end) = (day(&self.new_ca.1), day(&self.old_ca_not_after));
-            // Renewed the day it was made (or last renewed): the end does not move.
-            let was = if new_end == old_end {
-                "the same day as before: a CA renewed this young gains nothing".to_string()
-            } else {
-                format!("was {old_end}")
-            };
-            writeln!(
-                f,
-                "Renewed the CA certificate \"{}\" with the same key: valid until {new_end} ({was}); \
-                 every certificate stays as it is.",
-                self.new_ca.0,
-            )?;
-            writeln!(
-                f,
-                "One rolling restart: on each member ({m}) in turn, as root, from its folder: bash \
-                 rotate/renew-ca.sh (it waits until the member is back and caught up)."
-            )?;
-            write!(
-                f,
-                "Clients ({}): their CA file any time before {}: bash rotate/rotate-client.sh renew DIR.",
-                self.clients.join(", "),
-                day(&self.old_ca_not_after)
-            )
-        } else {
-            writeln!(
-                f,
-                "Made a new CA \"{}\" (valid until {}) and every member and client certificate \
-                 under it. Follow ROTATE.md of the kit, one member at a time:",
-                self.new_ca.0,
-                day(&self.new_ca.1)
-            )?;
-            writeln!(
-                f,
-                "  1. each member ({m}): bash rotate/1-trust-both.sh   (one restart each)"
-            )?;
-            writeln!(f, "     each client: bash rotate/rotate-client.sh 1 DIR")?;
-            if self.crl {
-                writeln!(
-                    f,
-                    "     each member: bash install-crl.sh   (the revocations so far, signed by the new CA)"
-                )?;
-            }
-            writeln!(
-                f,
-                "  2. each member: bash rotate/2-reissue.sh --clients-trust-both   (no restart)"
-            )?;
-            writeln!(
-                f,
-                "     each client: bash rotate/rotate-client.sh 2 DIR, then 3 DIR"
-            )?;
-            write!(
-                f,
-                "  3. each member: bash rotate/3-drop-old.sh --clients-reissued   (one restart each)"
-            )
-        }
-    }
-}
-
-/// The kit's `ROTATE.md`: the steps in order, for this cluster.
-fn rotate_md(s: &RotateSummary, cluster: &str) -> String {
-    let keep = if s.same_key {
-        "Keep the old bundle until rotate/renew-ca.sh is done on every member (the CA key does \
-         not change)."
-    } else {
-        "Keep the old bundle and CA key until step 3 is done everywhere."
-    };
-    let title = if s.same_key {
-        "CA renewal kit"
-    } else {
-        "CA rotation kit"
-    };
-    format!(
-        "# {title} of etcd cluster {cluster}\n\n\
-         Made by `etcd-pki rotate-ca`. This is the cluster's newest bundle: the next day-two \
-         operation starts from it.\n\n```text\n{s}\n```\n\n\
-         Every step checks that the previous one took effect (which CAs the trusted CA file \
-         holds, what each member's ports accept and serve) and otherwise refuses, exit 3, \
-         naming the step to run; a step already done does nothing. Each member step waits \
-         until the member is back: every member healthy and started, its raft index within 50 \
-         of the leader's. `ETCD_PKI_RESTART` replaces `systemctl restart etcd` where etcd runs \
-         otherwise. {keep}\n"
-    )
 }
 
 /// The kind of CA change `opened` is the kit of, if it is one: `"rotation"` (its member
@@ -248,16 +88,55 @@ fn rotation_state(same_key: bool) -> crate::record::Rotation {
     }
 }
 
-/// `etcd-pki rotate-ca`: the kit that moves the cluster of `opened` (CA `ca`) to a new CA.
-///
-/// With `new_key` (a rotation): a new CA made with it, every member and client certificate
-/// and key new under it, the JWT signing key kept (a new one would invalidate tokens while
-/// members disagree), the revocations so far carried over in a CRL signed by the new CA, and
-/// the three-phase scripts in every folder. With `None` (same-key renewal): the CA certificate
-/// renewed with the same key ([`renew_ca_same_key`]) in every folder, everything else kept,
-/// and `renew-ca.sh`. `keys` holds one key per key of the plan but the CA's (a rotation only;
-/// empty for a renewal). `sealing` seals the new CA key file (a rotation whose new key has a
-/// passphrase; the plan says so before the README is rendered).
+/// The CAs a rotation to new keys moves the cluster to.
+#[derive(Clone, Copy, Debug)]
+pub struct NewCa<'a> {
+    /// The key of the CA that signs the leaves: the new single CA's, or with `root+issuing`
+    /// the new issuing CA's (the CA key of every later day-two operation).
+    pub key: &'a PrivateKey,
+    /// `root+issuing`: the new root. `None`: the kit's layout is `single`.
+    pub root: Option<NewRoot<'a>>,
+}
+
+/// The new root of a `root+issuing` rotation: its key, and the sealing of its key file (the
+/// root's own passphrase; `None` writes it plain, as `generate --no-ca-passphrase` does).
+#[derive(Clone, Copy, Debug)]
+pub struct NewRoot<'a> {
+    /// The root's key.
+    pub key: &'a PrivateKey,
+    /// Seals [`crate::Bundle::root_key`].
+    pub sealing: Option<&'a crate::SealingKey>,
+}
+
+impl NewCa<'_> {
+    /// The layout of the kit.
+    pub fn layout(&self) -> CaLayout {
+        if self.root.is_some() {
+            CaLayout::RootIssuing
+        } else {
+            CaLayout::Single
+        }
+    }
+}
+
+/// The spec of the kit that moves the cluster of `opened` to `layout`: the bundle's, with
+/// that layout. Its plan's [`crate::ops::change::ChangePlan::keys_to_make`] are the keys a
+/// caller makes before [`rotate_ca_to`] (the new CA's and root's keys are not among them).
+pub fn rotation_spec(
+    opened: &crate::package::OpenedBundle,
+    layout: CaLayout,
+) -> crate::spec::ClusterSpec {
+    let mut spec = opened.state.spec.clone();
+    spec.ca_layout = layout;
+    spec
+}
+
+/// `etcd-pki rotate-ca` in the bundle's own layout: with `new_key`, a rotation to a new CA
+/// ([`rotate_ca_to`], `single` bundles only: a `root+issuing` bundle's rotation makes a new
+/// root too, whose key needs its own passphrase); with `None`, a same-key renewal of the CA
+/// certificate ([`renew_ca_same_key`]) in every folder, everything else kept, and
+/// `renew-ca.sh`. `keys` holds one key per key of the plan but the CA's (a rotation only;
+/// empty for a renewal). `sealing` seals the new CA key file.
 pub fn rotate_ca(
     opened: &crate::package::OpenedBundle,
     ca: &crate::issue::CaMaterial,
@@ -266,73 +145,223 @@ pub fn rotate_ca(
     now: OffsetDateTime,
     sealing: Option<&crate::SealingKey>,
 ) -> Result<(crate::package::Bundle, RotateSummary), Error> {
+    match new_key {
+        Some(key) => {
+            if opened.state.spec.ca_layout.is_layered() {
+                return Err(refuse(
+                    "--ca-layout",
+                    "the bundle is root+issuing: its rotation makes a new root as well as a new \
+                     issuing CA, and the root's key needs its own passphrase \
+                     (rotate::rotate_ca_to with a NewRoot); to go back to one CA, ask for \
+                     --ca-layout single",
+                ));
+            }
+            rotate_ca_to(opened, ca, NewCa { key, root: None }, keys, now, sealing)
+        }
+        None => renew_same_key(opened, ca, now),
+    }
+}
+
+/// `etcd-pki rotate-ca` with new keys: the kit that moves the cluster of `opened` (its CA
+/// `ca`, the one that signs its leaves) to `new`, in `new`'s layout — the bundle's own, or
+/// the move from `single` to `root+issuing` (or back).
+///
+/// The new CA (a new root, and a new issuing CA under it, with `root+issuing`), every member
+/// and client certificate and key new under it, the JWT signing key kept (a new one would
+/// invalidate tokens while members disagree), the revocations so far carried over in a CRL
+/// signed by the new CA, and the three-phase scripts in every folder. The scripts tell the
+/// trusted CA files apart by their trust anchors: the old CA (the old root) and the new one
+/// (the new root). `keys` holds one key per key of the plan of [`rotation_spec`] but the
+/// CA's and the root's. `sealing` seals the new CA key file; the root's is sealed as `new`
+/// says ([`crate::Bundle::root_key`]).
+pub fn rotate_ca_to(
+    opened: &crate::package::OpenedBundle,
+    ca: &crate::issue::CaMaterial,
+    new: NewCa,
+    keys: crate::keys::Keys,
+    now: OffsetDateTime,
+    sealing: Option<&crate::SealingKey>,
+) -> Result<(crate::package::Bundle, RotateSummary), Error> {
     use crate::ops::change;
 
-    let spec = &opened.state.spec;
-    let old_cert = ca.cert()?;
-    let same_key = new_key.is_none();
-    // The CA the kit moves to comes first: the kit's scripts carry its certificate, and they
-    // are files of the plan like every other.
-    let (new_ca, mut plan) = match new_key {
-        Some(key) => new_ca_plan(opened, key, now)?,
-        None => same_key_plan(opened, ca, now)?,
-    };
-    let new_cert = new_ca.cert()?;
-    let members: Vec<(String, std::net::IpAddr)> = plan
-        .plan
-        .members
-        .iter()
-        .filter_map(|m| m.ips.first().map(|ip| (m.name.clone(), *ip)))
-        .collect();
+    let (new_ca, root, mut plan) = new_ca_plan(opened, new, now)?;
+    let members = member_addresses(&plan.plan);
     let summary = RotateSummary {
-        same_key,
-        new_ca: (
-            new_cert.info.subject.clone(),
-            new_cert.info.not_after.clone(),
-        ),
-        old_ca_not_after: old_cert.info.not_after.clone(),
+        same_key: false,
+        new_ca: subject_and_end(&new_ca.cert()?),
+        new_root: root
+            .as_ref()
+            .map(|r| Ok::<_, Error>(subject_and_end(&r.cert()?)))
+            .transpose()?,
+        old_ca_not_after: anchor_end(ca)?,
+        layouts: (opened.state.spec.ca_layout, new.layout()),
         members: members.iter().map(|(n, _)| n.clone()).collect(),
-        clients: spec.clients.iter().map(|c| c.name.clone()).collect(),
+        clients: opened
+            .state
+            .spec
+            .clients
+            .iter()
+            .map(|c| c.name.clone())
+            .collect(),
         crl: opened.state.revocations.is_some(),
     };
+    // The trust anchors the scripts tell the CA files apart by: the old single CA or root,
+    // and the new one.
+    let cas = (
+        pem_of(ca.trust_anchor_der()),
+        pem_of(new_ca.trust_anchor_der()),
+    );
     let mut kit = kit_files(
         &plan.plan,
-        spec,
+        &opened.state.spec,
         &members,
-        (&pem_of(&ca.cert_der), &new_cert.pem),
-        same_key,
+        (&cas.0, &cas.1),
+        false,
     )?;
-    kit.push(crate::runbook::RunbookFile {
-        path: "ROTATE.md".into(),
-        mode: 0o644,
-        contents: rotate_md(&summary, &spec.cluster_name),
-    });
+    kit.push(rotate_md_file(&summary, &opened.state.spec.cluster_name));
     plan.plan.prepare(kit.iter().map(crate::runbook::file_plan));
-    // A new CA key is sealed when a passphrase was given for it; the same key is not
-    // written again (the old key file stays the CA key).
+    // A new CA key is sealed when a passphrase was given for it.
     plan.plan = plan.plan.seal_ca_key(sealing.is_some());
-    let (bundle, _) = change::apply_change_sealed(Some(opened), &new_ca, &plan, keys, sealing)?;
-    if !same_key && let Some(rev) = &opened.state.revocations {
+    let (mut bundle, _) = change::apply_change_sealed(Some(opened), &new_ca, &plan, keys, sealing)?;
+    // The new root's key, saved apart like the CA key (never in the zip): apply writes none,
+    // as no other day-two operation makes a root.
+    bundle.root_key =
+        crate::render::root_key_file(&plan.plan, root.as_ref(), new.root.and_then(|r| r.sealing))?;
+    if let Some(rev) = &opened.state.revocations {
         check_no_serial_on_crl(&bundle, rev)?;
     }
     Ok((bundle, summary))
 }
 
-/// A rotation: a new CA from `key` and every leaf under it, planned as a new bundle that is a
-/// child of `opened`.
+/// `--same-key`: the renewed CA certificate in every folder, and `renew-ca.sh`. A single CA
+/// only: a `root+issuing` bundle's issuing CA is replaced by `rotate-issuer` (no restart),
+/// its root by a rotation.
+fn renew_same_key(
+    opened: &crate::package::OpenedBundle,
+    ca: &crate::issue::CaMaterial,
+    now: OffsetDateTime,
+) -> Result<(crate::package::Bundle, RotateSummary), Error> {
+    use crate::ops::change;
+
+    if ca.is_layered() || opened.state.spec.ca_layout.is_layered() {
+        return Err(refuse(
+            "--same-key",
+            "renews a single CA, and this bundle is root+issuing: its issuing CA is replaced \
+             with no restart by etcd-pki rotate-issuer (with the root key), its root by \
+             rotate-ca without --same-key (a new root, three phases); nothing was written",
+        ));
+    }
+    let (renewed, mut plan) = same_key_plan(opened, ca, now)?;
+    let members = member_addresses(&plan.plan);
+    let summary = RotateSummary {
+        same_key: true,
+        new_ca: subject_and_end(&renewed.cert()?),
+        new_root: None,
+        old_ca_not_after: anchor_end(ca)?,
+        layouts: (CaLayout::Single, CaLayout::Single),
+        members: members.iter().map(|(n, _)| n.clone()).collect(),
+        clients: opened
+            .state
+            .spec
+            .clients
+            .iter()
+            .map(|c| c.name.clone())
+            .collect(),
+        crl: opened.state.revocations.is_some(),
+    };
+    let new_pem = renewed.cert()?.pem;
+    let mut kit = kit_files(
+        &plan.plan,
+        &opened.state.spec,
+        &members,
+        (&pem_of(&ca.cert_der), &new_pem),
+        true,
+    )?;
+    kit.push(rotate_md_file(&summary, &opened.state.spec.cluster_name));
+    plan.plan.prepare(kit.iter().map(crate::runbook::file_plan));
+    // The same key is not written again (the old key file stays the CA key).
+    plan.plan = plan.plan.seal_ca_key(false);
+    let (bundle, _) = change::apply_change_sealed(
+        Some(opened),
+        &renewed,
+        &plan,
+        crate::keys::Keys::new(),
+        None,
+    )?;
+    Ok((bundle, summary))
+}
+
+/// Each member's name and first address (the one the scripts ask its ports on).
+fn member_addresses(plan: &crate::plan::Plan) -> Vec<(String, std::net::IpAddr)> {
+    plan.members
+        .iter()
+        .filter_map(|m| m.ips.first().map(|ip| (m.name.clone(), *ip)))
+        .collect()
+}
+
+fn subject_and_end(c: &crate::issue::IssuedCert) -> (String, String) {
+    (c.info.subject.clone(), c.info.not_after.clone())
+}
+
+/// The notAfter of the CA the cluster trusts now (the root, with `root+issuing`).
+fn anchor_end(ca: &crate::issue::CaMaterial) -> Result<String, Error> {
+    Ok(match ca.root_cert()? {
+        Some(root) => root.info.not_after,
+        None => ca.cert()?.info.not_after,
+    })
+}
+
+fn rotate_md_file(summary: &RotateSummary, cluster: &str) -> crate::runbook::RunbookFile {
+    crate::runbook::RunbookFile {
+        path: "ROTATE.md".into(),
+        mode: 0o644,
+        contents: rotate_md(summary, cluster),
+    }
+}
+
+/// A refusal of rotate-ca: `field` names the option, `reason` the fix.
+fn refuse(field: &str, reason: &str) -> Error {
+    Error::Change {
+        field: field.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+/// A rotation: the new CA (with `root+issuing`, the new root from `new.root` and the issuing
+/// CA under it) and every leaf under it, planned as a new bundle that is a child of `opened`.
+#[allow(clippy::type_complexity)]
 fn new_ca_plan(
     opened: &crate::package::OpenedBundle,
-    key: &PrivateKey,
+    new: NewCa,
     now: OffsetDateTime,
-) -> Result<(crate::issue::CaMaterial, crate::ops::change::ChangePlan), Error> {
+) -> Result<
+    (
+        crate::issue::CaMaterial,
+        Option<crate::issue::CaMaterial>,
+        crate::ops::change::ChangePlan,
+    ),
+    Error,
+> {
     use crate::ops::change::{self, Change};
 
-    let mut plan = change::plan_change(None, &opened.state.spec, &Change::Generate, now)?;
-    let new_ca = crate::issue::new_ca(&plan.plan.ca, key, now)?;
+    let spec = rotation_spec(opened, new.layout());
+    let mut plan = change::plan_change(None, &spec, &Change::Generate, now)?;
+    let (new_ca, root) = match (new.root, &plan.plan.root) {
+        (Some(r), Some(root_plan)) => {
+            let root = crate::issue::new_root(root_plan, r.key, now)?;
+            let issuing = crate::issue::new_issuing(&plan.plan.ca, new.key, &root, now)?;
+            (issuing, Some(root))
+        }
+        _ => (crate::issue::new_ca(&plan.plan.ca, new.key, now)?, None),
+    };
     // A child of the opened bundle. The removed members' records go: the new CA never signed
-    // them, and no member trusts the old one afterwards. The revocations stay, re-signed.
+    // them, and no member trusts the old one afterwards; so do the earlier issuing CAs of the
+    // old root and the old root's CRL (a new root has revoked nothing). The revocations stay,
+    // re-signed: etcd matches serials only, and the old CA is trusted until phase 3.
     let mut carried = crate::revocations::carried(opened, &[]);
     carried.removed_members.clear();
+    carried.previous_issuers.clear();
+    carried.root_crl = None;
     carried.rotation = Some(rotation_state(false));
     carried.ca_key_kept = false;
     if let Some(rev) = &opened.state.revocations {
@@ -350,7 +379,7 @@ fn new_ca_plan(
         plan.keys_changed.retain(|id| id != jwt);
         plan.keys_kept.push(jwt.to_string());
     }
-    Ok((new_ca, plan))
+    Ok((new_ca, root, plan))
 }
 
 /// Refuses a new bundle one of whose certificates drew a serial on the CRL (etcd matches
@@ -414,31 +443,6 @@ pub(crate) fn resign_revocations(
         },
     )?;
     Ok((next, der))
-}
-
-/// A same-key renewal: the renewed CA certificate in every folder and spec.json, everything
-/// else byte for byte.
-fn same_key_plan(
-    opened: &crate::package::OpenedBundle,
-    ca: &crate::issue::CaMaterial,
-    now: OffsetDateTime,
-) -> Result<(crate::issue::CaMaterial, crate::ops::change::ChangePlan), Error> {
-    use crate::ops::change::{self, Change};
-
-    let spec = &opened.state.spec;
-    let renewed = renew_ca_same_key(&ca.cert_der, &ca.key()?, now, spec.ca_validity_days)?;
-    let mut plan = change::plan_change(Some(opened), spec, &Change::Keep, now)?;
-    let mut carried = plan.plan.carried.clone();
-    carried.rotation = Some(rotation_state(true));
-    plan.plan.carry(carried);
-    // The renewed certificate is the CA the new bundle is made under: every folder's ca.crt
-    // and spec.json's record come from it in one pass.
-    let renewed_ca = crate::issue::CaMaterial {
-        cert_der: renewed,
-        key_pkcs8_der: ca.key_pkcs8_der.clone(),
-        chain: Vec::new(),
-    };
-    Ok((renewed_ca, plan))
 }
 
 /// The kit's scripts: one set per member and per client. `cas` is (old, new) CA PEM.

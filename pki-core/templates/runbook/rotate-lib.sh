@@ -99,10 +99,12 @@ trust() {
   else echo other
   fi
 }
-# issuer_of CERT: old or new (which CA of this rotation signed it), or other.
+# issuer_of CERT: old or new (which trusted CA of this rotation its chain leads to), or other.
+# A leaf file of the root+issuing layout holds the leaf then its issuing CA: -untrusted hands
+# openssl that issuing CA (verify reads only the first certificate of the file it checks).
 issuer_of() {
-  if openssl verify -partial_chain -CAfile "$rot/new-ca.crt" "$1" >/dev/null 2>&1; then echo new
-  elif openssl verify -partial_chain -CAfile "$rot/old-ca.crt" "$1" >/dev/null 2>&1; then echo old
+  if openssl verify -partial_chain -CAfile "$rot/new-ca.crt" -untrusted "$1" "$1" >/dev/null 2>&1; then echo new
+  elif openssl verify -partial_chain -CAfile "$rot/old-ca.crt" -untrusted "$1" "$1" >/dev/null 2>&1; then echo old
   else echo other
   fi
 }
@@ -156,12 +158,14 @@ accepts() {
     "https://$(hostport "$a" "$PEER_PORT")/members" 2>/dev/null)" == *peerURLs* ]]
 }
 # serves_new ADDRESS: whether both ports serve a certificate of the new CA (checked against
-# the new CA alone), asked with this member's installed (new) peer certificate.
+# the new CA alone), asked with this member's installed (new) peer certificate. -cert_chain:
+# s_client sends only the first certificate of -cert, and a member that trusts a root alone
+# needs the issuing CA after the leaf.
 serves_new() {
   local a=$1 port
   for port in "$CLIENT_PORT" "$PEER_PORT"; do
     timeout 10 openssl s_client -connect "$(hostport "$a" "$port")" -CAfile "$rot/new-ca.crt" \
-      -verify_return_error -cert "$dir/peer.crt" -key "$dir/peer.key" </dev/null >/dev/null 2>&1 || return 1
+      -verify_return_error -cert "$dir/peer.crt" -cert_chain "$dir/peer.crt" -key "$dir/peer.key" </dev/null >/dev/null 2>&1 || return 1
   done
 }
 

@@ -54,6 +54,7 @@ fn every_bad_day_two_input_exits_2_and_writes_nothing() {
     std::fs::copy(other.path().join("ca.key"), t.join("other-ca.key")).unwrap();
     std::fs::write(t.join("garbage.zip"), b"PK\x03\x04 not really a zip").unwrap();
     std::fs::write(t.join("notes.txt"), b"not a key\n").unwrap();
+    std::fs::write(t.join("short.txt"), b"short\n").unwrap();
     // A zip that is not an etcd-pki bundle: a README alone.
     let plain = t.join("plain");
     std::fs::create_dir_all(&plain).unwrap();
@@ -154,6 +155,63 @@ fn every_bad_day_two_input_exits_2_and_writes_nothing() {
             "the old CA key for the kit (rotate-ca)",
             with("rotate-ca", "kit.zip", "ca.key", &["--same-key"]),
             vec!["--ca-key", "<cluster>-ca-new.key"],
+        ),
+        (
+            "a root passphrase shorter than 12 characters (rotate-ca)",
+            with(
+                "rotate-ca",
+                "bundle.zip",
+                "ca.key",
+                &[
+                    "--no-new-ca-passphrase",
+                    "--new-ca-key-out",
+                    "n.key",
+                    "--new-root-key-out",
+                    "nr.key",
+                    "--root-passphrase-file",
+                    "short.txt",
+                ],
+            ),
+            vec!["the root passphrase in short.txt", "at least 12"],
+        ),
+        (
+            "a root passphrase file that is not there (rotate-ca)",
+            with(
+                "rotate-ca",
+                "bundle.zip",
+                "ca.key",
+                &[
+                    "--no-new-ca-passphrase",
+                    "--new-ca-key-out",
+                    "n.key",
+                    "--new-root-key-out",
+                    "nr.key",
+                    "--root-passphrase-file",
+                    "missing.txt",
+                ],
+            ),
+            vec!["cannot read the root passphrase file missing.txt"],
+        ),
+        (
+            "root options for a single kit (rotate-ca)",
+            with(
+                "rotate-ca",
+                "bundle.zip",
+                "ca.key",
+                &[
+                    "--ca-layout",
+                    "single",
+                    "--no-new-ca-passphrase",
+                    "--root-passphrase-file",
+                    "short.txt",
+                ],
+            ),
+            vec!["--root-passphrase-file", "this one is single"],
+        ),
+        (
+            "a same-key renewal of a root+issuing bundle (rotate-ca)",
+            with("rotate-ca", "bundle.zip", "ca.key", &["--same-key"]),
+            vec!["--same-key", "root+issuing", "rotate-issuer"],
         ),
         (
             "a file that is no key",
@@ -360,7 +418,10 @@ fn cli_in(dir: &Path, args: &[&str]) -> (i32, String) {
 fn an_older_bundle_or_an_unfinished_kit_is_refused() {
     let tmp = TempDir::new("daytwo-lineage");
     let t = tmp.path();
-    generate_bundle(&spec("lineage", 3), t);
+    // One CA: the same-key renewal below is a single CA's.
+    let mut single: serde_json::Value = serde_json::from_str(&spec("lineage", 3)).unwrap();
+    single["ca_layout"] = "single".into();
+    generate_bundle(&single.to_string(), t);
     let add = |from: &str, name: &str, ip: &str, out: &str, extra: &[&str]| {
         let mut v = vec![
             "add-member",
@@ -425,6 +486,33 @@ fn an_older_bundle_or_an_unfinished_kit_is_refused() {
     );
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("--previous-rotation-done"), "{out}");
+    assert_eq!(snapshot(t), before, "a refused command wrote something");
+    // The move to root+issuing started while that renewal is half done: refused, no key
+    // file written.
+    std::fs::write(t.join("root-pass.txt"), "the root's passphrase\n").unwrap();
+    let before = snapshot(t);
+    let (code, out) = cli_in(
+        t,
+        &[
+            "rotate-ca",
+            "--from",
+            "kit.zip",
+            "--ca-key",
+            "ca.key",
+            "--ca-layout",
+            "root+issuing",
+            "--root-passphrase-file",
+            "root-pass.txt",
+            "--no-new-ca-passphrase",
+            "--out",
+            "move.zip",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("kit of a CA same-key renewal") && out.contains("--previous-rotation-done"),
+        "{out}"
+    );
     assert_eq!(snapshot(t), before, "a refused command wrote something");
     let (code, out) = add(
         "kit.zip",

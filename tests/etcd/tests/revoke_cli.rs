@@ -195,11 +195,18 @@ fn revoke_rotate_and_validate_from_the_command_line() {
             "renew.zip",
         ],
     );
-    assert_eq!(code, 0, "{out}");
+    // A same-key renewal renews a single CA; this bundle is root+issuing (generate's
+    // default): refused, naming what replaces its issuing CA (the renewal itself:
+    // printed_commands.rs and tests/etcd/tests/rotate.rs, on single bundles).
+    assert_eq!(code, 2, "{out}");
     assert!(
-        out.contains("CA key is unchanged") && out.contains("renew-ca.sh"),
+        out.contains("rotate-issuer") && !t.join("renew.zip").exists(),
         "{out}"
     );
+    // The kit of a root+issuing bundle has a new root too, its key beside the kit, sealed
+    // under the new CA key's passphrase (no --root-passphrase-file).
+    let root_key = std::fs::read_to_string(t.join("cli-root-ca-new.key")).unwrap();
+    assert!(root_key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
     let (code, out) = cli(
         t,
         &[
@@ -227,6 +234,8 @@ fn revoke_rotate_and_validate_from_the_command_line() {
             "ca.key",
             "--new-ca-key-out",
             "w.key",
+            "--new-root-key-out",
+            "w-root.key",
             "--out",
             "w.zip",
         ],
@@ -235,7 +244,8 @@ fn revoke_rotate_and_validate_from_the_command_line() {
     assert!(
         out.contains("--new-ca-passphrase-file")
             && !t.join("w.zip").exists()
-            && !t.join("w.key").exists(),
+            && !t.join("w.key").exists()
+            && !t.join("w-root.key").exists(),
         "{out}"
     );
     // The default new key path is never written over.

@@ -1,17 +1,21 @@
-//! A running 3-member cluster moves to a new CA, or renews its CA certificate, while a writer
-//! puts a key every 50 ms (each put its own TLS handshake) through a client that follows the
-//! kit's client steps:
+//! A running 3-member cluster of one CA moves to a root and an issuing CA (`rotate-ca
+//! --ca-layout root+issuing`), or renews its CA certificate, while a writer puts a key every
+//! 50 ms (each put its own TLS handshake) through a client that follows the kit's client
+//! steps:
 //!
-//! - rotation: `rotate/1-trust-both.sh` on each member (one restart each), the client's CA
+//! - the move: `rotate/1-trust-both.sh` on each member (one restart each), the client's CA
 //!   file old + new, `rotate/2-reissue.sh` on each member (no restart), the client's new
 //!   certificate, then its CA file the new CA alone, `rotate/3-drop-old.sh` on each member
 //!   (one restart each). Each script is first run out of order and must refuse, naming the
-//!   step to run; at the end a client certificate of the old CA is refused by every member;
+//!   step to run; at the end every member's trusted CA file is the new root alone, its server
+//!   and peer files hold the leaf then the new issuing CA, etcdctl with the kit's admin files
+//!   reads from every member, and a client certificate of the old CA is refused by every
+//!   member;
 //! - same-key renewal: `rotate/renew-ca.sh` on each member (one restart each), nothing else
 //!   changes, every old certificate keeps working.
 //!
 //! Every acknowledged write is read back at the end; each failed write must fall inside a
-//! member's restart. Each test prints `ROTATE …` / `RENEW-CA …` with `longest_gap_ms=…
+//! member's restart. Each test prints `MOVE …` / `RENEW-CA …` with `longest_gap_ms=…
 //! acked=… failed=… restarts=…` for the README.
 //!
 //! A restart is what `ETCD_PKI_RESTART` does: here it asks the test (a request file), which
@@ -47,30 +51,60 @@ fn rotate_cli(t: &Path, extra: &[&str]) -> (PathBuf, String) {
     (dir, said)
 }
 
+/// The move (issue #22 item 3): a single-CA cluster to a root and an issuing CA, with the
+/// three-phase kit; at the end every member trusts the new root alone and serves leaf +
+/// issuing CA ([`rotate_in_three_phases`]'s end checks for a root+issuing kit).
 #[test]
-fn rotate_ca_in_three_phases_while_writing() {
+fn move_to_root_and_issuing_in_three_phases_while_writing() {
     let subnet = 114;
     let tmp = TempDir::new("rotate-ca");
     let t = tmp.path();
     let spec = spec(t, subnet);
     let bundle = generate_bundle(&spec, t);
-    // The kit: etcd-pki rotate-ca on the bundle, unzipped as a person would.
-    let (kit_dir, said) = rotate_cli(t, &["--no-new-ca-passphrase"]);
-    println!("--- etcd-pki rotate-ca\n{said}");
     assert!(
-        said.contains("1-trust-both.sh") && said.contains("UNENCRYPTED"),
+        !bundle.join("issuing-ca.crt").exists(),
+        "not a single-CA bundle"
+    );
+    // The kit: etcd-pki rotate-ca --ca-layout root+issuing on the bundle, unzipped as a
+    // person would; the new root key sealed under its own passphrase.
+    let root_pass = t.join("root-pass.txt");
+    std::fs::write(&root_pass, "the new root's passphrase\n").unwrap();
+    let (kit_dir, said) = rotate_cli(
+        t,
+        &[
+            "--no-new-ca-passphrase",
+            "--ca-layout",
+            "root+issuing",
+            "--root-passphrase-file",
+            root_pass.to_str().unwrap(),
+        ],
+    );
+    println!("--- etcd-pki rotate-ca --ca-layout root+issuing\n{said}");
+    assert!(
+        said.contains("1-trust-both.sh")
+            && said.contains("UNENCRYPTED")
+            && said.contains("moves the cluster from one CA to a root and an issuing CA"),
         "{said}"
     );
     assert!(t.join(format!("rotate{subnet}-ca-new.key")).exists());
+    let root_key =
+        std::fs::read_to_string(t.join(format!("rotate{subnet}-root-ca-new.key"))).unwrap();
+    assert!(
+        root_key.contains("BEGIN ENCRYPTED PRIVATE KEY"),
+        "{root_key}"
+    );
     let new_pem = std::fs::read_to_string(kit_dir.join("ca.crt")).unwrap();
     assert_ne!(
         new_pem,
         std::fs::read_to_string(bundle.join("ca.crt")).unwrap()
     );
+    assert!(kit_dir.join("issuing-ca.crt").exists());
+    let state = std::fs::read_to_string(kit_dir.join("spec.json")).unwrap();
+    assert!(state.contains(r#""ca_layout": "root+issuing""#), "{state}");
 
     // The cluster, and the writer's client, which follows the kit's client steps.
     let live = Live::start(subnet, t, &bundle);
-    rotate_in_three_phases(live, &kit_dir, "ROTATE");
+    rotate_in_three_phases(live, &kit_dir, "MOVE");
 }
 
 #[test]

@@ -102,8 +102,10 @@ pub enum Command {
     Revoke(RevokeArgs),
     /// A new CA and every certificate under it, with the three-phase runbook (ROTATE.md).
     ///
-    /// --same-key renews the CA certificate with the same key instead: one rolling restart.
-    /// From a kit, --previous-rotation-done says its steps are done on every member.
+    /// A root+issuing bundle gets a new root and a new issuing CA under it; --ca-layout
+    /// root+issuing moves a single bundle to that layout (docs/ROTATION.md). --same-key renews
+    /// a single CA's certificate with the same key instead: one rolling restart. From a kit,
+    /// --previous-rotation-done says its steps are done on every member.
     RotateCa(RotateCaArgs),
     /// A new issuing CA under the same root and every certificate under it, deployed with no
     /// restart (ROTATE-ISSUER.md).
@@ -377,9 +379,23 @@ pub struct RotateCaArgs {
     /// The new CA key's passphrase is the first line of FILE.
     #[arg(long, value_name = "FILE")]
     pub new_ca_passphrase_file: Option<PathBuf>,
-    /// Write the new CA key UNENCRYPTED.
+    /// Write the new CA key UNENCRYPTED (and the new root's, unless
+    /// --root-passphrase-file).
     #[arg(long)]
     pub no_new_ca_passphrase: bool,
+    /// The kit's CA layout (default: the bundle's). root+issuing from a single bundle moves
+    /// the cluster to a root and an issuing CA (docs/ROTATION.md): afterwards rotate-issuer
+    /// replaces the issuing CA with no restart.
+    #[arg(long, value_name = "LAYOUT", value_parser = ["root+issuing", "single"])]
+    pub ca_layout: Option<String>,
+    /// root+issuing: the new root key's passphrase is the first line of FILE (at least 12
+    /// characters; default: the new CA key's).
+    #[arg(long, value_name = "FILE")]
+    pub root_passphrase_file: Option<PathBuf>,
+    /// root+issuing: where to write the new root key (default: <cluster>-root-ca-new.key
+    /// beside the kit).
+    #[arg(long, value_name = "PATH")]
+    pub new_root_key_out: Option<PathBuf>,
     #[command(flatten)]
     pub json: Json,
 }
@@ -602,7 +618,10 @@ pub const NOTES: &[Notes] = &[
         examples: &[
             "etcd-pki rotate-ca --from prod.zip --ca-key prod-ca.key --new-ca-passphrase-file \
              new-pass.txt",
-            "# the CA certificate renewed with the same key",
+            "# a single cluster moved to a root and an issuing CA",
+            "etcd-pki rotate-ca --from prod.zip --ca-key prod-ca.key --ca-layout root+issuing \
+             --root-passphrase-file root-pass.txt --new-ca-passphrase-file new-pass.txt",
+            "# the CA certificate renewed with the same key (single layout)",
             "etcd-pki rotate-ca --from prod.zip --ca-key prod-ca.key --same-key",
         ],
     },

@@ -1,6 +1,6 @@
-//! `etcd-pki revoke` and `etcd-pki rotate-ca`: open the newest bundle, check the CA key
-//! against it, write a new full bundle (or a rotation kit). On any refusal nothing is written
-//! and the old bundle is only read.
+//! `etcd-pki revoke` (and what `rotate-ca`, in rotate_ca.rs, shares with it): open the newest
+//! bundle, check the CA key against it, write a new full bundle. On any refusal nothing is
+//! written and the old bundle is only read.
 
 use std::path::{Path, PathBuf};
 
@@ -10,26 +10,23 @@ use pki_core::revoke::{self, Request, Target};
 use pki_core::{CaMaterial, Error, daytwo};
 use zeroize::Zeroizing;
 
-use super::{Failure, check_out, read_passphrase, write_new};
+use super::{Failure, check_out, write_new};
 
 /// The options both commands share, and the ones each adds.
 #[derive(Default)]
-struct Args {
-    from: Option<PathBuf>,
-    ca_key: Option<PathBuf>,
-    pass: Option<PathBuf>,
-    out: Option<PathBuf>,
-    force: bool,
-    targets: Vec<Target>,
-    same_key: bool,
-    new_ca_key_out: Option<PathBuf>,
-    new_pass: Option<PathBuf>,
-    no_new_pass: bool,
-    previous_done: bool,
+pub(super) struct Args {
+    pub(super) from: Option<PathBuf>,
+    pub(super) ca_key: Option<PathBuf>,
+    pub(super) pass: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
+    pub(super) force: bool,
+    pub(super) targets: Vec<Target>,
+    pub(super) same_key: bool,
+    pub(super) previous_done: bool,
 }
 
 impl Args {
-    fn opened(o: super::cli::Opened) -> Self {
+    pub(super) fn opened(o: super::cli::Opened) -> Self {
         Args {
             from: Some(o.from),
             ca_key: Some(o.ca_key),
@@ -68,7 +65,7 @@ fn targets_in_order(a: &super::cli::RevokeArgs, sub: &clap::ArgMatches) -> Vec<T
 }
 
 /// The opened bundle and its CA, or why not; `out` checked.
-fn open(
+pub(super) fn open(
     cmd: &str,
     a: &Args,
 ) -> Result<
@@ -240,51 +237,6 @@ fn unlock_root(
     }
 }
 
-/// `etcd-pki rotate-ca`: the kit that moves the cluster to a new CA (three phases), or renews
-/// its CA certificate with the same key (`--same-key`).
-pub(super) fn rotate_command(given: super::cli::RotateCaArgs) -> Result<(), Failure> {
-    let a = Args {
-        same_key: given.same_key,
-        new_ca_key_out: given.new_ca_key_out,
-        new_pass: given.new_ca_passphrase_file,
-        no_new_pass: given.no_new_ca_passphrase,
-        ..Args::opened(given.opened)
-    };
-    check_rotate_options(&a)?;
-    let (opened, ca, out) = open("rotate-ca", &a)?;
-    refuse_unfinished_change(&opened, &a)?;
-    let now = pki_core::OffsetDateTime::now_utc();
-    if a.same_key {
-        renew_ca(&opened, &ca, &out, a.force, now)
-    } else {
-        rotate_to_new_key(&a, &opened, &ca, &out, now)
-    }
-}
-
-/// Refuses options of rotate-ca that contradict each other.
-fn check_rotate_options(a: &Args) -> Result<(), Failure> {
-    if a.same_key && (a.new_ca_key_out.is_some() || a.new_pass.is_some() || a.no_new_pass) {
-        return Err(Failure::Usage(
-            "--same-key keeps the CA key: --new-ca-key-out and the new passphrase options do not apply"
-                .into(),
-        ));
-    }
-    if a.no_new_pass && a.new_pass.is_some() {
-        return Err(Failure::Usage(
-            "--no-new-ca-passphrase and --new-ca-passphrase-file contradict each other; choose one"
-                .into(),
-        ));
-    }
-    Ok(())
-}
-
-/// Refuses a new kit over the kit of a rotation or renewal not yet done on every member
-/// (unless `--previous-rotation-done` says it is).
-fn refuse_unfinished_change(opened: &OpenedBundle, a: &Args) -> Result<(), Failure> {
-    let from = a.from.as_deref().unwrap_or(Path::new(""));
-    refuse_unfinished(opened, from, a.previous_done, "rotate-ca")
-}
-
 /// Refuses to make any bundle from a CA rotation kit whose steps may still be running (its
 /// spec.json records the rotation), unless `done` (`--previous-rotation-done`) says they are
 /// finished on every member: the new bundle would not carry the kit's scripts, and a member
@@ -332,153 +284,6 @@ pub(super) fn refuse_unfinished(
          nothing was written",
         from.display()
     )))
-}
-
-/// `--same-key`: the kit of a renewed CA certificate, the key unchanged.
-fn renew_ca(
-    opened: &OpenedBundle,
-    ca: &CaMaterial,
-    out: &Path,
-    force: bool,
-    now: pki_core::OffsetDateTime,
-) -> Result<(), Failure> {
-    let (kit, summary) =
-        pki_core::rotate::rotate_ca(opened, ca, None, pki_core::keys::Keys::new(), now, None)
-            .map_err(|e| Failure::BadInput(e.to_string()))?;
-    write_new(out, &kit.to_zip()?, force)?;
-    super::lineage::wrote_bundle(&kit, out);
-    say!("{summary}");
-    say!("Wrote {} (the CA key is unchanged).", out.display());
-    rotation_answer(&kit, out, None, &summary);
-    Ok(())
-}
-
-/// A rotation: a new CA key, written beside the kit like generate's (never over the old
-/// one), then the kit.
-fn rotate_to_new_key(
-    a: &Args,
-    opened: &OpenedBundle,
-    ca: &CaMaterial,
-    out: &Path,
-    now: pki_core::OffsetDateTime,
-) -> Result<(), Failure> {
-    let bad = |e: Error| Failure::BadInput(e.to_string());
-    let key_out = new_ca_key_path(a, out, &opened.state.spec.cluster_name)?;
-    let passphrase = new_ca_passphrase(a, &key_out)?;
-    let plan = daytwo::plan_change(None, &opened.state.spec, &daytwo::Change::Generate, now)
-        .map_err(bad)?;
-    let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
-    let new_key = pki_core::PrivateKey::generate(opened.state.spec.key_algorithm)?;
-    let sealing = match &passphrase {
-        Some(p) => Some(pki_core::SealingKey::derive(p)?),
-        None => None,
-    };
-    let (kit, summary) =
-        pki_core::rotate::rotate_ca(opened, ca, Some(&new_key), keys, now, sealing.as_ref())
-            .map_err(bad)?;
-    // The key first: a kit whose CA key could not be saved is of no use.
-    write_new(&key_out, &kit.ca_key.contents, a.force)?;
-    if let Err(e) = write_new(out, &kit.to_zip()?, a.force) {
-        let _ = std::fs::remove_file(&key_out);
-        return Err(e);
-    }
-    super::lineage::wrote_bundle(&kit, out);
-    say!("{summary}");
-    say!(
-        "Wrote {} and the new CA key to {}{} (mode 0600): keep it offline, and keep the old one \
-         until step 3 is done on every member.",
-        out.display(),
-        key_out.display(),
-        if passphrase.is_some() {
-            ", encrypted with your passphrase"
-        } else {
-            " UNENCRYPTED"
-        }
-    );
-    rotation_answer(&kit, out, Some(&key_out), &summary);
-    Ok(())
-}
-
-/// rotate-ca's `--json` answer: a same-key renewal issues the CA certificate only, a
-/// rotation every certificate.
-fn rotation_answer(
-    kit: &pki_core::Bundle,
-    out: &Path,
-    key_out: Option<&Path>,
-    summary: &pki_core::rotate::RotateSummary,
-) {
-    let printed = summary.to_string();
-    super::wrote::print(super::wrote::Wrote {
-        bundle: kit,
-        out,
-        ca_key: key_out,
-        issued: summary.same_key.then(|| vec!["ca".to_string()]),
-        revoked: &[],
-        next_steps: super::wrote::command_lines(&printed),
-        summary: printed,
-        extra: serde_json::json!({
-            "same_key": summary.same_key,
-            "new_ca": { "subject": summary.new_ca.0, "not_after": summary.new_ca.1 },
-            "old_ca_not_after": summary.old_ca_not_after,
-            "new_ca_key_encrypted": key_out.map(|_| true),
-        }),
-    });
-}
-
-/// Where the new CA key goes: `--new-ca-key-out`, else `<cluster>-ca-new.key` beside the kit;
-/// checked like any output, and never the old key's file.
-fn new_ca_key_path(a: &Args, out: &Path, cluster: &str) -> Result<PathBuf, Failure> {
-    let key_out = a
-        .new_ca_key_out
-        .clone()
-        .unwrap_or_else(|| super::beside(out, &format!("{cluster}-ca-new.key")));
-    check_out(&key_out, a.force)?;
-    super::same_file::distinct(
-        &[("--out", out), ("--new-ca-key-out", key_out.as_path())],
-        "the new CA key needs a file of its own",
-    )?;
-    if let Some(old) = a.ca_key.as_deref()
-        && super::same_file::same_file(old, &key_out)
-    {
-        return Err(Failure::Usage(format!(
-            "--new-ca-key-out {} and --ca-key {} are the same file: keep the old CA key until \
-             the rotation is done; nothing was written",
-            key_out.display(),
-            old.display()
-        )));
-    }
-    for (flag, p) in [
-        ("--from", a.from.as_deref()),
-        ("--ca-passphrase-file", a.pass.as_deref()),
-    ] {
-        if let Some(p) = p {
-            super::same_file::distinct(
-                &[("--new-ca-key-out", key_out.as_path()), (flag, p)],
-                "the new CA key would be written over it",
-            )?;
-        }
-    }
-    Ok(key_out)
-}
-
-/// The new CA key's passphrase: none with `--no-new-ca-passphrase`, else the file's, else
-/// asked on the terminal; without a terminal, refused.
-fn new_ca_passphrase(a: &Args, key_out: &Path) -> Result<Option<Zeroizing<String>>, Failure> {
-    use std::io::IsTerminal;
-    if a.no_new_pass {
-        Ok(None)
-    } else if let Some(f) = &a.new_pass {
-        Ok(Some(read_passphrase(f)?))
-    } else if std::io::stdin().is_terminal() {
-        Ok(Some(super::ask_passphrase()?))
-    } else {
-        Err(Failure::BadInput(format!(
-            "the new CA key is written to {} encrypted with a passphrase, and there is no \
-             terminal to ask for one: give --new-ca-passphrase-file FILE, or \
-             --no-new-ca-passphrase to write it unencrypted; nothing was written",
-            key_out.display()
-        )))
-    }
 }
 
 /// `etcd-pki validate --from BUNDLE.zip [--other-ca OTHER.zip]`: the day-two checks of an
