@@ -19,7 +19,8 @@
 //! ```
 //! use pki_core::crl::{self, CrlParams, RevokedCert, RevocationReason};
 //! # let bundle = pki_core::generate(&pki_core::ClusterSpec::template())?;
-//! # let ca_der = pem::parse(&bundle.file("ca.crt").unwrap().contents).unwrap().into_contents();
+//! # // The CA that signs the leaves signs their CRL: the issuing CA of a root+issuing bundle.
+//! # let ca_der = pem::parse(&bundle.file("issuing-ca.crt").unwrap().contents).unwrap().into_contents();
 //! # let ca_pem = pem::parse(&bundle.ca_key.contents).unwrap();
 //! # let ca_key = pki_core::PrivateKey::from_pkcs8_der(pki_core::KeyAlgorithm::EcdsaP256, ca_pem.contents())?;
 //! let now = pki_core::OffsetDateTime::now_utc();

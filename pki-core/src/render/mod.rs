@@ -11,8 +11,12 @@
 //!     .map(|r| Ok((r.id.clone(), PrivateKey::generate(r.algorithm)?)))
 //!     .collect::<Result<_, pki_core::Error>>()?;
 //! let now = OffsetDateTime::now_utc();
-//! let ca = issue::new_ca(&plan.ca, keys.get("ca").unwrap(), now)?;
+//! // root+issuing, the default: a root, and the issuing CA it signs.
+//! let root = issue::new_root(plan.root.as_ref().unwrap(), keys.get("root").unwrap(), now)?;
+//! let ca = issue::new_issuing(&plan.ca, keys.get("ca").unwrap(), &root, now)?;
 //! let files = render::render(&plan, &issue::issue(&plan, &ca, &keys, now)?)?;
+//! let server = files.iter().find(|f| f.path == "members/etcd1/pki/server.crt").unwrap();
+//! assert_eq!(server.text().matches("BEGIN CERTIFICATE").count(), 2, "leaf, then issuing CA");
 //! let env = files.iter().find(|f| f.path == "members/etcd1/etcd.env").unwrap();
 //! assert!(env.text().contains("ETCD_NAME='etcd1'"));
 //! # Ok::<(), pki_core::Error>(())

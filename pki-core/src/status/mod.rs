@@ -19,7 +19,8 @@
 //! let later = OffsetDateTime::now_utc() + status::days(800);
 //! let fleet = status::fleet(&[source], Vec::new(), &status::Options { now: later, within_days: 30 });
 //! let cluster = &fleet.clusters[0];
-//! assert!(cluster.certificates.iter().skip(1).all(|c| c.action == status::Action::Renew));
+//! // The issuing CA and the root first, then the leaves.
+//! assert!(cluster.certificates.iter().skip(2).all(|c| c.action == status::Action::Renew));
 //! assert_eq!(
 //!     cluster.renewal.as_ref().unwrap().command,
 //!     "etcd-pki renew --from prod-1.zip --ca-key prod-ca.key --within 30 --out prod-2.zip"
