@@ -71,7 +71,8 @@ pub mod status;
 pub mod validate;
 
 pub use bundle::{
-    generate, generate_sealed, generate_with_keys, generate_with_keys_sealed, key_plan,
+    generate, generate_sealed, generate_sealed_apart, generate_with_keys,
+    generate_with_keys_sealed, generate_with_keys_sealed_apart, key_plan,
 };
 pub use error::Error;
 pub use issue::{CaMaterial, CertInfo};
@@ -86,7 +87,7 @@ pub use render::BundleFile;
 pub use report::{Problem, Report, Severity};
 pub use sealing::SealingKey;
 pub use spec::{
-    AuthToken, Client, ClientKind, ClusterSpec, EtcdVersion, Grant, KeyAlgorithm, Layout,
+    AuthToken, CaLayout, Client, ClientKind, ClusterSpec, EtcdVersion, Grant, KeyAlgorithm, Layout,
     Migration, Node, Permission, Subject, TlsVersion,
 };
 /// The time type of [`generate_with_keys`], re-exported so callers need no `time` dependency.

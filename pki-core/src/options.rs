@@ -79,6 +79,48 @@ pub enum Layout {
     Kubeadm,
 }
 
+/// How the CA is laid out: one CA, or a root that stays offline and an issuing CA under it.
+///
+/// With `root+issuing`, every trusted CA file (members' and clients' `ca.crt`) holds the root
+/// only and every leaf file holds the leaf and then its issuing CA. etcd reads its trusted CA
+/// file once, at start, but its leaf files at every handshake, and Go verifies a peer through
+/// the intermediates it sends: so a new issuing CA under the same root is deployed by swapping
+/// leaf files, with no restart (`etcd-pki rotate-issuer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum CaLayout {
+    /// One CA signs every certificate and is the trusted CA file (the layout of every
+    /// tutorial, and of bundles made before etcd-pki offered the other).
+    #[serde(rename = "single")]
+    Single,
+    /// A root (its key kept offline, sealed) signs an issuing CA, which signs every leaf.
+    #[default]
+    #[serde(rename = "root+issuing")]
+    RootIssuing,
+}
+
+impl CaLayout {
+    /// Both, in the order a UI offers them.
+    pub const ALL: [CaLayout; 2] = [CaLayout::RootIssuing, CaLayout::Single];
+
+    /// The spec spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaLayout::Single => "single",
+            CaLayout::RootIssuing => "root+issuing",
+        }
+    }
+
+    /// Parses the spec spelling.
+    pub fn from_name(s: &str) -> Option<CaLayout> {
+        CaLayout::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+
+    /// Whether a root signs the CA that signs the leaves.
+    pub fn is_layered(self) -> bool {
+        self == CaLayout::RootIssuing
+    }
+}
+
 /// Lowest TLS version etcd accepts (`--tls-min-version`, etcd 3.6+).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TlsVersion {

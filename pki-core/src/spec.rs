@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 pub use crate::options::{
-    AuthToken, ClientKind, EtcdVersion, Grant, Layout, Permission, TlsVersion,
+    AuthToken, CaLayout, ClientKind, EtcdVersion, Grant, Layout, Permission, TlsVersion,
 };
 
 /// The most members a spec may list. etcd advises at most 7 voting members; 100 leaves room
@@ -34,9 +34,16 @@ pub struct ClusterSpec {
     /// Algorithm of every key in the bundle.
     #[serde(default)]
     pub key_algorithm: KeyAlgorithm,
-    /// Lifetime of the CA certificate in days.
+    /// `single` (one CA) or `root+issuing` (the default for a new bundle): see [`CaLayout`].
+    /// A bundle opened again takes it from its certificates, not from this field.
+    #[serde(default)]
+    pub ca_layout: CaLayout,
+    /// Lifetime of the CA certificate in days: the issuing CA's with `root+issuing`.
     #[serde(default = "defaults::ca_validity_days")]
     pub ca_validity_days: u32,
+    /// Lifetime of the root in days (`root+issuing` only): at least the issuing CA's.
+    #[serde(default = "defaults::root_validity_days")]
+    pub root_validity_days: u32,
     /// Lifetime of every member and client certificate in days; at most the CA's.
     #[serde(default = "defaults::cert_validity_days")]
     pub cert_validity_days: u32,
@@ -269,6 +276,10 @@ pub mod defaults {
     pub fn ca_validity_days() -> u32 {
         3650
     }
+    /// Twenty years: the root outlives several issuing CAs, and replacing it takes restarts.
+    pub fn root_validity_days() -> u32 {
+        7300
+    }
     /// 825 days, the longest lifetime browsers and mkcert accept for a leaf; long enough
     /// that renewal is a planned event, short enough that it is not forgotten.
     pub fn cert_validity_days() -> u32 {
@@ -312,7 +323,9 @@ impl Default for ClusterSpec {
             nodes: Vec::new(),
             clients: defaults::clients(),
             key_algorithm: KeyAlgorithm::default(),
+            ca_layout: CaLayout::default(),
             ca_validity_days: defaults::ca_validity_days(),
+            root_validity_days: defaults::root_validity_days(),
             cert_validity_days: defaults::cert_validity_days(),
             ca_subject: Subject::default(),
             cert_dir: defaults::cert_dir(),

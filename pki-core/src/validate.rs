@@ -623,6 +623,29 @@ fn check_validity(r: &mut Report, spec: &ClusterSpec) {
             format!("the CA must be valid for 1 to {MAX_CA_DAYS} days; 3650 (ten years) is usual"),
         );
     }
+    let root = spec.root_validity_days;
+    if spec.ca_layout.is_layered() {
+        if root == 0 || root > MAX_CA_DAYS {
+            r.error(
+                "root_validity_days",
+                &root.to_string(),
+                format!(
+                    "the root must be valid for 1 to {MAX_CA_DAYS} days; 7300 (twenty years) \
+                     is usual"
+                ),
+            );
+        } else if ca > root {
+            r.error(
+                "ca_validity_days",
+                &ca.to_string(),
+                format!(
+                    "the issuing CA ({ca} days) would outlive the root that signs it ({root} \
+                     days) and stop verifying when the root expires; use at most {root} days \
+                     or raise root_validity_days"
+                ),
+            );
+        }
+    }
     if leaf == 0 {
         r.error(
             "cert_validity_days",

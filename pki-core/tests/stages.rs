@@ -120,6 +120,7 @@ fn a_ca_made_earlier_issues_a_later_plan() {
     let kept = CaMaterial {
         cert_der: ca.cert_der.clone(),
         key_pkcs8_der: ca.key_pkcs8_der.clone(),
+        chain: Vec::new(),
     };
 
     let mut spec = ClusterSpec::template();
@@ -154,6 +155,7 @@ fn a_ca_key_of_another_certificate_is_refused() {
     let wrong = CaMaterial {
         cert_der: ca.cert_der.clone(),
         key_pkcs8_der: zeroize::Zeroizing::new(stranger.pkcs8_der().to_vec()),
+        chain: Vec::new(),
     };
     let err = issue::issue(&plan, &wrong, &keys, now)
         .unwrap_err()
@@ -169,6 +171,7 @@ fn a_ca_key_of_another_certificate_is_refused() {
         key_pkcs8_der: zeroize::Zeroizing::new(
             keys.get("clients/etcdctl").unwrap().pkcs8_der().to_vec(),
         ),
+        chain: Vec::new(),
     };
     let err = issue::issue(&plan, &leaf, &keys, now)
         .unwrap_err()

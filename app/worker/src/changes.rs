@@ -403,6 +403,7 @@ fn apply(
             CaMaterial {
                 cert_der: ca.cert_der.clone(),
                 key_pkcs8_der: ca.key_pkcs8_der.clone(),
+                chain: Vec::new(),
             }
         }
     };

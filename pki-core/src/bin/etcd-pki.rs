@@ -360,6 +360,13 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
     let ca = pki_core::CaMaterial {
         cert_der: imported.cert_der.clone(),
         key_pkcs8_der: imported.key_pkcs8_der.clone(),
+        chain: Vec::new(),
+    };
+    // The layout is the CA's: a single CA imported makes a single-layout bundle.
+    spec.ca_layout = if ca.is_layered() {
+        pki_core::CaLayout::RootIssuing
+    } else {
+        pki_core::CaLayout::Single
     };
     let plan = daytwo::plan_change(opened.as_ref(), &spec, &Change::Generate, now).map_err(bad)?;
     let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;

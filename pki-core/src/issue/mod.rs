@@ -41,7 +41,7 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 use zeroize::Zeroizing;
 
-pub use ca::{CaMaterial, new_ca};
+pub use ca::{CaMaterial, issuing_common_name, new_ca, new_issuing, new_root};
 pub(crate) use info::hex_colons as info_hex;
 pub use info::{CertInfo, IssuedCert, rfc3339};
 
@@ -59,8 +59,11 @@ pub const CLOCK_SKEW: Duration = Duration::minutes(5);
 pub struct Issued {
     /// When the certificates were issued (the bundle's `generated_at`).
     pub issued_at: OffsetDateTime,
-    /// The CA certificate.
+    /// The CA certificate: the one that signs the leaves (the issuing CA, with
+    /// `root+issuing`).
     pub ca: IssuedCert,
+    /// `root+issuing`: the root, the trusted CA file of every folder. `None` for a single CA.
+    pub root: Option<IssuedCert>,
     /// Every leaf certificate, by [`CertPlan::id`].
     pub certs: BTreeMap<String, IssuedCert>,
     /// The CRL (DER) every member's `pki/crl.der` holds, when the plan carries revocations:
@@ -99,6 +102,19 @@ impl Issued {
         self.private_keys
             .insert(id.to_string(), Zeroizing::new(pem.to_string()));
     }
+    /// The trusted CA certificate of every folder: the root, or the CA when single.
+    pub fn trust_anchor(&self) -> &IssuedCert {
+        self.root.as_ref().unwrap_or(&self.ca)
+    }
+    /// What a leaf certificate's file holds: the leaf, then its issuing CA when a root stands
+    /// above it (etcd sends the file's certificates in its handshakes, and its peers verify
+    /// them against the root alone).
+    pub fn leaf_file_pem(&self, leaf: &IssuedCert) -> String {
+        match self.root {
+            Some(_) => format!("{}{}", leaf.pem, self.ca.pem),
+            None => leaf.pem.clone(),
+        }
+    }
     /// The public key PEM of the key with this id (the JWT verification key).
     pub fn public_key_pem(&self, id: &str) -> Option<&str> {
         self.public_keys.get(id).map(String::as_str)
@@ -136,6 +152,7 @@ pub fn issue(
     }
     Ok(Issued {
         issued_at: now,
+        root: ca.root_cert()?,
         ca: ca_cert,
         certs,
         crl: None,

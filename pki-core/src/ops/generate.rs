@@ -35,10 +35,27 @@ pub fn generate(spec: &ClusterSpec) -> Result<Bundle, Error> {
 /// ([`SealingKey::derive`] from the passphrase): the plan says so before anything is
 /// rendered, so the README states it in the same pass and no file is written twice.
 pub fn generate_sealed(spec: &ClusterSpec, sealing: Option<&SealingKey>) -> Result<Bundle, Error> {
+    generate_sealed_apart(spec, sealing, None)
+}
+
+/// [`generate_sealed`], with the root key file (`root+issuing`) sealed under `root_sealing`
+/// (a passphrase of its own: the root is kept offline, apart from the day-to-day CA key);
+/// `None` seals it under `sealing`, as [`generate_sealed`] does.
+pub fn generate_sealed_apart(
+    spec: &ClusterSpec,
+    sealing: Option<&SealingKey>,
+    root_sealing: Option<&SealingKey>,
+) -> Result<Bundle, Error> {
     // Bad input costs no key generation.
     let plan = plan::plan(&ValidatedSpec::new(spec)?).seal_ca_key(sealing.is_some());
     let keys = crate::parallel::generate_keys(&plan.keys, crate::parallel::cores())?;
-    build(&plan, &keys, OffsetDateTime::now_utc(), sealing)
+    build(
+        &plan,
+        &keys,
+        OffsetDateTime::now_utc(),
+        sealing,
+        root_sealing,
+    )
 }
 
 /// Validates and generates with keys supplied by `key_for` (called once per
@@ -57,6 +74,18 @@ pub fn generate_with_keys_sealed(
     spec: &ClusterSpec,
     now: OffsetDateTime,
     sealing: Option<&SealingKey>,
+    key_for: impl FnMut(&KeyRequest) -> Result<PrivateKey, Error>,
+) -> Result<Bundle, Error> {
+    generate_with_keys_sealed_apart(spec, now, sealing, None, key_for)
+}
+
+/// [`generate_with_keys_sealed`], with the root key file sealed under `root_sealing` (the
+/// page: the root's own passphrase); `None` seals it under `sealing`.
+pub fn generate_with_keys_sealed_apart(
+    spec: &ClusterSpec,
+    now: OffsetDateTime,
+    sealing: Option<&SealingKey>,
+    root_sealing: Option<&SealingKey>,
     mut key_for: impl FnMut(&KeyRequest) -> Result<PrivateKey, Error>,
 ) -> Result<Bundle, Error> {
     let plan = plan::plan(&ValidatedSpec::new(spec)?).seal_ca_key(sealing.is_some());
@@ -64,22 +93,42 @@ pub fn generate_with_keys_sealed(
     for req in &plan.keys {
         keys.insert(req.id.clone(), key_for(req)?);
     }
-    build(&plan, &keys, now, sealing)
+    build(&plan, &keys, now, sealing, root_sealing)
 }
 
-/// A new CA from the plan's CA key, then every later stage.
+/// A new CA from the plan's CA key (with `root+issuing`, a new root from the root key and
+/// the issuing CA under it), then every later stage. The root key file is sealed under
+/// `root_sealing`, else under `sealing`.
 fn build(
     plan: &plan::Plan,
     keys: &Keys,
     now: OffsetDateTime,
     sealing: Option<&SealingKey>,
+    root_sealing: Option<&SealingKey>,
 ) -> Result<Bundle, Error> {
     let ca_key = issue::plan_key(plan, keys, &plan.ca.key)?;
-    let ca = issue::new_ca(&plan.ca, ca_key, now)?;
+    let (ca, root) = match &plan.root {
+        None => (issue::new_ca(&plan.ca, ca_key, now)?, None),
+        Some(root_plan) => {
+            let root_key = issue::plan_key(plan, keys, &root_plan.key)?;
+            let root = issue::new_root(root_plan, root_key, now)?;
+            (
+                issue::new_issuing(&plan.ca, ca_key, &root, now)?,
+                Some(root),
+            )
+        }
+    };
     let issued = issue::issue(plan, &ca, keys, now)?;
     let files = render::render(plan, &issued)?;
     let ca_key_file = render::ca_key_file(plan, &ca, sealing)?;
-    Ok(package::assemble(plan, &issued, files, ca_key_file))
+    let root_key_file = render::root_key_file(plan, root.as_ref(), root_sealing.or(sealing))?;
+    Ok(package::assemble(
+        plan,
+        &issued,
+        files,
+        ca_key_file,
+        root_key_file,
+    ))
 }
 
 /// The member plans the files were rendered from (for callers that show them).

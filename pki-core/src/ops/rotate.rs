@@ -430,6 +430,7 @@ fn same_key_plan(
     let renewed_ca = crate::issue::CaMaterial {
         cert_der: renewed,
         key_pkcs8_der: ca.key_pkcs8_der.clone(),
+        chain: Vec::new(),
     };
     Ok((renewed_ca, plan))
 }

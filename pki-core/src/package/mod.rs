@@ -45,6 +45,10 @@ pub struct Bundle {
     /// (sealed when the plan says so, [`Plan::ca_key_sealed`]) on its own and never travels with the files
     /// copied to members. Role [`Role::CaKey`], path `<cluster>-ca.key`, mode 0600.
     pub ca_key: BundleFile,
+    /// `root+issuing`, when the operation made a root: the root's private key, saved apart
+    /// like the CA key (role [`Role::RootKey`], `<cluster>-root-ca.key`, mode 0600) and
+    /// needed only to make an issuing CA or sign the root's CRL: keep it offline.
+    pub root_key: Option<BundleFile>,
     /// Warnings from validation, generated despite.
     pub warnings: Vec<Problem>,
     /// How many keys (and certificates) were made.
@@ -53,13 +57,14 @@ pub struct Bundle {
     pub plan: Plan,
 }
 
-/// Puts the rendered `files` of `plan` together with `spec.json`, `manifest.json` and the CA
-/// key file.
+/// Puts the rendered `files` of `plan` together with `spec.json`, `manifest.json`, the CA
+/// key file and the root key file when a root was made.
 pub fn assemble(
     plan: &Plan,
     issued: &Issued,
     files: Vec<BundleFile>,
     ca_key: BundleFile,
+    root_key: Option<BundleFile>,
 ) -> Bundle {
     let generated_at = rfc3339(issued.issued_at);
     // Back into the plan's order, spec.json in its place; the manifest lists all of them.
@@ -88,6 +93,7 @@ pub fn assemble(
         generated_at: issued.issued_at,
         files,
         ca_key,
+        root_key,
         warnings: plan.warnings.clone(),
         key_count: plan.keys.len(),
         plan: plan.clone(),
@@ -142,7 +148,11 @@ pub fn zip(bundle: &Bundle) -> Result<Vec<u8>, Error> {
     .unwrap_or_default();
     let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let mut dirs: Vec<String> = Vec::new();
-    for f in bundle.files.iter().filter(|f| f.role != Role::CaKey) {
+    for f in bundle
+        .files
+        .iter()
+        .filter(|f| f.role != Role::CaKey && f.role != Role::RootKey)
+    {
         // Directory entries first, so unzip gives them sensible modes.
         let mut prefix = String::new();
         let parts: Vec<&str> = f.path.split('/').collect();

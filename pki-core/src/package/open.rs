@@ -91,7 +91,10 @@ pub fn open(zip_bytes: &[u8]) -> Result<OpenedBundle, Error> {
              before bundles carried their spec); only a bundle etcd-pki made can be opened",
         )
     })?;
-    let state = read_state(&state_file.contents)?;
+    let mut state = read_state(&state_file.contents)?;
+    // The layout is what the certificates are, whatever the spec says (a bundle made before
+    // the layout existed has no field, which reads as the new default).
+    state.spec.ca_layout = state.ca_layout();
     let spec = ValidatedSpec::new(&state.spec).map_err(|e| match e {
         Error::Invalid(report) => {
             let mut s = String::from("spec.json holds a spec that does not validate:");
@@ -186,15 +189,24 @@ fn read_state(bytes: &[u8]) -> Result<BundleState, Error> {
 
 /// Every certificate file spec.json lists is in the zip and is that certificate.
 fn check_certificates(state: &BundleState, files: &[OpenedFile]) -> Result<(), Error> {
-    for record in std::iter::once(&state.ca).chain(&state.certificates) {
+    let cas = std::iter::once(&state.ca).chain(&state.root);
+    for (i, record) in cas.chain(&state.certificates).enumerate() {
+        let is_leaf = i > usize::from(state.root.is_some());
         for path in &record.paths {
             let file = files.iter().find(|f| &f.path == path).ok_or_else(|| {
                 bad(format!(
                     "{path}, which spec.json lists, is missing from the zip"
                 ))
             })?;
-            let der = pem::parse(file.contents.as_slice())
-                .map_err(|e| bad(format!("{path} is not a PEM certificate: {e}")))?
+            let blocks = pem::parse_many(file.contents.as_slice())
+                .map_err(|e| bad(format!("{path} is not a PEM certificate: {e}")))?;
+            if is_leaf && state.root.is_some() {
+                check_leaf_chain(path, &blocks, &state.ca)?;
+            }
+            let der = blocks
+                .into_iter()
+                .next()
+                .ok_or_else(|| bad(format!("{path} holds no PEM certificate")))?
                 .into_contents();
             if info_hex(&Sha256::digest(&der)) != record.sha256_fingerprint {
                 return Err(bad(format!(
@@ -205,6 +217,33 @@ fn check_certificates(state: &BundleState, files: &[OpenedFile]) -> Result<(), E
             }
             check_record(path, record, der, state.spec.key_algorithm)?;
         }
+    }
+    Ok(())
+}
+
+/// `root+issuing`: a leaf file holds the leaf and then its issuing CA, nothing else — what its
+/// peers, which trust the root alone, need to verify it.
+fn check_leaf_chain(
+    path: &str,
+    blocks: &[pem::Pem],
+    issuing: &super::state::CertRecord,
+) -> Result<(), Error> {
+    let second = blocks
+        .get(1)
+        .map(|b| info_hex(&Sha256::digest(b.contents())));
+    if blocks.len() != 2 || second.as_deref() != Some(issuing.sha256_fingerprint.as_str()) {
+        return Err(bad(format!(
+            "{path} should hold the leaf certificate and then the issuing CA ({}), and it \
+             holds {} certificate(s){}: peers that trust the root alone could not verify it; \
+             use the bundle as etcd-pki wrote it",
+            issuing.subject,
+            blocks.len(),
+            if blocks.len() == 2 {
+                " with another second one"
+            } else {
+                ""
+            }
+        )));
     }
     Ok(())
 }

@@ -28,8 +28,14 @@ pub struct BundleState {
     pub generated_at: String,
     /// The spec the bundle was made from.
     pub spec: ClusterSpec,
-    /// The CA certificate.
+    /// The CA certificate: the one that signs the leaves (the issuing CA, with
+    /// `root+issuing`; then its path is `issuing-ca.crt`).
     pub ca: CertRecord,
+    /// `root+issuing`: the root, which every folder's `ca.crt` holds. Absent for a single CA
+    /// (and in every bundle made before etcd-pki offered the layout): a bundle's layout is
+    /// read from here, not from the spec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<CertRecord>,
     /// Every leaf certificate, in the plan's order.
     pub certificates: Vec<CertRecord>,
     /// The certificates revoked so far and the last CRL (`etcd-pki revoke`); absent until the
@@ -52,6 +58,15 @@ pub struct BundleState {
 }
 
 impl BundleState {
+    /// The bundle's CA layout, read from its certificates: `root+issuing` when a root
+    /// stands above the CA that signs the leaves.
+    pub fn ca_layout(&self) -> crate::spec::CaLayout {
+        match self.root {
+            Some(_) => crate::spec::CaLayout::RootIssuing,
+            None => crate::spec::CaLayout::Single,
+        }
+    }
+
     /// The bundle's generation: 1 for `generate`, one more for each operation since.
     pub fn generation(&self) -> u64 {
         self.lineage.as_ref().map_or(1, |l| l.generation)
@@ -93,13 +108,34 @@ pub fn state(plan: &Plan, issued: &Issued) -> BundleState {
             .map(|f| f.path.clone())
             .collect()
     };
-    let ca = record(
-        "ca",
-        "ca",
-        &Owner::Cluster,
-        &issued.ca,
-        paths(&Content::CaCert),
-    );
+    let (ca, root) = match &issued.root {
+        None => (
+            record(
+                "ca",
+                "ca",
+                &Owner::Cluster,
+                &issued.ca,
+                paths(&Content::CaCert),
+            ),
+            None,
+        ),
+        Some(root) => (
+            record(
+                "ca",
+                "issuing-ca",
+                &Owner::Cluster,
+                &issued.ca,
+                paths(&Content::IssuingCaCert),
+            ),
+            Some(record(
+                "root",
+                "root-ca",
+                &Owner::Cluster,
+                root,
+                paths(&Content::CaCert),
+            )),
+        ),
+    };
     let certificates = plan
         .certs
         .iter()
@@ -125,6 +161,7 @@ pub fn state(plan: &Plan, issued: &Issued) -> BundleState {
         generated_at: rfc3339(issued.issued_at),
         spec: plan.spec.clone(),
         ca,
+        root,
         certificates,
         revocations: carried.revocations.clone(),
         removed_members: carried.removed_members.clone(),

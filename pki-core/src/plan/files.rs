@@ -16,6 +16,11 @@ pub enum Role {
     CaCert,
     /// The CA private key: `Bundle::ca_key`, never one of the bundle's files nor in the zip.
     CaKey,
+    /// `root+issuing`: the issuing CA's certificate (`issuing-ca.crt` at the top), the CA
+    /// every leaf names as its issuer and every leaf file carries after the leaf.
+    IssuingCaCert,
+    /// `root+issuing`: the root's private key, `Bundle::root_key`, saved apart and sealed.
+    RootKey,
     /// A member's server certificate.
     ServerCert,
     /// A member's server key.
@@ -102,6 +107,8 @@ impl Role {
         match self {
             Role::CaCert => "ca-cert",
             Role::CaKey => "ca-key",
+            Role::IssuingCaCert => "issuing-ca-cert",
+            Role::RootKey => "root-key",
             Role::ServerCert => "server-cert",
             Role::ServerKey => "server-key",
             Role::PeerCert => "peer-cert",
@@ -142,7 +149,12 @@ impl Role {
     pub fn is_private_key(self) -> bool {
         matches!(
             self,
-            Role::CaKey | Role::ServerKey | Role::PeerKey | Role::ClientKey | Role::JwtKey
+            Role::CaKey
+                | Role::RootKey
+                | Role::ServerKey
+                | Role::PeerKey
+                | Role::ClientKey
+                | Role::JwtKey
         )
     }
 
@@ -213,10 +225,14 @@ impl FilePlan {
 /// What fills a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Content {
-    /// The CA certificate (PEM).
+    /// The trusted CA certificate (PEM): the CA, or with `root+issuing` the root alone.
     CaCert,
     /// The CA private key (PEM).
     CaKey,
+    /// `root+issuing`: the issuing CA certificate (PEM).
+    IssuingCaCert,
+    /// `root+issuing`: the root's private key (PEM), saved apart.
+    RootKey,
     /// The certificate of this [`super::CertPlan::id`] (PEM).
     Cert(String),
     /// The private key of this [`super::KeyRequest::id`] (PKCS#8 PEM).
@@ -485,6 +501,15 @@ pub(super) fn plan_files(plan: &Plan) -> Vec<FilePlan> {
             Content::CaCert,
         ),
     ];
+    if plan.spec.ca_layout.is_layered() {
+        v.push(file(
+            files::ISSUING_CA_CERT.into(),
+            Role::IssuingCaCert,
+            &cluster,
+            None,
+            Content::IssuingCaCert,
+        ));
+    }
     for i in 0..plan.members.len() {
         v.extend(member_files(plan, i));
     }

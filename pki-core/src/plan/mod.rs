@@ -34,6 +34,9 @@ use crate::validate::ValidatedSpec;
 
 /// The id of the CA's key in [`Plan::keys`].
 pub const CA_KEY: &str = "ca";
+/// The id of the root's key in [`Plan::keys`] (`root+issuing`, when the operation makes a
+/// root).
+pub const ROOT_KEY: &str = "root";
 /// The id of the JWT signing key in [`Plan::keys`].
 pub const JWT_KEY: &str = "jwt";
 
@@ -52,6 +55,13 @@ pub struct Plan {
     /// The CA to make, when one is made (a new bundle, a rotation); a CA imported or read
     /// back from a bundle enters the issue stage as a [`crate::issue::CaMaterial`] instead.
     pub ca: CaPlan,
+    /// `root+issuing`: the root to make, when one is made (a new bundle; the issuing CA
+    /// [`Plan::ca`] is then signed by it). `None` for a single CA, and for an operation on a
+    /// bundle whose root exists (it enters the issue stage inside the CA's
+    /// [`crate::issue::CaMaterial::chain`]).
+    pub root: Option<CaPlan>,
+    /// The root key file, saved apart from the bundle (with [`Plan::root`]).
+    pub root_key_file: Option<FilePlan>,
     /// Every key, CA's first.
     pub keys: Vec<KeyRequest>,
     /// Every leaf certificate.
@@ -222,6 +232,18 @@ fn build(spec: ClusterSpec, warnings: Vec<Problem>) -> Plan {
             content: Content::CaKey,
         },
         ca_key_sealed: false,
+        root: spec.ca_layout.is_layered().then(|| CaPlan {
+            key: ROOT_KEY.into(),
+            subject: root_subject(&spec.ca_subject),
+            validity_days: spec.root_validity_days,
+        }),
+        root_key_file: spec.ca_layout.is_layered().then(|| FilePlan {
+            path: format!("{}-root-ca.key", spec.cluster_name),
+            role: Role::RootKey,
+            owner: Owner::Cluster,
+            install_path: None,
+            content: Content::RootKey,
+        }),
         joining: Vec::new(),
         carried: crate::record::Carried::default(),
         prepared: Vec::new(),
@@ -231,6 +253,14 @@ fn build(spec: ClusterSpec, warnings: Vec<Problem>) -> Plan {
     plan.certs = cert_plans(&plan);
     plan.files = files::plan_files(&plan);
     plan
+}
+
+/// The root's name: the CA's with " root" after its common name, so that the root and the
+/// issuing CAs under it are told apart in every listing and error.
+pub fn root_subject(ca: &Subject) -> Subject {
+    let mut s = ca.clone();
+    s.common_name = format!("{} root", ca.common_name);
+    s
 }
 
 /// The keys a spec needs, CA's first. Works on any spec (the page sizes its progress bar
@@ -243,6 +273,10 @@ pub fn key_requests(spec: &ClusterSpec) -> Vec<KeyRequest> {
         algorithm,
     };
     let mut v = vec![req(CA_KEY.into(), "CA key".into())];
+    if spec.ca_layout.is_layered() {
+        v[0].label = "issuing CA key".into();
+        v.push(req(ROOT_KEY.into(), "root CA key".into()));
+    }
     for n in &spec.nodes {
         for kind in member_cert_kinds(spec.layout) {
             v.push(req(

@@ -6,8 +6,11 @@ use super::members::{MemberPlan, join};
 
 /// File names inside `cert_dir`.
 pub mod files {
-    /// The CA certificate.
+    /// The trusted CA certificate (the root alone, with `root+issuing`).
     pub const CA_CERT: &str = "ca.crt";
+    /// `root+issuing`: the issuing CA certificate, at the bundle's top (every leaf file
+    /// carries it too, after the leaf).
+    pub const ISSUING_CA_CERT: &str = "issuing-ca.crt";
     /// Which bundle the member's files come from (its `bundle.env`, kept in cert_dir).
     pub const BUNDLE_MARKER: &str = "etcd-pki-bundle.env";
     /// The CRL in a member's `pki/` folder and in its cert_dir. One file serves both

@@ -124,10 +124,19 @@ pub fn render(plan: &Plan, issued: &Issued) -> Result<Vec<BundleFile>, Error> {
     let mut out = Vec::with_capacity(plan.files.len());
     for f in &plan.files {
         let (cert, contents) = match &f.content {
-            Content::CaCert => (Some(issued.ca.clone()), issued.ca.pem.clone().into_bytes()),
+            Content::CaCert => {
+                let anchor = issued.trust_anchor();
+                (Some(anchor.clone()), anchor.pem.clone().into_bytes())
+            }
+            Content::IssuingCaCert => {
+                if issued.root.is_none() {
+                    return Err(missing(f, "root (the CA is single)"));
+                }
+                (Some(issued.ca.clone()), issued.ca.pem.clone().into_bytes())
+            }
             Content::Cert(id) => {
                 let c = issued.cert(id).ok_or_else(|| missing(f, id))?;
-                (Some(c.clone()), c.pem.clone().into_bytes())
+                (Some(c.clone()), issued.leaf_file_pem(c).into_bytes())
             }
             Content::Key(id) => {
                 let pem = issued.private_key_pem(id).ok_or_else(|| missing(f, id))?;
@@ -138,6 +147,7 @@ pub fn render(plan: &Plan, issued: &Issued) -> Result<Vec<BundleFile>, Error> {
                 (None, pem.as_bytes().to_vec())
             }
             Content::CaKey => return Err(missing(f, "CA key (it is saved apart)")),
+            Content::RootKey => return Err(missing(f, "root key (it is saved apart)")),
             Content::Manifest | Content::State => continue,
             Content::Crl => {
                 let der = issued.crl.as_ref().ok_or_else(|| missing(f, "CRL"))?;
@@ -179,6 +189,24 @@ pub fn ca_key_file(
         None,
         pem.as_bytes().to_vec(),
     ))
+}
+
+/// The root key file ([`Plan::root_key_file`]), saved apart from the bundle like the CA key:
+/// encrypted PKCS#8 under `sealing` when given, else plain PEM (the library's and the demo's
+/// choice; the CLI and the page always seal it). `None` when the plan makes no root.
+pub fn root_key_file(
+    plan: &Plan,
+    root: Option<&CaMaterial>,
+    sealing: Option<&crate::SealingKey>,
+) -> Result<Option<BundleFile>, Error> {
+    let (Some(file), Some(root)) = (&plan.root_key_file, root) else {
+        return Ok(None);
+    };
+    let pem = match sealing {
+        Some(sealing) => sealing.seal(&root.key()?)?,
+        None => root.key_pem()?,
+    };
+    Ok(Some(BundleFile::new(file, None, pem.as_bytes().to_vec())))
 }
 
 /// A member's `bundle.env`: the cluster, the line (the first bundle's id), the generation and
@@ -319,7 +347,8 @@ fn expiry_list(plan: &Plan, issued: &Issued) -> Vec<(String, String)> {
     let mut v = Vec::new();
     for f in &plan.files {
         let cert = match &f.content {
-            Content::CaCert => Some(&issued.ca),
+            Content::CaCert => Some(issued.trust_anchor()),
+            Content::IssuingCaCert => Some(&issued.ca),
             Content::Cert(id) => issued.cert(id),
             _ => None,
         };

@@ -50,7 +50,7 @@ pub(super) fn keys_to_make(
     let to_make: Vec<KeyRequest> = new_plan
         .keys
         .iter()
-        .filter(|k| k.id != plan::CA_KEY && !key_reused.contains(&k.id))
+        .filter(|k| k.id != plan::CA_KEY && k.id != plan::ROOT_KEY && !key_reused.contains(&k.id))
         .cloned()
         .collect();
     let changed = to_make
@@ -147,6 +147,7 @@ pub(super) fn other_keys_kept(new_plan: &Plan, old: &Plan) -> Vec<String> {
         .filter(|k| {
             !new_plan.certs.iter().any(|c| c.key == k.id)
                 && k.id != plan::CA_KEY
+                && k.id != plan::ROOT_KEY
                 && old.key(&k.id).is_some_and(|o| o.algorithm == k.algorithm)
         })
         .map(|k| k.id.clone())

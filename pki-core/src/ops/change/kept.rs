@@ -115,8 +115,14 @@ pub(super) fn add_kept_certificates(
         let alg = issue::plan_key(new_plan, keys, &c.key)?.algorithm();
         let mut cert = IssuedCert::from_der(der, alg, &c.path)?;
         // The old file's bytes, not a new encoding of the same certificate.
+        // With a root, the file is the leaf then its issuing CA: the leaf's own bytes are the
+        // first block, and render puts the issuing CA after it again.
         if let Ok(pem) = std::str::from_utf8(&file.contents) {
-            cert.pem = pem.to_string();
+            const END: &str = "-----END CERTIFICATE-----\n";
+            cert.pem = match (issued.root.is_some(), pem.find(END)) {
+                (true, Some(at)) => pem[..at + END.len()].to_string(),
+                _ => pem.to_string(),
+            };
         }
         issued.certs.insert(id.clone(), cert);
     }

@@ -245,7 +245,28 @@ pub fn unlock_ca(
     Ok(CaMaterial {
         cert_der: ca.cert_der.clone(),
         key_pkcs8_der: ca.key_pkcs8_der.clone(),
+        chain: root_chain(opened)?,
     })
+}
+
+/// `root+issuing`: the root's certificate from the bundle's `ca.crt` (spec.json's root
+/// record names it), the chain every leaf of the bundle's CA is issued with. Empty for a
+/// single CA.
+pub fn root_chain(opened: &OpenedBundle) -> Result<Vec<Vec<u8>>, Error> {
+    let Some(root) = &opened.state.root else {
+        return Ok(Vec::new());
+    };
+    let path = root
+        .paths
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "ca.crt".into());
+    let file = opened
+        .file(&path)
+        .ok_or_else(|| Error::BadBundle(format!("{path} (the root) is missing from the zip")))?;
+    let block = pem::parse(file.contents.as_slice())
+        .map_err(|e| Error::BadBundle(format!("{path} is not a PEM certificate: {e}")))?;
+    Ok(vec![block.into_contents()])
 }
 
 /// Makes the new bundle of `plan` under `ca`: kept certificates and keys copied from
@@ -270,6 +291,26 @@ pub fn apply_change_sealed(
     sealing: Option<&crate::SealingKey>,
 ) -> Result<(Bundle, ChangeSummary), Error> {
     let new_plan = &plan.plan;
+    if new_plan.spec.ca_layout.is_layered() != ca.is_layered() {
+        return Err(refuse(
+            "ca_layout",
+            format!(
+                "the spec says {}, but the CA given is {}: {}",
+                new_plan.spec.ca_layout.as_str(),
+                if ca.is_layered() {
+                    "an issuing CA under a root"
+                } else {
+                    "a single CA (no root above it)"
+                },
+                if ca.is_layered() {
+                    "set ca_layout to \"root+issuing\""
+                } else {
+                    "set ca_layout to \"single\", or give the CA certificate file with its \
+                     root after it"
+                }
+            ),
+        ));
+    }
     let old_plan = opened.map(OpenedBundle::plan);
     if let Some(o) = opened
         && !plan.ca_changes
@@ -300,7 +341,8 @@ pub fn apply_change_sealed(
     }
     let files = render::render(new_plan, &issued)?;
     let ca_key_file = render::ca_key_file(new_plan, ca, sealing)?;
-    let bundle = package::assemble(new_plan, &issued, files, ca_key_file);
+    // A day-two operation never writes a root key: the root, if any, is the bundle's.
+    let bundle = package::assemble(new_plan, &issued, files, ca_key_file, None);
     let steps = plan
         .operations
         .iter()
