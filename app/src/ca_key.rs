@@ -49,8 +49,9 @@ fn pair(passphrase: &str, confirm: &str) -> (Option<String>, Option<String>) {
     let short = pki_core::keys::passphrase_shortfall(passphrase)
         .filter(|n| *n > 0)
         .map(|n| format!("The passphrase has {n} characters; use at least {MIN}."));
-    let differ = (!confirm.is_empty() && confirm != passphrase)
-        .then(|| "The two passphrases differ; type the same passphrase in both fields.".to_string());
+    let differ = (!confirm.is_empty() && confirm != passphrase).then(|| {
+        "The two passphrases differ; type the same passphrase in both fields.".to_string()
+    });
     (short, differ)
 }
 

@@ -216,7 +216,10 @@ fn root_node(spec: &ClusterSpec) -> Node {
         h: CA_H,
         lines: vec![
             fit(&format!("root CA \"{}\"", spec.ca_subject.common_name), 34),
-            format!("key offline · signs issuing CAs · {} days", spec.root_validity_days),
+            format!(
+                "key offline · signs issuing CAs · {} days",
+                spec.root_validity_days
+            ),
         ],
     }
 }
@@ -411,12 +414,20 @@ mod tests {
                 .any(|l| l.y1 == root.y + root.h && l.y2 == ca.y)
         );
         // Every member sits below the issuing CA, and the words name the root.
-        assert!(d.nodes.iter().filter(|n| n.kind == Kind::Member).all(|n| n.y > ca.y + ca.h));
+        assert!(
+            d.nodes
+                .iter()
+                .filter(|n| n.kind == Kind::Member)
+                .all(|n| n.y > ca.y + ca.h)
+        );
         assert!(d.description.starts_with("A root CA"));
         s.ca_layout = pki_core::CaLayout::Single;
         let single = layout(&s);
         assert!(single.nodes.iter().all(|n| n.kind != Kind::Root));
-        assert_eq!(single.nodes[0].lines[0], format!("CA \"{}\"", s.ca_subject.common_name));
+        assert_eq!(
+            single.nodes[0].lines[0],
+            format!("CA \"{}\"", s.ca_subject.common_name)
+        );
     }
 
     #[test]

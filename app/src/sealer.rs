@@ -148,6 +148,27 @@ fn kick() {
     let Some((request, passphrase)) = to_send else {
         return;
     };
+    let sent = SEALER.with(|s| {
+        let s = s.borrow();
+        let w = &s.running.as_ref()?.worker;
+        let out = protocol::envelope(
+            &ToWorker::DeriveSealingKey { request },
+            protocol::Secrets {
+                passphrase: Some(protocol::buffer(passphrase.as_bytes())),
+                ..Default::default()
+            },
+        )
+        .ok()?;
+        w.post_message_with_transfer(&out.message, &out.transfer)
+            .ok()
+    });
+    if sent.is_some() {
+        SEALER.with(|s| s.borrow_mut().busy = Some(request));
+        // For the page benchmark: when the derivation started.
+        crate::browser::set_field("sealingAskedAt", JsValue::from_f64(crate::workers::now()));
+    }
+}
+
 /// The sealing worker, started once (it takes its wasm from the page like the key pool).
 fn start() {
     let started = SEALER.with(|s| s.borrow().running.is_some());

@@ -261,6 +261,11 @@ pub enum ChangeRequest {
     /// rotate-ca` calls it): the three-phase kit, every leaf new under the new CA, and the new
     /// CA key (encrypted with the old key's passphrase when it had one).
     RotateCa,
+    /// A new issuing CA under the same root (pki-core's `rotate::rotate_issuer`, as `etcd-pki
+    /// rotate-issuer` calls it): signed with the root key the person gives as a file, every
+    /// leaf re-issued under it, the kit whose files are swapped in place (no restart), and the
+    /// new issuing CA key.
+    RotateIssuer,
 }
 
 impl ChangeRequest {

@@ -58,7 +58,10 @@ pub fn CaKeyProtection(#[prop(optional)] with_root: bool) -> impl IntoView {
     let problems = Memo::new(move |_| input.with(|i| i.problems()));
     let unencrypted = move || input.with(|i| i.unencrypted);
     let layered = move || {
-        with_root && ctx.spec.with(|s| s.ca_layout == pki_core::CaLayout::RootIssuing)
+        with_root
+            && ctx
+                .spec
+                .with(|s| s.ca_layout == pki_core::CaLayout::RootIssuing)
     };
     derive_ahead_of(input, Which::Ca, |i| i.protection().ok().flatten());
     if with_root {

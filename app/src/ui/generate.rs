@@ -133,7 +133,8 @@ fn start_generation(ctx: Ctx) {
     };
     let spec = ctx.spec.get_untracked();
     let root = match spec.ca_layout {
-        pki_core::CaLayout::RootIssuing => match ctx.ca_key.with_untracked(|k| k.root_protection()) {
+        pki_core::CaLayout::RootIssuing => match ctx.ca_key.with_untracked(|k| k.root_protection())
+        {
             Ok(p) => Some(p),
             Err(_) => return,
         },
