@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use ::time::OffsetDateTime;
-use pki_core::{Bundle, ClusterSpec, KeyAlgorithm, Role, generate};
+use pki_core::{Bundle, CaLayout, ClusterSpec, KeyAlgorithm, Role, generate};
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::*;
 
@@ -124,14 +124,24 @@ const DAY: i64 = 86_400;
 /// Every certificate of a bundle made with `alg`, its serials unique, what the page shows of
 /// one, and the files' modes.
 fn check_bundle(alg: KeyAlgorithm) {
-    let spec = spec(alg);
+    check_bundle_in(alg, CaLayout::RootIssuing);
+}
+
+fn check_bundle_in(alg: KeyAlgorithm, layout: CaLayout) {
+    let mut spec = spec(alg);
+    spec.ca_layout = layout;
     let before = OffsetDateTime::now_utc().unix_timestamp();
     let b = generate(&spec).unwrap_or_else(|e| panic!("{alg}: {e}"));
 
-    let ca = check_ca(&b, alg, before);
+    let ca = match layout {
+        CaLayout::Single => check_ca(&b, alg, before),
+        CaLayout::RootIssuing => check_root_and_issuing(&b, alg, before),
+    };
     let leaf = Leaf {
         alg,
         ca_ski: ca.ski.clone().expect("CA has an SKI"),
+        ca_cn: ca.cn.clone(),
+        chain: b.file("issuing-ca.crt").map(|f| f.text().to_string()),
         before,
     };
     let mut serials = vec![ca.serial.clone()];
@@ -164,10 +174,52 @@ fn check_ca(b: &Bundle, alg: KeyAlgorithm, before: i64) -> Parsed {
     ca
 }
 
-/// What every leaf must be, under the CA with SKI `ca_ski`, made after `before`.
+/// root+issuing: the root in `ca.crt` (CA:TRUE critical, pathlen 1, self-signed, twenty
+/// years) and the issuing CA in `issuing-ca.crt` (pathlen 0, signed by the root: its AKI is
+/// the root's SKI, ten years); the issuing CA is returned, as it signs the leaves.
+fn check_root_and_issuing(b: &Bundle, alg: KeyAlgorithm, before: i64) -> Parsed {
+    let root = parse(text(b, "ca.crt"));
+    assert_eq!(
+        root.ca,
+        Some((true, true, Some(1))),
+        "{alg}: root pathlen 1"
+    );
+    assert!(
+        root.ku_cert_sign && root.ku_crl_sign,
+        "{alg}: root key usage"
+    );
+    assert_eq!(root.cn, "etcd CA root");
+    assert_eq!(root.issuer_cn, "etcd CA root", "the root is self-signed");
+    assert!((root.not_after - before - 7300 * DAY).abs() < 60);
+    assert_eq!(
+        text(b, "ca.crt").matches("BEGIN CERTIFICATE").count(),
+        1,
+        "{alg}: ca.crt holds the root alone"
+    );
+    let issuing = parse(text(b, "issuing-ca.crt"));
+    assert_eq!(
+        issuing.ca,
+        Some((true, true, Some(0))),
+        "{alg}: issuing pathlen 0"
+    );
+    assert!(issuing.ku_cert_sign && issuing.ku_crl_sign);
+    assert!(issuing.cn.starts_with("etcd CA issuing "), "{}", issuing.cn);
+    assert_eq!(issuing.issuer_cn, "etcd CA root");
+    assert_eq!(
+        issuing.aki, root.ski,
+        "{alg}: the issuing CA's AKI is the root's SKI"
+    );
+    assert!((issuing.not_after - before - 3650 * DAY).abs() < 60);
+    issuing
+}
+
+/// What every leaf must be, under the CA with SKI `ca_ski`, made after `before`; with a root,
+/// its file ends with the issuing CA (`chain`).
 struct Leaf {
     alg: KeyAlgorithm,
     ca_ski: Vec<u8>,
+    ca_cn: String,
+    chain: Option<String>,
     before: i64,
 }
 
@@ -194,7 +246,7 @@ impl Leaf {
             Some(&self.ca_ski),
             "{alg} {what}: AKI = CA's SKI"
         );
-        assert_eq!(p.issuer_cn, "etcd CA");
+        assert_eq!(p.issuer_cn, self.ca_cn);
         assert!(
             p.serial.len() >= 15 && p.serial.len() <= 17,
             "{alg} {what}: 128-bit serial"
@@ -217,7 +269,15 @@ fn check_members(b: &Bundle, spec: &ClusterSpec, leaf: &Leaf) -> Vec<Vec<u8>> {
     let mut serials = Vec::new();
     for (i, node) in spec.nodes.iter().enumerate() {
         let ips: Vec<IpAddr> = node.ips.iter().map(|s| s.parse().unwrap()).collect();
-        let server = parse(text(b, &format!("members/{}/pki/server.crt", node.name)));
+        let server_file = text(b, &format!("members/{}/pki/server.crt", node.name));
+        if let Some(chain) = &leaf.chain {
+            assert!(
+                server_file.ends_with(chain.as_str())
+                    && server_file.matches("BEGIN CERTIFICATE").count() == 2,
+                "{alg}: server.crt is the leaf, then the issuing CA"
+            );
+        }
+        let server = parse(server_file);
         leaf.check(&server, "server");
         assert!(server.eku_server && server.eku_client, "{alg}: server EKUs");
         let mut want_ips = ips.clone();
@@ -321,6 +381,11 @@ fn rsa_2048() {
 #[test]
 fn rsa_3072() {
     check_bundle(KeyAlgorithm::Rsa3072);
+}
+
+#[test]
+fn single_layout_p256() {
+    check_bundle_in(KeyAlgorithm::EcdsaP256, CaLayout::Single);
 }
 
 #[test]

@@ -442,7 +442,14 @@ fn default_out_is_named_for_cluster_operation_and_generation() {
     std::fs::write(d.join("spec.json"), SPEC).unwrap();
     let (code, out) = cli(
         d,
-        &["generate", "--spec", "spec.json", "--no-ca-passphrase"],
+        &[
+            "generate",
+            "--spec",
+            "spec.json",
+            "--no-ca-passphrase",
+            "--ca-layout",
+            "single",
+        ],
     );
     assert_eq!(code, Some(0), "{out}");
     assert_eq!(zips(d), ["safe-generate-g1.zip"], "{out}");

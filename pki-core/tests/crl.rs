@@ -40,7 +40,7 @@ fn openssl(args: &[&str]) -> (bool, String) {
 
 fn bundle(alg: &str) -> (Bundle, Vec<u8>, PrivateKey) {
     let spec = ClusterSpec::from_json(&format!(
-        r#"{{"cluster_name": "crl", "key_algorithm": "{alg}",
+        r#"{{"cluster_name": "crl", "key_algorithm": "{alg}", "ca_layout": "single",
             "ca_subject": {{"common_name": "CRL test CA", "organization": "ops", "country": "DE"}},
             "nodes": [{{"name": "etcd1", "ips": ["10.0.0.1"]}}],
             "clients": [{{"name": "alice", "common_name": "alice"}}, {{"name": "bob", "common_name": "bob"}}]}}"#

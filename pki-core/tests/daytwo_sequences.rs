@@ -317,7 +317,12 @@ fn check_step(before: &OpenedBundle, step: &Step, op: &Op, dir: &Path) {
         std::fs::write(dir.join(&name), &f.contents).unwrap();
         leaves.push((name, f.path.clone()));
     }
+    // root+issuing: ca.crt is the root alone; the issuing CA is the intermediate.
     let mut args = vec!["verify", "-CAfile", "ca.crt"];
+    if let Some(issuing) = after.file("issuing-ca.crt") {
+        std::fs::write(dir.join("issuing-ca.crt"), &issuing.contents).unwrap();
+        args.extend(["-untrusted", "issuing-ca.crt"]);
+    }
     args.extend(leaves.iter().map(|(n, _)| n.as_str()));
     let out = openssl(dir, &args);
     for (n, path) in &leaves {
@@ -367,7 +372,19 @@ fn check_step(before: &OpenedBundle, step: &Step, op: &Op, dir: &Path) {
         let out = openssl(
             dir,
             &[
-                "crl", "-inform", "DER", "-in", "crl.der", "-CAfile", "ca.crt", "-noout",
+                "crl",
+                "-inform",
+                "DER",
+                "-in",
+                "crl.der",
+                "-CAfile",
+                // The CA that signs the leaves signs their CRL: the issuing CA, with a root.
+                if after.file("issuing-ca.crt").is_some() {
+                    "issuing-ca.crt"
+                } else {
+                    "ca.crt"
+                },
+                "-noout",
             ],
         );
         assert!(

@@ -33,7 +33,9 @@ fn a_whole_bundle_is_checked_and_found_fine() {
     // Each member's server and peer certificate and the client's: listed as fine.
     assert!(d.fine.len() >= 7, "{}", d.to_text());
     assert!(
-        d.to_text().contains("members/etcd2/pki/server.crt (etcd2"),
+        // root+issuing: the file holds the leaf (#1) and then the issuing CA.
+        d.to_text()
+            .contains("members/etcd2/pki/server.crt#1 (etcd2"),
         "{}",
         d.to_text()
     );

@@ -205,7 +205,7 @@ fn material() -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
     let cert = b
         .files
         .iter()
-        .find(|f| f.path.ends_with("ca.crt"))
+        .find(|f| f.path == "issuing-ca.crt")
         .unwrap()
         .contents
         .to_vec();

@@ -373,7 +373,8 @@ fn the_bundle_carries_a_renewal_calendar_and_the_units() {
         assert!(!line.contains('\n'), "{line:?}");
     }
     let unfolded = ics.replace("\r\n ", "");
-    assert_eq!(unfolded.matches("BEGIN:VEVENT").count(), 3, "{unfolded}");
+    // The leaves' renewal and last week, the issuing CA's rotation, the root's replacement.
+    assert_eq!(unfolded.matches("BEGIN:VEVENT").count(), 4, "{unfolded}");
     let leaf = b
         .file("members/etcd1/pki/server.crt")
         .unwrap()
@@ -381,6 +382,8 @@ fn the_bundle_carries_a_renewal_calendar_and_the_units() {
         .clone()
         .unwrap();
     let ca = b.file("ca.crt").unwrap().cert.clone().unwrap();
+    // root+issuing: the issuing CA is rotated before it ends, the root replaced before it does.
+    let issuing = b.file("issuing-ca.crt").unwrap().cert.clone().unwrap();
     let day = |t: OffsetDateTime| {
         format!(
             "DTSTART;VALUE=DATE:{}{:02}{:02}",
@@ -400,6 +403,11 @@ fn the_bundle_carries_a_renewal_calendar_and_the_units() {
     );
     assert!(
         unfolded.contains(&day(ca.not_after - days(365))),
+        "{unfolded}"
+    );
+    assert!(
+        unfolded.contains(&day(issuing.not_after - days(365)))
+            && unfolded.contains("rotate-issuer --from NEWEST.zip"),
         "{unfolded}"
     );
     assert!(

@@ -64,6 +64,7 @@ fn a_bundle_opens_with_its_spec_and_every_certificate() {
         .collect();
     for (f, c) in &certs {
         let record = std::iter::once(&opened.state.ca)
+            .chain(&opened.state.root)
             .chain(&opened.state.certificates)
             .find(|r| r.paths.contains(&f.path))
             .unwrap_or_else(|| panic!("{} is not in spec.json", f.path));

@@ -153,6 +153,8 @@ struct Opts {
     ca_key: Option<PathBuf>,
     from: Option<PathBuf>,
     cap_validity: bool,
+    ca_layout: Option<String>,
+    root_passphrase_file: Option<PathBuf>,
 }
 
 impl From<cli::GenerateArgs> for Opts {
@@ -168,6 +170,8 @@ impl From<cli::GenerateArgs> for Opts {
             ca_key: a.ca_key,
             from: a.from,
             cap_validity: a.cap_validity,
+            ca_layout: a.ca_layout,
+            root_passphrase_file: a.root_passphrase_file,
         }
     }
 }
@@ -256,7 +260,14 @@ fn generate_command(o: Opts) -> Result<(), Failure> {
     if o.ca_cert.is_some() || o.ca_key.is_some() || o.from.is_some() {
         return generate_under_existing_ca(o);
     }
-    let spec = read_spec(o.spec.as_deref())?;
+    let mut spec = read_spec(o.spec.as_deref())?;
+    if let Some(l) = o
+        .ca_layout
+        .as_deref()
+        .and_then(pki_core::CaLayout::from_name)
+    {
+        spec.ca_layout = l;
+    }
     // A bad spec is reported before anyone is asked for a passphrase.
     let report = pki_core::validate(&spec);
     if report.has_errors() {
@@ -291,7 +302,45 @@ fn generate_command(o: Opts) -> Result<(), Failure> {
             pki_core::keys::MIN_PASSPHRASE
         )));
     };
-    make(&spec, &out, key, o.force)
+    let root = root_key_out(&spec, &key, o.root_passphrase_file.as_deref(), o.force)?;
+    make(&spec, &out, key, root, o.force)
+}
+
+/// Where the root key goes (`root+issuing`): `<cluster>-root-ca.key` beside the CA key, in
+/// the CA key's form, sealed under --root-passphrase-file when given, else under the CA key's
+/// passphrase. `None` for a single CA or when the CA key is not kept.
+fn root_key_out(
+    spec: &ClusterSpec,
+    ca_key: &CaKey,
+    passphrase_file: Option<&Path>,
+    force: bool,
+) -> Result<Option<CaKey>, Failure> {
+    if !spec.ca_layout.is_layered() {
+        if passphrase_file.is_some() {
+            return Err(Failure::Usage(
+                "--root-passphrase-file is for a root+issuing bundle, and this one is single \
+                 (--ca-layout single or the spec's ca_layout): drop one of them"
+                    .into(),
+            ));
+        }
+        return Ok(None);
+    }
+    let name = format!("{}-root-ca.key", spec.cluster_name);
+    let root = match ca_key {
+        CaKey::Dropped => return Ok(None),
+        CaKey::Plain(p) => CaKey::Plain(beside(p, &name)),
+        CaKey::Encrypted(p, pass) => CaKey::Encrypted(
+            beside(p, &name),
+            match passphrase_file {
+                Some(f) => read_passphrase(f)?,
+                None => pass.clone(),
+            },
+        ),
+    };
+    if let CaKey::Plain(p) | CaKey::Encrypted(p, _) = &root {
+        check_out(p, force)?;
+    }
+    Ok(Some(root))
 }
 
 /// `etcd-pki generate --ca-cert C --ca-key K` (a CA from elsewhere: openssl, easy-rsa, cfssl,
@@ -527,7 +576,8 @@ fn demo_command(o: Opts) -> Result<(), Failure> {
             CaKey::Encrypted(k, read_passphrase(f)?)
         }
     };
-    make(&ClusterSpec::demo(), &out, key, o.force)
+    let root = root_key_out(&ClusterSpec::demo(), &key, None, o.force)?;
+    make(&ClusterSpec::demo(), &out, key, root, o.force)
 }
 
 /// Where the CA key goes and in which form.
@@ -632,28 +682,70 @@ fn ask_passphrase() -> Result<Zeroizing<String>, Failure> {
     Ok(first)
 }
 
-fn make(spec: &ClusterSpec, out: &Path, ca_key: CaKey, force: bool) -> Result<(), Failure> {
+fn make(
+    spec: &ClusterSpec,
+    out: &Path,
+    ca_key: CaKey,
+    root_key: Option<CaKey>,
+    force: bool,
+) -> Result<(), Failure> {
     let start = Instant::now();
-    let sealing = match &ca_key {
-        CaKey::Encrypted(_, p) => Some(pki_core::SealingKey::derive(p)?),
-        CaKey::Dropped | CaKey::Plain(_) => None,
+    let seal = |k: &CaKey| -> Result<Option<pki_core::SealingKey>, Failure> {
+        Ok(match k {
+            CaKey::Encrypted(_, p) => Some(pki_core::SealingKey::derive(p)?),
+            CaKey::Dropped | CaKey::Plain(_) => None,
+        })
     };
-    let bundle = pki_core::generate_sealed(spec, sealing.as_ref())?;
+    let sealing = seal(&ca_key)?;
+    let root_sealing = match &root_key {
+        Some(k) => seal(k)?,
+        None => None,
+    };
+    let bundle = pki_core::generate_sealed_apart(spec, sealing.as_ref(), root_sealing.as_ref())?;
     let zip = bundle.to_zip()?;
     let elapsed = start.elapsed();
-    let key_path = match &ca_key {
+    let path_of = |k: &CaKey| match k {
         CaKey::Dropped => None,
-        CaKey::Plain(p) | CaKey::Encrypted(p, _) => Some(p.as_path()),
+        CaKey::Plain(p) | CaKey::Encrypted(p, _) => Some(p.clone()),
     };
-    // The CA key first: a zip whose CA key could not be saved is of no use.
-    if let Some(k) = key_path {
-        write_new(k, &bundle.ca_key.contents, force)?;
+    let key_path = path_of(&ca_key);
+    let root_path = root_key.as_ref().and_then(path_of);
+    // The keys first: a zip whose CA key could not be saved is of no use.
+    let mut written: Vec<PathBuf> = Vec::new();
+    let keys = [
+        (root_path.clone(), bundle.root_key.as_ref()),
+        (key_path.clone(), Some(&bundle.ca_key)),
+    ];
+    for (path, file) in keys {
+        if let (Some(p), Some(f)) = (path, file) {
+            if let Err(e) = write_new(&p, &f.contents, force) {
+                for w in &written {
+                    let _ = std::fs::remove_file(w);
+                }
+                return Err(e);
+            }
+            written.push(p);
+        }
     }
     if let Err(e) = write_new(out, &zip, force) {
-        if let Some(k) = key_path {
-            let _ = std::fs::remove_file(k);
+        for w in &written {
+            let _ = std::fs::remove_file(w);
         }
         return Err(e);
+    }
+    let key_path = key_path.as_deref();
+    if let Some(p) = &root_path {
+        say!(
+            "Wrote the root key to {}, {} (mode 0600): it is needed only to make a new \
+             issuing CA (etcd-pki rotate-issuer) or to revoke one; keep it offline, apart \
+             from the CA key.",
+            p.display(),
+            if root_sealing.is_some() {
+                "encrypted with its passphrase"
+            } else {
+                "UNENCRYPTED"
+            }
+        );
     }
     lineage::wrote_bundle(&bundle, out);
     report(spec, &bundle, out, &ca_key, elapsed.as_millis());
@@ -665,7 +757,11 @@ fn make(spec: &ClusterSpec, out: &Path, ca_key: CaKey, force: bool) -> Result<()
         revoked: &[],
         summary: String::new(),
         next_steps: wrote::first_steps(spec),
-        extra: serde_json::json!({ "ca_key_encrypted": matches!(ca_key, CaKey::Encrypted(..)) }),
+        extra: serde_json::json!({
+            "ca_key_encrypted": matches!(ca_key, CaKey::Encrypted(..)),
+            "ca_layout": spec.ca_layout.as_str(),
+            "root_key": root_path,
+        }),
     });
     Ok(())
 }
@@ -727,12 +823,26 @@ fn report(spec: &ClusterSpec, bundle: &Bundle, out: &Path, ca_key: &CaKey, ms: u
         bundle.key_count,
         spec.key_algorithm
     );
-    if let Some(ca) = ca {
-        say!(
+    let issuing = bundle.file("issuing-ca.crt").and_then(|f| f.cert.as_ref());
+    match (ca, issuing) {
+        (Some(root), Some(issuing)) => {
+            say!(
+                "  root     \"{}\", valid until {} (every ca.crt: members and clients trust it alone)",
+                root.info.subject,
+                day(&root.info.not_after)
+            );
+            say!(
+                "  issuing  \"{}\", valid until {} (signs every certificate; each leaf file carries it)",
+                issuing.info.subject,
+                day(&issuing.info.not_after)
+            );
+        }
+        (Some(ca), None) => say!(
             "  CA       \"{}\", valid until {}",
             spec.ca_subject.common_name,
             day(&ca.info.not_after)
-        );
+        ),
+        _ => {}
     }
     // One column for every name, however long (`kube-apiserver`).
     let width = pki_core::bundle::members(spec)

@@ -323,12 +323,18 @@ impl<'a> Ctx<'a> {
     /// cannot build the chain.
     fn check_chain(&mut self, l: &Cert, cas: &[Cert]) {
         let file = |s: &str| s.split('#').next().unwrap_or(s).to_string();
-        let Some(inter) = cas.iter().find(|ca| l.issued_by(ca) && !ca.issued_by(ca)) else {
-            return;
-        };
-        if file(&inter.source) == file(&l.source) {
+        let issuers: Vec<&Cert> = cas
+            .iter()
+            .filter(|ca| l.issued_by(ca) && !ca.issued_by(ca))
+            .collect();
+        // The same issuing CA is often also a file of its own (a bundle's issuing-ca.crt):
+        // what matters is whether the leaf's file carries a copy.
+        if issuers.iter().any(|ca| file(&ca.source) == file(&l.source)) {
             return;
         }
+        let Some(inter) = issuers.first() else {
+            return;
+        };
         let name = self.only_name(l);
         self.push(Finding {
             class: "missing-intermediate",

@@ -200,14 +200,11 @@ fn check_certificates(state: &BundleState, files: &[OpenedFile]) -> Result<(), E
             })?;
             let blocks = pem::parse_many(file.contents.as_slice())
                 .map_err(|e| bad(format!("{path} is not a PEM certificate: {e}")))?;
-            if is_leaf && state.root.is_some() {
-                check_leaf_chain(path, &blocks, &state.ca)?;
-            }
             let der = blocks
-                .into_iter()
-                .next()
+                .first()
                 .ok_or_else(|| bad(format!("{path} holds no PEM certificate")))?
-                .into_contents();
+                .contents()
+                .to_vec();
             if info_hex(&Sha256::digest(&der)) != record.sha256_fingerprint {
                 return Err(bad(format!(
                     "{path} is not the certificate spec.json records for {} (SHA-256 {}): the \
@@ -216,6 +213,9 @@ fn check_certificates(state: &BundleState, files: &[OpenedFile]) -> Result<(), E
                 )));
             }
             check_record(path, record, der, state.spec.key_algorithm)?;
+            if is_leaf && state.root.is_some() {
+                check_leaf_chain(path, &blocks, &state.ca)?;
+            }
         }
     }
     Ok(())

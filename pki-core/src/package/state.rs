@@ -120,9 +120,11 @@ pub fn state(plan: &Plan, issued: &Issued) -> BundleState {
             None,
         ),
         Some(root) => (
+            // Role "ca" as in every bundle: the CA that signs the leaves, which day two asks
+            // the key of; the root is the new record.
             record(
                 "ca",
-                "issuing-ca",
+                "ca",
                 &Owner::Cluster,
                 &issued.ca,
                 paths(&Content::IssuingCaCert),

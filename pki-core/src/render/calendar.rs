@@ -67,6 +67,41 @@ pub fn render(plan: &Plan, issued: &Issued) -> String {
             ),
         );
     }
+    if let Some(root) = &issued.root {
+        let root_day = date(root.not_after);
+        let issuing_day = date(issued.ca.not_after);
+        event(
+            &mut lines,
+            &format!("issuing-{issuing_day}-{cluster}@etcd-pki"),
+            &stamp,
+            issued.ca.not_after - Duration::days(CA_DAYS),
+            &format!("Rotate the issuing CA of etcd cluster {cluster} (it ends {issuing_day})"),
+            &format!(
+                "The issuing CA ends on {issuing_day}, and every certificate it signed with it. \
+                 Make a new one under the same root, with no restart: etcd-pki rotate-issuer \
+                 --from NEWEST.zip --root-key {cluster}-root-ca.key --out KIT.zip, then follow \
+                 the kit's ROTATE-ISSUER.md."
+            ),
+        );
+        event(
+            &mut lines,
+            &format!("root-{root_day}-{cluster}@etcd-pki"),
+            &stamp,
+            root.not_after - Duration::days(CA_DAYS),
+            &format!("Replace the root CA of etcd cluster {cluster} (it ends {root_day})"),
+            &format!(
+                "The root ends on {root_day}, and the cluster's trust with it. Move to a new \
+                 root (two rolling restarts): etcd-pki rotate-ca --from NEWEST.zip --ca-key \
+                 {cluster}-ca.key --out KIT.zip, then follow the kit's ROTATE.md."
+            ),
+        );
+        lines.push("END:VCALENDAR".to_string());
+        let mut out = String::new();
+        for l in lines {
+            out.push_str(&fold(&l));
+        }
+        return out;
+    }
     let ca_day = date(issued.ca.not_after);
     event(
         &mut lines,

@@ -253,11 +253,18 @@ pub fn revoked_clients(plan: &Plan, issued: &Issued) -> Vec<String> {
 
 /// What the README states beyond the plan.
 pub fn readme_facts(plan: &Plan, issued: &Issued) -> readme::Facts {
+    let anchor = issued.trust_anchor();
     readme::Facts {
         generated_at: rfc3339(issued.issued_at),
-        ca_not_after: issued.ca.info.not_after.clone(),
-        ca_fingerprint: issued.ca.sha256_fingerprint.clone(),
+        ca_not_after: anchor.info.not_after.clone(),
+        ca_fingerprint: anchor.sha256_fingerprint.clone(),
         ca_key_encrypted: plan.ca_key_sealed,
+        issuing: issued.root.as_ref().map(|_| {
+            (
+                issued.ca.info.not_after.clone(),
+                issued.ca.sha256_fingerprint.clone(),
+            )
+        }),
     }
 }
 

@@ -31,6 +31,9 @@ pub struct Facts {
     pub ca_fingerprint: String,
     /// Whether the CA key is saved encrypted with a passphrase.
     pub ca_key_encrypted: bool,
+    /// `root+issuing`: the issuing CA's notAfter and fingerprint (then `ca_*` above are the
+    /// root's, which `ca.crt` holds).
+    pub issuing: Option<(String, String)>,
 }
 
 #[derive(askama::Template)]
@@ -44,6 +47,10 @@ struct Readme<'a> {
     /// The CA's last day, its fingerprint, and what the CA key file is.
     ca_end: &'a str,
     fp: &'a str,
+    /// `root+issuing`: the issuing CA's last day and fingerprint.
+    issuing: Option<(&'a str, &'a str)>,
+    /// Whether this bundle's operation wrote a root key (a new root).
+    root_key: bool,
     ca_key: &'a str,
     members: Vec<MemberRow<'a>>,
     clients: &'a [Client],
@@ -102,6 +109,13 @@ pub fn render(plan: &Plan, facts: &Facts) -> Result<String, Error> {
         warnings: &plan.warnings,
         ca_end: facts.ca_not_after.get(..10).unwrap_or(&facts.ca_not_after),
         fp: &facts.ca_fingerprint,
+        issuing: facts
+            .issuing
+            .as_ref()
+            .map(|(end, fp)| (end.get(..10).unwrap_or(end), fp.as_str())),
+        root_key: plan.root_key_file.is_some()
+            && !plan.carried.ca_key_kept
+            && plan.carried.parent.is_none(),
         ca_key: if plan.carried.ca_key_kept {
             CA_KEY_KEPT
         } else if facts.ca_key_encrypted {

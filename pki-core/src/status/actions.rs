@@ -111,6 +111,12 @@ pub(super) fn cert_status(
             "expired: renew it now (its peers and clients refuse it)".to_string(),
             Some(commands.renew(owner)),
         ),
+        Action::RenewCa if commands.root_key.is_some() => (
+            "the issuing CA ends within a year (or before what it signs): make a new one under \
+             the same root and swap every leaf file in place, no restart"
+                .to_string(),
+            Some(commands.renew_ca()),
+        ),
         Action::RenewCa => (
             "the CA ends within a year (or before what it signs): renew it with the same key, \
              one rolling restart, every certificate kept"

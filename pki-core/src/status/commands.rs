@@ -9,6 +9,9 @@ pub(super) struct Commands {
     ca_key: String,
     out: String,
     pub(super) within: u32,
+    /// `root+issuing`: the root key's path (shell word), beside the CA key; the CA that ends
+    /// is then the issuing CA, replaced by `rotate-issuer` with no restart.
+    pub(super) root_key: Option<String>,
 }
 
 impl Commands {
@@ -20,12 +23,24 @@ impl Commands {
             ca_key: shell_word(ca_key),
             out: shell_word(&out),
             within,
+            root_key: None,
         }
+    }
+
+    /// The same commands for a `root+issuing` bundle of `cluster`: the root key is
+    /// `<cluster>-root-ca.key` beside the CA key.
+    pub(super) fn layered(mut self, cluster: &str) -> Commands {
+        let ca_key = std::path::Path::new(&self.raw.1);
+        let root = ca_key.with_file_name(format!("{cluster}-root-ca.key"));
+        self.root_key = Some(shell_word(&root.to_string_lossy()));
+        self
     }
 
     /// The commands of the bundle this one's command writes.
     pub(super) fn then(&self) -> Commands {
-        Commands::at(&self.raw.2, &self.raw.1, self.within)
+        let mut next = Commands::at(&self.raw.2, &self.raw.1, self.within);
+        next.root_key = self.root_key.clone();
+        next
     }
 
     /// `renew --within D`, of one member or client (`--only NAME`) or of every due one.
@@ -38,6 +53,12 @@ impl Commands {
     }
 
     pub(super) fn renew_ca(&self) -> String {
+        if let Some(root_key) = &self.root_key {
+            return format!(
+                "etcd-pki rotate-issuer --from {} --root-key {root_key} --out {}",
+                self.from, self.out
+            );
+        }
         format!(
             "etcd-pki rotate-ca --same-key --from {} --ca-key {} --out {}",
             self.from, self.ca_key, self.out

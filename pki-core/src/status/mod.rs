@@ -145,7 +145,10 @@ fn summarize(clusters: &[ClusterStatus]) -> Summary {
 /// The status of one bundle; `older` are the paths of the cluster's older bundles.
 pub fn cluster(source: &Source<'_>, older: Vec<String>, opts: &Options) -> ClusterStatus {
     let b = source.bundle;
-    let commands = Commands::at(&source.path, &source.ca_key, opts.within_days);
+    let mut commands = Commands::at(&source.path, &source.ca_key, opts.within_days);
+    if b.state.root.is_some() {
+        commands = commands.layered(&b.state.spec.cluster_name);
+    }
     let crl_info = b
         .files
         .iter()
@@ -174,6 +177,21 @@ pub fn cluster(source: &Source<'_>, older: Vec<String>, opts: &Options) -> Clust
         opts.now,
         opts.within_days,
     )];
+    if let Some(root) = &b.state.root {
+        // The root is replaced by rotate-ca (two rolling restarts) when it ends; the lints
+        // say so a year ahead.
+        let action = match leaf_action(root, opts.now, 0) {
+            Action::Expired => Action::CaExpired,
+            _ => Action::None,
+        };
+        certificates.push(cert_status(
+            root,
+            action,
+            &commands,
+            opts.now,
+            opts.within_days,
+        ));
+    }
     for r in &b.state.certificates {
         let action = leaf_action(r, opts.now, opts.within_days);
         certificates.push(cert_status(
@@ -184,9 +202,9 @@ pub fn cluster(source: &Source<'_>, older: Vec<String>, opts: &Options) -> Clust
             opts.within_days,
         ));
     }
-    let due = certificates
-        .iter()
-        .any(|c| matches!(c.action, Action::Renew | Action::Expired) && c.id != "ca");
+    let due = certificates.iter().any(|c| {
+        matches!(c.action, Action::Renew | Action::Expired) && c.id != "ca" && c.id != "root"
+    });
     let renewal = due.then(|| renewal(b, &commands, opts.now, opts.within_days));
     let crl = crl_info.map(|c| crl_status(&c, &commands, opts.now));
     let steps = steps(&commands, ca_action, renewal.as_ref(), crl.as_ref());
@@ -219,6 +237,7 @@ fn steps(
         ["renew", "ca", "crl"]
     };
     let mut at = Commands::at(&first.raw.0, &first.raw.1, first.within);
+    at.root_key = first.root_key.clone();
     let mut out = Vec::new();
     for step in order {
         let command = match step {

@@ -221,7 +221,8 @@ if [ -n "$using" ] && [ -n "$restart" ]; then
     if [ -n "$fresh" ]; then
       health=$(printf 'GET /health HTTP/1.0\r\nHost: %s\r\n\r\n' "$host" |
         timeout 10 openssl s_client -quiet -connect "$hostport" -verify_return_error \
-          -CAfile "$dir/ca.crt" -cert "$dir/server.crt" -key "$dir/server.key" 2>/dev/null) || true
+          -CAfile "$dir/ca.crt" -cert "$dir/server.crt" -cert_chain "$dir/server.crt" \
+          -key "$dir/server.key" 2>/dev/null) || true
       case "$health" in *'"health":"true"'*) back=$fresh; break ;; esac
     fi
     sleep 1

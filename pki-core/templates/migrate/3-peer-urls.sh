@@ -10,7 +10,7 @@ for n in $members; do
   host=${tls_peer#https://}
   # Captured, not piped into grep -q: s_client writes on after the line grep stops at, and
   # the SIGPIPE would fail the pipe under pipefail and refuse a member that is ready.
-  hello=$(openssl s_client -connect "$host" -CAfile "$cacert" -cert "$ccert" -key "$ckey" </dev/null 2>/dev/null || true)
+  hello=$(openssl s_client -connect "$host" -CAfile "$cacert" -cert "$ccert" -cert_chain "$ccert" -key "$ckey" </dev/null 2>/dev/null || true)
   if [[ "$hello" != *"Verify return code: 0"* ]]; then
     refuse "$n does not serve TLS peers at $tls_peer yet: run step 2 first (bash migrate/2-listeners.sh $n)"
   fi

@@ -96,7 +96,8 @@ for p in $PAIRS; do
     [ -f "$here/pki/$f" ] || refuse "$here/pki/$f is missing from the bundle"
     installed "$f"
   done
-  openssl verify -CAfile "$dir/ca.crt" "$here/pki/$kind.crt" >/dev/null 2>&1 ||
+  # -untrusted: with a root, the file carries its issuing CA after the leaf.
+  openssl verify -CAfile "$dir/ca.crt" -untrusted "$here/pki/$kind.crt" "$here/pki/$kind.crt" >/dev/null 2>&1 ||
     refuse "$kind.crt of the bundle does not verify against the installed $CERT_DIR/ca.crt"
   key_pub=$(openssl pkey -in "$here/pki/$kind.key" -pubout 2>/dev/null) || key_pub="(unreadable)"
   [ "$key_pub" = "$(openssl x509 -in "$here/pki/$kind.crt" -noout -pubkey 2>/dev/null)" ] ||
@@ -164,7 +165,8 @@ for p in $PAIRS; do
   got=""
   for _ in 1 2 3 4 5 6 7 8 9 10; do
     got=$(timeout 10 openssl s_client -connect "$(hostport "$port")" -verify_ip "$ADDRESS" -verify_return_error \
-      -CAfile "$dir/ca.crt" -cert "$here/pki/$peer_kind.crt" -key "$here/pki/$peer_kind.key" </dev/null 2>/dev/null |
+      -CAfile "$dir/ca.crt" -cert "$here/pki/$peer_kind.crt" -cert_chain "$here/pki/$peer_kind.crt" \
+      -key "$here/pki/$peer_kind.key" </dev/null 2>/dev/null |
       openssl x509 -noout -serial 2>/dev/null | cut -d= -f2) || true
     [ "$got" != "$want" ] || break
     sleep 1

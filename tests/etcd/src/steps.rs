@@ -242,8 +242,10 @@ pub fn served_serial(
     let o = run(cmd
         .arg("-c")
         .arg(
-            "timeout 10 openssl s_client -connect \"$1\" -CAfile \"$2\" -cert \"$3\" -key \"$4\" \
-             </dev/null 2>/dev/null | openssl x509 -noout -serial",
+            // -cert_chain: with a root, the file's issuing CA is sent after the leaf, as etcd
+            // and etcdctl send it.
+            "timeout 10 openssl s_client -connect \"$1\" -CAfile \"$2\" -cert \"$3\" \
+             -cert_chain \"$3\" -key \"$4\" </dev/null 2>/dev/null | openssl x509 -noout -serial",
         )
         .arg("served")
         .arg(format!("{host}:{port}"))

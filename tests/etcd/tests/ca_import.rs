@@ -711,7 +711,10 @@ fn a_ca_made_by_etcd_pki_with_a_passphrase_imports_again() {
     .unwrap();
     must(
         Command::new(e2e_etcd::etcd_pki_bin())
+            // A single CA: its ca.crt and key are a pair (a root+issuing bundle's CA is
+            // imported as its chain, issuing-ca.crt then ca.crt).
             .args(["generate", "--spec", "spec.json", "--out", "own.zip"])
+            .args(["--ca-layout", "single"])
             .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
             .current_dir(d),
     );

@@ -423,10 +423,11 @@ fn check_expiry_lists_every_certificate() {
     let o = run(Command::new("bash").arg(b.join("check-expiry.sh")));
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(o.status.success(), "{out}");
-    // 1 CA + 3 × (server + peer) + 1 client, the CA listed once though copied everywhere.
+    // The root and the issuing CA + 3 × (server + peer) + 1 client, the root listed once
+    // though copied everywhere.
     assert_eq!(
         out.lines().filter(|l| l.contains(".crt (")).count(),
-        8,
+        9,
         "{out}"
     );
     assert!(

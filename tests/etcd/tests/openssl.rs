@@ -39,14 +39,28 @@ fn check(alg: &str) {
         "clients/etcdctl/client.crt",
         "clients/app/client.crt",
     ];
+    // root+issuing (the default): each leaf's file alone, with the root as the only trusted
+    // CA, verifies — the file carries its issuing CA, as etcd sends it in the handshake.
     for leaf in leaves {
-        let out = openssl(&["verify", "-CAfile", "ca.crt", leaf], &b);
+        let out = openssl(
+            &["verify", "-CAfile", "ca.crt", "-untrusted", leaf, leaf],
+            &b,
+        );
         assert_eq!(out.trim(), format!("{leaf}: OK"), "{alg}");
+        let alone = run(Command::new("openssl")
+            .args(["verify", "-CAfile", "ca.crt", leaf])
+            .current_dir(&b));
+        assert!(
+            !alone.status.success(),
+            "{alg}: {leaf} verifies without its issuing CA: ca.crt is not the root alone"
+        );
     }
     // Every key loads and belongs to its certificate.
     let pairs = [
         // The CA key is not in the bundle: generate_bundle saved it beside, as the CLI does.
-        ("../ca.key", "ca.crt"),
+        // It is the issuing CA's key; the root's is saved beside it too.
+        ("../ca.key", "issuing-ca.crt"),
+        ("../ossl-root-ca.key", "ca.crt"),
         (
             "members/etcd1/pki/server.key",
             "members/etcd1/pki/server.crt",
@@ -148,10 +162,25 @@ fn check(alg: &str) {
         &b,
     );
     assert!(
-        bc.contains("critical") && bc.contains("CA:TRUE, pathlen:0"),
-        "{alg}: {bc}"
+        bc.contains("critical") && bc.contains("CA:TRUE, pathlen:1"),
+        "{alg}: the root signs issuing CAs: {bc}"
     );
     assert!(bc.contains("Certificate Sign, CRL Sign"), "{alg}: {bc}");
+    let issuing_bc = openssl(
+        &[
+            "x509",
+            "-in",
+            "issuing-ca.crt",
+            "-noout",
+            "-ext",
+            "basicConstraints",
+        ],
+        &b,
+    );
+    assert!(
+        issuing_bc.contains("CA:TRUE, pathlen:0"),
+        "{alg}: the issuing CA signs leaves only: {issuing_bc}"
+    );
     // Modes after unzip: scripts executable, the rest 0644; no CA key anywhere in the zip.
     let mode = |p: &str| std::fs::metadata(b.join(p)).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode("clients/etcdctl/etcdctl-env.sh"), 0o755);
@@ -161,12 +190,12 @@ fn check(alg: &str) {
         .args(["-rl", "PRIVATE KEY", "."])
         .current_dir(&b));
     let ca_key = std::fs::read_to_string(b.join("../ca.key")).unwrap();
+    let root_key = std::fs::read_to_string(b.join("../ossl-root-ca.key")).unwrap();
     for f in String::from_utf8_lossy(&keys.stdout).lines() {
+        let text = std::fs::read_to_string(b.join(f)).unwrap();
         assert!(
-            !std::fs::read_to_string(b.join(f))
-                .unwrap()
-                .contains(ca_key.trim()),
-            "{alg}: {f} holds the CA key"
+            !text.contains(ca_key.trim()) && !text.contains(root_key.trim()),
+            "{alg}: {f} holds the CA key or the root key"
         );
         assert!(
             f.starts_with("./members/") || f.starts_with("./clients/"),
@@ -174,6 +203,7 @@ fn check(alg: &str) {
         );
     }
     assert_eq!(mode("../ca.key"), 0o600);
+    assert_eq!(mode("../ossl-root-ca.key"), 0o600);
     // The manifest lists every file with its mode.
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(b.join("manifest.json")).unwrap()).unwrap();
@@ -313,6 +343,16 @@ fn ca_key_passphrase_encrypts_only_the_ca_key() {
     let from_key = openssl(&["pkey", "-in", key, "-passin", &passin, "-pubout"], &b);
     assert_eq!(
         from_key,
+        openssl(&["x509", "-in", "issuing-ca.crt", "-noout", "-pubkey"], &b)
+    );
+    // The root key beside it, sealed under the same passphrase (no --root-passphrase-file).
+    let root_key = "../ossl-root-ca.key";
+    let from_root = openssl(
+        &["pkey", "-in", root_key, "-passin", &passin, "-pubout"],
+        &b,
+    );
+    assert_eq!(
+        from_root,
         openssl(&["x509", "-in", "ca.crt", "-noout", "-pubkey"], &b)
     );
     let wrong = run(Command::new("openssl")
@@ -413,7 +453,8 @@ fn an_unencrypted_ca_key_is_an_explicit_choice() {
             .stdin(std::process::Stdio::null()),
     );
     assert!(out.contains("CA key was not saved"), "{out}");
-    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 4);
+    // spec.json, b.zip, ossl-ca.key, ossl-root-ca.key, demo.zip.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 5);
 }
 
 /// Waits (at most 30 s) until the CLI is making keys: past its early checks of --out, it

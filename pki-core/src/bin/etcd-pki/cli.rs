@@ -170,6 +170,15 @@ pub struct GenerateArgs {
     /// Where to write the new CA key (default: <cluster>-ca.key beside the zip, mode 0600).
     #[arg(long, value_name = "PATH")]
     pub ca_key_out: Option<PathBuf>,
+    /// `root+issuing` (default): a root whose key stays offline signs an issuing CA, which
+    /// signs every leaf, so the issuing CA can be rotated without restarting etcd;
+    /// `single`: one CA, as the tutorials make it. Overrides the spec's ca_layout.
+    #[arg(long, value_name = "LAYOUT", value_parser = ["root+issuing", "single"])]
+    pub ca_layout: Option<String>,
+    /// The root key's passphrase is the first line of FILE (at least 12 characters; default:
+    /// the CA key's). The root key is written apart, <cluster>-root-ca.key beside the CA key.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_ca_passphrase")]
+    pub root_passphrase_file: Option<PathBuf>,
     /// An existing CA's certificate (PEM) to issue under, with --ca-key.
     #[arg(long, value_name = "CA.crt")]
     pub ca_cert: Option<PathBuf>,
