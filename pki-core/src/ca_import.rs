@@ -40,13 +40,19 @@ use crate::spec::KeyAlgorithm;
 
 /// An existing CA, read and checked: what the issuing stage signs leaves with.
 pub struct ImportedCa {
-    /// The CA certificate exactly as given (DER; PEM input is decoded, not re-encoded). The
-    /// bundle's `ca.crt` is this certificate.
+    /// The CA certificate exactly as given (DER; PEM input is decoded, not re-encoded): the
+    /// one whose key was given. Alone, the bundle's `ca.crt` is this certificate.
     pub cert_der: Vec<u8>,
     /// The CA key as PKCS#8 v1 DER, whatever form it came in; wiped on drop.
     pub key_pkcs8_der: Zeroizing<Vec<u8>>,
     /// The CA key's algorithm (an RSA CA's size is its key's).
     pub algorithm: KeyAlgorithm,
+    /// The CAs above it when the certificate file held a chain (`issuing CA + root`): their
+    /// DER, nearest first, root last; empty for a CA given alone. The bundle's trust files
+    /// then hold the root, its leaf files the leaf and this CA.
+    pub chain: Vec<Vec<u8>>,
+    /// What [`check_validity`] checks of each CA of [`ImportedCa::chain`], in its order.
+    pub above: Vec<ChainCa>,
     /// The certificate's subject Name, the raw DER bytes: every leaf's issuer is these bytes.
     pub subject_der: Vec<u8>,
     /// The subject for people, e.g. `C=US, O=Example, CN=etcd-ca`.
@@ -62,6 +68,17 @@ pub struct ImportedCa {
     /// What is unusual but accepted about this CA, one sentence each (e.g. a basicConstraints
     /// not marked critical, as easy-rsa writes): for the CLI and the page to show.
     pub warnings: Vec<String>,
+}
+
+/// A CA above the imported one, as far as validity goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainCa {
+    /// Its subject, for messages.
+    pub subject: String,
+    /// notBefore.
+    pub not_before: OffsetDateTime,
+    /// notAfter: leaves must end by then too.
+    pub not_after: OffsetDateTime,
 }
 
 impl fmt::Debug for ImportedCa {
@@ -85,19 +102,36 @@ impl fmt::Debug for ImportedCa {
 /// Time is not checked here (the function is pure): call [`check_validity`] with the leaves'
 /// notAfter.
 pub fn import_ca(cert: &[u8], key: &[u8], passphrase: Option<&[u8]>) -> Result<ImportedCa, Error> {
-    let cert_der = read_cert(cert)?;
-    let (_, parsed) = X509Certificate::from_der(&cert_der).map_err(|e| Error::CaUnreadable {
-        file: "CA certificate",
-        reason: format!("it is not an X.509 certificate in DER ({e})"),
-    })?;
-    let subject = display_name(parsed.subject());
+    let ders = read_certs(cert)?;
+    let mut parsed = Vec::with_capacity(ders.len());
+    for der in &ders {
+        let (_, x) = X509Certificate::from_der(der).map_err(|e| Error::CaUnreadable {
+            file: "CA certificate",
+            reason: format!("it is not an X.509 certificate in DER ({e})"),
+        })?;
+        parsed.push(x);
+    }
+    // A CA alone: its key kind is checked before the key file is read, so that a P-521 CA
+    // is named as the certificate's problem.
+    if let [only] = parsed.as_slice() {
+        key_kind(only.public_key(), &display_name(only.subject()))?;
+    }
+    let private = read_key(key, passphrase)?;
+    let (order, mut warnings) = if parsed.len() == 1 {
+        (vec![0], Vec::new())
+    } else {
+        order_chain(&parsed, &ders, &private)?
+    };
+    let top = &parsed[order[0]];
+    let subject = display_name(top.subject());
 
-    let spki = parsed.public_key();
+    let spki = top.public_key();
     let cert_key_kind = key_kind(spki, &subject)?;
 
-    let mut warnings = check_is_ca(&parsed, &subject)?;
+    let mut ca_warnings = check_is_ca(top, &subject)?;
+    ca_warnings.append(&mut warnings);
+    let mut warnings = ca_warnings;
 
-    let private = read_key(key, passphrase)?;
     check_key_matches(
         &private,
         &spki.subject_public_key.data,
@@ -105,7 +139,7 @@ pub fn import_ca(cert: &[u8], key: &[u8], passphrase: Option<&[u8]>) -> Result<I
         &subject,
     )?;
 
-    let ski = subject_key_id(&parsed);
+    let ski = subject_key_id(top);
     if ski.is_none() {
         warnings.push(
             "the CA has no subjectKeyIdentifier (Go before 1.15 wrote none), so the \
@@ -114,16 +148,25 @@ pub fn import_ca(cert: &[u8], key: &[u8], passphrase: Option<&[u8]>) -> Result<I
                 .to_string(),
         );
     }
-    let validity = parsed.validity();
-    let time = |t: &x509_parser::time::ASN1Time| {
-        OffsetDateTime::from_unix_timestamp(t.timestamp()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-    };
-    let (not_before, not_after) = (time(&validity.not_before), time(&validity.not_after));
-    let subject_der = parsed.subject().as_raw().to_vec();
+    let (not_before, not_after) = validity_of(top);
+    let above = order[1..]
+        .iter()
+        .map(|&i| {
+            let (not_before, not_after) = validity_of(&parsed[i]);
+            ChainCa {
+                subject: display_name(parsed[i].subject()),
+                not_before,
+                not_after,
+            }
+        })
+        .collect();
+    let subject_der = top.subject().as_raw().to_vec();
     drop(parsed);
     Ok(ImportedCa {
         subject_der,
-        cert_der,
+        cert_der: ders[order[0]].clone(),
+        chain: order[1..].iter().map(|&i| ders[i].clone()).collect(),
+        above,
         key_pkcs8_der: Zeroizing::new(private.pkcs8_der().to_vec()),
         algorithm: private.algorithm(),
         subject,
@@ -132,6 +175,159 @@ pub fn import_ca(cert: &[u8], key: &[u8], passphrase: Option<&[u8]>) -> Result<I
         ski,
         warnings,
     })
+}
+
+fn validity_of(cert: &X509Certificate<'_>) -> (OffsetDateTime, OffsetDateTime) {
+    let validity = cert.validity();
+    let time = |t: &x509_parser::time::ASN1Time| {
+        OffsetDateTime::from_unix_timestamp(t.timestamp()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    };
+    (time(&validity.not_before), time(&validity.not_after))
+}
+
+/// A CA certificate file that holds several certificates: the index of the CA whose key is
+/// `key` (the issuing CA, which signs etcd's certificates), then the CAs above it up to the
+/// self-signed root, each checked to have signed the one below; and the warnings to show (a
+/// file listing the root first is sorted, and says so). Refused, naming the certificates: a
+/// key that is none of theirs or is a higher CA's, a certificate whose issuer the file does not
+/// hold (a gap), one its named issuer did not sign, a path length the chain exceeds, a
+/// certificate outside the chain.
+fn order_chain(
+    certs: &[X509Certificate<'_>],
+    ders: &[Vec<u8>],
+    key: &PrivateKey,
+) -> Result<(Vec<usize>, Vec<String>), Error> {
+    let name = |i: usize| display_name(certs[i].subject());
+    let names = || {
+        (0..certs.len())
+            .map(|i| format!("\"{}\"", name(i)))
+            .collect::<Vec<_>>()
+    };
+    let chain_err = |reason: String| Error::CaChain { reason };
+    if let Some(i) = (1..ders.len()).find(|&i| ders[..i].contains(&ders[i])) {
+        return Err(chain_err(format!(
+            "it holds \"{}\" twice: give each certificate once, the issuing CA first, up to \
+             the root",
+            name(i)
+        )));
+    }
+    let Some(issuing) = certs
+        .iter()
+        .position(|c| same_public_key(key, &c.public_key().subject_public_key.data))
+    else {
+        return Err(chain_err(format!(
+            "the CA key is the key of none of its {} certificates ({}): give the key of the \
+             issuing CA, the one that signs etcd's certificates",
+            certs.len(),
+            names().join(", ")
+        )));
+    };
+    // The key of a leaf in the file: a member's or client's certificate, not a CA.
+    check_is_ca(&certs[issuing], &name(issuing))?;
+    // A CA below the key's own in the same file: the key given is a higher CA's.
+    if let Some(below) = (0..certs.len()).find(|&i| {
+        i != issuing
+            && certs[i].is_ca()
+            && certs[i].issuer().as_raw() == certs[issuing].subject().as_raw()
+            && crate::ca_chain::signed_by(&certs[i], &certs[issuing]).is_ok()
+    }) {
+        return Err(chain_err(format!(
+            "the CA key is the key of \"{}\", which signed \"{}\" in the same file: give the \
+             key of \"{}\", the issuing CA that signs etcd's certificates ({} stays offline)",
+            name(issuing),
+            name(below),
+            name(below),
+            name(issuing)
+        )));
+    }
+    let mut order = vec![issuing];
+    loop {
+        let cur = *order.last().unwrap_or(&issuing);
+        let c = &certs[cur];
+        if crate::ca_chain::self_issued(c) {
+            crate::ca_chain::signed_by(c, c).map_err(|why| {
+                chain_err(format!(
+                    "the root \"{}\" is not signed by its own key: {why}",
+                    name(cur)
+                ))
+            })?;
+            break;
+        }
+        let issuer_name = display_name(c.issuer());
+        let Some(up) = (0..certs.len())
+            .find(|&j| !order.contains(&j) && certs[j].subject().as_raw() == c.issuer().as_raw())
+        else {
+            return Err(chain_err(format!(
+                "\"{}\" was issued by \"{issuer_name}\", which the file does not hold: the \
+                 chain has a gap; add that CA's certificate, and the ones above it up to the \
+                 root, to the file",
+                name(cur)
+            )));
+        };
+        crate::ca_chain::signed_by(c, &certs[up]).map_err(|why| {
+            chain_err(format!(
+                "\"{}\" names \"{issuer_name}\" as its issuer, but was not signed by the \
+                 \"{issuer_name}\" certificate of the file ({why}): the file mixes CAs of two \
+                 chains; give the issuing CA with its own root",
+                name(cur)
+            ))
+        })?;
+        let upper = name(up);
+        check_is_ca(&certs[up], &upper)?;
+        // Every CA already in `order` stands between this one and the leaves.
+        let below = u32::try_from(order.len()).unwrap_or(u32::MAX);
+        if let Some(p) = crate::ca_chain::path_len(&certs[up])
+            && p < below
+        {
+            return Err(chain_err(format!(
+                "\"{upper}\" allows {p} CA(s) between it and the certificates (pathlen {p}), \
+                 and the chain puts {below} there: Go refuses every certificate of this chain"
+            )));
+        }
+        order.push(up);
+    }
+    if let Some(extra) = (0..certs.len()).find(|i| !order.contains(i)) {
+        if !certs[extra].is_ca() {
+            return Err(chain_err(format!(
+                "\"{}\" is not a CA certificate (a member's or a client's?): give the issuing \
+                 CA and the CAs above it only",
+                name(extra)
+            )));
+        }
+        return Err(chain_err(format!(
+            "\"{}\" is not in the chain of the issuing CA \"{}\": give the issuing CA and the \
+             CAs above it only",
+            name(extra),
+            name(issuing)
+        )));
+    }
+    let mut warnings = Vec::new();
+    if order != (0..certs.len()).collect::<Vec<_>>() {
+        warnings.push(format!(
+            "the CA certificate file lists its certificates in another order; etcd-pki uses \
+             them issuing CA first, up to the root ({}), as every leaf file it writes does",
+            order
+                .iter()
+                .map(|&i| name(i))
+                .collect::<Vec<_>>()
+                .join(" → ")
+        ));
+    }
+    let (_, issuing_end) = validity_of(&certs[issuing]);
+    for &i in &order[1..] {
+        let (_, end) = validity_of(&certs[i]);
+        if end < issuing_end {
+            warnings.push(format!(
+                "\"{}\" ends on {}, before the issuing CA \"{}\" ({}): certificates under it \
+                 stop verifying then",
+                name(i),
+                when(end),
+                name(issuing),
+                when(issuing_end)
+            ));
+        }
+    }
+    Ok((order, warnings))
 }
 
 /// The kind of the CA certificate's public key, as [`crate::spec::KeyAlgorithm`] names it
@@ -227,6 +423,30 @@ pub fn check_validity(
             max_days: ca.days_left(now),
         });
     }
+    // The CAs above count as much: Go verifies the whole chain at every handshake.
+    for up in &ca.above {
+        if now >= up.not_after {
+            return Err(Error::CaExpired {
+                subject: up.subject.clone(),
+                not_after: when(up.not_after),
+            });
+        }
+        if up.not_before > now + crate::issue::CLOCK_SKEW {
+            return Err(Error::CaNotYetValid {
+                subject: up.subject.clone(),
+                not_before: when(up.not_before),
+                now: when(now),
+            });
+        }
+        if leaf_not_after > up.not_after {
+            return Err(Error::CaOutlived {
+                subject: up.subject.clone(),
+                ca_not_after: when(up.not_after),
+                leaf_not_after: when(leaf_not_after),
+                max_days: ca.days_left(now),
+            });
+        }
+    }
     Ok(())
 }
 
@@ -234,7 +454,12 @@ impl ImportedCa {
     /// Whole days from `now` until the CA expires (0 if it has): the longest validity, in
     /// days, a leaf issued now may have (what `--cap-validity` uses).
     pub fn days_left(&self, now: OffsetDateTime) -> i64 {
-        (self.not_after - now).whole_days().max(0)
+        let end = self
+            .above
+            .iter()
+            .map(|c| c.not_after)
+            .fold(self.not_after, OffsetDateTime::min);
+        (end - now).whole_days().max(0)
     }
 
     /// The CA certificate as PEM, the bundle's `ca.crt` (the same DER bytes as given).
@@ -243,6 +468,25 @@ impl ImportedCa {
             &pem::Pem::new("CERTIFICATE", self.cert_der.clone()),
             pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
         )
+    }
+
+    /// What the issuing stage signs with: this CA, its key, and the CAs above it.
+    pub fn material(&self) -> crate::issue::CaMaterial {
+        crate::issue::CaMaterial {
+            cert_der: self.cert_der.clone(),
+            key_pkcs8_der: self.key_pkcs8_der.clone(),
+            chain: self.chain.clone(),
+        }
+    }
+
+    /// The layout a bundle under this CA has: `root+issuing` when a root came with it (its
+    /// trust files then hold the root), `single` for a CA given alone.
+    pub fn layout(&self) -> crate::spec::CaLayout {
+        if self.chain.is_empty() {
+            crate::spec::CaLayout::Single
+        } else {
+            crate::spec::CaLayout::RootIssuing
+        }
     }
 
     /// The CA key, ready to sign.
@@ -284,12 +528,16 @@ fn cert_unreadable(reason: impl Into<String>) -> Error {
     }
 }
 
-/// The certificate's DER from PEM (one `CERTIFICATE` block) or DER input.
-fn read_cert(input: &[u8]) -> Result<Vec<u8>, Error> {
+/// The most certificates a CA certificate file may hold: an issuing CA, two CAs above it,
+/// the root. A longer file is a bundle of unrelated certificates, not a chain.
+const MAX_CHAIN: usize = 4;
+
+/// The certificates' DER from PEM (`CERTIFICATE` blocks, in file order) or DER input (one).
+fn read_certs(input: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
     let text = std::str::from_utf8(input).ok();
     let Some(text) = text.filter(|t| t.contains("-----BEGIN ")) else {
         if input.first() == Some(&0x30) {
-            return Ok(input.to_vec());
+            return Ok(vec![input.to_vec()]);
         }
         return Err(cert_unreadable(
             "it is neither PEM (-----BEGIN CERTIFICATE-----) nor DER; give the CA's certificate \
@@ -297,24 +545,24 @@ fn read_cert(input: &[u8]) -> Result<Vec<u8>, Error> {
         ));
     };
     let blocks = pem::parse_many(text).map_err(|e| cert_unreadable(format!("broken PEM: {e}")))?;
-    let certs: Vec<_> = blocks
+    let certs: Vec<Vec<u8>> = blocks
         .iter()
         .filter(|b| matches!(b.tag(), "CERTIFICATE" | "X509 CERTIFICATE"))
+        .map(|b| b.contents().to_vec())
         .collect();
-    match certs.as_slice() {
-        [one] => Ok(one.contents().to_vec()),
-        [] if blocks.iter().any(|b| b.tag().ends_with("PRIVATE KEY")) => Err(cert_unreadable(
+    match certs.len() {
+        0 if blocks.iter().any(|b| b.tag().ends_with("PRIVATE KEY")) => Err(cert_unreadable(
             "it holds a private key, not a certificate: were the CA certificate and key files \
              swapped?",
         )),
-        [] => Err(cert_unreadable(
+        0 => Err(cert_unreadable(
             "it holds no -----BEGIN CERTIFICATE----- block",
         )),
-        many => Err(cert_unreadable(format!(
-            "it holds {} certificates; give the certificate of the CA that signs etcd's \
-             certificates alone",
-            many.len()
+        n if n > MAX_CHAIN => Err(cert_unreadable(format!(
+            "it holds {n} certificates; give the issuing CA's certificate, alone or followed by \
+             the CAs above it up to the root (at most {MAX_CHAIN})"
         ))),
+        _ => Ok(certs),
     }
 }
 

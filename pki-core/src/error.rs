@@ -88,6 +88,12 @@ pub enum Error {
         /// What is wrong with it and what to do.
         reason: String,
     },
+    /// A CA certificate file holding a chain (issuing CA + root) whose certificates do not
+    /// make one: a gap, a certificate its named issuer did not sign, a key of none of them.
+    CaChain {
+        /// What is wrong and what to give instead, naming the certificates.
+        reason: String,
+    },
     /// An existing CA's certificate or key file could not be read at all (neither PEM nor
     /// DER, the wrong kind of file, damaged).
     CaUnreadable {
@@ -221,6 +227,12 @@ impl fmt::Display for Error {
                 value,
                 reason,
             } => write_field_value(f, field, value, reason),
+            Error::CaChain { reason } => {
+                write!(
+                    f,
+                    "the CA certificate file holds a chain etcd-pki cannot use: {reason}"
+                )
+            }
             Error::CaUnreadable { file, reason } => {
                 write!(f, "the {file} cannot be read: {reason}")
             }

@@ -40,6 +40,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ca_chain;
 pub mod ca_import;
 mod ca_key;
 pub mod crl;

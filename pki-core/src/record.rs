@@ -35,7 +35,14 @@ pub struct RevokedRecord {
     pub revoked_at: String,
     /// Why.
     pub reason: crate::crl::RevocationReason,
+    /// Which CA revoked it: none for the CA that signs the leaves; [`ROOT_ISSUER`] for an
+    /// issuing CA revoked by the root (listed in `root.crl` too). etcd's `crl.der` lists both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
 }
+
+/// [`RevokedRecord::issuer`] of an issuing CA revoked by the root.
+pub const ROOT_ISSUER: &str = "root";
 
 /// One certificate of the bundle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +163,13 @@ pub struct Carried {
     /// The CA key is the one of the bundle before (day two): the operation writes none, and
     /// the README says so rather than describing a key file it did not make.
     pub ca_key_kept: bool,
+    /// The earlier issuing CAs under the same root, oldest first (`rotate-issuer` adds the one
+    /// it replaces), for `revoke --issuing-ca`. A new root empties the list.
+    pub previous_issuers: Vec<CertRecord>,
+    /// The root's CRL (DER), `root.crl` at the top of the bundle: the issuing CAs the root
+    /// revoked, signed by the root, for verifiers other than etcd. Carried byte for byte until
+    /// the root signs another.
+    pub root_crl: Option<Vec<u8>>,
 }
 
 impl Carried {

@@ -75,6 +75,11 @@ impl Report {
         })
     }
 
+    /// Adds every problem of `other` after this report's own.
+    pub fn merge(&mut self, other: Report) {
+        self.problems.extend(other.problems);
+    }
+
     pub(crate) fn error(
         &mut self,
         path: impl Into<String>,

@@ -39,6 +39,10 @@ pub(crate) fn carried(opened: &OpenedBundle, leaving: &[String]) -> Carried {
         generation: state.generation() + 1,
         rotation: None,
         ca_key_kept: true,
+        previous_issuers: state.previous_issuers.clone(),
+        root_crl: opened
+            .file(crate::plan::paths::files::ROOT_CRL)
+            .map(|f| f.contents.to_vec()),
     }
 }
 

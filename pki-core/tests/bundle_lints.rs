@@ -1,5 +1,6 @@
 //! Day-two lints of a real bundle, opened from its zip: a fresh bundle has none; a CA ending
 //! within a year says how to renew it; two bundles of two CAs with a shared serial are named.
+//! (A single CA here; a root+issuing bundle's issuing CA names rotate-issuer: tests/chain.rs.)
 
 use pki_core::package::lints::{BundleFacts, certs_of, check_bundle};
 use pki_core::{ClusterSpec, OffsetDateTime, generate, package};
@@ -26,7 +27,7 @@ fn lints_of_opened_bundles() {
     assert_eq!(check_bundle(&facts).problems(), &[]);
 
     let short = opened(
-        r#"{"ca_validity_days": 300, "cert_validity_days": 200,
+        r#"{"ca_layout": "single", "ca_validity_days": 300, "cert_validity_days": 200,
             "nodes": [{"name": "etcd1", "ips": ["10.0.0.1"]}]}"#,
     );
     let (short_ca, short_leaves) = certs_of(&short).unwrap();
@@ -67,7 +68,7 @@ fn lints_of_opened_bundles() {
 fn revocation_and_rotation_lints_of_real_bundles() {
     use pki_core::revoke::{self, Request};
     let spec = ClusterSpec::from_json(
-        r#"{"ca_validity_days": 400, "cert_validity_days": 300, "etcd_version": "3.7",
+        r#"{"ca_layout": "single", "ca_validity_days": 400, "cert_validity_days": 300, "etcd_version": "3.7",
             "nodes": [{"name": "etcd1", "ips": ["10.0.0.1"]}],
             "clients": [{"name": "etcdctl", "common_name": "root"}]}"#,
     )

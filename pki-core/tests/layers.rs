@@ -26,6 +26,7 @@ const STAGES: &[(&str, &[&str])] = &[
             "raw_issuer",
             "crl",
             "ca_key",
+            "ca_chain",
             "record",
         ],
     ),

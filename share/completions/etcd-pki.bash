@@ -217,7 +217,7 @@ _etcd__pki() {
             return 0
             ;;
         etcd__pki__subcmd__generate)
-            opts="-o -h --spec --out --force --ca-passphrase-file --no-ca-passphrase --ca-key-out --ca-cert --ca-key --from --cap-validity --json --help"
+            opts="-o -h --spec --out --force --ca-passphrase-file --no-ca-passphrase --ca-key-out --ca-layout --root-passphrase-file --ca-cert --ca-key --from --cap-validity --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -240,6 +240,14 @@ _etcd__pki() {
                     return 0
                     ;;
                 --ca-key-out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-layout)
+                    COMPREPLY=($(compgen -W "root+issuing single" -- "${cur}"))
+                    return 0
+                    ;;
+                --root-passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -605,7 +613,7 @@ _etcd__pki() {
             return 0
             ;;
         etcd__pki__subcmd__revoke)
-            opts="-o -h --from --ca-key --ca-passphrase-file --out --force --previous-rotation-done --client --member --serial --unlisted-serial --reason --next-update --json --help"
+            opts="-o -h --from --ca-key --ca-passphrase-file --out --force --previous-rotation-done --client --member --serial --unlisted-serial --issuing-ca --root-key --root-passphrase-file --reason --next-update --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -644,6 +652,18 @@ _etcd__pki() {
                     return 0
                     ;;
                 --unlisted-serial)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --issuing-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root-passphrase-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

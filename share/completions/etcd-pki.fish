@@ -43,6 +43,9 @@ complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l spec -d '
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -s o -l out -d 'Where to write the bundle (default: <cluster>-generate-g1.zip here)' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-passphrase-file -d 'The new CA key\'s passphrase is the first line of FILE (at least 12 characters); with --ca-key, the existing key\'s passphrase' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-key-out -d 'Where to write the new CA key (default: <cluster>-ca.key beside the zip, mode 0600)' -r -F
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-layout -d '`root+issuing` (default): a root whose key stays offline signs an issuing CA, which signs every leaf, so the issuing CA can be rotated without restarting etcd; `single`: one CA, as the tutorials make it. Overrides the spec\'s ca_layout' -r -f -a "root+issuing\t''
+single\t''"
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l root-passphrase-file -d 'The root key\'s passphrase is the first line of FILE (at least 12 characters; default: the CA key\'s). The root key is written apart, <cluster>-root-ca.key beside the CA key' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-cert -d 'An existing CA\'s certificate (PEM) to issue under, with --ca-key' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l ca-key -d 'An existing CA\'s private key (with --ca-cert or --from); no CA key is written' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand generate" -l from -d 'A bundle whose spec and CA are used again (with --ca-key): every certificate anew' -r -F
@@ -130,6 +133,9 @@ complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l client -d '
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l member -d 'A member removed earlier whose certificates are revoked; repeat for more' -r
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l serial -d 'A certificate of the bundle, by serial (hex); repeat for more' -r
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l unlisted-serial -d 'A serial the bundle no longer lists (a replaced key), as renew or remove-member printed it' -r
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l issuing-ca -d 'An earlier issuing CA, revoked by the root: `old` (the one rotate-issuer replaced last) or its SHA-256 fingerprint; needs --root-key' -r
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l root-key -d 'The root\'s key (<cluster>-root-ca.key): signs the root\'s CRL, root.crl' -r -F
+complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l root-passphrase-file -d 'A file whose first line is the root key\'s passphrase (else asked on the terminal)' -r -F
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l reason -d 'Why: key-compromise, superseded, cessation-of-operation, affiliation-changed, ...' -r
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l next-update -d 'Days until the CRL\'s next update (default 30)' -r
 complete -c etcd-pki -n "__fish_etcd_pki_using_subcommand revoke" -l json -d 'Print the answer as one JSON object on standard output (format etcd-pki-COMMAND, version 1); errors too, with the same exit status' -r -f -a "true\t''

@@ -438,12 +438,10 @@ fn apply(
             let Some(cert) = &secrets.ca_cert else {
                 return Err("the bundle or the CA certificate did not reach the worker".into());
             };
-            let ca = ca_import::import_ca(cert, ca_key, pass).map_err(|e| ca_error(&e).2)?;
-            CaMaterial {
-                cert_der: ca.cert_der.clone(),
-                key_pkcs8_der: ca.key_pkcs8_der.clone(),
-                chain: Vec::new(),
-            }
+            // An issuing CA given with its root carries it (chain = [root]).
+            ca_import::import_ca(cert, ca_key, pass)
+                .map_err(|e| ca_error(&e).2)?
+                .material()
         }
     };
     if let (Some(o), ChangeRequest::Revoke { .. } | ChangeRequest::RenewCaSameKey) = (&old, change)

@@ -398,6 +398,13 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
                  saved beside the bundle when it was first made; nothing was written"
                     .into(),
             ),
+            // A chain that does not hold together: name the file it came from.
+            (e @ Error::CaChain { .. }, _) => Failure::BadInput(format!(
+                "{}: {e}; nothing was written",
+                o.ca_cert
+                    .as_deref()
+                    .map_or("--from".into(), |c| format!("--ca-cert {}", c.display()))
+            )),
             (e, _) => bad(e),
         },
     )?;
@@ -406,17 +413,10 @@ fn generate_under_existing_ca(o: Opts) -> Result<(), Failure> {
     for w in &imported.warnings {
         say!("warning: {w}");
     }
-    let ca = pki_core::CaMaterial {
-        cert_der: imported.cert_der.clone(),
-        key_pkcs8_der: imported.key_pkcs8_der.clone(),
-        chain: Vec::new(),
-    };
-    // The layout is the CA's: a single CA imported makes a single-layout bundle.
-    spec.ca_layout = if ca.is_layered() {
-        pki_core::CaLayout::RootIssuing
-    } else {
-        pki_core::CaLayout::Single
-    };
+    let ca = imported.material();
+    // The layout is the CA's: a single CA imported makes a single-layout bundle, an issuing CA
+    // given with its root a root+issuing one.
+    spec.ca_layout = imported.layout();
     let plan = daytwo::plan_change(opened.as_ref(), &spec, &Change::Generate, now).map_err(bad)?;
     let keys = pki_core::parallel::generate_keys(&plan.keys_to_make, pki_core::parallel::cores())?;
     let (bundle, summary) = daytwo::apply_change(opened.as_ref(), &ca, &plan, keys).map_err(bad)?;
@@ -505,10 +505,18 @@ fn existing_ca_cert(
             .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", c.display()))),
         (None, Some(b)) => {
             let path = b.state.ca.paths.first().map_or("ca.crt", String::as_str);
-            Ok(b.file(path)
+            let mut pem = b
+                .file(path)
                 .ok_or_else(|| Failure::BadInput(format!("{path} is missing from the bundle")))?
                 .contents
-                .to_vec())
+                .to_vec();
+            // A root+issuing bundle: the issuing CA, then its root (the chain import reads).
+            for der in
+                pki_core::daytwo::root_chain(b).map_err(|e| Failure::BadInput(e.to_string()))?
+            {
+                pem.extend(pem::encode(&pem::Pem::new("CERTIFICATE", der)).into_bytes());
+            }
+            Ok(pem)
         }
         (None, None) => Err(Failure::Usage(
             "generate --ca-key needs --ca-cert C (the CA's certificate) or --from OLD.zip".into(),

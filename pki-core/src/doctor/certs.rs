@@ -33,6 +33,8 @@ pub(crate) struct Cert {
     pub weak_signature: Option<&'static str>,
     /// subjectPublicKey bits.
     pub public_key: Vec<u8>,
+    /// The certificate itself, for checking who signed it ([`Cert::signed_by`]).
+    pub der: Vec<u8>,
 }
 
 impl Cert {
@@ -66,6 +68,7 @@ impl Cert {
                 _ => None,
             },
             public_key: x.public_key().subject_public_key.data.to_vec(),
+            der: der.to_vec(),
         };
         for e in x.iter_extensions() {
             match e.parsed_extension() {
@@ -109,6 +112,19 @@ impl Cert {
         match (&self.aki, &ca.ski) {
             (Some(a), Some(s)) => a == s,
             _ => true,
+        }
+    }
+
+    /// Whether `ca`'s key signed this certificate (the signature checked, not the names: two
+    /// clusters' roots may share the name `etcd CA root`). `None` when it cannot be told (a
+    /// signature algorithm etcd-pki does not check).
+    pub fn signed_by(&self, ca: &Cert) -> Option<bool> {
+        let (_, me) = X509Certificate::from_der(&self.der).ok()?;
+        let (_, them) = X509Certificate::from_der(&ca.der).ok()?;
+        match crate::ca_chain::signed_by(&me, &them) {
+            Ok(()) => Some(true),
+            Err(crate::ca_chain::NotSigned::Mismatch) => Some(false),
+            Err(crate::ca_chain::NotSigned::Unchecked(_)) => None,
         }
     }
 

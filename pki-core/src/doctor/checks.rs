@@ -233,11 +233,16 @@ impl<'a> Ctx<'a> {
         for c in &cas {
             self.check_dates(c, "CA");
         }
+        self.check_issuing_under_root(&cas);
         // Leaves that chain to none of the CAs given: the leaf, or the CA file, is wrong.
-        let strangers: Vec<&Cert> = leaves
+        let mut strangers: Vec<&Cert> = leaves
             .iter()
             .filter(|l| !cas.is_empty() && !cas.iter().any(|ca| l.issued_by(ca)))
             .collect();
+        // A leaf file that left its issuing CA out is that, not a stranger.
+        if strangers.len() < leaves.len() || leaves.len() == 1 {
+            strangers.retain(|l| !self.check_missing_issuing(l, &cas));
+        }
         let issuers: BTreeSet<&[u8]> = strangers.iter().map(|l| l.issuer_raw.as_slice()).collect();
         if !strangers.is_empty()
             && strangers.len() == leaves.len()
@@ -258,13 +263,24 @@ impl<'a> Ctx<'a> {
                 ),
                 log_line: None,
                 log_count: 0,
-                fix: vec![
-                    format!(
-                        "install the CA that issued the certificates as {} (the bundle's ca.crt)",
-                        base(&ca.source)
-                    ),
-                    "openssl verify -CAfile ca.crt server.crt   # must print OK".into(),
-                ],
+                fix: {
+                    let mut fix = vec![
+                        format!(
+                            "install the CA that issued the certificates as {} (the bundle's ca.crt)",
+                            base(&ca.source)
+                        ),
+                        "openssl verify -CAfile ca.crt server.crt   # must print OK".into(),
+                    ];
+                    if ca.issued_by(ca) {
+                        fix.push(format!(
+                            "or, if {} is an issuing CA under this root (root+issuing layout), \
+                             every leaf file must hold it after the leaf: cat server.crt \
+                             issuing-ca.crt > server.crt.chain && mv server.crt.chain server.crt",
+                            strangers[0].issuer
+                        ));
+                    }
+                    fix
+                },
             });
         } else {
             for l in strangers {
@@ -356,9 +372,131 @@ impl<'a> Ctx<'a> {
                     base(&l.source),
                     base(&inter.source)
                 ),
-                format!("or issue it under the root directly: {}", self.renew(&name)),
+                format!(
+                    "or take the file from the bundle again (an etcd-pki root+issuing bundle's \
+                     leaf files hold the leaf, then the issuing CA), or renew it: {}",
+                    self.renew(&name)
+                ),
             ],
         });
+    }
+
+    /// A leaf whose issuing CA none of the inputs holds, given beside a root that did not
+    /// issue it either, in a file holding the leaf alone: the issuing CA was left out of the
+    /// leaf file (etcd sends what the file holds, and the other side trusts only the root).
+    /// Returns whether it said so.
+    fn check_missing_issuing(&mut self, l: &Cert, cas: &[Cert]) -> bool {
+        let roots: Vec<&Cert> = cas.iter().filter(|c| c.issued_by(c)).collect();
+        let alone = !l.source.contains('#');
+        if roots.is_empty() || !alone || roots.iter().any(|r| l.issued_by(r)) {
+            return false;
+        }
+        let name = self.only_name(l);
+        self.push(Finding {
+            class: "missing-intermediate",
+            level: Level::Error,
+            who: self.who(l),
+            file: l.source.clone(),
+            field: "certificate chain".into(),
+            rule: format!(
+                "{} holds the leaf alone, issued by {}, which is not the root given ({}): under \
+                 a root and an issuing CA the leaf file must hold the leaf, then its issuing CA; \
+                 etcd sends what the file holds, and the other side, trusting the root only, \
+                 refuses it (`x509: certificate signed by unknown authority`)",
+                l.source,
+                l.issuer,
+                roots
+                    .iter()
+                    .map(|r| r.cn.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            log_line: None,
+            log_count: 0,
+            fix: vec![
+                format!(
+                    "cat {0} issuing-ca.crt > {0}.chain && mv {0}.chain {0}   # leaf first, then \
+                     the issuing CA (the bundle's issuing-ca.crt)",
+                    base(&l.source)
+                ),
+                format!(
+                    "or install the file from the bundle again (its leaf files hold both), or \
+                     renew it: {}",
+                    self.renew(&name)
+                ),
+                format!(
+                    "openssl verify -CAfile ca.crt -untrusted {0} {0}   # must print OK",
+                    base(&l.source)
+                ),
+            ],
+        });
+        true
+    }
+
+    /// An issuing CA given beside one or more roots, none of which signed it (checked by
+    /// signature: two clusters' roots may share a name): members trusting those roots refuse
+    /// every certificate under it.
+    fn check_issuing_under_root(&mut self, cas: &[Cert]) {
+        let roots: Vec<&Cert> = cas.iter().filter(|c| c.issued_by(c)).collect();
+        if roots.is_empty() {
+            return;
+        }
+        let mut seen: Vec<&[u8]> = Vec::new();
+        for ca in cas.iter().filter(|c| !c.issued_by(c)) {
+            if seen.contains(&ca.der.as_slice()) {
+                continue;
+            }
+            seen.push(&ca.der);
+            let verdicts: Vec<Option<bool>> = roots.iter().map(|r| ca.signed_by(r)).collect();
+            if verdicts.contains(&Some(true)) || verdicts.contains(&None) {
+                continue;
+            }
+            let named = roots.iter().find(|r| r.subject_raw == ca.issuer_raw);
+            let rule = match named {
+                Some(r) => format!(
+                    "the issuing CA CN={} names the root CN={} ({}) as its issuer, but that \
+                     root's key did not sign it: it is another root of the same name (another \
+                     cluster's, or a root made again); members trusting this root refuse every \
+                     certificate under it (`x509: certificate signed by unknown authority`)",
+                    ca.cn, r.cn, r.source
+                ),
+                None => format!(
+                    "the issuing CA CN={} was issued by {}, not by the root given ({}): members \
+                     trusting that root refuse every certificate under it (`x509: certificate \
+                     signed by unknown authority`)",
+                    ca.cn,
+                    ca.issuer,
+                    roots
+                        .iter()
+                        .map(|r| r.cn.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            self.push(Finding {
+                class: "issuing-ca-not-under-root",
+                level: Level::Error,
+                who: format!("the issuing CA CN={}", ca.cn),
+                file: ca.source.clone(),
+                field: "issuer".into(),
+                rule,
+                log_line: None,
+                log_count: 0,
+                fix: vec![
+                    format!(
+                        "openssl verify -CAfile ca.crt {}   # must print OK (ca.crt: the root the \
+                         members trust)",
+                        base(&ca.source)
+                    ),
+                    format!(
+                        "make a new issuing CA under the cluster's root and swap the leaf files \
+                         (no restart): etcd-pki rotate-issuer --from {} --root-key ROOT.key \
+                         --out kit.zip",
+                        self.bundle
+                    ),
+                ],
+            });
+        }
     }
 
     fn check_dates(&mut self, c: &Cert, what: &str) -> bool {
@@ -1096,7 +1234,7 @@ impl<'a> Ctx<'a> {
                     ),
                 };
                 let also: &[&str] = if hit.side == Side::Listener { &["client-unknown-ca", "peer-unknown-ca"] } else { &[] };
-                if let Some(f) = existing(self, &[class, "ca-file-wrong", "missing-intermediate"]).or_else(|| existing(self, also)) {
+                if let Some(f) = existing(self, &[class, "ca-file-wrong", "missing-intermediate", "issuing-ca-not-under-root"]).or_else(|| existing(self, also)) {
                     return attach(f);
                 }
                 simple(class, who, "issuer", rule.into(), fix)
@@ -1359,6 +1497,7 @@ impl<'a> Ctx<'a> {
                 // files says why.
                 let server_side = [
                     "missing-intermediate",
+                    "issuing-ca-not-under-root",
                     "server-san-missing",
                     "server-san-dns-only",
                     "server-unknown-ca",

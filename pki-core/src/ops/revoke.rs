@@ -33,6 +33,9 @@ use crate::spec::Layout;
 pub use crate::plan::RBAC_REVOKE;
 /// The drop-in that turns CRLs on, in a member's `etcd.service.d/`.
 pub use crate::revocations::CRL_DROPIN;
+/// The id prefix of an earlier issuing CA's record (`issuing-ca/<serial hex>`,
+/// [`crate::package::state::BundleState::previous_issuers`]).
+pub const ISSUING_CA_ID: &str = "issuing-ca/";
 /// The next update of a CRL when none is chosen, in days.
 pub const DEFAULT_NEXT_UPDATE_DAYS: u32 = 30;
 
@@ -49,6 +52,10 @@ pub enum Target {
     /// A serial no certificate of this bundle has: one of an earlier bundle (a removed
     /// member's, a renewed certificate's old key), as `remove-member` or `renew` printed it.
     Unlisted(String),
+    /// `root+issuing`: an earlier issuing CA of this root, revoked by the root (its key is
+    /// needed, [`revoke_under_root`]): `old`, the one `rotate-issuer` replaced last, or its
+    /// SHA-256 fingerprint. etcd then refuses every certificate under it.
+    IssuingCa(String),
 }
 
 /// A revocation: what, why, and until when the CRL holds.
@@ -85,12 +92,30 @@ pub struct Summary {
     pub users: Vec<String>,
     /// The kubeadm layout: etcd runs as a static pod, whose manifest carries the CRL flags.
     pub kubeadm: bool,
+    /// The root signed a new `root.crl` (`root+issuing`, [`revoke_under_root`]).
+    pub root_crl: bool,
 }
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (what, serial) in &self.revoked {
-            writeln!(f, "Revoked {what} (serial {serial}).")?;
+            if what.starts_with(ISSUING_CA_ID) {
+                writeln!(
+                    f,
+                    "Revoked the issuing CA {what} (serial {serial}): once the CRL is installed, \
+                     etcd refuses every certificate under it at its next handshake."
+                )?;
+            } else {
+                writeln!(f, "Revoked {what} (serial {serial}).")?;
+            }
+        }
+        if self.root_crl {
+            writeln!(
+                f,
+                "root.crl (at the bundle's top) is the root's CRL of the revoked issuing CAs, \
+                 for verifiers other than etcd (openssl verify -crl_check_all -CRLfile \
+                 root.crl -CRLfile members/<name>/pki/crl.der)."
+            )?;
         }
         if self.revoked.is_empty() {
             writeln!(
@@ -170,11 +195,27 @@ fn colons(serial: &[u8]) -> String {
         .join(":")
 }
 
-/// The new entries of `req` against `state`: (id, serial bytes), refusing what is unknown,
-/// still in use in a way a revocation would break silently, or revoked already.
-/// A certificate to put on the CRL: its id when the bundle knows it, and its serial.
-type Entry = (Option<String>, Vec<u8>);
+/// A certificate to put on the CRL: its id when the bundle knows it, its serial, and whether
+/// the root revokes it (an issuing CA) rather than the issuing CA (a leaf).
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    id: Option<String>,
+    serial: Vec<u8>,
+    by_root: bool,
+}
 
+impl Entry {
+    fn leaf(id: Option<String>, serial: Vec<u8>) -> Entry {
+        Entry {
+            id,
+            serial,
+            by_root: false,
+        }
+    }
+}
+
+/// The new entries of `req` against `state`, refusing what is unknown, still in use in a way
+/// a revocation would break silently, or revoked already.
 fn resolve(state: &BundleState, req: &Request) -> Result<Vec<Entry>, Error> {
     let mut out: Vec<Entry> = Vec::new();
     for t in &req.targets {
@@ -191,22 +232,61 @@ fn resolve(state: &BundleState, req: &Request) -> Result<Vec<Entry>, Error> {
         .filter_map(|r| crl::parse_serial(&r.serial).ok())
         .collect();
     let mut seen = Vec::new();
-    out.retain(|(_, s)| {
-        let keep = !seen.contains(s);
-        seen.push(s.clone());
+    out.retain(|e| {
+        let keep = !seen.contains(&e.serial);
+        seen.push(e.serial.clone());
         keep
     });
-    if let Some((id, s)) = out.iter().find(|(_, s)| already.contains(s)) {
+    if let Some(e) = out.iter().find(|e| already.contains(&e.serial)) {
         return Err(refuse(
             "revoke",
             format!(
                 "{} (serial {}) is revoked already; nothing to do",
-                id.as_deref().unwrap_or("this certificate"),
-                colons(s)
+                e.id.as_deref().unwrap_or("this certificate"),
+                colons(&e.serial)
             ),
         ));
     }
+    check_no_shared_serial(state, &out)?;
     Ok(out)
+}
+
+/// Refuses to list an issuing CA whose serial a leaf of this lineage also has (or a leaf whose
+/// serial an issuing CA has): etcd matches serials only, and would refuse both.
+fn check_no_shared_serial(state: &BundleState, new: &[Entry]) -> Result<(), Error> {
+    let issuers: Vec<&crate::record::CertRecord> = std::iter::once(&state.ca)
+        .chain(&state.previous_issuers)
+        .collect();
+    let leaves: Vec<&crate::record::CertRecord> = state
+        .certificates
+        .iter()
+        .chain(&state.removed_members)
+        .collect();
+    for e in new {
+        let (others, what) = if e.by_root {
+            (&leaves, "the certificate")
+        } else {
+            (&issuers, "the issuing CA")
+        };
+        if let Some(other) = others
+            .iter()
+            .find(|c| crl::parse_serial(&c.serial).is_ok_and(|s| s == e.serial))
+        {
+            return Err(refuse(
+                "revoke",
+                format!(
+                    "{} has serial {}, like {what} {} ({}): etcd matches a CRL's serials against \
+                     every certificate of a chain, so listing it would cut off both; renew the \
+                     certificate first (etcd-pki renew), then revoke",
+                    e.id.as_deref().unwrap_or("this certificate"),
+                    colons(&e.serial),
+                    other.id,
+                    other.subject
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses, unless forced, a revocation that cuts off what the cluster runs on: a current
@@ -225,7 +305,7 @@ fn check_consequence(state: &BundleState, t: &Target, entries: &[Entry]) -> Resu
             ),
         ));
     }
-    for (id, serial) in entries {
+    for Entry { id, serial, .. } in entries {
         let member = state
             .certificates
             .iter()
@@ -273,7 +353,7 @@ fn resolve_target(state: &BundleState, t: &Target) -> Result<Vec<Entry>, Error> 
                     ),
                 )
             })?;
-            out.push((Some(c.id.clone()), s));
+            out.push(Entry::leaf(Some(c.id.clone()), s));
         }
         Target::Unlisted(hex) => {
             let s = crl::parse_serial(hex)?;
@@ -283,10 +363,76 @@ fn resolve_target(state: &BundleState, t: &Target) -> Result<Vec<Entry>, Error> 
                     format!("{hex:?} is {}'s serial in this bundle: use --serial", c.id),
                 ));
             }
-            out.push((None, s));
+            out.push(Entry::leaf(None, s));
         }
+        Target::IssuingCa(which) => out.push(issuing_ca_entry(state, which)?),
     }
     Ok(out)
+}
+
+/// The earlier issuing CA `which` names (`old`, or a SHA-256 fingerprint in any case, with or
+/// without colons), to be revoked by the root.
+fn issuing_ca_entry(state: &BundleState, which: &str) -> Result<Entry, Error> {
+    if state.root.is_none() {
+        return Err(refuse(
+            "--issuing-ca",
+            "this bundle has a single CA and no root: there is no issuing CA to revoke (a \
+             single CA is replaced with etcd-pki rotate-ca)",
+        ));
+    }
+    let plain = |f: &str| f.replace(':', "").to_ascii_lowercase();
+    let earlier = || {
+        let names: Vec<String> = state
+            .previous_issuers
+            .iter()
+            .map(|c| format!("{} ({})", c.subject, c.sha256_fingerprint))
+            .collect();
+        if names.is_empty() {
+            "this bundle records no earlier issuing CA; rotate-issuer records the one it \
+             replaces"
+                .to_string()
+        } else {
+            format!("its earlier issuing CAs: {}", names.join(", "))
+        }
+    };
+    let found = if which == "old" {
+        state
+            .previous_issuers
+            .last()
+            .ok_or_else(|| refuse("--issuing-ca", format!("old: {}", earlier())))?
+    } else {
+        let want = plain(which);
+        if want == plain(&state.ca.sha256_fingerprint) {
+            return Err(refuse(
+                "--issuing-ca",
+                format!(
+                    "{which} is the current issuing CA ({}), under which every certificate of \
+                     this bundle is: make a new one first (etcd-pki rotate-issuer), swap the \
+                     leaf files, then revoke this one",
+                    state.ca.subject
+                ),
+            ));
+        }
+        state
+            .previous_issuers
+            .iter()
+            .find(|c| plain(&c.sha256_fingerprint) == want)
+            .ok_or_else(|| {
+                refuse(
+                    "--issuing-ca",
+                    format!(
+                        "{which:?} is the SHA-256 fingerprint of no issuing CA of this bundle's \
+                         root ({}); give `old` or one of those fingerprints",
+                        earlier()
+                    ),
+                )
+            })?
+    };
+    Ok(Entry {
+        id: Some(found.id.clone()),
+        serial: crl::parse_serial(&found.serial)?,
+        by_root: true,
+    })
 }
 
 /// A client's certificates, by its name in the bundle.
@@ -308,7 +454,10 @@ fn client_entries(state: &BundleState, name: &str) -> Result<Vec<Entry>, Error> 
         ));
     }
     for c in certs {
-        out.push((Some(c.id.clone()), crl::parse_serial(&c.serial)?));
+        out.push(Entry::leaf(
+            Some(c.id.clone()),
+            crl::parse_serial(&c.serial)?,
+        ));
     }
     Ok(out)
 }
@@ -376,7 +525,7 @@ fn removed_member_entries(state: &BundleState, name: &str) -> Result<Vec<Entry>,
                 ),
             ));
         }
-        out.push((Some(c.id.clone()), serial));
+        out.push(Entry::leaf(Some(c.id.clone()), serial));
     }
     Ok(out)
 }
@@ -390,8 +539,38 @@ pub fn revoke(
     req: &Request,
     now: OffsetDateTime,
 ) -> Result<(Bundle, Summary), Error> {
+    revoke_under_root(opened, ca, None, req, now)
+}
+
+/// [`revoke`], with the root's key at hand (`root`, [`crate::ca_import::unlock_root`]) for a
+/// `root+issuing` bundle: what only the root may revoke, an earlier issuing CA
+/// ([`Target::IssuingCa`]), is listed in the root's own CRL (`root.crl` at the top, signed
+/// by the root, for verifiers other than etcd) and, like every leaf, in every member's
+/// `crl.der` (signed by the issuing CA `ca`; etcd matches serials of the whole chain and checks
+/// no signature). With `root` and nothing to revoke, `root.crl` is signed again (a later next
+/// update). Both CRLs take the same, ever-growing number.
+pub fn revoke_under_root(
+    opened: &OpenedBundle,
+    ca: &CaMaterial,
+    root: Option<&CaMaterial>,
+    req: &Request,
+    now: OffsetDateTime,
+) -> Result<(Bundle, Summary), Error> {
     check_request(req)?;
     let new = resolve(&opened.state, req)?;
+    if root.is_none() && new.iter().any(|e| e.by_root) {
+        return Err(refuse(
+            "--root-key",
+            "an issuing CA is revoked by the root, in the root's CRL: give the root's key \
+             (--root-key ROOT.key, the <cluster>-root-ca.key saved when the bundle was made)",
+        ));
+    }
+    if root.is_some() && opened.state.root.is_none() {
+        return Err(refuse(
+            "--root-key",
+            "this bundle has a single CA and no root: leave --root-key out",
+        ));
+    }
     let previous = opened.state.revocations.as_ref();
     let next = now + Duration::days(i64::from(req.next_update_days));
     let revocations = next_revocations(previous, &new, req.reason, now, next);
@@ -411,11 +590,15 @@ pub fn revoke(
     let mut plan = change::plan_change(Some(opened), &opened.state.spec, &Change::Keep, now)?;
     let mut carried = plan.plan.carried.clone();
     carried.revocations = Some(revocations.clone());
+    if let Some(root) = root {
+        carried.root_crl = Some(sign_root_crl(root, &revocations, now, next)?);
+    }
     plan.plan.carry(carried);
     plan.crl = Some(der);
     let (bundle, _) = change::apply_change(Some(opened), ca, &plan, Keys::new())?;
     let users = revoked_users(&opened.state, &revocations, &bundle);
-    let summary = summarise(&bundle, &new, &revocations, previous.is_none(), users);
+    let mut summary = summarise(&bundle, &new, &revocations, previous.is_none(), users);
+    summary.root_crl = root.is_some();
     Ok((bundle, summary))
 }
 
@@ -430,14 +613,15 @@ fn summarise(
     Summary {
         revoked: new
             .iter()
-            .map(|(id, s)| {
+            .map(|e| {
                 (
-                    id.clone()
+                    e.id.clone()
                         .unwrap_or_else(|| "a certificate of an earlier bundle".into()),
-                    colons(s),
+                    colons(&e.serial),
                 )
             })
             .collect(),
+        root_crl: false,
         total: revocations.revoked.len(),
         crl_number: revocations.crl_number,
         next_update: revocations.next_update.clone(),
@@ -516,12 +700,13 @@ fn next_revocations(
 ) -> Revocations {
     let mut revoked: Vec<RevokedRecord> = previous.map(|p| p.revoked.clone()).unwrap_or_default();
     let at = rfc3339(now);
-    for (id, s) in new {
+    for e in new {
         revoked.push(RevokedRecord {
-            serial: colons(s),
-            id: id.clone(),
+            serial: colons(&e.serial),
+            id: e.id.clone(),
             revoked_at: at.clone(),
             reason,
+            issuer: e.by_root.then(|| crate::record::ROOT_ISSUER.to_string()),
         });
     }
     Revocations {
@@ -532,10 +717,32 @@ fn next_revocations(
     }
 }
 
-/// The DER CRL of `revocations`, signed by `ca`, issued `now` and valid until `next`.
+/// The DER CRL of `revocations` (every entry: what etcd reads), signed by `ca`, issued `now`
+/// and valid until `next`.
 fn sign_crl(
     ca: &CaMaterial,
     revocations: &Revocations,
+    now: OffsetDateTime,
+    next: OffsetDateTime,
+) -> Result<Vec<u8>, Error> {
+    sign_entries(ca, revocations, |_| true, now, next)
+}
+
+/// The root's CRL: the entries the root revoked (issuing CAs), signed by `root`.
+fn sign_root_crl(
+    root: &CaMaterial,
+    revocations: &Revocations,
+    now: OffsetDateTime,
+    next: OffsetDateTime,
+) -> Result<Vec<u8>, Error> {
+    let by_root = |r: &RevokedRecord| r.issuer.as_deref() == Some(crate::record::ROOT_ISSUER);
+    sign_entries(root, revocations, by_root, now, next)
+}
+
+fn sign_entries(
+    ca: &CaMaterial,
+    revocations: &Revocations,
+    keep: impl Fn(&RevokedRecord) -> bool,
     now: OffsetDateTime,
     next: OffsetDateTime,
 ) -> Result<Vec<u8>, Error> {
@@ -546,6 +753,7 @@ fn sign_crl(
         revoked: revocations
             .revoked
             .iter()
+            .filter(|r| keep(r))
             .map(|r| {
                 Ok(RevokedCert {
                     serial: crl::parse_serial(&r.serial)?,

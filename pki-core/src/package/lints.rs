@@ -160,6 +160,10 @@ fn day(t: OffsetDateTime) -> String {
 }
 
 fn ca_lifetime(r: &mut Report, f: &BundleFacts<'_>) {
+    if f.spec.ca_layout.is_layered() {
+        issuing_lifetime(r, f);
+        return;
+    }
     let end = f.ca.not_after;
     if end <= f.now {
         r.error(
@@ -211,6 +215,54 @@ fn ca_lifetime(r: &mut Report, f: &BundleFacts<'_>) {
                 "the CA expires on {}, within a year: renew it with the same key (etcd-pki \
                  rotate-ca --same-key: one rolling restart, every certificate kept) well before",
                 day(end)
+            ),
+        );
+    }
+}
+
+/// `root+issuing`: `f.ca` is the issuing CA. Its renewal is a new issuing CA under the root,
+/// every leaf file swapped in place with no restart (`rotate-issuer`); its end within a year
+/// is [`crate::package::chain_lints`]'s to say, with the root's.
+fn issuing_lifetime(r: &mut Report, f: &BundleFacts<'_>) {
+    let end = f.ca.not_after;
+    let fix = "make a new issuing CA under the root and swap every leaf file in place, no \
+               restart (etcd-pki rotate-issuer --from BUNDLE.zip --root-key ROOT.key --out \
+               kit.zip)";
+    if end <= f.now {
+        r.error(
+            "ca",
+            &day(end),
+            format!(
+                "the issuing CA expired on {}: no member accepts a certificate under it; {fix}",
+                day(end)
+            ),
+        );
+        return;
+    }
+    let outliving: Vec<&CertFacts> = f.leaves.iter().filter(|l| l.not_after > end).collect();
+    if let Some(first) = outliving.first() {
+        r.warning(
+            "ca",
+            &day(end),
+            format!(
+                "the issuing CA expires on {}, before {} certificate(s) it signed ({} until {}, \
+                 …): they stop verifying with it; {fix}",
+                day(end),
+                outliving.len(),
+                first.id,
+                day(first.not_after)
+            ),
+        );
+    } else if end - f.now < Duration::days(i64::from(f.spec.cert_validity_days)) {
+        r.warning(
+            "ca",
+            &day(end),
+            format!(
+                "the issuing CA expires on {}, sooner than a certificate issued today would \
+                 (cert_validity_days is {}): add-member, replace-member and renew refuse to \
+                 issue one that outlives it; {fix}",
+                day(end),
+                f.spec.cert_validity_days
             ),
         );
     }

@@ -14,6 +14,7 @@
 //! # Ok::<(), pki_core::Error>(())
 //! ```
 
+pub mod chain_lints;
 pub mod lints;
 pub mod manifest;
 mod open;

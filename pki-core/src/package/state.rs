@@ -48,6 +48,11 @@ pub struct BundleState {
     /// (the new CA never signed them, and no member trusts the old one afterwards).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed_members: Vec<CertRecord>,
+    /// `root+issuing`: the issuing CAs this one replaced under the same root
+    /// (`rotate-issuer`), oldest first, role `issuing-ca`, no file in the bundle; what
+    /// `revoke --issuing-ca old|SHA256` finds. Absent while there was one issuing CA.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_issuers: Vec<CertRecord>,
     /// Its id, its parent's and its generation; absent in bundles made before etcd-pki
     /// recorded lineage (read as generation 1, no parent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,6 +172,7 @@ pub fn state(plan: &Plan, issued: &Issued) -> BundleState {
         certificates,
         revocations: carried.revocations.clone(),
         removed_members: carried.removed_members.clone(),
+        previous_issuers: carried.previous_issuers.clone(),
         lineage: Some(lineage),
         rotation: carried.rotation.clone(),
     }

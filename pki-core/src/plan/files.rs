@@ -510,6 +510,15 @@ pub(super) fn plan_files(plan: &Plan) -> Vec<FilePlan> {
             Content::IssuingCaCert,
         ));
     }
+    if let Some(der) = &plan.carried.root_crl {
+        v.push(file(
+            files::ROOT_CRL.into(),
+            Role::Crl,
+            &cluster,
+            None,
+            Content::Prepared(der.clone()),
+        ));
+    }
     for i in 0..plan.members.len() {
         v.extend(member_files(plan, i));
     }

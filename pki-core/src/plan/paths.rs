@@ -16,6 +16,9 @@ pub mod files {
     /// The CRL in a member's `pki/` folder and in its cert_dir. One file serves both
     /// `--client-crl-file` and `--peer-crl-file`: one CA, one list.
     pub const CRL: &str = "crl.der";
+    /// `root+issuing`: the root's own CRL (the issuing CAs it revoked), at the bundle's top,
+    /// for verifiers other than etcd (which reads the merged `crl.der`).
+    pub const ROOT_CRL: &str = "root.crl";
     /// The systemd drop-in that turns CRLs on, in a member's `etcd.service.d/`.
     pub const CRL_DROPIN: &str = "20-etcd-pki-crl.conf";
     /// Server certificate.

@@ -22,16 +22,18 @@ pub(super) fn bundle_lints(
     now: OffsetDateTime,
 ) -> Vec<Problem> {
     match lints::certs_of(b) {
-        Ok((ca, leaves)) => lints::check_bundle(&BundleFacts {
-            spec: b.spec.spec(),
-            ca,
-            leaves,
-            crl,
-            other_ca_leaves: Vec::new(),
-            now,
-        })
-        .problems()
-        .to_vec(),
+        Ok((ca, leaves)) => {
+            let mut r = lints::check_bundle(&BundleFacts {
+                spec: b.spec.spec(),
+                ca,
+                leaves,
+                crl,
+                other_ca_leaves: Vec::new(),
+                now,
+            });
+            r.merge(crate::package::chain_lints::check_chain(b, now));
+            r.problems().to_vec()
+        }
         Err(e) => vec![Problem {
             severity: crate::report::Severity::Error,
             path: "certificates".into(),

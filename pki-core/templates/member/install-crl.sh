@@ -10,7 +10,8 @@
 # member's addresses (unless --force), links or foreign-owned folders on the way to cert_dir (as
 # install.sh does), a member whose etcd runs with --config-file (it would ignore the CRL), a
 # CRL that is not DER (etcd 3.6+ reads DER only, and an unreadable CRL file
-# makes etcd refuse EVERY connection), one not signed by the installed CA, and one older than
+# makes etcd refuse EVERY connection), one not signed by the installed CA (or, under a root,
+# by an issuing CA the root signed), and one older than
 # the installed CRL (it would take revocations back; --force installs it anyway).
 # A connection that a revoked certificate opened before the CRL was in place stays open (etcd
 # checks the CRL at the handshake only). --restart (for a compromised key) then restarts this
@@ -28,7 +29,7 @@ for a in "$@"; do
   case "$a" in
     --force) force=1 ;;
     --restart) restart=1 ;;
-    -h|--help) sed -n '3,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,22p' "$0"; exit 0 ;;
     *) echo "install-crl: unknown option $a (use --force or --restart)" >&2; exit 2 ;;
   esac
 done
@@ -131,24 +132,41 @@ fi
 [ -f "$new" ] || refuse "$new is missing from the bundle: make one with etcd-pki revoke"
 openssl crl -inform DER -in "$new" -noout 2>/dev/null ||
   refuse "$new is not a DER CRL; etcd 3.6 and later read DER only, and a CRL etcd cannot read makes it refuse every connection"
-# signed_by_ca CRL: whether one of the CAs in $dir/ca.crt signed the DER CRL. Each CA is tried
-# on its own: half-way through a CA rotation ca.crt holds the old CA and the new one, often of
-# the same name, and openssl given both would check the CRL against the first only.
+# The CAs a CRL of this member may come from, one PEM file each in $cas: every CA of
+# $dir/ca.crt, each on its own (half-way through a CA rotation ca.crt holds the old CA and the
+# new one, often of the same name, and openssl given both would check against the first only);
+# and, under a root and an issuing CA (members trust the root only, and the bundle's CRL is
+# signed by the issuing CA), every issuing CA that follows a leaf in this folder's certificate
+# files and that one of those roots signed.
+cas=$(mktemp -d)
+trap 'rm -rf -- "$cas"' EXIT
+awk -v d="$cas" '/-----BEGIN CERTIFICATE-----/ {n++} n {print > (d "/trusted-" n ".pem")}' "$dir/ca.crt"
+files=0
+for f in "$here"/pki/*.crt; do
+  [ -f "$f" ] || continue
+  files=$((files + 1))
+  awk -v d="$cas" -v p="chain-$files-" '/-----BEGIN CERTIFICATE-----/ {n++} n > 1 {print > (d "/" p n ".pem")}' "$f"
+done
+for pem in "$cas"/chain-*.pem; do
+  [ -f "$pem" ] || continue
+  under=""
+  for root in "$cas"/trusted-*.pem; do
+    if [ -f "$root" ] && openssl verify -CAfile "$root" "$pem" >/dev/null 2>&1; then under=1; break; fi
+  done
+  [ -n "$under" ] || rm -f -- "$pem"
+done
+# signed_by_ca CRL: whether one of those CAs signed the DER CRL.
 signed_by_ca() {
-  local split pem ok=1
-  split=$(mktemp -d)
-  awk -v d="$split" '/-----BEGIN CERTIFICATE-----/ {n++} n {print > (d "/ca-" n ".pem")}' "$dir/ca.crt"
-  for pem in "$split"/ca-*.pem; do
+  local pem
+  for pem in "$cas"/trusted-*.pem "$cas"/chain-*.pem; do
     if [ -f "$pem" ] && [ "$(openssl crl -inform DER -in "$1" -CAfile "$pem" -noout 2>&1)" = "verify OK" ]; then
-      ok=0
-      break
+      return 0
     fi
   done
-  rm -rf -- "$split"
-  return "$ok"
+  return 1
 }
 signed_by_ca "$new" ||
-  refuse "the bundle's CRL is not signed by the CA installed in $CERT_DIR/ca.crt (by no CA there): is it another cluster's bundle?"
+  refuse "the bundle's CRL is not signed by the CA installed in $CERT_DIR/ca.crt (by no CA there, nor by an issuing CA under it that this folder's certificate files carry): is it another cluster's bundle?"
 # openssl prints crlNumber=0x07 (hex).
 number() { local n; n=$(openssl crl -inform DER -in "$1" -noout -crlnumber 2>/dev/null | cut -d= -f2); n=${n#0x}; echo "${n:-0}"; }
 new_number=$(number "$new")

@@ -688,12 +688,12 @@ fn garbage_and_swapped_files_are_refused_clearly() {
     for (cert, key, want) in cases {
         assert_says(&refusal(import_ca(cert, key, None)), &[want]);
     }
-    // Two certificates in one file: which one is the CA is not guessed.
+    // The same certificate twice (a chain is read from a file of several).
     let mut two = f.cert.clone();
     two.extend_from_slice(&f.cert);
     assert_says(
         &refusal(import_ca(&two, &f.key, None)),
-        &["it holds 2 certificates; give the certificate of the CA"],
+        &["holds \"CN=etcd-ca\" twice"],
     );
 }
 
@@ -706,7 +706,7 @@ fn a_ca_made_by_etcd_pki_with_a_passphrase_imports_again() {
     std::fs::write(d.join("pass.txt"), format!("{PASS} {PASS}\n")).unwrap();
     std::fs::write(
         d.join("spec.json"),
-        r#"{"cluster_name": "own", "nodes": [{"name": "etcd1", "ips": ["198.18.0.1"]}]}"#,
+        r#"{"cluster_name": "own", "ca_layout": "single", "nodes": [{"name": "etcd1", "ips": ["198.18.0.1"]}]}"#,
     )
     .unwrap();
     must(
@@ -735,4 +735,182 @@ fn a_ca_made_by_etcd_pki_with_a_passphrase_imports_again() {
     let ca = import_ca(&f.cert, &f.key, Some(pass.as_bytes())).unwrap();
     assert_eq!(ca.subject, "CN=etcd CA");
     check_accepted_with(&f, &ca, d);
+}
+
+/// An openssl root → intermediate chain, as `openssl ca` and most runbooks make one: the root
+/// self-signed with pathlen 1, the intermediate (the issuing CA) signed by it with pathlen 0.
+/// `$1`: the root's key options, `$2`: the intermediate's, `$3`: the root's digest. Writes
+/// root.{key,crt}, int.{key,crt}, chain.crt (intermediate then root) and root-first.crt.
+const OPENSSL_CHAIN: &str = r#"
+root_opts=$1 int_opts=$2 md=$3
+openssl genpkey $root_opts -out root.key 2>/dev/null
+openssl req -x509 -new -key root.key ${md:+-$md} -subj "/O=Acme Ops/CN=Acme Root" -days 3650 \
+  -addext basicConstraints=critical,CA:TRUE,pathlen:1 \
+  -addext keyUsage=critical,keyCertSign,cRLSign -out root.crt
+openssl genpkey $int_opts -out int.key 2>/dev/null
+openssl req -new -key int.key -subj "/O=Acme Ops/CN=Acme etcd Intermediate" -out int.csr
+printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' > int.ext
+openssl x509 -req -in int.csr -CA root.crt -CAkey root.key -CAcreateserial ${md:+-$md} -days 1825 \
+  -extfile int.ext -out int.crt 2>/dev/null
+cat int.crt root.crt > chain.crt
+cat root.crt int.crt > root-first.crt
+"#;
+
+fn openssl_chain(dir: &Path, label: &str, root: &str, int: &str, md: &str) -> std::path::PathBuf {
+    let d = dir.join(label);
+    std::fs::create_dir_all(&d).unwrap();
+    must(
+        Command::new("bash")
+            .args([
+                "-euo",
+                "pipefail",
+                "-c",
+                OPENSSL_CHAIN,
+                "chain",
+                root,
+                int,
+                md,
+            ])
+            .current_dir(&d),
+    );
+    d
+}
+
+const P256: &str = "-algorithm EC -pkeyopt ec_paramgen_curve:P-256";
+
+#[test]
+fn an_openssl_root_and_intermediate_chain_imports_in_either_order() {
+    let tmp = TempDir::new("ca-import-chain");
+    let t = tmp.path();
+    let now = OffsetDateTime::now_utc();
+    for (label, root, int, md) in [
+        ("ec", P256, P256, "sha256"),
+        (
+            "rsa",
+            "-algorithm RSA -pkeyopt rsa_keygen_bits:2048",
+            "-algorithm RSA -pkeyopt rsa_keygen_bits:2048",
+            "sha256",
+        ),
+        (
+            "p384-root",
+            "-algorithm EC -pkeyopt ec_paramgen_curve:P-384",
+            P256,
+            "sha384",
+        ),
+        // Ed25519 takes no digest option.
+        ("ed25519", "-algorithm ED25519", "-algorithm ED25519", ""),
+    ] {
+        let d = openssl_chain(t, label, root, int, md);
+        let key = read(&d, "int.key");
+        let int_der = der_of(&read(&d, "int.crt"));
+        let root_der = der_of(&read(&d, "root.crt"));
+        for file in ["chain.crt", "root-first.crt"] {
+            let ca = import_ca(&read(&d, file), &key, None)
+                .unwrap_or_else(|e| panic!("{label} {file}: {e}"));
+            assert_eq!(ca.cert_der, int_der, "{label} {file}: the issuing CA signs");
+            assert_eq!(
+                ca.chain,
+                vec![root_der.clone()],
+                "{label} {file}: chain = [root]"
+            );
+            assert_eq!(ca.subject, "O=Acme Ops, CN=Acme etcd Intermediate");
+            let sorted = ca.warnings.iter().any(|w| w.contains("another order"));
+            assert_eq!(
+                sorted,
+                file == "root-first.crt",
+                "{label} {file}: {:?}",
+                ca.warnings
+            );
+            // A leaf under it verifies against the root alone, given leaf + intermediate.
+            let leaf = ca
+                .sign_test_leaf("etcd1", "198.18.160.1".parse().unwrap(), now, 365)
+                .unwrap();
+            std::fs::write(
+                d.join("leaf.crt"),
+                format!("{}{}", leaf.cert_pem, ca.cert_pem()),
+            )
+            .unwrap();
+            let ok = sh(
+                &d,
+                "openssl verify -x509_strict -CAfile root.crt -untrusted leaf.crt leaf.crt",
+            );
+            assert_eq!(ok.trim(), "leaf.crt: OK", "{label} {file}");
+        }
+    }
+}
+
+#[test]
+fn a_broken_chain_is_refused_naming_the_certificates() {
+    let tmp = TempDir::new("ca-import-chain-bad");
+    let t = tmp.path();
+    let d = openssl_chain(t, "good", P256, P256, "sha256");
+    // Another root of the same name (another cluster's, or one made again), a root of
+    // another name, a root that allows no CA below it, a leaf signed by the intermediate.
+    sh(
+        &d,
+        r#"openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out other.key 2>/dev/null
+openssl req -x509 -new -key other.key -subj "/O=Acme Ops/CN=Acme Root" -days 3650 \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out twin.crt
+openssl req -x509 -new -key other.key -subj "/CN=Unrelated Root" -days 3650 \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out unrelated.crt
+openssl req -x509 -new -key root.key -subj "/O=Acme Ops/CN=Acme Root" -days 3650 \
+  -addext basicConstraints=critical,CA:TRUE,pathlen:0 -addext keyUsage=critical,keyCertSign,cRLSign -out root0.crt
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out leaf.key 2>/dev/null
+openssl req -new -key leaf.key -subj /CN=etcd1 -out leaf.csr
+printf 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n' > leaf.ext
+openssl x509 -req -in leaf.csr -CA int.crt -CAkey int.key -CAcreateserial -days 30 -extfile leaf.ext -out leaf.crt 2>/dev/null
+cat int.crt twin.crt > twin-chain.crt
+cat int.crt unrelated.crt > gap.crt
+cat int.crt root0.crt > pathlen.crt
+cat leaf.crt int.crt root.crt > with-leaf.crt
+cat leaf.crt root.crt > leaf-root.crt"#,
+    );
+    let cert = |f: &str| read(&d, f);
+    let int_key = read(&d, "int.key");
+    let msg = refusal(import_ca(&cert("twin-chain.crt"), &int_key, None));
+    assert_says(
+        &msg,
+        &[
+            "holds a chain etcd-pki cannot use",
+            "\"O=Acme Ops, CN=Acme etcd Intermediate\" names \"O=Acme Ops, CN=Acme Root\" as its issuer, but was not signed by",
+        ],
+    );
+    let msg = refusal(import_ca(&cert("gap.crt"), &int_key, None));
+    assert_says(
+        &msg,
+        &[
+            "was issued by \"O=Acme Ops, CN=Acme Root\", which the file does not hold",
+            "gap",
+        ],
+    );
+    let msg = refusal(import_ca(&cert("pathlen.crt"), &int_key, None));
+    assert_says(
+        &msg,
+        &["\"O=Acme Ops, CN=Acme Root\" allows 0 CA(s)", "pathlen 0"],
+    );
+    // A key of neither, the root's key, and a leaf in the file.
+    let msg = refusal(import_ca(&cert("chain.crt"), &read(&d, "other.key"), None));
+    assert_says(
+        &msg,
+        &[
+            "the CA key is the key of none of its 2 certificates",
+            "Acme etcd Intermediate",
+        ],
+    );
+    let msg = refusal(import_ca(&cert("chain.crt"), &read(&d, "root.key"), None));
+    assert_says(
+        &msg,
+        &[
+            "the CA key is the key of \"O=Acme Ops, CN=Acme Root\", which signed \"O=Acme Ops, CN=Acme etcd Intermediate\"",
+            "stays offline",
+        ],
+    );
+    let msg = refusal(import_ca(&cert("with-leaf.crt"), &int_key, None));
+    assert_says(&msg, &["\"CN=etcd1\" is not a CA certificate"]);
+    let msg = refusal(import_ca(
+        &cert("leaf-root.crt"),
+        &read(&d, "leaf.key"),
+        None,
+    ));
+    assert_says(&msg, &["\"CN=etcd1\" is not a CA certificate"]);
 }

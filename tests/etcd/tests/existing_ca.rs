@@ -479,3 +479,184 @@ fn check_expiry_prints_the_renew_command() {
     assert_eq!(code, 0, "{out}");
     assert!(!out.contains("etcd-pki renew"), "{out}");
 }
+
+/// An openssl root (pathlen 1) and an intermediate under it (pathlen 0, the issuing CA), in
+/// `dir`: root.{key,crt}, int.{key,crt}, and the chain file people hand over, here with the
+/// root first (`root-first.crt`), which import sorts.
+fn openssl_root_and_intermediate(dir: &Path) {
+    sh(
+        dir,
+        r#"openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out root.key 2>/dev/null
+openssl req -x509 -new -key root.key -subj "/O=Acme Ops/CN=Acme Root" -days 3650 \
+  -addext basicConstraints=critical,CA:TRUE,pathlen:1 \
+  -addext keyUsage=critical,keyCertSign,cRLSign -out root.crt
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out int.key 2>/dev/null
+openssl req -new -key int.key -subj "/O=Acme Ops/CN=Acme etcd Intermediate" -out int.csr
+printf 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' > int.ext
+openssl x509 -req -in int.csr -CA root.crt -CAkey root.key -CAcreateserial -days 1825 \
+  -extfile int.ext -out int.crt 2>/dev/null
+cat root.crt int.crt > root-first.crt
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out stranger.key 2>/dev/null
+openssl req -x509 -new -key stranger.key -subj "/O=Acme Ops/CN=Acme Root" -days 3650 \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out twin.crt
+cat int.crt twin.crt > twin-chain.crt"#,
+    );
+}
+
+/// The chain's live subnet (helper `chain`: 198.18.160–169).
+const CHAIN_SUBNET: u8 = 160;
+
+/// `generate --ca-cert root-first.crt --ca-key int.key` (#22 item 4): a root+issuing bundle
+/// whose trust files hold the openssl root alone and whose every leaf file holds the leaf then
+/// the intermediate; each verifies with `openssl verify -CAfile root -untrusted FILE FILE`
+/// and not as a leaf alone; a one-member etcd started from it serves etcdctl, which trusts the
+/// root alone. A key of neither CA, the root's key, an intermediate with another root of the
+/// same name are refused naming the file, and nothing is written.
+#[test]
+fn generate_under_an_openssl_root_and_intermediate_chain() {
+    let tmp = TempDir::new("existing-chain");
+    let t = tmp.path();
+    // etcd (user etcd) reads cert_dir under t.
+    must(Command::new("chmod").arg("0755").arg(t));
+    openssl_root_and_intermediate(t);
+    let spec = serde_json::json!({
+        "cluster_name": "extchain",
+        "etcd_version": e2e_etcd::rotation::etcd().1,
+        "nodes": [{"name": "etcd1", "ips": [e2e_etcd::rotation::ip(CHAIN_SUBNET, 1)]}],
+        "clients": [{"name": "etcdctl", "common_name": "root", "kind": "etcdctl"}],
+        "cert_dir": format!("{}/hosts/{{name}}/pki", t.display()),
+        "data_dir": format!("{}/hosts/{{name}}/data", t.display()),
+    });
+    std::fs::write(t.join("chain-spec.json"), spec.to_string()).unwrap();
+    let before = listing(t);
+    for (cert, key, says) in [
+        (
+            "root-first.crt",
+            "root.key",
+            "the CA key is the key of \"O=Acme Ops, CN=Acme Root\"",
+        ),
+        (
+            "root-first.crt",
+            "stranger.key",
+            "is the key of none of its 2 certificates",
+        ),
+        (
+            "twin-chain.crt",
+            "int.key",
+            "was not signed by the \"O=Acme Ops, CN=Acme Root\" certificate",
+        ),
+    ] {
+        let (code, out) = cli(
+            t,
+            &[
+                "generate",
+                "--spec",
+                "chain-spec.json",
+                "--ca-cert",
+                cert,
+                "--ca-key",
+                key,
+                "--out",
+                "bad.zip",
+            ],
+        );
+        assert_eq!(code, 2, "{cert} {key}: {out}");
+        assert!(
+            out.contains(&format!("--ca-cert {cert}")),
+            "the file is named: {out}"
+        );
+        assert!(out.contains(says), "{cert} {key}: {out}");
+        assert_eq!(listing(t), before, "{cert} {key}: something was written");
+    }
+    let (code, out) = cli(
+        t,
+        &[
+            "generate",
+            "--spec",
+            "chain-spec.json",
+            "--ca-cert",
+            "root-first.crt",
+            "--ca-key",
+            "int.key",
+            "--out",
+            "chain.zip",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("another order"), "the sorting is said: {out}");
+    let b = unzip(t, "chain.zip");
+    assert_eq!(
+        der(&b.join("ca.crt")),
+        der(&t.join("root.crt")),
+        "the trust file is the root"
+    );
+    assert_eq!(
+        der(&b.join("members/etcd1/pki/ca.crt")),
+        der(&t.join("root.crt"))
+    );
+    assert_eq!(der(&b.join("issuing-ca.crt")), der(&t.join("int.crt")));
+    let leaves = sh(
+        &b,
+        "find members clients -name '*.crt' ! -name ca.crt | sort",
+    );
+    let leaves: Vec<&str> = leaves.lines().collect();
+    assert!(leaves.len() >= 3, "{leaves:?}");
+    for leaf in &leaves {
+        let chained = run(Command::new("openssl")
+            .args(["verify", "-x509_strict", "-CAfile"])
+            .arg(t.join("root.crt"))
+            .arg("-untrusted")
+            .arg(b.join(leaf))
+            .arg(b.join(leaf)));
+        let (code, text) = code_and_output(&chained);
+        assert_eq!(
+            code, 0,
+            "{leaf} does not verify against the root with its chain: {text}"
+        );
+        let alone = run(Command::new("openssl")
+            .args(["verify", "-CAfile"])
+            .arg(t.join("root.crt"))
+            .arg(b.join(leaf)));
+        assert!(
+            !alone.status.success(),
+            "{leaf}: the leaf alone must need the intermediate"
+        );
+    }
+    // etcd on it: the member sends leaf + intermediate, etcdctl trusts the root alone.
+    let logs = t.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let mut cluster =
+        e2e_etcd::LiveCluster::new(CHAIN_SUBNET, &e2e_etcd::rotation::etcd().0, &logs);
+    cluster.start(&b.join("members/etcd1"), &[]);
+    let endpoint = e2e_etcd::rotation::client_url(CHAIN_SUBNET, 1);
+    let admin = b.join("clients/etcdctl");
+    let put = e2e_etcd::live::wait_for(std::time::Duration::from_secs(30), || {
+        e2e_etcd::etcdctl_as(&admin, &endpoint, "put chain imported")
+    });
+    assert!(
+        put.is_ok(),
+        "etcd under the imported chain: {put:?}\n{}",
+        cluster.log_tails(20)
+    );
+    let (ok, got) = e2e_etcd::etcdctl_as(&admin, &endpoint, "get chain --print-value-only");
+    assert!(ok && got.trim() == "imported", "{got}");
+    drop(cluster);
+
+    // generate --from the bundle with the intermediate's key: root+issuing again.
+    let (code, out) = cli(
+        t,
+        &[
+            "generate",
+            "--from",
+            "chain.zip",
+            "--ca-key",
+            "int.key",
+            "--out",
+            "again.zip",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    let again = unzip(t, "again.zip");
+    assert_eq!(der(&again.join("ca.crt")), der(&t.join("root.crt")));
+    assert_eq!(der(&again.join("issuing-ca.crt")), der(&t.join("int.crt")));
+}

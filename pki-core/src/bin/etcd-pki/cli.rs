@@ -337,6 +337,16 @@ pub struct RevokeArgs {
     /// A serial the bundle no longer lists (a replaced key), as renew or remove-member printed it.
     #[arg(long, value_name = "HEX")]
     pub unlisted_serial: Vec<String>,
+    /// An earlier issuing CA, revoked by the root: `old` (the one rotate-issuer replaced last)
+    /// or its SHA-256 fingerprint; needs --root-key.
+    #[arg(long, value_name = "old|SHA256")]
+    pub issuing_ca: Vec<String>,
+    /// The root's key (<cluster>-root-ca.key): signs the root's CRL, root.crl.
+    #[arg(long, value_name = "ROOT.key")]
+    pub root_key: Option<PathBuf>,
+    /// A file whose first line is the root key's passphrase (else asked on the terminal).
+    #[arg(long, value_name = "FILE", requires = "root_key")]
+    pub root_passphrase_file: Option<PathBuf>,
     /// Why: key-compromise, superseded, cessation-of-operation, affiliation-changed, ...
     #[arg(long, value_name = "REASON")]
     pub reason: Option<String>,

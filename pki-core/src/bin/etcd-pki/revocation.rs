@@ -62,6 +62,7 @@ fn targets_in_order(a: &super::cli::RevokeArgs, sub: &clap::ArgMatches) -> Vec<T
     add("member", &a.member, Target::Member);
     add("serial", &a.serial, Target::Serial);
     add("unlisted_serial", &a.unlisted_serial, Target::Unlisted);
+    add("issuing_ca", &a.issuing_ca, Target::IssuingCa);
     at.sort_by_key(|(i, _)| *i);
     at.into_iter().map(|(_, t)| t).collect()
 }
@@ -136,25 +137,47 @@ pub(super) fn revoke_command(
     let next_update_days = given
         .next_update
         .unwrap_or(revoke::DEFAULT_NEXT_UPDATE_DAYS);
+    let (root_key, root_pass) = (given.root_key.clone(), given.root_passphrase_file.clone());
     let a = Args {
         targets,
         ..Args::opened(given.opened)
     };
     let (opened, ca, out) = open("revoke", &a)?;
+    for (flag, p) in [
+        ("--root-key", &root_key),
+        ("--root-passphrase-file", &root_pass),
+    ] {
+        if let Some(p) = p {
+            super::same_file::distinct(
+                &[("--out", out.as_path()), (flag, p.as_path())],
+                "the bundle would be written over it",
+            )?;
+        }
+    }
     refuse_unfinished(
         &opened,
         a.from.as_deref().unwrap_or(Path::new("")),
         a.previous_done,
         "revoke",
     )?;
+    let root = match &root_key {
+        Some(k) => Some(unlock_root(&opened, k, root_pass.as_deref())?),
+        None => None,
+    };
     let req = Request {
         targets: a.targets.clone(),
         reason,
         next_update_days,
         force: a.force,
     };
-    let (bundle, summary) = revoke::revoke(&opened, &ca, &req, pki_core::OffsetDateTime::now_utc())
-        .map_err(|e| Failure::BadInput(e.to_string()))?;
+    let (bundle, summary) = revoke::revoke_under_root(
+        &opened,
+        &ca,
+        root.as_ref(),
+        &req,
+        pki_core::OffsetDateTime::now_utc(),
+    )
+    .map_err(|e| Failure::BadInput(e.to_string()))?;
     write_new(&out, &bundle.to_zip()?, a.force)?;
     super::lineage::wrote_bundle(&bundle, &out);
     say!("{summary}");
@@ -179,6 +202,42 @@ pub(super) fn revoke_command(
         }),
     });
     Ok(())
+}
+
+/// The bundle's root with its key (`--root-key`): the passphrase from
+/// `--root-passphrase-file`, else asked on the terminal (etcd-pki always seals a root key).
+fn unlock_root(
+    opened: &OpenedBundle,
+    key_path: &Path,
+    pass_file: Option<&Path>,
+) -> Result<CaMaterial, Failure> {
+    use std::io::IsTerminal;
+    let key = Zeroizing::new(
+        std::fs::read(key_path)
+            .map_err(|e| Failure::BadInput(format!("cannot read {}: {e}", key_path.display())))?,
+    );
+    let bad = |e: Error| Failure::BadInput(e.to_string());
+    let attempt = |p: Option<&[u8]>| daytwo::unlock_root(opened, &key, p);
+    if let Some(f) = pass_file {
+        let pass = super::unlock::read_file(f)?;
+        return attempt(Some(pass.as_bytes())).map_err(bad);
+    }
+    match attempt(None) {
+        Err(Error::CaPassphraseNeeded) if std::io::stdin().is_terminal() => {
+            let pass = super::unlock::ask(&format!(
+                "Passphrase of the root key {}: ",
+                key_path.display()
+            ))?;
+            attempt(Some(pass.as_bytes())).map_err(bad)
+        }
+        Err(Error::CaPassphraseNeeded) => Err(Failure::BadInput(format!(
+            "the root key {} is encrypted and there is no terminal to ask for its passphrase: \
+             give --root-passphrase-file FILE (a file whose first line is the passphrase); \
+             nothing was written",
+            key_path.display()
+        ))),
+        other => other.map_err(bad),
+    }
 }
 
 /// `etcd-pki rotate-ca`: the kit that moves the cluster to a new CA (three phases), or renews
@@ -436,14 +495,17 @@ pub(super) fn validate_bundle(a: super::cli::ValidateArgs) -> Result<(), Failure
         .find(|f| f.path.ends_with("/pki/crl.der"))
         .map(|f| pki_core::crl::read(&f.contents))
         .transpose()?;
-    let report = pki_core::package::lints::check_bundle(&pki_core::package::lints::BundleFacts {
-        spec: bundle.spec.spec(),
-        ca,
-        leaves,
-        crl: crl.as_ref(),
-        other_ca_leaves,
-        now: pki_core::OffsetDateTime::now_utc(),
-    });
+    let now = pki_core::OffsetDateTime::now_utc();
+    let mut report =
+        pki_core::package::lints::check_bundle(&pki_core::package::lints::BundleFacts {
+            spec: bundle.spec.spec(),
+            ca,
+            leaves,
+            crl: crl.as_ref(),
+            other_ca_leaves,
+            now,
+        });
+    report.merge(pki_core::package::chain_lints::check_chain(&bundle, now));
     if json {
         super::json::print(
             "validate",

@@ -269,6 +269,34 @@ pub fn root_chain(opened: &OpenedBundle) -> Result<Vec<Vec<u8>>, Error> {
     Ok(vec![block.into_contents()])
 }
 
+/// The root of a `root+issuing` bundle with its key (any form [`crate::ca_import::import_ca`] reads), for what
+/// only the root signs: a new issuing CA (`rotate-issuer`), the root's CRL (`revoke
+/// --issuing-ca`). Refuses a single-CA bundle and a key that is not the root's.
+pub fn unlock_root(
+    opened: &OpenedBundle,
+    root_key: &[u8],
+    passphrase: Option<&[u8]>,
+) -> Result<CaMaterial, Error> {
+    let refuse = |reason: &str| Error::Change {
+        field: "--root-key".into(),
+        reason: reason.into(),
+    };
+    let chain = root_chain(opened)?;
+    let Some(root) = chain.first() else {
+        return Err(refuse(
+            "this bundle has a single CA and no root; a root key has nothing to sign here",
+        ));
+    };
+    let ca = crate::ca_import::import_ca(root, root_key, passphrase).map_err(|e| match e {
+        Error::CaKeyMismatch { .. } => refuse(
+            "this key is not the key of the bundle's root (ca.crt): give the root key saved \
+             when the bundle was first made (<cluster>-root-ca.key), not the issuing CA's",
+        ),
+        other => other,
+    })?;
+    Ok(ca.material())
+}
+
 /// Makes the new bundle of `plan` under `ca`: kept certificates and keys copied from
 /// `opened` byte for byte, the others issued with `keys` (one for every
 /// [`ChangePlan::keys_to_make`]), every file rendered, the runbook added, `spec.json` new.
