@@ -331,6 +331,7 @@ fn plan(
     spec_json: &str,
     change: &ChangeRequest,
     zip: Option<&[u8]>,
+    layout: Option<pki_core::CaLayout>,
 ) -> Result<(Option<OpenedBundle>, ChangePlan), String> {
     let opened = zip
         .map(pki_core::package::open)
@@ -345,9 +346,10 @@ fn plan(
     }
     let mut form_spec = pki_core::ClusterSpec::from_json(spec_json).map_err(|e| e.to_string())?;
     if opened.is_none() {
-        // A CA from elsewhere is one CA: the new bundle's layout is the CA's, whatever the
-        // form's choice (pki-core refuses a layout the CA does not have).
-        form_spec.ca_layout = pki_core::CaLayout::Single;
+        // A CA from elsewhere: the new bundle's layout is the CA's (`layout`: root+issuing when
+        // its file held the root too), whatever the form's choice; pki-core refuses a layout
+        // the CA does not have. The keys to make are the same either way (no root key).
+        form_spec.ca_layout = layout.unwrap_or(pki_core::CaLayout::Single);
     }
     let spec = match (&opened, change) {
         (Some(o), c) if *c != ChangeRequest::Generate => o.state.spec.clone(),
@@ -376,6 +378,7 @@ pub fn plan_change(spec_json: &str, change: &ChangeRequest, secrets: &Secrets) -
         spec_json,
         change,
         secrets.zip.as_deref().map(|z| z.as_slice()),
+        None,
     ) {
         Ok((_, p)) => bare(FromWorker::ChangePlanned {
             keys: p
@@ -417,7 +420,16 @@ fn apply(
     secrets: &Secrets,
 ) -> Result<Reply, String> {
     let zip = secrets.zip.as_deref().map(|z| z.as_slice());
-    let (old, plan) = plan(spec_json, change, zip)?;
+    let pass = secrets.passphrase.as_deref().map(|p| p.as_slice());
+    // A CA from elsewhere is read first: its layout is the new bundle's.
+    let imported = match (zip, &secrets.ca_cert, &secrets.ca_key) {
+        (None, Some(cert), Some(key)) => {
+            Some(ca_import::import_ca(cert, key, pass).map_err(|e| ca_error(&e).2)?)
+        }
+        _ => None,
+    };
+    let layout = imported.as_ref().map(|i| i.layout());
+    let (old, plan) = plan(spec_json, change, zip, layout)?;
     if let Some(kind) = old.as_ref().and_then(pki_core::rotate::pending_change)
         && !previous_done
     {
@@ -431,17 +443,12 @@ fn apply(
     let Some(ca_key) = &secrets.ca_key else {
         return Err("the CA key did not reach the worker".into());
     };
-    let pass = secrets.passphrase.as_deref().map(|p| p.as_slice());
-    let ca = match &old {
-        Some(o) => daytwo::unlock_ca(o, ca_key, pass).map_err(|e| ca_error(&e).2)?,
-        None => {
-            let Some(cert) = &secrets.ca_cert else {
-                return Err("the bundle or the CA certificate did not reach the worker".into());
-            };
-            // An issuing CA given with its root carries it (chain = [root]).
-            ca_import::import_ca(cert, ca_key, pass)
-                .map_err(|e| ca_error(&e).2)?
-                .material()
+    let ca = match (&old, imported) {
+        (Some(o), _) => daytwo::unlock_ca(o, ca_key, pass).map_err(|e| ca_error(&e).2)?,
+        // An issuing CA given with its root carries it (chain = [root]).
+        (None, Some(i)) => i.material(),
+        (None, None) => {
+            return Err("the bundle or the CA certificate did not reach the worker".into());
         }
     };
     if let (Some(o), ChangeRequest::Revoke { .. } | ChangeRequest::RenewCaSameKey) = (&old, change)

@@ -191,10 +191,13 @@ fn new_issuing_ca(b: &mut Browser, zip: &Path, root_key: &Path, old: &Path) {
     );
     b.click("#rotate-issuer-go");
     b.wait_for(
-        "document.querySelector('#result-summary') && document.querySelector('[data-testid=file-tree]')",
+        "(document.querySelector('#result-summary') && document.querySelector('[data-testid=file-tree]')) || document.querySelector('.generate p.field-error[role=alert]')",
         Duration::from_secs(120),
         "the new issuing CA's kit",
     );
+    if let Some(refused) = b.text(".generate p.field-error[role=alert]") {
+        panic!("the page made no kit: {refused}");
+    }
     let summary = b.text("#result-summary").unwrap();
     assert!(summary.contains("ROTATE-ISSUER.md"), "{summary}");
     // The root key and its passphrase left the page with the kit made.
