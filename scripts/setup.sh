@@ -31,8 +31,9 @@ log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 # `etcd-pki status` read by deploy/renewal/etcd-pki-renew.sh; openssh-server: the sshd each
 # member's network namespace runs for the Ansible test (started by the test on the member's
 # address only; no service is enabled); man-db: `man -l` opens the generated man pages in
-# pki-core/tests/cli_reference.rs.
-apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver firefox-esr nginx iproute2 unzip util-linux ca-certificates golang-cfssl easy-rsa prometheus prometheus-node-exporter jq openssh-server man-db)
+# pki-core/tests/cli_reference.rs; zopfli: scripts/package-site.py gzips the wasm with it (62 KB
+# less in the one-file page than gzip -9, docs/BENCHMARKS.md "Page weight").
+apt_pkgs=(etcd-server etcd-client openssl shellcheck chromium chromium-driver firefox-esr nginx iproute2 unzip util-linux ca-certificates golang-cfssl easy-rsa prometheus prometheus-node-exporter jq openssh-server man-db zopfli)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   has_text "install ok installed" "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" || missing+=("$p")

@@ -1,5 +1,7 @@
 //! The CA key's protection as the page asks for it: a passphrase typed twice, or an explicit
-//! choice to download the key unencrypted. Plain logic, tested natively; the component in
+//! choice to download the key unencrypted; and, for a root+issuing bundle, the root key's
+//! passphrase typed twice (the root key is always encrypted: it is needed only to make an
+//! issuing CA, and belongs offline). Plain logic, tested natively; the component in
 //! `ui/ca_key.rs` only holds the text and shows these messages beside the fields.
 
 use zeroize::Zeroizing;
@@ -13,6 +15,10 @@ pub struct CaKeyInput {
     pub confirm: String,
     /// The person ticked "Download the CA key unencrypted".
     pub unencrypted: bool,
+    /// The root key's passphrase as typed (root+issuing).
+    pub root_passphrase: String,
+    /// Typed again.
+    pub root_confirm: String,
 }
 
 /// What is wrong with the input, field by field (`None`: nothing to say there).
@@ -22,13 +28,31 @@ pub struct CaKeyProblems {
     pub passphrase: Option<String>,
     /// Beside the confirmation field.
     pub confirm: Option<String>,
+    /// Beside the root passphrase field.
+    pub root_passphrase: Option<String>,
+    /// Beside the root confirmation field.
+    pub root_confirm: Option<String>,
 }
 
 impl CaKeyProblems {
     /// Nothing to say.
     pub fn is_empty(&self) -> bool {
-        self.passphrase.is_none() && self.confirm.is_none()
+        self.passphrase.is_none()
+            && self.confirm.is_none()
+            && self.root_passphrase.is_none()
+            && self.root_confirm.is_none()
     }
+}
+
+/// What to say beside a passphrase field and its confirmation.
+fn pair(passphrase: &str, confirm: &str) -> (Option<String>, Option<String>) {
+    let short = pki_core::keys::passphrase_shortfall(passphrase)
+        .filter(|n| *n > 0)
+        .map(|n| format!("The passphrase has {n} characters; use at least {MIN}."));
+    let differ = (!confirm.is_empty() && confirm != passphrase).then(|| {
+        "The two passphrases differ; type the same passphrase in both fields.".to_string()
+    });
+    (short, differ)
 }
 
 /// The shortest passphrase accepted (pki-core's rule, so the page and the CLI agree).
@@ -38,18 +62,17 @@ impl CaKeyInput {
     /// The problems to show beside the fields as the person types. An untouched empty
     /// passphrase is not shown as an error (the Generate button says what is missing).
     pub fn problems(&self) -> CaKeyProblems {
-        if self.unencrypted {
-            return CaKeyProblems::default();
-        }
-        let passphrase = pki_core::keys::passphrase_shortfall(&self.passphrase)
-            .filter(|n| *n > 0)
-            .map(|n| format!("The passphrase has {n} characters; use at least {MIN}."));
-        let confirm = (!self.confirm.is_empty() && self.confirm != self.passphrase).then(|| {
-            "The two passphrases differ; type the same passphrase in both fields.".to_string()
-        });
+        let (root_passphrase, root_confirm) = pair(&self.root_passphrase, &self.root_confirm);
+        let (passphrase, confirm) = if self.unencrypted {
+            (None, None)
+        } else {
+            pair(&self.passphrase, &self.confirm)
+        };
         CaKeyProblems {
             passphrase,
             confirm,
+            root_passphrase,
+            root_confirm,
         }
     }
 
@@ -73,6 +96,41 @@ impl CaKeyInput {
         None
     }
 
+    /// Why a root+issuing generation cannot start yet for want of the root key's passphrase,
+    /// or `None` when it can.
+    pub fn root_blocker(&self) -> Option<String> {
+        let p = self.problems();
+        if let Some(e) = p.root_passphrase.or(p.root_confirm) {
+            return Some(format!("Root key passphrase: {e}"));
+        }
+        if self.root_passphrase.is_empty() {
+            return Some(format!(
+                "Type a root key passphrase of at least {MIN} characters (twice): the root key is always encrypted."
+            ));
+        }
+        if self.root_confirm.is_empty() {
+            return Some("Type the root key passphrase a second time to confirm it.".into());
+        }
+        None
+    }
+
+    /// The root key's passphrase for a root+issuing generation, or why it cannot start.
+    pub fn root_protection(&self) -> Result<Zeroizing<String>, String> {
+        match self.root_blocker() {
+            Some(why) => Err(why),
+            None => Ok(Zeroizing::new(self.root_passphrase.clone())),
+        }
+    }
+
+    /// Wipes every passphrase out of the fields (the generation that used them is done).
+    pub fn wipe(&mut self) {
+        use zeroize::Zeroize;
+        self.passphrase.zeroize();
+        self.confirm.zeroize();
+        self.root_passphrase.zeroize();
+        self.root_confirm.zeroize();
+    }
+
     /// What generation needs: `Ok(Some(passphrase))`, `Ok(None)` for an unencrypted key the
     /// person chose, or why it cannot start.
     pub fn protection(&self) -> Result<Option<Zeroizing<String>>, String> {
@@ -92,8 +150,37 @@ mod tests {
         CaKeyInput {
             passphrase: p.into(),
             confirm: c.into(),
-            unencrypted: false,
+            ..CaKeyInput::default()
         }
+    }
+
+    #[test]
+    fn the_root_key_always_needs_its_own_passphrase_typed_twice() {
+        // Even with the CA key unencrypted by choice.
+        let mut i = CaKeyInput {
+            unencrypted: true,
+            ..CaKeyInput::default()
+        };
+        assert!(i.root_blocker().unwrap().contains("always encrypted"));
+        i.root_passphrase = "short".into();
+        assert_eq!(
+            i.problems().root_passphrase.as_deref(),
+            Some("The passphrase has 5 characters; use at least 12.")
+        );
+        i.root_passphrase = "root passphrase, offline".into();
+        assert!(i.root_blocker().unwrap().contains("second time"));
+        i.root_confirm = "root passphrase, offlinE".into();
+        assert!(i.problems().root_confirm.unwrap().contains("differ"));
+        assert!(i.root_protection().is_err());
+        i.root_confirm = i.root_passphrase.clone();
+        assert_eq!(
+            i.root_protection().unwrap().as_str(),
+            "root passphrase, offline"
+        );
+        // The CA fields are judged apart.
+        assert_eq!(i.protection(), Ok(None));
+        i.wipe();
+        assert!(i.root_passphrase.is_empty() && i.root_confirm.is_empty());
     }
 
     #[test]

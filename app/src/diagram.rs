@@ -1,7 +1,8 @@
 //! The cluster as a picture: where the CA, the members and the clients go, as plain shapes
 //! with coordinates. `ui/results.rs` draws them as SVG; the layout is tested natively.
 //!
-//! The CA sits at the top left; a line down the left edge (the "signs" spine) feeds a bus
+//! The CA sits at the top left (in a root+issuing bundle, the issuing CA, under the root that
+//! signed it, one line between them); a line down the left edge (the "signs" spine) feeds a bus
 //! above each row of boxes, and a short line drops from the bus to each box it signed. The
 //! members are in rows of up to [`PER_ROW`] inside a dashed frame (the cluster: members talk
 //! to each other over TLS on the peer port); the clients follow in rows of their own.
@@ -22,7 +23,9 @@ const CA_W: i32 = 260;
 /// What a box stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// The CA.
+    /// The root CA (root+issuing): it signs the issuing CA only.
+    Root,
+    /// The CA that signs the members and clients (the issuing CA in root+issuing).
     Ca,
     /// An etcd member.
     Member,
@@ -123,16 +126,34 @@ fn rows(count: usize, top: i32, h: i32, signs: &mut Vec<Line>) -> (Vec<(i32, i32
     (at, y)
 }
 
+/// Top of the root's box; the issuing CA's is [`ROOT_GAP`] below it.
+const TOP: i32 = 12;
+const ROOT_GAP: i32 = 28;
+
 /// The picture of `spec`'s cluster.
 pub fn layout(spec: &ClusterSpec) -> Diagram {
-    let mut nodes = vec![ca_node(spec)];
+    let layered = spec.ca_layout == pki_core::CaLayout::RootIssuing;
+    let ca_y = if layered { TOP + CA_H + ROOT_GAP } else { TOP };
+    let mut nodes = vec![];
     let mut signs = vec![Line {
         x1: LEFT,
-        y1: 12 + CA_H / 2,
+        y1: ca_y + CA_H / 2,
         x2: SPINE_X,
-        y2: 12 + CA_H / 2,
+        y2: ca_y + CA_H / 2,
     }];
-    let members_top = 12 + CA_H + 72;
+    if layered {
+        nodes.push(root_node(spec));
+        // The root signs the issuing CA: a line from the middle of one box to the other.
+        let x = LEFT + CA_W / 2;
+        signs.push(Line {
+            x1: x,
+            y1: TOP + CA_H,
+            x2: x,
+            y2: ca_y,
+        });
+    }
+    nodes.push(ca_node(spec, ca_y, layered));
+    let members_top = ca_y + CA_H + 72;
     let (at, after_members) = rows(spec.nodes.len(), members_top, MEMBER_H, &mut signs);
     nodes.extend(member_nodes(spec, at));
     let cols = spec.nodes.len().clamp(1, PER_ROW) as i32;
@@ -154,7 +175,7 @@ pub fn layout(spec: &ClusterSpec) -> Diagram {
     let clients_top = after_members + 56;
     let (at, after_clients) = rows(spec.clients.len(), clients_top, CLIENT_H, &mut signs);
     nodes.extend(client_nodes(spec, at));
-    signs.push(spine(&signs));
+    signs.push(spine(&signs, ca_y + CA_H / 2));
     let clients_label = (!spec.clients.is_empty()).then(|| {
         (
             LEFT,
@@ -184,17 +205,37 @@ pub fn layout(spec: &ClusterSpec) -> Diagram {
     }
 }
 
-/// The CA's box, top left.
-fn ca_node(spec: &ClusterSpec) -> Node {
+/// The root's box, top left (root+issuing).
+fn root_node(spec: &ClusterSpec) -> Node {
+    Node {
+        kind: Kind::Root,
+        name: spec.ca_subject.common_name.clone(),
+        x: LEFT,
+        y: TOP,
+        w: CA_W,
+        h: CA_H,
+        lines: vec![
+            fit(&format!("root CA \"{}\"", spec.ca_subject.common_name), 34),
+            format!(
+                "key offline · signs issuing CAs · {} days",
+                spec.root_validity_days
+            ),
+        ],
+    }
+}
+
+/// The CA's box, top left (the issuing CA's, under the root, when `layered`).
+fn ca_node(spec: &ClusterSpec, y: i32, layered: bool) -> Node {
+    let title = if layered { "issuing CA" } else { "CA" };
     Node {
         kind: Kind::Ca,
         name: spec.ca_subject.common_name.clone(),
         x: LEFT,
-        y: 12,
+        y,
         w: CA_W,
         h: CA_H,
         lines: vec![
-            fit(&format!("CA \"{}\"", spec.ca_subject.common_name), 34),
+            fit(&format!("{title} \"{}\"", spec.ca_subject.common_name), 34),
             format!("signs every certificate · {} days", spec.ca_validity_days),
         ],
     }
@@ -244,16 +285,16 @@ fn client_nodes(spec: &ClusterSpec, at: Vec<(i32, i32)>) -> Vec<Node> {
         .collect()
 }
 
-/// The spine down the left edge, from the CA to the last row's bus.
-fn spine(signs: &[Line]) -> Line {
+/// The spine down the left edge, from the CA (at height `from`) to the last row's bus.
+fn spine(signs: &[Line], from: i32) -> Line {
     let last_bus = signs
         .iter()
         .filter(|l| l.x1 == SPINE_X && l.y1 == l.y2)
         .map(|l| l.y1)
-        .fold(12 + CA_H / 2, i32::max);
+        .fold(from, i32::max);
     Line {
         x1: SPINE_X,
-        y1: 12 + CA_H / 2,
+        y1: from,
         x2: SPINE_X,
         y2: last_bus,
     }
@@ -271,7 +312,11 @@ pub fn describe(spec: &ClusterSpec) -> String {
         .iter()
         .map(|c| format!("{} (etcd user {})", c.name, c.common_name))
         .collect();
-    let mut s = format!(
+    let mut s = String::new();
+    if spec.ca_layout == pki_core::CaLayout::RootIssuing {
+        s.push_str("A root CA, whose key stays offline, signs the issuing CA; members and clients trust the root alone. ");
+    }
+    s.push_str(&format!(
         "The CA \"{}\" signs the certificates of {} member{} of cluster \"{}\": {}. Members listen for clients on port {} and for each other on port {}.",
         spec.ca_subject.common_name,
         spec.nodes.len(),
@@ -280,7 +325,7 @@ pub fn describe(spec: &ClusterSpec) -> String {
         members.join("; "),
         spec.client_port,
         spec.peer_port
-    );
+    ));
     if clients.is_empty() {
         s.push_str(" No clients.");
     } else {
@@ -354,6 +399,38 @@ mod tests {
     }
 
     #[test]
+    fn root_above_the_issuing_ca_which_signs_the_rest() {
+        let mut s = spec(3, 2);
+        s.ca_layout = pki_core::CaLayout::RootIssuing;
+        let d = layout(&s);
+        let root = d.nodes.iter().find(|n| n.kind == Kind::Root).unwrap();
+        let ca = d.nodes.iter().find(|n| n.kind == Kind::Ca).unwrap();
+        assert!(root.y + root.h < ca.y, "{root:?} {ca:?}");
+        assert!(ca.lines[0].starts_with("issuing CA"), "{:?}", ca.lines);
+        // One line from the root's box down to the issuing CA's.
+        assert!(
+            d.signs
+                .iter()
+                .any(|l| l.y1 == root.y + root.h && l.y2 == ca.y)
+        );
+        // Every member sits below the issuing CA, and the words name the root.
+        assert!(
+            d.nodes
+                .iter()
+                .filter(|n| n.kind == Kind::Member)
+                .all(|n| n.y > ca.y + ca.h)
+        );
+        assert!(d.description.starts_with("A root CA"));
+        s.ca_layout = pki_core::CaLayout::Single;
+        let single = layout(&s);
+        assert!(single.nodes.iter().all(|n| n.kind != Kind::Root));
+        assert_eq!(
+            single.nodes[0].lines[0],
+            format!("CA \"{}\"", s.ca_subject.common_name)
+        );
+    }
+
+    #[test]
     fn members_show_addresses_and_ports() {
         let mut s = spec(3, 1);
         s.nodes[1].ips.push("2001:db8::2".into());
@@ -366,6 +443,8 @@ mod tests {
         assert!(d.description.contains("c1 (etcd user u1)"));
         let long = "x".repeat(80);
         s.nodes[0].name = long.clone();
-        assert!(layout(&s).nodes[1].lines[0].ends_with('…'));
+        let d = layout(&s);
+        let first = d.nodes.iter().find(|n| n.kind == Kind::Member).unwrap();
+        assert!(first.lines[0].ends_with('…'));
     }
 }

@@ -6,8 +6,8 @@
 use reactive_stores::Store;
 
 use pki_core::{
-    AuthToken, Client, ClientKind, ClusterSpec, EtcdVersion, KeyAlgorithm, Layout, Node, Problem,
-    Severity, Subject, TlsVersion,
+    AuthToken, CaLayout, Client, ClientKind, ClusterSpec, EtcdVersion, KeyAlgorithm, Layout, Node,
+    Problem, Severity, Subject, TlsVersion,
 };
 
 /// One member row. A store too: its inputs bind to its own fields.
@@ -111,6 +111,10 @@ pub struct Form {
     pub cluster_name: String,
     /// Key algorithm spelling.
     pub key_algorithm: KeyAlgorithm,
+    /// One CA, or a root and an issuing CA.
+    pub ca_layout: CaLayout,
+    /// Raw number: the root's lifetime (root+issuing).
+    pub root_days: String,
     /// Raw numbers.
     pub ca_days: String,
     /// Raw number.
@@ -182,6 +186,8 @@ impl Form {
             clients: Vec::new(),
             cluster_name: spec.cluster_name.clone(),
             key_algorithm: spec.key_algorithm,
+            ca_layout: spec.ca_layout,
+            root_days: spec.root_validity_days.to_string(),
             ca_days: spec.ca_validity_days.to_string(),
             cert_days: spec.cert_validity_days.to_string(),
             ca_cn: spec.ca_subject.common_name.clone(),
@@ -256,6 +262,12 @@ impl Form {
         let defaults = ClusterSpec::default();
         let days = "number of days";
         let ca_days = numbers.read("ca_validity_days", &self.ca_days, days, 36500);
+        let root_days = match self.ca_layout {
+            CaLayout::RootIssuing => {
+                numbers.read("root_validity_days", &self.root_days, days, 36500)
+            }
+            CaLayout::Single => None,
+        };
         let cert_days = numbers.read("cert_validity_days", &self.cert_days, days, 36500);
         let client_port = numbers.read("client_port", &self.client_port, "port", 65535);
         let peer_port = numbers.read("peer_port", &self.peer_port, "port", 65535);
@@ -265,9 +277,9 @@ impl Form {
             nodes: self.spec_nodes(),
             clients: self.spec_clients(),
             key_algorithm: self.key_algorithm,
-            ca_layout: defaults.ca_layout,
+            ca_layout: self.ca_layout,
             ca_validity_days: ca_days.map_or(defaults.ca_validity_days, |v| v as u32),
-            root_validity_days: defaults.root_validity_days,
+            root_validity_days: root_days.map_or(defaults.root_validity_days, |v| v as u32),
             cert_validity_days: cert_days.map_or(defaults.cert_validity_days, |v| v as u32),
             ca_subject: self.ca_subject(),
             cert_dir: self.cert_dir.trim().to_string(),

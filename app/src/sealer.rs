@@ -4,6 +4,9 @@
 //! Generate does not wait for it. It is its own worker, not one of the key pool's, so a click
 //! never queues behind a derivation, and a derivation never behind a long RSA run.
 //!
+//! Two passphrases can be wanted at once, each in its own slot ([`Which`]): the CA key's and,
+//! for a root+issuing bundle, the root key's; the worker derives one at a time.
+//!
 //! A derived key seals one file: [`take`] hands it to a generation and forgets it, and the
 //! next generation derives afresh (a new salt). The page keeps the derived key only in a JS
 //! buffer until it moves to the assembling worker; a stale one (the passphrase changed) is
@@ -28,14 +31,18 @@ struct Running {
     _on_error: Closure<dyn Fn(web_sys::Event)>,
 }
 
+/// Which key a passphrase seals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    /// The CA key (the issuing CA's in root+issuing).
+    Ca = 0,
+    /// The root key (root+issuing).
+    Root = 1,
+}
+
+/// One passphrase's derivation.
 #[derive(Default)]
-struct Sealer {
-    running: Option<Running>,
-    /// The worker said it listens.
-    listening: bool,
-    /// The request the worker is on.
-    busy: Option<u32>,
-    next: u32,
+struct Slot {
     /// The passphrase the fields hold, and the request that derives its key.
     wanted: Option<(u32, Zeroizing<String>)>,
     /// The derived key of `wanted`, once it came.
@@ -44,28 +51,42 @@ struct Sealer {
     waiting: Option<TakeFn>,
 }
 
+#[derive(Default)]
+struct Sealer {
+    running: Option<Running>,
+    /// The worker said it listens.
+    listening: bool,
+    /// The request the worker is on.
+    busy: Option<u32>,
+    next: u32,
+    slots: [Slot; 2],
+}
+
 thread_local! {
     static SEALER: RefCell<Sealer> = RefCell::new(Sealer::default());
 }
 
-/// The fields hold `passphrase` (both agree and it is long enough), or nothing usable
-/// (`None`): derives its key ahead, or drops what was derived for an earlier text.
-pub fn derive_ahead(passphrase: Option<Zeroizing<String>>) {
+/// The fields of `which` hold `passphrase` (both agree and it is long enough), or nothing
+/// usable (`None`): derives its key ahead, or drops what was derived for an earlier text.
+pub fn derive_ahead(which: Which, passphrase: Option<Zeroizing<String>>) {
     SEALER.with(|s| {
         let mut s = s.borrow_mut();
-        let same = match (&s.wanted, &passphrase) {
+        let s = &mut *s;
+        let next = &mut s.next;
+        let slot = &mut s.slots[which as usize];
+        let same = match (&slot.wanted, &passphrase) {
             (Some((_, w)), Some(p)) => w.as_str() == p.as_str(),
             _ => false,
         };
         if same {
             return;
         }
-        if let Some(d) = s.derived.take() {
+        if let Some(d) = slot.derived.take() {
             protocol::wipe(&d);
         }
-        s.wanted = passphrase.map(|p| {
-            s.next += 1;
-            (s.next, p)
+        slot.wanted = passphrase.map(|p| {
+            *next += 1;
+            (*next, p)
         });
     });
     kick();
@@ -74,23 +95,25 @@ pub fn derive_ahead(passphrase: Option<Zeroizing<String>>) {
 /// The derived key of `passphrase` for one generation, to `then`: at once when it was
 /// derived ahead, else when the derivation ends. It is forgotten here either way.
 pub fn take(
+    which: Which,
     passphrase: Zeroizing<String>,
     then: impl FnOnce(Result<Uint8Array, String>) + 'static,
 ) {
-    derive_ahead(Some(passphrase));
+    derive_ahead(which, Some(passphrase));
     let mut then: Option<TakeFn> = Some(Box::new(then));
     let ready = SEALER.with(|s| {
         let mut s = s.borrow_mut();
         if s.running.is_none() {
             return Err("the sealing worker did not start; this browser may block Web Workers for this page".to_string());
         }
-        Ok(match s.derived.take() {
+        let slot = &mut s.slots[which as usize];
+        Ok(match slot.derived.take() {
             Some(d) => {
-                s.wanted = None;
+                slot.wanted = None;
                 Some(d)
             }
             None => {
-                s.waiting = then.take();
+                slot.waiting = then.take();
                 None
             }
         })
@@ -104,17 +127,23 @@ pub fn take(
     }
 }
 
-/// Starts the worker if needed, and sends it the wanted passphrase when it is free.
+/// Starts the worker if needed, and sends it the first wanted passphrase whose key is not
+/// derived yet when it is free.
 fn kick() {
     // Started on the first passphrase, not with the page (most visits never type one).
-    if SEALER.with(|s| s.borrow().wanted.is_none()) {
+    if SEALER.with(|s| s.borrow().slots.iter().all(|x| x.wanted.is_none())) {
         return;
     }
     start();
     let to_send = SEALER.with(|s| {
         let s = s.borrow();
-        let (id, p) = s.wanted.as_ref()?;
-        (s.listening && s.busy.is_none() && s.derived.is_none()).then(|| (*id, p.clone()))
+        if !s.listening || s.busy.is_some() {
+            return None;
+        }
+        s.slots
+            .iter()
+            .filter(|x| x.derived.is_none())
+            .find_map(|x| x.wanted.as_ref().map(|(id, p)| (*id, p.clone())))
     });
     let Some((request, passphrase)) = to_send else {
         return;
@@ -182,18 +211,22 @@ fn on_message(data: JsValue) {
             let waiting = SEALER.with(|s| {
                 let mut s = s.borrow_mut();
                 s.busy = None;
-                if s.wanted.as_ref().map(|(id, _)| *id) != Some(request) {
+                let Some(slot) = s
+                    .slots
+                    .iter_mut()
+                    .find(|x| x.wanted.as_ref().map(|(id, _)| *id) == Some(request))
+                else {
                     // Derived for a text the fields no longer hold.
                     protocol::wipe(&key);
                     return None;
-                }
-                match s.waiting.take() {
+                };
+                match slot.waiting.take() {
                     Some(then) => {
-                        s.wanted = None;
+                        slot.wanted = None;
                         Some((then, key))
                     }
                     None => {
-                        s.derived = Some(key);
+                        slot.derived = Some(key);
                         None
                     }
                 }
@@ -214,13 +247,18 @@ fn on_message(data: JsValue) {
 
 /// The waiting generation hears why; the fields' text is asked for again next time.
 fn failed(error: String) {
-    let then = SEALER.with(|s| {
+    let waiting: Vec<TakeFn> = SEALER.with(|s| {
         let mut s = s.borrow_mut();
-        s.wanted = None;
-        s.waiting.take()
+        s.slots
+            .iter_mut()
+            .filter_map(|x| {
+                x.wanted = None;
+                x.waiting.take()
+            })
+            .collect()
     });
-    if let Some(then) = then {
-        then(Err(format!("deriving the CA key's sealing key: {error}")));
+    for then in waiting {
+        then(Err(format!("deriving a key's sealing key: {error}")));
     }
 }
 

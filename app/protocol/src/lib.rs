@@ -48,7 +48,8 @@ pub enum ToWorker {
     /// Sign every certificate and write the zip. Secrets: `keys`, one PKCS#8 DER key per
     /// entry of `key_ids`, in that order; `sealing_key`, the key derived from the CA key
     /// passphrase ([`ToWorker::DeriveSealingKey`]'s answer, never the passphrase), when the CA
-    /// key is to be encrypted. Answer: [`FromWorker::Bundle`].
+    /// key is to be encrypted; `root_sealing_key`, the same for the root key's passphrase
+    /// (root+issuing layout: the root key is always encrypted). Answer: [`FromWorker::Bundle`].
     Assemble {
         /// The spec, as JSON.
         spec_json: String,
@@ -81,7 +82,7 @@ pub enum ToWorker {
     },
     /// Apply a change (day two): sign with the existing CA, write the new zip. Secrets: `zip`,
     /// the opened bundle's (else `ca_cert`, the CA's certificate); `ca_key` and, when it is
-    /// encrypted, `passphrase`; `keys`, one PKCS#8 DER key per entry of `key_ids`; for a
+    /// encrypted, `passphrase` (a new issuing CA: `root_key` and `root_passphrase` instead); `keys`, one PKCS#8 DER key per entry of `key_ids`; for a
     /// rotation whose new CA key is to be encrypted, `new_passphrase` (typed twice in the
     /// page; never the old key's: a rotation may be because that key leaked). Answer:
     /// [`FromWorker::Bundle`] with `change` set.
@@ -162,8 +163,8 @@ pub enum FromWorker {
         half: u8,
     },
     /// The finished bundle. Secrets: `zip`; `ca_key`, the CA key file, when the person does
-    /// not have it yet (a new CA, a rotation's new key); `texts`, the listing's file texts
-    /// ([`split_texts`]).
+    /// not have it yet (a new CA, a rotation's new key); `root_key`, a new root's key file
+    /// (root+issuing); `texts`, the listing's file texts ([`split_texts`]).
     Bundle {
         /// What the zip holds, without any key's text and with every text moved to `texts`.
         listing: Listing,
@@ -173,6 +174,9 @@ pub enum FromWorker {
         ca_key_name: String,
         /// Whether the CA key is encrypted with the passphrase.
         ca_key_encrypted: bool,
+        /// The root key's download name (root+issuing; empty when no new root was made).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        root_key_name: String,
         /// Signing and laying out the files, in milliseconds.
         assemble_ms: f64,
         /// Writing the zip, in milliseconds.
@@ -257,6 +261,11 @@ pub enum ChangeRequest {
     /// rotate-ca` calls it): the three-phase kit, every leaf new under the new CA, and the new
     /// CA key (encrypted with the old key's passphrase when it had one).
     RotateCa,
+    /// A new issuing CA under the same root (pki-core's `rotate::rotate_issuer`, as `etcd-pki
+    /// rotate-issuer` calls it): signed with the root key the person gives as a file, every
+    /// leaf re-issued under it, the kit whose files are swapped in place (no restart), and the
+    /// new issuing CA key.
+    RotateIssuer,
 }
 
 impl ChangeRequest {
@@ -276,6 +285,7 @@ impl ChangeRequest {
             ChangeRequest::Revoke { .. } => "revoke".into(),
             ChangeRequest::RenewCaSameKey => "renew-ca".into(),
             ChangeRequest::RotateCa => "rotate-ca".into(),
+            ChangeRequest::RotateIssuer => "rotate-issuer".into(),
         }
     }
 }
@@ -399,7 +409,7 @@ pub struct CertLine {
     pub id: String,
     /// The member or client it belongs to (empty for the CA).
     pub owner: String,
-    /// `ca`, `server`, `peer`, `client`.
+    /// `ca`, `root-ca`, `server`, `peer`, `client`.
     pub role: String,
     /// Serial, lowercase hex.
     pub serial: String,
@@ -546,6 +556,7 @@ mod tests {
         assert_eq!(renew(true).operation(), "renew-same-keys");
         assert_eq!(ChangeRequest::RenewCaSameKey.operation(), "renew-ca");
         assert_eq!(ChangeRequest::RotateCa.operation(), "rotate-ca");
+        assert_eq!(ChangeRequest::RotateIssuer.operation(), "rotate-issuer");
     }
 
     #[test]

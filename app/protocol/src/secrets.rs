@@ -30,6 +30,13 @@ pub struct Secrets<B = Zeroizing<Vec<u8>>> {
     pub new_passphrase: Option<B>,
     /// The key derived from the CA key's passphrase that seals it (`SealingKey::to_bytes`).
     pub sealing_key: Option<B>,
+    /// The root key file (root+issuing layout): the new one a first bundle's worker made (to
+    /// the page), or the existing one a new issuing CA is signed with (to the worker).
+    pub root_key: Option<B>,
+    /// The existing root key's passphrase (UTF-8), for a new issuing CA.
+    pub root_passphrase: Option<B>,
+    /// The key derived from the root key's passphrase that seals a new root key.
+    pub root_sealing_key: Option<B>,
     /// Private keys, PKCS#8 DER, in the order the message's ids or indices name them.
     pub keys: Vec<B>,
     /// RSA primes, big-endian: the two of a key to join, or the one found.
@@ -52,6 +59,9 @@ impl<B> Default for Secrets<B> {
             passphrase: None,
             new_passphrase: None,
             sealing_key: None,
+            root_key: None,
+            root_passphrase: None,
+            root_sealing_key: None,
             keys: Vec::new(),
             primes: Vec::new(),
             files: Vec::new(),
@@ -63,7 +73,7 @@ impl<B> Default for Secrets<B> {
 
 impl<B> Secrets<B> {
     /// The single fields with their names on the wire.
-    fn singles(&mut self) -> [(&'static str, &mut Option<B>); 9] {
+    fn singles(&mut self) -> [(&'static str, &mut Option<B>); 12] {
         [
             ("zip", &mut self.zip),
             ("other_zip", &mut self.other_zip),
@@ -72,6 +82,9 @@ impl<B> Secrets<B> {
             ("passphrase", &mut self.passphrase),
             ("new_passphrase", &mut self.new_passphrase),
             ("sealing_key", &mut self.sealing_key),
+            ("root_key", &mut self.root_key),
+            ("root_passphrase", &mut self.root_passphrase),
+            ("root_sealing_key", &mut self.root_sealing_key),
             ("file", &mut self.file),
             ("texts", &mut self.texts),
         ]
@@ -253,6 +266,9 @@ mod tests {
             passphrase: Some(5),
             new_passphrase: Some(6),
             sealing_key: Some(7),
+            root_key: Some(14),
+            root_passphrase: Some(15),
+            root_sealing_key: Some(16),
             keys: vec![8, 9],
             primes: vec![10],
             files: vec![11],
@@ -268,7 +284,7 @@ mod tests {
         let mut all = vec![];
         s.each(|b| all.push(*b));
         all.sort();
-        assert_eq!(all, (1..=13).collect::<Vec<u8>>(), "a field is left out");
+        assert_eq!(all, (1..=16).collect::<Vec<u8>>(), "a field is left out");
         let doubled = s.clone().map(|b| u32::from(b) * 2);
         assert_eq!(doubled.passphrase, Some(10));
         assert_eq!(doubled.keys, vec![16, 18]);

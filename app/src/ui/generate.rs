@@ -6,7 +6,6 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use pki_core::Severity;
 use wasm_bindgen::JsValue;
-use zeroize::Zeroize;
 
 use super::ca_key::CaKeyProtection;
 use super::{Ctx, GenState, Generated};
@@ -30,7 +29,7 @@ pub fn GeneratePanel() -> impl IntoView {
     let why = move || why_disabled(ctx, &errors.get());
     let blocked = move || {
         !errors.get().is_empty()
-            || (super::existing_ca::new_ca() && ctx.ca_key.with(|k| k.blocker().is_some()))
+            || (super::existing_ca::new_ca() && key_blocker(ctx).is_some())
             || super::existing_ca::blocker(&ctx).is_some()
     };
     let estimate = Memo::new(move |_| {
@@ -63,7 +62,7 @@ pub fn GeneratePanel() -> impl IntoView {
     };
     view! {
         <section class="generate card">
-            {move || super::existing_ca::new_ca().then(|| view! { <CaKeyProtection/> })}
+            {move || super::existing_ca::new_ca().then(|| view! { <CaKeyProtection with_root=true/> })}
             {move || estimate.with(|e| e.is_long().then(|| view! {
                 <p id="estimate" class="hint">{format!("This will take {}.", e.describe())}</p>
             }))}
@@ -85,6 +84,18 @@ pub fn GeneratePanel() -> impl IntoView {
     }
 }
 
+/// Why a new CA's bundle cannot start for want of a passphrase: the CA key's, then (root+issuing)
+/// the root key's.
+fn key_blocker(ctx: Ctx) -> Option<String> {
+    let layered = ctx
+        .spec
+        .with(|s| s.ca_layout == pki_core::CaLayout::RootIssuing);
+    ctx.ca_key.with(|k| {
+        k.blocker()
+            .or_else(|| layered.then(|| k.root_blocker()).flatten())
+    })
+}
+
 /// Why Generate is disabled: the first errors, then what the CA key fields or a day-two
 /// change still need; empty when it is not.
 fn why_disabled(ctx: Ctx, e: &[pki_core::Problem]) -> String {
@@ -104,10 +115,7 @@ fn why_disabled(ctx: Ctx, e: &[pki_core::Problem]) -> String {
             reasons.join("; ")
         ),
     };
-    let new_ca_blocker = ctx
-        .ca_key
-        .with(|k| k.blocker())
-        .filter(|_| super::existing_ca::new_ca());
+    let new_ca_blocker = key_blocker(ctx).filter(|_| super::existing_ca::new_ca());
     if let Some(b) = new_ca_blocker.or_else(|| super::existing_ca::blocker(&ctx)) {
         if !text.is_empty() {
             text.push(' ');
@@ -124,6 +132,14 @@ fn start_generation(ctx: Ctx) {
         return;
     };
     let spec = ctx.spec.get_untracked();
+    let root = match spec.ca_layout {
+        pki_core::CaLayout::RootIssuing => match ctx.ca_key.with_untracked(|k| k.root_protection())
+        {
+            Ok(p) => Some(p),
+            Err(_) => return,
+        },
+        pki_core::CaLayout::Single => None,
+    };
     let alg = spec.key_algorithm;
     let generated_from = spec.clone();
     let status = ctx.status;
@@ -139,6 +155,7 @@ fn start_generation(ctx: Ctx) {
     workers::generate(
         &spec,
         protection,
+        root,
         move |p| status.set(GenState::Running(p)),
         move |result| {
             let done = result.is_ok();
@@ -146,13 +163,10 @@ fn start_generation(ctx: Ctx) {
                 Ok(o) => GenState::Done(Arc::new(finished(o, alg, generated_from))),
                 Err(e) => GenState::Failed(e),
             });
-            // The passphrase did its job: out of the fields and wiped. (A failed run keeps
-            // it, to try again.) The next generation asks for it again and derives afresh.
+            // The passphrases did their job: out of the fields and wiped. (A failed run keeps
+            // them, to try again.) The next generation asks for them again and derives afresh.
             if done {
-                ca_key.update(|k| {
-                    k.passphrase.zeroize();
-                    k.confirm.zeroize();
-                });
+                ca_key.update(|k| k.wipe());
             }
             browser::set_busy(false);
         },
@@ -243,6 +257,7 @@ fn Finished(g: Arc<Generated>) -> impl IntoView {
     let warnings = o.listing.warnings.clone();
     let zip = g.clone();
     let ca = g.clone();
+    let root = g.clone();
     // The bundle's renewal.ics, as the listing the worker sent holds it (no zip is read in
     // the page: its wasm stays without a zip reader).
     let calendar = o
@@ -276,12 +291,21 @@ fn Finished(g: Arc<Generated>) -> impl IntoView {
                     let _ = browser::download(&o.ca_key, &o.ca_key_name, "application/x-pem-file");
                 }>{ca_label}</button>
             })}
+            {(!o.root_key.is_empty()).then(|| view! {
+                <button id="download-root-key" on:click=move |_| {
+                    let o = &root.outcome;
+                    let _ = browser::download(&o.root_key, &o.root_key_name, "application/x-pem-file");
+                }>"Download the root key (encrypted)"</button>
+            })}
             <super::calendar::CalendarDownload ics=calendar name=calendar_name/>
             <button id="forget-keys" class="danger" on:click=move |_| ctx.forget_keys()>"Forget keys"</button>
         </div>
         <p class="hint">{format!(
-            "The zip holds every member's and client's keys, not the CA key; {} is the CA key alone: keep it offline. \"Forget keys\" drops both from this page.",
-            o.ca_key_name
+            "The zip holds every member's and client's keys, not the CA key; {} is the CA key alone: keep it offline.{} \"Forget keys\" drops them from this page.",
+            o.ca_key_name,
+            if o.root_key.is_empty() { String::new() } else {
+                format!(" {} is the root key: it only makes issuing CAs (etcd-pki rotate-issuer, or \"New issuing CA\" here); keep it offline, apart from the CA key.", o.root_key_name)
+            }
         )}</p>
     }
 }

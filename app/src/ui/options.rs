@@ -2,7 +2,7 @@
 //! buttons (demo, export, import).
 
 use leptos::prelude::*;
-use pki_core::{AuthToken, ClusterSpec, EtcdVersion, KeyAlgorithm, Layout, TlsVersion};
+use pki_core::{AuthToken, CaLayout, ClusterSpec, EtcdVersion, KeyAlgorithm, Layout, TlsVersion};
 
 use super::{Ctx, FieldErrors, invalid};
 use crate::browser;
@@ -110,12 +110,20 @@ pub fn Options() -> impl IntoView {
             <Choice id="opt-key-algorithm" label="Key algorithm" path="key_algorithm" choices=algs
                 get=|f| f.key_algorithm.as_str()
                 set=|f, v| if let Some(a) = KeyAlgorithm::from_name(v) { f.key_algorithm = a }/>
+            <Choice id="opt-ca-layout" label="CA layout" path="ca_layout"
+                choices=vec![("root+issuing", "root + issuing CA (root key offline; a new issuing CA needs no restart)"), ("single", "one CA (signs everything; replacing it takes restarts)")]
+                get=|f| f.ca_layout.as_str()
+                set=|f, v| if let Some(l) = CaLayout::from_name(v) { f.ca_layout = l }/>
             <div class="pair">
                 <Text id="opt-cert-days" label="Certificates valid (days)" path="cert_validity_days"
                     value=form.cert_days()/>
                 <Text id="opt-ca-days" label="CA valid (days)" path="ca_validity_days"
                     value=form.ca_days()/>
             </div>
+            {move || form.with(|f| f.ca_layout.is_layered()).then(|| view! {
+                <Text id="opt-root-days" label="Root valid (days)" path="root_validity_days"
+                    value=form.root_days()/>
+            })}
             <Choice id="opt-etcd-version" label="etcd version" path="etcd_version"
                 choices=vec![("3.4", "3.4 (end of life)"), ("3.5", "3.5"), ("3.6", "3.6"), ("3.7", "3.7")]
                 get=|f| f.etcd_version.as_str()
@@ -285,11 +293,13 @@ pub fn SpecFileButtons() -> impl IntoView {
         <div class="spec-buttons">
             <button id="demo" title="Three members on 127.0.0.1-3 of one machine, with scripts to run them"
                 on:click=move |_| {
-                    crate::form::replace(ctx.form, Form::from_spec(&ClusterSpec::demo()));
+                    // One click to a demo: one throwaway CA (a root would need a passphrase of
+                    // its own: a root key is always encrypted), its key not encrypted, and the
+                    // ticked box in the CA key section says so.
+                    let demo = ClusterSpec { ca_layout: CaLayout::Single, ..ClusterSpec::demo() };
+                    crate::form::replace(ctx.form, Form::from_spec(&demo));
                     super::existing_ca::form_replaced();
                     ctx.forget_keys();
-                    // One click to a demo: its throwaway CA key is not encrypted, and the
-                    // ticked box in the CA key section says so.
                     ctx.ca_key.set(crate::ca_key::CaKeyInput { unencrypted: true, ..Default::default() });
                 }>
                 "Load demo"

@@ -40,6 +40,7 @@ pub fn ClusterDiagram() -> impl IntoView {
                     </g>
                     {chunked(d.nodes, 60, |n| {
                         let (class, testid) = match n.kind {
+                            Kind::Root => ("node ca root", "diagram-root"),
                             Kind::Ca => ("node ca", "diagram-ca"),
                             Kind::Member => ("node member", "diagram-member"),
                             Kind::Client => ("node client", "diagram-client"),

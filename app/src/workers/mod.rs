@@ -36,7 +36,8 @@ pub struct Progress {
     pub making: Vec<String>,
 }
 
-/// A finished generation. The zip and the CA key are wiped from memory when it is dropped.
+/// A finished generation. The zip, the CA key and the root key are wiped from memory when it
+/// is dropped.
 pub struct Outcome {
     /// What the bundle holds (no key text).
     pub listing: Listing,
@@ -48,6 +49,11 @@ pub struct Outcome {
     pub ca_key_name: String,
     /// Whether the CA key is encrypted with the passphrase.
     pub ca_key_encrypted: bool,
+    /// The new root key file (root+issuing: always encrypted), a download of its own; empty
+    /// when no root was made.
+    pub root_key: Zeroizing<Vec<u8>>,
+    /// The root key's download name.
+    pub root_key_name: String,
     /// performance.now() figures, in milliseconds: making the keys.
     pub keygen_ms: f64,
     /// Signing and laying out the files (in the worker).
@@ -66,8 +72,8 @@ pub struct Outcome {
 
 /// A day-two run's inputs, held until the assembling worker takes them: in `secrets`, the
 /// opened bundle's `zip` (or, for a new bundle under an existing CA, its `ca_cert`), the
-/// `ca_key` and its `passphrase`, a rotation's `new_passphrase`. Wiped when the run ends,
-/// whichever way.
+/// `ca_key` and its `passphrase` (a new issuing CA: the `root_key` and its `root_passphrase`),
+/// a rotation's `new_passphrase`. Wiped when the run ends, whichever way.
 pub struct ChangeInputs {
     /// The change.
     pub change: ChangeRequest,

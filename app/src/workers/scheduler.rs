@@ -50,6 +50,8 @@ pub(super) struct Job {
     pub(super) id: u32,
     pub(super) spec_json: String,
     pub(super) sealing: Sealing,
+    /// The key that seals the root key (root+issuing; `None` for a single CA or a change).
+    pub(super) root_sealing: Sealing,
     pub(super) plan: Vec<KeyRequest>,
     /// The keys made so far, as the buffers they arrived in.
     pub(super) keys: Vec<Option<Uint8Array>>,
@@ -79,37 +81,50 @@ impl Drop for Job {
         for p in self.primes.iter().flatten().flatten() {
             protocol::wipe(p);
         }
-        if let Sealing::Ready(k) = &self.sealing {
-            protocol::wipe(k);
+        for s in [&self.sealing, &self.root_sealing] {
+            if let Sealing::Ready(k) = s {
+                protocol::wipe(k);
+            }
         }
     }
 }
 
-/// Generates the bundle of `spec`, the CA key encrypted with `passphrase` if given (with
-/// the key `crate::sealer` derived from it, ahead if the fields asked in time; the passphrase
-/// itself goes no further). `on_progress` is called as keys are made; `on_done` once (never
-/// after [`cancel`]).
+/// Generates the bundle of `spec`, the CA key encrypted with `passphrase` if given and a
+/// root+issuing bundle's root key with `root` (with the keys `crate::sealer` derived from
+/// them, ahead if the fields asked in time; the passphrases themselves go no further).
+/// `on_progress` is called as keys are made; `on_done` once (never after [`cancel`]).
 pub fn generate(
     spec: &ClusterSpec,
     passphrase: Option<Zeroizing<String>>,
+    root: Option<Zeroizing<String>>,
     on_progress: impl Fn(Progress) + 'static,
     on_done: impl FnOnce(Result<Outcome, String>) + 'static,
 ) {
+    use crate::sealer::Which;
     warm_up();
     let plan = pki_core::key_plan(spec);
-    let sealing = if passphrase.is_some() {
-        Sealing::Waiting
-    } else {
-        Sealing::None
+    let waiting = |p: &Option<Zeroizing<String>>| {
+        if p.is_some() {
+            Sealing::Waiting
+        } else {
+            Sealing::None
+        }
     };
-    let id = start(spec, plan, sealing, None, on_progress, on_done);
-    if let Some(p) = passphrase {
-        crate::sealer::take(p, move |key| sealed(id, key));
+    let id = start(spec, plan, waiting(&passphrase), None, on_progress, on_done);
+    POOL.with(|p| {
+        if let Some(job) = p.borrow_mut().job.as_mut() {
+            job.root_sealing = waiting(&root);
+        }
+    });
+    for (which, p) in [(Which::Ca, passphrase), (Which::Root, root)] {
+        if let Some(p) = p {
+            crate::sealer::take(which, p, move |key| sealed(id, which, key));
+        }
     }
 }
 
-/// The sealing key of run `id` has come (or could not be derived).
-pub(super) fn sealed(id: u32, key: Result<Uint8Array, String>) {
+/// The sealing key `which` of run `id` has come (or could not be derived).
+pub(super) fn sealed(id: u32, which: crate::sealer::Which, key: Result<Uint8Array, String>) {
     let key = match key {
         Ok(k) => k,
         Err(e) => {
@@ -122,12 +137,18 @@ pub(super) fn sealed(id: u32, key: Result<Uint8Array, String>) {
     };
     let kept = POOL.with(|p| {
         let mut p = p.borrow_mut();
-        match p.job.as_mut() {
-            Some(job) if job.id == id && matches!(job.sealing, Sealing::Waiting) => {
-                job.sealing = Sealing::Ready(key.clone());
-                true
-            }
-            _ => false,
+        let Some(job) = p.job.as_mut().filter(|job| job.id == id) else {
+            return false;
+        };
+        let slot = match which {
+            crate::sealer::Which::Ca => &mut job.sealing,
+            crate::sealer::Which::Root => &mut job.root_sealing,
+        };
+        if matches!(slot, Sealing::Waiting) {
+            *slot = Sealing::Ready(key.clone());
+            true
+        } else {
+            false
         }
     });
     if kept {
@@ -156,6 +177,7 @@ pub(super) fn start(
             id: p.next_job,
             spec_json: spec.to_json(),
             sealing,
+            root_sealing: Sealing::None,
             keys: vec![None; total],
             primes: (0..total).map(|_| [None, None]).collect(),
             plan,
@@ -292,8 +314,10 @@ pub(super) fn dispatch() {
                 continue;
             }
             if job.done() == job.plan.len() {
-                if matches!(job.sealing, Sealing::Waiting) {
-                    // The sealing key is still being derived; its arrival dispatches again.
+                if matches!(job.sealing, Sealing::Waiting)
+                    || matches!(job.root_sealing, Sealing::Waiting)
+                {
+                    // A sealing key is still being derived; its arrival dispatches again.
                     continue;
                 }
                 if job.change.is_some() {
@@ -347,15 +371,16 @@ pub(super) fn dispatch() {
     report_progress();
 }
 
-/// Moves every key (and the derived sealing key) to `slot`'s worker: the page keeps no copy.
+/// Moves every key (and the derived sealing keys) to `slot`'s worker: the page keeps no copy.
 pub(super) fn start_assembly(slot: &mut Slot, job: &mut Job) {
-    let sealing_key = match std::mem::replace(&mut job.sealing, Sealing::None) {
+    let ready = |s: &mut Sealing| match std::mem::replace(s, Sealing::None) {
         Sealing::Ready(k) => Some(k),
         _ => None,
     };
     let secrets = Secrets {
         keys: job.keys.iter_mut().filter_map(Option::take).collect(),
-        sealing_key,
+        sealing_key: ready(&mut job.sealing),
+        root_sealing_key: ready(&mut job.root_sealing),
         ..Default::default()
     };
     let msg = ToWorker::Assemble {
@@ -454,6 +479,7 @@ pub(super) fn on_bundle(msg: FromWorker, t0: f64, secrets: Secrets<Uint8Array>) 
             text_lengths,
             ca_key_name,
             ca_key_encrypted,
+            root_key_name,
             assemble_ms,
             zip_ms,
             change,
@@ -477,6 +503,8 @@ pub(super) fn on_bundle(msg: FromWorker, t0: f64, secrets: Secrets<Uint8Array>) 
         ca_key: secrets.ca_key.unwrap_or_default(),
         ca_key_name,
         ca_key_encrypted,
+        root_key: secrets.root_key.unwrap_or_default(),
+        root_key_name,
         keygen_ms: job.keys_done_at - job.started,
         assemble_ms,
         zip_ms,

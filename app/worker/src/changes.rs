@@ -13,7 +13,7 @@ use protocol::{
     Lint, OpenedFacts, OtherCaFacts, RemovedMember, Secrets,
 };
 
-type Reply = (FromWorker, Secrets<js_sys::Uint8Array>);
+pub(crate) type Reply = (FromWorker, Secrets<js_sys::Uint8Array>);
 
 /// A reply that carries no secret.
 fn bare(msg: FromWorker) -> Reply {
@@ -95,14 +95,19 @@ fn ymd(t: OffsetDateTime) -> String {
         .to_string()
 }
 
-/// What applies to a certificate `days` from its end.
-fn action(id: &str, days: i64, revoked: bool) -> String {
+/// What applies to a certificate `days` from its end (`layered`: a root above the issuing CA,
+/// whose replacement needs no restart).
+fn action(id: &str, days: i64, revoked: bool, layered: bool) -> String {
+    let warn = pki_core::package::lints::CA_WARN_DAYS;
     match (id, days) {
         _ if revoked => "none: revoked (it leaves at the next renewal)".into(),
-        ("ca", d) if d <= 0 => "rotate the CA now: it has expired".into(),
-        ("ca", d) if d <= pki_core::package::lints::CA_WARN_DAYS => {
-            "renew the CA (same key) or rotate it".into()
+        ("root", d) if d <= 0 => "replace the root now (rotate-ca): it has expired".into(),
+        ("root", d) if d <= warn => "replace the root (rotate-ca, two rolling restarts)".into(),
+        ("ca", d) if layered && d <= warn => {
+            "make a new issuing CA (New issuing CA below: no restart)".into()
         }
+        ("ca", d) if d <= 0 => "rotate the CA now: it has expired".into(),
+        ("ca", d) if d <= warn => "renew the CA (same key) or rotate it".into(),
         (_, d) if d <= 0 => "renew now: expired".into(),
         (_, d) if d <= RENEW_WITHIN_DAYS => "renew".into(),
         _ => "none".into(),
@@ -129,11 +134,26 @@ pub fn open_bundle(zip: &[u8]) -> Result<String, String> {
         crl.as_ref()
             .is_some_and(|c| c.revoked.iter().any(|r| r.serial == serial))
     };
-    let records = std::iter::once(&opened.state.ca).chain(&opened.state.certificates);
-    let certs = std::iter::once(&ca)
+    // root+issuing: the root first, read from its file (its record names it).
+    let root = pki_core::daytwo::root_chain(&opened)
+        .map_err(|e| e.to_string())?
+        .first()
+        .map(|der| pki_core::package::lints::CertFacts::from_der("root", der))
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let layered = root.is_some();
+    let records = opened
+        .state
+        .root
+        .iter()
+        .chain(std::iter::once(&opened.state.ca))
+        .chain(&opened.state.certificates);
+    let certs = root
+        .iter()
+        .chain(std::iter::once(&ca))
         .chain(&leaves)
         .zip(records)
-        .map(|(f, r)| cert_line(f, r, now, revoked(&f.serial)))
+        .map(|(f, r)| cert_line(f, r, now, revoked(&f.serial), layered))
         .collect();
     let facts = OpenedFacts {
         spec_json: opened.state.spec.to_json(),
@@ -170,6 +190,7 @@ fn cert_line(
     r: &pki_core::package::state::CertRecord,
     now: OffsetDateTime,
     revoked: bool,
+    layered: bool,
 ) -> CertLine {
     let days = (f.not_after - now).whole_days();
     CertLine {
@@ -184,7 +205,7 @@ fn cert_line(
         expires: ymd(f.not_after),
         days_left: days,
         revoked,
-        action: action(&f.id, days, revoked),
+        action: action(&f.id, days, revoked, layered),
     }
 }
 
@@ -291,8 +312,9 @@ fn core_change(c: &ChangeRequest) -> Change {
             keep_keys: *keep_keys,
             within_days: None,
         },
-        // A rotation is planned as a new bundle of the same spec (as rotate_ca plans it).
-        ChangeRequest::RotateCa => Change::Generate,
+        // A rotation is planned as a new bundle of the same spec (as rotate_ca plans it; a new
+        // issuing CA is planned by rotate_issuer's own plan, see `plan`).
+        ChangeRequest::RotateCa | ChangeRequest::RotateIssuer => Change::Generate,
         // Neither makes a key: planned as a renewal of nothing (only the plan's key list is
         // read), applied by revoke.rs and rotate.rs themselves.
         ChangeRequest::Revoke { .. } | ChangeRequest::RenewCaSameKey => Change::Renew {
@@ -309,12 +331,26 @@ fn plan(
     spec_json: &str,
     change: &ChangeRequest,
     zip: Option<&[u8]>,
+    layout: Option<pki_core::CaLayout>,
 ) -> Result<(Option<OpenedBundle>, ChangePlan), String> {
     let opened = zip
         .map(pki_core::package::open)
         .transpose()
         .map_err(|e| e.to_string())?;
-    let form_spec = pki_core::ClusterSpec::from_json(spec_json).map_err(|e| e.to_string())?;
+    if *change == ChangeRequest::RotateIssuer {
+        let o = opened
+            .as_ref()
+            .ok_or("a new issuing CA is made from an opened bundle: open it first")?;
+        let plan = crate::issuer::plan(o)?;
+        return Ok((opened, plan));
+    }
+    let mut form_spec = pki_core::ClusterSpec::from_json(spec_json).map_err(|e| e.to_string())?;
+    if opened.is_none() {
+        // A CA from elsewhere: the new bundle's layout is the CA's (`layout`: root+issuing when
+        // its file held the root too), whatever the form's choice; pki-core refuses a layout
+        // the CA does not have. The keys to make are the same either way (no root key).
+        form_spec.ca_layout = layout.unwrap_or(pki_core::CaLayout::Single);
+    }
     let spec = match (&opened, change) {
         (Some(o), c) if *c != ChangeRequest::Generate => o.state.spec.clone(),
         _ => form_spec,
@@ -342,6 +378,7 @@ pub fn plan_change(spec_json: &str, change: &ChangeRequest, secrets: &Secrets) -
         spec_json,
         change,
         secrets.zip.as_deref().map(|z| z.as_slice()),
+        None,
     ) {
         Ok((_, p)) => bare(FromWorker::ChangePlanned {
             keys: p
@@ -382,27 +419,36 @@ fn apply(
     previous_done: bool,
     secrets: &Secrets,
 ) -> Result<Reply, String> {
-    let Some(ca_key) = &secrets.ca_key else {
-        return Err("the CA key did not reach the worker".into());
-    };
     let zip = secrets.zip.as_deref().map(|z| z.as_slice());
-    let (old, plan) = plan(spec_json, change, zip)?;
+    let pass = secrets.passphrase.as_deref().map(|p| p.as_slice());
+    // A CA from elsewhere is read first: its layout is the new bundle's.
+    let imported = match (zip, &secrets.ca_cert, &secrets.ca_key) {
+        (None, Some(cert), Some(key)) => {
+            Some(ca_import::import_ca(cert, key, pass).map_err(|e| ca_error(&e).2)?)
+        }
+        _ => None,
+    };
+    let layout = imported.as_ref().map(|i| i.layout());
+    let (old, plan) = plan(spec_json, change, zip, layout)?;
     if let Some(kind) = old.as_ref().and_then(pki_core::rotate::pending_change)
         && !previous_done
     {
         return Err(protocol::unfinished_kit(kind));
     }
-    let pass = secrets.passphrase.as_deref().map(|p| p.as_slice());
-    let ca = match &old {
-        Some(o) => daytwo::unlock_ca(o, ca_key, pass).map_err(|e| ca_error(&e).2)?,
-        None => {
-            let Some(cert) = &secrets.ca_cert else {
-                return Err("the bundle or the CA certificate did not reach the worker".into());
-            };
-            // An issuing CA given with its root carries it (chain = [root]).
-            ca_import::import_ca(cert, ca_key, pass)
-                .map_err(|e| ca_error(&e).2)?
-                .material()
+    if let (Some(o), ChangeRequest::RotateIssuer) = (&old, change) {
+        // The root key signs it: the old issuing CA's key is not needed.
+        let keys = keys_of(&plan, key_ids, &secrets.keys)?;
+        return crate::issuer::apply(o, keys, secrets);
+    }
+    let Some(ca_key) = &secrets.ca_key else {
+        return Err("the CA key did not reach the worker".into());
+    };
+    let ca = match (&old, imported) {
+        (Some(o), _) => daytwo::unlock_ca(o, ca_key, pass).map_err(|e| ca_error(&e).2)?,
+        // An issuing CA given with its root carries it (chain = [root]).
+        (None, Some(i)) => i.material(),
+        (None, None) => {
+            return Err("the bundle or the CA certificate did not reach the worker".into());
         }
     };
     if let (Some(o), ChangeRequest::Revoke { .. } | ChangeRequest::RenewCaSameKey) = (&old, change)
@@ -454,14 +500,9 @@ fn rotate_to_new_key(
     let new_key = keys
         .remove(NEW_CA_KEY)
         .ok_or("the new CA key was never made")?;
-    let sealing = match new_passphrase {
-        Some(p) => {
-            let p =
-                std::str::from_utf8(p).map_err(|_| "the passphrase is not UTF-8".to_string())?;
-            Some(pki_core::SealingKey::derive(p).map_err(|e| e.to_string())?)
-        }
-        None => None,
-    };
+    let sealing = new_passphrase
+        .map(|p| pki_core::SealingKey::derive(utf8(p)?).map_err(|e| e.to_string()))
+        .transpose()?;
     let now = OffsetDateTime::now_utc();
     let (kit, summary) =
         pki_core::rotate::rotate_ca(o, ca, Some(&new_key), keys, now, sealing.as_ref())
@@ -477,9 +518,14 @@ fn rotate_to_new_key(
     bundle_reply(&kit, &ChangeRequest::RotateCa, Some(ca_key), done)
 }
 
+/// A passphrase's text.
+pub(crate) fn utf8(p: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(p).map_err(|_| "the passphrase is not UTF-8".to_string())
+}
+
 /// The [`FromWorker::Bundle`] answer for a changed bundle: its zip, the new CA key when there
 /// is one (name, bytes, encrypted), and the listing with its texts apart.
-fn bundle_reply(
+pub(crate) fn bundle_reply(
     bundle: &pki_core::package::Bundle,
     operation: &ChangeRequest,
     ca_key: Option<(String, Vec<u8>, bool)>,
@@ -499,6 +545,7 @@ fn bundle_reply(
             text_lengths,
             ca_key_name,
             ca_key_encrypted,
+            root_key_name: String::new(),
             assemble_ms: 0.0,
             zip_ms: 0.0,
             change: Some(change),

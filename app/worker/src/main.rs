@@ -9,6 +9,8 @@
 
 #[cfg(all(target_arch = "wasm32", not(feature = "light-worker-probe")))]
 mod changes;
+#[cfg(all(target_arch = "wasm32", not(feature = "light-worker-probe")))]
+mod issuer;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
@@ -324,7 +326,8 @@ fn join_primes(
 }
 
 /// Signs the certificates with the page's `keys`, seals the CA key with the `sealing_key` if
-/// given (the slow derivation was done ahead, on the sealing worker), writes the zip.
+/// given and a root+issuing bundle's root key with the `root_sealing_key` (the slow
+/// derivations were done ahead, on the sealing worker), writes the zip.
 #[cfg(target_arch = "wasm32")]
 fn assemble(
     spec_json: &str,
@@ -335,24 +338,37 @@ fn assemble(
     let start = now();
     let keys = &secrets.keys;
     let spec = pki_core::ClusterSpec::from_json(spec_json).map_err(|e| e.to_string())?;
-    let sealing = secrets
-        .sealing_key
-        .as_deref()
-        .map(|bytes| pki_core::SealingKey::from_bytes(bytes))
-        .transpose()
-        .map_err(|e| e.to_string())?;
+    let sealing_of = |bytes: &Option<zeroize::Zeroizing<Vec<u8>>>| {
+        bytes
+            .as_deref()
+            .map(|bytes| pki_core::SealingKey::from_bytes(bytes))
+            .transpose()
+            .map_err(|e| e.to_string())
+    };
+    let sealing = sealing_of(&secrets.sealing_key)?;
+    let root_sealing = sealing_of(&secrets.root_sealing_key)?;
+    // The root key is never written unencrypted (the page asks for its passphrase first).
+    if spec.ca_layout.is_layered() && root_sealing.is_none() {
+        return Err("the root key's passphrase did not reach the worker; type it under \"The CA key\" and generate again".into());
+    }
     let now_utc = pki_core::OffsetDateTime::now_utc();
-    let bundle = pki_core::generate_with_keys_sealed(&spec, now_utc, sealing.as_ref(), |req| {
-        let der = key_ids
-            .iter()
-            .position(|id| *id == req.id)
-            .and_then(|i| keys.get(i))
-            .ok_or_else(|| pki_core::Error::BadKey {
-                key: req.label.clone(),
-                reason: "it was never made".into(),
-            })?;
-        pki_core::PrivateKey::from_pkcs8_der(req.algorithm, der)
-    })
+    let bundle = pki_core::generate_with_keys_sealed_apart(
+        &spec,
+        now_utc,
+        sealing.as_ref(),
+        root_sealing.as_ref(),
+        |req| {
+            let der = key_ids
+                .iter()
+                .position(|id| *id == req.id)
+                .and_then(|i| keys.get(i))
+                .ok_or_else(|| pki_core::Error::BadKey {
+                    key: req.label.clone(),
+                    reason: "it was never made".into(),
+                })?;
+            pki_core::PrivateKey::from_pkcs8_der(req.algorithm, der)
+        },
+    )
     .map_err(|e| e.to_string())?;
     let assembled = now();
     let zip = zeroize::Zeroizing::new(bundle.to_zip().map_err(|e| e.to_string())?);
@@ -367,6 +383,11 @@ fn assemble(
             text_lengths,
             ca_key_name: ca_key.path.clone(),
             ca_key_encrypted: sealing.is_some(),
+            root_key_name: bundle
+                .root_key
+                .as_ref()
+                .map(|k| k.path.clone())
+                .unwrap_or_default(),
             assemble_ms: assembled - start,
             zip_ms,
             change: None,
@@ -374,6 +395,10 @@ fn assemble(
         protocol::Secrets {
             zip: Some(protocol::buffer(&zip)),
             ca_key: Some(protocol::buffer(&ca_key.contents)),
+            root_key: bundle
+                .root_key
+                .as_ref()
+                .map(|k| protocol::buffer(&k.contents)),
             texts: Some(protocol::buffer(&texts)),
             ..Default::default()
         },

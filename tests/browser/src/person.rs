@@ -256,10 +256,22 @@ impl Browser {
     }
 
     /// Types `passphrase` into both CA key passphrase fields, as a person must before the
-    /// first generation of a real cluster.
+    /// first generation of a real cluster; and, when the page shows them (a root+issuing
+    /// bundle, the default layout), into both root key passphrase fields too
+    /// ([`Browser::protect_root_key`] types another).
     pub fn protect_ca_key(&mut self, passphrase: &str) {
         self.type_into("#ca-passphrase", passphrase);
         self.type_into("#ca-passphrase-confirm", passphrase);
+        if self.eval("!!document.querySelector('#root-passphrase')") == json!(true) {
+            self.protect_root_key(passphrase);
+        }
+    }
+
+    /// Types `passphrase` into both root key passphrase fields (root+issuing: the root key is
+    /// always encrypted).
+    pub fn protect_root_key(&mut self, passphrase: &str) {
+        self.type_into("#root-passphrase", passphrase);
+        self.type_into("#root-passphrase-confirm", passphrase);
     }
 
     /// The file names of the downloads [`Browser::wait_download`] returned so far, in order

@@ -16,6 +16,8 @@ use serde_json::json;
 
 const SECS: Duration = Duration::from_secs(60);
 const PASS: &str = "correct horse battery staple";
+/// The root key's passphrase (root+issuing, the default layout).
+const ROOT_PASS: &str = "the root stays offline";
 
 fn openssl(dir: &Path, args: &[&str]) -> (bool, String) {
     let o = Command::new("openssl")
@@ -141,11 +143,15 @@ fn ca_key_is_a_separate_download_encrypted_with_a_passphrase_typed_twice() {
         SECS,
         "the sealing key to be derived ahead",
     );
+    // root+issuing (the default): the root key's passphrase too, or Generate says so.
+    let why = b.text("#generate-why").unwrap();
+    assert!(why.contains("root key passphrase"), "{why}");
+    b.protect_root_key(ROOT_PASS);
     generate_and_wait(&mut b);
-    // Done with it: the passphrase is out of both fields, so Generate asks for it again.
+    // Done with them: the passphrases are out of every field, so Generate asks again.
     assert_eq!(
-        b.eval("[document.querySelector('#ca-passphrase').value, document.querySelector('#ca-passphrase-confirm').value, document.querySelector('#generate').disabled]"),
-        json!(["", "", true])
+        b.eval("[document.querySelector('#ca-passphrase').value, document.querySelector('#ca-passphrase-confirm').value, document.querySelector('#root-passphrase').value, document.querySelector('#root-passphrase-confirm').value, document.querySelector('#generate').disabled]"),
+        json!(["", "", "", "", true])
     );
 
     // The zip: every member's and client's key, and no CA key anywhere in it.
@@ -170,11 +176,17 @@ fn ca_key_is_a_separate_download_encrypted_with_a_passphrase_typed_twice() {
             "a key outside a machine's folder: {f}"
         );
     }
-    let (_, ca_pub) = openssl(&out.0, &["x509", "-in", "ca.crt", "-noout", "-pubkey"]);
+    // root+issuing: the CA key is the issuing CA's (issuing-ca.crt); ca.crt is the root.
+    let (_, ca_pub) = openssl(
+        &out.0,
+        &["x509", "-in", "issuing-ca.crt", "-noout", "-pubkey"],
+    );
+    let (_, root_pub) = openssl(&out.0, &["x509", "-in", "ca.crt", "-noout", "-pubkey"]);
     for f in listed.iter().filter(|f| f.ends_with(".key")) {
         let (ok, key_pub) = openssl(&out.0, &["pkey", "-in", f, "-pubout"]);
         assert!(ok, "{f}: {key_pub}");
         assert_ne!(key_pub, ca_pub, "{f} is the CA key");
+        assert_ne!(key_pub, root_pub, "{f} is the root key");
     }
 
     // The CA key: its own download, encrypted; it opens with the passphrase only.
@@ -223,7 +235,10 @@ fn ca_key_is_a_separate_download_encrypted_with_a_passphrase_typed_twice() {
         .as_str()
         .unwrap()
         .to_string();
-    assert!(!storage.contains("horse"), "{storage}");
+    assert!(
+        !storage.contains("horse") && !storage.contains(ROOT_PASS),
+        "{storage}"
+    );
 }
 
 #[test]
@@ -377,7 +392,8 @@ fn a_long_rsa_4096_run_shows_an_estimate_and_can_be_cancelled() {
     let estimate = b.text("#estimate").unwrap();
     assert!(
         estimate.starts_with("This will take about ")
-            && estimate.contains("for 9 RSA-4096 keys on this machine"),
+            // 8 leaves, the CA (issuing) and the root.
+            && estimate.contains("for 10 RSA-4096 keys on this machine"),
         "{estimate}"
     );
 
@@ -392,9 +408,9 @@ fn a_long_rsa_4096_run_shows_an_estimate_and_can_be_cancelled() {
     b.click("#generate");
     b.wait_for("document.querySelector('#cancel')", SECS, "Cancel");
     b.wait_for(
-        "document.querySelector('#progress').innerText.includes('key of')",
+        "document.querySelector('#progress').innerText.includes('(prime')",
         SECS,
-        "a key being made",
+        "a key's prime being searched",
     );
     b.click("#cancel");
 

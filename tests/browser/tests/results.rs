@@ -88,7 +88,19 @@ fn diagram_next_steps_and_certificates(engine: Engine) {
         SECS,
         "the diagram",
     );
+    // root+issuing (the default): the root above the issuing CA, which signs the rest.
+    assert_eq!(count(&mut b, "[data-testid=diagram-root]"), 1);
     assert_eq!(count(&mut b, "[data-testid=diagram-ca]"), 1);
+    let issuing = b
+        .eval("document.querySelector('[data-testid=diagram-ca]').textContent")
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(issuing.starts_with("issuing CA"), "{issuing}");
+    assert!(
+        b.eval("document.querySelector('[data-testid=diagram-root] rect').getBBox().y < document.querySelector('[data-testid=diagram-ca] rect').getBBox().y") == json!(true),
+        "the root is not above the issuing CA"
+    );
     assert_eq!(count(&mut b, "[data-testid=diagram-member]"), 4);
     let clients = count(&mut b, "[data-testid=client-row]");
     assert!(clients >= 1);
@@ -104,8 +116,9 @@ fn diagram_next_steps_and_certificates(engine: Engine) {
             && m4.contains("client :2379 · peer :2380"),
         "{m4}"
     );
-    // Every box the CA signed has its line: spine and buses, plus one drop per box.
-    assert!(count(&mut b, "[data-testid=diagram-signs] line") >= 4 + clients + 2);
+    // Every box the CA signed has its line: spine and buses, plus one drop per box, and the
+    // root's line to the issuing CA.
+    assert!(count(&mut b, "[data-testid=diagram-signs] line") >= 4 + clients + 3);
     let desc = b.text("#cluster-diagram-desc").unwrap_or_default();
     let desc = if desc.is_empty() {
         b.eval("document.querySelector('#cluster-diagram-desc').textContent")
@@ -116,6 +129,7 @@ fn diagram_next_steps_and_certificates(engine: Engine) {
         desc
     };
     assert!(desc.contains("etcd4 at 10.0.0.4, fd00::4"), "{desc}");
+    assert!(desc.starts_with("A root CA"), "{desc}");
     b.screenshot(
         &e2e_browser::workspace_root()
             .join(format!("tests/artifacts/results-{engine:?}.png").to_lowercase()),
@@ -302,6 +316,8 @@ fn long_lists_arrive_whole(engine: Engine) {
         SECS,
         "the imported 20 members",
     );
+    // One CA (no root, whose key would need a passphrase), its key unencrypted.
+    b.type_into("#opt-ca-layout", "single");
     b.click("#ca-unencrypted");
     b.generate(SECS);
     b.wait_for(

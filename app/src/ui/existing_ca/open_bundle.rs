@@ -100,6 +100,8 @@ pub(super) fn OpenBundle() -> impl IntoView {
             <Timeline/>
             <Revoke/>
             <RenewCa/>
+            {move || d.opened.with(|o| o.as_ref().is_some_and(|o| o.spec.ca_layout.is_layered()))
+                .then(|| view! { <super::rotate_ca::NewIssuer/> })}
         })}
     }
 }

@@ -78,12 +78,32 @@ pub(super) fn run_change_with(
 
 /// What the worker needs for `change`, copied out of the day-two signals: the opened
 /// bundle's zip (or the existing CA's certificate), the CA key, its passphrase when it is
-/// encrypted, a rotation's new passphrase. `None` while a file is missing.
+/// encrypted (a new issuing CA: the root key and its passphrase instead), a rotation's new
+/// passphrase. `None` while a file is missing.
 fn inputs(
     d: DayTwo,
     change: ChangeRequest,
     new_passphrase: Option<Zeroizing<String>>,
 ) -> Option<ChangeInputs> {
+    let utf8 = |p: &str| Zeroizing::new(p.as_bytes().to_vec());
+    if change == ChangeRequest::RotateIssuer {
+        let root = d.root_key.get_untracked()?;
+        let zip = d
+            .opened
+            .with_untracked(|o| o.as_ref().map(|o| o.zip.clone()))?;
+        let pass = Zeroizing::new(d.root_passphrase.get_untracked());
+        return Some(ChangeInputs {
+            change,
+            secrets: Secrets {
+                zip: Some(zip),
+                root_key: Some(root.bytes.clone()),
+                root_passphrase: (!pass.is_empty()).then(|| utf8(&pass)),
+                new_passphrase: new_passphrase.as_deref().map(|p| utf8(p)),
+                ..Default::default()
+            },
+            previous_rotation_done: d.previous_done.get_untracked(),
+        });
+    }
     let opened = d.source.get_untracked() == Source::Bundle;
     let key = d.ca_key.get_untracked()?;
     let zip = opened
@@ -102,7 +122,6 @@ fn inputs(
         return None;
     }
     let pass = Zeroizing::new(d.passphrase.get_untracked());
-    let utf8 = |p: &str| Zeroizing::new(p.as_bytes().to_vec());
     Some(ChangeInputs {
         change,
         secrets: Secrets {

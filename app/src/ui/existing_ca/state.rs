@@ -73,6 +73,10 @@ pub struct DayTwo {
     pub seen: RwSignal<Vec<Seen>>,
     /// The opened bundle is older than one opened before: what to say.
     pub older: RwSignal<Option<String>>,
+    /// The root key file, for a new issuing CA (root+issuing).
+    pub root_key: RwSignal<Option<Arc<Picked>>>,
+    /// Its passphrase as typed (never stored).
+    pub root_passphrase: RwSignal<String>,
 }
 
 impl DayTwo {
@@ -93,6 +97,8 @@ impl DayTwo {
             previous_done: RwSignal::new(false),
             seen: RwSignal::new(vec![]),
             older: RwSignal::new(None),
+            root_key: RwSignal::new(None),
+            root_passphrase: RwSignal::new(String::new()),
         }
     }
 
@@ -110,15 +116,20 @@ impl DayTwo {
         self.previous_done.set(false);
         self.older.set(None);
         self.locked_rows.set(vec![]);
+        self.root_key.set(None);
+        self.root_passphrase.update(|p| p.zeroize());
     }
 
     /// Drops the CA key and its passphrase once the change that needed them is done (issue
     /// #21 item 14): the key's bytes are wiped as its last reference goes, the passphrase's
     /// text is overwritten, and the passphrase field goes with them; the person gives both
-    /// again for the next change. The CA certificate (public) and the opened bundle stay.
+    /// again for the next change. The CA certificate (public) and the opened bundle stay. The
+    /// root key and its passphrase (a new issuing CA) go the same way.
     pub(super) fn drop_ca_key(&self) {
         self.ca_key.set(None);
         self.passphrase.update(|p| p.zeroize());
+        self.root_key.set(None);
+        self.root_passphrase.update(|p| p.zeroize());
         self.needs_passphrase.set(false);
         self.ca.set(CaStatus::Waiting);
     }
