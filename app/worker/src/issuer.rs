@@ -12,42 +12,7 @@ use protocol::{ChangeDone, ChangeRequest, Secrets};
 
 use crate::changes::{Reply, bundle_reply, utf8};
 
-// TEMPORARY until helper issuer's branch is merged: the same signatures, refusing. Once it
-// is, delete `mod shim` and this `use`, and write
-// `use pki_core::rotate::{plan_issuer_rotation, rotate_issuer, unlock_root};`
-// (checked: with that line, on main + issuer, the page's browser test makes the kit).
-use shim::{plan_issuer_rotation, rotate_issuer, unlock_root};
-mod shim {
-    use pki_core::daytwo::ChangePlan;
-    use pki_core::keys::{Keys, PrivateKey};
-    use pki_core::package::{Bundle, OpenedBundle};
-    use pki_core::{CaMaterial, Error, OffsetDateTime, SealingKey};
-    fn not_yet() -> Error {
-        Error::BadBundle("a new issuing CA is not in this build of the page yet".into())
-    }
-    pub fn plan_issuer_rotation(_: &OpenedBundle, _: OffsetDateTime) -> Result<ChangePlan, Error> {
-        Err(not_yet())
-    }
-    pub struct Summary;
-    impl std::fmt::Display for Summary {
-        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            Ok(())
-        }
-    }
-    pub fn unlock_root(_: &OpenedBundle, _: &[u8], _: Option<&[u8]>) -> Result<CaMaterial, Error> {
-        Err(not_yet())
-    }
-    pub fn rotate_issuer(
-        _: &OpenedBundle,
-        _: &CaMaterial,
-        _: &PrivateKey,
-        _: Keys,
-        _: OffsetDateTime,
-        _: Option<&SealingKey>,
-    ) -> Result<(Bundle, Summary), Error> {
-        Err(not_yet())
-    }
-}
+use pki_core::rotate::{plan_issuer_rotation, rotate_issuer, unlock_root};
 
 /// The root key's refusals in the page's words (pki-core's name the command line's flags).
 fn root_error(e: &pki_core::Error) -> String {

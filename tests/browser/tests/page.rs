@@ -79,7 +79,7 @@ const MEMBERS: &str = "s.nodes.map(n => n.name + ' ' + n.ips.join(','))";
 
 /// Whether the page's New issuing CA is wired to pki-core's rotate_issuer (see
 /// app/worker/src/issuer.rs): set to true in the commit that drops its shim.
-const ISSUER_WIRED: bool = false;
+const ISSUER_WIRED: bool = true;
 
 /// The root key's passphrase in the generate flow (the CA key's differs).
 const ROOT_PASSPHRASE: &str = "a root passphrase kept offline";
