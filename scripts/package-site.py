@@ -243,7 +243,8 @@ def unindented(js: str) -> str:
     indentation; line breaks stay, so no statement joins another), 20% smaller. Applied to
     the one-file page only, where every byte is carried; a line inside a multi-line template
     literal would lose its indentation too (wasm-bindgen's glue has none that prints)."""
-    return "\n".join(line.lstrip(" ") for line in js.split("\n"))
+    return "\n".join(line.lstrip(" ") for line in js.split("\n")
+                     if line.strip() and not line.lstrip(" ").startswith("//"))
 
 
 # The key worker's glue as a data block too, gzipped (a text/plain block was 17 KB).
@@ -251,7 +252,14 @@ worker_src_gz = packed(unindented(worker_src).encode())
 # The page's start, after wasm-bindgen's glue (a line break between them).
 module = (unindented(app_js) + "\n"
           + template("one-file-start.js", b85_wasm=B85_WASM, init_name=init_name))
-css_text = css.decode()
+def css_min(text: str) -> str:
+    """The stylesheet without its comments and indentation (the one-file page only): the same
+    rules, about 10% smaller. Its hash in the CSP is of this text."""
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    return "\n".join(line.strip() for line in text.split("\n") if line.strip()) + "\n"
+
+
+css_text = css_min(css.decode())
 single_csp = (f"default-src 'none'; script-src {csp_hash(check_js)} {csp_hash(module)} 'wasm-unsafe-eval'; worker-src blob:; "
               f"style-src {csp_hash(css_text)}; img-src data: blob:; connect-src 'none'; font-src 'none'; "
               "object-src 'none'; base-uri 'none'; form-action 'none'")
