@@ -156,10 +156,11 @@ fn file_view(
                     {let shown = shown.clone(); move || if shown().is_some() { "Hide key" } else { "Show key" }}
                 </button>
                 {move || key_error.get().map(|e| view! { <p class="field-error" role="alert">{e}</p> })}
-                {move || shown().map(|t| view! { <pre id="file-view">{t}</pre> })}
+                {move || shown().map(|t| view! { <pre id="file-view" tabindex="0">{t}</pre> })}
             }.into_any()
         } else {
-            view! { <pre id="file-view">{text}</pre> }.into_any()
+            // Focusable: a long file scrolls, and a keyboard must be able to scroll it too.
+            view! { <pre id="file-view" tabindex="0">{text}</pre> }.into_any()
         }}
     }.into_any())
 }

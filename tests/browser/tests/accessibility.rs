@@ -184,6 +184,12 @@ fn keyboard_alone(engine: Engine) {
     b.press("Tab");
     assert_eq!(b.focused(), "#ca-passphrase-confirm");
     b.type_keys("correct horse battery staple");
+    // root+issuing (the default): the root key's passphrase, twice, next.
+    b.tab_to("#root-passphrase", false, 20);
+    b.type_keys("correct horse battery staple");
+    b.press("Tab");
+    assert_eq!(b.focused(), "#root-passphrase-confirm");
+    b.type_keys("correct horse battery staple");
 
     // Generate with Enter.
     b.tab_to("#generate", false, 20);
