@@ -388,7 +388,15 @@ impl<'a> Ctx<'a> {
     fn check_missing_issuing(&mut self, l: &Cert, cas: &[Cert]) -> bool {
         let roots: Vec<&Cert> = cas.iter().filter(|c| c.issued_by(c)).collect();
         let alone = !l.source.contains('#');
-        if roots.is_empty() || !alone || roots.iter().any(|r| l.issued_by(r)) {
+        // A leaf that names a root given as its issuer was not issued by an issuing CA: if
+        // that root did not sign it, it is another CA of the same name (client-unknown-ca
+        // and its kin say so), not a missing intermediate.
+        if roots.is_empty()
+            || !alone
+            || roots
+                .iter()
+                .any(|r| l.issued_by(r) || l.issuer_raw == r.subject_raw)
+        {
             return false;
         }
         let name = self.only_name(l);

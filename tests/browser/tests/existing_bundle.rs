@@ -89,8 +89,11 @@ fn wait(b: &mut Browser, js: &str, limit: Duration, what: &str) {
 fn cli_generate(cli: &Path, dir: &Path, spec: &str, zip: &str) -> PathBuf {
     std::fs::write(dir.join("spec.json"), spec).unwrap();
     std::fs::write(dir.join("pass.txt"), format!("{PASSPHRASE}\n")).unwrap();
+    // A single CA: these flows (add, renew, revoke, the same-key CA renewal) were written for
+    // it; the page's root+issuing flows (generate, New issuing CA) are page.rs's.
     run(Command::new(cli)
         .args(["generate", "--spec", "spec.json", "--out", zip])
+        .args(["--ca-layout", "single"])
         .args(["--ca-passphrase-file", "pass.txt", "--ca-key-out", "ca.key"])
         .current_dir(dir));
     let folder = dir.join(zip.trim_end_matches(".zip"));
@@ -839,6 +842,7 @@ fn other_ca_bundle(cli: &Path, dir: &Path, serial: &str) -> PathBuf {
     use std::io::{Read, Write};
     run(Command::new(cli)
         .args(["generate", "--spec", "spec.json", "--out", "other.zip"])
+        .args(["--ca-layout", "single"])
         .args(["--no-ca-passphrase", "--ca-key-out", "other-ca.key"])
         .current_dir(dir));
     let other = dir.join("other");

@@ -156,7 +156,14 @@ pub fn works_offline_after_the_first_visit(engine: Engine, url: &str, stop: impl
     let out = e2e_browser::TempDir::new("offline-zip");
     e2e_browser::unzip(&zip, &out.0);
     let verify = std::process::Command::new("openssl")
-        .args(["verify", "-CAfile", "ca.crt"])
+        // root+issuing: ca.crt is the root alone; the leaf files carry the issuing CA.
+        .args([
+            "verify",
+            "-CAfile",
+            "ca.crt",
+            "-untrusted",
+            "members/etcd1/pki/server.crt",
+        ])
         .args(["members/etcd1/pki/server.crt", "clients/etcdctl/client.crt"])
         .current_dir(&out.0)
         .output()
